@@ -1,0 +1,97 @@
+"""Relais: beneficiary pathways and hand-offs between the insertion partners of a territory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app.crypto import KeyConfigError, KeyRing
+from app.crypto.keyring import load_or_create_dev_keys
+from app.services.vault import Vault
+from config import Config, ConfigError, as_mapping, config_from_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+class StartupError(SystemExit):
+    """Relais refuses to start; the message says why. Exits with status 1."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"Relais cannot start: {message}")
+        self.code = 1
+        self.reason = message
+
+
+def create_app(
+    config_class: type[Config] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    keyring: KeyRing | None = None,
+) -> Flask:
+    """Build the application: load configuration and keys, then wire extensions and routes."""
+    try:
+        config_class = config_class or config_from_environment()
+    except ConfigError as exc:
+        raise StartupError(str(exc)) from exc
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+    )
+    app.config.from_mapping(as_mapping(config_class))
+    app.config.from_mapping(overrides or {})
+    app.config["RELAIS_ENV"] = config_class.ENV_NAME
+    vault = Vault(keyring or _load_keys(app, config_class), app.config["BLIND_INDEX_BITS"])
+    app.config["SECRET_KEY"] = vault.keys.secret_key
+    app.extensions["relais_vault"] = vault
+    _register_extensions(app)
+    _register_web(app)
+    _register_cli(app)
+    return app
+
+
+def _load_keys(app: Flask, config_class: type[Config]) -> KeyRing:
+    try:
+        raw = config_class.load_secrets()
+        if not config_class.GENERATE_MISSING_KEYS:
+            return KeyRing.from_settings(raw)
+        path = Path(app.instance_path) / "relais-keys.json"
+        ring, created = load_or_create_dev_keys(path, raw)
+    except (KeyConfigError, ConfigError) as exc:
+        raise StartupError(str(exc)) from exc
+    if created:
+        log.warning("Development keys generated in %s (mode 0600). Never use them in production.", path)
+    return ring
+
+
+def _database_url(app: Flask) -> str:
+    url = app.config.get("DATABASE_URL")
+    if url:
+        return str(url)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(app.instance_path) / 'relais.sqlite3'}"
+
+
+def _register_extensions(app: Flask) -> None:
+    from app.extensions import csrf, db, migrate
+
+    db.init_app(app, _database_url(app))
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+
+
+def _register_web(app: Flask) -> None:
+    from app.web import register_web
+
+    register_web(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import register_cli
+
+    register_cli(app)

@@ -1,0 +1,101 @@
+"""AES-256-GCM encryption of personal fields, bound to their place in the database.
+
+Stored form (bytes)::
+
+    0x01 (format version) | data-key id (4 bytes) | nonce (12 bytes) | ciphertext and tag
+
+The associated data is a length-prefixed encoding of the format version, the data-key id,
+the table, the column, the row id and the person id. A ciphertext copied into another row,
+column or person, or read with another key, fails to authenticate. Every anomaly raises
+``DecryptionError``; nothing ever falls back to the stored bytes or to an empty string.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import uuid
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from app.crypto.errors import DecryptionError
+
+FORMAT_VERSION = 1
+KEY_ID_SIZE = 4
+NONCE_SIZE = 12
+TAG_SIZE = 16
+HEADER_SIZE = 1 + KEY_ID_SIZE + NONCE_SIZE
+
+
+@dataclass(frozen=True, slots=True)
+class DataKey:
+    """A person's unwrapped data key. ``key_id`` is a random 4-byte label stored beside it."""
+
+    key_id: bytes
+    secret: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.key_id) != KEY_ID_SIZE or len(self.secret) != 32:
+            raise ValueError("a data key is a 4-byte id and a 32-byte secret")
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"DataKey(key_id={self.key_id.hex()})"
+
+    @classmethod
+    def generate(cls) -> DataKey:
+        return cls(key_id=os.urandom(KEY_ID_SIZE), secret=AESGCM.generate_key(bit_length=256))
+
+
+@dataclass(frozen=True, slots=True)
+class FieldContext:
+    """Where a ciphertext lives: it can only be read back from the same place."""
+
+    table: str
+    column: str
+    row_id: uuid.UUID
+    person_id: uuid.UUID
+
+    def associated_data(self, key_id: bytes) -> bytes:
+        parts = (
+            b"relais-field",
+            bytes([FORMAT_VERSION]),
+            key_id,
+            self.table.encode(),
+            self.column.encode(),
+            self.row_id.bytes,
+            self.person_id.bytes,
+        )
+        return b"".join(struct.pack(">I", len(part)) + part for part in parts)
+
+
+def encrypt_field(key: DataKey, context: FieldContext, plaintext: str) -> bytes:
+    """Encrypt ``plaintext`` for ``context`` under the person's data key."""
+    nonce = os.urandom(NONCE_SIZE)
+    sealed = AESGCM(key.secret).encrypt(
+        nonce, plaintext.encode("utf-8"), context.associated_data(key.key_id)
+    )
+    return bytes([FORMAT_VERSION]) + key.key_id + nonce + sealed
+
+
+def decrypt_field(key: DataKey, context: FieldContext, stored: bytes) -> str:
+    """Decrypt a stored field, or raise ``DecryptionError`` on any anomaly."""
+    if not isinstance(stored, bytes | bytearray | memoryview):
+        raise DecryptionError("stored value is not a ciphertext")
+    stored = bytes(stored)
+    if len(stored) < HEADER_SIZE + TAG_SIZE:
+        raise DecryptionError("ciphertext is truncated")
+    if stored[0] != FORMAT_VERSION:
+        raise DecryptionError(f"unknown ciphertext format version {stored[0]}")
+    key_id = stored[1 : 1 + KEY_ID_SIZE]
+    if key_id != key.key_id:
+        raise DecryptionError("ciphertext was sealed with another data key")
+    nonce = stored[1 + KEY_ID_SIZE : HEADER_SIZE]
+    try:
+        clear = AESGCM(key.secret).decrypt(
+            nonce, stored[HEADER_SIZE:], context.associated_data(key_id)
+        )
+    except InvalidTag as exc:
+        raise DecryptionError("ciphertext does not authenticate in this context") from exc
+    return clear.decode("utf-8")

@@ -1,0 +1,113 @@
+"""The hand-off state machine, as data.
+
+Each allowed transition is one row: from this status, this event, done by someone in this
+relation to the hand-off, leads to that status. Anything not in the table is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class HandoffStatus(StrEnum):
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+    REDIRECTED = "redirected"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    NOT_COMPLETED = "not_completed"
+
+    @property
+    def is_pending(self) -> bool:
+        return self is HandoffStatus.SENT
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset(
+    {
+        HandoffStatus.DECLINED,
+        HandoffStatus.WITHDRAWN,
+        HandoffStatus.EXPIRED,
+        HandoffStatus.REDIRECTED,
+        HandoffStatus.COMPLETED,
+        HandoffStatus.NOT_COMPLETED,
+    }
+)
+
+
+class HandoffEvent(StrEnum):
+    SEND = "send"
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    REDIRECT = "redirect"
+    WITHDRAW = "withdraw"
+    EXPIRE = "expire"
+    FIRST_CONTACT = "first_contact"
+    COMPLETE = "complete"
+    NOT_COMPLETE = "not_complete"
+
+
+class Party(StrEnum):
+    """The acting user's relation to the hand-off."""
+
+    SENDER = "sender"  # a caseworker of the sending structure
+    RECEIVER = "receiver"  # a caseworker of the receiving structure
+    SYSTEM = "system"  # the scheduled deadline rule
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    source: HandoffStatus
+    event: HandoffEvent
+    party: Party
+    target: HandoffStatus
+
+
+S, E, P = HandoffStatus, HandoffEvent, Party
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(S.SENT, E.ACCEPT, P.RECEIVER, S.ACCEPTED),
+    Transition(S.SENT, E.DECLINE, P.RECEIVER, S.DECLINED),
+    Transition(S.SENT, E.REDIRECT, P.RECEIVER, S.REDIRECTED),
+    Transition(S.SENT, E.WITHDRAW, P.SENDER, S.WITHDRAWN),
+    Transition(S.SENT, E.EXPIRE, P.SYSTEM, S.EXPIRED),
+    Transition(S.ACCEPTED, E.FIRST_CONTACT, P.RECEIVER, S.IN_PROGRESS),
+    Transition(S.ACCEPTED, E.NOT_COMPLETE, P.RECEIVER, S.NOT_COMPLETED),
+    Transition(S.IN_PROGRESS, E.COMPLETE, P.RECEIVER, S.COMPLETED),
+    Transition(S.IN_PROGRESS, E.NOT_COMPLETE, P.RECEIVER, S.NOT_COMPLETED),
+)
+
+_TABLE: dict[tuple[HandoffStatus, HandoffEvent, Party], HandoffStatus] = {
+    (t.source, t.event, t.party): t.target for t in TRANSITIONS
+}
+
+# Events that need a coded reason (decline reason or outcome).
+EVENTS_NEEDING_REASON = frozenset({E.DECLINE, E.NOT_COMPLETE, E.COMPLETE})
+
+
+class InvalidTransition(Exception):
+    """The event is not allowed from this status for this party."""
+
+    def __init__(self, status: HandoffStatus, event: HandoffEvent, party: Party) -> None:
+        super().__init__(f"{event.value} is not allowed from {status.value} for the {party.value}")
+        self.status, self.event, self.party = status, event, party
+
+
+def next_status(status: HandoffStatus, event: HandoffEvent, party: Party) -> HandoffStatus:
+    """The status after ``event``, or raise ``InvalidTransition``."""
+    try:
+        return _TABLE[(status, event, party)]
+    except KeyError:
+        raise InvalidTransition(status, event, party) from None
+
+
+def allowed_events(status: HandoffStatus, parties: frozenset[Party]) -> list[HandoffEvent]:
+    """Events the acting user may apply now, in table order (what the UI offers)."""
+    return [t.event for t in TRANSITIONS if t.source is status and t.party in parties]

@@ -1,0 +1,70 @@
+"""Pseudonyms, statistical generalisations and validation rules about people."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from enum import StrEnum
+
+# Crockford-like alphabet without the easily confused 0/O, 1/I/L and U.
+PSEUDONYM_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+MIN_AGE = 14
+MAX_AGE = 100
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+
+
+class EducationLevel(StrEnum):
+    """Education level bands (French nomenclature of diploma levels)."""
+
+    NONE = "none"  # no diploma, or left before a level-3 diploma
+    LEVEL_3 = "level_3"  # CAP, BEP
+    LEVEL_4 = "level_4"  # baccalauréat
+    LEVEL_5 = "level_5"  # bac+2
+    LEVEL_6_PLUS = "level_6_plus"  # licence and above
+
+
+def new_pseudonym() -> str:
+    """A random pseudonym such as ``P-7K3M-Q9XA`` (about 39 bits of entropy)."""
+    chars = [secrets.choice(PSEUDONYM_ALPHABET) for _ in range(8)]
+    return f"P-{''.join(chars[:4])}-{''.join(chars[4:])}"
+
+
+def age_on(birth_year: int, today: date) -> int:
+    """Age in whole years, known only to the year (the birth date itself is encrypted)."""
+    return today.year - birth_year
+
+
+AGE_BANDS: tuple[tuple[int, int | None, str], ...] = (
+    (0, 15, "<16"),
+    (16, 17, "16-17"),
+    (18, 21, "18-21"),
+    (22, 25, "22-25"),
+    (26, 29, "26-29"),
+    (30, 44, "30-44"),
+    (45, 54, "45-54"),
+    (55, None, "55+"),
+)
+
+
+def age_band(birth_year: int | None, today: date) -> str | None:
+    """The statistical age band of a person born in ``birth_year``, or None if unknown."""
+    if birth_year is None:
+        return None
+    age = age_on(birth_year, today)
+    for low, high, label in AGE_BANDS:
+        if age >= low and (high is None or age <= high):
+            return label
+    return None
+
+
+def plausible_birth_date(birth_date: date, today: date) -> bool:
+    """A birth date in the past that gives an age Relais can follow."""
+    if birth_date >= today:
+        return False
+    age = today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    return MIN_AGE <= age <= MAX_AGE

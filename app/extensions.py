@@ -1,0 +1,81 @@
+"""Extensions, created unbound and attached to an application by ``create_app``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from app.models import Base
+
+
+class Database:
+    """SQLAlchemy 2 engine and a request-scoped session, without Flask-SQLAlchemy's magic.
+
+    Services receive ``db.session`` as a plain ``Session``. The session is removed at the end of
+    each application context; nothing commits implicitly.
+    """
+
+    metadata: MetaData = Base.metadata
+
+    def __init__(self) -> None:
+        self._engine: Engine | None = None
+        self._factory = sessionmaker(expire_on_commit=False)
+        self.session = scoped_session(self._factory)
+
+    def init_app(self, app: Flask, url: str) -> None:
+        self._engine = make_engine(url)
+        self._factory.configure(bind=self._engine)
+        app.extensions["relais_db"] = self
+
+        @app.teardown_appcontext
+        def _remove_session(_exc: BaseException | None) -> None:
+            self.session.remove()
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("the database is not initialised")
+        return self._engine
+
+    def get_engine(self) -> Engine:  # Flask-Migrate's templates call this
+        return self.engine
+
+    def bind_to(self, bind: Any) -> None:
+        """Bind new sessions to ``bind`` (an engine or a connection; tests use a connection)."""
+        self.session.remove()
+        self._factory.configure(bind=bind)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine that never shows SQL parameters in logs or errors."""
+    options: dict[str, Any] = {"hide_parameters": True, "future": True}
+    if url.startswith("sqlite"):
+        options["connect_args"] = {"check_same_thread": False}
+    else:
+        options["pool_pre_ping"] = True
+    engine = create_engine(url, **options)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+db = Database()
+migrate = Migrate()
+csrf = CSRFProtect()
+babel = Babel()
+login_manager = LoginManager()

@@ -1,0 +1,91 @@
+"""People followed by the network, their data keys and their cohorts.
+
+Identity fields are stored only as ciphertexts (see ``app.crypto.fields``) bound to this table,
+their column, the row and the person. What stays in clear is generalised, for statistics:
+birth year, sex if given, QPV, cohorts, education level band and the month of registration.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, SmallInteger, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.domain.people import EducationLevel, Sex
+from app.models.base import Base, created_at, enum_column, uuid_pk
+from app.models.reference import ReferenceItem
+
+# Identity columns, each holding a ciphertext or NULL.
+IDENTITY_FIELDS = (
+    "last_name",
+    "first_name",
+    "birth_date",
+    "phone",
+    "email",
+    "address",
+    "france_travail_id",
+    "ine",
+    "notes",
+)
+
+beneficiary_cohorts = Table(
+    "beneficiary_cohorts",
+    Base.metadata,
+    Column("beneficiary_id", ForeignKey("beneficiaries.id", ondelete="CASCADE"), primary_key=True),
+    Column("cohort_id", ForeignKey("reference_items.id"), primary_key=True),
+)
+
+
+class Beneficiary(Base):
+    __tablename__ = "beneficiaries"
+
+    id: Mapped[uuid_pk]
+    pseudonym: Mapped[str] = mapped_column(String(16), unique=True)
+
+    last_name: Mapped[bytes | None] = mapped_column(LargeBinary)
+    first_name: Mapped[bytes | None] = mapped_column(LargeBinary)
+    birth_date: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email: Mapped[bytes | None] = mapped_column(LargeBinary)
+    address: Mapped[bytes | None] = mapped_column(LargeBinary)
+    france_travail_id: Mapped[bytes | None] = mapped_column(LargeBinary)
+    ine: Mapped[bytes | None] = mapped_column(LargeBinary)
+    notes: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    # Blind indexes (truncated keyed hashes) for possible-duplicate detection.
+    index_version: Mapped[int | None] = mapped_column(SmallInteger)
+    name_birth_index: Mapped[int | None] = mapped_column(Integer, index=True)
+    email_index: Mapped[int | None] = mapped_column(Integer, index=True)
+    phone_index: Mapped[int | None] = mapped_column(Integer, index=True)
+
+    # Statistical fields, in clear and generalised.
+    birth_year: Mapped[int | None] = mapped_column(SmallInteger)
+    sex: Mapped[Sex | None] = mapped_column(enum_column(Sex, 8))
+    qpv_id: Mapped[int | None] = mapped_column(ForeignKey("reference_items.id"), index=True)
+    education_level: Mapped[EducationLevel | None] = mapped_column(enum_column(EducationLevel, 16))
+    created_month: Mapped[date]
+
+    created_by_structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id"))
+    created_at: Mapped[created_at]
+    erased_at: Mapped[datetime | None]
+
+    qpv: Mapped[ReferenceItem | None] = relationship(lazy="joined")
+    cohorts: Mapped[list[ReferenceItem]] = relationship(
+        secondary=beneficiary_cohorts, lazy="selectin", order_by=ReferenceItem.position
+    )
+
+
+class PersonKey(Base):
+    """A person's data key, wrapped by a key-encryption key. Deleting it shreds the identity."""
+
+    __tablename__ = "person_keys"
+
+    beneficiary_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), primary_key=True
+    )
+    kek_id: Mapped[str] = mapped_column(String(32), index=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[created_at]
+    rewrapped_at: Mapped[datetime | None]

@@ -1,0 +1,101 @@
+"""Hand-offs between structures and their immutable transition events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.domain.handoffs import HandoffEvent, HandoffStatus
+from app.models.base import Base, created_at, enum_column, uuid_pk
+from app.models.pathway import Barrier
+from app.models.reference import ReferenceItem
+from app.models.structure import Structure
+
+
+class Handoff(Base):
+    """A referral of a person from one structure to another, for a stage or a barrier.
+
+    ``note`` is free text, encrypted under the person's key. ``parent_id`` links a hand-off
+    created by a redirect to the one it replaced, so a chain of redirects stays visible.
+    ``version`` is bumped by every transition so that two concurrent answers cannot both win.
+    """
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        CheckConstraint(
+            "from_structure_id <> to_structure_id", name="different_structures"
+        ),
+        CheckConstraint(
+            "purpose_stage_id IS NOT NULL OR purpose_barrier_id IS NOT NULL", name="has_purpose"
+        ),
+        CheckConstraint(
+            "status <> 'declined' OR decline_reason_id IS NOT NULL", name="declined_has_reason"
+        ),
+        CheckConstraint(
+            "status NOT IN ('completed', 'not_completed') OR outcome_id IS NOT NULL",
+            name="closed_has_outcome",
+        ),
+        CheckConstraint(
+            "status NOT IN ('in_progress', 'completed') OR first_contact_at IS NOT NULL",
+            name="contact_before_progress",
+        ),
+    )
+
+    id: Mapped[uuid_pk]
+    beneficiary_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True
+    )
+    from_structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id"), index=True)
+    from_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    to_structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id"), index=True)
+    purpose_stage_id: Mapped[int | None] = mapped_column(ForeignKey("reference_items.id"))
+    purpose_barrier_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("barriers.id"))
+    note: Mapped[bytes | None] = mapped_column(LargeBinary)
+    consent_confirmed: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[HandoffStatus] = mapped_column(enum_column(HandoffStatus, 16), index=True)
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("handoffs.id"), index=True)
+    decline_reason_id: Mapped[int | None] = mapped_column(ForeignKey("reference_items.id"))
+    outcome_id: Mapped[int | None] = mapped_column(ForeignKey("reference_items.id"))
+    sent_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    first_contact_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    from_structure: Mapped[Structure] = relationship(foreign_keys=[from_structure_id], lazy="joined")
+    to_structure: Mapped[Structure] = relationship(foreign_keys=[to_structure_id], lazy="joined")
+    purpose_stage: Mapped[ReferenceItem | None] = relationship(foreign_keys=[purpose_stage_id])
+    purpose_barrier: Mapped[Barrier | None] = relationship()
+    decline_reason: Mapped[ReferenceItem | None] = relationship(foreign_keys=[decline_reason_id])
+    outcome: Mapped[ReferenceItem | None] = relationship(foreign_keys=[outcome_id])
+    events: Mapped[list[HandoffTransition]] = relationship(
+        back_populates="handoff", order_by="HandoffTransition.at"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HandoffTransition(Base):
+    """One transition of a hand-off: never updated, never deleted."""
+
+    __tablename__ = "handoff_transitions"
+
+    id: Mapped[uuid_pk]
+    handoff_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("handoffs.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[HandoffEvent] = mapped_column(enum_column(HandoffEvent, 16))
+    from_status: Mapped[HandoffStatus | None] = mapped_column(enum_column(HandoffStatus, 16))
+    to_status: Mapped[HandoffStatus] = mapped_column(enum_column(HandoffStatus, 16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id"))
+    reason_id: Mapped[int | None] = mapped_column(ForeignKey("reference_items.id"))
+    # A message to the other party (e.g. why a hand-off is declined); may identify: encrypted.
+    message: Mapped[bytes | None] = mapped_column(LargeBinary)
+    at: Mapped[created_at]
+
+    handoff: Mapped[Handoff] = relationship(back_populates="events")
+    reason: Mapped[ReferenceItem | None] = relationship()

@@ -1,0 +1,94 @@
+"""Follow-ups, pathway steps and barriers: what happens to a person, and who does it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.domain.pathway import BarrierStatus
+from app.models.base import Base, created_at, enum_column, uuid_pk
+from app.models.reference import ReferenceItem
+from app.models.structure import Structure
+
+
+class FollowUp(Base):
+    """That a structure accompanies a person, from when until when, and why it ended."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        # At most one open follow-up per person and structure.
+        Index(
+            "uq_follow_ups_open",
+            "beneficiary_id",
+            "structure_id",
+            unique=True,
+            sqlite_where=text("ended_on IS NULL"),
+            postgresql_where=text("ended_on IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid_pk]
+    beneficiary_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True
+    )
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id"), index=True)
+    referent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    started_on: Mapped[date]
+    ended_on: Mapped[date | None]
+    end_reason_id: Mapped[int | None] = mapped_column(ForeignKey("reference_items.id"))
+    created_at: Mapped[created_at]
+
+    structure: Mapped[Structure] = relationship(lazy="joined")
+    end_reason: Mapped[ReferenceItem | None] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_on is None
+
+
+class PathwayStep(Base):
+    """A dated stage on the person's timeline, recorded by a structure.
+
+    ``action`` is free text that may identify the person, so it is encrypted.
+    """
+
+    __tablename__ = "pathway_steps"
+
+    id: Mapped[uuid_pk]
+    beneficiary_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True
+    )
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id"), index=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("reference_items.id"), index=True)
+    started_on: Mapped[date]
+    ended_on: Mapped[date | None]
+    action: Mapped[bytes | None] = mapped_column(LargeBinary)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[created_at]
+
+    stage: Mapped[ReferenceItem] = relationship(lazy="joined")
+    structure: Mapped[Structure] = relationship(lazy="joined")
+
+
+class Barrier(Base):
+    """A barrier to employment (frein périphérique), its status and the structure acting on it."""
+
+    __tablename__ = "barriers"
+
+    id: Mapped[uuid_pk]
+    beneficiary_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True
+    )
+    category_id: Mapped[int] = mapped_column(ForeignKey("reference_items.id"), index=True)
+    status: Mapped[BarrierStatus] = mapped_column(enum_column(BarrierStatus, 16), index=True)
+    acting_structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id"), index=True)
+    identified_on: Mapped[date]
+    closed_on: Mapped[date | None]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[created_at]
+
+    category: Mapped[ReferenceItem] = relationship(lazy="joined")
+    acting_structure: Mapped[Structure | None] = relationship(lazy="joined")

@@ -1,0 +1,43 @@
+"""Staff accounts. Beneficiaries never have accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.domain.roles import Role
+from app.models.base import Base, created_at, enum_column, int_pk
+from app.models.structure import Structure
+
+
+class User(Base):
+    """A caseworker (of one structure), a coordinator or an administrator.
+
+    ``session_version`` is part of every session cookie: raising it (logout, password change,
+    deactivation) ends every session of the account on the server side.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'caseworker') = (structure_id IS NOT NULL)", name="structure_iff_caseworker"
+        ),
+    )
+
+    id: Mapped[int_pk]
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(enum_column(Role, 16))
+    structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    locale: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[created_at]
+
+    structure: Mapped[Structure | None] = relationship(lazy="joined")

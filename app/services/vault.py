@@ -1,0 +1,97 @@
+"""Per-person data keys and the sealing of personal fields.
+
+The vault turns a person's wrapped data key into a ``DataKey`` for the length of one use, and
+seals or opens one field at a time, bound to its table, column, row and person.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from app.crypto import DataKey, DecryptionError, FieldContext, KeyRing, decrypt_field, encrypt_field
+from app.crypto.blind_index import BlindIndexer, name_birth_key, normalise_email
+from app.models import Beneficiary, PersonKey
+from app.services.errors import N_, NotFound
+
+
+class IdentityErased(NotFound):
+    """The person's data key is gone (erased): the identity can no longer be read."""
+
+    code = "erased"
+
+
+class Vault:
+    """The key ring and blind indexer of one application."""
+
+    def __init__(self, keys: KeyRing, index_bits: int) -> None:
+        self.keys = keys
+        self.indexer = BlindIndexer(keys.index_key, index_bits)
+
+    def __repr__(self) -> str:
+        return f"Vault(active_kek={self.keys.active_kek_id!r}, {self.indexer!r})"
+
+    # -- data keys ---------------------------------------------------------------------
+
+    def new_person_key(self, session: Session, person_id: uuid.UUID) -> DataKey:
+        """Create and store (wrapped) a fresh data key for a new person."""
+        key = DataKey.generate()
+        kek_id, wrapped = self.keys.wrap(key)
+        session.add(PersonKey(beneficiary_id=person_id, kek_id=kek_id, wrapped_key=wrapped))
+        return key
+
+    def person_key(self, session: Session, person_id: uuid.UUID) -> DataKey:
+        """Unwrap the person's data key; ``IdentityErased`` when it was shredded."""
+        row = session.get(PersonKey, person_id)
+        if row is None:
+            raise IdentityErased(N_("This person's identity has been erased."))
+        return self.keys.unwrap(row.kek_id, row.wrapped_key)
+
+    # -- fields ------------------------------------------------------------------------
+
+    @staticmethod
+    def seal(
+        key: DataKey, table: str, column: str, row_id: uuid.UUID, person_id: uuid.UUID,
+        value: str | None,
+    ) -> bytes | None:
+        """Encrypt ``value`` for its place; ``None`` and empty strings are stored as NULL."""
+        if value is None or value == "":
+            return None
+        return encrypt_field(key, FieldContext(table, column, row_id, person_id), value)
+
+    @staticmethod
+    def open(
+        key: DataKey, table: str, column: str, row_id: uuid.UUID, person_id: uuid.UUID,
+        stored: bytes | None,
+    ) -> str | None:
+        """Decrypt a stored field; NULL stays ``None``; any anomaly raises ``DecryptionError``."""
+        if stored is None:
+            return None
+        return decrypt_field(key, FieldContext(table, column, row_id, person_id), stored)
+
+    # -- blind indexes -----------------------------------------------------------------
+
+    def index_person(
+        self,
+        person: Beneficiary,
+        last_name: str,
+        first_name: str,
+        birth_date: date | None,
+        email: str | None,
+        phone_e164: str | None,
+    ) -> None:
+        """Set the person's blind indexes from normalised identity values."""
+        ix = self.indexer
+        person.index_version = ix.version
+        person.name_birth_index = (
+            ix.compute("name_birth", name_birth_key(last_name, first_name, birth_date))
+            if birth_date
+            else None
+        )
+        person.email_index = ix.compute("email", normalise_email(email)) if email else None
+        person.phone_index = ix.compute("phone", phone_e164) if phone_e164 else None
+
+
+__all__ = ["DecryptionError", "IdentityErased", "Vault"]

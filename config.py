@@ -1,0 +1,140 @@
+"""Configuration of Relais, one class per environment.
+
+This is the only module that reads the process environment. ``RELAIS_ENV`` picks the class
+(``development`` by default); ``DATABASE_URL`` picks the database (a SQLite file in the
+instance folder when unset). Secrets are read here as raw text and checked by
+``app.crypto.keyring`` when the application starts.
+
+Each secret comes from an environment variable, or from a file named by the same variable
+with a ``_FILE`` suffix (mounted secrets): ``RELAIS_SECRET_KEY``, ``RELAIS_KEKS`` (a comma
+separated list of ``id:base64url-key``), ``RELAIS_ACTIVE_KEK``, ``RELAIS_INDEX_KEY`` and
+``RELAIS_AUDIT_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+SECRET_NAMES = (
+    "RELAIS_SECRET_KEY",
+    "RELAIS_KEKS",
+    "RELAIS_ACTIVE_KEK",
+    "RELAIS_INDEX_KEY",
+    "RELAIS_AUDIT_KEY",
+)
+
+
+class ConfigError(RuntimeError):
+    """The environment asks for something Relais cannot run with."""
+
+
+def _read_secret(name: str) -> str | None:
+    """Read a secret from ``NAME`` or from the file named by ``NAME_FILE``."""
+    value = os.environ.get(name)
+    if value:
+        return value.strip()
+    path = os.environ.get(f"{name}_FILE")
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{name}_FILE: cannot read {path} ({exc.strerror})") from exc
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    DATABASE_URL: str | None = os.environ.get("DATABASE_URL") or None
+    # Keys may be generated into the instance folder (development only).
+    GENERATE_MISSING_KEYS = False
+    RAW_SECRETS: dict[str, str | None] = {}
+
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    LANGUAGES = ("fr", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "relais_session"
+    REMEMBER_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    # Login throttling: after this many failures an account is locked for a while.
+    LOGIN_MAX_FAILURES = _int("RELAIS_LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCK_MINUTES = _int("RELAIS_LOGIN_LOCK_MINUTES", 15)
+    PASSWORD_MIN_LENGTH = 12
+
+    # Blind index truncation in bits (see docs/security.md): about 14 bits for 100,000 people.
+    BLIND_INDEX_BITS = _int("RELAIS_BLIND_INDEX_BITS", 14)
+    # Hand-off deadlines, in days.
+    HANDOFF_OVERDUE_DAYS = _int("RELAIS_HANDOFF_OVERDUE_DAYS", 10)
+    HANDOFF_EXPIRY_DAYS = _int("RELAIS_HANDOFF_EXPIRY_DAYS", 30)
+    # Small-count protection for statistics.
+    SMALL_COUNT_THRESHOLD = _int("RELAIS_SMALL_COUNT_THRESHOLD", 11)
+
+    @classmethod
+    def load_secrets(cls) -> dict[str, str | None]:
+        return {name: _read_secret(name) for name in SECRET_NAMES}
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    GENERATE_MISSING_KEYS = True
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    GENERATE_MISSING_KEYS = False
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    # Tests pass their own database and keys; nothing is read from the environment here.
+    DATABASE_URL = None
+
+    @classmethod
+    def load_secrets(cls) -> dict[str, str | None]:
+        return {name: None for name in SECRET_NAMES}
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_environment() -> type[Config]:
+    """Return the configuration class named by ``RELAIS_ENV`` (``development`` by default)."""
+    name = os.environ.get("RELAIS_ENV", "development").strip().lower()
+    try:
+        return CONFIGS[name]
+    except KeyError as exc:
+        choices = ", ".join(CONFIGS)
+        raise ConfigError(f"RELAIS_ENV must be one of {choices}, got {name!r}") from exc
+
+
+def as_mapping(config_class: type[Config]) -> dict[str, Any]:
+    """The upper-case settings of a configuration class, as Flask expects them."""
+    return {key: getattr(config_class, key) for key in dir(config_class) if key.isupper()}
