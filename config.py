@@ -111,7 +111,7 @@ class TestingConfig(Config):
 
     @classmethod
     def load_secrets(cls) -> dict[str, str | None]:
-        return {name: None for name in SECRET_NAMES}
+        return dict.fromkeys(SECRET_NAMES)
 
 
 class ProductionConfig(Config):

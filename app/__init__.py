@@ -65,7 +65,9 @@ def _load_keys(app: Flask, config_class: type[Config]) -> KeyRing:
     except (KeyConfigError, ConfigError) as exc:
         raise StartupError(str(exc)) from exc
     if created:
-        log.warning("Development keys generated in %s (mode 0600). Never use them in production.", path)
+        log.warning(
+            "Development keys generated in %s (mode 0600). Never use them in production.", path
+        )
     return ring
 
 

@@ -79,14 +79,18 @@ class KeyRing:
 
     def __post_init__(self) -> None:
         if self.active_kek_id not in self.keks:
-            raise KeyConfigError(f"RELAIS_ACTIVE_KEK names {self.active_kek_id!r}, not in RELAIS_KEKS")
+            raise KeyConfigError(
+                f"RELAIS_ACTIVE_KEK names {self.active_kek_id!r}, not in RELAIS_KEKS"
+            )
         roles = [("RELAIS_SECRET_KEY", self.secret_key), ("RELAIS_INDEX_KEY", self.index_key)]
         roles += [("RELAIS_AUDIT_KEY", self.audit_key)]
         roles += [(f"RELAIS_KEKS[{kid}]", key) for kid, key in self.keks.items()]
         seen: dict[bytes, str] = {}
         for name, key in roles:
             if key in seen:
-                raise KeyConfigError(f"{name} reuses the key of {seen[key]}; each role needs its own")
+                raise KeyConfigError(
+                    f"{name} reuses the key of {seen[key]}; each role needs its own"
+                )
             seen[key] = name
 
     # -- data keys ---------------------------------------------------------------------
@@ -156,7 +160,9 @@ def _parse_keks(text: str) -> dict[str, bytes]:
     for item in filter(None, (part.strip() for part in text.split(","))):
         kid, sep, value = item.partition(":")
         if not sep or not KEK_ID_PATTERN.match(kid):
-            raise KeyConfigError("RELAIS_KEKS must read id:key[,id:key...] with ids of [A-Za-z0-9_-]")
+            raise KeyConfigError(
+                "RELAIS_KEKS must read id:key[,id:key...] with ids of [A-Za-z0-9_-]"
+            )
         if kid in keks:
             raise KeyConfigError(f"RELAIS_KEKS names {kid!r} twice")
         keks[kid] = _decode_key(f"RELAIS_KEKS[{kid}]", value)
@@ -165,7 +171,9 @@ def _parse_keks(text: str) -> dict[str, bytes]:
     return keks
 
 
-def load_or_create_dev_keys(path: Path, overrides: Mapping[str, str | None]) -> tuple[KeyRing, bool]:
+def load_or_create_dev_keys(
+    path: Path, overrides: Mapping[str, str | None]
+) -> tuple[KeyRing, bool]:
     """Development keys: read ``path``, or create it once (mode 0600). Returns (ring, created).
 
     Values set in the environment take precedence over the file.

@@ -9,7 +9,7 @@ class AuditAction(StrEnum):
     LOGOUT = "user:logout"
     USER_CREATE = "user:create"
     USER_DEACTIVATE = "user:deactivate"
-    USER_SET_PASSWORD = "user:set_password"
+    USER_SET_PASSWORD = "user:set_password"  # noqa: S105 - an action tag
     STRUCTURE_CREATE = "structure:create"
     REFERENCE_ADD = "reference:add"
     BENEFICIARY_CREATE = "beneficiary:create"

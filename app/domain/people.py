@@ -66,5 +66,9 @@ def plausible_birth_date(birth_date: date, today: date) -> bool:
     """A birth date in the past that gives an age Relais can follow."""
     if birth_date >= today:
         return False
-    age = today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    age = (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
     return MIN_AGE <= age <= MAX_AGE

@@ -26,4 +26,5 @@ __all__ = [
     "ReferenceKind",
     "Structure",
     "User",
+    "beneficiary_cohorts",
 ]

@@ -25,9 +25,7 @@ class Handoff(Base):
 
     __tablename__ = "handoffs"
     __table_args__ = (
-        CheckConstraint(
-            "from_structure_id <> to_structure_id", name="different_structures"
-        ),
+        CheckConstraint("from_structure_id <> to_structure_id", name="different_structures"),
         CheckConstraint(
             "purpose_stage_id IS NOT NULL OR purpose_barrier_id IS NOT NULL", name="has_purpose"
         ),
@@ -65,7 +63,9 @@ class Handoff(Base):
     closed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    from_structure: Mapped[Structure] = relationship(foreign_keys=[from_structure_id], lazy="joined")
+    from_structure: Mapped[Structure] = relationship(
+        foreign_keys=[from_structure_id], lazy="joined"
+    )
     to_structure: Mapped[Structure] = relationship(foreign_keys=[to_structure_id], lazy="joined")
     purpose_stage: Mapped[ReferenceItem | None] = relationship(foreign_keys=[purpose_stage_id])
     purpose_barrier: Mapped[Barrier | None] = relationship()

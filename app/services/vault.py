@@ -53,7 +53,11 @@ class Vault:
 
     @staticmethod
     def seal(
-        key: DataKey, table: str, column: str, row_id: uuid.UUID, person_id: uuid.UUID,
+        key: DataKey,
+        table: str,
+        column: str,
+        row_id: uuid.UUID,
+        person_id: uuid.UUID,
         value: str | None,
     ) -> bytes | None:
         """Encrypt ``value`` for its place; ``None`` and empty strings are stored as NULL."""
@@ -63,7 +67,11 @@ class Vault:
 
     @staticmethod
     def open(
-        key: DataKey, table: str, column: str, row_id: uuid.UUID, person_id: uuid.UUID,
+        key: DataKey,
+        table: str,
+        column: str,
+        row_id: uuid.UUID,
+        person_id: uuid.UUID,
         stored: bytes | None,
     ) -> str | None:
         """Decrypt a stored field; NULL stays ``None``; any anomaly raises ``DecryptionError``."""

@@ -1,0 +1,69 @@
+"""Who may see which person: every query that can reach personal data starts here.
+
+A caseworker sees the identity of the people their structure follows (an open follow-up, or
+one ended less than ``grace_days`` ago). Anyone else asking for such a person gets ``NotFound``
+- the same answer as for a pseudonym that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from sqlalchemy import Select, false, or_, select
+from sqlalchemy.orm import Session
+
+from app.domain.roles import Role
+from app.models import Beneficiary, FollowUp, User
+from app.services.errors import N_, NotFound
+
+IDENTITY_GRACE_DAYS = 90
+
+
+def followed_ids(
+    actor: User, today: date, grace_days: int = IDENTITY_GRACE_DAYS
+) -> Select[uuid.UUID]:
+    """Ids of the people whose identity ``actor`` may see (none unless a caseworker)."""
+    query = select(FollowUp.beneficiary_id)
+    if actor.role is not Role.CASEWORKER or actor.structure_id is None:
+        return query.where(false())
+    since = today - timedelta(days=grace_days)
+    return query.where(
+        FollowUp.structure_id == actor.structure_id,
+        or_(FollowUp.ended_on.is_(None), FollowUp.ended_on >= since),
+    )
+
+
+def visible_people(actor: User, today: date) -> Select[Beneficiary]:
+    """People ``actor`` follows, as a query to refine (filter, order, paginate)."""
+    return select(Beneficiary).where(
+        Beneficiary.id.in_(followed_ids(actor, today)), Beneficiary.erased_at.is_(None)
+    )
+
+
+def followed_person(session: Session, actor: User, pseudonym: str, today: date) -> Beneficiary:
+    """The person ``pseudonym`` if ``actor``'s structure follows them, else ``NotFound``."""
+    person = session.scalar(visible_people(actor, today).where(Beneficiary.pseudonym == pseudonym))
+    if person is None:
+        raise NotFound(N_("No person with this pseudonym is followed by your structure."))
+    return person
+
+
+def person_for_coordinator(session: Session, actor: User, pseudonym: str) -> Beneficiary:
+    """Any person, by pseudonym, for a coordinator (who never sees identities)."""
+    if actor.role is not Role.COORDINATOR:
+        raise NotFound(N_("No pathway has this pseudonym."))
+    person = session.scalar(select(Beneficiary).where(Beneficiary.pseudonym == pseudonym))
+    if person is None:
+        raise NotFound(N_("No pathway has this pseudonym."))
+    return person
+
+
+def open_follow_up(session: Session, person_id: uuid.UUID, structure_id: int) -> FollowUp | None:
+    return session.scalar(
+        select(FollowUp).where(
+            FollowUp.beneficiary_id == person_id,
+            FollowUp.structure_id == structure_id,
+            FollowUp.ended_on.is_(None),
+        )
+    )

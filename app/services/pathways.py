@@ -1,0 +1,210 @@
+"""Pathway steps, barriers and follow-ups, and the timeline that puts them together."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.domain.audit import AuditAction
+from app.domain.pathway import BarrierStatus, barrier_can_move, stage_rank
+from app.domain.roles import Role
+from app.models import Barrier, Beneficiary, FollowUp, Handoff, PathwayStep, ReferenceKind, User
+from app.services import audit
+from app.services.access import open_follow_up
+from app.services.errors import N_, Forbidden, InvalidInput, NotFound
+from app.services.structures import reference_item
+from app.services.vault import Vault
+
+
+def _acting_structure(actor: User, person: Beneficiary, session: Session) -> int:
+    """The actor's structure id, provided it follows ``person`` now; else ``Forbidden``."""
+    if actor.role is not Role.CASEWORKER or actor.structure_id is None:
+        raise Forbidden(N_("Only caseworkers record pathways."))
+    if open_follow_up(session, person.id, actor.structure_id) is None:
+        raise Forbidden(N_("Your structure does not follow this person."))
+    return actor.structure_id
+
+
+def add_step(
+    session: Session,
+    vault: Vault,
+    actor: User,
+    person: Beneficiary,
+    *,
+    stage_code: str,
+    started_on: date,
+    ended_on: date | None = None,
+    action: str | None = None,
+) -> PathwayStep:
+    """Record a stage reached by ``person``, with an optional (encrypted) action text."""
+    structure_id = _acting_structure(actor, person, session)
+    stage = reference_item(session, ReferenceKind.STAGE, stage_code)
+    if ended_on is not None and ended_on < started_on:
+        raise InvalidInput(N_("A step cannot end before it starts."), field="ended_on")
+    step = PathwayStep(
+        id=uuid.uuid4(),
+        beneficiary_id=person.id,
+        structure_id=structure_id,
+        stage_id=stage.id,
+        started_on=started_on,
+        ended_on=ended_on,
+        recorded_by_id=actor.id,
+    )
+    step.stage = stage
+    if action and action.strip():
+        key = vault.person_key(session, person.id)
+        step.action = vault.seal(key, "pathway_steps", "action", step.id, person.id, action.strip())
+    session.add(step)
+    session.flush()
+    audit.record(session, actor, AuditAction.STEP_ADD, step, beneficiary_id=person.id)
+    return step
+
+
+def add_barrier(
+    session: Session,
+    actor: User,
+    person: Beneficiary,
+    *,
+    category_code: str,
+    identified_on: date,
+    acting_structure_id: int | None = None,
+) -> Barrier:
+    """Record a barrier identified for ``person``; it starts as ``identified``."""
+    _acting_structure(actor, person, session)
+    category = reference_item(session, ReferenceKind.BARRIER_CATEGORY, category_code)
+    barrier = Barrier(
+        id=uuid.uuid4(),
+        beneficiary_id=person.id,
+        category_id=category.id,
+        status=BarrierStatus.IDENTIFIED,
+        acting_structure_id=acting_structure_id,
+        identified_on=identified_on,
+        recorded_by_id=actor.id,
+    )
+    barrier.category = category
+    session.add(barrier)
+    session.flush()
+    audit.record(session, actor, AuditAction.BARRIER_ADD, barrier, beneficiary_id=person.id)
+    return barrier
+
+
+def set_barrier_status(
+    session: Session, actor: User | None, barrier: Barrier, status: BarrierStatus, *, on: date
+) -> None:
+    """Move a barrier to ``status`` if the barrier rules allow it (``InvalidInput`` otherwise)."""
+    if not barrier_can_move(barrier.status, status):
+        raise InvalidInput(N_("This barrier cannot move to that status."), field="status")
+    barrier.status = status
+    barrier.closed_on = on if status.is_closed else None
+    audit.record(
+        session,
+        actor,
+        AuditAction.BARRIER_STATUS,
+        barrier,
+        beneficiary_id=barrier.beneficiary_id,
+        status=status.value,
+    )
+
+
+def start_follow_up(
+    session: Session,
+    actor: User | None,
+    person_id: uuid.UUID,
+    structure_id: int,
+    *,
+    on: date,
+    referent_id: int | None = None,
+) -> FollowUp:
+    """Open a follow-up of the person by the structure (or return the one already open)."""
+    existing = open_follow_up(session, person_id, structure_id)
+    if existing is not None:
+        return existing
+    follow_up = FollowUp(
+        beneficiary_id=person_id, structure_id=structure_id, referent_id=referent_id, started_on=on
+    )
+    session.add(follow_up)
+    session.flush()
+    audit.record(session, actor, AuditAction.FOLLOW_UP_START, follow_up, beneficiary_id=person_id)
+    return follow_up
+
+
+def end_follow_up(
+    session: Session, actor: User, person: Beneficiary, *, reason_code: str, on: date
+) -> FollowUp:
+    """End the actor's structure's follow-up of ``person`` with a coded reason."""
+    structure_id = _acting_structure(actor, person, session)
+    follow_up = open_follow_up(session, person.id, structure_id)
+    if follow_up is None:  # pragma: no cover - _acting_structure checked it
+        raise NotFound(N_("Your structure does not follow this person."))
+    if on < follow_up.started_on:
+        raise InvalidInput(N_("A follow-up cannot end before it starts."), field="ended_on")
+    follow_up.ended_on = on
+    follow_up.end_reason_id = reference_item(session, ReferenceKind.END_REASON, reason_code).id
+    audit.record(session, actor, AuditAction.FOLLOW_UP_END, follow_up, beneficiary_id=person.id)
+    return follow_up
+
+
+@dataclass
+class Timeline:
+    """Everything recorded about one person's pathway, across structures, without identity."""
+
+    person: Beneficiary
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    steps: list[PathwayStep] = field(default_factory=list)
+    barriers: list[Barrier] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)
+
+    @property
+    def current_stage(self) -> PathwayStep | None:
+        return self.steps[-1] if self.steps else None
+
+    @property
+    def structures(self) -> list[str]:
+        names = {f.structure.name for f in self.follow_ups}
+        names |= {h.to_structure.name for h in self.handoffs}
+        return sorted(names)
+
+
+def timeline(session: Session, person: Beneficiary) -> Timeline:
+    """Load the whole pathway of ``person`` in a fixed number of queries."""
+    pid = person.id
+    steps = list(
+        session.scalars(
+            select(PathwayStep)
+            .where(PathwayStep.beneficiary_id == pid)
+            .order_by(PathwayStep.started_on, PathwayStep.created_at)
+        )
+    )
+    steps.sort(key=lambda s: (s.started_on, stage_rank(s.stage.code)))
+    return Timeline(
+        person=person,
+        follow_ups=list(
+            session.scalars(
+                select(FollowUp).where(FollowUp.beneficiary_id == pid).order_by(FollowUp.started_on)
+            )
+        ),
+        steps=steps,
+        barriers=list(
+            session.scalars(
+                select(Barrier).where(Barrier.beneficiary_id == pid).order_by(Barrier.identified_on)
+            )
+        ),
+        handoffs=list(
+            session.scalars(
+                select(Handoff)
+                .where(Handoff.beneficiary_id == pid)
+                .options(
+                    selectinload(Handoff.events),
+                    selectinload(Handoff.decline_reason),
+                    selectinload(Handoff.outcome),
+                    selectinload(Handoff.purpose_stage),
+                    selectinload(Handoff.purpose_barrier),
+                )
+                .order_by(Handoff.sent_at)
+            )
+        ),
+    )

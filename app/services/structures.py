@@ -1,0 +1,132 @@
+"""Partner structures and reference lists."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.domain.audit import AuditAction
+from app.models import ReferenceItem, ReferenceKind, Structure, User
+from app.services import audit
+from app.services.errors import N_, Conflict, InvalidInput, NotFound
+
+STRUCTURE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
+REFERENCE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def reference_items(
+    session: Session, kind: ReferenceKind, *, include_inactive: bool = False
+) -> list[ReferenceItem]:
+    query = select(ReferenceItem).where(ReferenceItem.kind == kind)
+    if not include_inactive:
+        query = query.where(ReferenceItem.active.is_(True))
+    return list(session.scalars(query.order_by(ReferenceItem.position, ReferenceItem.code)))
+
+
+def reference_item(session: Session, kind: ReferenceKind, code: str) -> ReferenceItem:
+    """The active item ``code`` of list ``kind``, or ``InvalidInput`` naming the list."""
+    item = session.scalar(
+        select(ReferenceItem).where(ReferenceItem.kind == kind, ReferenceItem.code == code)
+    )
+    if item is None or not item.active:
+        raise InvalidInput(
+            N_("Unknown code %(code)s in the list %(kind)s."),
+            field=kind.value,
+            code=code,
+            kind=kind.value,
+        )
+    return item
+
+
+def add_reference_item(
+    session: Session,
+    actor: User | None,
+    kind: ReferenceKind,
+    code: str,
+    label_fr: str,
+    label_en: str,
+) -> ReferenceItem:
+    """Append an entry to a reference list (entries are never deleted, only deactivated)."""
+    if not REFERENCE_CODE.match(code):
+        raise InvalidInput(N_("A code is made of letters, digits, - and _."), field="code")
+    if not label_fr.strip() or not label_en.strip():
+        raise InvalidInput(N_("Give a French and an English label."), field="label")
+    exists = session.scalar(
+        select(ReferenceItem.id).where(ReferenceItem.kind == kind, ReferenceItem.code == code)
+    )
+    if exists is not None:
+        raise Conflict(
+            N_("The code %(code)s already exists in this list."), field="code", code=code
+        )
+    last = session.scalar(
+        select(func.max(ReferenceItem.position)).where(ReferenceItem.kind == kind)
+    )
+    item = ReferenceItem(
+        kind=kind,
+        code=code,
+        label_fr=label_fr.strip(),
+        label_en=label_en.strip(),
+        position=(last or 0) + 10,
+        active=True,
+    )
+    session.add(item)
+    session.flush()
+    audit.record(session, actor, AuditAction.REFERENCE_ADD, item, kind=kind.value)
+    return item
+
+
+def list_structures(session: Session, *, include_inactive: bool = True) -> list[Structure]:
+    query = select(Structure).order_by(Structure.code)
+    if not include_inactive:
+        query = query.where(Structure.active.is_(True))
+    return list(session.scalars(query))
+
+
+def get_structure(session: Session, code: str) -> Structure:
+    structure = session.scalar(select(Structure).where(Structure.code == code.strip().upper()))
+    if structure is None:
+        raise NotFound(N_("No structure has the code %(code)s."), field="structure", code=code)
+    return structure
+
+
+def create_structure(
+    session: Session,
+    actor: User | None,
+    *,
+    code: str,
+    name: str,
+    type_code: str,
+    missions: str = "",
+    contact: str = "",
+    city: str = "",
+    capacity: int | None = None,
+) -> Structure:
+    """Create a partner structure; its code is short, upper-case and unique."""
+    code = code.strip().upper()
+    if not STRUCTURE_CODE.match(code):
+        raise InvalidInput(
+            N_("A structure code is 2 to 32 capital letters, digits, - or _."), field="code"
+        )
+    if not name.strip():
+        raise InvalidInput(N_("Enter the structure's name."), field="name")
+    if capacity is not None and capacity < 0:
+        raise InvalidInput(N_("Capacity cannot be negative."), field="capacity")
+    if session.scalar(select(Structure.id).where(Structure.code == code)) is not None:
+        raise Conflict(N_("The code %(code)s is already used."), field="code", code=code)
+    structure_type = reference_item(session, ReferenceKind.STRUCTURE_TYPE, type_code)
+    structure = Structure(
+        code=code,
+        name=name.strip(),
+        type_id=structure_type.id,
+        missions=missions.strip(),
+        contact=contact.strip(),
+        city=city.strip(),
+        capacity=capacity,
+    )
+    structure.type = structure_type
+    session.add(structure)
+    session.flush()
+    audit.record(session, actor, AuditAction.STRUCTURE_CREATE, structure)
+    return structure
