@@ -41,3 +41,15 @@ class User(Base):
     created_at: Mapped[created_at]
 
     structure: Mapped[Structure | None] = relationship(lazy="joined")
+
+    # The session-user protocol of Flask-Login, by duck typing (models never import Flask).
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        """What the session cookie holds: the id and the session version."""
+        return f"{self.id}:{self.session_version}"

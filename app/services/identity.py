@@ -7,6 +7,7 @@ one request; models hold ciphertexts, and reprs never show values.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -115,11 +116,21 @@ def seal_identity(vault: Vault, session: Session, person: Beneficiary, identity:
     )
 
 
-def open_identity(vault: Vault, session: Session, person: Beneficiary) -> Identity:
-    """Decrypt a person's identity (no audit: callers go through ``reveal_identity``)."""
+SUMMARY_FIELDS = ("last_name", "first_name", "birth_date", "phone")
+
+
+def open_identity(
+    vault: Vault, session: Session, person: Beneficiary, fields: Sequence[str] | None = None
+) -> Identity:
+    """Decrypt a person's identity, or only ``fields`` of it (the others read as empty).
+
+    No audit here: callers outside this module go through ``reveal_identity``.
+    """
     key = vault.person_key(session, person.id)
-    values: dict[str, object] = {}
+    values: dict[str, object] = {"last_name": "", "first_name": ""}
     for field in dataclasses.fields(Identity):
+        if fields is not None and field.name not in fields:
+            continue
         text = vault.open(key, TABLE, field.name, person.id, person.id, getattr(person, field.name))
         values[field.name] = (
             date.fromisoformat(text) if field.name == "birth_date" and text else text
@@ -128,13 +139,18 @@ def open_identity(vault: Vault, session: Session, person: Beneficiary) -> Identi
 
 
 def reveal_identity(
-    vault: Vault, session: Session, actor: User, person: Beneficiary, purpose: str
+    vault: Vault,
+    session: Session,
+    actor: User,
+    person: Beneficiary,
+    purpose: str,
+    fields: Sequence[str] | None = None,
 ) -> Identity:
     """Decrypt a person's identity for ``actor`` and record the reveal in the audit log.
 
     The caller has checked that the actor may see it (see ``app.services.access``).
     """
-    identity = open_identity(vault, session, person)
+    identity = open_identity(vault, session, person, fields)
     audit.record(
         session,
         actor,

@@ -148,6 +148,17 @@ def end_follow_up(
     return follow_up
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One dated line of a timeline; ``kind`` says which record ``item`` is."""
+
+    on: date
+    kind: str  # follow_up_start, follow_up_end, step, barrier, barrier_closed, handoff_event
+    structure: str
+    item: object
+    extra: object = None
+
+
 @dataclass
 class Timeline:
     """Everything recorded about one person's pathway, across structures, without identity."""
@@ -161,6 +172,27 @@ class Timeline:
     @property
     def current_stage(self) -> PathwayStep | None:
         return self.steps[-1] if self.steps else None
+
+    def entries(self) -> list[TimelineEntry]:
+        """Every dated event across structures, oldest first."""
+        found: list[TimelineEntry] = []
+        for f in self.follow_ups:
+            found.append(TimelineEntry(f.started_on, "follow_up_start", f.structure.name, f))
+            if f.ended_on:
+                found.append(TimelineEntry(f.ended_on, "follow_up_end", f.structure.name, f))
+        for s in self.steps:
+            found.append(TimelineEntry(s.started_on, "step", s.structure.name, s))
+        for b in self.barriers:
+            acting = b.acting_structure.name if b.acting_structure else ""
+            found.append(TimelineEntry(b.identified_on, "barrier", acting, b))
+            if b.closed_on:
+                found.append(TimelineEntry(b.closed_on, "barrier_closed", acting, b))
+        for h in self.handoffs:
+            for event in h.events:
+                found.append(
+                    TimelineEntry(event.at.date(), "handoff_event", h.from_structure.name, event, h)
+                )
+        return sorted(found, key=lambda e: e.on)
 
     @property
     def structures(self) -> list[str]:
@@ -208,3 +240,26 @@ def timeline(session: Session, person: Beneficiary) -> Timeline:
             )
         ),
     )
+
+
+def readable_texts(session: Session, vault: Vault, tl: Timeline) -> dict[uuid.UUID, str]:
+    """Decrypt the free texts of a timeline (step actions, hand-off notes and messages).
+
+    Only for a caseworker whose structure follows the person (checked by the caller).
+    """
+    sealed: list[tuple[str, str, uuid.UUID, bytes | None]] = []
+    sealed += [("pathway_steps", "action", s.id, s.action) for s in tl.steps]
+    sealed += [("handoffs", "note", h.id, h.note) for h in tl.handoffs]
+    sealed += [
+        ("handoff_transitions", "message", e.id, e.message) for h in tl.handoffs for e in h.events
+    ]
+    present = [item for item in sealed if item[3] is not None]
+    if not present:
+        return {}
+    key = vault.person_key(session, tl.person.id)
+    texts: dict[uuid.UUID, str] = {}
+    for table, column, row_id, stored in present:
+        clear = vault.open(key, table, column, row_id, tl.person.id, stored)
+        if clear is not None:
+            texts[row_id] = clear
+    return texts

@@ -2,8 +2,66 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response, g, request, session
+from flask_login import current_user
+
+from app.extensions import babel, login_manager
+from app.web import admin, auth, errors, home, pathways, people
+from app.web.context import load_session_user, template_helpers
+
+# Endpoints reachable without signing in. Everything else is closed by default.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static", "home.health"})
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 
 
 def register_web(app: Flask) -> None:
     """Register blueprints, login, locale selection, security headers and error pages."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_session_user)
+    babel.init_app(app, locale_selector=select_locale)
+    for module in (auth, home, people, pathways, admin):
+        app.register_blueprint(module.bp)
+    errors.register(app)
+    app.before_request(_require_login)
+    app.after_request(_security_headers)
+    app.context_processor(template_helpers)
+
+
+def select_locale() -> str:
+    """French, unless English was chosen with the language switch in this session.
+
+    The browser's preference is not followed: Relais is a French public-service tool, and
+    pages must read the same for every partner unless someone asks otherwise.
+    """
+    return "en" if session.get("lang") == "en" else "fr"
+
+
+def _require_login() -> Response | None:
+    """Deny by default: only the endpoints listed in PUBLIC_ENDPOINTS are open to visitors."""
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()  # type: ignore[no-any-return]
+    g.user = current_user
+    return None
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.endpoint != "static":
+        # Pages may hold personal data: never cache them anywhere.
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    return response

@@ -1,0 +1,83 @@
+"""``flask users``: create accounts, set passwords, deactivate. Passwords never as arguments."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.cli.common import read_password, transaction
+from app.domain.roles import Role
+from app.services import accounts
+from app.services.structures import get_structure
+
+users_cli = AppGroup("users", help="Create accounts, set passwords, deactivate accounts.")
+
+stdin_option = click.option(
+    "--stdin",
+    "from_stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of a prompt.",
+)
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option(
+    "--name", "display_name", required=True, help="The person's name, as colleagues read it."
+)
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    required=True,
+    help="caseworker, coordinator or admin.",
+)
+@click.option(
+    "--structure", "structure_code", default=None, help="Structure code (caseworkers only)."
+)
+@stdin_option
+def create_user(
+    email: str, display_name: str, role: str, structure_code: str | None, from_stdin: bool
+) -> None:
+    """Create the account EMAIL. The password is asked for (or read with --stdin)."""
+    with transaction() as session:
+        structure = get_structure(session, structure_code) if structure_code else None
+        password = read_password(prompt=not from_stdin)
+        user = accounts.create_user(
+            session,
+            None,
+            email=email,
+            display_name=display_name,
+            role=Role(role),
+            structure=structure,
+            password=password,
+            min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        )
+        click.echo(f"Created {user.role.value} account {user.email}")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@stdin_option
+def set_password(email: str, from_stdin: bool) -> None:
+    """Set a new password for EMAIL; every session of the account ends."""
+    with transaction() as session:
+        user = accounts.get_user_by_email(session, email)
+        password = read_password(prompt=not from_stdin)
+        accounts.set_password(
+            session, None, user, password, min_length=current_app.config["PASSWORD_MIN_LENGTH"]
+        )
+        click.echo(f"Password changed for {user.email}; its sessions are closed.")
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def deactivate(email: str) -> None:
+    """Close the account EMAIL: no more sign-in, open sessions end now."""
+    with transaction() as session:
+        user = accounts.get_user_by_email(session, email)
+        was_active = user.active
+        accounts.deactivate_user(session, None, user)
+        click.echo(
+            f"Deactivated {user.email}" if was_active else f"{user.email} was already inactive"
+        )

@@ -1,0 +1,219 @@
+"""Lists of pathways: a structure's caseload and the coordinator's pseudonymous overview.
+
+Each list is one paginated query plus a fixed number of queries for the page's people
+(current stage, last event, structures involved): never one query per row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from app.domain.audit import AuditAction
+from app.domain.handoffs import HandoffStatus
+from app.models import (
+    Barrier,
+    Beneficiary,
+    FollowUp,
+    Handoff,
+    HandoffTransition,
+    PathwayStep,
+    ReferenceItem,
+    Structure,
+    User,
+    beneficiary_cohorts,
+)
+from app.services import audit
+from app.services.access import visible_people
+from app.services.errors import N_, Forbidden
+
+T = TypeVar("T")
+PER_PAGE = 25
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass
+class Filters:
+    cohort: str | None = None
+    stage: str | None = None
+    qpv: str | None = None
+    structure: str | None = None
+
+
+@dataclass
+class PathwayRow:
+    person: Beneficiary
+    current_stage: ReferenceItem | None = None
+    last_event_on: date | None = None
+    structures: list[str] = field(default_factory=list)
+    pending_handoffs: int = 0
+
+
+def _latest_step_ids() -> Select[uuid.UUID]:
+    """Id of each person's latest pathway step (by start date, then recording time)."""
+    ranked = select(
+        PathwayStep.id,
+        func.row_number()
+        .over(
+            partition_by=PathwayStep.beneficiary_id,
+            order_by=(PathwayStep.started_on.desc(), PathwayStep.created_at.desc()),
+        )
+        .label("rank"),
+    ).subquery()
+    return select(ranked.c.id).where(ranked.c.rank == 1)
+
+
+def _filtered(query: Select[Beneficiary], filters: Filters) -> Select[Beneficiary]:
+    if filters.cohort:
+        query = query.where(
+            Beneficiary.id.in_(
+                select(beneficiary_cohorts.c.beneficiary_id)
+                .join(ReferenceItem, ReferenceItem.id == beneficiary_cohorts.c.cohort_id)
+                .where(ReferenceItem.code == filters.cohort)
+            )
+        )
+    if filters.qpv:
+        query = query.where(
+            Beneficiary.qpv_id.in_(
+                select(ReferenceItem.id).where(ReferenceItem.code == filters.qpv)
+            )
+        )
+    if filters.stage:
+        query = query.where(
+            Beneficiary.id.in_(
+                select(PathwayStep.beneficiary_id)
+                .join(ReferenceItem, ReferenceItem.id == PathwayStep.stage_id)
+                .where(PathwayStep.id.in_(_latest_step_ids()), ReferenceItem.code == filters.stage)
+            )
+        )
+    if filters.structure:
+        query = query.where(
+            Beneficiary.id.in_(
+                select(FollowUp.beneficiary_id)
+                .join(Structure, Structure.id == FollowUp.structure_id)
+                .where(Structure.code == filters.structure)
+            )
+        )
+    return query
+
+
+def _paginate(
+    session: Session, query: Select[Beneficiary], page: int, per_page: int
+) -> Page[PathwayRow]:
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    people = session.scalars(
+        query.order_by(Beneficiary.created_at.desc(), Beneficiary.pseudonym)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(items=_rows(session, people), page=page, per_page=per_page, total=total)
+
+
+def _rows(session: Session, people: Sequence[Beneficiary]) -> list[PathwayRow]:
+    rows = {p.id: PathwayRow(person=p) for p in people}
+    ids = list(rows)
+    if not ids:
+        return []
+    stages = session.execute(
+        select(PathwayStep.beneficiary_id, ReferenceItem)
+        .join(ReferenceItem, ReferenceItem.id == PathwayStep.stage_id)
+        .where(PathwayStep.id.in_(_latest_step_ids()), PathwayStep.beneficiary_id.in_(ids))
+    )
+    for pid, stage in stages:
+        rows[pid].current_stage = stage
+    for pid, when in _last_events(session, ids).items():
+        rows[pid].last_event_on = when
+    names: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for pid, name in session.execute(
+        select(FollowUp.beneficiary_id, Structure.name)
+        .join(Structure, Structure.id == FollowUp.structure_id)
+        .where(FollowUp.beneficiary_id.in_(ids))
+    ):
+        names[pid].add(name)
+    for pid, count in session.execute(
+        select(Handoff.beneficiary_id, func.count())
+        .where(Handoff.beneficiary_id.in_(ids), Handoff.status == HandoffStatus.SENT)
+        .group_by(Handoff.beneficiary_id)
+    ):
+        rows[pid].pending_handoffs = count
+    for pid, found in names.items():
+        rows[pid].structures = sorted(found)
+    return list(rows.values())
+
+
+def _last_events(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, date]:
+    """The date of the latest step, barrier change or hand-off transition of each person."""
+    latest: dict[uuid.UUID, date] = {}
+
+    def keep(pid: uuid.UUID, when: date | datetime | None) -> None:
+        if when is None:
+            return
+        day = when.date() if isinstance(when, datetime) else when
+        if pid not in latest or day > latest[pid]:
+            latest[pid] = day
+
+    queries = (
+        select(PathwayStep.beneficiary_id, func.max(PathwayStep.started_on))
+        .where(PathwayStep.beneficiary_id.in_(ids))
+        .group_by(PathwayStep.beneficiary_id),
+        select(Barrier.beneficiary_id, func.max(Barrier.identified_on))
+        .where(Barrier.beneficiary_id.in_(ids))
+        .group_by(Barrier.beneficiary_id),
+        select(Barrier.beneficiary_id, func.max(Barrier.closed_on))
+        .where(Barrier.beneficiary_id.in_(ids))
+        .group_by(Barrier.beneficiary_id),
+        select(Handoff.beneficiary_id, func.max(HandoffTransition.at))
+        .join(HandoffTransition, HandoffTransition.handoff_id == Handoff.id)
+        .where(Handoff.beneficiary_id.in_(ids))
+        .group_by(Handoff.beneficiary_id),
+    )
+    for query in queries:
+        for pid, when in session.execute(query):
+            keep(pid, when)
+    return latest
+
+
+def caseload(
+    session: Session,
+    actor: User,
+    *,
+    today: date,
+    filters: Filters,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> Page[PathwayRow]:
+    """The people the actor's structure follows, newest first."""
+    return _paginate(session, _filtered(visible_people(actor, today), filters), page, per_page)
+
+
+def all_pathways(
+    session: Session, actor: User, *, filters: Filters, page: int = 1, per_page: int = PER_PAGE
+) -> Page[PathwayRow]:
+    """Every pathway of the network, pseudonymous, for a coordinator."""
+    if actor.role.value != "coordinator":
+        raise Forbidden(N_("Only coordinators see every pathway."))
+    return _paginate(session, _filtered(select(Beneficiary), filters), page, per_page)
+
+
+def record_pathway_view(session: Session, actor: User, person: Beneficiary) -> None:
+    """Coordinators' consultations of a pathway are audited too (ids only)."""
+    audit.record(session, actor, AuditAction.PATHWAY_VIEW, person, beneficiary_id=person.id)

@@ -1,0 +1,92 @@
+"""Request helpers shared by the blueprints: the acting user, the vault, dates, decorators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from app.domain.people import age_band
+from app.domain.roles import Role
+from app.extensions import db
+from app.models import ReferenceItem, User
+from app.services.accounts import user_for_session
+from app.services.vault import Vault
+from app.web.labels import enum_label
+
+P = ParamSpec("P")
+R = TypeVar("R")
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login's loader: ``"<id>:<version>"``; a stale version ends the session."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    return user_for_session(db.session(), int(user_id), int(version))
+
+
+def actor() -> User:
+    """The signed-in user (routes are closed to visitors before this is reached)."""
+    user = current_user._get_current_object()
+    if not isinstance(user, User):
+        abort(401)
+    return user
+
+
+def dbs() -> Session:
+    return db.session()
+
+
+def vault() -> Vault:
+    found: Vault = current_app.extensions["relais_vault"]
+    return found
+
+
+def today() -> date:
+    """Today in France: the date caseworkers write on forms."""
+    return datetime.now(PARIS).date()
+
+
+def locale() -> str:
+    return str(get_locale() or "fr")
+
+
+def roles_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Let only these roles in; anyone else gets 404, as if the page did not exist."""
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+            if actor().role not in roles:
+                abort(404)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def label(item: ReferenceItem | None) -> str:
+    """A reference item's label in the current language (an em dash when missing)."""
+    return item.label(locale()) if item is not None else "—"
+
+
+def template_helpers() -> dict[str, Any]:
+    return {
+        "label": label,
+        "enum_label": enum_label,
+        "age_band": age_band,
+        "Role": Role,
+        "current_locale": locale,
+        "format_date": format_date,
+        "format_datetime": format_datetime,
+    }

@@ -1,0 +1,65 @@
+"""Error pages. Nothing about the request, the data or the exception is shown."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+
+from flask import Flask, render_template
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from app.services.errors import Forbidden, NotFound
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(NotFound, lambda _exc: _page(404))
+    app.register_error_handler(Forbidden, lambda _exc: _page(404))
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def _page(status: int, message: str | None = None) -> ResponseReturnValue:
+    titles = {
+        400: _("The request could not be understood"),
+        401: _("Sign-in needed"),
+        403: _("Access refused"),
+        404: _("Page not found"),
+        405: _("Action not allowed here"),
+        500: _("Something went wrong"),
+    }
+    title = titles.get(status, _("Error"))
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def _csrf_error(_exc: CSRFError) -> ResponseReturnValue:
+    return _page(
+        400,
+        _(
+            "The form had expired or was not sent from Relais. Go back, reload the page and try again."
+        ),
+    )
+
+
+def _http_error(exc: HTTPException) -> ResponseReturnValue:
+    status = exc.code or 500
+    return _page(status if status in (400, 401, 403, 404, 405) else 500)
+
+
+def _unexpected(exc: Exception) -> ResponseReturnValue:
+    # Log the exception type and where it happened; never its message or locals, which may
+    # hold personal values (an input echoed by a parser, for instance).
+    db.session.rollback()
+    frames = " <- ".join(
+        f"{Path(frame.filename).name}:{frame.lineno} {frame.name}"
+        for frame in reversed(traceback.extract_tb(exc.__traceback__))
+    )
+    log.error("unexpected %s at %s", type(exc).__name__, frames)
+    return _page(500)

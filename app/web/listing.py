@@ -1,0 +1,22 @@
+"""Reading list filters and page numbers from the query string."""
+
+from __future__ import annotations
+
+from flask import request
+
+from app.services.overview import Filters
+
+
+def filters_from_request() -> Filters:
+    def value(name: str) -> str | None:
+        raw = request.args.get(name, "").strip()
+        return raw[:64] or None
+
+    return Filters(
+        cohort=value("cohort"), stage=value("stage"), qpv=value("qpv"), structure=value("structure")
+    )
+
+
+def page_from_request() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
