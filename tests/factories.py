@@ -1,0 +1,61 @@
+"""Test data built through the services, as the application builds it. Flush, never commit."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from app.domain.pathway import ConsentMethod
+from app.domain.roles import Role
+from app.models import Beneficiary, Structure, User
+from app.services.accounts import create_user
+from app.services.identity import Identity
+from app.services.people import ConsentInput, NewPerson, register_person
+from app.services.structures import create_structure
+from app.services.vault import Vault
+
+PASSWORD = "a long enough test passphrase"
+TODAY = date(2026, 11, 25)
+_counter = itertools.count(1)
+
+
+def structure(session: Session, code: str | None = None, type_code: str = "association") -> Structure:
+    n = next(_counter)
+    return create_structure(
+        session, None, code=code or f"S{n:03d}", name=f"Structure {n}", type_code=type_code
+    )
+
+
+def user(
+    session: Session, role: Role = Role.CASEWORKER, structure_: Structure | None = None,
+    email: str | None = None,
+) -> User:
+    n = next(_counter)
+    if role is Role.CASEWORKER and structure_ is None:
+        structure_ = structure(session)
+    return create_user(
+        session, None, email=email or f"user{n}@relais.example", display_name=f"User {n}",
+        role=role, structure=structure_, password=PASSWORD, min_length=12,
+    )
+
+
+def person(
+    session: Session, vault: Vault, actor: User, *, last_name: str = "Zephyrin",
+    first_name: str = "Aurélie", birth_date: date = date(2004, 3, 14),
+    phone: str | None = "06 12 34 56 78", email: str | None = "aurelie.z@exemple.fr",
+    consent: bool = True, cohorts: tuple[str, ...] = ("young_dropout",),
+) -> Beneficiary:
+    return register_person(
+        session, vault, actor,
+        NewPerson(
+            identity=Identity(
+                last_name=last_name, first_name=first_name, birth_date=birth_date, phone=phone,
+                email=email, address="12 rue des Tilleuls, 90000 Belfort",
+            ),
+            cohort_codes=cohorts,
+            consent=ConsentInput(ConsentMethod.ORAL, TODAY) if consent else None,
+        ),
+        today=TODAY,
+    )

@@ -1,0 +1,162 @@
+"""Signing in and out, throttling, server-side session ends, CSRF, deny by default."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.roles import Role
+from app.models import AuditEvent, User
+from app.services.accounts import deactivate_user, set_password
+from tests import factories
+from tests.web.helpers import csrf_token, login, logout
+
+WRONG = "Wrong e-mail address or password"
+
+
+@pytest.fixture
+def caseworker(db_session: Session) -> User:
+    user = factories.user(db_session, email="camille@relais.example")
+    db_session.commit()
+    return user
+
+
+def test_login_lands_on_the_role_page(client: FlaskClient, caseworker: User) -> None:
+    response = login(client, "camille@relais.example")
+    assert response.status_code == 302
+    assert client.get("/").headers["Location"].endswith("/people/")
+
+
+def test_wrong_login_says_the_same_whether_or_not_the_account_exists(
+    client: FlaskClient, caseworker: User
+) -> None:
+    unknown = login(client, "nobody@relais.example", "whatever password 123")
+    wrong = login(client, "camille@relais.example", "not the right password")
+    texts = [r.get_data(as_text=True) for r in (unknown, wrong)]
+    assert unknown.status_code == wrong.status_code == 200
+    # The same message, in French by default.
+    assert all("Adresse e-mail ou mot de passe incorrect" in t for t in texts)
+
+
+def test_repeated_failures_lock_the_account(
+    client: FlaskClient, caseworker: User, db_session: Session
+) -> None:
+    for _ in range(5):
+        login(client, "camille@relais.example", "not the right password")
+    response = login(client, "camille@relais.example")  # right password, but locked
+    assert response.status_code == 200
+    assert client.get("/people/").status_code == 302
+
+
+def test_every_page_is_closed_to_visitors(client: FlaskClient, app: object) -> None:
+    for path in ("/", "/people/", "/people/P-AAAA-BBBB", "/pathways/", "/admin/users"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert "/login" in response.headers["Location"]
+
+
+def test_post_without_csrf_token_is_refused(client: FlaskClient, caseworker: User) -> None:
+    response = client.post(
+        "/login", data={"email": "camille@relais.example", "password": factories.PASSWORD}
+    )
+    assert response.status_code == 400
+    login(client, "camille@relais.example")
+    assert client.post("/logout").status_code == 400
+
+
+def test_logout_ends_the_session_on_the_server(
+    client: FlaskClient, caseworker: User, app: object
+) -> None:
+    login(client, "camille@relais.example")
+    stolen = client.get_cookie("relais_session")
+    assert stolen is not None
+    logout(client)
+    # Replaying the old cookie does not bring the session back.
+    client.set_cookie("relais_session", stolen.value)
+    assert client.get("/people/").status_code == 302
+
+
+@pytest.mark.parametrize("change", ["password", "deactivate"])
+def test_password_change_or_deactivation_ends_sessions(
+    client: FlaskClient, caseworker: User, db_session: Session, change: str
+) -> None:
+    login(client, "camille@relais.example")
+    assert client.get("/people/").status_code == 200
+    user = db_session.scalars(select(User).where(User.email == "camille@relais.example")).one()
+    if change == "password":
+        set_password(db_session, None, user, "another long passphrase", min_length=12)
+    else:
+        deactivate_user(db_session, None, user)
+    db_session.commit()
+    assert client.get("/people/").status_code == 302
+
+
+def test_change_own_password_through_the_form(client: FlaskClient, caseworker: User) -> None:
+    login(client, "camille@relais.example")
+    token = csrf_token(client, "/account/password")
+    response = client.post(
+        "/account/password",
+        data={
+            "csrf_token": token, "current": factories.PASSWORD,
+            "password": "a brand new passphrase", "confirm": "a brand new passphrase",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get("/people/").status_code == 302  # signed out
+    assert login(client, "camille@relais.example", "a brand new passphrase").status_code == 302
+
+
+def test_weak_new_password_is_refused_with_a_reason(client: FlaskClient, caseworker: User) -> None:
+    login(client, "camille@relais.example")
+    token = csrf_token(client, "/account/password")
+    response = client.post(
+        "/account/password",
+        data={"csrf_token": token, "current": factories.PASSWORD, "password": "azertyuiop123",
+              "confirm": "azertyuiop123"},
+    )
+    assert response.status_code == 200
+    assert "trop courant" in response.get_data(as_text=True)
+
+
+def test_login_is_audited(client: FlaskClient, caseworker: User, db_session: Session) -> None:
+    login(client, "camille@relais.example")
+    actions = db_session.scalars(select(AuditEvent.action)).all()
+    assert "user:login" in actions
+
+
+def test_language_switch(client: FlaskClient, caseworker: User) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    assert 'lang="fr"' in page and "Se connecter" in page
+    token = csrf_token(client)
+    client.post("/language", data={"csrf_token": token, "lang": "en", "next": "/login"})
+    page = client.get("/login").get_data(as_text=True)
+    assert 'lang="en"' in page and "Sign in to Relais" in page
+
+
+def test_security_headers(client: FlaskClient) -> None:
+    response = client.get("/login")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_open_redirect_after_login_is_refused(client: FlaskClient, caseworker: User) -> None:
+    token = csrf_token(client, "/login?next=https://evil.example/")
+    response = client.post(
+        "/login",
+        data={"email": "camille@relais.example", "password": factories.PASSWORD,
+              "csrf_token": token, "next": "https://evil.example/"},
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_roles_do_not_reach_each_others_pages(client: FlaskClient, db_session: Session) -> None:
+    factories.user(db_session, Role.COORDINATOR, email="coord@relais.example")
+    db_session.commit()
+    login(client, "coord@relais.example")
+    assert client.get("/pathways/").status_code == 200
+    assert client.get("/people/").status_code == 404
+    assert client.get("/admin/users").status_code == 404
