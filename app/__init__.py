@@ -19,11 +19,10 @@ log = logging.getLogger(__name__)
 
 
 class StartupError(SystemExit):
-    """Relais refuses to start; the message says why. Exits with status 1."""
+    """Relais refuses to start. Uncaught, it prints the reason and exits with status 1."""
 
     def __init__(self, message: str) -> None:
         super().__init__(f"Relais cannot start: {message}")
-        self.code = 1
         self.reason = message
 
 

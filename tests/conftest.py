@@ -1,0 +1,167 @@
+"""Shared fixtures: one application and one migrated database per run, a rollback per test.
+
+The database is ``RELAIS_TEST_DATABASE_URL`` (a SQLite file in a temporary folder when unset).
+At the start of the run it is emptied (PostgreSQL: the ``public`` schema is dropped and made
+again; SQLite: a fresh file) and brought to head by the Alembic migrations, never by
+``create_all``, so that the tests run on the schema production gets.
+
+Each test that uses ``db_session`` (directly or through ``client`` or ``runner``) runs inside
+one outer transaction that is rolled back afterwards. Services, views and commands may commit:
+a commit only releases a savepoint. Two consequences for test authors:
+
+* data a request or a command must see has to be committed first (``db_session.commit()``), as
+  the end of each application context closes the session and drops what was not committed;
+* after a request the session is a new one: load objects again rather than reusing old ones.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.orm import Session, scoped_session
+
+from app import create_app
+from app.crypto import KeyRing
+from app.extensions import db
+from app.services.vault import Vault
+from config import TestingConfig
+
+TEST_DATABASE_VARIABLE = "RELAIS_TEST_DATABASE_URL"
+
+
+def _configured_url() -> str | None:
+    return os.environ.get(TEST_DATABASE_VARIABLE) or None
+
+
+def _is_sqlite(url: str | None) -> bool:
+    return url is None or make_url(url).get_backend_name() == "sqlite"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not _is_sqlite(_configured_url()):
+        return
+    skip = pytest.mark.skip(reason=f"needs PostgreSQL (set {TEST_DATABASE_VARIABLE})")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def _recreate_database(url: str) -> None:
+    """Empty the test database: a fresh SQLite file, or a new ``public`` schema."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(parsed.database + suffix).unlink(missing_ok=True)
+        return
+    engine = create_engine(parsed)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+    finally:
+        engine.dispose()
+
+
+def _take_over_sqlite_transactions(engine: Engine) -> None:
+    """Make SQLAlchemy emit BEGIN on SQLite, so that savepoints nest in the outer transaction.
+
+    Python 3.11's sqlite3 driver only begins a transaction before INSERT/UPDATE/DELETE: a
+    SAVEPOINT issued first becomes the outermost transaction, and releasing it (what a
+    ``session.commit()`` does here) would write to the file past the test's rollback. This is
+    the recipe of the SQLAlchemy SQLite documentation ("Enabling Non-Legacy SQLite
+    Transactional Modes"). It is idempotent, in case ``make_engine`` adopts it one day.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _emit_begin(connection: Any) -> None:
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN")
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of the test database."""
+    configured = _configured_url()
+    if configured:
+        return configured
+    return f"sqlite:///{tmp_path_factory.mktemp('database') / 'relais-test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def keyring() -> KeyRing:
+    """Fresh keys for the whole run; nothing is read from the environment."""
+    return KeyRing.generate()
+
+
+@pytest.fixture(scope="session")
+def app(db_url: str, keyring: KeyRing) -> Iterator[Flask]:
+    """The application on an empty test database migrated to head."""
+    _recreate_database(db_url)
+    application = create_app(
+        TestingConfig,
+        overrides={"DATABASE_URL": db_url, "SERVER_NAME": "localhost"},
+        keyring=keyring,
+    )
+    if db.engine.dialect.name == "sqlite":
+        _take_over_sqlite_transactions(db.engine)
+    with application.app_context():
+        flask_migrate.upgrade()
+    yield application
+    db.session.remove()
+    db.engine.dispose()  # close every pooled connection (no ResourceWarning at exit)
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[scoped_session[Session]]:
+    """``db.session``, bound for this test to one connection whose transaction is rolled back.
+
+    ``join_transaction_mode="create_savepoint"`` makes every session work in a SAVEPOINT of the
+    outer transaction: a commit by a service, a view or a command releases the savepoint, a
+    rollback returns to it, and neither ends the outer transaction. The default mode
+    ("conservative_savepoint") would let a rollback in the code under test roll back the
+    test's own transaction. ``Database.bind_to`` only sets the bind, hence the direct
+    ``_factory.configure``; both are restored after the test.
+    """
+    connection = db.engine.connect()
+    outer = connection.begin()
+    db.bind_to(connection)
+    db._factory.configure(join_transaction_mode="create_savepoint")
+    try:
+        yield db.session
+    finally:
+        db.session.remove()
+        db._factory.configure(join_transaction_mode="conservative_savepoint")
+        db.bind_to(db.engine)
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, db_session: scoped_session[Session]) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask, db_session: scoped_session[Session]) -> FlaskCliRunner:
+    """A CLI runner; commands run in the test's rolled-back transaction too."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def vault(app: Flask) -> Vault:
+    vault: Vault = app.extensions["relais_vault"]
+    return vault

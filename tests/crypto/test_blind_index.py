@@ -1,0 +1,133 @@
+"""Blind indexes: the same person gives the same value; values are short and keyed per index."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.crypto.blind_index import (
+    INDEX_NAMES,
+    NORMALISATION_VERSION,
+    BlindIndexer,
+    name_birth_key,
+    normalise_email,
+    normalise_name,
+)
+
+ROOT_KEY = bytes(range(32))
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("Éloïse", "eloise"),
+        ("  DUPONT  ", "dupont"),
+        ("Müller", "muller"),
+        ("François", "francois"),
+        ("Çağla", "cagla"),
+        ("Jean-Pierre", "jean pierre"),
+        ("Jean–Pierre", "jean pierre"),  # en dash
+        ("Jean‐Pierre", "jean pierre"),  # Unicode hyphen
+        ("N'Diaye", "n diaye"),
+        ("N’Diaye", "n diaye"),  # typographic apostrophe
+        ("D`Angelo", "d angelo"),
+        ("Le  Gall", "le gall"),
+        ("Le\tGall\n", "le gall"),
+        ("Marie - Claire", "marie claire"),
+        ("STRASSE", "strasse"),
+        ("Straße", "strasse"),  # case folding, not lower()
+        ("ﬁlon", "filon"),  # compatibility ligature
+    ],
+)
+def test_name_normalisation(raw: str, normalised: str) -> None:
+    assert normalise_name(raw) == normalised
+
+
+def test_normalisation_is_idempotent() -> None:
+    for raw in ("Éloïse N’Diaye-Dupont", "  Le  GALL ", "Straße"):
+        once = normalise_name(raw)
+        assert normalise_name(once) == once
+
+
+def test_email_normalisation() -> None:
+    assert normalise_email("  Awa.Diallo@Example.FR ") == "awa.diallo@example.fr"
+
+
+def test_name_birth_key_uses_iso_dates() -> None:
+    assert name_birth_key("N'Diaye", "Awa", date(2006, 3, 9)) == "n diaye|awa|2006-03-09"
+
+
+@pytest.mark.parametrize(
+    ("last", "first"),
+    [
+        ("N'Diaye", "Awa"),
+        ("N’DIAYE", "awa"),
+        ("n diaye", " Awa "),
+        ("N-Diaye", "AWA"),
+    ],
+)
+def test_the_same_person_spelt_differently_gets_the_same_value(last: str, first: str) -> None:
+    indexer = BlindIndexer(ROOT_KEY, bits=14)
+    reference = indexer.compute("name_birth", name_birth_key("N'Diaye", "Awa", date(2006, 3, 9)))
+    value = indexer.compute("name_birth", name_birth_key(last, first, date(2006, 3, 9)))
+    assert value == reference
+
+
+def test_a_computation_is_stable_across_indexers() -> None:
+    one, two = BlindIndexer(ROOT_KEY, bits=14), BlindIndexer(ROOT_KEY, bits=14)
+    assert one.compute("email", "a@b.fr") == two.compute("email", "a@b.fr")
+
+
+@pytest.mark.parametrize("bits", [4, 8, 14, 16, 24, 32])
+def test_values_fit_in_the_configured_width(bits: int) -> None:
+    indexer = BlindIndexer(ROOT_KEY, bits=bits)
+    values = [indexer.compute(name, f"value-{i}") for i in range(400) for name in INDEX_NAMES]
+    assert all(0 <= value < 2**bits for value in values)
+    if bits == 4:  # 1,200 values in 16 buckets: every one is hit
+        assert len(set(values)) == 2**bits
+    else:
+        assert max(values) >= 2 ** (bits - 2)  # the top bits are used too
+
+
+@pytest.mark.parametrize("bits", [0, 3, 33, 64])
+def test_widths_out_of_range_are_refused(bits: int) -> None:
+    with pytest.raises(ValueError, match="bits"):
+        BlindIndexer(ROOT_KEY, bits=bits)
+
+
+def test_truncation_keeps_the_leading_bits() -> None:
+    wide, narrow = BlindIndexer(ROOT_KEY, bits=32), BlindIndexer(ROOT_KEY, bits=14)
+    for i in range(50):
+        assert narrow.compute("phone", f"+3361234{i:04d}") == (
+            wide.compute("phone", f"+3361234{i:04d}") >> 18
+        )
+
+
+def test_each_index_has_its_own_key() -> None:
+    indexer = BlindIndexer(ROOT_KEY, bits=32)
+    values = [f"+3361234{i:04d}" for i in range(20)]
+    for value in values:
+        per_index = {name: indexer.compute(name, value) for name in INDEX_NAMES}
+        assert len(set(per_index.values())) == len(INDEX_NAMES), value
+
+
+def test_index_keys_come_from_the_root_key_and_the_version() -> None:
+    base = BlindIndexer(ROOT_KEY, bits=32)
+    other_root = BlindIndexer(bytes(reversed(range(32))), bits=32)
+    next_version = BlindIndexer(ROOT_KEY, bits=32, version=NORMALISATION_VERSION + 1)
+    for i in range(20):
+        value = f"person{i}@example.fr"
+        assert base.compute("email", value) != other_root.compute("email", value)
+        assert base.compute("email", value) != next_version.compute("email", value)
+
+
+def test_an_unknown_index_is_refused() -> None:
+    with pytest.raises(KeyError):
+        BlindIndexer(ROOT_KEY, bits=14).compute("birth_date", "2006-03-09")
+
+
+def test_the_indexer_repr_shows_no_key() -> None:
+    indexer = BlindIndexer(ROOT_KEY, bits=14)
+    assert ROOT_KEY.hex() not in repr(indexer)
+    assert "bits=14" in repr(indexer)

@@ -1,0 +1,229 @@
+"""The migrations build the schema the models describe, both ways, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from sqlalchemy import CheckConstraint, Connection, create_engine, inspect, make_url, select, text
+from sqlalchemy.orm import Session, scoped_session
+
+from app.extensions import db, make_engine
+from app.models import ReferenceItem
+
+# Written out here rather than imported from the seed revision, so that a code dropped from
+# the migration by mistake fails this test.
+SEEDED_CODES: dict[str, list[str]] = {
+    "structure_type": [
+        "mission_locale", "france_travail", "epide", "e2c", "uniscite", "promo_16_18", "mlds",
+        "departement", "ccas", "cap_emploi", "plie", "siae", "association", "ville",
+        "employer", "prefecture", "other",
+    ],
+    "cohort": ["young_dropout", "young_graduate", "single_parent", "other"],
+    "barrier_category": [
+        "mobility", "childcare", "digital", "health", "mental_health", "addiction", "housing",
+        "language", "legal_admin", "financial", "motivation",
+    ],
+    "stage": ["orientation", "barriers", "training", "employment", "exit_other"],
+    "decline_reason": [
+        "unreachable", "did_not_come", "not_eligible", "no_capacity", "not_interested",
+        "followed_elsewhere", "barrier_prevents", "duplicate", "other",
+    ],
+    "outcome": [
+        "barrier_lifted", "training_entered", "job_signed", "oriented_further",
+        "person_stopped", "other",
+    ],
+    "end_reason": [
+        "goal_reached", "moved", "lost_contact", "handed_off", "person_stopped", "other",
+    ],
+}  # fmt: skip
+
+
+def _alembic_config(app: Flask) -> Config:
+    with app.app_context():
+        config: Config = app.extensions["migrate"].migrate.get_config()
+    return config
+
+
+def _schema_differences(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, db.metadata))
+
+
+# -- the test database, migrated to head by conftest -----------------------------------------
+
+
+def test_models_and_migrations_agree(app: Flask) -> None:
+    with db.engine.connect() as connection:
+        assert _schema_differences(connection) == []
+
+
+def test_the_migrations_have_a_single_head(app: Flask) -> None:
+    assert len(ScriptDirectory.from_config(_alembic_config(app)).get_heads()) == 1
+
+
+def test_check_constraints_exist(app: Flask) -> None:
+    # Autogenerate does not compare CHECK constraints: check them by name.
+    expected = {
+        table.name: {c.name for c in table.constraints if isinstance(c, CheckConstraint)}
+        for table in db.metadata.sorted_tables
+    }
+    inspector = inspect(db.engine)
+    for table, names in expected.items():
+        found = {c["name"] for c in inspector.get_check_constraints(table)}
+        assert names <= found, table
+    assert expected["handoffs"] >= {
+        "ck_handoffs_different_structures",
+        "ck_handoffs_has_purpose",
+        "ck_handoffs_declined_has_reason",
+        "ck_handoffs_closed_has_outcome",
+        "ck_handoffs_contact_before_progress",
+    }
+    assert expected["users"] == {"ck_users_structure_iff_caseworker"}
+
+
+def test_open_follow_ups_index_is_partial_and_unique(app: Flask) -> None:
+    # Autogenerate does not compare an index's WHERE clause either.
+    indexes = {ix["name"]: ix for ix in inspect(db.engine).get_indexes("follow_ups")}
+    index = indexes["uq_follow_ups_open"]
+    assert index["unique"]
+    assert index["column_names"] == ["beneficiary_id", "structure_id"]
+    dialect = db.engine.dialect.name
+    where = str(index.get("dialect_options", {}).get(f"{dialect}_where", ""))
+    assert "ended_on is null" in where.lower()
+
+
+def test_foreign_keys_are_enforced_after_migrating(app: Flask, db_url: str) -> None:
+    # env.py turns enforcement off on SQLite while migrating; no pooled connection keeps that.
+    if make_url(db_url).get_backend_name() != "sqlite":
+        pytest.skip("a SQLite pragma")
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_reference_lists_are_seeded(db_session: scoped_session[Session]) -> None:
+    rows = db_session.execute(
+        select(ReferenceItem.kind, ReferenceItem.code, ReferenceItem.position)
+        .where(ReferenceItem.active.is_(True))
+        .order_by(ReferenceItem.kind, ReferenceItem.position)
+    ).all()
+    seeded: dict[str, list[str]] = {}
+    for kind, code, _position in rows:
+        seeded.setdefault(kind.value, []).append(code)
+    for kind, codes in SEEDED_CODES.items():
+        assert seeded.get(kind, [])[: len(codes)] == codes, kind
+    positions = {(kind.value, code): position for kind, code, position in rows}
+    assert positions[("stage", "orientation")] == 10
+    assert positions[("stage", "exit_other")] == 50
+    assert "qpv" not in seeded
+
+
+def test_seeded_labels_are_filled_in_both_languages(db_session: scoped_session[Session]) -> None:
+    items = db_session.scalars(select(ReferenceItem)).all()
+    assert items
+    for item in items:
+        assert item.label_fr.strip(), (item.kind, item.code)
+        assert item.label_en.strip(), (item.kind, item.code)
+    barrier = {i.code: i for i in items if i.kind.value == "barrier_category"}
+    assert barrier["childcare"].label("fr") == "Garde d'enfants"
+    assert barrier["childcare"].label("en") == "Childcare"
+
+
+# -- a scratch database: up, down, up again ------------------------------------------------
+
+
+@contextmanager
+def _scratch_database(db_url: str, folder: Path) -> Iterator[str]:
+    """An empty database of the same kind as the test database, removed afterwards."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite:///{folder / 'scratch.sqlite3'}"
+        return
+    name = f"relais_scratch_{uuid.uuid4().hex[:12]}"
+    maintenance = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with maintenance.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with maintenance.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        maintenance.dispose()
+
+
+def _migrate(app: Flask, url: str, direction: str, revision: str) -> None:
+    """Run ``alembic upgrade|downgrade`` on ``url``; env.py uses the connection it is given."""
+    config = _alembic_config(app)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection, app.app_context():
+            config.attributes["connection"] = connection
+            getattr(command, direction)(config, revision)
+    finally:
+        engine.dispose()
+
+
+def _inspect(url: str) -> tuple[str | None, set[str], int, list[object]]:
+    """Current revision, table names, number of reference items and schema differences."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+            tables = set(inspect(connection).get_table_names())
+            items = 0
+            if "reference_items" in tables:
+                items = connection.execute(
+                    text("SELECT count(*) FROM reference_items")
+                ).scalar_one()
+            differences = _schema_differences(connection) if revision else []
+    finally:
+        engine.dispose()
+    return revision, tables, items, differences
+
+
+def test_upgrade_downgrade_upgrade_on_a_fresh_database(
+    app: Flask, db_url: str, tmp_path: Path
+) -> None:
+    head = ScriptDirectory.from_config(_alembic_config(app)).get_current_head()
+    expected_items = sum(len(codes) for codes in SEEDED_CODES.values())
+    with _scratch_database(db_url, tmp_path) as url:
+        _migrate(app, url, "upgrade", "head")
+        revision, tables, items, differences = _inspect(url)
+        assert revision == head
+        assert tables == set(db.metadata.tables) | {"alembic_version"}
+        assert items == expected_items
+        assert differences == []
+
+        _migrate(app, url, "downgrade", "base")
+        revision, tables, items, _ = _inspect(url)
+        assert revision is None
+        assert tables == {"alembic_version"}
+
+        _migrate(app, url, "upgrade", "head")
+        revision, _, items, differences = _inspect(url)
+        assert revision == head
+        assert items == expected_items
+        assert differences == []
+
+
+def test_the_seed_downgrades_alone(app: Flask, db_url: str, tmp_path: Path) -> None:
+    script = ScriptDirectory.from_config(_alembic_config(app))
+    seed = next(rev for rev in script.walk_revisions() if "seed reference lists" in (rev.doc or ""))
+    with _scratch_database(db_url, tmp_path) as url:
+        _migrate(app, url, "upgrade", seed.revision)
+        _migrate(app, url, "downgrade", str(seed.down_revision))
+        revision, tables, items, _ = _inspect(url)
+        assert revision == seed.down_revision
+        assert "reference_items" in tables
+        assert items == 0
