@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from app.crypto import KeyConfigError, KeyRing
-from app.crypto.keyring import load_or_create_dev_keys
+from app.crypto.keyring import REQUIRED_SECRETS, load_or_create_dev_keys
 from app.services.vault import Vault
 from config import Config, ConfigError, as_mapping, config_from_environment
 
@@ -57,7 +57,8 @@ def create_app(
 def _load_keys(app: Flask, config_class: type[Config]) -> KeyRing:
     try:
         raw = config_class.load_secrets()
-        if not config_class.GENERATE_MISSING_KEYS:
+        complete = all(raw.get(name) for name in REQUIRED_SECRETS)
+        if complete or not config_class.GENERATE_MISSING_KEYS:
             return KeyRing.from_settings(raw)
         path = Path(app.instance_path) / "relais-keys.json"
         ring, created = load_or_create_dev_keys(path, raw)

@@ -21,7 +21,9 @@ TODAY = date(2026, 11, 25)
 _counter = itertools.count(1)
 
 
-def structure(session: Session, code: str | None = None, type_code: str = "association") -> Structure:
+def structure(
+    session: Session, code: str | None = None, type_code: str = "association"
+) -> Structure:
     n = next(_counter)
     return create_structure(
         session, None, code=code or f"S{n:03d}", name=f"Structure {n}", type_code=type_code
@@ -29,30 +31,51 @@ def structure(session: Session, code: str | None = None, type_code: str = "assoc
 
 
 def user(
-    session: Session, role: Role = Role.CASEWORKER, structure_: Structure | None = None,
+    session: Session,
+    role: Role = Role.CASEWORKER,
+    structure_: Structure | None = None,
     email: str | None = None,
 ) -> User:
     n = next(_counter)
     if role is Role.CASEWORKER and structure_ is None:
         structure_ = structure(session)
     return create_user(
-        session, None, email=email or f"user{n}@relais.example", display_name=f"User {n}",
-        role=role, structure=structure_, password=PASSWORD, min_length=12,
+        session,
+        None,
+        email=email or f"user{n}@relais.example",
+        display_name=f"User {n}",
+        role=role,
+        structure=structure_,
+        password=PASSWORD,
+        min_length=12,
     )
 
 
 def person(
-    session: Session, vault: Vault, actor: User, *, last_name: str = "Zephyrin",
-    first_name: str = "Aurélie", birth_date: date = date(2004, 3, 14),
-    phone: str | None = "06 12 34 56 78", email: str | None = "aurelie.z@exemple.fr",
-    consent: bool = True, cohorts: tuple[str, ...] = ("young_dropout",),
+    session: Session,
+    vault: Vault,
+    actor: User,
+    *,
+    last_name: str = "Zephyrin",
+    first_name: str = "Aurélie",
+    birth_date: date = date(2004, 3, 14),
+    phone: str | None = "06 12 34 56 78",
+    email: str | None = "aurelie.z@exemple.fr",
+    consent: bool = True,
+    cohorts: tuple[str, ...] = ("young_dropout",),
 ) -> Beneficiary:
     return register_person(
-        session, vault, actor,
+        session,
+        vault,
+        actor,
         NewPerson(
             identity=Identity(
-                last_name=last_name, first_name=first_name, birth_date=birth_date, phone=phone,
-                email=email, address="12 rue des Tilleuls, 90000 Belfort",
+                last_name=last_name,
+                first_name=first_name,
+                birth_date=birth_date,
+                phone=phone,
+                email=email,
+                address="12 rue des Tilleuls, 90000 Belfort",
             ),
             cohort_codes=cohorts,
             consent=ConsentInput(ConsentMethod.ORAL, TODAY) if consent else None,

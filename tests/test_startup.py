@@ -17,8 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
-    env = {"PATH": "/usr/bin:/bin", "RELAIS_ENV": "production",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "RELAIS_ENV": "production",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+    }
     env.update(KeyRing.generate().as_settings())
     for name, value in overrides.items():
         if value is None:
@@ -32,7 +35,12 @@ def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Build the app in a fresh interpreter, as gunicorn would."""
     return subprocess.run(
         [sys.executable, "-c", "from app import create_app; create_app(); print('started')"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -45,7 +53,9 @@ def test_production_starts_with_good_keys(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "missing", ["RELAIS_SECRET_KEY", "RELAIS_KEKS", "RELAIS_INDEX_KEY", "RELAIS_AUDIT_KEY"]
 )
-def test_production_without_a_key_refuses_to_start_and_names_it(tmp_path: Path, missing: str) -> None:
+def test_production_without_a_key_refuses_to_start_and_names_it(
+    tmp_path: Path, missing: str
+) -> None:
     result = _start(_production_env(tmp_path, **{missing: None}))
     assert result.returncode == 1
     assert f"Relais cannot start: {missing} is missing" in result.stderr
@@ -95,21 +105,38 @@ def test_startup_error_is_a_clean_exit() -> None:
 
 
 def test_development_generates_keys_once_with_mode_0600(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "RELAIS_ENV": "development",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "RELAIS_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
+    }
     code = (
         "import app as m; from pathlib import Path; "
         f"m.ROOT = Path({str(tmp_path)!r}); m.create_app(); print('started')"
     )
-    first = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                           text=True, timeout=60, check=False)
+    first = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert first.returncode == 0, first.stderr
     keys = tmp_path / "instance" / "relais-keys.json"
     assert "Development keys generated" in first.stderr
     assert stat.S_IMODE(keys.stat().st_mode) == 0o600
     content = keys.read_text()
-    second = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=60, check=False)
+    second = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert second.returncode == 0
     assert "Development keys generated" not in second.stderr
     assert keys.read_text() == content

@@ -35,6 +35,7 @@ from app.crypto.errors import DecryptionError, KeyConfigError
 from app.crypto.fields import KEY_ID_SIZE, DataKey
 
 KEY_SIZE = 32
+REQUIRED_SECRETS = ("RELAIS_SECRET_KEY", "RELAIS_KEKS", "RELAIS_INDEX_KEY", "RELAIS_AUDIT_KEY")
 KEK_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 # Values printed in README.md and docs/configuration.md as examples. They are public, so a
@@ -130,7 +131,7 @@ class KeyRing:
     @classmethod
     def from_settings(cls, raw: Mapping[str, str | None]) -> KeyRing:
         """Build from the ``RELAIS_*`` texts; raise ``KeyConfigError`` naming the first bad one."""
-        for name in ("RELAIS_SECRET_KEY", "RELAIS_KEKS", "RELAIS_INDEX_KEY", "RELAIS_AUDIT_KEY"):
+        for name in REQUIRED_SECRETS:
             if not raw.get(name):
                 raise KeyConfigError(f"{name} is missing")
         keks = _parse_keks(str(raw["RELAIS_KEKS"]))

@@ -427,7 +427,7 @@ _ROWS: tuple[_Row, ...] = (
     ("Céline", "Barbier", "F", 45, (1, 15), (PARENT,), "CD90", "QN09002X", "level_4", "signed", "job_via_partner"),
     ("Karim", "Laouadi", "M", 39, (11, 11), (PARENT,), "FT90", "QN09003X", "level_3", "oral", "expired_then_resent"),
     ("Élodie", "Thiébaut", "F", 31, (6, 25), (PARENT,), "CCAS-OFF", "QN09004X", "level_4", "signed", "childcare_in_progress"),
-    ("Hawa", "Cissé", "F", 26, (9, 2), (PARENT, DROP), "CD90", "QN09001X", "none", "oral", "redirect_two"),
+    ("Hawa", "Cissé", "F", 24, (9, 2), (PARENT, DROP), "CD90", "QN09001X", "none", "oral", "redirect_two"),
     ("Stéphanie", "Guyot", "F", 36, (4, 7), (PARENT,), "FT90", "QN09005X", "level_5", "signed", "not_completed"),
     ("Samira", "Belhadj", "F", 33, (12, 19), (PARENT,), "CD90", "QN09002X", "level_3", None, "no_consent"),
     ("Priscilla", "Mbemba", "F", 30, (7, 31), (PARENT,), "CD90", "QN09003X", "level_4", "oral", "sent_recent"),

@@ -16,9 +16,18 @@ GOOD = "a perfectly fine passphrase\n"
 
 @pytest.mark.parametrize(
     "args",
-    [["structures"], ["structures", "list"], ["structures", "create"], ["users"],
-     ["users", "create"], ["users", "deactivate"], ["users", "set-password"], ["reference"],
-     ["reference", "add"], ["reference", "list"]],
+    [
+        ["structures"],
+        ["structures", "list"],
+        ["structures", "create"],
+        ["users"],
+        ["users", "create"],
+        ["users", "deactivate"],
+        ["users", "set-password"],
+        ["reference"],
+        ["reference", "add"],
+        ["reference", "list"],
+    ],
 )
 def test_every_command_has_help(runner: FlaskCliRunner, args: list[str]) -> None:
     result = runner.invoke(args=[*args, "--help"])
@@ -28,12 +37,23 @@ def test_every_command_has_help(runner: FlaskCliRunner, args: list[str]) -> None
 
 def test_structures_create_then_list(runner: FlaskCliRunner) -> None:
     result = runner.invoke(
-        args=["structures", "create", "ml90", "--name", "Mission Locale", "--type", "mission_locale"]
+        args=[
+            "structures",
+            "create",
+            "ml90",
+            "--name",
+            "Mission Locale",
+            "--type",
+            "mission_locale",
+        ]
     )
     assert result.exit_code == 0, result.output
     listing = runner.invoke(args=["structures", "list"])
     assert listing.exit_code == 0
-    assert any(line.startswith("ML90\tmission_locale\tMission Locale") for line in listing.output.splitlines())
+    assert any(
+        line.startswith("ML90\tmission_locale\tMission Locale")
+        for line in listing.output.splitlines()
+    )
 
 
 @pytest.mark.parametrize(
@@ -56,16 +76,30 @@ def test_structures_create_refuses_bad_input(
 
 def test_duplicate_structure_code(runner: FlaskCliRunner) -> None:
     runner.invoke(args=["structures", "create", "DUP", "--name", "A", "--type", "association"])
-    result = runner.invoke(args=["structures", "create", "DUP", "--name", "B", "--type", "association"])
+    result = runner.invoke(
+        args=["structures", "create", "DUP", "--name", "B", "--type", "association"]
+    )
     assert result.exit_code == 1
     assert "already used" in result.output
 
 
-def test_users_create_reads_the_password_from_stdin(runner: FlaskCliRunner, db_session: Session) -> None:
+def test_users_create_reads_the_password_from_stdin(
+    runner: FlaskCliRunner, db_session: Session
+) -> None:
     runner.invoke(args=["structures", "create", "E2C90", "--name", "E2C", "--type", "e2c"])
     result = runner.invoke(
-        args=["users", "create", "Lea@E2C.example", "--name", "Léa", "--role", "caseworker",
-              "--structure", "E2C90", "--stdin"],
+        args=[
+            "users",
+            "create",
+            "Lea@E2C.example",
+            "--name",
+            "Léa",
+            "--role",
+            "caseworker",
+            "--structure",
+            "E2C90",
+            "--stdin",
+        ],
         input=GOOD,
     )
     assert result.exit_code == 0, result.output
@@ -85,8 +119,17 @@ def test_users_create_with_a_prompt(runner: FlaskCliRunner) -> None:
 
 def test_password_is_never_an_argument(runner: FlaskCliRunner) -> None:
     result = runner.invoke(
-        args=["users", "create", "x@relais.example", "--name", "X", "--role", "admin",
-              "--password", "a perfectly fine passphrase"]
+        args=[
+            "users",
+            "create",
+            "x@relais.example",
+            "--name",
+            "X",
+            "--role",
+            "admin",
+            "--password",
+            "a perfectly fine passphrase",
+        ]
     )
     assert result.exit_code == 2  # no such option
 
@@ -95,8 +138,16 @@ def test_password_is_never_an_argument(runner: FlaskCliRunner) -> None:
     ("args", "stdin", "message"),
     [
         (["bad-email", "--name", "X", "--role", "admin"], GOOD, "valid e-mail"),
-        (["a@relais.example", "--name", "X", "--role", "caseworker"], GOOD, "belongs to a structure"),
-        (["a@relais.example", "--name", "X", "--role", "admin", "--structure", "NOPE"], GOOD, "No structure"),
+        (
+            ["a@relais.example", "--name", "X", "--role", "caseworker"],
+            GOOD,
+            "belongs to a structure",
+        ),
+        (
+            ["a@relais.example", "--name", "X", "--role", "admin", "--structure", "NOPE"],
+            GOOD,
+            "No structure",
+        ),
         (["a@relais.example", "--name", "X", "--role", "admin"], "short\n", "at least 12"),
         (["a@relais.example", "--name", "X", "--role", "admin"], "\n", "no password"),
         (["a@relais.example", "--name", "X", "--role", "wizard"], GOOD, "wizard"),
@@ -115,7 +166,9 @@ def test_set_password_and_deactivate(runner: FlaskCliRunner, db_session: Session
     user = factories.user(db_session, email="worker@relais.example")
     db_session.commit()
     version = user.session_version
-    result = runner.invoke(args=["users", "set-password", "worker@relais.example", "--stdin"], input=GOOD)
+    result = runner.invoke(
+        args=["users", "set-password", "worker@relais.example", "--stdin"], input=GOOD
+    )
     assert result.exit_code == 0, result.output
     db_session.expire_all()
     assert db_session.get(User, user.id).session_version == version + 1  # type: ignore[union-attr]
@@ -136,10 +189,17 @@ def test_reference_add_and_list(runner: FlaskCliRunner, db_session: Session) -> 
     assert result.exit_code == 0, result.output
     listing = runner.invoke(args=["reference", "list", "qpv"])
     assert "QN09001X\tLes Glacis" in listing.output
-    assert db_session.scalar(
-        select(ReferenceItem).where(ReferenceItem.kind == ReferenceKind.QPV, ReferenceItem.code == "QN09001X")
-    ) is not None
-    duplicate = runner.invoke(args=["reference", "add", "qpv", "QN09001X", "--fr", "A", "--en", "B"])
+    assert (
+        db_session.scalar(
+            select(ReferenceItem).where(
+                ReferenceItem.kind == ReferenceKind.QPV, ReferenceItem.code == "QN09001X"
+            )
+        )
+        is not None
+    )
+    duplicate = runner.invoke(
+        args=["reference", "add", "qpv", "QN09001X", "--fr", "A", "--en", "B"]
+    )
     assert duplicate.exit_code == 1 and "already exists" in duplicate.output
     bad = runner.invoke(args=["reference", "add", "planet", "X", "--fr", "A", "--en", "B"])
     assert bad.exit_code == 2

@@ -21,7 +21,9 @@ from app.services.vault import IdentityErased, Vault
 from tests import factories
 
 
-def test_registration_encrypts_identity_and_keeps_statistics(db_session: Session, vault: Vault) -> None:
+def test_registration_encrypts_identity_and_keeps_statistics(
+    db_session: Session, vault: Vault
+) -> None:
     worker = factories.user(db_session)
     person = factories.person(db_session, vault, worker)
     assert person.pseudonym.startswith("P-")
@@ -34,20 +36,35 @@ def test_registration_encrypts_identity_and_keeps_statistics(db_session: Session
     assert who.birth_date == date(2004, 3, 14)
     assert who.phone == "+33612345678"  # normalised to E.164
     assert repr(who) == "Identity(<hidden>)"
-    assert db_session.scalar(
-        select(FollowUp).where(FollowUp.beneficiary_id == person.id, FollowUp.ended_on.is_(None))
-    ) is not None
-    actions = db_session.scalars(select(AuditEvent.action).where(AuditEvent.beneficiary_id == person.id)).all()
+    assert (
+        db_session.scalar(
+            select(FollowUp).where(
+                FollowUp.beneficiary_id == person.id, FollowUp.ended_on.is_(None)
+            )
+        )
+        is not None
+    )
+    actions = db_session.scalars(
+        select(AuditEvent.action).where(AuditEvent.beneficiary_id == person.id)
+    ).all()
     assert "beneficiary:create" in actions and "consent:record" in actions
 
 
 def test_raw_database_holds_no_identity_in_clear(db_session: Session, vault: Vault) -> None:
     worker = factories.user(db_session)
-    factories.person(db_session, vault, worker, last_name="Quennevillard", first_name="Hortense",
-                     phone="+33 7 81 22 33 44", email="hortense.q@exemple.fr")
+    factories.person(
+        db_session,
+        vault,
+        worker,
+        last_name="Quennevillard",
+        first_name="Hortense",
+        phone="+33 7 81 22 33 44",
+        email="hortense.q@exemple.fr",
+    )
     db_session.flush()
     dump = " ".join(
-        repr(row) for table in ("beneficiaries", "audit_events", "person_keys", "consents", "follow_ups")
+        repr(row)
+        for table in ("beneficiaries", "audit_events", "person_keys", "consents", "follow_ups")
         for row in db_session.execute(text(f"SELECT * FROM {table}"))  # noqa: S608 - fixed names
     )
     for value in ("Quennevillard", "Hortense", "781223344", "hortense.q", "Tilleuls", "2004-03-14"):
@@ -72,11 +89,17 @@ def test_bad_identity_values_are_refused_with_the_field(
     db_session: Session, vault: Vault, change: dict[str, object], field: str
 ) -> None:
     worker = factories.user(db_session)
-    values: dict[str, object] = {"last_name": "Martin", "first_name": "Jules",
-                                 "birth_date": date(2000, 1, 1), **change}
+    values: dict[str, object] = {
+        "last_name": "Martin",
+        "first_name": "Jules",
+        "birth_date": date(2000, 1, 1),
+        **change,
+    }
     with pytest.raises(InvalidInput) as caught:
         register_person(
-            db_session, vault, worker,
+            db_session,
+            vault,
+            worker,
             NewPerson(identity=Identity(**values), cohort_codes=["other"]),  # type: ignore[arg-type]
             today=factories.TODAY,
         )
@@ -106,14 +129,25 @@ def test_only_caseworkers_register_people(db_session: Session, vault: Vault) -> 
 
 def test_same_person_gets_the_same_blind_index(db_session: Session, vault: Vault) -> None:
     worker = factories.user(db_session)
-    first = factories.person(db_session, vault, worker, last_name="Dupont-Moreau", first_name="Éloïse")
-    second = factories.person(db_session, vault, worker, last_name="dupont moreau", first_name="eloise",
-                              phone="+33 6 99 88 77 66", email="autre@exemple.fr")
+    first = factories.person(
+        db_session, vault, worker, last_name="Dupont-Moreau", first_name="Éloïse"
+    )
+    second = factories.person(
+        db_session,
+        vault,
+        worker,
+        last_name="dupont moreau",
+        first_name="eloise",
+        phone="+33 6 99 88 77 66",
+        email="autre@exemple.fr",
+    )
     assert first.name_birth_index == second.name_birth_index
     assert first.name_birth_index is not None and 0 <= first.name_birth_index < 2**14
 
 
-def test_a_ciphertext_moved_to_another_person_does_not_decrypt(db_session: Session, vault: Vault) -> None:
+def test_a_ciphertext_moved_to_another_person_does_not_decrypt(
+    db_session: Session, vault: Vault
+) -> None:
     worker = factories.user(db_session)
     one = factories.person(db_session, vault, worker, last_name="Alpha")
     two = factories.person(db_session, vault, worker, last_name="Beta")
@@ -146,14 +180,18 @@ def test_scoping_gives_not_found_across_structures(db_session: Session, vault: V
         access.followed_person(db_session, coordinator, person.pseudonym, factories.TODAY)
 
 
-def test_sql_errors_never_show_parameters(db_session: Session, vault: Vault, caplog: pytest.LogCaptureFixture) -> None:
+def test_sql_errors_never_show_parameters(
+    db_session: Session, vault: Vault, caplog: pytest.LogCaptureFixture
+) -> None:
     worker = factories.user(db_session)
     person = factories.person(db_session, vault, worker)
     caplog.set_level(logging.DEBUG)
     with pytest.raises(IntegrityError) as caught, db_session.begin_nested():
         db_session.execute(
-            text("INSERT INTO beneficiaries (id, pseudonym, created_month, created_by_structure_id) "
-                 "VALUES (:id, :p, :m, :s)"),
+            text(
+                "INSERT INTO beneficiaries (id, pseudonym, created_month, created_by_structure_id) "
+                "VALUES (:id, :p, :m, :s)"
+            ),
             {"id": person.id.hex, "p": "SECRET-PARAM-VALUE", "m": date(2026, 1, 1), "s": 999_999},
         )
     assert "SECRET-PARAM-VALUE" not in str(caught.value)

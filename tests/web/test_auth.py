@@ -99,8 +99,10 @@ def test_change_own_password_through_the_form(client: FlaskClient, caseworker: U
     response = client.post(
         "/account/password",
         data={
-            "csrf_token": token, "current": factories.PASSWORD,
-            "password": "a brand new passphrase", "confirm": "a brand new passphrase",
+            "csrf_token": token,
+            "current": factories.PASSWORD,
+            "password": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
         },
     )
     assert response.status_code == 302
@@ -113,8 +115,12 @@ def test_weak_new_password_is_refused_with_a_reason(client: FlaskClient, casewor
     token = csrf_token(client, "/account/password")
     response = client.post(
         "/account/password",
-        data={"csrf_token": token, "current": factories.PASSWORD, "password": "azertyuiop123",
-              "confirm": "azertyuiop123"},
+        data={
+            "csrf_token": token,
+            "current": factories.PASSWORD,
+            "password": "azertyuiop123",
+            "confirm": "azertyuiop123",
+        },
     )
     assert response.status_code == 200
     assert "trop courant" in response.get_data(as_text=True)
@@ -147,8 +153,12 @@ def test_open_redirect_after_login_is_refused(client: FlaskClient, caseworker: U
     token = csrf_token(client, "/login?next=https://evil.example/")
     response = client.post(
         "/login",
-        data={"email": "camille@relais.example", "password": factories.PASSWORD,
-              "csrf_token": token, "next": "https://evil.example/"},
+        data={
+            "email": "camille@relais.example",
+            "password": factories.PASSWORD,
+            "csrf_token": token,
+            "next": "https://evil.example/",
+        },
     )
     assert response.headers["Location"] == "/"
 

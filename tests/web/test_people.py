@@ -18,8 +18,15 @@ from app.services.vault import Vault
 from tests import factories
 from tests.web.helpers import TOKEN, login
 
-IDENTITY_VALUES = ("Zephyrin", "ZEPHYRIN", "Aurélie", "+33612345678", "aurelie.z@exemple.fr",
-                   "Tilleuls", "2004")
+IDENTITY_VALUES = (
+    "Zephyrin",
+    "ZEPHYRIN",
+    "Aurélie",
+    "+33612345678",
+    "aurelie.z@exemple.fr",
+    "Tilleuls",
+    "2004",
+)
 
 
 @pytest.fixture
@@ -32,13 +39,28 @@ def network(db_session: Session, vault: Vault) -> dict[str, object]:
     factories.user(db_session, Role.COORDINATOR, email="coord@relais.example")
     factories.user(db_session, Role.ADMIN, email="admin@relais.example")
     person = factories.person(db_session, vault, worker_a)
-    add_step(db_session, vault, worker_a, person, stage_code="orientation",
-             started_on=factories.TODAY, action="Diagnostic mobilité")
-    barrier = add_barrier(db_session, worker_a, person, category_code="mobility",
-                          identified_on=factories.TODAY)
+    add_step(
+        db_session,
+        vault,
+        worker_a,
+        person,
+        stage_code="orientation",
+        started_on=factories.TODAY,
+        action="Diagnostic mobilité",
+    )
+    barrier = add_barrier(
+        db_session, worker_a, person, category_code="mobility", identified_on=factories.TODAY
+    )
     handoff = send_handoff(
-        db_session, vault, worker_a, person, to_structure=b, now=datetime.now(UTC),
-        purpose_barrier=barrier, note="Aurélie cherche un permis", consent_confirmed=True,
+        db_session,
+        vault,
+        worker_a,
+        person,
+        to_structure=b,
+        now=datetime.now(UTC),
+        purpose_barrier=barrier,
+        note="Aurélie cherche un permis",
+        consent_confirmed=True,
     )
     db_session.commit()
     return {"person": person, "handoff": handoff, "worker_b": worker_b}
@@ -88,6 +110,7 @@ def test_unknown_pseudonym_and_known_one_look_the_same(
     known = client.get(f"/people/{person.pseudonym}")
     unknown = client.get("/people/P-ZZZZ-ZZZZ")
     assert known.status_code == unknown.status_code == 404
+
     # Apart from the CSRF token and the requested path (echoed by the language switch), the
     # two answers are identical: nothing tells that the pseudonym exists elsewhere.
     def clean(text: str, pseudonym: str) -> str:
@@ -126,9 +149,7 @@ def test_coordinator_pages_contain_no_identity(
         assert "Diagnostic mobilité" not in text and "permis" not in text
     detail_text = detail.get_data(as_text=True)
     assert "Structure" in detail_text  # the structures of the pathway are shown
-    views = db_session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "pathway:view")
-    ).all()
+    views = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "pathway:view")).all()
     assert [v.beneficiary_id for v in views] == [person.id]
 
 
@@ -136,8 +157,12 @@ def test_coordinator_filters(client: FlaskClient, network: dict[str, object]) ->
     person = network["person"]
     assert isinstance(person, Beneficiary)
     login(client, "coord@relais.example")
-    assert person.pseudonym in client.get("/pathways/?cohort=young_dropout&stage=orientation").get_data(as_text=True)
-    assert person.pseudonym not in client.get("/pathways/?cohort=single_parent").get_data(as_text=True)
+    assert person.pseudonym in client.get(
+        "/pathways/?cohort=young_dropout&stage=orientation"
+    ).get_data(as_text=True)
+    assert person.pseudonym not in client.get("/pathways/?cohort=single_parent").get_data(
+        as_text=True
+    )
     assert person.pseudonym in client.get("/pathways/?structure=AAA").get_data(as_text=True)
     assert client.get("/pathways/?page=abc").status_code == 200
 

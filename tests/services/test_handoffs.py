@@ -1,0 +1,355 @@
+"""Hand-offs through the services: consent, parties, side effects, events, concurrency."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.domain.handoffs import HandoffEvent, HandoffStatus
+from app.domain.pathway import BarrierStatus
+from app.models import AuditEvent, Barrier, FollowUp, Handoff, HandoffTransition, User
+from app.services.access import open_follow_up
+from app.services.errors import Conflict, Forbidden, InvalidInput
+from app.services.handoffs import apply_event, available_events, send_handoff
+from app.services.pathways import add_barrier, readable_texts, timeline
+from app.services.vault import Vault
+from tests import factories
+
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def setup(db_session: Session, vault: Vault) -> dict[str, object]:
+    a, b, c = (factories.structure(db_session) for _ in range(3))
+    users = {
+        name: factories.user(db_session, structure_=s)
+        for name, s in zip("abc", (a, b, c), strict=True)
+    }
+    person = factories.person(db_session, vault, users["a"])
+    return {"a": a, "b": b, "c": c, "users": users, "person": person}
+
+
+def _send(db_session: Session, vault: Vault, s: dict[str, object], **kw: object) -> Handoff:
+    users = s["users"]
+    assert isinstance(users, dict)
+    options: dict[str, object] = {"to_structure": s["b"], "purpose_stage_code": "training", **kw}
+    return send_handoff(
+        db_session,
+        vault,
+        users["a"],
+        s["person"],
+        now=NOW,
+        consent_confirmed=True,  # type: ignore[arg-type]
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def test_sending_needs_recorded_consent_and_confirmation(db_session: Session, vault: Vault) -> None:
+    a, b = factories.structure(db_session), factories.structure(db_session)
+    worker = factories.user(db_session, structure_=a)
+    person = factories.person(db_session, vault, worker, consent=False)
+    with pytest.raises(InvalidInput, match="consent"):
+        send_handoff(
+            db_session,
+            vault,
+            worker,
+            person,
+            to_structure=b,
+            now=NOW,
+            purpose_stage_code="training",
+            consent_confirmed=True,
+        )
+    consenting = factories.person(db_session, vault, worker)
+    with pytest.raises(InvalidInput, match="agrees"):
+        send_handoff(
+            db_session,
+            vault,
+            worker,
+            consenting,
+            to_structure=b,
+            now=NOW,
+            purpose_stage_code="training",
+            consent_confirmed=False,
+        )
+
+
+def test_only_a_following_structure_can_send(
+    db_session: Session, vault: Vault, setup: dict[str, object]
+) -> None:
+    users = setup["users"]
+    assert isinstance(users, dict)
+    with pytest.raises(Forbidden):
+        send_handoff(
+            db_session,
+            vault,
+            users["c"],
+            setup["person"],
+            to_structure=setup["b"],  # type: ignore[arg-type]
+            now=NOW,
+            purpose_stage_code="training",
+            consent_confirmed=True,
+        )
+
+
+def test_purpose_and_target_are_checked(
+    db_session: Session, vault: Vault, setup: dict[str, object]
+) -> None:
+    with pytest.raises(InvalidInput):
+        _send(db_session, vault, setup, to_structure=setup["a"])
+    with pytest.raises(InvalidInput):
+        _send(db_session, vault, setup, purpose_stage_code=None)
+
+
+def test_accept_opens_a_follow_up_then_contact_and_outcome(
+    db_session: Session, vault: Vault, setup: dict[str, object]
+) -> None:
+    users = setup["users"]
+    assert isinstance(users, dict)
+    handoff = _send(db_session, vault, setup, note="Souhaite une formation CACES")
+    receiver: User = users["b"]
+    assert available_events(receiver, handoff) == [
+        HandoffEvent.ACCEPT,
+        HandoffEvent.DECLINE,
+        HandoffEvent.REDIRECT,
+    ]
+    assert available_events(users["a"], handoff) == [HandoffEvent.WITHDRAW]
+    assert available_events(users["c"], handoff) == []
+    apply_event(
+        db_session, vault, receiver, handoff, HandoffEvent.ACCEPT, now=NOW + timedelta(days=1)
+    )
+    assert open_follow_up(db_session, handoff.beneficiary_id, receiver.structure_id) is not None  # type: ignore[arg-type]
+    apply_event(
+        db_session,
+        vault,
+        receiver,
+        handoff,
+        HandoffEvent.FIRST_CONTACT,
+        now=NOW + timedelta(days=3),
+    )
+    apply_event(
+        db_session,
+        vault,
+        receiver,
+        handoff,
+        HandoffEvent.COMPLETE,
+        now=NOW + timedelta(days=20),
+        reason_code="training_entered",
+    )
+    assert handoff.status is HandoffStatus.COMPLETED
+    assert handoff.first_contact_at == NOW + timedelta(days=3)
+    events = db_session.scalars(
+        select(HandoffTransition.event)
+        .where(HandoffTransition.handoff_id == handoff.id)
+        .order_by(HandoffTransition.at)
+    ).all()
+    assert events == [
+        HandoffEvent.SEND,
+        HandoffEvent.ACCEPT,
+        HandoffEvent.FIRST_CONTACT,
+        HandoffEvent.COMPLETE,
+    ]
+    tl = timeline(db_session, setup["person"])  # type: ignore[arg-type]
+    assert [s.stage.code for s in tl.steps] == ["training"]  # the outcome reached the pathway
+    assert readable_texts(db_session, vault, tl)[handoff.id] == "Souhaite une formation CACES"
+
+
+def test_completing_a_barrier_handoff_lifts_the_barrier(
+    db_session: Session, vault: Vault, setup: dict[str, object]
+) -> None:
+    users = setup["users"]
+    assert isinstance(users, dict)
+    barrier = add_barrier(
+        db_session,
+        users["a"],
+        setup["person"],
+        category_code="childcare",  # type: ignore[arg-type]
+        identified_on=NOW.date(),
+    )
+    handoff = _send(db_session, vault, setup, purpose_stage_code=None, purpose_barrier=barrier)
+    for event, reason in (
+        (HandoffEvent.ACCEPT, None),
+        (HandoffEvent.FIRST_CONTACT, None),
+        (HandoffEvent.COMPLETE, "barrier_lifted"),
+    ):
+        apply_event(db_session, vault, users["b"], handoff, event, now=NOW, reason_code=reason)
+    assert db_session.get(Barrier, barrier.id).status is BarrierStatus.LIFTED  # type: ignore[union-attr]
+
+
+def test_decline_needs_a_coded_reason(
+    db_session: Session, vault: Vault, setup: dict[str, object]
+) -> None:
+    users = setup["users"]
+    assert isinstance(users, dict)
+    handoff = _send(db_session, vault, setup)
+    with pytest.raises(InvalidInput, match="reason"):
+        apply_event(db_session, vault, users["b"], handoff, HandoffEvent.DECLINE, now=NOW)
+    apply_event(
+        db_session,
+        vault,
+        users["b"],
+        handoff,
+        HandoffEvent.DECLINE,
+        now=NOW,
+        reason_code="no_capacity",
+        message="Session complète jusqu'en mars",
+    )
+    assert handoff.status is HandoffStatus.DECLINED and handoff.decline_reason_id is not None
+
+
+def test_sender_cannot_answer_and_receiver_cannot_withdraw(
+    db_session: Session, vault: Vault, setup: dict[str, object]
+) -> None:
+    users = setup["users"]
+    assert isinstance(users, dict)
+    handoff = _send(db_session, vault, setup)
+    with pytest.raises(InvalidInput):
+        apply_event(db_session, vault, users["a"], handoff, HandoffEvent.ACCEPT, now=NOW)
+    with pytest.raises(InvalidInput):
+        apply_event(db_session, vault, users["b"], handoff, HandoffEvent.WITHDRAW, now=NOW)
+    with pytest.raises(Forbidden):
+        apply_event(db_session, vault, users["c"], handoff, HandoffEvent.ACCEPT, now=NOW)
+    apply_event(db_session, vault, users["a"], handoff, HandoffEvent.WITHDRAW, now=NOW)
+    with pytest.raises(InvalidInput):
+        apply_event(db_session, vault, users["b"], handoff, HandoffEvent.ACCEPT, now=NOW)
+
+
+def test_redirect_creates_a_linked_handoff(
+    db_session: Session, vault: Vault, setup: dict[str, object]
+) -> None:
+    users = setup["users"]
+    assert isinstance(users, dict)
+    handoff = _send(db_session, vault, setup)
+    with pytest.raises(InvalidInput, match="redirect"):
+        apply_event(db_session, vault, users["b"], handoff, HandoffEvent.REDIRECT, now=NOW)
+    child = apply_event(
+        db_session,
+        vault,
+        users["b"],
+        handoff,
+        HandoffEvent.REDIRECT,
+        now=NOW,
+        redirect_to=setup["c"],
+        message="Plutôt pour eux",
+    )  # type: ignore[arg-type]
+    assert handoff.status is HandoffStatus.REDIRECTED
+    assert child.parent_id == handoff.id and child.status is HandoffStatus.SENT
+    assert child.from_structure_id == users["b"].structure_id
+    assert available_events(users["c"], child) == [
+        HandoffEvent.ACCEPT,
+        HandoffEvent.DECLINE,
+        HandoffEvent.REDIRECT,
+    ]
+
+
+def test_expiry_is_the_system_s_event(
+    db_session: Session, vault: Vault, setup: dict[str, object]
+) -> None:
+    users = setup["users"]
+    assert isinstance(users, dict)
+    handoff = _send(db_session, vault, setup)
+    apply_event(db_session, vault, None, handoff, HandoffEvent.EXPIRE, now=NOW + timedelta(days=31))
+    assert handoff.status is HandoffStatus.EXPIRED and handoff.closed_at is not None
+    with pytest.raises(InvalidInput):
+        apply_event(db_session, vault, users["b"], handoff, HandoffEvent.ACCEPT, now=NOW)
+
+
+@pytest.mark.postgres_only
+def test_two_concurrent_answers_exactly_one_wins(
+    app: object, db_session: Session, vault: Vault
+) -> None:
+    """Two connections answer the same hand-off at the same time on PostgreSQL."""
+    from app.extensions import db
+
+    engine = db.engine
+    ids: dict[str, object] = {}
+    with Session(engine) as first:
+        ids["audit_before"] = first.scalar(select(func.max(AuditEvent.id))) or 0
+    with Session(engine) as setup_session:
+        a, b = (factories.structure(setup_session) for _ in range(2))
+        sender = factories.user(setup_session, structure_=a)
+        receiver = factories.user(setup_session, structure_=b)
+        person = factories.person(setup_session, vault, sender)
+        handoff = send_handoff(
+            setup_session,
+            vault,
+            sender,
+            person,
+            to_structure=b,
+            now=NOW,
+            purpose_stage_code="training",
+            consent_confirmed=True,
+        )
+        setup_session.commit()
+        ids.update(handoff=handoff.id, receiver=receiver.id, person=person.id)
+    loaded = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def answer(event: HandoffEvent, reason: str | None) -> None:
+        with Session(engine) as session:
+            h = session.get(Handoff, ids["handoff"])
+            user = session.get(User, ids["receiver"])
+            loaded.wait()
+            try:
+                apply_event(session, vault, user, h, event, now=NOW, reason_code=reason)  # type: ignore[arg-type]
+                session.commit()
+                outcomes.append(event.value)
+            except Conflict:
+                session.rollback()
+                outcomes.append("conflict")
+
+    threads = [
+        threading.Thread(target=answer, args=(HandoffEvent.ACCEPT, None)),
+        threading.Thread(target=answer, args=(HandoffEvent.DECLINE, "no_capacity")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    try:
+        assert sorted(outcomes) in (["accept", "conflict"], ["conflict", "decline"])
+        with Session(engine) as check:
+            h = check.get(Handoff, ids["handoff"])
+            assert h is not None
+            assert h.status.value in {"accepted", "declined"}
+            count = len(
+                check.scalars(
+                    select(HandoffTransition).where(HandoffTransition.handoff_id == h.id)
+                ).all()
+            )
+            assert count == 2  # send + exactly one answer
+    finally:
+        _drop_committed(engine, ids)
+
+
+def _drop_committed(engine: object, ids: dict[str, object]) -> None:
+    """Remove what this test committed so that other tests see the database they expect."""
+    from sqlalchemy import delete, text
+
+    from app.models import Beneficiary, Consent, PersonKey, Structure
+
+    with Session(engine) as session:  # type: ignore[call-overload]
+        pid = ids["person"]
+        hid = ids["handoff"]
+        structures = session.scalars(
+            select(Handoff.from_structure_id).where(Handoff.id == hid)
+        ).all()
+        structures += session.scalars(
+            select(Handoff.to_structure_id).where(Handoff.id == hid)
+        ).all()
+        session.execute(delete(HandoffTransition).where(HandoffTransition.handoff_id == hid))
+        session.execute(delete(Handoff).where(Handoff.id == hid))
+        session.execute(delete(FollowUp).where(FollowUp.beneficiary_id == pid))
+        session.execute(delete(Consent).where(Consent.beneficiary_id == pid))
+        session.execute(delete(PersonKey).where(PersonKey.beneficiary_id == pid))
+        session.execute(
+            text("DELETE FROM beneficiary_cohorts WHERE beneficiary_id = :p"), {"p": pid}
+        )
+        session.execute(delete(Beneficiary).where(Beneficiary.id == pid))
+        session.execute(delete(AuditEvent).where(AuditEvent.id > ids["audit_before"]))
+        session.execute(delete(User).where(User.structure_id.in_(structures)))
+        session.execute(delete(Structure).where(Structure.id.in_(structures)))
+        session.commit()
