@@ -179,7 +179,8 @@ def test_set_password_and_deactivate(runner: FlaskCliRunner, db_session: Session
     again = runner.invoke(args=["users", "deactivate", "worker@relais.example"])
     assert "already inactive" in again.output
     missing = runner.invoke(args=["users", "deactivate", "ghost@relais.example"])
-    assert missing.exit_code == 1 and "No account" in missing.output
+    assert missing.exit_code == 1
+    assert "No account" in missing.output
 
 
 def test_reference_add_and_list(runner: FlaskCliRunner, db_session: Session) -> None:
@@ -200,6 +201,7 @@ def test_reference_add_and_list(runner: FlaskCliRunner, db_session: Session) -> 
     duplicate = runner.invoke(
         args=["reference", "add", "qpv", "QN09001X", "--fr", "A", "--en", "B"]
     )
-    assert duplicate.exit_code == 1 and "already exists" in duplicate.output
+    assert duplicate.exit_code == 1
+    assert "already exists" in duplicate.output
     bad = runner.invoke(args=["reference", "add", "planet", "X", "--fr", "A", "--en", "B"])
     assert bad.exit_code == 2

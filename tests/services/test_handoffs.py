@@ -197,7 +197,8 @@ def test_decline_needs_a_coded_reason(
         reason_code="no_capacity",
         message="Session complète jusqu'en mars",
     )
-    assert handoff.status is HandoffStatus.DECLINED and handoff.decline_reason_id is not None
+    assert handoff.status is HandoffStatus.DECLINED
+    assert handoff.decline_reason_id is not None
 
 
 def test_sender_cannot_answer_and_receiver_cannot_withdraw(
@@ -236,7 +237,8 @@ def test_redirect_creates_a_linked_handoff(
         message="Plutôt pour eux",
     )  # type: ignore[arg-type]
     assert handoff.status is HandoffStatus.REDIRECTED
-    assert child.parent_id == handoff.id and child.status is HandoffStatus.SENT
+    assert child.parent_id == handoff.id
+    assert child.status is HandoffStatus.SENT
     assert child.from_structure_id == users["b"].structure_id
     assert available_events(users["c"], child) == [
         HandoffEvent.ACCEPT,
@@ -252,7 +254,8 @@ def test_expiry_is_the_system_s_event(
     assert isinstance(users, dict)
     handoff = _send(db_session, vault, setup)
     apply_event(db_session, vault, None, handoff, HandoffEvent.EXPIRE, now=NOW + timedelta(days=31))
-    assert handoff.status is HandoffStatus.EXPIRED and handoff.closed_at is not None
+    assert handoff.status is HandoffStatus.EXPIRED
+    assert handoff.closed_at is not None
     with pytest.raises(InvalidInput):
         apply_event(db_session, vault, users["b"], handoff, HandoffEvent.ACCEPT, now=NOW)
 

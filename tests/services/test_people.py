@@ -30,9 +30,11 @@ def test_registration_encrypts_identity_and_keeps_statistics(
     assert person.birth_year == 2004
     assert person.created_month == date(2026, 11, 1)
     assert [c.code for c in person.cohorts] == ["young_dropout"]
-    assert isinstance(person.last_name, bytes) and b"Zephyrin" not in person.last_name
+    assert isinstance(person.last_name, bytes)
+    assert b"Zephyrin" not in person.last_name
     who = open_identity(vault, db_session, person)
-    assert who.last_name == "Zephyrin" and who.first_name == "Aurélie"
+    assert who.last_name == "Zephyrin"
+    assert who.first_name == "Aurélie"
     assert who.birth_date == date(2004, 3, 14)
     assert who.phone == "+33612345678"  # normalised to E.164
     assert repr(who) == "Identity(<hidden>)"
@@ -47,7 +49,8 @@ def test_registration_encrypts_identity_and_keeps_statistics(
     actions = db_session.scalars(
         select(AuditEvent.action).where(AuditEvent.beneficiary_id == person.id)
     ).all()
-    assert "beneficiary:create" in actions and "consent:record" in actions
+    assert "beneficiary:create" in actions
+    assert "consent:record" in actions
 
 
 def test_raw_database_holds_no_identity_in_clear(db_session: Session, vault: Vault) -> None:
@@ -142,7 +145,8 @@ def test_same_person_gets_the_same_blind_index(db_session: Session, vault: Vault
         email="autre@exemple.fr",
     )
     assert first.name_birth_index == second.name_birth_index
-    assert first.name_birth_index is not None and 0 <= first.name_birth_index < 2**14
+    assert first.name_birth_index is not None
+    assert 0 <= first.name_birth_index < 2**14
 
 
 def test_a_ciphertext_moved_to_another_person_does_not_decrypt(

@@ -134,11 +134,13 @@ def test_login_is_audited(client: FlaskClient, caseworker: User, db_session: Ses
 
 def test_language_switch(client: FlaskClient, caseworker: User) -> None:
     page = client.get("/login").get_data(as_text=True)
-    assert 'lang="fr"' in page and "Se connecter" in page
+    assert 'lang="fr"' in page
+    assert "Se connecter" in page
     token = csrf_token(client)
     client.post("/language", data={"csrf_token": token, "lang": "en", "next": "/login"})
     page = client.get("/login").get_data(as_text=True)
-    assert 'lang="en"' in page and "Sign in to Relais" in page
+    assert 'lang="en"' in page
+    assert "Sign in to Relais" in page
 
 
 def test_security_headers(client: FlaskClient) -> None:

@@ -73,11 +73,13 @@ def test_caseworker_sees_identity_of_people_followed(
     assert isinstance(person, Beneficiary)
     login(client, "a@relais.example")
     listing = client.get("/people/").get_data(as_text=True)
-    assert "Aurélie ZEPHYRIN" in listing and person.pseudonym in listing
+    assert "Aurélie ZEPHYRIN" in listing
+    assert person.pseudonym in listing
     page = client.get(f"/people/{person.pseudonym}")
     text = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "+33612345678" in text and "aurelie.z@exemple.fr" in text
+    assert "+33612345678" in text
+    assert "aurelie.z@exemple.fr" in text
     assert "Diagnostic mobilité" in text  # the encrypted step action, readable here
     assert page.headers["Cache-Control"] == "no-store"
     reveals = db_session.scalars(
@@ -146,7 +148,8 @@ def test_coordinator_pages_contain_no_identity(
         text = page.get_data(as_text=True)
         assert person.pseudonym in text
         assert all(value not in text for value in IDENTITY_VALUES)
-        assert "Diagnostic mobilité" not in text and "permis" not in text
+        assert "Diagnostic mobilité" not in text
+        assert "permis" not in text
     detail_text = detail.get_data(as_text=True)
     assert "Structure" in detail_text  # the structures of the pathway are shown
     views = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "pathway:view")).all()
@@ -173,7 +176,8 @@ def test_admin_sees_structures_and_accounts_but_no_people(
     login(client, "admin@relais.example")
     structures = client.get("/admin/structures").get_data(as_text=True)
     users = client.get("/admin/users").get_data(as_text=True)
-    assert "AAA" in structures and "BBB" in structures
+    assert "AAA" in structures
+    assert "BBB" in structures
     assert "a@relais.example" in users
     assert client.get("/admin/reference").status_code == 200
     assert client.get("/people/").status_code == 404
