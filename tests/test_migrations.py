@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from flask import Flask
 from sqlalchemy import CheckConstraint, Connection, create_engine, inspect, make_url, select, text
 from sqlalchemy.orm import Session, scoped_session
 
+from app import ROOT
 from app.extensions import db, make_engine
 from app.models import ReferenceItem
 
@@ -227,3 +229,79 @@ def test_the_seed_downgrades_alone(app: Flask, db_url: str, tmp_path: Path) -> N
         assert revision == seed.down_revision
         assert "reference_items" in tables
         assert items == 0
+
+
+# -- SQLite table rebuilds keep the rows that reference the rebuilt table -------------------
+
+REBUILD_REVISION = '''"""rebuild beneficiaries (test only)"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "rebuild_test"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("beneficiaries", recreate="always") as batch_op:
+        batch_op.alter_column("pseudonym", existing_type=sa.String(16), type_=sa.String(20))
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def test_a_batch_rebuild_on_sqlite_does_not_cascade(
+    app: Flask, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild drops the original table: with foreign keys enforced, ``ON DELETE CASCADE``
+    would empty ``person_keys`` and shred every identity. env.py migrates without enforcement.
+    """
+    if make_url(db_url).get_backend_name() != "sqlite":
+        pytest.skip("table rebuilds are SQLite's batch mode")
+    scripts = tmp_path / "migrations"
+    shutil.copytree(ROOT / "migrations", scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    head = ScriptDirectory.from_config(_alembic_config(app)).get_current_head()
+    (scripts / "versions" / "rebuild_test.py").write_text(REBUILD_REVISION.format(head=head))
+    engine = make_engine(f"sqlite:///{tmp_path / 'rebuild.sqlite3'}")
+    monkeypatch.setattr(db, "_engine", engine)  # env.py migrates db.engine
+    try:
+        with app.app_context():
+            config = app.extensions["migrate"].migrate.get_config(str(scripts))
+            command.upgrade(config, str(head))
+            with engine.begin() as connection:
+                _insert_a_person_with_a_key(connection)
+            command.upgrade(config, "rebuild_test")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM person_keys")).scalar_one() == 1
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def _insert_a_person_with_a_key(connection: Connection) -> None:
+    person = uuid.uuid4().hex
+    connection.execute(
+        text(
+            "INSERT INTO structures (code, name, type_id, missions, contact, city, active,"
+            " created_at) SELECT 'S1', 'Structure', id, '', '', '', 1, '2026-01-01'"
+            " FROM reference_items WHERE kind = 'structure_type' AND code = 'association'"
+        )
+    )
+    connection.execute(
+        text(
+            "INSERT INTO beneficiaries (id, pseudonym, created_month, created_by_structure_id,"
+            " created_at) SELECT :id, 'P-AAAA-AAAA', '2026-01-01', id, '2026-01-01'"
+            " FROM structures WHERE code = 'S1'"
+        ),
+        {"id": person},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO person_keys (beneficiary_id, kek_id, wrapped_key, created_at)"
+            " VALUES (:id, 'k1', :wrapped, '2026-01-01')"
+        ),
+        {"id": person, "wrapped": b"\x00" * 40},
+    )

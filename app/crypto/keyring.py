@@ -54,7 +54,7 @@ def _decode_key(name: str, text: str) -> bytes:
     if text.rstrip("=") in DOCUMENTED_EXAMPLES:
         raise KeyConfigError(f"{name} is an example value from the documentation; generate a key")
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError) as exc:
         raise KeyConfigError(f"{name} is not valid base64url") from exc
     if len(raw) != KEY_SIZE:

@@ -403,7 +403,7 @@ _ROWS: tuple[_Row, ...] = (
     ("Jade", "Rousseau", "F", 19, (9, 11), (DROP,), "ML90", "QN09004X", "none", "oral", "accepted_waiting"),
     ("Nolan", "Vasseur", "M", 18, (1, 23), (DROP,), "MLDS90", "QN09002X", "none", None, "no_consent"),
     ("Rayan", "Bouzid", "M", 20, (6, 4), (DROP,), "ML90", "QN09003X", "none", "oral", "not_completed"),
-    ("Océane", "Fontaine", "F", 22, (12, 28), (DROP, PARENT), "ML90", "QN09001X", "none", "signed", "barrier_not_addressed"),
+    ("Océane", "Fontaine", "F", 24, (12, 28), (DROP, PARENT), "ML90", "QN09001X", "none", "signed", "barrier_not_addressed"),
     ("Mehdi", "Cherif", "M", 25, (4, 1), (DROP,), "E2C90", "QN09005X", "none", None, "exit_lost"),
     # Jeunes diplômés des QPV (20-29 ans)
     ("Sarah", "Benhamou", "F", 24, (2, 10), (GRAD,), "FT90", "QN09001X", "level_6_plus", "signed", "graduate_barrier_job"),
