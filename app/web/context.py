@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from flask import abort, current_app
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
@@ -80,6 +81,22 @@ def label(item: ReferenceItem | None) -> str:
     return item.label(locale()) if item is not None else "—"
 
 
+def phone(e164: str | None) -> str:
+    """A stored E.164 number as people write it: national for France, international otherwise."""
+    if not e164:
+        return "—"
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return e164
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 33
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return str(phonenumbers.format_number(number, style))
+
+
 def template_helpers() -> dict[str, Any]:
     return {
         "label": label,
@@ -89,4 +106,5 @@ def template_helpers() -> dict[str, Any]:
         "current_locale": locale,
         "format_date": format_date,
         "format_datetime": format_datetime,
+        "phone": phone,
     }

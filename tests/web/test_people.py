@@ -19,6 +19,7 @@ from tests import factories
 from tests.web.helpers import TOKEN, login
 
 IDENTITY_VALUES = (
+    "06 12 34 56 78",
     "Zephyrin",
     "ZEPHYRIN",
     "Aurélie",
@@ -78,7 +79,7 @@ def test_caseworker_sees_identity_of_people_followed(
     page = client.get(f"/people/{person.pseudonym}")
     text = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "+33612345678" in text
+    assert "06 12 34 56 78" in text
     assert "aurelie.z@exemple.fr" in text
     assert "Diagnostic mobilité" in text  # the encrypted step action, readable here
     assert page.headers["Cache-Control"] == "no-store"
@@ -182,3 +183,21 @@ def test_admin_sees_structures_and_accounts_but_no_people(
     assert client.get("/admin/reference").status_code == 200
     assert client.get("/people/").status_code == 404
     assert client.get("/pathways/").status_code == 404
+
+
+def test_lists_paginate(client: FlaskClient, db_session: Session, vault: Vault) -> None:
+    worker = factories.user(db_session, email="busy@relais.example")
+    factories.user(db_session, Role.COORDINATOR, email="coord2@relais.example")
+    for n in range(27):
+        factories.person(db_session, vault, worker, last_name=f"Person{n}")
+    db_session.commit()
+    login(client, "busy@relais.example")
+    first = client.get("/people/").get_data(as_text=True)
+    second = client.get("/people/?page=2").get_data(as_text=True)
+    assert "Page 1 sur 2" in first
+    assert "Page 2 sur 2" in second
+    assert first.count('class="pseudonym"') == 25
+    assert second.count('class="pseudonym"') == 2
+    login(client, "coord2@relais.example")
+    assert "Page 2 sur 2" in client.get("/pathways/?page=2").get_data(as_text=True)
+    assert "Page 2 sur 2" in client.get("/pathways/?page=99").get_data(as_text=True)
