@@ -8,12 +8,8 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     """Attach every command group to ``app.cli`` (``flask --app app ...``)."""
     from app.cli.accounts import users_cli
+    from app.cli.demo import demo_cli
     from app.cli.structures import reference_cli, structures_cli
 
-    for group in (structures_cli, users_cli, reference_cli):
+    for group in (structures_cli, users_cli, reference_cli, demo_cli):
         app.cli.add_command(group)
-    try:
-        from app.cli.demo import demo_cli
-    except ImportError:  # pragma: no cover - the demo module is optional in a trimmed install
-        return
-    app.cli.add_command(demo_cli)
