@@ -38,7 +38,7 @@ from app.models import (
 from app.services import audit
 from app.services.access import open_follow_up
 from app.services.errors import N_, Conflict, Forbidden, InvalidInput
-from app.services.pathways import add_step, set_barrier_status, start_follow_up
+from app.services.pathways import move_barrier, record_step, start_follow_up
 from app.services.people import active_consent
 from app.services.structures import reference_item
 from app.services.vault import Vault
@@ -267,21 +267,9 @@ def _side_effects(
             on=now.date(),
             referent_id=actor.id if actor else None,
         )
-    elif event is HandoffEvent.COMPLETE and handoff.purpose_barrier is not None:
-        target = BARRIER_AFTER_OUTCOME.get(reason_code or "")
-        barrier = handoff.purpose_barrier
-        if target is not None and target is not barrier.status:
-            if barrier.status is BarrierStatus.IDENTIFIED:
-                set_barrier_status(
-                    session, actor, barrier, BarrierStatus.IN_PROGRESS, on=now.date()
-                )
-            set_barrier_status(session, actor, barrier, target, on=now.date())
-    elif event is HandoffEvent.COMPLETE and actor is not None:
-        stage_code = STAGE_AFTER_OUTCOME.get(reason_code or "")
-        person = session.get(Beneficiary, handoff.beneficiary_id)
-        if stage_code is not None and person is not None:
-            add_step(session, vault, actor, person, stage_code=stage_code, started_on=now.date())
-    elif event is HandoffEvent.REDIRECT and redirect_to is not None and actor is not None:
+    if event is HandoffEvent.COMPLETE:
+        _apply_outcome(session, vault, actor, handoff, now, reason_code or "")
+    if event is HandoffEvent.REDIRECT and redirect_to is not None and actor is not None:
         person = session.get(Beneficiary, handoff.beneficiary_id)
         assert person is not None
         return send_handoff(
@@ -298,3 +286,29 @@ def _side_effects(
             parent=handoff,
         )
     return handoff
+
+
+def _apply_outcome(
+    session: Session,
+    vault: Vault,
+    actor: User | None,
+    handoff: Handoff,
+    now: datetime,
+    outcome_code: str,
+) -> None:
+    """A completed hand-off lifts the barrier it was about, or records the stage reached."""
+    barrier_status = BARRIER_AFTER_OUTCOME.get(outcome_code)
+    if barrier_status is not None and handoff.purpose_barrier is not None:
+        move_barrier(session, actor, handoff.purpose_barrier, barrier_status, on=now.date())
+    stage_code = STAGE_AFTER_OUTCOME.get(outcome_code)
+    person = session.get(Beneficiary, handoff.beneficiary_id)
+    if stage_code is not None and person is not None:
+        record_step(
+            session,
+            vault,
+            actor,
+            person,
+            structure_id=handoff.to_structure_id,
+            stage_code=stage_code,
+            started_on=now.date(),
+        )

@@ -42,6 +42,32 @@ def add_step(
 ) -> PathwayStep:
     """Record a stage reached by ``person``, with an optional (encrypted) action text."""
     structure_id = _acting_structure(actor, person, session)
+    return record_step(
+        session,
+        vault,
+        actor,
+        person,
+        structure_id=structure_id,
+        stage_code=stage_code,
+        started_on=started_on,
+        ended_on=ended_on,
+        action=action,
+    )
+
+
+def record_step(
+    session: Session,
+    vault: Vault,
+    actor: User | None,
+    person: Beneficiary,
+    *,
+    structure_id: int,
+    stage_code: str,
+    started_on: date,
+    ended_on: date | None = None,
+    action: str | None = None,
+) -> PathwayStep:
+    """Record a step for ``structure_id`` without the follow-up check (callers have decided)."""
     stage = reference_item(session, ReferenceKind.STAGE, stage_code)
     if ended_on is not None and ended_on < started_on:
         raise InvalidInput(N_("A step cannot end before it starts."), field="ended_on")
@@ -52,7 +78,7 @@ def add_step(
         stage_id=stage.id,
         started_on=started_on,
         ended_on=ended_on,
-        recorded_by_id=actor.id,
+        recorded_by_id=actor.id if actor else None,
     )
     step.stage = stage
     if action and action.strip():
@@ -93,10 +119,39 @@ def add_barrier(
 
 
 def set_barrier_status(
+    session: Session, actor: User, barrier: Barrier, status: BarrierStatus, *, on: date
+) -> None:
+    """Move a barrier to ``status``, as a caseworker of a structure that follows the person.
+
+    Raises ``Forbidden`` for anyone else, ``InvalidInput`` if the barrier rules forbid the move.
+    """
+    person = session.get(Beneficiary, barrier.beneficiary_id)
+    assert person is not None
+    _acting_structure(actor, person, session)
+    if not barrier_can_move(barrier.status, status):
+        raise InvalidInput(N_("This barrier cannot move to that status."), field="status")
+    move_barrier(session, actor, barrier, status, on=on)
+
+
+def move_barrier(
     session: Session, actor: User | None, barrier: Barrier, status: BarrierStatus, *, on: date
 ) -> None:
-    """Move a barrier to ``status`` if the barrier rules allow it (``InvalidInput`` otherwise)."""
+    """Bring a barrier to ``status`` as an effect of another event (a completed hand-off).
+
+    A closed barrier is re-opened first when the rules need it (e.g. persisting -> lifted goes
+    through in progress), so that every recorded move is one the rules allow.
+    """
+    if barrier.status is status:
+        return
     if not barrier_can_move(barrier.status, status):
+        _record_barrier_move(session, actor, barrier, BarrierStatus.IN_PROGRESS, on)
+    _record_barrier_move(session, actor, barrier, status, on)
+
+
+def _record_barrier_move(
+    session: Session, actor: User | None, barrier: Barrier, status: BarrierStatus, on: date
+) -> None:
+    if not barrier_can_move(barrier.status, status):  # pragma: no cover - guarded by callers
         raise InvalidInput(N_("This barrier cannot move to that status."), field="status")
     barrier.status = status
     barrier.closed_on = on if status.is_closed else None

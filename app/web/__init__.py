@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, g, request, session
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import babel, login_manager
@@ -22,6 +23,9 @@ def register_web(app: Flask) -> None:
     """Register blueprints, login, locale selection, security headers and error pages."""
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.localize_callback = str  # render the lazy message in the request's language
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_session_user)
     babel.init_app(app, locale_selector=select_locale)

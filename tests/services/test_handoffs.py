@@ -15,7 +15,7 @@ from app.models import AuditEvent, Barrier, FollowUp, Handoff, HandoffTransition
 from app.services.access import open_follow_up
 from app.services.errors import Conflict, Forbidden, InvalidInput
 from app.services.handoffs import apply_event, available_events, send_handoff
-from app.services.pathways import add_barrier, readable_texts, timeline
+from app.services.pathways import add_barrier, readable_texts, set_barrier_status, timeline
 from app.services.vault import Vault
 from tests import factories
 
@@ -356,3 +356,68 @@ def _drop_committed(engine: object, ids: dict[str, object]) -> None:
         session.execute(delete(User).where(User.structure_id.in_(structures)))
         session.execute(delete(Structure).where(Structure.id.in_(structures)))
         session.commit()
+
+
+def test_outcome_lifts_a_persisting_barrier_and_records_the_stage(
+    db_session: Session, vault: Vault, setup: dict[str, object]
+) -> None:
+    users = setup["users"]
+    assert isinstance(users, dict)
+    barrier = add_barrier(
+        db_session,
+        users["a"],
+        setup["person"],
+        category_code="mobility",  # type: ignore[arg-type]
+        identified_on=NOW.date(),
+    )
+    set_barrier_status(db_session, users["a"], barrier, BarrierStatus.IN_PROGRESS, on=NOW.date())
+    set_barrier_status(db_session, users["a"], barrier, BarrierStatus.PERSISTING, on=NOW.date())
+    handoff = _send(db_session, vault, setup, purpose_stage_code=None, purpose_barrier=barrier)
+    apply_event(db_session, vault, users["b"], handoff, HandoffEvent.ACCEPT, now=NOW)
+    apply_event(db_session, vault, users["b"], handoff, HandoffEvent.FIRST_CONTACT, now=NOW)
+    apply_event(
+        db_session,
+        vault,
+        users["b"],
+        handoff,
+        HandoffEvent.COMPLETE,
+        now=NOW,
+        reason_code="barrier_lifted",
+    )
+    assert barrier.status is BarrierStatus.LIFTED
+    second = add_barrier(
+        db_session,
+        users["a"],
+        setup["person"],
+        category_code="digital",  # type: ignore[arg-type]
+        identified_on=NOW.date(),
+    )
+    handoff = _send(db_session, vault, setup, purpose_stage_code=None, purpose_barrier=second)
+    for event, reason in (
+        (HandoffEvent.ACCEPT, None),
+        (HandoffEvent.FIRST_CONTACT, None),
+        (HandoffEvent.COMPLETE, "job_signed"),
+    ):
+        apply_event(db_session, vault, users["b"], handoff, event, now=NOW, reason_code=reason)
+    steps = timeline(db_session, setup["person"]).steps  # type: ignore[arg-type]
+    assert [(s.stage.code, s.structure_id) for s in steps] == [
+        ("employment", users["b"].structure_id)
+    ]
+
+
+def test_only_a_following_structure_changes_a_barrier(
+    db_session: Session, vault: Vault, setup: dict[str, object]
+) -> None:
+    users = setup["users"]
+    assert isinstance(users, dict)
+    barrier = add_barrier(
+        db_session,
+        users["a"],
+        setup["person"],
+        category_code="housing",  # type: ignore[arg-type]
+        identified_on=NOW.date(),
+    )
+    with pytest.raises(Forbidden):
+        set_barrier_status(db_session, users["c"], barrier, BarrierStatus.LIFTED, on=NOW.date())
+    with pytest.raises(InvalidInput):
+        set_barrier_status(db_session, users["a"], barrier, BarrierStatus.PERSISTING, on=NOW.date())
