@@ -10,6 +10,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app.models import Base
@@ -61,10 +62,25 @@ def make_engine(url: str) -> Engine:
     else:
         options["pool_pre_ping"] = True
     engine = create_engine(url, **options)
+    event.listen(engine, "handle_error", _scrub_error_detail)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _scrub_error_detail(context: ExceptionContext) -> None:
+    """Drop the server's DETAIL lines from driver errors before anything can show them.
+
+    PostgreSQL explains a failed constraint with the values involved ("Failing row contains
+    ...", "Key (email)=(...) already exists"); ``hide_parameters`` does not cover them. The
+    first line (which constraint failed) is kept, and so is the driver's ``diag`` for code.
+    """
+    for error in (context.original_exception, context.sqlalchemy_exception):
+        if error is None or not error.args or not isinstance(error.args[0], str):
+            continue
+        kept = [line for line in error.args[0].splitlines() if not line.startswith("DETAIL:")]
+        error.args = ("\n".join(kept), *error.args[1:])
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
