@@ -164,6 +164,8 @@ def apply_event(
         raise InvalidInput(N_("Choose the partner to redirect to."), field="redirect_to")
     source = handoff.status
     target = _target(source, event, acting)
+    if event is HandoffEvent.WITHDRAW and not (message and message.strip()):
+        raise InvalidInput(N_("Say why the hand-off is withdrawn."), field="message")
     reason_id = _reason_id(session, event, reason_code)
     handoff.status = target
     _stamp(handoff, event, now, reason_id)

@@ -160,3 +160,36 @@ def reveal_identity(
         purpose=purpose,
     )
     return identity
+
+
+def update_identity(
+    vault: Vault,
+    session: Session,
+    actor: User,
+    person: Beneficiary,
+    identity: Identity,
+    *,
+    today: date,
+) -> list[str]:
+    """Replace a person's identity; returns the names of the fields that changed (audited).
+
+    The caller has checked that the actor's structure follows the person.
+    """
+    cleaned = clean_identity(identity, today)
+    before = open_identity(vault, session, person)
+    changed = [
+        f.name
+        for f in dataclasses.fields(Identity)
+        if getattr(before, f.name) != getattr(cleaned, f.name)
+    ]
+    if changed:
+        seal_identity(vault, session, person, cleaned)
+        audit.record(
+            session,
+            actor,
+            AuditAction.BENEFICIARY_UPDATE,
+            person,
+            beneficiary_id=person.id,
+            fields=",".join(changed),
+        )
+    return changed

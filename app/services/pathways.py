@@ -308,13 +308,4 @@ def readable_texts(session: Session, vault: Vault, tl: Timeline) -> dict[uuid.UU
     sealed += [
         ("handoff_transitions", "message", e.id, e.message) for h in tl.handoffs for e in h.events
     ]
-    present = [item for item in sealed if item[3] is not None]
-    if not present:
-        return {}
-    key = vault.person_key(session, tl.person.id)
-    texts: dict[uuid.UUID, str] = {}
-    for table, column, row_id, stored in present:
-        clear = vault.open(key, table, column, row_id, tl.person.id, stored)
-        if clear is not None:
-            texts[row_id] = clear
-    return texts
+    return vault.open_many(session, tl.person.id, sealed)

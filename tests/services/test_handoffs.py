@@ -213,7 +213,10 @@ def test_sender_cannot_answer_and_receiver_cannot_withdraw(
         apply_event(db_session, vault, users["b"], handoff, HandoffEvent.WITHDRAW, now=NOW)
     with pytest.raises(Forbidden):
         apply_event(db_session, vault, users["c"], handoff, HandoffEvent.ACCEPT, now=NOW)
-    apply_event(db_session, vault, users["a"], handoff, HandoffEvent.WITHDRAW, now=NOW)
+    with pytest.raises(InvalidInput, match="why"):
+        apply_event(db_session, vault, users["a"], handoff, HandoffEvent.WITHDRAW, now=NOW)
+    apply_event(db_session, vault, users["a"], handoff, HandoffEvent.WITHDRAW, now=NOW,
+                message="Entrée en emploi entre-temps")
     with pytest.raises(InvalidInput):
         apply_event(db_session, vault, users["b"], handoff, HandoffEvent.ACCEPT, now=NOW)
 

@@ -1,0 +1,98 @@
+"""Possible duplicates, found through the blind indexes and confirmed by decryption.
+
+A match on a truncated blind index only says that someone *may* be the same person (the
+truncation gives several false candidates per value by design), so every candidate is
+decrypted inside the application and compared. Matches the actor's structure follows are
+listed; of the others the caseworker only learns that a possible duplicate exists elsewhere
+in the network - never who, nor which structure follows them. Every lookup is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.crypto.blind_index import name_birth_key, normalise_email, normalise_name
+from app.domain.audit import AuditAction
+from app.models import Beneficiary, User
+from app.services import audit
+from app.services.access import followed_ids
+from app.services.identity import Identity, open_identity
+from app.services.vault import Vault
+
+
+@dataclass
+class DuplicateCheck:
+    """People of the actor's structure who match, and whether a match exists elsewhere."""
+
+    followed: list[Beneficiary] = field(default_factory=list)
+    elsewhere: bool = False
+
+    @property
+    def found(self) -> bool:
+        return bool(self.followed) or self.elsewhere
+
+
+def _same_person(a: Identity, b: Identity) -> bool:
+    same_names = normalise_name(a.last_name) == normalise_name(b.last_name) and normalise_name(
+        a.first_name
+    ) == normalise_name(b.first_name)
+    if same_names and a.birth_date is not None and a.birth_date == b.birth_date:
+        return True
+    if a.email and b.email and normalise_email(a.email) == normalise_email(b.email):
+        return True
+    return bool(a.phone and b.phone and a.phone == b.phone)
+
+
+def find_possible_duplicates(
+    session: Session,
+    vault: Vault,
+    actor: User,
+    identity: Identity,
+    *,
+    today: date,
+    exclude: Beneficiary | None = None,
+) -> DuplicateCheck:
+    """Look for people who may be ``identity`` (already cleaned: E.164 phone, normalised e-mail)."""
+    ix = vault.indexer
+    conditions = []
+    if identity.birth_date:
+        key = name_birth_key(identity.last_name, identity.first_name, identity.birth_date)
+        conditions.append(Beneficiary.name_birth_index == ix.compute("name_birth", key))
+    if identity.email:
+        conditions.append(
+            Beneficiary.email_index == ix.compute("email", normalise_email(identity.email))
+        )
+    if identity.phone:
+        conditions.append(Beneficiary.phone_index == ix.compute("phone", identity.phone))
+    result = DuplicateCheck()
+    if conditions:
+        query = select(Beneficiary).where(
+            or_(*conditions),
+            Beneficiary.index_version == ix.version,
+            Beneficiary.erased_at.is_(None),
+        )
+        if exclude is not None:
+            query = query.where(Beneficiary.id != exclude.id)
+        candidates = session.scalars(query).all()
+        visible = set(session.scalars(followed_ids(actor, today)).all()) if candidates else set()
+        for candidate in candidates:
+            # Candidates are decrypted here only to confirm the match; nothing is shown of
+            # those the actor's structure does not follow.
+            if not _same_person(identity, open_identity(vault, session, candidate)):
+                continue
+            if candidate.id in visible:
+                result.followed.append(candidate)
+            else:
+                result.elsewhere = True
+    audit.record(
+        session,
+        actor,
+        AuditAction.DUPLICATE_CHECK,
+        actor,
+        matches=len(result.followed) + int(result.elsewhere),
+    )
+    return result
