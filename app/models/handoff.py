@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.handoffs import HandoffEvent, HandoffStatus
 from app.models.base import Base, created_at, enum_column, uuid_pk
+from app.models.beneficiary import Beneficiary
 from app.models.pathway import Barrier
 from app.models.reference import ReferenceItem
 from app.models.structure import Structure
@@ -63,6 +64,7 @@ class Handoff(Base):
     closed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    beneficiary: Mapped[Beneficiary] = relationship()
     from_structure: Mapped[Structure] = relationship(
         foreign_keys=[from_structure_id], lazy="joined"
     )

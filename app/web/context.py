@@ -19,6 +19,7 @@ from app.domain.roles import Role
 from app.extensions import db
 from app.models import ReferenceItem, User
 from app.services.accounts import user_for_session
+from app.services.handoff_lists import pending_inbox_count
 from app.services.vault import Vault
 from app.web.labels import enum_label
 
@@ -97,8 +98,17 @@ def phone(e164: str | None) -> str:
     return str(phonenumbers.format_number(number, style))
 
 
+def pending_handoffs() -> int:
+    """The navigation badge: hand-offs waiting for the signed-in caseworker's structure."""
+    user = current_user._get_current_object()
+    if not isinstance(user, User) or user.role is not Role.CASEWORKER:
+        return 0
+    return pending_inbox_count(db.session(), user)
+
+
 def template_helpers() -> dict[str, Any]:
     return {
+        "pending_handoffs": pending_handoffs,
         "label": label,
         "enum_label": enum_label,
         "age_band": age_band,

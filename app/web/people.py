@@ -1,19 +1,28 @@
-"""Caseworkers: the people their structure follows, with identity and pathway."""
+"""Caseworkers: the people their structure follows - register, read, record the pathway."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
+from app.domain.people import EducationLevel, Sex
 from app.domain.roles import Role
 from app.models import ReferenceKind
 from app.services import access, identity, overview, pathways
-from app.services.people import active_consent
+from app.services.duplicates import find_possible_duplicates
+from app.services.errors import ServiceError
+from app.services.people import ConsentInput, NewPerson, active_consent, register_person
 from app.services.structures import reference_items
+from app.web import person_pages
 from app.web.context import actor, dbs, roles_required, today, vault
+from app.web.forms_support import attach_error, choices, enum_choices, identity_from
+from app.web.labels import enum_label
 from app.web.listing import filters_from_request, page_from_request
+from app.web.people_forms import RegisterForm
 
 bp = Blueprint("people", __name__, url_prefix="/people")
+person_pages.register(bp)
 
 
 @bp.get("/")
@@ -41,6 +50,65 @@ def index() -> ResponseReturnValue:
     )
 
 
+def _register_form() -> RegisterForm:
+    session = dbs()
+    form = RegisterForm()
+    form.cohorts.choices = choices(session, ReferenceKind.COHORT)
+    form.qpv.choices = [("", _("Not in a QPV / unknown")), *choices(session, ReferenceKind.QPV)]
+    form.sex.choices = [("", _("Not given")), *enum_choices(Sex)]
+    form.education_level.choices = [("", _("Unknown")), *enum_choices(EducationLevel)]
+    if not form.is_submitted():
+        form.consent_on.data = today()
+    return form
+
+
+def _new_person(form: RegisterForm) -> NewPerson:
+    consent = None
+    if form.consent_method.data:
+        consent = ConsentInput(
+            method=form.consent_method.data, given_on=form.consent_on.data or today()
+        )
+    return NewPerson(
+        identity=identity_from(form),
+        cohort_codes=list(form.cohorts.data or []),
+        qpv_code=form.qpv.data or None,
+        sex=Sex(form.sex.data) if form.sex.data else None,
+        education_level=EducationLevel(form.education_level.data)
+        if form.education_level.data
+        else None,
+        consent=consent,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.CASEWORKER)
+def register() -> ResponseReturnValue:
+    session, user = dbs(), actor()
+    form = _register_form()
+    duplicates = None
+    if form.validate_on_submit():
+        new = _new_person(form)
+        try:
+            cleaned = identity.clean_identity(new.identity, today())
+            duplicates = find_possible_duplicates(session, vault(), user, cleaned, today=today())
+            if duplicates.found and not form.register_anyway.data:
+                session.commit()  # the lookup itself is audited
+                return render_template("people/register.html", form=form, duplicates=duplicates)
+            person = register_person(session, vault(), user, new, today=today())
+        except ServiceError as exc:
+            session.rollback()
+            attach_error(form, exc, {"cohort": "cohorts", "qpv": "qpv", "consent_on": "consent_on"})
+        else:
+            session.commit()
+            flash(_("%(pseudonym)s is registered.", pseudonym=person.pseudonym), "success")
+            if person and not new.consent:
+                flash(
+                    _("Record the person's consent before handing them off to a partner."), "info"
+                )
+            return redirect(url_for("people.detail", pseudonym=person.pseudonym))
+    return render_template("people/register.html", form=form, duplicates=duplicates)
+
+
 @bp.get("/<pseudonym>")
 @roles_required(Role.CASEWORKER)
 def detail(pseudonym: str) -> ResponseReturnValue:
@@ -50,6 +118,7 @@ def detail(pseudonym: str) -> ResponseReturnValue:
     timeline = pathways.timeline(session, person)
     texts = pathways.readable_texts(session, vault(), timeline)
     consent = active_consent(session, person.id)
+    forms = person_pages.page_forms(session, user, person)
     session.commit()
     return render_template(
         "people/detail.html",
@@ -59,4 +128,6 @@ def detail(pseudonym: str) -> ResponseReturnValue:
         texts=texts,
         consent=consent,
         today=today(),
+        forms=forms,
+        enum_label=enum_label,
     )

@@ -1,0 +1,237 @@
+"""Hand-offs: send a person to a partner; the inbox and outbox of a structure; every answer.
+
+The receiving structure sees a pending hand-off without the identity. The page offers only
+the actions the transition table allows to the signed-in caseworker's structure.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from app.domain.handoffs import HandoffEvent, HandoffStatus
+from app.domain.roles import Role
+from app.models import Barrier, Handoff, ReferenceKind
+from app.services import access, handoff_lists, pathways
+from app.services.errors import N_, InvalidInput, ServiceError
+from app.services.handoff_lists import Box, HandoffFilters
+from app.services.handoffs import apply_event, available_events, send_handoff
+from app.services.people import active_consent
+from app.services.structures import list_structures
+from app.web.context import PARIS, actor, dbs, label, roles_required, today, vault
+from app.web.forms_support import attach_error, choices, service_message
+from app.web.handoff_forms import ActionForm, SendForm
+from app.web.labels import enum_label
+
+bp = Blueprint("handoffs", __name__, url_prefix="/handoffs")
+
+
+def _deliver_mail() -> None:
+    """Send the notifications this request queued (placeholder until the outbox lands)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _filters() -> HandoffFilters:
+    status = request.args.get("status", "")
+    purpose = request.args.get("purpose", "")
+    return HandoffFilters(
+        status=HandoffStatus(status) if status in HandoffStatus._value2member_map_ else None,
+        purpose=purpose if purpose in ("stage", "barrier") else None,
+        overdue=request.args.get("overdue") == "1",
+    )
+
+
+@bp.get("/")
+@roles_required(Role.CASEWORKER)
+def index() -> ResponseReturnValue:
+    session, user = dbs(), actor()
+    box = Box.OUTBOX if request.args.get("box") == "out" else Box.INBOX
+    days = current_app.config["HANDOFF_OVERDUE_DAYS"]
+    filters = _filters()
+    items = handoff_lists.list_box(
+        session, user, box, filters=filters, now=_now(), overdue_days=days
+    )
+    counts = {
+        b: handoff_lists.box_counts(session, user, b, now=_now(), overdue_days=days) for b in Box
+    }
+    return render_template(
+        "handoffs/index.html",
+        items=items,
+        box=box,
+        Box=Box,
+        counts=counts,
+        filters=filters,
+        overdue_since=handoff_lists.overdue_since(_now(), days),
+        statuses=list(HandoffStatus),
+    )
+
+
+def _purpose_choices(person_id: object) -> list[tuple[str, str]]:
+    session = dbs()
+    options = [(f"stage:{code}", text) for code, text in choices(session, ReferenceKind.STAGE)]
+    for barrier in handoff_lists.person_barriers(session, person_id):  # type: ignore[arg-type]
+        if not barrier.status.is_closed:
+            options.append(
+                (
+                    f"barrier:{barrier.id.hex}",
+                    _("Barrier: %(category)s", category=label(barrier.category)),
+                )
+            )
+    return options
+
+
+def _partner_choices(exclude: set[int]) -> list[tuple[str, str]]:
+    return [("", _("Choose a partner"))] + [
+        (str(s.id), s.name)
+        for s in list_structures(dbs(), include_inactive=False)
+        if s.id not in exclude
+    ]
+
+
+@bp.route("/new/<pseudonym>", methods=["GET", "POST"])
+@roles_required(Role.CASEWORKER)
+def new(pseudonym: str) -> ResponseReturnValue:
+    session, user = dbs(), actor()
+    person = access.followed_person(session, user, pseudonym, today())
+    form = SendForm()
+    form.to_structure.choices = _partner_choices({user.structure_id or 0})
+    form.purpose.choices = _purpose_choices(person.id)
+    consent = active_consent(session, person.id)
+    if consent is not None and form.validate_on_submit():
+        kind, _sep, value = form.purpose.data.partition(":")
+        barrier = session.get(Barrier, _uuid(value)) if kind == "barrier" else None
+        target = next(
+            (s for s in list_structures(session) if str(s.id) == form.to_structure.data), None
+        )
+        try:
+            if target is None:
+                raise InvalidInput(
+                    N_("Choose another active partner structure."), field="to_structure"
+                )
+            handoff = send_handoff(
+                session,
+                vault(),
+                user,
+                person,
+                to_structure=target,
+                now=_now(),
+                purpose_stage_code=value if kind == "stage" else None,
+                purpose_barrier=barrier,
+                note=form.note.data,
+                consent_confirmed=bool(form.consent_confirmed.data),
+            )
+        except ServiceError as exc:
+            session.rollback()
+            attach_error(form, exc, {"consent": "consent_confirmed"})
+        else:
+            session.commit()
+            _deliver_mail()
+            flash(_("Hand-off sent to %(structure)s.", structure=target.name), "success")
+            return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
+    return render_template("handoffs/new.html", form=form, person=person, consent=consent)
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _detail_context(handoff: Handoff) -> dict[str, object]:
+    session, user = dbs(), actor()
+    person = handoff.beneficiary
+    events = available_events(user, handoff)
+    follows = access.open_follow_up(session, person.id, user.structure_id or 0) is not None
+    form = ActionForm(formdata=None, on=today())
+    form.reason.choices = choices(session, ReferenceKind.DECLINE_REASON)
+    form.outcome.choices = choices(session, ReferenceKind.OUTCOME)
+    form.redirect_to.choices = _partner_choices(
+        {handoff.to_structure_id, handoff.from_structure_id}
+    )
+    return {
+        "handoff": handoff,
+        "person": person,
+        "events": events,
+        "form": form,
+        "follows": follows,
+        "texts": handoff_lists.handoff_texts(session, vault(), handoff),
+        "chain": handoff_lists.chain(session, handoff),
+        "barriers": handoff_lists.person_barriers(session, person.id),
+        "timeline": pathways.timeline(session, person) if follows else None,
+        "overdue": handoff.status is HandoffStatus.SENT
+        and handoff.sent_at
+        < handoff_lists.overdue_since(_now(), current_app.config["HANDOFF_OVERDUE_DAYS"]),
+        "today": today(),
+        "HandoffEvent": HandoffEvent,
+    }
+
+
+@bp.get("/<handoff_id>")
+@roles_required(Role.CASEWORKER)
+def detail(handoff_id: str) -> ResponseReturnValue:
+    handoff = handoff_lists.handoff_for_party(dbs(), actor(), handoff_id)
+    return render_template("handoffs/detail.html", **_detail_context(handoff))
+
+
+def _event_arguments(event: HandoffEvent, form: ActionForm, handoff: Handoff) -> dict[str, object]:
+    """What the service needs for ``event``, read from the form (``InvalidInput`` if missing)."""
+    arguments: dict[str, object] = {"message": form.message.data}
+    if event is HandoffEvent.DECLINE:
+        arguments["reason_code"] = form.reason.data or None
+    elif event in (HandoffEvent.COMPLETE, HandoffEvent.NOT_COMPLETE):
+        arguments["reason_code"] = form.outcome.data or None
+    elif event is HandoffEvent.REDIRECT:
+        target = next(
+            (s for s in list_structures(dbs()) if str(s.id) == form.redirect_to.data), None
+        )
+        if target is None or target.id in (handoff.to_structure_id, handoff.from_structure_id):
+            raise InvalidInput(N_("Choose the partner to redirect to."), field="redirect_to")
+        arguments["redirect_to"] = target
+    elif event is HandoffEvent.FIRST_CONTACT:
+        contacted = form.on.data or today()
+        answered = handoff.answered_at or handoff.sent_at
+        if contacted > today() or contacted < answered.astimezone(PARIS).date():
+            raise InvalidInput(
+                N_("The first contact must be dated between the acceptance and today."), field="on"
+            )
+        arguments["now"] = datetime.combine(contacted, time(12), tzinfo=PARIS).astimezone(UTC)
+    return arguments
+
+
+@bp.post("/<handoff_id>/<event_name>")
+@roles_required(Role.CASEWORKER)
+def act(handoff_id: str, event_name: str) -> ResponseReturnValue:
+    session, user = dbs(), actor()
+    handoff = handoff_lists.handoff_for_party(session, user, handoff_id)
+    if event_name not in HandoffEvent._value2member_map_ or event_name in ("send", "expire"):
+        return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
+    event = HandoffEvent(event_name)
+    form = ActionForm()
+    form.reason.choices = choices(session, ReferenceKind.DECLINE_REASON)
+    form.outcome.choices = choices(session, ReferenceKind.OUTCOME)
+    if not form.validate_on_submit():
+        flash(_("The form had expired; try again."), "error")
+        return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
+    try:
+        arguments = {"now": _now(), **_event_arguments(event, form, handoff)}
+        result = apply_event(session, vault(), user, handoff, event, **arguments)  # type: ignore[arg-type]
+    except ServiceError as exc:
+        session.rollback()
+        flash(service_message(exc), "error")
+        return redirect(url_for("handoffs.detail", handoff_id=handoff_id))
+    session.commit()
+    _deliver_mail()
+    flash(_("Done: %(what)s.", what=_event_done(event)), "success")
+    return redirect(url_for("handoffs.detail", handoff_id=result.id.hex))
+
+
+def _event_done(event: HandoffEvent) -> str:
+    return enum_label(event).lower()

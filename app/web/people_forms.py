@@ -1,0 +1,115 @@
+"""Forms of the caseworker's pages: a person's identity, situation, consent and pathway.
+
+Forms check the shape of the input; the services enforce the rules (plausible birth date,
+E.164 phone, reference codes, barrier transitions...) and their errors are shown on the field
+they name.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.domain.pathway import ConsentMethod
+
+
+class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
+    """Several choices as a list of checkboxes (usable without JavaScript)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class IdentityForm(FlaskForm):  # type: ignore[misc]
+    last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
+    first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=100)])
+    birth_date = DateField(_l("Birth date"), validators=[Optional()])
+    phone = TelField(
+        _l("Phone"),
+        validators=[Optional(), Length(max=32)],
+        description=_l("French or international number, e.g. 06 12 34 56 78 or +41 44 668 18 00."),
+    )
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    address = StringField(_l("Postal address"), validators=[Optional(), Length(max=300)])
+    france_travail_id = StringField(
+        _l("France Travail identifier"), validators=[Optional(), Length(max=32)]
+    )
+    ine = StringField(_l("INE (national student number)"), validators=[Optional(), Length(max=32)])
+    notes = TextAreaField(
+        _l("Notes"),
+        validators=[Optional(), Length(max=4000)],
+        description=_l(
+            "Only what the follow-up needs. Notes are encrypted and never shared with coordinators."
+        ),
+    )
+
+
+class RegisterForm(IdentityForm):
+    sex = SelectField(_l("Sex"), validators=[Optional()])
+    qpv = SelectField(_l("Neighbourhood (QPV)"), validators=[Optional()])
+    education_level = SelectField(_l("Education level"), validators=[Optional()])
+    cohorts = MultiCheckboxField(_l("Cohorts"), validators=[DataRequired()])
+    consent_method = RadioField(
+        _l("Consent to share the pathway with the network's partners"),
+        choices=[
+            ("", _l("Not recorded yet")),
+            (ConsentMethod.ORAL.value, _l("Given orally")),
+            (ConsentMethod.SIGNED.value, _l("Signed")),
+        ],
+        default="",
+        validators=[Optional()],
+    )
+    consent_on = DateField(_l("Date of consent"), validators=[Optional()])
+    register_anyway = BooleanField(_l("This is another person: register anyway"))
+
+
+class ConsentForm(FlaskForm):  # type: ignore[misc]
+    method = RadioField(
+        _l("How the person agreed"),
+        choices=[
+            (ConsentMethod.ORAL.value, _l("Orally")),
+            (ConsentMethod.SIGNED.value, _l("Signed")),
+        ],
+        validators=[InputRequired()],
+    )
+    given_on = DateField(_l("Date of consent"), validators=[DataRequired()])
+
+
+class StepForm(FlaskForm):  # type: ignore[misc]
+    stage = SelectField(_l("Stage"), validators=[DataRequired()])
+    started_on = DateField(_l("Start date"), validators=[DataRequired()])
+    ended_on = DateField(_l("End date"), validators=[Optional()])
+    action = StringField(
+        _l("Action"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("For example: entry into a CACES training, signed a work-study contract."),
+    )
+
+
+class BarrierForm(FlaskForm):  # type: ignore[misc]
+    category = SelectField(_l("Barrier"), validators=[DataRequired()])
+    identified_on = DateField(_l("Identified on"), validators=[DataRequired()])
+    acting_structure = SelectField(_l("Structure acting on it"), validators=[Optional()])
+
+
+class BarrierStatusForm(FlaskForm):  # type: ignore[misc]
+    status = SelectField(_l("New status"), validators=[DataRequired()])
+    on = DateField(_l("Date"), validators=[DataRequired()])
+
+
+class EndFollowUpForm(FlaskForm):  # type: ignore[misc]
+    reason = SelectField(_l("Reason"), validators=[DataRequired()])
+    ended_on = DateField(_l("End date"), validators=[DataRequired()])

@@ -1,0 +1,232 @@
+"""The actions of a person's page: edit identity, consent, steps, barriers, end of follow-up.
+
+Each action is a POST that redirects back to the person's page (post-redirect-get); an error
+from the service is shown as a message there, or on the field for the identity form.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from app.domain.pathway import BARRIER_TRANSITIONS, BarrierStatus, ConsentMethod
+from app.domain.roles import Role
+from app.models import Barrier, Beneficiary, ReferenceKind, User
+from app.services import access, identity, pathways
+from app.services.errors import ServiceError
+from app.services.people import ConsentInput, active_consent, record_consent
+from app.services.structures import list_structures
+from app.web.context import actor, dbs, roles_required, today, vault
+from app.web.forms_support import (
+    attach_error,
+    choices,
+    enum_choices,
+    identity_from,
+    service_message,
+)
+from app.web.people_forms import (
+    BarrierForm,
+    BarrierStatusForm,
+    ConsentForm,
+    EndFollowUpForm,
+    IdentityForm,
+    StepForm,
+)
+
+
+@dataclass
+class PageForms:
+    step: StepForm
+    barrier: BarrierForm
+    barrier_status: dict[uuid.UUID, BarrierStatusForm]
+    end: EndFollowUpForm
+    consent: ConsentForm | None
+
+
+def page_forms(session: Session, user: User, person: Beneficiary) -> PageForms:
+    """The empty forms the person's page offers, with their choices."""
+    step = StepForm(formdata=None, started_on=today())
+    step.stage.choices = choices(session, ReferenceKind.STAGE)
+    barrier = BarrierForm(formdata=None, identified_on=today())
+    barrier.category.choices = choices(session, ReferenceKind.BARRIER_CATEGORY)
+    barrier.acting_structure.choices = _structure_choices(session)
+    statuses = {}
+    for b in pathways.timeline(session, person).barriers:
+        form = BarrierStatusForm(formdata=None, on=today(), prefix=f"b{b.id.hex[:8]}")
+        form.status.choices = enum_choices(BarrierStatus, sorted(BARRIER_TRANSITIONS[b.status]))
+        statuses[b.id] = form
+    end = EndFollowUpForm(formdata=None, ended_on=today())
+    end.reason.choices = choices(session, ReferenceKind.END_REASON)
+    consent = None
+    if active_consent(session, person.id) is None:
+        consent = ConsentForm(formdata=None, given_on=today(), method=ConsentMethod.ORAL.value)
+    return PageForms(step, barrier, statuses, end, consent)
+
+
+def _structure_choices(session: Session) -> list[tuple[str, str]]:
+    return [("", _("Not yet decided"))] + [
+        (str(s.id), s.name) for s in list_structures(session, include_inactive=False)
+    ]
+
+
+def _person(pseudonym: str) -> Beneficiary:
+    return access.followed_person(dbs(), actor(), pseudonym, today())
+
+
+def _back(person: Beneficiary, anchor: str = "") -> ResponseReturnValue:
+    return redirect(url_for("people.detail", pseudonym=person.pseudonym) + anchor)
+
+
+def _done(person: Beneficiary, message: str, anchor: str) -> ResponseReturnValue:
+    dbs().commit()
+    flash(message, "success")
+    return _back(person, anchor)
+
+
+def _failed(person: Beneficiary, errors: list[str], anchor: str) -> ResponseReturnValue:
+    dbs().rollback()
+    for error in errors:
+        flash(error, "error")
+    return _back(person, anchor)
+
+
+def _form_errors(form: object) -> list[str]:
+    found = []
+    for field in form:  # type: ignore[attr-defined]
+        found += [f"{field.label.text}: {error}" for error in field.errors]
+    return found or [_("The form could not be read; try again.")]
+
+
+def edit_identity(pseudonym: str) -> ResponseReturnValue:
+    session, user = dbs(), actor()
+    person = _person(pseudonym)
+    current = identity.reveal_identity(vault(), session, user, person, "edit_identity")
+    form = IdentityForm(obj=current)
+    if form.validate_on_submit():
+        try:
+            changed = identity.update_identity(
+                vault(), session, user, person, identity_from(form), today=today()
+            )
+        except ServiceError as exc:
+            session.rollback()
+            attach_error(form, exc)
+        else:
+            session.commit()
+            flash(_("Identity updated.") if changed else _("Nothing was changed."), "success")
+            return _back(person)
+    session.commit()  # the reveal is audited
+    return render_template("people/edit.html", form=form, person=person)
+
+
+def add_consent(pseudonym: str) -> ResponseReturnValue:
+    person = _person(pseudonym)
+    form = ConsentForm()
+    if not form.validate_on_submit():
+        return _failed(person, _form_errors(form), "#consent")
+    if form.given_on.data > today():
+        return _failed(person, [_("Consent cannot be dated in the future.")], "#consent")
+    record_consent(
+        dbs(), actor(), person, ConsentInput(ConsentMethod(form.method.data), form.given_on.data)
+    )
+    return _done(person, _("Consent recorded."), "#consent")
+
+
+def add_step(pseudonym: str) -> ResponseReturnValue:
+    person = _person(pseudonym)
+    form = StepForm()
+    form.stage.choices = choices(dbs(), ReferenceKind.STAGE)
+    if not form.validate_on_submit():
+        return _failed(person, _form_errors(form), "#add-step")
+    try:
+        pathways.add_step(
+            dbs(),
+            vault(),
+            actor(),
+            person,
+            stage_code=form.stage.data,
+            started_on=form.started_on.data,
+            ended_on=form.ended_on.data,
+            action=form.action.data,
+        )
+    except ServiceError as exc:
+        return _failed(person, [service_message(exc)], "#add-step")
+    return _done(person, _("Step recorded."), "#timeline-title")
+
+
+def add_barrier(pseudonym: str) -> ResponseReturnValue:
+    person = _person(pseudonym)
+    form = BarrierForm()
+    form.category.choices = choices(dbs(), ReferenceKind.BARRIER_CATEGORY)
+    form.acting_structure.choices = _structure_choices(dbs())
+    if not form.validate_on_submit():
+        return _failed(person, _form_errors(form), "#add-barrier")
+    acting = int(form.acting_structure.data) if form.acting_structure.data else None
+    try:
+        pathways.add_barrier(
+            dbs(),
+            actor(),
+            person,
+            category_code=form.category.data,
+            identified_on=form.identified_on.data,
+            acting_structure_id=acting,
+        )
+    except ServiceError as exc:
+        return _failed(person, [service_message(exc)], "#add-barrier")
+    return _done(person, _("Barrier recorded."), "#barriers-title")
+
+
+def change_barrier(pseudonym: str, barrier_id: str) -> ResponseReturnValue:
+    session = dbs()
+    person = _person(pseudonym)
+    try:
+        barrier = session.get(Barrier, uuid.UUID(barrier_id))
+    except ValueError:
+        barrier = None
+    if barrier is None or barrier.beneficiary_id != person.id:
+        abort(404)
+    form = BarrierStatusForm(prefix=f"b{barrier.id.hex[:8]}")
+    form.status.choices = enum_choices(BarrierStatus)
+    if not form.validate_on_submit():
+        return _failed(person, _form_errors(form), "#barriers-title")
+    try:
+        pathways.set_barrier_status(
+            session, actor(), barrier, BarrierStatus(form.status.data), on=form.on.data
+        )
+    except ServiceError as exc:
+        return _failed(person, [service_message(exc)], "#barriers-title")
+    return _done(person, _("Barrier updated."), "#barriers-title")
+
+
+def end_follow_up(pseudonym: str) -> ResponseReturnValue:
+    person = _person(pseudonym)
+    form = EndFollowUpForm()
+    form.reason.choices = choices(dbs(), ReferenceKind.END_REASON)
+    if not form.validate_on_submit():
+        return _failed(person, _form_errors(form), "#end")
+    try:
+        pathways.end_follow_up(
+            dbs(), actor(), person, reason_code=form.reason.data, on=form.ended_on.data
+        )
+    except ServiceError as exc:
+        return _failed(person, [service_message(exc)], "#end")
+    dbs().commit()
+    flash(_("The follow-up by your structure has ended."), "success")
+    return redirect(url_for("people.index"))
+
+
+def register(bp: Blueprint) -> None:
+    """Attach the actions to the people blueprint, each for caseworkers only."""
+    guard = roles_required(Role.CASEWORKER)
+    bp.add_url_rule("/<pseudonym>/edit", view_func=guard(edit_identity), methods=["GET", "POST"])
+    bp.add_url_rule("/<pseudonym>/consent", view_func=guard(add_consent), methods=["POST"])
+    bp.add_url_rule("/<pseudonym>/steps", view_func=guard(add_step), methods=["POST"])
+    bp.add_url_rule("/<pseudonym>/barriers", view_func=guard(add_barrier), methods=["POST"])
+    bp.add_url_rule(
+        "/<pseudonym>/barriers/<barrier_id>", view_func=guard(change_barrier), methods=["POST"]
+    )
+    bp.add_url_rule("/<pseudonym>/end", view_func=guard(end_follow_up), methods=["POST"])
