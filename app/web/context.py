@@ -21,7 +21,7 @@ from app.models import ReferenceItem, User
 from app.services.accounts import user_for_session
 from app.services.handoff_lists import pending_inbox_count
 from app.services.vault import Vault
-from app.web.labels import enum_label
+from app.web.labels import action_label, enum_label
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -111,6 +111,7 @@ def template_helpers() -> dict[str, Any]:
         "pending_handoffs": pending_handoffs,
         "label": label,
         "enum_label": enum_label,
+        "action_label": action_label,
         "age_band": age_band,
         "Role": Role,
         "current_locale": locale,

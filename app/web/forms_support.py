@@ -9,6 +9,7 @@ from flask import flash
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
+from wtforms import SelectChoice
 
 from app.models import ReferenceKind
 from app.services.errors import ServiceError
@@ -18,13 +19,16 @@ from app.web.context import label
 from app.web.labels import enum_label
 
 
-def choices(session: Session, kind: ReferenceKind) -> list[tuple[str, str]]:
+def choices(session: Session, kind: ReferenceKind) -> list[SelectChoice]:
     """(code, label) pairs of a reference list, in its order, for a select or checkboxes."""
-    return [(item.code, label(item)) for item in reference_items(session, kind)]
+    return [SelectChoice(item.code, label(item)) for item in reference_items(session, kind)]
 
 
-def enum_choices(enum: type[Enum], members: Sequence[Enum] | None = None) -> list[tuple[str, str]]:
-    return [(m.value, enum_label(m)) for m in (members if members is not None else list(enum))]
+def enum_choices(enum: type[Enum], members: Sequence[Enum] | None = None) -> list[SelectChoice]:
+    return [
+        SelectChoice(m.value, enum_label(m))
+        for m in (members if members is not None else list(enum))
+    ]
 
 
 def service_message(exc: ServiceError) -> str:

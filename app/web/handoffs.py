@@ -12,6 +12,7 @@ from datetime import UTC, datetime, time
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from wtforms import SelectChoice
 
 from app.domain.handoffs import HandoffEvent, HandoffStatus
 from app.domain.roles import Role
@@ -73,23 +74,21 @@ def index() -> ResponseReturnValue:
     )
 
 
-def _purpose_choices(person_id: object) -> list[tuple[str, str]]:
+def _purpose_choices(person_id: uuid.UUID) -> list[SelectChoice]:
     session = dbs()
-    options = [(f"stage:{code}", text) for code, text in choices(session, ReferenceKind.STAGE)]
-    for barrier in handoff_lists.person_barriers(session, person_id):  # type: ignore[arg-type]
+    options = [
+        SelectChoice(f"stage:{c.value}", c.label) for c in choices(session, ReferenceKind.STAGE)
+    ]
+    for barrier in handoff_lists.person_barriers(session, person_id):
         if not barrier.status.is_closed:
-            options.append(
-                (
-                    f"barrier:{barrier.id.hex}",
-                    _("Barrier: %(category)s", category=label(barrier.category)),
-                )
-            )
+            text = _("Barrier: %(category)s", category=label(barrier.category))
+            options.append(SelectChoice(f"barrier:{barrier.id.hex}", text))
     return options
 
 
-def _partner_choices(exclude: set[int]) -> list[tuple[str, str]]:
-    return [("", _("Choose a partner"))] + [
-        (str(s.id), s.name)
+def _partner_choices(exclude: set[int]) -> list[SelectChoice]:
+    return [SelectChoice("", _("Choose a partner"))] + [
+        SelectChoice(str(s.id), s.name)
         for s in list_structures(dbs(), include_inactive=False)
         if s.id not in exclude
     ]
@@ -150,17 +149,12 @@ def _detail_context(handoff: Handoff) -> dict[str, object]:
     person = handoff.beneficiary
     events = available_events(user, handoff)
     follows = access.open_follow_up(session, person.id, user.structure_id or 0) is not None
-    form = ActionForm(formdata=None, on=today())
-    form.reason.choices = choices(session, ReferenceKind.DECLINE_REASON)
-    form.outcome.choices = choices(session, ReferenceKind.OUTCOME)
-    form.redirect_to.choices = _partner_choices(
-        {handoff.to_structure_id, handoff.from_structure_id}
-    )
+    forms = {event: _action_form(handoff, event, formdata=None) for event in events}
     return {
         "handoff": handoff,
         "person": person,
         "events": events,
-        "form": form,
+        "forms": forms,
         "follows": follows,
         "texts": handoff_lists.handoff_texts(session, vault(), handoff),
         "chain": handoff_lists.chain(session, handoff),
@@ -172,6 +166,18 @@ def _detail_context(handoff: Handoff) -> dict[str, object]:
         "today": today(),
         "HandoffEvent": HandoffEvent,
     }
+
+
+def _action_form(handoff: Handoff, event: HandoffEvent, **options: object) -> ActionForm:
+    """The form of one action; prefixed so that several forms on a page keep unique ids."""
+    session = dbs()
+    form = ActionForm(prefix=event.value, on=today(), **options)
+    form.reason.choices = choices(session, ReferenceKind.DECLINE_REASON)
+    form.outcome.choices = choices(session, ReferenceKind.OUTCOME)
+    form.redirect_to.choices = _partner_choices(
+        {handoff.to_structure_id, handoff.from_structure_id}
+    )
+    return form
 
 
 @bp.get("/<handoff_id>")
@@ -214,9 +220,7 @@ def act(handoff_id: str, event_name: str) -> ResponseReturnValue:
     if event_name not in HandoffEvent._value2member_map_ or event_name in ("send", "expire"):
         return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
     event = HandoffEvent(event_name)
-    form = ActionForm()
-    form.reason.choices = choices(session, ReferenceKind.DECLINE_REASON)
-    form.outcome.choices = choices(session, ReferenceKind.OUTCOME)
+    form = _action_form(handoff, event)
     if not form.validate_on_submit():
         flash(_("The form had expired; try again."), "error")
         return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))

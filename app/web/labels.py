@@ -71,3 +71,19 @@ def enum_label(value: Enum | None) -> str:
     if value is None:
         return "—"
     return str(LABELS.get((type(value), value), value.value))
+
+
+# What the button of each answer says (an action, where ``LABELS`` names what happened).
+ACTION_LABELS: dict[HandoffEvent, LazyString] = {
+    HandoffEvent.ACCEPT: _l("Accept"),
+    HandoffEvent.DECLINE: _l("Decline"),
+    HandoffEvent.REDIRECT: _l("Redirect to another partner"),
+    HandoffEvent.WITHDRAW: _l("Withdraw the hand-off"),
+    HandoffEvent.FIRST_CONTACT: _l("Record the first contact"),
+    HandoffEvent.COMPLETE: _l("Close with an outcome"),
+    HandoffEvent.NOT_COMPLETE: _l("Close without completion"),
+}
+
+
+def action_label(event: HandoffEvent) -> str:
+    return str(ACTION_LABELS.get(event, event.value))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from wtforms import SelectChoice
 
+from app.domain.pathway import ConsentMethod
 from app.domain.people import EducationLevel, Sex
 from app.domain.roles import Role
 from app.models import ReferenceKind
@@ -54,9 +56,12 @@ def _register_form() -> RegisterForm:
     session = dbs()
     form = RegisterForm()
     form.cohorts.choices = choices(session, ReferenceKind.COHORT)
-    form.qpv.choices = [("", _("Not in a QPV / unknown")), *choices(session, ReferenceKind.QPV)]
-    form.sex.choices = [("", _("Not given")), *enum_choices(Sex)]
-    form.education_level.choices = [("", _("Unknown")), *enum_choices(EducationLevel)]
+    form.qpv.choices = [
+        SelectChoice("", _("Not in a QPV / unknown")),
+        *choices(session, ReferenceKind.QPV),
+    ]
+    form.sex.choices = [SelectChoice("", _("Not given")), *enum_choices(Sex)]
+    form.education_level.choices = [SelectChoice("", _("Unknown")), *enum_choices(EducationLevel)]
     if not form.is_submitted():
         form.consent_on.data = today()
     return form
@@ -66,7 +71,8 @@ def _new_person(form: RegisterForm) -> NewPerson:
     consent = None
     if form.consent_method.data:
         consent = ConsentInput(
-            method=form.consent_method.data, given_on=form.consent_on.data or today()
+            method=ConsentMethod(form.consent_method.data),
+            given_on=form.consent_on.data or today(),
         )
     return NewPerson(
         identity=identity_from(form),

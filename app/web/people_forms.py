@@ -14,6 +14,7 @@ from wtforms import (
     DateField,
     EmailField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -65,9 +66,9 @@ class RegisterForm(IdentityForm):
     consent_method = RadioField(
         _l("Consent to share the pathway with the network's partners"),
         choices=[
-            ("", _l("Not recorded yet")),
-            (ConsentMethod.ORAL.value, _l("Given orally")),
-            (ConsentMethod.SIGNED.value, _l("Signed")),
+            SelectChoice("", _l("Not recorded yet")),
+            SelectChoice(ConsentMethod.ORAL.value, _l("Given orally")),
+            SelectChoice(ConsentMethod.SIGNED.value, _l("Signed")),
         ],
         default="",
         validators=[Optional()],
@@ -80,8 +81,8 @@ class ConsentForm(FlaskForm):  # type: ignore[misc]
     method = RadioField(
         _l("How the person agreed"),
         choices=[
-            (ConsentMethod.ORAL.value, _l("Orally")),
-            (ConsentMethod.SIGNED.value, _l("Signed")),
+            SelectChoice(ConsentMethod.ORAL.value, _l("Orally")),
+            SelectChoice(ConsentMethod.SIGNED.value, _l("Signed")),
         ],
         validators=[InputRequired()],
     )

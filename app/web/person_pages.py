@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
+from wtforms import SelectChoice
 
 from app.domain.pathway import BARRIER_TRANSITIONS, BarrierStatus, ConsentMethod
 from app.domain.roles import Role
@@ -68,9 +69,9 @@ def page_forms(session: Session, user: User, person: Beneficiary) -> PageForms:
     return PageForms(step, barrier, statuses, end, consent)
 
 
-def _structure_choices(session: Session) -> list[tuple[str, str]]:
-    return [("", _("Not yet decided"))] + [
-        (str(s.id), s.name) for s in list_structures(session, include_inactive=False)
+def _structure_choices(session: Session) -> list[SelectChoice]:
+    return [SelectChoice("", _("Not yet decided"))] + [
+        SelectChoice(str(s.id), s.name) for s in list_structures(session, include_inactive=False)
     ]
 
 
