@@ -88,6 +88,22 @@ _TABLE: dict[tuple[HandoffStatus, HandoffEvent, Party], HandoffStatus] = {
     (t.source, t.event, t.party): t.target for t in TRANSITIONS
 }
 
+# Outcome codes that mean the hand-off reached its purpose, and ones that mean it did not:
+# the first cannot close a hand-off "without completion", the second cannot "complete" it.
+# Outcomes an administrator adds later fit both.
+SUCCESS_OUTCOMES = frozenset({"barrier_lifted", "training_entered", "job_signed"})
+STOP_OUTCOMES = frozenset({"person_stopped"})
+
+
+def outcome_fits(event: HandoffEvent, outcome_code: str) -> bool:
+    """Whether ``outcome_code`` may close a hand-off with ``event``."""
+    if event is HandoffEvent.COMPLETE:
+        return outcome_code not in STOP_OUTCOMES
+    if event is HandoffEvent.NOT_COMPLETE:
+        return outcome_code not in SUCCESS_OUTCOMES
+    return False
+
+
 # Events that need a coded reason (decline reason or outcome).
 EVENTS_NEEDING_REASON = frozenset({E.DECLINE, E.NOT_COMPLETE, E.COMPLETE})
 

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
-from app.domain.handoffs import HandoffEvent, HandoffStatus
+from app.domain.handoffs import HandoffEvent, HandoffStatus, outcome_fits
 from app.domain.roles import Role
 from app.models import Barrier, Handoff, ReferenceKind
 from app.services import access, handoff_lists, pathways
@@ -173,7 +173,9 @@ def _action_form(handoff: Handoff, event: HandoffEvent, **options: object) -> Ac
     session = dbs()
     form = ActionForm(prefix=event.value, on=today(), **options)
     form.reason.choices = choices(session, ReferenceKind.DECLINE_REASON)
-    form.outcome.choices = choices(session, ReferenceKind.OUTCOME)
+    form.outcome.choices = [
+        c for c in choices(session, ReferenceKind.OUTCOME) if outcome_fits(event, str(c.value))
+    ]
     form.redirect_to.choices = _partner_choices(
         {handoff.to_structure_id, handoff.from_structure_id}
     )

@@ -15,6 +15,7 @@ from app.domain.handoffs import (
     Party,
     allowed_events,
     next_status,
+    outcome_fits,
 )
 
 # Written out by hand from the rules in docs/domain.md, independently of TRANSITIONS:
@@ -110,3 +111,19 @@ def test_allowed_events(status: str, parties: set[str], events: list[str]) -> No
 
 def test_events_needing_a_coded_reason() -> None:
     assert {e.value for e in EVENTS_NEEDING_REASON} == {"decline", "complete", "not_complete"}
+
+
+@pytest.mark.parametrize(
+    ("event", "code", "fits"),
+    [
+        (HandoffEvent.COMPLETE, "job_signed", True),
+        (HandoffEvent.COMPLETE, "person_stopped", False),
+        (HandoffEvent.NOT_COMPLETE, "person_stopped", True),
+        (HandoffEvent.NOT_COMPLETE, "training_entered", False),
+        (HandoffEvent.NOT_COMPLETE, "oriented_further", True),
+        (HandoffEvent.COMPLETE, "an_admin_added_code", True),
+        (HandoffEvent.ACCEPT, "job_signed", False),
+    ],
+)
+def test_outcome_fits_the_way_of_closing(event: HandoffEvent, code: str, fits: bool) -> None:
+    assert outcome_fits(event, code) is fits
