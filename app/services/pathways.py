@@ -297,15 +297,18 @@ def timeline(session: Session, person: Beneficiary) -> Timeline:
     )
 
 
-def readable_texts(session: Session, vault: Vault, tl: Timeline) -> dict[uuid.UUID, str]:
-    """Decrypt the free texts of a timeline (step actions, hand-off notes and messages).
+def readable_texts(
+    session: Session, vault: Vault, tl: Timeline, structure_id: int
+) -> dict[uuid.UUID, str]:
+    """Decrypt the free texts of a timeline that ``structure_id`` may read.
 
-    Only for a caseworker whose structure follows the person (checked by the caller).
+    For a caseworker whose structure follows the person (checked by the caller): every step
+    action, and the notes and messages of the hand-offs their structure sent or received -
+    not those exchanged between two other partners.
     """
+    mine = [h for h in tl.handoffs if structure_id in (h.from_structure_id, h.to_structure_id)]
     sealed: list[tuple[str, str, uuid.UUID, bytes | None]] = []
     sealed += [("pathway_steps", "action", s.id, s.action) for s in tl.steps]
-    sealed += [("handoffs", "note", h.id, h.note) for h in tl.handoffs]
-    sealed += [
-        ("handoff_transitions", "message", e.id, e.message) for h in tl.handoffs for e in h.events
-    ]
+    sealed += [("handoffs", "note", h.id, h.note) for h in mine]
+    sealed += [("handoff_transitions", "message", e.id, e.message) for h in mine for e in h.events]
     return vault.open_many(session, tl.person.id, sealed)

@@ -122,7 +122,7 @@ def detail(pseudonym: str) -> ResponseReturnValue:
     person = access.followed_person(session, user, pseudonym, today())
     who = identity.reveal_identity(vault(), session, user, person, "person_page")
     timeline = pathways.timeline(session, person)
-    texts = pathways.readable_texts(session, vault(), timeline)
+    texts = pathways.readable_texts(session, vault(), timeline, user.structure_id or 0)
     consent = active_consent(session, person.id)
     forms = person_pages.page_forms(session, user, person)
     session.commit()

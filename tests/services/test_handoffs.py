@@ -154,7 +154,12 @@ def test_accept_opens_a_follow_up_then_contact_and_outcome(
     ]
     tl = timeline(db_session, setup["person"])  # type: ignore[arg-type]
     assert [s.stage.code for s in tl.steps] == ["training"]  # the outcome reached the pathway
-    assert readable_texts(db_session, vault, tl)[handoff.id] == "Souhaite une formation CACES"
+    assert (
+        readable_texts(db_session, vault, tl, receiver.structure_id)[handoff.id]
+        == "Souhaite une formation CACES"
+    )  # type: ignore[arg-type]
+    # A third structure that follows the person later does not read the notes between A and B.
+    assert handoff.id not in readable_texts(db_session, vault, tl, users["c"].structure_id)
 
 
 def test_completing_a_barrier_handoff_lifts_the_barrier(
@@ -215,8 +220,15 @@ def test_sender_cannot_answer_and_receiver_cannot_withdraw(
         apply_event(db_session, vault, users["c"], handoff, HandoffEvent.ACCEPT, now=NOW)
     with pytest.raises(InvalidInput, match="why"):
         apply_event(db_session, vault, users["a"], handoff, HandoffEvent.WITHDRAW, now=NOW)
-    apply_event(db_session, vault, users["a"], handoff, HandoffEvent.WITHDRAW, now=NOW,
-                message="Entrée en emploi entre-temps")
+    apply_event(
+        db_session,
+        vault,
+        users["a"],
+        handoff,
+        HandoffEvent.WITHDRAW,
+        now=NOW,
+        message="Entrée en emploi entre-temps",
+    )
     with pytest.raises(InvalidInput):
         apply_event(db_session, vault, users["b"], handoff, HandoffEvent.ACCEPT, now=NOW)
 
