@@ -9,6 +9,12 @@ Each secret comes from an environment variable, or from a file named by the same
 with a ``_FILE`` suffix (mounted secrets): ``RELAIS_SECRET_KEY``, ``RELAIS_KEKS`` (a comma
 separated list of ``id:base64url-key``), ``RELAIS_ACTIVE_KEK``, ``RELAIS_INDEX_KEY`` and
 ``RELAIS_AUDIT_KEY``.
+
+Mail notifications (production): ``RELAIS_SMTP_HOST``, ``RELAIS_SMTP_PORT`` (587),
+``RELAIS_SMTP_STARTTLS`` (true), ``RELAIS_SMTP_USERNAME``, ``RELAIS_SMTP_PASSWORD`` or
+``RELAIS_SMTP_PASSWORD_FILE``, ``RELAIS_SMTP_TIMEOUT`` (seconds), ``RELAIS_MAIL_FROM`` and
+``RELAIS_PUBLIC_BASE_URL`` (for the links in mails). Development and tests keep mails in a
+local outbox instead.
 """
 
 from __future__ import annotations
@@ -54,6 +60,17 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -88,6 +105,21 @@ class Config:
     # Small-count protection for statistics.
     SMALL_COUNT_THRESHOLD = _int("RELAIS_SMALL_COUNT_THRESHOLD", 11)
 
+    # Mail notifications. "smtp" sends them through the server below; "outbox" only keeps them
+    # in the database (readable at /dev/outbox) and logs one line each.
+    MAIL_BACKEND = "smtp"
+    MAIL_FROM: str | None = os.environ.get("RELAIS_MAIL_FROM") or None
+    # The address people open Relais at, for the links in mails (https://relais.example.org).
+    PUBLIC_BASE_URL: str | None = os.environ.get("RELAIS_PUBLIC_BASE_URL") or None
+    SMTP_HOST: str | None = os.environ.get("RELAIS_SMTP_HOST") or None
+    SMTP_PORT = _int("RELAIS_SMTP_PORT", 587)
+    SMTP_STARTTLS = _flag("RELAIS_SMTP_STARTTLS", True)
+    SMTP_TIMEOUT = _int("RELAIS_SMTP_TIMEOUT", 10)
+    SMTP_USERNAME: str | None = os.environ.get("RELAIS_SMTP_USERNAME") or None
+    # The password, or a file holding it (a mounted secret); read when mail is sent.
+    SMTP_PASSWORD: str | None = os.environ.get("RELAIS_SMTP_PASSWORD") or None
+    SMTP_PASSWORD_FILE: str | None = os.environ.get("RELAIS_SMTP_PASSWORD_FILE") or None
+
     @classmethod
     def load_secrets(cls) -> dict[str, str | None]:
         return {name: _read_secret(name) for name in SECRET_NAMES}
@@ -98,6 +130,9 @@ class DevelopmentConfig(Config):
     GENERATE_MISSING_KEYS = True
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    MAIL_BACKEND = "outbox"
+    MAIL_FROM = Config.MAIL_FROM or "relais@localhost"
+    PUBLIC_BASE_URL = Config.PUBLIC_BASE_URL or "http://localhost:5000"
 
 
 class TestingConfig(Config):
@@ -108,6 +143,13 @@ class TestingConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     # Tests pass their own database and keys; nothing is read from the environment here.
     DATABASE_URL = None
+    MAIL_BACKEND = "outbox"
+    MAIL_FROM = "relais@localhost"
+    PUBLIC_BASE_URL = "http://localhost"
+    SMTP_HOST = None
+    SMTP_USERNAME = None
+    SMTP_PASSWORD = None
+    SMTP_PASSWORD_FILE = None
 
     @classmethod
     def load_secrets(cls) -> dict[str, str | None]:

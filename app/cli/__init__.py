@@ -9,7 +9,16 @@ def register_cli(app: Flask) -> None:
     """Attach every command group to ``app.cli`` (``flask --app app ...``)."""
     from app.cli.accounts import users_cli
     from app.cli.demo import demo_cli
+    from app.cli.handoffs import handoffs_cli
+    from app.cli.imports import beneficiaries_cli
     from app.cli.structures import reference_cli, structures_cli
 
-    for group in (structures_cli, users_cli, reference_cli, demo_cli):
+    for group in (
+        structures_cli,
+        users_cli,
+        reference_cli,
+        demo_cli,
+        handoffs_cli,
+        beneficiaries_cli,
+    ):
         app.cli.add_command(group)

@@ -5,6 +5,7 @@ from app.models.base import Base
 from app.models.beneficiary import IDENTITY_FIELDS, Beneficiary, PersonKey, beneficiary_cohorts
 from app.models.consent import Consent
 from app.models.handoff import Handoff, HandoffTransition
+from app.models.mail import MailKind, MailMessage
 from app.models.pathway import Barrier, FollowUp, PathwayStep
 from app.models.reference import ReferenceItem, ReferenceKind
 from app.models.structure import Structure
@@ -20,6 +21,8 @@ __all__ = [
     "FollowUp",
     "Handoff",
     "HandoffTransition",
+    "MailKind",
+    "MailMessage",
     "PathwayStep",
     "PersonKey",
     "ReferenceItem",

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.domain.deadlines import deadline_cutoff
 from app.domain.handoffs import HandoffStatus
 from app.domain.roles import Role
 from app.models import Barrier, Handoff, User
+from app.services.deadlines import waiting_since
 from app.services.errors import N_, NotFound
 from app.services.vault import Vault
 
@@ -47,7 +49,7 @@ def _box(actor: User, box: Box) -> Select[Handoff]:
 
 def overdue_since(now: datetime, overdue_days: int) -> datetime:
     """Hand-offs sent before this moment and still unanswered are overdue."""
-    return now - timedelta(days=overdue_days)
+    return deadline_cutoff(now, overdue_days)
 
 
 def list_box(
@@ -69,9 +71,7 @@ def list_box(
     elif filters.purpose == "barrier":
         query = query.where(Handoff.purpose_barrier_id.is_not(None))
     if filters.overdue:
-        query = query.where(
-            Handoff.status == HandoffStatus.SENT, Handoff.sent_at < overdue_since(now, overdue_days)
-        )
+        query = query.where(waiting_since(now, overdue_days))
     pending_first = (Handoff.status != HandoffStatus.SENT).asc()  # False sorts first
     query = query.options(
         selectinload(Handoff.purpose_stage), selectinload(Handoff.purpose_barrier)

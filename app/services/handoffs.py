@@ -23,6 +23,7 @@ from app.domain.handoffs import (
     Party,
     allowed_events,
     next_status,
+    outcome_fits,
 )
 from app.domain.pathway import BarrierStatus
 from app.domain.roles import Role
@@ -35,7 +36,7 @@ from app.models import (
     Structure,
     User,
 )
-from app.services import audit
+from app.services import audit, notifications
 from app.services.access import open_follow_up
 from app.services.errors import N_, Conflict, Forbidden, InvalidInput
 from app.services.pathways import move_barrier, record_step, start_follow_up
@@ -136,6 +137,7 @@ def send_handoff(
         beneficiary_id=person.id,
         to_structure=to_structure.id,
     )
+    notifications.notify_handoff(session, handoff, HandoffEvent.SEND)
     return handoff
 
 
@@ -183,6 +185,7 @@ def apply_event(
         event=event.value,
         status=target.value,
     )
+    notifications.notify_handoff(session, handoff, event)
     return _side_effects(
         session, vault, actor, handoff, event, now, reason_code, message, redirect_to
     )
@@ -202,8 +205,11 @@ def _reason_id(session: Session, event: HandoffEvent, reason_code: str | None) -
         return None
     if not reason_code:
         raise InvalidInput(N_("Choose a reason."), field="reason")
-    kind = ReferenceKind.DECLINE_REASON if event is HandoffEvent.DECLINE else ReferenceKind.OUTCOME
-    return reference_item(session, kind, reason_code).id
+    if event is HandoffEvent.DECLINE:
+        return reference_item(session, ReferenceKind.DECLINE_REASON, reason_code).id
+    if not outcome_fits(event, reason_code):
+        raise InvalidInput(N_("This outcome does not fit this way of closing."), field="reason")
+    return reference_item(session, ReferenceKind.OUTCOME, reason_code).id
 
 
 def _stamp(handoff: Handoff, event: HandoffEvent, now: datetime, reason_id: int | None) -> None:

@@ -18,6 +18,7 @@ from app.domain.handoffs import HandoffEvent, HandoffStatus, outcome_fits
 from app.domain.roles import Role
 from app.models import Barrier, Handoff, ReferenceKind
 from app.services import access, handoff_lists, pathways
+from app.services.deadlines import is_overdue
 from app.services.errors import N_, InvalidInput, ServiceError
 from app.services.handoff_lists import Box, HandoffFilters
 from app.services.handoffs import apply_event, available_events, send_handoff
@@ -27,12 +28,9 @@ from app.web.context import PARIS, actor, dbs, label, roles_required, today, vau
 from app.web.forms_support import attach_error, choices, service_message
 from app.web.handoff_forms import ActionForm, SendForm
 from app.web.labels import enum_label
+from app.web.outbox import deliver_pending_now
 
 bp = Blueprint("handoffs", __name__, url_prefix="/handoffs")
-
-
-def _deliver_mail() -> None:
-    """Send the notifications this request queued (placeholder until the outbox lands)."""
 
 
 def _now() -> datetime:
@@ -131,7 +129,7 @@ def new(pseudonym: str) -> ResponseReturnValue:
             attach_error(form, exc, {"consent": "consent_confirmed"})
         else:
             session.commit()
-            _deliver_mail()
+            deliver_pending_now()
             flash(_("Hand-off sent to %(structure)s.", structure=target.name), "success")
             return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
     return render_template("handoffs/new.html", form=form, person=person, consent=consent)
@@ -160,9 +158,7 @@ def _detail_context(handoff: Handoff) -> dict[str, object]:
         "chain": handoff_lists.chain(session, handoff),
         "barriers": handoff_lists.person_barriers(session, person.id),
         "timeline": pathways.timeline(session, person) if follows else None,
-        "overdue": handoff.status is HandoffStatus.SENT
-        and handoff.sent_at
-        < handoff_lists.overdue_since(_now(), current_app.config["HANDOFF_OVERDUE_DAYS"]),
+        "overdue": is_overdue(handoff, _now(), current_app.config["HANDOFF_OVERDUE_DAYS"]),
         "today": today(),
         "HandoffEvent": HandoffEvent,
     }
@@ -172,9 +168,11 @@ def _action_form(handoff: Handoff, event: HandoffEvent, **options: object) -> Ac
     """The form of one action; prefixed so that several forms on a page keep unique ids."""
     session = dbs()
     form = ActionForm(prefix=event.value, on=today(), **options)
-    form.reason.choices = choices(session, ReferenceKind.DECLINE_REASON)
+    choose = SelectChoice("", _("Choose…"))
+    form.reason.choices = [choose, *choices(session, ReferenceKind.DECLINE_REASON)]
     form.outcome.choices = [
-        c for c in choices(session, ReferenceKind.OUTCOME) if outcome_fits(event, str(c.value))
+        choose,
+        *[c for c in choices(session, ReferenceKind.OUTCOME) if outcome_fits(event, str(c.value))],
     ]
     form.redirect_to.choices = _partner_choices(
         {handoff.to_structure_id, handoff.from_structure_id}
@@ -210,7 +208,10 @@ def _event_arguments(event: HandoffEvent, form: ActionForm, handoff: Handoff) ->
             raise InvalidInput(
                 N_("The first contact must be dated between the acceptance and today."), field="on"
             )
-        arguments["now"] = datetime.combine(contacted, time(12), tzinfo=PARIS).astimezone(UTC)
+        # Today's contact is stamped now; an earlier day at noon, never before the answer,
+        # so that the history keeps its order and delays are never negative.
+        moment = _now() if contacted == today() else datetime.combine(contacted, time(12), PARIS)
+        arguments["now"] = max(moment.astimezone(UTC), answered)
     return arguments
 
 
@@ -234,7 +235,7 @@ def act(handoff_id: str, event_name: str) -> ResponseReturnValue:
         flash(service_message(exc), "error")
         return redirect(url_for("handoffs.detail", handoff_id=handoff_id))
     session.commit()
-    _deliver_mail()
+    deliver_pending_now()
     flash(_("Done: %(what)s.", what=_event_done(event)), "success")
     return redirect(url_for("handoffs.detail", handoff_id=result.id.hex))
 

@@ -51,9 +51,9 @@ class PageForms:
 
 def page_forms(session: Session, user: User, person: Beneficiary) -> PageForms:
     """The empty forms the person's page offers, with their choices."""
-    step = StepForm(formdata=None, started_on=today())
+    step = StepForm(formdata=None, started_on=today(), prefix="step")
     step.stage.choices = choices(session, ReferenceKind.STAGE)
-    barrier = BarrierForm(formdata=None, identified_on=today())
+    barrier = BarrierForm(formdata=None, identified_on=today(), prefix="barrier")
     barrier.category.choices = choices(session, ReferenceKind.BARRIER_CATEGORY)
     barrier.acting_structure.choices = _structure_choices(session)
     statuses = {}
@@ -61,11 +61,13 @@ def page_forms(session: Session, user: User, person: Beneficiary) -> PageForms:
         form = BarrierStatusForm(formdata=None, on=today(), prefix=f"b{b.id.hex[:8]}")
         form.status.choices = enum_choices(BarrierStatus, sorted(BARRIER_TRANSITIONS[b.status]))
         statuses[b.id] = form
-    end = EndFollowUpForm(formdata=None, ended_on=today())
+    end = EndFollowUpForm(formdata=None, ended_on=today(), prefix="end")
     end.reason.choices = choices(session, ReferenceKind.END_REASON)
     consent = None
     if active_consent(session, person.id) is None:
-        consent = ConsentForm(formdata=None, given_on=today(), method=ConsentMethod.ORAL.value)
+        consent = ConsentForm(
+            formdata=None, given_on=today(), method=ConsentMethod.ORAL.value, prefix="consent"
+        )
     return PageForms(step, barrier, statuses, end, consent)
 
 
@@ -126,7 +128,7 @@ def edit_identity(pseudonym: str) -> ResponseReturnValue:
 
 def add_consent(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
-    form = ConsentForm()
+    form = ConsentForm(prefix="consent")
     if not form.validate_on_submit():
         return _failed(person, _form_errors(form), "#consent")
     if form.given_on.data > today():
@@ -139,7 +141,7 @@ def add_consent(pseudonym: str) -> ResponseReturnValue:
 
 def add_step(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
-    form = StepForm()
+    form = StepForm(prefix="step")
     form.stage.choices = choices(dbs(), ReferenceKind.STAGE)
     if not form.validate_on_submit():
         return _failed(person, _form_errors(form), "#add-step")
@@ -161,7 +163,7 @@ def add_step(pseudonym: str) -> ResponseReturnValue:
 
 def add_barrier(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
-    form = BarrierForm()
+    form = BarrierForm(prefix="barrier")
     form.category.choices = choices(dbs(), ReferenceKind.BARRIER_CATEGORY)
     form.acting_structure.choices = _structure_choices(dbs())
     if not form.validate_on_submit():
@@ -205,7 +207,7 @@ def change_barrier(pseudonym: str, barrier_id: str) -> ResponseReturnValue:
 
 def end_follow_up(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
-    form = EndFollowUpForm()
+    form = EndFollowUpForm(prefix="end")
     form.reason.choices = choices(dbs(), ReferenceKind.END_REASON)
     if not form.validate_on_submit():
         return _failed(person, _form_errors(form), "#end")

@@ -258,19 +258,19 @@ def test_steps_barriers_and_end_of_follow_up(
     client.post(
         f"/people/{pseudonym}/steps",
         data={
-            "csrf_token": token,
-            "stage": "orientation",
-            "started_on": "2026-11-02",
-            "action": "Diagnostic",
+            "step-csrf_token": token,
+            "step-stage": "orientation",
+            "step-started_on": "2026-11-02",
+            "step-action": "Diagnostic",
         },
     )
     client.post(
         f"/people/{pseudonym}/barriers",
         data={
-            "csrf_token": token,
-            "category": "childcare",
-            "identified_on": "2026-11-03",
-            "acting_structure": "",
+            "barrier-csrf_token": token,
+            "barrier-category": "childcare",
+            "barrier-identified_on": "2026-11-03",
+            "barrier-acting_structure": "",
         },
     )
     barrier = db_session.scalars(select(Barrier)).one()
@@ -289,7 +289,7 @@ def test_steps_barriers_and_end_of_follow_up(
     assert "Diagnostic" in page
     client.post(
         f"/people/{pseudonym}/end",
-        data={"csrf_token": token, "reason": "moved", "ended_on": "2026-11-20"},
+        data={"end-csrf_token": token, "end-reason": "moved", "end-ended_on": "2026-11-20"},
     )
     assert client.get(f"/people/{pseudonym}").status_code == 200  # within the grace period
     assert pseudonym in client.get("/people/").get_data(as_text=True)

@@ -14,8 +14,15 @@ from app.domain.roles import Role
 from app.models import ReferenceKind
 from app.web.labels import enum_label
 
-ENUMS: tuple[type[Enum], ...] = (HandoffStatus, HandoffEvent, BarrierStatus, EducationLevel, Sex,
-                                 Role, ReferenceKind)
+ENUMS: tuple[type[Enum], ...] = (
+    HandoffStatus,
+    HandoffEvent,
+    BarrierStatus,
+    EducationLevel,
+    Sex,
+    Role,
+    ReferenceKind,
+)
 
 
 def test_members_sharing_a_value_keep_their_own_label(app: Flask) -> None:

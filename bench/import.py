@@ -1,0 +1,355 @@
+"""Benchmark of the caseload import against a bare encrypt-and-insert baseline.
+
+    .venv/bin/python bench/import.py [--rows 10000] [--repeat 3]
+
+Builds a temporary SQLite database migrated to head (or uses ``DATABASE_URL`` when set, which
+it leaves as it found it apart from the migrations: everything else happens in a transaction
+that is rolled back), one structure and one caseworker, and a CSV file of ``--rows`` people
+written as a French spreadsheet exports it. Then it times, each run in a savepoint rolled back
+afterwards so that every run starts from the same tables:
+
+(a) ``app.services.imports.import_caseload``: decoding, header matching, validation of every
+    line (``clean_identity``, reference lists, consent), the possible-duplicate lookup and its
+    audit, then the writing (data keys, sealed identity, blind indexes, cohorts, follow-up,
+    consent, audit events);
+(b) a bare baseline without the service layer: for each person generate a data key, wrap it,
+    encrypt the same identity fields with ``encrypt_field``, and insert the ``beneficiaries``
+    and ``person_keys`` rows with one executemany per table;
+(c) for information, the same bare work also inserting the other rows an imported person
+    needs (cohort link, follow-up, consent) - still without validation, blind indexes,
+    duplicate lookup or audit.
+
+One more run through the service's steps prints where its time goes. The best of
+``--repeat`` runs of each is compared; the last line printed is
+``import overhead vs bare encrypt+insert: X.XX``, (a) over (b) (the target is below 3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import logging
+import os
+import random
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, cast
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import flask_migrate  # noqa: E402
+from sqlalchemy import Table, insert  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.crypto import DataKey, FieldContext, KeyRing, encrypt_field  # noqa: E402
+from app.domain.pathway import ConsentMethod, ConsentScope  # noqa: E402
+from app.domain.people import new_pseudonym  # noqa: E402
+from app.domain.roles import Role  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import (  # noqa: E402
+    Beneficiary,
+    Consent,
+    FollowUp,
+    PersonKey,
+    ReferenceKind,
+    User,
+    beneficiary_cohorts,
+)
+from app.services import imports  # noqa: E402
+from app.services.accounts import create_user  # noqa: E402
+from app.services.structures import create_structure, reference_items  # noqa: E402
+from app.services.vault import Vault  # noqa: E402
+from config import TestingConfig  # noqa: E402
+
+TODAY = date(2026, 11, 25)
+FIRST_NAMES = ("Aurélie", "Mohamed", "Léa", "Kévin", "Inès", "Théo", "Chloé", "Yanis", "Zoé")
+LAST_NAMES = ("Martin", "Bernard", "Dubois", "Nguyen", "Lefèvre", "Haddad", "Moreau", "Garcia")
+STREETS = ("rue des Tilleuls", "avenue Jean Jaurès", "place de la République", "rue Pasteur")
+COHORTS = ("Jeunes décrocheurs", "young_graduate", "single_parent", "Tout public")
+HEADER = (
+    "Nom",
+    "Prénom",
+    "Date de naissance",
+    "Téléphone",
+    "E-mail",
+    "Adresse",
+    "Public",
+    "Consentement",
+)
+BATCH = 500
+
+
+def people(count: int, seed: int = 2026) -> list[dict[str, str]]:
+    """``count`` made-up people, as the cells of a spreadsheet (all valid, no duplicates)."""
+    rng = random.Random(seed)
+    rows = []
+    for n in range(count):
+        first, last = rng.choice(FIRST_NAMES), f"{rng.choice(LAST_NAMES)}{n}"
+        birth = date(rng.randint(1970, 2008), rng.randint(1, 12), rng.randint(1, 28))
+        rows.append(
+            {
+                "last_name": last,
+                "first_name": first,
+                "birth_date": birth.strftime("%d/%m/%Y"),
+                "phone": f"06 {n // 10000 % 100:02d} {n // 100 % 100:02d} {n % 100:02d} {rng.randint(10, 99)}",
+                "email": f"{first.lower()}.{n}@exemple.fr" if rng.random() < 0.7 else "",
+                "address": f"{rng.randint(1, 120)} {rng.choice(STREETS)}, 90000 Belfort",
+                "cohort": rng.choice(COHORTS),
+                "consent": rng.choice(("oral", "signé 12/09/2025", "")),
+            }
+        )
+    return rows
+
+
+def to_csv(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for r in rows:
+        writer.writerow(
+            (
+                r["last_name"],
+                r["first_name"],
+                r["birth_date"],
+                r["phone"],
+                r["email"],
+                r["address"],
+                r["cohort"],
+                r["consent"],
+            )
+        )
+    return out.getvalue().encode("utf-8-sig")
+
+
+def table_of(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+def bare(
+    session: Session,
+    ring: KeyRing,
+    structure_id: int,
+    rows: list[dict[str, str]],
+    extras: list[tuple[int, ConsentMethod | None, date | None]] | None = None,
+    actor_id: int | None = None,
+) -> None:
+    """Key, wrap, encrypt the identity fields, executemany: nothing else.
+
+    With ``extras`` (a cohort id and a consent per person, worked out beforehand), also insert
+    the other rows an imported person needs (cohort link, follow-up, consent), still without
+    validation, blind indexes, duplicate lookup or audit.
+    """
+    table = Beneficiary.__tablename__
+    month = TODAY.replace(day=1)
+    fields = ("last_name", "first_name", "birth_date", "phone", "email", "address")
+    for start in range(0, len(rows), BATCH):
+        people_rows: list[dict[str, Any]] = []
+        key_rows: list[dict[str, Any]] = []
+        cohort_rows: list[dict[str, Any]] = []
+        follow_rows: list[dict[str, Any]] = []
+        consent_rows: list[dict[str, Any]] = []
+        for n, r in enumerate(rows[start : start + BATCH], start=start):
+            pid = uuid.uuid4()
+            key = DataKey.generate()
+            kek_id, wrapped = ring.wrap(key)
+            sealed: dict[str, bytes | None] = {
+                name: encrypt_field(key, FieldContext(table, name, pid, pid), r[name])
+                if r[name]
+                else None
+                for name in fields
+            }
+            people_rows.append(
+                {
+                    "id": pid,
+                    "pseudonym": new_pseudonym(),
+                    "created_month": month,
+                    "created_by_structure_id": structure_id,
+                    **sealed,
+                }
+            )
+            key_rows.append({"beneficiary_id": pid, "kek_id": kek_id, "wrapped_key": wrapped})
+            if extras is None:
+                continue
+            cohort_id, method, given_on = extras[n]
+            cohort_rows.append({"beneficiary_id": pid, "cohort_id": cohort_id})
+            follow_rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "beneficiary_id": pid,
+                    "structure_id": structure_id,
+                    "referent_id": actor_id,
+                    "started_on": TODAY,
+                }
+            )
+            if method is not None:
+                consent_rows.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "beneficiary_id": pid,
+                        "scope": ConsentScope.NETWORK_SHARING,
+                        "method": method,
+                        "given_on": given_on,
+                        "recorded_by_id": actor_id,
+                        "recorded_by_structure_id": structure_id,
+                    }
+                )
+        connection = session.connection()
+        connection.execute(insert(table_of(Beneficiary)), people_rows)
+        connection.execute(insert(table_of(PersonKey)), key_rows)
+        if extras is not None:
+            connection.execute(insert(beneficiary_cohorts), cohort_rows)
+            connection.execute(insert(table_of(FollowUp)), follow_rows)
+            if consent_rows:
+                connection.execute(insert(table_of(Consent)), consent_rows)
+
+
+def extras_of(
+    session: Session, rows: list[dict[str, str]]
+) -> list[tuple[int, ConsentMethod | None, date | None]]:
+    """The cohort id and consent of each person, as the import would find them."""
+    cohorts: dict[str, int] = {}
+    for item in reference_items(session, ReferenceKind.COHORT):
+        for key in (item.code, item.label_fr, item.label_en):
+            cohorts[key] = item.id
+    consents: dict[str, tuple[ConsentMethod | None, date | None]] = {
+        "": (None, None),
+        "oral": (ConsentMethod.ORAL, TODAY),
+        "signé 12/09/2025": (ConsentMethod.SIGNED, date(2025, 9, 12)),
+    }
+    return [(cohorts[r["cohort"]], *consents[r["consent"]]) for r in rows]
+
+
+def timed(session: Session, work: Callable[[], object]) -> float:
+    """Run ``work`` in a savepoint rolled back afterwards; return its duration in seconds."""
+    savepoint = session.begin_nested()
+    start = time.perf_counter()
+    work()
+    session.flush()
+    elapsed = time.perf_counter() - start
+    savepoint.rollback()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    with tempfile.TemporaryDirectory(prefix="relais-bench-") as folder:
+        url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        ring = KeyRing.generate()
+        app = create_app(TestingConfig, overrides={"DATABASE_URL": url}, keyring=ring)
+        vault: Vault = app.extensions["relais_vault"]
+        with app.app_context():
+            flask_migrate.upgrade()
+            connection = db.engine.connect()
+            outer = connection.begin()
+            db.bind_to(connection)
+            try:
+                session = db.session()
+                structure = create_structure(
+                    session, None, code="BENCH", name="Bench", type_code="association"
+                )
+                actor: User = create_user(
+                    session,
+                    None,
+                    email=f"bench-{uuid.uuid4().hex[:8]}@relais.example",
+                    display_name="Bench",
+                    role=Role.CASEWORKER,
+                    structure=structure,
+                    password=secrets.token_urlsafe(24),  # never used to sign in
+                    min_length=12,
+                )
+                session.flush()
+                rows = people(args.rows)
+                data = to_csv(rows)
+                print(
+                    f"database: {db.engine.dialect.name}; rows: {args.rows}; csv: {len(data)} bytes"
+                )
+
+                def service() -> None:
+                    result = imports.import_caseload(
+                        session, vault, actor, data, today=TODAY, allow_duplicates=False
+                    )
+                    if result.imported != args.rows:
+                        raise SystemExit(
+                            f"import failed: {result.errors[:3]} {result.warnings[:3]}"
+                        )
+
+                def baseline() -> None:
+                    bare(session, ring, structure.id, rows)
+
+                extras = extras_of(session, rows)
+
+                def baseline_same_rows() -> None:
+                    bare(session, ring, structure.id, rows, extras, actor.id)
+
+                def breakdown() -> None:
+                    """One more run through the service's steps, to see where the time goes."""
+                    savepoint = session.begin_nested()
+                    t0 = time.perf_counter()
+                    sheet = imports.read_sheet(data)
+                    t1 = time.perf_counter()
+                    checked = imports.check_sheet(session, vault, actor, sheet, today=TODAY)
+                    t2 = time.perf_counter()
+                    imports.import_checked(session, vault, actor, checked, today=TODAY)
+                    session.flush()
+                    t3 = time.perf_counter()
+                    savepoint.rollback()
+                    per = 1e6 / args.rows
+                    print(
+                        f"breakdown (µs/person): read {(t1 - t0) * per:.0f}, "
+                        f"check and duplicate lookup {(t2 - t1) * per:.0f}, "
+                        f"write {(t3 - t2) * per:.0f}"
+                    )
+
+                service_runs, bare_runs, same_rows_runs = [], [], []
+                for run in range(args.repeat):
+                    bare_runs.append(timed(session, baseline))
+                    same_rows_runs.append(timed(session, baseline_same_rows))
+                    service_runs.append(timed(session, service))
+                    print(
+                        f"run {run + 1}: (a) import service {service_runs[-1]:.2f} s, "
+                        f"(b) bare encrypt+insert {bare_runs[-1]:.2f} s, "
+                        f"(c) bare with the same rows {same_rows_runs[-1]:.2f} s"
+                    )
+                breakdown()
+            finally:
+                db.session.remove()
+                outer.rollback()
+                connection.close()
+                db.bind_to(db.engine)
+        db.engine.dispose()
+
+    best_a, best_b = min(service_runs), min(bare_runs)
+    per_row = 1e6 / args.rows
+    print(
+        f"(a) import service: best {best_a:.2f} s ({best_a * per_row:.0f} µs/person), "
+        f"median {statistics.median(service_runs):.2f} s"
+    )
+    print(
+        f"(b) bare encrypt+insert: best {best_b:.2f} s ({best_b * per_row:.0f} µs/person), "
+        f"median {statistics.median(bare_runs):.2f} s"
+    )
+    best_c = min(same_rows_runs)
+    print(
+        f"(c) bare with the same rows: best {best_c:.2f} s ({best_c * per_row:.0f} µs/person), "
+        f"median {statistics.median(same_rows_runs):.2f} s; import vs (c): {best_a / best_c:.2f}"
+    )
+    print(f"import overhead vs bare encrypt+insert: {best_a / best_b:.2f}")
+
+
+if __name__ == "__main__":
+    main()

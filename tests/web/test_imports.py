@@ -1,0 +1,256 @@
+"""The import page: caseworkers only, CSRF, error table, duplicates, result, size limit."""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import TestResponse, encode_multipart
+
+from app.domain.roles import Role
+from app.models import AuditEvent, Beneficiary, FollowUp, User
+from app.services import imports
+from app.services.vault import Vault
+from tests import factories
+from tests.web.helpers import csrf_token, login
+
+HEADER = "Nom;Prénom;Date de naissance;Téléphone;E-mail;Public;Consentement"
+LINES = (
+    "Zephyrin;Aurélie;14/03/2004;06 12 34 56 78;aurelie.z@exemple.fr;Jeunes décrocheurs;oral",
+    "Martin;Hélène;2001-07-04;;;single_parent;signé 12/09/2025",
+)
+
+
+def csv_file(*lines: str, encoding: str = "utf-8-sig") -> bytes:
+    return "\r\n".join(lines).encode(encoding)
+
+
+@pytest.fixture
+def worker(db_session: Session) -> User:
+    user = factories.user(
+        db_session, structure_=factories.structure(db_session, "IMPW"), email="w@relais.example"
+    )
+    factories.user(db_session, Role.COORDINATOR, email="coord@relais.example")
+    factories.user(db_session, Role.ADMIN, email="admin@relais.example")
+    db_session.commit()
+    return user
+
+
+def send(
+    client: FlaskClient, data: bytes, *, allow_duplicates: bool = False, token: str | None = None
+) -> TestResponse:
+    """Post the file as a browser does (the body encoded in memory, whatever its size)."""
+    fields: dict[str, object] = {
+        "csrf_token": token if token is not None else csrf_token(client, "/import/"),
+        "file": FileStorage(BytesIO(data), filename="suivis.csv", content_type="text/csv"),
+    }
+    if allow_duplicates:
+        fields["allow_duplicates"] = "y"
+    boundary, body = encode_multipart(fields)
+    return client.post(
+        "/import/", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+
+def people_count(db_session: Session) -> int:
+    return db_session.scalar(select(func.count()).select_from(Beneficiary)) or 0
+
+
+def table_rows(page: str, table_id: str) -> list[list[str]]:
+    """The cells of a table's body, tags stripped."""
+    body = page.split(f'id="{table_id}"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [
+        [
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        ]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def test_the_page_is_for_caseworkers_only(client: FlaskClient, worker: User) -> None:
+    assert client.get("/import/").status_code == 302  # visitors go to sign in
+    for email in ("coord@relais.example", "admin@relais.example"):
+        login(client, email)
+        assert client.get("/import/").status_code == 404
+        assert client.get("/import/done").status_code == 404
+    login(client, "w@relais.example")
+    page = client.get("/import/")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in text
+    assert 'type="file"' in text
+    assert 'href="/import/"' in text  # the link in the menu
+    assert "<script" not in text
+    assert "style=" not in text
+
+
+def test_a_valid_file_is_imported_for_the_signed_in_caseworker(
+    client: FlaskClient, worker: User, db_session: Session, vault: Vault
+) -> None:
+    login(client, "w@relais.example")
+    response = send(client, csv_file(HEADER, *LINES))
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/import/done")
+    page = client.get("/import/done")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert '<progress id="import-progress" max="2" value="2">' in text
+    assert '<label for="import-progress">' in text
+    assert people_count(db_session) == 2
+    referents = db_session.scalars(select(FollowUp.referent_id)).all()
+    assert referents == [worker.id, worker.id]
+    actors = set(
+        db_session.scalars(
+            select(AuditEvent.actor_id).where(AuditEvent.action == "beneficiary:create")
+        )
+    )
+    assert actors == {worker.id}
+    # The result is shown once (it is not kept).
+    assert client.get("/import/done").status_code == 302
+    # The people are in the caseload.
+    assert "ZEPHYRIN" in client.get("/people/").get_data(as_text=True)
+
+
+def test_errors_are_listed_by_line_and_column_and_nothing_is_imported(
+    client: FlaskClient, worker: User, db_session: Session
+) -> None:
+    login(client, "w@relais.example")
+    bad = (
+        LINES[0],
+        "Martin;;31/02/2001;12;;astronauts;",
+        "Petit;Anna;;;;other;oui",
+    )
+    response = send(client, csv_file(HEADER, *bad))
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert 'role="alert"' in text
+    rows = table_rows(text, "line-problems")
+    assert [(r[0], r[1]) for r in rows] == [
+        ("3", "Prénom"),
+        ("3", "Date de naissance"),
+        ("3", "Téléphone"),
+        ("3", "Public"),
+        ("4", "Consentement"),
+    ]
+    assert all(r[2] for r in rows)  # a reason on each line
+    assert people_count(db_session) == 0
+
+
+def test_problems_with_the_whole_file_are_shown(
+    client: FlaskClient, worker: User, db_session: Session
+) -> None:
+    login(client, "w@relais.example")
+    response = send(client, csv_file("Nom;Surname;Public", "Roy;Léo;other"))
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "Surname" in text
+    assert "nom, prenom, date_naissance" in text  # the expected columns
+    assert people_count(db_session) == 0
+
+
+def test_duplicates_ask_for_confirmation_then_import(
+    client: FlaskClient, worker: User, db_session: Session, vault: Vault
+) -> None:
+    known = factories.person(db_session, vault, worker)  # Aurélie Zephyrin, same phone
+    db_session.commit()
+    login(client, "w@relais.example")
+    data = csv_file(HEADER, LINES[1], LINES[0])
+    response = send(client, data)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert 'id="duplicates"' in text
+    assert [row[0] for row in table_rows(text, "duplicate-lines")] == ["3"]
+    assert known.pseudonym in text
+    assert 'name="allow_duplicates"' in text
+    assert people_count(db_session) == 1  # nothing imported yet
+    lookups = db_session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.action == "beneficiary:duplicate_check", AuditEvent.subject_type == "import"
+        )
+    )
+    assert lookups == 1  # the lookup is recorded even though nothing was imported
+
+    response = send(client, data, allow_duplicates=True)
+    assert response.status_code == 303
+    text = client.get("/import/done").get_data(as_text=True)
+    assert 'value="2"' in text
+    assert people_count(db_session) == 3
+
+
+def test_post_without_csrf_token_is_refused(
+    client: FlaskClient, worker: User, db_session: Session
+) -> None:
+    login(client, "w@relais.example")
+    response = send(client, csv_file(HEADER, *LINES), token="")
+    assert response.status_code == 400
+    assert people_count(db_session) == 0
+
+
+def test_no_file_chosen(client: FlaskClient, worker: User) -> None:
+    login(client, "w@relais.example")
+    response = client.post(
+        "/import/",
+        data={"csrf_token": csrf_token(client, "/import/")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert 'id="file-error"' in response.get_data(as_text=True)
+
+
+def test_a_file_too_large_gets_a_clear_message(
+    client: FlaskClient, worker: User, db_session: Session
+) -> None:
+    login(client, "w@relais.example")
+    big = csv_file(HEADER, *LINES) + b"\r\n" + b"x" * (imports.MAX_FILE_BYTES + 100_000)
+    response = send(client, big)
+    assert response.status_code == 413
+    text = response.get_data(as_text=True)
+    assert 'id="problems"' in text
+    assert "5" in text
+    assert 'type="file"' in text  # the form is there to try again
+    assert people_count(db_session) == 0
+
+
+def test_a_file_just_over_the_limit_is_refused_by_the_service(
+    client: FlaskClient, worker: User, db_session: Session
+) -> None:
+    login(client, "w@relais.example")
+    big = csv_file(HEADER, *LINES) + b"\r\n" + b"x" * imports.MAX_FILE_BYTES
+    response = send(client, big)
+    assert response.status_code == 422
+    assert 'id="problems"' in response.get_data(as_text=True)
+    assert people_count(db_session) == 0
+
+
+def test_a_failure_while_writing_leaves_nothing_behind(
+    client: FlaskClient,
+    worker: User,
+    db_session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = imports._write_batch
+    calls = []
+
+    def failing(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(imports, "BATCH_SIZE", 1)
+    monkeypatch.setattr(imports, "_write_batch", failing)
+    login(client, "w@relais.example")
+    response = send(client, csv_file(HEADER, *LINES))
+    assert response.status_code == 503
+    assert 'id="problems"' in response.get_data(as_text=True)
+    assert len(calls) == 2
+    assert people_count(db_session) == 0

@@ -1,0 +1,117 @@
+"""The development outbox page, and delivery after a view's commit."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.roles import Role
+from app.models import Handoff, MailMessage
+from app.services.handoffs import send_handoff
+from app.services.vault import Vault
+from app.web import outbox
+from app.web.outbox import deliver_pending_now
+from tests import factories
+from tests.web.helpers import login
+
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def handoff(db_session: Session, vault: Vault) -> Handoff:
+    """A hand-off from A to B (one mail queued for B's caseworker), and the staff, committed."""
+    a = factories.structure(db_session, "OUTA")
+    b = factories.structure(db_session, "OUTB")
+    sender = factories.user(db_session, structure_=a, email="sender@relais.example")
+    factories.user(db_session, structure_=b, email="receiver@relais.example")
+    factories.user(db_session, Role.COORDINATOR, email="coord@relais.example")
+    factories.user(db_session, Role.ADMIN, email="admin@relais.example")
+    person = factories.person(db_session, vault, sender, last_name="Vandermeersch")
+    sent = send_handoff(
+        db_session,
+        vault,
+        sender,
+        person,
+        to_structure=b,
+        now=NOW,
+        purpose_stage_code="training",
+        consent_confirmed=True,
+        note="Hébergée rue des Glycines",
+    )
+    db_session.commit()
+    return sent
+
+
+def _mail(db_session: Session) -> MailMessage:
+    db_session.expire_all()
+    return db_session.scalars(select(MailMessage)).one()
+
+
+def test_admins_read_the_outbox(client: FlaskClient, handoff: Handoff) -> None:
+    login(client, "admin@relais.example")
+    page = client.get("/dev/outbox")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "receiver@relais.example" in html
+    assert f"http://localhost/handoffs/{handoff.id}" in html  # the preview of an unsent mail
+    assert "Vandermeersch" not in html
+    assert "Glycines" not in html
+
+
+@pytest.mark.parametrize("email", ["sender@relais.example", "coord@relais.example"])
+def test_other_roles_get_a_404(client: FlaskClient, handoff: Handoff, email: str) -> None:
+    login(client, email)
+    assert client.get("/dev/outbox").status_code == 404
+
+
+def test_visitors_are_sent_to_sign_in(client: FlaskClient, handoff: Handoff) -> None:
+    response = client.get("/dev/outbox")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_the_page_does_not_exist_when_mail_is_really_sent(
+    app: Flask, client: FlaskClient, handoff: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
+    login(client, "admin@relais.example")
+    assert client.get("/dev/outbox").status_code == 404
+
+
+def test_delivery_after_commit_sends_and_the_page_shows_it(
+    app: Flask, client: FlaskClient, db_session: Session, handoff: Handoff
+) -> None:
+    with app.test_request_context():
+        report = deliver_pending_now()
+    assert report is not None
+    assert report.sent == 1
+    mail = _mail(db_session)
+    assert mail.sent_at is not None
+    login(client, "admin@relais.example")
+    html = client.get("/dev/outbox").get_data(as_text=True)
+    assert mail.subject is not None
+    assert mail.subject in html
+
+
+def test_delivery_after_commit_never_raises(
+    app: Flask,
+    db_session: Session,
+    handoff: Handoff,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*_args: object, **_kw: object) -> None:
+        raise RuntimeError("SMTP said no to receiver@relais.example")
+
+    monkeypatch.setattr(outbox, "deliver_pending", broken)
+    with caplog.at_level(logging.WARNING, logger="app.web.outbox"), app.test_request_context():
+        assert deliver_pending_now() is None
+    assert "RuntimeError" in caplog.text
+    assert "receiver@" not in caplog.text
+    assert _mail(db_session).sent_at is None  # the scheduled send-mail will take it
