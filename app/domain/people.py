@@ -28,9 +28,22 @@ class EducationLevel(StrEnum):
     LEVEL_6_PLUS = "level_6_plus"  # licence and above
 
 
+_PSEUDONYM_SPACE = len(PSEUDONYM_ALPHABET) ** 8
+
+
 def new_pseudonym() -> str:
-    """A random pseudonym such as ``P-7K3M-Q9XA`` (about 39 bits of entropy)."""
-    chars = [secrets.choice(PSEUDONYM_ALPHABET) for _ in range(8)]
+    """A random pseudonym such as ``P-7K3M-Q9XA`` (about 39 bits of entropy).
+
+    One draw of 40 random bits, rejected above 30^8 so that every pseudonym is equally likely,
+    then written in base 30: cheaper than eight separate draws when thousands are imported.
+    """
+    number = secrets.randbits(40)
+    while number >= _PSEUDONYM_SPACE:
+        number = secrets.randbits(40)
+    chars = []
+    for _ in range(8):
+        number, digit = divmod(number, len(PSEUDONYM_ALPHABET))
+        chars.append(PSEUDONYM_ALPHABET[digit])
     return f"P-{''.join(chars[:4])}-{''.join(chars[4:])}"
 
 

@@ -36,7 +36,8 @@ class DuplicateCheck:
         return bool(self.followed) or self.elsewhere
 
 
-def _same_person(a: Identity, b: Identity) -> bool:
+def same_person(a: Identity, b: Identity) -> bool:
+    """Whether two decrypted identities describe the same person (the duplicate rule)."""
     same_names = normalise_name(a.last_name) == normalise_name(b.last_name) and normalise_name(
         a.first_name
     ) == normalise_name(b.first_name)
@@ -82,7 +83,7 @@ def find_possible_duplicates(
         for candidate in candidates:
             # Candidates are decrypted here only to confirm the match; nothing is shown of
             # those the actor's structure does not follow.
-            if not _same_person(identity, open_identity(vault, session, candidate)):
+            if not same_person(identity, open_identity(vault, session, candidate)):
                 continue
             if candidate.id in visible:
                 result.followed.append(candidate)

@@ -7,7 +7,7 @@ one request; models hold ciphertexts, and reprs never show values.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -98,14 +98,31 @@ def clean_identity(identity: Identity, today: date) -> Identity:
     return Identity(**values)  # type: ignore[arg-type]
 
 
-def seal_identity(vault: Vault, session: Session, person: Beneficiary, identity: Identity) -> None:
-    """Encrypt every identity field of ``person`` and refresh its blind indexes and birth year."""
+def seal_identity(
+    vault: Vault,
+    session: Session,
+    person: Beneficiary,
+    identity: Identity,
+    *,
+    indexes: Mapping[str, int] | None = None,
+) -> None:
+    """Encrypt every identity field of ``person`` and refresh its blind indexes and birth year.
+
+    ``indexes`` (index name -> value), when the caller has computed them already (the import
+    does, for its duplicate lookup), saves computing the keyed hashes twice.
+    """
     key = vault.person_key(session, person.id)
     for field in dataclasses.fields(identity):
         value = getattr(identity, field.name)
         text = value.isoformat() if isinstance(value, date) else value
         setattr(person, field.name, vault.seal(key, TABLE, field.name, person.id, person.id, text))
     person.birth_year = identity.birth_date.year if identity.birth_date else None
+    if indexes is not None:
+        person.index_version = vault.indexer.version
+        person.name_birth_index = indexes.get("name_birth")
+        person.email_index = indexes.get("email")
+        person.phone_index = indexes.get("phone")
+        return
     vault.index_person(
         person,
         identity.last_name,

@@ -8,9 +8,12 @@ imported, each problem being reported with its line (as the spreadsheet numbers 
 is line 1), its column (the header as written in the file) and the reason.
 
 Possible duplicates - within the file, and against the database through the blind indexes -
-are warnings, not errors. Candidates the actor's structure follows are decrypted to confirm
-the match; of the others the caseworker only learns that a possible duplicate exists in the
-network. The lookup is audited.
+are warnings, not errors. Candidates the actor's structure follows are decrypted (in the
+application, never shown) to confirm the match, and named by pseudonym. The others are not
+decrypted: a blind-index match with someone the structure does not follow only says that "a
+possible duplicate exists in the network" - never who, nor which structure - and, the indexes
+being truncated on purpose, it may be a false alarm. The lookup is audited: one event for the
+lookup, one per person decrypted.
 
 The people are then written as ``register_person`` writes them (data key, sealed identity,
 cohorts, follow-up, consent, audit events) but in batches: reference lists are read once,
@@ -55,6 +58,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.access import followed_ids
 from app.services.accounts import find_user
+from app.services.duplicates import same_person
 from app.services.errors import N_, Forbidden, InvalidInput, NotFound
 from app.services.identity import Identity, clean_identity, open_identity, seal_identity
 from app.services.people import ConsentInput
@@ -204,6 +208,9 @@ class CheckedImport:
     rows: list[_Row] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # Blind-index values of each line (by line number), computed once for the duplicate
+    # lookup and written as they are.
+    indexes: dict[int, dict[str, int]] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return (
@@ -702,19 +709,6 @@ def check_sheet(
 # -- possible duplicates -------------------------------------------------------------------
 
 
-def _same_person(a: Identity, b: Identity) -> bool:
-    if (
-        a.birth_date is not None
-        and a.birth_date == b.birth_date
-        and normalise_name(a.last_name) == normalise_name(b.last_name)
-        and normalise_name(a.first_name) == normalise_name(b.first_name)
-    ):
-        return True
-    if a.email and b.email and normalise_email(a.email) == normalise_email(b.email):
-        return True
-    return bool(a.phone and b.phone and a.phone == b.phone)
-
-
 def _row_keys(identity: Identity) -> list[tuple[str, str]]:
     keys = []
     if identity.birth_date:
@@ -772,10 +766,10 @@ def _followed_among(
     return visible
 
 
-def _open_followed(
+def _open_candidates(
     session: Session, vault: Vault, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[Beneficiary, Identity]]:
-    """Decrypt (in the application only) the people of ``ids``, keys loaded per chunk."""
+    """Decrypt (in the application only, to confirm a match) the people of ``ids``."""
     opened: dict[uuid.UUID, tuple[Beneficiary, Identity]] = {}
     fields = ("last_name", "first_name", "birth_date", "phone", "email")
     for chunk in _chunks(ids):
@@ -814,21 +808,21 @@ def _possible_duplicates(
         # Against the database: the blind indexes these values would get.
         values = [(name, indexer.compute(name, key)) for name, key in keys]
         row_indexes.append(values)
+        checked.indexes[row.line] = dict(values)
         for name, value in values:
             wanted[name].add(value)
     in_file = len(warnings)
     candidates = _candidates(session, vault, wanted)
     every_candidate = sorted({pid for ids in candidates.values() for pid in ids})
     visible = _followed_among(session, actor, every_candidate, today) if every_candidate else set()
-    opened = _open_followed(session, vault, sorted(visible))
+    # Every candidate is decrypted to confirm the match, as registration does (the truncated
+    # indexes give false candidates by design); only the actor's own matches are named.
+    opened = _open_candidates(session, vault, every_candidate)
     followed_matches = network_matches = 0
     for row, values in zip(checked.rows, row_indexes, strict=True):
         ids = set().union(*(candidates.get(value, set()) for value in values))
-        confirmed = sorted(
-            opened[pid][0].pseudonym
-            for pid in ids
-            if pid in opened and _same_person(row.identity, opened[pid][1])
-        )
+        matches = {pid for pid in ids if same_person(row.identity, opened[pid][1])}
+        confirmed = sorted(opened[pid][0].pseudonym for pid in matches if pid in visible)
         if confirmed:
             followed_matches += 1
             warnings.append(
@@ -839,7 +833,7 @@ def _possible_duplicates(
                     {"pseudonym": ", ".join(confirmed)},
                 )
             )
-        if any(pid not in visible for pid in ids):
+        if any(pid not in visible for pid in matches):
             network_matches += 1
             warnings.append(
                 Problem(
@@ -974,6 +968,7 @@ def _write_batch(
     pseudonyms: Sequence[str],
     import_id: str,
     today: date,
+    indexes: Mapping[int, dict[str, int]],
 ) -> None:
     people: list[dict[str, Any]] = []
     keys: list[dict[str, Any]] = []
@@ -989,7 +984,9 @@ def _write_batch(
         kek_id, wrapped = vault.keys.wrap(key)
         vault.fresh[person_id] = key
         person = _Sealed(person_id)
-        seal_identity(vault, session, cast(Beneficiary, person), row.identity)
+        seal_identity(
+            vault, session, cast(Beneficiary, person), row.identity, indexes=indexes.get(row.line)
+        )
         del vault.fresh[person_id]
         people.append(
             {
@@ -1086,7 +1083,15 @@ def import_checked(
     for batch in _chunks(checked.rows, BATCH_SIZE):
         pseudonyms = _pseudonyms(session, len(batch), taken)
         _write_batch(
-            session, import_vault, actor, structure_id, batch, pseudonyms, import_id, today
+            session,
+            import_vault,
+            actor,
+            structure_id,
+            batch,
+            pseudonyms,
+            import_id,
+            today,
+            checked.indexes,
         )
         progress(len(batch))
     session.execute(

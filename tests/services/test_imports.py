@@ -547,7 +547,8 @@ def test_duplicate_elsewhere_in_the_network_is_not_revealed(
         "A possible duplicate exists in the network; contact your coordinator."
     ]
     assert all(known.pseudonym not in str(w) and "ZZZ" not in str(w) for w in result.warnings)
-    # Not decrypted: no event names the other structure's person.
+    # Decrypted inside the application only to confirm the match: the person's access log
+    # records it, the caseworker learns nothing of who or where.
     assert (
         db_session.scalar(
             select(func.count())
@@ -557,7 +558,7 @@ def test_duplicate_elsewhere_in_the_network_is_not_revealed(
                 AuditEvent.beneficiary_id == known.id,
             )
         )
-        == 0
+        == 1
     )
     assert (
         run(db_session, vault, worker, csv_file(HEADER, GOOD), allow_duplicates=True).imported == 1

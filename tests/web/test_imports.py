@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from werkzeug import formparser
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse, encode_multipart
 
@@ -17,6 +18,7 @@ from app.domain.roles import Role
 from app.models import AuditEvent, Beneficiary, FollowUp, User
 from app.services import imports
 from app.services.vault import Vault
+from app.web import imports as web_imports
 from tests import factories
 from tests.web.helpers import csrf_token, login
 
@@ -254,3 +256,42 @@ def test_a_failure_while_writing_leaves_nothing_behind(
     assert 'id="problems"' in response.get_data(as_text=True)
     assert len(calls) == 2
     assert people_count(db_session) == 0
+
+
+def test_long_lists_of_problems_are_cut_and_counted(
+    client: FlaskClient, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_imports, "SHOWN_PROBLEMS", 2)
+    login(client, "w@relais.example")
+    lines = [f"Nom{n};Léo;;;;astronauts;" for n in range(5)]
+    response = send(client, csv_file(HEADER, *lines))
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert [row[0] for row in table_rows(text, "line-problems")] == ["2", "3"]
+    hidden = re.search(r'<p id="hidden-problems">([^<]*)</p>', text)
+    assert hidden is not None
+    assert "3" in hidden.group(1)  # how many more, not shown
+
+
+def test_an_upload_is_never_spilled_to_a_temporary_file(
+    client: FlaskClient, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_disk(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the upload went to a temporary file")
+
+    monkeypatch.setattr(formparser, "SpooledTemporaryFile", no_disk)
+    login(client, "w@relais.example")
+    big = csv_file("Nom;Surname;Public", *["Roy;Léo;" + "x" * 100] * 6_000)
+    assert len(big) > 600_000  # werkzeug would spill it past 500 KB
+    response = send(client, big)
+    assert response.status_code == 422
+    assert "Surname" in response.get_data(as_text=True)
+
+
+def test_cell_values_shown_back_are_escaped(client: FlaskClient, worker: User) -> None:
+    login(client, "w@relais.example")
+    response = send(client, csv_file("Nom;Prénom;Public", "Roy;Léo;<script>alert(1)</script>"))
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in text
+    assert "&lt;script&gt;" in text
