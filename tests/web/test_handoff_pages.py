@@ -293,3 +293,30 @@ def test_steps_barriers_and_end_of_follow_up(
     )
     assert client.get(f"/people/{pseudonym}").status_code == 200  # within the grace period
     assert pseudonym in client.get("/people/").get_data(as_text=True)
+
+
+def test_edit_identity_is_audited(
+    client: FlaskClient, partners: dict[str, Structure], db_session: Session
+) -> None:
+    login(client, "aaa@relais.example")
+    pseudonym = _register(client)
+    page = client.get(f"/people/{pseudonym}/edit").get_data(as_text=True)
+    assert 'value="Vasseur-Klein"' in page
+    token = csrf_token(client, f"/people/{pseudonym}/edit")
+    bad = client.post(
+        f"/people/{pseudonym}/edit", data={"csrf_token": token, **IDENTITY, "phone": "123"}
+    )
+    assert bad.status_code == 200
+    assert 'aria-invalid="true"' in bad.get_data(as_text=True)
+    response = client.post(
+        f"/people/{pseudonym}/edit",
+        data={"csrf_token": token, **IDENTITY, "phone": "06 11 22 33 44"},
+    )
+    assert response.status_code == 302
+    assert "06 11 22 33 44" in client.get(f"/people/{pseudonym}").get_data(as_text=True)
+    update = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "beneficiary:update")
+    ).one()
+    assert update.data == {"fields": "phone"}
+    login(client, "bbb@relais.example")
+    assert client.get(f"/people/{pseudonym}/edit").status_code == 404
