@@ -133,7 +133,8 @@ def seal_identity(
     )
 
 
-SUMMARY_FIELDS = ("last_name", "first_name", "birth_date", "phone")
+# What the caseload list shows: nothing more is decrypted for it.
+SUMMARY_FIELDS = ("last_name", "first_name", "birth_date")
 
 
 def open_identity(

@@ -17,7 +17,7 @@ from wtforms import SelectChoice
 from app.domain.handoffs import HandoffEvent, HandoffStatus, outcome_fits
 from app.domain.roles import Role
 from app.models import Barrier, Handoff, ReferenceKind
-from app.services import access, handoff_lists, pathways
+from app.services import access, handoff_lists
 from app.services.deadlines import is_overdue
 from app.services.errors import N_, InvalidInput, ServiceError
 from app.services.handoff_lists import Box, HandoffFilters
@@ -157,7 +157,6 @@ def _detail_context(handoff: Handoff) -> dict[str, object]:
         "texts": handoff_lists.handoff_texts(session, vault(), handoff),
         "chain": handoff_lists.chain(session, handoff),
         "barriers": handoff_lists.person_barriers(session, person.id),
-        "timeline": pathways.timeline(session, person) if follows else None,
         "overdue": is_overdue(handoff, _now(), current_app.config["HANDOFF_OVERDUE_DAYS"]),
         "today": today(),
         "HandoffEvent": HandoffEvent,

@@ -124,7 +124,7 @@ def detail(pseudonym: str) -> ResponseReturnValue:
     timeline = pathways.timeline(session, person)
     texts = pathways.readable_texts(session, vault(), timeline, user.structure_id or 0)
     consent = active_consent(session, person.id)
-    forms = person_pages.page_forms(session, user, person)
+    forms = person_pages.page_forms(session, person, timeline.barriers)
     session.commit()
     return render_template(
         "people/detail.html",

@@ -17,7 +17,7 @@ from wtforms import SelectChoice
 
 from app.domain.pathway import BARRIER_TRANSITIONS, BarrierStatus, ConsentMethod
 from app.domain.roles import Role
-from app.models import Barrier, Beneficiary, ReferenceKind, User
+from app.models import Barrier, Beneficiary, ReferenceKind
 from app.services import access, identity, pathways
 from app.services.errors import ServiceError
 from app.services.people import ConsentInput, active_consent, record_consent
@@ -49,7 +49,7 @@ class PageForms:
     consent: ConsentForm | None
 
 
-def page_forms(session: Session, user: User, person: Beneficiary) -> PageForms:
+def page_forms(session: Session, person: Beneficiary, barriers: list[Barrier]) -> PageForms:
     """The empty forms the person's page offers, with their choices."""
     step = StepForm(formdata=None, started_on=today(), prefix="step")
     step.stage.choices = choices(session, ReferenceKind.STAGE)
@@ -57,7 +57,7 @@ def page_forms(session: Session, user: User, person: Beneficiary) -> PageForms:
     barrier.category.choices = choices(session, ReferenceKind.BARRIER_CATEGORY)
     barrier.acting_structure.choices = _structure_choices(session)
     statuses = {}
-    for b in pathways.timeline(session, person).barriers:
+    for b in barriers:
         form = BarrierStatusForm(formdata=None, on=today(), prefix=f"b{b.id.hex[:8]}")
         form.status.choices = enum_choices(BarrierStatus, sorted(BARRIER_TRANSITIONS[b.status]))
         statuses[b.id] = form
