@@ -22,6 +22,7 @@ from app.services.accounts import user_for_session
 from app.services.handoff_lists import pending_inbox_count
 from app.services.vault import Vault
 from app.web.labels import action_label, enum_label
+from app.web.timeline_chart import build_chart
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -118,4 +119,5 @@ def template_helpers() -> dict[str, Any]:
         "format_date": format_date,
         "format_datetime": format_datetime,
         "phone": phone,
+        "timeline_chart": lambda tl: build_chart(tl, today(), label),
     }
