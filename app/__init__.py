@@ -11,6 +11,7 @@ from flask import Flask
 
 from app.crypto import KeyConfigError, KeyRing
 from app.crypto.keyring import REQUIRED_SECRETS, load_or_create_dev_keys
+from app.services.notifications import MailConfigError, mail_settings
 from app.services.vault import Vault
 from config import Config, ConfigError, as_mapping, config_from_environment
 
@@ -48,6 +49,7 @@ def create_app(
     vault = Vault(keyring or _load_keys(app, config_class), app.config["BLIND_INDEX_BITS"])
     app.config["SECRET_KEY"] = vault.keys.secret_key
     app.extensions["relais_vault"] = vault
+    _check_mail(app)
     _register_extensions(app)
     _register_web(app)
     _register_cli(app)
@@ -69,6 +71,15 @@ def _load_keys(app: Flask, config_class: type[Config]) -> KeyRing:
             "Development keys generated in %s (mode 0600). Never use them in production.", path
         )
     return ring
+
+
+def _check_mail(app: Flask) -> None:
+    """Mail settings are read at start: a production server without them would queue the
+    notifications of every hand-off and never send one."""
+    try:
+        mail_settings(app.config)
+    except MailConfigError as exc:
+        raise StartupError(str(exc)) from exc
 
 
 def _database_url(app: Flask) -> str:

@@ -23,6 +23,13 @@ def _production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
     }
     env.update(KeyRing.generate().as_settings())
+    env.update(
+        {
+            "RELAIS_SMTP_HOST": "smtp.example.org",
+            "RELAIS_MAIL_FROM": "relais@example.org",
+            "RELAIS_PUBLIC_BASE_URL": "https://relais.example.org",
+        }
+    )
     for name, value in overrides.items():
         if value is None:
             env.pop(name, None)
@@ -140,3 +147,32 @@ def test_development_generates_keys_once_with_mode_0600(tmp_path: Path) -> None:
     assert second.returncode == 0
     assert "Development keys generated" not in second.stderr
     assert keys.read_text() == content
+
+
+@pytest.mark.parametrize(
+    "missing", ["RELAIS_SMTP_HOST", "RELAIS_MAIL_FROM", "RELAIS_PUBLIC_BASE_URL"]
+)
+def test_production_without_mail_settings_refuses_to_start(tmp_path: Path, missing: str) -> None:
+    result = _start(_production_env(tmp_path, **{missing: None}))
+    assert result.returncode == 1
+    assert f"Relais cannot start: {missing}" in result.stderr
+
+
+def test_the_key_generator_prints_a_set_production_accepts() -> None:
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "app.crypto"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    settings = dict(line.split("=", 1) for line in result.stdout.splitlines())
+    assert set(settings) == {
+        "RELAIS_SECRET_KEY",
+        "RELAIS_KEKS",
+        "RELAIS_ACTIVE_KEK",
+        "RELAIS_INDEX_KEY",
+        "RELAIS_AUDIT_KEY",
+    }
+    KeyRing.from_settings(settings)

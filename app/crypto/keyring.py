@@ -8,7 +8,7 @@ Five secrets, one per role, never derived from each other:
 * ``RELAIS_INDEX_KEY`` - root of the blind-index keys;
 * ``RELAIS_AUDIT_KEY`` - MAC key of the audit log.
 
-Each key is 32 random bytes written in base64url. ``python -m app.crypto.keyring`` prints a
+Each key is 32 random bytes written in base64url. ``python -m app.crypto`` prints a
 fresh set. A key that is missing, malformed, used for two roles or equal to an example from the
 documentation is refused with a message that names it and never shows its value.
 """
@@ -194,8 +194,3 @@ def load_or_create_dev_keys(
         created = True
     merged = {**stored, **{k: v for k, v in overrides.items() if v}}
     return KeyRing.from_settings(merged), created
-
-
-if __name__ == "__main__":  # pragma: no cover - a helper for operators
-    for name, value in KeyRing.generate(kek_id="k" + secrets.token_hex(2)).as_settings().items():
-        print(f"{name}={value}")
