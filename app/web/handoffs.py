@@ -16,7 +16,7 @@ from wtforms import SelectChoice
 
 from app.domain.handoffs import HandoffEvent, HandoffStatus, outcome_fits
 from app.domain.roles import Role
-from app.models import Barrier, Handoff, ReferenceKind
+from app.models import Barrier, Handoff, ReferenceKind, Structure
 from app.services import access, handoff_lists
 from app.services.deadlines import is_overdue
 from app.services.errors import N_, InvalidInput, ServiceError
@@ -104,9 +104,7 @@ def new(pseudonym: str) -> ResponseReturnValue:
     if consent is not None and form.validate_on_submit():
         kind, _sep, value = form.purpose.data.partition(":")
         barrier = session.get(Barrier, _uuid(value)) if kind == "barrier" else None
-        target = next(
-            (s for s in list_structures(session) if str(s.id) == form.to_structure.data), None
-        )
+        target = _structure(form.to_structure.data)
         try:
             if target is None:
                 raise InvalidInput(
@@ -133,6 +131,11 @@ def new(pseudonym: str) -> ResponseReturnValue:
             flash(_("Hand-off sent to %(structure)s.", structure=target.name), "success")
             return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
     return render_template("handoffs/new.html", form=form, person=person, consent=consent)
+
+
+def _structure(value: str | None) -> Structure | None:
+    """The structure a form names by id (the service checks that it is an active partner)."""
+    return dbs().get(Structure, int(value)) if value and value.isdigit() else None
 
 
 def _uuid(value: str) -> uuid.UUID | None:
@@ -194,9 +197,7 @@ def _event_arguments(event: HandoffEvent, form: ActionForm, handoff: Handoff) ->
     elif event in (HandoffEvent.COMPLETE, HandoffEvent.NOT_COMPLETE):
         arguments["reason_code"] = form.outcome.data or None
     elif event is HandoffEvent.REDIRECT:
-        target = next(
-            (s for s in list_structures(dbs()) if str(s.id) == form.redirect_to.data), None
-        )
+        target = _structure(form.redirect_to.data)
         if target is None or target.id in (handoff.to_structure_id, handoff.from_structure_id):
             raise InvalidInput(N_("Choose the partner to redirect to."), field="redirect_to")
         arguments["redirect_to"] = target

@@ -48,6 +48,18 @@ def _send(db_session: Session, vault: Vault, s: dict[str, object], **kw: object)
     )
 
 
+def _complete(
+    db_session: Session, vault: Vault, receiver: User, handoff: Handoff, outcome: str
+) -> None:
+    """Accept, record the first contact, and close with ``outcome``, as the receiver."""
+    for event, reason in (
+        (HandoffEvent.ACCEPT, None),
+        (HandoffEvent.FIRST_CONTACT, None),
+        (HandoffEvent.COMPLETE, outcome),
+    ):
+        apply_event(db_session, vault, receiver, handoff, event, now=NOW, reason_code=reason)
+
+
 def test_sending_needs_recorded_consent_and_confirmation(db_session: Session, vault: Vault) -> None:
     a, b = factories.structure(db_session), factories.structure(db_session)
     worker = factories.user(db_session, structure_=a)
@@ -175,12 +187,7 @@ def test_completing_a_barrier_handoff_lifts_the_barrier(
         identified_on=NOW.date(),
     )
     handoff = _send(db_session, vault, setup, purpose_stage_code=None, purpose_barrier=barrier)
-    for event, reason in (
-        (HandoffEvent.ACCEPT, None),
-        (HandoffEvent.FIRST_CONTACT, None),
-        (HandoffEvent.COMPLETE, "barrier_lifted"),
-    ):
-        apply_event(db_session, vault, users["b"], handoff, event, now=NOW, reason_code=reason)
+    _complete(db_session, vault, users["b"], handoff, "barrier_lifted")
     assert db_session.get(Barrier, barrier.id).status is BarrierStatus.LIFTED  # type: ignore[union-attr]
 
 
@@ -408,12 +415,7 @@ def test_outcome_lifts_a_persisting_barrier_and_records_the_stage(
         identified_on=NOW.date(),
     )
     handoff = _send(db_session, vault, setup, purpose_stage_code=None, purpose_barrier=second)
-    for event, reason in (
-        (HandoffEvent.ACCEPT, None),
-        (HandoffEvent.FIRST_CONTACT, None),
-        (HandoffEvent.COMPLETE, "job_signed"),
-    ):
-        apply_event(db_session, vault, users["b"], handoff, event, now=NOW, reason_code=reason)
+    _complete(db_session, vault, users["b"], handoff, "job_signed")
     steps = timeline(db_session, setup["person"]).steps  # type: ignore[arg-type]
     assert [(s.stage.code, s.structure_id) for s in steps] == [
         ("employment", users["b"].structure_id)
