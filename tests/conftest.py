@@ -33,6 +33,7 @@ from app.crypto import KeyRing
 from app.extensions import db
 from app.services.vault import Vault
 from config import TestingConfig
+from tests.world import World, make_world
 
 TEST_DATABASE_VARIABLE = "RELAIS_TEST_DATABASE_URL"
 
@@ -165,3 +166,9 @@ def runner(app: Flask, db_session: scoped_session[Session]) -> FlaskCliRunner:
 def vault(app: Flask) -> Vault:
     vault: Vault = app.extensions["relais_vault"]
     return vault
+
+
+@pytest.fixture
+def world(db_session: scoped_session[Session]) -> World:
+    """A small network written row by row, for the statistics tests (see tests/world.py)."""
+    return make_world(db_session())

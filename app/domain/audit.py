@@ -18,6 +18,8 @@ class AuditAction(StrEnum):
     DUPLICATE_CHECK = "beneficiary:duplicate_check"
     IMPORT = "beneficiary:import"
     PATHWAY_VIEW = "pathway:view"
+    PATHWAYS_EXPORT = "pathways:export"
+    STATISTICS_EXPORT = "statistics:export"
     FOLLOW_UP_START = "follow_up:start"
     FOLLOW_UP_END = "follow_up:end"
     STEP_ADD = "step:add"

@@ -209,3 +209,22 @@ def _published(
         column_totals=tuple(show(n_rows, j) for j in range(n_cols)),
         total=show(n_rows, n_cols),
     )
+
+
+def protect_value(value: int, k: int = DEFAULT_THRESHOLD) -> int | None:
+    """A count shown on its own, not as part of a published total: hidden from 1 to k-1.
+
+    Use it only for values that no published total sums (a headline figure, or the people
+    reaching each stage, where one person counts in several stages). Parts of a total go
+    through :func:`protect`.
+    """
+    if k < 1:
+        raise ValueError("the threshold k must be at least 1")
+    if value < 0:
+        raise ValueError("counts cannot be negative")
+    return None if 0 < value < k else value
+
+
+def statistic_is_safe(people: int, k: int = DEFAULT_THRESHOLD) -> bool:
+    """A statistic about a group (a median, a share) is shown only for at least k people."""
+    return people >= k

@@ -7,7 +7,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import babel, login_manager
-from app.web import admin, auth, errors, handoffs, home, imports, outbox, pathways, people
+from app.web import (
+    admin,
+    auth,
+    dashboard,
+    errors,
+    handoffs,
+    home,
+    imports,
+    outbox,
+    pathways,
+    people,
+)
 from app.web.context import load_session_user, template_helpers
 
 # Endpoints reachable without signing in. Everything else is closed by default.
@@ -29,7 +40,7 @@ def register_web(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_session_user)
     babel.init_app(app, locale_selector=select_locale)
-    for module in (auth, home, people, handoffs, pathways, admin, outbox, imports):
+    for module in (auth, home, people, handoffs, pathways, dashboard, admin, outbox, imports):
         app.register_blueprint(module.bp)
     errors.register(app)
     app.before_request(_require_login)

@@ -12,6 +12,7 @@ from app.domain.pathway import BarrierStatus, ConsentMethod
 from app.domain.people import EducationLevel, Sex
 from app.domain.roles import Role
 from app.models.reference import ReferenceKind
+from app.services.indicators import ChainEnd, HandoffGroup, Heading, Metric
 
 _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (HandoffStatus.SENT, _l("Sent, awaiting answer")),
@@ -58,6 +59,22 @@ _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (ReferenceKind.OUTCOME, _l("Hand-off outcomes")),
     (ReferenceKind.END_REASON, _l("Reasons for ending a follow-up")),
     (ReferenceKind.QPV, _l("Priority neighbourhoods (QPV)")),
+    (HandoffGroup.PENDING, _l("Awaiting answer")),
+    (HandoffGroup.ACCEPTED, _l("Accepted, no outcome yet")),
+    (HandoffGroup.OUTCOME, _l("Outcome recorded")),
+    (HandoffGroup.DECLINED, _l("Declined")),
+    (HandoffGroup.REDIRECTED, _l("Redirected")),
+    (HandoffGroup.WITHDRAWN, _l("Withdrawn")),
+    (HandoffGroup.EXPIRED, _l("Expired")),
+    (ChainEnd.TAKEN_IN, _l("Taken in by the last partner")),
+    (ChainEnd.PENDING, _l("Still awaiting an answer")),
+    (ChainEnd.NOT_TAKEN_IN, _l("Not taken in")),
+    (Metric.TO_TRAINING, _l("From orientation to training")),
+    (Metric.TO_EMPLOYMENT, _l("From orientation to employment")),
+    (Metric.TO_ANSWER, _l("From sending to the answer")),
+    (Metric.TO_FIRST_CONTACT, _l("From sending to the first contact")),
+    (Heading.NO_STRUCTURE, _l("No acting structure")),
+    (Heading.ALL_STRUCTURES, _l("All partners")),
 )
 
 

@@ -1,0 +1,242 @@
+"""The pseudonymous pathways of a dashboard's scope, one line per event, for coordinators.
+
+Only what a coordinator already sees on a pathway page leaves: the pseudonym, the age band,
+cohorts and QPV kept in clear for statistics, and the coded events (stages, barriers,
+hand-offs) with their dates and structures. No identity, and no free text (actions, notes and
+messages are personal data, encrypted). Each export is an audit event.
+
+Rows are streamed from the database in chunks: the export of 100,000 pathways does not hold
+them in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import String, Subquery, literal, null, select, union_all
+from sqlalchemy.orm import Session, aliased
+
+from app.domain.audit import AuditAction
+from app.domain.people import age_band
+from app.domain.roles import Role
+from app.models import (
+    Barrier,
+    Beneficiary,
+    Handoff,
+    PathwayStep,
+    ReferenceItem,
+    Structure,
+    User,
+    beneficiary_cohorts,
+)
+from app.services import audit
+from app.services.errors import N_, Forbidden
+from app.services.indicators import Scope, barriers_in, handoffs_in, steps_in
+from app.services.sql_functions import joined_codes, utc_date
+
+CHUNK = 2000
+
+COLUMNS = (
+    "pseudonym",
+    "age_band",
+    "cohorts",
+    "qpv",
+    "event",
+    "date",
+    "end_date",
+    "structure",
+    "stage",
+    "barrier_category",
+    "status",
+    "to_structure",
+    "decline_reason",
+    "outcome",
+)
+
+
+@dataclass(frozen=True)
+class ExportLine:
+    pseudonym: str
+    age_band: str
+    cohorts: str
+    qpv: str
+    event: str  # step, barrier or handoff
+    day: date
+    end_day: date | None
+    structure: str
+    stage: str
+    barrier_category: str
+    status: str
+    to_structure: str
+    decline_reason: str
+    outcome: str
+
+    def as_row(self) -> list[str]:
+        return [
+            self.pseudonym,
+            self.age_band,
+            self.cohorts,
+            self.qpv,
+            self.event,
+            self.day.isoformat(),
+            self.end_day.isoformat() if self.end_day else "",
+            self.structure,
+            self.stage,
+            self.barrier_category,
+            self.status,
+            self.to_structure,
+            self.decline_reason,
+            self.outcome,
+        ]
+
+
+def record_export(session: Session, actor: User, scope: Scope) -> None:
+    """Audit the export before it starts (the scope, never a person)."""
+    if actor.role is not Role.COORDINATOR:
+        raise Forbidden(N_("Only coordinators export pathways."))
+    audit.record(
+        session,
+        actor,
+        AuditAction.PATHWAYS_EXPORT,
+        actor,
+        purpose="statistics",
+        start=scope.start.isoformat(),
+        end=scope.end.isoformat(),
+        cohort=scope.cohort.code if scope.cohort else None,
+        qpv=scope.qpv.code if scope.qpv else None,
+        structure=scope.structure.code if scope.structure else None,
+    )
+
+
+def _events(scope: Scope) -> Subquery:
+    acting = aliased(Structure)
+    sender = aliased(Structure)
+    receiver = aliased(Structure)
+    stage = aliased(ReferenceItem)
+    category = aliased(ReferenceItem)
+    purpose_stage = aliased(ReferenceItem)
+    purpose_barrier = aliased(Barrier)
+    purpose_category = aliased(ReferenceItem)
+    reason = aliased(ReferenceItem)
+    outcome = aliased(ReferenceItem)
+    text = String()
+    steps = (
+        select(
+            PathwayStep.beneficiary_id.label("person"),
+            literal("step", text).label("event"),
+            PathwayStep.started_on.label("day"),
+            PathwayStep.ended_on.label("end_day"),
+            acting.code.label("structure"),
+            stage.code.label("stage"),
+            null().label("category"),
+            null().label("status"),
+            null().label("to_structure"),
+            null().label("reason"),
+            null().label("outcome"),
+        )
+        .join(acting, acting.id == PathwayStep.structure_id)
+        .join(stage, stage.id == PathwayStep.stage_id)
+        .where(*steps_in(scope))
+    )
+    barriers = (
+        select(
+            Barrier.beneficiary_id,
+            literal("barrier", text),
+            Barrier.identified_on,
+            Barrier.closed_on,
+            acting.code,
+            null(),
+            category.code,
+            Barrier.status,
+            null(),
+            null(),
+            null(),
+        )
+        .outerjoin(acting, acting.id == Barrier.acting_structure_id)
+        .join(category, category.id == Barrier.category_id)
+        .where(*barriers_in(scope))
+    )
+    handoffs = (
+        select(
+            Handoff.beneficiary_id,
+            literal("handoff", text),
+            utc_date(Handoff.sent_at),
+            utc_date(Handoff.closed_at),
+            sender.code,
+            purpose_stage.code,
+            purpose_category.code,
+            Handoff.status,
+            receiver.code,
+            reason.code,
+            outcome.code,
+        )
+        .join(sender, sender.id == Handoff.from_structure_id)
+        .join(receiver, receiver.id == Handoff.to_structure_id)
+        .outerjoin(purpose_stage, purpose_stage.id == Handoff.purpose_stage_id)
+        .outerjoin(purpose_barrier, purpose_barrier.id == Handoff.purpose_barrier_id)
+        .outerjoin(purpose_category, purpose_category.id == purpose_barrier.category_id)
+        .outerjoin(reason, reason.id == Handoff.decline_reason_id)
+        .outerjoin(outcome, outcome.id == Handoff.outcome_id)
+        .where(*handoffs_in(scope))
+    )
+    return union_all(steps, barriers, handoffs).subquery("events")
+
+
+def pathway_lines(session: Session, scope: Scope, *, today: date) -> Iterator[ExportLine]:
+    """Every event of the scope, by pseudonym then date, streamed in chunks."""
+    events = _events(scope)
+    qpv = aliased(ReferenceItem)
+    cohort = aliased(ReferenceItem)
+    cohorts = (
+        select(
+            beneficiary_cohorts.c.beneficiary_id.label("person"),
+            joined_codes(cohort.code).label("codes"),
+        )
+        .join(cohort, cohort.id == beneficiary_cohorts.c.cohort_id)
+        .group_by(beneficiary_cohorts.c.beneficiary_id)
+        .subquery("cohorts")
+    )
+    query = (
+        select(
+            Beneficiary.pseudonym,
+            Beneficiary.birth_year,
+            cohorts.c.codes,
+            qpv.code,
+            events.c.event,
+            events.c.day,
+            events.c.end_day,
+            events.c.structure,
+            events.c.stage,
+            events.c.category,
+            events.c.status,
+            events.c.to_structure,
+            events.c.reason,
+            events.c.outcome,
+        )
+        .join(Beneficiary, Beneficiary.id == events.c.person)
+        .outerjoin(cohorts, cohorts.c.person == Beneficiary.id)
+        .outerjoin(qpv, qpv.id == Beneficiary.qpv_id)
+        .order_by(Beneficiary.pseudonym, events.c.day, events.c.event)
+        .execution_options(yield_per=CHUNK)
+    )
+    for row in session.execute(query):
+        (pseudonym, birth_year, codes, qpv_code, event, day, end_day, *rest) = row
+        structure, stage, category, status, to_structure, reason, outcome = rest
+        yield ExportLine(
+            pseudonym=pseudonym,
+            age_band=age_band(birth_year, today) or "",
+            cohorts=" ".join(sorted((codes or "").split())),
+            qpv=qpv_code or "",
+            event=event,
+            day=day,
+            end_day=end_day,
+            structure=structure or "",
+            stage=stage or "",
+            barrier_category=category or "",
+            status=str(getattr(status, "value", status) or ""),
+            to_structure=to_structure or "",
+            decline_reason=reason or "",
+            outcome=outcome or "",
+        )

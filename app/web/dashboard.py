@@ -1,0 +1,294 @@
+"""Coordinators' dashboard: network indicators, charts and their CSV exports.
+
+Everything shown or exported here comes protected from ``app/services/indicators.py``; the
+pathway export is pseudonymous and audited.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectChoice, SelectField
+from wtforms.validators import Optional
+
+from app.domain.audit import AuditAction
+from app.domain.roles import Role
+from app.models import ReferenceItem, ReferenceKind, Structure
+from app.services import audit, indicators, pathway_export
+from app.services.errors import ServiceError
+from app.services.indicators import (
+    CountList,
+    CountTable,
+    Dashboard,
+    DashboardFilters,
+    Label,
+    Quarter,
+    Scope,
+)
+from app.services.structures import list_structures, reference_items
+from app.web import charts
+from app.web.context import actor, dbs, label, roles_required, today
+from app.web.forms_support import attach_error
+from app.web.labels import enum_label
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+class FiltersForm(FlaskForm):  # type: ignore[misc]
+    """The dashboard's filters, read from the query string (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField("From", validators=[Optional()])
+    end = DateField("To", validators=[Optional()])
+    cohort = SelectField("Cohort", validators=[Optional()])
+    qpv = SelectField("Neighbourhood (QPV)", validators=[Optional()])
+    structure = SelectField("Pathways through", validators=[Optional()])
+
+
+def _form() -> FiltersForm:
+    session = dbs()
+    form = FiltersForm(formdata=request.args)
+    form.start.label.text = _("From")
+    form.end.label.text = _("To")
+    form.cohort.label.text = _("Cohort")
+    form.qpv.label.text = _("Neighbourhood (QPV)")
+    form.structure.label.text = _("Pathways through")
+    everyone = SelectChoice("", _("All"))
+    form.cohort.choices = [everyone] + [
+        SelectChoice(i.code, label(i)) for i in reference_items(session, ReferenceKind.COHORT)
+    ]
+    form.qpv.choices = [everyone] + [
+        SelectChoice(i.code, label(i)) for i in reference_items(session, ReferenceKind.QPV)
+    ]
+    form.structure.choices = [everyone] + [
+        SelectChoice(s.code, s.name) for s in list_structures(session, include_inactive=True)
+    ]
+    return form
+
+
+def _scope(form: FiltersForm) -> Scope | None:
+    """The scope the form asks for, or None with the errors attached to the form."""
+    if not form.validate():
+        return None
+    filters = DashboardFilters(
+        start=form.start.data,
+        end=form.end.data,
+        cohort=form.cohort.data or None,
+        qpv=form.qpv.data or None,
+        structure=form.structure.data or None,
+    )
+    try:
+        return indicators.resolve_scope(dbs(), filters, today=today())
+    except ServiceError as exc:
+        attach_error(form, exc)
+        return None
+
+
+def _threshold() -> int:
+    return int(current_app.config["SMALL_COUNT_THRESHOLD"])
+
+
+@bp.get("/")
+@roles_required(Role.COORDINATOR)
+def index() -> ResponseReturnValue:
+    form = _form()
+    scope = _scope(form)
+    if scope is None:
+        return render_template("dashboard/index.html", form=form, board=None), 400
+    board = indicators.dashboard(dbs(), scope, k=_threshold())
+    if form.start.data is None:
+        form.start.data = scope.start
+    if form.end.data is None:
+        form.end.data = scope.end
+    large, small = charts.network_pictures(
+        board.network_total,
+        board.network,
+        board.structures,
+        lambda q: quarter_name(q.quarter),
+        _("Hand-offs over the whole period"),
+    )
+    return render_template(
+        "dashboard/index.html",
+        form=form,
+        board=board,
+        name=heading,
+        short=short_heading,
+        funnel_chart=charts.bar_chart(board.funnel, heading),
+        chain_chart=charts.stacked_chart(board.chains, heading),
+        barrier_chart=charts.stacked_chart(board.barriers_by_category, heading),
+        acting_chart=charts.stacked_chart(board.barriers_by_structure, heading),
+        receiver_chart=charts.stacked_chart(board.handoffs_by_receiver, heading),
+        quarter_chart=charts.stacked_chart(board.quarters, heading),
+        reason_chart=charts.bar_chart(board.decline_reasons, heading),
+        matrix=charts.heatmap(board.handoff_matrix, short_heading, heading),
+        network_chart=large,
+        quarter_networks=small,
+        days=days,
+        share=share,
+        export_args=_export_args(scope),
+    )
+
+
+def quarter_name(quarter: Quarter | None) -> str:
+    if quarter is None:
+        return str(_("Whole period"))
+    return str(_("Q%(number)d %(year)d", number=quarter.number, year=quarter.year))
+
+
+def heading(item: Label) -> str:
+    """What a row or column of a table is called, in the current language."""
+    if isinstance(item, Structure):
+        return item.name
+    if isinstance(item, ReferenceItem):
+        return label(item)
+    if isinstance(item, Quarter):
+        return quarter_name(item)
+    if isinstance(item, int):
+        return str(_("4 or more")) if item >= 4 else str(item)
+    return enum_label(item)
+
+
+def short_heading(item: Label) -> str:
+    return item.code if isinstance(item, Structure) else heading(item)
+
+
+def days(value: float | None) -> str:
+    if value is None:
+        return str(_("hidden"))
+    return str(_("%(days)s days", days=format_decimal(round(value, 1), format="#,##0.#")))
+
+
+def share(value: float | None) -> str:
+    return str(_("hidden")) if value is None else str(format_percent(value, format="#,##0 %"))
+
+
+def _export_args(scope: Scope) -> dict[str, str]:
+    args = {"start": scope.start.isoformat(), "end": scope.end.isoformat()}
+    if scope.cohort:
+        args["cohort"] = scope.cohort.code
+    if scope.qpv:
+        args["qpv"] = scope.qpv.code
+    if scope.structure:
+        args["structure"] = scope.structure.code
+    return args
+
+
+# --- CSV exports -----------------------------------------------------------------------------
+
+
+def _csv_response(name: str, lines: Iterable[list[str]]) -> Response:
+    """A streamed CSV as French spreadsheets read it: UTF-8 with a BOM, ``;`` separators."""
+
+    def generate() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+        yield "\ufeff"
+        for count, line in enumerate(lines, start=1):
+            writer.writerow(line)
+            if count % 500 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    response = Response(stream_with_context(generate()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="relais-{name}.csv"'
+    return response
+
+
+def _cell(value: int | None) -> str:
+    """Hidden values are written as empty cells; zeros as 0."""
+    return "" if value is None else str(value)
+
+
+def table_lines(table: CountTable | CountList) -> Iterator[list[str]]:
+    """The lines of a table's CSV: code and label of each row, its cells, its total."""
+    if isinstance(table, CountList):
+        yield ["code", _("Label"), _("People")]
+        for row, value in zip(table.rows, table.values, strict=True):
+            yield [_code(row), heading(row), _cell(value)]
+        return
+    yield ["code", _("Label"), *(heading(c) for c in table.columns), _("Total")]
+    published = table.published
+    for i, row in enumerate(table.rows):
+        cells = [_cell(v) for v in published.cells[i]]
+        yield [_code(row), heading(row), *cells, _cell(published.row_totals[i])]
+    totals = [_cell(v) for v in published.column_totals]
+    yield ["total", _("Total"), *totals, _cell(published.total)]
+
+
+def _code(item: Label) -> str:
+    if isinstance(item, Structure | ReferenceItem):
+        return item.code
+    if isinstance(item, Quarter):
+        return f"{item.year}-Q{item.number}"
+    if isinstance(item, int):
+        return str(item)
+    return item.value
+
+
+@bp.get("/export/<name>.csv")
+@roles_required(Role.COORDINATOR)
+def export_table(name: str) -> ResponseReturnValue:
+    if name not in indicators.TABLE_NAMES:
+        abort(404)
+    form = _form()
+    scope = _scope(form)
+    if scope is None:
+        return render_template("dashboard/index.html", form=form, board=None), 400
+    board: Dashboard = indicators.dashboard(dbs(), scope, k=_threshold())
+    table = board.tables()[name]
+    user = actor()
+    audit.record(
+        dbs(),
+        user,
+        AuditAction.STATISTICS_EXPORT,
+        user,
+        purpose="statistics",
+        table=name,
+        start=scope.start.isoformat(),
+        end=scope.end.isoformat(),
+        cohort=scope.cohort.code if scope.cohort else None,
+        qpv=scope.qpv.code if scope.qpv else None,
+        structure=scope.structure.code if scope.structure else None,
+    )
+    dbs().commit()
+    return _csv_response(f"{name}-{scope.start}-{scope.end}", list(table_lines(table)))
+
+
+@bp.get("/export/pathways.csv")
+@roles_required(Role.COORDINATOR)
+def export_pathways() -> ResponseReturnValue:
+    form = _form()
+    scope = _scope(form)
+    if scope is None:
+        return render_template("dashboard/index.html", form=form, board=None), 400
+    session, user = dbs(), actor()
+    pathway_export.record_export(session, user, scope)
+    session.commit()  # the audit event exists before the first line leaves
+    day: date = today()
+
+    def lines() -> Iterator[list[str]]:
+        yield list(pathway_export.COLUMNS)
+        for line in pathway_export.pathway_lines(session, scope, today=day):
+            yield line.as_row()
+
+    return _csv_response(f"pathways-{scope.start}-{scope.end}", lines())

@@ -1,0 +1,222 @@
+"""The coordinators' dashboard page, its CSV exports and the pseudonymous pathway export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.audit import AuditAction
+from app.domain.handoffs import HandoffStatus
+from app.domain.pathway import BarrierStatus
+from app.domain.roles import Role
+from app.models import AuditEvent
+from app.services import indicators
+from app.services.vault import Vault
+from tests import factories
+from tests.web.helpers import csrf_token, login
+from tests.world import World, at
+
+PERIOD = "start=2026-01-01&end=2026-12-31"
+COORDINATOR = "coord@relais.example"
+
+
+@pytest.fixture
+def coordinator(db_session: Session, client: FlaskClient) -> None:
+    factories.user(db_session, Role.COORDINATOR, email=COORDINATOR)
+    db_session.commit()
+    login(client, COORDINATOR)
+
+
+def rows(response_data: bytes) -> list[list[str]]:
+    text = response_data.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+
+
+def fill(world: World, people: int = 13) -> None:
+    """People oriented by IND-A, handed to IND-B (all but two, handed to IND-C)."""
+    for n in range(people):
+        person = world.person()
+        world.step(person, "orientation", date(2026, 3, 2), world.a)
+        world.barrier(person, "mobility", BarrierStatus.LIFTED, date(2026, 3, 3), world.b)
+        receiver = world.b if n < people - 2 else world.c
+        world.handoff(person, world.a, receiver, HandoffStatus.SENT, at(date(2026, 3, 4)))
+    world.session.commit()
+
+
+def test_dashboard_is_for_coordinators_only(
+    client: FlaskClient, db_session: Session, world: World
+) -> None:
+    factories.user(db_session, Role.CASEWORKER, world.a, email="cw@relais.example")
+    factories.user(db_session, Role.ADMIN, email="admin@relais.example")
+    db_session.commit()
+    assert client.get("/dashboard/").status_code == 302  # to the sign-in page
+    for email in ("cw@relais.example", "admin@relais.example"):
+        login(client, email)
+        for path in (
+            "/dashboard/",
+            "/dashboard/export/funnel.csv",
+            "/dashboard/export/pathways.csv",
+        ):
+            assert client.get(path).status_code == 404, (email, path)
+
+
+def test_dashboard_shows_protected_figures_and_every_section(
+    client: FlaskClient, coordinator: None, world: World
+) -> None:
+    fill(world)
+    page = client.get(f"/dashboard/?{PERIOD}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for title in (
+        "People entering each stage",
+        "Barriers identified, by category and current status",
+        "Who hands people to whom",
+        "What became of the hand-offs, by receiving partner",
+        "Length of redirect chains",
+        "The cooperation network",
+        "Pathways export",
+    ):
+        assert title in html, title
+    assert html.count("<svg") >= 8
+    assert 'role="img"' in html
+    assert ">13<" in html  # people oriented, hand-offs sent
+    # IND-A -> IND-C: 2 hand-offs, hidden; IND-A -> IND-B: 11 but would give it away.
+    assert ">11<" not in html
+    assert "hidden" in html
+
+
+def test_invalid_filters_get_a_clear_answer(client: FlaskClient, coordinator: None) -> None:
+    client.post(
+        "/language",
+        data={"csrf_token": csrf_token(client, "/account/password"), "lang": "en", "next": "/"},
+    )
+    for query, message in (
+        ("start=2026-13-45", "Not a valid date value."),
+        ("start=2026-06-01&end=2026-01-01", "The start of the period must come before its end."),
+        ("start=1990-01-01&end=2026-01-01", "The period cannot be longer than ten years."),
+        ("cohort=nope", "Not a valid choice."),
+    ):
+        for path in (
+            "/dashboard/",
+            "/dashboard/export/funnel.csv",
+            "/dashboard/export/pathways.csv",
+        ):
+            page = client.get(f"{path}?{query}")
+            assert page.status_code == 400, (path, query)
+            assert message in page.get_data(as_text=True), (path, query)
+
+
+def test_unknown_export_is_404(client: FlaskClient, coordinator: None) -> None:
+    assert client.get("/dashboard/export/people.csv").status_code == 404
+
+
+@pytest.mark.parametrize("name", indicators.TABLE_NAMES)
+def test_table_exports_are_the_protected_tables_and_audited(
+    client: FlaskClient, coordinator: None, world: World, db_session: Session, name: str
+) -> None:
+    fill(world)
+    response = client.get(f"/dashboard/export/{name}.csv?{PERIOD}")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert f"relais-{name}-2026-01-01-2026-12-31.csv" in response.headers["Content-Disposition"]
+    lines = rows(response.data)
+    scope = indicators.Scope(start=date(2026, 1, 1), end=date(2026, 12, 31))
+    table = indicators.dashboard(db_session, scope, k=11).tables()[name]
+    if isinstance(table, indicators.CountTable):
+        published = table.published
+        assert lines[0][0] == "code"
+        assert len(lines) == len(table.rows) + 2
+        for line, cells, total in zip(
+            lines[1:], published.cells, published.row_totals, strict=False
+        ):
+            assert line[2:] == ["" if v is None else str(v) for v in (*cells, total)]
+        totals = (*published.column_totals, published.total)
+        assert lines[-1][2:] == ["" if v is None else str(v) for v in totals]
+    else:
+        assert [line[2] for line in lines[1:]] == [
+            "" if v is None else str(v) for v in table.values
+        ]
+    for line in lines[1:]:
+        for cell in line[2:]:
+            assert cell == "" or int(cell) == 0 or int(cell) >= 11
+    event = db_session.scalar(
+        select(AuditEvent).where(AuditEvent.action == AuditAction.STATISTICS_EXPORT.value)
+    )
+    assert event is not None
+    assert event.data["table"] == name
+
+
+def test_hidden_cells_are_empty_in_the_csv(
+    client: FlaskClient, coordinator: None, world: World
+) -> None:
+    fill(world)
+    lines = rows(client.get(f"/dashboard/export/handoff-matrix.csv?{PERIOD}").data)
+    header, ind_a = lines[0], lines[1]
+    assert ind_a[0] == "IND-A"
+    assert ind_a[header.index(world.c.name)] == ""  # 2 hand-offs
+    assert ind_a[header.index(world.b.name)] == ""  # 11, but it would give the 2 away
+    assert ind_a[-1] == "13"  # the row total is published
+
+
+def test_pathway_export_is_pseudonymous_and_audited(
+    client: FlaskClient, coordinator: None, world: World, db_session: Session
+) -> None:
+    fill(world, people=3)
+    response = client.get(f"/dashboard/export/pathways.csv?{PERIOD}")
+    lines = rows(response.data)
+    assert lines[0][:6] == ["pseudonym", "age_band", "cohorts", "qpv", "event", "date"]
+    assert len(lines) == 1 + 3 * 3
+    assert {line[4] for line in lines[1:]} == {"step", "barrier", "handoff"}
+    assert all(line[0].startswith("P-TEST-") for line in lines[1:])
+    event = db_session.scalar(
+        select(AuditEvent).where(AuditEvent.action == AuditAction.PATHWAYS_EXPORT.value)
+    )
+    assert event is not None
+    assert event.data["start"] == "2026-01-01"
+
+
+SECRETS = ("Quintavalle", "Marguerite", "612345678", "06 12 34 56 78", "marguerite.q@", "Tilleuls")
+
+
+def test_no_identity_in_any_coordinator_page_or_export(
+    client: FlaskClient, db_session: Session, vault: Vault, coordinator: None, world: World
+) -> None:
+    worker = factories.user(db_session, email="worker@relais.example")
+    person = factories.person(
+        db_session,
+        vault,
+        worker,
+        last_name="Quintavalle",
+        first_name="Marguerite",
+        email="marguerite.q@exemple.fr",
+    )
+    world.step(person, "orientation", factories.TODAY, world.a)
+    world.barrier(person, "mobility", BarrierStatus.IDENTIFIED, factories.TODAY, world.b)
+    world.handoff(person, world.a, world.b, HandoffStatus.SENT, at(factories.TODAY))
+    db_session.commit()
+    today = factories.TODAY.isoformat()
+    paths = [
+        f"/dashboard/?start=2025-01-01&end={today}",
+        f"/dashboard/export/pathways.csv?start=2025-01-01&end={today}",
+        "/pathways/",
+        f"/pathways/{person.pseudonym}",
+        *(
+            f"/dashboard/export/{name}.csv?start=2025-01-01&end={today}"
+            for name in indicators.TABLE_NAMES
+        ),
+    ]
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        text = response.get_data(as_text=True)
+        for secret in SECRETS:
+            assert secret.lower() not in text.lower(), (path, secret)
+    export = client.get(f"/dashboard/export/pathways.csv?start=2025-01-01&end={today}")
+    assert person.pseudonym in export.get_data(as_text=True)
