@@ -66,8 +66,8 @@ class FiltersForm(FlaskForm):  # type: ignore[misc]
 def _form() -> FiltersForm:
     session = dbs()
     form = FiltersForm(formdata=request.args)
-    form.start.label.text = _("From")
-    form.end.label.text = _("To")
+    form.start.label.text = _("Period from")
+    form.end.label.text = _("Period to")
     form.cohort.label.text = _("Cohort")
     form.qpv.label.text = _("Neighbourhood (QPV)")
     form.structure.label.text = _("Pathways through")

@@ -1,0 +1,53 @@
+"""The coordinators' dashboard in Chromium, on the demo network."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.test_journeys import check_accessibility, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_coordinator_reads_the_dashboard_and_downloads_a_table(page: Any) -> None:
+    sign_in(page, "coordination@relais.demo")
+    page.wait_for_url(re.compile(r"/pathways/$"))
+    page.get_by_role("link", name="Tableau de bord").click()
+    page.wait_for_url(re.compile(r"/dashboard/$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Tableau de bord du réseau"
+    for heading in (
+        "Personnes entrant dans chaque étape",
+        "Qui oriente vers qui",
+        "Le réseau de coopération",
+    ):
+        assert page.get_by_role("heading", name=heading).is_visible()
+    assert page.locator("svg[role=img]").count() >= 8
+    check_accessibility(page)
+
+    # Every chart has a table: open one, it is there with its caption.
+    page.get_by_text("Tableau des freins par catégorie").click()
+    assert page.get_by_role(
+        "table", name="Freins repérés, par catégorie et statut actuel"
+    ).is_visible()
+
+    # Filters: an impossible period is refused with a message next to the field.
+    page.get_by_role("textbox", name="Période du").fill("2026-06-01")
+    page.get_by_role("textbox", name="Période au").fill("2026-01-01")
+    page.get_by_role("button", name="Afficher").click()
+    assert page.get_by_text("Le début de la période doit précéder sa fin.").is_visible()
+    check_accessibility(page)
+
+    page.get_by_role("textbox", name="Période du").fill("2025-01-01")
+    page.get_by_role("textbox", name="Période au").fill("2026-11-25")
+    page.get_by_role("button", name="Afficher").click()
+    page.wait_for_url(re.compile(r"start=2025-01-01"))
+    with page.expect_download() as download:
+        page.locator("a[href*='/dashboard/export/funnel.csv']").click()
+    saved = download.value
+    assert saved.suggested_filename == "relais-funnel-2025-01-01-2026-11-25.csv"
+    content = Path(saved.path()).read_text(encoding="utf-8-sig")
+    assert content.splitlines()[0].startswith("code;Libellé;Personnes")
