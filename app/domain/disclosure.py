@@ -12,19 +12,18 @@ The rule works in two passes:
 
 1. each equation must hide none or at least two of its values: when exactly one is hidden,
    the smallest published value of that equation is hidden too (interior cells before totals);
-2. that is not always enough across several equations, so an exact check follows (Gaussian
-   elimination over the rationals): while some hidden value is determined by the published
-   ones, one more value of an equation holding it is hidden, and the check runs again.
+2. that is not always enough across several equations, so an exact check follows (a hidden
+   value is determined exactly when it lies on no cycle of hidden values, see
+   ``determined``): while some hidden value is determined by the published ones, one more
+   value of an equation holding it is hidden, and the check runs again.
 
-Zeros are published: an empty cell does not single anyone out. The tables of a dashboard are
-small (tens of rows and columns), for which the exact check is cheap.
+Zeros are published: an empty cell does not single anyone out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 
 DEFAULT_THRESHOLD = 11
 
@@ -74,58 +73,61 @@ def _weight(value: int, position: Position, n_rows: int, n_cols: int) -> tuple[i
     return (int(_is_total(position, n_rows, n_cols)), value, position)
 
 
-def determined(equations: Sequence[Sequence[Position]], hidden: set[Position]) -> set[Position]:
+def determined(n_rows: int, n_cols: int, hidden: set[Position]) -> set[Position]:
     """The hidden positions whose value the published values determine.
 
-    Each equation is ``sum(members) - total = 0``; published values are constants, so only the
-    hidden variables matter. A hidden variable is determined exactly when its unit vector lies
-    in the row space of the equations restricted to the hidden variables.
+    The equations of a table with its totals are those of a graph: one node per line of the
+    extended table (its ``n_rows + 1`` rows and ``n_cols + 1`` columns), one edge per value,
+    joining its row and its column. Every value sits in exactly two equations with a
+    coefficient of +1 or -1, and scaling equations and unknowns by -1 turns the system into
+    the signed incidence matrix of that graph. Restricted to the hidden values (the published
+    ones are constants), its row space is the cut space of the graph of hidden values; the
+    unit vector of a hidden value lies in it - the value is determined - exactly when its
+    edge is a *bridge* of that graph (on no cycle of hidden values). Bridges are found in
+    linear time, so the exact check stays cheap on a matrix of a hundred partners.
     """
-    order = sorted(hidden)
-    index = {p: n for n, p in enumerate(order)}
-    matrix: list[list[Fraction]] = []
-    for equation in equations:
-        row = [Fraction(0)] * len(order)
-        for position in equation[:-1]:
-            if position in index:
-                row[index[position]] += 1
-        if equation[-1] in index:
-            row[index[equation[-1]]] -= 1
-        if any(row):
-            matrix.append(row)
-    reduced = _row_echelon(matrix)
-    return {p for p in order if _in_row_space(reduced, index[p], len(order))}
+    adjacency: dict[tuple[str, int], list[tuple[tuple[str, int], Position]]] = {}
+    for position in hidden:
+        row, column = ("r", position[0]), ("c", position[1])
+        adjacency.setdefault(row, []).append((column, position))
+        adjacency.setdefault(column, []).append((row, position))
+    return _bridges(adjacency)
 
 
-def _row_echelon(matrix: list[list[Fraction]]) -> list[list[Fraction]]:
-    """Reduced row echelon form (every pivot 1, zeros above and below)."""
-    rows = [row[:] for row in matrix]
-    width = len(rows[0]) if rows else 0
-    pivot_row = 0
-    for column in range(width):
-        found = next((r for r in range(pivot_row, len(rows)) if rows[r][column] != 0), None)
-        if found is None:
+def _bridges(
+    adjacency: dict[tuple[str, int], list[tuple[tuple[str, int], Position]]],
+) -> set[Position]:
+    """The edges of a simple graph that lie on no cycle (iterative depth-first search)."""
+    order: dict[tuple[str, int], int] = {}
+    low: dict[tuple[str, int], int] = {}
+    found: set[Position] = set()
+    for root in adjacency:
+        if root in order:
             continue
-        rows[pivot_row], rows[found] = rows[found], rows[pivot_row]
-        pivot = rows[pivot_row][column]
-        rows[pivot_row] = [value / pivot for value in rows[pivot_row]]
-        for r in range(len(rows)):
-            if r != pivot_row and rows[r][column] != 0:
-                factor = rows[r][column]
-                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[pivot_row], strict=True)]
-        pivot_row += 1
-    return rows[:pivot_row]
-
-
-def _in_row_space(reduced: list[list[Fraction]], variable: int, width: int) -> bool:
-    """Whether the unit vector of ``variable`` is a combination of the reduced rows."""
-    # In reduced form, a combination equal to e_v must use the rows whose pivot columns are
-    # non-zero in e_v: only the row pivoting on ``variable``, and it must be e_v itself.
-    for row in reduced:
-        pivot = next(c for c in range(width) if row[c] != 0)
-        if pivot == variable:
-            return all(row[c] == 0 for c in range(width) if c != variable)
-    return False
+        order[root] = low[root] = len(order)
+        # Each frame: the node, the edge it was reached by, and where it is in its neighbours.
+        stack: list[tuple[tuple[str, int], Position | None, int]] = [(root, None, 0)]
+        while stack:
+            node, via, index = stack[-1]
+            neighbours = adjacency[node]
+            if index < len(neighbours):
+                stack[-1] = (node, via, index + 1)
+                other, edge = neighbours[index]
+                if edge == via:
+                    continue
+                if other in order:
+                    low[node] = min(low[node], order[other])
+                else:
+                    order[other] = low[other] = len(order)
+                    stack.append((other, edge, 0))
+            else:
+                stack.pop()
+                if stack and via is not None:
+                    parent = stack[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                    if low[node] > order[parent]:
+                        found.add(via)
+    return found
 
 
 def protect(cells: Sequence[Sequence[int]], k: int = DEFAULT_THRESHOLD) -> ProtectedTable:
@@ -142,7 +144,7 @@ def protect(cells: Sequence[Sequence[int]], k: int = DEFAULT_THRESHOLD) -> Prote
     hidden = {(i, j) for i, row in enumerate(table) for j, value in enumerate(row) if 0 < value < k}
     while True:
         _pair_up(table, equations, hidden, n_rows, n_cols)
-        exposed = determined(equations, hidden)
+        exposed = determined(n_rows, n_cols, hidden)
         if not exposed or not _hide_one_more(table, equations, hidden, exposed, n_rows, n_cols):
             break
     return _published(table, hidden, n_rows, n_cols)

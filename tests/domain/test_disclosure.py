@@ -121,8 +121,39 @@ def _isolated(
 def test_module_check_agrees_with_the_independent_one(cells: list[list[int]]) -> None:
     published = _published_positions(protect(cells, 3))
     hidden = {p for p, v in published.items() if v is None}
-    equations = _equations(len(cells), len(cells[0]))
-    assert determined(equations, hidden) == {p for p in hidden if _isolated(equations, hidden, p)}
+    n_rows, n_cols = len(cells), len(cells[0])
+    equations = _equations(n_rows, n_cols)
+    assert determined(n_rows, n_cols, hidden) == {
+        p for p in hidden if _isolated(equations, hidden, p)
+    }
+
+
+@st.composite
+def hidden_sets(draw: st.DrawFn) -> tuple[int, int, set[tuple[int, int]]]:
+    """Any set of hidden positions of a table with its totals, not only the rule's own."""
+    n_rows, n_cols = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    positions = [(i, j) for i in range(n_rows + 1) for j in range(n_cols + 1)]
+    return n_rows, n_cols, set(draw(st.lists(st.sampled_from(positions), unique=True)))
+
+
+@given(hidden_sets())
+@settings(max_examples=300, deadline=None)
+def test_the_graph_check_is_exact_for_any_hidden_set(
+    drawn: tuple[int, int, set[tuple[int, int]]],
+) -> None:
+    """A value is determined exactly when its edge is a bridge: checked against elimination."""
+    n_rows, n_cols, hidden = drawn
+    equations = _equations(n_rows, n_cols)
+    assert determined(n_rows, n_cols, hidden) == {
+        p for p in hidden if _isolated(equations, hidden, p)
+    }
+
+
+def test_a_large_matrix_is_protected_quickly() -> None:
+    """A hundred partners with many small counts: the rule ends (no time asserted here)."""
+    cells = [[(i * 7 + j * 3) % 14 for j in range(100)] for i in range(100)]
+    result = protect(cells, K)
+    assert all(v is None or v == 0 or v >= K for row in result.cells for v in row)
 
 
 @given(
