@@ -28,9 +28,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     SQLColumnExpression,
-    String,
     case,
-    cast,
     distinct,
     func,
     literal,
@@ -511,31 +509,40 @@ def handoffs_query(scope: Scope) -> Select[int, int, int, HandoffStatus, int | N
 
 
 ALL_RECEIVERS = 0  # the group of every receiving structure in the delay medians
+TO_ANSWER_GROUP = 1_000_000  # group keys: metric base + receiving structure id (or 0)
+TO_CONTACT_GROUP = 2_000_000
+
+
+def delay_group(metric: Metric, structure_id: int) -> int:
+    """The key of a group of ``handoff_delays_query``."""
+    base = TO_ANSWER_GROUP if metric is Metric.TO_ANSWER else TO_CONTACT_GROUP
+    return base + structure_id
 
 
 def handoff_delays_query(scope: Scope) -> Select[Any]:
     """Median days from sending to the answer and to the first contact, per receiver and all.
 
-    Groups are ``"<metric>:<structure id>"``, the id 0 standing for every receiver.
+    The answered hand-offs of the scope are read once (a CTE used four times, which both
+    databases materialise); each is then counted in its receiver's group and in the group of
+    all receivers (``delay_group``, integer keys: cheaper to sort than texts).
     """
-    answered = Handoff.answered_at.is_not(None)
-    contacted = Handoff.first_contact_at.is_not(None)
-    to_answer = days_between(Handoff.sent_at, Handoff.answered_at)
-    to_contact = days_between(Handoff.sent_at, Handoff.first_contact_at)
-    per_receiver = cast(Handoff.to_structure_id, String(16))
-    parts = []
-    for metric, condition, days in (
-        (Metric.TO_ANSWER, answered, to_answer),
-        (Metric.TO_FIRST_CONTACT, contacted, to_contact),
-    ):
-        for group in (per_receiver, literal(str(ALL_RECEIVERS))):
-            parts.append(
-                select(
-                    (literal(f"{metric.value}:") + group).label("grp"), days.label("days")
-                ).where(condition, *handoffs_in(scope))
-            )
-    durations = union_all(*parts).subquery()
-    return _medians(durations.c.grp, durations.c.days)
+    answered = (
+        select(
+            Handoff.to_structure_id.label("receiver"),
+            days_between(Handoff.sent_at, Handoff.answered_at).label("answer"),
+            days_between(Handoff.sent_at, Handoff.first_contact_at).label("contact"),
+        )
+        .where(Handoff.answered_at.is_not(None), *handoffs_in(scope))
+        .cte("answered")
+    )
+    contacted = answered.c.contact.is_not(None)
+    durations = union_all(
+        select((answered.c.receiver + TO_ANSWER_GROUP).label("grp"), answered.c.answer),
+        select(literal(TO_ANSWER_GROUP + ALL_RECEIVERS), answered.c.answer),
+        select(answered.c.receiver + TO_CONTACT_GROUP, answered.c.contact).where(contacted),
+        select(literal(TO_CONTACT_GROUP + ALL_RECEIVERS), answered.c.contact).where(contacted),
+    ).subquery()
+    return _medians(durations.c.grp, durations.c.answer)
 
 
 def chains_query(scope: Scope) -> Select[Any]:
@@ -758,14 +765,14 @@ def _median(metric: Metric, found: tuple[float, int] | None, k: int) -> Median:
 
 def _receiver_times(
     receiver: Label,
-    delays: dict[str, tuple[float, int]],
+    delays: dict[int, tuple[float, int]],
     table: CountTable,
     k: int,
 ) -> ReceiverTimes:
-    key = str(receiver.id) if isinstance(receiver, Structure) else str(ALL_RECEIVERS)
-    answer = _median(Metric.TO_ANSWER, delays.get(f"{Metric.TO_ANSWER.value}:{key}"), k)
+    key = receiver.id if isinstance(receiver, Structure) else ALL_RECEIVERS
+    answer = _median(Metric.TO_ANSWER, delays.get(delay_group(Metric.TO_ANSWER, key)), k)
     contact = _median(
-        Metric.TO_FIRST_CONTACT, delays.get(f"{Metric.TO_FIRST_CONTACT.value}:{key}"), k
+        Metric.TO_FIRST_CONTACT, delays.get(delay_group(Metric.TO_FIRST_CONTACT, key)), k
     )
     if isinstance(receiver, Structure):
         outcome = table.cell(receiver, HandoffGroup.OUTCOME)

@@ -21,9 +21,9 @@ from app.services.indicators import CountList, CountTable, Label, NetworkQuarter
 
 Name = Callable[[Label], str]
 
-WIDTH = 720
-LABEL_WIDTH = 230
-VALUE_ROOM = 90
+WIDTH = 600
+LABEL_WIDTH = 200
+VALUE_ROOM = 70
 ROW = 26
 TOP = 8
 

@@ -143,6 +143,7 @@ def index() -> ResponseReturnValue:
         quarter_networks=small,
         days=days,
         share=share,
+        number=number,
         export_args=_export_args(scope),
     )
 
@@ -168,6 +169,11 @@ def heading(item: Label) -> str:
 
 def short_heading(item: Label) -> str:
     return item.code if isinstance(item, Structure) else heading(item)
+
+
+def number(value: int) -> str:
+    """A count with the thousands separator of the current language (6 742, 6,742)."""
+    return str(format_decimal(value, format="#,##0"))
 
 
 def days(value: float | None) -> str:

@@ -75,13 +75,13 @@ def test_dashboard_shows_protected_figures_and_every_section(
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     for title in (
-        "People entering each stage",
-        "Barriers identified, by category and current status",
-        "Who hands people to whom",
-        "What became of the hand-offs, by receiving partner",
-        "Length of redirect chains",
-        "The cooperation network",
-        "Pathways export",
+        "Personnes entrant dans chaque étape",
+        "Freins repérés, par catégorie et statut actuel",
+        "Qui oriente vers qui",
+        "Ce que sont devenues les orientations, par partenaire destinataire",
+        "Longueur des chaînes de réorientation",
+        "Le réseau de coopération",
+        "Export des parcours",
     ):
         assert title in html, title
     assert html.count("<svg") >= 8
@@ -89,7 +89,7 @@ def test_dashboard_shows_protected_figures_and_every_section(
     assert ">13<" in html  # people oriented, hand-offs sent
     # IND-A -> IND-C: 2 hand-offs, hidden; IND-A -> IND-B: 11 but would give it away.
     assert ">11<" not in html
-    assert "hidden" in html
+    assert "masqué" in html
 
 
 def test_invalid_filters_get_a_clear_answer(client: FlaskClient, coordinator: None) -> None:
