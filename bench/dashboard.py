@@ -1,0 +1,365 @@
+"""Benchmark of the coordinators' dashboard against the bare SQL of the same indicators.
+
+    .venv/bin/python bench/dashboard.py [--people 10000,100000] [--repeat 5]
+
+Builds a temporary SQLite database migrated to head (or uses ``DATABASE_URL``, which must
+point to an empty database that the script fills and leaves filled), loads the demo network
+and adds synthetic people with ``app.services.synthetic`` (what ``flask --app app demo
+generate`` runs) until each size of ``--people`` is reached. At each size it times:
+
+(a) the dashboard page: ``GET /dashboard/`` through the Flask test client, signed in as the
+    demo coordinator, with the page's default filters (the last twelve months by quarter):
+    the indicator queries, the small-count protection of every table, the chart geometry
+    and the template - everything but the network;
+(b) the bare SQL of the same indicators, written by hand for the database in use and run
+    with the driver through a plain connection (rows fetched, nothing else): the people
+    count, the funnel, the stage medians, barriers, hand-offs, delay medians and chains.
+
+Before timing, the script checks that (b) returns exactly what the service's queries
+return. Each is run ``--repeat`` times and the best runs are compared. It also reports
+the peak memory of one page request (``tracemalloc``) at each size, so that one can see it
+stays flat. The last line printed is ``dashboard overhead vs raw SQL: X.XX``, (a) over (b)
+at the largest size (the target is below 1.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import flask_migrate  # noqa: E402
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from sqlalchemy import Connection, text  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.crypto import KeyRing  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import ReferenceItem, ReferenceKind  # noqa: E402
+from app.services import indicators, synthetic  # noqa: E402
+from app.services.demo import DEMO_PASSWORD, load_demo  # noqa: E402
+from config import TestingConfig  # noqa: E402
+
+COORDINATOR = "coordination@relais.demo"
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+# --- the bare SQL ----------------------------------------------------------------------------
+# {days(a, b)}: days from a to b; {quarter(x)}: year * 10 + quarter of a UTC timestamp.
+
+DIALECT = {
+    "sqlite": {
+        "days": "(julianday({b}) - julianday({a}))",
+        "quarter": "(CAST(strftime('%Y', {x}) AS INTEGER) * 10"
+        " + (CAST(strftime('%m', {x}) AS INTEGER) + 2) / 3)",
+    },
+    "postgresql": {
+        "days": "(EXTRACT(EPOCH FROM ({b}::timestamp - {a}::timestamp)) / 86400.0)",
+        "quarter": "(EXTRACT(YEAR FROM {x} AT TIME ZONE 'UTC')::int * 10"
+        " + EXTRACT(QUARTER FROM {x} AT TIME ZONE 'UTC')::int)",
+    },
+}
+
+IN_PERIOD = "sent_at >= :start_at AND sent_at < :end_before"
+
+MEDIAN = """
+ranked AS (
+    SELECT grp, days,
+           row_number() OVER (PARTITION BY grp ORDER BY days) AS rn,
+           count(*) OVER (PARTITION BY grp) AS n
+    FROM durations
+)
+SELECT grp, avg(days), max(n) FROM ranked WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY grp
+"""
+
+
+def raw_queries(dialect: str) -> dict[str, str]:
+    d = DIALECT[dialect]
+
+    def days(a: str, b: str) -> str:
+        return d["days"].format(a=a, b=b)
+
+    end_code = (
+        "CASE WHEN status IN ('accepted', 'in_progress', 'completed', 'not_completed') THEN 3"
+        " WHEN status = 'sent' THEN 2 WHEN status = 'redirected' THEN 0 ELSE 1 END"
+    )
+    return {
+        "people": f"""
+            SELECT count(*) FROM (
+                SELECT beneficiary_id FROM pathway_steps
+                WHERE started_on >= :start AND started_on <= :end
+                UNION
+                SELECT beneficiary_id FROM barriers
+                WHERE identified_on >= :start AND identified_on <= :end
+                UNION
+                SELECT beneficiary_id FROM handoffs WHERE {IN_PERIOD}
+            ) AS events""",
+        "funnel": """
+            SELECT stage_id, count(DISTINCT beneficiary_id) FROM pathway_steps
+            WHERE started_on >= :start AND started_on <= :end
+            GROUP BY stage_id""",
+        "stage_medians": f"""
+            WITH firsts AS (
+                SELECT beneficiary_id,
+                       min(CASE WHEN stage_id = :orientation THEN started_on END) AS o,
+                       min(CASE WHEN stage_id = :training THEN started_on END) AS t,
+                       min(CASE WHEN stage_id = :employment THEN started_on END) AS e
+                FROM pathway_steps
+                WHERE stage_id IN (:orientation, :training, :employment)
+                GROUP BY beneficiary_id
+            ),
+            durations AS (
+                SELECT 'to_training' AS grp, {days("o", "t")} AS days FROM firsts
+                WHERE t >= :start AND t <= :end AND o <= t
+                UNION ALL
+                SELECT 'to_employment', {days("o", "e")} FROM firsts
+                WHERE e >= :start AND e <= :end AND o <= e
+            ),
+            {MEDIAN}""",
+        "barriers": """
+            SELECT category_id, acting_structure_id, status, count(*) FROM barriers
+            WHERE identified_on >= :start AND identified_on <= :end
+            GROUP BY category_id, acting_structure_id, status""",
+        "handoffs": f"""
+            SELECT {d["quarter"].format(x="sent_at")} AS quarter, from_structure_id,
+                   to_structure_id, status, decline_reason_id, count(*)
+            FROM handoffs WHERE {IN_PERIOD}
+            GROUP BY 1, 2, 3, 4, 5""",
+        "delays": f"""
+            WITH answered AS (
+                SELECT to_structure_id AS receiver,
+                       {days("sent_at", "answered_at")} AS answer,
+                       {days("sent_at", "first_contact_at")} AS contact
+                FROM handoffs WHERE answered_at IS NOT NULL AND {IN_PERIOD}
+            ),
+            durations AS (
+                SELECT receiver + 1000000 AS grp, answer AS days FROM answered
+                UNION ALL SELECT 1000000, answer FROM answered
+                UNION ALL SELECT receiver + 2000000, contact FROM answered
+                WHERE contact IS NOT NULL
+                UNION ALL SELECT 2000000, contact FROM answered WHERE contact IS NOT NULL
+            ),
+            {MEDIAN}""",
+        "chains": f"""
+            WITH RECURSIVE chain(root, id, depth, end_code) AS (
+                SELECT id, id, 1, {end_code} FROM handoffs
+                WHERE parent_id IS NULL AND {IN_PERIOD}
+                UNION ALL
+                SELECT chain.root, h.id, chain.depth + 1,
+                       {end_code.replace("status", "h.status")}
+                FROM handoffs AS h JOIN chain ON h.parent_id = chain.id
+            ),
+            per_chain AS (
+                SELECT max(depth) AS length, max(end_code) AS end_code FROM chain GROUP BY root
+            )
+            SELECT CASE WHEN length >= 4 THEN 4 ELSE length END, end_code, count(*)
+            FROM per_chain GROUP BY 1, 2""",
+    }
+
+
+def parameters(scope: indicators.Scope, stages: dict[str, int]) -> dict[str, Any]:
+    return {
+        "start": scope.start,
+        "end": scope.end,
+        "start_at": datetime.combine(scope.start, clock.min, tzinfo=UTC),
+        "end_before": datetime.combine(scope.end + timedelta(days=1), clock.min, tzinfo=UTC),
+        "orientation": stages["orientation"],
+        "training": stages["training"],
+        "employment": stages["employment"],
+    }
+
+
+def run_raw(
+    connection: Connection, queries: dict[str, str], params: dict[str, Any]
+) -> dict[str, list[Any]]:
+    results: dict[str, list[Any]] = {}
+    for name, sql in queries.items():
+        statement = text(sql)
+        used = {k: v for k, v in params.items() if f":{k}" in sql}
+        if connection.dialect.name == "sqlite":
+            # The sqlite3 driver gets the same strings SQLAlchemy binds for these columns.
+            used = {
+                k: (v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v)
+                for k, v in used.items()
+            }
+        results[name] = list(connection.execute(statement, used).all())
+    return results
+
+
+def service_results(
+    session: Any, scope: indicators.Scope, stages: dict[str, int]
+) -> dict[str, list[Any]]:
+    """What the service's own queries return, to check the bare SQL against."""
+    return {
+        "people": session.execute(indicators.people_query(scope)).all(),
+        "funnel": session.execute(indicators.funnel_query(scope)).all(),
+        "stage_medians": session.execute(
+            indicators.stage_medians_query(
+                scope, stages["orientation"], stages["training"], stages["employment"]
+            )
+        ).all(),
+        "barriers": session.execute(indicators.barriers_query(scope)).all(),
+        "handoffs": session.execute(indicators.handoffs_query(scope)).all(),
+        "delays": session.execute(indicators.handoff_delays_query(scope)).all(),
+        "chains": session.execute(indicators.chains_query(scope)).all(),
+    }
+
+
+def normalised(rows: list[Any]) -> list[tuple[Any, ...]]:
+    def value(v: Any) -> Any:
+        if hasattr(v, "value"):
+            return v.value
+        if isinstance(v, float):
+            return round(v, 6)
+        if hasattr(v, "__float__") and not isinstance(v, int):
+            return round(float(v), 6)
+        return v
+
+    return sorted((tuple(value(v) for v in row) for row in rows), key=repr)
+
+
+# --- the harness -------------------------------------------------------------------------------
+
+
+def best_of(repeat: int, work: Callable[[], object]) -> float:
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
+def bare_sql(queries: dict[str, str], params: dict[str, Any]) -> Callable[[], None]:
+    def run() -> None:
+        with db.engine.connect() as connection:
+            run_raw(connection, queries, params)
+
+    return run
+
+
+def dashboard_page(client: FlaskClient) -> Callable[[], None]:
+    def run() -> None:
+        response = client.get("/dashboard/")
+        assert response.status_code == 200, response.status_code
+        db.session.remove()
+
+    return run
+
+
+def signed_in(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    found = TOKEN.search(page)
+    form = {"email": COORDINATOR, "password": DEMO_PASSWORD}
+    if found:
+        form["csrf_token"] = found.group(1)
+    response = client.post("/login", data=form)
+    assert response.status_code == 302, "the demo coordinator could not sign in"
+    return client
+
+
+def grow(app: Flask, target: int, today: date) -> float:
+    """Add synthetic people until the database holds ``target``; returns the time taken."""
+    started = time.perf_counter()
+    with app.app_context():
+        session = db.session()
+        present = synthetic.people_count(session)
+        if present < target:
+            synthetic.generate(
+                session,
+                app.extensions["relais_vault"],
+                people=target - present,
+                today=today,
+                seed=target,
+            )
+            session.commit()
+        db.session.remove()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", default="10000,100000")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    sizes = sorted(int(n) for n in args.people.split(","))
+    logging.disable(logging.WARNING)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = os.environ.get("DATABASE_URL") or f"sqlite:///{scratch}/bench.sqlite3"
+        app = create_app(TestingConfig, overrides={"DATABASE_URL": url}, keyring=KeyRing.generate())
+        today = date.today()  # noqa: DTZ011 - the page's own "today"
+        with app.app_context():
+            flask_migrate.upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
+            session = db.session()
+            load_demo(session, app.extensions["relais_vault"], today=today, rng_seed=2026)
+            session.commit()
+            db.session.remove()
+        dialect = db.engine.dialect.name
+        queries = raw_queries(dialect)
+        where = url.split("@")[-1] if "@" in url else url.removeprefix("sqlite:///")
+        print(f"database: {dialect} ({where})")
+
+        results: list[tuple[int, float, float, float]] = []
+        for size in sizes:
+            took = grow(app, size, today)
+            with app.app_context():
+                session = db.session()
+                scope = indicators.resolve_scope(
+                    session, indicators.DashboardFilters(), today=today
+                )
+                stages = {
+                    item.code: item.id
+                    for item in session.query(ReferenceItem).filter_by(kind=ReferenceKind.STAGE)
+                }
+                params = parameters(scope, stages)
+                with db.engine.connect() as connection:
+                    raw = run_raw(connection, queries, params)
+                expected = service_results(session, scope, stages)
+                for name, rows in raw.items():
+                    if normalised(rows) != normalised(expected[name]):
+                        raise SystemExit(f"the bare SQL of {name!r} disagrees with the service")
+                db.session.remove()
+
+                bare = bare_sql(queries, params)
+                page = dashboard_page(signed_in(app))
+
+                page()  # warm the caches (templates, compiled SQL)
+                bare()
+                raw_time = best_of(args.repeat, bare)
+                page_time = best_of(args.repeat, page)
+                tracemalloc.start()
+                page()
+                _, peak = tracemalloc.get_traced_memory()
+                tracemalloc.stop()
+            results.append((size, page_time, raw_time, peak / 2**20))
+            print(
+                f"{size:>7} people (generated in {took:.0f} s): page {page_time * 1000:.0f} ms,"
+                f" bare SQL {raw_time * 1000:.0f} ms, ratio {page_time / raw_time:.2f},"
+                f" peak memory of a request {peak / 2**20:.1f} MiB"
+            )
+        if len(results) > 1:
+            (small, page_small, raw_small, _), (big, page_big, raw_big, _) = results[0], results[-1]
+            print(
+                f"from {small} to {big} people ({big / small:.0f}x): page time x"
+                f"{page_big / page_small:.1f}, bare SQL x{raw_big / raw_small:.1f}"
+            )
+        size, page_time, raw_time, _ = results[-1]
+        print(f"dashboard overhead vs raw SQL: {page_time / raw_time:.2f}")
+
+
+if __name__ == "__main__":
+    main()
