@@ -16,6 +16,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     render_template,
     request,
     stream_with_context,
@@ -172,8 +173,15 @@ def short_heading(item: Label) -> str:
 
 
 def number(value: int) -> str:
-    """A count with the thousands separator of the current language (6 742, 6,742)."""
-    return str(format_decimal(value, format="#,##0"))
+    """A count with the thousands separator of the current language (6 742, 6,742).
+
+    The page shows hundreds of counts: the separator is looked up once per request rather
+    than formatting each count through Babel.
+    """
+    if "relais_group_symbol" not in g:
+        g.relais_group_symbol = str(format_decimal(1000, format="#,##0"))[1:-3]
+    separator: str = g.relais_group_symbol
+    return f"{value:,}".replace(",", separator)
 
 
 def days(value: float | None) -> str:
