@@ -15,6 +15,14 @@ Mail notifications (production): ``RELAIS_SMTP_HOST``, ``RELAIS_SMTP_PORT`` (587
 ``RELAIS_SMTP_PASSWORD_FILE``, ``RELAIS_SMTP_TIMEOUT`` (seconds), ``RELAIS_MAIL_FROM`` and
 ``RELAIS_PUBLIC_BASE_URL`` (for the links in mails). Development and tests keep mails in a
 local outbox instead.
+
+Partner directory: ``RELAIS_PUBLIC_DIRECTORY`` (false) opens the directory to visitors who are
+not signed in; ``RELAIS_DIRECTORY_STALE_MONTHS`` (6) is when a card not checked is flagged;
+``RELAIS_DIRECTORY_SOURCE`` (``relais``) names this instance in data·inclusion exports.
+
+Rights of the people followed: ``RELAIS_RETENTION_MONTHS`` (24), ``RELAIS_ERASURE_NOTICE_DAYS``
+(30) and ``RELAIS_ERASURE_REGISTER``, the path of the erasure register's file copy (in the
+instance folder when unset; put it where it is backed up apart from the database).
 """
 
 from __future__ import annotations
@@ -105,6 +113,22 @@ class Config:
     # Small-count protection for statistics.
     SMALL_COUNT_THRESHOLD = _int("RELAIS_SMALL_COUNT_THRESHOLD", 11)
 
+    # Rights of the people followed (docs/rights.md). A follow-up without activity for this
+    # many months ends; a person without a follow-up for as long is erased, after a notice of
+    # RELAIS_ERASURE_NOTICE_DAYS days shown to their last structure.
+    RETENTION_MONTHS = _int("RELAIS_RETENTION_MONTHS", 24)
+    ERASURE_NOTICE_DAYS = _int("RELAIS_ERASURE_NOTICE_DAYS", 30)
+    # The append-only file copy of the erasure register, to keep (and back up) apart from the
+    # database; "erasure-register.txt" in the instance folder when unset.
+    ERASURE_REGISTER_PATH: str | None = os.environ.get("RELAIS_ERASURE_REGISTER") or None
+
+    # Partner directory. Off by default: visitors who are not signed in see nothing.
+    PUBLIC_DIRECTORY = _flag("RELAIS_PUBLIC_DIRECTORY", False)
+    # A card not checked for this many months is flagged, and its structure reminded.
+    DIRECTORY_STALE_MONTHS = _int("RELAIS_DIRECTORY_STALE_MONTHS", 6)
+    # The data·inclusion ``source`` of this instance's exports.
+    DIRECTORY_SOURCE: str = os.environ.get("RELAIS_DIRECTORY_SOURCE") or "relais"
+
     # Mail notifications. "smtp" sends them through the server below; "outbox" only keeps them
     # in the database (readable at /dev/outbox) and logs one line each.
     MAIL_BACKEND = "smtp"
@@ -150,6 +174,13 @@ class TestingConfig(Config):
     SMTP_USERNAME = None
     SMTP_PASSWORD = None
     SMTP_PASSWORD_FILE = None
+    PUBLIC_DIRECTORY = False
+    DIRECTORY_STALE_MONTHS = 6
+    DIRECTORY_SOURCE = "relais"
+    RETENTION_MONTHS = 24
+    ERASURE_NOTICE_DAYS = 30
+    # Tests that erase name a file of their own (a temporary folder).
+    ERASURE_REGISTER_PATH = None
 
     @classmethod
     def load_secrets(cls) -> dict[str, str | None]:

@@ -92,8 +92,10 @@ def _database_url(app: Flask) -> str:
 
 def _register_extensions(app: Flask) -> None:
     from app.extensions import csrf, db, migrate
+    from app.services import audit
 
     db.init_app(app, _database_url(app))
+    audit.use_key(app.extensions["relais_vault"].keys.audit_key)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
 

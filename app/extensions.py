@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask
@@ -62,11 +63,27 @@ def make_engine(url: str) -> Engine:
     else:
         options["pool_pre_ping"] = True
     engine = create_engine(url, **options)
+    engine_logger = logging.getLogger("sqlalchemy.engine.Engine")  # engines without echo
+    if _HIDE_RESULT_ROWS not in engine_logger.filters:
+        engine_logger.addFilter(_HIDE_RESULT_ROWS)
     event.listen(engine, "handle_error", _scrub_error_detail)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+class _HideResultRows(logging.Filter):
+    """With SQL logging at DEBUG, SQLAlchemy logs every result row ("Row %r"): e-mail
+    addresses, password hashes, ciphertexts. ``hide_parameters`` does not cover them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "Row %r":
+            record.msg, record.args = "Row (values hidden)", ()
+        return True
+
+
+_HIDE_RESULT_ROWS = _HideResultRows()
 
 
 def _scrub_error_detail(context: ExceptionContext) -> None:

@@ -11,17 +11,20 @@ afterwards so that every run starts from the same tables:
 (a) ``app.services.imports.import_caseload``: decoding, header matching, validation of every
     line (``clean_identity``, reference lists, consent), the possible-duplicate lookup and its
     audit, then the writing (data keys, sealed identity, blind indexes, cohorts, follow-up,
-    consent, audit events);
+    consent, audit events), one statement per table and batch (an executemany of the
+    INSERT, or on PostgreSQL a ``COPY``: see ``imports._Inserts``);
 (b) a bare baseline without the service layer: for each person generate a data key, wrap it,
     encrypt the same identity fields with ``encrypt_field``, and insert the ``beneficiaries``
-    and ``person_keys`` rows with one executemany per table;
+    and ``person_keys`` rows with one Core executemany per table and batch (on both
+    databases: the baseline is left as it was defined);
 (c) for information, the same bare work also inserting the other rows an imported person
     needs (cohort link, follow-up, consent) - still without validation, blind indexes,
     duplicate lookup or audit.
 
-One more run through the service's steps prints where its time goes. The best of
-``--repeat`` runs of each is compared; the last line printed is
-``import overhead vs bare encrypt+insert: X.XX``, (a) over (b) (the target is below 3).
+One more run through the service's steps prints where its time goes, and the load average
+is printed before and after the runs. The best of ``--repeat`` runs of each is compared; the
+last line printed is ``import overhead vs bare encrypt+insert: X.XX``, (a) over (b) (the
+target is below 3).
 """
 
 from __future__ import annotations
@@ -228,6 +231,11 @@ def extras_of(
     return [(cohorts[r["cohort"]], *consents[r["consent"]]) for r in rows]
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: the timings mean little on a busy machine."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def timed(session: Session, work: Callable[[], object]) -> float:
     """Run ``work`` in a savepoint rolled back afterwards; return its duration in seconds."""
     savepoint = session.begin_nested()
@@ -278,6 +286,7 @@ def main() -> None:
                 print(
                     f"database: {db.engine.dialect.name}; rows: {args.rows}; csv: {len(data)} bytes"
                 )
+                print(f"load average before the runs: {load_average()}")
 
                 def service() -> None:
                     result = imports.import_caseload(
@@ -326,6 +335,7 @@ def main() -> None:
                         f"(c) bare with the same rows {same_rows_runs[-1]:.2f} s"
                     )
                 breakdown()
+                print(f"load average after the runs: {load_average()}")
             finally:
                 db.session.remove()
                 outer.rollback()

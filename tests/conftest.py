@@ -12,6 +12,9 @@ a commit only releases a savepoint. Two consequences for test authors:
 * data a request or a command must see has to be committed first (``db_session.commit()``), as
   the end of each application context closes the session and drops what was not committed;
 * after a request the session is a new one: load objects again rather than reusing old ones.
+
+Every log record of the run is kept and scanned at its end for personal values, keys,
+passwords and tokens (``tests/log_leaks.py``): one found fails the run.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from app.crypto import KeyRing
 from app.extensions import db
 from app.services.vault import Vault
 from config import TestingConfig
+from tests import log_leaks
 from tests.world import World, make_world
 
 TEST_DATABASE_VARIABLE = "RELAIS_TEST_DATABASE_URL"
@@ -44,6 +48,29 @@ def _configured_url() -> str | None:
 
 def _is_sqlite(url: str | None) -> bool:
     return url is None or make_url(url).get_backend_name() == "sqlite"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Capture every log record of the run (see tests/log_leaks.py)."""
+    log_leaks.install()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a log record held a personal value, a key, a password or a token."""
+    if not log_leaks.CAPTURE:
+        return
+    capture = log_leaks.CAPTURE[0]
+    found = capture.leaks()
+    log_leaks.uninstall(capture)
+    if not found:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    kinds = sorted({(leak.logger, leak.kind) for leak in found})
+    lines = [f"log records leaked secrets ({len(found)}):"]
+    lines += [f"  logger {logger!r}: {kind}" for logger, kind in kinds]
+    if reporter is not None:
+        reporter.write_line("\n".join(lines), red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

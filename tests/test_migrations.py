@@ -90,7 +90,10 @@ def test_check_constraints_exist(app: Flask) -> None:
         "ck_handoffs_closed_has_outcome",
         "ck_handoffs_contact_before_progress",
     }
-    assert expected["users"] == {"ck_users_structure_iff_caseworker"}
+    assert expected["users"] == {
+        "ck_users_structure_iff_caseworker",
+        "ck_users_card_editor_is_caseworker",
+    }
 
 
 def test_open_follow_ups_index_is_partial_and_unique(app: Flask) -> None:

@@ -8,9 +8,14 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     """Attach every command group to ``app.cli`` (``flask --app app ...``)."""
     from app.cli.accounts import users_cli
+    from app.cli.audit import audit_cli
     from app.cli.demo import demo_cli
+    from app.cli.directory import directory_cli
+    from app.cli.gdpr import gdpr_cli
     from app.cli.handoffs import handoffs_cli
     from app.cli.imports import beneficiaries_cli
+    from app.cli.keys import keys_cli
+    from app.cli.retention import retention_cli
     from app.cli.structures import reference_cli, structures_cli
 
     for group in (
@@ -20,5 +25,10 @@ def register_cli(app: Flask) -> None:
         demo_cli,
         handoffs_cli,
         beneficiaries_cli,
+        directory_cli,
+        gdpr_cli,
+        retention_cli,
+        keys_cli,
+        audit_cli,
     ):
         app.cli.add_command(group)

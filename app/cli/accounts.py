@@ -30,7 +30,7 @@ stdin_option = click.option(
     "--role",
     type=click.Choice([r.value for r in Role]),
     required=True,
-    help="caseworker, coordinator or admin.",
+    help="caseworker, coordinator, admin or field_worker (reads the partner directory only).",
 )
 @click.option(
     "--structure", "structure_code", default=None, help="Structure code (caseworkers only)."

@@ -60,6 +60,16 @@ class Party(StrEnum):
     SENDER = "sender"  # a caseworker of the sending structure
     RECEIVER = "receiver"  # a caseworker of the receiving structure
     SYSTEM = "system"  # the scheduled deadline rule
+    # The person the hand-off is about, through a caseworker who follows them: withdrawing
+    # their consent, or having their data erased, withdraws what is still pending.
+    PERSON = "person"
+
+
+class WithdrawCause(StrEnum):
+    """Why the person's side (``Party.PERSON``) withdrew a pending hand-off."""
+
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    ERASURE = "erasure"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +87,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.SENT, E.DECLINE, P.RECEIVER, S.DECLINED),
     Transition(S.SENT, E.REDIRECT, P.RECEIVER, S.REDIRECTED),
     Transition(S.SENT, E.WITHDRAW, P.SENDER, S.WITHDRAWN),
+    Transition(S.SENT, E.WITHDRAW, P.PERSON, S.WITHDRAWN),
     Transition(S.SENT, E.EXPIRE, P.SYSTEM, S.EXPIRED),
     Transition(S.ACCEPTED, E.FIRST_CONTACT, P.RECEIVER, S.IN_PROGRESS),
     Transition(S.ACCEPTED, E.NOT_COMPLETE, P.RECEIVER, S.NOT_COMPLETED),

@@ -1,11 +1,19 @@
 """Every model, imported here so that the metadata is complete for Alembic."""
 
-from app.models.audit import AuditEvent
+from app.models.audit import AuditChainHead, AuditEvent
 from app.models.base import Base
 from app.models.beneficiary import IDENTITY_FIELDS, Beneficiary, PersonKey, beneficiary_cohorts
 from app.models.consent import Consent
+from app.models.directory import (
+    StructureCard,
+    StructureCardChange,
+    StructureService,
+    structure_card_items,
+)
+from app.models.erasure import ErasureRecord
 from app.models.handoff import Handoff, HandoffTransition
 from app.models.mail import MailKind, MailMessage
+from app.models.network_event import NetworkEvent, network_event_structures
 from app.models.pathway import Barrier, FollowUp, PathwayStep
 from app.models.reference import ReferenceItem, ReferenceKind
 from app.models.structure import Structure
@@ -13,21 +21,29 @@ from app.models.user import User
 
 __all__ = [
     "IDENTITY_FIELDS",
+    "AuditChainHead",
     "AuditEvent",
     "Barrier",
     "Base",
     "Beneficiary",
     "Consent",
+    "ErasureRecord",
     "FollowUp",
     "Handoff",
     "HandoffTransition",
     "MailKind",
     "MailMessage",
+    "NetworkEvent",
     "PathwayStep",
     "PersonKey",
     "ReferenceItem",
     "ReferenceKind",
     "Structure",
+    "StructureCard",
+    "StructureCardChange",
+    "StructureService",
     "User",
     "beneficiary_cohorts",
+    "network_event_structures",
+    "structure_card_items",
 ]

@@ -1,11 +1,17 @@
-"""The audit log: who did what to which record, when and why. Ids only, never personal values."""
+"""The audit log: who did what to which record, when and why. Ids only, never personal values.
+
+The log is a hash chain (see ``app/services/audit.py``): each row has its place ``seq`` and a
+MAC over its columns and the previous row's MAC; ``AuditChainHead`` holds the last place and
+MAC. Database triggers (migration ``7a3d2c1b9e01``) refuse UPDATE and DELETE on both tables,
+except moving the head forward.
+"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Uuid
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, big_pk, created_at
@@ -16,6 +22,10 @@ class AuditEvent(Base):
     __table_args__ = (Index("ix_audit_events_beneficiary_at", "beneficiary_id", "at"),)
 
     id: Mapped[big_pk]
+    # The place in the chain: 1, 2, 3... without gaps. Rows written before the chain existed
+    # (``seq <= AuditChainHead.legacy_until``) have no MAC.
+    seq: Mapped[int] = mapped_column(BigInteger, index=True, unique=True)
+    mac: Mapped[bytes | None]
     at: Mapped[created_at]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id"))
@@ -25,3 +35,18 @@ class AuditEvent(Base):
     beneficiary_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     purpose: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AuditChainHead(Base):
+    """The one row naming the chain's last place and MAC, moved with every append.
+
+    Without it, deleting the last rows of the log would leave a valid shorter chain.
+    """
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    mac: Mapped[bytes]
+    legacy_until: Mapped[int] = mapped_column(BigInteger)

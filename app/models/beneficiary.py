@@ -70,6 +70,9 @@ class Beneficiary(Base):
     created_by_structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id"))
     created_at: Mapped[created_at]
     erased_at: Mapped[datetime | None]
+    # Set by the retention rule: the day the person will be erased, shown meanwhile to their
+    # last structure (see ``app/services/retention.py``).
+    erasure_due_on: Mapped[date | None] = mapped_column(index=True)
 
     qpv: Mapped[ReferenceItem | None] = relationship(lazy="joined")
     cohorts: Mapped[list[ReferenceItem]] = relationship(

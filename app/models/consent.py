@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.domain.pathway import ConsentMethod, ConsentScope
+from app.domain.rights import WithdrawalSource
 from app.models.base import Base, created_at, enum_column, uuid_pk
 
 
@@ -25,7 +26,10 @@ class Consent(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_by_structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id"))
     withdrawn_on: Mapped[date | None]
-    withdrawal_source: Mapped[str | None] = mapped_column(String(100))
+    # How the withdrawal reached the structure (a code, stored in a VARCHAR(100)).
+    withdrawal_source: Mapped[WithdrawalSource | None] = mapped_column(
+        enum_column(WithdrawalSource, 100)
+    )
     created_at: Mapped[created_at]
     withdrawn_at: Mapped[datetime | None]
 

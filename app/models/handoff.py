@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.domain.handoffs import HandoffEvent, HandoffStatus
+from app.domain.handoffs import HandoffEvent, HandoffStatus, WithdrawCause
 from app.models.base import Base, created_at, enum_column, uuid_pk
 from app.models.beneficiary import Beneficiary
 from app.models.pathway import Barrier
@@ -81,7 +81,8 @@ class Handoff(Base):
 
 
 class HandoffTransition(Base):
-    """One transition of a hand-off: never updated, never deleted."""
+    """One transition of a hand-off: never updated, never deleted (an erasure of the person
+    only clears ``message``, a ciphertext nobody can read any more)."""
 
     __tablename__ = "handoff_transitions"
 
@@ -97,6 +98,8 @@ class HandoffTransition(Base):
     reason_id: Mapped[int | None] = mapped_column(ForeignKey("reference_items.id"))
     # A message to the other party (e.g. why a hand-off is declined); may identify: encrypted.
     message: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Why the person's side withdrew it (``Party.PERSON``): consent withdrawn, or erasure.
+    cause: Mapped[WithdrawCause | None] = mapped_column(enum_column(WithdrawCause, 32))
     at: Mapped[created_at]
 
     handoff: Mapped[Handoff] = relationship(back_populates="events")

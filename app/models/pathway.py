@@ -56,6 +56,10 @@ class PathwayStep(Base):
     """
 
     __tablename__ = "pathway_steps"
+    # The statistics select the steps of a period (see the "statistics indexes" revision).
+    __table_args__ = (
+        Index("ix_pathway_steps_period", "started_on", "stage_id", "beneficiary_id"),
+    )
 
     id: Mapped[uuid_pk]
     beneficiary_id: Mapped[uuid.UUID] = mapped_column(
@@ -77,6 +81,16 @@ class Barrier(Base):
     """A barrier to employment (frein périphérique), its status and the structure acting on it."""
 
     __tablename__ = "barriers"
+    __table_args__ = (
+        Index(
+            "ix_barriers_period",
+            "identified_on",
+            "category_id",
+            "acting_structure_id",
+            "status",
+            "beneficiary_id",
+        ),
+    )
 
     id: Mapped[uuid_pk]
     beneficiary_id: Mapped[uuid.UUID] = mapped_column(

@@ -13,7 +13,7 @@ from app.models.structure import Structure
 
 
 class User(Base):
-    """A caseworker (of one structure), a coordinator or an administrator.
+    """A caseworker (of one structure), a coordinator, an administrator or a field worker.
 
     ``session_version`` is part of every session cookie: raising it (logout, password change,
     deactivation) ends every session of the account on the server side.
@@ -23,6 +23,10 @@ class User(Base):
     __table_args__ = (
         CheckConstraint(
             "(role = 'caseworker') = (structure_id IS NOT NULL)", name="structure_iff_caseworker"
+        ),
+        # Only a caseworker can be allowed to edit their structure's directory card.
+        CheckConstraint(
+            "role = 'caseworker' OR NOT can_edit_card", name="card_editor_is_caseworker"
         ),
     )
 
@@ -38,6 +42,8 @@ class User(Base):
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     locale: Mapped[str | None] = mapped_column(String(5))
+    # Granted by an administrator: may edit the directory card of the user's own structure.
+    can_edit_card: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[created_at]
 
     structure: Mapped[Structure | None] = relationship(lazy="joined")

@@ -50,6 +50,7 @@ from app.models import (
     User,
 )
 from app.services.accounts import create_user, find_user
+from app.services.demo_directory import load_directory
 from app.services.errors import N_, Conflict
 from app.services.handoffs import apply_event, send_handoff
 from app.services.identity import Identity
@@ -83,6 +84,8 @@ class DemoReport:
     password: str = DEMO_PASSWORD
     qpvs: int = 0
     structures: int = 0
+    cards: int = 0
+    network_events: int = 0
     accounts: int = 0
     people: int = 0
     people_without_consent: int = 0
@@ -162,7 +165,7 @@ def load_demo(
             password=DEMO_PASSWORD,
             min_length=password_min_length,
         )
-    create_user(
+    coordinator = create_user(
         session,
         admin,
         email=COORDINATOR_EMAIL,
@@ -171,6 +174,10 @@ def load_demo(
         structure=None,
         password=DEMO_PASSWORD,
         min_length=password_min_length,
+    )
+
+    cards, events = load_directory(
+        session, admin, coordinator, structures, caseworkers, today=today
     )
 
     rng = random.Random(rng_seed)  # noqa: S311 - reproducible fictional data, not secrets
@@ -188,6 +195,8 @@ def load_demo(
         qpvs=qpvs,
         structures=len(structures),
         accounts=len(caseworkers) + 2,
+        cards=cards,
+        network_events=events,
     )
     _count(session, builder.people, report)
     return report

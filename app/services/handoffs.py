@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,6 +22,7 @@ from app.domain.handoffs import (
     HandoffStatus,
     InvalidTransition,
     Party,
+    WithdrawCause,
     allowed_events,
     next_status,
     outcome_fits,
@@ -65,7 +67,12 @@ def parties(actor: User | None, handoff: Handoff) -> frozenset[Party]:
 
 
 def available_events(actor: User | None, handoff: Handoff) -> list[HandoffEvent]:
-    """What ``actor`` may do with ``handoff`` now: what the page offers."""
+    """What ``actor`` may do with ``handoff`` now: what the page offers.
+
+    Nothing once the person's data is erased: nothing more is recorded about them.
+    """
+    if handoff.beneficiary.erased_at is not None:
+        return []
     return allowed_events(handoff.status, parties(actor, handoff))
 
 
@@ -162,11 +169,91 @@ def apply_event(
     acting = parties(actor, handoff)
     if not acting:
         raise Forbidden(N_("Your structure is not a party to this hand-off."))
+    return _apply(
+        session,
+        vault,
+        actor,
+        handoff,
+        event,
+        acting,
+        now=now,
+        reason_code=reason_code,
+        message=message,
+        redirect_to=redirect_to,
+    )
+
+
+def withdraw_for_person(
+    session: Session,
+    vault: Vault,
+    actor: User | None,
+    handoff: Handoff,
+    *,
+    now: datetime,
+    cause: WithdrawCause,
+) -> None:
+    """Withdraw a pending hand-off on the person's side (``Party.PERSON`` in the table).
+
+    Used when the person withdraws their consent or has their data erased: ``actor`` is the
+    caseworker who records it (``None`` for the retention rule), who need not be the sender.
+    The transition carries ``cause`` instead of a message. Raises ``InvalidInput`` if the
+    hand-off is no longer pending, ``Conflict`` if someone answered it at the same moment.
+    """
+    _apply(
+        session,
+        vault,
+        actor,
+        handoff,
+        HandoffEvent.WITHDRAW,
+        frozenset({Party.PERSON}),
+        now=now,
+        cause=cause,
+    )
+
+
+def withdraw_pending(
+    session: Session,
+    vault: Vault,
+    actor: User | None,
+    person_id: uuid.UUID,
+    *,
+    now: datetime,
+    cause: WithdrawCause,
+) -> list[Handoff]:
+    """Withdraw, on the person's side, every hand-off of theirs still waiting for an answer."""
+    pending = list(
+        session.scalars(
+            select(Handoff)
+            .where(Handoff.beneficiary_id == person_id, Handoff.status == HandoffStatus.SENT)
+            .order_by(Handoff.sent_at, Handoff.id)
+        )
+    )
+    for handoff in pending:
+        withdraw_for_person(session, vault, actor, handoff, now=now, cause=cause)
+    return pending
+
+
+def _apply(
+    session: Session,
+    vault: Vault,
+    actor: User | None,
+    handoff: Handoff,
+    event: HandoffEvent,
+    acting: frozenset[Party],
+    *,
+    now: datetime,
+    reason_code: str | None = None,
+    message: str | None = None,
+    redirect_to: Structure | None = None,
+    cause: WithdrawCause | None = None,
+) -> Handoff:
+    if handoff.beneficiary.erased_at is not None:
+        raise InvalidInput(N_("This person's data has been erased: nothing more is recorded."))
     if event is HandoffEvent.REDIRECT and (redirect_to is None or actor is None):
         raise InvalidInput(N_("Choose the partner to redirect to."), field="redirect_to")
     source = handoff.status
     target = _target(source, event, acting)
-    if event is HandoffEvent.WITHDRAW and not (message and message.strip()):
+    if event is HandoffEvent.WITHDRAW and cause is None and not (message and message.strip()):
         raise InvalidInput(N_("Say why the hand-off is withdrawn."), field="message")
     reason_id = _reason_id(session, event, reason_code)
     handoff.status = target
@@ -175,7 +262,9 @@ def apply_event(
         session.flush()
     except StaleDataError as exc:
         raise Conflict(N_("Someone else answered this hand-off first.")) from exc
-    _record_transition(session, vault, actor, handoff, event, source, now, reason_id, message)
+    _record_transition(
+        session, vault, actor, handoff, event, source, now, reason_id, message, cause
+    )
     audit.record(
         session,
         actor,
@@ -184,6 +273,7 @@ def apply_event(
         beneficiary_id=handoff.beneficiary_id,
         event=event.value,
         status=target.value,
+        **({"cause": cause.value} if cause is not None else {}),
     )
     notifications.notify_handoff(session, handoff, event)
     return _side_effects(
@@ -235,6 +325,7 @@ def _record_transition(
     now: datetime,
     reason_id: int | None,
     message: str | None,
+    cause: WithdrawCause | None = None,
 ) -> None:
     row = HandoffTransition(
         id=uuid.uuid4(),
@@ -245,6 +336,7 @@ def _record_transition(
         actor_id=actor.id if actor else None,
         actor_structure_id=actor.structure_id if actor else None,
         reason_id=reason_id,
+        cause=cause,
         at=now,
     )
     if message and message.strip():

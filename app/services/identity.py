@@ -7,20 +7,40 @@ one request; models hold ciphertexts, and reprs never show values.
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import email_validator
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError, EmailSyntaxError, ValidatedEmail, validate_email
 from sqlalchemy.orm import Session
 
+from app.crypto import DataKey
 from app.domain.audit import AuditAction
 from app.domain.people import plausible_birth_date
 from app.models import Beneficiary, User
 from app.services import audit
 from app.services.errors import N_, InvalidInput
 from app.services.vault import Vault
+
+# ``_validated_email`` follows the steps of ``validate_email`` as email-validator 2.4 takes
+# them, with its own functions; with any other version, each address is validated whole.
+try:
+    from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
+    from email_validator.syntax import (
+        DomainNameValidationResult,
+        split_email,
+        validate_email_domain_name,
+        validate_email_length,
+        validate_email_local_part,
+    )
+
+    REMEMBERS_EMAIL_DOMAINS = email_validator.__version__.startswith("2.4.")
+except ImportError:  # pragma: no cover - another version of email-validator
+    REMEMBERS_EMAIL_DOMAINS = False
 
 TABLE = Beneficiary.__tablename__
 TEXT_LIMITS = {
@@ -57,6 +77,9 @@ class Identity:
         return f"{self.first_name} {self.last_name.upper()}"
 
 
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Identity))
+
+
 def normalise_phone(raw: str, region: str = "FR") -> str:
     """A French or international phone number in E.164, or ``InvalidInput``."""
     try:
@@ -68,16 +91,119 @@ def normalise_phone(raw: str, region: str = "FR") -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
-def clean_identity(identity: Identity, today: date) -> Identity:
-    """Check and normalise identity values; raise ``InvalidInput`` naming the field."""
+class IdentityChecks:
+    """What ``clean_identity`` works out for many people at once (an import), kept for reuse.
+
+    The rules are those of ``clean_identity`` without it, only not worked out twice: a phone
+    number is parsed and validated once per distinct text (``normalise_phone`` is a function of
+    its text alone), and the part of an e-mail address after the @-sign once per distinct
+    domain (``email_validator``'s domain check is a function of the domain alone; the part
+    before the @-sign, and the length of the whole address, are checked for every address,
+    see ``_validated_email``). It holds identity values in clear: keep one for one import and
+    let it go with it.
+    """
+
+    def __init__(self) -> None:
+        self._phones: dict[str, str | None] = {}  # text -> E.164, or None when invalid
+        self._domains: dict[tuple[str, bool, bool], DomainNameValidationResult | None] = {}
+
+    def __repr__(self) -> str:
+        return f"IdentityChecks(phones={len(self._phones)}, domains={len(self._domains)})"
+
+    def phone(self, raw: str) -> str:
+        if raw not in self._phones:
+            try:
+                self._phones[raw] = normalise_phone(raw)
+            except InvalidInput:
+                self._phones[raw] = None
+        e164 = self._phones[raw]
+        if e164 is None:
+            raise InvalidInput(N_("Enter a valid phone number."), field="phone")
+        return e164
+
+    def email(self, raw: str) -> str:
+        """The normalised address, or ``EmailNotValidError``."""
+        if not REMEMBERS_EMAIL_DOMAINS:
+            return str(validate_email(raw, check_deliverability=False).normalized)
+        return _validated_email(raw, self._domains)
+
+
+def _validated_email(
+    address: str, domains: dict[tuple[str, bool, bool], DomainNameValidationResult | None]
+) -> str:
+    """``validate_email(address, check_deliverability=False).normalized``, or
+    ``EmailNotValidError``, with the check of the domain looked up in ``domains`` first.
+
+    The steps are those of ``email_validator.validate_email`` (version 2.4), in its order, with
+    its own functions and its module-level defaults; only the result of
+    ``validate_email_domain_name`` (a function of the domain and two of those defaults) is
+    remembered. The part before the @-sign and the length of the whole address are checked
+    every time. The rarer shapes - a display name, a quoted local part, an address literal in
+    brackets - go to ``validate_email`` whole. ``tests/services/test_identity_checks.py``
+    compares the two on many addresses.
+    """
+    display_name, original_local, local, quoted, domain_part = split_email(address)
+    if display_name is not None or quoted or domain_part.startswith("["):
+        return str(validate_email(address, check_deliverability=False).normalized)
+    ev = email_validator
+    options = {
+        "allow_smtputf8": ev.ALLOW_SMTPUTF8,
+        "allow_empty_local": ev.ALLOW_EMPTY_LOCAL,
+        "quoted_local_part": False,
+        "strict": ev.STRICT,
+    }
+    local_info = validate_email_local_part(local, **options)
+    normalized_local = unicodedata.normalize("NFC", local)
+    if normalized_local != local:
+        local_info = validate_email_local_part(normalized_local, **options)
+    checked = ValidatedEmail()
+    checked.original = original_local + "@" + domain_part
+    checked.display_name = None
+    checked.smtputf8 = local_info["smtputf8"]
+    checked.local_part = local_info["local_part"]
+    checked.ascii_local_part = local_info["ascii_local_part"]
+    if (
+        checked.ascii_local_part is not None
+        and checked.ascii_local_part.lower() in CASE_INSENSITIVE_MAILBOX_NAMES
+        and checked.local_part is not None
+    ):
+        checked.ascii_local_part = checked.ascii_local_part.lower()
+        checked.local_part = checked.local_part.lower()
+    if not domain_part:
+        raise EmailSyntaxError("There must be something after the @-sign.")
+    key = (domain_part, bool(ev.TEST_ENVIRONMENT), bool(ev.GLOBALLY_DELIVERABLE))
+    if key not in domains:
+        try:
+            domains[key] = validate_email_domain_name(
+                domain_part, test_environment=key[1], globally_deliverable=key[2]
+            )
+        except EmailNotValidError:
+            domains[key] = None
+    domain = domains[key]
+    if domain is None:
+        raise EmailSyntaxError("The part after the @-sign is not valid.")
+    checked.domain = domain["domain"]
+    checked.ascii_domain = domain["ascii_domain"]
+    checked.normalized = checked.local_part + "@" + checked.domain
+    validate_email_length(checked)
+    return checked.normalized
+
+
+def clean_identity(
+    identity: Identity, today: date, checks: IdentityChecks | None = None
+) -> Identity:
+    """Check and normalise identity values; raise ``InvalidInput`` naming the field.
+
+    ``checks``, given by an import, remembers what it has already worked out (the same rules).
+    """
     values: dict[str, object] = {}
-    for field in dataclasses.fields(identity):
-        value = getattr(identity, field.name)
+    for name in _FIELD_NAMES:
+        value = getattr(identity, name)
         if isinstance(value, str):
             value = value.strip() or None
-            if value is not None and len(value) > TEXT_LIMITS[field.name]:
-                raise InvalidInput(N_("This value is too long."), field=field.name)
-        values[field.name] = value
+            if value is not None and len(value) > TEXT_LIMITS[name]:
+                raise InvalidInput(N_("This value is too long."), field=name)
+        values[name] = value
     if not values["last_name"]:
         raise InvalidInput(N_("Enter the last name."), field="last_name")
     if not values["first_name"]:
@@ -88,14 +214,36 @@ def clean_identity(identity: Identity, today: date) -> Identity:
             N_("The birth date must be in the past and give a plausible age."), field="birth_date"
         )
     if values["phone"]:
-        values["phone"] = normalise_phone(str(values["phone"]))
+        phone = str(values["phone"])
+        values["phone"] = checks.phone(phone) if checks is not None else normalise_phone(phone)
     if values["email"]:
+        email = str(values["email"])
         try:
-            checked = validate_email(str(values["email"]), check_deliverability=False)
+            values["email"] = (
+                checks.email(email)
+                if checks is not None
+                else validate_email(email, check_deliverability=False).normalized
+            )
         except EmailNotValidError as exc:
             raise InvalidInput(N_("Enter a valid e-mail address."), field="email") from exc
-        values["email"] = checked.normalized
     return Identity(**values)  # type: ignore[arg-type]
+
+
+def identity_columns(
+    vault: Vault, key: DataKey, person_id: uuid.UUID, identity: Identity
+) -> dict[str, bytes | int | None]:
+    """The ciphertext of every identity field of a person, and the birth year, by column.
+
+    What ``seal_identity`` writes on a person (with the blind indexes); the import puts these
+    values straight into its bulk insert.
+    """
+    columns: dict[str, bytes | int | None] = {}
+    for name in _FIELD_NAMES:
+        value = getattr(identity, name)
+        text = value.isoformat() if isinstance(value, date) else value
+        columns[name] = vault.seal(key, TABLE, name, person_id, person_id, text)
+    columns["birth_year"] = identity.birth_date.year if identity.birth_date else None
+    return columns
 
 
 def seal_identity(
@@ -108,15 +256,12 @@ def seal_identity(
 ) -> None:
     """Encrypt every identity field of ``person`` and refresh its blind indexes and birth year.
 
-    ``indexes`` (index name -> value), when the caller has computed them already (the import
-    does, for its duplicate lookup), saves computing the keyed hashes twice.
+    ``indexes`` (index name -> value), when the caller has computed them already, saves
+    computing the keyed hashes twice.
     """
     key = vault.person_key(session, person.id)
-    for field in dataclasses.fields(identity):
-        value = getattr(identity, field.name)
-        text = value.isoformat() if isinstance(value, date) else value
-        setattr(person, field.name, vault.seal(key, TABLE, field.name, person.id, person.id, text))
-    person.birth_year = identity.birth_date.year if identity.birth_date else None
+    for column, value in identity_columns(vault, key, person.id, identity).items():
+        setattr(person, column, value)
     if indexes is not None:
         person.index_version = vault.indexer.version
         person.name_birth_index = indexes.get("name_birth")

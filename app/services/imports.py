@@ -17,8 +17,9 @@ lookup, one per person decrypted.
 
 The people are then written as ``register_person`` writes them (data key, sealed identity,
 cohorts, follow-up, consent, audit events) but in batches: reference lists are read once,
-pseudonyms are drawn and checked per batch, and rows are inserted with one statement per table
-and batch. Nothing here commits: the caller commits once, or rolls back.
+pseudonyms are drawn and checked for the whole file at once, and rows are inserted with one
+statement per table and batch (``_Inserts``: an executemany, or a COPY on PostgreSQL). Nothing
+here commits: the caller commits once, or rolls back.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, insert, select
-from sqlalchemy.orm import Session
+import psycopg
+from sqlalchemy import ColumnElement, Table, bindparam, insert, or_, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.crypto import DataKey
 from app.crypto.blind_index import name_birth_key, normalise_email, normalise_name
@@ -43,8 +46,6 @@ from app.domain.pathway import ConsentMethod
 from app.domain.people import new_pseudonym
 from app.domain.roles import Role
 from app.models import (
-    IDENTITY_FIELDS,
-    AuditEvent,
     Beneficiary,
     Consent,
     FollowUp,
@@ -56,11 +57,18 @@ from app.models import (
     beneficiary_cohorts,
 )
 from app.models.base import utcnow
+from app.services import audit
 from app.services.access import followed_ids
 from app.services.accounts import find_user
 from app.services.duplicates import same_person
 from app.services.errors import N_, Forbidden, InvalidInput, NotFound
-from app.services.identity import Identity, clean_identity, open_identity, seal_identity
+from app.services.identity import (
+    Identity,
+    IdentityChecks,
+    clean_identity,
+    identity_columns,
+    open_identity,
+)
 from app.services.people import ConsentInput
 from app.services.structures import reference_items
 from app.services.vault import Vault
@@ -69,11 +77,15 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_FILE_MEGABYTES = MAX_FILE_BYTES // (1024 * 1024)
 MAX_ROWS = 20_000
 BATCH_SIZE = 500
-# Values per IN (...) list when looking up blind indexes or ids.
-LOOKUP_CHUNK = 500
+# Values per IN (...) list when looking up blind indexes, pseudonyms or ids: large, for few
+# round trips (a file of 10,000 people needs one or two queries of each kind). The blind
+# indexes and pseudonyms are written into the SQL text (see ``_in_list``): the blind-index
+# lookup holds up to three lists, about 100 kB of SQL, far below SQLite's 1 MB limit.
+LOOKUP_CHUNK = 5000
 
 # The purpose written on every audit event of an import. The events themselves are rows of
-# the shape ``audit.record`` writes (see ``_audit_row``), inserted in bulk with the people.
+# the shape ``audit.record`` writes (see ``_audit_row``), chained by ``audit.append_many`` and
+# inserted in bulk with the people.
 AUDIT_PURPOSE = "import"
 
 # The columns, in the order they are documented, and the headers accepted for each (compared
@@ -124,8 +136,7 @@ _SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx/.ods (zip), .
 
 Progress = Callable[[int], None]
 _TABLES: dict[type[Any], Table] = {
-    model: cast(Table, model.__table__)
-    for model in (Beneficiary, PersonKey, FollowUp, Consent, AuditEvent)
+    model: cast(Table, model.__table__) for model in (Beneficiary, PersonKey, FollowUp, Consent)
 }
 
 
@@ -475,6 +486,8 @@ class _Lookups:
         self.qpvs = {
             item.code.casefold(): item for item in reference_items(session, ReferenceKind.QPV)
         }
+        # Phone numbers and e-mail domains, each checked once (see ``IdentityChecks``).
+        self.identity_checks = IdentityChecks()
         self._cohort_cells: dict[str, tuple[tuple[int, ...], list[_Issue]]] = {}
         self._consent_cells: dict[str, tuple[ConsentInput | None, list[_Issue]]] = {}
 
@@ -543,12 +556,17 @@ def _squash_spaces(text: str) -> str:
 
 
 def _identity(
-    raw: Identity, headers: Mapping[str, str], line: int, today: date, errors: list[Problem]
+    raw: Identity,
+    headers: Mapping[str, str],
+    line: int,
+    today: date,
+    checks: IdentityChecks,
+    errors: list[Problem],
 ) -> Identity | None:
     """``clean_identity``, reporting every wrong field of the line rather than the first."""
     for _ in _FIELD_COLUMN:
         try:
-            return clean_identity(raw, today)
+            return clean_identity(raw, today, checks)
         except InvalidInput as exc:
             name = exc.field or "last_name"
             column = headers.get(_FIELD_COLUMN.get(name, ""), None)
@@ -594,6 +612,7 @@ def _check_line(
         headers,
         line,
         today,
+        lookups.identity_checks,
         errors,
     )
     qpv_id: int | None = None
@@ -730,6 +749,21 @@ def _chunks(items: Sequence[Any], size: int = LOOKUP_CHUNK) -> Iterator[Sequence
         yield items[start : start + size]
 
 
+def _in_list(
+    column: InstrumentedAttribute[Any], values: Sequence[int] | Sequence[str]
+) -> ColumnElement[bool]:
+    """``column IN (values)`` with the values written into the SQL text rather than bound.
+
+    Only for values this module makes itself (blind-index integers, pseudonyms of the
+    pseudonym alphabet), rendered by the column type's own literal processor. Thousands of
+    bound parameters cost more to prepare than the query costs to run (psycopg parses and
+    converts each one); thousands of literals cost next to nothing.
+    """
+    return column.in_(
+        bindparam(None, list(values), type_=column.type, expanding=True, literal_execute=True)
+    )
+
+
 _INDEX_COLUMNS = {
     "name_birth": Beneficiary.name_birth_index,
     "email": Beneficiary.email_index,
@@ -740,18 +774,31 @@ _INDEX_COLUMNS = {
 def _candidates(
     session: Session, vault: Vault, wanted: Mapping[str, set[int]]
 ) -> dict[tuple[str, int], set[uuid.UUID]]:
-    """People whose blind index equals one of ``wanted``, by (index name, value)."""
+    """People whose blind index equals one of ``wanted``, by (index name, value).
+
+    The three indexes are looked up together, one query per ``LOOKUP_CHUNK`` values of each.
+    """
     found: dict[tuple[str, int], set[uuid.UUID]] = {}
-    for name, values in wanted.items():
-        column = _INDEX_COLUMNS[name]
-        for chunk in _chunks(sorted(values)):
-            query = select(Beneficiary.id, column).where(
-                column.in_(chunk),
-                Beneficiary.index_version == vault.indexer.version,
-                Beneficiary.erased_at.is_(None),
-            )
-            for person_id, value in session.execute(query):
-                if value is not None:
+    names = [name for name in _INDEX_COLUMNS if wanted.get(name)]
+    if not names:
+        return found
+    values = {name: sorted(wanted[name]) for name in names}
+    columns = [_INDEX_COLUMNS[name] for name in names]
+    longest = max(len(v) for v in values.values())
+    for start in range(0, longest, LOOKUP_CHUNK):
+        tests = [
+            _in_list(column, values[name][start : start + LOOKUP_CHUNK])
+            for name, column in zip(names, columns, strict=True)
+            if start < len(values[name])
+        ]
+        query = select(Beneficiary.id, *columns).where(
+            or_(*tests),
+            Beneficiary.index_version == vault.indexer.version,
+            Beneficiary.erased_at.is_(None),
+        )
+        for person_id, *found_values in session.execute(query):
+            for name, value in zip(names, found_values, strict=True):
+                if value is not None and value in wanted[name]:
                     found.setdefault((name, value), set()).add(person_id)
     return found
 
@@ -820,6 +867,8 @@ def _possible_duplicates(
     opened = _open_candidates(session, vault, every_candidate)
     followed_matches = network_matches = 0
     for row, values in zip(checked.rows, row_indexes, strict=True):
+        if not candidates:
+            break  # no one in the database shares an index with the file
         ids = set().union(*(candidates.get(value, set()) for value in values))
         matches = {pid for pid in ids if same_person(row.identity, opened[pid][1])}
         confirmed = sorted(opened[pid][0].pseudonym for pid in matches if pid in visible)
@@ -869,7 +918,7 @@ def _possible_duplicates(
             network_matches=network_matches,
         )
     )
-    session.execute(insert(_TABLES[AuditEvent]), events)
+    audit.append_many(session, events)
     return warnings
 
 
@@ -898,70 +947,144 @@ def _audit_row(
     }
 
 
-class _ImportVault(Vault):
-    """The application's vault, which also knows the data keys of the people being written.
+_BindProcessor = Callable[[Any], Any]
 
-    ``seal_identity`` asks the vault for the person's key; the keys of this batch are not in
-    the database yet, so they are handed over from memory.
+
+class _Statement(NamedTuple):
+    sql: str
+    columns: tuple[str, ...]  # in the order of the statement's parameters
+    processors: list[_BindProcessor | None]
+
+
+class _Inserts:
+    """The bulk inserts of one import: one statement per table and batch, little work per row.
+
+    What a Core ``executemany`` does row by row and value by value - convert each value with
+    its column type's bind processor (a UUID to text on SQLite, a datetime to its storage
+    format, a mapping to JSON...) - is done here column by column, and once per object when
+    the rows share a few (the batch's creation time, the consent dates, the ``data`` of the
+    audit events...); the statement is compiled once per table. The rows then go to the
+    driver:
+
+    - on PostgreSQL (psycopg), with ``COPY ... FROM STDIN`` into the same columns: the rows
+      cross in one stream and the server does not run an INSERT per row. Constraints,
+      foreign keys and column defaults apply as for an INSERT. A driver error is raised as
+      SQLAlchemy raises it (``IntegrityError``...), with the first line of the server's
+      message only (``app.extensions`` drops the DETAIL lines of errors raised through the
+      engine; a COPY error may also quote the row in a CONTEXT line);
+    - elsewhere (SQLite), in one ``executemany`` of the compiled INSERT.
+
+    Same columns, same converters, same transaction as ``session.execute(insert(table),
+    rows)``; nothing is committed.
     """
 
-    def __init__(self, vault: Vault) -> None:  # shares the key ring and indexer, no new keys
-        self.keys = vault.keys
-        self.indexer = vault.indexer
-        self.fresh: dict[uuid.UUID, DataKey] = {}
-
-    def person_key(self, session: Session, person_id: uuid.UUID) -> DataKey:
-        key = self.fresh.get(person_id)
-        return key if key is not None else super().person_key(session, person_id)
-
-
-class _Sealed:
-    """What ``seal_identity`` writes on a person (ciphertexts, blind indexes, birth year).
-
-    A plain object rather than a transient ``Beneficiary``: the values go into a bulk insert,
-    and the ORM's attribute tracking would only slow each of them down.
-    """
-
-    def __init__(self, person_id: uuid.UUID) -> None:
-        self.id = person_id
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.connection = session.connection()
+        self.dialect = self.connection.dialect
+        self.copy = self.dialect.name == "postgresql" and self.dialect.driver == "psycopg"
+        self._statements: dict[tuple[str, tuple[str, ...]], _Statement] = {}
 
     def __repr__(self) -> str:
-        return f"_Sealed({self.id})"
+        return f"_Inserts({self.dialect.name}, copy={self.copy})"
+
+    def _statement(self, table: Table, names: tuple[str, ...]) -> _Statement:
+        compiled = insert(table).compile(dialect=self.dialect, column_keys=list(names))
+        order = tuple(compiled.positiontup) if compiled.positiontup is not None else names
+        if compiled.insert_prefetch or set(order) != set(names):
+            # A column whose default is computed in Python, missing from the rows: a bug here.
+            raise RuntimeError(f"the rows for {table.name} leave out a column with a default")
+        processors: list[_BindProcessor | None] = [
+            table.c[name].type.dialect_impl(self.dialect).bind_processor(self.dialect)
+            for name in order
+        ]
+        sql = str(compiled)
+        if self.copy:
+            quote = self.dialect.identifier_preparer
+            sql = (
+                f"COPY {quote.format_table(table)} "
+                f"({', '.join(quote.quote(name) for name in order)}) FROM STDIN"
+            )
+        return _Statement(sql, order, processors)
+
+    def __call__(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert ``rows`` (mappings with the same keys) into ``table``."""
+        if not rows:
+            return
+        names = tuple(rows[0])
+        key = (table.name, names)
+        if key not in self._statements:
+            self._statements[key] = self._statement(table, names)
+        statement = self._statements[key]
+        columns: list[list[Any]] = []
+        for name, process in zip(statement.columns, statement.processors, strict=True):
+            values = [row[name] for row in rows]
+            if process is not None:
+                distinct = {id(value): value for value in values}
+                if len(distinct) * 2 <= len(values):  # shared objects: each converted once
+                    converted = {key: process(value) for key, value in distinct.items()}
+                    values = [converted[id(value)] for value in values]
+                else:
+                    values = [process(value) for value in values]
+            columns.append(values)
+        if self.copy:
+            self._copy(statement.sql, zip(*columns, strict=True))
+        elif self.dialect.positional:
+            self.connection.exec_driver_sql(statement.sql, list(zip(*columns, strict=True)))
+        else:
+            self.connection.exec_driver_sql(
+                statement.sql,
+                [
+                    dict(zip(statement.columns, values, strict=True))
+                    for values in zip(*columns, strict=True)
+                ],
+            )
+
+    def _copy(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        driver_connection = cast(
+            "psycopg.Connection[Any]", self.connection.connection.driver_connection
+        )
+        try:
+            with driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+                for values in rows:
+                    copy.write_row(values)
+        except psycopg.Error as exc:
+            # Only the first line of the server's message (which constraint, which table):
+            # DETAIL and CONTEXT lines may quote the values of the row.
+            if exc.args and isinstance(exc.args[0], str):
+                exc.args = (exc.args[0].split("\n", 1)[0], *exc.args[1:])
+            wrapped = DBAPIError.instance(
+                sql, None, exc, psycopg.Error, hide_parameters=True, dialect=self.dialect
+            )
+            if not isinstance(wrapped, DBAPIError):  # pragma: no cover - psycopg errors wrap
+                raise
+            raise wrapped from exc
 
 
-_SEALED_COLUMNS = (
-    *IDENTITY_FIELDS,
-    "index_version",
-    "name_birth_index",
-    "email_index",
-    "phone_index",
-    "birth_year",
-)
-
-
-def _pseudonyms(session: Session, count: int, taken: set[str]) -> list[str]:
-    """``count`` new pseudonyms, free in the database and in this import."""
-    drawn: list[str] = []
+def _pseudonyms(session: Session, count: int) -> list[str]:
+    """``count`` new pseudonyms, all different and free in the database."""
+    drawn: set[str] = set()
     for _ in range(20):
         fresh: set[str] = set()
         while len(fresh) < count - len(drawn):
             candidate = new_pseudonym()
-            if candidate not in taken:
+            if candidate not in drawn:
                 fresh.add(candidate)
-        used = set(
-            session.scalars(select(Beneficiary.pseudonym).where(Beneficiary.pseudonym.in_(fresh)))
-        )
-        for pseudonym in fresh - used:
-            drawn.append(pseudonym)
-            taken.add(pseudonym)
+        for chunk in _chunks(sorted(fresh)):
+            fresh.difference_update(
+                session.scalars(
+                    select(Beneficiary.pseudonym).where(_in_list(Beneficiary.pseudonym, chunk))
+                )
+            )
+        drawn.update(fresh)
         if len(drawn) == count:
-            return drawn
+            return list(drawn)
     raise RuntimeError("could not draw free pseudonyms")  # 20 rounds of collisions: never
 
 
 def _write_batch(
-    session: Session,
-    vault: _ImportVault,
+    inserts: _Inserts,
+    vault: Vault,
     actor: User,
     structure_id: int,
     rows: Sequence[_Row],
@@ -975,30 +1098,50 @@ def _write_batch(
     cohorts: list[dict[str, Any]] = []
     follow_ups: list[dict[str, Any]] = []
     consents: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
+    # The audit events, by their template below, chained one group after the other: the rows
+    # of a group share one ``data`` mapping, which ``audit.append_many`` then encodes once.
+    events: dict[object, list[dict[str, Any]]] = {}
     month = today.replace(day=1)
     now = utcnow()  # one creation time per batch, rather than a call per row and table
+    index_version = vault.indexer.version
+    wrap = vault.keys.wrap
+    # The audit events of the batch differ only by their subject: each row is a copy of one of
+    # these templates (``_audit_row``), the ``data`` mapping being shared (it is only read).
+    created = _audit_row(
+        actor,
+        AuditAction.BENEFICIARY_CREATE,
+        Beneficiary.__tablename__,
+        "",
+        import_id=import_id,
+    )
+    created["at"] = now
+    consented = {
+        method: {
+            **_audit_row(
+                actor, AuditAction.CONSENT_RECORD, Consent.__tablename__, "", method=method.value
+            ),
+            "at": now,
+        }
+        for method in ConsentMethod
+    }
     for row, pseudonym in zip(rows, pseudonyms, strict=True):
         person_id = uuid.uuid4()
         key = DataKey.generate()
-        kek_id, wrapped = vault.keys.wrap(key)
-        vault.fresh[person_id] = key
-        person = _Sealed(person_id)
-        seal_identity(
-            vault, session, cast(Beneficiary, person), row.identity, indexes=indexes.get(row.line)
-        )
-        del vault.fresh[person_id]
-        people.append(
-            {
-                "id": person_id,
-                "pseudonym": pseudonym,
-                "qpv_id": row.qpv_id,
-                "created_month": month,
-                "created_by_structure_id": structure_id,
-                "created_at": now,
-                **{name: getattr(person, name) for name in _SEALED_COLUMNS},
-            }
-        )
+        kek_id, wrapped = wrap(key)
+        row_indexes = indexes[row.line]
+        # The values ``seal_identity`` writes on a person, straight into the insert.
+        person: dict[str, Any] = identity_columns(vault, key, person_id, row.identity)
+        person["id"] = person_id
+        person["pseudonym"] = pseudonym
+        person["qpv_id"] = row.qpv_id
+        person["created_month"] = month
+        person["created_by_structure_id"] = structure_id
+        person["created_at"] = now
+        person["index_version"] = index_version
+        person["name_birth_index"] = row_indexes.get("name_birth")
+        person["email_index"] = row_indexes.get("email")
+        person["phone_index"] = row_indexes.get("phone")
+        people.append(person)
         keys.append(
             {
                 "beneficiary_id": person_id,
@@ -1007,7 +1150,8 @@ def _write_batch(
                 "created_at": now,
             }
         )
-        cohorts.extend({"beneficiary_id": person_id, "cohort_id": c} for c in row.cohort_ids)
+        for cohort_id in row.cohort_ids:
+            cohorts.append({"beneficiary_id": person_id, "cohort_id": cohort_id})
         follow_ups.append(
             {
                 "id": uuid.uuid4(),
@@ -1018,49 +1162,42 @@ def _write_batch(
                 "created_at": now,
             }
         )
-        events.append(
-            _audit_row(
-                actor,
-                AuditAction.BENEFICIARY_CREATE,
-                Beneficiary.__tablename__,
-                str(person_id),
-                beneficiary_id=person_id,
-                import_id=import_id,
-            )
+        person_id_text = str(person_id)
+        events.setdefault(AuditAction.BENEFICIARY_CREATE, []).append(
+            {**created, "subject_id": person_id_text, "beneficiary_id": person_id}
         )
-        if row.consent is not None:
+        consent = row.consent
+        if consent is not None:
             consent_id = uuid.uuid4()
             consents.append(
                 {
                     "id": consent_id,
                     "beneficiary_id": person_id,
-                    "scope": row.consent.scope,
-                    "method": row.consent.method,
-                    "given_on": row.consent.given_on,
+                    "scope": consent.scope,
+                    "method": consent.method,
+                    "given_on": consent.given_on,
                     "recorded_by_id": actor.id,
                     "recorded_by_structure_id": structure_id,
                     "created_at": now,
                 }
             )
-            events.append(
-                _audit_row(
-                    actor,
-                    AuditAction.CONSENT_RECORD,
-                    Consent.__tablename__,
-                    str(consent_id),
-                    beneficiary_id=person_id,
-                    method=row.consent.method.value,
-                )
+            events.setdefault(consent.method, []).append(
+                {
+                    **consented[consent.method],
+                    "subject_id": str(consent_id),
+                    "beneficiary_id": person_id,
+                }
             )
-    # Core inserts (one executemany per table): the ORM's bulk insert would leave out the
-    # NULL values and split each batch into many statements.
-    session.execute(insert(_TABLES[Beneficiary]), people)
-    session.execute(insert(_TABLES[PersonKey]), keys)
-    session.execute(insert(beneficiary_cohorts), cohorts)
-    session.execute(insert(_TABLES[FollowUp]), follow_ups)
-    if consents:
-        session.execute(insert(_TABLES[Consent]), consents)
-    session.execute(insert(_TABLES[AuditEvent]), events)
+    # One statement per table (see ``_Inserts``). (The ORM's bulk insert would leave out the
+    # NULL values and split each batch into many statements.)
+    inserts(_TABLES[Beneficiary], people)
+    inserts(_TABLES[PersonKey], keys)
+    inserts(beneficiary_cohorts, cohorts)
+    inserts(_TABLES[FollowUp], follow_ups)
+    inserts(_TABLES[Consent], consents)
+    audit.append_many(
+        inserts.session, [event for group in events.values() for event in group], write=inserts
+    )
 
 
 def import_checked(
@@ -1077,25 +1214,25 @@ def import_checked(
     if checked.errors:
         raise InvalidInput(N_("The file cannot be imported."), field="file")
     progress = progress or _ignore_progress
-    import_vault = _ImportVault(vault)
-    taken: set[str] = set()
     import_id = str(checked.import_id)
-    for batch in _chunks(checked.rows, BATCH_SIZE):
-        pseudonyms = _pseudonyms(session, len(batch), taken)
+    pseudonyms = _pseudonyms(session, len(checked.rows))
+    inserts = _Inserts(session)
+    for start in range(0, len(checked.rows), BATCH_SIZE):
+        batch = checked.rows[start : start + BATCH_SIZE]
         _write_batch(
-            session,
-            import_vault,
+            inserts,
+            vault,
             actor,
             structure_id,
             batch,
-            pseudonyms,
+            pseudonyms[start : start + BATCH_SIZE],
             import_id,
             today,
             checked.indexes,
         )
         progress(len(batch))
-    session.execute(
-        insert(_TABLES[AuditEvent]),
+    audit.append_many(
+        session,
         [
             _audit_row(
                 actor,
@@ -1106,6 +1243,7 @@ def import_checked(
                 possible_duplicates=len(checked.duplicate_lines),
             )
         ],
+        write=inserts,
     )
     return len(checked.rows)
 

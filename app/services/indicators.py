@@ -47,6 +47,7 @@ from app.domain.disclosure import (
 )
 from app.domain.handoffs import HandoffStatus
 from app.domain.pathway import BarrierStatus
+from app.domain.periods import Quarter, quarters_between
 from app.models import (
     Barrier,
     Beneficiary,
@@ -114,21 +115,6 @@ class Heading(StrEnum):
     ALL_STRUCTURES = "all_structures"
 
 
-@dataclass(frozen=True, order=True)
-class Quarter:
-    year: int
-    number: int  # 1 to 4
-
-    @classmethod
-    def of(cls, key: int) -> Quarter:
-        """From ``year * 10 + quarter``, as ``year_quarter`` computes it in SQL."""
-        return cls(key // 10, key % 10)
-
-    @property
-    def first_day(self) -> date:
-        return date(self.year, 3 * self.number - 2, 1)
-
-
 # A row or column of a table: a structure, a reference item, a status, a quarter, or the
 # length of a chain of redirects (4 standing for 4 or more).
 Label = Structure | ReferenceItem | StrEnum | Quarter | int
@@ -166,13 +152,7 @@ class Scope:
 
     def quarters(self) -> list[Quarter]:
         """The quarters the period touches, in order."""
-        found = []
-        year, number = self.start.year, (self.start.month - 1) // 3 + 1
-        last = Quarter(self.end.year, (self.end.month - 1) // 3 + 1)
-        while Quarter(year, number) <= last:
-            found.append(Quarter(year, number))
-            year, number = (year + 1, 1) if number == 4 else (year, number + 1)
-        return found
+        return quarters_between(self.start, self.end)
 
 
 @dataclass(frozen=True)
@@ -652,7 +632,7 @@ def dashboard(session: Session, scope: Scope, *, k: int = DEFAULT_THRESHOLD) -> 
     senders: dict[int, Structure] = {}
     receivers: dict[int, Structure] = {}
     for quarter_key, from_id, to_id, state, reason_id, count in handoff_rows:
-        quarter = Quarter.of(quarter_key)
+        quarter = Quarter.from_key(quarter_key)
         group = GROUP_OF_STATUS[state]
         sender, receiver = structures[from_id], structures[to_id]
         senders[from_id], receivers[to_id] = sender, receiver

@@ -66,6 +66,7 @@ from app.models import (
     beneficiary_cohorts,
 )
 from app.models.base import utcnow
+from app.services import audit
 from app.services.demo import (
     BARRIER_NOTE,
     BARRIERS_ACTION,
@@ -1023,9 +1024,13 @@ class _BatchWriter:
         # Core inserts, one executemany per table (as in app.services.imports).
         for table in _TABLES:
             rows = self.rows[table.name]
-            if rows:
+            if not rows:
+                continue
+            if table.name == AuditEvent.__tablename__:
+                audit.append_many(self.session, rows)  # chained (app.services.audit)
+            else:
                 self.session.execute(insert(table), rows)
-                self.counts.rows[table.name] += len(rows)
+            self.counts.rows[table.name] += len(rows)
 
     def audit(
         self, actor: str, action: AuditAction, subject: str, subject_id: uuid.UUID,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, request, session
+from flask import Flask, Response, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -11,10 +11,12 @@ from app.web import (
     admin,
     auth,
     dashboard,
+    directory,
     errors,
     handoffs,
     home,
     imports,
+    network_events,
     outbox,
     pathways,
     people,
@@ -42,6 +44,8 @@ def register_web(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     for module in (auth, home, people, handoffs, pathways, dashboard, admin, outbox, imports):
         app.register_blueprint(module.bp)
+    for module in (directory, network_events):
+        app.register_blueprint(module.bp)
     errors.register(app)
     app.before_request(_require_login)
     app.after_request(_security_headers)
@@ -58,9 +62,16 @@ def select_locale() -> str:
 
 
 def _require_login() -> Response | None:
-    """Deny by default: only the endpoints listed in PUBLIC_ENDPOINTS are open to visitors."""
+    """Deny by default: only the endpoints listed in PUBLIC_ENDPOINTS are open to visitors,
+    and the directory's read-only pages when the public directory is switched on."""
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
+    if (
+        request.endpoint in directory.PUBLIC_DIRECTORY_ENDPOINTS
+        and current_app.config["PUBLIC_DIRECTORY"]
+        and not current_user.is_authenticated
+    ):
+        return None  # RELAIS_PUBLIC_DIRECTORY: the directory's read-only pages are public
     if not current_user.is_authenticated:
         return login_manager.unauthorized()  # type: ignore[no-any-return]
     g.user = current_user

@@ -201,6 +201,7 @@ class Node:
     name: str
     active: bool
     anchor: str  # text-anchor of the label
+    met: bool = False  # took part in a network event in the period of the picture
 
 
 @dataclass(frozen=True)
@@ -229,19 +230,22 @@ def network_pictures(
     structures: Sequence[Structure],
     quarter_name: Callable[[NetworkQuarter], str],
     whole_title: str,
+    met: Sequence[set[int]] | None = None,
 ) -> tuple[NetworkPicture, list[NetworkPicture]]:
     """The network of the period, large, and one small picture per quarter.
 
     Every picture puts each partner at the same place on a circle, so links can be compared
-    from one quarter to the next; line widths use one scale for all quarters.
+    from one quarter to the next; line widths use one scale for all quarters. ``met`` gives,
+    per quarter, the structures that took part in a network event (ringed in the picture).
     """
+    per_quarter = list(met) if met is not None else [set() for _ in quarters]
     ordered = sorted(structures, key=lambda s: s.code)
     biggest_total = max((link.weight for link in total.links), default=0)
     biggest_quarter = max((link.weight for q in quarters for link in q.links), default=0)
     large = _picture(total, ordered, 560.0, 8.0, biggest_total, whole_title, labels=True)
     small = [
-        _picture(q, ordered, 220.0, 4.0, biggest_quarter, quarter_name(q), labels=False)
-        for q in quarters
+        _picture(q, ordered, 220.0, 4.0, biggest_quarter, quarter_name(q), labels=False, met=ids)
+        for q, ids in zip(quarters, per_quarter, strict=True)
     ]
     return large, small
 
@@ -255,6 +259,7 @@ def _picture(
     title: str,
     *,
     labels: bool,
+    met: set[int] | None = None,
 ) -> NetworkPicture:
     margin = 95.0 if labels else 14.0
     radius = size / 2 - margin
@@ -295,6 +300,7 @@ def _picture(
                 name=structure.name,
                 active=structure.id in linked,
                 anchor=anchor,
+                met=structure.id in (met or set()),
             )
         )
     return picture

@@ -29,6 +29,7 @@ from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional
 
 from app.domain.audit import AuditAction
+from app.domain.periods import Quarter
 from app.domain.roles import Role
 from app.models import ReferenceItem, ReferenceKind, Structure
 from app.services import audit, indicators, pathway_export
@@ -39,9 +40,9 @@ from app.services.indicators import (
     Dashboard,
     DashboardFilters,
     Label,
-    Quarter,
     Scope,
 )
+from app.services.network_events import events_by_quarter
 from app.services.structures import list_structures, reference_items
 from app.web import charts
 from app.web.context import actor, dbs, label, roles_required, today
@@ -119,12 +120,18 @@ def index() -> ResponseReturnValue:
         form.start.data = scope.start
     if form.end.data is None:
         form.end.data = scope.end
+    by_quarter = {
+        found.quarter: found.events
+        for found in events_by_quarter(dbs(), start=scope.start, end=scope.end)
+    }
+    quarter_events = [by_quarter.get(q.quarter, ()) if q.quarter else () for q in board.network]
     large, small = charts.network_pictures(
         board.network_total,
         board.network,
         board.structures,
         lambda q: quarter_name(q.quarter),
         _("Hand-offs over the whole period"),
+        met=[{i for event in events for i in event.structure_ids} for events in quarter_events],
     )
     return render_template(
         "dashboard/index.html",
@@ -141,7 +148,7 @@ def index() -> ResponseReturnValue:
         reason_chart=charts.bar_chart(board.decline_reasons, heading),
         matrix=charts.heatmap(board.handoff_matrix, short_heading, heading),
         network_chart=large,
-        quarter_networks=small,
+        quarter_networks=list(zip(small, quarter_events, strict=True)),
         days=days,
         share=share,
         number=number,
@@ -187,7 +194,7 @@ def number(value: int) -> str:
 def days(value: float | None) -> str:
     if value is None:
         return str(_("hidden"))
-    return str(_("%(days)s days", days=format_decimal(round(value, 1), format="#,##0.#")))
+    return str(_("%(days)s d", days=format_decimal(round(value, 1), format="#,##0.#")))
 
 
 def share(value: float | None) -> str:
@@ -253,7 +260,7 @@ def _code(item: Label) -> str:
     if isinstance(item, Structure | ReferenceItem):
         return item.code
     if isinstance(item, Quarter):
-        return f"{item.year}-Q{item.number}"
+        return str(item)
     if isinstance(item, int):
         return str(item)
     return item.value

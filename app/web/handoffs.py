@@ -12,6 +12,7 @@ from datetime import UTC, datetime, time
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from wtforms import SelectChoice
 
 from app.domain.handoffs import HandoffEvent, HandoffStatus, outcome_fits
@@ -19,6 +20,7 @@ from app.domain.roles import Role
 from app.models import Barrier, Handoff, ReferenceKind, Structure
 from app.services import access, handoff_lists
 from app.services.deadlines import is_overdue
+from app.services.directory import PartnerSuggestion, suggest_partners
 from app.services.errors import N_, InvalidInput, ServiceError
 from app.services.handoff_lists import Box, HandoffFilters
 from app.services.handoffs import apply_event, available_events, send_handoff
@@ -84,6 +86,42 @@ def _purpose_choices(person_id: uuid.UUID) -> list[SelectChoice]:
     return options
 
 
+def _purpose_codes(person_id: uuid.UUID, value: str | None) -> tuple[str | None, str | None]:
+    """The barrier category and the stage a purpose of the form names (None, None if none)."""
+    kind, _sep, code = (value or "").partition(":")
+    if kind == "stage":
+        return None, code
+    barrier = dbs().get(Barrier, _uuid(code)) if kind == "barrier" and _uuid(code) else None
+    if barrier is not None and barrier.beneficiary_id == person_id:
+        return barrier.category.code, None
+    return None, None
+
+
+def _suggested_choices(
+    suggestions: list[PartnerSuggestion], purpose_chosen: bool
+) -> list[SelectChoice]:
+    """Partners best fitting the person (and purpose) first, each with its free places."""
+    first = _("Suggested for this purpose") if purpose_chosen else _("Suggested for this person")
+    groups = (first, _("Other partners"))
+    options = [SelectChoice("", _("Choose a partner"))]
+    for item in suggestions:
+        structure = item.entry.structure
+        if structure.capacity is None:
+            text = structure.name
+        elif structure.capacity == 0:
+            text = _("%(name)s — full", name=structure.name)
+        else:
+            text = ngettext(
+                "%(name)s — %(num)d free place",
+                "%(name)s — %(num)d free places",
+                structure.capacity,
+                name=structure.name,
+            )
+        group = groups[0] if item.fit.suggested else groups[1]
+        options.append(SelectChoice(str(structure.id), text, optgroup=group))
+    return options
+
+
 def _partner_choices(exclude: set[int]) -> list[SelectChoice]:
     return [SelectChoice("", _("Choose a partner"))] + [
         SelectChoice(str(s.id), s.name)
@@ -98,10 +136,26 @@ def new(pseudonym: str) -> ResponseReturnValue:
     session, user = dbs(), actor()
     person = access.followed_person(session, user, pseudonym, today())
     form = SendForm()
-    form.to_structure.choices = _partner_choices({user.structure_id or 0})
     form.purpose.choices = _purpose_choices(person.id)
+    if not form.is_submitted() and request.args.get("purpose") in {
+        c.value for c in form.purpose.choices
+    }:
+        form.purpose.data = request.args["purpose"]
+    barrier_code, stage_code = _purpose_codes(person.id, form.purpose.data)
+    suggestions = suggest_partners(
+        session,
+        person,
+        purpose_barrier=barrier_code,
+        purpose_stage=stage_code,
+        exclude={user.structure_id or 0},
+        today=today(),
+        stale_months=current_app.config["DIRECTORY_STALE_MONTHS"],
+    )
+    form.to_structure.choices = _suggested_choices(suggestions, bool(barrier_code or stage_code))
     consent = active_consent(session, person.id)
-    if consent is not None and form.validate_on_submit():
+    # "Suggest partners" re-reads the purpose and shows the page again; it sends nothing.
+    suggesting = request.method == "POST" and "suggest" in request.form
+    if consent is not None and not suggesting and form.validate_on_submit():
         kind, _sep, value = form.purpose.data.partition(":")
         barrier = session.get(Barrier, _uuid(value)) if kind == "barrier" else None
         target = _structure(form.to_structure.data)
@@ -130,7 +184,14 @@ def new(pseudonym: str) -> ResponseReturnValue:
             deliver_pending_now()
             flash(_("Hand-off sent to %(structure)s.", structure=target.name), "success")
             return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
-    return render_template("handoffs/new.html", form=form, person=person, consent=consent)
+    return render_template(
+        "handoffs/new.html",
+        form=form,
+        person=person,
+        consent=consent,
+        suggestions=[s for s in suggestions if s.fit.suggested],
+        purpose_chosen=bool(barrier_code or stage_code),
+    )
 
 
 def _structure(value: str | None) -> Structure | None:

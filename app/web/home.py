@@ -1,13 +1,19 @@
-"""The front door: each role lands on its own page."""
+"""The front door: each role lands on its own page, where reminders are shown."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy import text
 
 from app.domain.roles import Role
-from app.web.context import actor, dbs
+from app.models import User
+from app.services.directory import DirectoryEntry, card_reminder
+from app.services.retention import ErasureNotice, erasure_notices
+from app.web.context import actor, dbs, today
 
 bp = Blueprint("home", __name__)
 
@@ -15,6 +21,7 @@ LANDING = {
     Role.CASEWORKER: "people.index",
     Role.COORDINATOR: "pathways.index",
     Role.ADMIN: "admin.structures",
+    Role.FIELD_WORKER: "directory.index",
 }
 
 
@@ -28,3 +35,26 @@ def health() -> ResponseReturnValue:
     """For load balancers: the app answers and reaches its database. Says nothing else."""
     dbs().execute(text("SELECT 1"))
     return {"status": "ok"}
+
+
+@bp.app_context_processor
+def _reminders() -> dict[str, Any]:
+    return {"card_reminder": landing_card_reminder, "erasure_notices": landing_erasure_notices}
+
+
+def landing_card_reminder() -> DirectoryEntry | None:
+    """On a caseworker's landing page: their structure's card, when it needs checking."""
+    user = current_user._get_current_object()
+    if not isinstance(user, User) or request.endpoint != LANDING.get(user.role):
+        return None
+    months = current_app.config["DIRECTORY_STALE_MONTHS"]
+    return card_reminder(dbs(), user, today=today(), stale_months=months)
+
+
+def landing_erasure_notices() -> list[ErasureNotice]:
+    """On a caseworker's landing page: the people their structure followed last who will be
+    erased by the retention rule, and when (see ``app/services/retention.py``)."""
+    user = current_user._get_current_object()
+    if not isinstance(user, User) or request.endpoint != LANDING.get(user.role):
+        return []
+    return erasure_notices(dbs(), user)

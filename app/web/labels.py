@@ -7,9 +7,11 @@ from enum import Enum
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from app.domain.handoffs import HandoffEvent, HandoffStatus
+from app.domain.audit import AuditAction
+from app.domain.handoffs import HandoffEvent, HandoffStatus, WithdrawCause
 from app.domain.pathway import BarrierStatus, ConsentMethod
 from app.domain.people import EducationLevel, Sex
+from app.domain.rights import ErasureCause, WithdrawalSource
 from app.domain.roles import Role
 from app.models.reference import ReferenceKind
 from app.services.indicators import ChainEnd, HandoffGroup, Heading, Metric
@@ -51,6 +53,7 @@ _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (Role.CASEWORKER, _l("Caseworker")),
     (Role.COORDINATOR, _l("Coordinator")),
     (Role.ADMIN, _l("Administrator")),
+    (Role.FIELD_WORKER, _l("Field worker")),
     (ReferenceKind.STRUCTURE_TYPE, _l("Structure types")),
     (ReferenceKind.COHORT, _l("Cohorts")),
     (ReferenceKind.BARRIER_CATEGORY, _l("Barrier categories")),
@@ -75,6 +78,14 @@ _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (Metric.TO_FIRST_CONTACT, _l("From sending to the first contact")),
     (Heading.NO_STRUCTURE, _l("No acting structure")),
     (Heading.ALL_STRUCTURES, _l("All partners")),
+    (WithdrawCause.CONSENT_WITHDRAWN, _l("the person withdrew their consent")),
+    (WithdrawCause.ERASURE, _l("the person's data was erased")),
+    (WithdrawalSource.ORAL, _l("Orally (in person or on the phone)")),
+    (WithdrawalSource.WRITTEN, _l("In writing (letter or signed form)")),
+    (WithdrawalSource.EMAIL, _l("By e-mail")),
+    (WithdrawalSource.ERASURE, _l("Erasure of the person's data")),
+    (ErasureCause.REQUEST, _l("At the person's request")),
+    (ErasureCause.RETENTION, _l("Retention time passed")),
 )
 
 
@@ -104,3 +115,49 @@ ACTION_LABELS: dict[HandoffEvent, LazyString] = {
 
 def action_label(event: HandoffEvent) -> str:
     return str(ACTION_LABELS.get(event, event.value))
+
+
+# What the access record of a person (subject access) says each audit event was.
+AUDIT_LABELS: dict[str, LazyString] = {
+    AuditAction.BENEFICIARY_CREATE: _l("Registration"),
+    AuditAction.BENEFICIARY_REVEAL: _l("Identity consulted"),
+    AuditAction.BENEFICIARY_UPDATE: _l("Identity changed"),
+    AuditAction.IMPORT: _l("Registration by import"),
+    AuditAction.PATHWAY_VIEW: _l("Pseudonymous pathway consulted"),
+    AuditAction.FOLLOW_UP_START: _l("Follow-up started"),
+    AuditAction.FOLLOW_UP_END: _l("Follow-up ended"),
+    AuditAction.STEP_ADD: _l("Step recorded"),
+    AuditAction.BARRIER_ADD: _l("Barrier recorded"),
+    AuditAction.BARRIER_STATUS: _l("Barrier status changed"),
+    AuditAction.CONSENT_RECORD: _l("Consent recorded"),
+    AuditAction.CONSENT_WITHDRAW: _l("Consent withdrawn"),
+    AuditAction.HANDOFF_SEND: _l("Hand-off sent"),
+    AuditAction.HANDOFF_TRANSITION: _l("Hand-off answered or closed"),
+    AuditAction.SUBJECT_ACCESS_EXPORT: _l("Whole file exported (subject access)"),
+    AuditAction.BENEFICIARY_ERASE: _l("Data erased"),
+    AuditAction.ERASURE_REAPPLY: _l("Erasure applied again after a restore"),
+    AuditAction.ERASURE_NOTICE: _l("Erasure notice (retention time passed)"),
+    AuditAction.ERASURE_NOTICE_CANCEL: _l("Erasure notice cancelled"),
+}
+
+# Why an identity was consulted (the ``purpose`` of an audit event).
+PURPOSE_LABELS: dict[str, LazyString] = {
+    "person_page": _l("Reading the person's page"),
+    "caseload": _l("List of the people followed"),
+    "edit_identity": _l("Correcting the identity"),
+    "subject_access": _l("Request of the person to access their data"),
+    "erasure": _l("Erasure of the person's data"),
+    "statistics": _l("Statistics"),
+}
+
+
+def audit_label(action: str) -> str:
+    """What an audit tag means, in the current language (the tag itself when unknown)."""
+    return str(AUDIT_LABELS.get(action, action))
+
+
+def purpose_label(purpose: str | None) -> str:
+    """Why it was done, in the current language (an em dash when not given)."""
+    if not purpose:
+        return "—"
+    return str(PURPOSE_LABELS.get(purpose, purpose))

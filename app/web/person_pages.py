@@ -17,11 +17,13 @@ from wtforms import SelectChoice
 
 from app.domain.pathway import BARRIER_TRANSITIONS, BarrierStatus, ConsentMethod
 from app.domain.roles import Role
-from app.models import Barrier, Beneficiary, ReferenceKind
+from app.models import Barrier, Beneficiary, Consent, ReferenceKind
 from app.services import access, identity, pathways
+from app.services.consents import last_withdrawn_consent
 from app.services.errors import ServiceError
 from app.services.people import ConsentInput, active_consent, record_consent
 from app.services.structures import list_structures
+from app.web import rights
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import (
     attach_error,
@@ -47,6 +49,7 @@ class PageForms:
     barrier_status: dict[uuid.UUID, BarrierStatusForm]
     end: EndFollowUpForm
     consent: ConsentForm | None
+    withdrawn: Consent | None = None  # the consent withdrawn last, recalled on the page
 
 
 def page_forms(session: Session, person: Beneficiary, barriers: list[Barrier]) -> PageForms:
@@ -68,7 +71,9 @@ def page_forms(session: Session, person: Beneficiary, barriers: list[Barrier]) -
         consent = ConsentForm(
             formdata=None, given_on=today(), method=ConsentMethod.ORAL.value, prefix="consent"
         )
-    return PageForms(step, barrier, statuses, end, consent)
+    return PageForms(
+        step, barrier, statuses, end, consent, last_withdrawn_consent(session, person.id)
+    )
 
 
 def _structure_choices(session: Session) -> list[SelectChoice]:
@@ -233,3 +238,4 @@ def register(bp: Blueprint) -> None:
         "/<pseudonym>/barriers/<barrier_id>", view_func=guard(change_barrier), methods=["POST"]
     )
     bp.add_url_rule("/<pseudonym>/end", view_func=guard(end_follow_up), methods=["POST"])
+    rights.register(bp)

@@ -25,6 +25,7 @@ EXPECTED: dict[tuple[str, str, str], str] = {
     ("sent", "decline", "receiver"): "declined",
     ("sent", "redirect", "receiver"): "redirected",
     ("sent", "withdraw", "sender"): "withdrawn",
+    ("sent", "withdraw", "person"): "withdrawn",
     ("sent", "expire", "system"): "expired",
     ("accepted", "first_contact", "receiver"): "in_progress",
     ("accepted", "not_complete", "receiver"): "not_completed",
@@ -36,7 +37,7 @@ EVERY_CASE = list(itertools.product(HandoffStatus, HandoffEvent, Party))
 
 
 def test_the_product_is_complete() -> None:
-    assert len(EVERY_CASE) == 9 * 9 * 3
+    assert len(EVERY_CASE) == 9 * 9 * 4
     assert set(EXPECTED) <= {(s.value, e.value, p.value) for s, e, p in EVERY_CASE}
 
 
@@ -97,6 +98,9 @@ def test_sending_is_not_a_transition() -> None:
         ("sent", {"receiver"}, ["accept", "decline", "redirect"]),
         ("sent", {"sender"}, ["withdraw"]),
         ("sent", {"system"}, ["expire"]),
+        ("sent", {"person"}, ["withdraw"]),
+        ("accepted", {"person"}, []),
+        ("in_progress", {"person"}, []),
         ("sent", {"sender", "receiver"}, ["accept", "decline", "redirect", "withdraw"]),
         ("accepted", {"receiver"}, ["first_contact", "not_complete"]),
         ("accepted", {"sender"}, []),

@@ -17,6 +17,7 @@ from app.domain.audit import AuditAction
 from app.domain.disclosure import protect
 from app.domain.handoffs import HandoffStatus
 from app.domain.pathway import BarrierStatus
+from app.domain.periods import Quarter
 from app.domain.roles import Role
 from app.models import (
     AuditEvent,
@@ -32,7 +33,6 @@ from app.services.indicators import (
     HandoffGroup,
     Heading,
     Metric,
-    Quarter,
     Scope,
 )
 from app.services.structures import add_reference_item

@@ -16,7 +16,7 @@ from app.domain.handoffs import HandoffStatus
 from app.domain.pathway import BarrierStatus
 from app.domain.roles import Role
 from app.models import AuditEvent
-from app.services import indicators
+from app.services import indicators, network_events
 from app.services.vault import Vault
 from tests import factories
 from tests.web.helpers import csrf_token, login
@@ -220,3 +220,27 @@ def test_no_identity_in_any_coordinator_page_or_export(
             assert secret.lower() not in text.lower(), (path, secret)
     export = client.get(f"/dashboard/export/pathways.csv?start=2025-01-01&end={today}")
     assert person.pseudonym in export.get_data(as_text=True)
+
+
+def test_network_events_appear_beside_their_quarter(
+    client: FlaskClient, db_session: Session, world: World
+) -> None:
+    coordinator = factories.user(db_session, Role.COORDINATOR, email=COORDINATOR)
+    event = network_events.record_event(
+        db_session,
+        coordinator,
+        network_events.EventInput(
+            theme="Rencontre mobilité et garde d'enfants",
+            held_on=date(2026, 5, 12),
+            participants=18,
+            structure_ids=(world.a.id, world.b.id),
+        ),
+        today=factories.TODAY,
+    )
+    fill(world)
+    login(client, COORDINATOR)
+    html = client.get(f"/dashboard/?{PERIOD}").get_data(as_text=True)
+    section = html[html.index('id="h-network"') :]
+    assert "Rencontre mobilité et garde d&#39;enfants" in section
+    assert f"/network-events/{event.id}" in section
+    assert section.count('class="met"') == 2  # the two structures, in the quarter of the event

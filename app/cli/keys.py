@@ -1,0 +1,169 @@
+"""``flask keys``: which keys the data uses, KEK rotation and retirement, index rebuild.
+
+Every command is idempotent and resumable: changes are committed batch by batch, each batch
+selecting only what is still to do, so a run stopped half-way is finished by running the same
+command again, and a finished one run again changes nothing. The output holds counts and key
+ids only, never a key, a wrapped key, an identity or an index value.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy.orm import Session
+
+from app.cli.common import transaction, vault
+from app.extensions import db
+from app.services import keys
+
+keys_cli = AppGroup("keys", help="Key-encryption keys and blind indexes (counts only).")
+
+BATCH_SIZE_OPTION = click.option(
+    "--batch-size",
+    type=click.IntRange(1, 10_000),
+    default=keys.DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Rows changed and committed per transaction.",
+)
+
+
+def _reason(exc: BaseException) -> str:
+    """The exception's type and the first line of its message (SQL parameters are hidden)."""
+    lines = str(exc).splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
+
+
+def _run_batches(label: str, total: int, step: Callable[[Session], int]) -> int:
+    """Run ``step`` and commit, batch after batch, until it has nothing left; returns the sum.
+
+    On an error the batch in progress is rolled back and the command exits non-zero, saying how
+    many rows the committed batches changed: the same command resumes.
+    """
+    session = db.session()
+    done = 0
+    with click.progressbar(length=max(total, 1), label=label, file=sys.stderr) as bar:
+        while True:
+            try:
+                changed = step(session)
+                session.commit()
+            except (Exception, KeyboardInterrupt) as exc:  # the database, a bad key, Ctrl-C
+                session.rollback()
+                raise click.ClickException(
+                    f"stopped ({_reason(exc)}): {done} rows were changed and committed "
+                    "before; run the same command again to finish"
+                ) from exc
+            if changed == 0:
+                return done
+            done += changed
+            bar.update(changed)
+
+
+@keys_cli.command("status")
+def status() -> None:
+    """Data keys per key-encryption key, people per blind-index version."""
+    with transaction() as session:
+        report = keys.key_status(session, vault())
+    click.echo(f"Active key-encryption key: {report.active_kek}")
+    click.echo(f"Configured key-encryption keys: {', '.join(report.configured_keks)}")
+    click.echo("Data keys per key-encryption key:")
+    for kek in sorted(set(report.data_keys) | set(report.configured_keks)):
+        notes = []
+        if kek == report.active_kek:
+            notes.append("active")
+        if kek not in report.configured_keks:
+            notes.append("NOT CONFIGURED")
+        suffix = f" ({', '.join(notes)})" if notes else ""
+        click.echo(f"  {kek}: {report.data_keys.get(kek, 0)}{suffix}")
+    click.echo(f"Blind-index version: {report.index_version}")
+    click.echo("People with an identity, per index version:")
+    if not report.index_rows:
+        click.echo("  none")
+    for version, count in report.index_rows.items():
+        name = "none" if version is None else str(version)
+        current = " (current)" if version == report.index_version else ""
+        click.echo(f"  {name}: {count}{current}")
+    click.echo(f"People to re-index: {report.stale_index_rows}")
+    click.echo(f"People without a data key (erased): {report.people_without_key}")
+    if report.unconfigured_keks:
+        raise click.ClickException(
+            f"{len(report.unconfigured_keks)} key-encryption key(s) used by data keys are "
+            "not in RELAIS_KEKS: those identities cannot be read"
+        )
+
+
+@keys_cli.command("rotate-kek")
+@click.option("--to", "to_kek", required=True, metavar="KID", help="The new (active) KEK id.")
+@BATCH_SIZE_OPTION
+def rotate_kek(to_kek: str, batch_size: int) -> None:
+    """Re-wrap every data key with the key-encryption key KID.
+
+    Field ciphertexts do not change (the data keys stay the same). Make KID the active KEK
+    (RELAIS_ACTIVE_KEK, with the old one still in RELAIS_KEKS) before running this.
+    """
+    ring = vault()
+    with transaction() as session:
+        total = keys.check_rotation(session, ring, to_kek)
+    done = _run_batches(
+        "Re-wrapping",
+        total,
+        lambda session: keys.rewrap_batch(session, ring, to_kek, limit=batch_size),
+    )
+    with transaction() as session:
+        left = keys.check_rotation(session, ring, to_kek)
+    click.echo(f"Re-wrapped {done} data keys with {to_kek}; {left} use another KEK.")
+    if left:
+        raise click.ClickException("some data keys were not re-wrapped: run the command again")
+
+
+@keys_cli.command("retire-kek")
+@click.argument("kek")
+def retire_kek(kek: str) -> None:
+    """Check that no data key uses the key-encryption key KEK any more.
+
+    Refuses while a data key still uses it, or while it is the active one. Then KEK can be
+    removed from RELAIS_KEKS; keep it (offline) until no backup needs it.
+    """
+    with transaction() as session:
+        keys.retire_kek(session, vault(), kek)
+    click.echo(f"No data key uses {kek}: it is retired.")
+    if kek in vault().keys.keks:
+        click.echo(
+            f"Remove {kek} from RELAIS_KEKS and restart; destroy it only after the backups "
+            "taken before the rotation have expired."
+        )
+
+
+@keys_cli.command("rebuild-index")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="First mark every person's index as stale: after a change of RELAIS_INDEX_KEY. "
+    "If the run stops, resume WITHOUT --all.",
+)
+@BATCH_SIZE_OPTION
+def rebuild_index(everything: bool, batch_size: int) -> None:
+    """Recompute the blind indexes of people not at the current index version.
+
+    Each identity is decrypted in memory only; nothing is shown but counts.
+    """
+    ring = vault()
+    if everything:
+        with transaction() as session:
+            marked = keys.mark_indexes_stale(session)
+        click.echo(f"Marked {marked} people's indexes as stale.")
+    with transaction() as session:
+        total = keys.count_stale_indexes(session, ring)
+    done = _run_batches(
+        "Re-indexing",
+        total,
+        lambda session: keys.reindex_batch(session, ring, limit=batch_size),
+    )
+    with transaction() as session:
+        left = keys.count_stale_indexes(session, ring)
+    click.echo(f"Re-indexed {done} people at index version {ring.indexer.version}; {left} left.")
+    if left:
+        raise click.ClickException("some people were not re-indexed: run the command again")

@@ -1,0 +1,225 @@
+"""The rights of the person, exercised through a structure that follows them.
+
+- the subject-access export: a printable page and a JSON download of the whole file, with the
+  record of who consulted or changed it (each export audited);
+- a withdrawal of consent: a form, then every pending hand-off is withdrawn;
+- erasure: a confirmation page (type the pseudonym), then crypto-shredding.
+
+Every action is a caseworker's, for a person their structure follows (404 otherwise); state
+changes are POSTs with a CSRF token.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import DateField, RadioField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from app.domain.handoffs import HandoffStatus
+from app.domain.rights import CHOSEN_SOURCES, ErasureCause, WithdrawalSource
+from app.domain.roles import Role
+from app.models import Beneficiary, FollowUp, Handoff
+from app.services import access
+from app.services.consents import active_consents, withdraw_consent
+from app.services.erasure import RegisterFileError, erase_person, register_file_for
+from app.services.errors import ServiceError
+from app.services.subject_access import report_as_json, subject_access_report
+from app.web.context import actor, dbs, roles_required, today, vault
+from app.web.forms_support import attach_error, enum_choices
+from app.web.labels import audit_label, purpose_label
+
+
+class WithdrawConsentForm(FlaskForm):  # type: ignore[misc]
+    withdrawn_on = DateField(_l("Date of the withdrawal"), validators=[DataRequired()])
+    source = RadioField(_l("How the withdrawal reached you"), validators=[InputRequired()])
+
+
+class EraseForm(FlaskForm):  # type: ignore[misc]
+    confirm = StringField(
+        _l("Type the person's pseudonym to confirm"),
+        validators=[DataRequired(), Length(max=20)],
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _person(pseudonym: str) -> Beneficiary:
+    return access.followed_person(dbs(), actor(), pseudonym, today())
+
+
+# -- subject access --------------------------------------------------------------------------
+
+
+def access_report(pseudonym: str) -> ResponseReturnValue:
+    session = dbs()
+    person = _person(pseudonym)
+    report = subject_access_report(
+        session, vault(), actor(), person, output="page", today=today(), now=_now()
+    )
+    session.commit()  # the export is audited
+    return render_template(
+        "people/access_report.html",
+        report=report,
+        person=person,
+        who=report.identity,
+        audit_label=audit_label,
+        purpose_label=purpose_label,
+    )
+
+
+def access_report_json(pseudonym: str) -> ResponseReturnValue:
+    session = dbs()
+    person = _person(pseudonym)
+    report = subject_access_report(
+        session, vault(), actor(), person, output="json", today=today(), now=_now()
+    )
+    body = json.dumps(report_as_json(report), ensure_ascii=False, indent=2)
+    session.commit()
+    name = f"relais-{person.pseudonym}-{today().isoformat()}.json"
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# -- withdrawal of consent -------------------------------------------------------------------
+
+
+def _pending(person: Beneficiary) -> list[Handoff]:
+    return list(
+        dbs().scalars(
+            select(Handoff)
+            .where(Handoff.beneficiary_id == person.id, Handoff.status == HandoffStatus.SENT)
+            .order_by(Handoff.sent_at)
+        )
+    )
+
+
+def consent_withdrawal(pseudonym: str) -> ResponseReturnValue:
+    session = dbs()
+    person = _person(pseudonym)
+    consents = active_consents(session, person.id)
+    form = WithdrawConsentForm()
+    form.source.choices = enum_choices(WithdrawalSource, CHOSEN_SOURCES)
+    if not form.is_submitted():
+        form.withdrawn_on.data = today()
+    if consents and form.validate_on_submit():
+        try:
+            withdrawn = withdraw_consent(
+                session,
+                vault(),
+                actor(),
+                person,
+                on=form.withdrawn_on.data,
+                source=WithdrawalSource(form.source.data),
+                today=today(),
+                now=_now(),
+            )
+        except ServiceError as exc:
+            session.rollback()
+            attach_error(form, exc, {"consent": "source"})
+        else:
+            session.commit()
+            flash(_("The withdrawal of consent is recorded."), "success")
+            if withdrawn:
+                flash(
+                    _(
+                        "Hand-offs withdrawn because of it: %(count)d.",
+                        count=len(withdrawn),
+                    ),
+                    "info",
+                )
+            return redirect(url_for("people.detail", pseudonym=person.pseudonym) + "#consent")
+    return render_template(
+        "people/withdraw_consent.html",
+        person=person,
+        consents=consents,
+        pending=_pending(person),
+        form=form,
+    )
+
+
+# -- erasure ---------------------------------------------------------------------------------
+
+
+def erase(pseudonym: str) -> ResponseReturnValue:
+    session, user = dbs(), actor()
+    person = _person(pseudonym)
+    form = EraseForm()
+    if form.validate_on_submit():
+        if form.confirm.data.strip().upper() != person.pseudonym:
+            form.confirm.errors = [_("This is not the person's pseudonym.")]
+        else:
+            register = register_file_for(current_app.config, current_app.instance_path)
+            try:
+                erase_person(
+                    session,
+                    vault(),
+                    user,
+                    person,
+                    cause=ErasureCause.REQUEST,
+                    register=register,
+                    today=today(),
+                    now=_now(),
+                )
+            except ServiceError as exc:
+                session.rollback()
+                attach_error(form, exc, {})
+            except RegisterFileError:
+                session.rollback()
+                current_app.logger.error("erasure refused: the register file cannot be written")
+                flash(
+                    _(
+                        "Nothing was erased: the erasure register cannot be written. "
+                        "Tell your administrator."
+                    ),
+                    "error",
+                )
+            else:
+                session.commit()
+                flash(
+                    _(
+                        "The person's data is erased. Their pathway stays in the statistics, "
+                        "without identity."
+                    ),
+                    "success",
+                )
+                return redirect(url_for("people.index"))
+    others = session.scalars(
+        select(FollowUp).where(
+            FollowUp.beneficiary_id == person.id,
+            FollowUp.ended_on.is_(None),
+            FollowUp.structure_id != user.structure_id,
+        )
+    ).all()
+    return render_template(
+        "people/erase.html",
+        person=person,
+        form=form,
+        others=others,
+        pending=_pending(person),
+    )
+
+
+def register(bp: Blueprint) -> None:
+    """Attach the rights' pages to the people blueprint, each for caseworkers only."""
+    guard = roles_required(Role.CASEWORKER)
+    bp.add_url_rule("/<pseudonym>/access-report", view_func=guard(access_report))
+    bp.add_url_rule("/<pseudonym>/access-report.json", view_func=guard(access_report_json))
+    bp.add_url_rule(
+        "/<pseudonym>/consent/withdraw",
+        view_func=guard(consent_withdrawal),
+        methods=["GET", "POST"],
+    )
+    bp.add_url_rule("/<pseudonym>/erase", view_func=guard(erase), methods=["GET", "POST"])

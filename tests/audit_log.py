@@ -1,0 +1,75 @@
+"""Test helpers around the tamper-evident audit log: its guard triggers, and rewinding it.
+
+The audit tables refuse UPDATE and DELETE (migration ``7a3d2c1b9e01``). Tests that tamper
+with rows on purpose drop the triggers inside their own rolled-back transaction (DDL is
+transactional on SQLite and PostgreSQL, so the rollback brings them back).
+
+Tests that must *commit* (PostgreSQL concurrency) leave audit rows behind. ``rewind_audit_log``
+removes them the way a database owner does maintenance: in one transaction, the triggers are
+disabled, the rows after a mark deleted, the head put back, and the triggers enabled again;
+``ALTER TABLE`` takes an exclusive lock, so no other session ever sees the table unguarded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+SQLITE_TRIGGERS = {
+    "audit_events_no_update": "audit_events",
+    "audit_events_no_delete": "audit_events",
+    "audit_chain_head_no_delete": "audit_chain_head",
+    "audit_chain_head_forward_only": "audit_chain_head",
+}
+POSTGRESQL_TRIGGERS = {
+    "audit_events_no_update_delete": "audit_events",
+    "audit_events_no_truncate": "audit_events",
+    "audit_chain_head_guard": "audit_chain_head",
+    "audit_chain_head_no_truncate": "audit_chain_head",
+}
+
+
+def drop_audit_guards(session: Session) -> None:
+    """Drop the guard triggers in the session's transaction (the test's rollback restores them)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        for name in SQLITE_TRIGGERS:
+            connection.exec_driver_sql(f"DROP TRIGGER {name}")
+    else:
+        for name, table in POSTGRESQL_TRIGGERS.items():
+            connection.exec_driver_sql(f"DROP TRIGGER {name} ON {table}")
+
+
+@dataclass(frozen=True)
+class AuditMark:
+    seq: int
+    mac: bytes
+
+
+def mark_audit_log(connection: Connection) -> AuditMark:
+    """Where the committed chain ends now."""
+    row = connection.execute(text("SELECT seq, mac FROM audit_chain_head WHERE id = 1")).one()
+    return AuditMark(int(row.seq), bytes(row.mac))
+
+
+def rewind_audit_log(session: Session, mark: AuditMark) -> int:
+    """Delete the audit rows appended after ``mark`` and put the head back (PostgreSQL).
+
+    Returns how many rows were removed. The caller commits.
+    """
+    connection = session.connection()
+    assert connection.dialect.name == "postgresql", "committed-data tests run on PostgreSQL"
+    for name, table in POSTGRESQL_TRIGGERS.items():
+        connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
+    removed = connection.execute(
+        text("DELETE FROM audit_events WHERE seq > :seq"), {"seq": mark.seq}
+    ).rowcount
+    connection.execute(
+        text("UPDATE audit_chain_head SET seq = :seq, mac = :mac WHERE id = 1"),
+        {"seq": mark.seq, "mac": mark.mac},
+    )
+    for name, table in POSTGRESQL_TRIGGERS.items():
+        connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
+    return int(removed)
