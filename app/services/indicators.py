@@ -28,11 +28,13 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     SQLColumnExpression,
+    String,
     case,
     distinct,
     func,
     literal,
     select,
+    type_coerce,
     union,
     union_all,
 )
@@ -89,6 +91,10 @@ GROUP_OF_STATUS: dict[HandoffStatus, HandoffGroup] = {
     HandoffStatus.WITHDRAWN: HandoffGroup.WITHDRAWN,
     HandoffStatus.EXPIRED: HandoffGroup.EXPIRED,
 }
+
+
+GROUP_OF_CODE = {status.value: group for status, group in GROUP_OF_STATUS.items()}
+BARRIER_STATUS_OF_CODE = {status.value: status for status in BarrierStatus}
 
 
 class ChainEnd(StrEnum):
@@ -416,7 +422,7 @@ def stage_medians_query(
             *population(scope, PathwayStep.beneficiary_id),
         )
         .group_by(PathwayStep.beneficiary_id)
-        .subquery()
+        .cte("firsts")  # read twice below: a CTE is computed once (a subquery would be twice)
     )
     durations = union_all(
         select(
@@ -456,24 +462,30 @@ def _medians(group: ColumnElement[Any], value: ColumnElement[Any]) -> Select[Any
     )
 
 
-def barriers_query(scope: Scope) -> Select[int, int | None, BarrierStatus, int]:
-    """Barriers identified in the period by category, acting structure and current status."""
+def barriers_query(scope: Scope) -> Select[int, int | None, str, int]:
+    """Barriers identified in the period by category, acting structure and current status.
+
+    The status comes back as its stored text (not converted to the enum row by row, which
+    cost more than the rest of the dashboard's Python); ``dashboard`` maps it once per code.
+    """
+    status = type_coerce(Barrier.status, String)
     return (
-        select(Barrier.category_id, Barrier.acting_structure_id, Barrier.status, func.count())
+        select(Barrier.category_id, Barrier.acting_structure_id, status, func.count())
         .where(*barriers_in(scope))
-        .group_by(Barrier.category_id, Barrier.acting_structure_id, Barrier.status)
+        .group_by(Barrier.category_id, Barrier.acting_structure_id, status)
     )
 
 
-def handoffs_query(scope: Scope) -> Select[int, int, int, HandoffStatus, int | None, int]:
+def handoffs_query(scope: Scope) -> Select[int, int, int, str, int | None, int]:
     """Hand-offs sent in the period by quarter, sender, receiver, state and decline reason."""
     quarter = year_quarter(Handoff.sent_at)
+    status = type_coerce(Handoff.status, String)  # its stored text, as in barriers_query
     return (
         select(
             quarter,
             Handoff.from_structure_id,
             Handoff.to_structure_id,
-            Handoff.status,
+            status,
             Handoff.decline_reason_id,
             func.count(),
         )
@@ -482,7 +494,7 @@ def handoffs_query(scope: Scope) -> Select[int, int, int, HandoffStatus, int | N
             quarter,
             Handoff.from_structure_id,
             Handoff.to_structure_id,
-            Handoff.status,
+            status,
             Handoff.decline_reason_id,
         )
     )
@@ -608,8 +620,10 @@ def dashboard(session: Session, scope: Scope, *, k: int = DEFAULT_THRESHOLD) -> 
     by_category: dict[tuple[Label, Label], int] = defaultdict(int)
     by_structure: dict[tuple[Label, Label], int] = defaultdict(int)
     acting: dict[int | None, Label] = {}
-    for category_id, structure_id, status, count in barrier_rows:
-        by_category[(_pick(categories, category_id), status)] += count
+    category_of = {item.id: item for item in categories}
+    for category_id, structure_id, code, count in barrier_rows:
+        status = BARRIER_STATUS_OF_CODE[code]
+        by_category[(category_of[category_id], status)] += count
         if structure_id not in acting:
             acting[structure_id] = (
                 structures[structure_id] if structure_id is not None else Heading.NO_STRUCTURE
@@ -631,16 +645,20 @@ def dashboard(session: Session, scope: Scope, *, k: int = DEFAULT_THRESHOLD) -> 
     pairs: dict[Quarter, dict[tuple[int, int], int]] = defaultdict(lambda: defaultdict(int))
     senders: dict[int, Structure] = {}
     receivers: dict[int, Structure] = {}
-    for quarter_key, from_id, to_id, state, reason_id, count in handoff_rows:
-        quarter = Quarter.from_key(quarter_key)
-        group = GROUP_OF_STATUS[state]
+    reason_of = {item.id: item for item in reasons}
+    quarter_of: dict[int, Quarter] = {}
+    for quarter_key, from_id, to_id, code, reason_id, count in handoff_rows:
+        if quarter_key not in quarter_of:
+            quarter_of[quarter_key] = Quarter.from_key(quarter_key)
+        quarter = quarter_of[quarter_key]
+        group = GROUP_OF_CODE[code]
         sender, receiver = structures[from_id], structures[to_id]
         senders[from_id], receivers[to_id] = sender, receiver
         matrix[(sender, receiver)] += count
         by_receiver[(receiver, group)] += count
         by_quarter[(quarter, group)] += count
         if reason_id is not None:
-            by_reason[(_pick(reasons, reason_id), HandoffGroup.DECLINED)] += count
+            by_reason[(reason_of[reason_id], HandoffGroup.DECLINED)] += count
         pairs[quarter][(min(from_id, to_id), max(from_id, to_id))] += count
     sender_list = _sorted_labels(senders.values())
     receiver_list = _sorted_labels(receivers.values())
@@ -700,10 +718,6 @@ def _items(session: Session, kind: ReferenceKind) -> list[ReferenceItem]:
             .order_by(ReferenceItem.position, ReferenceItem.code)
         )
     )
-
-
-def _pick(items: Sequence[ReferenceItem], item_id: int) -> ReferenceItem:
-    return next(item for item in items if item.id == item_id)
 
 
 def _used(

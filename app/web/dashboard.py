@@ -25,6 +25,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional
 
@@ -152,6 +153,7 @@ def index() -> ResponseReturnValue:
         days=days,
         share=share,
         number=number,
+        value=shown_value,
         export_args=_export_args(scope),
     )
 
@@ -189,6 +191,18 @@ def number(value: int) -> str:
         g.relais_group_symbol = str(format_decimal(1000, format="#,##0"))[1:-3]
     separator: str = g.relais_group_symbol
     return f"{value:,}".replace(",", separator)
+
+
+def shown_value(value: int | None) -> Markup:
+    """A published count, or the word for a hidden one, as table cells show them."""
+    if value is None:
+        if "relais_hidden_cell" not in g:
+            g.relais_hidden_cell = Markup('<span class="hidden-value">{}</span>').format(
+                _("hidden")
+            )
+        hidden: Markup = g.relais_hidden_cell
+        return hidden
+    return escape(number(value))
 
 
 def days(value: float | None) -> str:
