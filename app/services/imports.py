@@ -25,6 +25,8 @@ here commits: the caller commits once, or rolls back.
 from __future__ import annotations
 
 import csv
+import functools
+import gc
 import io
 import re
 import unicodedata
@@ -32,7 +34,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, ParamSpec, TypeVar, cast
 
 import psycopg
 from sqlalchemy import ColumnElement, Table, bindparam, insert, or_, select
@@ -142,6 +144,33 @@ _TABLES: dict[type[Any], Table] = {
 
 def _ignore_progress(_done: int) -> None:
     return None
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _pausing_cyclic_gc(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``function`` with Python's cyclic garbage collector paused (then as it was).
+
+    Checking and writing a file keeps tens of thousands of small objects alive at once (the
+    lines, identities, rows of each batch): each time enough of them survive, the collector
+    traverses every object of the process, several times per file (about a sixth of the
+    import's time for 10,000 people). None of these objects is in a reference cycle;
+    reference counting frees them all as usual, and the collector runs again afterwards.
+    """
+
+    @functools.wraps(function)
+    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if not gc.isenabled():  # already paused (by the caller, or another thread)
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
 
 
 # -- results -------------------------------------------------------------------------------
@@ -695,6 +724,7 @@ def _require_caseworker(actor: User) -> int:
     return actor.structure_id
 
 
+@_pausing_cyclic_gc
 def check_sheet(
     session: Session,
     vault: Vault,
@@ -1200,6 +1230,7 @@ def _write_batch(
     )
 
 
+@_pausing_cyclic_gc
 def import_checked(
     session: Session,
     vault: Vault,
@@ -1248,6 +1279,7 @@ def import_checked(
     return len(checked.rows)
 
 
+@_pausing_cyclic_gc
 def import_caseload(
     session: Session,
     vault: Vault,

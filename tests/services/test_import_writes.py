@@ -2,11 +2,13 @@
 
 The import writes its people in bulk (values converted by column, ``COPY`` on PostgreSQL) and
 not through the ORM: every stored column of every table is compared here with those of the
-same person registered with ``register_person``.
+same person registered with ``register_person``. Then how it writes: a database error is the
+usual SQLAlchemy error without values, and the garbage collector it pauses is restored.
 """
 
 from __future__ import annotations
 
+import gc
 import uuid
 from dataclasses import replace
 from datetime import date
@@ -173,3 +175,34 @@ def test_a_database_error_while_writing_is_the_usual_error_without_values(
     assert "DETAIL" not in message
     assert "CONTEXT" not in message
     db_session.rollback()
+
+
+def test_the_cyclic_garbage_collector_is_paused_while_importing_then_restored(
+    db_session: Session, vault: Vault, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    real = imports._write_batch
+
+    def watching(*args: Any, **kwargs: Any) -> None:
+        seen.append(gc.isenabled())
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_write_batch", watching)
+    assert gc.isenabled()
+    assert imports.import_caseload(db_session, vault, worker, CSV, today=TODAY).imported == 1
+    assert seen == [False]
+    assert gc.isenabled()
+
+    # Restored after a failure too; and left paused when the caller had paused it.
+    checked = imports.check_sheet(db_session, vault, worker, imports.read_sheet(CSV), today=TODAY)
+    checked.rows[0] = replace(checked.rows[0], cohort_ids=(987654,))
+    with pytest.raises(IntegrityError):
+        imports.import_checked(db_session, vault, worker, checked, today=TODAY)
+    assert gc.isenabled()
+    db_session.rollback()
+    gc.disable()
+    try:
+        imports.import_caseload(db_session, vault, worker, CSV, today=TODAY, allow_duplicates=True)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
