@@ -58,10 +58,14 @@ def load(rng_seed: int, allow_production: bool) -> None:
             "refusing to load fictional people and accounts with a published password into a "
             "production database; pass --allow-production for a public demo instance"
         )
+    _print_report(_load("the demo", rng_seed))
+
+
+def _load(what: str, rng_seed: int) -> DemoReport:
+    """Load the demo in one transaction: it commits at the end, or nothing is written."""
     try:
-        # One transaction: commits at the end, or rolls back and raises ClickException.
         with transaction() as session:
-            report = load_demo(
+            return load_demo(
                 session,
                 vault(),
                 today=date.today(),  # noqa: DTZ011 - the local calendar day is "today"
@@ -70,14 +74,13 @@ def load(rng_seed: int, allow_production: bool) -> None:
             )
     except click.ClickException as exc:
         raise click.ClickException(
-            f"the demo could not be loaded, nothing was written: {exc.message}"
+            f"{what} could not be loaded, nothing was written: {exc.message}"
         ) from exc
     except Exception as exc:  # a bug in the demo data: still roll back and say so clearly
         db.session.rollback()
         raise click.ClickException(
-            f"the demo could not be loaded, nothing was written: {type(exc).__name__}: {exc}"
+            f"{what} could not be loaded, nothing was written: {_reason(exc)}"
         ) from exc
-    _print_report(report)
 
 
 def _print_report(report: DemoReport) -> None:
@@ -180,25 +183,7 @@ def _load_network_if_missing(rng_seed: int) -> None:
     if loaded:
         return
     click.echo("The demo network is not loaded: loading it first.")
-    try:
-        with transaction() as session:
-            report = load_demo(
-                session,
-                vault(),
-                today=date.today(),  # noqa: DTZ011 - the local calendar day is "today"
-                rng_seed=rng_seed,
-                password_min_length=current_app.config["PASSWORD_MIN_LENGTH"],
-            )
-    except click.ClickException as exc:
-        raise click.ClickException(
-            f"the demo network could not be loaded, nothing was written: {exc.message}"
-        ) from exc
-    except Exception as exc:  # a bug in the demo data: still roll back and say so clearly
-        db.session.rollback()
-        raise click.ClickException(
-            f"the demo network could not be loaded, nothing was written: {_reason(exc)}"
-        ) from exc
-    _print_report(report)
+    _print_report(_load("the demo network", rng_seed))
     click.echo("")
 
 
