@@ -50,6 +50,7 @@ def create_app(
     app.config["SECRET_KEY"] = vault.keys.secret_key
     app.extensions["relais_vault"] = vault
     _check_mail(app)
+    _check_erasure_register(app)
     _register_extensions(app)
     _register_web(app)
     _register_cli(app)
@@ -80,6 +81,24 @@ def _check_mail(app: Flask) -> None:
         mail_settings(app.config)
     except MailConfigError as exc:
         raise StartupError(str(exc)) from exc
+
+
+def _check_erasure_register(app: Flask) -> None:
+    """Production names the file copy of the erasure register: the instance folder sits next
+    to the database, and a restore of both would lose the erasures the register must replay."""
+    if app.config["RELAIS_ENV"] != "production":
+        return
+    configured = app.config.get("ERASURE_REGISTER_PATH")
+    if not configured:
+        raise StartupError(
+            "RELAIS_ERASURE_REGISTER must name the erasure register's file, on storage backed "
+            "up apart from the database (see docs/rights.md)"
+        )
+    if not Path(str(configured)).parent.is_dir():
+        raise StartupError(
+            "RELAIS_ERASURE_REGISTER names a file in a folder that does not exist: "
+            f"{Path(str(configured)).parent}"
+        )
 
 
 def _database_url(app: Flask) -> str:

@@ -28,6 +28,7 @@ def _production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
             "RELAIS_SMTP_HOST": "smtp.example.org",
             "RELAIS_MAIL_FROM": "relais@example.org",
             "RELAIS_PUBLIC_BASE_URL": "https://relais.example.org",
+            "RELAIS_ERASURE_REGISTER": str(tmp_path / "erasure-register.txt"),
         }
     )
     for name, value in overrides.items():
@@ -176,3 +177,16 @@ def test_the_key_generator_prints_a_set_production_accepts() -> None:
         "RELAIS_AUDIT_KEY",
     }
     KeyRing.from_settings(settings)
+
+
+def test_production_without_an_erasure_register_refuses_to_start(tmp_path: Path) -> None:
+    result = _start(_production_env(tmp_path, RELAIS_ERASURE_REGISTER=None))
+    assert result.returncode == 1
+    assert "Relais cannot start: RELAIS_ERASURE_REGISTER must name" in result.stderr
+
+
+def test_production_refuses_an_erasure_register_in_a_missing_folder(tmp_path: Path) -> None:
+    missing = tmp_path / "not-mounted" / "erasure-register.txt"
+    result = _start(_production_env(tmp_path, RELAIS_ERASURE_REGISTER=str(missing)))
+    assert result.returncode == 1
+    assert "does not exist" in result.stderr
