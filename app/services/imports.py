@@ -733,8 +733,13 @@ def check_sheet(
     *,
     today: date,
     progress: Progress | None = None,
+    deferred_audit: list[dict[str, Any]] | None = None,
 ) -> CheckedImport:
-    """Check every line; if all are valid, look for possible duplicates (audited)."""
+    """Check every line; if all are valid, look for possible duplicates (audited).
+
+    With ``deferred_audit``, the lookup's audit events are added to that list instead of being
+    written: the caller appends them with the rest (see ``import_caseload``).
+    """
     _require_caseworker(actor)
     progress = progress or _ignore_progress
     lookups = _Lookups(session, today)
@@ -751,7 +756,7 @@ def check_sheet(
     if checked.errors:
         checked.rows.clear()
         return checked
-    checked.warnings = _possible_duplicates(session, vault, actor, checked, today)
+    checked.warnings = _possible_duplicates(session, vault, actor, checked, today, deferred_audit)
     return checked
 
 
@@ -860,7 +865,12 @@ def _open_candidates(
 
 
 def _possible_duplicates(
-    session: Session, vault: Vault, actor: User, checked: CheckedImport, today: date
+    session: Session,
+    vault: Vault,
+    actor: User,
+    checked: CheckedImport,
+    today: date,
+    deferred_audit: list[dict[str, Any]] | None = None,
 ) -> list[Problem]:
     warnings: list[Problem] = []
     indexer = vault.indexer
@@ -948,7 +958,10 @@ def _possible_duplicates(
             network_matches=network_matches,
         )
     )
-    audit.append_many(session, events)
+    if deferred_audit is not None:
+        deferred_audit.extend(events)
+    else:
+        audit.append_many(session, events)
     return warnings
 
 
@@ -1122,7 +1135,8 @@ def _write_batch(
     import_id: str,
     today: date,
     indexes: Mapping[int, dict[str, int]],
-) -> None:
+) -> list[dict[str, Any]]:
+    """Insert the rows of one batch; returns its audit events, for the caller to chain."""
     people: list[dict[str, Any]] = []
     keys: list[dict[str, Any]] = []
     cohorts: list[dict[str, Any]] = []
@@ -1225,9 +1239,7 @@ def _write_batch(
     inserts(beneficiary_cohorts, cohorts)
     inserts(_TABLES[FollowUp], follow_ups)
     inserts(_TABLES[Consent], consents)
-    audit.append_many(
-        inserts.session, [event for group in events.values() for event in group], write=inserts
-    )
+    return [event for group in events.values() for event in group]
 
 
 @_pausing_cyclic_gc
@@ -1239,8 +1251,14 @@ def import_checked(
     *,
     today: date,
     progress: Progress | None = None,
+    deferred_audit: Sequence[dict[str, Any]] = (),
 ) -> int:
-    """Write the people of a checked sheet (without errors), in batches; returns how many."""
+    """Write the people of a checked sheet (without errors), in batches; returns how many.
+
+    The audit events (``deferred_audit`` first, then each batch's, then the import's own)
+    are chained once, at the end: on PostgreSQL the chain's lock is then held only from that
+    moment to the commit, not while the whole file is written.
+    """
     structure_id = _require_caseworker(actor)
     if checked.errors:
         raise InvalidInput(N_("The file cannot be imported."), field="file")
@@ -1248,9 +1266,10 @@ def import_checked(
     import_id = str(checked.import_id)
     pseudonyms = _pseudonyms(session, len(checked.rows))
     inserts = _Inserts(session)
+    events = list(deferred_audit)
     for start in range(0, len(checked.rows), BATCH_SIZE):
         batch = checked.rows[start : start + BATCH_SIZE]
-        _write_batch(
+        events += _write_batch(
             inserts,
             vault,
             actor,
@@ -1262,20 +1281,17 @@ def import_checked(
             checked.indexes,
         )
         progress(len(batch))
-    audit.append_many(
-        session,
-        [
-            _audit_row(
-                actor,
-                AuditAction.IMPORT,
-                "import",
-                import_id,
-                people=len(checked.rows),
-                possible_duplicates=len(checked.duplicate_lines),
-            )
-        ],
-        write=inserts,
+    events.append(
+        _audit_row(
+            actor,
+            AuditAction.IMPORT,
+            "import",
+            import_id,
+            people=len(checked.rows),
+            possible_duplicates=len(checked.duplicate_lines),
+        )
     )
+    audit.append_many(session, events, write=inserts)
     return len(checked.rows)
 
 
@@ -1301,10 +1317,22 @@ def import_caseload(
         sheet = read_sheet(data)
     except ImportRejected as exc:
         return ImportResult(total=0, imported=0, errors=exc.problems)
-    checked = check_sheet(session, vault, actor, sheet, today=today, progress=progress)
-    if checked.errors:
-        return ImportResult(total=checked.total, imported=0, errors=checked.errors)
-    if checked.warnings and not allow_duplicates:
+    lookup_events: list[dict[str, Any]] = []
+    checked = check_sheet(
+        session, vault, actor, sheet, today=today, progress=progress, deferred_audit=lookup_events
+    )
+    if checked.errors or (checked.warnings and not allow_duplicates):
+        audit.append_many(session, lookup_events)  # the duplicate lookup is audited anyway
+        if checked.errors:
+            return ImportResult(total=checked.total, imported=0, errors=checked.errors)
         return ImportResult(total=checked.total, imported=0, warnings=checked.warnings)
-    imported = import_checked(session, vault, actor, checked, today=today, progress=progress)
+    imported = import_checked(
+        session,
+        vault,
+        actor,
+        checked,
+        today=today,
+        progress=progress,
+        deferred_audit=lookup_events,
+    )
     return ImportResult(total=checked.total, imported=imported, warnings=checked.warnings)

@@ -240,11 +240,11 @@ def test_a_database_failure_midway_leaves_nothing(
     real = imports._write_batch
     calls: list[int] = []
 
-    def failing(*args: object, **kwargs: object) -> None:
+    def failing(*args: object, **kwargs: object) -> list[dict[str, object]]:
         calls.append(1)
         if len(calls) == 2:
             raise OperationalError("INSERT", {}, Exception("disk I/O error"))
-        real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(imports, "BATCH_SIZE", 1)
     monkeypatch.setattr(imports, "_write_batch", failing)

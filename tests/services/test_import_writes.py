@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.domain.pathway import ConsentMethod
 from app.models import (
     IDENTITY_FIELDS,
+    AuditChainHead,
     AuditEvent,
     Beneficiary,
     Consent,
@@ -183,9 +184,9 @@ def test_the_cyclic_garbage_collector_is_paused_while_importing_then_restored(
     seen: list[bool] = []
     real = imports._write_batch
 
-    def watching(*args: Any, **kwargs: Any) -> None:
+    def watching(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
         seen.append(gc.isenabled())
-        real(*args, **kwargs)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(imports, "_write_batch", watching)
     assert gc.isenabled()
@@ -206,3 +207,31 @@ def test_the_cyclic_garbage_collector_is_paused_while_importing_then_restored(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_audit_chain_is_touched_once_at_the_end_of_an_import(
+    db_session: Session, vault: Vault, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chain's head (and on PostgreSQL its lock) is taken by the last step of the import:
+    while the batches are written, other writers of the audit log are not held up."""
+    heads: list[int] = []
+    real = imports._write_batch
+
+    def watching(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        db_session.expire_all()
+        heads.append(db_session.scalars(select(AuditChainHead.seq)).one())
+        return real(*args, **kwargs)
+
+    second = CSV + (
+        "Quintal;Bérénice;02/05/2001;07 98 76 54 32;;3 rue Pasteur, 90000 Belfort;QN09001M;"
+        "young_dropout;oral\r\n"
+    ).encode()
+    before = db_session.scalars(select(AuditChainHead.seq)).one()
+    monkeypatch.setattr(imports, "BATCH_SIZE", 1)
+    monkeypatch.setattr(imports, "_write_batch", watching)
+    result = imports.import_caseload(db_session, vault, worker, second, today=TODAY)
+    assert result.imported == 2
+    assert heads == [before, before]  # neither the lookup's events nor the first batch's yet
+    after = db_session.scalars(select(AuditChainHead.seq)).one()
+    assert after > before
+    assert audit.verify_chain(db_session).intact

@@ -242,11 +242,11 @@ def test_a_failure_while_writing_leaves_nothing_behind(
     real = imports._write_batch
     calls = []
 
-    def failing(*args: object, **kwargs: object) -> None:
+    def failing(*args: object, **kwargs: object) -> list[dict[str, object]]:
         calls.append(1)
         if len(calls) == 2:
             raise OperationalError("INSERT", {}, Exception("disk I/O error"))
-        real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(imports, "BATCH_SIZE", 1)
     monkeypatch.setattr(imports, "_write_batch", failing)
