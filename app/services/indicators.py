@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from app.domain.audit import AuditAction
 from app.domain.disclosure import (
     DEFAULT_THRESHOLD,
     ProtectedTable,
@@ -50,6 +51,7 @@ from app.domain.disclosure import (
 from app.domain.handoffs import HandoffStatus
 from app.domain.pathway import BarrierStatus
 from app.domain.periods import Quarter, quarters_between
+from app.domain.roles import Role
 from app.models import (
     Barrier,
     Beneficiary,
@@ -59,9 +61,11 @@ from app.models import (
     ReferenceItem,
     ReferenceKind,
     Structure,
+    User,
     beneficiary_cohorts,
 )
-from app.services.errors import N_, InvalidInput
+from app.services import audit
+from app.services.errors import N_, Forbidden, InvalidInput
 from app.services.sql_functions import days_between, year_quarter
 
 # The longest period a dashboard covers: ten years of quarters is already a wide chart.
@@ -155,6 +159,19 @@ class Scope:
     def end_before(self) -> datetime:
         """The first instant after the period."""
         return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC)
+
+    def codes(self) -> dict[str, str | None]:
+        """The scope as filters (ISO dates, codes, None when unset): for links and audit events.
+
+        ``url_for`` leaves the None values out of a link.
+        """
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "cohort": self.cohort.code if self.cohort else None,
+            "qpv": self.qpv.code if self.qpv else None,
+            "structure": self.structure.code if self.structure else None,
+        }
 
     def quarters(self) -> list[Quarter]:
         """The quarters the period touches, in order."""
@@ -584,6 +601,28 @@ def chains_query(scope: Scope) -> Select[Any]:
     )
     capped = case((per_chain.c.length >= 4, 4), else_=per_chain.c.length)
     return select(capped, per_chain.c.end_code, func.count()).group_by(capped, per_chain.c.end_code)
+
+
+def record_export(
+    session: Session, actor: User, action: AuditAction, scope: Scope, table: str | None = None
+) -> None:
+    """Audit an export of the dashboard (a table, or the pathways): the scope, never a person."""
+    if actor.role is not Role.COORDINATOR:
+        raise Forbidden(N_("Only coordinators export statistics."))
+    codes = scope.codes()
+    audit.record(
+        session,
+        actor,
+        action,
+        actor,
+        purpose="statistics",
+        table=table,
+        start=codes["start"],
+        end=codes["end"],
+        cohort=codes["cohort"],
+        qpv=codes["qpv"],
+        structure=codes["structure"],
+    )
 
 
 # --- the dashboard --------------------------------------------------------------------------

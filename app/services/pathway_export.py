@@ -31,7 +31,7 @@ from app.models import (
     User,
     beneficiary_cohorts,
 )
-from app.services import audit
+from app.services import indicators
 from app.services.errors import N_, Forbidden
 from app.services.indicators import Scope, barriers_in, handoffs_in, steps_in
 from app.services.sql_functions import joined_codes, utc_date
@@ -96,18 +96,7 @@ def record_export(session: Session, actor: User, scope: Scope) -> None:
     """Audit the export before it starts (the scope, never a person)."""
     if actor.role is not Role.COORDINATOR:
         raise Forbidden(N_("Only coordinators export pathways."))
-    audit.record(
-        session,
-        actor,
-        AuditAction.PATHWAYS_EXPORT,
-        actor,
-        purpose="statistics",
-        start=scope.start.isoformat(),
-        end=scope.end.isoformat(),
-        cohort=scope.cohort.code if scope.cohort else None,
-        qpv=scope.qpv.code if scope.qpv else None,
-        structure=scope.structure.code if scope.structure else None,
-    )
+    indicators.record_export(session, actor, AuditAction.PATHWAYS_EXPORT, scope)
 
 
 def _events(scope: Scope) -> Subquery:

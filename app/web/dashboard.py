@@ -33,7 +33,7 @@ from app.domain.audit import AuditAction
 from app.domain.periods import Quarter
 from app.domain.roles import Role
 from app.models import ReferenceItem, ReferenceKind, Structure
-from app.services import audit, indicators, pathway_export
+from app.services import indicators, pathway_export
 from app.services.errors import ServiceError
 from app.services.indicators import (
     CountList,
@@ -154,7 +154,7 @@ def index() -> ResponseReturnValue:
         share=share,
         number=number,
         value=shown_value,
-        export_args=_export_args(scope),
+        export_args=scope.codes(),
     )
 
 
@@ -213,17 +213,6 @@ def days(value: float | None) -> str:
 
 def share(value: float | None) -> str:
     return str(_("hidden")) if value is None else str(format_percent(value, format="#,##0 %"))
-
-
-def _export_args(scope: Scope) -> dict[str, str]:
-    args = {"start": scope.start.isoformat(), "end": scope.end.isoformat()}
-    if scope.cohort:
-        args["cohort"] = scope.cohort.code
-    if scope.qpv:
-        args["qpv"] = scope.qpv.code
-    if scope.structure:
-        args["structure"] = scope.structure.code
-    return args
 
 
 # --- CSV exports -----------------------------------------------------------------------------
@@ -291,20 +280,7 @@ def export_table(name: str) -> ResponseReturnValue:
         return render_template("dashboard/index.html", form=form, board=None), 400
     board: Dashboard = indicators.dashboard(dbs(), scope, k=_threshold())
     table = board.tables()[name]
-    user = actor()
-    audit.record(
-        dbs(),
-        user,
-        AuditAction.STATISTICS_EXPORT,
-        user,
-        purpose="statistics",
-        table=name,
-        start=scope.start.isoformat(),
-        end=scope.end.isoformat(),
-        cohort=scope.cohort.code if scope.cohort else None,
-        qpv=scope.qpv.code if scope.qpv else None,
-        structure=scope.structure.code if scope.structure else None,
-    )
+    indicators.record_export(dbs(), actor(), AuditAction.STATISTICS_EXPORT, scope, name)
     dbs().commit()
     return _csv_response(f"{name}-{scope.start}-{scope.end}", list(table_lines(table)))
 
