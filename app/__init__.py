@@ -11,9 +11,10 @@ from flask import Flask
 
 from app.crypto import KeyConfigError, KeyRing
 from app.crypto.keyring import REQUIRED_SECRETS, load_or_create_dev_keys
-from app.services.notifications import MailConfigError, mail_settings
+from app.services.mail.settings import mail_settings
+from app.services.mail.transport import MailConfigError
 from app.services.vault import Vault
-from config import Config, ConfigError, as_mapping, config_from_environment
+from app.settings import Config, ConfigError, as_mapping, config_from_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def create_app(
     """Build the application: load configuration and keys, then wire extensions and routes."""
     try:
         config_class = config_class or config_from_environment()
+        settings = as_mapping(config_class)
     except ConfigError as exc:
         raise StartupError(str(exc)) from exc
     app = Flask(
@@ -43,7 +45,7 @@ def create_app(
         instance_path=str(ROOT / "instance"),
         instance_relative_config=True,
     )
-    app.config.from_mapping(as_mapping(config_class))
+    app.config.from_mapping(settings)
     app.config.from_mapping(overrides or {})
     app.config["RELAIS_ENV"] = config_class.ENV_NAME
     vault = Vault(keyring or _load_keys(app, config_class), app.config["BLIND_INDEX_BITS"])
@@ -120,9 +122,11 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_web(app: Flask) -> None:
+    from app import unit_of_work
     from app.web import register_web
 
     register_web(app)
+    unit_of_work.install(app)
 
 
 def _register_cli(app: Flask) -> None:

@@ -4,7 +4,7 @@
 
 Builds a temporary SQLite database migrated to head (or uses ``DATABASE_URL``, which must
 point to an empty database that the script fills and leaves filled), loads the demo network
-and adds synthetic people with ``app.services.synthetic`` (what ``flask --app app demo
+and adds synthetic people with ``app.demo.synthetic`` (what ``flask --app app demo
 generate`` runs) until each size of ``--people`` is reached. At each size it times:
 
 (a) the dashboard page: ``GET /dashboard/`` through the Flask test client, signed in as the
@@ -47,10 +47,13 @@ from sqlalchemy import Connection, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.crypto import KeyRing  # noqa: E402
+from app.demo.data.network import DEMO_PASSWORD  # noqa: E402
+from app.demo.loading import load_demo  # noqa: E402
+from app.demo.synthetic import caseload as synthetic  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import ReferenceItem, ReferenceKind  # noqa: E402
-from app.services import indicators, synthetic  # noqa: E402
-from app.services.demo import DEMO_PASSWORD, load_demo  # noqa: E402
+from app.services.statistics import queries  # noqa: E402
+from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope  # noqa: E402
 from config import TestingConfig  # noqa: E402
 
 COORDINATOR = "coordination@relais.demo"
@@ -169,7 +172,7 @@ def raw_queries(dialect: str) -> dict[str, str]:
     }
 
 
-def parameters(scope: indicators.Scope, stages: dict[str, int]) -> dict[str, Any]:
+def parameters(scope: Scope, stages: dict[str, int]) -> dict[str, Any]:
     return {
         "start": scope.start,
         "end": scope.end,
@@ -198,22 +201,20 @@ def run_raw(
     return results
 
 
-def service_results(
-    session: Any, scope: indicators.Scope, stages: dict[str, int]
-) -> dict[str, list[Any]]:
+def service_results(session: Any, scope: Scope, stages: dict[str, int]) -> dict[str, list[Any]]:
     """What the service's own queries return, to check the bare SQL against."""
     return {
-        "people": session.execute(indicators.people_query(scope)).all(),
-        "funnel": session.execute(indicators.funnel_query(scope)).all(),
+        "people": session.execute(queries.people_query(scope)).all(),
+        "funnel": session.execute(queries.funnel_query(scope)).all(),
         "stage_medians": session.execute(
-            indicators.stage_medians_query(
+            queries.stage_medians_query(
                 scope, stages["orientation"], stages["training"], stages["employment"]
             )
         ).all(),
-        "barriers": session.execute(indicators.barriers_query(scope)).all(),
-        "handoffs": session.execute(indicators.handoffs_query(scope)).all(),
-        "delays": session.execute(indicators.handoff_delays_query(scope)).all(),
-        "chains": session.execute(indicators.chains_query(scope)).all(),
+        "barriers": session.execute(queries.barriers_query(scope)).all(),
+        "handoffs": session.execute(queries.handoffs_query(scope)).all(),
+        "delays": session.execute(queries.handoff_delays_query(scope)).all(),
+        "chains": session.execute(queries.chains_query(scope)).all(),
     }
 
 
@@ -318,9 +319,7 @@ def main() -> None:
             took = grow(app, size, today)
             with app.app_context():
                 session = db.session()
-                scope = indicators.resolve_scope(
-                    session, indicators.DashboardFilters(), today=today
-                )
+                scope = resolve_scope(session, DashboardFilters(), today=today)
                 stages = {
                     item.code: item.id
                     for item in session.query(ReferenceItem).filter_by(kind=ReferenceKind.STAGE)

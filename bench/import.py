@@ -12,7 +12,7 @@ afterwards so that every run starts from the same tables:
     line (``clean_identity``, reference lists, consent), the possible-duplicate lookup and its
     audit, then the writing (data keys, sealed identity, blind indexes, cohorts, follow-up,
     consent, audit events), one statement per table and batch (an executemany of the
-    INSERT, or on PostgreSQL a ``COPY``: see ``imports._Inserts``);
+    INSERT, or on PostgreSQL a ``COPY``: see ``app.services.imports.bulk``);
 (b) a bare baseline without the service layer: for each person generate a data key, wrap it,
     encrypt the same identity fields with ``encrypt_field``, and insert the ``beneficiaries``
     and ``person_keys`` rows with one Core executemany per table and batch (on both

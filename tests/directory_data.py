@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.data.demo_directory import CARDS
-from app.data.demo_network import QPVS, STRUCTURES
+from app.demo.data.directory import CARDS
+from app.demo.data.network import QPVS, STRUCTURES
+from app.demo.directory import card_input
 from app.models import ReferenceItem, ReferenceKind, Structure
-from app.services.demo_directory import card_input
-from app.services.directory_cards import confirm_card, update_capacity, update_card
+from app.services.directory.cards import confirm_card, update_capacity, update_card
 from app.services.structures import add_reference_item, create_structure
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -34,7 +34,7 @@ from typing import Any
 
 from app.crypto.fields import DataKey
 from app.crypto.keyring import KeyRing, encode_key
-from app.data.demo_network import DEMO_PASSWORD
+from app.demo.data.network import DEMO_PASSWORD
 from tests import factories
 
 TESTS = Path(__file__).resolve().parent

@@ -190,3 +190,46 @@ def test_production_refuses_an_erasure_register_in_a_missing_folder(tmp_path: Pa
     result = _start(_production_env(tmp_path, RELAIS_ERASURE_REGISTER=str(missing)))
     assert result.returncode == 1
     assert "does not exist" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("RELAIS_LOGIN_MAX_FAILURES", "abc", "RELAIS_LOGIN_MAX_FAILURES must be a whole number"),
+        ("RELAIS_PUBLIC_DIRECTORY", "perhaps", "RELAIS_PUBLIC_DIRECTORY must be true or false"),
+        ("RELAIS_ENV", "staging", "RELAIS_ENV must be one of"),
+    ],
+)
+def test_a_bad_variable_is_refused_cleanly_by_any_command(
+    tmp_path: Path, variable: str, value: str, reason: str
+) -> None:
+    """The environment is read when the application is built, not when a module is imported:
+    ``flask routes`` (or gunicorn) says why it cannot start, without a traceback."""
+    env = _production_env(tmp_path, **{variable: value})
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "routes"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert f"Relais cannot start: {reason}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_importing_the_settings_reads_nothing(tmp_path: Path) -> None:
+    env = _production_env(tmp_path, RELAIS_LOGIN_MAX_FAILURES="abc")
+    result = subprocess.run(
+        [sys.executable, "-c", "import config, app.settings; print('imported')"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "imported" in result.stdout

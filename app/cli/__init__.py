@@ -15,6 +15,7 @@ def register_cli(app: Flask) -> None:
     from app.cli.handoffs import handoffs_cli
     from app.cli.imports import beneficiaries_cli
     from app.cli.keys import keys_cli
+    from app.cli.mail import mail_cli
     from app.cli.retention import retention_cli
     from app.cli.structures import reference_cli, structures_cli
 
@@ -24,6 +25,7 @@ def register_cli(app: Flask) -> None:
         reference_cli,
         demo_cli,
         handoffs_cli,
+        mail_cli,
         beneficiaries_cli,
         directory_cli,
         gdpr_cli,

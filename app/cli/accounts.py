@@ -76,8 +76,5 @@ def deactivate(email: str) -> None:
     """Close the account EMAIL: no more sign-in, open sessions end now."""
     with transaction() as session:
         user = accounts.get_user_by_email(session, email)
-        was_active = user.active
-        accounts.deactivate_user(session, None, user)
-        click.echo(
-            f"Deactivated {user.email}" if was_active else f"{user.email} was already inactive"
-        )
+        closed = accounts.deactivate_user(session, None, user)
+        click.echo(f"Deactivated {user.email}" if closed else f"{user.email} was already inactive")

@@ -3,7 +3,6 @@ add synthetic caseloads to it for dashboards and benchmarks."""
 
 from __future__ import annotations
 
-import sys
 import time
 from datetime import date
 
@@ -11,19 +10,17 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.cli.common import transaction, vault
-from app.data.demo_network import ADMIN_EMAIL
-from app.extensions import db
-from app.services.accounts import find_user
-from app.services.demo import DemoReport, load_demo
-from app.services.errors import ServiceError
-from app.services.synthetic import (
+from app.cli.common import commit_in_batches, failure_reason, transaction, vault
+from app.demo.data.network import ADMIN_EMAIL
+from app.demo.loading import DemoReport, load_demo
+from app.demo.synthetic.caseload import (
     DEFAULT_BATCH_SIZE,
     MAX_PEOPLE,
-    GenerationCounts,
     SyntheticCaseload,
     prepare_caseload,
 )
+from app.demo.synthetic.writing import GenerationCounts
+from app.services.accounts import find_user
 
 demo_cli = AppGroup(
     "demo",
@@ -76,10 +73,9 @@ def _load(what: str, rng_seed: int) -> DemoReport:
         raise click.ClickException(
             f"{what} could not be loaded, nothing was written: {exc.message}"
         ) from exc
-    except Exception as exc:  # a bug in the demo data: still roll back and say so clearly
-        db.session.rollback()
+    except Exception as exc:  # a bug in the demo data (rolled back): say so clearly
         raise click.ClickException(
-            f"{what} could not be loaded, nothing was written: {_reason(exc)}"
+            f"{what} could not be loaded, nothing was written: {failure_reason(exc)}"
         ) from exc
 
 
@@ -161,17 +157,16 @@ def generate(count: int, rng_seed: int, batch_size: int, allow_production: bool)
         )
     _load_network_if_missing(rng_seed)
     started = time.perf_counter()
-    session = db.session()
     try:
-        caseload = prepare_caseload(
-            session,
-            seed=rng_seed,
-            today=date.today(),  # noqa: DTZ011 - the local calendar day, as demo load
-            expiry_days=current_app.config["HANDOFF_EXPIRY_DAYS"],
-        )
-    except ServiceError as exc:
-        session.rollback()
-        raise click.ClickException(f"nothing generated: {exc}") from exc
+        with transaction() as session:
+            caseload = prepare_caseload(
+                session,
+                seed=rng_seed,
+                today=date.today(),  # noqa: DTZ011 - the local calendar day, as demo load
+                expiry_days=current_app.config["HANDOFF_EXPIRY_DAYS"],
+            )
+    except click.ClickException as exc:
+        raise click.ClickException(f"nothing generated: {exc.message}") from exc
     first = caseload.next_index
     totals = _write_batches(caseload, count, batch_size)
     _print_generation(totals, rng_seed, first, time.perf_counter() - started)
@@ -189,29 +184,25 @@ def _load_network_if_missing(rng_seed: int) -> None:
 
 def _write_batches(caseload: SyntheticCaseload, count: int, batch_size: int) -> GenerationCounts:
     """Write and commit ``count`` people, ``batch_size`` at a time, with a progress bar."""
-    session = db.session()
+    ring = vault()
     totals = GenerationCounts()
-    with click.progressbar(length=count, label="Generating", file=sys.stderr) as bar:
-        while totals.people < count:
-            size = min(batch_size, count - totals.people)
-            try:
-                written = caseload.write_batch(session, vault(), size)
-                session.commit()
-            except (Exception, KeyboardInterrupt) as exc:  # a bug, the database, Ctrl-C
-                session.rollback()
-                raise click.ClickException(
-                    f"generation stopped ({_reason(exc)}): {totals.people} people were "
-                    "written before (committed); the batch in progress was rolled back"
-                ) from exc
-            totals.add(written)
-            bar.update(size)
+    commit_in_batches(
+        lambda session, size: _tally(totals, caseload.write_batch(session, ring, size)),
+        batch_size=batch_size,
+        total=count,
+        label="Generating",
+        stopped=lambda reason, done: (
+            f"generation stopped ({reason}): {done} people were written before (committed); "
+            "the batch in progress was rolled back"
+        ),
+        stop_at_total=True,
+    )
     return totals
 
 
-def _reason(exc: BaseException) -> str:
-    """The exception's type and the first line of its message (SQL parameters are hidden)."""
-    lines = str(exc).splitlines()
-    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
+def _tally(totals: GenerationCounts, batch: GenerationCounts) -> int:
+    totals.add(batch)
+    return batch.people
 
 
 def _print_generation(totals: GenerationCounts, seed: int, first: int, seconds: float) -> None:

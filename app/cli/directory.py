@@ -11,17 +11,13 @@ from flask.cli import AppGroup
 
 from app.cli.common import transaction
 from app.services import accounts
-from app.services.directory import DirectoryQuery, search_directory
-from app.services.directory_cards import set_card_editor
-from app.services.directory_interop import (
-    DirectoryImportError,
-    export_directory,
-    import_directory,
-    parse_directory,
-    read_directory_file,
-    to_json,
-    write_csv,
-)
+from app.services.directory.editors import set_card_editor
+from app.services.directory.interop.apply import import_directory
+from app.services.directory.interop.export import export_directory
+from app.services.directory.interop.files import read_directory_file, to_json, write_csv
+from app.services.directory.interop.parsing import parse_directory
+from app.services.directory.interop.schema import DirectoryImportError
+from app.services.directory.search import DirectoryQuery, search_directory
 
 directory_cli = AppGroup(
     "directory",
@@ -111,10 +107,9 @@ def import_(path: Path, dry_run: bool) -> None:
     own = current_app.config["DIRECTORY_SOURCE"]
     try:
         data = read_directory_file(path)
-        with transaction() as session:
+        with transaction(commit=not dry_run) as session:
             if dry_run:
                 parsed = parse_directory(session, data, own_source=own)
-                session.rollback()
                 click.echo(f"The file is valid: {len(parsed)} structures (nothing written).")
                 return
             report = import_directory(session, None, data, own_source=own, now=datetime.now(UTC))

@@ -19,16 +19,14 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from app.cli.common import transaction, vault
 from app.domain.rights import ErasureCause
-from app.extensions import db
-from app.models import Beneficiary
 from app.services.erasure import (
     RegisterFile,
     RegisterFileError,
     erase_person,
+    person_to_erase,
     reapply_erasures,
     register_file_for,
 )
@@ -60,9 +58,9 @@ def erase(pseudonym: str, yes: bool) -> None:
     """
     wanted = pseudonym.strip().upper()
     with transaction() as session:
-        found = session.scalar(select(Beneficiary.id).where(Beneficiary.pseudonym == wanted))
-    if found is None:
-        raise click.ClickException(f"no person has the pseudonym {wanted}")
+        found = person_to_erase(session, wanted) is not None
+    if not found:
+        raise _unknown(wanted)
     if not yes:
         click.confirm(
             f"Erase {wanted} for good? Their identity and notes cannot be recovered", abort=True
@@ -70,9 +68,9 @@ def erase(pseudonym: str, yes: bool) -> None:
     register = register_file()
     try:
         with transaction() as session:
-            person = session.get(Beneficiary, found)
+            person = person_to_erase(session, wanted)
             if person is None:  # erased or deleted meanwhile
-                raise click.ClickException(f"no person has the pseudonym {wanted}")
+                raise _unknown(wanted)
             erase_person(
                 session,
                 vault(),
@@ -83,13 +81,16 @@ def erase(pseudonym: str, yes: bool) -> None:
                 today=today_in_france(),
                 now=datetime.now(UTC),
             )
-    except RegisterFileError as exc:
-        db.session.rollback()
+    except RegisterFileError as exc:  # the transaction was rolled back
         raise click.ClickException(f"nothing erased: {exc}") from exc
     click.echo(
         f"{wanted} erased: data key, search indexes and identity deleted; the pathway stays "
         f"for the statistics under a new pseudonym. Register: {register.path}"
     )
+
+
+def _unknown(pseudonym: str) -> click.ClickException:
+    return click.ClickException(f"no person has the pseudonym {pseudonym}")
 
 
 @gdpr_cli.command("reapply-erasures")
@@ -106,8 +107,7 @@ def reapply() -> None:
             report = reapply_erasures(
                 session, vault(), register, today=today_in_france(), now=datetime.now(UTC)
             )
-    except RegisterFileError as exc:
-        db.session.rollback()
+    except RegisterFileError as exc:  # the transaction was rolled back
         raise click.ClickException(f"nothing done: {exc}") from exc
     click.echo(
         f"register: {report.entries} erased people (table and {register.path}); "

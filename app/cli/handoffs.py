@@ -9,7 +9,6 @@ They commit after each batch, print what they did and exit non-zero when somethi
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 import click
@@ -17,15 +16,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.cli.common import transaction, vault
+from app.cli.mail import send_once
 from app.services.deadlines import ExpiryReport, count_due_for_expiry, expire_handoffs
-from app.services.notifications import (
-    MAX_ATTEMPTS,
-    MailConfigError,
-    deliver_pending,
-    given_up_count,
-    mail_settings,
-    make_sender,
-)
 
 BATCH_SIZE = 100
 
@@ -76,45 +68,10 @@ def expire(dry_run: bool) -> None:
     help="Most mails to handle in this run.",
 )
 def send_mail(limit: int) -> None:
-    """Send the notification mails waiting in the outbox.
+    """Send the notification mails waiting in the outbox (same as ``mail work --once``).
 
     In production they go through the SMTP server of RELAIS_SMTP_HOST; in development and
     tests they stay in the outbox (see /dev/outbox) and one line each is logged. A mail that
     fails is retried by the next runs, at most 5 times.
     """
-    try:
-        settings = mail_settings(current_app.config)
-    except MailConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    sent = failed = 0
-    last_error: str | None = None
-    tried: set[uuid.UUID] = set()
-    while sent + failed < limit:
-        batch = min(BATCH_SIZE, limit - sent - failed)
-        with transaction() as session:
-            report = deliver_pending(
-                session,
-                make_sender(settings),
-                base_url=settings.base_url,
-                now=datetime.now(UTC),
-                limit=batch,
-                skip=tried,
-            )
-        sent += report.sent
-        failed += report.failed
-        tried.update(report.failed_ids)
-        last_error = report.last_error or last_error
-        if report.stopped or report.handled < batch:
-            break
-    with transaction() as session:
-        given_up = given_up_count(session)
-    click.echo(f"sent {sent}, failed {failed}")
-    if given_up:
-        click.echo(
-            f"warning: {given_up} mail(s) failed {MAX_ATTEMPTS} times and are no longer retried",
-            err=True,
-        )
-    if failed:
-        raise click.ClickException(
-            f"{failed} mail(s) not sent (last error: {last_error}); the next run retries them"
-        )
+    send_once(limit)

@@ -114,7 +114,6 @@ def import_people(
             )
         if checked.errors:
             _report(checked.errors, "error")
-            session.rollback()
             raise click.ClickException(
                 f"nothing imported: {len(checked.errors)} problem(s) in "
                 f"{len({p.line for p in checked.errors})} line(s); correct the file and run again"

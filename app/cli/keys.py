@@ -8,15 +8,10 @@ ids only, never a key, a wrapped key, an identity or an index value.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-
 import click
 from flask.cli import AppGroup
-from sqlalchemy.orm import Session
 
-from app.cli.common import transaction, vault
-from app.extensions import db
+from app.cli.common import commit_in_batches, transaction, vault
 from app.services import keys
 
 keys_cli = AppGroup("keys", help="Key-encryption keys and blind indexes (counts only).")
@@ -30,35 +25,12 @@ BATCH_SIZE_OPTION = click.option(
 )
 
 
-def _reason(exc: BaseException) -> str:
-    """The exception's type and the first line of its message (SQL parameters are hidden)."""
-    lines = str(exc).splitlines()
-    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
-
-
-def _run_batches(label: str, total: int, step: Callable[[Session], int]) -> int:
-    """Run ``step`` and commit, batch after batch, until it has nothing left; returns the sum.
-
-    On an error the batch in progress is rolled back and the command exits non-zero, saying how
-    many rows the committed batches changed: the same command resumes.
-    """
-    session = db.session()
-    done = 0
-    with click.progressbar(length=max(total, 1), label=label, file=sys.stderr) as bar:
-        while True:
-            try:
-                changed = step(session)
-                session.commit()
-            except (Exception, KeyboardInterrupt) as exc:  # the database, a bad key, Ctrl-C
-                session.rollback()
-                raise click.ClickException(
-                    f"stopped ({_reason(exc)}): {done} rows were changed and committed "
-                    "before; run the same command again to finish"
-                ) from exc
-            if changed == 0:
-                return done
-            done += changed
-            bar.update(changed)
+def _stopped(reason: str, done: int) -> str:
+    """A run stopped half-way: the same command resumes it."""
+    return (
+        f"stopped ({reason}): {done} rows were changed and committed before; run the same "
+        "command again to finish"
+    )
 
 
 @keys_cli.command("status")
@@ -106,10 +78,12 @@ def rotate_kek(to_kek: str, batch_size: int) -> None:
     ring = vault()
     with transaction() as session:
         total = keys.check_rotation(session, ring, to_kek)
-    done = _run_batches(
-        "Re-wrapping",
-        total,
-        lambda session: keys.rewrap_batch(session, ring, to_kek, limit=batch_size),
+    done = commit_in_batches(
+        lambda session, size: keys.rewrap_batch(session, ring, to_kek, limit=size),
+        batch_size=batch_size,
+        total=total,
+        label="Re-wrapping",
+        stopped=_stopped,
     )
     with transaction() as session:
         left = keys.check_rotation(session, ring, to_kek)
@@ -157,10 +131,12 @@ def rebuild_index(everything: bool, batch_size: int) -> None:
         click.echo(f"Marked {marked} people's indexes as stale.")
     with transaction() as session:
         total = keys.count_stale_indexes(session, ring)
-    done = _run_batches(
-        "Re-indexing",
-        total,
-        lambda session: keys.reindex_batch(session, ring, limit=batch_size),
+    done = commit_in_batches(
+        lambda session, size: keys.reindex_batch(session, ring, limit=size),
+        batch_size=batch_size,
+        total=total,
+        label="Re-indexing",
+        stopped=_stopped,
     )
     with transaction() as session:
         left = keys.count_stale_indexes(session, ring)

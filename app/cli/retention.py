@@ -16,7 +16,6 @@ from flask.cli import AppGroup
 
 from app.cli.common import transaction, vault
 from app.cli.gdpr import register_file, today_in_france
-from app.extensions import db
 from app.services.erasure import RegisterFileError
 from app.services.retention import apply_retention, plan_retention
 
@@ -50,8 +49,7 @@ def run(dry_run: bool) -> None:
             plan = plan_retention(session, today=today, months=months, notice_days=notice)
             if not dry_run:
                 report = apply_retention(session, vault(), register, plan, now=now)
-    except RegisterFileError as exc:
-        db.session.rollback()
+    except RegisterFileError as exc:  # the transaction was rolled back
         raise click.ClickException(f"nothing done: {exc}") from exc
     if dry_run:
         click.echo(

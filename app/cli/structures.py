@@ -6,7 +6,6 @@ import click
 from flask.cli import AppGroup
 
 from app.cli.common import transaction
-from app.models import ReferenceKind
 from app.services import structures
 
 structures_cli = AppGroup("structures", help="List and create partner structures.")
@@ -62,17 +61,20 @@ def create_structure(
 
 
 @reference_cli.command("list")
-@click.argument("kind", type=click.Choice([k.value for k in ReferenceKind]))
+@click.argument("kind", type=click.Choice(structures.REFERENCE_KINDS))
 def list_reference(kind: str) -> None:
     """List the entries of a reference list: code, French label, English label."""
     with transaction() as session:
-        for item in structures.reference_items(session, ReferenceKind(kind), include_inactive=True):
+        items = structures.reference_items(
+            session, structures.reference_kind(kind), include_inactive=True
+        )
+        for item in items:
             state = "" if item.active else "\t(inactive)"
             click.echo(f"{item.code}\t{item.label_fr}\t{item.label_en}{state}")
 
 
 @reference_cli.command("add")
-@click.argument("kind", type=click.Choice([k.value for k in ReferenceKind]))
+@click.argument("kind", type=click.Choice(structures.REFERENCE_KINDS))
 @click.argument("code")
 @click.option("--fr", "label_fr", required=True, help="Label in French.")
 @click.option("--en", "label_en", required=True, help="Label in English.")
@@ -80,6 +82,6 @@ def add_reference(kind: str, code: str, label_fr: str, label_en: str) -> None:
     """Add CODE to the reference list KIND (for example a QPV of your territory)."""
     with transaction() as session:
         item = structures.add_reference_item(
-            session, None, ReferenceKind(kind), code, label_fr, label_en
+            session, None, structures.reference_kind(kind), code, label_fr, label_en
         )
         click.echo(f"Added {item.code} to {kind}")

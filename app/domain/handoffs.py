@@ -7,6 +7,7 @@ relation to the hand-off, leads to that status. Anything not in the table is ref
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, tzinfo
 from enum import StrEnum
 
 
@@ -138,3 +139,23 @@ def next_status(status: HandoffStatus, event: HandoffEvent, party: Party) -> Han
 def allowed_events(status: HandoffStatus, parties: frozenset[Party]) -> list[HandoffEvent]:
     """Events the acting user may apply now, in table order (what the UI offers)."""
     return [t.event for t in TRANSITIONS if t.source is status and t.party in parties]
+
+
+class FirstContactOutOfRange(ValueError):
+    """A first contact dated before the day of the answer, or after today."""
+
+
+def first_contact_moment(
+    contacted_on: date, *, answered_at: datetime, now: datetime, zone: tzinfo
+) -> datetime:
+    """The moment recorded for a first contact made on ``contacted_on`` (a day in ``zone``).
+
+    The day must lie between the day of the answer and today, or ``FirstContactOutOfRange``.
+    A contact today is stamped ``now``; an earlier day at noon, and never before the answer,
+    so that the history keeps its order and delays are never negative.
+    """
+    today = now.astimezone(zone).date()
+    if contacted_on > today or contacted_on < answered_at.astimezone(zone).date():
+        raise FirstContactOutOfRange(contacted_on)
+    moment = now if contacted_on == today else datetime.combine(contacted_on, time(12), zone)
+    return max(moment.astimezone(UTC), answered_at)

@@ -17,7 +17,7 @@ class Quarter:
 
     @classmethod
     def from_key(cls, key: int) -> Quarter:
-        """From ``year * 10 + quarter``, as SQL computes it (see ``sql_functions.year_quarter``)."""
+        """From ``year * 10 + quarter``, as SQL computes it (``statistics.sql.year_quarter``)."""
         return cls(key // 10, key % 10)
 
     @property

@@ -75,13 +75,15 @@ def set_password(
     audit.record(session, actor, AuditAction.USER_SET_PASSWORD, user)
 
 
-def deactivate_user(session: Session, actor: User | None, user: User) -> None:
-    """Close an account: it can no longer sign in and its sessions end now."""
+def deactivate_user(session: Session, actor: User | None, user: User) -> bool:
+    """Close an account: it can no longer sign in and its sessions end now. Returns whether
+    it was open (closing a closed account changes nothing)."""
     if not user.active:
-        return
+        return False
     user.active = False
     user.session_version += 1
     audit.record(session, actor, AuditAction.USER_DEACTIVATE, user)
+    return True
 
 
 def authenticate(

@@ -216,24 +216,31 @@ def record(
     **data: str | int | None,
 ) -> AuditEvent:
     """Append one audit event about ``subject`` (a model with an ``id``). Ids only in ``data``."""
-    (row,) = _chain(
-        session,
-        [
-            {
-                "actor_id": actor.id if actor else None,
-                "actor_structure_id": actor.structure_id if actor else None,
-                "action": action.value,
-                "subject_type": type(subject).__tablename__,
-                "subject_id": str(subject.id),
-                "beneficiary_id": beneficiary_id,
-                "purpose": purpose,
-                "data": data,
-            }
-        ],
-    )
+    (row,) = _chain(session, [_event_row(actor, action, subject, beneficiary_id, purpose, data)])
     event = AuditEvent(**row)
     session.add(event)
     return event
+
+
+def _event_row(
+    actor: User | None,
+    action: AuditAction,
+    subject: Any,
+    beneficiary_id: uuid.UUID | None,
+    purpose: str | None,
+    data: Mapping[str, str | int | None],
+) -> dict[str, Any]:
+    """The columns ``record`` fills for one event (``_chain`` adds the place and the MAC)."""
+    return {
+        "actor_id": actor.id if actor else None,
+        "actor_structure_id": actor.structure_id if actor else None,
+        "action": action.value,
+        "subject_type": type(subject).__tablename__,
+        "subject_id": str(subject.id),
+        "beneficiary_id": beneficiary_id,
+        "purpose": purpose,
+        "data": data,
+    }
 
 
 def _execute_insert(session: Session) -> Writer:
@@ -256,6 +263,29 @@ def append_many(
     if chained:
         (write or _execute_insert(session))(_EVENTS, chained)
     return len(chained)
+
+
+def record_many(
+    session: Session,
+    actor: User | None,
+    action: AuditAction,
+    subjects: Sequence[tuple[Any, uuid.UUID | None]],
+    *,
+    purpose: str | None = None,
+    **data: str | int | None,
+) -> int:
+    """``record`` for each (subject, beneficiary id) of ``subjects``, in that order, in one
+    append to the chain (``append_many``): the same events, in a fixed number of queries.
+
+    For the events of one page (the reveals of a list); returns the number of events.
+    """
+    return append_many(
+        session,
+        [
+            _event_row(actor, action, subject, beneficiary_id, purpose, data)
+            for subject, beneficiary_id in subjects
+        ],
+    )
 
 
 # -- verifying -------------------------------------------------------------------------------

@@ -163,6 +163,14 @@ def register_file_for(config: Mapping[str, Any], instance_path: str) -> Register
 # -- erasing ---------------------------------------------------------------------------------
 
 
+def person_to_erase(session: Session, pseudonym: str) -> Beneficiary | None:
+    """The person whose pseudonym is ``pseudonym`` (any case, spaces around), for an erasure
+    requested outside Relais (the command line: no actor, so no scoping); ``None`` when nobody
+    has it - a person erased meanwhile included, since an erasure replaces the pseudonym."""
+    wanted = pseudonym.strip().upper()
+    return session.scalar(select(Beneficiary).where(Beneficiary.pseudonym == wanted))
+
+
 def erase_person(
     session: Session,
     vault: Vault,

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from app.domain.deadlines import deadline_cutoff
 from app.domain.handoffs import HandoffStatus
 from app.domain.roles import Role
-from app.models import Barrier, Handoff, User
+from app.models import Barrier, Beneficiary, Handoff, User
 from app.services.deadlines import waiting_since
 from app.services.errors import N_, NotFound
 from app.services.vault import Vault
@@ -52,6 +52,15 @@ def overdue_since(now: datetime, overdue_days: int) -> datetime:
     return deadline_cutoff(now, overdue_days)
 
 
+# What a row of the lists shows, loaded with the hand-offs (each a many-to-one: one join):
+# the person's pseudonym (not their cohorts), the purpose, the other party (joined always).
+_ROW_LOADS = (
+    joinedload(Handoff.beneficiary).lazyload(Beneficiary.cohorts),
+    joinedload(Handoff.purpose_stage),
+    joinedload(Handoff.purpose_barrier),
+)
+
+
 def list_box(
     session: Session,
     actor: User,
@@ -73,35 +82,30 @@ def list_box(
     if filters.overdue:
         query = query.where(waiting_since(now, overdue_days))
     pending_first = (Handoff.status != HandoffStatus.SENT).asc()  # False sorts first
-    query = query.options(
-        selectinload(Handoff.purpose_stage), selectinload(Handoff.purpose_barrier)
-    ).order_by(pending_first, Handoff.sent_at.desc())
+    query = query.options(*_ROW_LOADS).order_by(pending_first, Handoff.sent_at.desc())
     return list(session.scalars(query.limit(limit)))
 
 
 def box_counts(
     session: Session, actor: User, box: Box, *, now: datetime, overdue_days: int
 ) -> dict[str, int]:
-    """Counts per status in ``box``, plus ``overdue`` and ``all``."""
+    """Counts per status in ``box``, plus ``overdue`` and ``all`` (one query)."""
     inner = _box(actor, box).subquery()
-    counts = {
-        str(status): count
-        for status, count in session.execute(
-            select(inner.c.status, func.count()).group_by(inner.c.status)
-        )
-    }
-    counts["all"] = sum(counts.values())
-    counts["overdue"] = (
-        session.scalar(
-            select(func.count())
-            .select_from(inner)
-            .where(
-                inner.c.status == HandoffStatus.SENT.value,
-                inner.c.sent_at < overdue_since(now, overdue_days),
-            )
-        )
-        or 0
+    late = and_(
+        inner.c.status == HandoffStatus.SENT.value,
+        inner.c.sent_at < overdue_since(now, overdue_days),
     )
+    counts: dict[str, int] = {}
+    overdue = 0
+    for status, count, late_count in session.execute(
+        select(inner.c.status, func.count(), func.sum(case((late, 1), else_=0))).group_by(
+            inner.c.status
+        )
+    ):
+        counts[str(status)] = count
+        overdue += int(late_count or 0)
+    counts["all"] = sum(counts.values())
+    counts["overdue"] = overdue
     return counts
 
 

@@ -16,15 +16,16 @@ from datetime import date
 import email_validator
 import phonenumbers
 from email_validator import EmailNotValidError, EmailSyntaxError, ValidatedEmail, validate_email
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.crypto import DataKey
 from app.domain.audit import AuditAction
 from app.domain.people import plausible_birth_date
-from app.models import Beneficiary, User
+from app.models import Beneficiary, PersonKey, User
 from app.services import audit
 from app.services.errors import N_, InvalidInput
-from app.services.vault import Vault
+from app.services.vault import IdentityErased, Vault
 
 # ``_validated_email`` follows the steps of ``validate_email`` as email-validator 2.4 takes
 # them, with its own functions; with any other version, each address is validated whole.
@@ -282,14 +283,9 @@ def seal_identity(
 SUMMARY_FIELDS = ("last_name", "first_name", "birth_date")
 
 
-def open_identity(
-    vault: Vault, session: Session, person: Beneficiary, fields: Sequence[str] | None = None
+def _decrypt(
+    vault: Vault, key: DataKey, person: Beneficiary, fields: Sequence[str] | None
 ) -> Identity:
-    """Decrypt a person's identity, or only ``fields`` of it (the others read as empty).
-
-    No audit here: callers outside this module go through ``reveal_identity``.
-    """
-    key = vault.person_key(session, person.id)
     values: dict[str, object] = {"last_name": "", "first_name": ""}
     for field in dataclasses.fields(Identity):
         if fields is not None and field.name not in fields:
@@ -299,6 +295,37 @@ def open_identity(
             date.fromisoformat(text) if field.name == "birth_date" and text else text
         )
     return Identity(**values)  # type: ignore[arg-type]
+
+
+def open_identity(
+    vault: Vault, session: Session, person: Beneficiary, fields: Sequence[str] | None = None
+) -> Identity:
+    """Decrypt a person's identity, or only ``fields`` of it (the others read as empty).
+
+    No audit here: callers outside this module go through ``reveal_identity``.
+    """
+    return _decrypt(vault, vault.person_key(session, person.id), person, fields)
+
+
+def _person_keys(
+    vault: Vault, session: Session, people: Sequence[Beneficiary]
+) -> dict[uuid.UUID, DataKey]:
+    """The data keys of ``people``, read in one query; ``IdentityErased`` if one is gone."""
+    wrapped = {
+        row.beneficiary_id: row
+        for row in session.execute(
+            select(PersonKey.beneficiary_id, PersonKey.kek_id, PersonKey.wrapped_key).where(
+                PersonKey.beneficiary_id.in_([person.id for person in people])
+            )
+        )
+    }
+    keys = {}
+    for person in people:
+        row = wrapped.get(person.id)
+        if row is None:
+            raise IdentityErased(N_("This person's identity has been erased."))
+        keys[person.id] = vault.keys.unwrap(row.kek_id, row.wrapped_key)
+    return keys
 
 
 def reveal_identity(
@@ -323,6 +350,34 @@ def reveal_identity(
         purpose=purpose,
     )
     return identity
+
+
+def reveal_identities(
+    vault: Vault,
+    session: Session,
+    actor: User,
+    people: Sequence[Beneficiary],
+    purpose: str,
+    fields: Sequence[str] | None = None,
+) -> dict[uuid.UUID, Identity]:
+    """``reveal_identity`` for every person of a page, by person id, in a fixed number of
+    queries: one for the data keys, one append to the audit chain for the reveals.
+
+    The audit log gets the same events, in the order of ``people``: one reveal per person.
+    Raises ``IdentityErased`` (before any reveal is recorded) if a person's key is gone.
+    """
+    if not people:
+        return {}
+    keys = _person_keys(vault, session, people)
+    identities = {person.id: _decrypt(vault, keys[person.id], person, fields) for person in people}
+    audit.record_many(
+        session,
+        actor,
+        AuditAction.BENEFICIARY_REVEAL,
+        [(person, person.id) for person in people],
+        purpose=purpose,
+    )
+    return identities
 
 
 def update_identity(

@@ -118,6 +118,26 @@ def add_barrier(
     return barrier
 
 
+def find_barrier(session: Session, person_id: uuid.UUID, barrier_id: str) -> Barrier | None:
+    """The barrier ``barrier_id`` (hex or dashed UUID) of the person, or ``None`` for anything
+    else: a malformed id, an unknown barrier, another person's barrier."""
+    try:
+        barrier = session.get(Barrier, uuid.UUID(barrier_id))
+    except ValueError:
+        return None
+    if barrier is None or barrier.beneficiary_id != person_id:
+        return None
+    return barrier
+
+
+def barrier_of(session: Session, person: Beneficiary, barrier_id: str) -> Barrier:
+    """Like ``find_barrier``, but ``NotFound`` (the same 404 as an unknown page) when missing."""
+    barrier = find_barrier(session, person.id, barrier_id)
+    if barrier is None:
+        raise NotFound(N_("Your structure does not follow this person."))
+    return barrier
+
+
 def set_barrier_status(
     session: Session, actor: User, barrier: Barrier, status: BarrierStatus, *, on: date
 ) -> None:
@@ -312,3 +332,16 @@ def readable_texts(
     sealed += [("handoffs", "note", h.id, h.note) for h in mine]
     sealed += [("handoff_transitions", "message", e.id, e.message) for h in mine for e in h.events]
     return vault.open_many(session, tl.person.id, sealed)
+
+
+def other_open_follow_ups(session: Session, person: Beneficiary, actor: User) -> list[FollowUp]:
+    """The follow-ups of ``person`` still open at structures other than the actor's."""
+    return list(
+        session.scalars(
+            select(FollowUp).where(
+                FollowUp.beneficiary_id == person.id,
+                FollowUp.ended_on.is_(None),
+                FollowUp.structure_id != actor.structure_id,
+            )
+        )
+    )

@@ -14,6 +14,13 @@ from app.services.errors import N_, Conflict, InvalidInput, NotFound
 
 STRUCTURE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 REFERENCE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# The names of the reference lists, as the command line and data exchange write them.
+REFERENCE_KINDS: tuple[str, ...] = tuple(kind.value for kind in ReferenceKind)
+
+
+def reference_kind(name: str) -> ReferenceKind:
+    """The reference list called ``name``; ``ValueError`` if it is not in ``REFERENCE_KINDS``."""
+    return ReferenceKind(name)
 
 
 def reference_items(
@@ -82,6 +89,13 @@ def list_structures(session: Session, *, include_inactive: bool = True) -> list[
     if not include_inactive:
         query = query.where(Structure.active.is_(True))
     return list(session.scalars(query))
+
+
+def structure_by_id(session: Session, structure_id: str | int | None) -> Structure | None:
+    """The structure a form names by its id (digits), or ``None``; callers check what it may
+    be used for (an active partner, another structure than the actor's)."""
+    text = str(structure_id or "")
+    return session.get(Structure, int(text)) if text.isdigit() else None
 
 
 def get_structure(session: Session, code: str) -> Structure:

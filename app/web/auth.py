@@ -26,6 +26,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from app.services import accounts
 from app.services.errors import ServiceError
 from app.services.passwords import verify_password
+from app.unit_of_work import attempt
 from app.web.context import actor, dbs
 
 bp = Blueprint("auth", __name__)
@@ -76,7 +77,6 @@ def login() -> ResponseReturnValue:
             max_failures=config["LOGIN_MAX_FAILURES"],
             lock_minutes=config["LOGIN_LOCK_MINUTES"],
         )
-        dbs().commit()
         if user is not None:
             session.clear()
             login_user(user)
@@ -91,7 +91,6 @@ def logout() -> ResponseReturnValue:
     form = EmptyForm()
     if form.validate_on_submit():
         accounts.end_sessions(dbs(), actor())
-        dbs().commit()
         logout_user()
         session.clear()
         flash(_("You are signed out."), "info")
@@ -107,18 +106,17 @@ def change_password() -> ResponseReturnValue:
             form.current.errors.append(_("The current password is wrong."))
         else:
             try:
-                accounts.set_password(
-                    dbs(),
-                    user,
-                    user,
-                    form.password.data,
-                    min_length=current_app.config["PASSWORD_MIN_LENGTH"],
-                )
+                with attempt():
+                    accounts.set_password(
+                        dbs(),
+                        user,
+                        user,
+                        form.password.data,
+                        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+                    )
             except ServiceError as exc:
-                dbs().rollback()
                 form.password.errors.append(_(exc.message, **exc.params))
             else:
-                dbs().commit()
                 logout_user()
                 session.clear()
                 flash(_("Password changed. Sign in again with the new one."), "info")

@@ -17,7 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from app.models import Structure
-from app.services.indicators import CountList, CountTable, Label, NetworkQuarter
+from app.services.statistics.headings import Label
+from app.services.statistics.network import NetworkQuarter
+from app.services.statistics.tables import CountList, CountTable
 
 Name = Callable[[Label], str]
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 from flask import abort, current_app
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
-from sqlalchemy.orm import Session
 
 from app.domain.people import age_band
 from app.domain.roles import Role
@@ -23,6 +22,9 @@ from app.services.handoff_lists import pending_inbox_count
 from app.services.vault import Vault
 from app.web.labels import action_label, enum_label
 from app.web.timeline_chart import build_chart
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 P = ParamSpec("P")
 R = TypeVar("R")

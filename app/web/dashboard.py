@@ -1,6 +1,6 @@
 """Coordinators' dashboard: network indicators, charts and their CSV exports.
 
-Everything shown or exported here comes protected from ``app/services/indicators.py``; the
+Everything shown or exported here comes protected from ``app/services/statistics/``; the
 pathway export is pseudonymous and audited.
 """
 
@@ -33,17 +33,13 @@ from app.domain.audit import AuditAction
 from app.domain.periods import Quarter
 from app.domain.roles import Role
 from app.models import ReferenceItem, ReferenceKind, Structure
-from app.services import indicators, pathway_export
+from app.services.directory.network_events import events_by_quarter
 from app.services.errors import ServiceError
-from app.services.indicators import (
-    CountList,
-    CountTable,
-    Dashboard,
-    DashboardFilters,
-    Label,
-    Scope,
-)
-from app.services.network_events import events_by_quarter
+from app.services.statistics import exports, pathway_export
+from app.services.statistics.dashboard import TABLE_NAMES, Dashboard, dashboard
+from app.services.statistics.headings import Label
+from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope
+from app.services.statistics.tables import CountList, CountTable
 from app.services.structures import list_structures, reference_items
 from app.web import charts
 from app.web.context import actor, dbs, label, roles_required, today
@@ -99,7 +95,7 @@ def _scope(form: FiltersForm) -> Scope | None:
         structure=form.structure.data or None,
     )
     try:
-        return indicators.resolve_scope(dbs(), filters, today=today())
+        return resolve_scope(dbs(), filters, today=today())
     except ServiceError as exc:
         attach_error(form, exc)
         return None
@@ -116,7 +112,7 @@ def index() -> ResponseReturnValue:
     scope = _scope(form)
     if scope is None:
         return render_template("dashboard/index.html", form=form, board=None), 400
-    board = indicators.dashboard(dbs(), scope, k=_threshold())
+    board = dashboard(dbs(), scope, k=_threshold())
     if form.start.data is None:
         form.start.data = scope.start
     if form.end.data is None:
@@ -272,16 +268,15 @@ def _code(item: Label) -> str:
 @bp.get("/export/<name>.csv")
 @roles_required(Role.COORDINATOR)
 def export_table(name: str) -> ResponseReturnValue:
-    if name not in indicators.TABLE_NAMES:
+    if name not in TABLE_NAMES:
         abort(404)
     form = _form()
     scope = _scope(form)
     if scope is None:
         return render_template("dashboard/index.html", form=form, board=None), 400
-    board: Dashboard = indicators.dashboard(dbs(), scope, k=_threshold())
+    board: Dashboard = dashboard(dbs(), scope, k=_threshold())
     table = board.tables()[name]
-    indicators.record_export(dbs(), actor(), AuditAction.STATISTICS_EXPORT, scope, name)
-    dbs().commit()
+    exports.record_export(dbs(), actor(), AuditAction.STATISTICS_EXPORT, scope, name)
     return _csv_response(f"{name}-{scope.start}-{scope.end}", list(table_lines(table)))
 
 
@@ -293,8 +288,8 @@ def export_pathways() -> ResponseReturnValue:
     if scope is None:
         return render_template("dashboard/index.html", form=form, board=None), 400
     session, user = dbs(), actor()
+    # Audited before the first line leaves: the request commits before the body is streamed.
     pathway_export.record_export(session, user, scope)
-    session.commit()  # the audit event exists before the first line leaves
     day: date = today()
 
     def lines() -> Iterator[list[str]]:

@@ -16,42 +16,45 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.domain.directory import Fee, ReceptionMode, ReferralMode, ServiceType, ZoneType
 from app.domain.roles import Role
-from app.models import ReferenceItem, ReferenceKind, User
-from app.services.directory import (
+from app.models import ReferenceKind, User
+from app.services.directory.cards import confirm_card, update_capacity, update_card
+from app.services.directory.editors import (
+    can_edit_card,
+    card_editors,
+    editor_account,
+    set_card_editor,
+)
+from app.services.directory.history import card_history_to_show
+from app.services.directory.search import (
     DirectoryEntry,
     DirectoryQuery,
-    card_editors,
     directory_entry,
     search_directory,
     stale_count,
 )
-from app.services.directory_cards import (
-    CardInput,
-    ServiceInput,
-    can_edit_card,
-    card_history,
-    confirm_card,
-    set_card_editor,
-    update_capacity,
-    update_card,
-)
 from app.services.errors import ServiceError
 from app.services.structures import reference_items
 from app.web.context import actor, dbs, roles_required, today
-from app.web.directory_forms import CapacityForm, CardForm, ConfirmForm, EditorForm
+from app.web.directory_forms import (
+    CapacityForm,
+    CardForm,
+    ConfirmForm,
+    EditorForm,
+    card_form_data,
+    card_input,
+    set_card_choices,
+)
 from app.web.directory_labels import (
     CHANGE_KINDS,
     age_range,
-    choices_of,
     describe_change,
     opening_hours_lines,
     vocabulary_label,
 )
-from app.web.forms_support import attach_error, choices, service_message
+from app.web.forms_support import attach_error, service_message
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
 
@@ -118,9 +121,7 @@ def index() -> ResponseReturnValue:
     user, session = viewer(), dbs()
     query = _query()
     entries = search_directory(session, query, today=today(), stale_months=stale_months())
-    stale = None
-    if user is not None and user.role is Role.ADMIN:
-        stale = stale_count(session, today=today(), stale_months=stale_months())
+    stale = stale_count(session, user, today=today(), stale_months=stale_months())
     return render_template(
         "directory/index.html",
         entries=entries,
@@ -131,21 +132,20 @@ def index() -> ResponseReturnValue:
     )
 
 
-def _items_by_code() -> dict[tuple[str, str], ReferenceItem]:
-    items = dbs().scalars(select(ReferenceItem))
-    return {(item.kind.value, item.code): item for item in items}
-
-
 @bp.get("/<code>")
 def card(code: str) -> ResponseReturnValue:
     user, session = viewer(), dbs()
     entry = directory_entry(session, code, today=today(), stale_months=stale_months())
     context: dict[str, Any] = {"entry": entry, "viewer": user, "can_edit": False}
     if user is not None:
-        items = _items_by_code()
+        shown = card_history_to_show(session, entry.structure)
         history = [
-            (change, CHANGE_KINDS.get(change.kind, change.kind), describe_change(change, items))
-            for change in card_history(session, entry.structure)
+            (
+                change,
+                CHANGE_KINDS.get(change.kind, change.kind),
+                describe_change(change, shown.items),
+            )
+            for change in shown.changes
         ]
         context |= {"history": history, "editors": card_editors(session, entry.structure)}
         if can_edit_card(user, entry.structure):
@@ -165,113 +165,16 @@ def _editable(code: str) -> tuple[User, DirectoryEntry]:
     return user, entry
 
 
-def _initial(entry: DirectoryEntry) -> dict[str, Any]:
-    s, c = entry.structure, entry.card
-    services = [
-        {
-            "name": x.name,
-            "summary": x.summary,
-            "types": x.types,
-            "fees": x.fees,
-            "fees_detail": x.fees_detail,
-        }
-        for x in c.services
-    ]
-    values: dict[str, Any] = {
-        "name": s.name,
-        "type": s.type.code,
-        "missions": s.missions,
-        "contact": s.contact,
-        "city": s.city,
-        "capacity": s.capacity,
-        "services": [*services, {}],
-        "zone_type": c.zone_type.value if c.zone_type else "",
-        "referral_modes": c.referral_modes,
-        "reception_modes": c.reception_modes,
-        "cohorts": c.codes(ReferenceKind.COHORT),
-        "barrier_categories": c.codes(ReferenceKind.BARRIER_CATEGORY),
-        "stages": c.codes(ReferenceKind.STAGE),
-        "qpvs": c.codes(ReferenceKind.QPV),
-    }
-    for name in (
-        "siret", "address", "address_extra", "postcode", "insee_code", "phone", "email",
-        "website", "opening_hours", "age_min", "age_max", "public_notes", "territory",
-        "zone_code", "covers_all_qpvs", "referral_conditions", "referral_documents",
-        "referral_delay_days",
-    ):  # fmt: skip
-        values[name] = getattr(c, name)
-    return values
-
-
-def _set_choices(form: CardForm, admin: bool) -> None:
-    session = dbs()
-    if admin:
-        form.type.choices = choices(session, ReferenceKind.STRUCTURE_TYPE)
-    else:
-        del form.name
-        del form.type
-    form.cohorts.choices = choices(session, ReferenceKind.COHORT)
-    form.barrier_categories.choices = choices(session, ReferenceKind.BARRIER_CATEGORY)
-    form.stages.choices = choices(session, ReferenceKind.STAGE)
-    form.qpvs.choices = choices(session, ReferenceKind.QPV)
-    form.zone_type.choices = [("", _("Not given")), *choices_of(ZoneType)]
-    form.referral_modes.choices = choices_of(ReferralMode)
-    form.reception_modes.choices = choices_of(ReceptionMode)
-    for entry in form.services:
-        entry.form.types.choices = choices_of(ServiceType)
-        entry.form.fees.choices = choices_of(Fee)
-
-
-def _card_input(form: CardForm, admin: bool) -> CardInput:
-    services = [
-        ServiceInput(
-            name=(entry.form.name.data or "").strip(),
-            summary=entry.form.summary.data or "",
-            types=entry.form.types.data or [],
-            fees=entry.form.fees.data or [],
-            fees_detail=entry.form.fees_detail.data or "",
-        )
-        for entry in form.services
-        if (entry.form.name.data or "").strip()
-    ]
-    texts = {
-        name: getattr(form, name).data or ""
-        for name in (
-            "missions", "contact", "city", "siret", "address", "address_extra", "postcode",
-            "insee_code", "phone", "email", "website", "opening_hours", "public_notes",
-            "territory", "zone_code", "referral_conditions", "referral_documents",
-        )
-    }  # fmt: skip
-    return CardInput(
-        **texts,
-        name=form.name.data if admin else None,
-        type_code=form.type.data if admin else None,
-        capacity=form.capacity.data,
-        cohorts=form.cohorts.data or [],
-        age_min=form.age_min.data,
-        age_max=form.age_max.data,
-        barrier_categories=form.barrier_categories.data or [],
-        stages=form.stages.data or [],
-        zone_type=form.zone_type.data or None,
-        qpvs=form.qpvs.data or [],
-        covers_all_qpvs=bool(form.covers_all_qpvs.data),
-        referral_delay_days=form.referral_delay_days.data,
-        referral_modes=form.referral_modes.data or [],
-        reception_modes=form.reception_modes.data or [],
-        services=services,
-    )
-
-
 @bp.route("/<code>/edit", methods=["GET", "POST"])
 def edit(code: str) -> ResponseReturnValue:
     user, entry = _editable(code)
     session, admin = dbs(), user.role is Role.ADMIN
-    form = CardForm(data=None if request.method == "POST" else _initial(entry))
-    _set_choices(form, admin)
+    form = CardForm(data=None if request.method == "POST" else card_form_data(entry))
+    set_card_choices(form, admin=admin)
     if form.validate_on_submit():
         try:
             change = update_card(
-                session, user, entry.structure, _card_input(form, admin), now=now()
+                session, user, entry.structure, card_input(form, admin=admin), now=now()
             )
         except ServiceError as exc:
             session.rollback()
@@ -319,7 +222,7 @@ def check(code: str) -> ResponseReturnValue:
 @roles_required(Role.ADMIN)
 def set_editor(user_id: int) -> ResponseReturnValue:
     session = dbs()
-    user = session.get(User, user_id)
+    user = editor_account(session, user_id)
     if user is None:
         abort(404)
     form = EditorForm()

@@ -1,7 +1,11 @@
-"""Forms of the directory pages and of the network events."""
+"""Forms of the directory pages and of the network events, and what they say as service
+input (``CardInput``, ``EventInput``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -20,6 +24,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.domain.directory import Fee, ReceptionMode, ReferralMode, ServiceType, ZoneType
+from app.models import NetworkEvent, ReferenceKind
+from app.services.directory.card_input import ITEM_FIELDS, CardInput, ServiceInput
+from app.services.directory.cards import card_snapshot
+from app.services.directory.network_events import EventInput
+from app.services.directory.search import DirectoryEntry
+from app.services.structures import list_structures
+from app.web.context import dbs, today
+from app.web.directory_labels import choices_of
+from app.web.forms_support import choices
 from app.web.people_forms import MultiCheckboxField
 
 
@@ -140,4 +154,100 @@ class EventForm(FlaskForm):  # type: ignore[misc]
         _l("Follow-ups decided"),
         validators=[Optional(), Length(max=4000)],
         description=_l("One follow-up a line: what, who, when."),
+    )
+
+
+# -- the card form ---------------------------------------------------------------------------
+
+# Fields of the card form by the kind of value they hold (name, type, zone type, the QPV flag
+# and the services are read apart).
+CARD_TEXTS = (
+    "missions", "contact", "city", "siret", "address", "address_extra", "postcode",
+    "insee_code", "phone", "email", "website", "opening_hours", "public_notes",
+    "territory", "zone_code", "referral_conditions", "referral_documents",
+)  # fmt: skip
+CARD_CHOICES = (
+    "cohorts", "barrier_categories", "stages", "qpvs", "referral_modes", "reception_modes",
+)  # fmt: skip
+CARD_NUMBERS = ("capacity", "age_min", "age_max", "referral_delay_days")
+
+
+def card_form_data(entry: DirectoryEntry) -> dict[str, Any]:
+    """What the card says, to fill its form: an empty line to add a service after the others."""
+    values = card_snapshot(entry.structure, entry.card)
+    values["zone_type"] = values["zone_type"] or ""
+    values["services"] = [*values["services"], {}]
+    return values
+
+
+def set_card_choices(form: CardForm, *, admin: bool) -> None:
+    """The choices of the card form; only administrators see the name and the type."""
+    session = dbs()
+    if admin:
+        form.type.choices = choices(session, ReferenceKind.STRUCTURE_TYPE)
+    else:
+        del form.name
+        del form.type
+    for name, kind in ITEM_FIELDS.items():
+        getattr(form, name).choices = choices(session, kind)
+    form.zone_type.choices = [("", _("Not given")), *choices_of(ZoneType)]
+    form.referral_modes.choices = choices_of(ReferralMode)
+    form.reception_modes.choices = choices_of(ReceptionMode)
+    for entry in form.services:
+        entry.form.types.choices = choices_of(ServiceType)
+        entry.form.fees.choices = choices_of(Fee)
+
+
+def _service_inputs(form: CardForm) -> list[ServiceInput]:
+    """The services named on the form: a service whose name is left empty is removed."""
+    return [
+        ServiceInput(
+            name=name,
+            summary=entry.form.summary.data or "",
+            types=entry.form.types.data or [],
+            fees=entry.form.fees.data or [],
+            fees_detail=entry.form.fees_detail.data or "",
+        )
+        for entry in form.services
+        if (name := (entry.form.name.data or "").strip())
+    ]
+
+
+def card_input(form: CardForm, *, admin: bool) -> CardInput:
+    """What the card form says. The name and type are None (unchanged) for non-administrators,
+    whose form does not have them."""
+    values: dict[str, Any] = {name: getattr(form, name).data or "" for name in CARD_TEXTS}
+    values |= {name: getattr(form, name).data or [] for name in CARD_CHOICES}
+    values |= {name: getattr(form, name).data for name in CARD_NUMBERS}
+    return CardInput(
+        **values,
+        name=form.name.data if admin else None,
+        type_code=form.type.data if admin else None,
+        zone_type=form.zone_type.data or None,
+        covers_all_qpvs=bool(form.covers_all_qpvs.data),
+        services=_service_inputs(form),
+    )
+
+
+# -- the event form --------------------------------------------------------------------------
+
+
+def event_form(event: NetworkEvent | None = None) -> EventForm:
+    """The form of a new event (dated today), or of ``event``, with the structures to choose."""
+    form = EventForm(obj=event) if event is not None else EventForm(held_on=today())
+    form.structures.choices = [
+        (str(s.id), s.name) for s in list_structures(dbs(), include_inactive=False)
+    ]
+    if event is not None and not form.is_submitted():
+        form.structures.data = [str(s.id) for s in event.structures]
+    return form
+
+
+def event_input(form: EventForm) -> EventInput:
+    return EventInput(
+        theme=form.theme.data or "",
+        held_on=form.held_on.data,
+        participants=form.participants.data,
+        structure_ids=[int(value) for value in form.structures.data or [] if value.isdigit()],
+        follow_ups=form.follow_ups.data or "",
     )

@@ -14,7 +14,7 @@ from flask_babel.speaklater import LazyString
 from app.domain.directory import Fee, ReceptionMode, ReferralMode, ServiceType, ZoneType
 from app.domain.opening_hours import HoursRule, OpeningHoursError, parse_opening_hours
 from app.models import ReferenceItem, StructureCardChange
-from app.services.directory_cards import ITEM_FIELDS
+from app.services.directory.card_input import ITEM_FIELDS
 from app.web.context import locale, phone
 
 _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
@@ -165,6 +165,18 @@ def opening_hours_lines(text: str) -> list[str]:
 # -- history ---------------------------------------------------------------------------------
 
 
+def _items_text(kind: str, codes: Any, items: dict[tuple[str, str], ReferenceItem]) -> str:
+    """The labels of reference codes (a code Relais no longer knows stays as it is)."""
+    return ", ".join(
+        items[(kind, code)].label(locale()) if (kind, code) in items else code for code in codes
+    )
+
+
+def _vocabulary_text(enum: type[Enum], value: Any) -> str:
+    values = value if isinstance(value, list) else [value]
+    return ", ".join(vocabulary_label(enum, str(v)) for v in values)
+
+
 def _value_text(name: str, value: Any, items: dict[tuple[str, str], ReferenceItem]) -> str:
     if value is None or value == "" or value == []:
         return "—"
@@ -173,14 +185,9 @@ def _value_text(name: str, value: Any, items: dict[tuple[str, str], ReferenceIte
     if name == "phone":
         return phone(str(value))
     if name in ITEM_FIELDS:
-        kind = ITEM_FIELDS[name].value
-        return ", ".join(
-            items[(kind, code)].label(locale()) if (kind, code) in items else code for code in value
-        )
+        return _items_text(ITEM_FIELDS[name].value, value, items)
     if name in VOCABULARIES:
-        enum = VOCABULARIES[name]
-        values = value if isinstance(value, list) else [value]
-        return ", ".join(vocabulary_label(enum, str(v)) for v in values)
+        return _vocabulary_text(VOCABULARIES[name], value)
     if name == "services":
         return ", ".join(str(s.get("name", "")) for s in value if isinstance(s, dict))
     text = str(value)

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 from app.services.errors import Forbidden, NotFound
+from app.unit_of_work import abandon
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,9 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
 
 def _unexpected(exc: Exception) -> ResponseReturnValue:
     # Log the exception type and where it happened; never its message or locals, which may
-    # hold personal values (an input echoed by a parser, for instance).
-    db.session.rollback()
+    # hold personal values (an input echoed by a parser, for instance). The unit of work is
+    # abandoned first, so that the error page can still read the database.
+    abandon(db.session())
     frames = " <- ".join(
         f"{Path(frame.filename).name}:{frame.lineno} {frame.name}"
         for frame in reversed(traceback.extract_tb(exc.__traceback__))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from flask import flash
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
 from app.models import ReferenceKind
@@ -17,6 +17,9 @@ from app.services.identity import Identity
 from app.services.structures import reference_items
 from app.web.context import label
 from app.web.labels import enum_label
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def choices(session: Session, kind: ReferenceKind) -> list[SelectChoice]:

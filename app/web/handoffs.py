@@ -7,7 +7,7 @@ the actions the transition table allows to the signed-in caseworker's structure.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -17,20 +17,25 @@ from wtforms import SelectChoice
 
 from app.domain.handoffs import HandoffEvent, HandoffStatus, outcome_fits
 from app.domain.roles import Role
-from app.models import Barrier, Handoff, ReferenceKind, Structure
-from app.services import access, handoff_lists
+from app.models import Handoff, ReferenceKind, Structure
+from app.services import access, handoff_lists, pathways
 from app.services.deadlines import is_overdue
-from app.services.directory import PartnerSuggestion, suggest_partners
+from app.services.directory.suggestions import PartnerSuggestion, suggest_partners
 from app.services.errors import N_, InvalidInput, ServiceError
 from app.services.handoff_lists import Box, HandoffFilters
-from app.services.handoffs import apply_event, available_events, send_handoff
+from app.services.handoffs import (
+    apply_event,
+    available_events,
+    first_contact_at,
+    send_handoff,
+)
 from app.services.people import active_consent
-from app.services.structures import list_structures
+from app.services.structures import list_structures, structure_by_id
+from app.unit_of_work import attempt
 from app.web.context import PARIS, actor, dbs, label, roles_required, today, vault
 from app.web.forms_support import attach_error, choices, service_message
 from app.web.handoff_forms import ActionForm, SendForm
 from app.web.labels import enum_label
-from app.web.outbox import deliver_pending_now
 
 bp = Blueprint("handoffs", __name__, url_prefix="/handoffs")
 
@@ -91,8 +96,8 @@ def _purpose_codes(person_id: uuid.UUID, value: str | None) -> tuple[str | None,
     kind, _sep, code = (value or "").partition(":")
     if kind == "stage":
         return None, code
-    barrier = dbs().get(Barrier, _uuid(code)) if kind == "barrier" and _uuid(code) else None
-    if barrier is not None and barrier.beneficiary_id == person_id:
+    barrier = pathways.find_barrier(dbs(), person_id, code) if kind == "barrier" else None
+    if barrier is not None:
         return barrier.category.code, None
     return None, None
 
@@ -157,31 +162,29 @@ def new(pseudonym: str) -> ResponseReturnValue:
     suggesting = request.method == "POST" and "suggest" in request.form
     if consent is not None and not suggesting and form.validate_on_submit():
         kind, _sep, value = form.purpose.data.partition(":")
-        barrier = session.get(Barrier, _uuid(value)) if kind == "barrier" else None
         target = _structure(form.to_structure.data)
         try:
-            if target is None:
-                raise InvalidInput(
-                    N_("Choose another active partner structure."), field="to_structure"
+            with attempt():
+                barrier = pathways.barrier_of(session, person, value) if kind == "barrier" else None
+                if target is None:
+                    raise InvalidInput(
+                        N_("Choose another active partner structure."), field="to_structure"
+                    )
+                handoff = send_handoff(
+                    session,
+                    vault(),
+                    user,
+                    person,
+                    to_structure=target,
+                    now=_now(),
+                    purpose_stage_code=value if kind == "stage" else None,
+                    purpose_barrier=barrier,
+                    note=form.note.data,
+                    consent_confirmed=bool(form.consent_confirmed.data),
                 )
-            handoff = send_handoff(
-                session,
-                vault(),
-                user,
-                person,
-                to_structure=target,
-                now=_now(),
-                purpose_stage_code=value if kind == "stage" else None,
-                purpose_barrier=barrier,
-                note=form.note.data,
-                consent_confirmed=bool(form.consent_confirmed.data),
-            )
         except ServiceError as exc:
-            session.rollback()
             attach_error(form, exc, {"consent": "consent_confirmed"})
         else:
-            session.commit()
-            deliver_pending_now()
             flash(_("Hand-off sent to %(structure)s.", structure=target.name), "success")
             return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
     return render_template(
@@ -196,14 +199,7 @@ def new(pseudonym: str) -> ResponseReturnValue:
 
 def _structure(value: str | None) -> Structure | None:
     """The structure a form names by id (the service checks that it is an active partner)."""
-    return dbs().get(Structure, int(value)) if value and value.isdigit() else None
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
+    return structure_by_id(dbs(), value)
 
 
 def _detail_context(handoff: Handoff) -> dict[str, object]:
@@ -263,16 +259,9 @@ def _event_arguments(event: HandoffEvent, form: ActionForm, handoff: Handoff) ->
             raise InvalidInput(N_("Choose the partner to redirect to."), field="redirect_to")
         arguments["redirect_to"] = target
     elif event is HandoffEvent.FIRST_CONTACT:
-        contacted = form.on.data or today()
-        answered = handoff.answered_at or handoff.sent_at
-        if contacted > today() or contacted < answered.astimezone(PARIS).date():
-            raise InvalidInput(
-                N_("The first contact must be dated between the acceptance and today."), field="on"
-            )
-        # Today's contact is stamped now; an earlier day at noon, never before the answer,
-        # so that the history keeps its order and delays are never negative.
-        moment = _now() if contacted == today() else datetime.combine(contacted, time(12), PARIS)
-        arguments["now"] = max(moment.astimezone(UTC), answered)
+        arguments["now"] = first_contact_at(
+            handoff, form.on.data or today(), now=_now(), zone=PARIS
+        )
     return arguments
 
 
@@ -289,14 +278,12 @@ def act(handoff_id: str, event_name: str) -> ResponseReturnValue:
         flash(_("The form had expired; try again."), "error")
         return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
     try:
-        arguments = {"now": _now(), **_event_arguments(event, form, handoff)}
-        result = apply_event(session, vault(), user, handoff, event, **arguments)  # type: ignore[arg-type]
+        with attempt():
+            arguments = {"now": _now(), **_event_arguments(event, form, handoff)}
+            result = apply_event(session, vault(), user, handoff, event, **arguments)  # type: ignore[arg-type]
     except ServiceError as exc:
-        session.rollback()
         flash(service_message(exc), "error")
         return redirect(url_for("handoffs.detail", handoff_id=handoff_id))
-    session.commit()
-    deliver_pending_now()
     flash(_("Done: %(what)s.", what=_event_done(event)), "success")
     return redirect(url_for("handoffs.detail", handoff_id=result.id.hex))
 

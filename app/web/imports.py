@@ -21,7 +21,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from wtforms import BooleanField
@@ -29,6 +28,7 @@ from wtforms import BooleanField
 from app.domain.roles import Role
 from app.services import imports
 from app.services.imports import ImportResult, Problem
+from app.unit_of_work import attempt
 from app.web.context import actor, dbs, roles_required, today, vault
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
@@ -122,23 +122,21 @@ def upload() -> ResponseReturnValue:
     session, user = dbs(), actor()
     data = form.file.data.read(imports.MAX_FILE_BYTES + 1)
     try:
-        result = imports.import_caseload(
-            session,
-            vault(),
-            user,
-            data,
-            today=today(),
-            allow_duplicates=bool(form.allow_duplicates.data),
-        )
-    except SQLAlchemyError as exc:
-        session.rollback()  # never half an import
-        log.error("import rolled back after %s", type(exc).__name__)  # never the message
+        with attempt():
+            result = imports.import_caseload(
+                session,
+                vault(),
+                user,
+                data,
+                today=today(),
+                allow_duplicates=bool(form.allow_duplicates.data),
+            )
+    except imports.ImportFailed as exc:
+        log.error("import rolled back after %s", exc.kind)  # never the message
         failed = Problem(None, None, imports.DATABASE_FAILURE)
         return _page(form, ImportResult(total=0, imported=0, errors=[failed]), 503)
     if result.errors:
-        session.rollback()
         return _page(form, result, 422)
-    session.commit()  # the people, or only the audited duplicate lookup
     if result.needs_confirmation:
         form.allow_duplicates.data = False
         return _page(form, result)

@@ -14,7 +14,7 @@ from app.domain.people import EducationLevel, Sex
 from app.domain.rights import ErasureCause, WithdrawalSource
 from app.domain.roles import Role
 from app.models.reference import ReferenceKind
-from app.services.indicators import ChainEnd, HandoffGroup, Heading, Metric
+from app.services.statistics.headings import ChainEnd, HandoffGroup, Heading, Metric
 
 _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (HandoffStatus.SENT, _l("Sent, awaiting answer")),

@@ -40,7 +40,6 @@ def detail(pseudonym: str) -> ResponseReturnValue:
     person = access.person_for_coordinator(session, user, pseudonym)
     timeline = pathways.timeline(session, person)
     overview.record_pathway_view(session, user, person)
-    session.commit()
     return render_template(
         "pathways/detail.html", person=person, timeline=timeline, texts={}, today=today()
     )

@@ -16,6 +16,7 @@ from app.services.duplicates import find_possible_duplicates
 from app.services.errors import ServiceError
 from app.services.people import ConsentInput, NewPerson, active_consent, register_person
 from app.services.structures import reference_items
+from app.unit_of_work import attempt
 from app.web import person_pages
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import attach_error, choices, enum_choices, identity_from
@@ -35,13 +36,10 @@ def index() -> ResponseReturnValue:
     page = overview.caseload(
         session, user, today=today(), filters=filters, page=page_from_request()
     )
-    identities = {
-        row.person.id: identity.reveal_identity(
-            vault(), session, user, row.person, "caseload", identity.SUMMARY_FIELDS
-        )
-        for row in page.items
-    }
-    session.commit()  # the reveals are audited
+    people = [row.person for row in page.items]
+    identities = identity.reveal_identities(
+        vault(), session, user, people, "caseload", identity.SUMMARY_FIELDS
+    )
     return render_template(
         "people/index.html",
         page=page,
@@ -95,17 +93,17 @@ def register() -> ResponseReturnValue:
     if form.validate_on_submit():
         new = _new_person(form)
         try:
-            cleaned = identity.clean_identity(new.identity, today())
-            duplicates = find_possible_duplicates(session, vault(), user, cleaned, today=today())
-            if duplicates.found and not form.register_anyway.data:
-                session.commit()  # the lookup itself is audited
-                return render_template("people/register.html", form=form, duplicates=duplicates)
-            person = register_person(session, vault(), user, new, today=today())
+            with attempt():
+                cleaned = identity.clean_identity(new.identity, today())
+                duplicates = find_possible_duplicates(
+                    session, vault(), user, cleaned, today=today()
+                )
+                if duplicates.found and not form.register_anyway.data:
+                    return render_template("people/register.html", form=form, duplicates=duplicates)
+                person = register_person(session, vault(), user, new, today=today())
         except ServiceError as exc:
-            session.rollback()
             attach_error(form, exc, {"cohort": "cohorts", "qpv": "qpv", "consent_on": "consent_on"})
         else:
-            session.commit()
             flash(_("%(pseudonym)s is registered.", pseudonym=person.pseudonym), "success")
             if person and not new.consent:
                 flash(
@@ -125,7 +123,6 @@ def detail(pseudonym: str) -> ResponseReturnValue:
     texts = pathways.readable_texts(session, vault(), timeline, user.structure_id or 0)
     consent = active_consent(session, person.id)
     forms = person_pages.page_forms(session, person, timeline.barriers)
-    session.commit()
     return render_template(
         "people/detail.html",
         person=person,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
 from app.domain.pathway import BARRIER_TRANSITIONS, BarrierStatus, ConsentMethod
@@ -23,6 +23,7 @@ from app.services.consents import last_withdrawn_consent
 from app.services.errors import ServiceError
 from app.services.people import ConsentInput, active_consent, record_consent
 from app.services.structures import list_structures
+from app.unit_of_work import attempt
 from app.web import rights
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import (
@@ -40,6 +41,9 @@ from app.web.people_forms import (
     IdentityForm,
     StepForm,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass
@@ -91,13 +95,11 @@ def _back(person: Beneficiary, anchor: str = "") -> ResponseReturnValue:
 
 
 def _done(person: Beneficiary, message: str, anchor: str) -> ResponseReturnValue:
-    dbs().commit()
     flash(message, "success")
     return _back(person, anchor)
 
 
 def _failed(person: Beneficiary, errors: list[str], anchor: str) -> ResponseReturnValue:
-    dbs().rollback()
     for error in errors:
         flash(error, "error")
     return _back(person, anchor)
@@ -117,17 +119,15 @@ def edit_identity(pseudonym: str) -> ResponseReturnValue:
     form = IdentityForm(obj=current)
     if form.validate_on_submit():
         try:
-            changed = identity.update_identity(
-                vault(), session, user, person, identity_from(form), today=today()
-            )
+            with attempt():
+                changed = identity.update_identity(
+                    vault(), session, user, person, identity_from(form), today=today()
+                )
         except ServiceError as exc:
-            session.rollback()
             attach_error(form, exc)
         else:
-            session.commit()
             flash(_("Identity updated.") if changed else _("Nothing was changed."), "success")
             return _back(person)
-    session.commit()  # the reveal is audited
     return render_template("people/edit.html", form=form, person=person)
 
 
@@ -138,9 +138,13 @@ def add_consent(pseudonym: str) -> ResponseReturnValue:
         return _failed(person, _form_errors(form), "#consent")
     if form.given_on.data > today():
         return _failed(person, [_("Consent cannot be dated in the future.")], "#consent")
-    record_consent(
-        dbs(), actor(), person, ConsentInput(ConsentMethod(form.method.data), form.given_on.data)
-    )
+    with attempt():
+        record_consent(
+            dbs(),
+            actor(),
+            person,
+            ConsentInput(ConsentMethod(form.method.data), form.given_on.data),
+        )
     return _done(person, _("Consent recorded."), "#consent")
 
 
@@ -151,16 +155,17 @@ def add_step(pseudonym: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _failed(person, _form_errors(form), "#add-step")
     try:
-        pathways.add_step(
-            dbs(),
-            vault(),
-            actor(),
-            person,
-            stage_code=form.stage.data,
-            started_on=form.started_on.data,
-            ended_on=form.ended_on.data,
-            action=form.action.data,
-        )
+        with attempt():
+            pathways.add_step(
+                dbs(),
+                vault(),
+                actor(),
+                person,
+                stage_code=form.stage.data,
+                started_on=form.started_on.data,
+                ended_on=form.ended_on.data,
+                action=form.action.data,
+            )
     except ServiceError as exc:
         return _failed(person, [service_message(exc)], "#add-step")
     return _done(person, _("Step recorded."), "#timeline-title")
@@ -175,14 +180,15 @@ def add_barrier(pseudonym: str) -> ResponseReturnValue:
         return _failed(person, _form_errors(form), "#add-barrier")
     acting = int(form.acting_structure.data) if form.acting_structure.data else None
     try:
-        pathways.add_barrier(
-            dbs(),
-            actor(),
-            person,
-            category_code=form.category.data,
-            identified_on=form.identified_on.data,
-            acting_structure_id=acting,
-        )
+        with attempt():
+            pathways.add_barrier(
+                dbs(),
+                actor(),
+                person,
+                category_code=form.category.data,
+                identified_on=form.identified_on.data,
+                acting_structure_id=acting,
+            )
     except ServiceError as exc:
         return _failed(person, [service_message(exc)], "#add-barrier")
     return _done(person, _("Barrier recorded."), "#barriers-title")
@@ -191,20 +197,16 @@ def add_barrier(pseudonym: str) -> ResponseReturnValue:
 def change_barrier(pseudonym: str, barrier_id: str) -> ResponseReturnValue:
     session = dbs()
     person = _person(pseudonym)
-    try:
-        barrier = session.get(Barrier, uuid.UUID(barrier_id))
-    except ValueError:
-        barrier = None
-    if barrier is None or barrier.beneficiary_id != person.id:
-        abort(404)
+    barrier = pathways.barrier_of(session, person, barrier_id)
     form = BarrierStatusForm(prefix=f"b{barrier.id.hex[:8]}")
     form.status.choices = enum_choices(BarrierStatus)
     if not form.validate_on_submit():
         return _failed(person, _form_errors(form), "#barriers-title")
     try:
-        pathways.set_barrier_status(
-            session, actor(), barrier, BarrierStatus(form.status.data), on=form.on.data
-        )
+        with attempt():
+            pathways.set_barrier_status(
+                session, actor(), barrier, BarrierStatus(form.status.data), on=form.on.data
+            )
     except ServiceError as exc:
         return _failed(person, [service_message(exc)], "#barriers-title")
     return _done(person, _("Barrier updated."), "#barriers-title")
@@ -217,12 +219,12 @@ def end_follow_up(pseudonym: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _failed(person, _form_errors(form), "#end")
     try:
-        pathways.end_follow_up(
-            dbs(), actor(), person, reason_code=form.reason.data, on=form.ended_on.data
-        )
+        with attempt():
+            pathways.end_follow_up(
+                dbs(), actor(), person, reason_code=form.reason.data, on=form.ended_on.data
+            )
     except ServiceError as exc:
         return _failed(person, [service_message(exc)], "#end")
-    dbs().commit()
     flash(_("The follow-up by your structure has ended."), "success")
     return redirect(url_for("people.index"))
 

@@ -19,19 +19,20 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import DateField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from app.domain.handoffs import HandoffStatus
 from app.domain.rights import CHOSEN_SOURCES, ErasureCause, WithdrawalSource
 from app.domain.roles import Role
-from app.models import Beneficiary, FollowUp, Handoff
+from app.models import Beneficiary, Handoff
 from app.services import access
 from app.services.consents import active_consents, withdraw_consent
 from app.services.erasure import RegisterFileError, erase_person, register_file_for
 from app.services.errors import ServiceError
+from app.services.handoffs import pending_for_person
+from app.services.pathways import other_open_follow_ups
 from app.services.subject_access import report_as_json, subject_access_report
+from app.unit_of_work import attempt
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import attach_error, enum_choices
 from app.web.labels import audit_label, purpose_label
@@ -66,7 +67,6 @@ def access_report(pseudonym: str) -> ResponseReturnValue:
     report = subject_access_report(
         session, vault(), actor(), person, output="page", today=today(), now=_now()
     )
-    session.commit()  # the export is audited
     return render_template(
         "people/access_report.html",
         report=report,
@@ -84,7 +84,6 @@ def access_report_json(pseudonym: str) -> ResponseReturnValue:
         session, vault(), actor(), person, output="json", today=today(), now=_now()
     )
     body = json.dumps(report_as_json(report), ensure_ascii=False, indent=2)
-    session.commit()
     name = f"relais-{person.pseudonym}-{today().isoformat()}.json"
     return Response(
         body,
@@ -97,13 +96,7 @@ def access_report_json(pseudonym: str) -> ResponseReturnValue:
 
 
 def _pending(person: Beneficiary) -> list[Handoff]:
-    return list(
-        dbs().scalars(
-            select(Handoff)
-            .where(Handoff.beneficiary_id == person.id, Handoff.status == HandoffStatus.SENT)
-            .order_by(Handoff.sent_at)
-        )
-    )
+    return pending_for_person(dbs(), person.id)
 
 
 def consent_withdrawal(pseudonym: str) -> ResponseReturnValue:
@@ -116,21 +109,20 @@ def consent_withdrawal(pseudonym: str) -> ResponseReturnValue:
         form.withdrawn_on.data = today()
     if consents and form.validate_on_submit():
         try:
-            withdrawn = withdraw_consent(
-                session,
-                vault(),
-                actor(),
-                person,
-                on=form.withdrawn_on.data,
-                source=WithdrawalSource(form.source.data),
-                today=today(),
-                now=_now(),
-            )
+            with attempt():
+                withdrawn = withdraw_consent(
+                    session,
+                    vault(),
+                    actor(),
+                    person,
+                    on=form.withdrawn_on.data,
+                    source=WithdrawalSource(form.source.data),
+                    today=today(),
+                    now=_now(),
+                )
         except ServiceError as exc:
-            session.rollback()
             attach_error(form, exc, {"consent": "source"})
         else:
-            session.commit()
             flash(_("The withdrawal of consent is recorded."), "success")
             if withdrawn:
                 flash(
@@ -163,21 +155,20 @@ def erase(pseudonym: str) -> ResponseReturnValue:
         else:
             register = register_file_for(current_app.config, current_app.instance_path)
             try:
-                erase_person(
-                    session,
-                    vault(),
-                    user,
-                    person,
-                    cause=ErasureCause.REQUEST,
-                    register=register,
-                    today=today(),
-                    now=_now(),
-                )
+                with attempt():
+                    erase_person(
+                        session,
+                        vault(),
+                        user,
+                        person,
+                        cause=ErasureCause.REQUEST,
+                        register=register,
+                        today=today(),
+                        now=_now(),
+                    )
             except ServiceError as exc:
-                session.rollback()
                 attach_error(form, exc, {})
             except RegisterFileError:
-                session.rollback()
                 current_app.logger.error("erasure refused: the register file cannot be written")
                 flash(
                     _(
@@ -187,7 +178,6 @@ def erase(pseudonym: str) -> ResponseReturnValue:
                     "error",
                 )
             else:
-                session.commit()
                 flash(
                     _(
                         "The person's data is erased. Their pathway stays in the statistics, "
@@ -196,13 +186,7 @@ def erase(pseudonym: str) -> ResponseReturnValue:
                     "success",
                 )
                 return redirect(url_for("people.index"))
-    others = session.scalars(
-        select(FollowUp).where(
-            FollowUp.beneficiary_id == person.id,
-            FollowUp.ended_on.is_(None),
-            FollowUp.structure_id != user.structure_id,
-        )
-    ).all()
+    others = other_open_follow_ups(session, person, user)
     return render_template(
         "people/erase.html",
         person=person,

@@ -205,3 +205,18 @@ def test_reference_add_and_list(runner: FlaskCliRunner, db_session: Session) -> 
     assert "already exists" in duplicate.output
     bad = runner.invoke(args=["reference", "add", "planet", "X", "--fr", "A", "--en", "B"])
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["reference", "list", "planet"],
+        ["reference", "add", "planet", "X", "--fr", "A", "--en", "B"],
+    ],
+)
+def test_reference_commands_name_the_lists(runner: FlaskCliRunner, args: list[str]) -> None:
+    result = runner.invoke(args=args)
+    assert result.exit_code == 2
+    assert "'planet' is not one of" in result.output
+    assert "qpv" in result.output
+    assert "Traceback" not in result.output

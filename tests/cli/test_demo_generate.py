@@ -11,11 +11,12 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.data.demo_network import PEOPLE
+from app.demo.data.network import PEOPLE
+from app.demo.synthetic.writing import BatchWriter
 from app.domain.handoffs import HandoffStatus
 from app.extensions import db
 from app.models import AuditEvent, Beneficiary, Handoff, User
-from app.services import synthetic
+from app.services.structures import list_structures
 from app.services.vault import Vault
 from tests import factories
 
@@ -129,7 +130,7 @@ def test_a_database_with_real_people_is_refused(
 def test_a_failing_batch_is_rolled_back_and_reported(
     runner: FlaskCliRunner, db_session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    insert = synthetic._BatchWriter.insert
+    insert = BatchWriter.insert
     calls = []
 
     def fail_on_the_third_batch(writer: Any) -> None:
@@ -138,7 +139,7 @@ def test_a_failing_batch_is_rolled_back_and_reported(
         if len(calls) == 3:
             raise RuntimeError("disk full")  # ...then something fails before the commit
 
-    monkeypatch.setattr(synthetic._BatchWriter, "insert", fail_on_the_third_batch)
+    monkeypatch.setattr(BatchWriter, "insert", fail_on_the_third_batch)
     result = runner.invoke(args=["demo", "generate", "--people", "100", "--batch-size", "30"])
 
     assert result.exit_code == 1
@@ -171,3 +172,21 @@ def test_every_state_appears_among_a_thousand_people(
         select(func.count()).select_from(Handoff).where(Handoff.beneficiary_id.in_(generated))
     )
     assert sum(int(n) for n in counts.values()) == handoffs
+
+
+def test_an_incomplete_demo_network_is_refused(runner: FlaskCliRunner, db_session: Session) -> None:
+    loaded = runner.invoke(args=["demo", "load"])
+    assert loaded.exit_code == 0, loaded.output
+    before = _count(Beneficiary)
+    closed = list_structures(db_session)[0]
+    closed.active = False
+    code = closed.code
+    db_session.commit()
+
+    result = runner.invoke(args=["demo", "generate", "--people", "5"])
+
+    assert result.exit_code == 1
+    assert "nothing generated: The demo network is not complete" in result.output
+    assert code in result.output
+    assert "Traceback" not in result.output
+    assert _count(Beneficiary) == before

@@ -93,6 +93,10 @@ def test_a_bad_file_is_refused_with_each_problem_and_nothing_imported(
     assert db_session.scalar(select(func.count()).select_from(StructureCard)) == 0
 
     path.write_text(json.dumps({"structures": [good]}), encoding="utf-8")
+    checked = runner.invoke(args=["directory", "import", str(path), "--dry-run"])
+    assert checked.exit_code == 0, checked.output
+    assert "The file is valid: 1 structures (nothing written)." in checked.output
+    assert db_session.scalar(select(func.count()).select_from(Structure)) == before
     result = runner.invoke(args=["directory", "import", str(path)])
     assert result.exit_code == 0, result.output
     assert "1 created" in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import click
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.rights import ErasureCause
 from app.models import Beneficiary, ErasureRecord, FollowUp, PersonKey
-from app.services.erasure import RegisterEntry, RegisterFile
+from app.services.erasure import RegisterEntry, RegisterFile, erase_person
 from app.services.identity import open_identity
 from app.services.vault import Vault
 from tests import factories
@@ -173,3 +174,62 @@ def test_retention_refuses_bad_settings(
     result = runner.invoke(args=["retention", "run"])
     assert result.exit_code == 1
     assert "RETENTION_MONTHS must be a whole number of months" in result.output
+
+
+def test_erase_of_someone_erased_while_confirming(
+    runner: FlaskCliRunner,
+    db_session: Session,
+    vault: Vault,
+    register: RegisterFile,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    person = _person(db_session, vault)
+    pseudonym = person.pseudonym
+
+    def erased_meanwhile(*args: object, **kwargs: object) -> bool:
+        erase_person(
+            db_session,
+            vault,
+            None,
+            person,
+            cause=ErasureCause.REQUEST,
+            register=register,
+            today=date(2026, 11, 20),
+            now=datetime(2026, 11, 20, tzinfo=UTC),
+        )
+        db_session.commit()
+        return True
+
+    monkeypatch.setattr(click, "confirm", erased_meanwhile)
+    result = runner.invoke(args=["gdpr", "erase", pseudonym])
+    assert result.exit_code == 1
+    assert f"no person has the pseudonym {pseudonym}" in result.output
+    assert "Traceback" not in result.output
+    assert len(register.read()) == 1
+
+
+def test_retention_erases_nothing_when_the_register_cannot_be_written(
+    app: Flask,
+    runner: FlaskCliRunner,
+    db_session: Session,
+    vault: Vault,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "ERASURE_REGISTER_PATH", str(tmp_path / "no" / "file.txt"))
+    monkeypatch.setitem(app.config, "ERASURE_NOTICE_DAYS", 0)  # erased the day found due
+    person = _person(db_session, vault)
+    follow_up = db_session.scalars(
+        select(FollowUp).where(FollowUp.beneficiary_id == person.id)
+    ).one()
+    follow_up.started_on = date(2023, 1, 2)
+    pid, follow_up_id = person.id, follow_up.id
+    db_session.commit()
+
+    result = runner.invoke(args=["retention", "run"])
+    assert result.exit_code == 1
+    assert "nothing done: cannot write the erasure register file" in result.output
+    assert "Traceback" not in result.output
+    db_session.expire_all()
+    assert db_session.get(PersonKey, pid) is not None
+    assert db_session.get(FollowUp, follow_up_id).ended_on is None  # type: ignore[union-attr]

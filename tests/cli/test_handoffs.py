@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.domain.handoffs import HandoffStatus
 from app.models import Handoff, MailKind, MailMessage
 from app.services.handoffs import send_handoff
-from app.services.notifications import MailError, OutgoingMail
+from app.services.mail.transport import MailError, OutgoingMail
 from app.services.vault import Vault
 from tests import factories
 
@@ -129,7 +129,7 @@ def test_send_mail_fails_when_a_mail_is_not_sent(
     runner: FlaskCliRunner, db_session: Session, vault: Vault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _old_handoffs(db_session, vault, 1, 2)
-    monkeypatch.setattr("app.cli.handoffs.make_sender", lambda _settings: RefusingSender())
+    monkeypatch.setattr("app.cli.mail.make_sender", lambda _settings: RefusingSender())
     result = runner.invoke(args=["handoffs", "send-mail", "--limit", "5"])
     assert result.exit_code == 1
     assert "sent 0, failed 2" in result.output

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.models import AuditEvent, Beneficiary, FollowUp, User
 from app.services import imports
 from app.services.accounts import deactivate_user
+from app.services.imports import writing
 from app.services.vault import Vault
 from tests import factories
 
@@ -237,7 +238,7 @@ def test_a_database_failure_midway_leaves_nothing(
     db_session: Session,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = imports._write_batch
+    real = writing._write_batch
     calls: list[int] = []
 
     def failing(*args: object, **kwargs: object) -> list[dict[str, object]]:
@@ -246,8 +247,8 @@ def test_a_database_failure_midway_leaves_nothing(
             raise OperationalError("INSERT", {}, Exception("disk I/O error"))
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(imports, "BATCH_SIZE", 1)
-    monkeypatch.setattr(imports, "_write_batch", failing)
+    monkeypatch.setattr(writing, "BATCH_SIZE", 1)
+    monkeypatch.setattr(writing, "_write_batch", failing)
     path = csv_path(tmp_path, HEADER, *LINES)
     result = runner.invoke(args=["beneficiaries", "import", str(path), "--structure", "IMPC"])
     assert result.exit_code == 1

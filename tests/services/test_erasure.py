@@ -28,7 +28,6 @@ from app.models import (
     MailMessage,
     PersonKey,
 )
-from app.services import indicators
 from app.services.duplicates import find_possible_duplicates
 from app.services.erasure import (
     RegisterEntry,
@@ -41,6 +40,9 @@ from app.services.erasure import (
 from app.services.errors import Forbidden, InvalidInput
 from app.services.handoffs import apply_event, available_events
 from app.services.identity import Identity, clean_identity, open_identity
+from app.services.statistics import queries
+from app.services.statistics.dashboard import dashboard
+from app.services.statistics.scope import DashboardFilters, resolve_scope
 from app.services.vault import IdentityErased, Vault
 from tests import factories
 from tests.rights_helpers import NOW, TODAY, Network, network, register_in
@@ -248,22 +250,20 @@ def test_statistics_still_count_the_pathway(
     db_session: Session, vault: Vault, tmp_path: Path
 ) -> None:
     net = network(db_session, vault)
-    scope = indicators.resolve_scope(
+    scope = resolve_scope(
         db_session,
-        indicators.DashboardFilters(start=date(2026, 1, 1), end=date(2026, 12, 31)),
+        DashboardFilters(start=date(2026, 1, 1), end=date(2026, 12, 31)),
         today=TODAY,
     )
 
     def figures() -> dict[str, object]:
         return {
-            "people": db_session.scalar(indicators.people_query(scope)),
-            "funnel": sorted(db_session.execute(indicators.funnel_query(scope))),
-            "barriers": sorted(db_session.execute(indicators.barriers_query(scope)), key=str),
-            "handoffs": sum(
-                row[-1] for row in db_session.execute(indicators.handoffs_query(scope))
-            ),
+            "people": db_session.scalar(queries.people_query(scope)),
+            "funnel": sorted(db_session.execute(queries.funnel_query(scope))),
+            "barriers": sorted(db_session.execute(queries.barriers_query(scope)), key=str),
+            "handoffs": sum(row[-1] for row in db_session.execute(queries.handoffs_query(scope))),
             "pairs": sorted(
-                (row[1], row[2]) for row in db_session.execute(indicators.handoffs_query(scope))
+                (row[1], row[2]) for row in db_session.execute(queries.handoffs_query(scope))
             ),
         }
 
@@ -273,7 +273,7 @@ def test_statistics_still_count_the_pathway(
     _erase(db_session, vault, net, register_in(tmp_path))
     assert figures() == before
     # The whole dashboard is still computed (every cell protected as usual).
-    board = indicators.dashboard(db_session, scope)
+    board = dashboard(db_session, scope)
     assert board is not None
 
 

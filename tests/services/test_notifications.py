@@ -19,21 +19,17 @@ from app.domain.handoffs import HandoffEvent
 from app.models import Beneficiary, Handoff, MailKind, MailMessage, Structure, User
 from app.services.accounts import deactivate_user
 from app.services.handoffs import apply_event, send_handoff
-from app.services.notifications import (
-    MAX_ATTEMPTS,
+from app.services.mail.composing import MailFacts, _translations, render
+from app.services.mail.delivery import deliver_pending
+from app.services.mail.queue import MAX_ATTEMPTS, notify_handoff
+from app.services.mail.settings import mail_settings, make_sender
+from app.services.mail.transport import (
     MailConfigError,
     MailError,
-    MailFacts,
     OutboxLogSender,
     OutgoingMail,
     SmtpSender,
     SmtpSettings,
-    _translations,
-    deliver_pending,
-    mail_settings,
-    make_sender,
-    notify_handoff,
-    render,
 )
 from app.services.vault import Vault
 from tests import factories
@@ -331,7 +327,7 @@ def test_texts_are_translated_with_the_application_catalog() -> None:
 def test_delivery_marks_messages_sent_and_logs_no_text(
     db_session: Session, vault: Vault, net: Network, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="app.services.notifications")
+    caplog.set_level(logging.INFO, logger="app.services.mail.transport")
     handoff = _send(db_session, vault, net)
     report = deliver_pending(db_session, OutboxLogSender(), base_url=BASE_URL, now=NOW)
     assert (report.sent, report.failed) == (2, 0)

@@ -16,7 +16,10 @@ from app.domain.handoffs import HandoffStatus
 from app.domain.pathway import BarrierStatus
 from app.domain.roles import Role
 from app.models import AuditEvent
-from app.services import indicators, network_events
+from app.services.directory import network_events
+from app.services.statistics.dashboard import TABLE_NAMES, dashboard
+from app.services.statistics.scope import Scope
+from app.services.statistics.tables import CountTable
 from app.services.vault import Vault
 from tests import factories
 from tests.web.helpers import csrf_token, login
@@ -117,7 +120,7 @@ def test_unknown_export_is_404(client: FlaskClient, coordinator: None) -> None:
     assert client.get("/dashboard/export/people.csv").status_code == 404
 
 
-@pytest.mark.parametrize("name", indicators.TABLE_NAMES)
+@pytest.mark.parametrize("name", TABLE_NAMES)
 def test_table_exports_are_the_protected_tables_and_audited(
     client: FlaskClient, coordinator: None, world: World, db_session: Session, name: str
 ) -> None:
@@ -127,9 +130,9 @@ def test_table_exports_are_the_protected_tables_and_audited(
     assert response.mimetype == "text/csv"
     assert f"relais-{name}-2026-01-01-2026-12-31.csv" in response.headers["Content-Disposition"]
     lines = rows(response.data)
-    scope = indicators.Scope(start=date(2026, 1, 1), end=date(2026, 12, 31))
-    table = indicators.dashboard(db_session, scope, k=11).tables()[name]
-    if isinstance(table, indicators.CountTable):
+    scope = Scope(start=date(2026, 1, 1), end=date(2026, 12, 31))
+    table = dashboard(db_session, scope, k=11).tables()[name]
+    if isinstance(table, CountTable):
         published = table.published
         assert lines[0][0] == "code"
         assert len(lines) == len(table.rows) + 2
@@ -207,10 +210,7 @@ def test_no_identity_in_any_coordinator_page_or_export(
         f"/dashboard/export/pathways.csv?start=2025-01-01&end={today}",
         "/pathways/",
         f"/pathways/{person.pseudonym}",
-        *(
-            f"/dashboard/export/{name}.csv?start=2025-01-01&end={today}"
-            for name in indicators.TABLE_NAMES
-        ),
+        *(f"/dashboard/export/{name}.csv?start=2025-01-01&end={today}" for name in TABLE_NAMES),
     ]
     for path in paths:
         response = client.get(path)

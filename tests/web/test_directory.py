@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter
 from app.domain.directory import Fee, ReceptionMode, ReferralMode, ServiceType, ZoneType
 from app.domain.roles import Role
 from app.models import Handoff, ReferenceItem, ReferenceKind, Structure, User
-from app.services.directory_cards import set_card_editor
+from app.services.directory.editors import set_card_editor
 from app.services.pathways import add_barrier
 from app.services.vault import Vault
 from app.web.directory_labels import opening_hours_lines, vocabulary_label

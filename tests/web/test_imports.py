@@ -17,6 +17,7 @@ from werkzeug.test import TestResponse, encode_multipart
 from app.domain.roles import Role
 from app.models import AuditEvent, Beneficiary, FollowUp, User
 from app.services import imports
+from app.services.imports import writing
 from app.services.vault import Vault
 from app.web import imports as web_imports
 from tests import factories
@@ -239,7 +240,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(
     db_session: Session,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = imports._write_batch
+    real = writing._write_batch
     calls = []
 
     def failing(*args: object, **kwargs: object) -> list[dict[str, object]]:
@@ -248,8 +249,8 @@ def test_a_failure_while_writing_leaves_nothing_behind(
             raise OperationalError("INSERT", {}, Exception("disk I/O error"))
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(imports, "BATCH_SIZE", 1)
-    monkeypatch.setattr(imports, "_write_batch", failing)
+    monkeypatch.setattr(writing, "BATCH_SIZE", 1)
+    monkeypatch.setattr(writing, "_write_batch", failing)
     login(client, "w@relais.example")
     response = send(client, csv_file(HEADER, *LINES))
     assert response.status_code == 503

@@ -1,13 +1,13 @@
-"""The development outbox page, and delivery after a view's commit."""
+"""The development outbox page; requests queue mail, the worker sends it."""
 
 from __future__ import annotations
 
-import logging
+import re
 from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,8 +15,6 @@ from app.domain.roles import Role
 from app.models import Handoff, MailMessage
 from app.services.handoffs import send_handoff
 from app.services.vault import Vault
-from app.web import outbox
-from app.web.outbox import deliver_pending_now
 from tests import factories
 from tests.web.helpers import login
 
@@ -84,34 +82,27 @@ def test_the_page_does_not_exist_when_mail_is_really_sent(
     assert client.get("/dev/outbox").status_code == 404
 
 
-def test_delivery_after_commit_sends_and_the_page_shows_it(
-    app: Flask, client: FlaskClient, db_session: Session, handoff: Handoff
+def test_a_request_queues_mail_and_the_worker_sends_it(
+    client: FlaskClient, runner: FlaskCliRunner, db_session: Session, handoff: Handoff
 ) -> None:
-    with app.test_request_context():
-        report = deliver_pending_now()
-    assert report is not None
-    assert report.sent == 1
-    mail = _mail(db_session)
-    assert mail.sent_at is not None
+    login(client, "receiver@relais.example")
+    page = client.get(f"/handoffs/{handoff.id.hex}").get_data(as_text=True)
+    token = re.search(r'name="accept-csrf_token"[^>]*value="([^"]+)"', page)
+    assert token, "accept is not offered"
+    accepted = client.post(
+        f"/handoffs/{handoff.id.hex}/accept", data={"accept-csrf_token": token.group(1)}
+    )
+    assert accepted.status_code == 302
+    db_session.expire_all()
+    mails = db_session.scalars(select(MailMessage)).all()
+    assert len(mails) == 2  # received (queued by the fixture), accepted (by the request)
+    assert all(mail.sent_at is None for mail in mails)  # nothing is sent inside a request
+    result = runner.invoke(args=["mail", "work", "--once"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "sent 2, failed 0"
+    db_session.expire_all()
+    sent = db_session.scalars(select(MailMessage)).all()
+    assert all(mail.sent_at is not None for mail in sent)
     login(client, "admin@relais.example")
     html = client.get("/dev/outbox").get_data(as_text=True)
-    assert mail.subject is not None
-    assert mail.subject in html
-
-
-def test_delivery_after_commit_never_raises(
-    app: Flask,
-    db_session: Session,
-    handoff: Handoff,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    def broken(*_args: object, **_kw: object) -> None:
-        raise RuntimeError("SMTP said no to receiver@relais.example")
-
-    monkeypatch.setattr(outbox, "deliver_pending", broken)
-    with caplog.at_level(logging.WARNING, logger="app.web.outbox"), app.test_request_context():
-        assert deliver_pending_now() is None
-    assert "RuntimeError" in caplog.text
-    assert "receiver@" not in caplog.text
-    assert _mail(db_session).sent_at is None  # the scheduled send-mail will take it
+    assert all(mail.subject is not None and mail.subject in html for mail in sent)

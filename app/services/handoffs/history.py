@@ -1,0 +1,54 @@
+"""The immutable history of a hand-off: one transition row per event, with its message sealed
+under the person's key (readable only by the two party structures)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.domain.handoffs import (
+    HandoffEvent,
+    HandoffStatus,
+    WithdrawCause,
+)
+from app.models import (
+    Handoff,
+    HandoffTransition,
+    User,
+)
+from app.services.vault import Vault
+
+
+def record_transition(
+    session: Session,
+    vault: Vault,
+    actor: User | None,
+    handoff: Handoff,
+    event: HandoffEvent,
+    source: HandoffStatus | None,
+    now: datetime,
+    reason_id: int | None,
+    message: str | None,
+    cause: WithdrawCause | None = None,
+) -> None:
+    """Append the transition ``source`` → ``handoff.status`` by ``event`` (not audited here)."""
+    row = HandoffTransition(
+        id=uuid.uuid4(),
+        handoff_id=handoff.id,
+        event=event,
+        from_status=source,
+        to_status=handoff.status,
+        actor_id=actor.id if actor else None,
+        actor_structure_id=actor.structure_id if actor else None,
+        reason_id=reason_id,
+        cause=cause,
+        at=now,
+    )
+    if message and message.strip():
+        key = vault.person_key(session, handoff.beneficiary_id)
+        row.message = vault.seal(
+            key, "handoff_transitions", "message", row.id, handoff.beneficiary_id, message.strip()
+        )
+    session.add(row)

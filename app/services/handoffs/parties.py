@@ -1,0 +1,39 @@
+"""Who the acting user is in a hand-off (sender, receiver, coordinator...), and what the
+transition table lets them do now: what the hand-off page offers."""
+
+from __future__ import annotations
+
+from app.domain.handoffs import (
+    HandoffEvent,
+    Party,
+    allowed_events,
+)
+from app.domain.roles import Role
+from app.models import (
+    Handoff,
+    User,
+)
+
+
+def parties(actor: User | None, handoff: Handoff) -> frozenset[Party]:
+    """The actor's relations to the hand-off (none for an outsider)."""
+    if actor is None:
+        return frozenset({Party.SYSTEM})
+    if actor.role is not Role.CASEWORKER or actor.structure_id is None:
+        return frozenset()
+    found = set()
+    if actor.structure_id == handoff.from_structure_id:
+        found.add(Party.SENDER)
+    if actor.structure_id == handoff.to_structure_id:
+        found.add(Party.RECEIVER)
+    return frozenset(found)
+
+
+def available_events(actor: User | None, handoff: Handoff) -> list[HandoffEvent]:
+    """What ``actor`` may do with ``handoff`` now: what the page offers.
+
+    Nothing once the person's data is erased: nothing more is recorded about them.
+    """
+    if handoff.beneficiary.erased_at is not None:
+        return []
+    return allowed_events(handoff.status, parties(actor, handoff))

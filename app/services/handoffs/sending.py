@@ -1,0 +1,104 @@
+"""Sending a person to a partner structure: checks (consent, an active partner, a purpose), the
+hand-off row, its first transition, the audit event and the mail to the receiver."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.domain.audit import AuditAction
+from app.domain.handoffs import (
+    HandoffEvent,
+    HandoffStatus,
+)
+from app.domain.roles import Role
+from app.models import (
+    Barrier,
+    Beneficiary,
+    Handoff,
+    ReferenceKind,
+    Structure,
+    User,
+)
+from app.services import audit
+from app.services.access import open_follow_up
+from app.services.errors import N_, Forbidden, InvalidInput
+from app.services.handoffs.history import record_transition
+from app.services.mail.queue import notify_handoff
+from app.services.people import active_consent
+from app.services.structures import reference_item
+from app.services.vault import Vault
+
+
+def send_handoff(
+    session: Session,
+    vault: Vault,
+    actor: User,
+    person: Beneficiary,
+    *,
+    to_structure: Structure,
+    now: datetime,
+    purpose_stage_code: str | None = None,
+    purpose_barrier: Barrier | None = None,
+    note: str | None = None,
+    consent_confirmed: bool,
+    parent: Handoff | None = None,
+) -> Handoff:
+    """Hand ``person`` from the actor's structure to ``to_structure`` for a stage or a barrier.
+
+    Needs an open follow-up by the actor's structure (or a redirect), the person's recorded
+    consent to share with the network and the actor's confirmation that they agree to this one.
+    """
+    from_id = actor.structure_id
+    if actor.role is not Role.CASEWORKER or from_id is None:
+        raise Forbidden(N_("Only caseworkers hand people off."))
+    if parent is None and open_follow_up(session, person.id, from_id) is None:
+        raise Forbidden(N_("Your structure does not follow this person."))
+    if active_consent(session, person.id) is None:
+        raise InvalidInput(
+            N_("This person's consent to share with the network is not recorded."), field="consent"
+        )
+    if not consent_confirmed:
+        raise InvalidInput(N_("Confirm that the person agrees to this hand-off."), field="consent")
+    if to_structure.id == from_id or not to_structure.active:
+        raise InvalidInput(N_("Choose another active partner structure."), field="to_structure")
+    if (purpose_stage_code is None) == (purpose_barrier is None):
+        raise InvalidInput(N_("Choose one purpose: a stage or a barrier."), field="purpose")
+    if purpose_barrier is not None and purpose_barrier.beneficiary_id != person.id:
+        raise InvalidInput(N_("This barrier is not this person's."), field="purpose")
+    stage = (
+        reference_item(session, ReferenceKind.STAGE, purpose_stage_code)
+        if purpose_stage_code
+        else None
+    )
+    handoff = Handoff(
+        id=uuid.uuid4(),
+        beneficiary_id=person.id,
+        from_structure_id=from_id,
+        from_user_id=actor.id,
+        to_structure_id=to_structure.id,
+        purpose_stage_id=stage.id if stage else None,
+        purpose_barrier_id=purpose_barrier.id if purpose_barrier else None,
+        consent_confirmed=True,
+        status=HandoffStatus.SENT,
+        sent_at=now,
+        parent_id=parent.id if parent else None,
+    )
+    if note and note.strip():
+        key = vault.person_key(session, person.id)
+        handoff.note = vault.seal(key, "handoffs", "note", handoff.id, person.id, note.strip())
+    session.add(handoff)
+    session.flush()
+    record_transition(session, vault, actor, handoff, HandoffEvent.SEND, None, now, None, None)
+    audit.record(
+        session,
+        actor,
+        AuditAction.HANDOFF_SEND,
+        handoff,
+        beneficiary_id=person.id,
+        to_structure=to_structure.id,
+    )
+    notify_handoff(session, handoff, HandoffEvent.SEND)
+    return handoff

@@ -1,0 +1,252 @@
+"""Every answer to a hand-off after it was sent: the state machine applied.
+
+Which transitions exist is decided by ``app.domain.handoffs`` only; this module finds the
+actor's party, applies the table, records an immutable transition event and the audit event,
+and applies the side effects (a follow-up on acceptance, a barrier or stage on completion).
+Two concurrent answers cannot both win: the hand-off row carries a version checked on update.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.domain.audit import AuditAction
+from app.domain.handoffs import (
+    EVENTS_NEEDING_REASON,
+    FirstContactOutOfRange,
+    HandoffEvent,
+    HandoffStatus,
+    InvalidTransition,
+    Party,
+    WithdrawCause,
+    first_contact_moment,
+    next_status,
+    outcome_fits,
+)
+from app.domain.pathway import BarrierStatus
+from app.models import (
+    Beneficiary,
+    Handoff,
+    ReferenceKind,
+    Structure,
+    User,
+)
+from app.services import audit
+from app.services.errors import N_, Conflict, Forbidden, InvalidInput
+from app.services.handoffs.history import record_transition
+from app.services.handoffs.parties import parties
+from app.services.handoffs.sending import send_handoff
+from app.services.mail.queue import notify_handoff
+from app.services.pathways import move_barrier, record_step, start_follow_up
+from app.services.structures import reference_item
+from app.services.vault import Vault
+
+# What a completed hand-off changes on the barrier it was about.
+BARRIER_AFTER_OUTCOME = {"barrier_lifted": BarrierStatus.LIFTED}
+
+
+# What a completed hand-off adds to the pathway (a stage reached with the receiving structure).
+STAGE_AFTER_OUTCOME = {"training_entered": "training", "job_signed": "employment"}
+
+
+def apply_event(
+    session: Session,
+    vault: Vault,
+    actor: User | None,
+    handoff: Handoff,
+    event: HandoffEvent,
+    *,
+    now: datetime,
+    reason_code: str | None = None,
+    message: str | None = None,
+    redirect_to: Structure | None = None,
+) -> Handoff:
+    """Apply ``event`` to ``handoff`` as ``actor`` (``None`` for the deadline rule).
+
+    Raises ``Forbidden`` for an outsider, ``InvalidInput`` for a transition the table does not
+    allow or a missing reason, ``Conflict`` when someone else answered first. Returns the new
+    hand-off created by a redirect, or ``handoff`` itself.
+    """
+    acting = parties(actor, handoff)
+    if not acting:
+        raise Forbidden(N_("Your structure is not a party to this hand-off."))
+    return apply_transition(
+        session,
+        vault,
+        actor,
+        handoff,
+        event,
+        acting,
+        now=now,
+        reason_code=reason_code,
+        message=message,
+        redirect_to=redirect_to,
+    )
+
+
+def first_contact_at(
+    handoff: Handoff, contacted_on: date, *, now: datetime, zone: tzinfo
+) -> datetime:
+    """When a first contact made on ``contacted_on`` is recorded (see
+    ``app.domain.handoffs.first_contact_moment``); ``InvalidInput`` outside the answer..today."""
+    try:
+        return first_contact_moment(
+            contacted_on, answered_at=handoff.answered_at or handoff.sent_at, now=now, zone=zone
+        )
+    except FirstContactOutOfRange:
+        raise InvalidInput(
+            N_("The first contact must be dated between the acceptance and today."), field="on"
+        ) from None
+
+
+def apply_transition(
+    session: Session,
+    vault: Vault,
+    actor: User | None,
+    handoff: Handoff,
+    event: HandoffEvent,
+    acting: frozenset[Party],
+    *,
+    now: datetime,
+    reason_code: str | None = None,
+    message: str | None = None,
+    redirect_to: Structure | None = None,
+    cause: WithdrawCause | None = None,
+) -> Handoff:
+    """Apply ``event`` as the parties in ``acting`` (found by the caller: ``apply_event`` for a
+    user or the deadline rule, ``withdrawal`` for the person's side). Same errors and result
+    as ``apply_event``."""
+    if handoff.beneficiary.erased_at is not None:
+        raise InvalidInput(N_("This person's data has been erased: nothing more is recorded."))
+    if event is HandoffEvent.REDIRECT and (redirect_to is None or actor is None):
+        raise InvalidInput(N_("Choose the partner to redirect to."), field="redirect_to")
+    source = handoff.status
+    target = _target(source, event, acting)
+    if event is HandoffEvent.WITHDRAW and cause is None and not (message and message.strip()):
+        raise InvalidInput(N_("Say why the hand-off is withdrawn."), field="message")
+    reason_id = _reason_id(session, event, reason_code)
+    handoff.status = target
+    _stamp(handoff, event, now, reason_id)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict(N_("Someone else answered this hand-off first.")) from exc
+    record_transition(session, vault, actor, handoff, event, source, now, reason_id, message, cause)
+    audit.record(
+        session,
+        actor,
+        AuditAction.HANDOFF_TRANSITION,
+        handoff,
+        beneficiary_id=handoff.beneficiary_id,
+        event=event.value,
+        status=target.value,
+        **({"cause": cause.value} if cause is not None else {}),
+    )
+    notify_handoff(session, handoff, event)
+    return _side_effects(
+        session, vault, actor, handoff, event, now, reason_code, message, redirect_to
+    )
+
+
+def _target(source: HandoffStatus, event: HandoffEvent, acting: frozenset[Party]) -> HandoffStatus:
+    for party in sorted(acting):
+        try:
+            return next_status(source, event, party)
+        except InvalidTransition:
+            continue
+    raise InvalidInput(N_("This action is not possible on this hand-off now."))
+
+
+def _reason_id(session: Session, event: HandoffEvent, reason_code: str | None) -> int | None:
+    if event not in EVENTS_NEEDING_REASON:
+        return None
+    if not reason_code:
+        raise InvalidInput(N_("Choose a reason."), field="reason")
+    if event is HandoffEvent.DECLINE:
+        return reference_item(session, ReferenceKind.DECLINE_REASON, reason_code).id
+    if not outcome_fits(event, reason_code):
+        raise InvalidInput(N_("This outcome does not fit this way of closing."), field="reason")
+    return reference_item(session, ReferenceKind.OUTCOME, reason_code).id
+
+
+def _stamp(handoff: Handoff, event: HandoffEvent, now: datetime, reason_id: int | None) -> None:
+    if event in {HandoffEvent.ACCEPT, HandoffEvent.DECLINE, HandoffEvent.REDIRECT}:
+        handoff.answered_at = now
+    if event is HandoffEvent.FIRST_CONTACT:
+        handoff.first_contact_at = now
+    if event is HandoffEvent.DECLINE:
+        handoff.decline_reason_id = reason_id
+    if event in {HandoffEvent.COMPLETE, HandoffEvent.NOT_COMPLETE}:
+        handoff.outcome_id = reason_id
+    if handoff.status.is_final:
+        handoff.closed_at = now
+
+
+def _side_effects(
+    session: Session,
+    vault: Vault,
+    actor: User | None,
+    handoff: Handoff,
+    event: HandoffEvent,
+    now: datetime,
+    reason_code: str | None,
+    message: str | None,
+    redirect_to: Structure | None,
+) -> Handoff:
+    if event is HandoffEvent.ACCEPT:
+        start_follow_up(
+            session,
+            actor,
+            handoff.beneficiary_id,
+            handoff.to_structure_id,
+            on=now.date(),
+            referent_id=actor.id if actor else None,
+        )
+    if event is HandoffEvent.COMPLETE:
+        _apply_outcome(session, vault, actor, handoff, now, reason_code or "")
+    if event is HandoffEvent.REDIRECT and redirect_to is not None and actor is not None:
+        person = session.get(Beneficiary, handoff.beneficiary_id)
+        assert person is not None
+        return send_handoff(
+            session,
+            vault,
+            actor,
+            person,
+            to_structure=redirect_to,
+            now=now,
+            purpose_stage_code=handoff.purpose_stage.code if handoff.purpose_stage else None,
+            purpose_barrier=handoff.purpose_barrier,
+            note=message,
+            consent_confirmed=True,
+            parent=handoff,
+        )
+    return handoff
+
+
+def _apply_outcome(
+    session: Session,
+    vault: Vault,
+    actor: User | None,
+    handoff: Handoff,
+    now: datetime,
+    outcome_code: str,
+) -> None:
+    """A completed hand-off lifts the barrier it was about, or records the stage reached."""
+    barrier_status = BARRIER_AFTER_OUTCOME.get(outcome_code)
+    if barrier_status is not None and handoff.purpose_barrier is not None:
+        move_barrier(session, actor, handoff.purpose_barrier, barrier_status, on=now.date())
+    stage_code = STAGE_AFTER_OUTCOME.get(outcome_code)
+    person = session.get(Beneficiary, handoff.beneficiary_id)
+    if stage_code is not None and person is not None:
+        record_step(
+            session,
+            vault,
+            actor,
+            person,
+            structure_id=handoff.to_structure_id,
+            stage_code=stage_code,
+            started_on=now.date(),
+        )

@@ -1,0 +1,171 @@
+"""Bulk work on tables: many rows inserted with one statement per table, many values looked up
+with one ``IN`` list per query.
+
+``BulkInserts(session)`` is the insert engine of the import, for any caller writing rows by
+the thousand (the synthetic caseloads too)::
+
+    inserts = BulkInserts(session)
+    inserts(table, rows)  # rows: mappings with the same keys, the columns of ``table``
+
+It writes what ``session.execute(insert(table), rows)`` writes (same columns, same type
+converters, same transaction, nothing committed), with less work per row, and fits
+``audit.append_many(..., write=inserts)``. ``in_literals`` and ``chunks`` make the lookups of
+such batches (which of these pseudonyms, blind indexes... are taken) cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple, TypeVar, cast
+
+import psycopg
+from sqlalchemy import ColumnElement, Table, bindparam, insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+# Values per IN (...) list when looking up blind indexes, pseudonyms or ids: large, for few
+# round trips (a file of 10,000 people needs one or two queries of each kind). The blind
+# indexes and pseudonyms are written into the SQL text (see ``in_literals``): the blind-index
+# lookup holds up to three lists, about 100 kB of SQL, far below SQLite's 1 MB limit.
+LOOKUP_CHUNK = 5000
+
+_T = TypeVar("_T")
+_BindProcessor = Callable[[Any], Any]
+
+
+def chunks(items: Sequence[_T], size: int = LOOKUP_CHUNK) -> Iterator[Sequence[_T]]:
+    """``items`` in slices of ``size``: one query each."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def in_literals(
+    column: InstrumentedAttribute[Any], values: Sequence[int] | Sequence[str]
+) -> ColumnElement[bool]:
+    """``column IN (values)`` with the values written into the SQL text rather than bound.
+
+    Only for values the application makes itself (blind-index integers, pseudonyms of the
+    pseudonym alphabet), rendered by the column type's own literal processor. Thousands of
+    bound parameters cost more to prepare than the query costs to run (psycopg parses and
+    converts each one); thousands of literals cost next to nothing.
+    """
+    return column.in_(
+        bindparam(None, list(values), type_=column.type, expanding=True, literal_execute=True)
+    )
+
+
+class _Statement(NamedTuple):
+    sql: str
+    columns: tuple[str, ...]  # in the order of the statement's parameters
+    processors: list[_BindProcessor | None]
+
+
+class BulkInserts:
+    """Bulk inserts into any table: one statement per table and call, little work per row.
+
+    What a Core ``executemany`` does row by row and value by value - convert each value with
+    its column type's bind processor (a UUID to text on SQLite, a datetime to its storage
+    format, a mapping to JSON...) - is done here column by column, and once per object when
+    the rows share a few (a batch's creation time, the consent dates, the ``data`` of the
+    audit events...); the statement is compiled once per table and set of columns, for the
+    life of the object (one per import or batch loop). The rows then go to the driver:
+
+    - on PostgreSQL (psycopg), with ``COPY ... FROM STDIN`` into the same columns: the rows
+      cross in one stream and the server does not run an INSERT per row. Constraints,
+      foreign keys and column defaults apply as for an INSERT. A driver error is raised as
+      SQLAlchemy raises it (``IntegrityError``...), with the first line of the server's
+      message only (``app.extensions`` drops the DETAIL lines of errors raised through the
+      engine; a COPY error may also quote the row in a CONTEXT line);
+    - elsewhere (SQLite), in one ``executemany`` of the compiled INSERT.
+
+    Same columns, same converters, same transaction as ``session.execute(insert(table),
+    rows)``; nothing is committed. Every column with a default computed in Python must be
+    given in the rows (``RuntimeError`` otherwise): the defaults are not run here.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.connection = session.connection()
+        self.dialect = self.connection.dialect
+        self.copy = self.dialect.name == "postgresql" and self.dialect.driver == "psycopg"
+        self._statements: dict[tuple[str, tuple[str, ...]], _Statement] = {}
+
+    def __repr__(self) -> str:
+        return f"BulkInserts({self.dialect.name}, copy={self.copy})"
+
+    def __call__(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert ``rows`` (mappings with the same keys) into ``table``."""
+        if not rows:
+            return
+        names = tuple(rows[0])
+        key = (table.name, names)
+        if key not in self._statements:
+            self._statements[key] = self._statement(table, names)
+        statement = self._statements[key]
+        columns = [
+            _converted([row[name] for row in rows], process)
+            for name, process in zip(statement.columns, statement.processors, strict=True)
+        ]
+        if self.copy:
+            self._copy(statement.sql, zip(*columns, strict=True))
+        elif self.dialect.positional:
+            self.connection.exec_driver_sql(statement.sql, list(zip(*columns, strict=True)))
+        else:
+            self.connection.exec_driver_sql(
+                statement.sql,
+                [
+                    dict(zip(statement.columns, values, strict=True))
+                    for values in zip(*columns, strict=True)
+                ],
+            )
+
+    def _statement(self, table: Table, names: tuple[str, ...]) -> _Statement:
+        compiled = insert(table).compile(dialect=self.dialect, column_keys=list(names))
+        order = tuple(compiled.positiontup) if compiled.positiontup is not None else names
+        if compiled.insert_prefetch or set(order) != set(names):
+            # A column whose default is computed in Python, missing from the rows: a bug of
+            # the caller.
+            raise RuntimeError(f"the rows for {table.name} leave out a column with a default")
+        processors: list[_BindProcessor | None] = [
+            table.c[name].type.dialect_impl(self.dialect).bind_processor(self.dialect)
+            for name in order
+        ]
+        sql = str(compiled)
+        if self.copy:
+            quote = self.dialect.identifier_preparer
+            sql = (
+                f"COPY {quote.format_table(table)} "
+                f"({', '.join(quote.quote(name) for name in order)}) FROM STDIN"
+            )
+        return _Statement(sql, order, processors)
+
+    def _copy(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        driver_connection = cast(
+            "psycopg.Connection[Any]", self.connection.connection.driver_connection
+        )
+        try:
+            with driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+                for values in rows:
+                    copy.write_row(values)
+        except psycopg.Error as exc:
+            # Only the first line of the server's message (which constraint, which table):
+            # DETAIL and CONTEXT lines may quote the values of the row.
+            if exc.args and isinstance(exc.args[0], str):
+                exc.args = (exc.args[0].split("\n", 1)[0], *exc.args[1:])
+            wrapped = DBAPIError.instance(
+                sql, None, exc, psycopg.Error, hide_parameters=True, dialect=self.dialect
+            )
+            if not isinstance(wrapped, DBAPIError):  # pragma: no cover - psycopg errors wrap
+                raise
+            raise wrapped from exc
+
+
+def _converted(values: list[Any], process: _BindProcessor | None) -> list[Any]:
+    """A column's values as the driver takes them; each shared object converted once."""
+    if process is None:
+        return values
+    distinct = {id(value): value for value in values}
+    if len(distinct) * 2 <= len(values):  # shared objects: each converted once
+        converted = {key: process(value) for key, value in distinct.items()}
+        return [converted[id(value)] for value in values]
+    return [process(value) for value in values]

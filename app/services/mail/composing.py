@@ -1,0 +1,126 @@
+"""What a mail about a hand-off may say (``MailFacts``: pseudonym, structure names, a link and
+nothing else), and its text in the recipient's language."""
+
+from __future__ import annotations
+
+import gettext
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Beneficiary, Handoff, MailKind, MailMessage, Structure
+from app.services.mail.texts import (
+    DEFAULT_LOCALE,
+    EVENT_LINES,
+    GREETING,
+    LINK_LINE,
+    LOCALES,
+    PRIVACY_LINE,
+    REDIRECTED_ELSEWHERE,
+    SUBJECT_LENGTH,
+    SUBJECTS,
+    WHY_LINE,
+)
+from app.services.mail.transport import MailError
+
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
+
+
+@dataclass(frozen=True, slots=True)
+class MailFacts:
+    """Everything a hand-off mail may say. Nothing else is given to ``render``."""
+
+    pseudonym: str
+    sender: str  # the sending structure's name
+    receiver: str  # the receiving structure's name
+    link: str
+    redirected_to: str | None = None  # the structure a redirect sent the person on to
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMail:
+    subject: str
+    body_text: str
+
+
+@lru_cache(maxsize=8)
+def _translations(locale: str) -> gettext.NullTranslations:
+    """The application's catalog for ``locale`` (English msgids: no catalog needed)."""
+    return gettext.translation(
+        "messages", localedir=str(TRANSLATIONS), languages=[locale], fallback=True
+    )
+
+
+def handoff_link(base_url: str, handoff_id: uuid.UUID) -> str:
+    return f"{base_url.rstrip('/')}/handoffs/{handoff_id}"
+
+
+def render(kind: MailKind, facts: MailFacts, locale: str) -> RenderedMail:
+    """The subject and plain-text body of a ``kind`` mail, in ``locale``."""
+    t = _translations(locale if locale in LOCALES else DEFAULT_LOCALE).gettext
+    # The recipients of a received hand-off work for the receiver; all others for the sender.
+    own = facts.receiver if kind is MailKind.HANDOFF_RECEIVED else facts.sender
+    values = {
+        "pseudonym": facts.pseudonym,
+        "sender": facts.sender,
+        "receiver": facts.receiver,
+        "other": facts.redirected_to or "",
+        "structure": own,
+        "link": facts.link,
+    }
+    event_line = EVENT_LINES[kind]
+    if kind is MailKind.HANDOFF_REDIRECTED and not facts.redirected_to:
+        event_line = REDIRECTED_ELSEWHERE
+    subject = " ".join((t(SUBJECTS[kind]) % values).split())[:SUBJECT_LENGTH]
+    paragraphs = (
+        t(GREETING),
+        t(event_line) % values,
+        t(LINK_LINE) % values,
+        f"{t(PRIVACY_LINE)}\n{t(WHY_LINE) % values}",
+    )
+    return RenderedMail(subject=subject, body_text="\n\n".join(paragraphs) + "\n")
+
+
+def handoff_facts(session: Session, handoff_id: uuid.UUID, *, base_url: str) -> MailFacts | None:
+    """What a mail about this hand-off may say now (``None`` when it no longer exists)."""
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        return None
+    pseudonym = session.scalar(
+        select(Beneficiary.pseudonym).where(Beneficiary.id == handoff.beneficiary_id)
+    )
+    redirected_to = session.scalar(
+        select(Structure.name)
+        .join(Handoff, Handoff.to_structure_id == Structure.id)
+        .where(Handoff.parent_id == handoff.id)
+        .order_by(Handoff.sent_at)
+        .limit(1)
+    )
+    return MailFacts(
+        pseudonym=pseudonym or "",
+        sender=handoff.from_structure.name,
+        receiver=handoff.to_structure.name,
+        link=handoff_link(base_url, handoff.id),
+        redirected_to=redirected_to,
+    )
+
+
+def render_message(session: Session, message: MailMessage, *, base_url: str) -> RenderedMail:
+    """The stored text of ``message``, or its text rendered now if it was never sent."""
+    if message.subject is not None and message.body_text is not None:
+        return RenderedMail(message.subject, message.body_text)
+    facts = (
+        handoff_facts(session, message.handoff_id, base_url=base_url)
+        if message.handoff_id is not None
+        else None
+    )
+    if facts is None:
+        raise MailError("handoff-missing", permanent=True)
+    return render(message.kind, facts, message.locale)
+
+
+# -- senders ---------------------------------------------------------------------------------

@@ -1,0 +1,132 @@
+"""The outbox: messages written in the transaction of the change they announce, read back by
+delivery and by the development outbox page.
+
+``notify_handoff`` marks the session (``session.info``) so that the unit of work that commits it
+can wake the mail worker (``announce_queued_mail``: a PostgreSQL ``NOTIFY``, which the server
+delivers only if the transaction commits; nothing on SQLite, where the worker polls).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from app.domain.handoffs import HandoffEvent
+from app.domain.roles import Role
+from app.models import Handoff, MailKind, MailMessage, User
+from app.services.mail.texts import DEFAULT_LOCALE, KIND_OF_EVENT, LOCALES
+
+# After this many failed attempts a message is no longer retried (it stays in the outbox).
+MAX_ATTEMPTS = 5
+# The PostgreSQL channel the mail worker listens on.
+MAIL_CHANNEL = "relais_mail"
+_QUEUED = "relais_mail_queued"
+
+
+def notify_handoff(session: Session, handoff: Handoff, event: HandoffEvent) -> list[MailMessage]:
+    """Queue the mails announcing ``event`` on ``handoff`` (none for events without mail)."""
+    kind = KIND_OF_EVENT.get(event)
+    if kind is None:
+        return []
+    if kind is MailKind.HANDOFF_RECEIVED:
+        recipients = active_caseworkers(session, handoff.to_structure_id)
+    else:
+        recipients = sender_contacts(session, handoff)
+    messages = [
+        MailMessage(
+            id=uuid.uuid4(),
+            kind=kind,
+            handoff_id=handoff.id,
+            to_address=user.email,
+            locale=user.locale if user.locale in LOCALES else DEFAULT_LOCALE,
+            attempts=0,
+        )
+        for user in recipients
+    ]
+    session.add_all(messages)
+    if messages:
+        session.info[_QUEUED] = True
+    return messages
+
+
+def active_caseworkers(session: Session, structure_id: int) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .where(
+                User.structure_id == structure_id,
+                User.role == Role.CASEWORKER,
+                User.active.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def sender_contacts(session: Session, handoff: Handoff) -> list[User]:
+    """The caseworker who sent ``handoff`` if still active there, else their colleagues."""
+    sender = session.get(User, handoff.from_user_id) if handoff.from_user_id else None
+    if (
+        sender is not None
+        and sender.active
+        and sender.role is Role.CASEWORKER
+        and sender.structure_id == handoff.from_structure_id
+    ):
+        return [sender]
+    return active_caseworkers(session, handoff.from_structure_id)
+
+
+def announce_queued_mail(session: Session) -> None:
+    """Call just before committing: wake the mail worker if this transaction queued mail.
+
+    On PostgreSQL a ``NOTIFY`` is sent with the transaction, so the worker hears of it only once
+    the messages are committed (never for a rolled-back change). On SQLite the worker polls.
+    """
+    if not session.info.pop(_QUEUED, False):
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {MAIL_CHANNEL}"))
+
+
+def forget_queued_mail(session: Session) -> None:
+    """Call after a rollback: the messages queued are gone, there is nothing to announce."""
+    session.info.pop(_QUEUED, None)
+
+
+def pending_messages(
+    session: Session, *, limit: int, retry_failed: bool, skip: Collection[uuid.UUID] = ()
+) -> Sequence[MailMessage]:
+    """Unsent messages, oldest first, locked against a concurrent delivery (PostgreSQL)."""
+    query = select(MailMessage).where(
+        MailMessage.sent_at.is_(None), MailMessage.attempts < MAX_ATTEMPTS
+    )
+    if not retry_failed:
+        query = query.where(MailMessage.attempts == 0)
+    if skip:
+        query = query.where(MailMessage.id.not_in(skip))
+    query = (
+        query.order_by(MailMessage.created_at, MailMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return session.scalars(query).all()
+
+
+def given_up_count(session: Session) -> int:
+    """Messages no longer retried: they failed ``MAX_ATTEMPTS`` times."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(MailMessage)
+        .where(MailMessage.sent_at.is_(None), MailMessage.attempts >= MAX_ATTEMPTS)
+    )
+    return count or 0
+
+
+def recent_messages(session: Session, *, limit: int = 100) -> Sequence[MailMessage]:
+    """The latest messages, newest first (the development outbox page)."""
+    return session.scalars(
+        select(MailMessage).order_by(MailMessage.created_at.desc(), MailMessage.id).limit(limit)
+    ).all()

@@ -1,0 +1,124 @@
+"""The coordinators' dashboard: every indicator of a scope, protected, section by section.
+
+Every figure comes from a grouped query (``queries``) and goes through the small-count
+protection of ``app/domain/disclosure.py`` in its section's builder; a ``Dashboard`` holds
+nothing else, so that its callers (the dashboard page, its CSV exports, the benchmark) never
+see a raw count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.disclosure import DEFAULT_THRESHOLD, protect_value
+from app.models import ReferenceItem, ReferenceKind, Structure
+from app.services.statistics.barriers import barrier_tables
+from app.services.statistics.chains import redirect_chains
+from app.services.statistics.funnel import stage_funnel, stage_medians
+from app.services.statistics.handoffs import (
+    ReceiverTimes,
+    count_handoffs,
+    handoff_tables,
+    receiver_times,
+)
+from app.services.statistics.network import NetworkQuarter, cooperation_network
+from app.services.statistics.queries import people_query
+from app.services.statistics.scope import Scope
+from app.services.statistics.tables import CountList, CountTable, Median
+
+
+@dataclass
+class Dashboard:
+    """Every indicator of a scope, protected: what the page, its charts and its exports show."""
+
+    scope: Scope
+    k: int
+    people: int | None
+    funnel: CountList
+    stage_medians: list[Median]
+    barriers_by_category: CountTable
+    barriers_by_structure: CountTable
+    handoff_matrix: CountTable
+    handoffs_by_receiver: CountTable
+    receiver_times: list[ReceiverTimes]
+    decline_reasons: CountTable
+    chains: CountTable
+    quarters: CountTable
+    network: list[NetworkQuarter]  # one per quarter of the period
+    network_total: NetworkQuarter  # the whole period
+    structures: list[Structure]  # every structure that sent or received in the scope
+
+    def tables(self) -> dict[str, CountTable | CountList]:
+        """The exportable tables, by the name used in their CSV file."""
+        found: list[CountTable | CountList] = [
+            self.funnel,
+            self.barriers_by_category,
+            self.barriers_by_structure,
+            self.handoff_matrix,
+            self.handoffs_by_receiver,
+            self.decline_reasons,
+            self.chains,
+            self.quarters,
+        ]
+        return {table.name: table for table in found}
+
+
+TABLE_NAMES = (
+    "funnel",
+    "barriers-by-category",
+    "barriers-by-structure",
+    "handoff-matrix",
+    "handoffs-by-receiver",
+    "decline-reasons",
+    "redirect-chains",
+    "handoffs-by-quarter",
+)
+
+
+def dashboard(session: Session, scope: Scope, *, k: int = DEFAULT_THRESHOLD) -> Dashboard:
+    """Every indicator of the scope, protected."""
+    stages = _items(session, ReferenceKind.STAGE)
+    categories = _items(session, ReferenceKind.BARRIER_CATEGORY)
+    reasons = _items(session, ReferenceKind.DECLINE_REASON)
+    structures = {s.id: s for s in session.scalars(select(Structure))}
+
+    people = session.scalar(people_query(scope)) or 0
+    funnel = stage_funnel(session, scope, stages, k)
+    medians = stage_medians(session, scope, stages, k)
+    barriers = barrier_tables(session, scope, categories, structures, k)
+    counted = count_handoffs(session, scope, structures, reasons)
+    handoffs = handoff_tables(counted, scope, reasons, k)
+    times = receiver_times(session, scope, handoffs.by_receiver, k)
+    chains = redirect_chains(session, scope, k)
+    network = cooperation_network(counted.pairs, scope.quarters(), structures, k)
+    return Dashboard(
+        scope=scope,
+        k=k,
+        people=protect_value(people, k),
+        funnel=funnel,
+        stage_medians=medians,
+        barriers_by_category=barriers.by_category,
+        barriers_by_structure=barriers.by_structure,
+        handoff_matrix=handoffs.matrix,
+        handoffs_by_receiver=handoffs.by_receiver,
+        receiver_times=times,
+        decline_reasons=handoffs.decline_reasons,
+        chains=chains,
+        quarters=handoffs.by_quarter,
+        network=network.quarters,
+        network_total=network.whole,
+        structures=counted.structures,
+    )
+
+
+def _items(session: Session, kind: ReferenceKind) -> list[ReferenceItem]:
+    return list(
+        session.scalars(
+            select(ReferenceItem)
+            .where(ReferenceItem.kind == kind)
+            .order_by(ReferenceItem.position, ReferenceItem.code)
+        )
+    )

@@ -1,0 +1,38 @@
+"""Exports of the statistics: each one is an audit event that names the scope, never a person.
+
+What a table's CSV holds is the protected table itself (``Dashboard.tables``); the pathway
+export is ``pathway_export``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from app.domain.audit import AuditAction
+from app.domain.roles import Role
+from app.models import User
+from app.services import audit
+from app.services.errors import N_, Forbidden
+from app.services.statistics.scope import Scope
+
+
+def record_export(
+    session: Session, actor: User, action: AuditAction, scope: Scope, table: str | None = None
+) -> None:
+    """Audit an export of the dashboard (a table, or the pathways): the scope, never a person."""
+    if actor.role is not Role.COORDINATOR:
+        raise Forbidden(N_("Only coordinators export statistics."))
+    codes = scope.codes()
+    audit.record(
+        session,
+        actor,
+        action,
+        actor,
+        purpose="statistics",
+        table=table,
+        start=codes["start"],
+        end=codes["end"],
+        cohort=codes["cohort"],
+        qpv=codes["qpv"],
+        structure=codes["structure"],
+    )

@@ -1,0 +1,245 @@
+"""The grouped queries of the statistics: each returns groups, never people.
+
+No row of a person is ever loaded into Python, only counts and medians per group (a few
+hundred numbers at most, whatever the number of people). The section builders read these
+queries; the benchmark (``bench/dashboard.py``) runs the same queries to compare them
+with hand-written SQL, and the erasure tests to check that erasing keeps the figures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    case,
+    distinct,
+    func,
+    literal,
+    select,
+    type_coerce,
+    union,
+    union_all,
+)
+
+from app.domain.handoffs import HandoffStatus
+from app.models import Barrier, Handoff, PathwayStep
+from app.services.statistics.headings import ChainEnd, Metric
+from app.services.statistics.scope import Scope, barriers_in, handoffs_in, population, steps_in
+from app.services.statistics.sql import days_between, year_quarter
+
+
+def people_query(scope: Scope) -> Select[int]:
+    """People with at least one event (step, barrier, hand-off) in the period."""
+    events = union(
+        select(PathwayStep.beneficiary_id.label("person")).where(*steps_in(scope)),
+        select(Barrier.beneficiary_id.label("person")).where(*barriers_in(scope)),
+        select(Handoff.beneficiary_id.label("person")).where(*handoffs_in(scope)),
+    ).subquery()
+    return select(func.count()).select_from(events)
+
+
+def funnel_query(scope: Scope) -> Select[int, int]:
+    """People entering each stage in the period (a person counts once per stage)."""
+    return (
+        select(PathwayStep.stage_id, func.count(distinct(PathwayStep.beneficiary_id)))
+        .where(*steps_in(scope))
+        .group_by(PathwayStep.stage_id)
+    )
+
+
+def stage_medians_query(
+    scope: Scope, orientation: int, training: int, employment: int
+) -> Select[str, float, int]:
+    """Median days from a person's first orientation to their first training / employment.
+
+    Counted for the people whose first training (or employment) started in the period, after
+    their first orientation.
+    """
+    firsts = (
+        select(
+            PathwayStep.beneficiary_id,
+            func.min(case((PathwayStep.stage_id == orientation, PathwayStep.started_on))).label(
+                "oriented"
+            ),
+            func.min(case((PathwayStep.stage_id == training, PathwayStep.started_on))).label(
+                "trained"
+            ),
+            func.min(case((PathwayStep.stage_id == employment, PathwayStep.started_on))).label(
+                "employed"
+            ),
+        )
+        .where(
+            PathwayStep.stage_id.in_([orientation, training, employment]),
+            *population(scope, PathwayStep.beneficiary_id),
+        )
+        .group_by(PathwayStep.beneficiary_id)
+        .cte("firsts")  # read twice below: a CTE is computed once (a subquery would be twice)
+    )
+    durations = union_all(
+        select(
+            literal(Metric.TO_TRAINING.value).label("metric"),
+            days_between(firsts.c.oriented, firsts.c.trained).label("days"),
+        ).where(
+            firsts.c.trained >= scope.start,
+            firsts.c.trained <= scope.end,
+            firsts.c.oriented <= firsts.c.trained,
+        ),
+        select(
+            literal(Metric.TO_EMPLOYMENT.value).label("metric"),
+            days_between(firsts.c.oriented, firsts.c.employed).label("days"),
+        ).where(
+            firsts.c.employed >= scope.start,
+            firsts.c.employed <= scope.end,
+            firsts.c.oriented <= firsts.c.employed,
+        ),
+    ).subquery()
+    return _medians(durations.c.metric, durations.c.days)
+
+
+def _medians(group: ColumnElement[Any], value: ColumnElement[Any]) -> Select[Any, float, int]:
+    """Median of ``value`` per ``group`` with window functions (SQLite has no percentile)."""
+    ranked = select(
+        group.label("grp"),
+        value.label("value"),
+        func.row_number().over(partition_by=group, order_by=value).label("rank"),
+        func.count().over(partition_by=group).label("n"),
+    ).subquery()
+    return (
+        select(ranked.c.grp, func.avg(ranked.c.value), func.max(ranked.c.n))
+        .where(
+            ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]),
+        )
+        .group_by(ranked.c.grp)
+    )
+
+
+def barriers_query(scope: Scope) -> Select[int, int | None, str, int]:
+    """Barriers identified in the period by category, acting structure and current status.
+
+    The status comes back as its stored text (not converted to the enum row by row, which
+    cost more than the rest of the dashboard's Python); the builder maps it once per code.
+    """
+    status = type_coerce(Barrier.status, String)
+    return (
+        select(Barrier.category_id, Barrier.acting_structure_id, status, func.count())
+        .where(*barriers_in(scope))
+        .group_by(Barrier.category_id, Barrier.acting_structure_id, status)
+    )
+
+
+def handoffs_query(scope: Scope) -> Select[int, int, int, str, int | None, int]:
+    """Hand-offs sent in the period by quarter, sender, receiver, state and decline reason."""
+    quarter = year_quarter(Handoff.sent_at)
+    status = type_coerce(Handoff.status, String)  # its stored text, as in barriers_query
+    return (
+        select(
+            quarter,
+            Handoff.from_structure_id,
+            Handoff.to_structure_id,
+            status,
+            Handoff.decline_reason_id,
+            func.count(),
+        )
+        .where(*handoffs_in(scope))
+        .group_by(
+            quarter,
+            Handoff.from_structure_id,
+            Handoff.to_structure_id,
+            status,
+            Handoff.decline_reason_id,
+        )
+    )
+
+
+ALL_RECEIVERS = 0  # the group of every receiving structure in the delay medians
+TO_ANSWER_GROUP = 1_000_000  # group keys: metric base + receiving structure id (or 0)
+TO_CONTACT_GROUP = 2_000_000
+
+
+def delay_group(metric: Metric, structure_id: int) -> int:
+    """The key of a group of ``handoff_delays_query``."""
+    base = TO_ANSWER_GROUP if metric is Metric.TO_ANSWER else TO_CONTACT_GROUP
+    return base + structure_id
+
+
+def handoff_delays_query(scope: Scope) -> Select[int, float, int]:
+    """Median days from sending to the answer and to the first contact, per receiver and all.
+
+    The answered hand-offs of the scope are read once (a CTE used four times, which both
+    databases materialise); each is then counted in its receiver's group and in the group of
+    all receivers (``delay_group``, integer keys: cheaper to sort than texts).
+    """
+    answered = (
+        select(
+            Handoff.to_structure_id.label("receiver"),
+            days_between(Handoff.sent_at, Handoff.answered_at).label("answer"),
+            days_between(Handoff.sent_at, Handoff.first_contact_at).label("contact"),
+        )
+        .where(Handoff.answered_at.is_not(None), *handoffs_in(scope))
+        .cte("answered")
+    )
+    contacted = answered.c.contact.is_not(None)
+    durations = union_all(
+        select((answered.c.receiver + TO_ANSWER_GROUP).label("grp"), answered.c.answer),
+        select(literal(TO_ANSWER_GROUP + ALL_RECEIVERS), answered.c.answer),
+        select(answered.c.receiver + TO_CONTACT_GROUP, answered.c.contact).where(contacted),
+        select(literal(TO_CONTACT_GROUP + ALL_RECEIVERS), answered.c.contact).where(contacted),
+    ).subquery()
+    return _medians(durations.c.grp, durations.c.answer)
+
+
+# How a chain ended, by the code of its last hand-off in ``chains_query`` (the highest code of
+# the chain: 0 is ``redirected``, which is never the last).
+CHAIN_END_OF_CODE = {3: ChainEnd.TAKEN_IN, 2: ChainEnd.PENDING, 1: ChainEnd.NOT_TAKEN_IN}
+
+
+def chains_query(scope: Scope) -> Select[int, int, int]:
+    """Chains of redirects started in the period: their length and how they ended.
+
+    A chain starts with a hand-off that no redirect created; each redirect adds one. Only the
+    last hand-off of a chain is not ``redirected``, so its state is the chain's end.
+    """
+    end_code = case(
+        (
+            Handoff.status.in_(
+                [
+                    HandoffStatus.ACCEPTED,
+                    HandoffStatus.IN_PROGRESS,
+                    HandoffStatus.COMPLETED,
+                    HandoffStatus.NOT_COMPLETED,
+                ]
+            ),
+            3,
+        ),
+        (Handoff.status == HandoffStatus.SENT, 2),
+        (Handoff.status == HandoffStatus.REDIRECTED, 0),
+        else_=1,
+    )
+    roots = (
+        select(
+            Handoff.id.label("root"),
+            Handoff.id.label("id"),
+            literal(1).label("depth"),
+            end_code.label("end_code"),
+        )
+        .where(Handoff.parent_id.is_(None), *handoffs_in(scope))
+        .cte("chain", recursive=True)
+    )
+    chain = roots.union_all(
+        select(roots.c.root, Handoff.id, roots.c.depth + 1, end_code).where(
+            Handoff.parent_id == roots.c.id
+        )
+    )
+    per_chain = (
+        select(
+            func.max(chain.c.depth).label("length"),
+            func.max(chain.c.end_code).label("end_code"),
+        )
+        .group_by(chain.c.root)
+        .subquery()
+    )
+    capped = case((per_chain.c.length >= 4, 4), else_=per_chain.c.length)
+    return select(capped, per_chain.c.end_code, func.count()).group_by(capped, per_chain.c.end_code)

@@ -1,0 +1,250 @@
+"""Configuration of Relais: one class of defaults per environment, and the environment read once,
+when the application starts.
+
+This is the only module that reads the process environment, and only when ``create_app`` calls
+``config_from_environment``: importing it reads nothing, so a bad value is refused by the
+factory with the clean "Relais cannot start" message rather than a traceback at import time.
+The top-level ``config.py`` is a shim re-exporting this module, for the name the design uses. ``RELAIS_ENV`` picks the class
+(``development`` by default); ``DATABASE_URL`` picks the database (a SQLite file in the
+instance folder when unset). Secrets are read here as raw text and checked by
+``app.crypto.keyring`` when the application starts.
+
+Each secret comes from an environment variable, or from a file named by the same variable
+with a ``_FILE`` suffix (mounted secrets): ``RELAIS_SECRET_KEY``, ``RELAIS_KEKS`` (a comma
+separated list of ``id:base64url-key``), ``RELAIS_ACTIVE_KEK``, ``RELAIS_INDEX_KEY`` and
+``RELAIS_AUDIT_KEY``.
+
+Mail notifications (production): ``RELAIS_SMTP_HOST``, ``RELAIS_SMTP_PORT`` (587),
+``RELAIS_SMTP_STARTTLS`` (true), ``RELAIS_SMTP_USERNAME``, ``RELAIS_SMTP_PASSWORD`` or
+``RELAIS_SMTP_PASSWORD_FILE``, ``RELAIS_SMTP_TIMEOUT`` (seconds), ``RELAIS_MAIL_FROM`` and
+``RELAIS_PUBLIC_BASE_URL`` (for the links in mails). Development and tests keep mails in a
+local outbox instead.
+
+Partner directory: ``RELAIS_PUBLIC_DIRECTORY`` (false) opens the directory to visitors who are
+not signed in; ``RELAIS_DIRECTORY_STALE_MONTHS`` (6) is when a card not checked is flagged;
+``RELAIS_DIRECTORY_SOURCE`` (``relais``) names this instance in data·inclusion exports.
+
+Rights of the people followed: ``RELAIS_RETENTION_MONTHS`` (24), ``RELAIS_ERASURE_NOTICE_DAYS``
+(30) and ``RELAIS_ERASURE_REGISTER``, the path of the erasure register's file copy (in the
+instance folder when unset; put it where it is backed up apart from the database).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+SECRET_NAMES = (
+    "RELAIS_SECRET_KEY",
+    "RELAIS_KEKS",
+    "RELAIS_ACTIVE_KEK",
+    "RELAIS_INDEX_KEY",
+    "RELAIS_AUDIT_KEY",
+)
+
+
+class ConfigError(RuntimeError):
+    """The environment asks for something Relais cannot run with."""
+
+
+def _read_secret(name: str) -> str | None:
+    """Read a secret from ``NAME`` or from the file named by ``NAME_FILE``."""
+    value = os.environ.get(name)
+    if value:
+        return value.strip()
+    path = os.environ.get(f"{name}_FILE")
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{name}_FILE: cannot read {path} ({exc.strerror})") from exc
+
+
+def _int(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _text(_name: str, raw: str) -> str:
+    return raw
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    # Whether ``as_mapping`` applies the environment (not for the test suite's own class).
+    READS_ENVIRONMENT = True
+    DATABASE_URL: str | None = None
+    # Keys may be generated into the instance folder (development only).
+    GENERATE_MISSING_KEYS = False
+    RAW_SECRETS: dict[str, str | None] = {}
+
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    LANGUAGES = ("fr", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "relais_session"
+    REMEMBER_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    # Login throttling: after this many failures an account is locked for a while.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    PASSWORD_MIN_LENGTH = 12
+
+    # Blind index truncation in bits (see docs/security.md): about 14 bits for 100,000 people.
+    BLIND_INDEX_BITS = 14
+    # Hand-off deadlines, in days.
+    HANDOFF_OVERDUE_DAYS = 10
+    HANDOFF_EXPIRY_DAYS = 30
+    # Small-count protection for statistics.
+    SMALL_COUNT_THRESHOLD = 11
+
+    # Rights of the people followed (docs/rights.md). A follow-up without activity for this
+    # many months ends; a person without a follow-up for as long is erased, after a notice of
+    # RELAIS_ERASURE_NOTICE_DAYS days shown to their last structure.
+    RETENTION_MONTHS = 24
+    ERASURE_NOTICE_DAYS = 30
+    # The append-only file copy of the erasure register, to keep (and back up) apart from the
+    # database; "erasure-register.txt" in the instance folder when unset.
+    ERASURE_REGISTER_PATH: str | None = None
+
+    # Partner directory. Off by default: visitors who are not signed in see nothing.
+    PUBLIC_DIRECTORY = False
+    # A card not checked for this many months is flagged, and its structure reminded.
+    DIRECTORY_STALE_MONTHS = 6
+    # The data·inclusion ``source`` of this instance's exports.
+    DIRECTORY_SOURCE: str = "relais"
+
+    # Mail notifications. "smtp" sends them through the server below; "outbox" only keeps them
+    # in the database (readable at /dev/outbox) and logs one line each.
+    MAIL_BACKEND = "smtp"
+    MAIL_FROM: str | None = None
+    # The address people open Relais at, for the links in mails (https://relais.example.org).
+    PUBLIC_BASE_URL: str | None = None
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 587
+    SMTP_STARTTLS = True
+    SMTP_TIMEOUT = 10
+    SMTP_USERNAME: str | None = None
+    # The password, or a file holding it (a mounted secret); read when mail is sent.
+    SMTP_PASSWORD: str | None = None
+    SMTP_PASSWORD_FILE: str | None = None
+
+    @classmethod
+    def load_secrets(cls) -> dict[str, str | None]:
+        return {name: _read_secret(name) for name in SECRET_NAMES}
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    GENERATE_MISSING_KEYS = True
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    MAIL_BACKEND = "outbox"
+    MAIL_FROM = "relais@localhost"
+    PUBLIC_BASE_URL = "http://localhost:5000"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    READS_ENVIRONMENT = False
+    GENERATE_MISSING_KEYS = False
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    # Tests pass their own database and keys; nothing is read from the environment here.
+    # Tests that erase name a register file of their own (a temporary folder).
+    MAIL_BACKEND = "outbox"
+    MAIL_FROM = "relais@localhost"
+    PUBLIC_BASE_URL = "http://localhost"
+
+    @classmethod
+    def load_secrets(cls) -> dict[str, str | None]:
+        return dict.fromkeys(SECRET_NAMES)
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+# Settings the environment may change: (setting, variable, parser). An empty variable keeps
+# the class's default.
+ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
+    ("LOGIN_MAX_FAILURES", "RELAIS_LOGIN_MAX_FAILURES", _int),
+    ("LOGIN_LOCK_MINUTES", "RELAIS_LOGIN_LOCK_MINUTES", _int),
+    ("BLIND_INDEX_BITS", "RELAIS_BLIND_INDEX_BITS", _int),
+    ("HANDOFF_OVERDUE_DAYS", "RELAIS_HANDOFF_OVERDUE_DAYS", _int),
+    ("HANDOFF_EXPIRY_DAYS", "RELAIS_HANDOFF_EXPIRY_DAYS", _int),
+    ("SMALL_COUNT_THRESHOLD", "RELAIS_SMALL_COUNT_THRESHOLD", _int),
+    ("RETENTION_MONTHS", "RELAIS_RETENTION_MONTHS", _int),
+    ("ERASURE_NOTICE_DAYS", "RELAIS_ERASURE_NOTICE_DAYS", _int),
+    ("DIRECTORY_STALE_MONTHS", "RELAIS_DIRECTORY_STALE_MONTHS", _int),
+    ("SMTP_PORT", "RELAIS_SMTP_PORT", _int),
+    ("SMTP_TIMEOUT", "RELAIS_SMTP_TIMEOUT", _int),
+    ("PUBLIC_DIRECTORY", "RELAIS_PUBLIC_DIRECTORY", _flag),
+    ("SMTP_STARTTLS", "RELAIS_SMTP_STARTTLS", _flag),
+    ("DATABASE_URL", "DATABASE_URL", _text),
+    ("ERASURE_REGISTER_PATH", "RELAIS_ERASURE_REGISTER", _text),
+    ("DIRECTORY_SOURCE", "RELAIS_DIRECTORY_SOURCE", _text),
+    ("MAIL_FROM", "RELAIS_MAIL_FROM", _text),
+    ("PUBLIC_BASE_URL", "RELAIS_PUBLIC_BASE_URL", _text),
+    ("SMTP_HOST", "RELAIS_SMTP_HOST", _text),
+    ("SMTP_USERNAME", "RELAIS_SMTP_USERNAME", _text),
+    ("SMTP_PASSWORD", "RELAIS_SMTP_PASSWORD", _text),
+    ("SMTP_PASSWORD_FILE", "RELAIS_SMTP_PASSWORD_FILE", _text),
+)
+
+
+def config_from_environment(environ: Mapping[str, str] | None = None) -> type[Config]:
+    """Return the configuration class named by ``RELAIS_ENV`` (``development`` by default)."""
+    environ = os.environ if environ is None else environ
+    name = environ.get("RELAIS_ENV", "development").strip().lower()
+    try:
+        return CONFIGS[name]
+    except KeyError as exc:
+        choices = ", ".join(CONFIGS)
+        raise ConfigError(f"RELAIS_ENV must be one of {choices}, got {name!r}") from exc
+
+
+def as_mapping(
+    config_class: type[Config], environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The upper-case settings of ``config_class``, as Flask expects them, with the values
+    the environment sets (``ConfigError`` naming the variable for a bad one). The testing
+    class reads nothing from the environment."""
+    values = {key: getattr(config_class, key) for key in dir(config_class) if key.isupper()}
+    if not config_class.READS_ENVIRONMENT:
+        return values
+    environ = os.environ if environ is None else environ
+    for setting, variable, parse in ENVIRONMENT:
+        raw = environ.get(variable, "").strip()
+        if raw:
+            values[setting] = parse(variable, raw)
+    return values

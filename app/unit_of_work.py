@@ -1,0 +1,81 @@
+"""One unit of work per request and per command: the only place that commits or rolls back.
+
+Services flush and never commit. The web layer never commits either: ``install`` registers a
+request hook that, once the view has produced its response,
+
+* commits when the response is not an error (status below 400): the view's writes, its audit
+  events (a reveal, a lookup), the mails it queued;
+* rolls back on an error response (400 and above), whether the view returned it or an
+  exception was turned into it by an error page.
+
+Mails queued by the change are handed to delivery with the commit (``announce_queued_mail``: a
+``NOTIFY`` on PostgreSQL, heard by the mail worker only if the commit succeeds); nothing is
+sent inside the request.
+
+A view that catches a ``ServiceError`` to show it on the form runs the use case in ``attempt()``:
+a savepoint, so the failed use case leaves nothing behind while what the request did before it
+(an audited reveal, for instance) is still committed with the page.
+
+Commands use ``app.cli.common.transaction``, which calls ``complete`` and ``abandon`` the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, Response
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.services.mail.queue import announce_queued_mail, forget_queued_mail
+
+
+def complete(session: Session) -> None:
+    """Commit the unit of work, announcing the mail it queued."""
+    announce_queued_mail(session)
+    session.commit()
+
+
+def abandon(session: Session) -> None:
+    """Roll the unit of work back: its writes and its queued mail are gone."""
+    session.rollback()
+    forget_queued_mail(session)
+
+
+@contextmanager
+def attempt() -> Iterator[None]:
+    """Run one use case in a savepoint: if it raises, its writes are undone and the exception
+    goes on to the caller (which shows it); the request's earlier writes are kept."""
+    with db.session().begin_nested():
+        yield
+
+
+class CommitFailed(Exception):
+    """The database refused the commit of a request (a serialisation failure, a constraint
+    checked at commit). Everything was rolled back; the person sees an error page."""
+
+
+def install(app: Flask) -> None:
+    """Register the per-request unit of work on ``app``, after the other response hooks so that
+    it runs first (Flask runs them in reverse order) and a replaced response gets the headers.
+
+    A failed commit is rolled back and answered with the error page of ``CommitFailed`` (the
+    application's handler for unexpected exceptions: a 500 that shows nothing of the request).
+    """
+
+    @app.after_request
+    def _finish_request(response: Response) -> Response:
+        session = db.session()
+        if response.status_code >= 400:
+            abandon(session)
+            return response
+        try:
+            complete(session)
+        except SQLAlchemyError as exc:
+            abandon(session)
+            failure = CommitFailed()
+            failure.__cause__ = exc
+            return app.make_response(app.handle_user_exception(failure))
+        return response

@@ -1,0 +1,174 @@
+"""Importing a caseload from CSV: the use case, from the file to the people written and audited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from app.domain.pathway import ConsentMethod
+from app.domain.roles import Role
+from app.models import AuditEvent, Beneficiary, Consent, FollowUp, PersonKey, User
+from app.services import imports
+from app.services.errors import Forbidden
+from app.services.identity import open_identity
+from app.services.vault import Vault
+from tests import factories
+from tests.services.imports.helpers import (
+    GOOD,
+    HEADER,
+    OTHER,
+    TODAY,
+    cohort_codes,
+    csv_file,
+    people_count,
+    run,
+    where,
+)
+
+
+def test_a_valid_file_is_imported_as_registration_would(
+    db_session: Session, vault: Vault, worker: User
+) -> None:
+    result = run(db_session, vault, worker, csv_file(HEADER, GOOD, OTHER))
+    assert (result.total, result.imported, list(result.errors)) == (2, 2, [])
+    people = {
+        open_identity(vault, db_session, p).last_name: p
+        for p in db_session.scalars(select(Beneficiary))
+    }
+    assert sorted(people) == ["Martin", "Zephyrin"]
+    first = people["Zephyrin"]
+    who = open_identity(vault, db_session, first)
+    assert (who.first_name, who.birth_date) == ("Aurélie", date(2004, 3, 14))
+    assert who.phone == "+33612345678"  # E.164, as clean_identity gives it
+    assert who.email == "Aurelie.Z@exemple.fr"  # domain lower-cased by email_validator
+    assert who.address == "12 rue des Tilleuls"
+    assert first.pseudonym.startswith("P-")
+    assert first.birth_year == 2004
+    assert first.created_month == date(2026, 11, 1)
+    assert first.created_by_structure_id == worker.structure_id
+    assert first.qpv is not None
+    assert first.qpv.code == "QN09001M"
+    assert cohort_codes(db_session, first) == ["young_dropout"]
+    assert cohort_codes(db_session, people["Martin"]) == ["single_parent"]
+    assert first.name_birth_index is not None
+    assert first.phone_index is not None
+    assert first.email_index is not None
+    follow_up = db_session.scalar(select(FollowUp).where(FollowUp.beneficiary_id == first.id))
+    assert follow_up is not None
+    assert (follow_up.structure_id, follow_up.referent_id) == (worker.structure_id, worker.id)
+    assert follow_up.started_on == TODAY
+    consents = {c.beneficiary_id: c for c in db_session.scalars(select(Consent)).all()}
+    assert consents[first.id].method is ConsentMethod.ORAL
+    assert consents[first.id].given_on == TODAY  # no date written: today
+    assert consents[people["Martin"].id].method is ConsentMethod.SIGNED
+    assert consents[people["Martin"].id].given_on == date(2025, 9, 12)
+    assert consents[first.id].recorded_by_id == worker.id
+
+
+def test_import_is_audited(db_session: Session, vault: Vault, worker: User) -> None:
+    run(db_session, vault, worker, csv_file(HEADER, GOOD, OTHER))
+    events = db_session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    mine = [e for e in events if e.actor_id == worker.id]
+    actions = [e.action for e in mine]
+    assert actions.count("beneficiary:create") == 2
+    assert actions.count("consent:record") == 2
+    assert actions.count("beneficiary:duplicate_check") == 1
+    assert actions.count("beneficiary:import") == 1
+    check = next(e for e in mine if e.action == "beneficiary:duplicate_check")
+    done = next(e for e in mine if e.action == "beneficiary:import")
+    assert check.subject_id == done.subject_id  # one import id ties the events together
+    assert done.data["people"] == 2
+    assert all(e.actor_structure_id == worker.structure_id for e in mine)
+    creations = [e for e in mine if e.action == "beneficiary:create"]
+    assert all(e.beneficiary_id is not None for e in creations)
+    assert {e.data["import_id"] for e in creations} == {done.subject_id}
+
+
+def test_raw_database_holds_no_imported_value_in_clear(
+    db_session: Session, vault: Vault, worker: User
+) -> None:
+    run(db_session, vault, worker, csv_file(HEADER, GOOD, OTHER))
+    db_session.flush()
+    dump = " ".join(
+        repr(row)
+        for table in (
+            "beneficiaries",
+            "audit_events",
+            "person_keys",
+            "consents",
+            "follow_ups",
+            "beneficiary_cohorts",
+        )
+        for row in db_session.execute(text(f"SELECT * FROM {table}"))  # noqa: S608 - fixed names
+    )
+    for value in (
+        "Zephyrin",
+        "Aurélie",
+        "Aurelie",
+        "612345678",
+        "Exemple",
+        "exemple.fr",
+        "Tilleuls",
+        "2004-03-14",
+        "Martin",
+        "Hélène",
+        "2001-07-04",
+    ):
+        assert value not in dump
+
+
+def test_batches_and_progress(
+    db_session: Session, vault: Vault, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.services.imports.writing.BATCH_SIZE", 2)
+    lines = [f"Nom{n};Léo;other" for n in range(5)]
+    ticks: list[int] = []
+    result = imports.import_caseload(
+        db_session,
+        vault,
+        worker,
+        csv_file("nom;prenom;public", *lines),
+        today=TODAY,
+        progress=ticks.append,
+    )
+    assert result.imported == 5
+    assert sum(ticks) == 10  # every line checked, then every line written
+    pseudonyms = db_session.scalars(select(Beneficiary.pseudonym)).all()
+    assert len(set(pseudonyms)) == 5
+    assert db_session.scalar(select(func.count()).select_from(PersonKey)) == 5
+
+
+def test_one_bad_line_and_nothing_is_written(
+    db_session: Session, vault: Vault, worker: User
+) -> None:
+    lines = [f"Nom{n};Léo;other" for n in range(30)]
+    lines[17] = "Nom17;Léo;astronauts"
+    result = run(db_session, vault, worker, csv_file("nom;prenom;public", *lines))
+    assert (result.total, result.imported) == (30, 0)
+    assert where(result.errors) == [(19, "public")]
+    assert people_count(db_session) == 0
+    assert (
+        db_session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.actor_id == worker.id)
+        )
+        == 0
+    )
+
+
+def test_only_caseworkers_import(db_session: Session, vault: Vault) -> None:
+    coordinator = factories.user(db_session, Role.COORDINATOR)
+    with pytest.raises(Forbidden):
+        run(db_session, vault, coordinator, csv_file(HEADER, GOOD))
+
+
+def test_problems_never_carry_identity_values(
+    db_session: Session, vault: Vault, worker: User
+) -> None:
+    data = csv_file(HEADER, "Quennevillard;Hortense;01/01/2030;12;hortense@@x;;;other;")
+    result = run(db_session, vault, worker, data)
+    shown = " ".join(str(p) for p in result.errors)
+    for value in ("Quennevillard", "Hortense", "2030", "hortense"):
+        assert value not in shown

@@ -1,0 +1,123 @@
+"""The reveals of a page at once write what one reveal at a time writes, in fewer queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.audit import AuditAction
+from app.models import AuditEvent, Beneficiary, PersonKey, User
+from app.services import audit
+from app.services.identity import SUMMARY_FIELDS, reveal_identities, reveal_identity
+from app.services.vault import IdentityErased, Vault
+from tests import factories
+from tests.sql_count import count_queries
+
+# What an audit event says, beside its place in the chain (seq, MAC, id and time).
+FIELDS = (
+    "actor_id",
+    "actor_structure_id",
+    "action",
+    "subject_type",
+    "subject_id",
+    "beneficiary_id",
+    "purpose",
+    "data",
+)
+
+
+def _caseload(session: Session, vault: Vault, size: int) -> tuple[User, list[Beneficiary]]:
+    worker = factories.user(session)
+    people = [
+        factories.person(session, vault, worker, last_name=f"Person{n}", email=f"p{n}@exemple.fr")
+        for n in range(size)
+    ]
+    session.flush()
+    return worker, people
+
+
+def _events_after(session: Session, seq: int) -> list[dict[str, Any]]:
+    session.flush()
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq)
+    )
+    return [{name: getattr(event, name) for name in FIELDS} for event in events]
+
+
+def _last_seq(session: Session) -> int:
+    session.flush()
+    return session.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1)) or 0
+
+
+@pytest.mark.parametrize("fields", [SUMMARY_FIELDS, None])
+def test_a_page_of_reveals_is_the_reveals_one_by_one(
+    db_session: Session, vault: Vault, fields: tuple[str, ...] | None
+) -> None:
+    worker, people = _caseload(db_session, vault, 4)
+    start = _last_seq(db_session)
+    one_by_one = {
+        person.id: reveal_identity(vault, db_session, worker, person, "caseload", fields)
+        for person in people
+    }
+    middle = _last_seq(db_session)
+    at_once = reveal_identities(vault, db_session, worker, people, "caseload", fields)
+    assert at_once == one_by_one
+    assert list(at_once) == [person.id for person in people]
+    singles, page = _events_after(db_session, start)[:4], _events_after(db_session, middle)
+    assert page == singles
+    assert [event["beneficiary_id"] for event in page] == [person.id for person in people]
+    assert page[0]["action"] == "beneficiary:reveal"
+    assert audit.verify_chain(db_session).intact
+
+
+def test_a_page_of_reveals_costs_the_same_for_any_number_of_people(
+    db_session: Session, vault: Vault
+) -> None:
+    worker, people = _caseload(db_session, vault, 6)
+    db_session.flush()
+    with count_queries() as two:
+        reveal_identities(vault, db_session, worker, people[:2], "caseload", SUMMARY_FIELDS)
+    with count_queries() as six:
+        reveal_identities(vault, db_session, worker, people, "caseload", SUMMARY_FIELDS)
+    assert two.count == six.count, six.listing()
+
+
+def test_an_erased_person_stops_the_page_before_any_reveal(
+    db_session: Session, vault: Vault
+) -> None:
+    worker, people = _caseload(db_session, vault, 3)
+    db_session.delete(db_session.get_one(PersonKey, people[1].id))
+    start = _last_seq(db_session)
+    with pytest.raises(IdentityErased):
+        reveal_identities(vault, db_session, worker, people, "caseload")
+    assert _events_after(db_session, start) == []
+
+
+def test_an_empty_page_reveals_nothing(db_session: Session, vault: Vault) -> None:
+    worker, _people = _caseload(db_session, vault, 1)
+    start = _last_seq(db_session)
+    assert reveal_identities(vault, db_session, worker, [], "caseload") == {}
+    assert _events_after(db_session, start) == []
+
+
+def test_record_many_chains_the_events_record_would_write(
+    db_session: Session, vault: Vault
+) -> None:
+    worker, people = _caseload(db_session, vault, 3)
+    start = _last_seq(db_session)
+    for person in people:
+        audit.record(db_session, worker, AuditAction.PATHWAY_VIEW, person, n=1)
+    middle = _last_seq(db_session)
+    written = audit.record_many(
+        db_session,
+        worker,
+        AuditAction.PATHWAY_VIEW,
+        [(person, None) for person in people],
+        n=1,
+    )
+    assert written == 3
+    assert _events_after(db_session, middle) == _events_after(db_session, start)[:3]
+    assert audit.verify_chain(db_session).intact
