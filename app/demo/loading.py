@@ -109,18 +109,7 @@ def load_demo(
     admin = _account(session, None, ADMIN_EMAIL, ADMIN_NAME, Role.ADMIN, password_min_length)
     qpvs = _add_qpvs(session, admin)
     structures = {spec.code: _create_structure(session, admin, spec) for spec in STRUCTURES}
-    caseworkers = {
-        spec.code: _account(
-            session,
-            admin,
-            spec.caseworker_email,
-            spec.caseworker_name,
-            Role.CASEWORKER,
-            password_min_length,
-            structure=structures[spec.code],
-        )
-        for spec in STRUCTURES
-    }
+    caseworkers = _create_caseworkers(session, admin, structures, password_min_length)
     coordinator = _account(
         session, admin, COORDINATOR_EMAIL, COORDINATOR_NAME, Role.COORDINATOR, password_min_length
     )
@@ -177,6 +166,24 @@ def _account(
         password=DEMO_PASSWORD,
         min_length=min_length,
     )
+
+
+def _create_caseworkers(
+    session: Session, admin: User, structures: dict[str, Structure], min_length: int
+) -> dict[str, User]:
+    """One caseworker account per demo structure, by structure code."""
+    return {
+        spec.code: _account(
+            session,
+            admin,
+            spec.caseworker_email,
+            spec.caseworker_name,
+            Role.CASEWORKER,
+            min_length,
+            structure=structures[spec.code],
+        )
+        for spec in STRUCTURES
+    }
 
 
 def _add_qpvs(session: Session, admin: User) -> int:

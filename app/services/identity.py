@@ -283,9 +283,21 @@ def seal_identity(
 SUMMARY_FIELDS = ("last_name", "first_name", "birth_date")
 
 
-def _decrypt(
-    vault: Vault, key: DataKey, person: Beneficiary, fields: Sequence[str] | None
+def open_identity(
+    vault: Vault,
+    session: Session,
+    person: Beneficiary,
+    fields: Sequence[str] | None = None,
+    *,
+    key: DataKey | None = None,
 ) -> Identity:
+    """Decrypt a person's identity, or only ``fields`` of it (the others read as empty).
+
+    ``key``, the person's data key when the caller has it already, saves reading it again.
+    No audit here: callers outside this module go through ``reveal_identity``.
+    """
+    if key is None:
+        key = vault.person_key(session, person.id)
     values: dict[str, object] = {"last_name": "", "first_name": ""}
     for field in dataclasses.fields(Identity):
         if fields is not None and field.name not in fields:
@@ -295,37 +307,6 @@ def _decrypt(
             date.fromisoformat(text) if field.name == "birth_date" and text else text
         )
     return Identity(**values)  # type: ignore[arg-type]
-
-
-def open_identity(
-    vault: Vault, session: Session, person: Beneficiary, fields: Sequence[str] | None = None
-) -> Identity:
-    """Decrypt a person's identity, or only ``fields`` of it (the others read as empty).
-
-    No audit here: callers outside this module go through ``reveal_identity``.
-    """
-    return _decrypt(vault, vault.person_key(session, person.id), person, fields)
-
-
-def _person_keys(
-    vault: Vault, session: Session, people: Sequence[Beneficiary]
-) -> dict[uuid.UUID, DataKey]:
-    """The data keys of ``people``, read in one query; ``IdentityErased`` if one is gone."""
-    wrapped = {
-        row.beneficiary_id: row
-        for row in session.execute(
-            select(PersonKey.beneficiary_id, PersonKey.kek_id, PersonKey.wrapped_key).where(
-                PersonKey.beneficiary_id.in_([person.id for person in people])
-            )
-        )
-    }
-    keys = {}
-    for person in people:
-        row = wrapped.get(person.id)
-        if row is None:
-            raise IdentityErased(N_("This person's identity has been erased."))
-        keys[person.id] = vault.keys.unwrap(row.kek_id, row.wrapped_key)
-    return keys
 
 
 def reveal_identity(
@@ -340,16 +321,7 @@ def reveal_identity(
 
     The caller has checked that the actor may see it (see ``app.services.access``).
     """
-    identity = open_identity(vault, session, person, fields)
-    audit.record(
-        session,
-        actor,
-        AuditAction.BENEFICIARY_REVEAL,
-        person,
-        beneficiary_id=person.id,
-        purpose=purpose,
-    )
-    return identity
+    return reveal_identities(vault, session, actor, [person], purpose, fields)[person.id]
 
 
 def reveal_identities(
@@ -360,16 +332,27 @@ def reveal_identities(
     purpose: str,
     fields: Sequence[str] | None = None,
 ) -> dict[uuid.UUID, Identity]:
-    """``reveal_identity`` for every person of a page, by person id, in a fixed number of
-    queries: one for the data keys, one append to the audit chain for the reveals.
+    """``reveal_identity`` for each of ``people`` (a page of a list), by person id, in a fixed
+    number of queries: one for the data keys, one append to the audit chain.
 
-    The audit log gets the same events, in the order of ``people``: one reveal per person.
-    Raises ``IdentityErased`` (before any reveal is recorded) if a person's key is gone.
+    One ``beneficiary:reveal`` event per person, in the order of ``people``. Raises
+    ``IdentityErased``, before recording anything, when a person's key is gone.
     """
     if not people:
         return {}
-    keys = _person_keys(vault, session, people)
-    identities = {person.id: _decrypt(vault, keys[person.id], person, fields) for person in people}
+    stored = {
+        row.beneficiary_id: row
+        for row in session.scalars(
+            select(PersonKey).where(PersonKey.beneficiary_id.in_([p.id for p in people]))
+        )
+    }
+    identities = {}
+    for person in people:
+        row = stored.get(person.id)
+        if row is None:
+            raise IdentityErased(N_("This person's identity has been erased."))
+        key = vault.keys.unwrap(row.kek_id, row.wrapped_key)
+        identities[person.id] = open_identity(vault, session, person, fields, key=key)
     audit.record_many(
         session,
         actor,

@@ -37,6 +37,7 @@ from app.services.directory.search import (
 )
 from app.services.errors import ServiceError
 from app.services.structures import reference_items
+from app.unit_of_work import attempt
 from app.web.context import actor, dbs, roles_required, today
 from app.web.directory_forms import (
     CapacityForm,
@@ -173,14 +174,13 @@ def edit(code: str) -> ResponseReturnValue:
     set_card_choices(form, admin=admin)
     if form.validate_on_submit():
         try:
-            change = update_card(
-                session, user, entry.structure, card_input(form, admin=admin), now=now()
-            )
+            with attempt():
+                change = update_card(
+                    session, user, entry.structure, card_input(form, admin=admin), now=now()
+                )
         except ServiceError as exc:
-            session.rollback()
             attach_error(form, exc, {"services": ""})
         else:
-            session.commit()
             message = _("Card saved.") if change.changes else _("Card checked: nothing changed.")
             flash(message, "success")
             return redirect(url_for("directory.card", code=entry.structure.code))
@@ -195,12 +195,11 @@ def capacity(code: str) -> ResponseReturnValue:
         flash(_("Enter a number of free places (or leave it empty)."), "error")
     else:
         try:
-            update_capacity(session, user, entry.structure, form.capacity.data, now=now())
+            with attempt():
+                update_capacity(session, user, entry.structure, form.capacity.data, now=now())
         except ServiceError as exc:
-            session.rollback()
             flash(service_message(exc), "error")
         else:
-            session.commit()
             flash(_("Free places updated."), "success")
     return redirect(url_for("directory.card", code=entry.structure.code))
 
@@ -211,7 +210,6 @@ def check(code: str) -> ResponseReturnValue:
     session = dbs()
     if ConfirmForm().validate_on_submit():
         confirm_card(session, user, entry.structure, now=now())
-        session.commit()
         flash(_("Thank you: the card is marked as checked today."), "success")
     else:
         flash(_("The form had expired; try again."), "error")
@@ -228,12 +226,11 @@ def set_editor(user_id: int) -> ResponseReturnValue:
     form = EditorForm()
     if form.validate_on_submit():
         try:
-            set_card_editor(session, actor(), user, bool(form.allowed.data))
+            with attempt():
+                set_card_editor(session, actor(), user, bool(form.allowed.data))
         except ServiceError as exc:
-            session.rollback()
             flash(service_message(exc), "error")
         else:
-            session.commit()
             names = {
                 "name": user.display_name,
                 "structure": user.structure.name if user.structure else "—",

@@ -20,6 +20,7 @@ from app.services.directory.network_events import (
     update_event,
 )
 from app.services.errors import ServiceError
+from app.unit_of_work import attempt
 from app.web.context import actor, dbs, roles_required, today
 from app.web.directory_forms import event_form, event_input
 from app.web.forms_support import attach_error
@@ -61,12 +62,11 @@ def new() -> ResponseReturnValue:
     form = event_form()
     if form.validate_on_submit():
         try:
-            event = record_event(session, user, event_input(form), today=today())
+            with attempt():
+                event = record_event(session, user, event_input(form), today=today())
         except ServiceError as exc:
-            session.rollback()
             attach_error(form, exc)
         else:
-            session.commit()
             flash(_("Event recorded."), "success")
             return redirect(url_for("network_events.detail", event_id=event.id))
     return render_template("network_events/form.html", form=form, event=None)
@@ -80,14 +80,13 @@ def edit(event_id: int) -> ResponseReturnValue:
     form = event_form(event)
     if form.validate_on_submit():
         try:
-            update_event(
-                session, user, event, event_input(form), today=today(), now=datetime.now(UTC)
-            )
+            with attempt():
+                update_event(
+                    session, user, event, event_input(form), today=today(), now=datetime.now(UTC)
+                )
         except ServiceError as exc:
-            session.rollback()
             attach_error(form, exc)
         else:
-            session.commit()
             flash(_("Event saved."), "success")
             return redirect(url_for("network_events.detail", event_id=event.id))
     return render_template("network_events/form.html", form=form, event=event)

@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.models import AuditEvent, Beneficiary, PersonKey, User
 from app.services import audit
-from app.services.identity import SUMMARY_FIELDS, reveal_identities, reveal_identity
+from app.services.identity import (
+    SUMMARY_FIELDS,
+    open_identity,
+    reveal_identities,
+    reveal_identity,
+)
 from app.services.vault import IdentityErased, Vault
 from tests import factories
 from tests.sql_count import count_queries
@@ -53,24 +58,39 @@ def _last_seq(session: Session) -> int:
 
 
 @pytest.mark.parametrize("fields", [SUMMARY_FIELDS, None])
-def test_a_page_of_reveals_is_the_reveals_one_by_one(
+def test_a_page_of_reveals_writes_what_single_reveals_wrote(
     db_session: Session, vault: Vault, fields: tuple[str, ...] | None
 ) -> None:
     worker, people = _caseload(db_session, vault, 4)
     start = _last_seq(db_session)
-    one_by_one = {
-        person.id: reveal_identity(vault, db_session, worker, person, "caseload", fields)
-        for person in people
-    }
+    for person in people:  # what a reveal wrote, one ``record`` a person, before pages
+        audit.record(
+            db_session,
+            worker,
+            AuditAction.BENEFICIARY_REVEAL,
+            person,
+            beneficiary_id=person.id,
+            purpose="caseload",
+        )
     middle = _last_seq(db_session)
-    at_once = reveal_identities(vault, db_session, worker, people, "caseload", fields)
-    assert at_once == one_by_one
-    assert list(at_once) == [person.id for person in people]
-    singles, page = _events_after(db_session, start)[:4], _events_after(db_session, middle)
-    assert page == singles
+    identities = reveal_identities(vault, db_session, worker, people, "caseload", fields)
+    assert identities == {p.id: open_identity(vault, db_session, p, fields) for p in people}
+    assert list(identities) == [person.id for person in people]
+    page = _events_after(db_session, middle)
+    assert page == _events_after(db_session, start)[:4]
     assert [event["beneficiary_id"] for event in page] == [person.id for person in people]
-    assert page[0]["action"] == "beneficiary:reveal"
     assert audit.verify_chain(db_session).intact
+
+
+def test_one_reveal_is_a_page_of_one(db_session: Session, vault: Vault) -> None:
+    worker, (person,) = _caseload(db_session, vault, 1)
+    start = _last_seq(db_session)
+    who = reveal_identity(vault, db_session, worker, person, "person_page")
+    assert who == open_identity(vault, db_session, person)
+    assert who.full_name == "Aurélie PERSON0"
+    (event,) = _events_after(db_session, start)
+    assert event["action"] == "beneficiary:reveal"
+    assert (event["subject_id"], event["purpose"]) == (str(person.id), "person_page")
 
 
 def test_a_page_of_reveals_costs_the_same_for_any_number_of_people(

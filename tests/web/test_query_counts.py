@@ -165,7 +165,8 @@ def caseload(db_session: Session, vault: Vault) -> Callable[[int], None]:
 
 
 def test_the_caseload(client: FlaskClient, caseload: Callable[[int], None]) -> None:
-    """The reveals of a page: one key read, one append to the audit chain."""
+    """The reveals of a page: one key read, one append to the audit chain (which takes an
+    advisory lock on PostgreSQL: one statement more there)."""
     paths = ("/people/", "/people/?cohort=young_dropout", "/people/?stage=orientation")
     check_pages(client, caseload, [Page(CASEWORKER, path, 21, 22) for path in paths])
 

@@ -144,7 +144,9 @@ class BatchWriter:
                 "rewrapped_at": None,
             }
         )
-        self.pathway(person, key)
+        self.follow_ups(person)
+        self.barriers(person)
+        self.steps(person, key)
         self.handoffs(person, key)
         self.counts.people += 1
 
@@ -191,7 +193,7 @@ class BatchWriter:
                 reg, AuditAction.CONSENT_RECORD, "consents", consent_id, person.id, method=method
             )
 
-    def pathway(self, person: Pathway, key: DataKey) -> None:
+    def follow_ups(self, person: Pathway) -> None:
         network, refs = self.network, self.network.refs
         for f in person.follow_ups.values():
             self.rows["follow_ups"].append(
@@ -208,6 +210,9 @@ class BatchWriter:
                     "created_at": self.now,
                 }
             )
+
+    def barriers(self, person: Pathway) -> None:
+        network, refs = self.network, self.network.refs
         for b in person.barriers:
             self.rows["barriers"].append(
                 {
@@ -223,6 +228,9 @@ class BatchWriter:
                 }
             )
             self.counts.barriers_by_status[b.status.value] += 1
+
+    def steps(self, person: Pathway, key: DataKey) -> None:
+        network, refs = self.network, self.network.refs
         for s in person.steps:
             self.rows["pathway_steps"].append(
                 {

@@ -1,18 +1,18 @@
-"""Pathway steps, barriers and follow-ups, and the timeline that puts them together."""
+"""Recording a pathway: follow-ups (start, end), steps and barriers (added, moved), each as a
+caseworker of a structure that follows the person, each audited."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
-from app.domain.pathway import BarrierStatus, barrier_can_move, stage_rank
+from app.domain.pathway import BarrierStatus, barrier_can_move
 from app.domain.roles import Role
-from app.models import Barrier, Beneficiary, FollowUp, Handoff, PathwayStep, ReferenceKind, User
+from app.models import Barrier, Beneficiary, FollowUp, PathwayStep, ReferenceKind, User
 from app.services import audit
 from app.services.access import open_follow_up
 from app.services.errors import N_, Forbidden, InvalidInput, NotFound
@@ -221,117 +221,6 @@ def end_follow_up(
     follow_up.end_reason_id = reference_item(session, ReferenceKind.END_REASON, reason_code).id
     audit.record(session, actor, AuditAction.FOLLOW_UP_END, follow_up, beneficiary_id=person.id)
     return follow_up
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One dated line of a timeline; ``kind`` says which record ``item`` is."""
-
-    on: date
-    kind: str  # follow_up_start, follow_up_end, step, barrier, barrier_closed, handoff_event
-    structure: str
-    item: object
-    extra: object = None
-
-
-@dataclass
-class Timeline:
-    """Everything recorded about one person's pathway, across structures, without identity."""
-
-    person: Beneficiary
-    follow_ups: list[FollowUp] = field(default_factory=list)
-    steps: list[PathwayStep] = field(default_factory=list)
-    barriers: list[Barrier] = field(default_factory=list)
-    handoffs: list[Handoff] = field(default_factory=list)
-
-    @property
-    def current_stage(self) -> PathwayStep | None:
-        return self.steps[-1] if self.steps else None
-
-    def entries(self) -> list[TimelineEntry]:
-        """Every dated event across structures, oldest first."""
-        found: list[TimelineEntry] = []
-        for f in self.follow_ups:
-            found.append(TimelineEntry(f.started_on, "follow_up_start", f.structure.name, f))
-            if f.ended_on:
-                found.append(TimelineEntry(f.ended_on, "follow_up_end", f.structure.name, f))
-        for s in self.steps:
-            found.append(TimelineEntry(s.started_on, "step", s.structure.name, s))
-        for b in self.barriers:
-            acting = b.acting_structure.name if b.acting_structure else ""
-            found.append(TimelineEntry(b.identified_on, "barrier", acting, b))
-            if b.closed_on:
-                found.append(TimelineEntry(b.closed_on, "barrier_closed", acting, b))
-        for h in self.handoffs:
-            for event in h.events:
-                found.append(
-                    TimelineEntry(event.at.date(), "handoff_event", h.from_structure.name, event, h)
-                )
-        return sorted(found, key=lambda e: e.on)
-
-    @property
-    def structures(self) -> list[str]:
-        names = {f.structure.name for f in self.follow_ups}
-        names |= {h.to_structure.name for h in self.handoffs}
-        return sorted(names)
-
-
-def timeline(session: Session, person: Beneficiary) -> Timeline:
-    """Load the whole pathway of ``person`` in a fixed number of queries."""
-    pid = person.id
-    steps = list(
-        session.scalars(
-            select(PathwayStep)
-            .where(PathwayStep.beneficiary_id == pid)
-            .order_by(PathwayStep.started_on, PathwayStep.created_at)
-        )
-    )
-    steps.sort(key=lambda s: (s.started_on, stage_rank(s.stage.code)))
-    return Timeline(
-        person=person,
-        follow_ups=list(
-            session.scalars(
-                select(FollowUp).where(FollowUp.beneficiary_id == pid).order_by(FollowUp.started_on)
-            )
-        ),
-        steps=steps,
-        barriers=list(
-            session.scalars(
-                select(Barrier).where(Barrier.beneficiary_id == pid).order_by(Barrier.identified_on)
-            )
-        ),
-        handoffs=list(
-            session.scalars(
-                select(Handoff)
-                .where(Handoff.beneficiary_id == pid)
-                .options(
-                    selectinload(Handoff.events),
-                    selectinload(Handoff.decline_reason),
-                    selectinload(Handoff.outcome),
-                    selectinload(Handoff.purpose_stage),
-                    selectinload(Handoff.purpose_barrier),
-                )
-                .order_by(Handoff.sent_at)
-            )
-        ),
-    )
-
-
-def readable_texts(
-    session: Session, vault: Vault, tl: Timeline, structure_id: int
-) -> dict[uuid.UUID, str]:
-    """Decrypt the free texts of a timeline that ``structure_id`` may read.
-
-    For a caseworker whose structure follows the person (checked by the caller): every step
-    action, and the notes and messages of the hand-offs their structure sent or received -
-    not those exchanged between two other partners.
-    """
-    mine = [h for h in tl.handoffs if structure_id in (h.from_structure_id, h.to_structure_id)]
-    sealed: list[tuple[str, str, uuid.UUID, bytes | None]] = []
-    sealed += [("pathway_steps", "action", s.id, s.action) for s in tl.steps]
-    sealed += [("handoffs", "note", h.id, h.note) for h in mine]
-    sealed += [("handoff_transitions", "message", e.id, e.message) for h in mine for e in h.events]
-    return vault.open_many(session, tl.person.id, sealed)
 
 
 def other_open_follow_ups(session: Session, person: Beneficiary, actor: User) -> list[FollowUp]:
