@@ -1,4 +1,13 @@
-"""Web layer: blueprints, forms, request wiring."""
+"""Web layer: blueprints, forms, request wiring.
+
+One folder per feature (``people``, ``handoffs``, ``pathways``, ``directory``, ``dashboard``,
+``imports``, ``auth``, ``admin``), each a blueprint routed with decorators, with its forms and
+labels beside its views; templates follow the same names under ``templates/``. Shared here:
+``context`` (the acting user, the vault, dates, role guards), ``forms_support``, ``labels``,
+``listing``, ``errors`` (error pages) and ``home``. Views are thin: load or 404, authorise,
+validate the form, call one service, flash, redirect. They never import SQLAlchemy and never
+commit: ``app.unit_of_work`` commits or rolls back each request.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +25,12 @@ from app.web import (
     handoffs,
     home,
     imports,
-    network_events,
     outbox,
     pathways,
     people,
 )
 from app.web.context import load_session_user, template_helpers
+from app.web.directory import events as network_events
 
 # Endpoints reachable without signing in. Everything else is closed by default.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static", "home.health"})

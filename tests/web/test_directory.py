@@ -19,7 +19,7 @@ from app.models import Handoff, ReferenceItem, ReferenceKind, Structure, User
 from app.services.directory.editors import set_card_editor
 from app.services.pathways import add_barrier
 from app.services.vault import Vault
-from app.web.directory_labels import opening_hours_lines, vocabulary_label
+from app.web.directory.labels import opening_hours_lines, vocabulary_label
 from tests import factories
 from tests.directory_data import build_demo_directory, paris_today
 from tests.web.helpers import csrf_token, login

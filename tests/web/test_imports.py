@@ -19,7 +19,7 @@ from app.models import AuditEvent, Beneficiary, FollowUp, User
 from app.services import imports
 from app.services.imports import writing
 from app.services.vault import Vault
-from app.web import imports as web_imports
+from app.web.imports import views as web_imports
 from tests import factories
 from tests.web.helpers import csrf_token, login
 

@@ -41,8 +41,8 @@ from app.services.statistics.headings import Label
 from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope
 from app.services.statistics.tables import CountList, CountTable
 from app.services.structures import list_structures, reference_items
-from app.web import charts
 from app.web.context import actor, dbs, label, roles_required, today
+from app.web.dashboard import charts
 from app.web.forms_support import attach_error
 from app.web.labels import enum_label
 

@@ -32,7 +32,7 @@ from app.services.directory.network_events import EventInput
 from app.services.directory.search import DirectoryEntry
 from app.services.structures import list_structures
 from app.web.context import dbs, today
-from app.web.directory_labels import choices_of
+from app.web.directory.labels import choices_of
 from app.web.forms_support import choices
 from app.web.people_forms import MultiCheckboxField
 

@@ -22,7 +22,7 @@ from app.services.directory.network_events import (
 from app.services.errors import ServiceError
 from app.unit_of_work import attempt
 from app.web.context import actor, dbs, roles_required, today
-from app.web.directory_forms import event_form, event_input
+from app.web.directory.forms import event_form, event_input
 from app.web.forms_support import attach_error
 
 bp = Blueprint("network_events", __name__, url_prefix="/network-events")
@@ -34,7 +34,7 @@ def index() -> ResponseReturnValue:
     user = actor()
     events = list_events(dbs(), user)
     return render_template(
-        "network_events/index.html",
+        "directory/events/index.html",
         events=events,
         can_record=can_record_events(user),
         own=user.structure_id,
@@ -48,7 +48,7 @@ def detail(event_id: int) -> ResponseReturnValue:
     event = get_event(session, user, event_id)
     threshold = current_app.config["SMALL_COUNT_THRESHOLD"]
     return render_template(
-        "network_events/detail.html",
+        "directory/events/detail.html",
         event=event,
         cooperation=cooperation_shown_to(session, user, event, threshold=threshold),
         can_record=can_record_events(user),
@@ -69,7 +69,7 @@ def new() -> ResponseReturnValue:
         else:
             flash(_("Event recorded."), "success")
             return redirect(url_for("network_events.detail", event_id=event.id))
-    return render_template("network_events/form.html", form=form, event=None)
+    return render_template("directory/events/form.html", form=form, event=None)
 
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
@@ -89,4 +89,4 @@ def edit(event_id: int) -> ResponseReturnValue:
         else:
             flash(_("Event saved."), "success")
             return redirect(url_for("network_events.detail", event_id=event.id))
-    return render_template("network_events/form.html", form=form, event=event)
+    return render_template("directory/events/form.html", form=form, event=event)

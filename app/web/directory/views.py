@@ -39,7 +39,7 @@ from app.services.errors import ServiceError
 from app.services.structures import reference_items
 from app.unit_of_work import attempt
 from app.web.context import actor, dbs, roles_required, today
-from app.web.directory_forms import (
+from app.web.directory.forms import (
     CapacityForm,
     CardForm,
     ConfirmForm,
@@ -48,7 +48,7 @@ from app.web.directory_forms import (
     card_input,
     set_card_choices,
 )
-from app.web.directory_labels import (
+from app.web.directory.labels import (
     CHANGE_KINDS,
     age_range,
     describe_change,

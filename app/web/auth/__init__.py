@@ -1,0 +1,8 @@
+"""Signing in and out, the language switch and the change of one's own password.
+
+May import ``app.services.security`` and the shared web helpers; never SQLAlchemy.
+"""
+
+from app.web.auth.views import bp
+
+__all__ = ["bp"]

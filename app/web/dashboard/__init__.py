@@ -1,0 +1,8 @@
+"""The coordinators' dashboard: indicators, their SVG charts (``charts``) and CSV exports.
+
+May import ``app.services.statistics`` and the shared web helpers; never SQLAlchemy.
+"""
+
+from app.web.dashboard.views import bp
+
+__all__ = ["bp"]
