@@ -13,7 +13,7 @@ from app.crypto import KeyConfigError, KeyRing
 from app.crypto.keyring import REQUIRED_SECRETS, load_or_create_dev_keys
 from app.services.mail.settings import mail_settings
 from app.services.mail.transport import MailConfigError
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from app.settings import Config, ConfigError, as_mapping, config_from_environment
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -69,8 +69,8 @@ from app.models import (  # noqa: E402
 )
 from app.services import imports  # noqa: E402
 from app.services.accounts import create_user  # noqa: E402
+from app.services.security.vault import Vault  # noqa: E402
 from app.services.structures import create_structure, reference_items  # noqa: E402
-from app.services.vault import Vault  # noqa: E402
 from config import TestingConfig  # noqa: E402
 
 TODAY = date(2026, 11, 25)

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, scoped_session
 from app import create_app
 from app.crypto import KeyRing
 from app.extensions import db
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from config import TestingConfig
 from tests import log_leaks
 from tests.world import World, make_world

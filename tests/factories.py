@@ -11,10 +11,10 @@ from app.domain.pathway import ConsentMethod
 from app.domain.roles import Role
 from app.models import Beneficiary, Structure, User
 from app.services.accounts import create_user
-from app.services.identity import Identity
-from app.services.people import ConsentInput, NewPerson, register_person
+from app.services.people.identity import Identity
+from app.services.people.registration import ConsentInput, NewPerson, register_person
+from app.services.security.vault import Vault
 from app.services.structures import create_structure
-from app.services.vault import Vault
 
 PASSWORD = "a long enough test passphrase"
 TODAY = date(2026, 11, 25)

@@ -18,7 +18,7 @@ from app.models import Beneficiary, Handoff, Structure, User
 from app.services.erasure import RegisterFile
 from app.services.handoffs import apply_event, send_handoff
 from app.services.pathways import add_barrier, add_step
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from tests import factories
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)

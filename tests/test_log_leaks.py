@@ -19,7 +19,7 @@ from itsdangerous import URLSafeTimedSerializer
 from app.crypto import KeyRing
 from app.crypto.fields import DataKey
 from app.crypto.keyring import encode_key
-from app.services.passwords import hash_password
+from app.services.security.passwords import hash_password
 from tests import factories, log_leaks
 
 PROBE = "relais.leak_probe"

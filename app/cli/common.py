@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.services.errors import ServiceError
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from app.unit_of_work import abandon, complete
 
 

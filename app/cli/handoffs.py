@@ -17,7 +17,7 @@ from flask.cli import AppGroup
 
 from app.cli.common import transaction, vault
 from app.cli.mail import send_once
-from app.services.deadlines import ExpiryReport, count_due_for_expiry, expire_handoffs
+from app.services.handoffs.deadlines import ExpiryReport, count_due_for_expiry, expire_handoffs
 
 BATCH_SIZE = 100
 

@@ -22,10 +22,10 @@ from app.domain.pathway import BarrierStatus, ConsentMethod
 from app.domain.people import EducationLevel, Sex
 from app.models import Barrier, Beneficiary, Handoff, PathwayStep, Structure, User
 from app.services.handoffs import apply_event, send_handoff
-from app.services.identity import Identity
 from app.services.pathways import add_barrier, add_step, end_follow_up, set_barrier_status
-from app.services.people import ConsentInput, NewPerson, register_person
-from app.services.vault import Vault
+from app.services.people.identity import Identity
+from app.services.people.registration import ConsentInput, NewPerson, register_person
+from app.services.security.vault import Vault
 
 SEX = {"F": Sex.FEMALE, "M": Sex.MALE}
 # Decline reasons in the order the stories give them, so that each of them shows.

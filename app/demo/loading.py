@@ -50,8 +50,8 @@ from app.models import (
 )
 from app.services.accounts import create_user, find_user
 from app.services.errors import N_, Conflict
+from app.services.security.vault import Vault
 from app.services.structures import add_reference_item, create_structure
-from app.services.vault import Vault
 
 # The password policy's default minimum length (``Config.PASSWORD_MIN_LENGTH``).
 PASSWORD_MIN_LENGTH = 12

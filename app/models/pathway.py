@@ -57,9 +57,7 @@ class PathwayStep(Base):
 
     __tablename__ = "pathway_steps"
     # The statistics select the steps of a period (see the "statistics indexes" revision).
-    __table_args__ = (
-        Index("ix_pathway_steps_period", "started_on", "stage_id", "beneficiary_id"),
-    )
+    __table_args__ = (Index("ix_pathway_steps_period", "started_on", "stage_id", "beneficiary_id"),)
 
     id: Mapped[uuid_pk]
     beneficiary_id: Mapped[uuid.UUID] = mapped_column(

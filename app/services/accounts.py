@@ -13,7 +13,7 @@ from app.domain.roles import Role
 from app.models import Structure, User
 from app.services import audit
 from app.services.errors import N_, Conflict, InvalidInput, NotFound
-from app.services.passwords import check_password_policy, hash_password, verify_password
+from app.services.security.passwords import check_password_policy, hash_password, verify_password
 
 
 def normalise_login(email: str) -> str:

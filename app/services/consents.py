@@ -1,6 +1,6 @@
 """Withdrawing a consent: recorded with its date and source, it stops every hand-off.
 
-Consents are given with ``app.services.people.record_consent``. A withdrawal is recorded by a
+Consents are given with ``app.services.people.registration.record_consent``. A withdrawal is recorded by a
 caseworker whose structure follows the person; from then on ``send_handoff`` refuses (it needs
 an active consent), and the hand-offs still waiting for an answer are withdrawn on the
 person's side (``Party.PERSON`` in the transition table, cause ``consent_withdrawn``).
@@ -21,10 +21,10 @@ from app.domain.rights import WithdrawalSource
 from app.domain.roles import Role
 from app.models import Beneficiary, Consent, Handoff, User
 from app.services import audit
-from app.services.access import open_follow_up
 from app.services.errors import N_, Forbidden, InvalidInput
 from app.services.handoffs import withdraw_pending
-from app.services.vault import Vault
+from app.services.people.access import open_follow_up
+from app.services.security.vault import Vault
 
 
 def active_consents(session: Session, person_id: uuid.UUID) -> list[Consent]:

@@ -62,11 +62,11 @@ from app.models import (
     User,
 )
 from app.services import audit
-from app.services.access import followed_ids
 from app.services.consents import active_consents, end_consents
 from app.services.errors import N_, Forbidden, InvalidInput
 from app.services.handoffs import withdraw_pending
-from app.services.vault import Vault
+from app.services.people.access import followed_ids
+from app.services.security.vault import Vault
 
 REGISTER_FILENAME = "erasure-register.txt"
 REGISTER_HEADER = (

@@ -32,8 +32,8 @@ from app.models import Beneficiary, PersonKey
 from app.models.base import utcnow
 from app.services import audit
 from app.services.errors import N_, Conflict, InvalidInput
-from app.services.identity import TABLE as IDENTITY_TABLE
-from app.services.vault import Vault
+from app.services.people.identity import TABLE as IDENTITY_TABLE
+from app.services.security.vault import Vault
 
 DEFAULT_BATCH_SIZE = 500
 _KEYS = cast(Table, PersonKey.__table__)

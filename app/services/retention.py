@@ -49,7 +49,7 @@ from app.models import (
 )
 from app.services import audit
 from app.services.erasure import RegisterFile, erase_person
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 
 CHUNK = 500
 IDLE_END_REASON = "lost_contact"

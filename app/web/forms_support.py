@@ -13,7 +13,7 @@ from wtforms import SelectChoice
 
 from app.models import ReferenceKind
 from app.services.errors import ServiceError
-from app.services.identity import Identity
+from app.services.people.identity import Identity
 from app.services.structures import reference_items
 from app.web.context import label
 from app.web.labels import enum_label

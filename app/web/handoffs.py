@@ -18,18 +18,20 @@ from wtforms import SelectChoice
 from app.domain.handoffs import HandoffEvent, HandoffStatus, outcome_fits
 from app.domain.roles import Role
 from app.models import Handoff, ReferenceKind, Structure
-from app.services import access, handoff_lists, pathways
-from app.services.deadlines import is_overdue
+from app.services import pathways
 from app.services.directory.suggestions import PartnerSuggestion, suggest_partners
 from app.services.errors import N_, InvalidInput, ServiceError
-from app.services.handoff_lists import Box, HandoffFilters
 from app.services.handoffs import (
     apply_event,
     available_events,
     first_contact_at,
     send_handoff,
 )
-from app.services.people import active_consent
+from app.services.handoffs import lists as handoff_lists
+from app.services.handoffs.deadlines import is_overdue
+from app.services.handoffs.lists import Box, HandoffFilters
+from app.services.people import access
+from app.services.people.registration import active_consent
 from app.services.structures import list_structures, structure_by_id
 from app.unit_of_work import attempt
 from app.web.context import PARIS, actor, dbs, label, roles_required, today, vault

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from app.services.overview import Filters
+from app.services.people.overview import Filters
 
 
 def filters_from_request() -> Filters:

@@ -7,7 +7,8 @@ from flask.typing import ResponseReturnValue
 
 from app.domain.roles import Role
 from app.models import ReferenceKind
-from app.services import access, overview, pathways
+from app.services import pathways
+from app.services.people import access, overview
 from app.services.structures import list_structures, reference_items
 from app.web.context import actor, dbs, roles_required, today
 from app.web.listing import filters_from_request, page_from_request

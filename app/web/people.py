@@ -11,10 +11,16 @@ from app.domain.pathway import ConsentMethod
 from app.domain.people import EducationLevel, Sex
 from app.domain.roles import Role
 from app.models import ReferenceKind
-from app.services import access, identity, overview, pathways
-from app.services.duplicates import find_possible_duplicates
+from app.services import pathways
 from app.services.errors import ServiceError
-from app.services.people import ConsentInput, NewPerson, active_consent, register_person
+from app.services.people import access, identity, overview
+from app.services.people.duplicates import find_possible_duplicates
+from app.services.people.registration import (
+    ConsentInput,
+    NewPerson,
+    active_consent,
+    register_person,
+)
 from app.services.structures import reference_items
 from app.unit_of_work import attempt
 from app.web import person_pages

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import ReferenceItem, ReferenceKind, User
-from app.services.passwords import verify_password
+from app.services.security.passwords import verify_password
 from tests import factories
 
 GOOD = "a perfectly fine passphrase\n"

@@ -16,8 +16,8 @@ from app.demo.synthetic.writing import BatchWriter
 from app.domain.handoffs import HandoffStatus
 from app.extensions import db
 from app.models import AuditEvent, Beneficiary, Handoff, User
+from app.services.security.vault import Vault
 from app.services.structures import list_structures
-from app.services.vault import Vault
 from tests import factories
 
 

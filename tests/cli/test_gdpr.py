@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from app.domain.rights import ErasureCause
 from app.models import Beneficiary, ErasureRecord, FollowUp, PersonKey
 from app.services.erasure import RegisterEntry, RegisterFile, erase_person
-from app.services.identity import open_identity
-from app.services.vault import Vault
+from app.services.people.identity import open_identity
+from app.services.security.vault import Vault
 from tests import factories
 
 

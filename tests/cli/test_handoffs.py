@@ -14,7 +14,7 @@ from app.domain.handoffs import HandoffStatus
 from app.models import Handoff, MailKind, MailMessage
 from app.services.handoffs import send_handoff
 from app.services.mail.transport import MailError, OutgoingMail
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from tests import factories
 
 

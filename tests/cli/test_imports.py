@@ -14,7 +14,7 @@ from app.models import AuditEvent, Beneficiary, FollowUp, User
 from app.services import imports
 from app.services.accounts import deactivate_user
 from app.services.imports import writing
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from tests import factories
 
 HEADER = "nom;prenom;date_naissance;telephone;email;public;consentement"

@@ -16,9 +16,9 @@ from app.crypto.keyring import encode_key
 from app.extensions import db
 from app.models import Beneficiary, PersonKey, User
 from app.services import audit, keys
-from app.services.duplicates import find_possible_duplicates
-from app.services.identity import Identity, clean_identity
-from app.services.vault import Vault
+from app.services.people.duplicates import find_possible_duplicates
+from app.services.people.identity import Identity, clean_identity
+from app.services.security.vault import Vault
 from tests import factories
 from tests.services.test_keys import ciphertexts, identities, index_values, people, two_kek_vault
 

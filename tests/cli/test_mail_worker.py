@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.cli.mail import LOCK_FILE
 from app.models import MailMessage
 from app.services.handoffs import send_handoff
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from tests import factories
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)

@@ -35,10 +35,10 @@ from app.models import (
     beneficiary_cohorts,
 )
 from app.services.errors import Conflict
-from app.services.identity import normalise_phone, open_identity
-from app.services.passwords import check_password_policy
+from app.services.people.identity import normalise_phone, open_identity
+from app.services.security.passwords import check_password_policy
+from app.services.security.vault import Vault
 from app.services.structures import create_structure
-from app.services.vault import Vault
 
 TODAY = date.today()  # noqa: DTZ011 - the demo is dated relative to the local day, like the CLI
 COHORT_AGES = {

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import ReferenceKind, Structure, User
 from app.services.directory.network_events import events_by_quarter
 from app.services.directory.search import DirectoryQuery, directory_entry, search_directory
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 
 TODAY = date.today()  # noqa: DTZ011 - the demo is dated relative to the local day, like the CLI
 

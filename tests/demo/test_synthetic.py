@@ -54,8 +54,8 @@ from app.models import (
     beneficiary_cohorts,
 )
 from app.services.errors import InvalidInput, NotFound
-from app.services.identity import clean_identity, open_identity
-from app.services.vault import Vault
+from app.services.people.identity import clean_identity, open_identity
+from app.services.security.vault import Vault
 
 TODAY = date(2026, 11, 25)
 MIDNIGHT = datetime(TODAY.year, TODAY.month, TODAY.day, tzinfo=UTC)

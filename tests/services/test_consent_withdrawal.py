@@ -16,8 +16,8 @@ from app.models import AuditEvent, Consent, HandoffTransition
 from app.services.consents import active_consents, last_withdrawn_consent, withdraw_consent
 from app.services.errors import Forbidden, InvalidInput
 from app.services.handoffs import apply_event, available_events, send_handoff
-from app.services.people import ConsentInput, active_consent, record_consent
-from app.services.vault import Vault
+from app.services.people.registration import ConsentInput, active_consent, record_consent
+from app.services.security.vault import Vault
 from tests import factories
 from tests.rights_helpers import NOW, TODAY, network
 

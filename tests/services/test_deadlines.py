@@ -28,15 +28,14 @@ from app.models import (
     Structure,
     User,
 )
-from app.services import deadlines
-from app.services.deadlines import (
+from app.services.handoffs import apply_event, deadlines, send_handoff
+from app.services.handoffs.deadlines import (
     count_due_for_expiry,
     expire_handoffs,
     is_overdue,
     waiting_since,
 )
-from app.services.handoffs import apply_event, send_handoff
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from tests import factories
 from tests.audit_log import AuditMark, mark_audit_log, rewind_audit_log
 

@@ -28,7 +28,6 @@ from app.models import (
     MailMessage,
     PersonKey,
 )
-from app.services.duplicates import find_possible_duplicates
 from app.services.erasure import (
     RegisterEntry,
     RegisterFile,
@@ -39,11 +38,12 @@ from app.services.erasure import (
 )
 from app.services.errors import Forbidden, InvalidInput
 from app.services.handoffs import apply_event, available_events
-from app.services.identity import Identity, clean_identity, open_identity
+from app.services.people.duplicates import find_possible_duplicates
+from app.services.people.identity import Identity, clean_identity, open_identity
+from app.services.security.vault import IdentityErased, Vault
 from app.services.statistics import queries
 from app.services.statistics.dashboard import dashboard
 from app.services.statistics.scope import DashboardFilters, resolve_scope
-from app.services.vault import IdentityErased, Vault
 from tests import factories
 from tests.rights_helpers import NOW, TODAY, Network, network, register_in
 

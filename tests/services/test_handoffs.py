@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from app.domain.handoffs import HandoffEvent, HandoffStatus
 from app.domain.pathway import BarrierStatus
 from app.models import Barrier, FollowUp, Handoff, HandoffTransition, User
-from app.services.access import open_follow_up
 from app.services.errors import Conflict, Forbidden, InvalidInput
 from app.services.handoffs import apply_event, available_events, send_handoff
 from app.services.pathways import add_barrier, readable_texts, set_barrier_status, timeline
-from app.services.vault import Vault
+from app.services.people.access import open_follow_up
+from app.services.security.vault import Vault
 from tests import factories
 from tests.audit_log import AuditMark, mark_audit_log, rewind_audit_log
 

@@ -14,9 +14,9 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from app.services import identity
 from app.services.errors import InvalidInput
-from app.services.identity import Identity, IdentityChecks, clean_identity, normalise_phone
+from app.services.people import identity
+from app.services.people.identity import Identity, IdentityChecks, clean_identity, normalise_phone
 
 TODAY = date(2026, 11, 25)
 

@@ -16,8 +16,8 @@ from app.crypto.blind_index import BlindIndexer
 from app.models import IDENTITY_FIELDS, AuditEvent, Beneficiary, PersonKey
 from app.services import audit, keys
 from app.services.errors import Conflict, InvalidInput
-from app.services.identity import open_identity
-from app.services.vault import Vault
+from app.services.people.identity import open_identity
+from app.services.security.vault import Vault
 from tests import factories
 
 NAMES = [("Zephyrin", "Aurélie"), ("Quintavalle", "Marguerite"), ("Ébrard", "Noé")]

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.services.handoffs import send_handoff
 from app.services.mail.queue import MAIL_CHANNEL, announce_queued_mail, forget_queued_mail
 from app.services.mail.worker import MailWakeups
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from tests import factories
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)

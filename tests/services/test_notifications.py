@@ -31,7 +31,7 @@ from app.services.mail.transport import (
     SmtpSender,
     SmtpSettings,
 )
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from tests import factories
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)

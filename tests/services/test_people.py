@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from app.crypto import DecryptionError
 from app.domain.roles import Role
 from app.models import AuditEvent, Beneficiary, FollowUp, PersonKey
-from app.services import access
 from app.services.errors import Forbidden, InvalidInput, NotFound
-from app.services.identity import Identity, open_identity
-from app.services.people import NewPerson, register_person
-from app.services.vault import IdentityErased, Vault
+from app.services.people import access
+from app.services.people.identity import Identity, open_identity
+from app.services.people.registration import NewPerson, register_person
+from app.services.security.vault import IdentityErased, Vault
 from tests import factories
 
 

@@ -28,7 +28,7 @@ from app.services.retention import (
     plan_retention,
     run_retention,
 )
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from tests import factories
 from tests.rights_helpers import register_in
 

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.models import AuditEvent, Beneficiary, PersonKey, User
 from app.services import audit
-from app.services.identity import (
+from app.services.people.identity import (
     SUMMARY_FIELDS,
     open_identity,
     reveal_identities,
     reveal_identity,
 )
-from app.services.vault import IdentityErased, Vault
+from app.services.security.vault import IdentityErased, Vault
 from tests import factories
 from tests.sql_count import count_queries
 

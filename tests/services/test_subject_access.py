@@ -18,10 +18,10 @@ from app.services.consents import withdraw_consent
 from app.services.erasure import erase_person
 from app.services.errors import Forbidden, NotFound
 from app.services.handoffs import send_handoff
-from app.services.identity import reveal_identity
-from app.services.overview import record_pathway_view
+from app.services.people.identity import reveal_identity
+from app.services.people.overview import record_pathway_view
+from app.services.security.vault import Vault
 from app.services.subject_access import report_as_json, subject_access_report
-from app.services.vault import Vault
 from tests import factories
 from tests.rights_helpers import NOW, TODAY, network, register_in
 

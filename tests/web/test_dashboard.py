@@ -17,10 +17,10 @@ from app.domain.pathway import BarrierStatus
 from app.domain.roles import Role
 from app.models import AuditEvent
 from app.services.directory import network_events
+from app.services.security.vault import Vault
 from app.services.statistics.dashboard import TABLE_NAMES, dashboard
 from app.services.statistics.scope import Scope
 from app.services.statistics.tables import CountTable
-from app.services.vault import Vault
 from tests import factories
 from tests.web.helpers import csrf_token, login
 from tests.world import World, at

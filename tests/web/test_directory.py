@@ -18,7 +18,7 @@ from app.domain.roles import Role
 from app.models import Handoff, ReferenceItem, ReferenceKind, Structure, User
 from app.services.directory.editors import set_card_editor
 from app.services.pathways import add_barrier
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from app.web.directory.labels import opening_hours_lines, vocabulary_label
 from tests import factories
 from tests.directory_data import build_demo_directory, paris_today

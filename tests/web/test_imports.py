@@ -18,7 +18,7 @@ from app.domain.roles import Role
 from app.models import AuditEvent, Beneficiary, FollowUp, User
 from app.services import imports
 from app.services.imports import writing
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from app.web.imports import views as web_imports
 from tests import factories
 from tests.web.helpers import csrf_token, login

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.domain.roles import Role
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from tests import factories
 from tests.web.helpers import login
 

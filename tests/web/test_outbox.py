@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.domain.roles import Role
 from app.models import Handoff, MailMessage
 from app.services.handoffs import send_handoff
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from tests import factories
 from tests.web.helpers import login
 

@@ -14,7 +14,7 @@ from app.domain.roles import Role
 from app.models import AuditEvent, Beneficiary
 from app.services.handoffs import apply_event, send_handoff
 from app.services.pathways import add_barrier, add_step
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from tests import factories
 from tests.web.helpers import TOKEN, login
 

@@ -32,8 +32,8 @@ from app.models import (
 )
 from app.services.handoffs import apply_event, send_handoff
 from app.services.pathways import add_barrier, add_step
+from app.services.security.vault import Vault
 from app.services.structures import add_reference_item, reference_item
-from app.services.vault import Vault
 from tests import factories
 from tests.sql_count import Queries, count_queries, pin, pin_flat
 from tests.web.helpers import login

@@ -16,7 +16,7 @@ from app.domain.handoffs import HandoffStatus
 from app.domain.roles import Role
 from app.models import AuditEvent, Beneficiary, Consent, FollowUp, Handoff, PersonKey, User
 from app.services.erasure import RegisterFile
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from app.web.context import PARIS
 from tests import factories
 from tests.rights_helpers import Network, network

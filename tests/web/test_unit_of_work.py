@@ -17,9 +17,9 @@ from app import unit_of_work
 from app.extensions import db
 from app.models import AuditEvent, Beneficiary, Structure
 from app.services.errors import InvalidInput, ServiceError
-from app.services.identity import open_identity
+from app.services.people.identity import open_identity
+from app.services.security.vault import Vault
 from app.services.structures import create_structure
-from app.services.vault import Vault
 from tests import factories
 from tests.web.helpers import csrf_token, login
 

@@ -33,7 +33,7 @@ from app.demo.synthetic.stages import play
 from app.demo.synthetic.writing import BatchWriter, GenerationCounts
 from app.models import Beneficiary
 from app.services.errors import N_, InvalidInput
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 
 MAX_PEOPLE = 2_000_000
 DEFAULT_BATCH_SIZE = 2000

@@ -20,8 +20,8 @@ from app.crypto import DataKey
 from app.demo.data.network import PEOPLE, QPVS
 from app.demo.synthetic.pathway import Pathway
 from app.models import IDENTITY_FIELDS, Beneficiary
-from app.services.identity import Identity, seal_identity
-from app.services.vault import Vault
+from app.services.people.identity import Identity, seal_identity
+from app.services.security.vault import Vault
 
 _EXTRA_FEMALE = (
     "Manon", "Camille", "Emma", "Louise", "Sabrina", "Kenza", "Assia", "Marine", "Laura",

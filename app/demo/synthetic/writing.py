@@ -46,7 +46,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import audit
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 
 AUDIT_PURPOSE = "import"  # what an import of such a caseload writes (see app.services.imports)
 

@@ -20,7 +20,7 @@ from app.domain.directory import Fee, ReceptionMode, ReferralMode, ServiceType, 
 from app.domain.opening_hours import HoursProblem, OpeningHoursError, normalise_opening_hours
 from app.models import ReferenceKind
 from app.services.errors import N_, InvalidInput
-from app.services.identity import normalise_phone
+from app.services.people.identity import normalise_phone
 
 # Reference lists a card names, by the field that holds them.
 ITEM_FIELDS: dict[str, ReferenceKind] = {

@@ -3,7 +3,7 @@ structure's inbox and outbox, and the deadlines.
 
 The use cases other features call are re-exported here (``from app.services.handoffs import
 send_handoff``); ``lists`` and ``deadlines`` are imported as modules. This package may import
-models, the domain, ``app.services.people``, ``app.services.pathways``, ``app.services.mail``
+models, the domain, ``app.services.people.registration``, ``app.services.pathways``, ``app.services.mail``
 and ``app.services.security``; nothing here imports Flask.
 """
 

@@ -18,7 +18,7 @@ from app.models import (
     HandoffTransition,
     User,
 )
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 
 
 def record_transition(

@@ -23,13 +23,13 @@ from app.models import (
     User,
 )
 from app.services import audit
-from app.services.access import open_follow_up
 from app.services.errors import N_, Forbidden, InvalidInput
 from app.services.handoffs.history import record_transition
 from app.services.mail.queue import notify_handoff
-from app.services.people import active_consent
+from app.services.people.access import open_follow_up
+from app.services.people.registration import active_consent
+from app.services.security.vault import Vault
 from app.services.structures import reference_item
-from app.services.vault import Vault
 
 
 def send_handoff(

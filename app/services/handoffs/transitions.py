@@ -41,8 +41,8 @@ from app.services.handoffs.parties import parties
 from app.services.handoffs.sending import send_handoff
 from app.services.mail.queue import notify_handoff
 from app.services.pathways import move_barrier, record_step, start_follow_up
+from app.services.security.vault import Vault
 from app.services.structures import reference_item
-from app.services.vault import Vault
 
 # What a completed hand-off changes on the barrier it was about.
 BARRIER_AFTER_OUTCOME = {"barrier_lifted": BarrierStatus.LIFTED}

@@ -20,7 +20,7 @@ from app.models import (
     User,
 )
 from app.services.handoffs.transitions import apply_transition
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 
 
 def withdraw_for_person(

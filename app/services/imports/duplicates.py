@@ -23,14 +23,14 @@ from sqlalchemy.orm import Session
 from app.crypto.blind_index import BlindIndexer, name_birth_key, normalise_email
 from app.domain.audit import AuditAction
 from app.models import Beneficiary, FollowUp, PersonKey, User
-from app.services.access import followed_ids
-from app.services.duplicates import same_person
 from app.services.errors import N_
-from app.services.identity import Identity, open_identity
 from app.services.imports.audit_rows import AuditRow, audit_row
 from app.services.imports.bulk import LOOKUP_CHUNK, chunks, in_literals
 from app.services.imports.results import BlindIndexes, CheckedRow, Problem
-from app.services.vault import Vault
+from app.services.people.access import followed_ids
+from app.services.people.duplicates import same_person
+from app.services.people.identity import Identity, open_identity
+from app.services.security.vault import Vault
 
 _INDEX_COLUMNS = {
     "name_birth": Beneficiary.name_birth_index,

@@ -41,7 +41,7 @@ from app.services.imports.results import (
 )
 from app.services.imports.sheet import Sheet, read_sheet
 from app.services.imports.writing import write_people
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")

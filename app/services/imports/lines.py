@@ -21,10 +21,10 @@ from app.crypto.blind_index import normalise_name
 from app.domain.pathway import ConsentMethod
 from app.models import ReferenceItem, ReferenceKind
 from app.services.errors import N_, InvalidInput
-from app.services.identity import Identity, IdentityChecks, clean_identity
 from app.services.imports.results import CheckedRow, Problem, Progress
 from app.services.imports.sheet import Sheet
-from app.services.people import ConsentInput
+from app.services.people.identity import Identity, IdentityChecks, clean_identity
+from app.services.people.registration import ConsentInput
 from app.services.structures import reference_items
 
 # Identity fields and the column that holds each.

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from app.services.errors import N_, InvalidInput
-from app.services.identity import Identity
-from app.services.people import ConsentInput
+from app.services.people.identity import Identity
+from app.services.people.registration import ConsentInput
 
 # Called with how many more lines were checked, or people written, since the last call.
 Progress = Callable[[int], None]

@@ -2,10 +2,11 @@
 the timeline that puts them together across structures.
 
 The use cases are re-exported here (``from app.services import pathways``, then
-``pathways.add_step``). This package may import models, the domain, ``app.services.people``
+``pathways.add_step``). This package may import models, the domain, ``app.services.people.registration``
 (scoping) and ``app.services.security`` (audit, keys); nothing here imports Flask.
 """
 
+from app.services.pathways.reading import Timeline, TimelineEntry, readable_texts, timeline
 from app.services.pathways.recording import (
     add_barrier,
     add_step,
@@ -18,7 +19,6 @@ from app.services.pathways.recording import (
     set_barrier_status,
     start_follow_up,
 )
-from app.services.pathways.reading import Timeline, TimelineEntry, readable_texts, timeline
 
 __all__ = [
     "Timeline",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.domain.pathway import stage_rank
 from app.models import Barrier, Beneficiary, FollowUp, Handoff, PathwayStep
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.services import accounts
 from app.services.errors import ServiceError
-from app.services.passwords import verify_password
+from app.services.security.passwords import verify_password
 from app.unit_of_work import attempt
 from app.web.context import actor, dbs
 

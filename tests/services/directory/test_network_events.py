@@ -20,8 +20,8 @@ from app.services.directory.network_events import (
     update_event,
 )
 from app.services.errors import Forbidden, InvalidInput, NotFound
+from app.services.security.vault import Vault
 from app.services.structures import reference_item
-from app.services.vault import Vault
 from tests import factories
 
 TODAY = date(2026, 11, 25)

@@ -18,8 +18,8 @@ from app.services.directory.search import (
 )
 from app.services.directory.suggestions import suggest_partners
 from app.services.errors import NotFound
+from app.services.security.vault import Vault
 from app.services.structures import create_structure
-from app.services.vault import Vault
 from tests import factories
 from tests.directory_data import build_demo_directory, paris_today
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.models import Beneficiary, User
 from app.services import imports
 from app.services.imports import ImportResult, Problem
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from tests import factories
 
 TODAY = factories.TODAY

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, User
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 from tests import factories
 from tests.services.imports.helpers import GOOD, HEADER, OTHER, csv_file, people_count, run
 

@@ -13,8 +13,8 @@ from app.domain.roles import Role
 from app.models import AuditEvent, Beneficiary, Consent, FollowUp, PersonKey, User
 from app.services import imports
 from app.services.errors import Forbidden
-from app.services.identity import open_identity
-from app.services.vault import Vault
+from app.services.people.identity import open_identity
+from app.services.security.vault import Vault
 from tests import factories
 from tests.services.imports.helpers import (
     GOOD,

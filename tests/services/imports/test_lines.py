@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.domain.pathway import ConsentMethod
 from app.models import Beneficiary, Consent, ReferenceItem, ReferenceKind, User
-from app.services.identity import open_identity
-from app.services.vault import Vault
+from app.services.people.identity import open_identity
+from app.services.security.vault import Vault
 from tests.services.imports.helpers import (
     GOOD,
     HEADER,

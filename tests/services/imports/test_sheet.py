@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from app.models import Beneficiary, User
 from app.services import imports
-from app.services.identity import open_identity
 from app.services.imports import ImportRejected
-from app.services.vault import Vault
+from app.services.people.identity import open_identity
+from app.services.security.vault import Vault
 from tests.services.imports.helpers import GOOD, cohort_codes, csv_file, people_count, run, where
 
 

@@ -33,11 +33,11 @@ from app.models import (
     beneficiary_cohorts,
 )
 from app.services import audit, imports
-from app.services.identity import Identity, open_identity
 from app.services.imports import writing
-from app.services.people import ConsentInput, NewPerson, register_person
+from app.services.people.identity import Identity, open_identity
+from app.services.people.registration import ConsentInput, NewPerson, register_person
+from app.services.security.vault import Vault
 from app.services.structures import add_reference_item
-from app.services.vault import Vault
 from tests import factories
 
 TODAY = factories.TODAY
@@ -223,10 +223,13 @@ def test_the_audit_chain_is_touched_once_at_the_end_of_an_import(
         heads.append(db_session.scalars(select(AuditChainHead.seq)).one())
         return real(*args, **kwargs)
 
-    second = CSV + (
-        "Quintal;Bérénice;02/05/2001;07 98 76 54 32;;3 rue Pasteur, 90000 Belfort;QN09001M;"
-        "young_dropout;oral\r\n"
-    ).encode()
+    second = (
+        CSV
+        + (
+            "Quintal;Bérénice;02/05/2001;07 98 76 54 32;;3 rue Pasteur, 90000 Belfort;QN09001M;"
+            "young_dropout;oral\r\n"
+        ).encode()
+    )
     before = db_session.scalars(select(AuditChainHead.seq)).one()
     monkeypatch.setattr(writing, "BATCH_SIZE", 1)
     monkeypatch.setattr(writing, "_write_batch", watching)

@@ -19,9 +19,9 @@ from app.crypto.blind_index import name_birth_key, normalise_email, normalise_na
 from app.domain.audit import AuditAction
 from app.models import Beneficiary, User
 from app.services import audit
-from app.services.access import followed_ids
-from app.services.identity import Identity, open_identity
-from app.services.vault import Vault
+from app.services.people.access import followed_ids
+from app.services.people.identity import Identity, open_identity
+from app.services.security.vault import Vault
 
 
 @dataclass

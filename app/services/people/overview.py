@@ -31,8 +31,8 @@ from app.models import (
     beneficiary_cohorts,
 )
 from app.services import audit
-from app.services.access import visible_people
 from app.services.errors import N_, Forbidden
+from app.services.people.access import visible_people
 
 T = TypeVar("T")
 PER_PAGE = 25

@@ -25,7 +25,7 @@ from app.domain.people import plausible_birth_date
 from app.models import Beneficiary, PersonKey, User
 from app.services import audit
 from app.services.errors import N_, InvalidInput
-from app.services.vault import IdentityErased, Vault
+from app.services.security.vault import IdentityErased, Vault
 
 # ``_validated_email`` follows the steps of ``validate_email`` as email-validator 2.4 takes
 # them, with its own functions; with any other version, each address is validated whole.
@@ -319,7 +319,7 @@ def reveal_identity(
 ) -> Identity:
     """Decrypt a person's identity for ``actor`` and record the reveal in the audit log.
 
-    The caller has checked that the actor may see it (see ``app.services.access``).
+    The caller has checked that the actor may see it (see ``app.services.people.access``).
     """
     return reveal_identities(vault, session, actor, [person], purpose, fields)[person.id]
 

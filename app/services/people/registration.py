@@ -17,9 +17,9 @@ from app.domain.roles import Role
 from app.models import Beneficiary, Consent, FollowUp, ReferenceKind, User
 from app.services import audit
 from app.services.errors import N_, Forbidden, InvalidInput
-from app.services.identity import Identity, clean_identity, seal_identity
+from app.services.people.identity import Identity, clean_identity, seal_identity
+from app.services.security.vault import Vault
 from app.services.structures import reference_item
-from app.services.vault import Vault
 
 
 @dataclass(frozen=True)

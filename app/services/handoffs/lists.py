@@ -19,9 +19,9 @@ from app.domain.deadlines import deadline_cutoff
 from app.domain.handoffs import HandoffStatus
 from app.domain.roles import Role
 from app.models import Barrier, Beneficiary, Handoff, User
-from app.services.deadlines import waiting_since
 from app.services.errors import N_, NotFound
-from app.services.vault import Vault
+from app.services.handoffs.deadlines import waiting_since
+from app.services.security.vault import Vault
 
 
 class Box(StrEnum):

@@ -25,7 +25,7 @@ from app.domain.handoffs import HandoffEvent, HandoffStatus
 from app.models import Handoff
 from app.services.errors import Conflict
 from app.services.handoffs import apply_event
-from app.services.vault import Vault
+from app.services.security.vault import Vault
 
 BATCH_SIZE = 100
 
