@@ -16,10 +16,10 @@ from flask.typing import ResponseReturnValue
 
 from app.domain.roles import Role
 from app.models import MailMessage
-from app.services.mail.composing import RenderedMail, render_message
+from app.services.mail.composing import RenderedMail, preview_messages
 from app.services.mail.queue import recent_messages
 from app.services.mail.settings import mail_settings
-from app.services.mail.transport import MailConfigError, MailError
+from app.services.mail.transport import MailConfigError
 from app.web.context import dbs, roles_required
 
 bp = Blueprint("outbox", __name__, url_prefix="/dev")
@@ -45,11 +45,7 @@ def index() -> ResponseReturnValue:
     except MailConfigError:
         base_url = ""
     session = dbs()
-    rows = []
-    for message in recent_messages(session, limit=PAGE_SIZE):
-        try:
-            text = render_message(session, message, base_url=base_url)
-        except MailError:
-            text = None
-        rows.append(OutboxRow(message, text))
+    messages = recent_messages(session, limit=PAGE_SIZE)
+    previews = preview_messages(session, messages, base_url=base_url)
+    rows = [OutboxRow(message, text) for message, text in zip(messages, previews, strict=True)]
     return render_template("outbox/index.html", rows=rows, page_size=PAGE_SIZE)

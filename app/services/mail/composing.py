@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import gettext
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.models import Beneficiary, Handoff, MailKind, MailMessage, Structure
 from app.services.mail.texts import (
@@ -124,3 +125,49 @@ def render_message(session: Session, message: MailMessage, *, base_url: str) -> 
 
 
 # -- senders ---------------------------------------------------------------------------------
+
+
+def preview_messages(
+    session: Session, messages: Sequence[MailMessage], *, base_url: str
+) -> list[RenderedMail | None]:
+    """The text of each message as ``render_message`` gives it (``None`` where it cannot be
+    rendered), for a whole page in three queries whatever its length."""
+    ids = {m.handoff_id for m in messages if m.body_text is None and m.handoff_id is not None}
+    handoffs = {
+        h.id: h
+        for h in session.scalars(
+            select(Handoff)
+            .where(Handoff.id.in_(ids))
+            .options(
+                joinedload(Handoff.from_structure),
+                joinedload(Handoff.to_structure),
+                joinedload(Handoff.beneficiary),
+            )
+        ).unique()
+    }
+    redirected: dict[uuid.UUID, str] = {}
+    for parent_id, name in session.execute(
+        select(Handoff.parent_id, Structure.name)
+        .join(Structure, Handoff.to_structure_id == Structure.id)
+        .where(Handoff.parent_id.in_(ids))
+        .order_by(Handoff.sent_at.desc())
+    ):
+        redirected[parent_id] = name  # the earliest redirect wins, as in ``handoff_facts``
+    previews: list[RenderedMail | None] = []
+    for message in messages:
+        if message.subject is not None and message.body_text is not None:
+            previews.append(RenderedMail(message.subject, message.body_text))
+            continue
+        handoff = handoffs.get(message.handoff_id) if message.handoff_id else None
+        if handoff is None:
+            previews.append(None)
+            continue
+        facts = MailFacts(
+            pseudonym=handoff.beneficiary.pseudonym,
+            sender=handoff.from_structure.name,
+            receiver=handoff.to_structure.name,
+            link=handoff_link(base_url, handoff.id),
+            redirected_to=redirected.get(handoff.id),
+        )
+        previews.append(render(message.kind, facts, message.locale))
+    return previews
