@@ -113,7 +113,7 @@ def _database_url(app: Flask) -> str:
 
 def _register_extensions(app: Flask) -> None:
     from app.extensions import csrf, db, migrate
-    from app.services import audit
+    from app.services.security import audit
 
     db.init_app(app, _database_url(app))
     audit.use_key(app.extensions["relais_vault"].keys.audit_key)

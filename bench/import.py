@@ -68,7 +68,7 @@ from app.models import (  # noqa: E402
     beneficiary_cohorts,
 )
 from app.services import imports  # noqa: E402
-from app.services.accounts import create_user  # noqa: E402
+from app.services.security.accounts import create_user  # noqa: E402
 from app.services.security.vault import Vault  # noqa: E402
 from app.services.structures import create_structure, reference_items  # noqa: E402
 from config import TestingConfig  # noqa: E402

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from app.domain.pathway import ConsentMethod
 from app.domain.roles import Role
 from app.models import Beneficiary, Structure, User
-from app.services.accounts import create_user
 from app.services.people.identity import Identity
 from app.services.people.registration import ConsentInput, NewPerson, register_person
+from app.services.security.accounts import create_user
 from app.services.security.vault import Vault
 from app.services.structures import create_structure
 

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffEvent
 from app.models import Beneficiary, Handoff, Structure, User
-from app.services.erasure import RegisterFile
 from app.services.handoffs import apply_event, send_handoff
 from app.services.pathways import add_barrier, add_step
+from app.services.rights.erasure import RegisterFile
 from app.services.security.vault import Vault
 from tests import factories
 

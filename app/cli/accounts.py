@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 
 from app.cli.common import read_password, transaction
 from app.domain.roles import Role
-from app.services import accounts
+from app.services.security import accounts
 from app.services.structures import get_structure
 
 users_cli = AppGroup("users", help="Create accounts, set passwords, deactivate accounts.")

@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from app.cli.common import transaction
-from app.services import audit
+from app.services.security import audit_check
 
 audit_cli = AppGroup("audit", help="The tamper-evident audit log.")
 
@@ -21,9 +21,9 @@ def verify() -> None:
     edited, deleted, inserted, moved, or rows were removed from the end.
     """
     with transaction() as session:
-        total = audit.chain_length(session)
+        total = audit_check.chain_length(session)
         with click.progressbar(length=max(total, 1), label="Verifying", file=sys.stderr) as bar:
-            report = audit.verify_chain(session, progress=bar.update)
+            report = audit_check.verify_chain(session, progress=bar.update)
     click.echo(f"Rows checked: {report.rows} (chain head: seq {report.head_seq}).")
     if report.legacy_rows:
         state = "sealed" if report.legacy_sealed else "NOT sealed"
@@ -47,5 +47,5 @@ def seal_legacy() -> None:
     the legacy rows as they are when it is written. No row is rewritten.
     """
     with transaction() as session:
-        sealed = audit.seal_legacy(session)
+        sealed = audit_check.seal_legacy(session)
     click.echo(f"Sealed {sealed} legacy audit rows.")

@@ -20,7 +20,7 @@ from app.demo.synthetic.caseload import (
     prepare_caseload,
 )
 from app.demo.synthetic.writing import GenerationCounts
-from app.services.accounts import find_user
+from app.services.security.accounts import find_user
 
 demo_cli = AppGroup(
     "demo",

@@ -10,7 +10,6 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.cli.common import transaction
-from app.services import accounts
 from app.services.directory.editors import set_card_editor
 from app.services.directory.interop.apply import import_directory
 from app.services.directory.interop.export import export_directory
@@ -18,6 +17,7 @@ from app.services.directory.interop.files import read_directory_file, to_json, w
 from app.services.directory.interop.parsing import parse_directory
 from app.services.directory.interop.schema import DirectoryImportError
 from app.services.directory.search import DirectoryQuery, search_directory
+from app.services.security import accounts
 
 directory_cli = AppGroup(
     "directory",

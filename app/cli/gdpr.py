@@ -22,7 +22,7 @@ from flask.cli import AppGroup
 
 from app.cli.common import transaction, vault
 from app.domain.rights import ErasureCause
-from app.services.erasure import (
+from app.services.rights.erasure import (
     RegisterFile,
     RegisterFileError,
     erase_person,

@@ -12,7 +12,7 @@ import click
 from flask.cli import AppGroup
 
 from app.cli.common import commit_in_batches, transaction, vault
-from app.services import keys
+from app.services.security import keys
 
 keys_cli = AppGroup("keys", help="Key-encryption keys and blind indexes (counts only).")
 

@@ -16,8 +16,8 @@ from flask.cli import AppGroup
 
 from app.cli.common import transaction, vault
 from app.cli.gdpr import register_file, today_in_france
-from app.services.erasure import RegisterFileError
-from app.services.retention import apply_retention, plan_retention
+from app.services.rights.erasure import RegisterFileError
+from app.services.rights.retention import apply_retention, plan_retention
 
 retention_cli = AppGroup("retention", help="The retention rule of personal data (for cron).")
 

@@ -48,8 +48,8 @@ from app.models import (
     Structure,
     User,
 )
-from app.services.accounts import create_user, find_user
 from app.services.errors import N_, Conflict
+from app.services.security.accounts import create_user, find_user
 from app.services.security.vault import Vault
 from app.services.structures import add_reference_item, create_structure
 

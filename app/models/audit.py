@@ -1,6 +1,6 @@
 """The audit log: who did what to which record, when and why. Ids only, never personal values.
 
-The log is a hash chain (see ``app/services/audit.py``): each row has its place ``seq`` and a
+The log is a hash chain (see ``app/services/security/audit.py``): each row has its place ``seq`` and a
 MAC over its columns and the previous row's MAC; ``AuditChainHead`` holds the last place and
 MAC. Database triggers (migration ``7a3d2c1b9e01``) refuse UPDATE and DELETE on both tables,
 except moving the head forward.

@@ -71,7 +71,7 @@ class Beneficiary(Base):
     created_at: Mapped[created_at]
     erased_at: Mapped[datetime | None]
     # Set by the retention rule: the day the person will be erased, shown meanwhile to their
-    # last structure (see ``app/services/retention.py``).
+    # last structure (see ``app/services/rights/retention.py``).
     erasure_due_on: Mapped[date | None] = mapped_column(index=True)
 
     qpv: Mapped[ReferenceItem | None] = relationship(lazy="joined")

@@ -4,7 +4,7 @@ A row holds an id, a time and a cause - nothing that identifies anyone. There is
 key to ``beneficiaries`` on purpose: after a database restore the register may name people
 the restored copy does not hold yet (or holds unerased), and ``flask --app app gdpr
 reapply-erasures`` must still read it. The same lines are appended to a file outside the
-database (see ``app/services/erasure.py``), so that a restore cannot lose them.
+database (see ``app/services/rights/erasure.py``), so that a restore cannot lose them.
 """
 
 from __future__ import annotations

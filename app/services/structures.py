@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
 from app.models import ReferenceItem, ReferenceKind, Structure, User
-from app.services import audit
 from app.services.errors import N_, Conflict, InvalidInput, NotFound
+from app.services.security import audit
 
 STRUCTURE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 REFERENCE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")

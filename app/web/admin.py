@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from app.domain.roles import Role
 from app.models import ReferenceKind
-from app.services.accounts import list_users
+from app.services.security.accounts import list_users
 from app.services.structures import list_structures, reference_items
 from app.web.context import dbs, roles_required
 

@@ -17,8 +17,8 @@ from app.domain.people import age_band
 from app.domain.roles import Role
 from app.extensions import db
 from app.models import ReferenceItem, User
-from app.services.accounts import user_for_session
 from app.services.handoffs.lists import pending_inbox_count
+from app.services.security.accounts import user_for_session
 from app.services.security.vault import Vault
 from app.web.labels import action_label, enum_label
 from app.web.timeline_chart import build_chart

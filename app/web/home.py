@@ -12,7 +12,7 @@ from app.domain.roles import Role
 from app.models import User
 from app.services.directory.search import DirectoryEntry, card_reminder
 from app.services.health import database_answers
-from app.services.retention import ErasureNotice, erasure_notices
+from app.services.rights.retention import ErasureNotice, erasure_notices
 from app.web.context import actor, dbs, today
 
 bp = Blueprint("home", __name__)
@@ -53,7 +53,7 @@ def landing_card_reminder() -> DirectoryEntry | None:
 
 def landing_erasure_notices() -> list[ErasureNotice]:
     """On a caseworker's landing page: the people their structure followed last who will be
-    erased by the retention rule, and when (see ``app/services/retention.py``)."""
+    erased by the retention rule, and when (see ``app/services/rights/retention.py``)."""
     user = current_user._get_current_object()
     if not isinstance(user, User) or request.endpoint != LANDING.get(user.role):
         return []

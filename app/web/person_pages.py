@@ -19,10 +19,10 @@ from app.domain.pathway import BARRIER_TRANSITIONS, BarrierStatus, ConsentMethod
 from app.domain.roles import Role
 from app.models import Barrier, Beneficiary, Consent, ReferenceKind
 from app.services import pathways
-from app.services.consents import last_withdrawn_consent
 from app.services.errors import ServiceError
 from app.services.people import access, identity
 from app.services.people.registration import ConsentInput, active_consent, record_consent
+from app.services.rights.consents import last_withdrawn_consent
 from app.services.structures import list_structures
 from app.unit_of_work import attempt
 from app.web import rights

@@ -25,13 +25,13 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from app.domain.rights import CHOSEN_SOURCES, ErasureCause, WithdrawalSource
 from app.domain.roles import Role
 from app.models import Beneficiary, Handoff
-from app.services.consents import active_consents, withdraw_consent
-from app.services.erasure import RegisterFileError, erase_person, register_file_for
 from app.services.errors import ServiceError
 from app.services.handoffs import pending_for_person
 from app.services.pathways import other_open_follow_ups
 from app.services.people import access
-from app.services.subject_access import report_as_json, subject_access_report
+from app.services.rights.consents import active_consents, withdraw_consent
+from app.services.rights.erasure import RegisterFileError, erase_person, register_file_for
+from app.services.rights.subject_access import report_as_json, subject_access_report
 from app.unit_of_work import attempt
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import attach_error, enum_choices

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.extensions import db
 from app.models import AuditEvent
-from app.services import audit
+from app.services.security import audit
 from tests import factories
 from tests.audit_log import drop_audit_guards
 

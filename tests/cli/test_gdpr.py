@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from app.domain.rights import ErasureCause
 from app.models import Beneficiary, ErasureRecord, FollowUp, PersonKey
-from app.services.erasure import RegisterEntry, RegisterFile, erase_person
 from app.services.people.identity import open_identity
+from app.services.rights.erasure import RegisterEntry, RegisterFile, erase_person
 from app.services.security.vault import Vault
 from tests import factories
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Beneficiary, FollowUp, User
 from app.services import imports
-from app.services.accounts import deactivate_user
 from app.services.imports import writing
+from app.services.security.accounts import deactivate_user
 from app.services.security.vault import Vault
 from tests import factories
 

@@ -15,9 +15,9 @@ from app.crypto import KeyRing
 from app.crypto.keyring import encode_key
 from app.extensions import db
 from app.models import Beneficiary, PersonKey, User
-from app.services import audit, keys
 from app.services.people.duplicates import find_possible_duplicates
 from app.services.people.identity import Identity, clean_identity
+from app.services.security import audit, audit_check, keys
 from app.services.security.vault import Vault
 from tests import factories
 from tests.services.test_keys import ciphertexts, identities, index_values, people, two_kek_vault
@@ -117,7 +117,7 @@ def test_rotate_then_again_then_retire(
     active = runner.invoke(args=["keys", "retire-kek", "k2"])
     assert active.exit_code == 1
     assert "is the active key-encryption key" in active.output
-    assert audit.verify_chain(db.session()).intact
+    assert audit_check.verify_chain(db.session()).intact
 
 
 def test_an_interrupted_rotation_keeps_its_committed_batches_and_resumes(
@@ -158,7 +158,7 @@ def test_an_interrupted_rotation_keeps_its_committed_batches_and_resumes(
     assert "Re-wrapped 3 data keys with k2; 0 use another KEK." in resumed.stdout
     assert _on("k2") == 5
     assert ciphertexts(db.session()) == before_bytes
-    assert audit.verify_chain(db.session()).intact
+    assert audit_check.verify_chain(db.session()).intact
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.extensions import make_engine
 from app.models import AuditChainHead, AuditEvent, Base, User
-from app.services import audit
 from app.services.errors import Conflict
+from app.services.security import audit, audit_check
 from tests import factories
 from tests.audit_log import drop_audit_guards, mark_audit_log, rewind_audit_log
 
@@ -53,8 +53,8 @@ def _head(session: Session) -> AuditChainHead:
     return session.get_one(AuditChainHead, 1)
 
 
-def _broken(session: Session) -> audit.BrokenRow:
-    report = audit.verify_chain(session)
+def _broken(session: Session) -> audit_check.BrokenRow:
+    report = audit_check.verify_chain(session)
     assert report.broken is not None
     return report.broken
 
@@ -78,7 +78,7 @@ def test_rows_are_numbered_without_gaps_and_the_head_follows(db_session: Session
     head = _head(db_session)
     last = max(rows, key=lambda r: r.seq)
     assert (head.seq, head.mac) == (last.seq, last.mac)
-    assert audit.verify_chain(db_session).intact
+    assert audit_check.verify_chain(db_session).intact
 
 
 def test_record_and_bulk_appends_interleave_in_one_transaction(db_session: Session) -> None:
@@ -101,7 +101,7 @@ def test_record_and_bulk_appends_interleave_in_one_transaction(db_session: Sessi
     ]
     assert audit.append_many(db_session, rows, write=writer) == 3
     assert [len(batch) for batch in written] == [3]
-    assert audit.verify_chain(db_session).intact
+    assert audit_check.verify_chain(db_session).intact
 
 
 def test_a_rolled_back_savepoint_takes_its_rows_and_head_move_with_it(db_session: Session) -> None:
@@ -114,7 +114,7 @@ def test_a_rolled_back_savepoint_takes_its_rows_and_head_move_with_it(db_session
     assert _head(db_session).seq == before
     _events(db_session, 1, worker)  # the same places are given again
     assert _head(db_session).seq == before + 1
-    assert audit.verify_chain(db_session).intact
+    assert audit_check.verify_chain(db_session).intact
 
 
 def test_the_mac_covers_every_column_the_place_and_the_previous_mac() -> None:
@@ -197,7 +197,7 @@ class Ref:
 def chain(db_session: Session) -> list[Ref]:
     """Six chained events, flushed, with the guard triggers dropped."""
     _, events = _events(db_session, 6)
-    assert audit.verify_chain(db_session).intact
+    assert audit_check.verify_chain(db_session).intact
     drop_audit_guards(db_session)
     return [Ref(e.seq, e.id, bytes(e.mac or b"")) for e in events]
 
@@ -333,7 +333,7 @@ def test_the_database_refuses_to_change_the_log(db_session: Session, sql: str) -
         or "only moves forward" in message
         or "cannot be deleted" in message
     )
-    assert audit.verify_chain(db_session).intact
+    assert audit_check.verify_chain(db_session).intact
 
 
 def test_postgresql_refuses_truncate(db_session: Session) -> None:
@@ -376,16 +376,16 @@ def test_legacy_rows_are_reported_until_sealed_then_covered(db_session: Session)
     worker = factories.user(db_session)
     db_session.flush()
     _legacy_log(db_session, 4)
-    report = audit.verify_chain(db_session)
+    report = audit_check.verify_chain(db_session)
     assert report.intact
     assert (report.rows, report.legacy_rows, report.legacy_sealed) == (4, 4, False)
     _events(db_session, 2, worker)  # new rows chain after the legacy segment
-    assert audit.seal_legacy(db_session) == 4
-    report = audit.verify_chain(db_session)
+    assert audit_check.seal_legacy(db_session) == 4
+    report = audit_check.verify_chain(db_session)
     assert report.intact
     assert (report.rows, report.legacy_sealed) == (7, True)
     with pytest.raises(Conflict):
-        audit.seal_legacy(db_session)
+        audit_check.seal_legacy(db_session)
     # A legacy row edited after the seal: the seal names the break.
     _exec(db_session, "UPDATE audit_events SET subject_id = '9' WHERE seq = 2")
     broken = _broken(db_session)
@@ -413,7 +413,7 @@ def test_the_legacy_boundary_cannot_be_moved_silently(db_session: Session) -> No
 def test_nothing_to_seal_without_legacy_rows(db_session: Session) -> None:
     _legacy_log(db_session, 0)
     with pytest.raises(Conflict):
-        audit.seal_legacy(db_session)
+        audit_check.seal_legacy(db_session)
 
 
 # -- concurrent writers --------------------------------------------------------------------
@@ -450,7 +450,7 @@ def test_twenty_concurrent_writers_never_fork_the_chain(app: Flask) -> None:
     try:
         assert not errors
         with Session(engine) as check:
-            report = audit.verify_chain(check)
+            report = audit_check.verify_chain(check)
             assert report.intact
             seqs = check.scalars(select(AuditEvent.seq).where(AuditEvent.seq > mark.seq)).all()
             assert sorted(seqs) == list(range(mark.seq + 1, mark.seq + 201))
@@ -483,6 +483,6 @@ def test_on_sqlite_a_stale_writer_fails_rather_than_forks(app: Flask, sqlite_fil
         first.rollback()
         audit.append_many(first, [row])  # a new transaction reads the new head
         first.commit()
-        report = audit.verify_chain(first)
+        report = audit_check.verify_chain(first)
         assert report.intact
         assert report.rows == 4

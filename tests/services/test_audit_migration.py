@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.extensions import make_engine
-from app.services import audit
+from app.services.security import audit, audit_check
 from tests.test_migrations import _migrate, _scratch_database
 
 BEFORE = "3c5e1f7a9b20"
@@ -46,18 +46,18 @@ def test_existing_rows_are_numbered_then_sealed(app: Flask, db_url: str, tmp_pat
                 assert (head.id, head.seq, head.legacy_until) == (1, 3, 3)
                 assert bytes(head.mac) == audit.GENESIS_MAC
             with Session(engine) as session:
-                report = audit.verify_chain(session)
+                report = audit_check.verify_chain(session)
                 assert (report.intact, report.legacy_rows, report.legacy_sealed) == (
                     True,
                     3,
                     False,
                 )
-                assert audit.seal_legacy(session) == 3
+                assert audit_check.seal_legacy(session) == 3
                 audit.append_many(
                     session, [{"action": "user:login", "subject_type": "users", "subject_id": "4"}]
                 )
                 session.commit()
-                report = audit.verify_chain(session)
+                report = audit_check.verify_chain(session)
                 assert (report.intact, report.rows, report.legacy_sealed) == (True, 5, True)
             with engine.connect() as connection, pytest.raises(DBAPIError, match="append-only"):
                 connection.execute(text("DELETE FROM audit_events WHERE seq = 1"))

@@ -13,10 +13,10 @@ from app.domain.pathway import ConsentMethod
 from app.domain.rights import WithdrawalSource
 from app.domain.roles import Role
 from app.models import AuditEvent, Consent, HandoffTransition
-from app.services.consents import active_consents, last_withdrawn_consent, withdraw_consent
 from app.services.errors import Forbidden, InvalidInput
 from app.services.handoffs import apply_event, available_events, send_handoff
 from app.services.people.registration import ConsentInput, active_consent, record_consent
+from app.services.rights.consents import active_consents, last_withdrawn_consent, withdraw_consent
 from app.services.security.vault import Vault
 from tests import factories
 from tests.rights_helpers import NOW, TODAY, network

@@ -28,7 +28,11 @@ from app.models import (
     MailMessage,
     PersonKey,
 )
-from app.services.erasure import (
+from app.services.errors import Forbidden, InvalidInput
+from app.services.handoffs import apply_event, available_events
+from app.services.people.duplicates import find_possible_duplicates
+from app.services.people.identity import Identity, clean_identity, open_identity
+from app.services.rights.erasure import (
     RegisterEntry,
     RegisterFile,
     RegisterFileError,
@@ -36,10 +40,6 @@ from app.services.erasure import (
     is_readable,
     reapply_erasures,
 )
-from app.services.errors import Forbidden, InvalidInput
-from app.services.handoffs import apply_event, available_events
-from app.services.people.duplicates import find_possible_duplicates
-from app.services.people.identity import Identity, clean_identity, open_identity
 from app.services.security.vault import IdentityErased, Vault
 from app.services.statistics import queries
 from app.services.statistics.dashboard import dashboard

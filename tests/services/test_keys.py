@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from app.crypto import KeyRing
 from app.crypto.blind_index import BlindIndexer
 from app.models import IDENTITY_FIELDS, AuditEvent, Beneficiary, PersonKey
-from app.services import audit, keys
 from app.services.errors import Conflict, InvalidInput
 from app.services.people.identity import open_identity
+from app.services.security import audit_check, keys
 from app.services.security.vault import Vault
 from tests import factories
 
@@ -138,7 +138,7 @@ def test_rotation_rewraps_data_keys_only(
         select(AuditEvent).where(AuditEvent.action == "keys:rotate_kek")
     ).all()
     assert sorted(e.data["rewrapped"] for e in events) == [1, 2, 2]
-    assert audit.verify_chain(db_session).intact
+    assert audit_check.verify_chain(db_session).intact
 
 
 def test_rotation_refuses_what_cannot_work(
@@ -247,7 +247,7 @@ def test_rebuild_recomputes_stale_indexes_as_registration_does(
     assert keys.reindex_batch(db_session, vault, limit=3) == 1
     assert keys.reindex_batch(db_session, vault, limit=3) == 0
     assert index_values(db_session) == expected
-    assert audit.verify_chain(db_session).intact
+    assert audit_check.verify_chain(db_session).intact
 
 
 def test_rebuild_after_a_normalisation_version_change(

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffEvent
 from app.models import Beneficiary, Handoff, MailKind, MailMessage, Structure, User
-from app.services.accounts import deactivate_user
 from app.services.handoffs import apply_event, send_handoff
 from app.services.mail.composing import MailFacts, _translations, render
 from app.services.mail.delivery import deliver_pending
@@ -31,6 +30,7 @@ from app.services.mail.transport import (
     SmtpSender,
     SmtpSettings,
 )
+from app.services.security.accounts import deactivate_user
 from app.services.security.vault import Vault
 from tests import factories
 

@@ -19,10 +19,10 @@ from app.domain.rights import (
     is_idle,
 )
 from app.models import AuditEvent, Beneficiary, ErasureRecord, FollowUp, PersonKey
-from app.services.erasure import RegisterFile
 from app.services.handoffs import apply_event, send_handoff
 from app.services.pathways import add_barrier, add_step, start_follow_up
-from app.services.retention import (
+from app.services.rights.erasure import RegisterFile
+from app.services.rights.retention import (
     RetentionReport,
     erasure_notices,
     plan_retention,

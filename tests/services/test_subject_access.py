@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session
 from app.domain.rights import ErasureCause, WithdrawalSource
 from app.domain.roles import Role
 from app.models import AuditEvent
-from app.services.consents import withdraw_consent
-from app.services.erasure import erase_person
 from app.services.errors import Forbidden, NotFound
 from app.services.handoffs import send_handoff
 from app.services.people.identity import reveal_identity
 from app.services.people.overview import record_pathway_view
+from app.services.rights.consents import withdraw_consent
+from app.services.rights.erasure import erase_person
+from app.services.rights.subject_access import report_as_json, subject_access_report
 from app.services.security.vault import Vault
-from app.services.subject_access import report_as_json, subject_access_report
 from tests import factories
 from tests.rights_helpers import NOW, TODAY, network, register_in
 

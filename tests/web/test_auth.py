@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.roles import Role
 from app.models import AuditEvent, User
-from app.services.accounts import deactivate_user, set_password
+from app.services.security.accounts import deactivate_user, set_password
 from tests import factories
 from tests.web.helpers import csrf_token, login, logout
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.domain.handoffs import HandoffStatus
 from app.domain.roles import Role
 from app.models import AuditEvent, Beneficiary, Consent, FollowUp, Handoff, PersonKey, User
-from app.services.erasure import RegisterFile
+from app.services.rights.erasure import RegisterFile
 from app.services.security.vault import Vault
 from app.web.context import PARIS
 from tests import factories

@@ -45,7 +45,7 @@ from app.models import (
     beneficiary_cohorts,
 )
 from app.models.base import utcnow
-from app.services import audit
+from app.services.security import audit
 from app.services.security.vault import Vault
 
 AUDIT_PURPOSE = "import"  # what an import of such a caseload writes (see app.services.imports)
@@ -106,7 +106,7 @@ class BatchWriter:
             if not rows:
                 continue
             if table.name == AuditEvent.__tablename__:
-                audit.append_many(self.session, rows)  # chained (app.services.audit)
+                audit.append_many(self.session, rows)  # chained (app.services.security.audit)
             else:
                 self.session.execute(insert(table), rows)
             self.counts.rows[table.name] += len(rows)

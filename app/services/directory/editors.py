@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.domain.roles import Role
 from app.models import Structure, User
-from app.services import audit
 from app.services.errors import N_, Forbidden, InvalidInput
+from app.services.security import audit
 
 
 def can_edit_card(actor: User | None, structure: Structure) -> bool:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
 from app.models import ReferenceItem, Structure, StructureCardChange, User
-from app.services import audit
+from app.services.security import audit
 
 ACTIONS = {
     "edit": AuditAction.CARD_UPDATE,

@@ -21,8 +21,8 @@ from app.domain.disclosure import protect_value
 from app.domain.periods import Quarter, quarters_between
 from app.domain.roles import Role
 from app.models import Handoff, NetworkEvent, Structure, User
-from app.services import audit
 from app.services.errors import N_, Forbidden, InvalidInput, NotFound
+from app.services.security import audit
 
 RECORDERS = (Role.COORDINATOR, Role.ADMIN)
 READERS = (Role.COORDINATOR, Role.ADMIN, Role.CASEWORKER)

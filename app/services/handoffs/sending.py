@@ -22,12 +22,12 @@ from app.models import (
     Structure,
     User,
 )
-from app.services import audit
 from app.services.errors import N_, Forbidden, InvalidInput
 from app.services.handoffs.history import record_transition
 from app.services.mail.queue import notify_handoff
 from app.services.people.access import open_follow_up
 from app.services.people.registration import active_consent
+from app.services.security import audit
 from app.services.security.vault import Vault
 from app.services.structures import reference_item
 

@@ -34,13 +34,13 @@ from app.models import (
     Structure,
     User,
 )
-from app.services import audit
 from app.services.errors import N_, Conflict, Forbidden, InvalidInput
 from app.services.handoffs.history import record_transition
 from app.services.handoffs.parties import parties
 from app.services.handoffs.sending import send_handoff
 from app.services.mail.queue import notify_handoff
 from app.services.pathways import move_barrier, record_step, start_follow_up
+from app.services.security import audit
 from app.services.security.vault import Vault
 from app.services.structures import reference_item
 

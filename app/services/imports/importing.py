@@ -25,8 +25,6 @@ from sqlalchemy.orm import Session
 
 from app.domain.roles import Role
 from app.models import Structure, User
-from app.services import audit
-from app.services.accounts import find_user
 from app.services.errors import N_, Forbidden, InvalidInput, NotFound
 from app.services.imports.audit_rows import AuditRow
 from app.services.imports.duplicates import look_for_duplicates
@@ -41,6 +39,8 @@ from app.services.imports.results import (
 )
 from app.services.imports.sheet import Sheet, read_sheet
 from app.services.imports.writing import write_people
+from app.services.security import audit
+from app.services.security.accounts import find_user
 from app.services.security.vault import Vault
 
 _P = ParamSpec("_P")

@@ -23,12 +23,12 @@ from app.domain.pathway import ConsentMethod
 from app.domain.people import new_pseudonym
 from app.models import Beneficiary, Consent, FollowUp, PersonKey, User, beneficiary_cohorts
 from app.models.base import utcnow
-from app.services import audit
 from app.services.imports.audit_rows import AuditRow, audit_row
 from app.services.imports.bulk import BulkInserts, chunks, in_literals
 from app.services.imports.results import BlindIndexes, CheckedImport, CheckedRow, Progress
 from app.services.people.identity import identity_columns
 from app.services.people.registration import ConsentInput
+from app.services.security import audit
 from app.services.security.vault import Vault
 
 BATCH_SIZE = 500

@@ -152,7 +152,8 @@ def preview_messages(
         .where(Handoff.parent_id.in_(ids))
         .order_by(Handoff.sent_at.desc())
     ):
-        redirected[parent_id] = name  # the earliest redirect wins, as in ``handoff_facts``
+        if parent_id is not None:
+            redirected[parent_id] = name  # the earliest redirect wins, as in ``handoff_facts``
     previews: list[RenderedMail | None] = []
     for message in messages:
         if message.subject is not None and message.body_text is not None:

@@ -32,9 +32,9 @@ class MailWakeups:
     def __enter__(self) -> MailWakeups:
         if self._engine.dialect.name == "postgresql":
             raw = self._engine.raw_connection()
-            raw.detach()  # ours until closed: LISTEN needs autocommit and a long life
             connection = raw.driver_connection
             assert connection is not None  # a fresh connection from the pool
+            raw.detach()  # ours until closed: LISTEN needs autocommit and a long life
             connection.autocommit = True
             connection.execute(f"LISTEN {MAIL_CHANNEL}")
             self._connection = connection

@@ -13,9 +13,9 @@ from app.domain.audit import AuditAction
 from app.domain.pathway import BarrierStatus, barrier_can_move
 from app.domain.roles import Role
 from app.models import Barrier, Beneficiary, FollowUp, PathwayStep, ReferenceKind, User
-from app.services import audit
 from app.services.errors import N_, Forbidden, InvalidInput, NotFound
 from app.services.people.access import open_follow_up
+from app.services.security import audit
 from app.services.security.vault import Vault
 from app.services.structures import reference_item
 

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from app.crypto.blind_index import name_birth_key, normalise_email, normalise_name
 from app.domain.audit import AuditAction
 from app.models import Beneficiary, User
-from app.services import audit
 from app.services.people.access import followed_ids
 from app.services.people.identity import Identity, open_identity
+from app.services.security import audit
 from app.services.security.vault import Vault
 
 

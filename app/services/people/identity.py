@@ -23,8 +23,8 @@ from app.crypto import DataKey
 from app.domain.audit import AuditAction
 from app.domain.people import plausible_birth_date
 from app.models import Beneficiary, PersonKey, User
-from app.services import audit
 from app.services.errors import N_, InvalidInput
+from app.services.security import audit
 from app.services.security.vault import IdentityErased, Vault
 
 # ``_validated_email`` follows the steps of ``validate_email`` as email-validator 2.4 takes

@@ -30,9 +30,9 @@ from app.models import (
     User,
     beneficiary_cohorts,
 )
-from app.services import audit
 from app.services.errors import N_, Forbidden
 from app.services.people.access import visible_people
+from app.services.security import audit
 
 T = TypeVar("T")
 PER_PAGE = 25

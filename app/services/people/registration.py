@@ -15,9 +15,9 @@ from app.domain.pathway import ConsentMethod, ConsentScope
 from app.domain.people import EducationLevel, Sex, new_pseudonym
 from app.domain.roles import Role
 from app.models import Beneficiary, Consent, FollowUp, ReferenceKind, User
-from app.services import audit
 from app.services.errors import N_, Forbidden, InvalidInput
 from app.services.people.identity import Identity, clean_identity, seal_identity
+from app.services.security import audit
 from app.services.security.vault import Vault
 from app.services.structures import reference_item
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.domain.roles import Role
 from app.models import User
-from app.services import audit
 from app.services.errors import N_, Forbidden
+from app.services.security import audit
 from app.services.statistics.scope import Scope
 
 

@@ -23,8 +23,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from app.services import accounts
 from app.services.errors import ServiceError
+from app.services.security import accounts
 from app.services.security.passwords import verify_password
 from app.unit_of_work import attempt
 from app.web.context import actor, dbs

@@ -32,10 +32,11 @@ from app.models import (
     User,
     beneficiary_cohorts,
 )
-from app.services import audit, imports
+from app.services import imports
 from app.services.imports import writing
 from app.services.people.identity import Identity, open_identity
 from app.services.people.registration import ConsentInput, NewPerson, register_person
+from app.services.security import audit_check
 from app.services.security.vault import Vault
 from app.services.structures import add_reference_item
 from tests import factories
@@ -160,7 +161,7 @@ def test_an_imported_person_is_stored_as_a_registered_one(
     assert imported_events[1]["data"] == {"method": "oral"}
     assert imported_events[0]["data"]["import_id"]
     # Written in bulk (COPY on PostgreSQL), the events still chain after registration's.
-    assert audit.verify_chain(db_session).intact
+    assert audit_check.verify_chain(db_session).intact
 
 
 def test_a_database_error_while_writing_is_the_usual_error_without_values(
@@ -238,4 +239,4 @@ def test_the_audit_chain_is_touched_once_at_the_end_of_an_import(
     assert heads == [before, before]  # neither the lookup's events nor the first batch's yet
     after = db_session.scalars(select(AuditChainHead.seq)).one()
     assert after > before
-    assert audit.verify_chain(db_session).intact
+    assert audit_check.verify_chain(db_session).intact

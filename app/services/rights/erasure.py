@@ -61,11 +61,11 @@ from app.models import (
     ReferenceKind,
     User,
 )
-from app.services import audit
-from app.services.consents import active_consents, end_consents
 from app.services.errors import N_, Forbidden, InvalidInput
 from app.services.handoffs import withdraw_pending
 from app.services.people.access import followed_ids
+from app.services.rights.consents import active_consents, end_consents
+from app.services.security import audit
 from app.services.security.vault import Vault
 
 REGISTER_FILENAME = "erasure-register.txt"

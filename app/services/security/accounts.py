@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.domain.roles import Role
 from app.models import Structure, User
-from app.services import audit
 from app.services.errors import N_, Conflict, InvalidInput, NotFound
+from app.services.security import audit
 from app.services.security.passwords import check_password_policy, hash_password, verify_password
 
 

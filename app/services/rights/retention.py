@@ -15,7 +15,7 @@ The rule (``app.domain.rights``, ``docs/rights.md``), with ``RETENTION_MONTHS`` 
    plus ``ERASURE_NOTICE_DAYS``: until then, their last structure sees the pseudonym and the
    date on its caseload page. A notice is cancelled if the person is followed again.
 3. *Erasure.* From ``erasure_due_on`` on, a person still due is erased as at their request
-   (``app.services.erasure``), with the cause ``retention``.
+   (``app.services.rights.erasure``), with the cause ``retention``.
 
 ``plan_retention`` only reads (``--dry-run`` prints its counts); ``apply_retention`` carries a
 plan out in the caller's transaction. Running again the same day changes nothing.
@@ -47,8 +47,8 @@ from app.models import (
     ReferenceKind,
     User,
 )
-from app.services import audit
-from app.services.erasure import RegisterFile, erase_person
+from app.services.rights.erasure import RegisterFile, erase_person
+from app.services.security import audit
 from app.services.security.vault import Vault
 
 CHUNK = 500

@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session, aliased
 from app.domain.audit import AuditAction
 from app.domain.roles import Role
 from app.models import AuditEvent, Beneficiary, Consent, FollowUp, Structure, User
-from app.services import audit
 from app.services.errors import N_, Forbidden, NotFound
 from app.services.pathways import Timeline, timeline
 from app.services.people.access import followed_ids
 from app.services.people.identity import Identity, open_identity
+from app.services.security import audit
 from app.services.security.vault import Vault
 
 FORMAT_NAME = "relais-subject-access"

@@ -30,9 +30,9 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.models import Beneficiary, PersonKey
 from app.models.base import utcnow
-from app.services import audit
 from app.services.errors import N_, Conflict, InvalidInput
 from app.services.people.identity import TABLE as IDENTITY_TABLE
+from app.services.security import audit
 from app.services.security.vault import Vault
 
 DEFAULT_BATCH_SIZE = 500

@@ -20,10 +20,10 @@ from app.domain.handoffs import WithdrawCause
 from app.domain.rights import WithdrawalSource
 from app.domain.roles import Role
 from app.models import Beneficiary, Consent, Handoff, User
-from app.services import audit
 from app.services.errors import N_, Forbidden, InvalidInput
 from app.services.handoffs import withdraw_pending
 from app.services.people.access import open_follow_up
+from app.services.security import audit
 from app.services.security.vault import Vault
 
 
