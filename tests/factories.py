@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
 from app.domain.pathway import ConsentMethod
 from app.domain.roles import Role
-from app.models import Beneficiary, Structure, User
+from app.models import Beneficiary, Handoff, Structure, User
+from app.services.handoffs import send_handoff
 from app.services.people.identity import Identity
 from app.services.people.registration import ConsentInput, NewPerson, register_person
 from app.services.security.accounts import create_user
@@ -81,4 +82,29 @@ def person(
             consent=ConsentInput(ConsentMethod.ORAL, TODAY) if consent else None,
         ),
         today=TODAY,
+    )
+
+
+def handoff(
+    session: Session,
+    vault: Vault,
+    sender: User,
+    person_: Beneficiary,
+    to: Structure,
+    *,
+    now: datetime = datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
+    note: str | None = None,
+) -> Handoff:
+    """``person_`` sent by ``sender`` to ``to`` for a training (one mail queued per caseworker
+    of ``to``)."""
+    return send_handoff(
+        session,
+        vault,
+        sender,
+        person_,
+        to_structure=to,
+        now=now,
+        purpose_stage_code="training",
+        consent_confirmed=True,
+        note=note,
     )

@@ -134,8 +134,18 @@ def work_forever(interval: float, retry_minutes: float, max_runs: int | None) ->
     """Deliver new mail as it is announced; retry failures every ``retry_minutes``."""
     settings = _settings()
     stop = _Stop()
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        _loop(settings, stop, interval, retry_minutes, max_runs)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("mail worker stopped")
+
+
+def _loop(
+    settings: MailSettings, stop: _Stop, interval: float, retry_minutes: float, max_runs: int | None
+) -> None:
     last_retry = float("-inf")
     runs = 0
     with worker_lock() as held:
@@ -153,7 +163,6 @@ def work_forever(interval: float, retry_minutes: float, max_runs: int | None) ->
                     click.echo(f"sent {run.sent}, failed {run.failed}")
                 if not stop.requested and (max_runs is None or runs < max_runs):
                     wakeups.wait(interval)
-    click.echo("mail worker stopped")
 
 
 @mail_cli.command("work")

@@ -139,13 +139,9 @@ def add_consent(pseudonym: str) -> ResponseReturnValue:
         return _failed(person, _form_errors(form), "#consent")
     if form.given_on.data > today():
         return _failed(person, [_("Consent cannot be dated in the future.")], "#consent")
-    with attempt():
-        record_consent(
-            dbs(),
-            actor(),
-            person,
-            ConsentInput(ConsentMethod(form.method.data), form.given_on.data),
-        )
+    record_consent(
+        dbs(), actor(), person, ConsentInput(ConsentMethod(form.method.data), form.given_on.data)
+    )
     return _done(person, _("Consent recorded."), "#consent")
 
 

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from app.cli.mail import LOCK_FILE
 from app.models import MailMessage
-from app.services.handoffs import send_handoff
 from app.services.security.vault import Vault
 from tests import factories
 
@@ -31,16 +30,7 @@ def queued(db_session: Session, vault: Vault) -> None:
     sender = factories.user(db_session, structure_=a, email="mw-sender@relais.example")
     factories.user(db_session, structure_=b, email="mw-receiver@relais.example")
     person = factories.person(db_session, vault, sender)
-    send_handoff(
-        db_session,
-        vault,
-        sender,
-        person,
-        to_structure=b,
-        now=NOW,
-        purpose_stage_code="training",
-        consent_confirmed=True,
-    )
+    factories.handoff(db_session, vault, sender, person, b)
     db_session.commit()
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.services.handoffs import send_handoff
 from app.services.mail.queue import MAIL_CHANNEL, announce_queued_mail, forget_queued_mail
 from app.services.mail.worker import MailWakeups
 from app.services.security.vault import Vault
@@ -39,16 +38,7 @@ def _queue_one(db_session: Session, vault: Vault) -> None:
     sender = factories.user(db_session, structure_=a)
     factories.user(db_session, structure_=b)
     person = factories.person(db_session, vault, sender)
-    send_handoff(
-        db_session,
-        vault,
-        sender,
-        person,
-        to_structure=b,
-        now=NOW,
-        purpose_stage_code="training",
-        consent_confirmed=True,
-    )
+    factories.handoff(db_session, vault, sender, person, b)
 
 
 def test_only_a_transaction_that_queued_mail_is_announced(

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from app.domain.roles import Role
 from app.models import Handoff, MailMessage
-from app.services.handoffs import send_handoff
 from app.services.security.vault import Vault
 from tests import factories
 from tests.web.helpers import login
@@ -31,17 +30,7 @@ def handoff(db_session: Session, vault: Vault) -> Handoff:
     factories.user(db_session, Role.COORDINATOR, email="coord@relais.example")
     factories.user(db_session, Role.ADMIN, email="admin@relais.example")
     person = factories.person(db_session, vault, sender, last_name="Vandermeersch")
-    sent = send_handoff(
-        db_session,
-        vault,
-        sender,
-        person,
-        to_structure=b,
-        now=NOW,
-        purpose_stage_code="training",
-        consent_confirmed=True,
-        note="Hébergée rue des Glycines",
-    )
+    sent = factories.handoff(db_session, vault, sender, person, b, note="Hébergée rue des Glycines")
     db_session.commit()
     return sent
 

@@ -101,8 +101,12 @@ def handoff_facts(session: Session, handoff_id: uuid.UUID, *, base_url: str) -> 
         .order_by(Handoff.sent_at)
         .limit(1)
     )
+    return _facts(handoff, pseudonym or "", redirected_to, base_url)
+
+
+def _facts(handoff: Handoff, pseudonym: str, redirected_to: str | None, base_url: str) -> MailFacts:
     return MailFacts(
-        pseudonym=pseudonym or "",
+        pseudonym=pseudonym,
         sender=handoff.from_structure.name,
         receiver=handoff.to_structure.name,
         link=handoff_link(base_url, handoff.id),
@@ -163,12 +167,6 @@ def preview_messages(
         if handoff is None:
             previews.append(None)
             continue
-        facts = MailFacts(
-            pseudonym=handoff.beneficiary.pseudonym,
-            sender=handoff.from_structure.name,
-            receiver=handoff.to_structure.name,
-            link=handoff_link(base_url, handoff.id),
-            redirected_to=redirected.get(handoff.id),
-        )
+        facts = _facts(handoff, handoff.beneficiary.pseudonym, redirected.get(handoff.id), base_url)
         previews.append(render(message.kind, facts, message.locale))
     return previews

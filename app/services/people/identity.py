@@ -16,16 +16,15 @@ from datetime import date
 import email_validator
 import phonenumbers
 from email_validator import EmailNotValidError, EmailSyntaxError, ValidatedEmail, validate_email
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.crypto import DataKey
 from app.domain.audit import AuditAction
 from app.domain.people import plausible_birth_date
-from app.models import Beneficiary, PersonKey, User
+from app.models import Beneficiary, User
 from app.services.errors import N_, InvalidInput
 from app.services.security import audit
-from app.services.security.vault import IdentityErased, Vault
+from app.services.security.vault import Vault
 
 # ``_validated_email`` follows the steps of ``validate_email`` as email-validator 2.4 takes
 # them, with its own functions; with any other version, each address is validated whole.
@@ -340,19 +339,11 @@ def reveal_identities(
     """
     if not people:
         return {}
-    stored = {
-        row.beneficiary_id: row
-        for row in session.scalars(
-            select(PersonKey).where(PersonKey.beneficiary_id.in_([p.id for p in people]))
-        )
+    keys = vault.person_keys(session, [person.id for person in people])
+    identities = {
+        person.id: open_identity(vault, session, person, fields, key=keys[person.id])
+        for person in people
     }
-    identities = {}
-    for person in people:
-        row = stored.get(person.id)
-        if row is None:
-            raise IdentityErased(N_("This person's identity has been erased."))
-        key = vault.keys.unwrap(row.kek_id, row.wrapped_key)
-        identities[person.id] = open_identity(vault, session, person, fields, key=key)
     audit.record_many(
         session,
         actor,

@@ -7,8 +7,10 @@ seals or opens one field at a time, bound to its table, column, row and person.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.crypto import DataKey, DecryptionError, FieldContext, KeyRing, decrypt_field, encrypt_field
@@ -48,6 +50,17 @@ class Vault:
         if row is None:
             raise IdentityErased(N_("This person's identity has been erased."))
         return self.keys.unwrap(row.kek_id, row.wrapped_key)
+
+    def person_keys(
+        self, session: Session, person_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, DataKey]:
+        """``person_key`` for many people in one query (a page of a list); ``IdentityErased``
+        when any of them was shredded."""
+        rows = session.scalars(select(PersonKey).where(PersonKey.beneficiary_id.in_(person_ids)))
+        keys = {row.beneficiary_id: self.keys.unwrap(row.kek_id, row.wrapped_key) for row in rows}
+        if len(keys) < len(set(person_ids)):
+            raise IdentityErased(N_("This person's identity has been erased."))
+        return keys
 
     # -- fields ------------------------------------------------------------------------
 
