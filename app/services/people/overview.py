@@ -67,9 +67,10 @@ class PathwayRow:
     pending_handoffs: int = 0
 
 
-def _latest_step_ids() -> Select[uuid.UUID]:
-    """Id of each person's latest pathway step (by start date, then recording time)."""
-    ranked = select(
+def _latest_step_ids(people: Sequence[uuid.UUID] | None = None) -> Select[uuid.UUID]:
+    """Id of each person's latest pathway step (by start date, then recording time), for
+    ``people`` only when given: a page ranks its own steps, not the whole territory's."""
+    ranked_steps = select(
         PathwayStep.id,
         func.row_number()
         .over(
@@ -77,7 +78,10 @@ def _latest_step_ids() -> Select[uuid.UUID]:
             order_by=(PathwayStep.started_on.desc(), PathwayStep.created_at.desc()),
         )
         .label("rank"),
-    ).subquery()
+    )
+    if people is not None:
+        ranked_steps = ranked_steps.where(PathwayStep.beneficiary_id.in_(people))
+    ranked = ranked_steps.subquery()
     return select(ranked.c.id).where(ranked.c.rank == 1)
 
 
@@ -136,7 +140,7 @@ def _rows(session: Session, people: Sequence[Beneficiary]) -> list[PathwayRow]:
     stages = session.execute(
         select(PathwayStep.beneficiary_id, ReferenceItem)
         .join(ReferenceItem, ReferenceItem.id == PathwayStep.stage_id)
-        .where(PathwayStep.id.in_(_latest_step_ids()), PathwayStep.beneficiary_id.in_(ids))
+        .where(PathwayStep.id.in_(_latest_step_ids(ids)), PathwayStep.beneficiary_id.in_(ids))
     )
     for pid, stage in stages:
         rows[pid].current_stage = stage
