@@ -16,21 +16,23 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import babel, login_manager
-from app.web import (
-    admin,
-    auth,
-    dashboard,
-    directory,
-    errors,
-    handoffs,
-    home,
-    imports,
-    outbox,
-    pathways,
-    people,
-)
+from app.web import errors, home
+from app.web.admin import outbox
+from app.web.admin import views as admin
+from app.web.auth import views as auth
 from app.web.context import load_session_user, template_helpers
+from app.web.dashboard import views as dashboard
 from app.web.directory import events as network_events
+from app.web.directory import views as directory
+from app.web.handoffs import views as handoffs
+from app.web.imports import views as imports
+from app.web.pathways import views as pathways
+from app.web.people import records, rights
+from app.web.people import views as people
+
+# The people blueprint is routed by three modules: all of them are imported before it is
+# registered.
+PEOPLE_ROUTES = (people, records, rights)
 
 # Endpoints reachable without signing in. Everything else is closed by default.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static", "home.health"})

@@ -21,7 +21,7 @@ from app.services.handoffs.lists import pending_inbox_count
 from app.services.security.accounts import user_for_session
 from app.services.security.vault import Vault
 from app.web.labels import action_label, enum_label
-from app.web.timeline_chart import build_chart
+from app.web.pathways.timeline_chart import build_chart
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -13,7 +13,7 @@ from app.domain.roles import Role
 from app.services.handoffs import apply_event, send_handoff
 from app.services.pathways import add_barrier, add_step, end_follow_up, timeline
 from app.services.security.vault import Vault
-from app.web.timeline_chart import LEFT, WIDTH, build_chart
+from app.web.pathways.timeline_chart import LEFT, WIDTH, build_chart
 from tests import factories
 from tests.web.helpers import login
 

@@ -2,7 +2,3 @@
 
 May import ``app.services.security`` and the shared web helpers; never SQLAlchemy.
 """
-
-from app.web.auth.views import bp
-
-__all__ = ["bp"]

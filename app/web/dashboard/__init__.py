@@ -2,7 +2,3 @@
 
 May import ``app.services.statistics`` and the shared web helpers; never SQLAlchemy.
 """
-
-from app.web.dashboard.views import bp
-
-__all__ = ["bp"]

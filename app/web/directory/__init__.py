@@ -4,7 +4,3 @@ and the network's events (``events``, a blueprint of its own at ``/network-event
 May import the directory services (``app.services.directory``), ``app.unit_of_work`` and the
 shared web helpers; never SQLAlchemy.
 """
-
-from app.web.directory.views import PUBLIC_DIRECTORY_ENDPOINTS, bp
-
-__all__ = ["PUBLIC_DIRECTORY_ENDPOINTS", "bp"]

@@ -34,7 +34,7 @@ from app.services.structures import list_structures
 from app.web.context import dbs, today
 from app.web.directory.labels import choices_of
 from app.web.forms_support import choices
-from app.web.people_forms import MultiCheckboxField
+from app.web.people.forms import MultiCheckboxField
 
 
 class ServiceForm(Form):  # type: ignore[misc]

@@ -3,7 +3,3 @@ follows, sees every problem by line and column, and confirms possible duplicates
 
 May import ``app.services.imports``, ``app.unit_of_work`` and the shared web helpers.
 """
-
-from app.web.imports.views import bp
-
-__all__ = ["bp"]

@@ -48,4 +48,4 @@ def index() -> ResponseReturnValue:
     messages = recent_messages(session, limit=PAGE_SIZE)
     previews = preview_messages(session, messages, base_url=base_url)
     rows = [OutboxRow(message, text) for message, text in zip(messages, previews, strict=True)]
-    return render_template("outbox/index.html", rows=rows, page_size=PAGE_SIZE)
+    return render_template("admin/outbox.html", rows=rows, page_size=PAGE_SIZE)

@@ -36,7 +36,7 @@ from app.services.structures import list_structures, structure_by_id
 from app.unit_of_work import attempt
 from app.web.context import PARIS, actor, dbs, label, roles_required, today, vault
 from app.web.forms_support import attach_error, choices, service_message
-from app.web.handoff_forms import ActionForm, SendForm
+from app.web.handoffs.forms import ActionForm, SendForm
 from app.web.labels import enum_label
 
 bp = Blueprint("handoffs", __name__, url_prefix="/handoffs")

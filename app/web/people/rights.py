@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
+from flask import Response, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -36,6 +36,7 @@ from app.unit_of_work import attempt
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import attach_error, enum_choices
 from app.web.labels import audit_label, purpose_label
+from app.web.people.blueprint import bp
 
 
 class WithdrawConsentForm(FlaskForm):  # type: ignore[misc]
@@ -61,6 +62,8 @@ def _person(pseudonym: str) -> Beneficiary:
 # -- subject access --------------------------------------------------------------------------
 
 
+@bp.route("/<pseudonym>/access-report")
+@roles_required(Role.CASEWORKER)
 def access_report(pseudonym: str) -> ResponseReturnValue:
     session = dbs()
     person = _person(pseudonym)
@@ -77,6 +80,8 @@ def access_report(pseudonym: str) -> ResponseReturnValue:
     )
 
 
+@bp.route("/<pseudonym>/access-report.json")
+@roles_required(Role.CASEWORKER)
 def access_report_json(pseudonym: str) -> ResponseReturnValue:
     session = dbs()
     person = _person(pseudonym)
@@ -99,6 +104,8 @@ def _pending(person: Beneficiary) -> list[Handoff]:
     return pending_for_person(dbs(), person.id)
 
 
+@bp.route("/<pseudonym>/consent/withdraw", methods=["GET", "POST"])
+@roles_required(Role.CASEWORKER)
 def consent_withdrawal(pseudonym: str) -> ResponseReturnValue:
     session = dbs()
     person = _person(pseudonym)
@@ -145,6 +152,8 @@ def consent_withdrawal(pseudonym: str) -> ResponseReturnValue:
 # -- erasure ---------------------------------------------------------------------------------
 
 
+@bp.route("/<pseudonym>/erase", methods=["GET", "POST"])
+@roles_required(Role.CASEWORKER)
 def erase(pseudonym: str) -> ResponseReturnValue:
     session, user = dbs(), actor()
     person = _person(pseudonym)
@@ -194,16 +203,3 @@ def erase(pseudonym: str) -> ResponseReturnValue:
         others=others,
         pending=_pending(person),
     )
-
-
-def register(bp: Blueprint) -> None:
-    """Attach the rights' pages to the people blueprint, each for caseworkers only."""
-    guard = roles_required(Role.CASEWORKER)
-    bp.add_url_rule("/<pseudonym>/access-report", view_func=guard(access_report))
-    bp.add_url_rule("/<pseudonym>/access-report.json", view_func=guard(access_report_json))
-    bp.add_url_rule(
-        "/<pseudonym>/consent/withdraw",
-        view_func=guard(consent_withdrawal),
-        methods=["GET", "POST"],
-    )
-    bp.add_url_rule("/<pseudonym>/erase", view_func=guard(erase), methods=["GET", "POST"])

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from wtforms import SelectChoice
@@ -25,7 +25,6 @@ from app.services.people.registration import ConsentInput, active_consent, recor
 from app.services.rights.consents import last_withdrawn_consent
 from app.services.structures import list_structures
 from app.unit_of_work import attempt
-from app.web import rights
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import (
     attach_error,
@@ -34,7 +33,8 @@ from app.web.forms_support import (
     identity_from,
     service_message,
 )
-from app.web.people_forms import (
+from app.web.people.blueprint import bp
+from app.web.people.forms import (
     BarrierForm,
     BarrierStatusForm,
     ConsentForm,
@@ -113,6 +113,8 @@ def _form_errors(form: object) -> list[str]:
     return found or [_("The form could not be read; try again.")]
 
 
+@bp.route("/<pseudonym>/edit", methods=["GET", "POST"])
+@roles_required(Role.CASEWORKER)
 def edit_identity(pseudonym: str) -> ResponseReturnValue:
     session, user = dbs(), actor()
     person = _person(pseudonym)
@@ -132,6 +134,8 @@ def edit_identity(pseudonym: str) -> ResponseReturnValue:
     return render_template("people/edit.html", form=form, person=person)
 
 
+@bp.route("/<pseudonym>/consent", methods=["POST"])
+@roles_required(Role.CASEWORKER)
 def add_consent(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
     form = ConsentForm(prefix="consent")
@@ -145,6 +149,8 @@ def add_consent(pseudonym: str) -> ResponseReturnValue:
     return _done(person, _("Consent recorded."), "#consent")
 
 
+@bp.route("/<pseudonym>/steps", methods=["POST"])
+@roles_required(Role.CASEWORKER)
 def add_step(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
     form = StepForm(prefix="step")
@@ -168,6 +174,8 @@ def add_step(pseudonym: str) -> ResponseReturnValue:
     return _done(person, _("Step recorded."), "#timeline-title")
 
 
+@bp.route("/<pseudonym>/barriers", methods=["POST"])
+@roles_required(Role.CASEWORKER)
 def add_barrier(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
     form = BarrierForm(prefix="barrier")
@@ -191,6 +199,8 @@ def add_barrier(pseudonym: str) -> ResponseReturnValue:
     return _done(person, _("Barrier recorded."), "#barriers-title")
 
 
+@bp.route("/<pseudonym>/barriers/<barrier_id>", methods=["POST"])
+@roles_required(Role.CASEWORKER)
 def change_barrier(pseudonym: str, barrier_id: str) -> ResponseReturnValue:
     session = dbs()
     person = _person(pseudonym)
@@ -209,6 +219,8 @@ def change_barrier(pseudonym: str, barrier_id: str) -> ResponseReturnValue:
     return _done(person, _("Barrier updated."), "#barriers-title")
 
 
+@bp.route("/<pseudonym>/end", methods=["POST"])
+@roles_required(Role.CASEWORKER)
 def end_follow_up(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
     form = EndFollowUpForm(prefix="end")
@@ -224,17 +236,3 @@ def end_follow_up(pseudonym: str) -> ResponseReturnValue:
         return _failed(person, [service_message(exc)], "#end")
     flash(_("The follow-up by your structure has ended."), "success")
     return redirect(url_for("people.index"))
-
-
-def register(bp: Blueprint) -> None:
-    """Attach the actions to the people blueprint, each for caseworkers only."""
-    guard = roles_required(Role.CASEWORKER)
-    bp.add_url_rule("/<pseudonym>/edit", view_func=guard(edit_identity), methods=["GET", "POST"])
-    bp.add_url_rule("/<pseudonym>/consent", view_func=guard(add_consent), methods=["POST"])
-    bp.add_url_rule("/<pseudonym>/steps", view_func=guard(add_step), methods=["POST"])
-    bp.add_url_rule("/<pseudonym>/barriers", view_func=guard(add_barrier), methods=["POST"])
-    bp.add_url_rule(
-        "/<pseudonym>/barriers/<barrier_id>", view_func=guard(change_barrier), methods=["POST"]
-    )
-    bp.add_url_rule("/<pseudonym>/end", view_func=guard(end_follow_up), methods=["POST"])
-    rights.register(bp)

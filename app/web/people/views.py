@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from wtforms import SelectChoice
@@ -23,15 +23,13 @@ from app.services.people.registration import (
 )
 from app.services.structures import reference_items
 from app.unit_of_work import attempt
-from app.web import person_pages
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import attach_error, choices, enum_choices, identity_from
 from app.web.labels import enum_label
 from app.web.listing import filters_from_request, page_from_request
-from app.web.people_forms import RegisterForm
-
-bp = Blueprint("people", __name__, url_prefix="/people")
-person_pages.register(bp)
+from app.web.people import records
+from app.web.people.blueprint import bp
+from app.web.people.forms import RegisterForm
 
 
 @bp.get("/")
@@ -128,7 +126,7 @@ def detail(pseudonym: str) -> ResponseReturnValue:
     timeline = pathways.timeline(session, person)
     texts = pathways.readable_texts(session, vault(), timeline, user.structure_id or 0)
     consent = active_consent(session, person.id)
-    forms = person_pages.page_forms(session, person, timeline.barriers)
+    forms = records.page_forms(session, person, timeline.barriers)
     return render_template(
         "people/detail.html",
         person=person,
