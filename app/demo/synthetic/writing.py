@@ -1,9 +1,9 @@
 """Writing played pathways, a batch at a time, the way ``app.services.imports`` writes a caseload.
 
 A data key per person, wrapped; the identity sealed by ``seal_identity`` (see ``identities``);
-one Core ``executemany`` per table and batch; a ``beneficiary:create`` audit event per person
-(and ``consent:record`` when consent is given), as ``audit.record`` writes them, chained by
-``audit.append_many``. Nothing here commits: the caller commits after each batch, or rolls the
+one bulk insert per table and batch, with the import's engine (``app.services.imports.bulk``:
+COPY on PostgreSQL); a ``beneficiary:create`` audit event per person (and ``consent:record``
+when consent is given), as ``audit.record`` writes them, chained by ``audit.append_many``. Nothing here commits: the caller commits after each batch, or rolls the
 batch back.
 """
 
@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from app.crypto import DataKey
@@ -45,6 +45,7 @@ from app.models import (
     beneficiary_cohorts,
 )
 from app.models.base import utcnow
+from app.services.imports.bulk import BulkInserts
 from app.services.security import audit
 from app.services.security.vault import Vault
 
@@ -100,15 +101,16 @@ class BatchWriter:
         self.counts = GenerationCounts()
 
     def insert(self) -> None:
-        # Core inserts, one executemany per table (as in app.services.imports).
+        # The import's bulk-insert engine: one statement per table (COPY on PostgreSQL).
+        inserts = BulkInserts(self.session)
         for table in TABLES:
             rows = self.rows[table.name]
             if not rows:
                 continue
             if table.name == AuditEvent.__tablename__:
-                audit.append_many(self.session, rows)  # chained (app.services.security.audit)
+                audit.append_many(self.session, rows, write=inserts)  # chained
             else:
-                self.session.execute(insert(table), rows)
+                inserts(table, rows)
             self.counts.rows[table.name] += len(rows)
 
     def audit(
