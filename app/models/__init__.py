@@ -2,7 +2,13 @@
 
 from app.models.audit import AuditChainHead, AuditEvent
 from app.models.base import Base
-from app.models.beneficiary import IDENTITY_FIELDS, Beneficiary, PersonKey, beneficiary_cohorts
+from app.models.beneficiary import (
+    IDENTITY_FIELDS,
+    Beneficiary,
+    NameSearchToken,
+    PersonKey,
+    beneficiary_cohorts,
+)
 from app.models.consent import Consent
 from app.models.directory import (
     StructureCard,
@@ -33,6 +39,7 @@ __all__ = [
     "HandoffTransition",
     "MailKind",
     "MailMessage",
+    "NameSearchToken",
     "NetworkEvent",
     "PathwayStep",
     "PersonKey",

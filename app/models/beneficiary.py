@@ -80,6 +80,22 @@ class Beneficiary(Base):
     )
 
 
+class NameSearchToken(Base):
+    """One blind-index value of a word of a person's name, for the caseload search.
+
+    Each word of the last and first names (and each name with its words joined, for
+    ``N'Diaye`` typed ``ndiaye``) gives the truncated keyed hash of its first three letters:
+    a search finds the candidates by these values, then decrypts them to confirm.
+    """
+
+    __tablename__ = "name_search_tokens"
+
+    beneficiary_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), primary_key=True
+    )
+    value: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+
+
 class PersonKey(Base):
     """A person's data key, wrapped by a key-encryption key. Deleting it shreds the identity."""
 
