@@ -2,14 +2,16 @@
 
 The receiving structure sees a pending hand-off without the person's identity: pseudonym,
 cohorts, age band, QPV, purpose, barriers and the sender's note. Only structures party to a
-hand-off can open it; for anyone else it does not exist.
+hand-off can open it; for anyone else it does not exist. A list is read a page at a time, and
+each row says whether the actor's structure follows the person (``access.followed_ids``): the
+rows whose name the page may show, revealed (and audited) by the caller for that page only.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Select, and_, case, func, select
@@ -18,10 +20,13 @@ from sqlalchemy.orm import Session, joinedload
 from app.domain.deadlines import deadline_cutoff
 from app.domain.handoffs import HandoffStatus
 from app.domain.roles import Role
-from app.models import Barrier, Beneficiary, Handoff, User
+from app.models import Barrier, Beneficiary, FollowUp, Handoff, User
 from app.services.errors import N_, NotFound
 from app.services.handoffs.deadlines import waiting_since
+from app.services.people.access import followed_ids
 from app.services.security.vault import Vault
+
+PER_PAGE = 50
 
 
 class Box(StrEnum):
@@ -61,6 +66,44 @@ _ROW_LOADS = (
 )
 
 
+@dataclass(frozen=True)
+class HandoffRow:
+    handoff: Handoff
+    # The actor's structure follows the person (and the identity is not erased): the page may
+    # show the name, revealed and audited for this row.
+    followed: bool
+
+
+@dataclass(frozen=True)
+class HandoffPage:
+    """One page of a box: ``rows`` are hand-offs ``first`` to ``last`` of ``total``."""
+
+    rows: list[HandoffRow]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.rows)
+
+    def followed_people(self) -> list[Beneficiary]:
+        """The people of the page whose name may be shown, each once, in the page's order."""
+        people: dict[uuid.UUID, Beneficiary] = {}
+        for row in self.rows:
+            if row.followed:
+                people.setdefault(row.handoff.beneficiary_id, row.handoff.beneficiary)
+        return list(people.values())
+
+
 def list_box(
     session: Session,
     actor: User,
@@ -68,10 +111,17 @@ def list_box(
     *,
     filters: HandoffFilters,
     now: datetime,
+    today: date,
     overdue_days: int,
-    limit: int = 200,
-) -> list[Handoff]:
-    """The structure's hand-offs in ``box``, pending first, then newest first."""
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> HandoffPage:
+    """A page of the structure's hand-offs in ``box``, pending first, then newest first.
+
+    Two queries whatever the page: the count of the matching hand-offs, and the page's rows
+    with what they show (the person, the purpose, the other party, whether the actor's
+    structure follows the person). A page past the end gives the last page.
+    """
     query = _box(actor, box)
     if filters.status is not None:
         query = query.where(Handoff.status == filters.status)
@@ -81,9 +131,36 @@ def list_box(
         query = query.where(Handoff.purpose_barrier_id.is_not(None))
     if filters.overdue:
         query = query.where(waiting_since(now, overdue_days))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = max(1, min(page, -(-total // per_page)))
+    followed = Handoff.beneficiary_id.in_(followed_ids(actor, today)).label("followed")
     pending_first = (Handoff.status != HandoffStatus.SENT).asc()  # False sorts first
-    query = query.options(*_ROW_LOADS).order_by(pending_first, Handoff.sent_at.desc())
-    return list(session.scalars(query.limit(limit)))
+    rows = session.execute(
+        query.add_columns(followed)
+        .options(*_ROW_LOADS)
+        .order_by(pending_first, Handoff.sent_at.desc(), Handoff.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return HandoffPage(
+        rows=[
+            HandoffRow(handoff, bool(sees) and handoff.beneficiary.erased_at is None)
+            for handoff, sees in rows
+        ],
+        page=page,
+        per_page=per_page,
+        total=total,
+    )
+
+
+def follows_person(session: Session, actor: User, person: Beneficiary, today: date) -> bool:
+    """Whether the actor's structure may see ``person``'s identity (see ``access``)."""
+    if person.erased_at is not None:
+        return False
+    found = session.scalar(
+        followed_ids(actor, today).where(FollowUp.beneficiary_id == person.id).limit(1)
+    )
+    return found is not None
 
 
 def box_counts(

@@ -30,7 +30,7 @@ from app.services.handoffs import (
 from app.services.handoffs import lists as handoff_lists
 from app.services.handoffs.deadlines import is_overdue
 from app.services.handoffs.lists import Box, HandoffFilters
-from app.services.people import access
+from app.services.people import access, identity
 from app.services.people.registration import active_consent
 from app.services.structures import list_structures, structure_by_id
 from app.unit_of_work import attempt
@@ -38,8 +38,12 @@ from app.web.context import PARIS, actor, dbs, label, roles_required, today, vau
 from app.web.forms_support import attach_error, choices, service_message
 from app.web.handoffs.forms import ActionForm, SendForm
 from app.web.labels import enum_label
+from app.web.listing import page_from_request
 
 bp = Blueprint("handoffs", __name__, url_prefix="/handoffs")
+
+# What hand-off pages show of the identity, to a structure that follows the person.
+NAME_FIELDS = ("last_name", "first_name")
 
 
 def _now() -> datetime:
@@ -63,15 +67,27 @@ def index() -> ResponseReturnValue:
     box = Box.OUTBOX if request.args.get("box") == "out" else Box.INBOX
     days = current_app.config["HANDOFF_OVERDUE_DAYS"]
     filters = _filters()
-    items = handoff_lists.list_box(
-        session, user, box, filters=filters, now=_now(), overdue_days=days
+    page = handoff_lists.list_box(
+        session,
+        user,
+        box,
+        filters=filters,
+        now=_now(),
+        today=today(),
+        overdue_days=days,
+        page=page_from_request(),
+    )
+    # Names of the people the structure follows, for the rows of this page only (audited).
+    names = identity.reveal_identities(
+        vault(), session, user, page.followed_people(), "handoff_list", NAME_FIELDS
     )
     counts = {
         b: handoff_lists.box_counts(session, user, b, now=_now(), overdue_days=days) for b in Box
     }
     return render_template(
         "handoffs/index.html",
-        items=items,
+        page=page,
+        names=names,
         box=box,
         Box=Box,
         counts=counts,
@@ -210,9 +226,15 @@ def _detail_context(handoff: Handoff) -> dict[str, object]:
     events = available_events(user, handoff)
     follows = access.open_follow_up(session, person.id, user.structure_id or 0) is not None
     forms = {event: _action_form(handoff, event, formdata=None) for event in events}
+    who = (
+        identity.reveal_identity(vault(), session, user, person, "handoff_page", NAME_FIELDS)
+        if handoff_lists.follows_person(session, user, person, today())
+        else None
+    )
     return {
         "handoff": handoff,
         "person": person,
+        "who": who,
         "events": events,
         "forms": forms,
         "follows": follows,
