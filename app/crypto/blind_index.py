@@ -3,8 +3,13 @@
 Each index has its own key, derived with HKDF from the index root key and the index name and
 version, so one index value says nothing about another. Values are truncated to a few bits so
 that many people share each value: a match is only a *possible* duplicate, confirmed by
-decrypting the candidates. Only combinations with enough entropy are indexed (last name, first
-name and birth date together; e-mail; phone), never a birth date alone.
+decrypting the candidates. Only combinations with enough entropy are indexed for duplicates
+(last name, first name and birth date together; e-mail; phone), never a birth date alone.
+
+The caseload search adds one more index, ``name_prefix``: the first three letters of each word
+of the names (and of each name with its words joined), so that ``dupont``, ``Dupont Marie`` and
+``marie dup`` find their candidates without decrypting a whole caseload (``docs/security.md``
+says what these values leak).
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from datetime import date
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-NORMALISATION_VERSION = 1
-INDEX_NAMES = ("name_birth", "email", "phone")
+# Version 2 added the name-prefix index (the values of every index are derived anew).
+NORMALISATION_VERSION = 2
+INDEX_NAMES = ("name_birth", "email", "phone", "name_prefix")
+PREFIX_LENGTH = 3
 
 _SEPARATORS = re.compile(r"[\s\-‐-―'’`´]+")
 
@@ -33,6 +40,23 @@ def normalise_name(value: str) -> str:
 
 def normalise_email(value: str) -> str:
     return value.strip().lower()
+
+
+def name_words(*names: str) -> set[str]:
+    """The normalised words a search may start with: every word of every name, and each name of
+    several words with its words joined (``N'Diaye`` gives ``n``, ``diaye`` and ``ndiaye``)."""
+    words: set[str] = set()
+    for name in names:
+        parts = normalise_name(name).split()
+        words.update(parts)
+        if len(parts) > 1:
+            words.add("".join(parts))
+    return words
+
+
+def name_prefix(word: str) -> str:
+    """The part of a normalised word that the name-prefix index holds."""
+    return word[:PREFIX_LENGTH]
 
 
 def name_birth_key(last_name: str, first_name: str, birth_date: date) -> str:
@@ -58,6 +82,10 @@ class BlindIndexer:
         """The truncated HMAC of an already normalised value, as a non-negative integer."""
         digest = hmac.new(self._keys[name], normalised.encode("utf-8"), hashlib.sha256).digest()
         return int.from_bytes(digest[:4], "big") >> (32 - self.bits)
+
+    def name_prefixes(self, *names: str) -> set[int]:
+        """The name-prefix index values of a person's names (see ``name_words``)."""
+        return {self.compute("name_prefix", name_prefix(word)) for word in name_words(*names)}
 
     def __repr__(self) -> str:
         return f"BlindIndexer(bits={self.bits}, version={self.version})"

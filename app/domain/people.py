@@ -47,6 +47,17 @@ def new_pseudonym() -> str:
     return f"P-{''.join(chars[:4])}-{''.join(chars[4:])}"
 
 
+def canonical_pseudonym(text: str) -> str | None:
+    """``text`` written as a pseudonym (``p-7k3m q9xa``, ``7K3MQ9XA`` and ``P7K3M-Q9XA`` all
+    give ``P-7K3M-Q9XA``), or ``None`` when it cannot be one."""
+    bare = "".join(ch for ch in text.upper() if ch.isalnum())
+    if len(bare) == 9 and bare.startswith("P"):
+        bare = bare[1:]
+    if len(bare) != 8 or any(ch not in PSEUDONYM_ALPHABET for ch in bare):
+        return None
+    return f"P-{bare[:4]}-{bare[4:]}"
+
+
 def age_on(birth_year: int, today: date) -> int:
     """Age in whole years, known only to the year (the birth date itself is encrypted)."""
     return today.year - birth_year

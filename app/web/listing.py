@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from app.services.people.overview import Filters
+from app.services.people.overview import Filters, Sort
 
 
 def filters_from_request() -> Filters:
@@ -20,3 +20,11 @@ def filters_from_request() -> Filters:
 def page_from_request() -> int:
     raw = request.args.get("page", "1")
     return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+def sort_from_request() -> Sort:
+    """The ``sort`` of the query string; the newest first when missing or unknown."""
+    try:
+        return Sort(request.args.get("sort", ""))
+    except ValueError:
+        return Sort.RECENT

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.crypto import KeyRing
-from app.crypto.blind_index import BlindIndexer
+from app.crypto.blind_index import NORMALISATION_VERSION, BlindIndexer
 from app.models import IDENTITY_FIELDS, AuditEvent, Beneficiary, PersonKey
 from app.services.errors import Conflict, InvalidInput
 from app.services.people.identity import open_identity
@@ -255,12 +255,14 @@ def test_rebuild_after_a_normalisation_version_change(
 ) -> None:
     people(db_session, vault, 3)
     newer = Vault(keyring, app.config["BLIND_INDEX_BITS"])
-    newer.indexer = BlindIndexer(keyring.index_key, app.config["BLIND_INDEX_BITS"], version=2)
+    newer.indexer = BlindIndexer(
+        keyring.index_key, app.config["BLIND_INDEX_BITS"], version=NORMALISATION_VERSION + 1
+    )
     assert keys.count_stale_indexes(db_session, newer) == 3
     while keys.reindex_batch(db_session, newer, limit=2):
         pass
     values = index_values(db_session)
-    assert {v[0] for v in values.values()} == {2}
+    assert {v[0] for v in values.values()} == {NORMALISATION_VERSION + 1}
     for person in db_session.scalars(select(Beneficiary)):
         identity = open_identity(newer, db_session, person)
         probe = Beneficiary()

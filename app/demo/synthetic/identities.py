@@ -105,22 +105,30 @@ class SealingVault(Vault):
         self.keys = vault.keys
         self.indexer = vault.indexer
         self.key: DataKey | None = None
+        self.sealed: SealedIdentity | None = None
 
     def person_key(self, session: Session, person_id: uuid.UUID) -> DataKey:
         if self.key is None:  # pragma: no cover - a bug in this package
             raise RuntimeError("no data key in hand")
         return self.key
 
+    def index_name_words(
+        self, session: Session, person_id: uuid.UUID, last_name: str, first_name: str
+    ) -> None:
+        if self.sealed is None:  # pragma: no cover - a bug in this package
+            raise RuntimeError("no person being sealed")
+        self.sealed.name_prefixes = sorted(self.indexer.name_prefixes(last_name, first_name))
+
     def seal_new_identity(
         self, session: Session, key: DataKey, person_id: uuid.UUID, identity: Identity
     ) -> SealedIdentity:
         """``identity`` sealed with ``key``, the data key of a person not stored yet."""
         self.key = key
+        sealed = self.sealed = SealedIdentity(person_id)
         try:
-            sealed = SealedIdentity(person_id)
             seal_identity(self, session, cast(Beneficiary, sealed), identity)
         finally:
-            self.key = None
+            self.key = self.sealed = None
         return sealed
 
 
@@ -129,6 +137,7 @@ class SealedIdentity:
 
     def __init__(self, person_id: uuid.UUID) -> None:
         self.id = person_id
+        self.name_prefixes: list[int] = []  # the rows of ``name_search_tokens``
 
     def __repr__(self) -> str:
         return f"SealedIdentity({self.id})"

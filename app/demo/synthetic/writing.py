@@ -39,6 +39,7 @@ from app.models import (
     FollowUp,
     Handoff,
     HandoffTransition,
+    NameSearchToken,
     PathwayStep,
     PersonKey,
     ReferenceKind,
@@ -74,6 +75,7 @@ class GenerationCounts:
 MODELS: tuple[Any, ...] = (
     Beneficiary,
     PersonKey,
+    NameSearchToken,
     beneficiary_cohorts,
     Consent,
     FollowUp,
@@ -167,6 +169,9 @@ class BatchWriter:
                 "created_at": self.now,
                 "erased_at": None,
             }
+        )
+        self.rows["name_search_tokens"].extend(
+            {"beneficiary_id": person.id, "value": value} for value in sealed.name_prefixes
         )
         cohorts = network.refs[ReferenceKind.COHORT]
         self.rows["beneficiary_cohorts"].extend(

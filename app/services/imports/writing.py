@@ -21,7 +21,15 @@ from app.crypto import DataKey
 from app.domain.audit import AuditAction
 from app.domain.pathway import ConsentMethod
 from app.domain.people import new_pseudonym
-from app.models import Beneficiary, Consent, FollowUp, PersonKey, User, beneficiary_cohorts
+from app.models import (
+    Beneficiary,
+    Consent,
+    FollowUp,
+    NameSearchToken,
+    PersonKey,
+    User,
+    beneficiary_cohorts,
+)
 from app.models.base import utcnow
 from app.services.imports.audit_rows import AuditRow, audit_row
 from app.services.imports.bulk import BulkInserts, chunks, in_literals
@@ -34,7 +42,8 @@ from app.services.security.vault import Vault
 BATCH_SIZE = 500
 
 _TABLES: dict[type[Any], Table] = {
-    model: cast(Table, model.__table__) for model in (Beneficiary, PersonKey, FollowUp, Consent)
+    model: cast(Table, model.__table__)
+    for model in (Beneficiary, PersonKey, NameSearchToken, FollowUp, Consent)
 }
 
 
@@ -134,6 +143,7 @@ class _Batch:
         self.now = now = utcnow()
         self.people: list[dict[str, Any]] = []
         self.keys: list[dict[str, Any]] = []
+        self.name_tokens: list[dict[str, Any]] = []
         self.cohorts: list[dict[str, Any]] = []
         self.follow_ups: list[dict[str, Any]] = []
         self.consents: list[dict[str, Any]] = []
@@ -205,6 +215,11 @@ class _Batch:
         person["email_index"] = indexes.email
         person["phone_index"] = indexes.phone
         self.people.append(person)
+        identity = row.identity
+        self.name_tokens.extend(
+            {"beneficiary_id": person_id, "value": value}
+            for value in self.vault.indexer.name_prefixes(identity.last_name, identity.first_name)
+        )
         self.keys.append(
             {
                 "beneficiary_id": person_id,
@@ -242,6 +257,7 @@ class _Batch:
         # statements.)
         inserts(_TABLES[Beneficiary], self.people)
         inserts(_TABLES[PersonKey], self.keys)
+        inserts(_TABLES[NameSearchToken], self.name_tokens)
         inserts(beneficiary_cohorts, self.cohorts)
         inserts(_TABLES[FollowUp], self.follow_ups)
         inserts(_TABLES[Consent], self.consents)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -246,28 +246,12 @@ def identity_columns(
     return columns
 
 
-def seal_identity(
-    vault: Vault,
-    session: Session,
-    person: Beneficiary,
-    identity: Identity,
-    *,
-    indexes: Mapping[str, int] | None = None,
-) -> None:
-    """Encrypt every identity field of ``person`` and refresh its blind indexes and birth year.
-
-    ``indexes`` (index name -> value), when the caller has computed them already, saves
-    computing the keyed hashes twice.
-    """
+def seal_identity(vault: Vault, session: Session, person: Beneficiary, identity: Identity) -> None:
+    """Encrypt every identity field of ``person`` and refresh its blind indexes (the search's
+    name prefixes included) and birth year."""
     key = vault.person_key(session, person.id)
     for column, value in identity_columns(vault, key, person.id, identity).items():
         setattr(person, column, value)
-    if indexes is not None:
-        person.index_version = vault.indexer.version
-        person.name_birth_index = indexes.get("name_birth")
-        person.email_index = indexes.get("email")
-        person.phone_index = indexes.get("phone")
-        return
     vault.index_person(
         person,
         identity.last_name,
@@ -276,6 +260,7 @@ def seal_identity(
         identity.email,
         identity.phone,
     )
+    vault.index_name_words(session, person.id, identity.last_name, identity.first_name)
 
 
 # What the caseload list shows: nothing more is decrypted for it.

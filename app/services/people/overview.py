@@ -11,9 +11,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
@@ -58,6 +59,15 @@ class Filters:
     structure: str | None = None
 
 
+class Sort(StrEnum):
+    """How a list of people is ordered."""
+
+    RECENT = "recent"  # newest registration first
+    NAME = "name"  # last name, then first name, accents folded (caseload only: decrypts names)
+    LAST_EVENT = "last_event"  # most recent event first, people without any event last
+    STAGE = "stage"  # current stage in pathway order, people without a step last
+
+
 @dataclass
 class PathwayRow:
     person: Beneficiary
@@ -67,7 +77,9 @@ class PathwayRow:
     pending_handoffs: int = 0
 
 
-def _latest_step_ids(people: Sequence[uuid.UUID] | None = None) -> Select[uuid.UUID]:
+def _latest_step_ids(
+    people: Sequence[uuid.UUID] | Select[Any] | None = None,
+) -> Select[uuid.UUID]:
     """Id of each person's latest pathway step (by start date, then recording time), for
     ``people`` only when given: a page ranks its own steps, not the whole territory's."""
     ranked_steps = select(
@@ -120,19 +132,69 @@ def _filtered(query: Select[Beneficiary], filters: Filters) -> Select[Beneficiar
 
 
 def _paginate(
-    session: Session, query: Select[Beneficiary], page: int, per_page: int
+    session: Session,
+    query: Select[Beneficiary],
+    page: int,
+    per_page: int,
+    sort: Sort = Sort.RECENT,
 ) -> Page[PathwayRow]:
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     page = max(1, min(page, max(1, -(-total // per_page))))
     people = session.scalars(
-        query.order_by(Beneficiary.created_at.desc(), Beneficiary.pseudonym)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        _sorted(query, sort).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return Page(items=_rows(session, people), page=page, per_page=per_page, total=total)
+    return Page(items=rows_for(session, people), page=page, per_page=per_page, total=total)
 
 
-def _rows(session: Session, people: Sequence[Beneficiary]) -> list[PathwayRow]:
+def _sorted(query: Select[Beneficiary], sort: Sort) -> Select[Beneficiary]:
+    """``query`` ordered by ``sort`` (by name is done on decrypted names, elsewhere), with the
+    newest registration, then the pseudonym, to break ties."""
+    ids = query.with_only_columns(Beneficiary.id).order_by(None)
+    if sort is Sort.LAST_EVENT:
+        last = _last_event_days(ids)
+        query = query.outerjoin(last, last.c.beneficiary_id == Beneficiary.id).order_by(
+            last.c.day.desc().nulls_last()
+        )
+    elif sort is Sort.STAGE:
+        latest = (
+            select(PathwayStep.beneficiary_id, ReferenceItem.position)
+            .join(ReferenceItem, ReferenceItem.id == PathwayStep.stage_id)
+            .where(PathwayStep.id.in_(_latest_step_ids(ids)))
+            .subquery()
+        )
+        query = query.outerjoin(latest, latest.c.beneficiary_id == Beneficiary.id).order_by(
+            latest.c.position.asc().nulls_last()
+        )
+    return query.order_by(Beneficiary.created_at.desc(), Beneficiary.pseudonym)
+
+
+def _last_event_days(ids: Select[Any]) -> Any:
+    """(person id, day of their latest event) for the people of ``ids``, as a subquery: the
+    dates ``_last_events`` reads, in SQL."""
+    days = union_all(
+        select(PathwayStep.beneficiary_id, PathwayStep.started_on.label("day")).where(
+            PathwayStep.beneficiary_id.in_(ids)
+        ),
+        select(Barrier.beneficiary_id, Barrier.identified_on).where(
+            Barrier.beneficiary_id.in_(ids)
+        ),
+        select(Barrier.beneficiary_id, Barrier.closed_on).where(
+            Barrier.beneficiary_id.in_(ids), Barrier.closed_on.is_not(None)
+        ),
+        select(Handoff.beneficiary_id, func.date(HandoffTransition.at))
+        .join(HandoffTransition, HandoffTransition.handoff_id == Handoff.id)
+        .where(Handoff.beneficiary_id.in_(ids)),
+    ).subquery()
+    return (
+        select(days.c.beneficiary_id, func.max(days.c.day).label("day"))
+        .select_from(days)
+        .group_by(days.c.beneficiary_id)
+        .subquery()
+    )
+
+
+def rows_for(session: Session, people: Sequence[Beneficiary]) -> list[PathwayRow]:
+    """The rows of a page of people, in their order: a fixed number of queries."""
     rows = {p.id: PathwayRow(person=p) for p in people}
     ids = list(rows)
     if not ids:
@@ -204,18 +266,33 @@ def caseload(
     filters: Filters,
     page: int = 1,
     per_page: int = PER_PAGE,
+    sort: Sort = Sort.RECENT,
 ) -> Page[PathwayRow]:
-    """The people the actor's structure follows, newest first."""
-    return _paginate(session, _filtered(visible_people(actor, today), filters), page, per_page)
+    """The people the actor's structure follows, newest first or by ``sort`` (not by name:
+    see ``app.services.people.search``)."""
+    return _paginate(session, caseload_query(actor, today, filters), page, per_page, sort)
+
+
+def caseload_query(actor: User, today: date, filters: Filters) -> Select[Beneficiary]:
+    """The people the actor's structure follows that match ``filters``, unordered."""
+    return _filtered(visible_people(actor, today), filters)
 
 
 def all_pathways(
-    session: Session, actor: User, *, filters: Filters, page: int = 1, per_page: int = PER_PAGE
+    session: Session,
+    actor: User,
+    *,
+    filters: Filters,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    sort: Sort = Sort.RECENT,
 ) -> Page[PathwayRow]:
-    """Every pathway of the network, pseudonymous, for a coordinator."""
+    """Every pathway of the network, pseudonymous, for a coordinator (never by name)."""
     if actor.role.value != "coordinator":
         raise Forbidden(N_("Only coordinators see every pathway."))
-    return _paginate(session, _filtered(select(Beneficiary), filters), page, per_page)
+    if sort is Sort.NAME:
+        sort = Sort.RECENT
+    return _paginate(session, _filtered(select(Beneficiary), filters), page, per_page, sort)
 
 
 def record_pathway_view(session: Session, actor: User, person: Beneficiary) -> None:

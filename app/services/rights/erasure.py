@@ -55,6 +55,7 @@ from app.models import (
     Handoff,
     HandoffTransition,
     MailMessage,
+    NameSearchToken,
     PathwayStep,
     PersonKey,
     ReferenceItem,
@@ -237,6 +238,7 @@ def _shred(
         now=now,
     )
     session.execute(delete(PersonKey).where(PersonKey.beneficiary_id == pid))
+    session.execute(delete(NameSearchToken).where(NameSearchToken.beneficiary_id == pid))
     for column in (*IDENTITY_FIELDS, *BLIND_INDEXES, *COARSENED):
         setattr(person, column, None)
     person.erasure_due_on = None
@@ -309,6 +311,7 @@ def is_readable(session: Session, person: Beneficiary) -> bool:
             HandoffTransition.handoff_id.in_(handoffs), HandoffTransition.message.is_not(None)
         ),
         exists().where(FollowUp.beneficiary_id == pid, FollowUp.ended_on.is_(None)),
+        exists().where(NameSearchToken.beneficiary_id == pid),
     )
     return bool(session.scalar(select(leftovers)))
 

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, func, or_, select, update
+from sqlalchemy import Table, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
-from app.models import Beneficiary, PersonKey
+from app.models import Beneficiary, NameSearchToken, PersonKey
 from app.models.base import utcnow
 from app.services.errors import N_, Conflict, InvalidInput
 from app.services.people.identity import TABLE as IDENTITY_TABLE
@@ -38,6 +38,7 @@ from app.services.security.vault import Vault
 DEFAULT_BATCH_SIZE = 500
 _KEYS = cast(Table, PersonKey.__table__)
 _PEOPLE = cast(Table, Beneficiary.__table__)
+_TOKENS = cast(Table, NameSearchToken.__table__)
 _INDEXED_FIELDS = ("last_name", "first_name", "birth_date", "email", "phone")
 
 
@@ -265,8 +266,9 @@ def reindex_batch(session: Session, vault: Vault, *, limit: int = DEFAULT_BATCH_
     """Recompute the blind indexes of up to ``limit`` stale people; returns how many.
 
     Each identity is decrypted in memory, indexed as registration indexes it
-    (``Vault.index_person``) and dropped; the update is conditioned on the row still being
-    stale, so that a concurrent edit (which indexes at the current version) wins.
+    (``Vault.index_person``, and the search's name prefixes) and dropped. The batch's rows are
+    locked as they are read (PostgreSQL), so that a concurrent edit - which indexes at the
+    current version - either comes first and takes its row out of the batch, or waits.
     """
     version = vault.indexer.version
     rows = session.execute(
@@ -280,10 +282,20 @@ def reindex_batch(session: Session, vault: Vault, *, limit: int = DEFAULT_BATCH_
         .where(_stale(version))
         .order_by(_PEOPLE.c.id)
         .limit(limit)
+        .with_for_update(of=_PEOPLE)
     ).all()
     if not rows:
         return 0
     changes = [_reindexed(vault, row) for row in rows]
+    ids = [change["person"] for change in changes]
+    session.connection().execute(delete(_TOKENS).where(_TOKENS.c.beneficiary_id.in_(ids)))
+    tokens = [
+        {"beneficiary_id": change["person"], "value": value}
+        for change in changes
+        for value in change.pop("name_prefixes")
+    ]
+    if tokens:
+        session.connection().execute(insert(_TOKENS), tokens)
     session.connection().execute(
         update(_PEOPLE)
         .where(_PEOPLE.c.id == bindparam("person"), _stale(version))
@@ -328,6 +340,9 @@ def _reindexed(vault: Vault, row: Sequence[Any]) -> dict[str, Any]:
     )
     return {
         "person": person_id,
+        "name_prefixes": sorted(
+            vault.indexer.name_prefixes(values["last_name"] or "", values["first_name"] or "")
+        ),
         "ix_version": holder.index_version,
         "ix_name_birth": holder.name_birth_index,
         "ix_email": holder.email_index,

@@ -10,12 +10,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from app.crypto import DataKey, DecryptionError, FieldContext, KeyRing, decrypt_field, encrypt_field
 from app.crypto.blind_index import BlindIndexer, name_birth_key, normalise_email
-from app.models import Beneficiary, PersonKey
+from app.models import Beneficiary, NameSearchToken, PersonKey
 from app.services.errors import N_, NotFound
 
 
@@ -129,6 +129,19 @@ class Vault:
         )
         person.email_index = ix.compute("email", normalise_email(email)) if email else None
         person.phone_index = ix.compute("phone", phone_e164) if phone_e164 else None
+
+    def index_name_words(
+        self, session: Session, person_id: uuid.UUID, last_name: str, first_name: str
+    ) -> None:
+        """Replace the person's name-search values (``NameSearchToken``) with those of these
+        names; the person is in the database already."""
+        session.execute(delete(NameSearchToken).where(NameSearchToken.beneficiary_id == person_id))
+        values = self.indexer.name_prefixes(last_name, first_name)
+        if values:
+            session.execute(
+                insert(NameSearchToken),
+                [{"beneficiary_id": person_id, "value": value} for value in sorted(values)],
+            )
 
 
 __all__ = ["DecryptionError", "IdentityErased", "Vault"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from wtforms import SelectChoice
@@ -12,9 +14,10 @@ from app.domain.people import EducationLevel, Sex
 from app.domain.roles import Role
 from app.models import ReferenceKind
 from app.services import pathways
-from app.services.errors import ServiceError
-from app.services.people import access, identity, overview
+from app.services.errors import InvalidInput, ServiceError
+from app.services.people import access, identity, overview, search
 from app.services.people.duplicates import find_possible_duplicates
+from app.services.people.overview import Sort
 from app.services.people.registration import (
     ConsentInput,
     NewPerson,
@@ -24,10 +27,16 @@ from app.services.people.registration import (
 from app.services.structures import reference_items
 from app.unit_of_work import attempt
 from app.web.context import actor, dbs, roles_required, today, vault
-from app.web.forms_support import attach_error, choices, enum_choices, identity_from
+from app.web.forms_support import (
+    attach_error,
+    choices,
+    enum_choices,
+    identity_from,
+    service_message,
+)
 from app.web.labels import enum_label
-from app.web.listing import filters_from_request, page_from_request
-from app.web.people import records
+from app.web.listing import filters_from_request, page_from_request, sort_from_request
+from app.web.people import records, search_box
 from app.web.people.blueprint import bp
 from app.web.people.forms import RegisterForm
 
@@ -36,10 +45,26 @@ from app.web.people.forms import RegisterForm
 @roles_required(Role.CASEWORKER)
 def index() -> ResponseReturnValue:
     session, user = dbs(), actor()
-    filters = filters_from_request()
-    page = overview.caseload(
-        session, user, today=today(), filters=filters, page=page_from_request()
-    )
+    filters, sort, text = filters_from_request(), sort_from_request(), search_box.recalled()
+    search_error, decrypted = None, None
+    try:
+        if text:
+            result = search.search_caseload(
+                session, vault(), user, text, today=today(), filters=filters,
+                page=page_from_request(),
+            )  # fmt: skip
+            page, decrypted = result.page, result.decrypted
+        elif sort is Sort.NAME:
+            page = search.caseload_by_name(
+                session, vault(), user, today=today(), filters=filters, page=page_from_request()
+            ).page
+        else:
+            page = overview.caseload(
+                session, user, today=today(), filters=filters, page=page_from_request(), sort=sort
+            )
+    except InvalidInput as exc:
+        search_error = service_message(exc)
+        page = overview.Page(items=[], page=1, per_page=overview.PER_PAGE, total=0)
     people = [row.person for row in page.items]
     identities = identity.reveal_identities(
         vault(), session, user, people, "caseload", identity.SUMMARY_FIELDS
@@ -49,9 +74,30 @@ def index() -> ResponseReturnValue:
         page=page,
         identities=identities,
         filters=filters,
+        sort=sort,
+        search_text=text,
+        search_error=search_error,
+        candidates=decrypted,
         cohorts=reference_items(session, ReferenceKind.COHORT),
         stages=reference_items(session, ReferenceKind.STAGE),
     )
+
+
+@bp.post("/")
+@roles_required(Role.CASEWORKER)
+def search_people() -> ResponseReturnValue:
+    """Keep the search typed (sealed, in the session) and show its results by a GET."""
+    args: dict[str, Any] = {
+        name: value for name, value in request.args.items() if name not in ("page", "sort")
+    }
+    text = request.form.get("q", "").strip()[: search.QUERY_LIMIT]
+    if not text:
+        search_box.forget()
+        args.pop(search_box.MARKER, None)
+        return redirect(url_for("people.index", **args), 303)
+    search_box.remember(text)
+    args[search_box.MARKER] = "1"
+    return redirect(url_for("people.index", **args), 303)
 
 
 def _register_form() -> RegisterForm:

@@ -1,0 +1,268 @@
+"""Finding people in a caseload by what a caseworker knows of them, and listing it by name.
+
+Identities are encrypted, so neither can be a plain SQL query. A search narrows the caseload
+in SQL first, on the blind indexes (name prefixes, e-mail, phone) and on the clear birth year,
+then decrypts only these candidates, in memory, to confirm them: ``decrypted`` says how many.
+Decrypting is not showing: the caller reveals (and the audit log records) only the page of
+people it displays. What the name-prefix index leaks is in ``docs/security.md``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from app.crypto.blind_index import name_prefix, name_words, normalise_email, normalise_name
+from app.domain.people import canonical_pseudonym
+from app.models import Beneficiary, NameSearchToken, PersonKey, User
+from app.services.errors import N_, InvalidInput
+from app.services.people.identity import TABLE, normalise_phone
+from app.services.people.overview import (
+    PER_PAGE,
+    Filters,
+    Page,
+    PathwayRow,
+    caseload_query,
+    rows_for,
+)
+from app.services.security.vault import Vault
+
+QUERY_LIMIT = 200  # characters of a search that are read
+_DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_PHONE_CHARACTERS = re.compile(r"^\+?[\d\s.()/-]+$")
+
+
+@dataclass(frozen=True, repr=False)
+class SearchTerms:
+    """What a search asks for, normalised. ``repr`` hides the values (identity)."""
+
+    words: tuple[str, ...] = ()
+    birth_date: date | None = None
+    email: str | None = None
+    phone: str | None = None  # E.164
+    pseudonym: str | None = None
+
+    def __repr__(self) -> str:
+        return "SearchTerms(<hidden>)"
+
+    @property
+    def name_words(self) -> tuple[str, ...]:
+        """The words that narrow a search by index: two letters or more."""
+        return tuple(word for word in self.words if len(word) >= 2)
+
+
+@dataclass
+class SearchResult:
+    page: Page[PathwayRow]
+    decrypted: int  # people whose identity was decrypted to answer (candidates)
+
+
+def parse_query(text: str) -> SearchTerms:
+    """Read a search box: a name (words in any order, any case, with or without accents), a
+    birth date (``12/03/2004``, ``12-03-2004`` or ``2004-03-12``), a pseudonym, a phone number
+    or an e-mail address, or a name with a birth date, e-mail or phone.
+
+    ``InvalidInput`` (field ``q``) when nothing in it can be searched.
+    """
+    text = text.strip()[:QUERY_LIMIT]
+    if not text:
+        raise InvalidInput(
+            N_("Type a name, a birth date, a pseudonym, a phone number or an e-mail address."),
+            field="q",
+        )
+    pseudonym = canonical_pseudonym(text)
+    digits = sum(ch.isdigit() for ch in text)
+    if _PHONE_CHARACTERS.match(text) and digits >= 6 and _date(text) is None:
+        return SearchTerms(phone=_phone(text), pseudonym=pseudonym)
+    words: list[str] = []
+    found: dict[str, Any] = {}
+    for token in text.split():
+        if "@" in token:
+            found["email"] = normalise_email(token)
+        elif (day := _date(token)) is not None:
+            found["birth_date"] = day
+        else:
+            words.extend(normalise_name(token).split())
+    terms = SearchTerms(words=tuple(words), pseudonym=pseudonym, **found)
+    if not (terms.name_words or terms.birth_date or terms.email or terms.pseudonym):
+        raise InvalidInput(N_("Type at least two letters of a name."), field="q")
+    return terms
+
+
+def _date(token: str) -> date | None:
+    """The date ``token`` writes, ``None`` if it does not look like one, ``InvalidInput`` if
+    it looks like one that does not exist."""
+    if match := _DAY_FIRST.match(token):
+        day, month, year = (int(part) for part in match.groups())
+    elif match := _ISO_DATE.match(token):
+        year, month, day = (int(part) for part in match.groups())
+    else:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise InvalidInput(N_("%(value)s is not a date."), field="q", value=token) from None
+
+
+def _phone(text: str) -> str:
+    try:
+        return normalise_phone(text)
+    except InvalidInput:
+        raise InvalidInput(N_("This is not a valid phone number."), field="q") from None
+
+
+def search_caseload(
+    session: Session,
+    vault: Vault,
+    actor: User,
+    text: str,
+    *,
+    today: date,
+    filters: Filters,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> SearchResult:
+    """The people the actor's structure follows who match ``text`` (see ``parse_query``),
+    sorted by name. A pseudonym is looked up as such first; when no followed person has it,
+    the text is searched as a name (``GAMBETTA`` is also a possible pseudonym)."""
+    terms = parse_query(text)
+    people = caseload_query(actor, today, filters)
+    if terms.pseudonym is not None:
+        found = session.scalars(people.where(Beneficiary.pseudonym == terms.pseudonym)).all()
+        if found or not (terms.name_words or terms.birth_date or terms.email or terms.phone):
+            return SearchResult(Page(rows_for(session, found), 1, per_page, len(found)), 0)
+    candidates = _narrowed(people, vault, terms)
+    names = _open_columns(session, vault, candidates, _columns(terms))
+    matches = [pid for pid, values in names.items() if _confirmed(terms, values)]
+    ordered = sorted(matches, key=lambda pid: _name_key(names[pid]))
+    return SearchResult(_page_of(session, ordered, page, per_page), decrypted=len(names))
+
+
+def caseload_by_name(
+    session: Session,
+    vault: Vault,
+    actor: User,
+    *,
+    today: date,
+    filters: Filters,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> SearchResult:
+    """The caseload (with ``filters``) sorted by last name then first name, accents folded.
+
+    Names cannot be sorted in SQL: the names of the whole (filtered) caseload are decrypted in
+    memory to order it, and only the page's people are then revealed by the caller.
+    """
+    people = caseload_query(actor, today, filters)
+    names = _open_columns(session, vault, people, ("last_name", "first_name"))
+    ordered = sorted(names, key=lambda pid: _name_key(names[pid]))
+    return SearchResult(_page_of(session, ordered, page, per_page), decrypted=len(names))
+
+
+def _narrowed(people: Select[Beneficiary], vault: Vault, terms: SearchTerms) -> Select[Beneficiary]:
+    """``people`` narrowed in SQL to the candidates for ``terms``."""
+    indexer = vault.indexer
+    indexed = False
+    if terms.email:
+        people = people.where(Beneficiary.email_index == indexer.compute("email", terms.email))
+        indexed = True
+    if terms.phone:
+        people = people.where(Beneficiary.phone_index == indexer.compute("phone", terms.phone))
+        indexed = True
+    prefixes = {indexer.compute("name_prefix", name_prefix(word)) for word in terms.name_words}
+    if prefixes:
+        having_all = (
+            select(NameSearchToken.beneficiary_id)
+            .where(NameSearchToken.value.in_(prefixes))
+            .group_by(NameSearchToken.beneficiary_id)
+            .having(func.count(NameSearchToken.value.distinct()) == len(prefixes))
+        )
+        people = people.where(Beneficiary.id.in_(having_all))
+        indexed = True
+    if terms.birth_date:
+        people = people.where(Beneficiary.birth_year == terms.birth_date.year)
+    if indexed:  # index values of another version say nothing
+        people = people.where(Beneficiary.index_version == indexer.version)
+    return people
+
+
+def _columns(terms: SearchTerms) -> tuple[str, ...]:
+    wanted = ["last_name", "first_name"]
+    if terms.birth_date:
+        wanted.append("birth_date")
+    if terms.email:
+        wanted.append("email")
+    if terms.phone:
+        wanted.append("phone")
+    return tuple(wanted)
+
+
+def _open_columns(
+    session: Session, vault: Vault, people: Select[Beneficiary], columns: Sequence[str]
+) -> dict[uuid.UUID, dict[str, str | None]]:
+    """Decrypt ``columns`` of the people of ``people`` (one query, the data keys joined), by
+    person id; people whose key is gone (erased) are left out."""
+    ids = people.with_only_columns(Beneficiary.id).order_by(None)
+    rows = session.execute(
+        select(
+            Beneficiary.id,
+            PersonKey.kek_id,
+            PersonKey.wrapped_key,
+            *(getattr(Beneficiary, column) for column in columns),
+        )
+        .join(PersonKey, PersonKey.beneficiary_id == Beneficiary.id)
+        .where(Beneficiary.id.in_(ids))
+    )
+    opened: dict[uuid.UUID, dict[str, str | None]] = {}
+    for pid, kek_id, wrapped, *stored in rows:
+        key = vault.keys.unwrap(kek_id, wrapped)
+        opened[pid] = {
+            column: vault.open(key, TABLE, column, pid, pid, value)
+            for column, value in zip(columns, stored, strict=True)
+        }
+    return opened
+
+
+def _confirmed(terms: SearchTerms, values: dict[str, str | None]) -> bool:
+    """Whether a candidate's decrypted values really match: each typed word starts a word of
+    the names, and the birth date, e-mail and phone are the same."""
+    words = name_words(values["last_name"] or "", values["first_name"] or "")
+    if not all(any(word.startswith(typed) for word in words) for typed in terms.words):
+        return False
+    if terms.birth_date and values.get("birth_date") != terms.birth_date.isoformat():
+        return False
+    if terms.email and normalise_email(values.get("email") or "") != terms.email:
+        return False
+    return not (terms.phone and values.get("phone") != terms.phone)
+
+
+def _name_key(values: dict[str, str | None]) -> tuple[str, str]:
+    return (normalise_name(values["last_name"] or ""), normalise_name(values["first_name"] or ""))
+
+
+def _page_of(
+    session: Session, ordered: Sequence[uuid.UUID], page: int, per_page: int
+) -> Page[PathwayRow]:
+    """The page ``page`` of the people ``ordered``, as rows in that order."""
+    total = len(ordered)
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    wanted = list(ordered[(page - 1) * per_page : page * per_page])
+    return Page(rows_for(session, _in_order(session, wanted)), page, per_page, total)
+
+
+def _in_order(session: Session, ids: Iterable[uuid.UUID]) -> list[Beneficiary]:
+    wanted = list(ids)
+    if not wanted:
+        return []
+    found = {
+        p.id: p for p in session.scalars(select(Beneficiary).where(Beneficiary.id.in_(wanted)))
+    }
+    return [found[pid] for pid in wanted if pid in found]
