@@ -70,6 +70,20 @@ def _int(name: str, raw: str) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _days(name: str, raw: str) -> int:
+    days = _int(name, raw)
+    if days < 1:
+        raise ConfigError(f"{name} must be one day or more, got {raw!r}")
+    return days
+
+
+def _weeks(name: str, raw: str) -> int:
+    weeks = _int(name, raw)
+    if weeks < 1:
+        raise ConfigError(f"{name} must be one week or more, got {raw!r}")
+    return weeks
+
+
 def _flag(name: str, raw: str) -> bool:
     value = raw.strip().lower()
     if value in {"1", "true", "yes", "on"}:
@@ -116,6 +130,10 @@ class Config:
     # Hand-off deadlines, in days.
     HANDOFF_OVERDUE_DAYS = 10
     HANDOFF_EXPIRY_DAYS = 30
+    # Its sender may remind the partner of a pending hand-off once every so many days.
+    HANDOFF_REMINDER_DAYS = 3
+    # The work queue lists the people followed with no event for this many weeks.
+    IDLE_WEEKS = 8
     # Small-count protection for statistics.
     SMALL_COUNT_THRESHOLD = 11
 
@@ -202,6 +220,8 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("BLIND_INDEX_BITS", "RELAIS_BLIND_INDEX_BITS", _int),
     ("HANDOFF_OVERDUE_DAYS", "RELAIS_HANDOFF_OVERDUE_DAYS", _int),
     ("HANDOFF_EXPIRY_DAYS", "RELAIS_HANDOFF_EXPIRY_DAYS", _int),
+    ("HANDOFF_REMINDER_DAYS", "RELAIS_HANDOFF_REMINDER_DAYS", _days),
+    ("IDLE_WEEKS", "RELAIS_IDLE_WEEKS", _weeks),
     ("SMALL_COUNT_THRESHOLD", "RELAIS_SMALL_COUNT_THRESHOLD", _int),
     ("RETENTION_MONTHS", "RELAIS_RETENTION_MONTHS", _int),
     ("ERASURE_NOTICE_DAYS", "RELAIS_ERASURE_NOTICE_DAYS", _int),

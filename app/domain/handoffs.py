@@ -53,6 +53,10 @@ class HandoffEvent(StrEnum):
     FIRST_CONTACT = "first_contact"
     COMPLETE = "complete"
     NOT_COMPLETE = "not_complete"
+    # Follow-through: recorded in the history, no change of status (``FOLLOW_THROUGH``).
+    REMIND = "remind"
+    FOLLOW_UP_ENDED = "follow_up_ended"
+    FOLLOW_UP_KEPT = "follow_up_kept"
 
 
 class Party(StrEnum):
@@ -99,6 +103,30 @@ TRANSITIONS: tuple[Transition, ...] = (
 _TABLE: dict[tuple[HandoffStatus, HandoffEvent, Party], HandoffStatus] = {
     (t.source, t.event, t.party): t.target for t in TRANSITIONS
 }
+
+# What follows a hand-off through without changing its status, recorded in its history like a
+# transition (from and to the same status): who may do it, and on a hand-off in which status.
+# A reminder of a pending hand-off by its sender; once a hand-off completes, the receiving
+# structure's answer to "does your follow-up of the person end?". Never in ``allowed_events``.
+FOLLOW_THROUGH: dict[HandoffEvent, tuple[HandoffStatus, Party]] = {
+    E.REMIND: (S.SENT, P.SENDER),
+    E.FOLLOW_UP_ENDED: (S.COMPLETED, P.RECEIVER),
+    E.FOLLOW_UP_KEPT: (S.COMPLETED, P.RECEIVER),
+}
+
+
+# Hand-offs their sender may send again elsewhere ("reorient"): they ended without reaching
+# the partner's service, through no act of the sender's.
+REORIENTABLE = frozenset({HandoffStatus.DECLINED, HandoffStatus.EXPIRED, HandoffStatus.REDIRECTED})
+
+
+def may_follow_through(
+    event: HandoffEvent, status: HandoffStatus, parties: frozenset[Party]
+) -> bool:
+    """Whether someone in ``parties`` may record the follow-through ``event`` now."""
+    rule = FOLLOW_THROUGH.get(event)
+    return rule is not None and rule[0] is status and rule[1] in parties
+
 
 # Outcome codes that mean the hand-off reached its purpose, and ones that mean it did not:
 # the first cannot close a hand-off "without completion", the second cannot "complete" it.

@@ -29,6 +29,7 @@ class MailKind(StrEnum):
     HANDOFF_EXPIRED = "handoff_expired"
     HANDOFF_COMPLETED = "handoff_completed"
     HANDOFF_NOT_COMPLETED = "handoff_not_completed"
+    HANDOFF_REMINDER = "handoff_reminder"
 
 
 class MailMessage(Base):

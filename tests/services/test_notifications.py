@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.domain.handoffs import HandoffEvent
 from app.models import Beneficiary, Handoff, MailKind, MailMessage, Structure, User
 from app.services.handoffs import apply_event, send_handoff
+from app.services.handoffs.follow_through import remind
 from app.services.mail.composing import MailFacts, _translations, render
 from app.services.mail.delivery import deliver_pending
 from app.services.mail.queue import MAX_ATTEMPTS, notify_handoff
@@ -267,6 +268,8 @@ def test_no_personal_value_reaches_any_mail(
     ):
         apply_event(db_session, vault, net.third, child, event, now=NOW, reason_code=reason)
     third = _send(db_session, vault, net, "orientation")
+    reminded = NOW + timedelta(days=5)
+    remind(db_session, vault, net.sender, third, now=reminded, days=3, message=MESSAGE)
     apply_event(db_session, vault, None, third, HandoffEvent.EXPIRE, now=NOW + timedelta(days=31))
 
     report = deliver_pending(db_session, OutboxLogSender(), base_url=BASE_URL, now=NOW, limit=100)

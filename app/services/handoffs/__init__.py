@@ -2,7 +2,8 @@
 structure's inbox and outbox, and the deadlines.
 
 The use cases other features call are re-exported here (``from app.services.handoffs import
-send_handoff``); ``lists`` and ``deadlines`` are imported as modules. This package may import
+send_handoff``); ``lists``, ``deadlines`` and ``follow_through`` (reminders, the receiving
+structure's answer about its follow-up) are imported as modules. This package may import
 models, the domain, ``app.services.people.registration``, ``app.services.pathways``, ``app.services.mail``
 and ``app.services.security``; nothing here imports Flask.
 """

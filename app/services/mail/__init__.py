@@ -2,8 +2,8 @@
 
 *Queueing.* ``notify_handoff`` is called by ``app.services.handoffs`` at the end of each
 change. It writes one ``MailMessage`` per recipient in the caller's transaction (a
-transactional outbox): a hand-off sent reaches every active caseworker of the receiving
-structure; an answer (accept, decline, redirect), an expiry or a closure (completed or not)
+transactional outbox): a hand-off sent, or its sender's reminder of it, reaches every active
+caseworker of the receiving structure; an answer (accept, decline, redirect), an expiry or a closure (completed or not)
 reaches the caseworker who sent it, or, when that account is closed or has moved, the active
 caseworkers of the sending structure.
 

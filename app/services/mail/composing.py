@@ -24,6 +24,7 @@ from app.services.mail.texts import (
     REDIRECTED_ELSEWHERE,
     SUBJECT_LENGTH,
     SUBJECTS,
+    TO_RECEIVER,
     WHY_LINE,
 )
 from app.services.mail.transport import MailError
@@ -63,8 +64,9 @@ def handoff_link(base_url: str, handoff_id: uuid.UUID) -> str:
 def render(kind: MailKind, facts: MailFacts, locale: str) -> RenderedMail:
     """The subject and plain-text body of a ``kind`` mail, in ``locale``."""
     t = _translations(locale if locale in LOCALES else DEFAULT_LOCALE).gettext
-    # The recipients of a received hand-off work for the receiver; all others for the sender.
-    own = facts.receiver if kind is MailKind.HANDOFF_RECEIVED else facts.sender
+    # The recipients of a received hand-off or a reminder work for the receiver; all others
+    # for the sender.
+    own = facts.receiver if kind in TO_RECEIVER else facts.sender
     values = {
         "pseudonym": facts.pseudonym,
         "sender": facts.sender,

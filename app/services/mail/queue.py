@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffEvent
 from app.domain.roles import Role
-from app.models import Handoff, MailKind, MailMessage, User
-from app.services.mail.texts import DEFAULT_LOCALE, KIND_OF_EVENT, LOCALES
+from app.models import Handoff, MailMessage, User
+from app.services.mail.texts import DEFAULT_LOCALE, KIND_OF_EVENT, LOCALES, TO_RECEIVER
 
 # After this many failed attempts a message is no longer retried (it stays in the outbox).
 MAX_ATTEMPTS = 5
@@ -31,7 +31,7 @@ def notify_handoff(session: Session, handoff: Handoff, event: HandoffEvent) -> l
     kind = KIND_OF_EVENT.get(event)
     if kind is None:
         return []
-    if kind is MailKind.HANDOFF_RECEIVED:
+    if kind in TO_RECEIVER:
         recipients = active_caseworkers(session, handoff.to_structure_id)
     else:
         recipients = sender_contacts(session, handoff)

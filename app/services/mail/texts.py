@@ -19,7 +19,11 @@ KIND_OF_EVENT: dict[HandoffEvent, MailKind] = {
     HandoffEvent.EXPIRE: MailKind.HANDOFF_EXPIRED,
     HandoffEvent.COMPLETE: MailKind.HANDOFF_COMPLETED,
     HandoffEvent.NOT_COMPLETE: MailKind.HANDOFF_NOT_COMPLETED,
+    HandoffEvent.REMIND: MailKind.HANDOFF_REMINDER,
 }
+
+# Kinds written to the receiving structure; the others go to the sender.
+TO_RECEIVER = frozenset({MailKind.HANDOFF_RECEIVED, MailKind.HANDOFF_REMINDER})
 
 # -- the texts -------------------------------------------------------------------------------
 # Placeholders: %(pseudonym)s, %(sender)s and %(receiver)s (structure names), %(other)s (the
@@ -34,6 +38,9 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.HANDOFF_COMPLETED: N_("[Relais] Hand-off completed: %(pseudonym)s"),
     MailKind.HANDOFF_NOT_COMPLETED: N_(
         "[Relais] Hand-off closed without completion: %(pseudonym)s"
+    ),
+    MailKind.HANDOFF_REMINDER: N_(
+        "[Relais] Reminder: hand-off from %(sender)s waiting for your answer: %(pseudonym)s"
     ),
 }
 
@@ -54,6 +61,10 @@ EVENT_LINES: dict[MailKind, str] = {
     ),
     MailKind.HANDOFF_NOT_COMPLETED: N_(
         "%(receiver)s has closed the hand-off of %(pseudonym)s without completion."
+    ),
+    MailKind.HANDOFF_REMINDER: N_(
+        "%(sender)s reminds %(receiver)s of the hand-off of the person %(pseudonym)s, still "
+        "waiting for an answer: accept it, decline it or redirect it."
     ),
 }
 REDIRECTED_ELSEWHERE = N_(

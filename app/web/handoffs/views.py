@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -36,11 +36,11 @@ from app.services.structures import list_structures, structure_by_id
 from app.unit_of_work import attempt
 from app.web.context import PARIS, actor, dbs, label, roles_required, today, vault
 from app.web.forms_support import attach_error, choices, service_message
+from app.web.handoffs import follow_through
+from app.web.handoffs.blueprint import bp
 from app.web.handoffs.forms import ActionForm, SendForm
 from app.web.labels import enum_label
 from app.web.listing import page_from_request
-
-bp = Blueprint("handoffs", __name__, url_prefix="/handoffs")
 
 # What hand-off pages show of the identity, to a structure that follows the person.
 NAME_FIELDS = ("last_name", "first_name")
@@ -164,13 +164,18 @@ def new(pseudonym: str) -> ResponseReturnValue:
         c.value for c in form.purpose.choices
     }:
         form.purpose.data = request.args["purpose"]
+    # "Reorient": the purpose and note of a hand-off that came to nothing, its partner left out.
+    reorienting = follow_through.reorientation(person)
+    if reorienting is not None and not form.is_submitted():
+        form.purpose.data = reorienting.purpose
+        form.note.data = reorienting.note
     barrier_code, stage_code = _purpose_codes(person.id, form.purpose.data)
     suggestions = suggest_partners(
         session,
         person,
         purpose_barrier=barrier_code,
         purpose_stage=stage_code,
-        exclude={user.structure_id or 0},
+        exclude={user.structure_id or 0, reorienting.excluded if reorienting else 0},
         today=today(),
         stale_months=current_app.config["DIRECTORY_STALE_MONTHS"],
     )
@@ -212,6 +217,7 @@ def new(pseudonym: str) -> ResponseReturnValue:
         consent=consent,
         suggestions=[s for s in suggestions if s.fit.suggested],
         purpose_chosen=bool(barrier_code or stage_code),
+        reorienting=reorienting,
     )
 
 
@@ -244,6 +250,7 @@ def _detail_context(handoff: Handoff) -> dict[str, object]:
         "overdue": is_overdue(handoff, _now(), current_app.config["HANDOFF_OVERDUE_DAYS"]),
         "today": today(),
         "HandoffEvent": HandoffEvent,
+        **follow_through.detail_context(handoff),
     }
 
 
