@@ -132,10 +132,19 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
+# Every journey runs on an office screen and on a phone (ux.md: "Every size, every user").
+VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
+    return VIEWPORTS[request.param]
+
+
 @pytest.fixture
-def page(browser: object, live_server: str) -> Iterator[object]:
+def page(browser: object, live_server: str, viewport: dict[str, int]) -> Iterator[object]:
     context = browser.new_context(  # type: ignore[attr-defined]
-        base_url=live_server, bypass_csp=True, viewport={"width": 1280, "height": 900}
+        base_url=live_server, bypass_csp=True, viewport=viewport
     )
     new_page = context.new_page()
     yield new_page

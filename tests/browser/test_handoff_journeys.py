@@ -92,7 +92,9 @@ def visit(page: Any, name: str) -> None:
     folder = os.environ.get("RELAIS_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{next(_shots):02d}-{name}.png"), full_page=True)
+        width = page.viewport_size["width"]
+        shot = Path(folder) / f"{next(_shots):02d}-{width}-{name}.png"
+        page.screenshot(path=str(shot), full_page=True)
 
 
 def assert_no_identity(page: Any, person: Person) -> None:
@@ -108,11 +110,11 @@ def assert_identity(page: Any, person: Person) -> None:
 
 
 @contextmanager
-def signed_in(browser: Any, live_server: str, email: str) -> Iterator[Any]:
-    """A fresh browser context (its own cookies) signed in as ``email``."""
-    context = browser.new_context(
-        base_url=live_server, bypass_csp=True, viewport={"width": 1280, "height": 900}
-    )
+def signed_in(
+    browser: Any, live_server: str, email: str, viewport: dict[str, int]
+) -> Iterator[Any]:
+    """A fresh browser context (its own cookies) signed in as ``email``, at ``viewport``."""
+    context = browser.new_context(base_url=live_server, bypass_csp=True, viewport=viewport)
     try:
         page = context.new_page()
         log_in(page, email)
@@ -213,7 +215,7 @@ def test_handoff_accepted_then_completed(page: Any, browser: Any, live_server: s
     person = register(page)
     path = hand_off(page, person, E2C_NAME, TRAINING_STAGE, note)
 
-    with signed_in(browser, live_server, E2C) as receiver:
+    with signed_in(browser, live_server, E2C, page.viewport_size) as receiver:
         row = open_from_box(receiver, person, "in", "e2c-inbox")
         expect(row.locator(".badge").first).to_have_text(SENT)
         expect(row).to_contain_text(ML_NAME)
@@ -253,7 +255,7 @@ def test_handoff_accepted_then_completed(page: Any, browser: Any, live_server: s
         assert receiver.locator("form.action").count() == 0
         visit(receiver, "e2c-completed")
 
-    with signed_in(browser, live_server, ML) as sender:
+    with signed_in(browser, live_server, ML, page.viewport_size) as sender:
         row = open_from_box(sender, person, "out", "ml-outbox-completed")
         expect(row.locator(".badge").first).to_have_text(COMPLETED)
         row.get_by_role("link", name=person.pseudonym).click()
@@ -268,7 +270,7 @@ def test_handoff_accepted_then_completed(page: Any, browser: Any, live_server: s
         expect(handoffs).to_contain_text(TRAINING_ENTERED)
         visit(sender, "ml-person-after-outcome")
 
-    with signed_in(browser, live_server, COORDINATOR) as coordinator:
+    with signed_in(browser, live_server, COORDINATOR, page.viewport_size) as coordinator:
         coordinator.goto(f"/pathways/{person.pseudonym}")
         assert person.pseudonym in coordinator.get_by_role("heading", level=1).inner_text()
         handoffs = coordinator.locator("section[aria-labelledby=handoffs-title]")
@@ -292,7 +294,7 @@ def test_handoff_declined_with_reason_and_message(
     person = register(page)
     path = hand_off(page, person, EPIDE_NAME, TRAINING_STAGE, note)
 
-    with signed_in(browser, live_server, EPIDE) as receiver:
+    with signed_in(browser, live_server, EPIDE, page.viewport_size) as receiver:
         row = open_from_box(receiver, person, "in", "epide-inbox")
         row.get_by_role("link", name=person.pseudonym).click()
         receiver.wait_for_url(HANDOFF_URL)
@@ -335,7 +337,7 @@ def test_handoff_redirected_to_a_third_partner(page: Any, browser: Any, live_ser
     person = register(page)
     first = hand_off(page, person, MOB_NAME, BARRIERS_STAGE, note)
 
-    with signed_in(browser, live_server, MOB) as middle:
+    with signed_in(browser, live_server, MOB, page.viewport_size) as middle:
         row = open_from_box(middle, person, "in", "mob-inbox")
         row.get_by_role("link", name=person.pseudonym).click()
         middle.wait_for_url(HANDOFF_URL)
@@ -357,7 +359,7 @@ def test_handoff_redirected_to_a_third_partner(page: Any, browser: Any, live_ser
         expect_status(middle, REDIRECTED)
         visit(middle, "mob-redirected-handoff")
 
-    with signed_in(browser, live_server, E2C) as third:
+    with signed_in(browser, live_server, E2C, page.viewport_size) as third:
         row = open_from_box(third, person, "in", "e2c-inbox-redirected")
         expect(row.locator(".badge").first).to_have_text(SENT)
         expect(row).to_contain_text(MOB_NAME)
@@ -401,7 +403,7 @@ def test_history_lists_the_first_contact_after_the_acceptance(
     log_in(page, ML)
     person = register(page)
     path = hand_off(page, person, E2C_NAME, TRAINING_STAGE, "Premier contact à dater.")
-    with signed_in(browser, live_server, E2C) as receiver:
+    with signed_in(browser, live_server, E2C, page.viewport_size) as receiver:
         receiver.goto(path)
         act(receiver, "accept", ACCEPTED)
         act(receiver, "first_contact", IN_PROGRESS)

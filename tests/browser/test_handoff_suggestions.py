@@ -135,7 +135,7 @@ def test_the_directory_pages(page: Any, browser: Any, live_server: str) -> None:
     page.goto("/network-events/")
     visit(page, "network-events")
 
-    with signed_in(browser, live_server, COORDINATOR) as coordinator:
+    with signed_in(browser, live_server, COORDINATOR, page.viewport_size) as coordinator:
         coordinator.goto("/network-events/")
         coordinator.locator("table.data tbody tr th a").first.click()
         coordinator.wait_for_load_state("load")

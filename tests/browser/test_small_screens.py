@@ -1,0 +1,196 @@
+"""Phones and small screens: reflow without horizontal scrolling (WCAG 1.4.10), the chronology
+instead of the pathway chart under 600 px, and a focus outline that stands out everywhere."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.test_journeys import check_accessibility, sign_in
+
+pytestmark = pytest.mark.browser
+
+CASEWORKER = "conseil@ml90.demo"
+COORDINATOR = "coordination@relais.demo"
+WHITE = (255, 255, 255)
+HEADER_BLUE = (0x14, 0x50, 0x7A)
+
+
+def _context(browser: Any, live_server: str, width: int, height: int) -> Any:
+    return browser.new_context(
+        base_url=live_server, bypass_csp=True, viewport={"width": width, "height": height}
+    )
+
+
+@pytest.fixture
+def caseworker_paths(browser: Any, live_server: str) -> Iterator[list[str]]:
+    """The caseworker's pages, with a person and a hand-off of the demo found on the way."""
+    context = _context(browser, live_server, 1366, 768)
+    page = context.new_page()
+    try:
+        sign_in(page, CASEWORKER)
+        page.wait_for_url(re.compile(r"/people/$"))
+        person = page.locator("table.data tbody tr th a").first.get_attribute("href")
+        page.goto("/handoffs/?box=out")
+        handoff = page.locator("table.data tbody tr th a").first.get_attribute("href")
+        assert person
+        assert handoff
+        pseudonym = person.rsplit("/", 1)[-1]
+        yield [
+            "/people/",
+            person,
+            "/people/new",
+            f"/people/{pseudonym}/edit",
+            f"/handoffs/new/{pseudonym}",
+            "/handoffs/?box=in",
+            "/handoffs/?box=out",
+            handoff,
+            "/directory/",
+            "/directory/ML90",
+            "/network-events/",
+            "/import/",
+            "/account/password",
+        ]
+    finally:
+        context.close()
+
+
+def _page_fits(page: Any) -> None:
+    sizes = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert sizes[0] <= sizes[1], f"{page.url}: {sizes[0]} px wide in a {sizes[1]} px window"
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (320, 700)])
+def test_caseworker_pages_reflow_without_horizontal_scrolling(
+    browser: Any, live_server: str, caseworker_paths: list[str], width: int, height: int
+) -> None:
+    context = _context(browser, live_server, width, height)
+    page = context.new_page()
+    try:
+        sign_in(page, CASEWORKER)
+        page.wait_for_url(re.compile(r"/people/$"))
+        for path in caseworker_paths:
+            answer = page.goto(path)
+            assert answer is not None
+            assert answer.status == 200, path
+            _page_fits(page)
+            check_accessibility(page)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (320, 700)])
+def test_coordinator_pages_reflow_without_horizontal_scrolling(
+    browser: Any, live_server: str, width: int, height: int
+) -> None:
+    context = _context(browser, live_server, width, height)
+    page = context.new_page()
+    try:
+        sign_in(page, COORDINATOR)
+        page.wait_for_url(re.compile(r"/pathways/$"))
+        pathway = page.locator("table.data tbody tr th a").first.get_attribute("href")
+        for path in ("/pathways/", pathway, "/dashboard/", "/directory/", "/network-events/"):
+            page.goto(path)
+            _page_fits(page)
+            check_accessibility(page)
+    finally:
+        context.close()
+
+
+def test_login_reflows_at_320_px(browser: Any, live_server: str) -> None:
+    context = _context(browser, live_server, 320, 700)
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        _page_fits(page)
+        check_accessibility(page)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("width", "chart_shown"), [(390, False), (599, False), (1366, True)])
+def test_the_chronology_replaces_the_chart_on_small_screens(
+    browser: Any, live_server: str, caseworker_paths: list[str], width: int, chart_shown: bool
+) -> None:
+    context = _context(browser, live_server, width, 900)
+    page = context.new_page()
+    try:
+        sign_in(page, CASEWORKER)
+        page.wait_for_url(re.compile(r"/people/$"))
+        page.goto(caseworker_paths[1])
+        assert page.locator("svg.timeline-chart, .timeline-chart svg").is_visible() is chart_shown
+        assert page.get_by_role("heading", name="Chronologie").is_visible()
+        assert page.locator("ol.timeline").is_visible()
+        page.context.clear_cookies()
+        sign_in(page, COORDINATOR)
+        page.wait_for_url(re.compile(r"/pathways/$"))
+        page.locator("table.data tbody tr th a").first.click()
+        page.wait_for_url(re.compile(r"/pathways/P-"))
+        assert page.locator(".timeline-chart svg").is_visible() is chart_shown
+        assert page.locator("ol.timeline").is_visible()
+    finally:
+        context.close()
+
+
+FOCUSED = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const s = getComputedStyle(e);
+  return {tag: e.tagName, text: (e.innerText || e.value || e.id || '').slice(0, 40),
+          style: s.outlineStyle, width: parseFloat(s.outlineWidth), color: s.outlineColor,
+          inHeader: !!e.closest('.site-header')};
+}"""
+
+
+def _rgb(css: str) -> tuple[int, int, int]:
+    parts = [int(float(n)) for n in re.findall(r"[\d.]+", css)[:3]]
+    return parts[0], parts[1], parts[2]
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(one: tuple[int, int, int], other: tuple[int, int, int]) -> float:
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_contrast_helper() -> None:
+    assert round(contrast((0, 0, 0), WHITE), 1) == 21.0
+    assert contrast((0xF2, 0xB7, 0x05), WHITE) < 3  # the old yellow focus ring
+
+
+def test_keyboard_focus_is_outlined_at_3_to_1_everywhere(
+    browser: Any, live_server: str, caseworker_paths: list[str]
+) -> None:
+    context = _context(browser, live_server, 1366, 768)
+    page = context.new_page()
+    try:
+        sign_in(page, CASEWORKER)
+        page.wait_for_url(re.compile(r"/people/$"))
+        page.goto(caseworker_paths[1])  # links, buttons, fields, a table region
+        seen = set()
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            focused = page.evaluate(FOCUSED)
+            if focused is None:
+                break
+            seen.add(focused["tag"])
+            where = f"{focused['tag']} {focused['text']!r}"
+            assert focused["style"] != "none", f"no focus outline on {where}"
+            assert focused["width"] >= 2, f"thin focus outline on {where}"
+            background = HEADER_BLUE if focused["inHeader"] else WHITE
+            ratio = contrast(_rgb(focused["color"]), background)
+            assert ratio >= 3, f"focus outline at {ratio:.1f}:1 on {where}"
+        assert {"A", "BUTTON", "SELECT", "INPUT"} <= seen, seen
+    finally:
+        context.close()
