@@ -159,7 +159,7 @@ def db_session(app: Flask) -> Iterator[scoped_session[Session]]:
     ``join_transaction_mode="create_savepoint"`` makes every session work in a SAVEPOINT of the
     outer transaction: a commit by a service, a view or a command releases the savepoint, a
     rollback returns to it, and neither ends the outer transaction. The default mode
-    ("conservative_savepoint") would let a rollback in the code under test roll back the
+    ("conditional_savepoint") would let a rollback in the code under test roll back the
     test's own transaction. ``Database.bind_to`` only sets the bind, hence the direct
     ``_factory.configure``; both are restored after the test.
     """
@@ -171,7 +171,7 @@ def db_session(app: Flask) -> Iterator[scoped_session[Session]]:
         yield db.session
     finally:
         db.session.remove()
-        db._factory.configure(join_transaction_mode="conservative_savepoint")
+        db._factory.configure(join_transaction_mode="conditional_savepoint")
         db.bind_to(db.engine)
         if outer.is_active:
             outer.rollback()

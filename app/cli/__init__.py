@@ -18,6 +18,7 @@ def register_cli(app: Flask) -> None:
     from app.cli.mail import mail_cli
     from app.cli.retention import retention_cli
     from app.cli.structures import reference_cli, structures_cli
+    from app.cli.submissions import submissions_cli
 
     for group in (
         structures_cli,
@@ -32,5 +33,6 @@ def register_cli(app: Flask) -> None:
         retention_cli,
         keys_cli,
         audit_cli,
+        submissions_cli,
     ):
         app.cli.add_command(group)

@@ -23,6 +23,7 @@ from app.models.network_event import NetworkEvent, network_event_structures
 from app.models.pathway import Barrier, FollowUp, PathwayStep
 from app.models.reference import ReferenceItem, ReferenceKind
 from app.models.structure import Structure
+from app.models.submission import SubmissionToken
 from app.models.user import User
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "StructureCard",
     "StructureCardChange",
     "StructureService",
+    "SubmissionToken",
     "User",
     "beneficiary_cohorts",
     "network_event_structures",

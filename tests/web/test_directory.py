@@ -22,7 +22,7 @@ from app.services.security.vault import Vault
 from app.web.directory.labels import opening_hours_lines, vocabulary_label
 from tests import factories
 from tests.directory_data import build_demo_directory, paris_today
-from tests.web.helpers import csrf_token, login
+from tests.web.helpers import csrf_token, login, page_tokens
 
 # Pages a field worker (and, when switched on, a visitor) may open: the directory's reading
 # pages, the account's own pages and the front door.
@@ -278,9 +278,8 @@ def test_the_handoff_form_suggests_matching_partners_first(
     assert 'id="suggestions-title"' in page
 
     # "Suggest partners" reads the purpose chosen in the form and sends nothing.
-    token = csrf_token(client, url)
     data = {
-        "csrf_token": token,
+        **page_tokens(client, url),
         "purpose": "stage:employment",
         "note": "Note privée",
         "suggest": "1",

@@ -16,7 +16,7 @@ from app.domain.pathway import BarrierStatus
 from app.domain.roles import Role
 from app.models import AuditEvent, Barrier, Beneficiary, Handoff, Structure
 from tests import factories
-from tests.web.helpers import TOKEN, csrf_token, login
+from tests.web.helpers import TOKEN, csrf_token, login, page_tokens
 
 IDENTITY = {
     "last_name": "Vasseur-Klein",
@@ -38,9 +38,8 @@ def partners(db_session: Session) -> dict[str, Structure]:
 
 
 def _register(client: FlaskClient, consent: str = "oral", **extra: str) -> str:
-    token = csrf_token(client, "/people/new")
     data = {
-        "csrf_token": token,
+        **page_tokens(client, "/people/new"),
         **IDENTITY,
         "cohorts": "young_graduate",
         "consent_method": consent,
@@ -55,11 +54,10 @@ def _register(client: FlaskClient, consent: str = "oral", **extra: str) -> str:
 def _send(
     client: FlaskClient, pseudonym: str, to: Structure, purpose: str = "stage:training"
 ) -> str:
-    token = csrf_token(client, f"/handoffs/new/{pseudonym}")
     response = client.post(
         f"/handoffs/new/{pseudonym}",
         data={
-            "csrf_token": token,
+            **page_tokens(client, f"/handoffs/new/{pseudonym}"),
             "to_structure": str(to.id),
             "purpose": purpose,
             "note": "Motivée pour une formation d'aide-soignante",
@@ -208,11 +206,10 @@ def test_registration_errors_are_shown_on_the_fields(
     client: FlaskClient, partners: dict[str, Structure], db_session: Session
 ) -> None:
     login(client, "aaa@relais.example")
-    token = csrf_token(client, "/people/new")
     response = client.post(
         "/people/new",
         data={
-            "csrf_token": token,
+            **page_tokens(client, "/people/new"),
             **IDENTITY,
             "phone": "12",
             "birth_date": "2030-01-01",
@@ -230,8 +227,8 @@ def test_possible_duplicate_is_reported_without_saying_where(
     login(client, "aaa@relais.example")
     _register(client)
     login(client, "bbb@relais.example")
-    token = csrf_token(client, "/people/new")
-    data = {"csrf_token": token, **IDENTITY, "first_name": "Melissa", "cohorts": "young_graduate"}
+    tokens = page_tokens(client, "/people/new")
+    data = {**tokens, **IDENTITY, "first_name": "Melissa", "cohorts": "young_graduate"}
     response = client.post("/people/new", data=data)
     text = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -254,11 +251,13 @@ def test_steps_barriers_and_end_of_follow_up(
 ) -> None:
     login(client, "aaa@relais.example")
     pseudonym = _register(client)
-    token = csrf_token(client, f"/people/{pseudonym}")
+    tokens = page_tokens(client, f"/people/{pseudonym}")
+    token = tokens["csrf_token"]
     client.post(
         f"/people/{pseudonym}/steps",
         data={
             "step-csrf_token": token,
+            "step-submission": tokens["step-submission"],
             "step-stage": "orientation",
             "step-started_on": "2026-11-02",
             "step-action": "Diagnostic",
@@ -268,6 +267,7 @@ def test_steps_barriers_and_end_of_follow_up(
         f"/people/{pseudonym}/barriers",
         data={
             "barrier-csrf_token": token,
+            "barrier-submission": tokens["barrier-submission"],
             "barrier-category": "childcare",
             "barrier-identified_on": "2026-11-03",
             "barrier-acting_structure": "",

@@ -10,7 +10,7 @@ from app.domain.roles import Role
 from app.models import NetworkEvent, Structure
 from tests import factories
 from tests.directory_data import paris_today
-from tests.web.helpers import csrf_token, login
+from tests.web.helpers import csrf_token, login, page_tokens
 
 
 def _structures(db_session: Session) -> list[Structure]:
@@ -26,9 +26,8 @@ def test_a_coordinator_records_an_event_a_caseworker_reads_it(
     db_session.commit()
 
     login(client, coordinator.email)
-    token = csrf_token(client, "/network-events/new")
     form = {
-        "csrf_token": token,
+        **page_tokens(client, "/network-events/new"),
         "theme": "Temps d'interconnaissance jeunes",
         "held_on": paris_today().isoformat(),
         "participants": "80",

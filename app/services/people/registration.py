@@ -15,7 +15,7 @@ from app.domain.pathway import ConsentMethod, ConsentScope
 from app.domain.people import EducationLevel, Sex, new_pseudonym
 from app.domain.roles import Role
 from app.models import Beneficiary, Consent, FollowUp, ReferenceKind, User
-from app.services.errors import N_, Forbidden, InvalidInput
+from app.services.errors import N_, Conflict, Forbidden, InvalidInput
 from app.services.people.identity import Identity, clean_identity, seal_identity
 from app.services.security import audit
 from app.services.security.vault import Vault
@@ -96,6 +96,10 @@ def register_person(
 def record_consent(
     session: Session, actor: User, person: Beneficiary, given: ConsentInput
 ) -> Consent:
+    """Record the consent the person gave; ``Conflict`` if one is in force already (the form
+    sent from two tabs), so that a person has one consent in force at a time."""
+    if given.scope is ConsentScope.NETWORK_SHARING and active_consent(session, person.id):
+        raise Conflict(N_("Consent is already recorded."))
     consent = Consent(
         beneficiary_id=person.id,
         scope=given.scope,

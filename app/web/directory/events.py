@@ -20,10 +20,12 @@ from app.services.directory.network_events import (
     update_event,
 )
 from app.services.errors import ServiceError
+from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
 from app.web.context import actor, dbs, roles_required, today
 from app.web.directory.forms import event_form, event_input
 from app.web.forms_support import attach_error
+from app.web.submissions import already_recorded, claim
 
 bp = Blueprint("network_events", __name__, url_prefix="/network-events")
 
@@ -63,7 +65,11 @@ def new() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             with attempt():
+                claimed = claim(form, "network_event")
                 event = record_event(session, user, event_input(form), today=today())
+                fulfil(session, claimed, url_for("network_events.detail", event_id=event.id))
+        except AlreadySubmitted as exc:
+            return already_recorded(exc, url_for("network_events.index"))
         except ServiceError as exc:
             attach_error(form, exc)
         else:

@@ -35,6 +35,7 @@ from app.web.context import dbs, today
 from app.web.directory.labels import choices_of
 from app.web.forms_support import choices
 from app.web.people.forms import MultiCheckboxField
+from app.web.submissions import SubmissionField
 
 
 class ServiceForm(Form):  # type: ignore[misc]
@@ -157,6 +158,12 @@ class EventForm(FlaskForm):  # type: ignore[misc]
     )
 
 
+class NewEventForm(EventForm):
+    """The form of a new event, sent once (``app/web/submissions.py``)."""
+
+    submission = SubmissionField()
+
+
 # -- the card form ---------------------------------------------------------------------------
 
 # Fields of the card form by the kind of value they hold (name, type, zone type, the QPV flag
@@ -234,7 +241,7 @@ def card_input(form: CardForm, *, admin: bool) -> CardInput:
 
 def event_form(event: NetworkEvent | None = None) -> EventForm:
     """The form of a new event (dated today), or of ``event``, with the structures to choose."""
-    form = EventForm(obj=event) if event is not None else EventForm(held_on=today())
+    form = EventForm(obj=event) if event is not None else NewEventForm(held_on=today())
     form.structures.choices = [
         (str(s.id), s.name) for s in list_structures(dbs(), include_inactive=False)
     ]

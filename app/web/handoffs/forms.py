@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.web.submissions import SubmissionField
+
 
 class SendForm(FlaskForm):  # type: ignore[misc]
     to_structure = SelectField(_l("Partner structure"), validators=[DataRequired()])
@@ -22,6 +24,10 @@ class SendForm(FlaskForm):  # type: ignore[misc]
         _l("The person agrees to be handed off to this partner"),
         validators=[DataRequired(message=_l("Confirm that the person agrees to this hand-off."))],
     )
+    send_anyway = BooleanField(
+        _l("Send anyway: this hand-off does not repeat the one already open")
+    )
+    submission = SubmissionField()
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]

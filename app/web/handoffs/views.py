@@ -17,7 +17,7 @@ from wtforms import SelectChoice
 
 from app.domain.handoffs import HandoffEvent, HandoffStatus, outcome_fits
 from app.domain.roles import Role
-from app.models import Handoff, ReferenceKind, Structure
+from app.models import Beneficiary, Handoff, ReferenceKind, Structure
 from app.services import pathways
 from app.services.directory.suggestions import PartnerSuggestion, suggest_partners
 from app.services.errors import N_, InvalidInput, ServiceError
@@ -30,10 +30,13 @@ from app.services.handoffs import (
 from app.services.handoffs import lists as handoff_lists
 from app.services.handoffs.deadlines import is_overdue
 from app.services.handoffs.lists import Box, HandoffFilters
+from app.services.handoffs.same_purpose import open_for_purpose, others_for_same_purpose
 from app.services.people import access, identity
 from app.services.people.registration import active_consent
-from app.services.structures import list_structures, structure_by_id
+from app.services.structures import list_structures, reference_item, structure_by_id
+from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
+from app.web import submissions
 from app.web.context import PARIS, actor, dbs, label, roles_required, today, vault
 from app.web.forms_support import attach_error, choices, service_message
 from app.web.handoffs import follow_through
@@ -183,33 +186,21 @@ def new(pseudonym: str) -> ResponseReturnValue:
     consent = active_consent(session, person.id)
     # "Suggest partners" re-reads the purpose and shows the page again; it sends nothing.
     suggesting = request.method == "POST" and "suggest" in request.form
+    same_purpose: list[Handoff] = []
     if consent is not None and not suggesting and form.validate_on_submit():
-        kind, _sep, value = form.purpose.data.partition(":")
-        target = _structure(form.to_structure.data)
         try:
             with attempt():
-                barrier = pathways.barrier_of(session, person, value) if kind == "barrier" else None
-                if target is None:
-                    raise InvalidInput(
-                        N_("Choose another active partner structure."), field="to_structure"
-                    )
-                handoff = send_handoff(
-                    session,
-                    vault(),
-                    user,
-                    person,
-                    to_structure=target,
-                    now=_now(),
-                    purpose_stage_code=value if kind == "stage" else None,
-                    purpose_barrier=barrier,
-                    note=form.note.data,
-                    consent_confirmed=bool(form.consent_confirmed.data),
-                )
+                handoff, same_purpose = _send(form, person)
+        except AlreadySubmitted as exc:
+            back = url_for("people.detail", pseudonym=person.pseudonym)
+            return submissions.already_recorded(exc, back)
         except ServiceError as exc:
             attach_error(form, exc, {"consent": "consent_confirmed"})
         else:
-            flash(_("Hand-off sent to %(structure)s.", structure=target.name), "success")
-            return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
+            if handoff is not None:
+                to = handoff.to_structure.name
+                flash(_("Hand-off sent to %(structure)s.", structure=to), "success")
+                return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
     return render_template(
         "handoffs/new.html",
         form=form,
@@ -217,8 +208,44 @@ def new(pseudonym: str) -> ResponseReturnValue:
         consent=consent,
         suggestions=[s for s in suggestions if s.fit.suggested],
         purpose_chosen=bool(barrier_code or stage_code),
+        same_purpose=same_purpose,
         reorienting=reorienting,
     )
+
+
+def _send(form: SendForm, person: Beneficiary) -> tuple[Handoff | None, list[Handoff]]:
+    """Send the hand-off the form describes, once per form token.
+
+    If the person has open hand-offs for the same purpose and the sender has not confirmed
+    yet, nothing is sent: they are returned, for the page to show before sending again.
+    """
+    session, user = dbs(), actor()
+    submissions.ensure_unused(form)  # a second submission shows the hand-off, not the warning
+    kind, _sep, value = form.purpose.data.partition(":")
+    target = _structure(form.to_structure.data)
+    barrier = pathways.barrier_of(session, person, value) if kind == "barrier" else None
+    if target is None:
+        raise InvalidInput(N_("Choose another active partner structure."), field="to_structure")
+    stage = reference_item(session, ReferenceKind.STAGE, value) if kind == "stage" else None
+    same = open_for_purpose(session, person.id, stage=stage, barrier=barrier)
+    if same and not form.send_anyway.data:
+        submissions.ensure_unused(form)  # the twin of this submission may be among them
+        return None, same
+    claimed = submissions.claim(form, "handoff")
+    handoff = send_handoff(
+        session,
+        vault(),
+        user,
+        person,
+        to_structure=target,
+        now=_now(),
+        purpose_stage_code=value if kind == "stage" else None,
+        purpose_barrier=barrier,
+        note=form.note.data,
+        consent_confirmed=bool(form.consent_confirmed.data),
+    )
+    fulfil(session, claimed, url_for("handoffs.detail", handoff_id=handoff.id.hex))
+    return handoff, same
 
 
 def _structure(value: str | None) -> Structure | None:
@@ -246,6 +273,7 @@ def _detail_context(handoff: Handoff) -> dict[str, object]:
         "follows": follows,
         "texts": handoff_lists.handoff_texts(session, vault(), handoff),
         "chain": handoff_lists.chain(session, handoff),
+        "same_purpose": others_for_same_purpose(session, handoff),
         "barriers": handoff_lists.person_barriers(session, person.id),
         "overdue": is_overdue(handoff, _now(), current_app.config["HANDOFF_OVERDUE_DAYS"]),
         "today": today(),

@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.domain.pathway import ConsentMethod
+from app.web.submissions import SubmissionField
 
 
 class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
@@ -75,6 +76,7 @@ class RegisterForm(IdentityForm):
     )
     consent_on = DateField(_l("Date of consent"), validators=[Optional()])
     register_anyway = BooleanField(_l("This is another person: register anyway"))
+    submission = SubmissionField()
 
 
 class ConsentForm(FlaskForm):  # type: ignore[misc]
@@ -87,6 +89,7 @@ class ConsentForm(FlaskForm):  # type: ignore[misc]
         validators=[InputRequired()],
     )
     given_on = DateField(_l("Date of consent"), validators=[DataRequired()])
+    submission = SubmissionField()
 
 
 class StepForm(FlaskForm):  # type: ignore[misc]
@@ -98,12 +101,14 @@ class StepForm(FlaskForm):  # type: ignore[misc]
         validators=[Optional(), Length(max=300)],
         description=_l("For example: entry into a CACES training, signed a work-study contract."),
     )
+    submission = SubmissionField()
 
 
 class BarrierForm(FlaskForm):  # type: ignore[misc]
     category = SelectField(_l("Barrier"), validators=[DataRequired()])
     identified_on = DateField(_l("Identified on"), validators=[DataRequired()])
     acting_structure = SelectField(_l("Structure acting on it"), validators=[Optional()])
+    submission = SubmissionField()
 
 
 class BarrierStatusForm(FlaskForm):  # type: ignore[misc]

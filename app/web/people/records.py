@@ -24,7 +24,9 @@ from app.services.people import access, identity
 from app.services.people.registration import ConsentInput, active_consent, record_consent
 from app.services.rights.consents import last_withdrawn_consent
 from app.services.structures import list_structures
+from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
+from app.web import submissions
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import (
     attach_error,
@@ -91,8 +93,12 @@ def _person(pseudonym: str) -> Beneficiary:
     return access.followed_person(dbs(), actor(), pseudonym, today())
 
 
+def _page_url(person: Beneficiary, anchor: str = "") -> str:
+    return url_for("people.detail", pseudonym=person.pseudonym) + anchor
+
+
 def _back(person: Beneficiary, anchor: str = "") -> ResponseReturnValue:
-    return redirect(url_for("people.detail", pseudonym=person.pseudonym) + anchor)
+    return redirect(_page_url(person, anchor))
 
 
 def _done(person: Beneficiary, message: str, anchor: str) -> ResponseReturnValue:
@@ -143,9 +149,16 @@ def add_consent(pseudonym: str) -> ResponseReturnValue:
         return _failed(person, _form_errors(form), "#consent")
     if form.given_on.data > today():
         return _failed(person, [_("Consent cannot be dated in the future.")], "#consent")
-    record_consent(
-        dbs(), actor(), person, ConsentInput(ConsentMethod(form.method.data), form.given_on.data)
-    )
+    given = ConsentInput(ConsentMethod(form.method.data), form.given_on.data)
+    try:
+        with attempt():
+            claimed = submissions.claim(form, "consent")
+            record_consent(dbs(), actor(), person, given)
+            fulfil(dbs(), claimed, _page_url(person, "#consent"))
+    except AlreadySubmitted as exc:
+        return submissions.already_recorded(exc, _page_url(person, "#consent"))
+    except ServiceError as exc:
+        return _failed(person, [service_message(exc)], "#consent")
     return _done(person, _("Consent recorded."), "#consent")
 
 
@@ -159,6 +172,7 @@ def add_step(pseudonym: str) -> ResponseReturnValue:
         return _failed(person, _form_errors(form), "#add-step")
     try:
         with attempt():
+            claimed = submissions.claim(form, "step")
             pathways.add_step(
                 dbs(),
                 vault(),
@@ -169,6 +183,9 @@ def add_step(pseudonym: str) -> ResponseReturnValue:
                 ended_on=form.ended_on.data,
                 action=form.action.data,
             )
+            fulfil(dbs(), claimed, _page_url(person, "#timeline-title"))
+    except AlreadySubmitted as exc:
+        return submissions.already_recorded(exc, _page_url(person, "#timeline-title"))
     except ServiceError as exc:
         return _failed(person, [service_message(exc)], "#add-step")
     return _done(person, _("Step recorded."), "#timeline-title")
@@ -186,6 +203,7 @@ def add_barrier(pseudonym: str) -> ResponseReturnValue:
     acting = int(form.acting_structure.data) if form.acting_structure.data else None
     try:
         with attempt():
+            claimed = submissions.claim(form, "barrier")
             pathways.add_barrier(
                 dbs(),
                 actor(),
@@ -194,6 +212,9 @@ def add_barrier(pseudonym: str) -> ResponseReturnValue:
                 identified_on=form.identified_on.data,
                 acting_structure_id=acting,
             )
+            fulfil(dbs(), claimed, _page_url(person, "#barriers-title"))
+    except AlreadySubmitted as exc:
+        return submissions.already_recorded(exc, _page_url(person, "#barriers-title"))
     except ServiceError as exc:
         return _failed(person, [service_message(exc)], "#add-barrier")
     return _done(person, _("Barrier recorded."), "#barriers-title")

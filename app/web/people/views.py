@@ -25,7 +25,9 @@ from app.services.people.registration import (
     register_person,
 )
 from app.services.structures import reference_items
+from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
+from app.web import submissions
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import (
     attach_error,
@@ -144,13 +146,21 @@ def register() -> ResponseReturnValue:
         new = _new_person(form)
         try:
             with attempt():
+                # A second submission of the form shows the person, not the duplicate step.
+                submissions.ensure_unused(form)
                 cleaned = identity.clean_identity(new.identity, today())
                 duplicates = find_possible_duplicates(
                     session, vault(), user, cleaned, today=today()
                 )
                 if duplicates.found and not form.register_anyway.data:
+                    # The lookup may have waited for a twin submission: check again.
+                    submissions.ensure_unused(form)
                     return render_template("people/register.html", form=form, duplicates=duplicates)
+                claimed = submissions.claim(form, "register")
                 person = register_person(session, vault(), user, new, today=today())
+                fulfil(session, claimed, url_for("people.detail", pseudonym=person.pseudonym))
+        except AlreadySubmitted as exc:
+            return submissions.already_recorded(exc, url_for("people.index"))
         except ServiceError as exc:
             attach_error(form, exc, {"cohort": "cohorts", "qpv": "qpv", "consent_on": "consent_on"})
         else:
