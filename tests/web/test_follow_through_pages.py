@@ -297,6 +297,9 @@ def test_the_receiver_is_asked_whether_its_follow_up_ends(
     assert _receiver_follows(db_session, net) is follows
     assert "Votre suivi s'arrête-t-il" not in done.replace("&#39;", "'")
     assert f"Suivi {history} par la structure qui a reçu l" in done
+    readable = done.replace("&#39;", "'")
+    assert "L'identité s'affiche une fois" not in readable  # the name is still shown
+    assert ("Votre structure ne suit plus cette personne" in readable) is not follows
     assert pseudonym in done
 
 
