@@ -4,7 +4,7 @@ One folder per feature (``people``, ``handoffs``, ``pathways``, ``directory``, `
 ``imports``, ``auth``, ``admin``), each a blueprint routed with decorators, with its forms and
 labels beside its views; templates follow the same names under ``templates/``. Shared here:
 ``context`` (the acting user, the vault, dates, role guards), ``forms_support``, ``labels``,
-``listing``, ``errors`` (error pages) and ``home``. Views are thin: load or 404, authorise,
+``listing``, ``errors`` (error pages), ``home`` and ``work_queue`` (the caseworker's home page). Views are thin: load or 404, authorise,
 validate the form, call one service, flash, redirect. They never import SQLAlchemy and never
 commit: ``app.unit_of_work`` commits or rolls back each request.
 """
@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import babel, login_manager
-from app.web import errors, home
+from app.web import errors, home, work_queue
 from app.web.admin import outbox
 from app.web.admin import views as admin
 from app.web.auth import views as auth
@@ -55,7 +55,7 @@ def register_web(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     for module in (auth, home, people, handoffs, pathways, dashboard, admin, outbox, imports):
         app.register_blueprint(module.bp)
-    for module in (directory, network_events):
+    for module in (directory, network_events, work_queue):
         app.register_blueprint(module.bp)
     errors.register(app)
     app.before_request(_require_login)

@@ -18,7 +18,7 @@ from app.web.context import actor, dbs, today
 bp = Blueprint("home", __name__)
 
 LANDING = {
-    Role.CASEWORKER: "people.index",
+    Role.CASEWORKER: "work.index",
     Role.COORDINATOR: "pathways.index",
     Role.ADMIN: "admin.structures",
     Role.FIELD_WORKER: "directory.index",

@@ -125,7 +125,7 @@ def signed_in(
 
 def log_in(page: Any, email: str) -> None:
     sign_in(page, email)
-    page.wait_for_url(re.compile(r"/(people|pathways)/$"))
+    page.wait_for_url(re.compile(r"/(work|pathways)/$"))
 
 
 def select_option_containing(page: Any, selector: str, text: str) -> str:

@@ -33,6 +33,10 @@ def sign_in(page: Any, email: str) -> None:
 
 def test_caseworker_sees_people_with_identity(page: Any) -> None:
     sign_in(page, "conseil@ml90.demo")
+    page.wait_for_url(re.compile(r"/work/$"))
+    assert page.get_by_role("heading", level=1).inner_text().startswith("À faire")
+    check_accessibility(page)
+    page.get_by_role("link", name="Personnes suivies").first.click()
     page.wait_for_url(re.compile(r"/people/$"))
     assert page.get_by_role("heading", level=1).inner_text().startswith("Personnes suivies")
     check_accessibility(page)
@@ -48,7 +52,8 @@ def test_caseworker_sees_people_with_identity(page: Any) -> None:
 def test_coordinator_sees_pathways_without_identity(page: Any, browser: Any) -> None:
     # Collect the names the Mission Locale sees, then look for them in the coordinator's pages.
     sign_in(page, "conseil@ml90.demo")
-    page.wait_for_url(re.compile(r"/people/$"))
+    page.wait_for_url(re.compile(r"/work/$"))
+    page.goto("/people/")
     names = [n.split(" ")[-1] for n in page.locator("table.data tbody tr th a").all_inner_texts()]
     pseudonym = page.locator("code.pseudonym").first.inner_text()
     assert names
@@ -92,7 +97,7 @@ def test_pages_work_with_the_keyboard_and_without_javascript(
         page.fill("#email", "conseil@ml90.demo")
         page.fill("#password", PASSWORD)
         page.keyboard.press("Enter")
-        page.wait_for_url(re.compile(r"/people/$"))
+        page.wait_for_url(re.compile(r"/work/$"))
         page.get_by_role("button", name="Se déconnecter").click()
         page.wait_for_url(re.compile(r"/login$"))
     finally:

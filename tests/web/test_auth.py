@@ -26,7 +26,7 @@ def caseworker(db_session: Session) -> User:
 def test_login_lands_on_the_role_page(client: FlaskClient, caseworker: User) -> None:
     response = login(client, "camille@relais.example")
     assert response.status_code == 302
-    assert client.get("/").headers["Location"].endswith("/people/")
+    assert client.get("/").headers["Location"].endswith("/work/")
 
 
 def test_wrong_login_says_the_same_whether_or_not_the_account_exists(

@@ -233,7 +233,7 @@ def test_the_landing_page_reminds_a_structure_of_its_stale_card(
     client: FlaskClient, db_session: Session, network: dict[str, Structure]
 ) -> None:
     login(client, _account(db_session, Role.CASEWORKER, network["CAPE90"]))
-    landing = client.get("/people/").get_data(as_text=True)
+    landing = client.get("/work/").get_data(as_text=True)
     assert 'class="card warning reminder"' in landing
     assert "/directory/CAPE90" in landing
     assert 'class="card warning reminder"' not in client.get("/handoffs/").get_data(as_text=True)
@@ -242,7 +242,7 @@ def test_the_landing_page_reminds_a_structure_of_its_stale_card(
     db_session.commit()
     other = client.application.test_client()
     login(other, fresh.email)
-    assert 'class="card warning reminder"' not in other.get("/people/").get_data(as_text=True)
+    assert 'class="card warning reminder"' not in other.get("/work/").get_data(as_text=True)
 
 
 # -- the hand-off form --------------------------------------------------------------------------

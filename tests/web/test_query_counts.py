@@ -168,7 +168,21 @@ def test_the_caseload(client: FlaskClient, caseload: Callable[[int], None]) -> N
     """The reveals of a page: one key read, one append to the audit chain (which takes an
     advisory lock on PostgreSQL: one statement more there)."""
     paths = ("/people/", "/people/?cohort=young_dropout", "/people/?stage=orientation")
-    check_pages(client, caseload, [Page(CASEWORKER, path, 21, 22) for path in paths])
+    check_pages(client, caseload, [Page(CASEWORKER, path, 18, 19) for path in paths])
+
+
+def test_the_caseload_sorted(client: FlaskClient, caseload: Callable[[int], None]) -> None:
+    """Each order is one query for the page, whatever the caseload (by name: one query for
+    the names of the whole caseload, decrypted in memory, then the page by id)."""
+    paths = ("/people/?sort=last_event", "/people/?sort=idle", "/people/?sort=stage")
+    pages = [Page(CASEWORKER, path, 18, 19) for path in paths]
+    check_pages(client, caseload, [*pages, Page(CASEWORKER, "/people/?sort=name", 18, 19)])
+
+
+def test_the_work_queue(client: FlaskClient, caseload: Callable[[int], None]) -> None:
+    """A count and a page of rows per list, which of their people the structure follows, and
+    the reveal of those shown (one key read, one append to the audit chain)."""
+    check_pages(client, caseload, [Page(PARTNER, "/work/", 22, 23)])
 
 
 HANDOFF_FILTERS = ("", "&status=sent", "&purpose=stage", "&purpose=barrier", "&overdue=1")

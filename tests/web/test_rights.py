@@ -234,7 +234,7 @@ def test_an_unwritable_register_erases_nothing(
     assert db_session.get(PersonKey, pid) is not None
 
 
-def test_the_caseload_lists_the_people_due_for_erasure(
+def test_the_work_queue_lists_the_people_due_for_erasure(
     client: FlaskClient, db_session: Session, vault: Vault
 ) -> None:
     a, b = factories.structure(db_session), factories.structure(db_session)
@@ -246,10 +246,10 @@ def test_the_caseload_lists_the_people_due_for_erasure(
     person.erasure_due_on = date(2026, 12, 20)
     db_session.commit()
     _as(client, worker_a)
-    page = client.get("/people/").get_data(as_text=True)
+    page = client.get("/work/").get_data(as_text=True)
     assert "People due for erasure" in page
     assert person.pseudonym in page
     assert "Dec 20, 2026" in page
     assert "May 2, 2024" in page
     _as(client, worker_b)
-    assert "People due for erasure" not in client.get("/people/").get_data(as_text=True)
+    assert "People due for erasure" not in client.get("/work/").get_data(as_text=True)

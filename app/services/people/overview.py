@@ -65,6 +65,7 @@ class Sort(StrEnum):
     RECENT = "recent"  # newest registration first
     NAME = "name"  # last name, then first name, accents folded (caseload only: decrypts names)
     LAST_EVENT = "last_event"  # most recent event first, people without any event last
+    IDLE = "idle"  # longest without an event first (people without any event first)
     STAGE = "stage"  # current stage in pathway order, people without a step last
 
 
@@ -150,11 +151,14 @@ def _sorted(query: Select[Beneficiary], sort: Sort) -> Select[Beneficiary]:
     """``query`` ordered by ``sort`` (by name is done on decrypted names, elsewhere), with the
     newest registration, then the pseudonym, to break ties."""
     ids = query.with_only_columns(Beneficiary.id).order_by(None)
-    if sort is Sort.LAST_EVENT:
-        last = _last_event_days(ids)
-        query = query.outerjoin(last, last.c.beneficiary_id == Beneficiary.id).order_by(
+    if sort in (Sort.LAST_EVENT, Sort.IDLE):
+        last = last_event_days(ids)
+        order = (
             last.c.day.desc().nulls_last()
+            if sort is Sort.LAST_EVENT
+            else last.c.day.asc().nulls_first()
         )
+        query = query.outerjoin(last, last.c.beneficiary_id == Beneficiary.id).order_by(order)
     elif sort is Sort.STAGE:
         latest = (
             select(PathwayStep.beneficiary_id, ReferenceItem.position)
@@ -168,7 +172,7 @@ def _sorted(query: Select[Beneficiary], sort: Sort) -> Select[Beneficiary]:
     return query.order_by(Beneficiary.created_at.desc(), Beneficiary.pseudonym)
 
 
-def _last_event_days(ids: Select[Any]) -> Any:
+def last_event_days(ids: Select[Any]) -> Any:
     """(person id, day of their latest event) for the people of ``ids``, as a subquery: the
     dates ``_last_events`` reads, in SQL."""
     days = union_all(

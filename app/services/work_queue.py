@@ -1,0 +1,253 @@
+"""A caseworker's work queue ("À faire"): what waits for their structure, oldest first.
+
+Five lists, each counted in full and shown in part (``SHOWN`` rows, the oldest first):
+
+* hand-offs sent to the structure and waiting for its answer (the overdue ones marked);
+* hand-offs the structure accepted without a first contact recorded yet;
+* hand-offs the structure sent that were declined or expired in the last ``RECENT_DAYS`` days
+  and that nothing has replaced (no later hand-off of the structure for the same person and
+  purpose): to re-orient;
+* people the structure follows with no event from anyone for ``idle_weeks`` weeks;
+* people the structure follows without a current consent to share with the network.
+
+Each list is one count and one query for its shown rows: a fixed number of queries, whatever
+the size of the caseload.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload
+
+from app.domain.deadlines import deadline_cutoff
+from app.domain.handoffs import HandoffStatus
+from app.domain.pathway import ConsentScope
+from app.domain.roles import Role
+from app.models import Beneficiary, Consent, FollowUp, Handoff, User
+from app.services.errors import N_, Forbidden
+from app.services.people.access import followed_ids
+from app.services.people.overview import last_event_days
+
+T = TypeVar("T")
+SHOWN = 10  # rows shown per list; the count says how many there are
+RECENT_DAYS = 30  # how long a declined or expired hand-off asks to be re-oriented
+
+
+@dataclass
+class Section(Generic[T]):
+    items: list[T]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+
+@dataclass(frozen=True)
+class HandoffItem:
+    handoff: Handoff
+    since: datetime  # sent, answered or closed: what the list is about
+    overdue: bool = False
+
+
+@dataclass(frozen=True)
+class PersonItem:
+    person: Beneficiary
+    since: date | None  # the last event (idle list) or the start of the follow-up
+
+
+@dataclass
+class WorkQueue:
+    to_answer: Section[HandoffItem]
+    without_first_contact: Section[HandoffItem]
+    to_reorient: Section[HandoffItem]
+    idle: Section[PersonItem]
+    without_consent: Section[PersonItem]
+    idle_weeks: int
+    followed: set[uuid.UUID] = field(default_factory=set)  # whose names the page may show
+
+    @property
+    def people(self) -> list[Beneficiary]:
+        """Every person of the shown rows, once each, in order of appearance."""
+        seen: dict[uuid.UUID, Beneficiary] = {}
+        for section in (self.to_answer, self.without_first_contact, self.to_reorient):
+            for item in section.items:
+                seen.setdefault(item.handoff.beneficiary_id, item.handoff.beneficiary)
+        for people in (self.idle, self.without_consent):
+            for row in people.items:
+                seen.setdefault(row.person.id, row.person)
+        return list(seen.values())
+
+
+def work_queue(
+    session: Session,
+    actor: User,
+    *,
+    today: date,
+    now: datetime,
+    overdue_days: int,
+    idle_weeks: int,
+) -> WorkQueue:
+    """The work queue of ``actor``'s structure (caseworkers only)."""
+    if actor.role is not Role.CASEWORKER or actor.structure_id is None:
+        raise Forbidden(N_("Only caseworkers have a work queue."))
+    structure = actor.structure_id
+    overdue_before = deadline_cutoff(now, overdue_days)
+    waiting = _handoffs(
+        session,
+        select(Handoff).where(
+            Handoff.to_structure_id == structure, Handoff.status == HandoffStatus.SENT
+        ),
+        Handoff.sent_at,
+    )
+    to_answer = Section(
+        [HandoffItem(h, h.sent_at, overdue=h.sent_at < overdue_before) for h in waiting[0]],
+        waiting[1],
+    )
+    accepted = _handoffs(
+        session,
+        select(Handoff).where(
+            Handoff.to_structure_id == structure,
+            Handoff.status == HandoffStatus.ACCEPTED,
+            Handoff.first_contact_at.is_(None),
+        ),
+        Handoff.answered_at,
+    )
+    closed = _handoffs(session, _to_reorient(structure, now), Handoff.sent_at)
+    queue = WorkQueue(
+        to_answer=to_answer,
+        without_first_contact=Section(
+            [HandoffItem(h, h.answered_at or h.sent_at) for h in accepted[0]], accepted[1]
+        ),
+        to_reorient=Section(
+            [HandoffItem(h, h.closed_at or h.answered_at or h.sent_at) for h in closed[0]],
+            closed[1],
+        ),
+        idle=_idle(session, structure, today, idle_weeks),
+        without_consent=_without_consent(session, structure),
+        idle_weeks=idle_weeks,
+    )
+    people = [person.id for person in queue.people]
+    if people:
+        queue.followed = set(
+            session.scalars(followed_ids(actor, today).where(FollowUp.beneficiary_id.in_(people)))
+        )
+    return queue
+
+
+def _handoffs(
+    session: Session, query: Select[Handoff], oldest: Any
+) -> tuple[list[Handoff], int]:
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.scalars(
+        query.options(
+            joinedload(Handoff.beneficiary),
+            joinedload(Handoff.from_structure),
+            joinedload(Handoff.purpose_stage),
+            joinedload(Handoff.purpose_barrier),
+        )
+        .order_by(oldest.asc(), Handoff.id)
+        .limit(SHOWN)
+    ).unique()
+    return list(rows), int(total or 0)
+
+
+def _to_reorient(structure: int, now: datetime) -> Select[Handoff]:
+    """Declined or expired hand-offs of the structure, recent, that nothing replaced, for
+    people it still follows."""
+    later = aliased(Handoff)
+    replaced = exists().where(
+        later.beneficiary_id == Handoff.beneficiary_id,
+        later.from_structure_id == structure,
+        later.sent_at > Handoff.sent_at,
+        or_(
+            and_(
+                Handoff.purpose_barrier_id.is_not(None),
+                later.purpose_barrier_id == Handoff.purpose_barrier_id,
+            ),
+            and_(
+                Handoff.purpose_stage_id.is_not(None),
+                later.purpose_stage_id == Handoff.purpose_stage_id,
+            ),
+        ),
+    )
+    since = now - timedelta(days=RECENT_DAYS)
+    return select(Handoff).where(
+        Handoff.from_structure_id == structure,
+        Handoff.status.in_((HandoffStatus.DECLINED, HandoffStatus.EXPIRED)),
+        func.coalesce(Handoff.closed_at, Handoff.answered_at, Handoff.sent_at) >= since,
+        ~replaced,
+        Handoff.beneficiary_id.in_(_open_follow_ups(structure)),
+    )
+
+
+def _open_follow_ups(structure: int) -> Select[uuid.UUID]:
+    return select(FollowUp.beneficiary_id).where(
+        FollowUp.structure_id == structure, FollowUp.ended_on.is_(None)
+    )
+
+
+def _people(structure: int) -> Select[Beneficiary]:
+    return select(Beneficiary).where(
+        Beneficiary.id.in_(_open_follow_ups(structure)), Beneficiary.erased_at.is_(None)
+    )
+
+
+def _idle(session: Session, structure: int, today: date, weeks: int) -> Section[PersonItem]:
+    """People followed with no event for ``weeks`` weeks (counting the start of the follow-up
+    as one), longest silence first."""
+    people = _people(structure)
+    last = last_event_days(people.with_only_columns(Beneficiary.id))
+    started = (
+        select(FollowUp.beneficiary_id, func.max(FollowUp.started_on).label("started_on"))
+        .where(FollowUp.structure_id == structure, FollowUp.ended_on.is_(None))
+        .group_by(FollowUp.beneficiary_id)
+        .subquery()
+    )
+    latest = func.coalesce(last.c.day, started.c.started_on)
+    # The later of the two: ``greatest`` on PostgreSQL, the two-argument ``max`` on SQLite.
+    later = func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
+    latest_day = later(latest, started.c.started_on)
+    idle = (
+        people.add_columns(latest_day.label("since"))
+        .join(started, started.c.beneficiary_id == Beneficiary.id)
+        .outerjoin(last, last.c.beneficiary_id == Beneficiary.id)
+        .where(latest_day < today - timedelta(weeks=weeks))
+    )
+    total = session.scalar(select(func.count()).select_from(idle.subquery()))
+    rows = session.execute(idle.order_by(latest_day.asc(), Beneficiary.pseudonym).limit(SHOWN))
+    items = [PersonItem(person, _as_date(since)) for person, since in rows]
+    return Section(items, int(total or 0))
+
+
+def _without_consent(session: Session, structure: int) -> Section[PersonItem]:
+    consented = select(Consent.beneficiary_id).where(
+        Consent.scope == ConsentScope.NETWORK_SHARING, Consent.withdrawn_on.is_(None)
+    )
+    query = (
+        _people(structure)
+        .add_columns(FollowUp.started_on)
+        .join(FollowUp, FollowUp.beneficiary_id == Beneficiary.id)
+        .where(
+            FollowUp.structure_id == structure,
+            FollowUp.ended_on.is_(None),
+            Beneficiary.id.not_in(consented),
+        )
+    )
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.execute(
+        query.order_by(FollowUp.started_on.asc(), Beneficiary.pseudonym).limit(SHOWN)
+    )
+    return Section([PersonItem(person, started) for person, started in rows], int(total or 0))
+
+
+def _as_date(value: object) -> date | None:
+    """A day read from SQL: a ``date`` on PostgreSQL, ISO text from SQLite's functions."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])

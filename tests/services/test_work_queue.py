@@ -1,0 +1,147 @@
+"""The caseworker's work queue: each list holds what it says, oldest first, and nothing else."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.handoffs import HandoffEvent
+from app.domain.roles import Role
+from app.models import FollowUp, Structure, User
+from app.services.errors import Forbidden
+from app.services.handoffs import apply_event
+from app.services.pathways import add_step
+from app.services.security.vault import Vault
+from app.services.work_queue import SHOWN, WorkQueue, work_queue
+from tests import factories
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+TODAY = NOW.date()
+
+
+def queue_of(session: Session, actor: User, *, idle_weeks: int = 8) -> WorkQueue:
+    return work_queue(session, actor, today=TODAY, now=NOW, overdue_days=10, idle_weeks=idle_weeks)
+
+
+@pytest.fixture
+def two(db_session: Session) -> tuple[User, User, Structure]:
+    a = factories.structure(db_session, "AAA")
+    b = factories.structure(db_session, "BBB")
+    worker_a = factories.user(db_session, structure_=a, email="a@relais.example")
+    worker_b = factories.user(db_session, structure_=b, email="b@relais.example")
+    return worker_a, worker_b, b
+
+
+def test_hand_offs_waiting_for_an_answer_oldest_first_overdue_marked(
+    db_session: Session, vault: Vault, two: tuple[User, User, Structure]
+) -> None:
+    worker_a, worker_b, b = two
+    people = [factories.person(db_session, vault, worker_a) for _ in range(3)]
+    sent = [NOW - timedelta(days=days) for days in (2, 15, 5)]
+    for person, when in zip(people, sent, strict=True):
+        factories.handoff(db_session, vault, worker_a, person, b, now=when)
+    queue = queue_of(db_session, worker_b)
+    assert queue.to_answer.total == 3
+    assert [item.since for item in queue.to_answer.items] == sorted(sent)
+    assert [item.overdue for item in queue.to_answer.items] == [True, False, False]
+    # The receiver does not follow these people yet: no name for it.
+    assert queue.followed == set()
+    assert queue_of(db_session, worker_a).to_answer.total == 0
+
+
+def test_accepted_without_first_contact_then_gone_once_contacted(
+    db_session: Session, vault: Vault, two: tuple[User, User, Structure]
+) -> None:
+    worker_a, worker_b, b = two
+    person = factories.person(db_session, vault, worker_a)
+    handoff = factories.handoff(db_session, vault, worker_a, person, b, now=NOW - timedelta(days=3))
+    apply_event(db_session, vault, worker_b, handoff, HandoffEvent.ACCEPT, now=NOW)
+    queue = queue_of(db_session, worker_b)
+    assert [i.handoff.id for i in queue.without_first_contact.items] == [handoff.id]
+    assert queue.followed == {person.id}  # accepting opened a follow-up: the name may show
+    apply_event(db_session, vault, worker_b, handoff, HandoffEvent.FIRST_CONTACT, now=NOW)
+    assert queue_of(db_session, worker_b).without_first_contact.total == 0
+
+
+def test_declined_hand_offs_ask_to_be_reoriented_until_replaced(
+    db_session: Session, vault: Vault, two: tuple[User, User, Structure]
+) -> None:
+    worker_a, worker_b, b = two
+    c = factories.structure(db_session, "CCC")
+    person = factories.person(db_session, vault, worker_a)
+    handoff = factories.handoff(db_session, vault, worker_a, person, b, now=NOW - timedelta(days=4))
+    apply_event(
+        db_session, vault, worker_b, handoff, HandoffEvent.DECLINE, now=NOW - timedelta(days=2),
+        reason_code="no_capacity",
+    )  # fmt: skip
+    queue = queue_of(db_session, worker_a)
+    assert [i.handoff.id for i in queue.to_reorient.items] == [handoff.id]
+    assert queue.followed == {person.id}
+    factories.handoff(db_session, vault, worker_a, person, c, now=NOW - timedelta(days=1))
+    assert queue_of(db_session, worker_a).to_reorient.total == 0
+
+
+def test_old_declines_leave_the_queue(
+    db_session: Session, vault: Vault, two: tuple[User, User, Structure]
+) -> None:
+    worker_a, worker_b, b = two
+    person = factories.person(db_session, vault, worker_a)
+    long_ago = NOW - timedelta(days=60)
+    handoff = factories.handoff(db_session, vault, worker_a, person, b, now=long_ago)
+    apply_event(
+        db_session, vault, worker_b, handoff, HandoffEvent.DECLINE, now=long_ago,
+        reason_code="no_capacity",
+    )  # fmt: skip
+    assert queue_of(db_session, worker_a).to_reorient.total == 0
+
+
+def test_people_without_news_longest_silence_first(
+    db_session: Session, vault: Vault, two: tuple[User, User, Structure]
+) -> None:
+    worker_a, _, _ = two
+    quiet = factories.person(db_session, vault, worker_a)
+    recent = factories.person(db_session, vault, worker_a)
+    quieter = factories.person(db_session, vault, worker_a)
+    for person, day in (
+        (quiet, date(2026, 8, 1)),
+        (recent, date(2026, 11, 1)),
+        (quieter, date(2026, 6, 1)),
+    ):
+        add_step(db_session, vault, worker_a, person, stage_code="orientation", started_on=day)
+    # Registered on factories.TODAY (the follow-up's start): only the steps are older. With
+    # the follow-up started long ago, the step dates decide.
+    for follow_up in db_session.scalars(select(FollowUp)):
+        follow_up.started_on = date(2026, 1, 1)
+    queue = queue_of(db_session, worker_a)
+    assert [row.person.id for row in queue.idle.items] == [quieter.id, quiet.id]
+    assert [row.since for row in queue.idle.items] == [date(2026, 6, 1), date(2026, 8, 1)]
+    assert queue_of(db_session, worker_a, idle_weeks=30).idle.total == 0
+
+
+def test_people_without_consent(
+    db_session: Session, vault: Vault, two: tuple[User, User, Structure]
+) -> None:
+    worker_a, _, _ = two
+    factories.person(db_session, vault, worker_a)
+    without = factories.person(db_session, vault, worker_a, consent=False)
+    queue = queue_of(db_session, worker_a)
+    assert [row.person.id for row in queue.without_consent.items] == [without.id]
+
+
+def test_lists_are_cut_with_their_full_count(
+    db_session: Session, vault: Vault, two: tuple[User, User, Structure]
+) -> None:
+    worker_a, _, _ = two
+    for _ in range(SHOWN + 3):
+        factories.person(db_session, vault, worker_a, consent=False)
+    section = queue_of(db_session, worker_a).without_consent
+    assert (len(section.items), section.total, section.more) == (SHOWN, SHOWN + 3, 3)
+
+
+def test_only_caseworkers_have_a_work_queue(db_session: Session) -> None:
+    coordinator = factories.user(db_session, Role.COORDINATOR, email="c@relais.example")
+    with pytest.raises(Forbidden):
+        queue_of(db_session, coordinator)
