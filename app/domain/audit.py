@@ -29,6 +29,8 @@ class AuditAction(StrEnum):
     STATISTICS_EXPORT = "statistics:export"
     FOLLOW_UP_START = "follow_up:start"
     FOLLOW_UP_END = "follow_up:end"
+    FOLLOW_UP_REFERENT = "follow_up:referent"
+    USER_CONTACT = "user:contact"
     STEP_ADD = "step:add"
     BARRIER_ADD = "barrier:add"
     BARRIER_STATUS = "barrier:status"

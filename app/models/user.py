@@ -42,6 +42,8 @@ class User(Base):
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     locale: Mapped[str | None] = mapped_column(String(5))
+    # A professional phone shown to partners with the name and the login, in E.164.
+    work_phone: Mapped[str | None] = mapped_column(String(32))
     # Granted by an administrator: may edit the directory card of the user's own structure.
     can_edit_card: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[created_at]
