@@ -197,6 +197,11 @@ def test_production_refuses_an_erasure_register_in_a_missing_folder(tmp_path: Pa
     [
         ("RELAIS_LOGIN_MAX_FAILURES", "abc", "RELAIS_LOGIN_MAX_FAILURES must be a whole number"),
         ("RELAIS_PUBLIC_DIRECTORY", "perhaps", "RELAIS_PUBLIC_DIRECTORY must be true or false"),
+        (
+            "RELAIS_HANDOFF_REMINDER_DAYS",
+            "0",
+            "RELAIS_HANDOFF_REMINDER_DAYS must be one day or more",
+        ),
         ("RELAIS_ENV", "staging", "RELAIS_ENV must be one of"),
     ],
 )

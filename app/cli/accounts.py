@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from app.cli.common import read_password, transaction
 from app.domain.roles import Role
+from app.services.people import referents
 from app.services.security import accounts
 from app.services.structures import get_structure
 
@@ -78,3 +79,21 @@ def deactivate(email: str) -> None:
         user = accounts.get_user_by_email(session, email)
         closed = accounts.deactivate_user(session, None, user)
         click.echo(f"Deactivated {user.email}" if closed else f"{user.email} was already inactive")
+        followed = referents.referent_count(session, user)
+        if followed:
+            click.echo(
+                f"{followed} people still have {user.email} as referent: a colleague of the "
+                "structure hands them over from 'People followed' > 'Hand over a caseload'."
+            )
+
+
+@users_cli.command("set-phone")
+@click.argument("email")
+@click.argument("phone")
+def set_phone(email: str, phone: str) -> None:
+    """Set the work phone of EMAIL, shown to partners when the account is a referent
+    (an empty PHONE removes it)."""
+    with transaction() as session:
+        user = accounts.get_user_by_email(session, email)
+        referents.set_work_phone(session, None, user, phone)
+        click.echo(f"Work phone of {user.email}: {user.work_phone or 'none'}")

@@ -19,6 +19,7 @@ from app.extensions import babel, login_manager
 from app.web import errors, home, work_queue
 from app.web.admin import outbox
 from app.web.admin import views as admin
+from app.web.auth import contact as account_contact
 from app.web.auth import views as auth
 from app.web.context import load_session_user, template_helpers
 from app.web.dashboard import views as dashboard
@@ -27,12 +28,14 @@ from app.web.directory import views as directory
 from app.web.handoffs import views as handoffs
 from app.web.imports import views as imports
 from app.web.pathways import views as pathways
-from app.web.people import records, rights
+from app.web.people import records, referents, rights
 from app.web.people import views as people
 
-# The people blueprint is routed by three modules: all of them are imported before it is
+# The people blueprint is routed by four modules: all of them are imported before it is
 # registered.
-PEOPLE_ROUTES = (people, records, rights)
+PEOPLE_ROUTES = (people, records, referents, rights)
+# The auth blueprint is routed by two modules.
+AUTH_ROUTES = (auth, account_contact)
 
 # Endpoints reachable without signing in. Everything else is closed by default.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static", "home.health"})
