@@ -24,7 +24,8 @@ from app.services.handoffs import lists as handoff_lists
 from app.services.handoffs.follow_through import ReminderTooSoon, Reorientation
 from app.services.people.access import IDENTITY_GRACE_DAYS
 from app.unit_of_work import attempt
-from app.web.context import actor, dbs, roles_required, today, vault
+from app.web.confirmations import who
+from app.web.context import actor, dbs, named, roles_required, today, vault
 from app.web.forms_support import service_message
 from app.web.handoffs.blueprint import bp
 
@@ -40,7 +41,7 @@ class RemindForm(FlaskForm):  # type: ignore[misc]
 
 
 class FollowUpAnswerForm(FlaskForm):  # type: ignore[misc]
-    """ "End our follow-up" or "Keep following": the button pressed is the answer."""
+    """The answer to "does your follow-up end?" is the button pressed: "end" or "keep"."""
 
 
 def _now() -> datetime:
@@ -111,7 +112,11 @@ def remind(handoff_id: str) -> ResponseReturnValue:
         flash(service_message(exc), "error")
         return _back(handoff)
     flash(
-        _("Reminder sent to %(structure)s.", structure=handoff.to_structure.name),
+        _(
+            "Reminder about %(person)s sent to %(to_structure)s.",
+            person=who(handoff.beneficiary),
+            to_structure=named(handoff.to_structure).to,
+        ),
         "success",
     )
     return _back(handoff)
