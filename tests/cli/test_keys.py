@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.crypto import KeyRing
+from app.crypto.blind_index import NORMALISATION_VERSION
 from app.crypto.keyring import encode_key
 from app.extensions import db
 from app.models import Beneficiary, PersonKey, User
@@ -62,7 +63,7 @@ def test_status_shows_counts_only(
     result = runner.invoke(args=["keys", "status"])
     assert result.exit_code == 0, result.output
     assert f"  {keyring.active_kek_id}: 3 (active)" in result.output
-    assert "  1: 3 (current)" in result.output
+    assert f"  {NORMALISATION_VERSION}: 3 (current)" in result.output
     assert "People to re-index: 0" in result.output
     _clean(result.output, keyring)
 
@@ -202,7 +203,9 @@ def test_rebuild_index_resumes_and_is_idempotent(
     monkeypatch.setattr(keys, "reindex_batch", real)
     resumed = runner.invoke(args=["keys", "rebuild-index", "--batch-size", "2"])
     assert resumed.exit_code == 0, resumed.output
-    assert "Re-indexed 3 people at index version 1; 0 left." in resumed.stdout
+    assert (
+        f"Re-indexed 3 people at index version {NORMALISATION_VERSION}; 0 left." in resumed.stdout
+    )
     assert "Re-indexing" in resumed.stderr
     assert index_values(db.session()) == expected
     _clean(resumed.output, keyring)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffEvent
-from app.models import AuditEvent, FollowUp, User
+from app.models import AuditEvent, FollowUp, Handoff, User
 from app.services.errors import Forbidden, InvalidInput
 from app.services.handoffs import apply_event
 from app.services.people import referents
@@ -90,9 +90,14 @@ def test_partners_on_a_hand_off_see_both_referents_with_their_work_contact(
     handoff = factories.handoff(db_session, vault, anna, person, other.structure)  # type: ignore[arg-type]
     db_session.commit()
     login(client, "other@relais.example")
-    page = client.get(f"/handoffs/{handoff.id}").get_data(as_text=True)
+    handoff_id = handoff.id
+    page = client.get(f"/handoffs/{handoff_id}").get_data(as_text=True)
     assert "anna@relais.example" in page
     assert "tel:+33384123456" in page
+    handoff = db_session.get(Handoff, handoff_id)  # the request ended the test's session
+    other = db_session.get(User, other.id)
+    assert handoff is not None
+    assert other is not None
     apply_event(db_session, vault, other, handoff, HandoffEvent.ACCEPT, now=datetime.now(UTC))
     db_session.commit()
     page = client.get(f"/handoffs/{handoff.id}").get_data(as_text=True)
