@@ -20,6 +20,7 @@ from app.models import ReferenceItem, User
 from app.services.handoffs.lists import pending_inbox_count
 from app.services.security.accounts import user_for_session
 from app.services.security.vault import Vault
+from app.web.form_errors import form_problems
 from app.web.labels import action_label, enum_label
 from app.web.pathways.timeline_chart import build_chart
 
@@ -122,4 +123,5 @@ def template_helpers() -> dict[str, Any]:
         "format_datetime": format_datetime,
         "phone": phone,
         "timeline_chart": lambda tl: build_chart(tl, today(), label),
+        "form_problems": form_problems,
     }

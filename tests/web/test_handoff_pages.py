@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from app.domain.handoffs import HandoffStatus
 from app.domain.pathway import BarrierStatus
@@ -69,13 +70,17 @@ def _send(
 
 
 def _act(client: FlaskClient, handoff: str, event: str, **fields: str) -> str:
+    response = _post_action(client, handoff, event, **fields)
+    assert response.status_code == 302
+    return response.headers["Location"].rsplit("/", 1)[-1]
+
+
+def _post_action(client: FlaskClient, handoff: str, event: str, **fields: str) -> TestResponse:
     page = client.get(f"/handoffs/{handoff}").get_data(as_text=True)
     token = re.search(rf'name="{event}-csrf_token"[^>]*value="([^"]+)"', page)
     assert token, f"{event} is not offered"
     data = {f"{event}-csrf_token": token.group(1), **{f"{event}-{k}": v for k, v in fields.items()}}
-    response = client.post(f"/handoffs/{handoff}/{event}", data=data)
-    assert response.status_code == 302
-    return response.headers["Location"].rsplit("/", 1)[-1]
+    return client.post(f"/handoffs/{handoff}/{event}", data=data)
 
 
 def test_the_whole_journey(
@@ -97,8 +102,14 @@ def test_the_whole_journey(
     _act(client, handoff, "accept")
     person_page = client.get(f"/people/{pseudonym}").get_data(as_text=True)
     assert "Vasseur-Klein" in person_page  # the identity is now visible to B
-    # A first contact before the acceptance is refused; today is fine.
-    _act(client, handoff, "first_contact", on="2026-01-02")
+    # A first contact before the acceptance is refused, on the page, the date typed kept and
+    # the error linked from the summary; today is fine.
+    refused = _post_action(client, handoff, "first_contact", on="2026-01-02")
+    assert refused.status_code == 200
+    text = refused.get_data(as_text=True)
+    assert '<a href="#first_contact-on">' in text
+    assert 'value="2026-01-02"' in text
+    assert "<title>Erreur : Orientation" in text
     assert db_session.scalars(select(Handoff)).one().status is HandoffStatus.ACCEPTED
     _act(
         client,
@@ -134,9 +145,16 @@ def test_decline_with_a_reason(
     assert "decline-reason" in page.get_data(as_text=True)
     response = client.post(
         f"/handoffs/{handoff}/decline",
-        data={"decline-csrf_token": TOKEN.search(page.get_data(as_text=True)).group(1)},
+        data={
+            "decline-csrf_token": TOKEN.search(page.get_data(as_text=True)).group(1),
+            "decline-message": "Complet jusqu'en avril",
+        },
     )
-    assert response.status_code == 302  # no reason: refused with a message, nothing changed
+    # No reason: refused on the page itself, the message typed kept, nothing changed.
+    assert response.status_code == 200
+    refused = response.get_data(as_text=True)
+    assert '<a href="#decline-reason">' in refused
+    assert "Complet jusqu&#39;en avril</textarea>" in refused
     assert db_session.scalars(select(Handoff)).one().status is HandoffStatus.SENT
     _act(client, handoff, "decline", reason="no_capacity", message="Complet jusqu'en mars")
     login(client, "aaa@relais.example")

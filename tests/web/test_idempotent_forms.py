@@ -158,7 +158,7 @@ def test_consent_sent_from_two_tabs_is_recorded_once(
     data = {**page_tokens(client, "/people/new"), **IDENTITY, "cohorts": "young_graduate"}
     pseudonym = client.post("/people/new", data=data).headers["Location"].rsplit("/", 1)[-1]
     tabs = [page_tokens(client, f"/people/{pseudonym}") for _ in range(2)]
-    for tab in tabs:
+    answers = [
         client.post(
             f"/people/{pseudonym}/consent",
             data={
@@ -168,10 +168,12 @@ def test_consent_sent_from_two_tabs_is_recorded_once(
                 "consent-given_on": "2026-11-04",
             },
         )
+        for tab in tabs
+    ]
     assert _count(db_session, Consent) == 1
-    assert "Le consentement est déjà enregistré." in client.get(f"/people/{pseudonym}").get_data(
-        as_text=True
-    )
+    # The second tab gets the person's page again (not a redirect), saying why.
+    assert answers[1].status_code == 200
+    assert "Le consentement est déjà enregistré." in answers[1].get_data(as_text=True)
 
 
 def test_a_refused_form_keeps_its_token_for_the_corrected_one(
@@ -215,11 +217,13 @@ def test_a_form_without_a_token_relais_made_is_refused(
             "step-started_on": "2026-11-02",
         },
     )
-    assert response.status_code == 302
+    # The person's page again, the step form open with what was typed and a fresh token.
+    assert response.status_code == 200
     assert _count(db_session, PathwayStep) == 0
-    assert "plus à jour : vérifiez-le" in client.get(response.headers["Location"]).get_data(
-        as_text=True
-    )
+    text = response.get_data(as_text=True)
+    assert "plus à jour : vérifiez-le" in text
+    assert '<details class="add" id="add-step" open>' in text
+    assert re.search(r'name="step-submission"[^>]*value="[^"]+"', text)
 
 
 def test_a_second_handoff_for_an_open_purpose_asks_first(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffStatus
@@ -56,6 +56,41 @@ def test_the_person_page_offers_the_rights(client: FlaskClient, net: Network) ->
     page = client.get(f"/people/{net.person.pseudonym}").get_data(as_text=True)
     for path in ("access-report", "erase", "consent/withdraw"):
         assert f"/people/{net.person.pseudonym}/{path}" in page
+    # The export and the erasure come last, after everything else the page offers.
+    export = page.index(f'href="/people/{net.person.pseudonym}/access-report"')
+    erase = page.index(f'href="/people/{net.person.pseudonym}/erase"')
+    rights = page.index('id="rights-title"')
+    assert page.index(f'action="/people/{net.person.pseudonym}/end"') < rights < export < erase
+    assert page.count("/access-report") == 1
+    assert page.count(f"/people/{net.person.pseudonym}/erase") == 1
+
+
+def _exports(db_session: Session) -> list[AuditEvent]:
+    return list(
+        db_session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "beneficiary:subject_access")
+        )
+    )
+
+
+def test_opening_the_subject_access_page_records_nothing(
+    client: FlaskClient, db_session: Session, net: Network
+) -> None:
+    _as(client, net.worker_a)
+    before = db_session.scalar(select(func.count()).select_from(AuditEvent))
+    path = f"/people/{net.person.pseudonym}/access-report"
+    confirm = client.get(path)
+    assert confirm.status_code == 200
+    page = confirm.get_data(as_text=True)
+    assert "Zephyrin" not in page  # pseudonym only: nothing revealed before the export
+    assert f'<form method="post" action="{path}"' in page
+    assert f'<form method="post" action="{path}.json"' in page
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent)) == before
+    assert _exports(db_session) == []
+    # The export itself needs the POST of the confirmation, with its token.
+    assert client.get(f"{path}.json").status_code == 405
+    assert client.post(path).status_code == 400
+    assert _exports(db_session) == []
 
 
 def test_subject_access_page_lists_the_consultations(
@@ -64,7 +99,8 @@ def test_subject_access_page_lists_the_consultations(
     _as(client, net.worker_b)
     assert client.get(f"/people/{net.person.pseudonym}").status_code == 200  # B reads it
     _as(client, net.worker_a)
-    response = client.get(f"/people/{net.person.pseudonym}/access-report")
+    path = f"/people/{net.person.pseudonym}/access-report"
+    response = client.post(path, data={"csrf_token": _token(client, path)})
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     page = response.get_data(as_text=True)
@@ -84,7 +120,8 @@ def test_subject_access_page_lists_the_consultations(
 def test_subject_access_json(client: FlaskClient, db_session: Session, net: Network) -> None:
     _as(client, net.worker_a)
     assert client.get(f"/people/{net.person.pseudonym}").status_code == 200
-    response = client.get(f"/people/{net.person.pseudonym}/access-report.json")
+    path = f"/people/{net.person.pseudonym}/access-report"
+    response = client.post(f"{path}.json", data={"csrf_token": _token(client, path)})
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.headers["Content-Disposition"].startswith(
@@ -104,8 +141,12 @@ def test_outsiders_get_404(client: FlaskClient, db_session: Session, net: Networ
     db_session.commit()
     for user in (net.worker_c, coordinator):
         login(client, user.email)
-        for path in ("access-report", "access-report.json", "erase", "consent/withdraw"):
+        for path in ("access-report", "erase", "consent/withdraw"):
             assert client.get(f"/people/{net.person.pseudonym}/{path}").status_code == 404
+        token = _token(client, "/account/password")
+        for path in ("access-report", "access-report.json"):
+            url = f"/people/{net.person.pseudonym}/{path}"
+            assert client.post(url, data={"csrf_token": token}).status_code == 404
     login(client, net.worker_a.email)
     assert client.get("/people/P-NOPE-NOPE/access-report").status_code == 404
     assert (

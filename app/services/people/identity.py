@@ -196,27 +196,50 @@ def clean_identity(
 
     ``checks``, given by an import, remembers what it has already worked out (the same rules).
     """
+    values, problems = _checked(identity, today, checks)
+    if problems:
+        raise problems[0]
+    return Identity(**values)  # type: ignore[arg-type]
+
+
+def identity_problems(identity: Identity, today: date) -> list[InvalidInput]:
+    """Every problem of ``identity``, one per field, in the order in which ``clean_identity``
+    finds them (it raises the first): a form shows them all at once."""
+    return _checked(identity, today, None)[1]
+
+
+def _checked(
+    identity: Identity, today: date, checks: IdentityChecks | None
+) -> tuple[dict[str, object], list[InvalidInput]]:
     values: dict[str, object] = {}
+    problems: list[InvalidInput] = []
     for name in _FIELD_NAMES:
         value = getattr(identity, name)
         if isinstance(value, str):
             value = value.strip() or None
             if value is not None and len(value) > TEXT_LIMITS[name]:
-                raise InvalidInput(N_("This value is too long."), field=name)
+                problems.append(InvalidInput(N_("This value is too long."), field=name))
         values[name] = value
+    flagged = {p.field for p in problems}
     if not values["last_name"]:
-        raise InvalidInput(N_("Enter the last name."), field="last_name")
+        problems.append(InvalidInput(N_("Enter the last name."), field="last_name"))
     if not values["first_name"]:
-        raise InvalidInput(N_("Enter the first name."), field="first_name")
+        problems.append(InvalidInput(N_("Enter the first name."), field="first_name"))
     birth = values["birth_date"]
     if isinstance(birth, date) and not plausible_birth_date(birth, today):
-        raise InvalidInput(
-            N_("The birth date must be in the past and give a plausible age."), field="birth_date"
+        problems.append(
+            InvalidInput(
+                N_("The birth date must be in the past and give a plausible age."),
+                field="birth_date",
+            )
         )
-    if values["phone"]:
+    if values["phone"] and "phone" not in flagged:
         phone = str(values["phone"])
-        values["phone"] = checks.phone(phone) if checks is not None else normalise_phone(phone)
-    if values["email"]:
+        try:
+            values["phone"] = checks.phone(phone) if checks is not None else normalise_phone(phone)
+        except InvalidInput as exc:
+            problems.append(exc)
+    if values["email"] and "email" not in flagged:
         email = str(values["email"])
         try:
             values["email"] = (
@@ -224,9 +247,9 @@ def clean_identity(
                 if checks is not None
                 else validate_email(email, check_deliverability=False).normalized
             )
-        except EmailNotValidError as exc:
-            raise InvalidInput(N_("Enter a valid e-mail address."), field="email") from exc
-    return Identity(**values)  # type: ignore[arg-type]
+        except EmailNotValidError:
+            problems.append(InvalidInput(N_("Enter a valid e-mail address."), field="email"))
+    return values, problems
 
 
 def identity_columns(

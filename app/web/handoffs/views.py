@@ -38,7 +38,7 @@ from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
 from app.web import submissions
 from app.web.context import PARIS, actor, dbs, label, roles_required, today, vault
-from app.web.forms_support import attach_error, choices, service_message
+from app.web.forms_support import attach_error, choices, keeps_typed_values
 from app.web.handoffs import follow_through
 from app.web.handoffs.blueprint import bp
 from app.web.handoffs.forms import ActionForm, SendForm
@@ -157,6 +157,7 @@ def _partner_choices(exclude: set[int]) -> list[SelectChoice]:
 
 
 @bp.route("/new/<pseudonym>", methods=["GET", "POST"])
+@keeps_typed_values
 @roles_required(Role.CASEWORKER)
 def new(pseudonym: str) -> ResponseReturnValue:
     session, user = dbs(), actor()
@@ -253,12 +254,17 @@ def _structure(value: str | None) -> Structure | None:
     return structure_by_id(dbs(), value)
 
 
-def _detail_context(handoff: Handoff) -> dict[str, object]:
+def _detail_context(
+    handoff: Handoff, failed: dict[HandoffEvent, ActionForm] | None = None
+) -> dict[str, object]:
+    """What the hand-off page shows; a ``failed`` action form keeps what was typed and its
+    errors (if the action is still possible)."""
     session, user = dbs(), actor()
     person = handoff.beneficiary
     events = available_events(user, handoff)
     follows = access.open_follow_up(session, person.id, user.structure_id or 0) is not None
     forms = {event: _action_form(handoff, event, formdata=None) for event in events}
+    forms.update({event: form for event, form in (failed or {}).items() if event in forms})
     who = (
         identity.reveal_identity(vault(), session, user, person, "handoff_page", NAME_FIELDS)
         if handoff_lists.follows_person(session, user, person, today())
@@ -325,6 +331,7 @@ def _event_arguments(event: HandoffEvent, form: ActionForm, handoff: Handoff) ->
 
 
 @bp.post("/<handoff_id>/<event_name>")
+@keeps_typed_values
 @roles_required(Role.CASEWORKER)
 def act(handoff_id: str, event_name: str) -> ResponseReturnValue:
     session, user = dbs(), actor()
@@ -334,17 +341,25 @@ def act(handoff_id: str, event_name: str) -> ResponseReturnValue:
     event = HandoffEvent(event_name)
     form = _action_form(handoff, event)
     if not form.validate_on_submit():
-        flash(_("The form had expired; try again."), "error")
-        return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
+        return _refused(handoff, event, form)
     try:
         with attempt():
             arguments = {"now": _now(), **_event_arguments(event, form, handoff)}
             result = apply_event(session, vault(), user, handoff, event, **arguments)  # type: ignore[arg-type]
     except ServiceError as exc:
-        flash(service_message(exc), "error")
-        return redirect(url_for("handoffs.detail", handoff_id=handoff_id))
+        attach_error(form, exc, {"reason": _reason_field(event)})
+        return _refused(handoff, event, form)
     flash(_("Done: %(what)s.", what=_event_done(event)), "success")
     return redirect(url_for("handoffs.detail", handoff_id=result.id.hex))
+
+
+def _reason_field(event: HandoffEvent) -> str:
+    return "reason" if event is HandoffEvent.DECLINE else "outcome"
+
+
+def _refused(handoff: Handoff, event: HandoffEvent, form: ActionForm) -> ResponseReturnValue:
+    """The hand-off page again, the refused action's form with what was typed and why."""
+    return render_template("handoffs/detail.html", **_detail_context(handoff, {event: form}))
 
 
 def _event_done(event: HandoffEvent) -> str:

@@ -1,18 +1,21 @@
 """The actions of a person's page: edit identity, consent, steps, barriers, end of follow-up.
 
-Each action is a POST that redirects back to the person's page (post-redirect-get); an error
-from the service is shown as a message there, or on the field for the identity form.
+Each action is a POST that redirects back to the person's page (post-redirect-get). When it
+fails, the person's page is shown again with the failed form in place: what was typed, each
+error on its field (a service error too, on the field it names) and the page's error summary.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
 from app.domain.pathway import BARRIER_TRANSITIONS, BarrierStatus, ConsentMethod
@@ -30,11 +33,13 @@ from app.web import submissions
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import (
     attach_error,
+    checked_identity_form,
     choices,
     enum_choices,
     identity_from,
-    service_message,
+    keeps_typed_values,
 )
+from app.web.labels import enum_label
 from app.web.people.blueprint import bp
 from app.web.people.forms import (
     BarrierForm,
@@ -68,11 +73,11 @@ def page_forms(session: Session, person: Beneficiary, barriers: list[Barrier]) -
     barrier.acting_structure.choices = _structure_choices(session)
     statuses = {}
     for b in barriers:
-        form = BarrierStatusForm(formdata=None, on=today(), prefix=f"b{b.id.hex[:8]}")
-        form.status.choices = enum_choices(BarrierStatus, sorted(BARRIER_TRANSITIONS[b.status]))
+        form = BarrierStatusForm(formdata=None, on=today(), prefix=_status_prefix(b))
+        _status_choices(form, b)
         statuses[b.id] = form
     end = EndFollowUpForm(formdata=None, ended_on=today(), prefix="end")
-    end.reason.choices = choices(session, ReferenceKind.END_REASON)
+    _end_choices(session, end)
     consent = None
     if active_consent(session, person.id) is None:
         consent = ConsentForm(
@@ -80,6 +85,53 @@ def page_forms(session: Session, person: Beneficiary, barriers: list[Barrier]) -
         )
     return PageForms(
         step, barrier, statuses, end, consent, last_withdrawn_consent(session, person.id)
+    )
+
+
+# Nothing destructive is chosen in advance: a blank first option, refused if left.
+CHOOSE = _l("Choose…")
+
+
+def _status_prefix(barrier: Barrier) -> str:
+    return f"b{barrier.id.hex[:8]}"
+
+
+def _status_choices(form: BarrierStatusForm, barrier: Barrier) -> None:
+    allowed = sorted(BARRIER_TRANSITIONS[barrier.status])
+    form.status.choices = [SelectChoice("", CHOOSE), *enum_choices(BarrierStatus, allowed)]
+
+
+def _end_choices(session: Session, form: EndFollowUpForm) -> None:
+    form.reason.choices = [
+        SelectChoice("", CHOOSE),
+        *choices(session, ReferenceKind.END_REASON),
+    ]
+
+
+def person_page(person: Beneficiary, failed: Mapping[str, Any] | None = None) -> str:
+    """The person's page (their identity revealed, audited); ``failed`` forms replace the
+    empty ones, typed values and errors kept (``barrier_status``: by barrier id)."""
+    session, user = dbs(), actor()
+    who = identity.reveal_identity(vault(), session, user, person, "person_page")
+    timeline = pathways.timeline(session, person)
+    texts = pathways.readable_texts(session, vault(), timeline, user.structure_id or 0)
+    forms = page_forms(session, person, timeline.barriers)
+    consent = active_consent(session, person.id)
+    for name, form in (failed or {}).items():
+        if name == "barrier_status":
+            forms.barrier_status.update(form)
+        elif name != "consent" or consent is None:  # a consent in force needs no form
+            setattr(forms, name, form)
+    return render_template(
+        "people/detail.html",
+        person=person,
+        who=who,
+        timeline=timeline,
+        texts=texts,
+        consent=consent,
+        today=today(),
+        forms=forms,
+        enum_label=enum_label,
     )
 
 
@@ -106,27 +158,27 @@ def _done(person: Beneficiary, message: str, anchor: str) -> ResponseReturnValue
     return _back(person, anchor)
 
 
-def _failed(person: Beneficiary, errors: list[str], anchor: str) -> ResponseReturnValue:
-    for error in errors:
-        flash(error, "error")
-    return _back(person, anchor)
-
-
-def _form_errors(form: object) -> list[str]:
-    found = []
-    for field in form:  # type: ignore[attr-defined]
-        found += [f"{field.label.text}: {error}" for error in field.errors]
-    return found or [_("The form could not be read; try again.")]
+def _failed(
+    person: Beneficiary, exc: ServiceError | None = None, **failed: Any
+) -> ResponseReturnValue:
+    """The person's page again with the failed form (``failed``: its name in ``PageForms``),
+    the service's error ``exc`` on the field it names."""
+    if exc is not None:
+        for form in failed.values():
+            for one in form.values() if isinstance(form, dict) else [form]:
+                attach_error(one, exc)
+    return person_page(person, failed)
 
 
 @bp.route("/<pseudonym>/edit", methods=["GET", "POST"])
+@keeps_typed_values
 @roles_required(Role.CASEWORKER)
 def edit_identity(pseudonym: str) -> ResponseReturnValue:
     session, user = dbs(), actor()
     person = _person(pseudonym)
     current = identity.reveal_identity(vault(), session, user, person, "edit_identity")
     form = IdentityForm(obj=current)
-    if form.validate_on_submit():
+    if form.is_submitted() and checked_identity_form(form, today()):
         try:
             with attempt():
                 changed = identity.update_identity(
@@ -141,14 +193,16 @@ def edit_identity(pseudonym: str) -> ResponseReturnValue:
 
 
 @bp.route("/<pseudonym>/consent", methods=["POST"])
+@keeps_typed_values
 @roles_required(Role.CASEWORKER)
 def add_consent(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
     form = ConsentForm(prefix="consent")
     if not form.validate_on_submit():
-        return _failed(person, _form_errors(form), "#consent")
+        return _failed(person, consent=form)
     if form.given_on.data > today():
-        return _failed(person, [_("Consent cannot be dated in the future.")], "#consent")
+        form.given_on.errors = [_("Consent cannot be dated in the future.")]
+        return _failed(person, consent=form)
     given = ConsentInput(ConsentMethod(form.method.data), form.given_on.data)
     try:
         with attempt():
@@ -158,18 +212,19 @@ def add_consent(pseudonym: str) -> ResponseReturnValue:
     except AlreadySubmitted as exc:
         return submissions.already_recorded(exc, _page_url(person, "#consent"))
     except ServiceError as exc:
-        return _failed(person, [service_message(exc)], "#consent")
+        return _failed(person, exc, consent=form)
     return _done(person, _("Consent recorded."), "#consent")
 
 
 @bp.route("/<pseudonym>/steps", methods=["POST"])
+@keeps_typed_values
 @roles_required(Role.CASEWORKER)
 def add_step(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
     form = StepForm(prefix="step")
     form.stage.choices = choices(dbs(), ReferenceKind.STAGE)
     if not form.validate_on_submit():
-        return _failed(person, _form_errors(form), "#add-step")
+        return _failed(person, step=form)
     try:
         with attempt():
             claimed = submissions.claim(form, "step")
@@ -187,11 +242,12 @@ def add_step(pseudonym: str) -> ResponseReturnValue:
     except AlreadySubmitted as exc:
         return submissions.already_recorded(exc, _page_url(person, "#timeline-title"))
     except ServiceError as exc:
-        return _failed(person, [service_message(exc)], "#add-step")
+        return _failed(person, exc, step=form)
     return _done(person, _("Step recorded."), "#timeline-title")
 
 
 @bp.route("/<pseudonym>/barriers", methods=["POST"])
+@keeps_typed_values
 @roles_required(Role.CASEWORKER)
 def add_barrier(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
@@ -199,7 +255,7 @@ def add_barrier(pseudonym: str) -> ResponseReturnValue:
     form.category.choices = choices(dbs(), ReferenceKind.BARRIER_CATEGORY)
     form.acting_structure.choices = _structure_choices(dbs())
     if not form.validate_on_submit():
-        return _failed(person, _form_errors(form), "#add-barrier")
+        return _failed(person, barrier=form)
     acting = int(form.acting_structure.data) if form.acting_structure.data else None
     try:
         with attempt():
@@ -216,44 +272,46 @@ def add_barrier(pseudonym: str) -> ResponseReturnValue:
     except AlreadySubmitted as exc:
         return submissions.already_recorded(exc, _page_url(person, "#barriers-title"))
     except ServiceError as exc:
-        return _failed(person, [service_message(exc)], "#add-barrier")
+        return _failed(person, exc, barrier=form)
     return _done(person, _("Barrier recorded."), "#barriers-title")
 
 
 @bp.route("/<pseudonym>/barriers/<barrier_id>", methods=["POST"])
+@keeps_typed_values
 @roles_required(Role.CASEWORKER)
 def change_barrier(pseudonym: str, barrier_id: str) -> ResponseReturnValue:
     session = dbs()
     person = _person(pseudonym)
     barrier = pathways.barrier_of(session, person, barrier_id)
-    form = BarrierStatusForm(prefix=f"b{barrier.id.hex[:8]}")
-    form.status.choices = enum_choices(BarrierStatus)
+    form = BarrierStatusForm(prefix=_status_prefix(barrier))
+    _status_choices(form, barrier)
     if not form.validate_on_submit():
-        return _failed(person, _form_errors(form), "#barriers-title")
+        return _failed(person, barrier_status={barrier.id: form})
     try:
         with attempt():
             pathways.set_barrier_status(
                 session, actor(), barrier, BarrierStatus(form.status.data), on=form.on.data
             )
     except ServiceError as exc:
-        return _failed(person, [service_message(exc)], "#barriers-title")
+        return _failed(person, exc, barrier_status={barrier.id: form})
     return _done(person, _("Barrier updated."), "#barriers-title")
 
 
 @bp.route("/<pseudonym>/end", methods=["POST"])
+@keeps_typed_values
 @roles_required(Role.CASEWORKER)
 def end_follow_up(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
     form = EndFollowUpForm(prefix="end")
-    form.reason.choices = choices(dbs(), ReferenceKind.END_REASON)
+    _end_choices(dbs(), form)
     if not form.validate_on_submit():
-        return _failed(person, _form_errors(form), "#end")
+        return _failed(person, end=form)
     try:
         with attempt():
             pathways.end_follow_up(
                 dbs(), actor(), person, reason_code=form.reason.data, on=form.ended_on.data
             )
     except ServiceError as exc:
-        return _failed(person, [service_message(exc)], "#end")
+        return _failed(person, exc, end=form)
     flash(_("The follow-up by your structure has ended."), "success")
     return redirect(url_for("people.index"))

@@ -1,7 +1,8 @@
 """The rights of the person, exercised through a structure that follows them.
 
-- the subject-access export: a printable page and a JSON download of the whole file, with the
-  record of who consulted or changed it (each export audited);
+- the subject-access export: a confirmation page (opening it records nothing), then, by a
+  POST, a printable page or a JSON download of the whole file, with the record of who
+  consulted or changed it (each export audited);
 - a withdrawal of consent: a form, then every pending hand-off is withdrawn;
 - erasure: a confirmation page (type the pseudonym), then crypto-shredding.
 
@@ -62,9 +63,17 @@ def _person(pseudonym: str) -> Beneficiary:
 # -- subject access --------------------------------------------------------------------------
 
 
-@bp.route("/<pseudonym>/access-report")
+@bp.get("/<pseudonym>/access-report")
 @roles_required(Role.CASEWORKER)
 def access_report(pseudonym: str) -> ResponseReturnValue:
+    """The confirmation step: says what the export holds; opening it reveals and records nothing."""
+    return render_template("people/access_confirm.html", person=_person(pseudonym))
+
+
+@bp.post("/<pseudonym>/access-report")
+@roles_required(Role.CASEWORKER)
+def access_report_export(pseudonym: str) -> ResponseReturnValue:
+    """The confirmed export, as a printable page (recorded in the person's access record)."""
     session = dbs()
     person = _person(pseudonym)
     report = subject_access_report(
@@ -80,9 +89,10 @@ def access_report(pseudonym: str) -> ResponseReturnValue:
     )
 
 
-@bp.route("/<pseudonym>/access-report.json")
+@bp.post("/<pseudonym>/access-report.json")
 @roles_required(Role.CASEWORKER)
 def access_report_json(pseudonym: str) -> ResponseReturnValue:
+    """The confirmed export, as a JSON download (recorded in the person's access record)."""
     session = dbs()
     person = _person(pseudonym)
     report = subject_access_report(

@@ -13,7 +13,6 @@ from app.domain.pathway import ConsentMethod
 from app.domain.people import EducationLevel, Sex
 from app.domain.roles import Role
 from app.models import ReferenceKind
-from app.services import pathways
 from app.services.errors import InvalidInput, ServiceError
 from app.services.people import access, identity, overview, search
 from app.services.people.duplicates import find_possible_duplicates
@@ -21,7 +20,6 @@ from app.services.people.overview import Sort
 from app.services.people.registration import (
     ConsentInput,
     NewPerson,
-    active_consent,
     register_person,
 )
 from app.services.structures import reference_items
@@ -31,12 +29,13 @@ from app.web import submissions
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import (
     attach_error,
+    checked_identity_form,
     choices,
     enum_choices,
     identity_from,
+    keeps_typed_values,
     service_message,
 )
-from app.web.labels import enum_label
 from app.web.listing import filters_from_request, page_from_request, sort_from_request
 from app.web.people import records, search_box
 from app.web.people.blueprint import bp
@@ -136,13 +135,27 @@ def _new_person(form: RegisterForm) -> NewPerson:
     )
 
 
+def _register_checked(form: RegisterForm) -> bool:
+    """Every error of the registration form at once: the form's, the identity's, the consent
+    date's (the rules of ``register_person``, which checks them again)."""
+    valid = checked_identity_form(form, today())
+    if form.consent_method.data and form.consent_on.data and form.consent_on.data > today():
+        form.consent_on.errors = [
+            *form.consent_on.errors,
+            _("Consent cannot be dated in the future."),
+        ]
+        valid = False
+    return valid
+
+
 @bp.route("/new", methods=["GET", "POST"])
+@keeps_typed_values
 @roles_required(Role.CASEWORKER)
 def register() -> ResponseReturnValue:
     session, user = dbs(), actor()
     form = _register_form()
     duplicates = None
-    if form.validate_on_submit():
+    if form.is_submitted() and _register_checked(form):
         new = _new_person(form)
         try:
             with attempt():
@@ -176,21 +189,4 @@ def register() -> ResponseReturnValue:
 @bp.get("/<pseudonym>")
 @roles_required(Role.CASEWORKER)
 def detail(pseudonym: str) -> ResponseReturnValue:
-    session, user = dbs(), actor()
-    person = access.followed_person(session, user, pseudonym, today())
-    who = identity.reveal_identity(vault(), session, user, person, "person_page")
-    timeline = pathways.timeline(session, person)
-    texts = pathways.readable_texts(session, vault(), timeline, user.structure_id or 0)
-    consent = active_consent(session, person.id)
-    forms = records.page_forms(session, person, timeline.barriers)
-    return render_template(
-        "people/detail.html",
-        person=person,
-        who=who,
-        timeline=timeline,
-        texts=texts,
-        consent=consent,
-        today=today(),
-        forms=forms,
-        enum_label=enum_label,
-    )
+    return records.person_page(access.followed_person(dbs(), actor(), pseudonym, today()))
