@@ -61,28 +61,21 @@ def _admin_sql(url: str, statement: str) -> None:
 
 @pytest.fixture(scope="session")
 def browser_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    configured = os.environ.get("RELAIS_TEST_DATABASE_URL")
-    if not configured or make_url(configured).get_backend_name() == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('browser') / 'relais.sqlite3'}"
-        return
-    name = f"{make_url(configured).database}_browser"
-    _admin_sql(configured, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _admin_sql(configured, f'CREATE DATABASE "{name}"')
-    yield make_url(configured).set(database=name).render_as_string(hide_password=False)
-    _admin_sql(configured, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from scratch_database(tmp_path_factory, "browser")
 
 
-@pytest.fixture(scope="session")
-def live_server(browser_db: str) -> Iterator[str]:
+def serve(database_url: str, *setup: list[str]) -> Iterator[str]:
+    """Prepare ``database_url`` with ``db upgrade`` then each ``setup`` command (``flask``
+    arguments), serve it with gunicorn and two workers, yield its base URL, stop it."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108 - only a fallback
         "RELAIS_ENV": "development",
-        "DATABASE_URL": browser_db,
+        "DATABASE_URL": database_url,
         **KeyRing.generate().as_settings(),
     }
     flask = [sys.executable, "-m", "flask", "--app", "app"]
-    for command in (["db", "upgrade"], ["demo", "load"]):
+    for command in (["db", "upgrade"], *setup):
         subprocess.run(
             [*flask, *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300
         )
@@ -120,6 +113,25 @@ def live_server(browser_db: str) -> Iterator[str]:
         server.wait(timeout=30)
         if server.stderr:
             server.stderr.close()
+
+
+def scratch_database(tmp_path_factory: pytest.TempPathFactory, suffix: str) -> Iterator[str]:
+    """An empty database for a server of its own: a SQLite file, or a PostgreSQL database
+    named after ``RELAIS_TEST_DATABASE_URL``'s with ``suffix``, dropped afterwards."""
+    configured = os.environ.get("RELAIS_TEST_DATABASE_URL")
+    if not configured or make_url(configured).get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp(suffix) / 'relais.sqlite3'}"
+        return
+    name = f"{make_url(configured).database}_{suffix}"
+    _admin_sql(configured, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin_sql(configured, f'CREATE DATABASE "{name}"')
+    yield make_url(configured).set(database=name).render_as_string(hide_password=False)
+    _admin_sql(configured, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def live_server(browser_db: str) -> Iterator[str]:
+    yield from serve(browser_db, ["demo", "load"])
 
 
 @pytest.fixture(scope="session")
