@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
+from app.domain.roles import Role
 from app.models import Beneficiary, FollowUp, PathwayStep
 from app.services.security.vault import Vault
 from tests import factories
@@ -227,3 +228,35 @@ def test_a_form_from_elsewhere_is_refused_without_echoing_it(
     assert response.status_code == 400
     assert "Planted" not in response.get_data(as_text=True)
     assert _count(db_session, Beneficiary) == 1
+
+
+def test_an_expired_network_event_and_withdrawal_keep_what_was_typed(
+    client: FlaskClient, person: str, db_session: Session
+) -> None:
+    factories.user(db_session, Role.COORDINATOR, email="coord-frm@relais.example")
+    db_session.commit()
+    login(client, "coord-frm@relais.example")
+    tokens = page_tokens(client, "/network-events/new")
+    event = client.post(
+        "/network-events/new",
+        data={
+            **tokens,
+            "csrf_token": "expired",
+            "theme": "Petit-déjeuner des partenaires",
+            "held_on": "2026-11-05",
+        },
+        headers=SAME_ORIGIN,
+    )
+    assert event.status_code == 200
+    assert 'value="Petit-déjeuner des partenaires"' in event.get_data(as_text=True)
+    assert "Le formulaire avait expiré" in event.get_data(as_text=True)
+    login(client, "frm@relais.example")
+    path = f"/people/{person}/consent/withdraw"
+    withdrawal = client.post(
+        path,
+        data={"csrf_token": "expired", "withdrawn_on": "2026-11-04", "source": "oral"},
+        headers={"Referer": f"http://localhost{path}"},
+    )
+    assert withdrawal.status_code == 200
+    assert 'value="2026-11-04"' in withdrawal.get_data(as_text=True)
+    assert _title(withdrawal).startswith("Erreur : ")

@@ -24,7 +24,7 @@ from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
 from app.web.context import actor, dbs, roles_required, today
 from app.web.directory.forms import event_form, event_input
-from app.web.forms_support import attach_error
+from app.web.forms_support import attach_error, keeps_typed_values
 from app.web.submissions import already_recorded, claim
 
 bp = Blueprint("network_events", __name__, url_prefix="/network-events")
@@ -58,6 +58,7 @@ def detail(event_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@keeps_typed_values
 @roles_required(*RECORDERS)
 def new() -> ResponseReturnValue:
     session, user = dbs(), actor()
@@ -79,6 +80,7 @@ def new() -> ResponseReturnValue:
 
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
+@keeps_typed_values
 @roles_required(*RECORDERS)
 def edit(event_id: int) -> ResponseReturnValue:
     session, user = dbs(), actor()

@@ -35,7 +35,7 @@ from app.services.rights.erasure import RegisterFileError, erase_person, registe
 from app.services.rights.subject_access import report_as_json, subject_access_report
 from app.unit_of_work import attempt
 from app.web.context import actor, dbs, roles_required, today, vault
-from app.web.forms_support import attach_error, enum_choices
+from app.web.forms_support import attach_error, enum_choices, keeps_typed_values
 from app.web.labels import audit_label, purpose_label
 from app.web.people.blueprint import bp
 
@@ -115,6 +115,7 @@ def _pending(person: Beneficiary) -> list[Handoff]:
 
 
 @bp.route("/<pseudonym>/consent/withdraw", methods=["GET", "POST"])
+@keeps_typed_values
 @roles_required(Role.CASEWORKER)
 def consent_withdrawal(pseudonym: str) -> ResponseReturnValue:
     session = dbs()
