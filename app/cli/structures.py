@@ -6,8 +6,10 @@ import click
 from flask.cli import AppGroup
 
 from app.cli.common import transaction
+from app.domain.french import Article
 from app.services import structures
 
+ARTICLES = tuple(article.value for article in Article)
 structures_cli = AppGroup("structures", help="List and create partner structures.")
 reference_cli = AppGroup("reference", help="Read and extend the reference lists.")
 
@@ -35,6 +37,14 @@ def list_structures(show_all: bool) -> None:
 @click.option("--missions", default="", help="What the structure does, in plain words.")
 @click.option("--contact", default="", help="How partners reach it (phone, e-mail, address).")
 @click.option("--capacity", type=click.IntRange(min=0), default=None, help="Free places, if known.")
+@click.option(
+    "--article",
+    type=click.Choice(ARTICLES),
+    default=None,
+    help="Article of the name in French sentences: le (au CCAS), la (à la Mission Locale), "
+    "l (à l'EPIDE), les (aux Petits Pas), none (à France Travail). Default: derived from the "
+    "name.",
+)
 def create_structure(
     code: str,
     name: str,
@@ -43,6 +53,7 @@ def create_structure(
     missions: str,
     contact: str,
     capacity: int | None,
+    article: str | None,
 ) -> None:
     """Create the partner structure CODE (2-32 capitals, digits, - or _)."""
     with transaction() as session:
@@ -56,8 +67,23 @@ def create_structure(
             missions=missions,
             contact=contact,
             capacity=capacity,
+            article=article,
         )
-        click.echo(f"Created structure {s.code}: {s.name}")
+        click.echo(
+            f"Created structure {s.code}: {s.name} ({structures.structure_phrases(s, 'fr').the})"
+        )
+
+
+@structures_cli.command("article")
+@click.argument("code")
+@click.argument("article", type=click.Choice([*ARTICLES, "derive"]))
+def set_article(code: str, article: str) -> None:
+    """Set the article of structure CODE's name in French sentences ("derive": from the name)."""
+    with transaction() as session:
+        s = structures.get_structure(session, code)
+        structures.set_structure_article(session, None, s, None if article == "derive" else article)
+        forms = structures.structure_phrases(s, "fr")
+        click.echo(f"{s.code}: {forms.the}, {forms.to}, {forms.of}")
 
 
 @reference_cli.command("list")

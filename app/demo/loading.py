@@ -30,6 +30,7 @@ from app.demo.data.network import (
     DEMO_PASSWORD,
     PEOPLE,
     QPVS,
+    STRUCTURE_ARTICLES,
     STRUCTURES,
     DemoStructure,
 )
@@ -214,6 +215,7 @@ def _create_structure(session: Session, admin: User, spec: DemoStructure) -> Str
         contact=spec.contact,
         city=spec.city,
         capacity=spec.capacity,
+        article=STRUCTURE_ARTICLES[spec.code],
     )
 
 

@@ -11,6 +11,7 @@ class AuditAction(StrEnum):
     USER_DEACTIVATE = "user:deactivate"
     USER_SET_PASSWORD = "user:set_password"  # noqa: S105 - an action tag
     STRUCTURE_CREATE = "structure:create"
+    STRUCTURE_ARTICLE = "structure:article"
     CARD_UPDATE = "structure:card_update"
     CARD_CHECK = "structure:card_check"
     CARD_CAPACITY = "structure:capacity"

@@ -19,6 +19,9 @@ class Structure(Base):
     id: Mapped[int_pk]
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The article of the name in a French sentence (``app.domain.french.Article``); NULL:
+    # derived from the name (``guess_article``).
+    article: Mapped[str | None] = mapped_column(String(8))
     type_id: Mapped[int] = mapped_column(ForeignKey("reference_items.id"), index=True)
     missions: Mapped[str] = mapped_column(Text, default="")
     contact: Mapped[str] = mapped_column(String(300), default="")

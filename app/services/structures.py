@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
+from app.domain.french import Article, StructurePhrases, guess_article, name_sort_key, phrases
 from app.models import ReferenceItem, ReferenceKind, Structure, User
 from app.services.errors import N_, Conflict, InvalidInput, NotFound
 from app.services.security import audit
@@ -85,10 +86,49 @@ def add_reference_item(
 
 
 def list_structures(session: Session, *, include_inactive: bool = True) -> list[Structure]:
-    query = select(Structure).order_by(Structure.code)
+    """The structures by name, accents and case folded ("École…" between "Conseil…" and
+    "EPIDE…"): every list and select of partners uses this order."""
+    query = select(Structure)
     if not include_inactive:
         query = query.where(Structure.active.is_(True))
-    return list(session.scalars(query))
+    return sorted(session.scalars(query), key=lambda s: name_sort_key(s.name))
+
+
+def structure_article(structure: Structure) -> Article:
+    """The article of the structure's name: the one chosen, or the one its name suggests."""
+    stored = structure.article
+    if stored is not None and stored in Article._value2member_map_:
+        return Article(stored)
+    return guess_article(structure.name)
+
+
+def structure_phrases(structure: Structure, locale: str) -> StructurePhrases:
+    """The structure's name as sentences in ``locale`` need it ("à la Mission Locale")."""
+    return phrases(structure.name, structure_article(structure), locale)
+
+
+def _article(value: str | None) -> str | None:
+    """A stored article from what a form or the command line gives ("" or None: derive)."""
+    text = (value or "").strip().lower().rstrip("'’")
+    if not text:
+        return None
+    if text not in Article._value2member_map_:
+        raise InvalidInput(
+            N_("Choose the article among le, la, l', les and none."), field="article"
+        )
+    return text
+
+
+def set_structure_article(
+    session: Session, actor: User | None, structure: Structure, article: str | None
+) -> Structure:
+    """Choose the article of a structure's name (``None``: derive it from the name)."""
+    structure.article = _article(article)
+    session.flush()
+    audit.record(
+        session, actor, AuditAction.STRUCTURE_ARTICLE, structure, article=structure.article or ""
+    )
+    return structure
 
 
 def structure_by_id(session: Session, structure_id: str | int | None) -> Structure | None:
@@ -116,8 +156,10 @@ def create_structure(
     contact: str = "",
     city: str = "",
     capacity: int | None = None,
+    article: str | None = None,
 ) -> Structure:
-    """Create a partner structure; its code is short, upper-case and unique."""
+    """Create a partner structure; its code is short, upper-case and unique. ``article``
+    (le, la, l, les, none) is that of its name in French; without it, the name suggests it."""
     code = code.strip().upper()
     if not STRUCTURE_CODE.match(code):
         raise InvalidInput(
@@ -138,6 +180,7 @@ def create_structure(
         contact=contact.strip(),
         city=city.strip(),
         capacity=capacity,
+        article=_article(article),
     )
     structure.type = structure_type
     session.add(structure)

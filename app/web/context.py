@@ -13,13 +13,15 @@ from flask import abort, current_app
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
+from app.domain.french import StructurePhrases
 from app.domain.people import age_band
 from app.domain.roles import Role
 from app.extensions import db
-from app.models import ReferenceItem, User
+from app.models import ReferenceItem, Structure, User
 from app.services.handoffs.lists import pending_inbox_count
 from app.services.security.accounts import user_for_session
 from app.services.security.vault import Vault
+from app.services.structures import structure_phrases
 from app.web.form_errors import form_problems
 from app.web.labels import action_label, enum_label
 from app.web.pathways.timeline_chart import build_chart
@@ -86,6 +88,15 @@ def label(item: ReferenceItem | None) -> str:
     return item.label(locale()) if item is not None else "—"
 
 
+def named(structure: Structure | None) -> StructurePhrases:
+    """A structure's name as the current language's sentences need it: ``named(s).the``
+    ("la Mission Locale"), ``.to`` ("au CCAS"), ``.of`` ("des Petits Pas"), ``.The`` (at the
+    start of a sentence); the name itself in English. See ``app/domain/french.py``."""
+    if structure is None:
+        return StructurePhrases("—", "—", "—")
+    return structure_phrases(structure, locale())
+
+
 def phone(e164: str | None) -> str:
     """A stored E.164 number as people write it: national for France, international otherwise."""
     if not e164:
@@ -122,6 +133,7 @@ def template_helpers() -> dict[str, Any]:
         "format_date": format_date,
         "format_datetime": format_datetime,
         "phone": phone,
+        "named": named,
         "timeline_chart": lambda tl: build_chart(tl, today(), label),
         "form_problems": form_problems,
     }

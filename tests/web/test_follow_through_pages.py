@@ -207,7 +207,8 @@ def test_remind_mails_the_partner_once_then_waits(
         data={"remind-csrf_token": _token(page, "remind-"), "remind-message": "Une place ?"},
         follow_redirects=True,
     ).get_data(as_text=True)
-    assert f"Relance envoyée à {net.b.name}." in _flash(done)
+    # The confirmation names the person to the sender, whose structure follows them.
+    assert f"Relance au sujet de Yanis BENALI envoyée à {net.b.name}." in _flash(done)
     assert "Relance envoyée au partenaire" in done  # in the history, with its message
     assert "Une place ?" in done
     assert "Prochaine relance possible à partir du" in done

@@ -336,6 +336,32 @@ STRUCTURES: tuple[DemoStructure, ...] = (
     ),
 )
 
+# The article of each name in French sentences ("orientation envoyée à la Mission Locale",
+# "aux Petits Pas"): chosen, as an administrator would, where the name alone would mislead.
+STRUCTURE_ARTICLES: dict[str, str] = {
+    "ML90": "la",
+    "FT90": "none",
+    "EPIDE90": "l",
+    "E2C90": "l",
+    "UNIS90": "none",
+    "P1618-90": "none",
+    "MLDS90": "la",
+    "CD90": "le",
+    "CCAS-OFF": "le",
+    "CAPE90": "none",
+    "PLIE90": "le",
+    "SIAE90": "les",
+    "EMP90": "none",
+    "MOB90": "none",
+    "GARDE90": "les",
+    "NUM90": "none",
+    "SANTE90": "le",
+    "LOGE90": "none",
+    "LANG90": "none",
+    "ADDI90": "none",
+    "DROIT90": "none",
+}
+
 # Which partner acts on each barrier category (the demo's first choice).
 ACTING_ON: dict[str, str] = {
     "mobility": "MOB90",

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from app.domain.french import Article, phrases
 from app.models import Beneficiary, Handoff, MailKind, MailMessage, Structure
 from app.services.mail.texts import (
     DEFAULT_LOCALE,
@@ -28,6 +29,7 @@ from app.services.mail.texts import (
     WHY_LINE,
 )
 from app.services.mail.transport import MailError
+from app.services.structures import structure_article
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
 
@@ -41,6 +43,10 @@ class MailFacts:
     receiver: str  # the receiving structure's name
     link: str
     redirected_to: str | None = None  # the structure a redirect sent the person on to
+    # The articles of those names in French ("la Mission Locale"); None: derived from the name.
+    sender_article: Article | None = None
+    receiver_article: Article | None = None
+    redirected_article: Article | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +69,21 @@ def handoff_link(base_url: str, handoff_id: uuid.UUID) -> str:
 
 def render(kind: MailKind, facts: MailFacts, locale: str) -> RenderedMail:
     """The subject and plain-text body of a ``kind`` mail, in ``locale``."""
-    t = _translations(locale if locale in LOCALES else DEFAULT_LOCALE).gettext
+    locale = locale if locale in LOCALES else DEFAULT_LOCALE
+    t = _translations(locale).gettext
+    sender = phrases(facts.sender, facts.sender_article, locale)
+    receiver = phrases(facts.receiver, facts.receiver_article, locale)
+    other = phrases(facts.redirected_to or "", facts.redirected_article, locale)
     # The recipients of a received hand-off or a reminder work for the receiver; all others
     # for the sender.
-    own = facts.receiver if kind in TO_RECEIVER else facts.sender
+    own = receiver if kind in TO_RECEIVER else sender
     values = {
         "pseudonym": facts.pseudonym,
-        "sender": facts.sender,
-        "receiver": facts.receiver,
-        "other": facts.redirected_to or "",
-        "structure": own,
+        "sender": sender.the,
+        "receiver": receiver.the,
+        "other": other.the,
+        "structure": own.the,
+        "of_structure": own.of,
         "link": facts.link,
     }
     event_line = EVENT_LINES[kind]
@@ -81,11 +92,17 @@ def render(kind: MailKind, facts: MailFacts, locale: str) -> RenderedMail:
     subject = " ".join((t(SUBJECTS[kind]) % values).split())[:SUBJECT_LENGTH]
     paragraphs = (
         t(GREETING),
-        t(event_line) % values,
+        _sentence(t(event_line) % values),
         t(LINK_LINE) % values,
         f"{t(PRIVACY_LINE)}\n{t(WHY_LINE) % values}",
     )
     return RenderedMail(subject=subject, body_text="\n\n".join(paragraphs) + "\n")
+
+
+def _sentence(text: str) -> str:
+    """A sentence that starts with a structure's name ("la Mission Locale a accepté…") starts
+    with a capital."""
+    return text[:1].upper() + text[1:]
 
 
 def handoff_facts(session: Session, handoff_id: uuid.UUID, *, base_url: str) -> MailFacts | None:
@@ -97,7 +114,7 @@ def handoff_facts(session: Session, handoff_id: uuid.UUID, *, base_url: str) -> 
         select(Beneficiary.pseudonym).where(Beneficiary.id == handoff.beneficiary_id)
     )
     redirected_to = session.scalar(
-        select(Structure.name)
+        select(Structure)
         .join(Handoff, Handoff.to_structure_id == Structure.id)
         .where(Handoff.parent_id == handoff.id)
         .order_by(Handoff.sent_at)
@@ -106,13 +123,18 @@ def handoff_facts(session: Session, handoff_id: uuid.UUID, *, base_url: str) -> 
     return _facts(handoff, pseudonym or "", redirected_to, base_url)
 
 
-def _facts(handoff: Handoff, pseudonym: str, redirected_to: str | None, base_url: str) -> MailFacts:
+def _facts(
+    handoff: Handoff, pseudonym: str, redirected_to: Structure | None, base_url: str
+) -> MailFacts:
     return MailFacts(
         pseudonym=pseudonym,
         sender=handoff.from_structure.name,
         receiver=handoff.to_structure.name,
         link=handoff_link(base_url, handoff.id),
-        redirected_to=redirected_to,
+        redirected_to=redirected_to.name if redirected_to is not None else None,
+        sender_article=structure_article(handoff.from_structure),
+        receiver_article=structure_article(handoff.to_structure),
+        redirected_article=structure_article(redirected_to) if redirected_to else None,
     )
 
 
@@ -151,15 +173,15 @@ def preview_messages(
             )
         ).unique()
     }
-    redirected: dict[uuid.UUID, str] = {}
-    for parent_id, name in session.execute(
-        select(Handoff.parent_id, Structure.name)
+    redirected: dict[uuid.UUID, Structure] = {}
+    for parent_id, structure in session.execute(
+        select(Handoff.parent_id, Structure)
         .join(Structure, Handoff.to_structure_id == Structure.id)
         .where(Handoff.parent_id.in_(ids))
         .order_by(Handoff.sent_at.desc())
     ):
         if parent_id is not None:
-            redirected[parent_id] = name  # the earliest redirect wins, as in ``handoff_facts``
+            redirected[parent_id] = structure  # the earliest redirect wins, as in ``handoff_facts``
     previews: list[RenderedMail | None] = []
     for message in messages:
         if message.subject is not None and message.body_text is not None:

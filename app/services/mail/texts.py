@@ -27,7 +27,10 @@ TO_RECEIVER = frozenset({MailKind.HANDOFF_RECEIVED, MailKind.HANDOFF_REMINDER})
 
 # -- the texts -------------------------------------------------------------------------------
 # Placeholders: %(pseudonym)s, %(sender)s and %(receiver)s (structure names), %(other)s (the
-# structure a hand-off was redirected to), %(structure)s (the recipient's), %(link)s.
+# structure a hand-off was redirected to), %(structure)s (the recipient's), %(link)s. In French
+# a structure's name comes with its article ("la Mission Locale", ``app/domain/french.py``);
+# %(of_structure)s is the recipient's after "de" ("du CCAS"), the English name alone. A line
+# that starts with a name is given its capital when the mail is composed.
 
 SUBJECTS: dict[MailKind, str] = {
     MailKind.HANDOFF_RECEIVED: N_("[Relais] New hand-off from %(sender)s: %(pseudonym)s"),
@@ -77,6 +80,6 @@ PRIVACY_LINE = N_(
     "Relais to read more."
 )
 WHY_LINE = N_(
-    "You receive this message as a caseworker of %(structure)s. It is sent automatically: "
+    "You receive this message as a caseworker of %(of_structure)s. It is sent automatically: "
     "please do not reply."
 )

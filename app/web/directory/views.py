@@ -38,7 +38,7 @@ from app.services.directory.search import (
 from app.services.errors import ServiceError
 from app.services.structures import reference_items
 from app.unit_of_work import attempt
-from app.web.context import actor, dbs, roles_required, today
+from app.web.context import actor, dbs, named, roles_required, today
 from app.web.directory.forms import (
     CapacityForm,
     CardForm,
@@ -231,14 +231,12 @@ def set_editor(user_id: int) -> ResponseReturnValue:
         except ServiceError as exc:
             flash(service_message(exc), "error")
         else:
-            names = {
-                "name": user.display_name,
-                "structure": user.structure.name if user.structure else "—",
-            }
+            names = {"name": user.display_name, "of_structure": named(user.structure).of}
             if user.can_edit_card:
-                flash(_("%(name)s may now edit the card of %(structure)s.", **names), "success")
+                flash(_("%(name)s may now edit the card of %(of_structure)s.", **names), "success")
             else:
                 flash(
-                    _("%(name)s may no longer edit the card of %(structure)s.", **names), "success"
+                    _("%(name)s may no longer edit the card of %(of_structure)s.", **names),
+                    "success",
                 )
     return redirect(url_for("admin.users"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -28,6 +28,7 @@ from app.web.confirmations import who
 from app.web.context import actor, dbs, named, roles_required, today, vault
 from app.web.forms_support import service_message
 from app.web.handoffs.blueprint import bp
+from app.web.mentions import KeepTextField, names_the_person
 
 
 class RemindForm(FlaskForm):  # type: ignore[misc]
@@ -38,6 +39,7 @@ class RemindForm(FlaskForm):  # type: ignore[misc]
             "The partner reads it on the hand-off page; the mail only says that you remind them."
         ),
     )
+    keep_text = KeepTextField()
 
 
 class FollowUpAnswerForm(FlaskForm):  # type: ignore[misc]
@@ -65,7 +67,10 @@ def detail_context(handoff: Handoff) -> dict[str, object]:
     return {
         "remind_at": remind_at,
         "remind_now": remind_at is not None and _now() >= remind_at,
-        "remind_form": RemindForm(prefix="remind", formdata=None) if remind_at else None,
+        # A reminder held back because its message names the person comes back as typed.
+        "remind_form": (g.get("remind_form") or RemindForm(prefix="remind", formdata=None))
+        if remind_at
+        else None,
         "reminder_days": _reminder_days(),
         "ask_follow_up": asks,
         "follow_up_form": FollowUpAnswerForm(prefix="follow", formdata=None) if asks else None,
@@ -94,6 +99,11 @@ def remind(handoff_id: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("The form had expired; try again."), "error")
         return _back(handoff, "#remind")
+    if names_the_person(form, handoff.beneficiary, form.message):
+        from app.web.handoffs.views import detail  # the hand-off page, this form as typed
+
+        g.remind_form = form
+        return detail(handoff.id.hex)
     try:
         with attempt():
             follow_through.remind(

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.web.mentions import KeepTextField
 from app.web.submissions import SubmissionField
 
 
@@ -24,6 +25,7 @@ class SendForm(FlaskForm):  # type: ignore[misc]
         _l("The person agrees to be handed off to this partner"),
         validators=[DataRequired(message=_l("Confirm that the person agrees to this hand-off."))],
     )
+    keep_text = KeepTextField()
     send_anyway = BooleanField(
         _l("Send anyway: this hand-off does not repeat the one already open")
     )
@@ -40,3 +42,4 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
     message = TextAreaField(
         _l("Message to the other structure"), validators=[Optional(), Length(max=2000)]
     )
+    keep_text = KeepTextField()

@@ -37,13 +37,15 @@ from app.services.structures import list_structures, reference_item, structure_b
 from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
 from app.web import submissions
-from app.web.context import PARIS, actor, dbs, label, roles_required, today, vault
+from app.web.confirmations import who
+from app.web.context import PARIS, actor, dbs, label, named, roles_required, today, vault
 from app.web.forms_support import attach_error, choices, keeps_typed_values
 from app.web.handoffs import follow_through
 from app.web.handoffs.blueprint import bp
 from app.web.handoffs.forms import ActionForm, SendForm
 from app.web.labels import enum_label
 from app.web.listing import page_from_request
+from app.web.mentions import names_the_person
 
 # What hand-off pages show of the identity, to a structure that follows the person.
 NAME_FIELDS = ("last_name", "first_name")
@@ -199,8 +201,12 @@ def new(pseudonym: str) -> ResponseReturnValue:
             attach_error(form, exc, {"consent": "consent_confirmed"})
         else:
             if handoff is not None:
-                to = handoff.to_structure.name
-                flash(_("Hand-off sent to %(structure)s.", structure=to), "success")
+                message = _(
+                    "Hand-off of %(person)s sent to %(to_structure)s.",
+                    person=who(person),
+                    to_structure=named(handoff.to_structure).to,
+                )
+                flash(message, "success")
                 return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
     return render_template(
         "handoffs/new.html",
@@ -229,7 +235,9 @@ def _send(form: SendForm, person: Beneficiary) -> tuple[Handoff | None, list[Han
         raise InvalidInput(N_("Choose another active partner structure."), field="to_structure")
     stage = reference_item(session, ReferenceKind.STAGE, value) if kind == "stage" else None
     same = open_for_purpose(session, person.id, stage=stage, barrier=barrier)
-    if same and not form.send_anyway.data:
+    # The note is checked against the person's identity; both warnings show at once.
+    naming = names_the_person(form, person, form.note)
+    if naming or (same and not form.send_anyway.data):
         submissions.ensure_unused(form)  # the twin of this submission may be among them
         return None, same
     claimed = submissions.claim(form, "handoff")
@@ -342,6 +350,8 @@ def act(handoff_id: str, event_name: str) -> ResponseReturnValue:
     form = _action_form(handoff, event)
     if not form.validate_on_submit():
         return _refused(handoff, event, form)
+    if names_the_person(form, handoff.beneficiary, form.message):
+        return _refused(handoff, event, form)
     try:
         with attempt():
             arguments = {"now": _now(), **_event_arguments(event, form, handoff)}
@@ -349,7 +359,10 @@ def act(handoff_id: str, event_name: str) -> ResponseReturnValue:
     except ServiceError as exc:
         attach_error(form, exc, {"reason": _reason_field(event)})
         return _refused(handoff, event, form)
-    flash(_("Done: %(what)s.", what=_event_done(event)), "success")
+    done = _(
+        "Done: %(what)s (%(person)s).", what=_event_done(event), person=who(result.beneficiary)
+    )
+    flash(done, "success")
     return redirect(url_for("handoffs.detail", handoff_id=result.id.hex))
 
 

@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.domain.pathway import ConsentMethod
+from app.web.mentions import KeepTextField
 from app.web.submissions import SubmissionField
 
 
@@ -101,6 +102,7 @@ class StepForm(FlaskForm):  # type: ignore[misc]
         validators=[Optional(), Length(max=300)],
         description=_l("For example: entry into a CACES training, signed a work-study contract."),
     )
+    keep_text = KeepTextField()
     submission = SubmissionField()
 
 

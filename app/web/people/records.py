@@ -40,6 +40,7 @@ from app.web.forms_support import (
     keeps_typed_values,
 )
 from app.web.labels import enum_label
+from app.web.mentions import names_the_person
 from app.web.people.blueprint import bp
 from app.web.people.forms import (
     BarrierForm,
@@ -224,6 +225,8 @@ def add_step(pseudonym: str) -> ResponseReturnValue:
     form = StepForm(prefix="step")
     form.stage.choices = choices(dbs(), ReferenceKind.STAGE)
     if not form.validate_on_submit():
+        return _failed(person, step=form)
+    if names_the_person(form, person, form.action):
         return _failed(person, step=form)
     try:
         with attempt():

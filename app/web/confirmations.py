@@ -1,0 +1,21 @@
+"""Confirmations that name the person to those who may see the name ("Hand-off of Aurélie
+ZEPHYRIN sent to the Mission Locale."); the pseudonym to anyone else. Each name shown is an
+audited reveal (purpose ``confirmation``), like every other."""
+
+from __future__ import annotations
+
+from app.models import Beneficiary
+from app.services.handoffs.lists import follows_person
+from app.services.people.identity import reveal_identity
+from app.web.context import actor, dbs, today, vault
+
+NAME_FIELDS = ("last_name", "first_name")
+
+
+def who(person: Beneficiary) -> str:
+    """The person's name if the signed-in caseworker's structure may see it, else the
+    pseudonym."""
+    session, user = dbs(), actor()
+    if not follows_person(session, user, person, today()):
+        return person.pseudonym
+    return reveal_identity(vault(), session, user, person, "confirmation", NAME_FIELDS).full_name
