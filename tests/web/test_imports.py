@@ -21,7 +21,7 @@ from app.services.imports import writing
 from app.services.security.vault import Vault
 from app.web.imports import views as web_imports
 from tests import factories
-from tests.web.helpers import csrf_token, login
+from tests.web.helpers import csrf_token, login, page_tokens
 
 HEADER = "Nom;Prénom;Date de naissance;Téléphone;E-mail;Public;Consentement"
 LINES = (
@@ -46,11 +46,19 @@ def worker(db_session: Session) -> User:
 
 
 def send(
-    client: FlaskClient, data: bytes, *, allow_duplicates: bool = False, token: str | None = None
+    client: FlaskClient,
+    data: bytes,
+    *,
+    allow_duplicates: bool = False,
+    token: str | None = None,
+    submission: str | None = None,
 ) -> TestResponse:
-    """Post the file as a browser does (the body encoded in memory, whatever its size)."""
+    """Post the file as a browser does (the body encoded in memory, whatever its size), with
+    the tokens of a fresh page unless given (``submission``: the form's one-time token)."""
+    tokens = page_tokens(client, "/import/")
     fields: dict[str, object] = {
-        "csrf_token": token if token is not None else csrf_token(client, "/import/"),
+        "csrf_token": token if token is not None else tokens["csrf_token"],
+        "submission": submission or tokens["submission"],
         "file": FileStorage(BytesIO(data), filename="suivis.csv", content_type="text/csv"),
     }
     if allow_duplicates:

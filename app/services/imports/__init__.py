@@ -18,6 +18,7 @@ from app.services.imports.importing import (
     import_actor,
     import_caseload,
     import_checked,
+    past_import,
 )
 from app.services.imports.results import (
     DATABASE_FAILURE,
@@ -25,6 +26,7 @@ from app.services.imports.results import (
     ImportFailed,
     ImportRejected,
     ImportResult,
+    PastImport,
     Problem,
 )
 from app.services.imports.sheet import (
@@ -47,12 +49,14 @@ __all__ = [
     "ImportFailed",
     "ImportRejected",
     "ImportResult",
+    "PastImport",
     "Problem",
     "Sheet",
     "check_sheet",
     "import_actor",
     "import_caseload",
     "import_checked",
+    "past_import",
     "read_sheet",
     "too_large",
 ]

@@ -23,8 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from app.domain.audit import AuditAction
 from app.domain.roles import Role
-from app.models import Structure, User
+from app.models import AuditEvent, Structure, User
 from app.services.errors import N_, Forbidden, InvalidInput, NotFound
 from app.services.imports.audit_rows import AuditRow
 from app.services.imports.duplicates import look_for_duplicates
@@ -34,6 +35,7 @@ from app.services.imports.results import (
     ImportFailed,
     ImportRejected,
     ImportResult,
+    PastImport,
     Progress,
     ignore_progress,
 )
@@ -228,4 +230,31 @@ def import_caseload(
         )
     except SQLAlchemyError as exc:
         raise ImportFailed(type(exc).__name__) from exc
-    return ImportResult(total=checked.total, imported=imported, warnings=checked.warnings)
+    return ImportResult(
+        total=checked.total,
+        imported=imported,
+        warnings=checked.warnings,
+        import_id=checked.import_id,
+    )
+
+
+def past_import(session: Session, actor: User, import_id: str) -> PastImport | None:
+    """The import ``import_id`` written by ``actor``'s structure, from its audit event; ``None``
+    for anything else (a malformed id, an unknown import, another structure's)."""
+    structure_id = _require_caseworker(actor)
+    try:
+        key = uuid.UUID(import_id)
+    except ValueError:
+        return None
+    event = session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == AuditAction.IMPORT.value,
+            AuditEvent.subject_type == "import",
+            AuditEvent.subject_id == str(key),
+            AuditEvent.actor_structure_id == structure_id,
+        )
+    )
+    if event is None:
+        return None
+    data = event.data or {}
+    return PastImport(key, int(data.get("people") or 0), int(data.get("possible_duplicates") or 0))

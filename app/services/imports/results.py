@@ -119,12 +119,14 @@ class CheckedImport:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import did: ``imported`` people out of ``total`` lines, or why not."""
+    """What an import did: ``imported`` people out of ``total`` lines, or why not;
+    ``import_id`` names an import that was written (its audit event's subject)."""
 
     total: int
     imported: int
     errors: Sequence[Problem] = ()
     warnings: Sequence[Problem] = ()
+    import_id: uuid.UUID | None = None
 
     @property
     def duplicate_lines(self) -> list[int]:
@@ -134,3 +136,12 @@ class ImportResult:
     def needs_confirmation(self) -> bool:
         """Valid, but held back: possible duplicates were found and not accepted."""
         return not self.errors and bool(self.warnings) and self.imported == 0
+
+
+@dataclass(frozen=True)
+class PastImport:
+    """An import written earlier, as its audit event tells it (for its result page)."""
+
+    import_id: uuid.UUID
+    imported: int
+    possible_duplicates: int

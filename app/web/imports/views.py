@@ -5,6 +5,11 @@ is kept between two requests, so no personal data waits on disk or in a cookie).
 duplicates are found, nothing is imported and the page asks to send the file again with the
 "import anyway" box ticked. The upload is kept in memory (never in a temporary file) and
 limited in size before it is read; a larger one gets a clear message, not an error page.
+
+The form carries a one-time token (``app/web/submissions.py``), kept through the
+confirmation step: the same form sent again after its file was imported (a double click, the
+browser's resend of "import anyway") imports nothing and shows the first import's result, read
+back from its audit event (``imports.past_import``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import logging
 from io import BytesIO
 from typing import IO, Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask import session as web_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -28,8 +33,11 @@ from wtforms import BooleanField
 from app.domain.roles import Role
 from app.services import imports
 from app.services.imports import ImportResult, Problem
+from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
+from app.web import submissions
 from app.web.context import actor, dbs, roles_required, today, vault
+from app.web.submissions import SubmissionField
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
 log = logging.getLogger(__name__)
@@ -48,6 +56,8 @@ class ImportForm(FlaskForm):  # type: ignore[misc]
     allow_duplicates = BooleanField(
         _l("I have checked the possible duplicates: import the file anyway.")
     )
+    # Kept through the confirmation step: the form sent twice imports the file once.
+    submission = SubmissionField()
 
 
 def _memory_stream(*_args: Any, **_kwargs: Any) -> IO[bytes]:
@@ -123,6 +133,7 @@ def upload() -> ResponseReturnValue:
     data = form.file.data.read(imports.MAX_FILE_BYTES + 1)
     try:
         with attempt():
+            submissions.ensure_unused(form)  # sent again: the first import, not a new check
             result = imports.import_caseload(
                 session,
                 vault(),
@@ -131,6 +142,14 @@ def upload() -> ResponseReturnValue:
                 today=today(),
                 allow_duplicates=bool(form.allow_duplicates.data),
             )
+            if result.import_id is not None:
+                claimed = submissions.claim(form, "import")
+                target = url_for("imports.past", import_id=result.import_id.hex)
+                fulfil(session, claimed, target)
+    except AlreadySubmitted as exc:
+        flash(_("This file was already imported with this form: it was imported once."), "info")
+        target = exc.target or ""
+        return redirect(target if target.startswith("/import/") else url_for("imports.upload"))
     except imports.ImportFailed as exc:
         log.error("import rolled back after %s", exc.kind)  # never the message
         failed = Problem(None, None, imports.DATABASE_FAILURE)
@@ -155,4 +174,20 @@ def done() -> ResponseReturnValue:
     summary = web_session.pop(RESULT_KEY, None)
     if not isinstance(summary, dict):
         return redirect(url_for("imports.upload"))
+    return render_template("imports/done.html", summary=summary)
+
+
+@bp.get("/done/<import_id>")
+@roles_required(Role.CASEWORKER)
+def past(import_id: str) -> ResponseReturnValue:
+    """The result of an import written earlier by the structure (the form sent again)."""
+    found = imports.past_import(dbs(), actor(), import_id)
+    if found is None:
+        return redirect(url_for("imports.upload"))
+    summary = {
+        "imported": found.imported,
+        "total": found.imported,
+        "duplicates": found.possible_duplicates,
+        "lines": [],
+    }
     return render_template("imports/done.html", summary=summary)
