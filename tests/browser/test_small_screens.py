@@ -15,6 +15,7 @@ pytestmark = pytest.mark.browser
 
 CASEWORKER = "conseil@ml90.demo"
 COORDINATOR = "coordination@relais.demo"
+CASEWORKER_HOME = re.compile(r"/work/$")  # the work queue ("À faire")
 WHITE = (255, 255, 255)
 HEADER_BLUE = (0x14, 0x50, 0x7A)
 
@@ -32,7 +33,8 @@ def caseworker_paths(browser: Any, live_server: str) -> Iterator[list[str]]:
     page = context.new_page()
     try:
         sign_in(page, CASEWORKER)
-        page.wait_for_url(re.compile(r"/people/$"))
+        page.wait_for_url(CASEWORKER_HOME)
+        page.goto("/people/")
         person = page.locator("table.data tbody tr th a").first.get_attribute("href")
         page.goto("/handoffs/?box=out")
         handoff = page.locator("table.data tbody tr th a").first.get_attribute("href")
@@ -40,6 +42,7 @@ def caseworker_paths(browser: Any, live_server: str) -> Iterator[list[str]]:
         assert handoff
         pseudonym = person.rsplit("/", 1)[-1]
         yield [
+            "/work/",
             "/people/",
             person,
             "/people/new",
@@ -71,7 +74,7 @@ def test_caseworker_pages_reflow_without_horizontal_scrolling(
     page = context.new_page()
     try:
         sign_in(page, CASEWORKER)
-        page.wait_for_url(re.compile(r"/people/$"))
+        page.wait_for_url(CASEWORKER_HOME)
         for path in caseworker_paths:
             answer = page.goto(path)
             assert answer is not None
@@ -119,8 +122,8 @@ def test_the_chronology_replaces_the_chart_on_small_screens(
     page = context.new_page()
     try:
         sign_in(page, CASEWORKER)
-        page.wait_for_url(re.compile(r"/people/$"))
-        page.goto(caseworker_paths[1])
+        page.wait_for_url(CASEWORKER_HOME)
+        page.goto(caseworker_paths[2])
         assert page.locator("svg.timeline-chart, .timeline-chart svg").is_visible() is chart_shown
         assert page.get_by_role("heading", name="Chronologie").is_visible()
         assert page.locator("ol.timeline").is_visible()
@@ -176,8 +179,8 @@ def test_keyboard_focus_is_outlined_at_3_to_1_everywhere(
     page = context.new_page()
     try:
         sign_in(page, CASEWORKER)
-        page.wait_for_url(re.compile(r"/people/$"))
-        page.goto(caseworker_paths[1])  # links, buttons, fields, a table region
+        page.wait_for_url(CASEWORKER_HOME)
+        page.goto(caseworker_paths[2])  # links, buttons, fields, a table region
         seen = set()
         for _ in range(60):
             page.keyboard.press("Tab")
