@@ -30,7 +30,10 @@ SEEDED_CODES: dict[str, list[str]] = {
         "departement", "ccas", "cap_emploi", "plie", "siae", "association", "ville",
         "employer", "prefecture", "other",
     ],
-    "cohort": ["young_dropout", "young_graduate", "single_parent", "other"],
+    "cohort": [
+        "young_dropout", "young_graduate", "single_parent", "rsa", "deld", "rqth", "cej",
+        "training_obligation", "other",
+    ],
     "barrier_category": [
         "mobility", "childcare", "digital", "health", "mental_health", "addiction", "housing",
         "language", "legal_admin", "financial", "motivation",

@@ -58,3 +58,12 @@ class ConsentMethod(StrEnum):
 
 class ConsentScope(StrEnum):
     NETWORK_SHARING = "network_sharing"
+
+
+class BarrierLevel(StrEnum):
+    """How much a barrier weighs on the job search: the three-level scale of the national
+    common orientation criteria (arrêté of 21 November 2024)."""
+
+    STRONG = "strong"
+    MODERATE = "moderate"
+    NO_IMPACT = "no_impact"

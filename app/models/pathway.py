@@ -8,7 +8,8 @@ from datetime import date
 from sqlalchemy import ForeignKey, Index, LargeBinary, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.domain.pathway import BarrierStatus
+from app.domain.employment import ContractType
+from app.domain.pathway import BarrierLevel, BarrierStatus
 from app.models.base import Base, created_at, enum_column, uuid_pk
 from app.models.reference import ReferenceItem
 from app.models.structure import Structure
@@ -52,7 +53,10 @@ class FollowUp(Base):
 class PathwayStep(Base):
     """A dated stage on the person's timeline, recorded by a structure.
 
-    ``action`` is free text that may identify the person, so it is encrypted.
+    ``action`` is free text that may identify the person, so it is encrypted. An employment
+    step may say which contract (``contract_type``, in clear for the statistics) and with whom
+    (``employer``, encrypted: a small employer can identify the person); its ``started_on`` is
+    the first day of work.
     """
 
     __tablename__ = "pathway_steps"
@@ -68,6 +72,8 @@ class PathwayStep(Base):
     started_on: Mapped[date]
     ended_on: Mapped[date | None]
     action: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contract_type: Mapped[ContractType | None] = mapped_column(enum_column(ContractType, 24))
+    employer: Mapped[bytes | None] = mapped_column(LargeBinary)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created_at]
 
@@ -76,7 +82,13 @@ class PathwayStep(Base):
 
 
 class Barrier(Base):
-    """A barrier to employment (frein périphérique), its status and the structure acting on it."""
+    """A barrier to employment (frein périphérique), its status and the structure acting on it.
+
+    ``level`` is its weight on the job search (national scale, ``None``: not assessed);
+    ``detail`` is free text ("no driving licence") that may identify: encrypted. When the
+    barrier is closed, ``closed_by_structure_id`` is the structure that closed it (the partner
+    whose hand-off lifted it, or the caseworker's structure), with ``closed_on``.
+    """
 
     __tablename__ = "barriers"
     __table_args__ = (
@@ -97,10 +109,18 @@ class Barrier(Base):
     category_id: Mapped[int] = mapped_column(ForeignKey("reference_items.id"), index=True)
     status: Mapped[BarrierStatus] = mapped_column(enum_column(BarrierStatus, 16), index=True)
     acting_structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id"), index=True)
+    level: Mapped[BarrierLevel | None] = mapped_column(enum_column(BarrierLevel, 16))
+    detail: Mapped[bytes | None] = mapped_column(LargeBinary)
     identified_on: Mapped[date]
     closed_on: Mapped[date | None]
+    closed_by_structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id"))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created_at]
 
     category: Mapped[ReferenceItem] = relationship(lazy="joined")
-    acting_structure: Mapped[Structure | None] = relationship(lazy="joined")
+    acting_structure: Mapped[Structure | None] = relationship(
+        foreign_keys=[acting_structure_id], lazy="joined"
+    )
+    closed_by_structure: Mapped[Structure | None] = relationship(
+        foreign_keys=[closed_by_structure_id], lazy="joined"
+    )

@@ -28,12 +28,12 @@ from app.web.directory import views as directory
 from app.web.handoffs import views as handoffs
 from app.web.imports import views as imports
 from app.web.pathways import views as pathways
-from app.web.people import records, referents, rights
+from app.web.people import facts, records, referents, rights
 from app.web.people import views as people
 
-# The people blueprint is routed by four modules: all of them are imported before it is
+# The people blueprint is routed by several modules: all of them are imported before it is
 # registered.
-PEOPLE_ROUTES = (people, records, referents, rights)
+PEOPLE_ROUTES = (people, records, referents, rights, facts)
 # The auth blueprint is routed by two modules.
 AUTH_ROUTES = (auth, account_contact)
 

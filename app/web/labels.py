@@ -8,8 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from app.domain.audit import AuditAction
+from app.domain.employment import ContractType
 from app.domain.handoffs import HandoffEvent, HandoffStatus, WithdrawCause
-from app.domain.pathway import BarrierStatus, ConsentMethod
+from app.domain.pathway import BarrierLevel, BarrierStatus, ConsentMethod
 from app.domain.people import EducationLevel, Sex
 from app.domain.rights import ErasureCause, WithdrawalSource
 from app.domain.roles import Role
@@ -43,6 +44,18 @@ _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (BarrierStatus.LIFTED, _l("Lifted")),
     (BarrierStatus.PERSISTING, _l("Persisting")),
     (BarrierStatus.NOT_ADDRESSED, _l("Not addressed")),
+    (BarrierLevel.STRONG, _l("Strong impact on the job search")),
+    (BarrierLevel.MODERATE, _l("Moderate impact on the job search")),
+    (BarrierLevel.NO_IMPACT, _l("No impact on the job search")),
+    (ContractType.CDI, _l("Permanent contract (CDI)")),
+    (ContractType.CDD_LONG, _l("Fixed-term contract of 6 months or more (CDD)")),
+    (ContractType.CDD_SHORT, _l("Fixed-term contract under 6 months (CDD)")),
+    (ContractType.INTERIM, _l("Temporary agency work (interim)")),
+    (ContractType.APPRENTICESHIP, _l("Apprenticeship or work-study (alternance)")),
+    (ContractType.SUBSIDISED, _l("Subsidised contract (contrat aidé, PEC)")),
+    (ContractType.IAE, _l("Work integration contract (IAE)")),
+    (ContractType.BUSINESS_CREATION, _l("Business creation")),
+    (ContractType.PAID_TRAINING, _l("Paid training")),
     (ConsentMethod.ORAL, _l("oral")),
     (ConsentMethod.SIGNED, _l("signed")),
     (EducationLevel.NONE, _l("No diploma")),
@@ -125,6 +138,7 @@ AUDIT_LABELS: dict[str, LazyString] = {
     AuditAction.BENEFICIARY_CREATE: _l("Registration"),
     AuditAction.BENEFICIARY_REVEAL: _l("Identity consulted"),
     AuditAction.BENEFICIARY_UPDATE: _l("Identity changed"),
+    AuditAction.BENEFICIARY_FACTS: _l("Registration facts corrected"),
     AuditAction.IMPORT: _l("Registration by import"),
     AuditAction.PATHWAY_VIEW: _l("Pseudonymous pathway consulted"),
     AuditAction.FOLLOW_UP_START: _l("Follow-up started"),
@@ -132,6 +146,7 @@ AUDIT_LABELS: dict[str, LazyString] = {
     AuditAction.STEP_ADD: _l("Step recorded"),
     AuditAction.BARRIER_ADD: _l("Barrier recorded"),
     AuditAction.BARRIER_STATUS: _l("Barrier status changed"),
+    AuditAction.BARRIER_ASSESS: _l("Barrier level or detail changed"),
     AuditAction.CONSENT_RECORD: _l("Consent recorded"),
     AuditAction.CONSENT_WITHDRAW: _l("Consent withdrawn"),
     AuditAction.HANDOFF_SEND: _l("Hand-off sent"),

@@ -135,9 +135,12 @@ def test_the_json_copy_uses_codes(db_session: Session, vault: Vault) -> None:
     assert data["barriers"][0] == {
         "category": "mobility",
         "status": "identified",
+        "level": None,
+        "detail": None,
         "acting_structure": None,
         "identified_on": "2026-11-03",
         "closed_on": None,
+        "closed_by_structure": None,
     }
     handoffs = {(h["from_structure"], h["to_structure"]): h for h in data["handoffs"]}
     accepted = handoffs[(net.a.code, net.b.code)]

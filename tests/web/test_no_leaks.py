@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.domain.roles import Role
 from app.services.security.vault import Vault
 from tests import factories
-from tests.web.helpers import login
+from tests.web.helpers import login, page_tokens
 
 SECRETS = (
     "Quintavalle",
@@ -63,3 +63,54 @@ def test_logs_hold_no_personal_value(
         assert value not in caplog.text
         assert value.upper() not in caplog.text
     assert factories.PASSWORD not in caplog.text
+
+
+def test_barrier_details_and_employers_stay_out_of_logs_and_coordinator_pages(
+    verbose_logs: pytest.LogCaptureFixture, client: FlaskClient, db_session: Session, vault: Vault
+) -> None:
+    """A barrier's detail and an employer are sealed like the identity: no log line holds
+    them, and the coordinator's pathway page and export do not show them."""
+    caplog = verbose_logs
+    detail, employer = "Permis suspendu Quintavalle", "Garage Marguerite et fils"
+    worker = factories.user(db_session, email="w@relais.example")
+    factories.user(db_session, Role.COORDINATOR, email="c@relais.example")
+    person = factories.person(db_session, vault, worker)
+    db_session.commit()
+    login(client, "w@relais.example")
+    tokens = page_tokens(client, f"/people/{person.pseudonym}")
+    posted = [
+        client.post(
+            f"/people/{person.pseudonym}/barriers",
+            data={
+                "barrier-csrf_token": tokens["csrf_token"],
+                "barrier-submission": tokens["barrier-submission"],
+                "barrier-category": "mobility",
+                "barrier-level": "strong",
+                "barrier-detail": detail,
+                "barrier-identified_on": "2026-11-02",
+            },
+        ),
+        client.post(
+            f"/people/{person.pseudonym}/steps",
+            data={
+                "step-csrf_token": tokens["csrf_token"],
+                "step-submission": tokens["step-submission"],
+                "step-stage": "employment",
+                "step-started_on": "2026-11-16",
+                "step-contract_type": "cdd_long",
+                "step-employer": employer,
+            },
+        ),
+    ]
+    assert [answer.status_code for answer in posted] == [302, 302]
+    page = client.get(f"/people/{person.pseudonym}").get_data(as_text=True)
+    assert detail in page
+    assert employer in page
+    login(client, "c@relais.example")
+    seen = client.get(f"/pathways/{person.pseudonym}").get_data(as_text=True)
+    seen += client.get("/dashboard/export/pathways.csv?start=2026-01-01").get_data(as_text=True)
+    assert "cdd_long" in seen  # the export did run, with the step
+    assert "SELECT" in caplog.text
+    for value in (detail, employer, "Quintavalle", "Marguerite"):
+        assert value not in caplog.text
+        assert value not in seen

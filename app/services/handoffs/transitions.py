@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.audit import AuditAction
+from app.domain.employment import Employment, job_start_fits
 from app.domain.handoffs import (
     EVENTS_NEEDING_REASON,
     FirstContactOutOfRange,
@@ -49,7 +50,8 @@ BARRIER_AFTER_OUTCOME = {"barrier_lifted": BarrierStatus.LIFTED}
 
 
 # What a completed hand-off adds to the pathway (a stage reached with the receiving structure).
-STAGE_AFTER_OUTCOME = {"training_entered": "training", "job_signed": "employment"}
+JOB_SIGNED = "job_signed"
+STAGE_AFTER_OUTCOME = {"training_entered": "training", JOB_SIGNED: "employment"}
 
 
 def apply_event(
@@ -63,9 +65,12 @@ def apply_event(
     reason_code: str | None = None,
     message: str | None = None,
     redirect_to: Structure | None = None,
+    employment: Employment | None = None,
 ) -> Handoff:
     """Apply ``event`` to ``handoff`` as ``actor`` (``None`` for the deadline rule).
 
+    ``employment`` describes the job of a "job signed" outcome (contract, first day,
+    employer): the employment step it records carries it.
     Raises ``Forbidden`` for an outsider, ``InvalidInput`` for a transition the table does not
     allow or a missing reason, ``Conflict`` when someone else answered first. Returns the new
     hand-off created by a redirect, or ``handoff`` itself.
@@ -84,6 +89,7 @@ def apply_event(
         reason_code=reason_code,
         message=message,
         redirect_to=redirect_to,
+        employment=employment,
     )
 
 
@@ -115,6 +121,7 @@ def apply_transition(
     message: str | None = None,
     redirect_to: Structure | None = None,
     cause: WithdrawCause | None = None,
+    employment: Employment | None = None,
 ) -> Handoff:
     """Apply ``event`` as the parties in ``acting`` (found by the caller: ``apply_event`` for a
     user or the deadline rule, ``withdrawal`` for the person's side). Same errors and result
@@ -128,6 +135,7 @@ def apply_transition(
     if event is HandoffEvent.WITHDRAW and cause is None and not (message and message.strip()):
         raise InvalidInput(N_("Say why the hand-off is withdrawn."), field="message")
     reason_id = _reason_id(session, event, reason_code)
+    _check_employment(handoff, event, reason_code, employment, now)
     handoff.status = target
     _stamp(handoff, event, now, reason_id)
     try:
@@ -147,8 +155,28 @@ def apply_transition(
     )
     notify_handoff(session, handoff, event)
     return _side_effects(
-        session, vault, actor, handoff, event, now, reason_code, message, redirect_to
+        session, vault, actor, handoff, event, now, reason_code, message, redirect_to, employment
     )
+
+
+def _check_employment(
+    handoff: Handoff,
+    event: HandoffEvent,
+    reason_code: str | None,
+    employment: Employment | None,
+    now: datetime,
+) -> None:
+    if employment is None:
+        return
+    if (event, reason_code) != (HandoffEvent.COMPLETE, JOB_SIGNED):
+        raise InvalidInput(
+            N_("A contract goes with the outcome “job signed” only."), field="outcome"
+        )
+    if not job_start_fits(employment.started_on, sent_on=handoff.sent_at.date(), today=now.date()):
+        raise InvalidInput(
+            N_("The job must start after the hand-off was sent, and within six months."),
+            field="job_started_on",
+        )
 
 
 def _target(source: HandoffStatus, event: HandoffEvent, acting: frozenset[Party]) -> HandoffStatus:
@@ -195,6 +223,7 @@ def _side_effects(
     reason_code: str | None,
     message: str | None,
     redirect_to: Structure | None,
+    employment: Employment | None,
 ) -> Handoff:
     if event is HandoffEvent.ACCEPT:
         start_follow_up(
@@ -206,7 +235,7 @@ def _side_effects(
             referent_id=actor.id if actor else None,
         )
     if event is HandoffEvent.COMPLETE:
-        _apply_outcome(session, vault, actor, handoff, now, reason_code or "")
+        _apply_outcome(session, vault, actor, handoff, now, reason_code or "", employment)
     if event is HandoffEvent.REDIRECT and redirect_to is not None and actor is not None:
         person = session.get(Beneficiary, handoff.beneficiary_id)
         assert person is not None
@@ -233,8 +262,10 @@ def _apply_outcome(
     handoff: Handoff,
     now: datetime,
     outcome_code: str,
+    employment: Employment | None,
 ) -> None:
-    """A completed hand-off lifts the barrier it was about, or records the stage reached."""
+    """A completed hand-off lifts the barrier it was about (the receiver is then the
+    structure that lifted it), or records the stage reached (a job with its contract)."""
     barrier_status = BARRIER_AFTER_OUTCOME.get(outcome_code)
     if barrier_status is not None and handoff.purpose_barrier is not None:
         move_barrier(session, actor, handoff.purpose_barrier, barrier_status, on=now.date())
@@ -248,5 +279,7 @@ def _apply_outcome(
             person,
             structure_id=handoff.to_structure_id,
             stage_code=stage_code,
-            started_on=now.date(),
+            started_on=employment.started_on if employment else now.date(),
+            contract_type=employment.contract_type if employment else None,
+            employer=employment.employer if employment else None,
         )

@@ -6,7 +6,14 @@ The use cases are re-exported here (``from app.services import pathways``, then
 (scoping) and ``app.services.security`` (audit, keys); nothing here imports Flask.
 """
 
-from app.services.pathways.reading import Timeline, TimelineEntry, readable_texts, timeline
+from app.services.pathways.assessments import assess_barrier
+from app.services.pathways.reading import (
+    Timeline,
+    TimelineEntry,
+    readable_employers,
+    readable_texts,
+    timeline,
+)
 from app.services.pathways.recording import (
     add_barrier,
     add_step,
@@ -25,11 +32,13 @@ __all__ = [
     "TimelineEntry",
     "add_barrier",
     "add_step",
+    "assess_barrier",
     "barrier_of",
     "end_follow_up",
     "find_barrier",
     "move_barrier",
     "other_open_follow_ups",
+    "readable_employers",
     "readable_texts",
     "record_step",
     "set_barrier_status",

@@ -115,12 +115,21 @@ def readable_texts(
     """Decrypt the free texts of a timeline that ``structure_id`` may read.
 
     For a caseworker whose structure follows the person (checked by the caller): every step
-    action, and the notes and messages of the hand-offs their structure sent or received -
-    not those exchanged between two other partners.
+    action and barrier detail, and the notes and messages of the hand-offs their structure
+    sent or received - not those exchanged between two other partners. (Employers are read
+    by ``readable_employers``: their step's id already keys its action.)
     """
     mine = [h for h in tl.handoffs if structure_id in (h.from_structure_id, h.to_structure_id)]
     sealed: list[tuple[str, str, uuid.UUID, bytes | None]] = []
     sealed += [("pathway_steps", "action", s.id, s.action) for s in tl.steps]
+    sealed += [("barriers", "detail", b.id, b.detail) for b in tl.barriers]
     sealed += [("handoffs", "note", h.id, h.note) for h in mine]
     sealed += [("handoff_transitions", "message", e.id, e.message) for h in mine for e in h.events]
+    return vault.open_many(session, tl.person.id, sealed)
+
+
+def readable_employers(session: Session, vault: Vault, tl: Timeline) -> dict[uuid.UUID, str]:
+    """The employers of the timeline's employment steps, by step id, for a caseworker whose
+    structure follows the person (checked by the caller). No query when there is none."""
+    sealed = [("pathway_steps", "employer", s.id, s.employer) for s in tl.steps]
     return vault.open_many(session, tl.person.id, sealed)

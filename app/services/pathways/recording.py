@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
-from app.domain.pathway import BarrierStatus, barrier_can_move
+from app.domain.employment import ContractType, EmploymentMismatch, check_employment
+from app.domain.pathway import BarrierLevel, BarrierStatus, barrier_can_move
 from app.domain.roles import Role
 from app.models import Barrier, Beneficiary, FollowUp, PathwayStep, ReferenceKind, User
 from app.services.errors import N_, Forbidden, InvalidInput, NotFound
@@ -39,8 +40,11 @@ def add_step(
     started_on: date,
     ended_on: date | None = None,
     action: str | None = None,
+    contract_type: ContractType | None = None,
+    employer: str | None = None,
 ) -> PathwayStep:
-    """Record a stage reached by ``person``, with an optional (encrypted) action text."""
+    """Record a stage reached by ``person``, with an optional (encrypted) action text; an
+    employment step may say which contract and the (encrypted) employer."""
     structure_id = _acting_structure(actor, person, session)
     return record_step(
         session,
@@ -52,6 +56,8 @@ def add_step(
         started_on=started_on,
         ended_on=ended_on,
         action=action,
+        contract_type=contract_type,
+        employer=employer,
     )
 
 
@@ -66,11 +72,19 @@ def record_step(
     started_on: date,
     ended_on: date | None = None,
     action: str | None = None,
+    contract_type: ContractType | None = None,
+    employer: str | None = None,
 ) -> PathwayStep:
     """Record a step for ``structure_id`` without the follow-up check (callers have decided)."""
     stage = reference_item(session, ReferenceKind.STAGE, stage_code)
     if ended_on is not None and ended_on < started_on:
         raise InvalidInput(N_("A step cannot end before it starts."), field="ended_on")
+    try:
+        check_employment(stage_code, contract_type, employer)
+    except EmploymentMismatch:
+        raise InvalidInput(
+            N_("Only an employment step has a contract and an employer."), field="contract_type"
+        ) from None
     step = PathwayStep(
         id=uuid.uuid4(),
         beneficiary_id=person.id,
@@ -78,12 +92,15 @@ def record_step(
         stage_id=stage.id,
         started_on=started_on,
         ended_on=ended_on,
+        contract_type=contract_type,
         recorded_by_id=actor.id if actor else None,
     )
     step.stage = stage
-    if action and action.strip():
+    action, employer = (action or "").strip(), (employer or "").strip()
+    if action or employer:
         key = vault.person_key(session, person.id)
-        step.action = vault.seal(key, "pathway_steps", "action", step.id, person.id, action.strip())
+        step.action = vault.seal(key, "pathway_steps", "action", step.id, person.id, action)
+        step.employer = vault.seal(key, "pathway_steps", "employer", step.id, person.id, employer)
     session.add(step)
     session.flush()
     audit.record(session, actor, AuditAction.STEP_ADD, step, beneficiary_id=person.id)
@@ -98,9 +115,16 @@ def add_barrier(
     category_code: str,
     identified_on: date,
     acting_structure_id: int | None = None,
+    level: BarrierLevel | None = None,
+    detail: str | None = None,
+    vault: Vault | None = None,
 ) -> Barrier:
-    """Record a barrier identified for ``person``; it starts as ``identified``."""
+    """Record a barrier identified for ``person``; it starts as ``identified``. Its ``level``
+    (``None``: not assessed) and its ``detail``, sealed with ``vault``, are optional."""
     _acting_structure(actor, person, session)
+    detail = (detail or "").strip()
+    if detail and vault is None:  # pragma: no cover - a programming error
+        raise ValueError("a barrier's detail is sealed with the vault")
     category = reference_item(session, ReferenceKind.BARRIER_CATEGORY, category_code)
     barrier = Barrier(
         id=uuid.uuid4(),
@@ -108,10 +132,14 @@ def add_barrier(
         category_id=category.id,
         status=BarrierStatus.IDENTIFIED,
         acting_structure_id=acting_structure_id,
+        level=level,
         identified_on=identified_on,
         recorded_by_id=actor.id,
     )
     barrier.category = category
+    if detail and vault is not None:
+        key = vault.person_key(session, person.id)
+        barrier.detail = vault.seal(key, "barriers", "detail", barrier.id, person.id, detail)
     session.add(barrier)
     session.flush()
     audit.record(session, actor, AuditAction.BARRIER_ADD, barrier, beneficiary_id=person.id)
@@ -175,6 +203,10 @@ def _record_barrier_move(
         raise InvalidInput(N_("This barrier cannot move to that status."), field="status")
     barrier.status = status
     barrier.closed_on = on if status.is_closed else None
+    # Who closed it: the actor's structure (the receiver, when its hand-off lifted it).
+    closer = actor.structure if actor is not None and status.is_closed else None
+    barrier.closed_by_structure = closer
+    barrier.closed_by_structure_id = closer.id if closer is not None else None
     audit.record(
         session,
         actor,

@@ -49,6 +49,7 @@ from app.domain.rights import ErasureCause, WithdrawalSource
 from app.domain.roles import Role
 from app.models import (
     IDENTITY_FIELDS,
+    Barrier,
     Beneficiary,
     ErasureRecord,
     FollowUp,
@@ -245,7 +246,13 @@ def _shred(
     person.pseudonym = _fresh_pseudonym(session)
     handoffs = select(Handoff.id).where(Handoff.beneficiary_id == pid).scalar_subquery()
     session.execute(
-        update(PathwayStep).where(PathwayStep.beneficiary_id == pid).values(action=None),
+        update(PathwayStep)
+        .where(PathwayStep.beneficiary_id == pid)
+        .values(action=None, employer=None),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    session.execute(
+        update(Barrier).where(Barrier.beneficiary_id == pid).values(detail=None),
         execution_options={"synchronize_session": "fetch"},
     )
     session.execute(
@@ -306,6 +313,8 @@ def is_readable(session: Session, person: Beneficiary) -> bool:
     handoffs = select(Handoff.id).where(Handoff.beneficiary_id == pid).scalar_subquery()
     leftovers = or_(
         exists().where(PathwayStep.beneficiary_id == pid, PathwayStep.action.is_not(None)),
+        exists().where(PathwayStep.beneficiary_id == pid, PathwayStep.employer.is_not(None)),
+        exists().where(Barrier.beneficiary_id == pid, Barrier.detail.is_not(None)),
         exists().where(Handoff.beneficiary_id == pid, Handoff.note.is_not(None)),
         exists().where(
             HandoffTransition.handoff_id.in_(handoffs), HandoffTransition.message.is_not(None)

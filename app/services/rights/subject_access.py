@@ -30,7 +30,7 @@ from app.domain.audit import AuditAction
 from app.domain.roles import Role
 from app.models import AuditEvent, Beneficiary, Consent, FollowUp, Structure, User
 from app.services.errors import N_, Forbidden, NotFound
-from app.services.pathways import Timeline, timeline
+from app.services.pathways import Timeline, readable_employers, timeline
 from app.services.people.access import followed_ids
 from app.services.people.identity import Identity, open_identity
 from app.services.security import audit
@@ -74,6 +74,7 @@ class SubjectAccessReport:
     generated_by: Structure
     timeline: Timeline
     texts: dict[uuid.UUID, str]  # every free text, by the id of its row
+    employers: dict[uuid.UUID, str]  # the employer of each employment step, by step id
     consents: list[Consent]
     access_log: list[AccessLogLine]
 
@@ -120,6 +121,7 @@ def subject_access_report(
     tl = timeline(session, person)
     sealed: list[tuple[str, str, uuid.UUID, bytes | None]] = []
     sealed += [("pathway_steps", "action", s.id, s.action) for s in tl.steps]
+    sealed += [("barriers", "detail", b.id, b.detail) for b in tl.barriers]
     sealed += [("handoffs", "note", h.id, h.note) for h in tl.handoffs]
     sealed += [
         ("handoff_transitions", "message", e.id, e.message) for h in tl.handoffs for e in h.events
@@ -131,6 +133,7 @@ def subject_access_report(
         generated_by=actor.structure,
         timeline=tl,
         texts=vault.open_many(session, person.id, sealed),
+        employers=readable_employers(session, vault, tl),
         consents=list(
             session.scalars(
                 select(Consent)
@@ -220,6 +223,8 @@ def report_as_json(report: SubjectAccessReport) -> dict[str, Any]:
                 "started_on": _day(s.started_on),
                 "ended_on": _day(s.ended_on),
                 "action": texts.get(s.id),
+                "contract_type": _code(s.contract_type),
+                "employer": report.employers.get(s.id),
             }
             for s in tl.steps
         ],
@@ -227,9 +232,12 @@ def report_as_json(report: SubjectAccessReport) -> dict[str, Any]:
             {
                 "category": b.category.code,
                 "status": b.status.value,
+                "level": _code(b.level),
+                "detail": texts.get(b.id),
                 "acting_structure": _code(b.acting_structure),
                 "identified_on": _day(b.identified_on),
                 "closed_on": _day(b.closed_on),
+                "closed_by_structure": _code(b.closed_by_structure),
             }
             for b in tl.barriers
         ],

@@ -55,6 +55,9 @@ COLUMNS = (
     "to_structure",
     "decline_reason",
     "outcome",
+    "barrier_level",
+    "closed_by",
+    "contract_type",
 )
 
 
@@ -74,6 +77,9 @@ class ExportLine:
     to_structure: str
     decline_reason: str
     outcome: str
+    barrier_level: str = ""  # strong, moderate, no_impact (a barrier; empty: not assessed)
+    closed_by: str = ""  # the structure that closed a barrier (lifted it, for instance)
+    contract_type: str = ""  # the contract of an employment step
 
     def as_row(self) -> list[str]:
         return [
@@ -91,6 +97,9 @@ class ExportLine:
             self.to_structure,
             self.decline_reason,
             self.outcome,
+            self.barrier_level,
+            self.closed_by,
+            self.contract_type,
         ]
 
 
@@ -123,6 +132,9 @@ def _steps(scope: Scope) -> Select[*tuple[Any, ...]]:
             null().label("to_structure"),
             null().label("reason"),
             null().label("outcome"),
+            null().label("level"),
+            null().label("closed_by"),
+            PathwayStep.contract_type.label("contract_type"),
         )
         .join(acting, acting.id == PathwayStep.structure_id)
         .join(stage, stage.id == PathwayStep.stage_id)
@@ -132,6 +144,7 @@ def _steps(scope: Scope) -> Select[*tuple[Any, ...]]:
 
 def _barriers(scope: Scope) -> Select[*tuple[Any, ...]]:
     acting = aliased(Structure)
+    closer = aliased(Structure)
     category = aliased(ReferenceItem)
     return (
         select(
@@ -146,8 +159,12 @@ def _barriers(scope: Scope) -> Select[*tuple[Any, ...]]:
             null(),
             null(),
             null(),
+            Barrier.level,
+            closer.code,
+            null(),
         )
         .outerjoin(acting, acting.id == Barrier.acting_structure_id)
+        .outerjoin(closer, closer.id == Barrier.closed_by_structure_id)
         .join(category, category.id == Barrier.category_id)
         .where(*barriers_in(scope))
     )
@@ -174,6 +191,9 @@ def _handoffs(scope: Scope) -> Select[*tuple[Any, ...]]:
             receiver.code,
             reason.code,
             outcome.code,
+            null(),
+            null(),
+            null(),
         )
         .join(sender, sender.id == Handoff.from_structure_id)
         .join(receiver, receiver.id == Handoff.to_structure_id)
@@ -221,6 +241,9 @@ def pathway_lines(session: Session, scope: Scope, *, today: date) -> Iterator[Ex
             events.c.to_structure,
             events.c.reason,
             events.c.outcome,
+            events.c.level,
+            events.c.closed_by,
+            events.c.contract_type,
         )
         .join(Beneficiary, Beneficiary.id == events.c.person)
         .outerjoin(cohorts, cohorts.c.person == Beneficiary.id)
@@ -235,7 +258,8 @@ def pathway_lines(session: Session, scope: Scope, *, today: date) -> Iterator[Ex
 def _line(row: Sequence[Any], today: date) -> ExportLine:
     """An export line from a row of ``pathway_lines``' query: codes, or empty texts."""
     (pseudonym, birth_year, codes, qpv_code, event, day, end_day, *rest) = row
-    structure, stage, category, status, to_structure, reason, outcome = rest
+    structure, stage, category, status, to_structure, reason, outcome, *added = rest
+    level, closed_by, contract = added
     return ExportLine(
         pseudonym=pseudonym,
         age_band=age_band(birth_year, today) or "",
@@ -251,4 +275,12 @@ def _line(row: Sequence[Any], today: date) -> ExportLine:
         to_structure=to_structure or "",
         decline_reason=reason or "",
         outcome=outcome or "",
+        barrier_level=_code(level),
+        closed_by=closed_by or "",
+        contract_type=_code(contract),
     )
+
+
+def _code(value: Any) -> str:
+    """An enum column's value as its code (a plain string in a UNION on some databases)."""
+    return str(getattr(value, "value", value) or "")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.domain.employment import ContractType, Employment
+from app.services.errors import N_, InvalidInput
 from app.web.mentions import KeepTextField
 from app.web.submissions import SubmissionField
 
@@ -43,3 +47,32 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
         _l("Message to the other structure"), validators=[Optional(), Length(max=2000)]
     )
     keep_text = KeepTextField()
+    # The job, when the outcome is "job signed" (see ``employment_from``).
+    contract_type = SelectField(_l("Contract"), validators=[Optional()])
+    job_started_on = DateField(
+        _l("First day of work"),
+        validators=[Optional()],
+        description=_l("The day of the outcome if left empty."),
+    )
+    employer = StringField(
+        _l("Employer"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Encrypted; never shown to coordinators."),
+    )
+
+
+JOB_SIGNED = "job_signed"
+
+
+def employment_from(form: ActionForm, outcome_day: date) -> Employment | None:
+    """The job described by a "job signed" outcome (``InvalidInput`` without its contract);
+    ``None`` for any other outcome, whose contract fields are left aside."""
+    if form.outcome.data != JOB_SIGNED:
+        return None
+    if not form.contract_type.data:
+        raise InvalidInput(N_("Say which contract."), field="contract_type")
+    return Employment(
+        contract_type=ContractType(form.contract_type.data),
+        started_on=form.job_started_on.data or outcome_day,
+        employer=form.employer.data,
+    )

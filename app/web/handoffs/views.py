@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from wtforms import SelectChoice
 
+from app.domain.employment import ContractType
 from app.domain.handoffs import HandoffEvent, HandoffStatus, outcome_fits
 from app.domain.roles import Role
 from app.models import Beneficiary, Handoff, ReferenceKind, Structure
@@ -39,10 +40,10 @@ from app.unit_of_work import attempt
 from app.web import submissions
 from app.web.confirmations import who
 from app.web.context import PARIS, actor, dbs, label, named, roles_required, today, vault
-from app.web.forms_support import attach_error, choices, keeps_typed_values
+from app.web.forms_support import attach_error, choices, enum_choices, keeps_typed_values
 from app.web.handoffs import follow_through
 from app.web.handoffs.blueprint import bp
-from app.web.handoffs.forms import ActionForm, SendForm
+from app.web.handoffs.forms import ActionForm, SendForm, employment_from
 from app.web.labels import enum_label
 from app.web.listing import page_from_request
 from app.web.mentions import names_the_person
@@ -309,6 +310,7 @@ def _action_form(handoff: Handoff, event: HandoffEvent, **options: object) -> Ac
     form.redirect_to.choices = _partner_choices(
         {handoff.to_structure_id, handoff.from_structure_id}
     )
+    form.contract_type.choices = [choose, *enum_choices(ContractType)]
     return form
 
 
@@ -335,6 +337,8 @@ def _event_arguments(event: HandoffEvent, form: ActionForm, handoff: Handoff) ->
         arguments["now"] = first_contact_at(
             handoff, form.on.data or today(), now=_now(), zone=PARIS
         )
+    if event is HandoffEvent.COMPLETE:
+        arguments["employment"] = employment_from(form, today())
     return arguments
 
 

@@ -24,7 +24,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.domain.pathway import ConsentMethod
+from app.domain.employment import ContractType
+from app.domain.pathway import BarrierLevel, ConsentMethod
+from app.web.forms_support import enum_choices
 from app.web.mentions import KeepTextField
 from app.web.submissions import SubmissionField
 
@@ -93,6 +95,49 @@ class ConsentForm(FlaskForm):  # type: ignore[misc]
     submission = SubmissionField()
 
 
+def level_choices() -> list[SelectChoice]:
+    """The barrier levels, after a blank "not assessed" (nothing is assessed in advance)."""
+    return [SelectChoice("", _l("Not assessed")), *enum_choices(BarrierLevel)]
+
+
+def contract_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _l("Not a job")), *enum_choices(ContractType)]
+
+
+def contract_type_field() -> SelectField:
+    return SelectField(
+        _l("Contract (for a job)"),
+        validators=[Optional()],
+        description=_l(
+            "Required for the stage “employment”; its start date is the first day of work."
+        ),
+    )
+
+
+def employer_field() -> StringField:
+    return StringField(
+        _l("Employer (for a job)"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Encrypted; never shown to coordinators."),
+    )
+
+
+def level_field() -> SelectField:
+    return SelectField(
+        _l("Impact on the job search"),
+        validators=[Optional()],
+        description=_l("The scale of the national common orientation criteria."),
+    )
+
+
+def detail_field() -> StringField:
+    return StringField(
+        _l("Detail"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("For example: no driving licence. Encrypted; never shown to coordinators."),
+    )
+
+
 class StepForm(FlaskForm):  # type: ignore[misc]
     stage = SelectField(_l("Stage"), validators=[DataRequired()])
     started_on = DateField(_l("Start date"), validators=[DataRequired()])
@@ -103,14 +148,34 @@ class StepForm(FlaskForm):  # type: ignore[misc]
         description=_l("For example: entry into a CACES training, signed a work-study contract."),
     )
     keep_text = KeepTextField()
+    contract_type = contract_type_field()
+    employer = employer_field()
     submission = SubmissionField()
 
 
 class BarrierForm(FlaskForm):  # type: ignore[misc]
     category = SelectField(_l("Barrier"), validators=[DataRequired()])
+    level = level_field()
+    detail = detail_field()
     identified_on = DateField(_l("Identified on"), validators=[DataRequired()])
     acting_structure = SelectField(_l("Structure acting on it"), validators=[Optional()])
     submission = SubmissionField()
+
+
+class BarrierAssessmentForm(FlaskForm):  # type: ignore[misc]
+    """The level and detail of a barrier already recorded."""
+
+    level = level_field()
+    detail = detail_field()
+
+
+class FactsForm(FlaskForm):  # type: ignore[misc]
+    """The registration facts kept for the statistics, corrected later."""
+
+    qpv = SelectField(_l("Neighbourhood (QPV)"), validators=[Optional()])
+    cohorts = MultiCheckboxField(_l("Cohorts"), validators=[DataRequired()])
+    education_level = SelectField(_l("Education level"), validators=[Optional()])
+    sex = SelectField(_l("Sex"), validators=[Optional()])
 
 
 class BarrierStatusForm(FlaskForm):  # type: ignore[misc]

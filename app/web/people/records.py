@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import flash, redirect, render_template, url_for
@@ -18,7 +18,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
-from app.domain.pathway import BARRIER_TRANSITIONS, BarrierStatus, ConsentMethod
+from app.domain.employment import EMPLOYMENT_STAGE, ContractType
+from app.domain.pathway import BARRIER_TRANSITIONS, BarrierLevel, BarrierStatus, ConsentMethod
 from app.domain.roles import Role
 from app.models import Barrier, Beneficiary, Consent, ReferenceKind
 from app.services import pathways
@@ -43,12 +44,15 @@ from app.web.labels import enum_label
 from app.web.mentions import names_the_person
 from app.web.people.blueprint import bp
 from app.web.people.forms import (
+    BarrierAssessmentForm,
     BarrierForm,
     BarrierStatusForm,
     ConsentForm,
     EndFollowUpForm,
     IdentityForm,
     StepForm,
+    contract_choices,
+    level_choices,
 )
 
 if TYPE_CHECKING:
@@ -63,14 +67,18 @@ class PageForms:
     end: EndFollowUpForm
     consent: ConsentForm | None
     withdrawn: Consent | None = None  # the consent withdrawn last, recalled on the page
+    # The level and detail of each barrier, by barrier id (filled by ``person_page``).
+    assessments: dict[uuid.UUID, BarrierAssessmentForm] = field(default_factory=dict)
 
 
 def page_forms(session: Session, person: Beneficiary, barriers: list[Barrier]) -> PageForms:
     """The empty forms the person's page offers, with their choices."""
     step = StepForm(formdata=None, started_on=today(), prefix="step")
     step.stage.choices = choices(session, ReferenceKind.STAGE)
+    step.contract_type.choices = contract_choices()
     barrier = BarrierForm(formdata=None, identified_on=today(), prefix="barrier")
     barrier.category.choices = choices(session, ReferenceKind.BARRIER_CATEGORY)
+    barrier.level.choices = level_choices()
     barrier.acting_structure.choices = _structure_choices(session)
     statuses = {}
     for b in barriers:
@@ -97,6 +105,19 @@ def _status_prefix(barrier: Barrier) -> str:
     return f"b{barrier.id.hex[:8]}"
 
 
+def assessment_form(barrier: Barrier, detail: str | None = None) -> BarrierAssessmentForm:
+    """The level-and-detail form of ``barrier``: filled with ``detail`` and its level, or
+    with what was posted when ``detail`` is None."""
+    prefix = f"a{barrier.id.hex[:8]}"
+    if detail is None:
+        form = BarrierAssessmentForm(prefix=prefix)
+    else:
+        level = barrier.level.value if barrier.level else ""
+        form = BarrierAssessmentForm(formdata=None, prefix=prefix, level=level, detail=detail)
+    form.level.choices = level_choices()
+    return form
+
+
 def _status_choices(form: BarrierStatusForm, barrier: Barrier) -> None:
     allowed = sorted(BARRIER_TRANSITIONS[barrier.status])
     form.status.choices = [SelectChoice("", CHOOSE), *enum_choices(BarrierStatus, allowed)]
@@ -117,10 +138,11 @@ def person_page(person: Beneficiary, failed: Mapping[str, Any] | None = None) ->
     timeline = pathways.timeline(session, person)
     texts = pathways.readable_texts(session, vault(), timeline, user.structure_id or 0)
     forms = page_forms(session, person, timeline.barriers)
+    forms.assessments = {b.id: assessment_form(b, texts.get(b.id, "")) for b in timeline.barriers}
     consent = active_consent(session, person.id)
     for name, form in (failed or {}).items():
-        if name == "barrier_status":
-            forms.barrier_status.update(form)
+        if name in ("barrier_status", "assessments"):
+            getattr(forms, name).update(form)
         elif name != "consent" or consent is None:  # a consent in force needs no form
             setattr(forms, name, form)
     return render_template(
@@ -129,6 +151,7 @@ def person_page(person: Beneficiary, failed: Mapping[str, Any] | None = None) ->
         who=who,
         timeline=timeline,
         texts=texts,
+        employers=pathways.readable_employers(session, vault(), timeline),
         consent=consent,
         today=today(),
         forms=forms,
@@ -224,7 +247,8 @@ def add_step(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
     form = StepForm(prefix="step")
     form.stage.choices = choices(dbs(), ReferenceKind.STAGE)
-    if not form.validate_on_submit():
+    form.contract_type.choices = contract_choices()
+    if not _step_checked(form):
         return _failed(person, step=form)
     if names_the_person(form, person, form.action):
         return _failed(person, step=form)
@@ -240,6 +264,10 @@ def add_step(pseudonym: str) -> ResponseReturnValue:
                 started_on=form.started_on.data,
                 ended_on=form.ended_on.data,
                 action=form.action.data,
+                contract_type=ContractType(form.contract_type.data)
+                if form.contract_type.data
+                else None,
+                employer=form.employer.data,
             )
             fulfil(dbs(), claimed, _page_url(person, "#timeline-title"))
     except AlreadySubmitted as exc:
@@ -247,6 +275,15 @@ def add_step(pseudonym: str) -> ResponseReturnValue:
     except ServiceError as exc:
         return _failed(person, exc, step=form)
     return _done(person, _("Step recorded."), "#timeline-title")
+
+
+def _step_checked(form: StepForm) -> bool:
+    """The form's checks, and a contract for an employment step (every error at once)."""
+    valid = bool(form.validate_on_submit())
+    if form.stage.data == EMPLOYMENT_STAGE and not form.contract_type.data:
+        form.contract_type.errors = [*form.contract_type.errors, _("Say which contract.")]
+        valid = False
+    return valid
 
 
 @bp.route("/<pseudonym>/barriers", methods=["POST"])
@@ -257,6 +294,7 @@ def add_barrier(pseudonym: str) -> ResponseReturnValue:
     form = BarrierForm(prefix="barrier")
     form.category.choices = choices(dbs(), ReferenceKind.BARRIER_CATEGORY)
     form.acting_structure.choices = _structure_choices(dbs())
+    form.level.choices = level_choices()
     if not form.validate_on_submit():
         return _failed(person, barrier=form)
     acting = int(form.acting_structure.data) if form.acting_structure.data else None
@@ -270,6 +308,9 @@ def add_barrier(pseudonym: str) -> ResponseReturnValue:
                 category_code=form.category.data,
                 identified_on=form.identified_on.data,
                 acting_structure_id=acting,
+                level=BarrierLevel(form.level.data) if form.level.data else None,
+                detail=form.detail.data,
+                vault=vault(),
             )
             fulfil(dbs(), claimed, _page_url(person, "#barriers-title"))
     except AlreadySubmitted as exc:
