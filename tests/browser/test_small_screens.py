@@ -197,3 +197,28 @@ def test_keyboard_focus_is_outlined_at_3_to_1_everywhere(
         assert {"A", "BUTTON", "SELECT", "INPUT"} <= seen, seen
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path", ["/people/", "/handoffs/?box=out"])
+def test_lists_stack_on_phones_and_stay_tables(browser: Any, live_server: str, path: str) -> None:
+    context = _context(browser, live_server, 390, 844)
+    page = context.new_page()
+    try:
+        sign_in(page, CASEWORKER)
+        page.wait_for_url(CASEWORKER_HOME)
+        page.goto(path)
+        wrap = page.locator(".table-wrap").last
+        # One block per row, nothing to scroll sideways, each cell under its column's name.
+        assert wrap.evaluate("(e) => e.scrollWidth <= e.clientWidth")
+        cell = page.locator("table.stack tbody td[data-label]").first
+        label = cell.evaluate("(e) => getComputedStyle(e, '::before').content")
+        assert label.strip('"') == cell.get_attribute("data-label")
+        # Still a table for assistive technologies (Chromium's accessibility tree).
+        nodes = page.context.new_cdp_session(page).send("Accessibility.getFullAXTree")["nodes"]
+        roles = [n.get("role", {}).get("value") for n in nodes]
+        rows = page.locator("table.stack tbody tr").count()
+        assert roles.count("table") >= 1
+        assert roles.count("rowheader") >= rows > 0
+        assert roles.count("columnheader") >= 5
+    finally:
+        context.close()
