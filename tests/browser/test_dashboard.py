@@ -38,7 +38,11 @@ def test_coordinator_reads_the_dashboard_and_downloads_a_table(page: Any) -> Non
     page.get_by_role("textbox", name="Période du").fill("2026-06-01")
     page.get_by_role("textbox", name="Période au").fill("2026-01-01")
     page.get_by_role("button", name="Afficher").click()
-    assert page.get_by_text("Le début de la période doit précéder sa fin.").is_visible()
+    message = "Le début de la période doit précéder sa fin."
+    assert page.locator("#start-error").inner_text() == message
+    # Listed at the top of the page too, linked to the field, and said in the title.
+    assert page.locator(".error-summary a[href='#start']").inner_text().endswith(message)
+    assert page.title().startswith("Erreur : ")
     check_accessibility(page)
 
     page.get_by_role("textbox", name="Période du").fill("2025-01-01")
