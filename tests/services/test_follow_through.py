@@ -177,7 +177,7 @@ def test_the_reminder_mail_says_who_waits_for_whom() -> None:
     assert "P-ABCD-EFGH" in mail.subject
     assert "Mission Locale Nord" in mail.body_text
     # Written to the receiving structure's caseworkers.
-    assert "conseiller·ère de la structure Auto-école solidaire" in mail.body_text
+    assert "conseiller·ère de l'Auto-école solidaire" in mail.body_text  # its article, derived
 
 
 # -- the end-of-follow-up question ------------------------------------------------------------

@@ -12,7 +12,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import AuditEvent, Beneficiary, Handoff, HandoffTransition, PathwayStep, Structure
+from app.models import (
+    AuditEvent,
+    Barrier,
+    Beneficiary,
+    Handoff,
+    HandoffTransition,
+    PathwayStep,
+    Structure,
+)
 from app.services.handoffs import send_handoff
 from app.services.security.vault import Vault
 from tests import factories
@@ -243,3 +251,38 @@ def test_a_reminder_message_naming_the_person_comes_back_as_typed(
     data["remind-keep_text"] = "y"
     assert client.post(f"/handoffs/{handoff.id.hex}/remind", data=data).status_code == 302
     assert _count(db_session, HandoffTransition) == 2
+
+
+def test_a_barrier_detail_naming_the_person_is_held_back_when_recorded_and_corrected(
+    client: FlaskClient, db_session: Session, people: tuple[Structure, Structure, Beneficiary]
+) -> None:
+    _a, _b, person = people
+    login(client, SENDER)
+    path = f"/people/{person.pseudonym}"
+    tokens = page_tokens(client, path)
+    data = {
+        "barrier-csrf_token": tokens["csrf_token"],
+        "barrier-submission": tokens["barrier-submission"],
+        "barrier-category": "mobility",
+        "barrier-identified_on": "2026-11-02",
+        "barrier-detail": "Pas de permis ; écrire à maelys.rose@exemple.fr",
+    }
+    held = client.post(f"{path}/barriers", data=data)
+    assert held.status_code == 200
+    assert WARNING in held.get_data(as_text=True)
+    assert _count(db_session, Barrier) == 0
+    data["barrier-detail"] = "Pas de permis"
+    assert client.post(f"{path}/barriers", data=data).status_code == 302
+    barrier = db_session.scalars(select(Barrier)).one()
+    # Corrected later: the same check.
+    prefix = f"a{barrier.id.hex[:8]}"
+    correction = {
+        f"{prefix}-csrf_token": tokens["csrf_token"],
+        f"{prefix}-detail": "Mme ROSE n'a pas le permis",
+    }
+    assessed = client.post(f"{path}/barriers/{barrier.id.hex}/assessment", data=correction)
+    assert assessed.status_code == 200
+    assert WARNING in assessed.get_data(as_text=True)
+    correction[f"{prefix}-keep_text"] = "y"
+    kept = client.post(f"{path}/barriers/{barrier.id.hex}/assessment", data=correction)
+    assert kept.status_code == 302

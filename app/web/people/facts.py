@@ -20,6 +20,7 @@ from app.services.people.facts import Facts, facts_of, update_facts
 from app.unit_of_work import attempt
 from app.web.context import actor, dbs, label, roles_required, today, vault
 from app.web.forms_support import attach_error, choices, enum_choices
+from app.web.mentions import names_the_person
 from app.web.people import records
 from app.web.people.blueprint import bp
 from app.web.people.forms import FactsForm
@@ -36,7 +37,7 @@ def assess_barrier(pseudonym: str, barrier_id: str) -> ResponseReturnValue:
     person = _person(pseudonym)
     barrier = pathways.barrier_of(session, person, barrier_id)
     form = records.assessment_form(barrier)
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or names_the_person(form, person, form.detail):
         return records.person_page(person, {"assessments": {barrier.id: form}})
     try:
         with attempt():

@@ -157,6 +157,7 @@ class BarrierForm(FlaskForm):  # type: ignore[misc]
     category = SelectField(_l("Barrier"), validators=[DataRequired()])
     level = level_field()
     detail = detail_field()
+    keep_text = KeepTextField()
     identified_on = DateField(_l("Identified on"), validators=[DataRequired()])
     acting_structure = SelectField(_l("Structure acting on it"), validators=[Optional()])
     submission = SubmissionField()
@@ -167,6 +168,7 @@ class BarrierAssessmentForm(FlaskForm):  # type: ignore[misc]
 
     level = level_field()
     detail = detail_field()
+    keep_text = KeepTextField()
 
 
 class FactsForm(FlaskForm):  # type: ignore[misc]

@@ -297,6 +297,8 @@ def add_barrier(pseudonym: str) -> ResponseReturnValue:
     form.level.choices = level_choices()
     if not form.validate_on_submit():
         return _failed(person, barrier=form)
+    if names_the_person(form, person, form.detail):
+        return _failed(person, barrier=form)
     acting = int(form.acting_structure.data) if form.acting_structure.data else None
     try:
         with attempt():
