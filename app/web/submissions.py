@@ -70,3 +70,15 @@ def already_recorded(exc: AlreadySubmitted, fallback: str) -> ResponseReturnValu
     target = exc.target or ""
     local = target.startswith("/") and not target.startswith("//")
     return redirect(target if local else fallback)
+
+
+def shown_once(target: str) -> ResponseReturnValue:
+    """Show the record that what was sent is already (``AlreadyRecorded``: another tab sent the
+    same a moment ago, or the same change twice), saying it is kept once."""
+    flash(
+        _(
+            "This was already recorded (from another tab or a second sending): it is kept once, here it is."
+        ),
+        "info",
+    )
+    return redirect(target)

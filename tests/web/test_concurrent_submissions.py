@@ -208,3 +208,55 @@ def test_a_network_event_posted_twice_at_once_records_one(app: Flask, committed:
     recorded = select(func.count()).select_from(NetworkEvent).where(NetworkEvent.theme == theme)
     assert _count(recorded) == 1
     assert _count(text("SELECT count(*) FROM submission_tokens WHERE form = 'network_event'")) == 1
+
+
+def test_an_answer_posted_twice_at_once_is_recorded_once(
+    app: Flask, committed: Committed, vault: Vault
+) -> None:
+    """Two identical "accept" at once: the hand-off's version lets one through; the other is
+    told it is already recorded (not "someone else answered first")."""
+    with Session(db.engine) as session:
+        sender = session.scalars(select(User).where(User.email == committed.emails["caseworker"]))
+        person = session.scalars(
+            select(Beneficiary).where(Beneficiary.pseudonym == committed.person)
+        ).one()
+        to = session.get(Structure, committed.structures[1])
+        assert to is not None
+        handoff = factories.handoff(session, vault, sender.one(), person, to)
+        receiver = session.scalars(select(User).where(User.structure_id == to.id)).one()
+        email, path, handoff_id = receiver.email, f"/handoffs/{handoff.id.hex}", handoff.id
+        session.commit()
+    clients = [app.test_client() for _ in range(2)]
+    tokens = []
+    for client in clients:
+        login(client, email)
+        page = client.get(path).get_data(as_text=True)
+        found = re.search(r'name="accept-csrf_token"[^>]*value="([^"]+)"', page)
+        assert found
+        tokens.append(found.group(1))
+    start = threading.Barrier(2)
+    answers: list[tuple[int, str]] = []
+
+    def post(client: FlaskClient, token: str) -> None:
+        start.wait()
+        response = client.post(f"{path}/accept", data={"accept-csrf_token": token})
+        followed = client.get(response.headers.get("Location", path)).get_data(as_text=True)
+        answers.append((response.status_code, followed))
+
+    threads = [
+        threading.Thread(target=post, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [status for status, _page in answers] == [302, 302]
+    already = [
+        page for _status, page in answers if "déjà enregistré (depuis un autre onglet" in page
+    ]
+    assert len(already) == 1
+    accepted = text(
+        "SELECT count(*) FROM handoff_transitions WHERE handoff_id = :h AND event = 'accept'"
+    )
+    with Session(db.engine) as session:
+        assert session.scalar(accepted, {"h": handoff_id}) == 1

@@ -118,10 +118,14 @@ def test_network_event_sent_twice_records_one(
     first, second = _twice(client, "/network-events/new", data)
     assert first == second
     assert _count(db_session, NetworkEvent) == 1
-    # A new form (another tab opened afterwards) has another token and records another event.
+    # A new form (another tab opened afterwards) has another token: the same event typed in
+    # it a moment later shows the first one (app/services/repeats.py), another one is recorded.
     again = {**data, **page_tokens(client, "/network-events/new")}
     assert again["submission"] != data["submission"]
-    assert client.post("/network-events/new", data=again).status_code == 302
+    assert client.post("/network-events/new", data=again).headers["Location"] == first
+    assert _count(db_session, NetworkEvent) == 1
+    other = {**again, **page_tokens(client, "/network-events/new"), "theme": "Forum emploi"}
+    assert client.post("/network-events/new", data=other).status_code == 302
     assert _count(db_session, NetworkEvent) == 2
 
 

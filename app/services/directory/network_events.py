@@ -21,6 +21,7 @@ from app.domain.disclosure import protect_value
 from app.domain.periods import Quarter, quarters_between
 from app.domain.roles import Role
 from app.models import Handoff, NetworkEvent, Structure, User
+from app.services import repeats
 from app.services.errors import N_, Forbidden, InvalidInput, NotFound
 from app.services.security import audit
 
@@ -104,9 +105,11 @@ def _clean(
 
 
 def record_event(session: Session, actor: User, data: EventInput, *, today: date) -> NetworkEvent:
-    """Record a past event of the network (coordinators and administrators)."""
+    """Record a past event of the network (coordinators and administrators); the same event
+    recorded a moment ago by the same account is not recorded again (``AlreadyRecorded``)."""
     _require(actor, RECORDERS)
     theme, held_on, participants, structures = _clean(session, data, today)
+    repeats.refuse_same_network_event(session, actor, theme, held_on)
     event = NetworkEvent(
         theme=theme,
         held_on=held_on,

@@ -38,6 +38,7 @@ from app.models import (
 from app.services.errors import N_, Conflict, Forbidden, InvalidInput
 from app.services.handoffs.history import record_transition
 from app.services.handoffs.parties import parties
+from app.services.handoffs.repeats import refuse_repeat
 from app.services.handoffs.sending import send_handoff
 from app.services.mail.queue import notify_handoff
 from app.services.pathways import move_barrier, record_step, start_follow_up
@@ -72,7 +73,8 @@ def apply_event(
     ``employment`` describes the job of a "job signed" outcome (contract, first day,
     employer): the employment step it records carries it.
     Raises ``Forbidden`` for an outsider, ``InvalidInput`` for a transition the table does not
-    allow or a missing reason, ``Conflict`` when someone else answered first. Returns the new
+    allow or a missing reason, ``Conflict`` when someone else answered first,
+    ``AlreadyRecorded`` when the actor's structure gave this same answer already. Returns the new
     hand-off created by a redirect, or ``handoff`` itself.
     """
     acting = parties(actor, handoff)
@@ -131,6 +133,7 @@ def apply_transition(
     if event is HandoffEvent.REDIRECT and (redirect_to is None or actor is None):
         raise InvalidInput(N_("Choose the partner to redirect to."), field="redirect_to")
     source = handoff.status
+    refuse_repeat(actor, handoff, event, reason_code)  # the same answer sent again
     target = _target(source, event, acting)
     if event is HandoffEvent.WITHDRAW and cause is None and not (message and message.strip()):
         raise InvalidInput(N_("Say why the hand-off is withdrawn."), field="message")

@@ -14,6 +14,7 @@ from app.domain.employment import ContractType, EmploymentMismatch, check_employ
 from app.domain.pathway import BarrierLevel, BarrierStatus, barrier_can_move
 from app.domain.roles import Role
 from app.models import Barrier, Beneficiary, FollowUp, PathwayStep, ReferenceKind, User
+from app.services import repeats
 from app.services.errors import N_, Forbidden, InvalidInput, NotFound
 from app.services.people.access import open_follow_up
 from app.services.security import audit
@@ -46,6 +47,8 @@ def add_step(
     """Record a stage reached by ``person``, with an optional (encrypted) action text; an
     employment step may say which contract and the (encrypted) employer."""
     structure_id = _acting_structure(actor, person, session)
+    stage = reference_item(session, ReferenceKind.STAGE, stage_code)
+    repeats.refuse_same_step(session, person.id, structure_id, stage.id, started_on)
     return record_step(
         session,
         vault,
@@ -126,6 +129,7 @@ def add_barrier(
     if detail and vault is None:  # pragma: no cover - a programming error
         raise ValueError("a barrier's detail is sealed with the vault")
     category = reference_item(session, ReferenceKind.BARRIER_CATEGORY, category_code)
+    repeats.refuse_same_barrier(session, actor, person.id, category.id)
     barrier = Barrier(
         id=uuid.uuid4(),
         beneficiary_id=person.id,
@@ -176,6 +180,8 @@ def set_barrier_status(
     person = session.get(Beneficiary, barrier.beneficiary_id)
     assert person is not None
     _acting_structure(actor, person, session)
+    if barrier.status is status:  # the same change sent again (a double click, two tabs)
+        raise repeats.AlreadyRecorded(barrier)
     if not barrier_can_move(barrier.status, status):
         raise InvalidInput(N_("This barrier cannot move to that status."), field="status")
     move_barrier(session, actor, barrier, status, on=on)

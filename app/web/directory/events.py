@@ -20,12 +20,13 @@ from app.services.directory.network_events import (
     update_event,
 )
 from app.services.errors import ServiceError
+from app.services.repeats import AlreadyRecorded
 from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
 from app.web.context import actor, dbs, roles_required, today
 from app.web.directory.forms import event_form, event_input
 from app.web.forms_support import attach_error, keeps_typed_values
-from app.web.submissions import already_recorded, claim
+from app.web.submissions import already_recorded, claim, shown_once
 
 bp = Blueprint("network_events", __name__, url_prefix="/network-events")
 
@@ -71,6 +72,8 @@ def new() -> ResponseReturnValue:
                 fulfil(session, claimed, url_for("network_events.detail", event_id=event.id))
         except AlreadySubmitted as exc:
             return already_recorded(exc, url_for("network_events.index"))
+        except AlreadyRecorded as exc:  # the same event, sent from another tab
+            return shown_once(url_for("network_events.detail", event_id=exc.record.id))
         except ServiceError as exc:
             attach_error(form, exc)
         else:

@@ -21,7 +21,7 @@ from app.domain.roles import Role
 from app.models import Beneficiary, Handoff, ReferenceKind, Structure
 from app.services import pathways
 from app.services.directory.suggestions import PartnerSuggestion, suggest_partners
-from app.services.errors import N_, InvalidInput, ServiceError
+from app.services.errors import N_, Conflict, InvalidInput, ServiceError
 from app.services.handoffs import (
     apply_event,
     available_events,
@@ -31,9 +31,11 @@ from app.services.handoffs import (
 from app.services.handoffs import lists as handoff_lists
 from app.services.handoffs.deadlines import is_overdue
 from app.services.handoffs.lists import Box, HandoffFilters
+from app.services.handoffs.repeats import answered_alike, fresh
 from app.services.handoffs.same_purpose import open_for_purpose, others_for_same_purpose
 from app.services.people import access, identity
 from app.services.people.registration import active_consent
+from app.services.repeats import AlreadyRecorded
 from app.services.structures import list_structures, reference_item, structure_by_id
 from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
@@ -361,6 +363,13 @@ def act(handoff_id: str, event_name: str) -> ResponseReturnValue:
             arguments = {"now": _now(), **_event_arguments(event, form, handoff)}
             result = apply_event(session, vault(), user, handoff, event, **arguments)  # type: ignore[arg-type]
     except ServiceError as exc:
+        # The same answer sent twice: at once (the version refused the second), or after.
+        reason = getattr(form, _reason_field(event)).data
+        if isinstance(exc, AlreadyRecorded) or (
+            isinstance(exc, Conflict)
+            and answered_alike(user, fresh(session, handoff), event, reason)
+        ):
+            return submissions.shown_once(url_for("handoffs.detail", handoff_id=handoff.id.hex))
         attach_error(form, exc, {"reason": _reason_field(event)})
         return _refused(handoff, event, form)
     done = _(

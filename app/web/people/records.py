@@ -26,6 +26,7 @@ from app.services import pathways
 from app.services.errors import ServiceError
 from app.services.people import access, identity
 from app.services.people.registration import ConsentInput, active_consent, record_consent
+from app.services.repeats import AlreadyRecorded
 from app.services.rights.consents import last_withdrawn_consent
 from app.services.structures import list_structures
 from app.services.submissions import AlreadySubmitted, fulfil
@@ -272,6 +273,8 @@ def add_step(pseudonym: str) -> ResponseReturnValue:
             fulfil(dbs(), claimed, _page_url(person, "#timeline-title"))
     except AlreadySubmitted as exc:
         return submissions.already_recorded(exc, _page_url(person, "#timeline-title"))
+    except AlreadyRecorded:  # the same step, sent from another tab a moment ago
+        return submissions.shown_once(_page_url(person, "#timeline-title"))
     except ServiceError as exc:
         return _failed(person, exc, step=form)
     return _done(person, _("Step recorded."), "#timeline-title")
@@ -317,6 +320,8 @@ def add_barrier(pseudonym: str) -> ResponseReturnValue:
             fulfil(dbs(), claimed, _page_url(person, "#barriers-title"))
     except AlreadySubmitted as exc:
         return submissions.already_recorded(exc, _page_url(person, "#barriers-title"))
+    except AlreadyRecorded:  # the same barrier, sent from another tab a moment ago
+        return submissions.shown_once(_page_url(person, "#barriers-title"))
     except ServiceError as exc:
         return _failed(person, exc, barrier=form)
     return _done(person, _("Barrier recorded."), "#barriers-title")
@@ -331,13 +336,18 @@ def change_barrier(pseudonym: str, barrier_id: str) -> ResponseReturnValue:
     barrier = pathways.barrier_of(session, person, barrier_id)
     form = BarrierStatusForm(prefix=_status_prefix(barrier))
     _status_choices(form, barrier)
+    if form.status.data == barrier.status.value:  # sent again: the service says it is recorded
+        form.status.choices.append(SelectChoice(barrier.status.value, ""))
     if not form.validate_on_submit():
+        _status_choices(form, barrier)
         return _failed(person, barrier_status={barrier.id: form})
     try:
         with attempt():
             pathways.set_barrier_status(
                 session, actor(), barrier, BarrierStatus(form.status.data), on=form.on.data
             )
+    except AlreadyRecorded:  # the same change sent twice (a double click, two tabs)
+        return submissions.shown_once(_page_url(person, "#barriers-title"))
     except ServiceError as exc:
         return _failed(person, exc, barrier_status={barrier.id: form})
     return _done(person, _("Barrier updated."), "#barriers-title")
