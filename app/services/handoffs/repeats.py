@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.domain.handoffs import EVENTS_NEEDING_REASON, HandoffEvent, allowed_events
+from app.domain.handoffs import EVENTS_NEEDING_REASON, HandoffEvent, Party, allowed_events
 from app.models import Handoff, User
-from app.services.handoffs.parties import parties
 from app.services.repeats import AlreadyRecorded
 
 
@@ -39,11 +38,16 @@ def answered_alike(
 
 
 def refuse_repeat(
-    actor: User | None, handoff: Handoff, event: HandoffEvent, reason_code: str | None
+    actor: User | None,
+    handoff: Handoff,
+    event: HandoffEvent,
+    reason_code: str | None,
+    acting: frozenset[Party],
 ) -> None:
-    """``AlreadyRecorded`` when ``event`` is no longer possible because ``actor``'s structure
-    already gave this same answer; nothing otherwise (the transition table decides)."""
-    if event in allowed_events(handoff.status, parties(actor, handoff)):
+    """``AlreadyRecorded`` when ``event`` is no longer possible for the ``acting`` parties
+    because ``actor``'s structure already gave this same answer; nothing otherwise (the
+    transition table decides)."""
+    if event in allowed_events(handoff.status, acting):
         return
     if answered_alike(actor, handoff, event, reason_code):
         raise AlreadyRecorded(handoff)

@@ -133,7 +133,7 @@ def apply_transition(
     if event is HandoffEvent.REDIRECT and (redirect_to is None or actor is None):
         raise InvalidInput(N_("Choose the partner to redirect to."), field="redirect_to")
     source = handoff.status
-    refuse_repeat(actor, handoff, event, reason_code)  # the same answer sent again
+    refuse_repeat(actor, handoff, event, reason_code, acting)  # the same answer again
     target = _target(source, event, acting)
     if event is HandoffEvent.WITHDRAW and cause is None and not (message and message.strip()):
         raise InvalidInput(N_("Say why the hand-off is withdrawn."), field="message")
