@@ -11,6 +11,10 @@ barrier: the same person and category, still open; for a network event: the same
 (any case, spaces folded). Anything else is a new record, as are these same records once the
 window has passed (a second step of one stage the same day, a barrier of a category again
 after the first one was lifted: closed barriers are never "the same").
+
+A change sent twice is recognised where it is made (a barrier's status, by
+``pathways.set_barrier_status``; an answer to a hand-off, by ``handoffs.repeats``); the end
+of a follow-up, after which the person is no longer followed, by ``ended_a_moment_ago``.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from app.domain.audit import AuditAction
 from app.domain.pathway import BarrierStatus
-from app.models import Barrier, NetworkEvent, PathwayStep, User
+from app.models import AuditEvent, Barrier, Beneficiary, FollowUp, NetworkEvent, PathwayStep, User
 from app.models.base import utcnow
 from app.services.errors import N_, Conflict
 
@@ -129,3 +134,36 @@ def refuse_same_network_event(
     for event in candidates:
         if _folded(event.theme) == _folded(theme):
             raise AlreadyRecorded(event)
+
+
+def ended_a_moment_ago(
+    session: Session, actor: User, pseudonym: str, *, now: datetime | None = None
+) -> bool:
+    """Whether ``actor``'s structure ended its follow-up of the person ``pseudonym`` less than
+    ``REPEAT_WINDOW`` ago: the end of a follow-up sent twice, which ``pathways.end_follow_up``
+    refuses (``Forbidden``: the structure no longer follows the person)."""
+    if actor.structure_id is None:
+        return False
+    ended = (
+        select(FollowUp.id)
+        .join(Beneficiary, Beneficiary.id == FollowUp.beneficiary_id)
+        .where(
+            Beneficiary.pseudonym == pseudonym,
+            FollowUp.structure_id == actor.structure_id,
+            FollowUp.ended_on.is_not(None),
+        )
+    )
+    ids = [str(follow_up_id) for follow_up_id in session.scalars(ended)]
+    if not ids:
+        return False
+    recent = session.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.action == AuditAction.FOLLOW_UP_END.value,
+            AuditEvent.subject_id.in_(ids),
+            AuditEvent.actor_structure_id == actor.structure_id,
+            AuditEvent.at >= _since(now),
+        )
+        .limit(1)
+    )
+    return recent is not None

@@ -18,8 +18,14 @@ from app.services.directory.network_events import EventInput, record_event
 from app.services.errors import InvalidInput
 from app.services.handoffs import apply_event
 from app.services.handoffs.repeats import answered_alike
-from app.services.pathways import add_barrier, add_step, set_barrier_status, start_follow_up
-from app.services.repeats import REPEAT_WINDOW, AlreadyRecorded
+from app.services.pathways import (
+    add_barrier,
+    add_step,
+    end_follow_up,
+    set_barrier_status,
+    start_follow_up,
+)
+from app.services.repeats import REPEAT_WINDOW, AlreadyRecorded, ended_a_moment_ago
 from app.services.security.vault import Vault
 from tests import factories
 
@@ -205,3 +211,19 @@ def test_a_decline_sent_twice_is_recorded_once_unless_its_reason_differs(
         apply_event(db_session, vault, receiver, handoff, HandoffEvent.DECLINE, **other)  # type: ignore[arg-type]
     assert not isinstance(refused.value, AlreadyRecorded)
     assert len(handoff.events) == 2
+
+
+def test_an_end_of_follow_up_is_recognised_a_moment_after(
+    db_session: Session, two: tuple[User, User, Beneficiary]
+) -> None:
+    first, second, person = two
+    assert not ended_a_moment_ago(db_session, first, person.pseudonym)  # still followed
+    end_follow_up(db_session, first, person, reason_code="moved", on=factories.TODAY)
+    assert ended_a_moment_ago(db_session, first, person.pseudonym)
+    colleague = factories.user(db_session, structure_=first.structure)
+    assert ended_a_moment_ago(db_session, colleague, person.pseudonym)
+    # Not for another structure, another pseudonym, nor once the window has passed.
+    assert not ended_a_moment_ago(db_session, second, person.pseudonym)
+    assert not ended_a_moment_ago(db_session, first, "P-0000-0000")
+    later = datetime.now(UTC) + REPEAT_WINDOW + timedelta(minutes=1)
+    assert not ended_a_moment_ago(db_session, first, person.pseudonym, now=later)

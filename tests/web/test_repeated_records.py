@@ -219,3 +219,23 @@ def test_accept_then_decline_is_still_a_conflict(
     assert NOT_POSSIBLE in text
     assert ALREADY not in text
     assert db_session.scalars(select(Handoff)).one().status is HandoffStatus.ACCEPTED
+
+
+def test_the_end_of_a_follow_up_sent_twice_says_it_is_recorded(
+    client: FlaskClient, partners: dict[str, Structure], db_session: Session
+) -> None:
+    login(client, "rpa@relais.example")
+    pseudonym = _register(client)
+    tab = page_tokens(client, f"/people/{pseudonym}")
+    data = {
+        "end-csrf_token": tab["csrf_token"],
+        "end-reason": "moved",
+        "end-ended_on": paris_today().isoformat(),
+    }
+    first = client.post(f"/people/{pseudonym}/end", data=data)
+    assert first.headers["Location"].endswith("/people/")
+    second = client.post(f"/people/{pseudonym}/end", data=data)  # the double click
+    assert second.status_code == 302
+    assert second.headers["Location"] == first.headers["Location"]
+    assert ALREADY in _shown(client, second)
+    assert client.post("/people/P-0000-0000/end", data=data).status_code == 404

@@ -23,10 +23,10 @@ from app.domain.pathway import BARRIER_TRANSITIONS, BarrierLevel, BarrierStatus,
 from app.domain.roles import Role
 from app.models import Barrier, Beneficiary, Consent, ReferenceKind
 from app.services import pathways
-from app.services.errors import ServiceError
+from app.services.errors import Forbidden, ServiceError
 from app.services.people import access, identity
 from app.services.people.registration import ConsentInput, active_consent, record_consent
-from app.services.repeats import AlreadyRecorded
+from app.services.repeats import AlreadyRecorded, ended_a_moment_ago
 from app.services.rights.consents import last_withdrawn_consent
 from app.services.structures import list_structures
 from app.services.submissions import AlreadySubmitted, fulfil
@@ -368,6 +368,9 @@ def end_follow_up(pseudonym: str) -> ResponseReturnValue:
                 dbs(), actor(), person, reason_code=form.reason.data, on=form.ended_on.data
             )
     except ServiceError as exc:
+        # Sent twice: the follow-up ended a moment ago (the person stays visible a while).
+        if isinstance(exc, Forbidden) and ended_a_moment_ago(dbs(), actor(), pseudonym):
+            return submissions.shown_once(url_for("people.index"))
         return _failed(person, exc, end=form)
     flash(_("The follow-up by your structure has ended."), "success")
     return redirect(url_for("people.index"))
