@@ -4,6 +4,7 @@ record. One registration, one hand-off, one network event; both answers lead to 
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 import uuid
@@ -260,3 +261,38 @@ def test_an_answer_posted_twice_at_once_is_recorded_once(
     )
     with Session(db.engine) as session:
         assert session.scalar(accepted, {"h": handoff_id}) == 1
+
+
+def test_an_import_posted_twice_at_once_imports_once(app: Flask, committed: Committed) -> None:
+    """The same "import" form (one token) sent twice at once: one import, both answers lead to
+    its result."""
+    suffix = uuid.uuid4().hex[:6].upper()
+    csv = f"Nom;Prénom;Public\r\nConcurrent{suffix};Léa;young_graduate\r\n".encode()
+    clients = [app.test_client() for _ in range(2)]
+    for client in clients:
+        login(client, committed.emails["caseworker"])
+    tokens = [page_tokens(client, "/import/") for client in clients]
+    submission = tokens[0]["submission"]
+    start = threading.Barrier(2)
+    answers: list[tuple[int, str]] = []
+
+    def post(client: FlaskClient, csrf: str) -> None:
+        form = {"csrf_token": csrf, "submission": submission, "file": (io.BytesIO(csv), "s.csv")}
+        start.wait()
+        response = client.post("/import/", data=form, content_type="multipart/form-data")
+        answers.append((response.status_code, response.headers.get("Location", "")))
+
+    pairs = zip(clients, [t["csrf_token"] for t in tokens], strict=True)
+    threads = [threading.Thread(target=post, args=pair) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(status for status, _location in answers) == [302, 303]
+    imported = (
+        select(func.count())
+        .select_from(Beneficiary)
+        .where(Beneficiary.created_by_structure_id == committed.structures[0])
+    )
+    assert _count(imported) == 2  # the person of the fixture, and the one imported once
+    assert _count(text("SELECT count(*) FROM submission_tokens WHERE form = 'import'")) == 1
