@@ -3,6 +3,8 @@ French sentences and mails, the English untouched; lists sorted by name, accents
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,8 +12,10 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.domain.french import Article
 from app.models import AuditEvent, MailKind
+from app.services.directory.suggestions import suggest_partners
 from app.services.errors import InvalidInput
 from app.services.mail.composing import MailFacts, render
+from app.services.security.vault import Vault
 from app.services.structures import (
     create_structure,
     list_structures,
@@ -19,6 +23,7 @@ from app.services.structures import (
     structure_article,
     structure_phrases,
 )
+from tests import factories
 
 
 def _create(session: Session, code: str, name: str, article: str | None = None):  # type: ignore[no-untyped-def]
@@ -94,3 +99,34 @@ def test_english_mails_keep_the_names_alone() -> None:
         in received.body_text
     )
     assert "as a caseworker of CCAS de Valdoie." in received.body_text
+
+
+def test_partners_not_suggested_follow_by_name(db_session: Session, vault: Vault) -> None:
+    for code, name in (
+        ("ZV", "Ville de Belfort"),
+        ("ZE", "École de la 2e chance"),
+        ("ZC", "Cap emploi"),
+    ):
+        create_structure(
+            db_session,
+            None,
+            code=code,
+            name=name,
+            type_code="association",
+            capacity=3 if code == "ZV" else None,
+        )
+    worker = factories.user(db_session)
+    person = factories.person(db_session, vault, worker)
+    found = suggest_partners(
+        db_session,
+        person,
+        purpose_barrier="mobility",  # no card says it acts on it: nobody is suggested
+        purpose_stage=None,
+        exclude=set(),
+        today=date(2026, 11, 25),
+        stale_months=6,
+    )
+    names = [s.entry.structure.name for s in found if s.entry.structure.code in ("ZV", "ZE", "ZC")]
+    assert not any(s.fit.suggested for s in found)
+    # By name, free places or not.
+    assert names == ["Cap emploi", "École de la 2e chance", "Ville de Belfort"]

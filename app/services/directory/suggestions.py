@@ -71,7 +71,8 @@ def suggest_partners(
 
     Fit reads the purpose (the barrier category or stage the card acts on), the person's
     cohorts and QPV, and their age against the card's age range (see ``Fit``); among equal
-    fits, partners with free places come first.
+    fits, partners with free places come first. The partners not suggested follow, by name
+    (accents folded), as in every list of partners.
     """
     need = _Need(
         barrier=purpose_barrier,
@@ -86,11 +87,13 @@ def suggest_partners(
         for entry in entries
         if entry.structure.id not in exclude
     ]
-    return sorted(
-        suggestions,
-        key=lambda s: (
-            -s.fit.score,
-            capacity_rank(s.entry.structure.capacity),
-            fold(s.entry.structure.name),
-        ),
-    )
+    return sorted(suggestions, key=_order)
+
+
+def _order(suggestion: PartnerSuggestion) -> tuple[int, int, int, str]:
+    """Suggested partners by fit, then free places, then name; the others by name."""
+    name = fold(suggestion.entry.structure.name)
+    if not suggestion.fit.suggested:
+        return (1, 0, 0, name)
+    capacity = capacity_rank(suggestion.entry.structure.capacity)
+    return (0, -suggestion.fit.score, capacity, name)
