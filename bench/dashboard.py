@@ -60,16 +60,19 @@ COORDINATOR = "coordination@relais.demo"
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 # --- the bare SQL ----------------------------------------------------------------------------
-# {days(a, b)}: days from a to b; {quarter(x)}: year * 10 + quarter of a UTC timestamp.
+# {days(a, b)}: days from a to b; {quarter(x)}: year * 10 + quarter of a UTC timestamp;
+# {day(x)}: the UTC day of a timestamp.
 
 DIALECT = {
     "sqlite": {
         "days": "(julianday({b}) - julianday({a}))",
+        "day": "date({x})",
         "quarter": "(CAST(strftime('%Y', {x}) AS INTEGER) * 10"
         " + (CAST(strftime('%m', {x}) AS INTEGER) + 2) / 3)",
     },
     "postgresql": {
         "days": "(EXTRACT(EPOCH FROM ({b}::timestamp - {a}::timestamp)) / 86400.0)",
+        "day": "CAST(({x} AT TIME ZONE 'UTC') AS DATE)",
         "quarter": "(EXTRACT(YEAR FROM {x} AT TIME ZONE 'UTC')::int * 10"
         " + EXTRACT(QUARTER FROM {x} AT TIME ZONE 'UTC')::int)",
     },
@@ -93,6 +96,8 @@ def raw_queries(dialect: str) -> dict[str, str]:
 
     def days(a: str, b: str) -> str:
         return d["days"].format(a=a, b=b)
+
+    sent_day = d["day"].format(x="sent_at")
 
     end_code = (
         "CASE WHEN status IN ('accepted', 'in_progress', 'completed', 'not_completed') THEN 3"
@@ -143,9 +148,9 @@ def raw_queries(dialect: str) -> dict[str, str]:
         "delays": f"""
             WITH answered AS (
                 SELECT to_structure_id AS receiver,
-                       {days("sent_at", "answered_at")} AS answer,
-                       {days("sent_at", "first_contact_at")} AS contact
-                FROM handoffs WHERE answered_at IS NOT NULL AND {IN_PERIOD}
+                       {days(sent_day, "answered_on")} AS answer,
+                       {days(sent_day, "first_contact_on")} AS contact
+                FROM handoffs WHERE answered_on IS NOT NULL AND {IN_PERIOD}
             ),
             durations AS (
                 SELECT receiver + 1000000 AS grp, answer AS days FROM answered

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from app.domain.effective_dates import field_day
 from app.domain.handoffs import HandoffStatus
 from app.domain.pathway import BarrierStatus
 from app.models import (
@@ -113,13 +114,17 @@ class World:
             parent_id=parent.id if parent else None,
             decline_reason_id=self.ref(ReferenceKind.DECLINE_REASON, reason).id if reason else None,
         )
+        # Recorded the day they happened (``effective`` tests set the ``*_on`` days apart).
         if answered_after is not None:
             handoff.answered_at = sent + timedelta(days=answered_after)
+            handoff.answered_on = field_day(handoff.answered_at)
         if contact_after is not None:
             handoff.first_contact_at = sent + timedelta(days=contact_after)
+            handoff.first_contact_on = field_day(handoff.first_contact_at)
         if status in (HandoffStatus.COMPLETED, HandoffStatus.NOT_COMPLETED):
             handoff.outcome_id = self.ref(ReferenceKind.OUTCOME, "training_entered").id
             handoff.closed_at = sent + timedelta(days=40)
+            handoff.closed_on = field_day(handoff.closed_at)
         self.session.add(handoff)
         self.session.flush()
         return handoff

@@ -241,14 +241,17 @@ class StoryBuilder:
         reason: str | None = None,
         message: str | None = None,
         redirect_to: str | None = None,
+        recorded: date | None = None,
     ) -> Handoff:
+        """Apply ``event`` on the day ``on``, recorded that day or on ``recorded`` (later)."""
         return apply_event(
             self.session,
             self.vault,
             self.caseworkers[by] if by else None,
             handoff,
             event,
-            now=self.at(on),
+            now=self.at(recorded or on),
+            on=on,
             reason_code=reason,
             message=message,
             redirect_to=self.structures[redirect_to] if redirect_to else None,
@@ -292,7 +295,13 @@ class StoryBuilder:
         if until is HandoffStatus.ACCEPTED:
             return day
         day = self.later(day, 2, 8)
-        self.act(handoff, HandoffEvent.FIRST_CONTACT, receiver, day)
+        # Caseworkers catch up: a first contact is recorded two days after it happened, when
+        # that day has come (the page says "premier contact le 3 mars, enregistré le 5 mars").
+        # (Only when the next event of the story cannot come before that recording.)
+        caught_up = day + timedelta(days=2)
+        later_ends = until is HandoffStatus.IN_PROGRESS or span[0] > 2
+        recorded = caught_up if caught_up < self.today and later_ends else None
+        self.act(handoff, HandoffEvent.FIRST_CONTACT, receiver, day, recorded=recorded)
         barrier = handoff.purpose_barrier
         if barrier is not None and barrier.status is BarrierStatus.IDENTIFIED:
             self.move(barrier, BarrierStatus.IN_PROGRESS, receiver, day)

@@ -7,8 +7,10 @@ relation to the hand-off, leads to that status. Anything not in the table is ref
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import date
 from enum import StrEnum
+
+from app.domain.effective_dates import Bound, Floor
 
 
 class HandoffStatus(StrEnum):
@@ -169,21 +171,29 @@ def allowed_events(status: HandoffStatus, parties: frozenset[Party]) -> list[Han
     return [t.event for t in TRANSITIONS if t.source is status and t.party in parties]
 
 
-class FirstContactOutOfRange(ValueError):
-    """A first contact dated before the day of the answer, or after today."""
+# Events whose day may be back-dated (a date field on their form): they happened with the
+# person, possibly before the caseworker could record them. The others (a decline, a redirect,
+# a withdrawal, the expiry, the follow-through) happen in Relais, on the day they are recorded.
+BACKDATED_EVENTS = frozenset({E.ACCEPT, E.FIRST_CONTACT, E.COMPLETE, E.NOT_COMPLETE})
 
 
-def first_contact_moment(
-    contacted_on: date, *, answered_at: datetime, now: datetime, zone: tzinfo
-) -> datetime:
-    """The moment recorded for a first contact made on ``contacted_on`` (a day in ``zone``).
+def event_floor(
+    event: HandoffEvent,
+    *,
+    sent_on: date,
+    accepted_on: date | None,
+    first_contact_on: date | None,
+) -> Floor:
+    """The earliest day ``event`` may be dated: the step of the hand-off it follows.
 
-    The day must lie between the day of the answer and today, or ``FirstContactOutOfRange``.
-    A contact today is stamped ``now``; an earlier day at noon, and never before the answer,
-    so that the history keeps its order and delays are never negative.
+    An acceptance (or any answer) follows the sending; a first contact, the acceptance; an
+    outcome, the first contact, or the acceptance when there was none.
     """
-    today = now.astimezone(zone).date()
-    if contacted_on > today or contacted_on < answered_at.astimezone(zone).date():
-        raise FirstContactOutOfRange(contacted_on)
-    moment = now if contacted_on == today else datetime.combine(contacted_on, time(12), zone)
-    return max(moment.astimezone(UTC), answered_at)
+    if event is E.FIRST_CONTACT and accepted_on is not None:
+        return Floor(Bound.ACCEPTED, accepted_on)
+    if event in (E.COMPLETE, E.NOT_COMPLETE):
+        if first_contact_on is not None:
+            return Floor(Bound.FIRST_CONTACT, first_contact_on)
+        if accepted_on is not None:
+            return Floor(Bound.ACCEPTED, accepted_on)
+    return Floor(Bound.SENT, sent_on)

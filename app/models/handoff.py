@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.domain.effective_dates import field_day
 from app.domain.handoffs import HandoffEvent, HandoffStatus, WithdrawCause
 from app.models.base import Base, created_at, enum_column, uuid_pk
 from app.models.beneficiary import Beneficiary
@@ -22,6 +23,11 @@ class Handoff(Base):
     ``note`` is free text, encrypted under the person's key. ``parent_id`` links a hand-off
     created by a redirect to the one it replaced, so a chain of redirects stays visible.
     ``version`` is bumped by every transition so that two concurrent answers cannot both win.
+
+    The ``*_at`` moments are when Relais recorded the answer, the first contact and the
+    closing; the ``*_on`` days are when they happened (effective dates, possibly back-dated:
+    ``app.domain.effective_dates``), which the timeline and the statistics read. Deadlines
+    count from ``sent_at``.
     """
 
     __tablename__ = "handoffs"
@@ -62,6 +68,9 @@ class Handoff(Base):
     answered_at: Mapped[datetime | None]
     first_contact_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    answered_on: Mapped[date | None]
+    first_contact_on: Mapped[date | None]
+    closed_on: Mapped[date | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     beneficiary: Mapped[Beneficiary] = relationship()
@@ -74,15 +83,27 @@ class Handoff(Base):
     decline_reason: Mapped[ReferenceItem | None] = relationship(foreign_keys=[decline_reason_id])
     outcome: Mapped[ReferenceItem | None] = relationship(foreign_keys=[outcome_id])
     events: Mapped[list[HandoffTransition]] = relationship(
-        back_populates="handoff", order_by="HandoffTransition.at"
+        back_populates="handoff",
+        order_by="[HandoffTransition.effective_on, HandoffTransition.at]",
     )
 
     __mapper_args__ = {"version_id_col": version}
 
+    @property
+    def first_contact_recorded_later(self) -> bool:
+        """Whether the first contact was recorded on a later day than it happened."""
+        if self.first_contact_at is None or self.first_contact_on is None:
+            return False
+        return field_day(self.first_contact_at) != self.first_contact_on
+
 
 class HandoffTransition(Base):
     """One transition of a hand-off: never updated, never deleted (an erasure of the person
-    only clears ``message``, a ciphertext nobody can read any more)."""
+    only clears ``message``, a ciphertext nobody can read any more).
+
+    ``at`` is when it was recorded; ``effective_on`` the day it happened (the same day, except
+    for the events a caseworker may back-date: ``app.domain.handoffs.BACKDATED_EVENTS``).
+    """
 
     __tablename__ = "handoff_transitions"
 
@@ -101,6 +122,12 @@ class HandoffTransition(Base):
     # Why the person's side withdrew it (``Party.PERSON``): consent withdrawn, or erasure.
     cause: Mapped[WithdrawCause | None] = mapped_column(enum_column(WithdrawCause, 32))
     at: Mapped[created_at]
+    effective_on: Mapped[date]
 
     handoff: Mapped[Handoff] = relationship(back_populates="events")
     reason: Mapped[ReferenceItem | None] = relationship()
+
+    @property
+    def recorded_later(self) -> bool:
+        """Whether it was recorded on a later day than it happened (back-dated)."""
+        return field_day(self.at) != self.effective_on

@@ -113,6 +113,8 @@ class Barrier(Base):
     detail: Mapped[bytes | None] = mapped_column(LargeBinary)
     identified_on: Mapped[date]
     closed_on: Mapped[date | None]
+    # The day the current status took effect (a change may not be dated before it).
+    status_on: Mapped[date | None]
     closed_by_structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id"))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created_at]

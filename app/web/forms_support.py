@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from flask import flash, request
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
@@ -69,8 +70,10 @@ def enum_choices(enum: type[Enum], members: Sequence[Enum] | None = None) -> lis
 
 
 def service_message(exc: ServiceError) -> str:
-    """A service error in the current language, its parameters filled in."""
-    return str(_(exc.message, **exc.params))
+    """A service error in the current language, its parameters filled in (dates written the
+    way the language does: "2 mars 2026")."""
+    params = {k: format_date(v) if isinstance(v, date) else v for k, v in exc.params.items()}
+    return str(_(exc.message, **params))
 
 
 def attach_error(

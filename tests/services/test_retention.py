@@ -111,6 +111,7 @@ def test_what_counts_as_activity(db_session: Session, vault: Vault, tmp_path: Pa
         stepped,
         stage_code="training",
         started_on=date(2027, 6, 1),
+        today=date(2027, 6, 1),  # recorded that day, in the future of the others
     )
     barrier_closed = factories.person(db_session, vault, worker_a, email="b@exemple.fr")
     barrier = add_barrier(
@@ -163,6 +164,7 @@ def test_a_structure_still_active_keeps_the_person(
         category_code="mobility",
         identified_on=date(2028, 5, 1),
         acting_structure_id=b.id,
+        today=date(2028, 5, 1),
     )
     report = _run(db_session, vault, register_in(tmp_path), LATER)
     assert _counts(report) == (1, 0, 0, 0)  # A's follow-up ends; B's stays open
@@ -260,7 +262,13 @@ def test_the_dry_run_plan_matches_the_run(
         factories.person(db_session, vault, worker, email=f"p{n}@exemple.fr") for n in range(3)
     ]
     add_step(
-        db_session, vault, worker, people[0], stage_code="training", started_on=date(2028, 1, 5)
+        db_session,
+        vault,
+        worker,
+        people[0],
+        stage_code="training",
+        started_on=date(2028, 1, 5),
+        today=date(2028, 1, 5),
     )
     # One person was noticed earlier and is due for erasure on LATER.
     people[1].erasure_due_on = LATER

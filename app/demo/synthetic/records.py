@@ -41,6 +41,7 @@ class BarrierRecord:
     recorded_by: str
     status: BarrierStatus = BarrierStatus.IDENTIFIED
     closed_on: date | None = None
+    status_on: date | None = None  # the day of the last change (None: never changed)
 
     def move(self, status: BarrierStatus, on: date) -> None:
         """Move as ``move_barrier`` does: through ``in_progress`` when the rules need it."""
@@ -51,6 +52,7 @@ class BarrierRecord:
         if not barrier_can_move(self.status, status):  # pragma: no cover - a bug in this package
             raise ValueError(f"barrier cannot move from {self.status} to {status}")
         self.status = status
+        self.status_on = on
         self.closed_on = on if status.is_closed else None
 
 

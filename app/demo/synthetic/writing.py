@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table
@@ -28,6 +29,7 @@ from app.demo.synthetic.network import Network
 from app.demo.synthetic.pathway import Pathway
 from app.demo.synthetic.records import HandoffRecord, TransitionRecord
 from app.domain.audit import AuditAction
+from app.domain.effective_dates import field_day
 from app.domain.handoffs import HandoffEvent
 from app.domain.pathway import ConsentScope
 from app.domain.people import EducationLevel, Sex
@@ -88,6 +90,10 @@ MODELS: tuple[Any, ...] = (
 TABLES: tuple[Table, ...] = tuple(
     cast(Table, model if isinstance(model, Table) else model.__table__) for model in MODELS
 )
+
+
+def _day(moment: datetime | None) -> date | None:
+    return field_day(moment) if moment is not None else None
 
 
 class BatchWriter:
@@ -230,6 +236,7 @@ class BatchWriter:
                     "acting_structure_id": network.ids[b.acting],
                     "identified_on": b.identified_on,
                     "closed_on": b.closed_on,
+                    "status_on": b.status_on or b.identified_on,
                     "recorded_by_id": network.caseworkers[b.recorded_by],
                     "created_at": self.now,
                 }
@@ -280,6 +287,10 @@ class BatchWriter:
                     "answered_at": h.answered_at,
                     "first_contact_at": h.first_contact_at,
                     "closed_at": h.closed_at,
+                    # Recorded the day they happened: the effective days are those moments'.
+                    "answered_on": _day(h.answered_at),
+                    "first_contact_on": _day(h.first_contact_at),
+                    "closed_on": _day(h.closed_at),
                     "version": len(h.events),  # one per transition, as the ORM's version counter
                 }
             )
@@ -308,4 +319,5 @@ class BatchWriter:
             "reason_id": reason_id,
             "message": Vault.seal(key, table, "message", t.id, person.id, t.message),
             "at": t.at,
+            "effective_on": field_day(t.at),
         }

@@ -14,7 +14,8 @@ from app.services.handoffs.transitions import (
     BARRIER_AFTER_OUTCOME,
     STAGE_AFTER_OUTCOME,
     apply_event,
-    first_contact_at,
+    event_day,
+    floor_of,
 )
 from app.services.handoffs.withdrawal import (
     pending_for_person,
@@ -27,7 +28,8 @@ __all__ = [
     "STAGE_AFTER_OUTCOME",
     "apply_event",
     "available_events",
-    "first_contact_at",
+    "event_day",
+    "floor_of",
     "parties",
     "pending_for_person",
     "send_handoff",

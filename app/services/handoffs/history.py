@@ -4,10 +4,11 @@ under the person's key (readable only by the two party structures)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from app.domain.effective_dates import field_day
 from app.domain.handoffs import (
     HandoffEvent,
     HandoffStatus,
@@ -32,8 +33,10 @@ def record_transition(
     reason_id: int | None,
     message: str | None,
     cause: WithdrawCause | None = None,
+    effective_on: date | None = None,
 ) -> None:
-    """Append the transition ``source`` → ``handoff.status`` by ``event`` (not audited here)."""
+    """Append the transition ``source`` → ``handoff.status`` by ``event`` (not audited here),
+    recorded at ``now``, effective on ``effective_on`` (by default the French day of ``now``)."""
     row = HandoffTransition(
         id=uuid.uuid4(),
         handoff_id=handoff.id,
@@ -45,6 +48,7 @@ def record_transition(
         reason_id=reason_id,
         cause=cause,
         at=now,
+        effective_on=effective_on or field_day(now),
     )
     if message and message.strip():
         key = vault.person_key(session, handoff.beneficiary_id)

@@ -8,22 +8,23 @@ Two concurrent answers cannot both win: the hand-off row carries a version check
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.audit import AuditAction
+from app.domain.effective_dates import Floor, barrier_floor, field_day
 from app.domain.employment import Employment, job_start_fits
 from app.domain.handoffs import (
+    BACKDATED_EVENTS,
     EVENTS_NEEDING_REASON,
-    FirstContactOutOfRange,
     HandoffEvent,
     HandoffStatus,
     InvalidTransition,
     Party,
     WithdrawCause,
-    first_contact_moment,
+    event_floor,
     next_status,
     outcome_fits,
 )
@@ -35,6 +36,7 @@ from app.models import (
     Structure,
     User,
 )
+from app.services.effective_dates import effective_day, not_before
 from app.services.errors import N_, Conflict, Forbidden, InvalidInput
 from app.services.handoffs.history import record_transition
 from app.services.handoffs.parties import parties
@@ -63,12 +65,16 @@ def apply_event(
     event: HandoffEvent,
     *,
     now: datetime,
+    on: date | None = None,
     reason_code: str | None = None,
     message: str | None = None,
     redirect_to: Structure | None = None,
     employment: Employment | None = None,
 ) -> Handoff:
-    """Apply ``event`` to ``handoff`` as ``actor`` (``None`` for the deadline rule).
+    """Apply ``event`` to ``handoff`` as ``actor`` (``None`` for the deadline rule), recorded
+    at ``now``; ``on`` is the day it happened, for the events that may be back-dated (today
+    if not given; ``app.domain.handoffs.BACKDATED_EVENTS``): a day out of bounds is an
+    ``InvalidInput`` on the field ``on``, naming the bound.
 
     ``employment`` describes the job of a "job signed" outcome (contract, first day,
     employer): the employment step it records carries it.
@@ -88,6 +94,7 @@ def apply_event(
         event,
         acting,
         now=now,
+        on=on,
         reason_code=reason_code,
         message=message,
         redirect_to=redirect_to,
@@ -95,19 +102,36 @@ def apply_event(
     )
 
 
-def first_contact_at(
-    handoff: Handoff, contacted_on: date, *, now: datetime, zone: tzinfo
-) -> datetime:
-    """When a first contact made on ``contacted_on`` is recorded (see
-    ``app.domain.handoffs.first_contact_moment``); ``InvalidInput`` outside the answer..today."""
-    try:
-        return first_contact_moment(
-            contacted_on, answered_at=handoff.answered_at or handoff.sent_at, now=now, zone=zone
-        )
-    except FirstContactOutOfRange:
-        raise InvalidInput(
-            N_("The first contact must be dated between the acceptance and today."), field="on"
-        ) from None
+def event_day(handoff: Handoff, event: HandoffEvent, on: date | None, now: datetime) -> date:
+    """The day ``event`` happened: ``on`` for an event that may be back-dated, checked against
+    what it follows (``app.domain.handoffs.event_floor``) and today; else the day of ``now``."""
+    today = field_day(now)
+    if event not in BACKDATED_EVENTS:
+        return today
+    return effective_day(on, today=today, floor=floor_of(handoff, event))
+
+
+def _check_outcome_day(
+    handoff: Handoff, event: HandoffEvent, reason_code: str | None, day: date
+) -> None:
+    """An outcome that moves the hand-off's barrier may not precede the barrier's last
+    change: checked before anything is written."""
+    barrier = handoff.purpose_barrier
+    if event is not HandoffEvent.COMPLETE or barrier is None:
+        return
+    if BARRIER_AFTER_OUTCOME.get(reason_code or "") not in (None, barrier.status):
+        not_before(day, barrier_floor(barrier.identified_on, barrier.status_on))
+
+
+def floor_of(handoff: Handoff, event: HandoffEvent) -> Floor:
+    """The earliest day ``event`` may take on ``handoff`` now, and what happened that day."""
+    accepted = handoff.answered_on if handoff.status is not HandoffStatus.SENT else None
+    return event_floor(
+        event,
+        sent_on=field_day(handoff.sent_at),
+        accepted_on=accepted,
+        first_contact_on=handoff.first_contact_on,
+    )
 
 
 def apply_transition(
@@ -119,6 +143,7 @@ def apply_transition(
     acting: frozenset[Party],
     *,
     now: datetime,
+    on: date | None = None,
     reason_code: str | None = None,
     message: str | None = None,
     redirect_to: Structure | None = None,
@@ -139,13 +164,17 @@ def apply_transition(
         raise InvalidInput(N_("Say why the hand-off is withdrawn."), field="message")
     reason_id = _reason_id(session, event, reason_code)
     _check_employment(handoff, event, reason_code, employment, now)
+    day = event_day(handoff, event, on, now)
+    _check_outcome_day(handoff, event, reason_code, day)
     handoff.status = target
-    _stamp(handoff, event, now, reason_id)
+    _stamp(handoff, event, now, day, reason_id)
     try:
         session.flush()
     except StaleDataError as exc:
         raise Conflict(N_("Someone else answered this hand-off first.")) from exc
-    record_transition(session, vault, actor, handoff, event, source, now, reason_id, message, cause)
+    record_transition(
+        session, vault, actor, handoff, event, source, now, reason_id, message, cause, day
+    )
     audit.record(
         session,
         actor,
@@ -158,7 +187,17 @@ def apply_transition(
     )
     notify_handoff(session, handoff, event)
     return _side_effects(
-        session, vault, actor, handoff, event, now, reason_code, message, redirect_to, employment
+        session,
+        vault,
+        actor,
+        handoff,
+        event,
+        now,
+        day,
+        reason_code,
+        message,
+        redirect_to,
+        employment,
     )
 
 
@@ -203,17 +242,21 @@ def _reason_id(session: Session, event: HandoffEvent, reason_code: str | None) -
     return reference_item(session, ReferenceKind.OUTCOME, reason_code).id
 
 
-def _stamp(handoff: Handoff, event: HandoffEvent, now: datetime, reason_id: int | None) -> None:
+def _stamp(
+    handoff: Handoff, event: HandoffEvent, now: datetime, day: date, reason_id: int | None
+) -> None:
+    """Record when (``now``) and on which day (``day``) the hand-off was answered, contacted,
+    closed."""
     if event in {HandoffEvent.ACCEPT, HandoffEvent.DECLINE, HandoffEvent.REDIRECT}:
-        handoff.answered_at = now
+        handoff.answered_at, handoff.answered_on = now, day
     if event is HandoffEvent.FIRST_CONTACT:
-        handoff.first_contact_at = now
+        handoff.first_contact_at, handoff.first_contact_on = now, day
     if event is HandoffEvent.DECLINE:
         handoff.decline_reason_id = reason_id
     if event in {HandoffEvent.COMPLETE, HandoffEvent.NOT_COMPLETE}:
         handoff.outcome_id = reason_id
     if handoff.status.is_final:
-        handoff.closed_at = now
+        handoff.closed_at, handoff.closed_on = now, day
 
 
 def _side_effects(
@@ -223,6 +266,7 @@ def _side_effects(
     handoff: Handoff,
     event: HandoffEvent,
     now: datetime,
+    day: date,
     reason_code: str | None,
     message: str | None,
     redirect_to: Structure | None,
@@ -234,11 +278,11 @@ def _side_effects(
             actor,
             handoff.beneficiary_id,
             handoff.to_structure_id,
-            on=now.date(),
+            on=day,
             referent_id=actor.id if actor else None,
         )
     if event is HandoffEvent.COMPLETE:
-        _apply_outcome(session, vault, actor, handoff, now, reason_code or "", employment)
+        _apply_outcome(session, vault, actor, handoff, day, reason_code or "", employment)
     if event is HandoffEvent.REDIRECT and redirect_to is not None and actor is not None:
         person = session.get(Beneficiary, handoff.beneficiary_id)
         assert person is not None
@@ -263,15 +307,16 @@ def _apply_outcome(
     vault: Vault,
     actor: User | None,
     handoff: Handoff,
-    now: datetime,
+    day: date,
     outcome_code: str,
     employment: Employment | None,
 ) -> None:
     """A completed hand-off lifts the barrier it was about (the receiver is then the
-    structure that lifted it), or records the stage reached (a job with its contract)."""
+    structure that lifted it), or records the stage reached (a job with its contract), on the
+    day of the outcome."""
     barrier_status = BARRIER_AFTER_OUTCOME.get(outcome_code)
     if barrier_status is not None and handoff.purpose_barrier is not None:
-        move_barrier(session, actor, handoff.purpose_barrier, barrier_status, on=now.date())
+        move_barrier(session, actor, handoff.purpose_barrier, barrier_status, on=day)
     stage_code = STAGE_AFTER_OUTCOME.get(outcome_code)
     person = session.get(Beneficiary, handoff.beneficiary_id)
     if stage_code is not None and person is not None:
@@ -282,7 +327,7 @@ def _apply_outcome(
             person,
             structure_id=handoff.to_structure_id,
             stage_code=stage_code,
-            started_on=employment.started_on if employment else now.date(),
+            started_on=employment.started_on if employment else day,
             contract_type=employment.contract_type if employment else None,
             employer=employment.employer if employment else None,
         )

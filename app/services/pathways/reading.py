@@ -41,7 +41,9 @@ class Timeline:
         return self.steps[-1] if self.steps else None
 
     def entries(self) -> list[TimelineEntry]:
-        """Every dated event across structures, oldest first."""
+        """Every dated event across structures, oldest first by the day it happened (its
+        effective date, not the day it was recorded); on one day, follow-ups, steps, barriers
+        then hand-off events, each in its own order."""
         found: list[TimelineEntry] = []
         for f in self.follow_ups:
             found.append(TimelineEntry(f.started_on, "follow_up_start", f.structure.name, f))
@@ -55,9 +57,13 @@ class Timeline:
             if b.closed_on:
                 found.append(TimelineEntry(b.closed_on, "barrier_closed", acting, b))
         for h in self.handoffs:
+            # By the day each event happened (a back-dated first contact comes before what
+            # was recorded between it and its recording), then in the order recorded.
             for event in h.events:
                 found.append(
-                    TimelineEntry(event.at.date(), "handoff_event", h.from_structure.name, event, h)
+                    TimelineEntry(
+                        event.effective_on, "handoff_event", h.from_structure.name, event, h
+                    )
                 )
         return sorted(found, key=lambda e: e.on)
 

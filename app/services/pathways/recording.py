@@ -10,11 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
+from app.domain.effective_dates import barrier_floor, field_day
 from app.domain.employment import ContractType, EmploymentMismatch, check_employment
 from app.domain.pathway import BarrierLevel, BarrierStatus, barrier_can_move
 from app.domain.roles import Role
 from app.models import Barrier, Beneficiary, FollowUp, PathwayStep, ReferenceKind, User
+from app.models.base import utcnow
 from app.services import repeats
+from app.services.effective_dates import effective_day, not_before
 from app.services.errors import N_, Forbidden, InvalidInput, NotFound
 from app.services.people.access import open_follow_up
 from app.services.security import audit
@@ -43,12 +46,22 @@ def add_step(
     action: str | None = None,
     contract_type: ContractType | None = None,
     employer: str | None = None,
+    today: date | None = None,
 ) -> PathwayStep:
     """Record a stage reached by ``person``, with an optional (encrypted) action text; an
-    employment step may say which contract and the (encrypted) employer."""
+    employment step may say which contract and the (encrypted) employer.
+
+    Its days are effective dates: neither its start nor its end after ``today`` (the day in
+    France now, if not given); a structure may record a step from before it followed the
+    person, so nothing earlier bounds the start.
+    """
     structure_id = _acting_structure(actor, person, session)
     stage = reference_item(session, ReferenceKind.STAGE, stage_code)
     repeats.refuse_same_step(session, person.id, structure_id, stage.id, started_on)
+    today = today or field_day(utcnow())
+    effective_day(started_on, today=today, field="started_on")
+    if ended_on is not None:
+        effective_day(ended_on, today=today, field="ended_on")
     return record_step(
         session,
         vault,
@@ -121,10 +134,12 @@ def add_barrier(
     level: BarrierLevel | None = None,
     detail: str | None = None,
     vault: Vault | None = None,
+    today: date | None = None,
 ) -> Barrier:
     """Record a barrier identified for ``person``; it starts as ``identified``. Its ``level``
     (``None``: not assessed) and its ``detail``, sealed with ``vault``, are optional."""
     _acting_structure(actor, person, session)
+    effective_day(identified_on, today=today or field_day(utcnow()), field="identified_on")
     detail = (detail or "").strip()
     if detail and vault is None:  # pragma: no cover - a programming error
         raise ValueError("a barrier's detail is sealed with the vault")
@@ -138,6 +153,7 @@ def add_barrier(
         acting_structure_id=acting_structure_id,
         level=level,
         identified_on=identified_on,
+        status_on=identified_on,
         recorded_by_id=actor.id,
     )
     barrier.category = category
@@ -171,11 +187,20 @@ def barrier_of(session: Session, person: Beneficiary, barrier_id: str) -> Barrie
 
 
 def set_barrier_status(
-    session: Session, actor: User, barrier: Barrier, status: BarrierStatus, *, on: date
+    session: Session,
+    actor: User,
+    barrier: Barrier,
+    status: BarrierStatus,
+    *,
+    on: date,
+    today: date | None = None,
 ) -> None:
-    """Move a barrier to ``status``, as a caseworker of a structure that follows the person.
+    """Move a barrier to ``status`` on the day ``on``, as a caseworker of a structure that
+    follows the person.
 
-    Raises ``Forbidden`` for anyone else, ``InvalidInput`` if the barrier rules forbid the move.
+    Raises ``Forbidden`` for anyone else, ``InvalidInput`` if the barrier rules forbid the move
+    or ``on`` is after ``today`` (the day in France now, if not given) or before the barrier's
+    identification or last change.
     """
     person = session.get(Beneficiary, barrier.beneficiary_id)
     assert person is not None
@@ -184,6 +209,7 @@ def set_barrier_status(
         raise repeats.AlreadyRecorded(barrier)
     if not barrier_can_move(barrier.status, status):
         raise InvalidInput(N_("This barrier cannot move to that status."), field="status")
+    effective_day(on, today=today or field_day(utcnow()), field="on")
     move_barrier(session, actor, barrier, status, on=on)
 
 
@@ -193,10 +219,12 @@ def move_barrier(
     """Bring a barrier to ``status`` as an effect of another event (a completed hand-off).
 
     A closed barrier is re-opened first when the rules need it (e.g. persisting -> lifted goes
-    through in progress), so that every recorded move is one the rules allow.
+    through in progress), so that every recorded move is one the rules allow. ``on`` may not
+    precede the barrier's identification nor its last change (``InvalidInput`` on ``on``).
     """
     if barrier.status is status:
         return
+    not_before(on, barrier_floor(barrier.identified_on, barrier.status_on))
     if not barrier_can_move(barrier.status, status):
         _record_barrier_move(session, actor, barrier, BarrierStatus.IN_PROGRESS, on)
     _record_barrier_move(session, actor, barrier, status, on)
@@ -208,6 +236,7 @@ def _record_barrier_move(
     if not barrier_can_move(barrier.status, status):  # pragma: no cover - guarded by callers
         raise InvalidInput(N_("This barrier cannot move to that status."), field="status")
     barrier.status = status
+    barrier.status_on = on
     barrier.closed_on = on if status.is_closed else None
     # Who closed it: the actor's structure (the receiver, when its hand-off lifted it).
     closer = actor.structure if actor is not None and status.is_closed else None

@@ -185,7 +185,7 @@ def last_event_days(ids: Select[Any]) -> Any:
         select(Barrier.beneficiary_id, Barrier.closed_on).where(
             Barrier.beneficiary_id.in_(ids), Barrier.closed_on.is_not(None)
         ),
-        select(Handoff.beneficiary_id, func.date(HandoffTransition.at))
+        select(Handoff.beneficiary_id, HandoffTransition.effective_on)
         .join(HandoffTransition, HandoffTransition.handoff_id == Handoff.id)
         .where(Handoff.beneficiary_id.in_(ids)),
     ).subquery()
@@ -231,7 +231,8 @@ def rows_for(session: Session, people: Sequence[Beneficiary]) -> list[PathwayRow
 
 
 def _last_events(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, date]:
-    """The date of the latest step, barrier change or hand-off transition of each person."""
+    """The day of the latest step, barrier change or hand-off transition of each person (the
+    days they happened: a first contact recorded today but made a month ago is a month old)."""
     latest: dict[uuid.UUID, date] = {}
 
     def keep(pid: uuid.UUID, when: date | datetime | None) -> None:
@@ -251,7 +252,7 @@ def _last_events(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, date
         select(Barrier.beneficiary_id, func.max(Barrier.closed_on))
         .where(Barrier.beneficiary_id.in_(ids))
         .group_by(Barrier.beneficiary_id),
-        select(Handoff.beneficiary_id, func.max(HandoffTransition.at))
+        select(Handoff.beneficiary_id, func.max(HandoffTransition.effective_on))
         .join(HandoffTransition, HandoffTransition.handoff_id == Handoff.id)
         .where(Handoff.beneficiary_id.in_(ids))
         .group_by(Handoff.beneficiary_id),

@@ -253,12 +253,16 @@ def report_as_json(report: SubjectAccessReport) -> dict[str, Any]:
                 "answered_at": h.answered_at.isoformat() if h.answered_at else None,
                 "first_contact_at": h.first_contact_at.isoformat() if h.first_contact_at else None,
                 "closed_at": h.closed_at.isoformat() if h.closed_at else None,
+                "answered_on": _day(h.answered_on),
+                "first_contact_on": _day(h.first_contact_on),
+                "closed_on": _day(h.closed_on),
                 "decline_reason": _code(h.decline_reason),
                 "outcome": _code(h.outcome),
                 "note": texts.get(h.id),
                 "transitions": [
                     {
                         "at": e.at.isoformat(),
+                        "effective_on": e.effective_on.isoformat(),
                         "event": e.event.value,
                         "from_status": _code(e.from_status),
                         "to_status": e.to_status.value,

@@ -183,7 +183,7 @@ def _handoffs(scope: Scope) -> Select[*tuple[Any, ...]]:
             Handoff.beneficiary_id,
             literal("handoff", TEXT),
             utc_date(Handoff.sent_at),
-            utc_date(Handoff.closed_at),
+            Handoff.closed_on,  # the day it closed (effective), not its recording
             sender.code,
             purpose_stage.code,
             purpose_category.code,

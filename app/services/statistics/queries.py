@@ -28,7 +28,7 @@ from app.domain.handoffs import HandoffStatus
 from app.models import Barrier, Handoff, PathwayStep
 from app.services.statistics.headings import ChainEnd, Metric
 from app.services.statistics.scope import Scope, barriers_in, handoffs_in, population, steps_in
-from app.services.statistics.sql import days_between, year_quarter
+from app.services.statistics.sql import days_between, utc_date, year_quarter
 
 
 def people_query(scope: Scope) -> Select[int]:
@@ -168,17 +168,21 @@ def delay_group(metric: Metric, structure_id: int) -> int:
 def handoff_delays_query(scope: Scope) -> Select[int, float, int]:
     """Median days from sending to the answer and to the first contact, per receiver and all.
 
-    The answered hand-offs of the scope are read once (a CTE used four times, which both
-    databases materialise); each is then counted in its receiver's group and in the group of
-    all receivers (``delay_group``, integer keys: cheaper to sort than texts).
+    Whole days, from the (UTC) day of sending to the day the answer or the first contact
+    happened (their effective dates, ``answered_on`` and ``first_contact_on``, not the day
+    they were recorded). The answered hand-offs of the scope are read once (a CTE used four
+    times, which both databases materialise); each is then counted in its receiver's group
+    and in the group of all receivers (``delay_group``, integer keys: cheaper to sort than
+    texts).
     """
+    sent = utc_date(Handoff.sent_at)
     answered = (
         select(
             Handoff.to_structure_id.label("receiver"),
-            days_between(Handoff.sent_at, Handoff.answered_at).label("answer"),
-            days_between(Handoff.sent_at, Handoff.first_contact_at).label("contact"),
+            days_between(sent, Handoff.answered_on).label("answer"),
+            days_between(sent, Handoff.first_contact_on).label("contact"),
         )
-        .where(Handoff.answered_at.is_not(None), *handoffs_in(scope))
+        .where(Handoff.answered_on.is_not(None), *handoffs_in(scope))
         .cte("answered")
     )
     contacted = answered.c.contact.is_not(None)

@@ -42,7 +42,8 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
     reason = SelectField(_l("Reason"), validators=[Optional()], validate_choice=False)
     outcome = SelectField(_l("Outcome"), validators=[Optional()], validate_choice=False)
     redirect_to = SelectField(_l("Redirect to"), validators=[Optional()], validate_choice=False)
-    on = DateField(_l("Date of the first contact"), validators=[Optional()])
+    # The day an acceptance, a first contact or an outcome happened (``dates.prepare_date``).
+    on = DateField(_l("Date"), validators=[Optional()])
     message = TextAreaField(
         _l("Message to the other structure"), validators=[Optional(), Length(max=2000)]
     )

@@ -16,7 +16,7 @@ from flask_babel import ngettext
 from wtforms import SelectChoice
 
 from app.domain.employment import ContractType
-from app.domain.handoffs import HandoffEvent, HandoffStatus, outcome_fits
+from app.domain.handoffs import BACKDATED_EVENTS, HandoffEvent, HandoffStatus, outcome_fits
 from app.domain.roles import Role
 from app.models import Beneficiary, Handoff, ReferenceKind, Structure
 from app.services import pathways
@@ -25,7 +25,6 @@ from app.services.errors import N_, Conflict, InvalidInput, ServiceError
 from app.services.handoffs import (
     apply_event,
     available_events,
-    first_contact_at,
     send_handoff,
 )
 from app.services.handoffs import lists as handoff_lists
@@ -41,10 +40,11 @@ from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
 from app.web import submissions
 from app.web.confirmations import who
-from app.web.context import PARIS, actor, dbs, label, named, roles_required, today, vault
+from app.web.context import actor, dbs, label, named, roles_required, today, vault
 from app.web.forms_support import attach_error, choices, enum_choices, keeps_typed_values
 from app.web.handoffs import follow_through
 from app.web.handoffs.blueprint import bp
+from app.web.handoffs.dates import prepare_date
 from app.web.handoffs.forms import ActionForm, SendForm, employment_from
 from app.web.labels import enum_label
 from app.web.listing import page_from_request
@@ -295,6 +295,7 @@ def _detail_context(
         "overdue": is_overdue(handoff, _now(), current_app.config["HANDOFF_OVERDUE_DAYS"]),
         "today": today(),
         "HandoffEvent": HandoffEvent,
+        "backdated": BACKDATED_EVENTS,
         **follow_through.detail_context(handoff),
     }
 
@@ -313,6 +314,7 @@ def _action_form(handoff: Handoff, event: HandoffEvent, **options: object) -> Ac
         {handoff.to_structure_id, handoff.from_structure_id}
     )
     form.contract_type.choices = [choose, *enum_choices(ContractType)]
+    prepare_date(form, handoff, event)
     return form
 
 
@@ -335,12 +337,10 @@ def _event_arguments(event: HandoffEvent, form: ActionForm, handoff: Handoff) ->
         if target is None or target.id in (handoff.to_structure_id, handoff.from_structure_id):
             raise InvalidInput(N_("Choose the partner to redirect to."), field="redirect_to")
         arguments["redirect_to"] = target
-    elif event is HandoffEvent.FIRST_CONTACT:
-        arguments["now"] = first_contact_at(
-            handoff, form.on.data or today(), now=_now(), zone=PARIS
-        )
+    if event in BACKDATED_EVENTS:
+        arguments["on"] = form.on.data or today()
     if event is HandoffEvent.COMPLETE:
-        arguments["employment"] = employment_from(form, today())
+        arguments["employment"] = employment_from(form, form.on.data or today())
     return arguments
 
 

@@ -164,7 +164,7 @@ def build_chart(tl: Timeline, today: date, label: Label) -> Chart:
                 lane_y[h.to_structure.name],
                 h.status.value,
                 f"{h.from_structure.name} → {h.to_structure.name} · {enum_label(h.status)}",
-                x(h.first_contact_at.date()) if h.first_contact_at else None,
+                x(h.first_contact_on) if h.first_contact_on else None,
             )
         )
     return chart
