@@ -8,14 +8,15 @@ import html
 import re
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.roles import Role
-from app.models import ReferenceItem, ReferenceKind, Structure
+from app.models import AuditEvent, ReferenceItem, ReferenceKind, Structure
 from app.services.security.vault import Vault
 from app.services.structures import create_structure
 from tests import factories
+from tests.directory_data import paris_today
 from tests.web.helpers import csrf_token, login, page_tokens
 
 EPIDE = "epide@relais.example"
@@ -127,3 +128,48 @@ def test_partners_are_offered_by_name_with_accents_folded(
     names = re.findall(r"<option[^>]*>([^<]+)</option>", acting)
     mine = [n for n in names if n in ("Cap emploi", "École de la 2e chance", "Ville de Belfort")]
     assert mine == ["Cap emploi", "École de la 2e chance", "Ville de Belfort"]
+
+
+def test_confirmations_name_the_person_to_the_structure_that_follows_them(
+    client: FlaskClient, db_session: Session
+) -> None:
+    home = _structure(db_session, "CONF", "Mission Locale")
+    factories.user(db_session, structure_=home, email="conf@relais.example")
+    db_session.commit()
+    login(client, "conf@relais.example")
+    registered = client.post(
+        "/people/new",
+        data={
+            **page_tokens(client, "/people/new"),
+            "last_name": "Okafor",
+            "first_name": "Chidi",
+            "birth_date": "2003-05-17",
+            "cohorts": "young_graduate",
+            "consent_method": "oral",
+            "consent_on": "2026-11-01",
+        },
+    )
+    assert registered.status_code == 302, registered.get_data(as_text=True)
+    pseudonym = registered.headers["Location"].rsplit("/", 1)[-1]
+    page = _page(client, registered.headers["Location"])
+    assert f"Inscription de Chidi OKAFOR enregistrée ({pseudonym})." in page
+    tokens = page_tokens(client, f"/people/{pseudonym}")
+    ended = client.post(
+        f"/people/{pseudonym}/end",
+        data={
+            "end-csrf_token": tokens["csrf_token"],
+            "end-reason": "moved",
+            "end-ended_on": paris_today().isoformat(),
+        },
+    )
+    assert ended.status_code == 302
+    assert "Le suivi de Chidi OKAFOR par votre structure a pris fin." in _page(
+        client, ended.headers["Location"]
+    )
+    # Every name shown in a confirmation is an audited reveal.
+    assert (
+        db_session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.purpose == "confirmation")
+        )
+        == 2
+    )

@@ -32,6 +32,7 @@ from app.services.structures import list_structures
 from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
 from app.web import submissions
+from app.web.confirmations import who
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import (
     attach_error,
@@ -372,5 +373,6 @@ def end_follow_up(pseudonym: str) -> ResponseReturnValue:
         if isinstance(exc, Forbidden) and ended_a_moment_ago(dbs(), actor(), pseudonym):
             return submissions.shown_once(url_for("people.index"))
         return _failed(person, exc, end=form)
-    flash(_("The follow-up by your structure has ended."), "success")
+    ended = _("The follow-up of %(person)s by your structure has ended.", person=who(person))
+    flash(ended, "success")
     return redirect(url_for("people.index"))

@@ -26,6 +26,7 @@ from app.services.structures import reference_items
 from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
 from app.web import submissions
+from app.web.confirmations import who
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import (
     attach_error,
@@ -177,7 +178,12 @@ def register() -> ResponseReturnValue:
         except ServiceError as exc:
             attach_error(form, exc, {"cohort": "cohorts", "qpv": "qpv", "consent_on": "consent_on"})
         else:
-            flash(_("%(pseudonym)s is registered.", pseudonym=person.pseudonym), "success")
+            registered = _(
+                "%(name)s is registered (%(pseudonym)s).",
+                name=who(person),
+                pseudonym=person.pseudonym,
+            )
+            flash(registered, "success")
             if person and not new.consent:
                 flash(
                     _("Record the person's consent before handing them off to a partner."), "info"
