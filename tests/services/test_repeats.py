@@ -17,6 +17,7 @@ from app.models import Barrier, Beneficiary, Handoff, NetworkEvent, PathwayStep,
 from app.services.directory.network_events import EventInput, record_event
 from app.services.errors import InvalidInput
 from app.services.handoffs import apply_event
+from app.services.handoffs.follow_through import ReminderTooSoon, remind
 from app.services.handoffs.repeats import answered_alike
 from app.services.pathways import (
     add_barrier,
@@ -227,3 +228,26 @@ def test_an_end_of_follow_up_is_recognised_a_moment_after(
     assert not ended_a_moment_ago(db_session, first, "P-0000-0000")
     later = datetime.now(UTC) + REPEAT_WINDOW + timedelta(minutes=1)
     assert not ended_a_moment_ago(db_session, first, person.pseudonym, now=later)
+
+
+def test_a_reminder_sent_twice_is_recorded_once_and_later_ones_wait(
+    db_session: Session, vault: Vault, pending: tuple[User, User, Handoff]
+) -> None:
+    sender, _receiver, handoff = pending
+    first = NOW + timedelta(days=4)
+    remind(db_session, vault, sender, handoff, now=first, days=3)
+    with pytest.raises(AlreadyRecorded):
+        remind(db_session, vault, sender, handoff, now=first + timedelta(minutes=1), days=3)
+    with pytest.raises(ReminderTooSoon):
+        remind(db_session, vault, sender, handoff, now=first + timedelta(hours=1), days=3)
+    assert [e.event for e in handoff.events].count(HandoffEvent.REMIND) == 1
+
+
+def test_an_answer_is_recognised_even_when_the_transitions_were_loaded_before(
+    db_session: Session, vault: Vault, pending: tuple[User, User, Handoff]
+) -> None:
+    _sender, receiver, handoff = pending
+    assert [e.event for e in handoff.events] == [HandoffEvent.SEND]  # loaded now, then stale
+    apply_event(db_session, vault, receiver, handoff, HandoffEvent.ACCEPT, now=NOW)
+    with pytest.raises(AlreadyRecorded):
+        apply_event(db_session, vault, receiver, handoff, HandoffEvent.ACCEPT, now=NOW)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.domain.handoffs import HandoffEvent
 from app.models import Beneficiary, FollowUp, Handoff, MailKind, MailMessage, Structure, User
 from app.services.handoffs import apply_event, send_handoff
+from app.services.handoffs import follow_through as follow_through_service
 from app.services.pathways import add_barrier
 from app.services.security.vault import Vault
 from tests import factories
@@ -196,7 +197,11 @@ def test_a_fresh_hand_off_says_when_it_can_be_reminded(
 
 
 def test_remind_mails_the_partner_once_then_waits(
-    client: FlaskClient, db_session: Session, vault: Vault, net: Net
+    client: FlaskClient,
+    db_session: Session,
+    vault: Vault,
+    net: Net,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     handoff = _barrier_handoff(db_session, vault, net, days_ago=5)
     login(client, SENDER)
@@ -213,12 +218,22 @@ def test_remind_mails_the_partner_once_then_waits(
     assert "Une place ?" in done
     assert "Prochaine relance possible à partir du" in done
     assert len(_reminders(db_session, handoff.id)) == 2  # both caseworkers of B
+    # Sent again at once (a double click): recorded once, and said so.
     twice = client.post(
         f"/handoffs/{handoff.id.hex}/remind",
         data={"remind-csrf_token": _any_token(done)},
         follow_redirects=True,
     ).get_data(as_text=True)
-    assert "moins de 3 jours" in _flash(twice)
+    assert "déjà enregistré (depuis un autre onglet ou par un second envoi)" in _flash(twice)
+    assert len(_reminders(db_session, handoff.id)) == 2
+    # Later on (past the moment a second sending is recognised), the interval answers.
+    monkeypatch.setattr(follow_through_service, "REPEAT_WINDOW", timedelta(0))
+    later = client.post(
+        f"/handoffs/{handoff.id.hex}/remind",
+        data={"remind-csrf_token": _any_token(twice)},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "moins de 3 jours" in _flash(later)
     assert len(_reminders(db_session, handoff.id)) == 2
     # The receiver sees the reminder in the history, and cannot remind.
     login(client, RECEIVER)
@@ -302,6 +317,33 @@ def test_the_receiver_is_asked_whether_its_follow_up_ends(
     assert "L'identité s'affiche une fois" not in readable  # the name is still shown
     assert ("Votre structure ne suit plus cette personne" in readable) is not follows
     assert pseudonym in done
+
+
+@pytest.mark.parametrize("answer", ["end", "keep"])
+def test_the_same_answer_sent_twice_is_recorded_once(
+    client: FlaskClient, db_session: Session, vault: Vault, net: Net, answer: str
+) -> None:
+    handoff = _completed(db_session, vault, net)
+    login(client, RECEIVER)
+    page = client.get(f"/handoffs/{handoff.id.hex}").get_data(as_text=True)
+    data = {"follow-csrf_token": _token(page, "follow-"), "answer": answer}
+    path = f"/handoffs/{handoff.id.hex}/follow-up"
+    client.post(path, data=data)
+    twice = client.post(path, data=data, follow_redirects=True).get_data(as_text=True)
+    assert "déjà enregistré (depuis un autre onglet ou par un second envoi)" in _flash(twice)
+    db_session.expire_all()
+    answers = [e.event for e in db_session.scalars(select(Handoff)).one().events]
+    assert (
+        answers.count(
+            HandoffEvent.FOLLOW_UP_ENDED if answer == "end" else HandoffEvent.FOLLOW_UP_KEPT
+        )
+        == 1
+    )
+    # The other answer, from the same page, is refused as before.
+    other = {**data, "answer": "keep" if answer == "end" else "end"}
+    refused = client.post(path, data=other, follow_redirects=True).get_data(as_text=True)
+    assert "Cette question a déjà reçu une réponse" in _flash(refused)
+    assert _receiver_follows(db_session, net) is (answer == "keep")
 
 
 def test_a_bad_answer_is_refused_clearly(

@@ -35,9 +35,11 @@ from app.services.errors import N_, Conflict, InvalidInput, NotFound
 from app.services.handoffs.history import record_transition
 from app.services.handoffs.lists import handoff_for_party
 from app.services.handoffs.parties import parties
+from app.services.handoffs.repeats import answered_alike
 from app.services.mail.queue import notify_handoff
 from app.services.pathways import end_follow_up
 from app.services.people.access import open_follow_up
+from app.services.repeats import REPEAT_WINDOW, AlreadyRecorded
 from app.services.security import audit
 from app.services.security.vault import Vault
 
@@ -69,6 +71,17 @@ def next_reminder(session: Session, handoff: Handoff, days: int) -> datetime:
     return next_reminder_at(handoff.sent_at, [last] if last is not None else [], days)
 
 
+def _reminded_a_moment_ago(session: Session, handoff: Handoff, actor: User, now: datetime) -> bool:
+    """Whether ``actor``'s structure reminded the receiver less than ``REPEAT_WINDOW`` ago."""
+    recent = exists().where(
+        HandoffTransition.handoff_id == handoff.id,
+        HandoffTransition.event == HandoffEvent.REMIND,
+        HandoffTransition.actor_structure_id == actor.structure_id,
+        HandoffTransition.at >= now - REPEAT_WINDOW,
+    )
+    return bool(session.scalar(select(recent)))
+
+
 def may_remind(actor: User, handoff: Handoff) -> bool:
     """Whether the page offers "Remind" to ``actor`` (the interval aside)."""
     return handoff.beneficiary.erased_at is None and may_follow_through(
@@ -89,12 +102,15 @@ def remind(
     """Remind the receiving structure of ``handoff``, still waiting for its answer.
 
     ``InvalidInput`` unless the actor's structure sent it and it is still pending;
-    ``ReminderTooSoon`` within ``days`` days of the sending or of the last reminder.
+    ``ReminderTooSoon`` within ``days`` days of the sending or of the last reminder, but
+    ``AlreadyRecorded`` when that reminder is the structure's own of a moment ago (sent twice).
     """
     if not may_remind(actor, handoff):
         raise InvalidInput(N_("Only the sender of a hand-off still waiting can remind."))
     due = next_reminder(session, handoff, days)
     if now < due:
+        if _reminded_a_moment_ago(session, handoff, actor, now):  # the same reminder again
+            raise AlreadyRecorded(handoff)
         raise ReminderTooSoon(due, days)
     _record(session, vault, actor, handoff, HandoffEvent.REMIND, now, message)
     notify_handoff(session, handoff, HandoffEvent.REMIND)
@@ -146,9 +162,13 @@ def answer_follow_up(
     follow-up end use case, reason "goal reached", today), or keep following.
 
     Returns the ended follow-up, or ``None`` when it goes on. ``InvalidInput`` when the
-    question is not (or no longer) asked.
+    question is not (or no longer) asked; ``AlreadyRecorded`` when the structure gave this
+    same answer already (sent twice).
     """
+    event = HandoffEvent.FOLLOW_UP_ENDED if end else HandoffEvent.FOLLOW_UP_KEPT
     if not asks_about_follow_up(session, actor, handoff):
+        if answered_alike(actor, handoff, event, None):  # the same answer sent twice
+            raise AlreadyRecorded(handoff)
         raise InvalidInput(N_("This question has already been answered, or is not asked here."))
     ended = None
     if end:
@@ -159,7 +179,6 @@ def answer_follow_up(
             reason_code=FOLLOW_UP_END_REASON,
             on=today,
         )
-    event = HandoffEvent.FOLLOW_UP_ENDED if end else HandoffEvent.FOLLOW_UP_KEPT
     _record(session, vault, actor, handoff, event, now, None)
     return ended
 

@@ -14,10 +14,11 @@ attempt is rolled back, to tell the same answer from a conflicting one.
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
 
 from app.domain.handoffs import EVENTS_NEEDING_REASON, HandoffEvent, Party, allowed_events
-from app.models import Handoff, User
+from app.models import Handoff, HandoffTransition, User
 from app.services.repeats import AlreadyRecorded
 
 
@@ -25,16 +26,27 @@ def answered_alike(
     actor: User | None, handoff: Handoff, event: HandoffEvent, reason_code: str | None
 ) -> bool:
     """Whether the last ``event`` recorded on ``handoff`` by ``actor``'s structure carries the
-    same reason (for the events that have one): the answer ``actor`` is giving again."""
-    if actor is None or actor.structure_id is None:
+    same reason (for the events that have one): the answer ``actor`` is giving again. Read from
+    the database (the hand-off's loaded transitions may predate the last one)."""
+    session = object_session(handoff)
+    if actor is None or actor.structure_id is None or session is None:
         return False
-    for transition in reversed(handoff.events):
-        if transition.event is event and transition.actor_structure_id == actor.structure_id:
-            if event not in EVENTS_NEEDING_REASON:
-                return True
-            recorded = transition.reason.code if transition.reason is not None else None
-            return recorded == (reason_code or None)
-    return False
+    last = session.scalar(
+        select(HandoffTransition)
+        .where(
+            HandoffTransition.handoff_id == handoff.id,
+            HandoffTransition.event == event,
+            HandoffTransition.actor_structure_id == actor.structure_id,
+        )
+        .order_by(HandoffTransition.at.desc())
+        .limit(1)
+    )
+    if last is None:
+        return False
+    if event not in EVENTS_NEEDING_REASON:
+        return True
+    recorded = last.reason.code if last.reason is not None else None
+    return recorded == (reason_code or None)
 
 
 def refuse_repeat(
@@ -54,7 +66,7 @@ def refuse_repeat(
 
 
 def fresh(session: Session, handoff: Handoff) -> Handoff:
-    """``handoff`` re-read from the database, its transitions too (after a failed attempt)."""
+    """``handoff`` re-read from the database (after a failed attempt), its transitions too."""
     session.refresh(handoff)
     session.refresh(handoff, ["events"])
     return handoff

@@ -23,12 +23,14 @@ from app.services.handoffs import follow_through
 from app.services.handoffs import lists as handoff_lists
 from app.services.handoffs.follow_through import ReminderTooSoon, Reorientation
 from app.services.people.access import IDENTITY_GRACE_DAYS
+from app.services.repeats import AlreadyRecorded
 from app.unit_of_work import attempt
 from app.web.confirmations import who
 from app.web.context import actor, dbs, named, roles_required, today, vault
 from app.web.forms_support import service_message
 from app.web.handoffs.blueprint import bp
 from app.web.mentions import KeepTextField, names_the_person
+from app.web.submissions import shown_once
 
 
 class RemindForm(FlaskForm):  # type: ignore[misc]
@@ -115,6 +117,8 @@ def remind(handoff_id: str) -> ResponseReturnValue:
                 days=_reminder_days(),
                 message=form.message.data,
             )
+    except AlreadyRecorded:  # the same reminder sent twice (a double click, a resend)
+        return shown_once(url_for("handoffs.detail", handoff_id=handoff.id.hex))
     except ReminderTooSoon as exc:
         flash(_too_soon(exc), "error")
         return _back(handoff, "#remind")
@@ -164,6 +168,8 @@ def answer_follow_up(handoff_id: str) -> ResponseReturnValue:
                 now=_now(),
                 today=today(),
             )
+    except AlreadyRecorded:  # the same answer sent twice
+        return shown_once(url_for("handoffs.detail", handoff_id=handoff.id.hex))
     except ServiceError as exc:
         flash(service_message(exc), "error")
         return _back(handoff)
