@@ -89,8 +89,31 @@ _MASCULINE = frozenset(
         "chrs",
     }
 )
-# Vowel-initial words that are said letter by letter or as brand names without an article.
-_NO_ARTICLE = frozenset({"unis"})
+# Vowel-initial nouns that take "l'" ("l'École", "l'Association..."); any other word starting
+# with a vowel takes "l'" only as an acronym ("l'EPIDE", "l'AFPA"), since brand names starting
+# with a vowel usually go without ("Unis-Cité", "Emmaüs", "Accès Droits 90").
+_ELIDED = frozenset(
+    {
+        "ecole",
+        "association",
+        "agence",
+        "antenne",
+        "atelier",
+        "espace",
+        "entreprise",
+        "epicerie",
+        "etablissement",
+        "equipe",
+        "union",
+        "institut",
+        "office",
+        "accueil",
+        "amicale",
+        "unite",
+        "observatoire",
+        "auto",
+    }
+)
 _VOWELS = frozenset("aeiouy")
 _LEADING: tuple[tuple[str, Article], ...] = (
     ("les ", Article.LES),
@@ -129,22 +152,24 @@ def guess_article(name: str) -> Article:
     """The article a name most likely takes when nobody chose one.
 
     A name that starts with its article keeps it; otherwise its first word decides: a known
-    feminine or masculine word ("Mission" → la, "Conseil", "CCAS" → le), a vowel ("EPIDE",
-    "École" → l'); anything else takes none ("France Travail", "Cap emploi"), which is never
-    wrong French, only sometimes less natural.
+    feminine or masculine word ("Mission" → la, "Conseil", "CCAS" → le), a known noun or an
+    acronym starting with a vowel ("École", "EPIDE" → l'); anything else takes none ("France
+    Travail", "Cap emploi", "Accès Droits 90"), which is never wrong French, only sometimes
+    less natural.
     """
     leading = leading_article(name)
     if leading is not None:
         return leading
-    words = fold(_straight(name)).replace("-", " ").replace("'", " ").split()
-    if not words:
+    written = _straight(name).replace("-", " ").replace("'", " ").split()
+    if not written:
         return Article.NONE
-    first = words[0]
+    first = fold(written[0])
     if first in _FEMININE:
         return Article.LA
     if first in _MASCULINE:
         return Article.LE
-    if first[0] in _VOWELS and first not in _NO_ARTICLE and first.isalpha():
+    acronym = len(written[0]) > 1 and written[0].isupper()
+    if first in _ELIDED or (acronym and first[0] in _VOWELS):
         return Article.ELIDED
     return Article.NONE
 

@@ -68,6 +68,12 @@ def test_english_is_the_name_alone() -> None:
         ("France Travail", Article.NONE),
         ("Unis-Cité", Article.NONE),
         ("Mobilité 90", Article.NONE),
+        ("Accès Droits 90", Article.NONE),  # a brand starting with a vowel
+        ("Emmaüs Connect", Article.NONE),
+        ("AFPA de Belfort", Article.ELIDED),  # an acronym starting with a vowel
+        ("E2C Territoire de Belfort", Article.ELIDED),
+        ("Association Relance", Article.ELIDED),
+        ("Auto-école solidaire", Article.ELIDED),
         ("", Article.NONE),
     ],
 )

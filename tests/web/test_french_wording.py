@@ -77,25 +77,25 @@ def test_a_hand_off_sent_to_a_structure_named_with_le_and_les(
 
 
 def test_an_administrator_chooses_the_article(client: FlaskClient, db_session: Session) -> None:
-    accès = _structure(db_session, "ACC90", "Accès Droits 90 (association)")
+    lion = _structure(db_session, "ACC90", "Jardins du Lion")
     factories.user(db_session, Role.ADMIN, email=ADMIN)
     db_session.commit()
     login(client, ADMIN)
     page = _page(client, "/admin/structures")
-    # Each choice shows how sentences read; the name alone suggests "l'".
-    assert "D'après le nom : à l'Accès Droits 90 (association)" in page
-    assert ">à Accès Droits 90 (association)</option>" in page
-    token = re.search(rf'name="a{accès.id}-csrf_token"[^>]*value="([^"]+)"', page)
+    # Each choice shows how sentences read; the name alone suggests no article.
+    assert "D'après le nom : à Jardins du Lion" in page
+    assert ">aux Jardins du Lion</option>" in page
+    token = re.search(rf'name="a{lion.id}-csrf_token"[^>]*value="([^"]+)"', page)
     assert token
     posted = client.post(
         "/admin/structures/ACC90/article",
-        data={f"a{accès.id}-csrf_token": token.group(1), f"a{accès.id}-article": "none"},
+        data={f"a{lion.id}-csrf_token": token.group(1), f"a{lion.id}-article": "les"},
         follow_redirects=True,
     )
     done = html.unescape(posted.get_data(as_text=True))
-    assert "Les phrases la nomment désormais « Accès Droits 90 (association) »." in done
+    assert "Les phrases la nomment désormais « les Jardins du Lion »." in done
     db_session.expire_all()
-    assert db_session.get(Structure, accès.id).article == "none"  # type: ignore[union-attr]
+    assert db_session.get(Structure, lion.id).article == "les"  # type: ignore[union-attr]
 
 
 def test_the_stage_is_not_called_orientation(db_session: Session) -> None:
