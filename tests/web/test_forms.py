@@ -221,7 +221,7 @@ def test_a_form_from_elsewhere_is_refused_without_echoing_it(
         **page_tokens(client, "/people/new"),
         "csrf_token": "forged",
         "last_name": "Planted",
-        "first_name": "Value",
+        "first_name": "Plantedfirst",
         "cohorts": "young_dropout",
     }
     response = client.post("/people/new", data=data, headers=headers)
