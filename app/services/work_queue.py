@@ -140,9 +140,7 @@ def work_queue(
     return queue
 
 
-def _handoffs(
-    session: Session, query: Select[Handoff], oldest: Any
-) -> tuple[list[Handoff], int]:
+def _handoffs(session: Session, query: Select[Handoff], oldest: Any) -> tuple[list[Handoff], int]:
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = session.scalars(
         query.options(

@@ -107,7 +107,7 @@ def test_the_handoff_form_suggests_matching_partners_first(page: Any) -> None:
     page.locator("#consent_confirmed").check()
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(HANDOFF_URL)
-    expect(page.locator(".flash-success")).to_contain_text(GARDE_NAME)
+    expect(page.locator(".flash-success")).to_contain_text("envoyée aux Petits Pas")
     visit(page, "handoff-sent-to-suggestion")
 
 

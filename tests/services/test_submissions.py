@@ -18,6 +18,7 @@ from app.services.handoffs import apply_event, send_handoff
 from app.services.handoffs.same_purpose import open_for_purpose, others_for_same_purpose
 from app.services.pathways import add_barrier
 from app.services.people.registration import ConsentInput, record_consent
+from app.services.repeats import REPEAT_WINDOW
 from app.services.security.vault import Vault
 from app.services.structures import reference_item
 from tests import factories
@@ -160,6 +161,10 @@ def test_a_barrier_purpose_follows_the_redirect_chain(
     mobility = add_barrier(
         db_session, sender, person, category_code="mobility", identified_on=NOW.date()
     )
+    # A second barrier of the category, recorded later (a moment after the first would be
+    # the same one recorded twice: app/services/repeats.py).
+    mobility.created_at -= REPEAT_WINDOW + timedelta(minutes=1)
+    db_session.flush()
     again = add_barrier(
         db_session, sender, person, category_code="mobility", identified_on=NOW.date()
     )
