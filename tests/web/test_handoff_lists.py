@@ -185,3 +185,18 @@ def test_names_leave_with_the_follow_up_and_the_erasure(
     assert _names(page) == []
     assert _reveals(db_session, "handoff_list") == []
     assert _reveals(db_session, "handoff_page") == []
+
+
+def test_the_send_form_names_the_person_to_their_structure(
+    client: FlaskClient, db_session: Session, vault: Vault, pair: tuple[User, User]
+) -> None:
+    sender, _receiver = pair
+    person = factories.person(db_session, vault, sender, last_name="Zarbi", first_name="Inès")
+    db_session.commit()
+    login(client, SENDER)
+    page = client.get(f"/handoffs/new/{person.pseudonym}").get_data(as_text=True)
+    assert "Orienter Inès ZARBI vers un partenaire" in page
+    title = re.search(r"<title>(.*?)</title>", page, re.S)
+    assert title is not None
+    assert "ZARBI" not in title.group(1)
+    assert _reveals(db_session, "confirmation") == [person.id]

@@ -215,6 +215,7 @@ def new(pseudonym: str) -> ResponseReturnValue:
         "handoffs/new.html",
         form=form,
         person=person,
+        person_name=who(person),  # the sender follows the person: the name, audited
         consent=consent,
         suggestions=[s for s in suggestions if s.fit.suggested],
         purpose_chosen=bool(barrier_code or stage_code),
