@@ -56,6 +56,10 @@ def caseworker_paths(browser: Any, live_server: str) -> Iterator[list[str]]:
             "/network-events/",
             "/import/",
             "/account/password",
+            # After the lists: the pages that change who follows, and how partners reach them.
+            f"/people/{pseudonym}/facts",
+            "/people/hand-over",
+            "/account/contact",
         ]
     finally:
         context.close()
@@ -66,7 +70,7 @@ def _page_fits(page: Any) -> None:
     assert sizes[0] <= sizes[1], f"{page.url}: {sizes[0]} px wide in a {sizes[1]} px window"
 
 
-@pytest.mark.parametrize(("width", "height"), [(390, 844), (320, 700)])
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (390, 844), (320, 700)])
 def test_caseworker_pages_reflow_without_horizontal_scrolling(
     browser: Any, live_server: str, caseworker_paths: list[str], width: int, height: int
 ) -> None:
