@@ -27,7 +27,7 @@ def test_caseworkers_land_on_their_work_queue(
     worker_b = factories.user(db_session, structure_=b, email="b@relais.example")
     waiting = factories.person(db_session, vault, worker_a, last_name="Attente", first_name="Léa")
     other = factories.person(db_session, vault, worker_a, last_name="Autre", first_name="Max")
-    declined = factories.person(db_session, vault, worker_b, last_name="Refus", first_name="Tom")
+    declined = factories.person(db_session, vault, worker_b, last_name="Dunoyer", first_name="Tom")
     unsure = factories.person(db_session, vault, worker_b, last_name="Sansaccord", consent=False)
     now = datetime.now(UTC)
     factories.handoff(db_session, vault, worker_a, waiting, b, now=now - timedelta(days=12))
@@ -49,7 +49,7 @@ def test_caseworkers_land_on_their_work_queue(
     assert waiting.pseudonym in page
     assert "Refusée" in page
     assert "Réorienter" in page
-    assert "Tom REFUS" in page
+    assert "Tom DUNOYER" in page
     assert "1 sans consentement" in page
     assert "SANSACCORD" in page
     shown = db_session.scalars(
