@@ -202,6 +202,9 @@ def test_production_refuses_an_erasure_register_in_a_missing_folder(tmp_path: Pa
             "0",
             "RELAIS_HANDOFF_REMINDER_DAYS must be one day or more",
         ),
+        ("RELAIS_HANDOFF_OVERDUE_DAYS", "0", "RELAIS_HANDOFF_OVERDUE_DAYS must be one day or more"),
+        ("RELAIS_HANDOFF_EXPIRY_DAYS", "-1", "RELAIS_HANDOFF_EXPIRY_DAYS must be one day or more"),
+        ("RELAIS_IDLE_WEEKS", "0", "RELAIS_IDLE_WEEKS must be one week or more"),
         ("RELAIS_ENV", "staging", "RELAIS_ENV must be one of"),
     ],
 )
