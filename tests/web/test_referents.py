@@ -168,3 +168,20 @@ def test_the_command_line_sets_a_phone_and_warns_of_a_caseload_left_behind(
     assert wrong.exit_code != 0
     gone = runner.invoke(args=["users", "deactivate", "anna@relais.example"])
     assert "1 people still have anna@relais.example as referent" in gone.output
+
+
+def test_a_hand_over_to_the_same_colleague_is_refused_before_counting(
+    client: FlaskClient, db_session: Session, vault: Vault, team: dict[str, User]
+) -> None:
+    anna, bruno = team["anna"], team["bruno"]
+    factories.person(db_session, vault, anna)
+    db_session.commit()
+    login(client, "anna@relais.example")
+    first = client.get("/people/hand-over").get_data(as_text=True)
+    assert f'<option selected value="{bruno.id}">' in first  # to a colleague, not to oneself
+    token = csrf_token(client, "/people/hand-over")
+    form = {"from_user": anna.id, "to_user": anna.id, "csrf_token": token}
+    page = client.post("/people/hand-over", data=form).get_data(as_text=True)
+    assert "Choisissez deux collègues différents." in page
+    assert "vont changer" not in page
+    assert "va changer" not in page

@@ -82,9 +82,25 @@ def change_referent(
     return follow_up
 
 
-def caseload_size(session: Session, actor: User, referent_id: int) -> int:
-    """How many open follow-ups of the actor's structure ``referent_id`` is the referent of."""
-    return len(_caseload(session, _structure_of(actor), referent_id))
+def hand_over_size(session: Session, actor: User, from_id: int | None, to_id: int | None) -> int:
+    """How many people ``hand_over_caseload`` would move, with its checks (two different
+    colleagues of the actor's structure, the second one active): the confirmation step."""
+    source, _target = _hand_over_parties(session, actor, from_id, to_id)
+    return len(_caseload(session, _structure_of(actor), source.id))
+
+
+def _hand_over_parties(
+    session: Session, actor: User, from_id: int | None, to_id: int | None
+) -> tuple[User, User]:
+    source = _colleague(session, actor, from_id, field="from_user")
+    target = _colleague(session, actor, to_id, field="to_user")
+    if not target.active:
+        raise InvalidInput(
+            N_("This account is closed: choose an active colleague."), field="to_user"
+        )
+    if source.id == target.id:
+        raise InvalidInput(N_("Choose two different colleagues."), field="to_user")
+    return source, target
 
 
 def _caseload(session: Session, structure: int, referent_id: int) -> list[FollowUp]:
@@ -106,14 +122,7 @@ def hand_over_caseload(
     ``to_id`` (an active colleague); returns how many. ``from_id`` may be a closed account:
     that is when a caseload is handed over. One audit event per person."""
     structure = _structure_of(actor)
-    source = _colleague(session, actor, from_id, field="from_user")
-    target = _colleague(session, actor, to_id, field="to_user")
-    if not target.active:
-        raise InvalidInput(
-            N_("This account is closed: choose an active colleague."), field="to_user"
-        )
-    if source.id == target.id:
-        raise InvalidInput(N_("Choose two different colleagues."), field="to_user")
+    source, target = _hand_over_parties(session, actor, from_id, to_id)
     moved = _caseload(session, structure, source.id)
     if not moved:
         return 0

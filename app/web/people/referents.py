@@ -98,13 +98,17 @@ def hand_over() -> ResponseReturnValue:
     everyone = referents.colleagues(session, user, active_only=False)
     form.from_user.choices = _names(everyone)
     form.to_user.choices = _names([u for u in everyone if u.active])
-    if request.method == "GET":
+    if request.method == "GET":  # from me to someone else, the usual case
         form.from_user.data = user.id
+        others = [u.id for u in everyone if u.active and u.id != user.id]
+        form.to_user.data = others[0] if others else None
     count = None
     if form.validate_on_submit():
         try:
             with attempt():
-                count = referents.caseload_size(session, user, form.from_user.data)
+                count = referents.hand_over_size(
+                    session, user, form.from_user.data, form.to_user.data
+                )
                 if form.confirmed.data:
                     moved = referents.hand_over_caseload(
                         session, user, form.from_user.data, form.to_user.data
