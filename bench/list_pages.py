@@ -31,7 +31,15 @@ from app.demo.data.network import DEMO_PASSWORD  # noqa: E402
 from app.extensions import db  # noqa: E402
 
 PAGES = {
-    "conseil@ml90.demo": ["/people/", "/people/?page=2", "/handoffs/", "/handoffs/?box=out"],
+    "conseil@ml90.demo": [
+        "/work/",
+        "/people/",
+        "/people/?page=2",
+        "/people/?sort=name",
+        "/people/?sort=idle",
+        "/handoffs/",
+        "/handoffs/?box=out",
+    ],
     "coordination@relais.demo": ["/pathways/"],
     "admin@relais.demo": ["/dev/outbox"],
 }

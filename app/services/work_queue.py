@@ -141,18 +141,28 @@ def work_queue(
 
 
 def _handoffs(session: Session, query: Select[Handoff], oldest: Any) -> tuple[list[Handoff], int]:
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.scalars(
-        query.options(
-            joinedload(Handoff.beneficiary),
-            joinedload(Handoff.from_structure),
-            joinedload(Handoff.purpose_stage),
-            joinedload(Handoff.purpose_barrier),
-        )
-        .order_by(oldest.asc(), Handoff.id)
-        .limit(SHOWN)
-    ).unique()
-    return list(rows), int(total or 0)
+    """The list's ids in order (one run of its conditions, counted in Python), then its shown
+    rows loaded by id with what a row shows."""
+    ids = list(
+        session.scalars(query.with_only_columns(Handoff.id).order_by(oldest.asc(), Handoff.id))
+    )
+    shown = ids[:SHOWN]
+    if not shown:
+        return [], len(ids)
+    loaded = {
+        handoff.id: handoff
+        for handoff in session.scalars(
+            select(Handoff)
+            .where(Handoff.id.in_(shown))
+            .options(
+                joinedload(Handoff.beneficiary),
+                joinedload(Handoff.from_structure),
+                joinedload(Handoff.purpose_stage),
+                joinedload(Handoff.purpose_barrier),
+            )
+        ).unique()
+    }
+    return [loaded[i] for i in shown], len(ids)
 
 
 def _to_reorient(structure: int, now: datetime) -> Select[Handoff]:
@@ -217,10 +227,21 @@ def _idle(session: Session, structure: int, today: date, weeks: int) -> Section[
         .outerjoin(last, last.c.beneficiary_id == Beneficiary.id)
         .where(latest_day < today - timedelta(weeks=weeks))
     )
-    total = session.scalar(select(func.count()).select_from(idle.subquery()))
-    rows = session.execute(idle.order_by(latest_day.asc(), Beneficiary.pseudonym).limit(SHOWN))
-    items = [PersonItem(person, _as_date(since)) for person, since in rows]
-    return Section(items, int(total or 0))
+    # One run of the (costly) last-event query: every idle id in order, counted in Python.
+    found = session.execute(
+        idle.with_only_columns(Beneficiary.id, latest_day).order_by(
+            latest_day.asc(), Beneficiary.pseudonym
+        )
+    ).all()
+    shown = found[:SHOWN]
+    loaded = {
+        person.id: person
+        for person in session.scalars(
+            select(Beneficiary).where(Beneficiary.id.in_([pid for pid, _day in shown]))
+        )
+    }
+    items = [PersonItem(loaded[pid], _as_date(day)) for pid, day in shown if pid in loaded]
+    return Section(items, len(found))
 
 
 def _without_consent(session: Session, structure: int) -> Section[PersonItem]:
