@@ -145,3 +145,16 @@ def test_only_caseworkers_have_a_work_queue(db_session: Session) -> None:
     coordinator = factories.user(db_session, Role.COORDINATOR, email="c@relais.example")
     with pytest.raises(Forbidden):
         queue_of(db_session, coordinator)
+
+
+def test_a_hand_off_list_is_cut_in_order_with_its_full_count(
+    db_session: Session, vault: Vault, two: tuple[User, User, Structure]
+) -> None:
+    worker_a, worker_b, b = two
+    sent = [NOW - timedelta(hours=hours) for hours in range(SHOWN + 2)]
+    for when in sent:
+        person = factories.person(db_session, vault, worker_a)
+        factories.handoff(db_session, vault, worker_a, person, b, now=when)
+    section = queue_of(db_session, worker_b).to_answer
+    assert (len(section.items), section.total) == (SHOWN, SHOWN + 2)
+    assert [item.since for item in section.items] == sorted(sent)[:SHOWN]
