@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -152,17 +153,10 @@ def app(db_url: str, keyring: KeyRing) -> Iterator[Flask]:
     db.engine.dispose()  # close every pooled connection (no ResourceWarning at exit)
 
 
-@pytest.fixture
-def db_session(app: Flask) -> Iterator[scoped_session[Session]]:
-    """``db.session``, bound for this test to one connection whose transaction is rolled back.
-
-    ``join_transaction_mode="create_savepoint"`` makes every session work in a SAVEPOINT of the
-    outer transaction: a commit by a service, a view or a command releases the savepoint, a
-    rollback returns to it, and neither ends the outer transaction. The default mode
-    ("conditional_savepoint") would let a rollback in the code under test roll back the
-    test's own transaction. ``Database.bind_to`` only sets the bind, hence the direct
-    ``_factory.configure``; both are restored after the test.
-    """
+@contextmanager
+def _rolled_back_session() -> Iterator[scoped_session[Session]]:
+    """``db.session``, bound to one connection whose transaction is rolled back at the end
+    (see ``db_session``)."""
     connection = db.engine.connect()
     outer = connection.begin()
     db.bind_to(connection)
@@ -176,6 +170,30 @@ def db_session(app: Flask) -> Iterator[scoped_session[Session]]:
         if outer.is_active:
             outer.rollback()
         connection.close()
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[scoped_session[Session]]:
+    """``db.session``, bound for this test to one connection whose transaction is rolled back.
+
+    ``join_transaction_mode="create_savepoint"`` makes every session work in a SAVEPOINT of the
+    outer transaction: a commit by a service, a view or a command releases the savepoint, a
+    rollback returns to it, and neither ends the outer transaction. The default mode
+    ("conditional_savepoint") would let a rollback in the code under test roll back the
+    test's own transaction. ``Database.bind_to`` only sets the bind, hence the direct
+    ``_factory.configure``; both are restored after the test.
+    """
+    with _rolled_back_session() as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def module_db_session(app: Flask) -> Iterator[scoped_session[Session]]:
+    """Like ``db_session``, for one world shared by every test of a module (built once, for a
+    module of many cheap parametrised tests; rolled back after its last test). Its tests must
+    not use ``db_session`` or ``client`` too."""
+    with _rolled_back_session() as session:
+        yield session
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ commit: ``app.unit_of_work`` commits or rolls back each request.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, abort, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import babel, login_manager
-from app.web import errors, home, work_queue
+from app.web import access, errors, home, work_queue
 from app.web.admin import outbox
 from app.web.admin import views as admin
 from app.web.auth import contact as account_contact
@@ -37,8 +37,9 @@ PEOPLE_ROUTES = (people, records, referents, rights, facts)
 # The auth blueprint is routed by two modules.
 AUTH_ROUTES = (auth, account_contact)
 
-# Endpoints reachable without signing in. Everything else is closed by default.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static", "home.health"})
+# Endpoints reachable without signing in, read from the authorisation matrix
+# (app/web/access.py, where every route is classified). Everything else is closed by default.
+PUBLIC_ENDPOINTS = access.endpoints_of(access.Visitors.ALWAYS)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -76,18 +77,20 @@ def select_locale() -> str:
 
 
 def _require_login() -> Response | None:
-    """Deny by default: only the endpoints listed in PUBLIC_ENDPOINTS are open to visitors,
-    and the directory's read-only pages when the public directory is switched on."""
-    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
-        return None
-    if (
-        request.endpoint in directory.PUBLIC_DIRECTORY_ENDPOINTS
-        and current_app.config["PUBLIC_DIRECTORY"]
-        and not current_user.is_authenticated
+    """Deny by default, from the authorisation matrix (``app.web.access``): a visitor reaches
+    only the public endpoints (and the directory's reading pages when the public directory is
+    switched on); a signed-in account only the endpoints its role may open, any other is a
+    404. An endpoint missing from the matrix is closed to everyone."""
+    if request.endpoint is None:
+        return None  # no route matched: the 404 (or 405) page
+    if access.opens_to_visitors(request.endpoint, current_app.config["PUBLIC_DIRECTORY"]) and (
+        access.is_public(request.endpoint) or not current_user.is_authenticated
     ):
-        return None  # RELAIS_PUBLIC_DIRECTORY: the directory's read-only pages are public
+        return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()  # type: ignore[no-any-return]
+    if not access.role_may_open(request.endpoint, current_user.role):
+        abort(404)
     g.user = current_user
     return None
 

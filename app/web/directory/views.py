@@ -2,7 +2,7 @@
 
 Every signed-in role reads the directory; field workers read nothing else. With
 ``RELAIS_PUBLIC_DIRECTORY`` on, visitors who are not signed in read the search page and the
-cards too (``PUBLIC_DIRECTORY_ENDPOINTS``), without the history of changes. Editing is for
+cards too (``Visitors.PUBLIC_DIRECTORY`` in ``app/web/access.py``), without the history of changes. Editing is for
 administrators and for the caseworkers an administrator allowed to edit their structure's
 card; anyone else gets 404.
 """
@@ -59,8 +59,6 @@ from app.web.forms_support import attach_error, service_message
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
 
-# Opened to visitors who are not signed in when the public directory is switched on.
-PUBLIC_DIRECTORY_ENDPOINTS = frozenset({"directory.index", "directory.card"})
 SEARCH_LISTS = (
     ReferenceKind.BARRIER_CATEGORY,
     ReferenceKind.STAGE,
