@@ -3,7 +3,7 @@
 One folder per feature (``people``, ``handoffs``, ``pathways``, ``directory``, ``dashboard``,
 ``imports``, ``auth``, ``admin``), each a blueprint routed with decorators, with its forms and
 labels beside its views; templates follow the same names under ``templates/``. Shared here:
-``context`` (the acting user, the vault, dates, role guards), ``forms_support``, ``labels``,
+``access`` (the authorisation matrix: every endpoint classified), ``context`` (the acting user, the vault, dates, role guards), ``forms_support``, ``labels``,
 ``listing``, ``errors`` (error pages), ``home`` and ``work_queue`` (the caseworker's home page). Views are thin: load or 404, authorise,
 validate the form, call one service, flash, redirect. They never import SQLAlchemy and never
 commit: ``app.unit_of_work`` commits or rolls back each request.
