@@ -290,6 +290,13 @@ CASES = [_case(endpoint, actor) for endpoint in ORDER for actor in ACTORS]
 
 
 def _url(app: Flask, rule: UrlRule, world: World) -> str:
+    unknown = sorted(set(rule.arguments) - set(world.arguments))
+    if unknown:
+        pytest.fail(
+            f"{rule.endpoint} takes {unknown}: give the world a real value for it "
+            "(World.arguments in _build_world) and, if it names an object a caseworker's "
+            "structure relates to, its kind in OBJECT_OF_ARGUMENT"
+        )
     values = {name: world.arguments[name] for name in rule.arguments}
     with app.test_request_context():
         return url_for(rule.endpoint, **values, **QUERIES.get(rule.endpoint, {}))
