@@ -11,6 +11,10 @@ import gunicorn.http.wsgi
 
 bind = "127.0.0.1:8000"
 workers = 4
+# The application is built once, in the master, before the workers are forked: a
+# configuration that Relais refuses ("Relais cannot start: ...") stops gunicorn with that
+# message, instead of every worker failing and being replaced, for ever.
+preload_app = True
 # No access log: its lines would hold the query strings, and a search holds a name.
 accesslog = None
 
@@ -30,3 +34,11 @@ _gunicorn_default_headers = getattr(
 )
 _headers_without_server.relais_original = _gunicorn_default_headers  # type: ignore[attr-defined]
 gunicorn.http.wsgi.Response.default_headers = _headers_without_server
+
+
+def post_fork(server: object, worker: object) -> None:
+    """A forked worker opens its own database connections (the master opened none, but the
+    pool is not shared across processes: SQLAlchemy's recipe for forking)."""
+    from app.extensions import db
+
+    db.engine.dispose(close=False)

@@ -418,3 +418,40 @@ def test_development_does_not_ask_for_production_settings(
     )
     with pytest.raises(AssertionError, match="went past the settings checks"):
         create_app(DevelopmentConfig)
+
+
+def test_gunicorn_with_the_repository_config_stops_on_a_refused_configuration(
+    tmp_path: Path,
+) -> None:
+    """The app is built in gunicorn's master (preload_app): gunicorn exits with the reason,
+    rather than forking workers that fail and are replaced for ever."""
+    env = _production_env(tmp_path, RELAIS_PUBLIC_BASE_URL="http://relais.example.org")
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", "127.0.0.1:0"]
+        + ["app:create_app()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Relais cannot start: RELAIS_PUBLIC_BASE_URL must be an https:// address" in (
+        result.stderr
+    )
+    assert "Booting worker" not in result.stderr
+
+
+def test_production_logs_the_warnings_of_the_checks(
+    environment: Callable[..., None], caplog: pytest.LogCaptureFixture
+) -> None:
+    environment(RELAIS_TRUSTED_PROXIES="0")
+    with pytest.raises(AssertionError, match="went past the settings checks"):
+        create_app(ProductionConfig)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        "Security check proxies: RELAIS_TRUSTED_PROXIES is 0: behind a reverse proxy, Relais "
+        "sees the proxy's address for every client and does not learn that the request came "
+        "over HTTPS"
+    ]
