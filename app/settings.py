@@ -27,6 +27,10 @@ not signed in; ``RELAIS_DIRECTORY_STALE_MONTHS`` (6) is when a card not checked 
 Rights of the people followed: ``RELAIS_RETENTION_MONTHS`` (24), ``RELAIS_ERASURE_NOTICE_DAYS``
 (30) and ``RELAIS_ERASURE_REGISTER``, the path of the erasure register's file copy (in the
 instance folder when unset; put it where it is backed up apart from the database).
+
+Behind a reverse proxy: ``RELAIS_TRUSTED_PROXIES`` (0), how many proxies' X-Forwarded-*
+headers to trust. Production safety (an https address, PostgreSQL, ...) is checked by
+``app.security_checks`` when the application starts; this module refuses malformed values.
 """
 
 from __future__ import annotations
