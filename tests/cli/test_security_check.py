@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 
 from app.cli.security import security_check
@@ -150,10 +149,7 @@ def test_an_unknown_environment_name_is_a_failure_not_a_crash() -> None:
     assert "skip  environment       RELAIS_ENV is not valid" in result.output
 
 
-@pytest.mark.parametrize("deploy", [True, False])
-def test_flask_finds_the_command_without_building_the_application(
-    tmp_path: Path, deploy: bool
-) -> None:
+def test_flask_finds_the_command_without_building_the_application(tmp_path: Path) -> None:
     """A production environment that create_app refuses: ``flask --app app security-check``
     still runs (a plugin command) and lists all the failures, not the first one."""
     env = {
@@ -164,7 +160,7 @@ def test_flask_finds_the_command_without_building_the_application(
     }
     command = [sys.executable, "-m", "flask", "--app", "app", "security-check"]
     result = subprocess.run(
-        command + (["--deploy"] if deploy else []),
+        [*command, "--deploy"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -176,3 +172,9 @@ def test_flask_finds_the_command_without_building_the_application(
     assert "Relais cannot start" not in result.stderr
     assert "FAIL  database" in result.stdout
     assert "FAIL  public-url" in result.stdout
+
+
+def test_each_check_has_its_own_name_and_a_fix() -> None:
+    names = [check.name for check in CHECKS]
+    assert len(set(names)) == len(names)
+    assert all(check.fix and check.passes and check.variables for check in CHECKS)
