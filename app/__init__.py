@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from flask import Flask
 
 from app.crypto import KeyConfigError, KeyRing
 from app.crypto.keyring import REQUIRED_SECRETS, load_or_create_dev_keys
+from app.security_checks import Inspection, run_checks
 from app.services.mail.settings import mail_settings
 from app.services.mail.transport import MailConfigError
 from app.services.security.vault import Vault
@@ -21,10 +23,16 @@ log = logging.getLogger(__name__)
 
 
 class StartupError(SystemExit):
-    """Relais refuses to start. Uncaught, it prints the reason and exits with status 1."""
+    """Relais refuses to start. Uncaught, it prints the reason and exits with status 1.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(f"Relais cannot start: {message}")
+    ``others``: how many more unsafe settings the production checks found (the message points
+    to ``security-check``, which lists them all)."""
+
+    def __init__(self, message: str, others: int = 0) -> None:
+        more = (
+            f" (and {others} more: run flask --app app security-check --deploy)" if others else ""
+        )
+        super().__init__(f"Relais cannot start: {message}{more}")
         self.reason = message
 
 
@@ -48,11 +56,15 @@ def create_app(
     app.config.from_mapping(settings)
     app.config.from_mapping(overrides or {})
     app.config["RELAIS_ENV"] = config_class.ENV_NAME
-    vault = Vault(keyring or _load_keys(app, config_class), app.config["BLIND_INDEX_BITS"])
+    if config_class.ENV_NAME == "production":
+        _refuse_unsafe_settings(app, keys_given=keyring is not None)
+    try:
+        vault = Vault(keyring or _load_keys(app, config_class), app.config["BLIND_INDEX_BITS"])
+    except ValueError as exc:  # a width given in ``overrides`` (the environment's is checked)
+        raise StartupError(f"BLIND_INDEX_BITS: {exc}") from exc
     app.config["SECRET_KEY"] = vault.keys.secret_key
     app.extensions["relais_vault"] = vault
     _check_mail(app)
-    _check_erasure_register(app)
     _register_extensions(app)
     _register_web(app)
     _register_cli(app)
@@ -85,22 +97,18 @@ def _check_mail(app: Flask) -> None:
         raise StartupError(str(exc)) from exc
 
 
-def _check_erasure_register(app: Flask) -> None:
-    """Production names the file copy of the erasure register: the instance folder sits next
-    to the database, and a restore of both would lose the erasures the register must replay."""
-    if app.config["RELAIS_ENV"] != "production":
-        return
-    configured = app.config.get("ERASURE_REGISTER_PATH")
-    if not configured:
-        raise StartupError(
-            "RELAIS_ERASURE_REGISTER must name the erasure register's file, on storage backed "
-            "up apart from the database (see docs/rights.md)"
-        )
-    if not Path(str(configured)).parent.is_dir():
-        raise StartupError(
-            "RELAIS_ERASURE_REGISTER names a file in a folder that does not exist: "
-            f"{Path(str(configured)).parent}"
-        )
+def _refuse_unsafe_settings(app: Flask, *, keys_given: bool) -> None:
+    """Production runs the checks of ``app.security_checks`` (the ones ``security-check``
+    lists) and refuses to start on the first failure, saying how many more there are.
+    Warnings are logged. A key ring given by the caller is not read from the environment."""
+    skip = {"keys": "key ring given"} if keys_given else None
+    outcomes = run_checks(Inspection(app.config, os.environ), skip=skip)
+    for outcome in outcomes:
+        if outcome.warned:
+            log.warning("Security check %s: %s", outcome.check.name, outcome.problem)
+    failures = [outcome for outcome in outcomes if outcome.failed]
+    if failures:
+        raise StartupError(str(failures[0].problem), others=len(failures) - 1)
 
 
 def _database_url(app: Flask) -> str:

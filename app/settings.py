@@ -27,6 +27,10 @@ not signed in; ``RELAIS_DIRECTORY_STALE_MONTHS`` (6) is when a card not checked 
 Rights of the people followed: ``RELAIS_RETENTION_MONTHS`` (24), ``RELAIS_ERASURE_NOTICE_DAYS``
 (30) and ``RELAIS_ERASURE_REGISTER``, the path of the erasure register's file copy (in the
 instance folder when unset; put it where it is backed up apart from the database).
+
+Behind a reverse proxy: ``RELAIS_TRUSTED_PROXIES`` (0), how many proxies' X-Forwarded-*
+headers to trust. Production safety (an https address, PostgreSQL, ...) is checked by
+``app.security_checks`` when the application starts; this module refuses malformed values.
 """
 
 from __future__ import annotations
@@ -45,16 +49,22 @@ SECRET_NAMES = (
 )
 
 
+# The blind-index widths ``app.crypto.blind_index.BlindIndexer`` accepts.
+MIN_INDEX_BITS = 4
+MAX_INDEX_BITS = 32
+
+
 class ConfigError(RuntimeError):
     """The environment asks for something Relais cannot run with."""
 
 
-def _read_secret(name: str) -> str | None:
+def _read_secret(name: str, environ: Mapping[str, str] | None = None) -> str | None:
     """Read a secret from ``NAME`` or from the file named by ``NAME_FILE``."""
-    value = os.environ.get(name)
+    environ = os.environ if environ is None else environ
+    value = environ.get(name)
     if value:
         return value.strip()
-    path = os.environ.get(f"{name}_FILE")
+    path = environ.get(f"{name}_FILE")
     if not path:
         return None
     try:
@@ -82,6 +92,37 @@ def _weeks(name: str, raw: str) -> int:
     if weeks < 1:
         raise ConfigError(f"{name} must be one week or more, got {raw!r}")
     return weeks
+
+
+def _positive(name: str, raw: str) -> int:
+    number = _int(name, raw)
+    if number < 1:
+        raise ConfigError(f"{name} must be 1 or more, got {raw!r}")
+    return number
+
+
+def _count(name: str, raw: str) -> int:
+    number = _int(name, raw)
+    if number < 0:
+        raise ConfigError(f"{name} must be 0 or more, got {raw!r}")
+    return number
+
+
+def _bits(name: str, raw: str) -> int:
+    """The blind-index width: what ``BlindIndexer`` accepts (docs/security.md)."""
+    bits = _int(name, raw)
+    if not MIN_INDEX_BITS <= bits <= MAX_INDEX_BITS:
+        raise ConfigError(
+            f"{name} must be a whole number from {MIN_INDEX_BITS} to {MAX_INDEX_BITS}, got {raw!r}"
+        )
+    return bits
+
+
+def _port(name: str, raw: str) -> int:
+    port = _int(name, raw)
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"{name} must be a port number from 1 to 65535, got {raw!r}")
+    return port
 
 
 def _flag(name: str, raw: str) -> bool:
@@ -168,9 +209,13 @@ class Config:
     SMTP_PASSWORD: str | None = None
     SMTP_PASSWORD_FILE: str | None = None
 
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host/-Port in front
+    # of the app (werkzeug's ProxyFix trusts that many hops); 0 trusts none of these headers.
+    TRUSTED_PROXIES = 0
+
     @classmethod
-    def load_secrets(cls) -> dict[str, str | None]:
-        return {name: _read_secret(name) for name in SECRET_NAMES}
+    def load_secrets(cls, environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
+        return {name: _read_secret(name, environ) for name in SECRET_NAMES}
 
 
 class DevelopmentConfig(Config):
@@ -197,7 +242,7 @@ class TestingConfig(Config):
     PUBLIC_BASE_URL = "http://localhost"
 
     @classmethod
-    def load_secrets(cls) -> dict[str, str | None]:
+    def load_secrets(cls, environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
         return dict.fromkeys(SECRET_NAMES)
 
 
@@ -215,19 +260,20 @@ CONFIGS: dict[str, type[Config]] = {
 # Settings the environment may change: (setting, variable, parser). An empty variable keeps
 # the class's default.
 ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
-    ("LOGIN_MAX_FAILURES", "RELAIS_LOGIN_MAX_FAILURES", _int),
-    ("LOGIN_LOCK_MINUTES", "RELAIS_LOGIN_LOCK_MINUTES", _int),
-    ("BLIND_INDEX_BITS", "RELAIS_BLIND_INDEX_BITS", _int),
+    ("LOGIN_MAX_FAILURES", "RELAIS_LOGIN_MAX_FAILURES", _positive),
+    ("LOGIN_LOCK_MINUTES", "RELAIS_LOGIN_LOCK_MINUTES", _positive),
+    ("BLIND_INDEX_BITS", "RELAIS_BLIND_INDEX_BITS", _bits),
     ("HANDOFF_OVERDUE_DAYS", "RELAIS_HANDOFF_OVERDUE_DAYS", _days),
     ("HANDOFF_EXPIRY_DAYS", "RELAIS_HANDOFF_EXPIRY_DAYS", _days),
     ("HANDOFF_REMINDER_DAYS", "RELAIS_HANDOFF_REMINDER_DAYS", _days),
     ("IDLE_WEEKS", "RELAIS_IDLE_WEEKS", _weeks),
-    ("SMALL_COUNT_THRESHOLD", "RELAIS_SMALL_COUNT_THRESHOLD", _int),
+    ("SMALL_COUNT_THRESHOLD", "RELAIS_SMALL_COUNT_THRESHOLD", _positive),
     ("RETENTION_MONTHS", "RELAIS_RETENTION_MONTHS", _int),
     ("ERASURE_NOTICE_DAYS", "RELAIS_ERASURE_NOTICE_DAYS", _int),
     ("DIRECTORY_STALE_MONTHS", "RELAIS_DIRECTORY_STALE_MONTHS", _int),
-    ("SMTP_PORT", "RELAIS_SMTP_PORT", _int),
-    ("SMTP_TIMEOUT", "RELAIS_SMTP_TIMEOUT", _int),
+    ("SMTP_PORT", "RELAIS_SMTP_PORT", _port),
+    ("SMTP_TIMEOUT", "RELAIS_SMTP_TIMEOUT", _positive),
+    ("TRUSTED_PROXIES", "RELAIS_TRUSTED_PROXIES", _count),
     ("PUBLIC_DIRECTORY", "RELAIS_PUBLIC_DIRECTORY", _flag),
     ("SMTP_STARTTLS", "RELAIS_SMTP_STARTTLS", _flag),
     ("DATABASE_URL", "DATABASE_URL", _text),
@@ -254,17 +300,28 @@ def config_from_environment(environ: Mapping[str, str] | None = None) -> type[Co
 
 
 def as_mapping(
-    config_class: type[Config], environ: Mapping[str, str] | None = None
+    config_class: type[Config],
+    environ: Mapping[str, str] | None = None,
+    errors: list[tuple[str, ConfigError]] | None = None,
 ) -> dict[str, Any]:
     """The upper-case settings of ``config_class``, as Flask expects them, with the values
     the environment sets (``ConfigError`` naming the variable for a bad one). The testing
-    class reads nothing from the environment."""
+    class reads nothing from the environment.
+
+    With an ``errors`` list, every bad variable is appended to it as ``(variable, error)``
+    and keeps the class's default, instead of stopping at the first (``security-check``)."""
     values = {key: getattr(config_class, key) for key in dir(config_class) if key.isupper()}
     if not config_class.READS_ENVIRONMENT:
         return values
     environ = os.environ if environ is None else environ
     for setting, variable, parse in ENVIRONMENT:
         raw = environ.get(variable, "").strip()
-        if raw:
+        if not raw:
+            continue
+        try:
             values[setting] = parse(variable, raw)
+        except ConfigError as exc:
+            if errors is None:
+                raise
+            errors.append((variable, exc))
     return values

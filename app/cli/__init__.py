@@ -17,6 +17,7 @@ def register_cli(app: Flask) -> None:
     from app.cli.keys import keys_cli
     from app.cli.mail import mail_cli
     from app.cli.retention import retention_cli
+    from app.cli.security import security_check
     from app.cli.structures import reference_cli, structures_cli
     from app.cli.submissions import submissions_cli
 
@@ -34,5 +35,6 @@ def register_cli(app: Flask) -> None:
         keys_cli,
         audit_cli,
         submissions_cli,
+        security_check,
     ):
         app.cli.add_command(group)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask import Flask, Response, abort, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import babel, login_manager
 from app.web import access, errors, home, work_queue
@@ -45,6 +46,9 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+# Production only: browsers that once reached Relais over HTTPS never try plain HTTP again,
+# on this host and its subdomains, for two years.
+HSTS = "max-age=63072000; includeSubDomains"
 
 
 def register_web(app: Flask) -> None:
@@ -62,9 +66,23 @@ def register_web(app: Flask) -> None:
     for module in (directory, network_events, work_queue):
         app.register_blueprint(module.bp)
     errors.register(app)
+    trust_proxies(app, int(app.config.get("TRUSTED_PROXIES") or 0))
     app.before_request(_require_login)
     app.after_request(_security_headers)
     app.context_processor(template_helpers)
+
+
+def trust_proxies(app: Flask, count: int) -> None:
+    """Behind ``count`` reverse proxies (RELAIS_TRUSTED_PROXIES), take the client's address,
+    the scheme, the host and the port from the X-Forwarded-* headers the proxies set, the last
+    ``count`` values of each; with 0, these headers are ignored (anyone could send them).
+
+    Behind a TLS proxy this is what makes ``request.is_secure`` true, hence Flask-WTF's
+    HTTPS Referer check on every form."""
+    if count > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count
+        )
 
 
 def select_locale() -> str:
@@ -103,6 +121,11 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config.get("RELAIS_ENV") == "production":
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    # No software or version banner from the application's side (gunicorn's own is removed
+    # by gunicorn.conf.py, the proxy's by its configuration: docs/deployment.md).
+    headers.pop("Server", None)
     if request.endpoint != "static":
         # Pages may hold personal data: never cache them anywhere.
         headers["Cache-Control"] = "no-store"
