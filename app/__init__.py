@@ -13,6 +13,7 @@ from app.crypto import KeyConfigError, KeyRing
 from app.crypto.keyring import REQUIRED_SECRETS, load_or_create_dev_keys
 from app.services.mail.settings import mail_settings
 from app.services.mail.transport import MailConfigError
+from app.services.security.audit_checkpoint import CheckpointError, check_target
 from app.services.security.vault import Vault
 from app.settings import Config, ConfigError, as_mapping, config_from_environment
 
@@ -53,6 +54,7 @@ def create_app(
     app.extensions["relais_vault"] = vault
     _check_mail(app)
     _check_erasure_register(app)
+    _check_audit_checkpoint(app)
     _register_extensions(app)
     _register_web(app)
     _register_cli(app)
@@ -101,6 +103,24 @@ def _check_erasure_register(app: Flask) -> None:
             "RELAIS_ERASURE_REGISTER names a file in a folder that does not exist: "
             f"{Path(str(configured)).parent}"
         )
+
+
+def _check_audit_checkpoint(app: Flask) -> None:
+    """Production names where ``flask audit checkpoint`` copies the audit chain's head: without
+    it, the table owner could cut the end of the log and move the head back unnoticed."""
+    configured = app.config.get("AUDIT_CHECKPOINT")
+    if not configured:
+        if app.config["RELAIS_ENV"] == "production":
+            raise StartupError(
+                "RELAIS_AUDIT_CHECKPOINT must name the audit checkpoint file (appended to by "
+                "'flask --app app audit checkpoint' from cron, on storage the database server "
+                "cannot write) or syslog: (see docs/security.md)"
+            )
+        return
+    try:
+        check_target(str(configured))
+    except CheckpointError as exc:
+        raise StartupError(f"RELAIS_AUDIT_CHECKPOINT: {exc}") from exc
 
 
 def _database_url(app: Flask) -> str:
