@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from app import log_scrubbing
 from app.crypto import KeyConfigError, KeyRing
 from app.crypto.keyring import REQUIRED_SECRETS, load_or_create_dev_keys
 from app.services.mail.settings import mail_settings
@@ -35,6 +36,7 @@ def create_app(
     keyring: KeyRing | None = None,
 ) -> Flask:
     """Build the application: load configuration and keys, then wire extensions and routes."""
+    log_scrubbing.install()
     try:
         config_class = config_class or config_from_environment()
         settings = as_mapping(config_class)
