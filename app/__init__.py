@@ -10,11 +10,13 @@ from typing import Any
 
 from flask import Flask
 
+from app import log_scrubbing
 from app.crypto import KeyConfigError, KeyRing
 from app.crypto.keyring import REQUIRED_SECRETS, load_or_create_dev_keys
 from app.security_checks import Inspection, run_checks
 from app.services.mail.settings import mail_settings
 from app.services.mail.transport import MailConfigError
+from app.services.security.audit_checkpoint import CheckpointError, check_target
 from app.services.security.vault import Vault
 from app.settings import Config, ConfigError, as_mapping, config_from_environment
 
@@ -42,6 +44,7 @@ def create_app(
     keyring: KeyRing | None = None,
 ) -> Flask:
     """Build the application: load configuration and keys, then wire extensions and routes."""
+    log_scrubbing.install()
     try:
         config_class = config_class or config_from_environment()
         settings = as_mapping(config_class)
@@ -65,6 +68,7 @@ def create_app(
     app.config["SECRET_KEY"] = vault.keys.secret_key
     app.extensions["relais_vault"] = vault
     _check_mail(app)
+    _check_audit_checkpoint(app)
     _register_extensions(app)
     _register_web(app)
     _register_cli(app)
@@ -109,6 +113,18 @@ def _refuse_unsafe_settings(app: Flask, *, keys_given: bool) -> None:
     failures = [outcome for outcome in outcomes if outcome.failed]
     if failures:
         raise StartupError(str(failures[0].problem), others=len(failures) - 1)
+
+
+def _check_audit_checkpoint(app: Flask) -> None:
+    """A checkpoint target given outside production must still be one ``flask audit
+    checkpoint`` can write to (production checks it with the others, ``security-check``)."""
+    configured = app.config.get("AUDIT_CHECKPOINT")
+    if not configured or app.config["RELAIS_ENV"] == "production":
+        return
+    try:
+        check_target(str(configured))
+    except CheckpointError as exc:
+        raise StartupError(f"RELAIS_AUDIT_CHECKPOINT: {exc}") from exc
 
 
 def _database_url(app: Flask) -> str:

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from app.crypto import KeyConfigError, KeyRing
 from app.services.mail.settings import mail_settings
 from app.services.mail.transport import MailConfigError
+from app.services.security.audit_checkpoint import CheckpointError, check_target
 from app.settings import (
     ENVIRONMENT,
     SECRET_NAMES,
@@ -217,6 +218,23 @@ def _erasure_register(inspection: Inspection) -> str | None:
     return None
 
 
+def _audit_checkpoint(inspection: Inspection) -> str | None:
+    """Production names where ``flask audit checkpoint`` copies the audit chain's head: without
+    it, the tables' owner could cut the end of the log and move the head back unnoticed."""
+    configured = str(inspection.settings.get("AUDIT_CHECKPOINT") or "").strip()
+    if not configured:
+        return (
+            "RELAIS_AUDIT_CHECKPOINT must name the audit checkpoint file (appended to by "
+            "'flask --app app audit checkpoint' from cron, on storage the database server "
+            "cannot write) or syslog: (see docs/security.md)"
+        )
+    try:
+        check_target(configured)
+    except CheckpointError as exc:
+        return f"RELAIS_AUDIT_CHECKPOINT: {exc}"
+    return None
+
+
 def _small_counts(inspection: Inspection) -> str | None:
     threshold = int(inspection.settings.get("SMALL_COUNT_THRESHOLD") or 0)
     if threshold >= MIN_SMALL_COUNT_THRESHOLD:
@@ -303,6 +321,14 @@ CHECKS: tuple[Check, ...] = (
         "export RELAIS_ERASURE_REGISTER=/srv/relais-register/erasure-register.txt "
         "(a folder backed up apart from the database)",
         _erasure_register,
+    ),
+    Check(
+        "audit-checkpoint",
+        ("RELAIS_AUDIT_CHECKPOINT",),
+        "RELAIS_AUDIT_CHECKPOINT receives the audit chain's head outside the database",
+        "export RELAIS_AUDIT_CHECKPOINT=/srv/relais-audit/checkpoints.log (or syslog:auth) and "
+        "run 'flask --app app audit checkpoint' from cron",
+        _audit_checkpoint,
     ),
     Check(
         "small-counts",

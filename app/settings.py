@@ -31,6 +31,9 @@ instance folder when unset; put it where it is backed up apart from the database
 Behind a reverse proxy: ``RELAIS_TRUSTED_PROXIES`` (0), how many proxies' X-Forwarded-*
 headers to trust. Production safety (an https address, PostgreSQL, ...) is checked by
 ``app.security_checks`` when the application starts; this module refuses malformed values.
+Audit log: ``RELAIS_AUDIT_CHECKPOINT``, the append-only file (or ``syslog:[facility]``) that
+``flask audit checkpoint`` writes the chain head to, outside the database (required in
+production).
 """
 
 from __future__ import annotations
@@ -186,6 +189,9 @@ class Config:
     # The append-only file copy of the erasure register, to keep (and back up) apart from the
     # database; "erasure-register.txt" in the instance folder when unset.
     ERASURE_REGISTER_PATH: str | None = None
+    # Where ``flask audit checkpoint`` appends the audit chain's head (a file outside the
+    # database, or "syslog:"), compared by ``flask audit verify``; required in production.
+    AUDIT_CHECKPOINT: str | None = None
 
     # Partner directory. Off by default: visitors who are not signed in see nothing.
     PUBLIC_DIRECTORY = False
@@ -278,6 +284,7 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("SMTP_STARTTLS", "RELAIS_SMTP_STARTTLS", _flag),
     ("DATABASE_URL", "DATABASE_URL", _text),
     ("ERASURE_REGISTER_PATH", "RELAIS_ERASURE_REGISTER", _text),
+    ("AUDIT_CHECKPOINT", "RELAIS_AUDIT_CHECKPOINT", _text),
     ("DIRECTORY_SOURCE", "RELAIS_DIRECTORY_SOURCE", _text),
     ("MAIL_FROM", "RELAIS_MAIL_FROM", _text),
     ("PUBLIC_BASE_URL", "RELAIS_PUBLIC_BASE_URL", _text),

@@ -35,6 +35,7 @@ def _production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
             "RELAIS_MAIL_FROM": "relais@example.org",
             "RELAIS_PUBLIC_BASE_URL": "https://relais.example.org",
             "RELAIS_ERASURE_REGISTER": str(tmp_path / "erasure-register.txt"),
+            "RELAIS_AUDIT_CHECKPOINT": str(tmp_path / "audit-checkpoints.log"),
         }
     )
     for name, value in overrides.items():
@@ -197,6 +198,33 @@ def test_production_refuses_an_erasure_register_in_a_missing_folder(tmp_path: Pa
     result = _start(_production_env(tmp_path, RELAIS_ERASURE_REGISTER=str(missing)))
     assert result.returncode == 1
     assert "does not exist" in result.stderr
+
+
+def test_production_without_an_audit_checkpoint_refuses_to_start(tmp_path: Path) -> None:
+    result = _start(_production_env(tmp_path, RELAIS_AUDIT_CHECKPOINT=None))
+    assert result.returncode == 1
+    assert "Relais cannot start: RELAIS_AUDIT_CHECKPOINT must name" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("{tmp}/not-mounted/checkpoints.log", "is in a folder that does not exist"),
+        ("{tmp}", "is a folder, not a file"),
+        ("syslog:kern9", "unknown syslog facility 'kern9'"),
+    ],
+)
+def test_production_refuses_a_bad_audit_checkpoint(tmp_path: Path, value: str, reason: str) -> None:
+    env = _production_env(tmp_path, RELAIS_AUDIT_CHECKPOINT=value.format(tmp=tmp_path))
+    result = _start(env)
+    assert result.returncode == 1
+    assert "Relais cannot start: RELAIS_AUDIT_CHECKPOINT: " in result.stderr
+    assert reason in result.stderr
+
+
+def test_production_accepts_a_syslog_audit_checkpoint(tmp_path: Path) -> None:
+    result = _start(_production_env(tmp_path, RELAIS_AUDIT_CHECKPOINT="syslog:local3"))
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize(

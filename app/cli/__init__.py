@@ -7,6 +7,7 @@ from flask import Flask
 
 def register_cli(app: Flask) -> None:
     """Attach every command group to ``app.cli`` (``flask --app app ...``)."""
+    from app.cli import database
     from app.cli.accounts import users_cli
     from app.cli.audit import audit_cli
     from app.cli.demo import demo_cli
@@ -38,3 +39,4 @@ def register_cli(app: Flask) -> None:
         security_check,
     ):
         app.cli.add_command(group)
+    database.register()

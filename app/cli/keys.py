@@ -12,7 +12,7 @@ import click
 from flask.cli import AppGroup
 
 from app.cli.common import commit_in_batches, transaction, vault
-from app.services.security import keys
+from app.services.security import data_keys, keys
 
 keys_cli = AppGroup("keys", help="Key-encryption keys and blind indexes (counts only).")
 
@@ -143,3 +143,56 @@ def rebuild_index(everything: bool, batch_size: int) -> None:
     click.echo(f"Re-indexed {done} people at index version {ring.indexer.version}; {left} left.")
     if left:
         raise click.ClickException("some people were not re-indexed: run the command again")
+
+
+@keys_cli.command("rotate-data-keys")
+@click.option("--person", "pseudonym", metavar="PSEUDONYM", help="Replace this person's data key.")
+@click.option("--all", "everyone", is_flag=True, help="Replace every person's data key.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 10_000),
+    default=data_keys.DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="People whose key is replaced and committed per transaction.",
+)
+def rotate_data_keys(pseudonym: str | None, everyone: bool, batch_size: int) -> None:
+    """Replace data keys themselves and re-encrypt the fields sealed with them.
+
+    For a suspected exposure of data keys. Each person is done in one transaction with their
+    fields: a run stopped half-way leaves everyone readable; run the command again WITHOUT
+    --person or --all to finish it. Counts only are shown.
+    """
+    if pseudonym is not None and everyone:
+        raise click.UsageError("give --person PSEUDONYM or --all, not both")
+    ring = vault()
+    with transaction() as session:
+        if everyone:
+            total = data_keys.request_rotation(session)
+        elif pseudonym is not None:
+            person = data_keys.person_by_pseudonym(session, pseudonym)
+            total = data_keys.request_rotation(session, person)
+        else:
+            total = data_keys.count_pending(session)
+    if total == 0:
+        click.echo("No data key waits to be replaced: give --person PSEUDONYM or --all.")
+        return
+    click.echo(f"{total} data key(s) to replace.")
+    done = commit_in_batches(
+        lambda session, size: data_keys.rotate_batch(session, ring, limit=size),
+        batch_size=batch_size,
+        total=total,
+        label="Replacing data keys",
+        stopped=_stopped_rotation,
+    )
+    with transaction() as session:
+        left = data_keys.count_pending(session)
+    click.echo(f"Replaced {done} data keys (fields re-encrypted); {left} left.")
+    if left:
+        raise click.ClickException("some data keys were not replaced: run the command again")
+
+
+def _stopped_rotation(reason: str, done: int) -> str:
+    return (
+        f"stopped ({reason}): {done} people's keys were replaced and committed before; run "
+        "flask --app app keys rotate-data-keys (without --person or --all) to finish"
+    )

@@ -43,6 +43,7 @@ class AuditAction(StrEnum):
     AUDIT_SEAL_LEGACY = "audit:seal_legacy"
     KEK_ROTATE = "keys:rotate_kek"
     INDEX_REBUILD = "keys:rebuild_index"
+    DATA_KEY_ROTATE = "keys:rotate_data_key"
     SUBJECT_ACCESS_EXPORT = "beneficiary:subject_access"
     CONSENT_WITHDRAW = "consent:withdraw"
     BENEFICIARY_ERASE = "beneficiary:erase"

@@ -10,7 +10,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, SmallInteger, String, Table
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Table,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.people import EducationLevel, Sex
@@ -108,3 +118,9 @@ class PersonKey(Base):
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[created_at]
     rewrapped_at: Mapped[datetime | None]
+    # ``flask keys rotate-data-keys`` replaces the data key itself (fields re-encrypted): the
+    # people it still has to do, and when each key was last replaced.
+    rotation_requested: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), index=True
+    )
+    rotated_at: Mapped[datetime | None]

@@ -156,6 +156,7 @@ AUDIT_LABELS: dict[str, LazyString] = {
     AuditAction.ERASURE_REAPPLY: _l("Erasure applied again after a restore"),
     AuditAction.ERASURE_NOTICE: _l("Erasure notice (retention time passed)"),
     AuditAction.ERASURE_NOTICE_CANCEL: _l("Erasure notice cancelled"),
+    AuditAction.DATA_KEY_ROTATE: _l("Encryption key of the file renewed"),
 }
 
 # Why an identity was consulted (the ``purpose`` of an audit event).

@@ -32,6 +32,7 @@ def _good_production(tmp_path: Path) -> dict[str, str]:
         "RELAIS_SMTP_PASSWORD_FILE": str(password),
         "RELAIS_ERASURE_REGISTER": str(tmp_path / "erasure-register.txt"),
         "RELAIS_TRUSTED_PROXIES": "1",
+        "RELAIS_AUDIT_CHECKPOINT": str(tmp_path / "audit-checkpoints.log"),
     }
 
 
@@ -76,6 +77,7 @@ def test_a_bad_production_configuration_lists_every_failure_at_once(tmp_path: Pa
             "RELAIS_LOGIN_MAX_FAILURES": "0",
             "RELAIS_TRUSTED_PROXIES": "0",
             "RELAIS_SMTP_STARTLS": "on",
+            "RELAIS_AUDIT_CHECKPOINT": str(tmp_path / "missing" / "checkpoints.log"),
         }
     )
     result = _run(env, "--deploy")
@@ -90,6 +92,7 @@ def test_a_bad_production_configuration_lists_every_failure_at_once(tmp_path: Pa
         "public-url",
         "smtp-tls",
         "erasure-register",
+        "audit-checkpoint",
         "small-counts",
     }
     assert {name for name, status in lines.items() if status == "warn"} == {
@@ -99,7 +102,7 @@ def test_a_bad_production_configuration_lists_every_failure_at_once(tmp_path: Pa
     assert "Fix: chown the file to the service's user and `chmod 600` it" in result.output
     assert "Relais does not read RELAIS_SMTP_STARTLS" in result.output
     assert result.output.splitlines()[-1] == (
-        "3 passed, 7 failed, 2 warning(s): Relais would refuse to start in production."
+        "3 passed, 8 failed, 2 warning(s): Relais would refuse to start in production."
     )
     assert "smtp-secret-value" not in result.output
 

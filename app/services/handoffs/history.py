@@ -51,7 +51,7 @@ def record_transition(
         effective_on=effective_on or field_day(now),
     )
     if message and message.strip():
-        key = vault.person_key(session, handoff.beneficiary_id)
+        key = vault.sealing_key(session, handoff.beneficiary_id)
         row.message = vault.seal(
             key, "handoff_transitions", "message", row.id, handoff.beneficiary_id, message.strip()
         )

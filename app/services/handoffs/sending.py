@@ -87,7 +87,7 @@ def send_handoff(
         parent_id=parent.id if parent else None,
     )
     if note and note.strip():
-        key = vault.person_key(session, person.id)
+        key = vault.sealing_key(session, person.id)
         handoff.note = vault.seal(key, "handoffs", "note", handoff.id, person.id, note.strip())
     session.add(handoff)
     session.flush()

@@ -34,7 +34,7 @@ def assess_barrier(
     assert person is not None
     acting_structure(actor, person, session)
     detail = (detail or "").strip() or None
-    key = vault.person_key(session, person.id)
+    key = vault.sealing_key(session, person.id)
     before = vault.open(key, "barriers", "detail", barrier.id, person.id, barrier.detail)
     changed = []
     if barrier.level is not level:

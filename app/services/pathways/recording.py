@@ -114,7 +114,7 @@ def record_step(
     step.stage = stage
     action, employer = (action or "").strip(), (employer or "").strip()
     if action or employer:
-        key = vault.person_key(session, person.id)
+        key = vault.sealing_key(session, person.id)
         step.action = vault.seal(key, "pathway_steps", "action", step.id, person.id, action)
         step.employer = vault.seal(key, "pathway_steps", "employer", step.id, person.id, employer)
     session.add(step)
@@ -158,7 +158,7 @@ def add_barrier(
     )
     barrier.category = category
     if detail and vault is not None:
-        key = vault.person_key(session, person.id)
+        key = vault.sealing_key(session, person.id)
         barrier.detail = vault.seal(key, "barriers", "detail", barrier.id, person.id, detail)
     session.add(barrier)
     session.flush()

@@ -272,7 +272,7 @@ def identity_columns(
 def seal_identity(vault: Vault, session: Session, person: Beneficiary, identity: Identity) -> None:
     """Encrypt every identity field of ``person`` and refresh its blind indexes (the search's
     name prefixes included) and birth year."""
-    key = vault.person_key(session, person.id)
+    key = vault.sealing_key(session, person.id)
     for column, value in identity_columns(vault, key, person.id, identity).items():
         setattr(person, column, value)
     vault.index_person(

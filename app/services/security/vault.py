@@ -51,6 +51,17 @@ class Vault:
             raise IdentityErased(N_("This person's identity has been erased."))
         return self.keys.unwrap(row.kek_id, row.wrapped_key)
 
+    def sealing_key(self, session: Session, person_id: uuid.UUID) -> DataKey:
+        """``person_key``, to seal a new value: the key's row stays locked (``FOR SHARE`` on
+        PostgreSQL) until the transaction ends, so that a data-key rotation (which locks it
+        ``FOR UPDATE``, ``app/services/security/data_keys.py``) cannot replace the key between
+        this read and the commit of the ciphertext - which would leave it sealed under a key
+        that no longer exists. SQLite has one writer at a time: no lock needed."""
+        row = session.get(PersonKey, person_id, with_for_update={"read": True})
+        if row is None:
+            raise IdentityErased(N_("This person's identity has been erased."))
+        return self.keys.unwrap(row.kek_id, row.wrapped_key)
+
     def person_keys(
         self, session: Session, person_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, DataKey]:
