@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from limits import parse_many
+from limits.errors import ConfigurationError
 
 from app.crypto import KeyConfigError, KeyRing
 from app.crypto.keyring import REQUIRED_SECRETS, load_or_create_dev_keys
@@ -53,6 +55,7 @@ def create_app(
     app.extensions["relais_vault"] = vault
     _check_mail(app)
     _check_erasure_register(app)
+    _check_sign_in(app)
     _register_extensions(app)
     _register_web(app)
     _register_cli(app)
@@ -103,6 +106,27 @@ def _check_erasure_register(app: Flask) -> None:
         )
 
 
+def _check_sign_in(app: Flask) -> None:
+    """The back-off, the request-rate limit and the session timeouts must make sense, or sign-in
+    would refuse everyone (or no one) without a word."""
+    config = app.config
+    for name in ("SESSION_IDLE_MINUTES", "LOGIN_CLIENT_MAX_FAILURES"):
+        if int(config[name]) < 1:
+            raise StartupError(f"RELAIS_{name} must be 1 or more, got {config[name]}")
+    if int(config["LOGIN_FRESH_CLIENT_DELAY_SECONDS"]) < 0:
+        raise StartupError(
+            "RELAIS_LOGIN_FRESH_CLIENT_DELAY_SECONDS must be 0 or more, "
+            f"got {config['LOGIN_FRESH_CLIENT_DELAY_SECONDS']}"
+        )
+    limit = str(config["ANONYMOUS_POST_LIMIT"])
+    try:
+        parse_many(limit) if limit else None
+    except ValueError as exc:
+        raise StartupError(
+            f"RELAIS_ANONYMOUS_POST_LIMIT is not a rate limit such as '20 per minute': {limit!r}"
+        ) from exc
+
+
 def _database_url(app: Flask) -> str:
     url = app.config.get("DATABASE_URL")
     if url:
@@ -112,13 +136,17 @@ def _database_url(app: Flask) -> str:
 
 
 def _register_extensions(app: Flask) -> None:
-    from app.extensions import csrf, db, migrate
+    from app.extensions import csrf, db, limiter, migrate
     from app.services.security import audit
 
     db.init_app(app, _database_url(app))
     audit.use_key(app.extensions["relais_vault"].keys.audit_key)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    try:
+        limiter.init_app(app)
+    except ConfigurationError as exc:
+        raise StartupError(f"RELAIS_RATELIMIT_STORAGE_URI cannot be used: {exc}") from exc
 
 
 def _register_web(app: Flask) -> None:

@@ -120,9 +120,26 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
-    # Login throttling: after this many failures an account is locked for a while.
+    # Sign-in back-off (docs/security.md, "Sign-in throttling"): a login may fail this many
+    # times in a row, then each attempt waits a doubling delay (5 s, 10 s...) of at most
+    # LOGIN_LOCK_MINUTES; a client address may fail LOGIN_CLIENT_MAX_FAILURES times. From an
+    # address with fewer than LOGIN_MAX_FAILURES failures a login waits at most
+    # LOGIN_FRESH_CLIENT_DELAY_SECONDS, so that a stranger cannot lock its owner out.
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    LOGIN_CLIENT_MAX_FAILURES = 20
+    LOGIN_FRESH_CLIENT_DELAY_SECONDS = 60
+    # Request rate per client address on the forms open to visitors (sign-in, language), in
+    # Flask-Limiter's notation; empty switches it off. The counters are kept in
+    # RATELIMIT_STORAGE_URI: memory:// is per worker; give a Redis URL (redis://...) when
+    # gunicorn runs several workers.
+    ANONYMOUS_POST_LIMIT = "20 per minute; 200 per hour"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "relais"
+    # Sessions end after this many minutes without a request, and after
+    # PERMANENT_SESSION_LIFETIME (8 hours) in any case.
+    SESSION_IDLE_MINUTES = 30
     PASSWORD_MIN_LENGTH = 12
 
     # Blind index truncation in bits (see docs/security.md): about 14 bits for 100,000 people.
@@ -195,6 +212,9 @@ class TestingConfig(Config):
     MAIL_BACKEND = "outbox"
     MAIL_FROM = "relais@localhost"
     PUBLIC_BASE_URL = "http://localhost"
+    # Every test signs in from 127.0.0.1: the request-rate limit is switched on by the tests
+    # of the limit only.
+    ANONYMOUS_POST_LIMIT = ""
 
     @classmethod
     def load_secrets(cls) -> dict[str, str | None]:
@@ -203,6 +223,11 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    # The __Host- prefix: browsers accept it only Secure, for Path=/ and without Domain, so
+    # that no other host of the domain can set or shadow the session cookie.
+    SESSION_COOKIE_NAME = "__Host-relais_session"
+    SESSION_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = None
 
 
 CONFIGS: dict[str, type[Config]] = {
@@ -217,6 +242,11 @@ CONFIGS: dict[str, type[Config]] = {
 ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("LOGIN_MAX_FAILURES", "RELAIS_LOGIN_MAX_FAILURES", _int),
     ("LOGIN_LOCK_MINUTES", "RELAIS_LOGIN_LOCK_MINUTES", _int),
+    ("LOGIN_CLIENT_MAX_FAILURES", "RELAIS_LOGIN_CLIENT_MAX_FAILURES", _int),
+    ("LOGIN_FRESH_CLIENT_DELAY_SECONDS", "RELAIS_LOGIN_FRESH_CLIENT_DELAY_SECONDS", _int),
+    ("SESSION_IDLE_MINUTES", "RELAIS_SESSION_IDLE_MINUTES", _int),
+    ("ANONYMOUS_POST_LIMIT", "RELAIS_ANONYMOUS_POST_LIMIT", _text),
+    ("RATELIMIT_STORAGE_URI", "RELAIS_RATELIMIT_STORAGE_URI", _text),
     ("BLIND_INDEX_BITS", "RELAIS_BLIND_INDEX_BITS", _int),
     ("HANDOFF_OVERDUE_DAYS", "RELAIS_HANDOFF_OVERDUE_DAYS", _days),
     ("HANDOFF_EXPIRY_DAYS", "RELAIS_HANDOFF_EXPIRY_DAYS", _days),

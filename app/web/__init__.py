@@ -19,6 +19,7 @@ from app.extensions import babel, login_manager
 from app.web import errors, home, work_queue
 from app.web.admin import outbox
 from app.web.admin import views as admin
+from app.web.auth import active_sessions as account_sessions
 from app.web.auth import contact as account_contact
 from app.web.auth import views as auth
 from app.web.context import load_session_user, template_helpers
@@ -34,8 +35,8 @@ from app.web.people import views as people
 # The people blueprint is routed by several modules: all of them are imported before it is
 # registered.
 PEOPLE_ROUTES = (people, records, referents, rights, facts)
-# The auth blueprint is routed by two modules.
-AUTH_ROUTES = (auth, account_contact)
+# The auth blueprint is routed by three modules.
+AUTH_ROUTES = (auth, account_contact, account_sessions)
 
 # Endpoints reachable without signing in. Everything else is closed by default.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static", "home.health"})
