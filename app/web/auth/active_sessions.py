@@ -59,7 +59,7 @@ def end_other_sessions() -> ResponseReturnValue:
         abort(400)
     ended = sessions.end_others(dbs(), actor(), _this_session(), now=datetime.now(UTC))
     flash(
-        ngettext("%(num)d other session ended.", "%(num)d other sessions ended.", ended, num=ended),
+        ngettext("%(num)d other session ended.", "%(num)d other sessions ended.", ended),
         "success",
     )
     return redirect(url_for("auth.active_sessions"))
