@@ -137,7 +137,14 @@ def record_failure(session: Session, keys: AttemptKeys, now: datetime) -> int:
             .returning(LoginThrottle.failures)
         )
         counted[key] = int(session.execute(statement).scalar_one())
-    session.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < now - FORGET_AFTER))
+    # Stale counters of other keys: those another request is reviving right now are skipped
+    # (FOR UPDATE SKIP LOCKED on PostgreSQL), so that two revivals never wait for each other.
+    stale = (
+        select(LoginThrottle.key)
+        .where(LoginThrottle.last_failure_at < now - FORGET_AFTER)
+        .with_for_update(skip_locked=True)
+    )
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(stale.scalar_subquery())))
     return counted[keys.account]
 
 
