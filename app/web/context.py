@@ -20,7 +20,6 @@ from app.extensions import db
 from app.models import ReferenceItem, Structure, User
 from app.services.handoffs.lists import pending_inbox_count
 from app.services.security import sessions
-from app.services.security.accounts import user_for_session
 from app.services.security.vault import Vault
 from app.services.structures import structure_phrases
 from app.web.form_errors import form_problems
@@ -44,18 +43,20 @@ def load_session_user(session_id: str) -> User | None:
     session ended, idle for longer than RELAIS_SESSION_IDLE_MINUTES or older than
     PERMANENT_SESSION_LIFETIME, is signed out. The open session is kept in ``g.user_session``."""
     user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    user = user_for_session(db.session(), int(user_id), int(version))
     token = session.get(SESSION_TOKEN)
-    if user is None or not isinstance(token, str):
+    if not user_id.isdigit() or not version.isdigit() or not isinstance(token, str):
         return None
-    found = sessions.current(
-        db.session(), token, user.id, limits=session_limits(), now=datetime.now(UTC)
+    found = sessions.signed_in(
+        db.session(),
+        int(user_id),
+        int(version),
+        token,
+        limits=session_limits(),
+        now=datetime.now(UTC),
     )
     if found is None:
         return None
-    g.user_session = found
+    user, g.user_session = found
     return user
 
 

@@ -144,14 +144,6 @@ def _refuse_while_throttled(
         raise throttling.TooManyAttempts(wait)
 
 
-def user_for_session(session: Session, user_id: int, version: int) -> User | None:
-    """The signed-in user of a session cookie, if the account is active and the version current."""
-    user = session.get(User, user_id)
-    if user is None or not user.active or user.session_version != version:
-        return None
-    return user
-
-
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.role, func.lower(User.display_name))))
 

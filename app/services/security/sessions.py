@@ -57,20 +57,35 @@ def start(session: Session, user: User, *, device: str, now: datetime) -> str:
     return token
 
 
-def current(
-    session: Session, token: str, user_id: int, *, limits: SessionLimits, now: datetime
-) -> UserSession | None:
-    """The open session of this cookie, seen now; ``None`` (and the session ended) when it is
-    unknown, of another account, ended, idle too long or too old."""
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
-    if row is None or row.user_id != user_id or row.ended_at is not None:
+def signed_in(
+    session: Session,
+    user_id: int,
+    version: int,
+    token: str,
+    *,
+    limits: SessionLimits,
+    now: datetime,
+) -> tuple[User, UserSession] | None:
+    """The account and the open session of a cookie, in one query, or ``None``: an unknown
+    token, another account's, a closed account, a stale session version, an ended session, or
+    one idle too long or too old (which is ended now). Seen now: ``last_seen_at`` is written
+    when it is a minute old or more."""
+    found = session.execute(
+        select(User, UserSession)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == _digest(token), User.id == user_id)
+    ).one_or_none()
+    if found is None:
+        return None
+    user, row = found
+    if not user.active or user.session_version != version or row.ended_at is not None:
         return None
     if limits.expired(row, now):
         row.ended_at = now
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
-    return row
+    return user, row
 
 
 def open_sessions(
