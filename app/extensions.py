@@ -130,3 +130,5 @@ login_manager = LoginManager()
 # Request-rate limits by client address (``request.remote_addr``: the real client once
 # ProxyFix trusts the proxy); storage from RATELIMIT_STORAGE_URI.
 limiter = Limiter(key_func=get_remote_address)
+# Its INFO line for each refused request names the client address: keep addresses out of logs.
+logging.getLogger("flask-limiter").setLevel(logging.WARNING)
