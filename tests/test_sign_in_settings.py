@@ -7,34 +7,39 @@ import sys
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
+from app import StartupError, _check_sign_in
+from app.settings import ProductionConfig, as_mapping
 from tests.test_startup import ROOT, _production_env, _start
 
 
 @pytest.mark.parametrize(
-    ("variable", "value", "reason"),
+    ("setting", "value", "reason"),
     [
-        ("RELAIS_SESSION_IDLE_MINUTES", "0", "RELAIS_SESSION_IDLE_MINUTES must be 1 or more"),
+        ("SESSION_IDLE_MINUTES", 0, "RELAIS_SESSION_IDLE_MINUTES must be 1 or more"),
+        ("LOGIN_CLIENT_MAX_FAILURES", -3, "RELAIS_LOGIN_CLIENT_MAX_FAILURES must be 1 or more"),
         (
-            "RELAIS_LOGIN_CLIENT_MAX_FAILURES",
-            "-3",
-            "RELAIS_LOGIN_CLIENT_MAX_FAILURES must be 1 or more",
-        ),
-        (
-            "RELAIS_LOGIN_FRESH_CLIENT_DELAY_SECONDS",
-            "-1",
+            "LOGIN_FRESH_CLIENT_DELAY_SECONDS",
+            -1,
             "RELAIS_LOGIN_FRESH_CLIENT_DELAY_SECONDS must be 0 or more",
         ),
-        ("RELAIS_ANONYMOUS_POST_LIMIT", "often", "RELAIS_ANONYMOUS_POST_LIMIT is not a rate limit"),
-        ("RELAIS_RATELIMIT_STORAGE_URI", "carrier-pigeon://x", "RELAIS_RATELIMIT_STORAGE_URI"),
+        ("ANONYMOUS_POST_LIMIT", "often", "RELAIS_ANONYMOUS_POST_LIMIT is not a rate limit"),
     ],
 )
-def test_a_bad_sign_in_setting_stops_the_start(
-    tmp_path: Path, variable: str, value: str, reason: str
-) -> None:
-    result = _start(_production_env(tmp_path, **{variable: value}))
+def test_a_bad_sign_in_setting_stops_the_start(setting: str, value: object, reason: str) -> None:
+    app = Flask(__name__)
+    app.config.from_mapping(as_mapping(ProductionConfig, {}))
+    app.config[setting] = value
+    with pytest.raises(StartupError, match=reason):
+        _check_sign_in(app)
+
+
+def test_an_unusable_limiter_storage_stops_the_start(tmp_path: Path) -> None:
+    env = _production_env(tmp_path, RELAIS_RATELIMIT_STORAGE_URI="carrier-pigeon://x")
+    result = _start(env)
     assert result.returncode == 1
-    assert f"Relais cannot start: {reason}" in result.stderr
+    assert "Relais cannot start: RELAIS_RATELIMIT_STORAGE_URI cannot be used" in result.stderr
     assert "Traceback" not in result.stderr
 
 
