@@ -188,3 +188,10 @@ def test_a_wrong_password_does_not_touch_the_hash(db_session: Session, member: U
     db_session.commit()
     assert _sign_in(db_session, "not the right password", client=OWNER) is None
     assert db_session.scalar(select(User.password_hash).where(User.id == member.id)) == old
+
+
+def test_without_any_failure_nothing_waits_whatever_the_settings(
+    db_session: Session, member: User
+) -> None:
+    strict = ThrottlePolicy(0, 0, timedelta(minutes=15), timedelta(seconds=60))
+    assert _sign_in(db_session, factories.PASSWORD, client=OWNER, policy=strict) is not None

@@ -102,13 +102,18 @@ def wait_before(
         )
     ).all()
     found = {key: (failures, last) for key, failures, last in rows}
+    waits = [timedelta(0)]
     client_failures, client_last = found.get(keys.client, (0, now))
-    account_failures, account_last = found.get(keys.account, (0, now))
-    account_delay = backoff(account_failures, policy.account_free, policy.longest_delay)
-    if client_failures < policy.account_free:
-        account_delay = min(account_delay, policy.fresh_client_delay)
-    client_delay = backoff(client_failures, policy.client_free, policy.longest_delay)
-    wait = max(client_last + client_delay - now, account_last + account_delay - now)
+    if keys.client in found:
+        delay = backoff(client_failures, policy.client_free, policy.longest_delay)
+        waits.append(client_last + delay - now)
+    if keys.account in found:
+        account_failures, account_last = found[keys.account]
+        delay = backoff(account_failures, policy.account_free, policy.longest_delay)
+        if client_failures < policy.account_free:
+            delay = min(delay, policy.fresh_client_delay)
+        waits.append(account_last + delay - now)
+    wait = max(waits)
     return wait if wait > timedelta(0) else None
 
 
