@@ -123,8 +123,11 @@ def test_the_sessions_page_lists_ones_browsers(
     assert "Firefox, Linux" in text
     assert "Chrome, Windows" in text
     assert text.count('<tr id="session-') == 2
-    mine = _rows(db_session, "odette@relais.example")
-    assert all(f"session-{row.id.hex}" in text for row in mine)
+    _laptop_row, office_row = _rows(db_session, "odette@relais.example")
+    listed = re.findall(r'<tr id="session-([0-9a-f]{32})"', text)
+    assert listed[0] == office_row.id.hex  # this session first
+    assert set(listed) == {row.id.hex for row in _rows(db_session, "odette@relais.example")}
+    assert text.count("This session") + text.count("Cette session") == 1
 
 
 def test_ending_one_session_signs_that_browser_out(

@@ -26,11 +26,13 @@ def _this_session() -> UserSession:
 @bp.get("/account/sessions")
 def active_sessions() -> ResponseReturnValue:
     now = datetime.now(UTC)
+    this_session = _this_session()
     rows = sessions.open_sessions(dbs(), actor(), limits=session_limits(), now=now)
+    rows.sort(key=lambda row: row.id != this_session.id)  # this one first, then the others
     return render_template(
         "auth/sessions.html",
         sessions=rows,
-        this_session=_this_session(),
+        this_session=this_session,
         idle_minutes=session_limits().idle.total_seconds() // 60,
         form=EmptyForm(),
     )
