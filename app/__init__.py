@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from limits import parse_many
+from limits.errors import ConfigurationError
 
 from app import log_scrubbing
 from app.crypto import KeyConfigError, KeyRing
@@ -16,6 +18,7 @@ from app.crypto.keyring import REQUIRED_SECRETS, load_or_create_dev_keys
 from app.security_checks import Inspection, run_checks
 from app.services.mail.settings import mail_settings
 from app.services.mail.transport import MailConfigError
+from app.services.security import passwords
 from app.services.security.audit_checkpoint import CheckpointError, check_target
 from app.services.security.vault import Vault
 from app.settings import Config, ConfigError, as_mapping, config_from_environment
@@ -66,9 +69,15 @@ def create_app(
     except ValueError as exc:  # a width given in ``overrides`` (the environment's is checked)
         raise StartupError(f"BLIND_INDEX_BITS: {exc}") from exc
     app.config["SECRET_KEY"] = vault.keys.secret_key
+    passwords.configure(
+        time_cost=app.config["ARGON2_TIME_COST"],
+        memory_cost_kib=app.config["ARGON2_MEMORY_KIB"],
+        parallelism=app.config["ARGON2_PARALLELISM"],
+    )
     app.extensions["relais_vault"] = vault
     _check_mail(app)
     _check_audit_checkpoint(app)
+    _check_sign_in(app)
     _register_extensions(app)
     _register_web(app)
     _register_cli(app)
@@ -127,6 +136,27 @@ def _check_audit_checkpoint(app: Flask) -> None:
         raise StartupError(f"RELAIS_AUDIT_CHECKPOINT: {exc}") from exc
 
 
+def _check_sign_in(app: Flask) -> None:
+    """The back-off, the request-rate limit and the session timeouts must make sense, or sign-in
+    would refuse everyone (or no one) without a word."""
+    config = app.config
+    for name in ("SESSION_IDLE_MINUTES", "LOGIN_CLIENT_MAX_FAILURES"):
+        if int(config[name]) < 1:
+            raise StartupError(f"RELAIS_{name} must be 1 or more, got {config[name]}")
+    if int(config["LOGIN_FRESH_CLIENT_DELAY_SECONDS"]) < 0:
+        raise StartupError(
+            "RELAIS_LOGIN_FRESH_CLIENT_DELAY_SECONDS must be 0 or more, "
+            f"got {config['LOGIN_FRESH_CLIENT_DELAY_SECONDS']}"
+        )
+    limit = str(config["ANONYMOUS_POST_LIMIT"])
+    try:
+        parse_many(limit) if limit else None
+    except ValueError as exc:
+        raise StartupError(
+            f"RELAIS_ANONYMOUS_POST_LIMIT is not a rate limit such as '20 per minute': {limit!r}"
+        ) from exc
+
+
 def _database_url(app: Flask) -> str:
     url = app.config.get("DATABASE_URL")
     if url:
@@ -136,13 +166,17 @@ def _database_url(app: Flask) -> str:
 
 
 def _register_extensions(app: Flask) -> None:
-    from app.extensions import csrf, db, migrate
+    from app.extensions import csrf, db, limiter, migrate
     from app.services.security import audit
 
     db.init_app(app, _database_url(app))
     audit.use_key(app.extensions["relais_vault"].keys.audit_key)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    try:
+        limiter.init_app(app)
+    except ConfigurationError as exc:
+        raise StartupError(f"RELAIS_RATELIMIT_STORAGE_URI cannot be used: {exc}") from exc
 
 
 def _register_web(app: Flask) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
@@ -125,3 +127,8 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
+# Request-rate limits by client address (``request.remote_addr``: the real client once
+# ProxyFix trusts the proxy); storage from RATELIMIT_STORAGE_URI.
+limiter = Limiter(key_func=get_remote_address)
+# Its INFO line for each refused request names the client address: keep addresses out of logs.
+logging.getLogger("flask-limiter").setLevel(logging.WARNING)

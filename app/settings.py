@@ -164,10 +164,32 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
-    # Login throttling: after this many failures an account is locked for a while.
+    # Sign-in back-off (docs/security.md, "Sign-in throttling"): a login may fail this many
+    # times in a row, then each attempt waits a doubling delay (5 s, 10 s...) of at most
+    # LOGIN_LOCK_MINUTES; a client address may fail LOGIN_CLIENT_MAX_FAILURES times. From an
+    # address with fewer than LOGIN_MAX_FAILURES failures a login waits at most
+    # LOGIN_FRESH_CLIENT_DELAY_SECONDS, so that a stranger cannot lock its owner out.
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    LOGIN_CLIENT_MAX_FAILURES = 20
+    LOGIN_FRESH_CLIENT_DELAY_SECONDS = 60
+    # Request rate per client address on the forms open to visitors (sign-in, language), in
+    # Flask-Limiter's notation; empty switches it off. The counters are kept in
+    # RATELIMIT_STORAGE_URI: memory:// is per worker; give a Redis URL (redis://...) when
+    # gunicorn runs several workers.
+    ANONYMOUS_POST_LIMIT = "20 per minute; 200 per hour"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "relais"
+    # Sessions end after this many minutes without a request, and after
+    # PERMANENT_SESSION_LIFETIME (8 hours) in any case.
+    SESSION_IDLE_MINUTES = 30
     PASSWORD_MIN_LENGTH = 12
+    # Argon2id parameters of new password hashes (RFC 9106, second recommended option: 3
+    # passes over 64 MiB, 4 lanes). Older hashes are upgraded at sign-in.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_KIB = 64 * 1024
+    ARGON2_PARALLELISM = 4
 
     # Blind index truncation in bits (see docs/security.md): about 14 bits for 100,000 people.
     BLIND_INDEX_BITS = 14
@@ -246,6 +268,13 @@ class TestingConfig(Config):
     MAIL_BACKEND = "outbox"
     MAIL_FROM = "relais@localhost"
     PUBLIC_BASE_URL = "http://localhost"
+    # Cheap hashes: the suite signs in thousands of times (a real hash costs ~0.1 s each).
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_KIB = 1024
+    ARGON2_PARALLELISM = 1
+    # Every test signs in from 127.0.0.1: the request-rate limit is switched on by the tests
+    # of the limit only.
+    ANONYMOUS_POST_LIMIT = ""
 
     @classmethod
     def load_secrets(cls, environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
@@ -254,6 +283,11 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    # The __Host- prefix: browsers accept it only Secure, for Path=/ and without Domain, so
+    # that no other host of the domain can set or shadow the session cookie.
+    SESSION_COOKIE_NAME = "__Host-relais_session"
+    SESSION_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = None
 
 
 CONFIGS: dict[str, type[Config]] = {
@@ -268,6 +302,11 @@ CONFIGS: dict[str, type[Config]] = {
 ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("LOGIN_MAX_FAILURES", "RELAIS_LOGIN_MAX_FAILURES", _positive),
     ("LOGIN_LOCK_MINUTES", "RELAIS_LOGIN_LOCK_MINUTES", _positive),
+    ("LOGIN_CLIENT_MAX_FAILURES", "RELAIS_LOGIN_CLIENT_MAX_FAILURES", _positive),
+    ("LOGIN_FRESH_CLIENT_DELAY_SECONDS", "RELAIS_LOGIN_FRESH_CLIENT_DELAY_SECONDS", _count),
+    ("SESSION_IDLE_MINUTES", "RELAIS_SESSION_IDLE_MINUTES", _positive),
+    ("ANONYMOUS_POST_LIMIT", "RELAIS_ANONYMOUS_POST_LIMIT", _text),
+    ("RATELIMIT_STORAGE_URI", "RELAIS_RATELIMIT_STORAGE_URI", _text),
     ("BLIND_INDEX_BITS", "RELAIS_BLIND_INDEX_BITS", _bits),
     ("HANDOFF_OVERDUE_DAYS", "RELAIS_HANDOFF_OVERDUE_DAYS", _days),
     ("HANDOFF_EXPIRY_DAYS", "RELAIS_HANDOFF_EXPIRY_DAYS", _days),

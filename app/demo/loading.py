@@ -166,6 +166,9 @@ def _account(
         structure=structure,
         password=DEMO_PASSWORD,
         min_length=min_length,
+        # The published demo password is on the deny-list: demo accounts are for development
+        # and public demos only (`demo load` refuses production without --allow-production).
+        enforce_policy=False,
     )
 
 

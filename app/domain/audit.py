@@ -7,6 +7,7 @@ class AuditAction(StrEnum):
     LOGIN = "user:login"
     LOGIN_FAILED = "user:login_failed"
     LOGOUT = "user:logout"
+    SESSION_END = "user:session_end"
     USER_CREATE = "user:create"
     USER_DEACTIVATE = "user:deactivate"
     USER_SET_PASSWORD = "user:set_password"  # noqa: S105 - an action tag

@@ -22,6 +22,7 @@ from app.models.mail import MailKind, MailMessage
 from app.models.network_event import NetworkEvent, network_event_structures
 from app.models.pathway import Barrier, FollowUp, PathwayStep
 from app.models.reference import ReferenceItem, ReferenceKind
+from app.models.sign_in import LoginThrottle, UserSession
 from app.models.structure import Structure
 from app.models.submission import SubmissionToken
 from app.models.user import User
@@ -38,6 +39,7 @@ __all__ = [
     "FollowUp",
     "Handoff",
     "HandoffTransition",
+    "LoginThrottle",
     "MailKind",
     "MailMessage",
     "NameSearchToken",
@@ -52,6 +54,7 @@ __all__ = [
     "StructureService",
     "SubmissionToken",
     "User",
+    "UserSession",
     "beneficiary_cohorts",
     "network_event_structures",
     "structure_card_items",

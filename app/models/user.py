@@ -38,8 +38,6 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     session_version: Mapped[int] = mapped_column(Integer, default=1)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     locale: Mapped[str | None] = mapped_column(String(5))
     # A professional phone shown to partners with the name and the login, in E.164.

@@ -20,6 +20,7 @@ from app.extensions import babel, login_manager
 from app.web import access, errors, home, work_queue
 from app.web.admin import outbox
 from app.web.admin import views as admin
+from app.web.auth import active_sessions as account_sessions
 from app.web.auth import contact as account_contact
 from app.web.auth import views as auth
 from app.web.context import load_session_user, template_helpers
@@ -35,8 +36,8 @@ from app.web.people import views as people
 # The people blueprint is routed by several modules: all of them are imported before it is
 # registered.
 PEOPLE_ROUTES = (people, records, referents, rights, facts)
-# The auth blueprint is routed by two modules.
-AUTH_ROUTES = (auth, account_contact)
+# The auth blueprint is routed by three modules.
+AUTH_ROUTES = (auth, account_contact, account_sessions)
 
 # Endpoints reachable without signing in, read from the authorisation matrix
 # (app/web/access.py, where every route is classified). Everything else is closed by default.

@@ -77,6 +77,9 @@ class Rule:
     visitors: Visitors = Visitors.NEVER
     relations: frozenset[Relation] | None = None
     refusal: Refusal = Refusal.NOT_FOUND
+    # The object belongs to an account (a session of one's own): the relation applies to
+    # every role, not to caseworkers only.
+    account_object: bool = False
 
     def lets_in(
         self, role: Role | None, relation: Relation | None = None, *, public_directory: bool = False
@@ -89,7 +92,7 @@ class Rule:
             )
         if role not in self.roles:
             return False
-        if self.relations is None or role is not Role.CASEWORKER:
+        if self.relations is None or (role is not Role.CASEWORKER and not self.account_object):
             return True
         return relation in self.relations
 
@@ -111,6 +114,12 @@ def public() -> Rule:
 
 def signed_in() -> Rule:
     return Rule(EVERY_ROLE)
+
+
+def own_account() -> Rule:
+    """An object of the signed-in account itself (one of its sessions): its owner only,
+    whatever the role."""
+    return Rule(EVERY_ROLE, relations=frozenset({Relation.OWN}), account_object=True)
 
 
 def roles(*allowed: Role) -> Rule:
@@ -151,6 +160,9 @@ MATRIX: Mapping[str, Rule] = {
     "auth.logout": signed_in(),
     "auth.change_password": signed_in(),
     "auth.contact": signed_in(),
+    "auth.active_sessions": signed_in(),
+    "auth.end_other_sessions": signed_in(),
+    "auth.end_session": own_account(),
     # -- the partner directory: everyone signed in reads; visitors too when it is public -----
     "directory.index": Rule(EVERY_ROLE, Visitors.PUBLIC_DIRECTORY),
     "directory.card": Rule(EVERY_ROLE, Visitors.PUBLIC_DIRECTORY),

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from flask import abort, current_app
+from flask import abort, current_app, g, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -19,7 +19,7 @@ from app.domain.roles import Role
 from app.extensions import db
 from app.models import ReferenceItem, Structure, User
 from app.services.handoffs.lists import pending_inbox_count
-from app.services.security.accounts import user_for_session
+from app.services.security import sessions
 from app.services.security.vault import Vault
 from app.services.structures import structure_phrases
 from app.web.form_errors import form_problems
@@ -34,12 +34,37 @@ R = TypeVar("R")
 PARIS = ZoneInfo("Europe/Paris")
 
 
+# The key of the server-side session token in the signed cookie (app/services/security/sessions).
+SESSION_TOKEN = "sid"  # noqa: S105 - a key name, not a secret
+
+
 def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's loader: ``"<id>:<version>"``; a stale version ends the session."""
+    """Flask-Login's loader: ``"<id>:<version>"`` and the session's token. A stale version, or a
+    session ended, idle for longer than RELAIS_SESSION_IDLE_MINUTES or older than
+    PERMANENT_SESSION_LIFETIME, is signed out. The open session is kept in ``g.user_session``."""
     user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    token = session.get(SESSION_TOKEN)
+    if not user_id.isdigit() or not version.isdigit() or not isinstance(token, str):
         return None
-    return user_for_session(db.session(), int(user_id), int(version))
+    found = sessions.signed_in(
+        db.session(),
+        int(user_id),
+        int(version),
+        token,
+        limits=session_limits(),
+        now=datetime.now(UTC),
+    )
+    if found is None:
+        return None
+    user, g.user_session = found
+    return user
+
+
+def session_limits() -> sessions.SessionLimits:
+    return sessions.SessionLimits(
+        idle=timedelta(minutes=int(current_app.config["SESSION_IDLE_MINUTES"])),
+        lifetime=current_app.permanent_session_lifetime,
+    )
 
 
 def actor() -> User:

@@ -34,6 +34,7 @@ def _page(status: int, message: str | None = None) -> ResponseReturnValue:
         403: _("Access refused"),
         404: _("Page not found"),
         405: _("Action not allowed here"),
+        429: _("Too many requests"),
         500: _("Something went wrong"),
     }
     title = titles.get(status, _("Error"))
@@ -51,6 +52,8 @@ def _csrf_error(_exc: CSRFError) -> ResponseReturnValue:
 
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
+    if status == 429:  # Flask-Limiter: Retry-After is added to the response by the limiter
+        return _page(429, _("Too many requests from your connection. Wait a minute and try again."))
     return _page(status if status in (400, 401, 403, 404, 405) else 500)
 
 

@@ -63,6 +63,8 @@ class Actor:
     public_directory: bool = False  # RELAIS_PUBLIC_DIRECTORY during its requests
 
     def relation_to(self, kind: str | None) -> Relation | None:
+        if kind in ACCOUNT_OBJECTS and self.role is not None:
+            return Relation.OTHER  # the world's session belongs to no actor
         if self.role is not Role.CASEWORKER or kind is None:
             return None
         return self.relations.get(kind, Relation.OTHER)
@@ -104,7 +106,11 @@ OBJECT_OF_ARGUMENT = {
     "handoff_id": "handoff",
     "code": "card",
     "import_id": "import",
+    "public_id": "session",
 }
+# Objects of an account (whatever its role): the world's one is nobody's, so every actor is
+# refused it (its owner's case is tested in tests/web/test_sessions.py).
+ACCOUNT_OBJECTS = {"session"}
 # Allowed GETs that answer with a redirect by design (not a refusal).
 REDIRECTING = {"home.index", "imports.done"}
 # Query strings a route needs to answer with its page (statistics over a period).
@@ -170,6 +176,7 @@ def _build_world(session: Session, vault: Vault) -> World:
             "user_id": users["other"].id,
             "name": TABLE_NAMES[0],
             "filename": "relais.css",
+            "public_id": "s" * 22,
         },
     )
 

@@ -226,6 +226,7 @@ class _Batch:
                 "kek_id": kek_id,
                 "wrapped_key": wrapped,
                 "created_at": self.now,
+                "rotation_requested": False,
             }
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
@@ -11,9 +11,15 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.domain.roles import Role
 from app.models import Structure, User
+from app.models.base import utcnow
 from app.services.errors import N_, Conflict, InvalidInput, NotFound
-from app.services.security import audit
-from app.services.security.passwords import check_password_policy, hash_password, verify_password
+from app.services.security import audit, sessions, throttling
+from app.services.security.passwords import (
+    check_password_policy,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 
 
 def normalise_login(email: str) -> str:
@@ -38,8 +44,13 @@ def create_user(
     structure: Structure | None,
     password: str,
     min_length: int,
+    enforce_policy: bool = True,
 ) -> User:
-    """Create an account. A caseworker needs a structure; other roles have none."""
+    """Create an account. A caseworker needs a structure; other roles have none.
+
+    ``enforce_policy=False`` is for the demo accounts only (development data with a published
+    password that the policy refuses); the demo loader refuses production by itself.
+    """
     login = normalise_login(email)
     if not display_name.strip():
         raise InvalidInput(N_("Enter the person's name."), field="display_name")
@@ -49,7 +60,8 @@ def create_user(
         raise InvalidInput(N_("Only caseworkers belong to a structure."), field="structure")
     if find_user(session, login) is not None:
         raise Conflict(N_("An account already uses this e-mail address."), field="email")
-    check_password_policy(password, min_length, email=login)
+    if enforce_policy:
+        check_password_policy(password, min_length, email=login, names=[display_name])
     user = User(
         email=login,
         display_name=display_name.strip(),
@@ -67,11 +79,10 @@ def set_password(
     session: Session, actor: User | None, user: User, password: str, *, min_length: int
 ) -> None:
     """Change a password. Every open session of the account ends."""
-    check_password_policy(password, min_length, email=user.email)
+    check_password_policy(password, min_length, email=user.email, names=[user.display_name])
     user.password_hash = hash_password(password)
     user.session_version += 1
-    user.failed_logins = 0
-    user.locked_until = None
+    sessions.end_all(session, user, now=utcnow())
     audit.record(session, actor, AuditAction.USER_SET_PASSWORD, user)
 
 
@@ -82,6 +93,7 @@ def deactivate_user(session: Session, actor: User | None, user: User) -> bool:
         return False
     user.active = False
     user.session_version += 1
+    sessions.end_all(session, user, now=utcnow())
     audit.record(session, actor, AuditAction.USER_DEACTIVATE, user)
     return True
 
@@ -91,47 +103,45 @@ def authenticate(
     email: str,
     password: str,
     *,
+    keys: throttling.AttemptKeys,
+    policy: throttling.ThrottlePolicy,
     now: datetime,
-    max_failures: int,
-    lock_minutes: int,
 ) -> User | None:
     """The account for these credentials, or ``None`` - the same answer for every failure.
 
-    After ``max_failures`` wrong passwords in a row the account is locked for ``lock_minutes``;
-    while locked even the right password fails. Unknown logins cost the same hashing time.
+    Raises ``TooManyAttempts`` before any hashing while the login or the client address is
+    in back-off (``app.services.security.throttling``), and again after a right password when
+    failures counted by parallel requests meanwhile put the login in back-off. A wrong
+    password is counted atomically. Unknown logins cost the same hashing time and are counted
+    the same way. A hash made with older Argon2 parameters is replaced on success.
     """
+    _refuse_while_throttled(session, keys, policy, now)
     user = find_user(session, email)
     ok = verify_password(user.password_hash if user else None, password)
-    if user is None:
+    if not ok:
+        throttling.record_failure(session, keys, now)
+    if user is None or not ok or not user.active:
+        if user is not None:
+            audit.record(session, None, AuditAction.LOGIN_FAILED, user)
         return None
-    locked = user.locked_until is not None and user.locked_until > now
-    if not ok or locked or not user.active:
-        if not ok:
-            user.failed_logins += 1
-            if user.failed_logins >= max_failures:
-                user.locked_until = now + timedelta(minutes=lock_minutes)
-                user.failed_logins = 0
-        audit.record(session, None, AuditAction.LOGIN_FAILED, user)
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
+    _refuse_while_throttled(session, keys, policy, now)
+    throttling.clear_account(session, keys)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
     user.last_login_at = now
     audit.record(session, user, AuditAction.LOGIN, user)
     return user
 
 
-def end_sessions(session: Session, user: User) -> None:
-    """Sign out everywhere: the session cookies of this account stop being accepted."""
-    user.session_version += 1
-    audit.record(session, user, AuditAction.LOGOUT, user)
-
-
-def user_for_session(session: Session, user_id: int, version: int) -> User | None:
-    """The signed-in user of a session cookie, if the account is active and the version current."""
-    user = session.get(User, user_id)
-    if user is None or not user.active or user.session_version != version:
-        return None
-    return user
+def _refuse_while_throttled(
+    session: Session,
+    keys: throttling.AttemptKeys,
+    policy: throttling.ThrottlePolicy,
+    now: datetime,
+) -> None:
+    wait = throttling.wait_before(session, keys, policy, now)
+    if wait is not None:
+        raise throttling.TooManyAttempts(wait)
 
 
 def list_users(session: Session) -> list[User]:

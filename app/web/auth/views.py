@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -16,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
@@ -23,11 +25,15 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from app.models import User
 from app.services.errors import ServiceError
-from app.services.security import accounts
+from app.services.security import accounts, sessions
 from app.services.security.passwords import verify_password
+from app.services.security.throttling import TooManyAttempts, attempt_keys
 from app.unit_of_work import attempt
-from app.web.context import actor, dbs
+from app.web.auth.devices import device_summary
+from app.web.auth.throttle import limit_anonymous_posts, throttle_policy
+from app.web.context import SESSION_TOKEN, actor, dbs
 
 bp = Blueprint("auth", __name__)
 
@@ -65,32 +71,59 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limit_anonymous_posts
 def login() -> ResponseReturnValue:
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        config = current_app.config
-        user = accounts.authenticate(
-            dbs(),
-            form.email.data,
-            form.password.data,
-            now=datetime.now(UTC),
-            max_failures=config["LOGIN_MAX_FAILURES"],
-            lock_minutes=config["LOGIN_LOCK_MINUTES"],
-        )
+        try:
+            user = _check_credentials(form.email.data, form.password.data)
+        except TooManyAttempts as exc:
+            return _refuse_for_a_while(form, exc)
         if user is not None:
-            session.clear()
-            login_user(user)
+            _start_session(user)
             return redirect(_safe_next(form.next.data))
-        # One message for every failure: unknown account, wrong password, locked, closed.
+        # One message for every failure: unknown account, wrong password, closed account.
         flash(_("Wrong e-mail address or password, or account locked for a while."), "error")
     return render_template("auth/login.html", form=form)
+
+
+def _check_credentials(email: str, password: str) -> User | None:
+    """The password check, behind the back-off of this login and this client address."""
+    return accounts.authenticate(
+        dbs(),
+        email,
+        password,
+        keys=attempt_keys(current_app.config["SECRET_KEY"], email, request.remote_addr or ""),
+        policy=throttle_policy(),
+        now=datetime.now(UTC),
+    )
+
+
+def _refuse_for_a_while(form: LoginForm, exc: TooManyAttempts) -> ResponseReturnValue:
+    """429 with when to try again; the same for every login, existing or not."""
+    seconds = max(1, math.ceil(exc.wait.total_seconds()))
+    when = format_timedelta(timedelta(seconds=seconds), add_direction=True)
+    flash(_(exc.message, when=when), "error")
+    page = render_template("auth/login.html", form=form)
+    return page, 429, {"Retry-After": str(seconds)}
+
+
+def _start_session(user: User) -> None:
+    """A new session (no fixation): a fresh cookie holding a new server-side session token."""
+    session.clear()
+    token = sessions.start(
+        dbs(), user, device=device_summary(request.user_agent.string), now=datetime.now(UTC)
+    )
+    session[SESSION_TOKEN] = token
+    login_user(user)
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     form = EmptyForm()
     if form.validate_on_submit():
-        accounts.end_sessions(dbs(), actor())
+        token = session.get(SESSION_TOKEN)
+        sessions.sign_out(dbs(), actor(), str(token or ""), now=datetime.now(UTC))
         logout_user()
         session.clear()
         flash(_("You are signed out."), "info")
@@ -125,6 +158,7 @@ def change_password() -> ResponseReturnValue:
 
 
 @bp.post("/language")
+@limit_anonymous_posts
 def set_language() -> ResponseReturnValue:
     form = EmptyForm()
     choice = request.form.get("lang", "")

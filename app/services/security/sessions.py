@@ -1,0 +1,156 @@
+"""Server-side sessions: one row per signed-in browser (``UserSession``).
+
+The signed session cookie holds a random token; the database holds its SHA-256. A session ends
+when its owner signs out or ends it from the sessions page, when it has not been seen for the
+idle timeout, when it is older than the absolute lifetime, and with every other session of the
+account when the password changes or the account is closed. ``last_seen_at`` is written at most
+once every ``TOUCH_EVERY``, so that browsing does not write on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.domain.audit import AuditAction
+from app.models import User, UserSession
+from app.services.errors import N_, NotFound
+from app.services.security import audit
+
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    """How long a session lasts: without activity (``idle``) and at most (``lifetime``)."""
+
+    idle: timedelta
+    lifetime: timedelta
+
+    def expired(self, row: UserSession, now: datetime) -> bool:
+        return now - row.last_seen_at > self.idle or now - row.created_at > self.lifetime
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(session: Session, user: User, *, device: str, now: datetime) -> str:
+    """Open a session for ``user`` and return its token, for the signed cookie only."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(
+            token_hash=_digest(token),
+            user_id=user.id,
+            device=device[:80],
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    session.flush()
+    return token
+
+
+def signed_in(
+    session: Session,
+    user_id: int,
+    version: int,
+    token: str,
+    *,
+    limits: SessionLimits,
+    now: datetime,
+) -> tuple[User, UserSession] | None:
+    """The account and the open session of a cookie, in one query, or ``None``: an unknown
+    token, another account's, a closed account, a stale session version, an ended session, or
+    one idle too long or too old (which is ended now). Seen now: ``last_seen_at`` is written
+    when it is a minute old or more."""
+    found = session.execute(
+        select(User, UserSession)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == _digest(token), User.id == user_id)
+    ).one_or_none()
+    if found is None:
+        return None
+    user, row = found
+    if not user.active or user.session_version != version or row.ended_at is not None:
+        return None
+    if limits.expired(row, now):
+        row.ended_at = now
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+    return user, row
+
+
+def open_sessions(
+    session: Session, user: User, *, limits: SessionLimits, now: datetime
+) -> list[UserSession]:
+    """The account's sessions still open, the most recently seen first."""
+    rows = session.scalars(
+        select(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .order_by(UserSession.last_seen_at.desc(), UserSession.created_at.desc())
+    )
+    return [row for row in rows if not limits.expired(row, now)]
+
+
+def end(session: Session, user: User, public_id: str, *, now: datetime) -> None:
+    """End one of the account's own open sessions. Another account's session, an ended one or
+    a malformed id are ``NotFound``, all alike."""
+    try:
+        session_id = uuid.UUID(hex=public_id)
+    except ValueError as exc:
+        raise NotFound(N_("This session does not exist or has already ended.")) from exc
+    row = session.get(UserSession, session_id)
+    if row is None or row.user_id != user.id or row.ended_at is not None:
+        raise NotFound(N_("This session does not exist or has already ended."))
+    row.ended_at = now
+    audit.record(session, user, AuditAction.SESSION_END, user)
+
+
+def end_others(session: Session, user: User, keep: UserSession, *, now: datetime) -> int:
+    """End every open session of the account but ``keep``; returns how many ended."""
+    ended = session.execute(
+        update(UserSession)
+        .where(
+            UserSession.user_id == user.id,
+            UserSession.ended_at.is_(None),
+            UserSession.id != keep.id,
+        )
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if ended:
+        audit.record(session, user, AuditAction.SESSION_END, user, count=ended)
+    return int(ended)
+
+
+def end_all(session: Session, user: User, *, now: datetime) -> None:
+    """End every open session of the account (password change, account closed)."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def sign_out(session: Session, user: User, token: str, *, now: datetime) -> None:
+    """End the session of this cookie (signing out ends this browser's session only)."""
+    session.execute(
+        update(UserSession)
+        .where(
+            UserSession.token_hash == _digest(token),
+            UserSession.user_id == user.id,
+            UserSession.ended_at.is_(None),
+        )
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(session, user, AuditAction.LOGOUT, user)
