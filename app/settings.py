@@ -24,6 +24,9 @@ Partner directory: ``RELAIS_PUBLIC_DIRECTORY`` (false) opens the directory to vi
 not signed in; ``RELAIS_DIRECTORY_STALE_MONTHS`` (6) is when a card not checked is flagged;
 ``RELAIS_DIRECTORY_SOURCE`` (``relais``) names this instance in data·inclusion exports.
 
+Second factor and re-authentication: ``RELAIS_REAUTH_MINUTES`` (10) is how long a proof of
+identity (password, and code when enrolled) lets sensitive actions through.
+
 Rights of the people followed: ``RELAIS_RETENTION_MONTHS`` (24), ``RELAIS_ERASURE_NOTICE_DAYS``
 (30) and ``RELAIS_ERASURE_REGISTER``, the path of the erasure register's file copy (in the
 instance folder when unset; put it where it is backed up apart from the database).
@@ -84,6 +87,13 @@ def _weeks(name: str, raw: str) -> int:
     return weeks
 
 
+def _minutes(name: str, raw: str) -> int:
+    minutes = _int(name, raw)
+    if minutes < 1:
+        raise ConfigError(f"{name} must be one minute or more, got {raw!r}")
+    return minutes
+
+
 def _flag(name: str, raw: str) -> bool:
     value = raw.strip().lower()
     if value in {"1", "true", "yes", "on"}:
@@ -124,6 +134,9 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     PASSWORD_MIN_LENGTH = 12
+    # Sensitive actions (erasure, exports, password and second-factor changes) ask for the
+    # password (and the code) again when the last proof is older than this.
+    REAUTH_MINUTES = 10
 
     # Blind index truncation in bits (see docs/security.md): about 14 bits for 100,000 people.
     BLIND_INDEX_BITS = 14
@@ -222,6 +235,7 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("HANDOFF_EXPIRY_DAYS", "RELAIS_HANDOFF_EXPIRY_DAYS", _days),
     ("HANDOFF_REMINDER_DAYS", "RELAIS_HANDOFF_REMINDER_DAYS", _days),
     ("IDLE_WEEKS", "RELAIS_IDLE_WEEKS", _weeks),
+    ("REAUTH_MINUTES", "RELAIS_REAUTH_MINUTES", _minutes),
     ("SMALL_COUNT_THRESHOLD", "RELAIS_SMALL_COUNT_THRESHOLD", _int),
     ("RETENTION_MONTHS", "RELAIS_RETENTION_MONTHS", _int),
     ("ERASURE_NOTICE_DAYS", "RELAIS_ERASURE_NOTICE_DAYS", _int),

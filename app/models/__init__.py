@@ -24,7 +24,7 @@ from app.models.pathway import Barrier, FollowUp, PathwayStep
 from app.models.reference import ReferenceItem, ReferenceKind
 from app.models.structure import Structure
 from app.models.submission import SubmissionToken
-from app.models.user import User
+from app.models.user import RecoveryCode, User
 
 __all__ = [
     "IDENTITY_FIELDS",
@@ -44,6 +44,7 @@ __all__ = [
     "NetworkEvent",
     "PathwayStep",
     "PersonKey",
+    "RecoveryCode",
     "ReferenceItem",
     "ReferenceKind",
     "Structure",

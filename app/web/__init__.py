@@ -20,7 +20,9 @@ from app.web import errors, home, work_queue
 from app.web.admin import outbox
 from app.web.admin import views as admin
 from app.web.auth import contact as account_contact
+from app.web.auth import second_step, two_factor
 from app.web.auth import views as auth
+from app.web.auth.signing_in import enrolment_gate
 from app.web.context import load_session_user, template_helpers
 from app.web.dashboard import views as dashboard
 from app.web.directory import events as network_events
@@ -34,11 +36,13 @@ from app.web.people import views as people
 # The people blueprint is routed by several modules: all of them are imported before it is
 # registered.
 PEOPLE_ROUTES = (people, records, referents, rights, facts)
-# The auth blueprint is routed by two modules.
-AUTH_ROUTES = (auth, account_contact)
+# The auth blueprint is routed by several modules.
+AUTH_ROUTES = (auth, account_contact, second_step, two_factor)
 
 # Endpoints reachable without signing in. Everything else is closed by default.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.set_language", "static", "home.health"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.login", "auth.second_step", "auth.set_language", "static", "home.health"}
+)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -62,6 +66,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     errors.register(app)
     app.before_request(_require_login)
+    app.before_request(enrolment_gate)
     app.after_request(_security_headers)
     app.context_processor(template_helpers)
 

@@ -97,6 +97,9 @@ def authenticate(
 ) -> User | None:
     """The account for these credentials, or ``None`` - the same answer for every failure.
 
+    An account with a second factor is returned without being signed in: the caller asks for
+    a code (``second_factor.check_code``) and then calls ``finish_sign_in``.
+
     After ``max_failures`` wrong passwords in a row the account is locked for ``lock_minutes``;
     while locked even the right password fails. Unknown logins cost the same hashing time.
     """
@@ -113,6 +116,16 @@ def authenticate(
                 user.failed_logins = 0
         audit.record(session, None, AuditAction.LOGIN_FAILED, user)
         return None
+    if user.has_second_factor:
+        # Not signed in yet: the failure count is reset by ``finish_sign_in`` after the second
+        # step, so that wrong codes add up even when the password is typed again.
+        return user
+    return finish_sign_in(session, user, now=now)
+
+
+def finish_sign_in(session: Session, user: User, *, now: datetime) -> User:
+    """The sign-in succeeded (the password, and the second factor when the account has one):
+    reset the failure count and the lock, record the sign-in."""
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -18,7 +17,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
+from flask_login import logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -27,6 +26,8 @@ from app.services.errors import ServiceError
 from app.services.security import accounts
 from app.services.security.passwords import verify_password
 from app.unit_of_work import attempt
+from app.web.auth.signing_in import reauth_required, start_sign_in
+from app.web.auth.signing_in import safe_next as _safe_next
 from app.web.context import actor, dbs
 
 bp = Blueprint("auth", __name__)
@@ -55,15 +56,6 @@ class EmptyForm(FlaskForm):  # type: ignore[misc]
     """A form with only its CSRF token, for buttons that change state."""
 
 
-def _safe_next(target: str | None) -> str:
-    """Only local paths are followed after sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("home.index")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     form = LoginForm(next=request.args.get("next", ""))
@@ -78,9 +70,7 @@ def login() -> ResponseReturnValue:
             lock_minutes=config["LOGIN_LOCK_MINUTES"],
         )
         if user is not None:
-            session.clear()
-            login_user(user)
-            return redirect(_safe_next(form.next.data))
+            return start_sign_in(user, _safe_next(form.next.data))
         # One message for every failure: unknown account, wrong password, locked, closed.
         flash(_("Wrong e-mail address or password, or account locked for a while."), "error")
     return render_template("auth/login.html", form=form)
@@ -98,6 +88,7 @@ def logout() -> ResponseReturnValue:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@reauth_required()
 def change_password() -> ResponseReturnValue:
     form = PasswordForm()
     user = actor()
