@@ -78,10 +78,13 @@ def fresh_code(app: Flask, email: str) -> str:
     return codes[0]
 
 
-def reauthenticate(client: FlaskClient, email: str, password: str = PASSWORD) -> TestResponse:
-    """Prove again who one is (``/account/confirm``), with a fresh code when enrolled."""
+def reauthenticate(
+    client: FlaskClient, email: str, next_page: str = "", password: str = PASSWORD
+) -> TestResponse:
+    """Prove again who one is (``/account/confirm``), with a fresh code when enrolled; the
+    answer redirects to ``next_page``."""
     token = csrf_token(client, "/account/confirm")
-    data = {"password": password, "csrf_token": token}
+    data = {"password": password, "csrf_token": token, "next": next_page}
     session = db.session()
     user = find_user(session, email)
     if user is not None and user.has_second_factor:
