@@ -52,6 +52,13 @@ def _password_step(client: FlaskClient, email: str) -> str:
     return _path(answer.location)
 
 
+def _start(client: FlaskClient) -> None:
+    """Press "Start" on the enrolment page (the seed is made by that POST, not by the GET)."""
+    token = csrf_token(client, "/account/two-factor")
+    answer = client.post("/account/two-factor/start", data={"csrf_token": token})
+    assert answer.status_code == 302
+
+
 def _signed_in(client: FlaskClient) -> bool:
     return client.get("/people/").status_code == 200
 
@@ -88,6 +95,10 @@ def test_enrolment_shows_an_svg_qr_code_and_the_key_and_needs_a_first_code(
     app: Flask, client: FlaskClient, db_session: Session, worker: User
 ) -> None:
     login(client, worker.email)
+    start = client.get("/account/two-factor").get_data(as_text=True)
+    assert "<svg" not in start
+    assert _user(db_session, worker.email).second_factor_seed is None
+    _start(client)
     page = client.get("/account/two-factor").get_data(as_text=True)
     assert '<svg width="' in page
     assert 'class="qr-code"' in page
@@ -124,7 +135,7 @@ def test_the_seed_and_the_recovery_codes_are_not_in_clear_in_the_database(
     app: Flask, client: FlaskClient, db_session: Session, worker: User
 ) -> None:
     login(client, worker.email)
-    client.get("/account/two-factor")
+    _start(client)
     seed = _seed(app, db_session, worker.email)
     token = csrf_token(client, "/account/two-factor")
     code = second_factor.code_at(seed, second_factor.time_step(datetime.now(UTC)))
@@ -299,6 +310,7 @@ def test_coordinators_and_administrators_must_enrol_before_anything_else(
     assert client.get("/account/two-factor").status_code == 200
     assert answer.status_code == 302
 
+    _start(client)
     seed = _seed(app, db_session, account.email)
     token = csrf_token(client, "/account/two-factor")
     code = second_factor.code_at(seed, second_factor.time_step(datetime.now(UTC)))
@@ -312,3 +324,28 @@ def test_a_caseworker_without_a_second_factor_is_not_held_back(
 ) -> None:
     login(client, worker.email)
     assert _signed_in(client)
+
+
+def test_one_s_own_recovery_codes_and_reset_from_the_account_page(
+    client: FlaskClient, db_session: Session, enrolled: User
+) -> None:
+    login(client, enrolled.email)
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    assert "0 unused recovery code" in page
+    token = csrf_token(client, "/account/two-factor")
+    fresh = client.post("/account/two-factor/recovery-codes", data={"csrf_token": token})
+    assert len(CODES.findall(fresh.get_data(as_text=True))) == second_factor.RECOVERY_CODE_COUNT
+    assert "10 unused recovery codes" in client.get("/account/two-factor").get_data(as_text=True)
+
+    token = csrf_token(client, "/account/two-factor")
+    answer = client.post("/account/two-factor/reset", data={"csrf_token": token})
+    assert answer.status_code == 302
+    account = _user(db_session, enrolled.email)
+    assert not account.has_second_factor
+    assert account.second_factor_seed is None
+    actions = _actions(db_session, account)
+    assert "user:recovery_codes_issue" in actions
+    assert "user:second_factor_reset" in actions
+    # The next sign-in needs the password only.
+    other = client.application.test_client()
+    assert _password_step(other, enrolled.email) == "/"

@@ -38,6 +38,7 @@ SECOND_STEP_SECONDS = 5 * 60
 ENROLMENT_ENDPOINTS = frozenset(
     {
         "auth.two_factor",
+        "auth.start_two_factor",
         "auth.reauthenticate",
         "auth.logout",
         "auth.set_language",

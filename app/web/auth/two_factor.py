@@ -60,7 +60,10 @@ def two_factor() -> ResponseReturnValue:
             left=second_factor.recovery_codes_left(dbs(), user),
             form=EmptyForm(),
         )
-    enrolment = second_factor.enrolment(keys, user) or second_factor.start_enrolment(keys, user)
+    enrolment = second_factor.enrolment(keys, user)
+    if enrolment is None:
+        # Nothing is written on a GET: the seed is made by the "start" button (a POST).
+        return render_template("auth/two_factor_start.html", user=user, form=EmptyForm())
     form = ConfirmCodeForm()
     if form.validate_on_submit():
         try:
@@ -80,6 +83,22 @@ def two_factor() -> ResponseReturnValue:
         qr=qr_svg(enrolment.uri),
         key=grouped(enrolment.seed),
     )
+
+
+@bp.post("/account/two-factor/start")
+@reauth_required("auth.two_factor")
+def start_two_factor() -> ResponseReturnValue:
+    """Make a new seed (replacing one not confirmed yet) and show it."""
+    user = actor()
+    if EmptyForm().validate_on_submit():
+        try:
+            with attempt():
+                second_factor.start_enrolment(vault().keys, user)
+        except ServiceError as exc:
+            flash(service_message(exc), "error")
+    else:
+        flash(_("The form had expired; try again."), "error")
+    return redirect(url_for("auth.two_factor"))
 
 
 @bp.post("/account/two-factor/recovery-codes")
