@@ -213,3 +213,21 @@ def test_the_confirmation_only_goes_back_to_local_pages(
     )
     assert answer.status_code == 302
     assert answer.location == "/"
+
+
+@pytest.mark.parametrize("target", ["/\\evil.example", "//evil.example/x"])
+def test_signing_in_only_goes_on_to_local_pages(
+    client: FlaskClient, net: Network, target: str
+) -> None:
+    token = csrf_token(client)
+    answer = client.post(
+        "/login",
+        data={
+            "email": net.worker_a.email,
+            "password": factories.PASSWORD,
+            "csrf_token": token,
+            "next": target,
+        },
+    )
+    assert answer.status_code == 302
+    assert answer.location == "/"
