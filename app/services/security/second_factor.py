@@ -292,3 +292,46 @@ def record_failure(
     session.expire(user, ["failed_logins", "locked_until"])
     audit.record(session, None, action, user)
     return locked
+
+
+# -- key-encryption keys ---------------------------------------------------------------------
+
+
+def keys_on(session: Session, kek: str, *, on: bool = True) -> int:
+    """How many accounts' second-factor data keys are wrapped by ``kek`` (or by another KEK
+    than ``kek`` when ``on`` is false), for ``keys rotate-kek`` and ``keys retire-kek``."""
+    wrapped_by = User.second_factor_kek == kek if on else User.second_factor_kek != kek
+    found = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.second_factor_kek.is_not(None), wrapped_by)
+    )
+    return int(found or 0)
+
+
+def keys_not_in(session: Session, keks: list[str]) -> int:
+    """How many second-factor data keys are wrapped by a KEK outside ``keks``."""
+    found = session.scalar(
+        select(func.count()).select_from(User).where(User.second_factor_kek.not_in(keks))
+    )
+    return int(found or 0)
+
+
+def rewrap_keys(session: Session, keys: KeyRing, to_kek: str, *, limit: int) -> int:
+    """Re-wrap up to ``limit`` second-factor data keys under ``to_kek``; how many. The data
+    key and the sealed seed do not change."""
+    users = session.scalars(
+        select(User)
+        .where(User.second_factor_kek.is_not(None), User.second_factor_kek != to_kek)
+        .order_by(User.id)
+        .limit(limit)
+    ).all()
+    for user in users:
+        kek, wrapped = user.second_factor_kek, user.second_factor_key
+        if kek is None or wrapped is None:  # pragma: no cover - excluded by the query
+            continue
+        user.second_factor_kek, user.second_factor_key = keys.wrap(
+            keys.unwrap(kek, wrapped), to_kek
+        )
+    session.flush()
+    return len(users)
