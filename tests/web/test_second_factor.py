@@ -349,3 +349,53 @@ def test_one_s_own_recovery_codes_and_reset_from_the_account_page(
     # The next sign-in needs the password only.
     other = client.application.test_client()
     assert _password_step(other, enrolled.email) == "/"
+
+
+def test_an_administrator_resets_a_colleague_s_second_factor_from_the_accounts_page(
+    app: Flask, client: FlaskClient, db_session: Session
+) -> None:
+    admin = factories.user(db_session, Role.ADMIN)
+    colleague = factories.user(db_session, Role.COORDINATOR)
+    db_session.commit()
+    theirs = app.test_client()
+    login(theirs, colleague.email)
+    assert theirs.get("/dashboard/").status_code == 200
+
+    login(client, admin.email)
+    page = client.get("/admin/users").get_data(as_text=True)
+    action = f"/admin/users/{colleague.id}/second-factor/reset"
+    assert action in page
+    answer = client.post(action, data={"csrf_token": csrf_token(client, "/admin/users")})
+    assert answer.status_code == 302
+    account = _user(db_session, colleague.email)
+    assert not account.has_second_factor
+    event = db_session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "user:second_factor_reset",
+            AuditEvent.subject_id == str(colleague.id),
+        )
+    ).one()
+    assert event.actor_id == admin.id
+    # The colleague's session ended; at the next sign-in, the enrolment page only.
+    assert theirs.get("/dashboard/").status_code == 302
+    login(theirs, colleague.email)
+    assert _path(theirs.get("/dashboard/").location) == "/account/two-factor"
+    # Not for other roles, and not for unknown accounts.
+    assert client.post("/admin/users/999999/second-factor/reset", data={}).status_code in (
+        400,
+        404,
+    )
+    # A coordinator without a second factor only reaches the enrolment page.
+    blocked = theirs.post(action, data={"csrf_token": csrf_token(theirs, "/account/two-factor")})
+    assert _path(blocked.location) == "/account/two-factor"
+
+
+def test_a_caseworker_cannot_reset_anyone(
+    client: FlaskClient, enrolled: User, worker: User
+) -> None:
+    login(client, worker.email)
+    token = csrf_token(client, "/account/confirm")
+    answer = client.post(
+        f"/admin/users/{enrolled.id}/second-factor/reset", data={"csrf_token": token}
+    )
+    assert answer.status_code == 404

@@ -151,6 +151,10 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.role, func.lower(User.display_name))))
 
 
+def get_account(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
 def get_user_by_email(session: Session, email: str) -> User:
     user = find_user(session, email)
     if user is None:
