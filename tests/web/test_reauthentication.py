@@ -18,6 +18,7 @@ from werkzeug.test import TestResponse
 from app.domain.roles import Role
 from app.models import AuditEvent, Beneficiary, User
 from app.services.security.vault import Vault
+from app.settings import ConfigError, ProductionConfig, as_mapping
 from tests import factories
 from tests.rights_helpers import Network, network
 from tests.web.helpers import csrf_token, login, reauthenticate
@@ -231,3 +232,27 @@ def test_signing_in_only_goes_on_to_local_pages(
     )
     assert answer.status_code == 302
     assert answer.location == "/"
+
+
+def test_a_proof_within_the_window_is_enough(
+    app: Flask, client: FlaskClient, net: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "REAUTH_MINUTES", 30)
+    login(client, net.worker_a.email)
+    with client.session_transaction() as session:
+        session["auth_at"] = int(time.time()) - 29 * 60
+    assert client.get(f"/people/{net.person.pseudonym}/erase").status_code == 200
+    with client.session_transaction() as session:
+        session["auth_at"] = int(time.time()) - 31 * 60
+    assert client.get(f"/people/{net.person.pseudonym}/erase").status_code == 302
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("15", 15), ("0", None), ("-3", None), ("x", None)])
+def test_the_reauthentication_window_setting(raw: str, expected: int | None) -> None:
+    if expected is None:
+        with pytest.raises(ConfigError, match="RELAIS_REAUTH_MINUTES must"):
+            as_mapping(ProductionConfig, {"RELAIS_REAUTH_MINUTES": raw})
+    else:
+        settings = as_mapping(ProductionConfig, {"RELAIS_REAUTH_MINUTES": raw})
+        assert settings["REAUTH_MINUTES"] == expected
+    assert ProductionConfig.REAUTH_MINUTES == 10
