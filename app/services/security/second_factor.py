@@ -22,6 +22,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import quote, urlencode
 
 import pyotp
 from sqlalchemy import delete, func, select, update
@@ -88,10 +89,11 @@ def enrolment(keys: KeyRing, user: User) -> Enrolment | None:
     seed = _open_seed(keys, user)
     if seed is None:
         return None
-    uri = pyotp.TOTP(seed, digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(
-        name=user.email, issuer_name=ISSUER
-    )
-    return Enrolment(seed=seed, uri=uri)
+    # The label "Relais:EMAIL" keeps its "@" (allowed in a URI path): it reads, and parses,
+    # as the e-mail address.
+    label = quote(f"{ISSUER}:{user.email}", safe=":@")
+    query = urlencode({"secret": seed, "issuer": ISSUER})
+    return Enrolment(seed=seed, uri=f"otpauth://totp/{label}?{query}")
 
 
 # -- enrolment -------------------------------------------------------------------------------
