@@ -202,7 +202,10 @@ def test_wrong_passwords_at_the_confirmation_lock_and_sign_out(
     assert _reload(db_session, net.worker_a).locked_until is not None
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/x", "https://evil.example/", "/\\evil.example", "/x\r\nSet-Cookie: a=b"],
+)
 def test_the_confirmation_only_goes_back_to_local_pages(
     app: Flask, client: FlaskClient, net: Network, target: str
 ) -> None:
@@ -216,7 +219,7 @@ def test_the_confirmation_only_goes_back_to_local_pages(
     assert answer.location == "/"
 
 
-@pytest.mark.parametrize("target", ["/\\evil.example", "//evil.example/x"])
+@pytest.mark.parametrize("target", ["/\\evil.example", "//evil.example/x", "/x\r\nX-A: b", "/\x00"])
 def test_signing_in_only_goes_on_to_local_pages(
     client: FlaskClient, net: Network, target: str
 ) -> None:

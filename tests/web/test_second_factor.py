@@ -399,3 +399,17 @@ def test_a_caseworker_cannot_reset_anyone(
         f"/admin/users/{enrolled.id}/second-factor/reset", data={"csrf_token": token}
     )
     assert answer.status_code == 404
+
+
+def test_an_account_number_out_of_range_is_no_account(
+    client: FlaskClient, db_session: Session
+) -> None:
+    admin = factories.user(db_session, Role.ADMIN)
+    db_session.commit()
+    login(client, admin.email)
+    token = csrf_token(client, "/admin/users")
+    for number in ("9" * 400, str(2**31), "0"):
+        answer = client.post(
+            f"/admin/users/{number}/second-factor/reset", data={"csrf_token": token}
+        )
+        assert answer.status_code == 404, number

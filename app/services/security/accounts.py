@@ -151,7 +151,13 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.role, func.lower(User.display_name))))
 
 
+# Account ids are 32-bit integers: anything larger is no account (and no database error).
+_MAX_ID = 2**31 - 1
+
+
 def get_account(session: Session, user_id: int) -> User | None:
+    if not 0 < user_id <= _MAX_ID:
+        return None
     return session.get(User, user_id)
 
 

@@ -51,7 +51,10 @@ ENROLMENT_ENDPOINTS = frozenset(
 
 
 def safe_next(target: str | None) -> str:
-    """Only local paths are followed after sign-in (no open redirect)."""
+    """Only local paths are followed after sign-in (no open redirect); never one with a
+    backslash (another host for browsers) or a control character (no header injection)."""
+    if target and any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return url_for("home.index")
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
