@@ -24,6 +24,9 @@ Partner directory: ``RELAIS_PUBLIC_DIRECTORY`` (false) opens the directory to vi
 not signed in; ``RELAIS_DIRECTORY_STALE_MONTHS`` (6) is when a card not checked is flagged;
 ``RELAIS_DIRECTORY_SOURCE`` (``relais``) names this instance in data·inclusion exports.
 
+Second factor and re-authentication: ``RELAIS_REAUTH_MINUTES`` (10) is how long a proof of
+identity (password, and code when enrolled) lets sensitive actions through.
+
 Rights of the people followed: ``RELAIS_RETENTION_MONTHS`` (24), ``RELAIS_ERASURE_NOTICE_DAYS``
 (30) and ``RELAIS_ERASURE_REGISTER``, the path of the erasure register's file copy (in the
 instance folder when unset; put it where it is backed up apart from the database).
@@ -128,6 +131,13 @@ def _port(name: str, raw: str) -> int:
     return port
 
 
+def _minutes(name: str, raw: str) -> int:
+    minutes = _int(name, raw)
+    if minutes < 1:
+        raise ConfigError(f"{name} must be one minute or more, got {raw!r}")
+    return minutes
+
+
 def _flag(name: str, raw: str) -> bool:
     value = raw.strip().lower()
     if value in {"1", "true", "yes", "on"}:
@@ -190,6 +200,10 @@ class Config:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_KIB = 64 * 1024
     ARGON2_PARALLELISM = 4
+
+    # Sensitive actions (erasure, exports, password and second-factor changes) ask for the
+    # password (and the code) again when the last proof is older than this.
+    REAUTH_MINUTES = 10
 
     # Blind index truncation in bits (see docs/security.md): about 14 bits for 100,000 people.
     BLIND_INDEX_BITS = 14
@@ -312,6 +326,7 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("HANDOFF_EXPIRY_DAYS", "RELAIS_HANDOFF_EXPIRY_DAYS", _days),
     ("HANDOFF_REMINDER_DAYS", "RELAIS_HANDOFF_REMINDER_DAYS", _days),
     ("IDLE_WEEKS", "RELAIS_IDLE_WEEKS", _weeks),
+    ("REAUTH_MINUTES", "RELAIS_REAUTH_MINUTES", _minutes),
     ("SMALL_COUNT_THRESHOLD", "RELAIS_SMALL_COUNT_THRESHOLD", _positive),
     ("RETENTION_MONTHS", "RELAIS_RETENTION_MONTHS", _int),
     ("ERASURE_NOTICE_DAYS", "RELAIS_ERASURE_NOTICE_DAYS", _int),

@@ -37,7 +37,7 @@ from app.crypto import KeyRing
 from app.extensions import db
 from app.services.security.vault import Vault
 from config import TestingConfig
-from tests import log_leaks
+from tests import factories, log_leaks
 from tests.world import World, make_world
 
 TEST_DATABASE_VARIABLE = "RELAIS_TEST_DATABASE_URL"
@@ -148,6 +148,7 @@ def app(db_url: str, keyring: KeyRing) -> Iterator[Flask]:
         _take_over_sqlite_transactions(db.engine)
     with application.app_context():
         flask_migrate.upgrade()
+    factories.use_keys(keyring)
     yield application
     db.session.remove()
     db.engine.dispose()  # close every pooled connection (no ResourceWarning at exit)

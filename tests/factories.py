@@ -7,12 +7,14 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
+from app.crypto import KeyRing
 from app.domain.pathway import ConsentMethod
 from app.domain.roles import Role
 from app.models import Beneficiary, Handoff, Structure, User
 from app.services.handoffs import send_handoff
 from app.services.people.identity import Identity
 from app.services.people.registration import ConsentInput, NewPerson, register_person
+from app.services.security import second_factor
 from app.services.security.accounts import create_user
 from app.services.security.vault import Vault
 from app.services.structures import create_structure
@@ -20,6 +22,12 @@ from app.services.structures import create_structure
 PASSWORD = "a long enough test passphrase"
 TODAY = date(2026, 11, 25)
 _counter = itertools.count(1)
+# The run's key ring (set by the ``app`` fixture), to seal the seeds of second factors.
+_KEYS: list[KeyRing] = []
+
+
+def use_keys(keys: KeyRing) -> None:
+    _KEYS[:] = [keys]
 
 
 def structure(
@@ -36,11 +44,16 @@ def user(
     role: Role = Role.CASEWORKER,
     structure_: Structure | None = None,
     email: str | None = None,
+    *,
+    second_factor_: bool | None = None,
 ) -> User:
+    """An account with the password ``PASSWORD``. Coordinators and administrators get an
+    active TOTP second factor (their role needs one) unless ``second_factor_`` is False; the
+    web helpers' ``login`` answers the code."""
     n = next(_counter)
     if role is Role.CASEWORKER and structure_ is None:
         structure_ = structure(session)
-    return create_user(
+    account = create_user(
         session,
         None,
         email=email or f"user{n}@relais.example",
@@ -50,6 +63,11 @@ def user(
         password=PASSWORD,
         min_length=12,
     )
+    if second_factor_ is None:
+        second_factor_ = account.must_have_second_factor
+    if second_factor_:
+        second_factor.enrol_now(session, _KEYS[0], None, account, now=datetime.now(UTC))
+    return account
 
 
 def person(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -9,7 +11,7 @@ from flask.cli import AppGroup
 from app.cli.common import read_password, transaction
 from app.domain.roles import Role
 from app.services.people import referents
-from app.services.security import accounts
+from app.services.security import accounts, second_factor
 from app.services.structures import get_structure
 
 users_cli = AppGroup("users", help="Create accounts, set passwords, deactivate accounts.")
@@ -97,3 +99,32 @@ def set_phone(email: str, phone: str) -> None:
         user = accounts.get_user_by_email(session, email)
         referents.set_work_phone(session, None, user, phone)
         click.echo(f"Work phone of {user.email}: {user.work_phone or 'none'}")
+
+
+@users_cli.command("reset-2fa")
+@click.argument("email")
+def reset_second_factor(email: str) -> None:
+    """Remove the second factor and recovery codes of EMAIL (a lost phone) and end its
+    sessions. A coordinator or an administrator sets up a new one at the next sign-in."""
+    with transaction() as session:
+        user = accounts.get_user_by_email(session, email)
+        had = second_factor.reset(session, None, user, end_sessions=True)
+        if had:
+            click.echo(f"Second factor of {user.email} removed; its sessions are closed.")
+        else:
+            click.echo(f"{user.email} had no second factor; its sessions are closed.")
+
+
+@users_cli.command("recovery-codes")
+@click.argument("email")
+def recovery_codes(email: str) -> None:
+    """Print new recovery codes for EMAIL (the old ones stop working), to hand over in person
+    to a colleague who lost their phone. Audited."""
+    with transaction() as session:
+        user = accounts.get_user_by_email(session, email)
+        if not user.has_second_factor:
+            raise click.ClickException(f"{user.email} has no second factor")
+        codes = second_factor.issue_recovery_codes(session, None, user, now=datetime.now(UTC))
+        click.echo(f"New recovery codes of {user.email} (each works once):")
+        for code in codes:
+            click.echo(f"  {code}")

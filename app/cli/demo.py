@@ -20,7 +20,10 @@ from app.demo.synthetic.caseload import (
     prepare_caseload,
 )
 from app.demo.synthetic.writing import GenerationCounts
+from app.domain.roles import Role
 from app.services.security.accounts import find_user
+
+SECOND_FACTOR_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
 demo_cli = AppGroup(
     "demo",
@@ -55,10 +58,11 @@ def load(rng_seed: int, allow_production: bool) -> None:
             "refusing to load fictional people and accounts with a published password into a "
             "production database; pass --allow-production for a public demo instance"
         )
-    _print_report(_load("the demo", rng_seed))
+    development = current_app.config.get("RELAIS_ENV") == "development"
+    _print_report(_load("the demo", rng_seed, with_totp_uris=development))
 
 
-def _load(what: str, rng_seed: int) -> DemoReport:
+def _load(what: str, rng_seed: int, *, with_totp_uris: bool = False) -> DemoReport:
     """Load the demo in one transaction: it commits at the end, or nothing is written."""
     try:
         with transaction() as session:
@@ -68,6 +72,7 @@ def _load(what: str, rng_seed: int) -> DemoReport:
                 today=date.today(),  # noqa: DTZ011 - the local calendar day is "today"
                 rng_seed=rng_seed,
                 password_min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+                with_totp_uris=with_totp_uris,
             )
     except click.ClickException as exc:
         raise click.ClickException(
@@ -101,11 +106,31 @@ def _print_report(report: DemoReport) -> None:
         where = f" – {login.structure}" if login.structure else ""
         click.echo(f"  {login.email.ljust(width)}  {login.role.value}{where}")
     click.echo(f"Password: {report.password}")
+    _print_second_factors(report)
     click.echo("")
     click.echo(
         "Reminder: every person in the demo is fictional. Do not record real people in this "
         "database, and never expose it with these accounts."
     )
+
+
+def _print_second_factors(report: DemoReport) -> None:
+    """The TOTP enrolment of each demo account that has one (development only: the report
+    holds them only then), for an authenticator app or ``oathtool``."""
+    uris = [(login.email, login.totp_uri) for login in report.logins if login.totp_uri]
+    if uris:
+        click.echo("")
+        click.echo("Second factor (TOTP) of the coordinator and the administrator, for an")
+        click.echo("authenticator app (as a QR code) or oathtool (the secret parameter):")
+        for _email, uri in uris:
+            click.echo(f"  {uri}")
+    elif any(login.role in SECOND_FACTOR_ROLES for login in report.logins):
+        click.echo("")
+        click.echo(
+            "The coordinator and the administrator have a second factor, not shown outside "
+            "development: reset it with 'flask --app app users reset-2fa EMAIL' and set up "
+            "a new one at the next sign-in."
+        )
 
 
 def _counts(by_key: dict[str, int]) -> str:
@@ -178,7 +203,8 @@ def _load_network_if_missing(rng_seed: int) -> None:
     if loaded:
         return
     click.echo("The demo network is not loaded: loading it first.")
-    _print_report(_load("the demo network", rng_seed))
+    development = current_app.config.get("RELAIS_ENV") == "development"
+    _print_report(_load("the demo network", rng_seed, with_totp_uris=development))
     click.echo("")
 
 

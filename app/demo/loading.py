@@ -16,11 +16,12 @@ import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.crypto import KeyRing
 from app.demo.builder import StoryBuilder
 from app.demo.data.network import (
     ADMIN_EMAIL,
@@ -50,6 +51,7 @@ from app.models import (
     User,
 )
 from app.services.errors import N_, Conflict
+from app.services.security import second_factor
 from app.services.security.accounts import create_user, find_user
 from app.services.security.vault import Vault
 from app.services.structures import add_reference_item, create_structure
@@ -63,6 +65,8 @@ class DemoLogin:
     email: str
     role: Role
     structure: str | None  # the structure's name, for caseworkers
+    # The account's TOTP enrolment (``otpauth://`` URI), only when asked for (development).
+    totp_uri: str | None = None
 
 
 @dataclass
@@ -95,6 +99,7 @@ def load_demo(
     today: date,
     rng_seed: int = 2026,
     password_min_length: int = PASSWORD_MIN_LENGTH,
+    with_totp_uris: bool = False,
 ) -> DemoReport:
     """Create the demo network, its accounts and its fictional people (or do nothing).
 
@@ -102,9 +107,14 @@ def load_demo(
     without its administrator account, or when the database already holds people: fictional
     people are never mixed with real ones. Service errors (e.g. reference lists missing because
     the migrations have not run) propagate; the caller rolls back.
+
+    The administrator and the coordinator get a TOTP second factor at once (their role needs
+    one); ``with_totp_uris`` puts each account's enrolment URI in the report (development:
+    demos and browser tests sign in with it; production never asks for it).
     """
+    keys = vault.keys if with_totp_uris else None
     if find_user(session, ADMIN_EMAIL) is not None:
-        return DemoReport(already_loaded=True, logins=_logins(session))
+        return DemoReport(already_loaded=True, logins=_logins(session, keys))
     _refuse_mixing(session)
 
     admin = _account(session, None, ADMIN_EMAIL, ADMIN_NAME, Role.ADMIN, password_min_length)
@@ -114,6 +124,8 @@ def load_demo(
     coordinator = _account(
         session, admin, COORDINATOR_EMAIL, COORDINATOR_NAME, Role.COORDINATOR, password_min_length
     )
+    for account in (admin, coordinator):
+        second_factor.enrol_now(session, vault.keys, admin, account, now=datetime.now(UTC))
 
     cards, events = load_directory(
         session, admin, coordinator, structures, caseworkers, today=today
@@ -126,7 +138,7 @@ def load_demo(
 
     report = DemoReport(
         already_loaded=False,
-        logins=_logins(session),
+        logins=_logins(session, keys),
         qpvs=qpvs,
         structures=len(structures),
         accounts=len(caseworkers) + 2,
@@ -222,15 +234,18 @@ def _create_structure(session: Session, admin: User, spec: DemoStructure) -> Str
     )
 
 
-def _logins(session: Session) -> list[DemoLogin]:
-    """The demo accounts that exist: administrator, coordinator, then one per structure."""
+def _logins(session: Session, keys: KeyRing | None) -> list[DemoLogin]:
+    """The demo accounts that exist: administrator, coordinator, then one per structure; with
+    their TOTP enrolment URI when ``keys`` are given."""
     emails = [ADMIN_EMAIL, COORDINATOR_EMAIL] + [s.caseworker_email for s in STRUCTURES]
     logins = []
     for email in emails:
         user = find_user(session, email)
         if user is not None:
             name = user.structure.name if user.structure else None
-            logins.append(DemoLogin(email=user.email, role=user.role, structure=name))
+            enrolment = second_factor.enrolment(keys, user) if keys is not None else None
+            uri = enrolment.uri if enrolment is not None and user.has_second_factor else None
+            logins.append(DemoLogin(email=user.email, role=user.role, structure=name, totp_uri=uri))
     return logins
 
 

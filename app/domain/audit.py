@@ -11,6 +11,12 @@ class AuditAction(StrEnum):
     USER_CREATE = "user:create"
     USER_DEACTIVATE = "user:deactivate"
     USER_SET_PASSWORD = "user:set_password"  # noqa: S105 - an action tag
+    SECOND_FACTOR_ENABLE = "user:second_factor_enable"
+    SECOND_FACTOR_RESET = "user:second_factor_reset"
+    SECOND_FACTOR_FAILED = "user:second_factor_failed"
+    RECOVERY_CODES_ISSUE = "user:recovery_codes_issue"
+    RECOVERY_CODE_USE = "user:recovery_code_use"
+    REAUTHENTICATE = "user:reauthenticate"
     STRUCTURE_CREATE = "structure:create"
     STRUCTURE_ARTICLE = "structure:article"
     CARD_UPDATE = "structure:card_update"

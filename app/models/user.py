@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.roles import Role
-from app.models.base import Base, created_at, enum_column, int_pk
+from app.models.base import Base, UTCDateTime, created_at, enum_column, int_pk
 from app.models.structure import Structure
 
 
@@ -45,6 +54,16 @@ class User(Base):
     # Granted by an administrator: may edit the directory card of the user's own structure.
     can_edit_card: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[created_at]
+    # The TOTP second factor (app/services/security/second_factor.py). The seed is sealed with
+    # AES-GCM under a data key of the account's own, wrapped by the key ring's active KEK and
+    # bound to the account's id; ``second_factor_since`` is set once a first code confirmed it
+    # (NULL: enrolment started, not active). ``second_factor_step`` is the last TOTP time step
+    # accepted: a code is single use, only a later step is ever accepted.
+    second_factor_kek: Mapped[str | None] = mapped_column(String(32))
+    second_factor_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    second_factor_seed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    second_factor_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    second_factor_step: Mapped[int | None] = mapped_column(BigInteger)
 
     structure: Mapped[Structure | None] = relationship(lazy="joined")
 
@@ -56,6 +75,30 @@ class User(Base):
     def is_active(self) -> bool:
         return self.active
 
+    @property
+    def has_second_factor(self) -> bool:
+        """Whether a confirmed TOTP second factor protects the sign-in."""
+        return self.second_factor_since is not None
+
+    @property
+    def must_have_second_factor(self) -> bool:
+        """Coordinators and administrators cannot work without a second factor."""
+        return self.role in (Role.COORDINATOR, Role.ADMIN)
+
     def get_id(self) -> str:
         """What the session cookie holds: the id and the session version."""
         return f"{self.id}:{self.session_version}"
+
+
+class RecoveryCode(Base):
+    """A single-use recovery code of an account's second factor, stored as a keyed hash only
+    (SHA-256 of the account id and the code: the code itself is shown once, never stored)."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int_pk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[created_at]

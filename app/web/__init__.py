@@ -22,7 +22,9 @@ from app.web.admin import outbox
 from app.web.admin import views as admin
 from app.web.auth import active_sessions as account_sessions
 from app.web.auth import contact as account_contact
+from app.web.auth import second_step, two_factor
 from app.web.auth import views as auth
+from app.web.auth.signing_in import enrolment_gate
 from app.web.context import load_session_user, template_helpers
 from app.web.dashboard import views as dashboard
 from app.web.directory import events as network_events
@@ -36,8 +38,8 @@ from app.web.people import views as people
 # The people blueprint is routed by several modules: all of them are imported before it is
 # registered.
 PEOPLE_ROUTES = (people, records, referents, rights, facts)
-# The auth blueprint is routed by three modules.
-AUTH_ROUTES = (auth, account_contact, account_sessions)
+# The auth blueprint is routed by several modules.
+AUTH_ROUTES = (auth, account_contact, account_sessions, second_step, two_factor)
 
 # Endpoints reachable without signing in, read from the authorisation matrix
 # (app/web/access.py, where every route is classified). Everything else is closed by default.
@@ -69,6 +71,7 @@ def register_web(app: Flask) -> None:
     errors.register(app)
     trust_proxies(app, int(app.config.get("TRUSTED_PROXIES") or 0))
     app.before_request(_require_login)
+    app.before_request(enrolment_gate)
     app.after_request(_security_headers)
     app.context_processor(template_helpers)
 

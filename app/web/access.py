@@ -155,6 +155,8 @@ MATRIX: Mapping[str, Rule] = {
     "home.health": public(),
     "auth.login": public(),
     "auth.set_language": public(),
+    # The code after the right password: nobody is signed in yet.
+    "auth.second_step": public(),
     # -- every account -----------------------------------------------------------------------
     "home.index": signed_in(),
     "auth.logout": signed_in(),
@@ -163,6 +165,11 @@ MATRIX: Mapping[str, Rule] = {
     "auth.active_sessions": signed_in(),
     "auth.end_other_sessions": signed_in(),
     "auth.end_session": own_account(),
+    "auth.reauthenticate": signed_in(),
+    "auth.two_factor": signed_in(),
+    "auth.start_two_factor": signed_in(),
+    "auth.recovery_codes": signed_in(),
+    "auth.reset_two_factor": signed_in(),
     # -- the partner directory: everyone signed in reads; visitors too when it is public -----
     "directory.index": Rule(EVERY_ROLE, Visitors.PUBLIC_DIRECTORY),
     "directory.card": Rule(EVERY_ROLE, Visitors.PUBLIC_DIRECTORY),
@@ -215,6 +222,7 @@ MATRIX: Mapping[str, Rule] = {
     "admin.structures": roles(ADMIN),
     "admin.structure_article": roles(ADMIN),
     "admin.users": roles(ADMIN),
+    "admin.reset_second_factor": roles(ADMIN),
     "admin.reference": roles(ADMIN),
     "outbox.index": roles(ADMIN),  # and only with the development outbox (MAIL_BACKEND)
 }

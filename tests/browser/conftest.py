@@ -8,6 +8,7 @@ database next to ``RELAIS_TEST_DATABASE_URL``), prepared the way the README does
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -17,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 from sqlalchemy import create_engine, make_url
 
@@ -42,6 +44,55 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+# The second factors of the demo accounts, read from ``demo load`` (development prints them):
+# e-mail -> otpauth URI; and what the tests already spent, so that no code is sent twice.
+TOTP_URIS: dict[str, str] = {}
+_LAST_STEP: dict[str, int] = {}
+_RECOVERY_CODES: dict[str, list[str]] = {}
+_FLASK: list[tuple[list[str], dict[str, str]]] = []
+_URI = re.compile(r"otpauth://totp/\S+")
+_RECOVERY = re.compile(r"^  ([A-Z0-9]{4}(?:-[A-Z0-9]{4}){3})$", re.MULTILINE)
+
+
+def _remember_second_factors(output: str) -> None:
+    for uri in _URI.findall(output):
+        totp = pyotp.parse_uri(uri)
+        assert isinstance(totp, pyotp.TOTP)
+        email = str(totp.name)
+        TOTP_URIS[email] = uri
+
+
+def second_factor_code(email: str) -> str | None:
+    """A code for the demo account ``email`` that the server has not seen yet, or ``None``
+    when the account has no second factor.
+
+    A code is single use and accepted one 30-second step either side: the current step's,
+    else the next step's; a third sign-in within the same step uses a recovery code (printed
+    by ``flask users recovery-codes``, as an administrator would hand them over).
+    """
+    uri = TOTP_URIS.get(email)
+    if uri is None:
+        return None
+    step = int(time.time()) // 30
+    use = max(step, _LAST_STEP.get(email, -1) + 1)
+    if use <= step + 1:
+        _LAST_STEP[email] = use
+        return str(pyotp.parse_uri(uri).generate_otp(use))
+    if not _RECOVERY_CODES.get(email):
+        flask, env = _FLASK[-1]
+        printed = subprocess.run(
+            [*flask, "users", "recovery-codes", email],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        _RECOVERY_CODES[email] = _RECOVERY.findall(printed.stdout)
+    return _RECOVERY_CODES[email].pop()
 
 
 def _free_port() -> int:
@@ -79,9 +130,17 @@ def serve(database_url: str, *setup: list[str]) -> Iterator[str]:
     }
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     for command in (["db", "upgrade"], *setup):
-        subprocess.run(
-            [*flask, *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300
+        done = subprocess.run(
+            [*flask, *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
+        _remember_second_factors(done.stdout)
+    _FLASK.append((flask, env))
     port = _free_port()
     server = subprocess.Popen(
         [

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import second_factor_code
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "relais-demo-2026"
@@ -29,6 +31,11 @@ def sign_in(page: Any, email: str) -> None:
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
+    code = second_factor_code(email)
+    if code is not None:  # the coordinator and the administrator: the code after the password
+        page.wait_for_url(re.compile(r"/login/code$"))
+        page.fill("#code", code)
+        page.locator("main form button[type=submit]").click()
 
 
 def test_caseworker_sees_people_with_identity(page: Any) -> None:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from app.extensions import db
+from app.services.security import second_factor
+from app.services.security.accounts import find_user
 from tests.factories import PASSWORD
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -34,10 +40,71 @@ def page_tokens(client: FlaskClient, path: str) -> dict[str, str]:
 
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD) -> TestResponse:
+    """Sign in as a person does: the password, then the code when the account has a second
+    factor (computed from its seed, never one the account already used)."""
     token = csrf_token(client)
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    answer = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    if answer.status_code == 302 and urlsplit(answer.location).path == "/login/code":
+        answer = enter_code(client, fresh_code(client.application, email))
+    return answer
+
+
+def enter_code(client: FlaskClient, code: str) -> TestResponse:
+    token = csrf_token(client, "/login/code")
+    return client.post("/login/code", data={"code": code, "csrf_token": token})
+
+
+def fresh_code(app: Flask, email: str) -> str:
+    """A code of the account's second factor it has not used yet.
+
+    Codes are single use and accepted one step either side: the current step's code, else
+    (spent by an earlier sign-in of the test) the next step's, else a recovery code of a new
+    set (committed, as an administrator's ``users recovery-codes`` does).
+    """
+    session = db.session()
+    user = find_user(session, email)
+    assert user is not None, "no such account"
+    enrolment = second_factor.enrolment(app.extensions["relais_vault"].keys, user)
+    assert enrolment is not None, "the account has no second factor"
+    now = datetime.now(UTC)
+    step = second_factor.time_step(now)
+    last = user.second_factor_step if user.second_factor_step is not None else -1
+    if last < step:
+        return second_factor.code_at(enrolment.seed, step)
+    if last == step:
+        return second_factor.code_at(enrolment.seed, step + 1)
+    codes = second_factor.issue_recovery_codes(session, None, user, now=now)
+    session.commit()
+    return codes[0]
+
+
+def reauthenticate(
+    client: FlaskClient, email: str, next_page: str = "", password: str = PASSWORD
+) -> TestResponse:
+    """Prove again who one is (``/account/confirm``), with a fresh code when enrolled; the
+    answer redirects to ``next_page``."""
+    token = csrf_token(client, "/account/confirm")
+    data = {"password": password, "csrf_token": token, "next": next_page}
+    session = db.session()
+    user = find_user(session, email)
+    if user is not None and user.has_second_factor:
+        data["code"] = fresh_code(client.application, email)
+    return client.post("/account/confirm", data=data)
 
 
 def logout(client: FlaskClient) -> TestResponse:
-    token = csrf_token(client, "/account/password")
+    token = csrf_token(client, "/account/confirm")
     return client.post("/logout", data={"csrf_token": token})
+
+
+def login_failures(app: Flask, email: str) -> int:
+    """The failed sign-ins counted for this login (wrong passwords and codes, from any
+    address), as committed."""
+    from sqlalchemy import select
+
+    from app.models import LoginThrottle
+    from app.services.security.throttling import attempt_keys
+
+    key = attempt_keys(app.config["SECRET_KEY"], email, "127.0.0.1").account
+    found = db.session.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key))
+    return int(found or 0)

@@ -112,7 +112,7 @@ OBJECT_OF_ARGUMENT = {
 # refused it (its owner's case is tested in tests/web/test_sessions.py).
 ACCOUNT_OBJECTS = {"session"}
 # Allowed GETs that answer with a redirect by design (not a refusal).
-REDIRECTING = {"home.index", "imports.done"}
+REDIRECTING = {"home.index", "imports.done", "auth.second_step"}
 # Query strings a route needs to answer with its page (statistics over a period).
 QUERIES: dict[str, dict[str, str]] = {
     "dashboard.export_table": {"start": "2026-01-01"},
@@ -142,6 +142,7 @@ def _build_world(session: Session, vault: Vault) -> World:
         "admin": factories.user(session, Role.ADMIN),
         "field_worker": factories.user(session, Role.FIELD_WORKER),
     }
+    bystander = factories.user(session, structure_=c)
     person = factories.person(session, vault, own)
     barrier = add_barrier(
         session, own, person, category_code="mobility", identified_on=date(2026, 11, 3)
@@ -173,7 +174,9 @@ def _build_world(session: Session, vault: Vault) -> World:
             "code": a.code,
             "import_id": imported.import_id,
             "event_id": event.id,
-            "user_id": users["other"].id,
+            # An account no actor signs in with: an administrator's action on it (ending its
+            # sessions) must not sign an actor out.
+            "user_id": bystander.id,
             "name": TABLE_NAMES[0],
             "filename": "relais.css",
             "public_id": "s" * 22,
@@ -252,7 +255,7 @@ def test_every_classified_endpoint_exists(app: Flask) -> None:
 def test_the_public_endpoints_come_from_the_matrix() -> None:
     from app.web import PUBLIC_ENDPOINTS
 
-    public = {"static", "home.health", "auth.login", "auth.set_language"}
+    public = {"static", "home.health", "auth.login", "auth.second_step", "auth.set_language"}
     assert public == PUBLIC_ENDPOINTS
     assert access.endpoints_of(access.Visitors.PUBLIC_DIRECTORY) == {
         "directory.index",
@@ -291,8 +294,13 @@ def _case(endpoint: str, actor: Actor) -> Any:
     return pytest.param(endpoint, actor, id=f"{endpoint}-{actor.name}", marks=marks)
 
 
-# Signing out last: every other case of an actor runs in the session it signed in once.
-ORDER = sorted(MATRIX, key=lambda endpoint: (endpoint == "auth.logout", endpoint))
+# Cases that change the actor's own account run last: removing one's second factor (a
+# coordinator is then held on the enrolment page), then signing out. Every other case of an
+# actor runs in the session it signed in once.
+LAST = ("auth.reset_two_factor", "auth.logout")
+ORDER = sorted(
+    MATRIX, key=lambda endpoint: (LAST.index(endpoint) + 1 if endpoint in LAST else 0, endpoint)
+)
 CASES = [_case(endpoint, actor) for endpoint in ORDER for actor in ACTORS]
 
 

@@ -112,6 +112,10 @@ class SealingVault(Vault):
             raise RuntimeError("no data key in hand")
         return self.key
 
+    def sealing_key(self, session: Session, person_id: uuid.UUID) -> DataKey:
+        """The person is not stored yet: no key row to lock, the key in hand."""
+        return self.person_key(session, person_id)
+
     def index_name_words(
         self, session: Session, person_id: uuid.UUID, last_name: str, first_name: str
     ) -> None:

@@ -152,6 +152,7 @@ class BatchWriter:
                 "wrapped_key": wrapped,
                 "created_at": self.now,
                 "rewrapped_at": None,
+                "rotation_requested": False,
             }
         )
         self.follow_ups(person)

@@ -114,6 +114,10 @@ def authenticate(
     failures counted by parallel requests meanwhile put the login in back-off. A wrong
     password is counted atomically. Unknown logins cost the same hashing time and are counted
     the same way. A hash made with older Argon2 parameters is replaced on success.
+
+    An account with a second factor is returned without being signed in: the caller asks for
+    a code (``second_factor.check_code``, its wrong codes counted by the same back-off) and
+    then calls ``finish_sign_in``.
     """
     _refuse_while_throttled(session, keys, policy, now)
     user = find_user(session, email)
@@ -125,9 +129,21 @@ def authenticate(
             audit.record(session, None, AuditAction.LOGIN_FAILED, user)
         return None
     _refuse_while_throttled(session, keys, policy, now)
-    throttling.clear_account(session, keys)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    if user.has_second_factor:
+        # Not signed in yet: the login's failures are cleared by ``finish_sign_in`` after the
+        # second step, so that wrong codes add up even when the password is typed again.
+        return user
+    return finish_sign_in(session, user, keys=keys, now=now)
+
+
+def finish_sign_in(
+    session: Session, user: User, *, keys: throttling.AttemptKeys, now: datetime
+) -> User:
+    """The sign-in succeeded (the password, and the second factor when the account has one):
+    clear the login's failures (never the client address's), record the sign-in."""
+    throttling.clear_account(session, keys)
     user.last_login_at = now
     audit.record(session, user, AuditAction.LOGIN, user)
     return user
@@ -146,6 +162,16 @@ def _refuse_while_throttled(
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.role, func.lower(User.display_name))))
+
+
+# Account ids are 32-bit integers: anything larger is no account (and no database error).
+_MAX_ID = 2**31 - 1
+
+
+def get_account(session: Session, user_id: int) -> User | None:
+    if not 0 < user_id <= _MAX_ID:
+        return None
+    return session.get(User, user_id)
 
 
 def get_user_by_email(session: Session, email: str) -> User:

@@ -32,7 +32,7 @@ from app.models import Beneficiary, NameSearchToken, PersonKey
 from app.models.base import utcnow
 from app.services.errors import N_, Conflict, InvalidInput
 from app.services.people.identity import TABLE as IDENTITY_TABLE
-from app.services.security import audit
+from app.services.security import audit, second_factor
 from app.services.security.vault import Vault
 
 DEFAULT_BATCH_SIZE = 500
@@ -117,6 +117,7 @@ def check_rotation(session: Session, vault: Vault, to_kek: str) -> int:
     unconfigured = session.scalar(
         select(func.count()).select_from(PersonKey).where(PersonKey.kek_id.not_in(list(ring.keks)))
     )
+    unconfigured = int(unconfigured or 0) + second_factor.keys_not_in(session, list(ring.keks))
     if unconfigured:
         raise Conflict(
             N_(
@@ -129,10 +130,10 @@ def check_rotation(session: Session, vault: Vault, to_kek: str) -> int:
 
 
 def _count_not_on(session: Session, kek: str) -> int:
-    return int(
-        session.scalar(select(func.count()).select_from(PersonKey).where(PersonKey.kek_id != kek))
-        or 0
+    people = session.scalar(
+        select(func.count()).select_from(PersonKey).where(PersonKey.kek_id != kek)
     )
+    return int(people or 0) + second_factor.keys_on(session, kek, on=False)
 
 
 def rewrap_batch(
@@ -151,7 +152,21 @@ def rewrap_batch(
         .limit(limit)
     ).all()
     if not rows:
-        return 0
+        # The people's keys are done: then the accounts' second-factor keys.
+        done = second_factor.rewrap_keys(session, vault.keys, to_kek, limit=limit)
+        if done:
+            audit.append_many(
+                session,
+                [
+                    {
+                        "action": AuditAction.KEK_ROTATE.value,
+                        "subject_type": "users",
+                        "subject_id": to_kek,
+                        "data": {"rewrapped": done, "to": to_kek},
+                    }
+                ],
+            )
+        return done
     ring = vault.keys
     now = utcnow()
     changes: list[dict[str, Any]] = []
@@ -213,6 +228,7 @@ def retire_kek(session: Session, vault: Vault, kek: str) -> None:
     users = session.scalar(
         select(func.count()).select_from(PersonKey).where(PersonKey.kek_id == kek)
     )
+    users = int(users or 0) + second_factor.keys_on(session, kek)
     if users:
         raise Conflict(
             N_("%(count)s data keys still use %(kek)s: run keys rotate-kek first."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,7 +15,8 @@ from app.domain.french import Article, guess_article, phrases
 from app.domain.roles import Role
 from app.models import ReferenceKind, Structure
 from app.services.errors import ServiceError
-from app.services.security.accounts import list_users
+from app.services.security import second_factor
+from app.services.security.accounts import get_account, list_users
 from app.services.structures import (
     get_structure,
     list_structures,
@@ -23,6 +24,7 @@ from app.services.structures import (
     set_structure_article,
 )
 from app.unit_of_work import attempt
+from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, named, roles_required
 from app.web.forms_support import service_message
 
@@ -83,6 +85,28 @@ def structure_article(code: str) -> ResponseReturnValue:
 @roles_required(Role.ADMIN)
 def users() -> ResponseReturnValue:
     return render_template("admin/users.html", users=list_users(dbs()))
+
+
+class ResetForm(FlaskForm):  # type: ignore[misc]
+    """Only the CSRF token: the account is in the address."""
+
+
+@bp.post("/users/<int:user_id>/second-factor/reset")
+@roles_required(Role.ADMIN)
+@reauth_required("admin.users", with_args=False)
+def reset_second_factor(user_id: int) -> ResponseReturnValue:
+    """Remove an account's second factor (a lost phone): its sessions end; a coordinator or
+    an administrator sets up a new one at the next sign-in. Audited."""
+    account = get_account(dbs(), user_id)
+    if account is None:
+        abort(404)
+    if not ResetForm().validate_on_submit():
+        flash(_("The form had expired; try again."), "error")
+    elif second_factor.reset(dbs(), actor(), account, end_sessions=True):
+        flash(_("The second factor of %(name)s is removed.", name=account.display_name), "success")
+    else:
+        flash(_("%(name)s had no second factor.", name=account.display_name), "info")
+    return redirect(url_for("admin.users"))
 
 
 @bp.get("/reference")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -20,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
+from flask_login import logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -31,7 +30,8 @@ from app.services.security import accounts, sessions
 from app.services.security.passwords import verify_password
 from app.services.security.throttling import TooManyAttempts, attempt_keys
 from app.unit_of_work import attempt
-from app.web.auth.devices import device_summary
+from app.web.auth.signing_in import reauth_required, start_sign_in
+from app.web.auth.signing_in import safe_next as _safe_next
 from app.web.auth.throttle import limit_anonymous_posts, throttle_policy
 from app.web.context import SESSION_TOKEN, actor, dbs
 
@@ -61,15 +61,6 @@ class EmptyForm(FlaskForm):  # type: ignore[misc]
     """A form with only its CSRF token, for buttons that change state."""
 
 
-def _safe_next(target: str | None) -> str:
-    """Only local paths are followed after sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("home.index")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limit_anonymous_posts
 def login() -> ResponseReturnValue:
@@ -80,8 +71,7 @@ def login() -> ResponseReturnValue:
         except TooManyAttempts as exc:
             return _refuse_for_a_while(form, exc)
         if user is not None:
-            _start_session(user)
-            return redirect(_safe_next(form.next.data))
+            return start_sign_in(user, _safe_next(form.next.data))
         # One message for every failure: unknown account, wrong password, closed account.
         flash(_("Wrong e-mail address or password, or account locked for a while."), "error")
     return render_template("auth/login.html", form=form)
@@ -108,16 +98,6 @@ def _refuse_for_a_while(form: LoginForm, exc: TooManyAttempts) -> ResponseReturn
     return page, 429, {"Retry-After": str(seconds)}
 
 
-def _start_session(user: User) -> None:
-    """A new session (no fixation): a fresh cookie holding a new server-side session token."""
-    session.clear()
-    token = sessions.start(
-        dbs(), user, device=device_summary(request.user_agent.string), now=datetime.now(UTC)
-    )
-    session[SESSION_TOKEN] = token
-    login_user(user)
-
-
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     form = EmptyForm()
@@ -131,6 +111,7 @@ def logout() -> ResponseReturnValue:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@reauth_required()
 def change_password() -> ResponseReturnValue:
     form = PasswordForm()
     user = actor()

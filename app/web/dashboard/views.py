@@ -41,6 +41,7 @@ from app.services.statistics.headings import Label
 from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope
 from app.services.statistics.tables import CountList, CountTable
 from app.services.structures import list_structures, reference_items
+from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, label, roles_required, today
 from app.web.dashboard import charts
 from app.web.forms_support import attach_error
@@ -267,6 +268,7 @@ def _code(item: Label) -> str:
 
 @bp.get("/export/<name>.csv")
 @roles_required(Role.COORDINATOR)
+@reauth_required()
 def export_table(name: str) -> ResponseReturnValue:
     if name not in TABLE_NAMES:
         abort(404)
@@ -282,6 +284,7 @@ def export_table(name: str) -> ResponseReturnValue:
 
 @bp.get("/export/pathways.csv")
 @roles_required(Role.COORDINATOR)
+@reauth_required()
 def export_pathways() -> ResponseReturnValue:
     form = _form()
     scope = _scope(form)

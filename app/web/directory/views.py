@@ -38,6 +38,7 @@ from app.services.directory.search import (
 from app.services.errors import ServiceError
 from app.services.structures import reference_items
 from app.unit_of_work import attempt
+from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, named, roles_required, today
 from app.web.directory.forms import (
     CapacityForm,
@@ -216,6 +217,7 @@ def check(code: str) -> ResponseReturnValue:
 
 @bp.post("/editors/<int:user_id>")
 @roles_required(Role.ADMIN)
+@reauth_required("admin.users", with_args=False)
 def set_editor(user_id: int) -> ResponseReturnValue:
     session = dbs()
     user = editor_account(session, user_id)

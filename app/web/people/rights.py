@@ -34,6 +34,7 @@ from app.services.rights.consents import active_consents, withdraw_consent
 from app.services.rights.erasure import RegisterFileError, erase_person, register_file_for
 from app.services.rights.subject_access import report_as_json, subject_access_report
 from app.unit_of_work import attempt
+from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import attach_error, enum_choices, keeps_typed_values
 from app.web.labels import audit_label, purpose_label
@@ -65,6 +66,7 @@ def _person(pseudonym: str) -> Beneficiary:
 
 @bp.get("/<pseudonym>/access-report")
 @roles_required(Role.CASEWORKER)
+@reauth_required()
 def access_report(pseudonym: str) -> ResponseReturnValue:
     """The confirmation step: says what the export holds; opening it reveals and records nothing."""
     return render_template("people/access_confirm.html", person=_person(pseudonym))
@@ -72,6 +74,7 @@ def access_report(pseudonym: str) -> ResponseReturnValue:
 
 @bp.post("/<pseudonym>/access-report")
 @roles_required(Role.CASEWORKER)
+@reauth_required("people.access_report")
 def access_report_export(pseudonym: str) -> ResponseReturnValue:
     """The confirmed export, as a printable page (recorded in the person's access record)."""
     session = dbs()
@@ -91,6 +94,7 @@ def access_report_export(pseudonym: str) -> ResponseReturnValue:
 
 @bp.post("/<pseudonym>/access-report.json")
 @roles_required(Role.CASEWORKER)
+@reauth_required("people.access_report")
 def access_report_json(pseudonym: str) -> ResponseReturnValue:
     """The confirmed export, as a JSON download (recorded in the person's access record)."""
     session = dbs()
@@ -165,6 +169,7 @@ def consent_withdrawal(pseudonym: str) -> ResponseReturnValue:
 
 @bp.route("/<pseudonym>/erase", methods=["GET", "POST"])
 @roles_required(Role.CASEWORKER)
+@reauth_required()
 def erase(pseudonym: str) -> ResponseReturnValue:
     session, user = dbs(), actor()
     person = _person(pseudonym)

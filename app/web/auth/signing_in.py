@@ -1,0 +1,170 @@
+"""The steps of signing in, kept in the signed session cookie (the app holds no state between
+requests, whichever worker answers):
+
+* ``second_step`` - after the right password of an account with a second factor: who, which
+  session version, until when (five minutes) and where to go next. Nobody is signed in yet.
+* ``auth_at`` - when the person last proved who they are (password, and code if enrolled): at
+  sign-in and at each re-authentication. ``reauth_required`` asks again when it is older than
+  ``RELAIS_REAUTH_MINUTES``.
+
+``enrolment_gate`` keeps a coordinator or an administrator without a second factor on the
+enrolment page until they have one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import ParamSpec, TypeVar
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+from werkzeug.wrappers import Response
+
+from app.models import User
+from app.services.security import sessions
+from app.web.auth.devices import device_summary
+from app.web.context import SESSION_TOKEN, dbs
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+PENDING_KEY = "second_step"
+AUTH_AT_KEY = "auth_at"
+SECOND_STEP_SECONDS = 5 * 60
+
+# What a coordinator or an administrator without a second factor may open.
+ENROLMENT_ENDPOINTS = frozenset(
+    {
+        "auth.two_factor",
+        "auth.start_two_factor",
+        "auth.reauthenticate",
+        "auth.logout",
+        "auth.set_language",
+        "auth.login",
+        "auth.second_step",
+        "static",
+        "home.health",
+    }
+)
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths are followed after sign-in (no open redirect); never one with a
+    backslash (another host for browsers) or a control character (no header injection)."""
+    if target and any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return url_for("home.index")
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("home.index")
+
+
+def start_sign_in(user: User, target: str) -> Response:
+    """The password was right: sign in, or ask for the code first when the account has a
+    second factor."""
+    if not user.has_second_factor:
+        return complete_sign_in(user, target)
+    session.clear()
+    session[PENDING_KEY] = {
+        "user": user.id,
+        "version": user.session_version,
+        "until": int(time.time()) + SECOND_STEP_SECONDS,
+        "next": target,
+    }
+    return redirect(url_for("auth.second_step"))
+
+
+def complete_sign_in(user: User, target: str) -> Response:
+    """Open the session: a new cookie (nothing of the visitor's session is kept, no fixation)
+    holding a new server-side session token (app/services/security/sessions.py)."""
+    session.clear()
+    token = sessions.start(
+        dbs(), user, device=device_summary(request.user_agent.string), now=datetime.now(UTC)
+    )
+    session[SESSION_TOKEN] = token
+    login_user(user)
+    mark_fresh()
+    return redirect(safe_next(target))
+
+
+def pending_sign_in() -> tuple[int, int, str] | None:
+    """The (user id, session version, next page) of a second step still open, or ``None``."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict):
+        return None
+    user_id, version = pending.get("user"), pending.get("version")
+    until, target = pending.get("until"), pending.get("next")
+    if not (isinstance(user_id, int) and isinstance(version, int) and isinstance(until, int)):
+        return None
+    if until < time.time():
+        return None
+    return user_id, version, target if isinstance(target, str) else ""
+
+
+def forget_pending_sign_in() -> None:
+    session.pop(PENDING_KEY, None)
+
+
+def mark_fresh() -> None:
+    session[AUTH_AT_KEY] = int(time.time())
+
+
+def is_fresh() -> bool:
+    """Whether the signed-in person proved who they are within ``RELAIS_REAUTH_MINUTES``."""
+    at = session.get(AUTH_AT_KEY)
+    if not isinstance(at, int):
+        return False
+    minutes: int = current_app.config["REAUTH_MINUTES"]
+    return time.time() - at <= minutes * 60
+
+
+def reauth_required(
+    form_endpoint: str | None = None, *, with_args: bool = True
+) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
+    """Ask for the password (and the code when enrolled) again before a sensitive action,
+    unless given within the last ``RELAIS_REAUTH_MINUTES``; come back afterwards.
+
+    A GET comes back to the same address (with its query). A POST comes back to its form:
+    ``form_endpoint`` (with the same path arguments unless ``with_args`` is false), or the
+    same path when it is omitted.
+    """
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R | Response]:
+        @wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+            if is_fresh():
+                return view(*args, **kwargs)
+            if request.method == "GET":
+                target = request.full_path.rstrip("?")
+            elif form_endpoint:
+                path_args = (request.view_args or {}) if with_args else {}
+                target = url_for(form_endpoint, **path_args)
+            else:
+                target = request.path
+            flash(_("Confirm your identity to continue."), "info")
+            return redirect(url_for("auth.reauthenticate", next=target))
+
+        return wrapped
+
+    return decorate
+
+
+def enrolment_gate() -> ResponseReturnValue | None:
+    """A coordinator or an administrator without a second factor only reaches the enrolment
+    page (and signing out) until they have one."""
+    if request.endpoint in ENROLMENT_ENDPOINTS or request.endpoint is None:
+        return None
+    user = current_user._get_current_object()
+    if not isinstance(user, User) or not user.must_have_second_factor:
+        return None
+    if user.has_second_factor:
+        return None
+    flash(_("Set up your second factor to use Relais."), "info")
+    return redirect(url_for("auth.two_factor"))
