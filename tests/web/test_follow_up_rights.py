@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.rights import ErasureCause, Following, WithdrawalSource, may_change_person
-from app.models import AuditEvent, Consent, FollowUp, PersonKey
+from app.models import AuditEvent, Beneficiary, Consent, FollowUp, PersonKey
 from app.services.errors import Forbidden
 from app.services.people import access
+from app.services.people.facts import Facts, facts_of, update_facts
 from app.services.people.identity import Identity, open_identity, update_identity
 from app.services.rights.consents import withdraw_consent
 from app.services.rights.erasure import RegisterFile, erase_person
@@ -25,7 +26,8 @@ from app.web.context import PARIS
 from tests.rights_helpers import Network, network
 from tests.web.helpers import csrf_token, login
 
-WRITES = ("beneficiary:update", "consent:withdraw", "beneficiary:erase")
+WRITES = ("beneficiary:update", "beneficiary:facts_update", "consent:withdraw", "beneficiary:erase")
+CHANGES = ("edit", "facts", "consent/withdraw", "erase")
 
 
 @pytest.fixture
@@ -79,17 +81,17 @@ def test_during_the_grace_period_the_page_reads_but_offers_no_change(
     response = client.get(f"/people/{pseudonym}")
     assert response.status_code == 200  # reading, as before
     page = response.get_data(as_text=True)
-    for path in ("edit", "consent/withdraw", "erase"):
+    for path in CHANGES:
         assert f"/people/{pseudonym}/{path}" not in page
     assert f"/handoffs/new/{pseudonym}" not in page
     assert f"/people/{pseudonym}/access-report" in page  # the export is a reading
     assert 'id="read-only"' in page
-    for path in ("edit", "consent/withdraw", "erase"):
+    for path in CHANGES:
         assert client.get(f"/people/{pseudonym}/{path}").status_code == 404
     # The structure that follows now keeps every button.
     login(client, ended.worker_b.email)
     page = client.get(f"/people/{pseudonym}").get_data(as_text=True)
-    for path in ("edit", "consent/withdraw", "erase"):
+    for path in CHANGES:
         assert f"/people/{pseudonym}/{path}" in page
     assert 'id="read-only"' not in page
 
@@ -107,6 +109,7 @@ def test_during_the_grace_period_every_change_is_refused_and_nothing_written(
     before = open_identity(vault, db_session, ended.person)
     posts = {
         "edit": {"last_name": "Quoxley", "first_name": "Aurélie", "phone": "06 11 22 33 44"},
+        "facts": {"cohorts": "rsa"},
         "consent/withdraw": {"withdrawn_on": _today().isoformat(), "source": "oral"},
         "erase": {"confirm": pseudonym},
     }
@@ -115,6 +118,9 @@ def test_during_the_grace_period_every_change_is_refused_and_nothing_written(
         assert answer.status_code == 404, path  # as for any structure without a follow-up
     db_session.expire_all()
     assert open_identity(vault, db_session, ended.person) == before
+    person = db_session.get(Beneficiary, ended.person.id)
+    assert person is not None
+    assert facts_of(person).cohort_codes == ["young_dropout"]
     consents = db_session.scalars(
         select(Consent.withdrawn_on).where(Consent.beneficiary_id == ended.person.id)
     ).all()
@@ -131,6 +137,8 @@ def test_the_services_refuse_too(db_session: Session, vault: Vault, ended: Netwo
     changed = Identity(last_name="Quoxley", first_name="Aurélie")
     with pytest.raises(Forbidden):
         update_identity(vault, db_session, worker, person, changed, today=today)
+    with pytest.raises(Forbidden):
+        update_facts(db_session, worker, person, Facts(["rsa"], None, None, None))
     with pytest.raises(Forbidden):
         withdraw_consent(
             db_session,

@@ -64,12 +64,19 @@ def following(session: Session, actor: User, person: Beneficiary, today: date) -
     return Following.GRACE if session.scalar(select(query.exists())) else Following.NOT
 
 
-def may_change(session: Session, actor: User, person: Beneficiary, today: date) -> bool:
-    """Whether ``actor`` may change ``person``'s identity, consent or existence: an open
-    follow-up by their structure (``may_change_person``), and a person not erased."""
+def may_change(session: Session, actor: User, person: Beneficiary) -> bool:
+    """Whether ``actor`` may change ``person``'s file - the identity, the situation, the
+    consent, their existence: an open follow-up by their structure (``may_change_person``:
+    ``Following.NOW``), and a person not erased."""
     if person.erased_at is not None:
         return False
-    return may_change_person(following(session, actor, person, today))
+    if actor.role is not Role.CASEWORKER or actor.structure_id is None:
+        return False
+    return may_change_person(
+        Following.NOW
+        if open_follow_up(session, person.id, actor.structure_id) is not None
+        else Following.NOT
+    )
 
 
 def person_to_change(session: Session, actor: User, pseudonym: str, today: date) -> Beneficiary:
@@ -77,7 +84,7 @@ def person_to_change(session: Session, actor: User, pseudonym: str, today: date)
     (the answer of ``followed_person``): the identity edit, the withdrawal of consent and the
     erasure start here, so that the reading grace period is read-only."""
     person = followed_person(session, actor, pseudonym, today)
-    if not may_change(session, actor, person, today):
+    if not may_change(session, actor, person):
         raise NotFound(N_("No person with this pseudonym is followed by your structure."))
     return person
 

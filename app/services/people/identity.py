@@ -377,7 +377,7 @@ def update_identity(
     Raises ``Forbidden`` unless the actor's structure follows the person now (an open
     follow-up: the reading grace period after one ended does not allow changes).
     """
-    if not may_change(session, actor, person, today):
+    if not may_change(session, actor, person):
         raise Forbidden(N_("Your structure does not follow this person."))
     cleaned = clean_identity(identity, today)
     before = open_identity(vault, session, person)

@@ -157,7 +157,7 @@ def person_page(person: Beneficiary, failed: Mapping[str, Any] | None = None) ->
         consent=consent,
         today=today(),
         forms=forms,
-        may_change=access.may_change(session, user, person, today()),
+        may_change=access.may_change(session, user, person),
         enum_label=enum_label,
     )
 
