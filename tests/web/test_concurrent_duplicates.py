@@ -6,8 +6,10 @@ hand-offs)."""
 
 from __future__ import annotations
 
+import io
 import re
 import threading
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -107,3 +109,60 @@ def test_identical_handoffs_at_once_send_one(
         )
     )
     assert _count(pending) == 1
+
+
+def test_imports_and_registrations_of_one_person_at_once_register_them_once(
+    app: Flask,
+    committed: Committed,  # noqa: F811 - the fixture imported above
+) -> None:
+    """An import takes the registrations' key exclusively: whichever comes first, the others
+    find the person (the import holds its file back on the possible duplicate)."""
+    email = committed.emails["caseworker"]
+    sheet = "Nom;Prénom;Date de naissance;Public\r\nZorvaquet;Ysolde;03/02/2001;young_graduate\r\n"
+    register = {
+        "last_name": "Zorvaquet",
+        "first_name": "Ysolde",
+        "birth_date": "2001-02-03",
+        "cohorts": "young_graduate",
+    }
+    clients = [app.test_client() for _ in range(ROUNDS)]
+    sends: list[Callable[[], int]] = []
+    for n, client in enumerate(clients):
+        login(client, email)
+        if n % 2:
+            tokens = page_tokens(client, "/import/")
+
+            def send_import(client: FlaskClient = client, tokens: dict[str, str] = tokens) -> int:
+                data = {**tokens, "file": (io.BytesIO(sheet.encode()), "people.csv")}
+                return client.post(
+                    "/import/", data=data, content_type="multipart/form-data"
+                ).status_code
+
+            sends.append(send_import)
+        else:
+            form = {**register, **page_tokens(client, "/people/new")}
+
+            def send_form(client: FlaskClient = client, form: dict[str, str] = form) -> int:
+                return client.post("/people/new", data=form).status_code
+
+            sends.append(send_form)
+    start = threading.Barrier(ROUNDS)
+    statuses: list[int] = []
+
+    def run(send: Callable[[], int]) -> None:
+        start.wait()
+        statuses.append(send())
+
+    threads = [threading.Thread(target=run, args=(send,)) for send in sends]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(statuses) == ROUNDS
+    assert all(status < 500 for status in statuses)
+    created = (
+        select(func.count())
+        .select_from(Beneficiary)
+        .where(Beneficiary.created_by_structure_id == committed.structures[0])
+    )
+    assert _count(created) == 2  # the person of the fixture, and one registered or imported
