@@ -84,6 +84,8 @@ def test_during_the_grace_period_the_page_reads_but_offers_no_change(
     for path in CHANGES:
         assert f"/people/{pseudonym}/{path}" not in page
     assert f"/handoffs/new/{pseudonym}" not in page
+    # Nor the other forms of the page, which the services refuse without an open follow-up.
+    assert 'method="post"' not in page.split('id="identity-title"')[1].split("</main>")[0]
     assert f"/people/{pseudonym}/access-report" in page  # the export is a reading
     assert 'id="read-only"' in page
     for path in CHANGES:
@@ -93,6 +95,8 @@ def test_during_the_grace_period_the_page_reads_but_offers_no_change(
     page = client.get(f"/people/{pseudonym}").get_data(as_text=True)
     for path in CHANGES:
         assert f"/people/{pseudonym}/{path}" in page
+    for action in ("steps", "barriers", "end"):
+        assert f'action="/people/{pseudonym}/{action}"' in page
     assert 'id="read-only"' not in page
 
 
