@@ -4,6 +4,10 @@
 
 *Erasure* happens at the person's request or by the retention rule (``ErasureCause``).
 
+*Following* a person (``Following``) decides what a structure may do with their file: with an
+open follow-up it reads and changes it; during the reading grace period after its follow-up
+ended it reads it only (``may_read_identity``, ``may_change_person``); otherwise neither.
+
 *Retention* (see ``docs/rights.md``):
 
 - a follow-up is *idle* when its latest activity is ``months`` calendar months old or older
@@ -31,6 +35,26 @@ class WithdrawalSource(StrEnum):
 
 # What a caseworker may choose on the form (``ERASURE`` is the system's).
 CHOSEN_SOURCES = (WithdrawalSource.ORAL, WithdrawalSource.WRITTEN, WithdrawalSource.EMAIL)
+
+
+class Following(StrEnum):
+    """How a structure follows a person, for what it may do with the person's file."""
+
+    NOW = "now"  # an open follow-up
+    GRACE = "grace"  # its follow-up ended less than the grace period ago
+    NOT = "not"  # never, or longer ago
+
+
+def may_read_identity(following: Following) -> bool:
+    """Reading the identity (the person's page, the subject-access export): an open follow-up,
+    or one in its reading grace period."""
+    return following is not Following.NOT
+
+
+def may_change_person(following: Following) -> bool:
+    """Editing the identity, recording a withdrawal of consent, erasing: an open follow-up only.
+    The reading grace period lets a structure finish reading a file, not change it."""
+    return following is Following.NOW
 
 
 class ErasureCause(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.effective_dates import field_day
@@ -15,6 +15,12 @@ from app.models.beneficiary import Beneficiary
 from app.models.pathway import Barrier
 from app.models.reference import ReferenceItem
 from app.models.structure import Structure
+
+# The rows the pending-hand-off unique indexes cover, by purpose column.
+PENDING_WITH = {
+    "stage": "status = 'sent' AND purpose_stage_id IS NOT NULL",
+    "barrier": "status = 'sent' AND purpose_barrier_id IS NOT NULL",
+}
 
 
 class Handoff(Base):
@@ -46,6 +52,21 @@ class Handoff(Base):
         CheckConstraint(
             "status NOT IN ('in_progress', 'completed') OR first_contact_at IS NOT NULL",
             name="contact_before_progress",
+        ),
+        # One hand-off waiting for an answer per person, sender, receiver and purpose (a stage
+        # or a barrier): two identical sendings at the same moment record one.
+        *(
+            Index(
+                f"uq_handoffs_pending_{purpose}",
+                "beneficiary_id",
+                "from_structure_id",
+                "to_structure_id",
+                f"purpose_{purpose}_id",
+                unique=True,
+                sqlite_where=text(PENDING_WITH[purpose]),
+                postgresql_where=text(PENDING_WITH[purpose]),
+            )
+            for purpose in PENDING_WITH
         ),
     )
 

@@ -4,6 +4,8 @@ contracts, never a barrier's detail nor an employer."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -67,9 +69,8 @@ def _export(client: FlaskClient) -> str:
 
 
 def _export_rows(client: FlaskClient) -> list[dict[str, str]]:
-    lines = _export(client).lstrip("\ufeff").splitlines()
-    header = lines[0].split(";")
-    return [dict(zip(header, line.split(";"), strict=True)) for line in lines[1:]]
+    text = _export(client).lstrip("\ufeff")
+    return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
 
 
 def test_a_barrier_is_recorded_with_its_level_and_detail(

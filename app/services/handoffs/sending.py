@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
@@ -18,11 +20,12 @@ from app.models import (
     Barrier,
     Beneficiary,
     Handoff,
+    ReferenceItem,
     ReferenceKind,
     Structure,
     User,
 )
-from app.services.errors import N_, Forbidden, InvalidInput
+from app.services.errors import N_, Conflict, Forbidden, InvalidInput
 from app.services.handoffs.history import record_transition
 from app.services.mail.queue import notify_handoff
 from app.services.people.access import open_follow_up
@@ -50,6 +53,8 @@ def send_handoff(
 
     Needs an open follow-up by the actor's structure (or a redirect), the person's recorded
     consent to share with the network and the actor's confirmation that they agree to this one.
+    ``Conflict`` when the same hand-off (sender, receiver, purpose) already waits for an
+    answer - sent earlier, or at the same moment by another request.
     """
     from_id = actor.structure_id
     if actor.role is not Role.CASEWORKER or from_id is None:
@@ -73,6 +78,8 @@ def send_handoff(
         if purpose_stage_code
         else None
     )
+    if _waiting_repeat(session, person.id, from_id, to_structure.id, stage, purpose_barrier):
+        raise _already_waiting()
     handoff = Handoff(
         id=uuid.uuid4(),
         beneficiary_id=person.id,
@@ -89,8 +96,7 @@ def send_handoff(
     if note and note.strip():
         key = vault.sealing_key(session, person.id)
         handoff.note = vault.seal(key, "handoffs", "note", handoff.id, person.id, note.strip())
-    session.add(handoff)
-    session.flush()
+    _insert_once(session, handoff, stage, purpose_barrier)
     record_transition(session, vault, actor, handoff, HandoffEvent.SEND, None, now, None, None)
     audit.record(
         session,
@@ -102,3 +108,51 @@ def send_handoff(
     )
     notify_handoff(session, handoff, HandoffEvent.SEND)
     return handoff
+
+
+def _waiting_repeat(
+    session: Session,
+    person_id: uuid.UUID,
+    from_id: int,
+    to_id: int,
+    stage: ReferenceItem | None,
+    barrier: Barrier | None,
+) -> bool:
+    """Whether the same hand-off (person, sender, receiver, purpose) waits for an answer."""
+    query = select(Handoff.id).where(
+        Handoff.beneficiary_id == person_id,
+        Handoff.from_structure_id == from_id,
+        Handoff.to_structure_id == to_id,
+        Handoff.status == HandoffStatus.SENT,
+    )
+    if stage is not None:
+        query = query.where(Handoff.purpose_stage_id == stage.id)
+    else:
+        query = query.where(Handoff.purpose_barrier_id == (barrier.id if barrier else None))
+    return session.scalar(query.limit(1)) is not None
+
+
+def _already_waiting() -> Conflict:
+    return Conflict(
+        N_(
+            "This person's hand-off to this structure for this purpose is already waiting for "
+            "an answer."
+        ),
+        field="to_structure",
+    )
+
+
+def _insert_once(
+    session: Session, handoff: Handoff, stage: ReferenceItem | None, barrier: Barrier | None
+) -> None:
+    """Insert ``handoff``; the same one sent at the same moment by another request (the
+    unique index ``uq_handoffs_pending_*`` made this insert wait for it) gives ``Conflict``."""
+    try:
+        with session.begin_nested():
+            session.add(handoff)
+            session.flush()
+    except IntegrityError:
+        ids = handoff.beneficiary_id, handoff.from_structure_id, handoff.to_structure_id
+        if not _waiting_repeat(session, *ids, stage, barrier):
+            raise
+        raise _already_waiting() from None

@@ -30,6 +30,7 @@ from app.services.imports.results import BlindIndexes, CheckedRow, Problem
 from app.services.people.access import followed_ids
 from app.services.people.duplicates import same_person
 from app.services.people.identity import Identity, open_identity
+from app.services.people.registration_lock import lock_every_registration
 from app.services.security.vault import Vault
 
 _INDEX_COLUMNS = {
@@ -58,7 +59,12 @@ def look_for_duplicates(
     import_id: uuid.UUID,
     today: date,
 ) -> DuplicateLookup:
-    """Possible duplicates of ``rows`` in the file and among the people of the network."""
+    """Possible duplicates of ``rows`` in the file and among the people of the network.
+
+    Holds every registration back first, until the transaction ends (``registration_lock``):
+    a person registered meanwhile would be missed by the lookup.
+    """
+    lock_every_registration(session)
     indexes, in_file = _within_file(rows, vault.indexer)
     found = _in_database(session, vault, actor, rows, indexes, today)
     warnings = sorted([*in_file, *found.warnings], key=lambda w: w.line or 0)

@@ -41,6 +41,7 @@ from app.services.imports.results import (
 )
 from app.services.imports.sheet import Sheet, read_sheet
 from app.services.imports.writing import write_people
+from app.services.people.registration_lock import lock_every_registration
 from app.services.security import audit
 from app.services.security.accounts import find_user
 from app.services.security.vault import Vault
@@ -174,6 +175,7 @@ def import_checked(
     structure_id = _require_caseworker(actor)
     if checked.errors:
         raise InvalidInput(N_("The file cannot be imported."), field="file")
+    lock_every_registration(session)  # held already if the lookup ran in this transaction
     return write_people(
         session,
         vault,

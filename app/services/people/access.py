@@ -3,6 +3,10 @@
 A caseworker sees the identity of the people their structure follows (an open follow-up, or
 one ended less than ``grace_days`` ago). Anyone else asking for such a person gets ``NotFound``
 - the same answer as for a pseudonym that does not exist.
+
+Changing the person's file - the identity, a withdrawal of consent, the erasure - needs an open
+follow-up (``person_to_change``, the rule ``app.domain.rights.may_change_person``): during the
+reading grace period a structure gets the same ``NotFound`` there as any other structure.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from datetime import date, timedelta
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
+from app.domain.rights import Following, may_change_person
 from app.domain.roles import Role
 from app.models import Beneficiary, FollowUp, User
 from app.services.errors import N_, NotFound
@@ -45,6 +50,41 @@ def followed_person(session: Session, actor: User, pseudonym: str, today: date) 
     """The person ``pseudonym`` if ``actor``'s structure follows them, else ``NotFound``."""
     person = session.scalar(visible_people(actor, today).where(Beneficiary.pseudonym == pseudonym))
     if person is None:
+        raise NotFound(N_("No person with this pseudonym is followed by your structure."))
+    return person
+
+
+def following(session: Session, actor: User, person: Beneficiary, today: date) -> Following:
+    """How ``actor``'s structure follows ``person`` (``Following.NOT`` unless a caseworker)."""
+    if actor.role is not Role.CASEWORKER or actor.structure_id is None:
+        return Following.NOT
+    if open_follow_up(session, person.id, actor.structure_id) is not None:
+        return Following.NOW
+    query = followed_ids(actor, today).where(FollowUp.beneficiary_id == person.id)
+    return Following.GRACE if session.scalar(select(query.exists())) else Following.NOT
+
+
+def may_change(session: Session, actor: User, person: Beneficiary) -> bool:
+    """Whether ``actor`` may change ``person``'s file - the identity, the situation, the
+    consent, their existence: an open follow-up by their structure (``may_change_person``:
+    ``Following.NOW``), and a person not erased."""
+    if person.erased_at is not None:
+        return False
+    if actor.role is not Role.CASEWORKER or actor.structure_id is None:
+        return False
+    return may_change_person(
+        Following.NOW
+        if open_follow_up(session, person.id, actor.structure_id) is not None
+        else Following.NOT
+    )
+
+
+def person_to_change(session: Session, actor: User, pseudonym: str, today: date) -> Beneficiary:
+    """The person ``pseudonym`` if ``actor``'s structure follows them *now*, else ``NotFound``
+    (the answer of ``followed_person``): the identity edit, the withdrawal of consent and the
+    erasure start here, so that the reading grace period is read-only."""
+    person = followed_person(session, actor, pseudonym, today)
+    if not may_change(session, actor, person):
         raise NotFound(N_("No person with this pseudonym is followed by your structure."))
     return person
 

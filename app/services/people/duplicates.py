@@ -15,13 +15,20 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.crypto.blind_index import name_birth_key, normalise_email, normalise_name
+from app.crypto.blind_index import normalise_email, normalise_name
 from app.domain.audit import AuditAction
 from app.models import Beneficiary, User
 from app.services.people.access import followed_ids
 from app.services.people.identity import Identity, open_identity
+from app.services.people.registration_lock import identity_indexes, lock_registration
 from app.services.security import audit
 from app.services.security.vault import Vault
+
+_INDEX_COLUMNS = {
+    "name_birth": Beneficiary.name_birth_index,
+    "email": Beneficiary.email_index,
+    "phone": Beneficiary.phone_index,
+}
 
 
 @dataclass
@@ -57,18 +64,15 @@ def find_possible_duplicates(
     today: date,
     exclude: Beneficiary | None = None,
 ) -> DuplicateCheck:
-    """Look for people who may be ``identity`` (already cleaned: E.164 phone, normalised e-mail)."""
+    """Look for people who may be ``identity`` (already cleaned: E.164 phone, normalised e-mail).
+
+    Takes the registration lock on the identity's blind indexes first (held until the
+    transaction ends): an identical registration sent at the same moment waits, then finds the
+    person this one registers.
+    """
     ix = vault.indexer
-    conditions = []
-    if identity.birth_date:
-        key = name_birth_key(identity.last_name, identity.first_name, identity.birth_date)
-        conditions.append(Beneficiary.name_birth_index == ix.compute("name_birth", key))
-    if identity.email:
-        conditions.append(
-            Beneficiary.email_index == ix.compute("email", normalise_email(identity.email))
-        )
-    if identity.phone:
-        conditions.append(Beneficiary.phone_index == ix.compute("phone", identity.phone))
+    lock_registration(session, ix, identity)
+    conditions = [_INDEX_COLUMNS[name] == value for name, value in identity_indexes(ix, identity)]
     result = DuplicateCheck()
     if conditions:
         query = select(Beneficiary).where(

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.domain.people import EducationLevel, Sex
 from app.models import Beneficiary, ReferenceItem, ReferenceKind, User
-from app.services.errors import N_, InvalidInput
+from app.services.errors import N_, Forbidden, InvalidInput
+from app.services.people.access import may_change
 from app.services.security import audit
 from app.services.structures import reference_item
 
@@ -47,10 +48,13 @@ def _item(
 def update_facts(session: Session, actor: User, person: Beneficiary, facts: Facts) -> list[str]:
     """Replace the person's registration facts; returns the names of those that changed.
 
-    The caller has checked that the actor's structure follows the person. The audit event
-    names the fields changed and their new values (codes: statistical facts, no identity).
-    ``InvalidInput`` for no cohort or an unknown code.
+    The audit event names the fields changed and their new values (codes: statistical facts,
+    no identity). ``Forbidden`` unless the actor's structure follows the person now (an open
+    follow-up: not the reading grace period after one ended); ``InvalidInput`` for no cohort
+    or an unknown code.
     """
+    if not may_change(session, actor, person):
+        raise Forbidden(N_("Your structure does not follow this person."))
     if not facts.cohort_codes:
         raise InvalidInput(N_("Choose at least one cohort."), field="cohorts")
     kept_qpv = [person.qpv] if person.qpv else []

@@ -22,7 +22,8 @@ from app.crypto import DataKey
 from app.domain.audit import AuditAction
 from app.domain.people import plausible_birth_date
 from app.models import Beneficiary, User
-from app.services.errors import N_, InvalidInput
+from app.services.errors import N_, Forbidden, InvalidInput
+from app.services.people.access import may_change
 from app.services.security import audit
 from app.services.security.vault import Vault
 
@@ -373,8 +374,11 @@ def update_identity(
 ) -> list[str]:
     """Replace a person's identity; returns the names of the fields that changed (audited).
 
-    The caller has checked that the actor's structure follows the person.
+    Raises ``Forbidden`` unless the actor's structure follows the person now (an open
+    follow-up: the reading grace period after one ended does not allow changes).
     """
+    if not may_change(session, actor, person):
+        raise Forbidden(N_("Your structure does not follow this person."))
     cleaned = clean_identity(identity, today)
     before = open_identity(vault, session, person)
     changed = [

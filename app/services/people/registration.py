@@ -17,6 +17,7 @@ from app.domain.roles import Role
 from app.models import Beneficiary, Consent, FollowUp, ReferenceKind, User
 from app.services.errors import N_, Conflict, Forbidden, InvalidInput
 from app.services.people.identity import Identity, clean_identity, seal_identity
+from app.services.people.registration_lock import lock_registration
 from app.services.security import audit
 from app.services.security.vault import Vault
 from app.services.structures import reference_item
@@ -58,6 +59,8 @@ def register_person(
     if actor.role is not Role.CASEWORKER or actor.structure_id is None:
         raise Forbidden(N_("Only caseworkers register people."))
     identity = clean_identity(new.identity, today)
+    # Held until the commit: a duplicate check running now waits, then sees this person.
+    lock_registration(session, vault.indexer, identity)
     if not new.cohort_codes:
         raise InvalidInput(N_("Choose at least one cohort."), field="cohorts")
     cohorts = [reference_item(session, ReferenceKind.COHORT, code) for code in new.cohort_codes]

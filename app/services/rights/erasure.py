@@ -45,8 +45,7 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.domain.handoffs import WithdrawCause
 from app.domain.people import new_pseudonym
-from app.domain.rights import ErasureCause, WithdrawalSource
-from app.domain.roles import Role
+from app.domain.rights import ErasureCause, Following, WithdrawalSource, may_change_person
 from app.models import (
     IDENTITY_FIELDS,
     Barrier,
@@ -65,7 +64,7 @@ from app.models import (
 )
 from app.services.errors import N_, Forbidden, InvalidInput
 from app.services.handoffs import withdraw_pending
-from app.services.people.access import followed_ids
+from app.services.people.access import following
 from app.services.rights.consents import active_consents, end_consents
 from app.services.security import audit
 from app.services.security.vault import Vault
@@ -186,18 +185,19 @@ def erase_person(
 ) -> ErasureRecord:
     """Erase ``person`` (see the module's docstring) and register it in both copies.
 
-    ``actor`` is a caseworker whose structure follows the person (the web action), or
+    ``actor`` is a caseworker whose structure follows the person now - an open follow-up, not
+    the reading grace period after one ended (the web action) -, or
     ``None`` for the command line and the retention rule. Raises ``Forbidden`` for any other
     user, ``InvalidInput`` if the person is erased already, ``RegisterFileError`` if the file
     cannot be written (the caller then rolls back).
     """
-    if actor is not None:
-        followed = followed_ids(actor, today).where(FollowUp.beneficiary_id == person.id)
-        follows = session.scalar(select(followed.exists()))
-        if actor.role is not Role.CASEWORKER or not follows:
-            raise Forbidden(N_("Your structure does not follow this person."))
+    relation = Following.NOW if actor is None else following(session, actor, person, today)
+    if relation is Following.NOT:
+        raise Forbidden(N_("Your structure does not follow this person."))
     if person.erased_at is not None:
         raise InvalidInput(N_("This person's data has already been erased."))
+    if not may_change_person(relation):  # the reading grace period does not let one erase
+        raise Forbidden(N_("Your structure does not follow this person."))
     _shred(session, vault, actor, person, today=today, now=now)
     person.erased_at = now
     record = ErasureRecord(beneficiary_id=person.id, erased_at=now, cause=cause)

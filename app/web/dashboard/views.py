@@ -6,9 +6,7 @@ pathway export is pseudonymous and audited.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
 from flask import (
@@ -35,6 +33,7 @@ from app.domain.roles import Role
 from app.models import ReferenceItem, ReferenceKind, Structure
 from app.services.directory.network_events import events_by_quarter
 from app.services.errors import ServiceError
+from app.services.safe_csv import Cell, csv_chunks
 from app.services.statistics import exports, pathway_export
 from app.services.statistics.dashboard import TABLE_NAMES, Dashboard, dashboard
 from app.services.statistics.headings import Label
@@ -215,45 +214,30 @@ def share(value: float | None) -> str:
 # --- CSV exports -----------------------------------------------------------------------------
 
 
-def _csv_response(name: str, lines: Iterable[list[str]]) -> Response:
-    """A streamed CSV as French spreadsheets read it: UTF-8 with a BOM, ``;`` separators."""
-
-    def generate() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-        yield "\ufeff"
-        for count, line in enumerate(lines, start=1):
-            writer.writerow(line)
-            if count % 500 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    response = Response(stream_with_context(generate()), mimetype="text/csv")
+def _csv_response(name: str, lines: Iterable[Sequence[Cell]]) -> Response:
+    """A streamed CSV as French spreadsheets read it: UTF-8 with a BOM, ``;`` separators,
+    formula-like text neutralised (``app.services.safe_csv``)."""
+    chunks = csv_chunks(lines, delimiter=";", lineterminator="\r\n", prefix="\ufeff")
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="relais-{name}.csv"'
     return response
 
 
-def _cell(value: int | None) -> str:
-    """Hidden values are written as empty cells; zeros as 0."""
-    return "" if value is None else str(value)
-
-
-def table_lines(table: CountTable | CountList) -> Iterator[list[str]]:
-    """The lines of a table's CSV: code and label of each row, its cells, its total."""
+def table_lines(table: CountTable | CountList) -> Iterator[list[Cell]]:
+    """The lines of a table's CSV: code and label of each row, its cells, its total (counts
+    as numbers; a hidden value, ``None``, as an empty cell)."""
     if isinstance(table, CountList):
         yield ["code", _("Label"), _("People")]
         for row, value in zip(table.rows, table.values, strict=True):
-            yield [_code(row), heading(row), _cell(value)]
+            yield [_code(row), heading(row), value]
         return
     yield ["code", _("Label"), *(heading(c) for c in table.columns), _("Total")]
     published = table.published
     for i, row in enumerate(table.rows):
-        cells = [_cell(v) for v in published.cells[i]]
-        yield [_code(row), heading(row), *cells, _cell(published.row_totals[i])]
-    totals = [_cell(v) for v in published.column_totals]
-    yield ["total", _("Total"), *totals, _cell(published.total)]
+        cells = list(published.cells[i])
+        yield [_code(row), heading(row), *cells, published.row_totals[i]]
+    totals = list(published.column_totals)
+    yield ["total", _("Total"), *totals, published.total]
 
 
 def _code(item: Label) -> str:
@@ -295,7 +279,7 @@ def export_pathways() -> ResponseReturnValue:
     pathway_export.record_export(session, user, scope)
     day: date = today()
 
-    def lines() -> Iterator[list[str]]:
+    def lines() -> Iterator[Sequence[Cell]]:
         yield list(pathway_export.COLUMNS)
         for line in pathway_export.pathway_lines(session, scope, today=day):
             yield line.as_row()

@@ -88,7 +88,8 @@ def _form_data(person: Beneficiary) -> dict[str, object]:
 @roles_required(Role.CASEWORKER)
 def edit_facts(pseudonym: str) -> ResponseReturnValue:
     session = dbs()
-    person = _person(pseudonym)
+    # An open follow-up: during the reading grace period, 404 as for any other structure.
+    person = access.person_to_change(session, actor(), pseudonym, today())
     form = _facts_form(person)
     if form.validate_on_submit():
         facts = Facts(

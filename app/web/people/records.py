@@ -157,6 +157,7 @@ def person_page(person: Beneficiary, failed: Mapping[str, Any] | None = None) ->
         consent=consent,
         today=today(),
         forms=forms,
+        may_change=access.may_change(session, user, person),
         enum_label=enum_label,
     )
 
@@ -201,7 +202,8 @@ def _failed(
 @roles_required(Role.CASEWORKER)
 def edit_identity(pseudonym: str) -> ResponseReturnValue:
     session, user = dbs(), actor()
-    person = _person(pseudonym)
+    # An open follow-up: during the reading grace period, 404 as for any other structure.
+    person = access.person_to_change(session, user, pseudonym, today())
     current = identity.reveal_identity(vault(), session, user, person, "edit_identity")
     form = IdentityForm(obj=current)
     if form.is_submitted() and checked_identity_form(form, today()):

@@ -6,8 +6,10 @@
 - a withdrawal of consent: a form, then every pending hand-off is withdrawn;
 - erasure: a confirmation page (type the pseudonym), then crypto-shredding.
 
-Every action is a caseworker's, for a person their structure follows (404 otherwise); state
-changes are POSTs with a CSRF token.
+Every action is a caseworker's, for a person their structure follows (404 otherwise); the
+withdrawal and the erasure need an open follow-up (``access.person_to_change``: 404 during the
+reading grace period after it ended, when the export is still allowed); state changes are POSTs
+with a CSRF token.
 """
 
 from __future__ import annotations
@@ -59,6 +61,12 @@ def _now() -> datetime:
 
 def _person(pseudonym: str) -> Beneficiary:
     return access.followed_person(dbs(), actor(), pseudonym, today())
+
+
+def _person_to_change(pseudonym: str) -> Beneficiary:
+    """The person, if the actor's structure follows them now: the reading grace period after
+    a follow-up ended does not allow a withdrawal or an erasure (404, as for any other)."""
+    return access.person_to_change(dbs(), actor(), pseudonym, today())
 
 
 # -- subject access --------------------------------------------------------------------------
@@ -123,7 +131,7 @@ def _pending(person: Beneficiary) -> list[Handoff]:
 @roles_required(Role.CASEWORKER)
 def consent_withdrawal(pseudonym: str) -> ResponseReturnValue:
     session = dbs()
-    person = _person(pseudonym)
+    person = _person_to_change(pseudonym)
     consents = active_consents(session, person.id)
     form = WithdrawConsentForm()
     form.source.choices = enum_choices(WithdrawalSource, CHOSEN_SOURCES)
@@ -172,7 +180,7 @@ def consent_withdrawal(pseudonym: str) -> ResponseReturnValue:
 @reauth_required()
 def erase(pseudonym: str) -> ResponseReturnValue:
     session, user = dbs(), actor()
-    person = _person(pseudonym)
+    person = _person_to_change(pseudonym)
     form = EraseForm()
     if form.validate_on_submit():
         if form.confirm.data.strip().upper() != person.pseudonym:

@@ -7,7 +7,6 @@ import reads them back with ``RecordReader``.
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ from app.services.directory.interop.schema import (
     DirectoryFile,
     DirectoryImportError,
 )
+from app.services.safe_csv import csv_text, restore_cell
 
 # -- writing ---------------------------------------------------------------------------------
 
@@ -42,13 +42,11 @@ def _cell(value: Any) -> str:
 
 
 def to_csv(records: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
-    """A CSV table: arrays and objects as JSON in their cell, empty cells for null."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for record in records:
-        writer.writerow([_cell(record.get(name)) for name in columns])
-    return buffer.getvalue()
+    """A CSV table: arrays and objects as JSON in their cell, empty cells for null; text a
+    spreadsheet would run as a formula is neutralised (``app.services.safe_csv``), and read
+    back as it was by ``read_directory_file``."""
+    lines = ([_cell(record.get(name)) for name in columns] for record in records)
+    return csv_text([list(columns), *lines], lineterminator="\n")
 
 
 def write_csv(data: DirectoryFile, folder: Path) -> list[Path]:
@@ -65,7 +63,10 @@ def write_csv(data: DirectoryFile, folder: Path) -> list[Path]:
 
 def _read_csv(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8-sig", newline="") as stream:
-        return [dict(row) for row in csv.DictReader(stream)]
+        return [
+            {name: restore_cell(v) if isinstance(v, str) else v for name, v in row.items()}
+            for row in csv.DictReader(stream)
+        ]
 
 
 def _file_problem(path: Path, reason: str) -> DirectoryImportError:
