@@ -188,7 +188,7 @@ MATRIX: Mapping[str, Rule] = {
     "people.register": roles(CASEWORKER),
     "people.hand_over": roles(CASEWORKER),
     "people.detail": person(),
-    "people.edit_facts": person(),
+    "people.edit_facts": person(FOLLOWING_NOW),
     "people.add_consent": person(),
     "people.add_step": person(),
     "people.add_barrier": person(),

@@ -90,15 +90,6 @@ ACTORS = (
     Actor("visitor_public_directory", None, public_directory=True),
 )
 
-# Issue 12, item 10 ("rights follow the follow-up", helper h5's branch): identity edits,
-# consent withdrawal and erasure need an open follow-up. The matrix already says so
-# (``FOLLOWING_NOW``); the application does it once that change is merged. Until then these
-# cases fail, as expected (strict: once they pass, remove them from this list).
-ITEM_10_PENDING = {
-    ("people.edit_identity", "ended"),
-    ("people.consent_withdrawal", "ended"),
-    ("people.erase", "ended"),
-}
 
 # The kind of object a route names, by its URL arguments (the first found).
 OBJECT_OF_ARGUMENT = {
@@ -288,10 +279,7 @@ def test_the_application_denies_by_the_matrix(
 
 
 def _case(endpoint: str, actor: Actor) -> Any:
-    marks = []
-    if (endpoint, actor.name) in ITEM_10_PENDING:
-        marks.append(pytest.mark.xfail(strict=True, reason="issue 12 item 10 (h5): not merged yet"))
-    return pytest.param(endpoint, actor, id=f"{endpoint}-{actor.name}", marks=marks)
+    return pytest.param(endpoint, actor, id=f"{endpoint}-{actor.name}")
 
 
 # Cases that change the actor's own account run last: removing one's second factor (a

@@ -1,7 +1,7 @@
 """one pending hand-off per person, sender, receiver and purpose
 
 Revision ID: b5d7f9a1c3e8
-Revises: a9c3e5f7b1d4
+Revises: b3d5f7a9c1e2
 Create Date: 2026-12-06 07:00:00+00:00
 
 Written by hand (issue 12, point 6): two partial unique indexes on ``handoffs`` - one for the
@@ -30,7 +30,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "b5d7f9a1c3e8"
-down_revision: str | None = "a9c3e5f7b1d4"
+down_revision: str | None = "b3d5f7a9c1e2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
