@@ -54,4 +54,4 @@ def test_coordinator_reads_the_dashboard_and_downloads_a_table(page: Any) -> Non
     saved = download.value
     assert saved.suggested_filename == "relais-funnel-2025-01-01-2026-11-25.csv"
     content = Path(saved.path()).read_text(encoding="utf-8-sig")
-    assert content.splitlines()[0].startswith("code;Libellé;Personnes")
+    assert content.splitlines()[0].startswith('"code";"Libellé";"Personnes"')

@@ -174,7 +174,7 @@ def test_the_confirmation_needs_the_code_of_an_enrolled_account(
         data={"password": factories.PASSWORD, "csrf_token": token, "next": "/account/password"},
     )
     assert no_code.status_code == 200
-    assert "The password or the code is wrong." in no_code.get_data(as_text=True)
+    assert "Le mot de passe ou le code est incorrect." in no_code.get_data(as_text=True)
     assert _sent_to_confirm(client.get("/account/password")) == "/account/password"
     assert login_failures(app, coordinator.email) == 1
     answer = reauthenticate(client, coordinator.email)

@@ -113,7 +113,7 @@ def test_enrolment_shows_an_svg_qr_code_and_the_key_and_needs_a_first_code(
 
     token = csrf_token(client, "/account/two-factor")
     wrong = client.post("/account/two-factor", data={"code": "000000", "csrf_token": token})
-    assert "This code is not valid" in wrong.get_data(as_text=True)
+    assert "Saisissez le code actuel" in wrong.get_data(as_text=True)
     assert not _user(db_session, worker.email).has_second_factor
 
     step = second_factor.time_step(datetime.now(UTC))
@@ -193,7 +193,7 @@ def test_a_right_code_signs_in_once_and_cannot_be_used_again(
     _password_step(other, enrolled.email)
     again = enter_code(other, code)
     assert again.status_code == 200
-    assert "not valid or was already used" in again.get_data(as_text=True)
+    assert "pas valide ou a déjà été utilisé" in again.get_data(as_text=True)
     assert not _signed_in(other)
     assert login_failures(app, enrolled.email) == 1
 
@@ -333,11 +333,13 @@ def test_one_s_own_recovery_codes_and_reset_from_the_account_page(
 ) -> None:
     login(client, enrolled.email)
     page = client.get("/account/two-factor").get_data(as_text=True)
-    assert "0 unused recovery code" in page
+    assert "0 code de secours encore utilisable" in page
     token = csrf_token(client, "/account/two-factor")
     fresh = client.post("/account/two-factor/recovery-codes", data={"csrf_token": token})
     assert len(CODES.findall(fresh.get_data(as_text=True))) == second_factor.RECOVERY_CODE_COUNT
-    assert "10 unused recovery codes" in client.get("/account/two-factor").get_data(as_text=True)
+    assert "10 codes de secours encore utilisables" in client.get("/account/two-factor").get_data(
+        as_text=True
+    )
 
     token = csrf_token(client, "/account/two-factor")
     answer = client.post("/account/two-factor/reset", data={"csrf_token": token})

@@ -118,9 +118,11 @@ def test_cooperation_around_an_event_hides_small_counts(db_session: Session, vau
         datetime(2026, 6, 10, 10, tzinfo=UTC)
     ] * 12
     for moment in moments:
+        # One person each: a person has one pending hand-off per sender, receiver and purpose.
+        someone = factories.person(db_session, vault, sender)
         db_session.add(
             Handoff(
-                beneficiary_id=person.id,
+                beneficiary_id=someone.id,
                 from_structure_id=a.id,
                 to_structure_id=b.id,
                 purpose_stage_id=stage,
