@@ -14,6 +14,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from app.domain.french import StructurePhrases
+from app.domain.numbers import read_id, read_int
 from app.domain.people import age_band
 from app.domain.roles import Role
 from app.extensions import db
@@ -37,9 +38,10 @@ PARIS = ZoneInfo("Europe/Paris")
 def load_session_user(session_id: str) -> User | None:
     """Flask-Login's loader: ``"<id>:<version>"``; a stale version ends the session."""
     user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    found_id, found_version = read_id(user_id), read_int(version, minimum=0)
+    if found_id is None or found_version is None:
         return None
-    return user_for_session(db.session(), int(user_id), int(version))
+    return user_for_session(db.session(), found_id, found_version)
 
 
 def actor() -> User:

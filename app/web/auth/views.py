@@ -19,7 +19,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -28,17 +27,18 @@ from app.services.security import accounts
 from app.services.security.passwords import verify_password
 from app.unit_of_work import attempt
 from app.web.context import actor, dbs
+from app.web.form_base import RelaisForm
 
 bp = Blueprint("auth", __name__)
 
 
-class LoginForm(FlaskForm):  # type: ignore[misc]
+class LoginForm(RelaisForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     next = HiddenField()
 
 
-class PasswordForm(FlaskForm):  # type: ignore[misc]
+class PasswordForm(RelaisForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     password = PasswordField(
         _l("New password"),
@@ -51,7 +51,7 @@ class PasswordForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class EmptyForm(FlaskForm):  # type: ignore[misc]
+class EmptyForm(RelaisForm):
     """A form with only its CSRF token, for buttons that change state."""
 
 
