@@ -1,9 +1,13 @@
 """The base of every form of Relais, and the fields that read numbers.
 
-``RelaisForm`` (and ``RelaisSubform`` for the forms nested in a ``FormField``) strips the
-value of every single choice (``SelectField``, ``RadioField``) before it is validated: ``" "``
-is an empty choice (refused when the field is required), ``" code "`` is ``"code"``. Without
-it, ``Optional()`` let a blank choice through to the view as ``" "``.
+``RelaisForm`` (and ``RelaisSubform`` for the forms nested in a ``FormField``):
+
+* strips the value of every single choice (``SelectField``, ``RadioField``) before it is
+  validated: ``" "`` is an empty choice (refused when the field is required), ``" code "`` is
+  ``"code"``. Without it, ``Optional()`` let a blank choice through to the view as ``" "``;
+* gives every text field without a ``Length`` of its own a ``Length(max=TEXT_LIMIT)``, so that
+  no text of any size reaches a service unchecked (fields stored in a column of a given size
+  declare that size themselves).
 
 ``WholeNumberField`` and ``id_choice`` read numbers with ``app.domain.numbers``: ASCII digits
 only, bounded, a form error otherwise.
@@ -15,10 +19,21 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Form, IntegerField, RadioField, SelectField, SelectMultipleField
+from wtforms import (
+    Form,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.meta import DefaultMeta
+from wtforms.validators import Length
 
 from app.domain.numbers import read_id, read_int
+
+# The longest text a field takes when it does not say (the longest text areas take 4,000).
+TEXT_LIMIT = 4000
 
 
 def strip_choice(value: object) -> object:
@@ -31,25 +46,30 @@ def _single_choice(field_class: type) -> bool:
     )
 
 
-class _StrippedChoices(DefaultMeta):  # type: ignore[misc]
+class _RelaisMeta(DefaultMeta):  # type: ignore[misc]
     def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
         if _single_choice(unbound_field.field_class):
             filters = [*unbound_field.kwargs.get("filters", ()), strip_choice]
             options = {**options, "filters": filters}
-        return super().bind_field(form, unbound_field, options)
+        field = super().bind_field(form, unbound_field, options)
+        if isinstance(field, StringField) and not any(
+            isinstance(v, Length) for v in field.validators
+        ):
+            field.validators = [*field.validators, Length(max=TEXT_LIMIT)]
+        return field
 
 
 class RelaisForm(FlaskForm):  # type: ignore[misc]
-    """A Flask-WTF form (CSRF token) whose single choices are stripped before validation."""
+    """A Flask-WTF form (CSRF token): single choices stripped, text bounded (see above)."""
 
-    class Meta(_StrippedChoices):
+    class Meta(_RelaisMeta):
         pass
 
 
 class RelaisSubform(Form):  # type: ignore[misc]
-    """A form nested in a ``FormField`` (no CSRF token of its own), choices stripped too."""
+    """A form nested in a ``FormField`` (no CSRF token of its own), the same rules."""
 
-    class Meta(_StrippedChoices):
+    class Meta(_RelaisMeta):
         pass
 
 
