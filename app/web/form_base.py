@@ -93,5 +93,5 @@ def id_choice(value: object) -> int:
         return value
     found = read_id(value if isinstance(value, str) else None)
     if found is None:
-        raise ValueError(str(_l("Not a valid choice.")))
+        raise ValueError("not a database id")  # WTForms shows its own "Invalid choice"
     return found

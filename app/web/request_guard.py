@@ -11,9 +11,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
@@ -21,6 +22,8 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map, ValidationError
 
 from app.domain.numbers import DATABASE_INT_MAX, MAX_DIGITS, read_id
+
+log = logging.getLogger(__name__)
 
 # C0 controls and DEL; TAB, LF and CR are allowed in values only.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -59,13 +62,24 @@ def install(app: Flask) -> None:
 
 
 def refuse_control_characters() -> None:
-    """Raise ``MalformedRequest`` when the request carries a control character."""
+    """Raise ``MalformedRequest`` when the request carries a control character (logged with
+    the method and the endpoint only: the path and the values may hold personal data)."""
     if _CONTROL.search(request.path) or _has_control(request.args.items(multi=True)):
-        raise MalformedRequest(str(PATH_REASON))
+        _refuse(PATH_REASON, "address")
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         files = ((name, upload.filename or "") for name, upload in request.files.items(multi=True))
         if _has_control(request.form.items(multi=True)) or _has_control(files):
-            raise MalformedRequest(str(FORM_REASON))
+            _refuse(FORM_REASON, "form")
+
+
+def _refuse(reason: object, where: str) -> NoReturn:
+    log.info(
+        "request refused: control character in the %s (%s %s)",
+        where,
+        request.method,
+        request.endpoint,
+    )
+    raise MalformedRequest(str(reason))
 
 
 def _has_control(pairs: Iterable[tuple[str, str]]) -> bool:
