@@ -65,6 +65,7 @@ class Fuzzed:
 
     client: FlaskClient
     email: str | None
+    cookie_name: str
     token: str = ""
     cookie: str | None = None
 
@@ -133,21 +134,21 @@ ROLES = {
 def _sign_in(app: Flask) -> dict[str, Fuzzed]:
     clients = {}
     for role, email in ROLES.items():
-        fuzzed = Fuzzed(app.test_client(), email)
-        _refresh(app, fuzzed)
+        fuzzed = Fuzzed(app.test_client(), email, app.config["SESSION_COOKIE_NAME"])
+        _refresh(fuzzed)
         clients[role] = fuzzed
     return clients
 
 
-def _refresh(app: Flask, fuzzed: Fuzzed) -> None:
+def _refresh(fuzzed: Fuzzed) -> None:
     """Sign in again (if a role) and keep the session cookie and a CSRF token."""
-    fuzzed.client.delete_cookie(app.config["SESSION_COOKIE_NAME"])
+    fuzzed.client.delete_cookie(fuzzed.cookie_name)
     if fuzzed.email:
         assert login(fuzzed.client, fuzzed.email).status_code == 302
     page = fuzzed.client.get("/login" if fuzzed.email is None else "/account/password")
     found = TOKEN.search(page.get_data(as_text=True))
     fuzzed.token = found.group(1) if found else ""
-    cookie = fuzzed.client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    cookie = fuzzed.client.get_cookie(fuzzed.cookie_name)
     fuzzed.cookie = cookie.value if cookie else None
 
 
@@ -263,7 +264,7 @@ def _try_bare_posts(
 
 def _restore(fuzzed: Fuzzed) -> None:
     if fuzzed.cookie is not None:
-        fuzzed.client.set_cookie("session", fuzzed.cookie)
+        fuzzed.client.set_cookie(fuzzed.cookie_name, fuzzed.cookie)
 
 
 def _targets(app: Flask) -> Iterator[tuple[fz.Route, str]]:
@@ -301,14 +302,13 @@ def test_every_route_is_fuzzed_and_no_input_gives_a_500_or_a_partial_write(
     tally = Tally()
     for route, method in _targets(app):
         roles = sorted(catalogue.reached.get((route.endpoint, method), set()) | {ANONYMOUS})
-        _fuzz_route(app, db_session, clients, catalogue, parameters, route, method, roles, tally)
+        _fuzz_route(db_session, clients, catalogue, parameters, route, method, roles, tally)
     _report(tally)
     assert tally.statuses, "nothing was sent"
     assert not tally.failures, f"{len(tally.failures)} failures:\n" + "\n".join(tally.failures)
 
 
 def _fuzz_route(
-    app: Flask,
     db_session: Session,
     clients: dict[str, Fuzzed],
     catalogue: Catalogue,
@@ -349,7 +349,7 @@ def _fuzz_route(
         if answer.status_code >= 500:
             tally.failures.append(f"{answer.status_code}: {method} {url!r} as {role}")
         if _signed_out(fuzzed, answer) or route.endpoint in ("auth.logout", "auth.login"):
-            _refresh(app, fuzzed)
+            _refresh(fuzzed)
 
     send()
 
