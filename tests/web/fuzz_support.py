@@ -193,15 +193,14 @@ def long_text() -> st.SearchStrategy[str]:
 
 def values(valid: list[str], control: bool = False) -> st.SearchStrategy[str]:
     """A value for a field or parameter whose valid values (options, default) are ``valid``;
-    with ``control``, sometimes one with a control character."""
+    with ``control``, most often one holding a control character."""
     nasty = st.sampled_from(NASTY) | long_text() | st.text(_TYPABLE, max_size=30)
-    if control:
-        nasty = nasty | st.sampled_from(CONTROL) | st.text(max_size=10)
-    if not valid:
-        return nasty
-    good = st.sampled_from(valid)
-    padded = good.map(lambda v: f" {v} ")
-    return st.one_of(good, good, good, nasty, padded)
+    good = st.sampled_from(valid) if valid else nasty
+    plain = st.one_of(good, good, good, nasty, good.map(lambda v: f" {v} ")) if valid else nasty
+    if not control:
+        return plain
+    dirty = st.sampled_from(CONTROL) | good.map(lambda v: v + "\x00") | st.text(max_size=10)
+    return st.one_of(dirty, dirty, plain)
 
 
 def path_values(valid: list[str]) -> st.SearchStrategy[str]:
