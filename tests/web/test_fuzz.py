@@ -11,7 +11,7 @@ Each request must answer below 500. A POST answered with an error (400 and above
 form shown again with errors, must leave every table's row count unchanged (audit tables aside
 for a form shown again: reading an identity is audited even when the form is refused).
 
-``RELAIS_FUZZ_EXAMPLES`` (examples per route and method; 6 by default, derandomised) raises the
+``RELAIS_FUZZ_EXAMPLES`` (examples per route and method; 10 by default, derandomised) raises the
 number for a long run by hand; ``RELAIS_FUZZ_REPORT`` names a JSON file for the run's counts.
 """
 
@@ -48,7 +48,7 @@ from tests import factories
 from tests.web import fuzz_support as fz
 from tests.web.helpers import TOKEN, login
 
-EXAMPLES = int(os.environ.get("RELAIS_FUZZ_EXAMPLES") or 6)
+EXAMPLES = int(os.environ.get("RELAIS_FUZZ_EXAMPLES") or 10)
 LONG_RUN = "RELAIS_FUZZ_EXAMPLES" in os.environ
 REPORT = os.environ.get("RELAIS_FUZZ_REPORT")
 SAME_ORIGIN = {"Origin": "http://localhost"}
@@ -336,22 +336,31 @@ def _fuzz_route(
         url = _url(data, catalogue, route, forms)
         if method == "GET":
             known = catalogue.query_names.get(route.endpoint, {})
-            query = _query(data, known, parameters, control)
-            answer = _send(fuzzed, method, url, query=query)
+            sent = _query(data, known, parameters, control)
+            answer = _send(fuzzed, method, url, query=sent)
         else:
             before = _row_counts(db_session)
-            body = _body(data, fuzzed, forms, parameters, control)
-            answer = _send(fuzzed, method, url, body=body)
-            _check_nothing_left(db_session, before, answer, f"{method} {url} as {role}", tally)
+            sent = _body(data, fuzzed, forms, parameters, control)
+            answer = _send(fuzzed, method, url, body=sent)
+            request = f"{method} {url!r} as {role} with {_shown(sent)}"
+            _check_nothing_left(db_session, before, answer, request, tally)
         answer.close()
         tally.statuses[answer.status_code] += 1
         tally.by_route[f"{method} {route.endpoint} {answer.status_code}"] += 1
         if answer.status_code >= 500:
-            tally.failures.append(f"{answer.status_code}: {method} {url!r} as {role}")
+            shown = f"{method} {url[:80]!r} as {role} with {_shown(sent)}"
+            tally.failures.append(f"{answer.status_code}: {shown}")
         if _signed_out(fuzzed, answer) or route.endpoint in ("auth.logout", "auth.login"):
             _refresh(fuzzed)
 
     send()
+
+
+def _shown(sent: list[tuple[str, Any]]) -> str:
+    """The parameters of a failed request, each value cut short, for the failure message."""
+    return ", ".join(
+        f"{name[:30]!r}={value[:30]!r}" for name, value in sent if isinstance(value, str)
+    )
 
 
 def _url(
