@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
 from app.domain.french import Article, StructurePhrases, guess_article, name_sort_key, phrases
+from app.domain.numbers import read_id
 from app.models import ReferenceItem, ReferenceKind, Structure, User
 from app.services.errors import N_, Conflict, InvalidInput, NotFound
 from app.services.security import audit
@@ -134,8 +135,8 @@ def set_structure_article(
 def structure_by_id(session: Session, structure_id: str | int | None) -> Structure | None:
     """The structure a form names by its id (digits), or ``None``; callers check what it may
     be used for (an active partner, another structure than the actor's)."""
-    text = str(structure_id or "")
-    return session.get(Structure, int(text)) if text.isdigit() else None
+    found = read_id(str(structure_id)) if structure_id is not None else None
+    return session.get(Structure, found) if found is not None else None
 
 
 def get_structure(session: Session, code: str) -> Structure:

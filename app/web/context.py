@@ -14,6 +14,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from app.domain.french import StructurePhrases
+from app.domain.numbers import read_id, read_int
 from app.domain.people import age_band
 from app.domain.roles import Role
 from app.extensions import db
@@ -44,12 +45,13 @@ def load_session_user(session_id: str) -> User | None:
     PERMANENT_SESSION_LIFETIME, is signed out. The open session is kept in ``g.user_session``."""
     user_id, _, version = session_id.partition(":")
     token = session.get(SESSION_TOKEN)
-    if not user_id.isdigit() or not version.isdigit() or not isinstance(token, str):
+    found_id, found_version = read_id(user_id), read_int(version, minimum=0)
+    if found_id is None or found_version is None or not isinstance(token, str):
         return None
     found = sessions.signed_in(
         db.session(),
-        int(user_id),
-        int(version),
+        found_id,
+        found_version,
         token,
         limits=session_limits(),
         now=datetime.now(UTC),

@@ -15,12 +15,14 @@ from werkzeug.exceptions import HTTPException
 from app.extensions import db
 from app.services.errors import Forbidden, NotFound
 from app.unit_of_work import abandon
+from app.web.request_guard import MalformedRequest
 
 log = logging.getLogger(__name__)
 
 
 def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(MalformedRequest, _malformed)
     app.register_error_handler(NotFound, lambda _exc: _page(404))
     app.register_error_handler(Forbidden, lambda _exc: _page(404))
     app.register_error_handler(HTTPException, _http_error)
@@ -35,6 +37,7 @@ def _page(status: int, message: str | None = None) -> ResponseReturnValue:
         404: _("Page not found"),
         405: _("Action not allowed here"),
         429: _("Too many requests"),
+        413: _("The request is too large"),
         500: _("Something went wrong"),
     }
     title = titles.get(status, _("Error"))
@@ -50,11 +53,17 @@ def _csrf_error(_exc: CSRFError) -> ResponseReturnValue:
     )
 
 
+def _malformed(exc: MalformedRequest) -> ResponseReturnValue:
+    return _page(400, str(exc.description))
+
+
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
+    # Any refusal of the request (413 too large, 414, 431...) keeps its 4xx status: only a
+    # failure of Relais itself is a 500.
     status = exc.code or 500
     if status == 429:  # Flask-Limiter: Retry-After is added to the response by the limiter
         return _page(429, _("Too many requests from your connection. Wait a minute and try again."))
-    return _page(status if status in (400, 401, 403, 404, 405) else 500)
+    return _page(status if 400 <= status < 500 else 500)
 
 
 def _unexpected(exc: Exception) -> ResponseReturnValue:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
+from app.domain.numbers import read_int
 from app.services.people.overview import Filters, Sort
 
 
@@ -18,8 +19,8 @@ def filters_from_request() -> Filters:
 
 
 def page_from_request() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    """The ``page`` of the query string (1 to 99,999), the first page when it is anything else."""
+    return read_int(request.args.get("page"), minimum=1, maximum=99_999) or 1
 
 
 def sort_from_request() -> Sort:

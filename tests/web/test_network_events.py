@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -65,6 +66,29 @@ def test_a_coordinator_records_an_event_a_caseworker_reads_it(
     assert reader.post("/network-events/new", data={**form, "csrf_token": token}).status_code == 404
     assert reader.get(f"/network-events/{event.id}/edit").status_code == 404
     assert reader.get("/network-events/99999").status_code == 404
+
+
+@pytest.mark.parametrize("participants", ["9" * 400, "²", "１２", "1_000", "2147483648"])
+def test_a_number_of_participants_not_in_plain_digits_is_a_form_error(
+    client: FlaskClient, db_session: Session, participants: str
+) -> None:
+    """Found by tests/web/test_fuzz.py: a 400-digit number reached ``NumberRange``, which
+    turned it into a float (OverflowError, a 500); ``"１２"`` was read as 12."""
+    a, _b, _c = _structures(db_session)
+    coordinator = factories.user(db_session, Role.COORDINATOR)
+    db_session.commit()
+    login(client, coordinator.email)
+    form = {
+        **page_tokens(client, "/network-events/new"),
+        "theme": "Forum",
+        "held_on": paris_today().isoformat(),
+        "participants": participants,
+        "structures": [str(a.id)],
+    }
+    answer = client.post("/network-events/new", data=form)
+    assert answer.status_code == 200
+    assert 'id="participants-error"' in answer.get_data(as_text=True)
+    assert db_session.scalar(select(NetworkEvent)) is None
 
 
 def test_field_workers_do_not_see_events(client: FlaskClient, db_session: Session) -> None:

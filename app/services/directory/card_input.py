@@ -37,11 +37,11 @@ CARD_COLUMNS = (
     "referral_delay_days",
 )  # fmt: skip
 MAX_SERVICES = 20
-_SIRET = re.compile(r"^\d{14}$")
-_POSTCODE = re.compile(r"^\d{5}$")
-_INSEE = re.compile(r"^\w{5}$")
+_SIRET = re.compile(r"^\d{14}$", re.ASCII)  # the digits 0 to 9 only
+_POSTCODE = re.compile(r"^\d{5}$", re.ASCII)
+_INSEE = re.compile(r"^\w{5}$", re.ASCII)
 # data·inclusion zone codes: commune or country (5), EPCI (9 digits), département (2-3).
-_ZONE_CODE = re.compile(r"^(?:\w{5}|\d{9}|\w{2,3})$")
+_ZONE_CODE = re.compile(r"^(?:\w{5}|\d{9}|\w{2,3})$", re.ASCII)
 HOURS_MESSAGES = {
     HoursProblem.UNKNOWN_DAY: N_("Unknown day in “%(rule)s”: write Mo Tu We Th Fr Sa Su."),
     HoursProblem.DAY_ORDER: N_("Days go from Monday to Sunday in “%(rule)s” (Mo-Fr)."),

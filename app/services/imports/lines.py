@@ -39,8 +39,9 @@ _FIELD_COLUMN = {
 # What stands in for a wrong value while the other values of the line are checked.
 _PLACEHOLDER: dict[str, Any] = {"last_name": "x", "first_name": "x"}
 
-_FR_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# re.ASCII: the digits 0 to 9 only (``\d`` alone also matches other scripts' digits).
+_FR_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _MIDNIGHT = re.compile(r"[ T]0?0:00(?::00)?$")  # "14/03/2004 00:00" as some exports write dates
 _CONSENT = re.compile(r"(orale|oral|signee|signe)(?:\s*:\s*|\s+)?(.*)")
 

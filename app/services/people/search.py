@@ -35,8 +35,9 @@ from app.services.people.overview import (
 from app.services.security.vault import Vault
 
 QUERY_LIMIT = 200  # characters of a search that are read
-_DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+# re.ASCII: the digits 0 to 9 only (``\d`` alone also matches other scripts' digits).
+_DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$", re.ASCII)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
 _PHONE_CHARACTERS = re.compile(r"^\+?[\d\s.()/-]+$")
 
 

@@ -8,7 +8,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField
 
 from app.domain.french import Article, guess_article, phrases
@@ -26,12 +25,13 @@ from app.services.structures import (
 from app.unit_of_work import attempt
 from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, named, roles_required
+from app.web.form_base import RelaisForm
 from app.web.forms_support import service_message
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-class ArticleForm(FlaskForm):  # type: ignore[misc]
+class ArticleForm(RelaisForm):
     """The article of a structure's name in French sentences; one form per row."""
 
     article = SelectField(_l("Article in French sentences"))
@@ -87,7 +87,7 @@ def users() -> ResponseReturnValue:
     return render_template("admin/users.html", users=list_users(dbs()))
 
 
-class ResetForm(FlaskForm):  # type: ignore[misc]
+class ResetForm(RelaisForm):
     """Only the CSRF token: the account is in the address."""
 
 

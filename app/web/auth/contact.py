@@ -7,7 +7,6 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
@@ -16,10 +15,11 @@ from app.services.people import referents
 from app.unit_of_work import attempt
 from app.web.auth.views import bp
 from app.web.context import actor, dbs
+from app.web.form_base import RelaisForm
 from app.web.forms_support import service_message
 
 
-class ContactForm(FlaskForm):  # type: ignore[misc]
+class ContactForm(RelaisForm):
     work_phone = StringField(
         _l("Work phone"),
         validators=[Length(max=32)],

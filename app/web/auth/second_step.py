@@ -10,7 +10,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -29,17 +28,18 @@ from app.web.auth.signing_in import (
 from app.web.auth.throttle import throttle_policy
 from app.web.auth.views import bp
 from app.web.context import actor, dbs, vault
+from app.web.form_base import RelaisForm
 
 CODE_DESCRIPTION = _l("The 6-digit code of your authenticator app, or one of your recovery codes.")
 
 
-class CodeForm(FlaskForm):  # type: ignore[misc]
+class CodeForm(RelaisForm):
     code = StringField(
         _l("Code"), validators=[DataRequired(), Length(max=32)], description=CODE_DESCRIPTION
     )
 
 
-class ReauthForm(FlaskForm):  # type: ignore[misc]
+class ReauthForm(RelaisForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     code = StringField(_l("Code"), validators=[Length(max=32)], description=CODE_DESCRIPTION)
     next = HiddenField()

@@ -13,7 +13,6 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
@@ -24,10 +23,11 @@ from app.unit_of_work import attempt
 from app.web.auth.signing_in import reauth_required
 from app.web.auth.views import EmptyForm, bp
 from app.web.context import actor, dbs, vault
+from app.web.form_base import RelaisForm
 from app.web.forms_support import service_message
 
 
-class ConfirmCodeForm(FlaskForm):  # type: ignore[misc]
+class ConfirmCodeForm(RelaisForm):
     code = StringField(
         _l("Code shown by the app"),
         validators=[DataRequired(), Length(max=32)],

@@ -20,7 +20,6 @@ from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -34,17 +33,18 @@ from app.web.auth.signing_in import reauth_required, start_sign_in
 from app.web.auth.signing_in import safe_next as _safe_next
 from app.web.auth.throttle import limit_anonymous_posts, throttle_policy
 from app.web.context import SESSION_TOKEN, actor, dbs
+from app.web.form_base import RelaisForm
 
 bp = Blueprint("auth", __name__)
 
 
-class LoginForm(FlaskForm):  # type: ignore[misc]
+class LoginForm(RelaisForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     next = HiddenField()
 
 
-class PasswordForm(FlaskForm):  # type: ignore[misc]
+class PasswordForm(RelaisForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     password = PasswordField(
         _l("New password"),
@@ -57,7 +57,7 @@ class PasswordForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class EmptyForm(FlaskForm):  # type: ignore[misc]
+class EmptyForm(RelaisForm):
     """A form with only its CSRF token, for buttons that change state."""
 
 

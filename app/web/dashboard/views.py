@@ -22,7 +22,6 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional
@@ -43,13 +42,14 @@ from app.services.structures import list_structures, reference_items
 from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, label, roles_required, today
 from app.web.dashboard import charts
+from app.web.form_base import RelaisForm
 from app.web.forms_support import attach_error
 from app.web.labels import enum_label
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 
-class FiltersForm(FlaskForm):  # type: ignore[misc]
+class FiltersForm(RelaisForm):
     """The dashboard's filters, read from the query string (a GET form: no CSRF token)."""
 
     class Meta:

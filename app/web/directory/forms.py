@@ -7,15 +7,12 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
     FieldList,
-    Form,
     FormField,
-    IntegerField,
     SelectField,
     StringField,
     TelField,
@@ -25,6 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.domain.directory import Fee, ReceptionMode, ReferralMode, ServiceType, ZoneType
+from app.domain.numbers import read_id
 from app.models import NetworkEvent, ReferenceKind
 from app.services.directory.card_input import ITEM_FIELDS, CardInput, ServiceInput
 from app.services.directory.cards import card_snapshot
@@ -33,12 +31,13 @@ from app.services.directory.search import DirectoryEntry
 from app.services.structures import list_structures
 from app.web.context import dbs, today
 from app.web.directory.labels import choices_of
+from app.web.form_base import RelaisForm, RelaisSubform, WholeNumberField
 from app.web.forms_support import choices
 from app.web.people.forms import MultiCheckboxField
 from app.web.submissions import SubmissionField
 
 
-class ServiceForm(Form):  # type: ignore[misc]
+class ServiceForm(RelaisSubform):
     """One service of a card; leave its name empty to remove it."""
 
     name = StringField(_l("Service name"), validators=[Optional(), Length(max=150)])
@@ -50,7 +49,7 @@ class ServiceForm(Form):  # type: ignore[misc]
     fees_detail = StringField(_l("Cost details"), validators=[Optional(), Length(max=200)])
 
 
-class CardForm(FlaskForm):  # type: ignore[misc]
+class CardForm(RelaisForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     type = SelectField(_l("Type"), validators=[DataRequired()])
     missions = TextAreaField(
@@ -62,8 +61,8 @@ class CardForm(FlaskForm):  # type: ignore[misc]
     )
     services = FieldList(FormField(ServiceForm), min_entries=1, max_entries=20)
     cohorts = MultiCheckboxField(_l("Publics"), validators=[Optional()])
-    age_min = IntegerField(_l("Minimum age"), validators=[Optional(), NumberRange(0, 120)])
-    age_max = IntegerField(_l("Maximum age"), validators=[Optional(), NumberRange(0, 120)])
+    age_min = WholeNumberField(_l("Minimum age"), validators=[Optional(), NumberRange(0, 120)])
+    age_max = WholeNumberField(_l("Maximum age"), validators=[Optional(), NumberRange(0, 120)])
     public_notes = TextAreaField(
         _l("Who they take in"),
         validators=[Optional(), Length(max=2000)],
@@ -108,7 +107,7 @@ class CardForm(FlaskForm):  # type: ignore[misc]
         validators=[Optional(), Length(max=4000)],
         description=_l("One document a line."),
     )
-    referral_delay_days = IntegerField(
+    referral_delay_days = WholeNumberField(
         _l("Usual delay before a first appointment (days)"),
         validators=[Optional(), NumberRange(0, 365)],
     )
@@ -123,31 +122,31 @@ class CardForm(FlaskForm):  # type: ignore[misc]
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
     website = URLField(_l("Website"), validators=[Optional(), Length(max=300)])
     siret = StringField(_l("SIRET number"), validators=[Optional(), Length(max=20)])
-    capacity = IntegerField(
+    capacity = WholeNumberField(
         _l("Free places"),
         validators=[Optional(), NumberRange(0, 100_000)],
         description=_l("Leave empty when the structure does not count places."),
     )
 
 
-class CapacityForm(FlaskForm):  # type: ignore[misc]
-    capacity = IntegerField(
+class CapacityForm(RelaisForm):
+    capacity = WholeNumberField(
         _l("Free places today"), validators=[Optional(), NumberRange(0, 100_000)]
     )
 
 
-class ConfirmForm(FlaskForm):  # type: ignore[misc]
+class ConfirmForm(RelaisForm):
     """A button: the card was read again and is still right."""
 
 
-class EditorForm(FlaskForm):  # type: ignore[misc]
+class EditorForm(RelaisForm):
     allowed = BooleanField(_l("May edit the card"))
 
 
-class EventForm(FlaskForm):  # type: ignore[misc]
+class EventForm(RelaisForm):
     theme = StringField(_l("Theme"), validators=[DataRequired(), Length(max=200)])
     held_on = DateField(_l("Date"), validators=[DataRequired()])
-    participants = IntegerField(
+    participants = WholeNumberField(
         _l("Number of participants"), validators=[InputRequired(), NumberRange(0, 100_000)]
     )
     structures = MultiCheckboxField(_l("Structures that took part"), validators=[DataRequired()])
@@ -255,6 +254,8 @@ def event_input(form: EventForm) -> EventInput:
         theme=form.theme.data or "",
         held_on=form.held_on.data,
         participants=form.participants.data,
-        structure_ids=[int(value) for value in form.structures.data or [] if value.isdigit()],
+        structure_ids=[
+            found for value in form.structures.data or [] if (found := read_id(value)) is not None
+        ],
         follow_ups=form.follow_ups.data or "",
     )

@@ -12,7 +12,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -27,13 +26,14 @@ from app.services.repeats import AlreadyRecorded
 from app.unit_of_work import attempt
 from app.web.confirmations import who
 from app.web.context import actor, dbs, named, roles_required, today, vault
+from app.web.form_base import RelaisForm
 from app.web.forms_support import service_message
 from app.web.handoffs.blueprint import bp
 from app.web.mentions import KeepTextField, names_the_person
 from app.web.submissions import shown_once
 
 
-class RemindForm(FlaskForm):  # type: ignore[misc]
+class RemindForm(RelaisForm):
     message = TextAreaField(
         _l("Message to the partner (optional)"),
         validators=[Optional(), Length(max=2000)],
@@ -44,7 +44,7 @@ class RemindForm(FlaskForm):  # type: ignore[misc]
     keep_text = KeepTextField()
 
 
-class FollowUpAnswerForm(FlaskForm):  # type: ignore[misc]
+class FollowUpAnswerForm(RelaisForm):
     """The answer to "does your follow-up end?" is the button pressed: "end" or "keep"."""
 
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.domain.employment import ContractType, Employment
 from app.services.errors import N_, InvalidInput
+from app.web.form_base import RelaisForm
 from app.web.mentions import KeepTextField
 from app.web.submissions import SubmissionField
 
 
-class SendForm(FlaskForm):  # type: ignore[misc]
+class SendForm(RelaisForm):
     to_structure = SelectField(_l("Partner structure"), validators=[DataRequired()])
     purpose = RadioField(_l("Purpose of the hand-off"), validators=[DataRequired()])
     note = TextAreaField(
@@ -36,7 +36,7 @@ class SendForm(FlaskForm):  # type: ignore[misc]
     submission = SubmissionField()
 
 
-class ActionForm(FlaskForm):  # type: ignore[misc]
+class ActionForm(RelaisForm):
     """One form for every answer; the page shows the fields the action needs."""
 
     reason = SelectField(_l("Reason"), validators=[Optional()], validate_choice=False)

@@ -24,7 +24,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
@@ -37,6 +36,7 @@ from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
 from app.web import submissions
 from app.web.context import actor, dbs, roles_required, today, vault
+from app.web.form_base import RelaisForm
 from app.web.submissions import SubmissionField
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
@@ -49,7 +49,7 @@ SHOWN_LINES = 100  # duplicate line numbers carried to the result page
 SHOWN_PROBLEMS = 500  # rows of the error and duplicate tables; the rest are counted
 
 
-class ImportForm(FlaskForm):  # type: ignore[misc]
+class ImportForm(RelaisForm):
     file = FileField(
         _l("CSV file"), validators=[FileRequired(message=_l("Choose the CSV file to import."))]
     )

@@ -8,7 +8,6 @@ they name.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -26,6 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.domain.employment import ContractType
 from app.domain.pathway import BarrierLevel, ConsentMethod
+from app.web.form_base import RelaisForm
 from app.web.forms_support import enum_choices
 from app.web.mentions import KeepTextField
 from app.web.submissions import SubmissionField
@@ -38,7 +38,7 @@ class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
     option_widget = CheckboxInput()
 
 
-class IdentityForm(FlaskForm):  # type: ignore[misc]
+class IdentityForm(RelaisForm):
     last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
     first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=100)])
     birth_date = DateField(_l("Birth date"), validators=[Optional()])
@@ -82,7 +82,7 @@ class RegisterForm(IdentityForm):
     submission = SubmissionField()
 
 
-class ConsentForm(FlaskForm):  # type: ignore[misc]
+class ConsentForm(RelaisForm):
     method = RadioField(
         _l("How the person agreed"),
         choices=[
@@ -138,7 +138,7 @@ def detail_field() -> StringField:
     )
 
 
-class StepForm(FlaskForm):  # type: ignore[misc]
+class StepForm(RelaisForm):
     stage = SelectField(_l("Stage"), validators=[DataRequired()])
     started_on = DateField(_l("Start date"), validators=[DataRequired()])
     ended_on = DateField(_l("End date"), validators=[Optional()])
@@ -153,7 +153,7 @@ class StepForm(FlaskForm):  # type: ignore[misc]
     submission = SubmissionField()
 
 
-class BarrierForm(FlaskForm):  # type: ignore[misc]
+class BarrierForm(RelaisForm):
     category = SelectField(_l("Barrier"), validators=[DataRequired()])
     level = level_field()
     detail = detail_field()
@@ -163,7 +163,7 @@ class BarrierForm(FlaskForm):  # type: ignore[misc]
     submission = SubmissionField()
 
 
-class BarrierAssessmentForm(FlaskForm):  # type: ignore[misc]
+class BarrierAssessmentForm(RelaisForm):
     """The level and detail of a barrier already recorded."""
 
     level = level_field()
@@ -171,7 +171,7 @@ class BarrierAssessmentForm(FlaskForm):  # type: ignore[misc]
     keep_text = KeepTextField()
 
 
-class FactsForm(FlaskForm):  # type: ignore[misc]
+class FactsForm(RelaisForm):
     """The registration facts kept for the statistics, corrected later."""
 
     qpv = SelectField(_l("Neighbourhood (QPV)"), validators=[Optional()])
@@ -180,11 +180,11 @@ class FactsForm(FlaskForm):  # type: ignore[misc]
     sex = SelectField(_l("Sex"), validators=[Optional()])
 
 
-class BarrierStatusForm(FlaskForm):  # type: ignore[misc]
+class BarrierStatusForm(RelaisForm):
     status = SelectField(_l("New status"), validators=[DataRequired()])
     on = DateField(_l("Date"), validators=[DataRequired()])
 
 
-class EndFollowUpForm(FlaskForm):  # type: ignore[misc]
+class EndFollowUpForm(RelaisForm):
     reason = SelectField(_l("Reason"), validators=[DataRequired()])
     ended_on = DateField(_l("End date"), validators=[DataRequired()])

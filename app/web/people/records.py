@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
 from app.domain.employment import EMPLOYMENT_STAGE, ContractType
+from app.domain.numbers import read_id
 from app.domain.pathway import BARRIER_TRANSITIONS, BarrierLevel, BarrierStatus, ConsentMethod
 from app.domain.roles import Role
 from app.models import Barrier, Beneficiary, Consent, ReferenceKind
@@ -305,7 +306,7 @@ def add_barrier(pseudonym: str) -> ResponseReturnValue:
         return _failed(person, barrier=form)
     if names_the_person(form, person, form.detail):
         return _failed(person, barrier=form)
-    acting = int(form.acting_structure.data) if form.acting_structure.data else None
+    acting = read_id(form.acting_structure.data)
     try:
         with attempt():
             claimed = submissions.claim(form, "barrier")

@@ -9,7 +9,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField
 from wtforms.validators import InputRequired
 
@@ -19,17 +18,20 @@ from app.services.errors import ServiceError
 from app.services.people import access, referents
 from app.unit_of_work import attempt
 from app.web.context import actor, dbs, roles_required, today
+from app.web.form_base import RelaisForm, id_choice
 from app.web.forms_support import attach_error, service_message
 from app.web.people.blueprint import bp
 
 
-class ReferentForm(FlaskForm):  # type: ignore[misc]
-    referent = SelectField(_l("Referent"), coerce=int, validators=[InputRequired()])
+class ReferentForm(RelaisForm):
+    referent = SelectField(_l("Referent"), coerce=id_choice, validators=[InputRequired()])
 
 
-class HandOverForm(FlaskForm):  # type: ignore[misc]
-    from_user = SelectField(_l("The people followed by"), coerce=int, validators=[InputRequired()])
-    to_user = SelectField(_l("Go to"), coerce=int, validators=[InputRequired()])
+class HandOverForm(RelaisForm):
+    from_user = SelectField(
+        _l("The people followed by"), coerce=id_choice, validators=[InputRequired()]
+    )
+    to_user = SelectField(_l("Go to"), coerce=id_choice, validators=[InputRequired()])
     confirmed = BooleanField(_l("I confirm the hand-over"))
 
 

@@ -21,7 +21,6 @@ from flask import Response, current_app, flash, redirect, render_template, url_f
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
@@ -38,17 +37,18 @@ from app.services.rights.subject_access import report_as_json, subject_access_re
 from app.unit_of_work import attempt
 from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, roles_required, today, vault
+from app.web.form_base import RelaisForm
 from app.web.forms_support import attach_error, enum_choices, keeps_typed_values
 from app.web.labels import audit_label, purpose_label
 from app.web.people.blueprint import bp
 
 
-class WithdrawConsentForm(FlaskForm):  # type: ignore[misc]
+class WithdrawConsentForm(RelaisForm):
     withdrawn_on = DateField(_l("Date of the withdrawal"), validators=[DataRequired()])
     source = RadioField(_l("How the withdrawal reached you"), validators=[InputRequired()])
 
 
-class EraseForm(FlaskForm):  # type: ignore[misc]
+class EraseForm(RelaisForm):
     confirm = StringField(
         _l("Type the person's pseudonym to confirm"),
         validators=[DataRequired(), Length(max=20)],

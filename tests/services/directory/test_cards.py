@@ -120,6 +120,10 @@ def test_services_are_replaced_in_order(db_session: Session) -> None:
         ({"zone_type": "planete"}, "zone_type"),
         ({"postcode": "9000"}, "postcode"),
         ({"siret": "123"}, "siret"),
+        # Other scripts' digits are digits for ``\d`` without re.ASCII (issue 12).
+        ({"postcode": "٩٠٠٠٠"}, "postcode"),
+        ({"siret": "１２３４５６７８９０１２３４"}, "siret"),
+        ({"zone_code": "٩٠"}, "zone_code"),
         ({"capacity": -2}, "capacity"),
         ({"services": [ServiceInput("Atelier.")]}, "services"),
         ({"services": [ServiceInput("Atelier", fees=["cher"])]}, "services"),

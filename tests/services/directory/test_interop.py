@@ -21,6 +21,7 @@ from app.services.directory.interop.apply import import_directory
 from app.services.directory.interop.export import export_directory
 from app.services.directory.interop.files import read_directory_file, to_csv, to_json, write_csv
 from app.services.directory.interop.parsing import structure_code
+from app.services.directory.interop.records import ImportProblem, RecordReader
 from app.services.directory.interop.schema import (
     SERVICE_FIELDS,
     STRUCTURE_FIELDS,
@@ -277,3 +278,31 @@ def test_unreadable_files_are_refused(tmp_path: Path, content: str, reason: str)
     assert reason in raised.value.problems[0].reason
     with pytest.raises(DirectoryImportError):
         read_directory_file(tmp_path)  # a folder without structures.csv
+
+
+@pytest.mark.parametrize(
+    ("raw", "read"),
+    [
+        ("12", 12),
+        (12, 12),
+        ("", None),
+        (None, None),
+        ("²", "problem"),  # isdigit() is true: int() used to raise on it
+        ("１２", "problem"),
+        ("-3", "problem"),
+        ("9" * 400, "problem"),
+        (10**400, "problem"),  # a JSON number beyond the database's integer
+        (True, "problem"),
+    ],
+)
+def test_a_whole_number_of_a_directory_file_is_ascii_digits_within_range(
+    raw: object, read: int | str | None
+) -> None:
+    problems: list[ImportProblem] = []
+    found = RecordReader("structures[0]", {"places": raw}, problems).integer("places")
+    if read == "problem":
+        assert found is None
+        assert [p.field for p in problems] == ["places"]
+    else:
+        assert found == read
+        assert not problems

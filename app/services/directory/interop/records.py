@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from app.domain.numbers import DATABASE_INT_MAX, read_int
+
 
 @dataclass(frozen=True)
 class ImportProblem:
@@ -65,13 +67,19 @@ class RecordReader:
             return None
 
     def integer(self, name: str) -> int | None:
+        """A whole number: a JSON number, or ASCII digits in a text (``app.domain.numbers``),
+        within the database's integer range; a problem otherwise."""
         value = self._value(name)
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value)
-        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-            return value
-        self.problem(name, "must be a whole number")
-        return None
+        if value is None:
+            return None
+        found: int | None = None
+        if isinstance(value, str):
+            found = read_int(value, minimum=0)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            found = value if abs(value) <= DATABASE_INT_MAX else None
+        if found is None:
+            self.problem(name, "must be a whole number")
+        return found
 
     def flag(self, name: str) -> bool | None:
         value = self._value(name)
