@@ -86,32 +86,23 @@ def _int(name: str, raw: str) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
-def _days(name: str, raw: str) -> int:
-    days = _int(name, raw)
-    if days < 1:
-        raise ConfigError(f"{name} must be one day or more, got {raw!r}")
-    return days
+def _at_least(minimum: int, words: str) -> Callable[[str, str], int]:
+    """A parser of whole numbers of ``minimum`` or more (``words`` names it in the error)."""
+
+    def parse(name: str, raw: str) -> int:
+        number = _int(name, raw)
+        if number < minimum:
+            raise ConfigError(f"{name} must be {words} or more, got {raw!r}")
+        return number
+
+    return parse
 
 
-def _weeks(name: str, raw: str) -> int:
-    weeks = _int(name, raw)
-    if weeks < 1:
-        raise ConfigError(f"{name} must be one week or more, got {raw!r}")
-    return weeks
-
-
-def _positive(name: str, raw: str) -> int:
-    number = _int(name, raw)
-    if number < 1:
-        raise ConfigError(f"{name} must be 1 or more, got {raw!r}")
-    return number
-
-
-def _count(name: str, raw: str) -> int:
-    number = _int(name, raw)
-    if number < 0:
-        raise ConfigError(f"{name} must be 0 or more, got {raw!r}")
-    return number
+_days = _at_least(1, "one day")
+_weeks = _at_least(1, "one week")
+_minutes = _at_least(1, "one minute")
+_positive = _at_least(1, "1")
+_count = _at_least(0, "0")
 
 
 def _bits(name: str, raw: str) -> int:
@@ -129,13 +120,6 @@ def _port(name: str, raw: str) -> int:
     if not 1 <= port <= 65535:
         raise ConfigError(f"{name} must be a port number from 1 to 65535, got {raw!r}")
     return port
-
-
-def _minutes(name: str, raw: str) -> int:
-    minutes = _int(name, raw)
-    if minutes < 1:
-        raise ConfigError(f"{name} must be one minute or more, got {raw!r}")
-    return minutes
 
 
 def _flag(name: str, raw: str) -> bool:
