@@ -168,6 +168,36 @@ def test_level_and_detail_are_corrected_audited(
     assert client.post(url, data=other).status_code == 404
 
 
+@pytest.mark.parametrize(("typed", "level"), [(" moderate ", BarrierLevel.MODERATE), (" ", None)])
+def test_a_padded_or_blank_level_is_read_as_the_choice_or_none(
+    client: FlaskClient,
+    network: dict[str, object],
+    db_session: Session,
+    typed: str,
+    level: BarrierLevel | None,
+) -> None:
+    """Found by tests/web/test_fuzz.py: a blank optional choice passed ``Optional()`` as
+    ``" "`` and ``BarrierLevel(" ")`` raised (a 500)."""
+    person, worker = _person(network), _user(network, "worker_a")
+    barrier = add_barrier(
+        db_session,
+        worker,
+        person,
+        category_code="childcare",
+        identified_on=factories.TODAY,
+        level=BarrierLevel.STRONG,
+    )
+    db_session.commit()
+    login(client, "a@relais.example")
+    prefix = f"a{barrier.id.hex[:8]}"
+    url = f"/people/{person.pseudonym}/barriers/{barrier.id.hex}/assessment"
+    token = csrf_token(client, f"/people/{person.pseudonym}")
+    answer = client.post(url, data={f"{prefix}-csrf_token": token, f"{prefix}-level": typed})
+    assert answer.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Barrier, barrier.id).level is level  # type: ignore[union-attr]
+
+
 def test_the_partner_that_lifted_a_barrier_is_shown(
     client: FlaskClient, network: dict[str, object], db_session: Session, vault: Vault
 ) -> None:

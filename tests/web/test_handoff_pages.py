@@ -182,18 +182,18 @@ def test_redirect_keeps_the_chain(
     assert statuses == ["accepted", "redirected"]
 
 
-@pytest.mark.parametrize("target", ["²", " ", "9" * 400, "2147483648", "-1"])
 def test_a_redirect_to_a_partner_that_is_not_an_id_is_a_form_error(
-    client: FlaskClient, partners: dict[str, Structure], db_session: Session, target: str
+    client: FlaskClient, partners: dict[str, Structure], db_session: Session
 ) -> None:
     """Found by tests/web/test_fuzz.py: "²" reached ``int()`` (a 500), a 400-digit id the
     database."""
     login(client, "aaa@relais.example")
     handoff = _send(client, _register(client), partners["BBB"])
     login(client, "bbb@relais.example")
-    answer = _post_action(client, handoff, "redirect", redirect_to=target, message="Ailleurs")
-    assert answer.status_code == 200
-    assert 'aria-invalid="true"' in answer.get_data(as_text=True)
+    for target in ["²", " ", "9" * 400, "2147483648", "-1"]:
+        answer = _post_action(client, handoff, "redirect", redirect_to=target, message="Ailleurs")
+        assert answer.status_code == 200, target
+        assert 'aria-invalid="true"' in answer.get_data(as_text=True)
     assert db_session.scalars(select(Handoff)).one().status is HandoffStatus.SENT
 
 

@@ -55,34 +55,28 @@ def test_a_nul_byte_in_a_query_value_is_a_400(
     _refused_for_control(app, answer)
 
 
-@pytest.mark.parametrize(
-    ("path", "data"),
-    [
-        ("/people/P%00X", None),  # in the path
-        ("/people/?co%01hort=x", None),  # in a parameter's name
-        ("/people/?cohort=a%7Fb", None),  # DEL in a value
-        ("/directory/?q=a%00b", None),  # found by the fuzz test: a 500 on PostgreSQL
-        ("/people/?cohort=a%09b", None),  # TAB in a query value: refused only in names
-        ("/login", {"em\x0aail": "x"}),  # LF in a form field's name
-        ("/login", {"email": "a\x1bb@x.fr"}),  # ESC in a form value
-    ],
+REFUSED = (
+    ("/people/P%00X", None),  # in the path
+    ("/people/?co%01hort=x", None),  # in a parameter's name
+    ("/people/?cohort=a%7Fb", None),  # DEL in a value
+    ("/directory/?q=a%00b", None),  # found by the fuzz test: a 500 on PostgreSQL
+    ("/login", {"em\x0aail": "x"}),  # LF in a form field's name
+    ("/login", {"email": "a\x1bb@x.fr"}),  # ESC in a form value
 )
+
+
 def test_control_characters_are_refused_everywhere_but_tab_and_newlines_in_values(
-    app: Flask, client: FlaskClient, pseudonym: str, path: str, data: dict[str, str] | None
+    app: Flask, client: FlaskClient, pseudonym: str
 ) -> None:
     login(client, "mal@relais.example")
-    if data is None:
-        answer = client.get(path)
-        expected_refusal = "%09" not in path
-    else:
-        answer = client.post(
-            path, data={**data, "csrf_token": csrf_token(client, "/account/password")}
-        )
-        expected_refusal = True
-    if expected_refusal:
+    token = csrf_token(client, "/account/password")
+    for path, data in REFUSED:
+        if data is None:
+            answer = client.get(path)
+        else:
+            answer = client.post(path, data={**data, "csrf_token": token})
         _refused_for_control(app, answer)
-    else:
-        assert answer.status_code == 200
+    assert client.get("/people/?cohort=a%09b").status_code == 200  # TAB in a value: allowed
 
 
 def test_tab_and_newlines_in_a_form_value_reach_the_form(client: FlaskClient) -> None:
@@ -95,23 +89,22 @@ def test_tab_and_newlines_in_a_form_value_reach_the_form(client: FlaskClient) ->
     assert 'name="password"' in answer.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("page", ["²", "١", "１", " 2", "9" * 400, "-1", ""])
 def test_a_page_number_that_is_not_plain_digits_is_the_first_page(
-    client: FlaskClient, pseudonym: str, page: str
+    client: FlaskClient, pseudonym: str
 ) -> None:
     login(client, "mal@relais.example")
-    answer = client.get("/people/", query_string={"page": page})
-    assert answer.status_code == 200
-    assert pseudonym in answer.get_data(as_text=True)
+    # "9" * 5000: beyond int()'s 4,300 digits (found by the fuzz test on the hand-off lists).
+    for page in ["²", "١", "１", " 2", "9" * 400, "9" * 5000, "-1", ""]:
+        answer = client.get("/people/", query_string={"page": page})
+        assert answer.status_code == 200, page
+        assert pseudonym in answer.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("event_id", ["9" * 400, "2147483648", "99999999999", "0"])
-def test_an_id_beyond_the_database_integer_is_a_404(
-    client: FlaskClient, pseudonym: str, event_id: str
-) -> None:
+def test_an_id_beyond_the_database_integer_is_a_404(client: FlaskClient, pseudonym: str) -> None:
     login(client, "mal@relais.example")
-    assert client.get(f"/network-events/{event_id}").status_code == 404
-    assert client.get(f"/network-events/{event_id}/edit").status_code == 404
+    for event_id in ["9" * 400, "2147483648", "99999999999", "0"]:
+        assert client.get(f"/network-events/{event_id}").status_code == 404
+        assert client.get(f"/network-events/{event_id}/edit").status_code == 404
 
 
 def test_a_blank_acting_structure_is_no_acting_structure(

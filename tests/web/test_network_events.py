@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -68,9 +67,8 @@ def test_a_coordinator_records_an_event_a_caseworker_reads_it(
     assert reader.get("/network-events/99999").status_code == 404
 
 
-@pytest.mark.parametrize("participants", ["9" * 400, "²", "１２", "1_000", "2147483648"])
 def test_a_number_of_participants_not_in_plain_digits_is_a_form_error(
-    client: FlaskClient, db_session: Session, participants: str
+    client: FlaskClient, db_session: Session
 ) -> None:
     """Found by tests/web/test_fuzz.py: a 400-digit number reached ``NumberRange``, which
     turned it into a float (OverflowError, a 500); ``"１２"`` was read as 12."""
@@ -82,12 +80,12 @@ def test_a_number_of_participants_not_in_plain_digits_is_a_form_error(
         **page_tokens(client, "/network-events/new"),
         "theme": "Forum",
         "held_on": paris_today().isoformat(),
-        "participants": participants,
         "structures": [str(a.id)],
     }
-    answer = client.post("/network-events/new", data=form)
-    assert answer.status_code == 200
-    assert 'id="participants-error"' in answer.get_data(as_text=True)
+    for participants in ["9" * 400, "²", "１２", "1_000", "2147483648"]:
+        answer = client.post("/network-events/new", data={**form, "participants": participants})
+        assert answer.status_code == 200, participants
+        assert 'id="participants-error"' in answer.get_data(as_text=True)
     assert db_session.scalar(select(NetworkEvent)) is None
 
 
