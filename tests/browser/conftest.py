@@ -46,42 +46,44 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-# The second factors of the demo accounts, read from ``demo load`` (development prints them):
-# e-mail -> otpauth URI; and what the tests already spent, so that no code is sent twice.
-TOTP_URIS: dict[str, str] = {}
-_LAST_STEP: dict[str, int] = {}
-_RECOVERY_CODES: dict[str, list[str]] = {}
-_FLASK: list[tuple[list[str], dict[str, str]]] = []
+# The second factors of the demo accounts, read from ``demo load`` (development prints them),
+# by server (each test server has its own database and seeds): base URL -> e-mail -> otpauth
+# URI; and what the tests already spent, so that no code is sent twice.
+TOTP_URIS: dict[str, dict[str, str]] = {}
+_LAST_STEP: dict[tuple[str, str], int] = {}
+_RECOVERY_CODES: dict[tuple[str, str], list[str]] = {}
+_FLASK: dict[str, tuple[list[str], dict[str, str]]] = {}
 _URI = re.compile(r"otpauth://totp/\S+")
 _RECOVERY = re.compile(r"^  ([A-Z0-9]{4}(?:-[A-Z0-9]{4}){3})$", re.MULTILINE)
 
 
-def _remember_second_factors(output: str) -> None:
+def _second_factors(output: str) -> dict[str, str]:
+    found = {}
     for uri in _URI.findall(output):
         totp = pyotp.parse_uri(uri)
         assert isinstance(totp, pyotp.TOTP)
-        email = str(totp.name)
-        TOTP_URIS[email] = uri
+        found[str(totp.name)] = uri
+    return found
 
 
-def second_factor_code(email: str) -> str | None:
-    """A code for the demo account ``email`` that the server has not seen yet, or ``None``
-    when the account has no second factor.
+def second_factor_code(base: str, email: str) -> str | None:
+    """A code for the demo account ``email`` of the server at ``base`` that the server has not
+    seen yet, or ``None`` when the account has no second factor.
 
     A code is single use and accepted one 30-second step either side: the current step's,
     else the next step's; a third sign-in within the same step uses a recovery code (printed
     by ``flask users recovery-codes``, as an administrator would hand them over).
     """
-    uri = TOTP_URIS.get(email)
+    uri = TOTP_URIS.get(base, {}).get(email)
     if uri is None:
         return None
     step = int(time.time()) // 30
-    use = max(step, _LAST_STEP.get(email, -1) + 1)
+    use = max(step, _LAST_STEP.get((base, email), -1) + 1)
     if use <= step + 1:
-        _LAST_STEP[email] = use
+        _LAST_STEP[base, email] = use
         return str(pyotp.parse_uri(uri).generate_otp(use))
-    if not _RECOVERY_CODES.get(email):
-        flask, env = _FLASK[-1]
+    if not _RECOVERY_CODES.get((base, email)):
+        flask, env = _FLASK[base]
         printed = subprocess.run(
             [*flask, "users", "recovery-codes", email],
             cwd=ROOT,
@@ -91,8 +93,8 @@ def second_factor_code(email: str) -> str | None:
             text=True,
             timeout=60,
         )
-        _RECOVERY_CODES[email] = _RECOVERY.findall(printed.stdout)
-    return _RECOVERY_CODES[email].pop()
+        _RECOVERY_CODES[base, email] = _RECOVERY.findall(printed.stdout)
+    return _RECOVERY_CODES[base, email].pop()
 
 
 def _free_port() -> int:
@@ -129,6 +131,7 @@ def serve(database_url: str, *setup: list[str]) -> Iterator[str]:
         **KeyRing.generate().as_settings(),
     }
     flask = [sys.executable, "-m", "flask", "--app", "app"]
+    seeds: dict[str, str] = {}
     for command in (["db", "upgrade"], *setup):
         done = subprocess.run(
             [*flask, *command],
@@ -139,9 +142,11 @@ def serve(database_url: str, *setup: list[str]) -> Iterator[str]:
             text=True,
             timeout=300,
         )
-        _remember_second_factors(done.stdout)
-    _FLASK.append((flask, env))
+        seeds.update(_second_factors(done.stdout))
     port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    TOTP_URIS[base] = seeds
+    _FLASK[base] = (flask, env)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -158,7 +163,6 @@ def serve(database_url: str, *setup: list[str]) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
             try:

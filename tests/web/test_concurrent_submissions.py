@@ -108,6 +108,10 @@ def _drop(engine: Engine, found: Committed) -> None:
                 session.execute(delete(table).where(table.c.beneficiary_id.in_(people)))
         session.execute(delete(Handoff).where(Handoff.id.in_(handoffs)))
         session.execute(delete(Beneficiary).where(Beneficiary.id.in_(people)))
+        # The accounts' own rows: sessions, recovery codes, submission tokens...
+        for table in reversed(Base.metadata.sorted_tables):
+            if "user_id" in table.c and table.name != "audit_events":
+                session.execute(delete(table).where(table.c.user_id.in_(found.users)))
         session.execute(delete(User).where(User.id.in_(found.users)))
         session.execute(delete(Structure).where(Structure.id.in_(found.structures)))
         session.commit()
