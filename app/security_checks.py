@@ -254,6 +254,17 @@ def _proxies(inspection: Inspection) -> str | None:
     )
 
 
+def _rate_limit_storage(inspection: Inspection) -> str | None:
+    storage = str(inspection.settings.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if not storage.startswith("memory://"):
+        return None
+    return (
+        "RELAIS_RATELIMIT_STORAGE_URI is memory://: each gunicorn worker counts the requests "
+        "of the sign-in form apart, so the per-address limit is multiplied by the number of "
+        "workers (the sign-in back-off itself is in the database and shared)"
+    )
+
+
 def _unknown_variables(inspection: Inspection) -> str | None:
     known = OTHER_VARIABLES | {variable for _setting, variable, _parse in ENVIRONMENT}
     unknown = sorted(
@@ -344,6 +355,15 @@ CHECKS: tuple[Check, ...] = (
         "RELAIS_TRUSTED_PROXIES trusts the reverse proxy's X-Forwarded-* headers",
         "export RELAIS_TRUSTED_PROXIES=1 (one proxy: nginx or Caddy, docs/deployment.md)",
         _proxies,
+        severity="warning",
+    ),
+    Check(
+        "rate-limits",
+        ("RELAIS_RATELIMIT_STORAGE_URI",),
+        "RELAIS_RATELIMIT_STORAGE_URI is shared by every worker",
+        "export RELAIS_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (pip install relais[redis]), "
+        "or keep the proxy's limit_req on /login (docs/deployment.md)",
+        _rate_limit_storage,
         severity="warning",
     ),
     Check(

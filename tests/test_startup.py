@@ -481,5 +481,9 @@ def test_production_logs_the_warnings_of_the_checks(
     assert warnings == [
         "Security check proxies: RELAIS_TRUSTED_PROXIES is 0: behind a reverse proxy, Relais "
         "sees the proxy's address for every client and does not learn that the request came "
-        "over HTTPS"
+        "over HTTPS",
+        "Security check rate-limits: RELAIS_RATELIMIT_STORAGE_URI is memory://: each "
+        "gunicorn worker counts the requests of the sign-in form apart, so the per-address "
+        "limit is multiplied by the number of workers (the sign-in back-off itself is in the "
+        "database and shared)",
     ]

@@ -33,6 +33,7 @@ def _good_production(tmp_path: Path) -> dict[str, str]:
         "RELAIS_ERASURE_REGISTER": str(tmp_path / "erasure-register.txt"),
         "RELAIS_TRUSTED_PROXIES": "1",
         "RELAIS_AUDIT_CHECKPOINT": str(tmp_path / "audit-checkpoints.log"),
+        "RELAIS_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
     }
 
 
@@ -76,6 +77,7 @@ def test_a_bad_production_configuration_lists_every_failure_at_once(tmp_path: Pa
             "RELAIS_SMALL_COUNT_THRESHOLD": "3",
             "RELAIS_LOGIN_MAX_FAILURES": "0",
             "RELAIS_TRUSTED_PROXIES": "0",
+            "RELAIS_RATELIMIT_STORAGE_URI": "memory://",
             "RELAIS_SMTP_STARTLS": "on",
             "RELAIS_AUDIT_CHECKPOINT": str(tmp_path / "missing" / "checkpoints.log"),
         }
@@ -97,12 +99,13 @@ def test_a_bad_production_configuration_lists_every_failure_at_once(tmp_path: Pa
     }
     assert {name for name, status in lines.items() if status == "warn"} == {
         "proxies",
+        "rate-limits",
         "variables",
     }
     assert "Fix: chown the file to the service's user and `chmod 600` it" in result.output
     assert "Relais does not read RELAIS_SMTP_STARTLS" in result.output
     assert result.output.splitlines()[-1] == (
-        "3 passed, 8 failed, 2 warning(s): Relais would refuse to start in production."
+        "3 passed, 8 failed, 3 warning(s): Relais would refuse to start in production."
     )
     assert "smtp-secret-value" not in result.output
 
