@@ -179,6 +179,12 @@ class Config:
     # PERMANENT_SESSION_LIFETIME (8 hours) in any case.
     SESSION_IDLE_MINUTES = 30
     PASSWORD_MIN_LENGTH = 12
+    # A password-reset link is valid this many minutes; an account gets at most one reset mail
+    # every PASSWORD_RESET_INTERVAL_MINUTES (later requests get the same answer and no mail).
+    PASSWORD_RESET_MINUTES = 30
+    PASSWORD_RESET_INTERVAL_MINUTES = 5
+    # ``flask users deactivate-idle`` closes the accounts not signed in for this many days.
+    ACCOUNT_IDLE_DAYS = 180
     # Argon2id parameters of new password hashes (RFC 9106, second recommended option: 3
     # passes over 64 MiB, 4 lanes). Older hashes are upgraded at sign-in.
     ARGON2_TIME_COST = 3
@@ -311,6 +317,9 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("HANDOFF_REMINDER_DAYS", "RELAIS_HANDOFF_REMINDER_DAYS", _days),
     ("IDLE_WEEKS", "RELAIS_IDLE_WEEKS", _weeks),
     ("REAUTH_MINUTES", "RELAIS_REAUTH_MINUTES", _minutes),
+    ("PASSWORD_RESET_MINUTES", "RELAIS_PASSWORD_RESET_MINUTES", _minutes),
+    ("PASSWORD_RESET_INTERVAL_MINUTES", "RELAIS_PASSWORD_RESET_INTERVAL_MINUTES", _count),
+    ("ACCOUNT_IDLE_DAYS", "RELAIS_ACCOUNT_IDLE_DAYS", _days),
     ("SMALL_COUNT_THRESHOLD", "RELAIS_SMALL_COUNT_THRESHOLD", _positive),
     ("RETENTION_MONTHS", "RELAIS_RETENTION_MONTHS", _int),
     ("ERASURE_NOTICE_DAYS", "RELAIS_ERASURE_NOTICE_DAYS", _int),

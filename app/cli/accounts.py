@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 from flask import current_app
@@ -87,6 +87,30 @@ def deactivate(email: str) -> None:
                 f"{followed} people still have {user.email} as referent: a colleague of the "
                 "structure hands them over from 'People followed' > 'Hand over a caseload'."
             )
+
+
+@users_cli.command("deactivate-idle")
+@click.option("--dry-run", is_flag=True, help="Only list the accounts that would be closed.")
+def deactivate_idle(dry_run: bool) -> None:
+    """Close the accounts not signed in for RELAIS_ACCOUNT_IDLE_DAYS days (never signed in:
+    counted from their creation). Safe to run from cron: a second run closes nothing more."""
+    days = int(current_app.config["ACCOUNT_IDLE_DAYS"])
+    since = datetime.now(UTC) - timedelta(days=days)
+    with transaction(commit=not dry_run) as session:
+        idle = accounts.idle_accounts(session, since=since)
+        for user in idle:
+            if not dry_run:
+                accounts.deactivate_user(session, None, user, reason="idle")
+            click.echo(f"{'Would deactivate' if dry_run else 'Deactivated'} {user.email}")
+            followed = referents.referent_count(session, user)
+            if followed:
+                click.echo(
+                    f"  {followed} people still have {user.email} as referent: a colleague of "
+                    "the structure hands them over from 'People followed' > 'Hand over a "
+                    "caseload'."
+                )
+        verb = "would be deactivated" if dry_run else "deactivated"
+        click.echo(f"{len(idle)} account(s) not signed in for {days} days {verb}.")
 
 
 @users_cli.command("set-phone")

@@ -17,6 +17,8 @@ class AuditAction(StrEnum):
     RECOVERY_CODES_ISSUE = "user:recovery_codes_issue"
     RECOVERY_CODE_USE = "user:recovery_code_use"
     REAUTHENTICATE = "user:reauthenticate"
+    PASSWORD_RESET_REQUEST = "user:password_reset_request"  # noqa: S105 - an action tag
+    PASSWORD_RESET_USE = "user:password_reset_use"  # noqa: S105 - an action tag
     STRUCTURE_CREATE = "structure:create"
     STRUCTURE_ARTICLE = "structure:article"
     CARD_UPDATE = "structure:card_update"

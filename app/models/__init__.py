@@ -25,7 +25,7 @@ from app.models.reference import ReferenceItem, ReferenceKind
 from app.models.sign_in import LoginThrottle, UserSession
 from app.models.structure import Structure
 from app.models.submission import SubmissionToken
-from app.models.user import RecoveryCode, User
+from app.models.user import PasswordResetToken, RecoveryCode, User
 
 __all__ = [
     "IDENTITY_FIELDS",
@@ -46,6 +46,7 @@ __all__ = [
     "NetworkEvent",
     "PathwayStep",
     "PersonKey",
+    "PasswordResetToken",
     "RecoveryCode",
     "ReferenceItem",
     "ReferenceKind",

@@ -30,6 +30,8 @@ class MailKind(StrEnum):
     HANDOFF_COMPLETED = "handoff_completed"
     HANDOFF_NOT_COMPLETED = "handoff_not_completed"
     HANDOFF_REMINDER = "handoff_reminder"
+    # A password-reset link (its text is written when queued: the link is never stored apart).
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a mail kind
 
 
 class MailMessage(Base):

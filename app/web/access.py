@@ -155,6 +155,8 @@ MATRIX: Mapping[str, Rule] = {
     "home.health": public(),
     "auth.login": public(),
     "auth.set_language": public(),
+    "auth.forgotten_password": public(),
+    "auth.reset_password": public(),
     # The code after the right password: nobody is signed in yet.
     "auth.second_step": public(),
     # -- every account -----------------------------------------------------------------------

@@ -171,6 +171,8 @@ def _build_world(session: Session, vault: Vault) -> World:
             "name": TABLE_NAMES[0],
             "filename": "relais.css",
             "public_id": "s" * 22,
+            # A reset link that does not exist: its page says so, to everyone.
+            "token": "t" * 43,
         },
     )
 
@@ -246,7 +248,15 @@ def test_every_classified_endpoint_exists(app: Flask) -> None:
 def test_the_public_endpoints_come_from_the_matrix() -> None:
     from app.web import PUBLIC_ENDPOINTS
 
-    public = {"static", "home.health", "auth.login", "auth.second_step", "auth.set_language"}
+    public = {
+        "static",
+        "home.health",
+        "auth.login",
+        "auth.second_step",
+        "auth.set_language",
+        "auth.forgotten_password",
+        "auth.reset_password",
+    }
     assert public == PUBLIC_ENDPOINTS
     assert access.endpoints_of(access.Visitors.PUBLIC_DIRECTORY) == {
         "directory.index",

@@ -86,16 +86,37 @@ def set_password(
     audit.record(session, actor, AuditAction.USER_SET_PASSWORD, user)
 
 
-def deactivate_user(session: Session, actor: User | None, user: User) -> bool:
+def deactivate_user(
+    session: Session, actor: User | None, user: User, *, reason: str | None = None
+) -> bool:
     """Close an account: it can no longer sign in and its sessions end now. Returns whether
-    it was open (closing a closed account changes nothing)."""
+    it was open (closing a closed account changes nothing). ``reason``: a short code kept in
+    the audit event ("idle" for ``flask users deactivate-idle``)."""
     if not user.active:
         return False
     user.active = False
     user.session_version += 1
     sessions.end_all(session, user, now=utcnow())
-    audit.record(session, actor, AuditAction.USER_DEACTIVATE, user)
+    if reason is None:
+        audit.record(session, actor, AuditAction.USER_DEACTIVATE, user)
+    else:
+        audit.record(session, actor, AuditAction.USER_DEACTIVATE, user, reason=reason)
     return True
+
+
+def idle_accounts(session: Session, *, since: datetime) -> list[User]:
+    """Active accounts not signed in since ``since`` (never signed in: created before it)."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                ((User.last_login_at.is_not(None)) & (User.last_login_at < since))
+                | ((User.last_login_at.is_(None)) & (User.created_at < since)),
+            )
+            .order_by(User.id)
+        )
+    )
 
 
 def authenticate(
