@@ -23,6 +23,7 @@ GOOD = "a perfectly fine passphrase\n"
         ["users"],
         ["users", "create"],
         ["users", "deactivate"],
+        ["users", "deactivate-idle"],
         ["users", "set-password"],
         ["reference"],
         ["reference", "add"],
