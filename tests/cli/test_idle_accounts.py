@@ -45,7 +45,8 @@ def test_idle_accounts_are_deactivated_once(
     assert dry.exit_code == 0, dry.output
     assert "Would deactivate gaspard@relais.example" in dry.output
     assert "hortense@relais.example" in dry.output
-    assert "ignace" not in dry.output and "jocelyn" not in dry.output
+    assert "ignace" not in dry.output
+    assert "jocelyn" not in dry.output
     assert "2 account(s)" in dry.output
     db_session.expire_all()
     assert all(u.active for u in db_session.scalars(select(User)))
