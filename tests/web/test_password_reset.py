@@ -232,3 +232,27 @@ def test_requests_are_limited_per_client_address(
     data = {"email": "personne@relais.example", "csrf_token": token}
     codes = [client.post("/password/forgotten", data=data).status_code for _ in range(4)]
     assert codes == [302, 302, 302, 429]
+
+
+def test_a_sent_mail_keeps_no_token(
+    app: Flask, client: FlaskClient, yvonne: User, db_session: Session
+) -> None:
+    from app.services.mail.delivery import deliver_pending
+    from app.services.mail.transport import OutgoingMail
+
+    class Sent:  # a real transport: the mail leaves the outbox
+        def send(self, mail: OutgoingMail) -> None:
+            assert "/password/reset/" in mail.body_text
+
+        def close(self) -> None:
+            pass
+
+    _ask(client, "yvonne@relais.example")
+    token = _token_of(_mails(db_session)[0])
+    report = deliver_pending(db_session, Sent(), base_url="http://localhost", now=datetime.now(UTC))
+    db_session.commit()
+    assert report.sent >= 1
+    (mail,) = _mails(db_session)
+    assert mail.sent_at is not None
+    assert token not in (mail.body_text or "")
+    assert "/password/reset/[sent]" in (mail.body_text or "")

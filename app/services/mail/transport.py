@@ -58,6 +58,9 @@ def recipient_domain(address: str) -> str:
 class OutboxLogSender:
     """Development and tests: the mail stays in the outbox; one log line, without its text."""
 
+    # The outbox is where this mail is read: a reset link stays in it (development only).
+    keeps_mail = True
+
     def send(self, mail: OutgoingMail) -> None:
         log.info(
             "mail %s kept in the outbox (recipient at %s)",
