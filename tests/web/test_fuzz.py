@@ -23,7 +23,7 @@ import secrets
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from typing import Any
 
@@ -39,11 +39,12 @@ from werkzeug.routing import MapAdapter
 from werkzeug.test import TestResponse
 
 from app.domain.roles import Role
-from app.models import Base
+from app.models import Base, PasswordResetToken
 from app.services.directory.editors import set_card_editor
 from app.services.directory.network_events import EventInput, record_event
 from app.services.pathways import add_barrier, add_step
 from app.services.security import sessions
+from app.services.security.password_reset import token_digest
 from app.services.security.vault import Vault
 from tests import factories
 from tests.web import fuzz_support as fz
@@ -101,6 +102,16 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
     factories.user(db_session, structure_=b, email="fuzz-e@relais.example", second_factor_=True)
     # Another browser of the caseworker's: its sessions page offers to end it.
     sessions.start(db_session, worker, device="Firefox, Linux", now=datetime.now(UTC))
+    # A password-reset link of the receiver's (the token a mail would carry).
+    reset_token = secrets.token_urlsafe(32)
+    db_session.add(
+        PasswordResetToken(
+            user_id=receiver.id,
+            token_hash=token_digest(reset_token),
+            created_at=datetime.now(UTC),
+            expires_at=datetime.now(UTC) + timedelta(minutes=30),
+        )
+    )
     set_card_editor(db_session, None, worker, True)
     person = factories.person(db_session, vault, worker)
     other = factories.person(db_session, vault, worker, last_name="Quillard", first_name="Wendy")
@@ -127,6 +138,7 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
         "event_id": {str(event.id)},
         "import_id": {secrets.token_hex(16)},
         "filename": {"relais.css", "favicon.svg"},
+        "token": {reset_token},
     }
 
 
