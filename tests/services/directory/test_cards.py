@@ -79,9 +79,9 @@ def test_every_change_is_kept_with_old_and_new_values(db_session: Session) -> No
 
     # The audit log names the fields, never their values.
     events = db_session.scalars(
-        select(AuditEvent).where(
-            AuditEvent.subject_type == "structures", AuditEvent.subject_id == str(structure.id)
-        )
+        select(AuditEvent)
+        .where(AuditEvent.subject_type == "structures", AuditEvent.subject_id == str(structure.id))
+        .order_by(AuditEvent.seq)
     ).all()
     card_events = [e for e in events if e.action.startswith("structure:card")]
     assert [e.action for e in card_events] == ["structure:card_update"] * 2 + [
