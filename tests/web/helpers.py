@@ -8,11 +8,14 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from app.extensions import db
+from app.models import LoginThrottle
 from app.services.security import second_factor
 from app.services.security.accounts import find_user
+from app.services.security.throttling import attempt_keys
 from tests.factories import PASSWORD
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -100,11 +103,6 @@ def logout(client: FlaskClient) -> TestResponse:
 def login_failures(app: Flask, email: str) -> int:
     """The failed sign-ins counted for this login (wrong passwords and codes, from any
     address), as committed."""
-    from sqlalchemy import select
-
-    from app.models import LoginThrottle
-    from app.services.security.throttling import attempt_keys
-
     key = attempt_keys(app.config["SECRET_KEY"], email, "127.0.0.1").account
     found = db.session.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key))
     return int(found or 0)
