@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from app.cli.common import read_password, transaction
 from app.domain.roles import Role
 from app.services.people import referents
-from app.services.security import accounts, second_factor
+from app.services.security import accounts, managers, second_factor
 from app.services.structures import get_structure
 
 users_cli = AppGroup("users", help="Create accounts, set passwords, deactivate accounts.")
@@ -38,9 +38,19 @@ stdin_option = click.option(
 @click.option(
     "--structure", "structure_code", default=None, help="Structure code (caseworkers only)."
 )
+@click.option(
+    "--manager",
+    is_flag=True,
+    help="Caseworkers only: also manages the structure's accounts (structure manager).",
+)
 @stdin_option
 def create_user(
-    email: str, display_name: str, role: str, structure_code: str | None, from_stdin: bool
+    email: str,
+    display_name: str,
+    role: str,
+    structure_code: str | None,
+    manager: bool,
+    from_stdin: bool,
 ) -> None:
     """Create the account EMAIL. The password is asked for (or read with --stdin)."""
     with transaction() as session:
@@ -56,7 +66,24 @@ def create_user(
             password=password,
             min_length=current_app.config["PASSWORD_MIN_LENGTH"],
         )
-        click.echo(f"Created {user.role.value} account {user.email}")
+        if manager:
+            managers.set_manager(session, None, user, True)
+        suffix = " (structure manager)" if user.manages_structure else ""
+        click.echo(f"Created {user.role.value} account {user.email}{suffix}")
+
+
+@users_cli.command("set-manager")
+@click.argument("email")
+@click.option("--off", is_flag=True, help="Take the role back instead of giving it.")
+def set_manager(email: str, off: bool) -> None:
+    """Make the caseworker EMAIL a manager of their structure (invites colleagues, deactivates
+    them, hands caseloads over, manages API tokens and webhooks), or take it back (--off)."""
+    with transaction() as session:
+        user = accounts.get_user_by_email(session, email)
+        changed = managers.set_manager(session, None, user, not off)
+        state = "no longer manages" if off else "manages"
+        note = "" if changed else " (unchanged)"
+        click.echo(f"{user.email} {state} the accounts of its structure{note}.")
 
 
 @users_cli.command("set-password")

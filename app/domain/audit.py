@@ -26,6 +26,7 @@ class AuditAction(StrEnum):
     CARD_CAPACITY = "structure:capacity"
     CARD_IMPORT = "structure:card_import"
     CARD_EDITOR = "user:card_editor"
+    STRUCTURE_MANAGER = "user:structure_manager"
     NETWORK_EVENT_RECORD = "network_event:record"
     NETWORK_EVENT_UPDATE = "network_event:update"
     REFERENCE_ADD = "reference:add"

@@ -37,6 +37,10 @@ class User(Base):
         CheckConstraint(
             "role = 'caseworker' OR NOT can_edit_card", name="card_editor_is_caseworker"
         ),
+        # The structure manager role is held by a caseworker of the structure (issue 13).
+        CheckConstraint(
+            "role = 'caseworker' OR NOT manages_structure", name="manager_is_caseworker"
+        ),
     )
 
     id: Mapped[int_pk]
@@ -53,6 +57,11 @@ class User(Base):
     work_phone: Mapped[str | None] = mapped_column(String(32))
     # Granted by an administrator: may edit the directory card of the user's own structure.
     can_edit_card: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The structure manager role (``app/services/security/managers.py``): a caseworker who also
+    # manages the accounts, API tokens and webhooks of their own structure. In a three-person
+    # association the manager follows people too, hence a right of a caseworker, not a role of
+    # its own.
+    manages_structure: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[created_at]
     # The TOTP second factor (app/services/security/second_factor.py). The seed is sealed with
     # AES-GCM under a data key of the account's own, wrapped by the key ring's active KEK and
