@@ -39,6 +39,7 @@ from app.services.directory.network_events import EventInput, record_event
 from app.services.handoffs import apply_event
 from app.services.pathways import add_barrier, end_follow_up
 from app.services.people.access import IDENTITY_GRACE_DAYS
+from app.services.security.managers import set_manager
 from app.services.security.vault import Vault
 from app.services.statistics.dashboard import TABLE_NAMES
 from app.web import access
@@ -72,7 +73,8 @@ class Actor:
 
 EVERY_OBJECT = ("person", "handoff", "card", "import")
 ACTORS = (
-    # Follows the person, sent them to the pending receiver, imported people, edits its card.
+    # Follows the person, sent them to the pending receiver, imported people, edits its card
+    # and manages its structure.
     Actor("own", Role.CASEWORKER, dict.fromkeys(EVERY_OBJECT, Relation.OWN)),
     Actor("other", Role.CASEWORKER),
     # A hand-off of the person waits for its answer there.
@@ -124,6 +126,9 @@ def _build_world(session: Session, vault: Vault) -> World:
     a, b, c, d = (factories.structure(session) for _ in range(4))
     own = factories.user(session, structure_=a)
     set_card_editor(session, None, own, True)
+    # ... and manages its structure's accounts, API tokens and webhooks (routes naming the
+    # structure by its code: the "card" object).
+    set_manager(session, None, own, True)
     users = {
         "own": own,
         "pending_receiver": factories.user(session, structure_=b),
