@@ -58,6 +58,21 @@ def canonical_pseudonym(text: str) -> str | None:
     return f"P-{bare[:4]}-{bare[4:]}"
 
 
+def pseudonym_prefix(text: str) -> str | None:
+    """The start of a pseudonym typed in a search box (``hthe``, ``p-hthe-x8``, ``HTHEX8``...)
+    as the canonical text it begins with (``P-HTHE``, ``P-HTHE-X8``), or ``None`` when ``text``
+    is not 4 to 7 characters of the pseudonym alphabet (a whole pseudonym is
+    ``canonical_pseudonym``'s). The ``P-`` prefix is optional, with its dash: ``P2K3M`` is read
+    as the five characters ``P2K3M``, since P is a letter of the alphabet too."""
+    upper = text.strip().upper()
+    if upper.startswith("P-"):
+        upper = upper[2:]
+    bare = "".join(ch for ch in upper if ch.isalnum())
+    if not 4 <= len(bare) <= 7 or any(ch not in PSEUDONYM_ALPHABET for ch in bare):
+        return None
+    return f"P-{bare[:4]}" + (f"-{bare[4:]}" if len(bare) > 4 else "")
+
+
 def age_on(birth_year: int, today: date) -> int:
     """Age in whole years, known only to the year (the birth date itself is encrypted)."""
     return today.year - birth_year

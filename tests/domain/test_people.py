@@ -16,6 +16,7 @@ from app.domain.people import (
     age_on,
     new_pseudonym,
     plausible_birth_date,
+    pseudonym_prefix,
 )
 
 PSEUDONYM = re.compile(r"^P-[A-Z2-9]{4}-[A-Z2-9]{4}$")
@@ -113,3 +114,21 @@ def test_leap_day_birthdays() -> None:
     born = date(2012, 2, 29)
     assert not plausible_birth_date(born, date(2026, 2, 28))  # turns 14 on 1 March
     assert plausible_birth_date(born, date(2026, 3, 1))
+
+
+@pytest.mark.parametrize(
+    ("typed", "prefix"),
+    [
+        ("hthe", "P-HTHE"),
+        ("p-hthe", "P-HTHE"),
+        ("P-HTHE-X8", "P-HTHE-X8"),
+        (" hthe x87 ", "P-HTHE-X87"),
+        ("P2K3M", "P-P2K3-M"),  # P is a letter of the alphabet: no dash, no prefix
+        ("hth", None),  # too short to search
+        ("hthex875", None),  # a whole pseudonym is canonical_pseudonym's
+        ("h0th", None),  # 0 is not in the alphabet
+        ("", None),
+    ],
+)
+def test_pseudonym_prefix(typed: str, prefix: str | None) -> None:
+    assert pseudonym_prefix(typed) == prefix

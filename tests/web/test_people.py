@@ -171,6 +171,59 @@ def test_coordinator_filters(client: FlaskClient, network: dict[str, object]) ->
     assert client.get("/pathways/?page=abc").status_code == 200
 
 
+def test_coordinator_finds_a_pathway_by_pseudonym_however_it_is_typed(
+    client: FlaskClient, db_session: Session, vault: Vault, network: dict[str, object]
+) -> None:
+    person = network["person"]
+    assert isinstance(person, Beneficiary)
+    other = factories.person(db_session, vault, factories.user(db_session))
+    db_session.commit()
+    login(client, "coord@relais.example")
+    bare = person.pseudonym.replace("-", "")  # P7K3MQ9XA
+    for typed in (
+        person.pseudonym,
+        person.pseudonym.lower(),
+        bare,
+        bare[1:],  # without the P
+        f" {bare[1:5].lower()} {bare[5:]} ",
+        bare[1:5].lower(),  # the first four characters
+        f"p-{bare[1:7]}",  # the first six, with the prefix
+    ):
+        page = client.get("/pathways/", query_string={"q": typed}).get_data(as_text=True)
+        assert person.pseudonym in page, typed
+        assert other.pseudonym not in page or other.pseudonym.startswith(
+            person.pseudonym[: len(typed)]
+        ), typed
+    # The search and the filters stay in the URL together; the pagination keeps them.
+    page = client.get("/pathways/", query_string={"q": bare, "cohort": "single_parent"})
+    assert person.pseudonym not in page.get_data(as_text=True)
+    page = client.get("/pathways/", query_string={"q": bare, "structure": "AAA"})
+    assert person.pseudonym in page.get_data(as_text=True)
+    assert f'value="{bare}"' in page.get_data(as_text=True)
+    # Not a pseudonym: a clear message on the field, an empty list, never a 500.
+    for typed in ("abc", "P-0000-0000", "Dupont", "x" * 500):
+        response = client.get("/pathways/", query_string={"q": typed})
+        assert response.status_code == 200
+        text = response.get_data(as_text=True)
+        assert 'aria-invalid="true"' in text
+        assert person.pseudonym not in text
+
+
+def test_a_pseudonym_typed_in_the_address_goes_to_its_pathway(
+    client: FlaskClient, network: dict[str, object]
+) -> None:
+    person = network["person"]
+    assert isinstance(person, Beneficiary)
+    login(client, "coord@relais.example")
+    for typed in (person.pseudonym.lower(), person.pseudonym.replace("-", "")):
+        response = client.get(f"/pathways/{typed}")
+        assert response.status_code == 301
+        assert response.headers["Location"].endswith(f"/pathways/{person.pseudonym}")
+    assert client.get(f"/pathways/{person.pseudonym}").status_code == 200
+    assert client.get("/pathways/P-2222-2222").status_code == 404
+    assert client.get("/pathways/not-a-pseudonym").status_code == 404
+
+
 def test_admin_sees_structures_and_accounts_but_no_people(
     client: FlaskClient, network: dict[str, object]
 ) -> None:

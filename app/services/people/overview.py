@@ -14,11 +14,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select, union_all
+from sqlalchemy import ColumnElement, Select, func, select, union_all
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
 from app.domain.handoffs import HandoffStatus
+from app.domain.people import canonical_pseudonym, pseudonym_prefix
 from app.models import (
     Barrier,
     Beneficiary,
@@ -31,7 +32,7 @@ from app.models import (
     User,
     beneficiary_cohorts,
 )
-from app.services.errors import N_, Forbidden
+from app.services.errors import N_, Forbidden, InvalidInput
 from app.services.people.access import visible_people
 from app.services.security import audit
 
@@ -57,6 +58,8 @@ class Filters:
     stage: str | None = None
     qpv: str | None = None
     structure: str | None = None
+    # A pseudonym, whole or its first 4 to 7 characters (coordinators' pathway list only).
+    pseudonym: str | None = None
 
 
 class Sort(StrEnum):
@@ -99,6 +102,8 @@ def _latest_step_ids(
 
 
 def _filtered(query: Select[Beneficiary], filters: Filters) -> Select[Beneficiary]:
+    if filters.pseudonym:
+        query = query.where(_pseudonym_condition(filters.pseudonym))
     if filters.cohort:
         query = query.where(
             Beneficiary.id.in_(
@@ -130,6 +135,22 @@ def _filtered(query: Select[Beneficiary], filters: Filters) -> Select[Beneficiar
             )
         )
     return query
+
+
+def _pseudonym_condition(text: str) -> ColumnElement[bool]:
+    """The people whose pseudonym is ``text`` (any case, with or without dashes and ``P-``),
+    or begins with it (4 to 7 characters); ``InvalidInput`` when it cannot be a pseudonym."""
+    whole = canonical_pseudonym(text)
+    if whole is not None:
+        return Beneficiary.pseudonym == whole
+    prefix = pseudonym_prefix(text)
+    if prefix is None:
+        raise InvalidInput(
+            N_("Type a pseudonym (such as P-7K3M-Q9XA) or its first four characters."),
+            field="pseudonym",
+        )
+    # The alphabet has no LIKE wildcard: the prefix is matched as it is.
+    return Beneficiary.pseudonym.startswith(prefix)
 
 
 def _paginate(

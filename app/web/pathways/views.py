@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from dataclasses import replace
+
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from app.domain.people import canonical_pseudonym
 from app.domain.roles import Role
 from app.models import ReferenceKind
 from app.services import pathways
+from app.services.errors import InvalidInput
 from app.services.people import access, overview
 from app.services.structures import list_structures, reference_items
 from app.web.context import actor, dbs, roles_required, today
+from app.web.forms_support import service_message
 from app.web.listing import filters_from_request, page_from_request
 
 bp = Blueprint("pathways", __name__, url_prefix="/pathways")
@@ -20,12 +25,20 @@ bp = Blueprint("pathways", __name__, url_prefix="/pathways")
 @roles_required(Role.COORDINATOR)
 def index() -> ResponseReturnValue:
     session, user = dbs(), actor()
-    filters = filters_from_request()
-    page = overview.all_pathways(session, user, filters=filters, page=page_from_request())
+    search_text = request.args.get("q", "").strip()[:64]
+    filters = replace(filters_from_request(), pseudonym=search_text or None)
+    search_error = None
+    try:
+        page = overview.all_pathways(session, user, filters=filters, page=page_from_request())
+    except InvalidInput as exc:
+        search_error = service_message(exc)
+        page = overview.Page(items=[], page=1, per_page=overview.PER_PAGE, total=0)
     return render_template(
         "pathways/index.html",
         page=page,
         filters=filters,
+        search_text=search_text,
+        search_error=search_error,
         today=today(),
         cohorts=reference_items(session, ReferenceKind.COHORT),
         stages=reference_items(session, ReferenceKind.STAGE),
@@ -37,6 +50,10 @@ def index() -> ResponseReturnValue:
 @bp.get("/<pseudonym>")
 @roles_required(Role.COORDINATOR)
 def detail(pseudonym: str) -> ResponseReturnValue:
+    canonical = canonical_pseudonym(pseudonym)
+    if canonical is not None and canonical != pseudonym:
+        # A pseudonym typed in the address bar (``/pathways/p-hthe-x875``): its own address.
+        return redirect(url_for("pathways.detail", pseudonym=canonical), 301)
     session, user = dbs(), actor()
     person = access.person_for_coordinator(session, user, pseudonym)
     timeline = pathways.timeline(session, person)
