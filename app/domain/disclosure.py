@@ -38,6 +38,15 @@ class ProtectedTable:
     row_totals: tuple[int | None, ...]
     column_totals: tuple[int | None, ...]
     total: int | None
+    # The hidden values that are small counts (1 to k-1, primary suppression), by position in
+    # the table extended with its totals (row ``len(cells)`` is the total row, column
+    # ``len(cells[0])`` the total column). The other hidden values hide nothing small
+    # themselves (secondary suppression): they are shown as secret, never as "< k".
+    small: frozenset[Position] = frozenset()
+
+    def is_small(self, row: int, column: int) -> bool:
+        """Whether the hidden value at (``row``, ``column``) of the extended table is small."""
+        return (row, column) in self.small
 
     @property
     def hidden_count(self) -> int:
@@ -142,12 +151,13 @@ def protect(cells: Sequence[Sequence[int]], k: int = DEFAULT_THRESHOLD) -> Prote
     table = _extended(cells)
     equations = _equations(n_rows, n_cols)
     hidden = {(i, j) for i, row in enumerate(table) for j, value in enumerate(row) if 0 < value < k}
+    small = frozenset(hidden)
     while True:
         _pair_up(table, equations, hidden, n_rows, n_cols)
         exposed = determined(n_rows, n_cols, hidden)
         if not exposed or not _hide_one_more(table, equations, hidden, exposed, n_rows, n_cols):
             break
-    return _published(table, hidden, n_rows, n_cols)
+    return _published(table, hidden, small, n_rows, n_cols)
 
 
 def _pair_up(
@@ -200,7 +210,11 @@ def _hide_one_more(
 
 
 def _published(
-    table: list[list[int]], hidden: set[Position], n_rows: int, n_cols: int
+    table: list[list[int]],
+    hidden: set[Position],
+    small: frozenset[Position],
+    n_rows: int,
+    n_cols: int,
 ) -> ProtectedTable:
     def show(i: int, j: int) -> int | None:
         return None if (i, j) in hidden else table[i][j]
@@ -210,6 +224,7 @@ def _published(
         row_totals=tuple(show(i, n_cols) for i in range(n_rows)),
         column_totals=tuple(show(n_rows, j) for j in range(n_cols)),
         total=show(n_rows, n_cols),
+        small=small,
     )
 
 

@@ -49,9 +49,16 @@ def test_coordinator_reads_the_dashboard_and_downloads_a_table(page: Any) -> Non
     page.get_by_role("textbox", name="Période au").fill("2026-11-25")
     page.get_by_role("button", name="Afficher").click()
     page.wait_for_url(re.compile(r"start=2025-01-01"))
+    # The exact figures by default; the publication view keeps the filters, and says so.
+    assert page.locator("#view-note").get_attribute("data-view") == "exact"
+    page.locator("#view-publication").click()
+    page.wait_for_url(re.compile(r"view=publication"))
+    assert "start=2025-01-01" in page.url
+    assert page.locator("#view-note").get_attribute("data-view") == "publication"
+    check_accessibility(page)
     with page.expect_download() as download:
         page.locator("a[href*='/dashboard/export/funnel.csv']").click()
     saved = download.value
-    assert saved.suggested_filename == "relais-funnel-2025-01-01-2026-11-25.csv"
+    assert saved.suggested_filename == "relais-funnel-publication-2025-01-01-2026-11-25.csv"
     content = Path(saved.path()).read_text(encoding="utf-8-sig")
     assert content.splitlines()[0].startswith('"code";"Libellé";"Personnes"')

@@ -8,17 +8,17 @@ from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
 from app.domain.handoffs import HandoffStatus
 from app.domain.pathway import BarrierStatus
 from app.domain.roles import Role
-from app.models import AuditEvent
+from app.models import AuditEvent, Handoff
 from app.services.directory import network_events
 from app.services.security.vault import Vault
-from app.services.statistics.dashboard import TABLE_NAMES, dashboard
+from app.services.statistics.dashboard import TABLE_NAMES, View, dashboard
 from app.services.statistics.scope import Scope
 from app.services.statistics.tables import CountTable
 from tests import factories
@@ -90,9 +90,45 @@ def test_dashboard_shows_protected_figures_and_every_section(
     assert html.count("<svg") >= 8
     assert 'role="img"' in html
     assert ">13<" in html  # people oriented, hand-offs sent
-    # IND-A -> IND-C: 2 hand-offs, hidden; IND-A -> IND-B: 11 but would give it away.
+    # The coordinator reads the exact figures by default, and is told not to publish them.
+    assert 'data-view="exact"' in html
+    assert ">11<" in html
+    assert "secret" not in html
+    # The publication view: IND-A -> IND-C: 2 hand-offs read "< 11"; IND-A -> IND-B: 11, but
+    # it would give the 2 away, reads "secret" (it is not below 11).
+    html = client.get(f"/dashboard/?{PERIOD}&view=publication").get_data(as_text=True)
+    assert 'data-view="publication"' in html
     assert ">11<" not in html
-    assert "masqué" in html
+    assert "&lt; 11" in html
+    assert "secret" in html
+    assert ">masqué<" not in html
+    # The filters keep the view; the view tabs keep the filters.
+    assert 'name="view" value="publication"' in html
+    assert "start=2026-01-01" in html.split('id="view-exact"')[0].rsplit("<a ", 1)[1]
+
+
+def test_exact_counts_equal_a_direct_count(
+    client: FlaskClient, coordinator: None, world: World, db_session: Session
+) -> None:
+    fill(world, people=4)
+    scope = Scope(start=date(2026, 1, 1), end=date(2026, 12, 31))
+    board = dashboard(db_session, scope, k=11, view=View.EXACT)
+    matrix = board.handoff_matrix
+    direct = dict(
+        db_session.execute(
+            select(Handoff.to_structure_id, func.count())
+            .where(Handoff.from_structure_id == world.a.id)
+            .group_by(Handoff.to_structure_id)
+        ).all()
+    )
+    assert matrix.cell(world.a, world.b) == direct[world.b.id] == 2
+    assert matrix.cell(world.a, world.c) == direct[world.c.id] == 2
+    assert matrix.published.hidden_count == 0
+    assert board.people == 4
+    assert all(m.days is None or m.days >= 0 for m in board.stage_medians)
+    published = dashboard(db_session, scope, k=11, view=View.PUBLICATION)
+    assert published.handoff_matrix.cell(world.a, world.b) is None
+    assert published.people is None
 
 
 def test_invalid_filters_get_a_clear_answer(client: FlaskClient, coordinator: None) -> None:
@@ -128,8 +164,16 @@ def test_table_exports_are_the_protected_tables_and_audited(
     response = client.get(f"/dashboard/export/{name}.csv?{PERIOD}")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
-    assert f"relais-{name}-2026-01-01-2026-12-31.csv" in response.headers["Content-Disposition"]
+    disposition = response.headers["Content-Disposition"]
+    assert f"relais-{name}-publication-2026-01-01-2026-12-31.csv" in disposition
     lines = rows(response.data)
+    # Every export says which view it is, on its last line; and it is the publication view
+    # whatever the page showed.
+    assert lines[-1][0] == "view"
+    assert "Vue publication" in lines[-1][1]
+    assert "de 1 à 10" in lines[-1][1]
+    assert rows(client.get(f"/dashboard/export/{name}.csv?{PERIOD}&view=exact").data) == lines
+    lines = lines[:-1]
     scope = Scope(start=date(2026, 1, 1), end=date(2026, 12, 31))
     table = dashboard(db_session, scope, k=11).tables()[name]
     if isinstance(table, CountTable):
@@ -160,7 +204,7 @@ def test_hidden_cells_are_empty_in_the_csv(
     client: FlaskClient, coordinator: None, world: World
 ) -> None:
     fill(world)
-    lines = rows(client.get(f"/dashboard/export/handoff-matrix.csv?{PERIOD}").data)
+    lines = rows(client.get(f"/dashboard/export/handoff-matrix.csv?{PERIOD}&view=exact").data)
     header, ind_a = lines[0], lines[1]
     assert ind_a[0] == "IND-A"
     assert ind_a[header.index(world.c.name)] == ""  # 2 hand-offs

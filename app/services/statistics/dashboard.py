@@ -1,14 +1,21 @@
-"""The coordinators' dashboard: every indicator of a scope, protected, section by section.
+"""The coordinators' dashboard: every indicator of a scope, in one of two views.
 
 Every figure comes from a grouped query (``queries``) and goes through the small-count
 protection of ``app/domain/disclosure.py`` in its section's builder; a ``Dashboard`` holds
-nothing else, so that its callers (the dashboard page, its CSV exports, the benchmark) never
-see a raw count.
+nothing else. Two views of the same indicators (issue 14):
+
+- the **exact** view (``View.EXACT``) is what the coordination itself reads: the coordinators
+  may open every pseudonymous pathway one by one, so hiding counts from them protects no one.
+  It is the protection with a threshold of 1, which hides nothing;
+- the **publication** view (``View.PUBLICATION``, the default) hides the small counts (1 to
+  k-1) and whatever would give them away. It is the only view that leaves the coordination:
+  every export, print and page shown to partner structures uses it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,12 +37,20 @@ from app.services.statistics.scope import Scope
 from app.services.statistics.tables import CountList, CountTable, Median
 
 
+class View(StrEnum):
+    """Which figures a dashboard holds: exact ones, or the ones that may be published."""
+
+    EXACT = "exact"
+    PUBLICATION = "publication"
+
+
 @dataclass
 class Dashboard:
-    """Every indicator of a scope, protected: what the page, its charts and its exports show."""
+    """Every indicator of a scope, in one view: what the page, its charts and exports show."""
 
     scope: Scope
-    k: int
+    k: int  # the threshold of the publication view (hidden from 1 to k-1 there)
+    view: View
     people: int | None
     funnel: CountList
     stage_medians: list[Median]
@@ -78,8 +93,17 @@ TABLE_NAMES = (
 )
 
 
-def dashboard(session: Session, scope: Scope, *, k: int = DEFAULT_THRESHOLD) -> Dashboard:
-    """Every indicator of the scope, protected."""
+def dashboard(
+    session: Session,
+    scope: Scope,
+    *,
+    k: int = DEFAULT_THRESHOLD,
+    view: View = View.PUBLICATION,
+) -> Dashboard:
+    """Every indicator of the scope: exact, or protected with the threshold ``k``."""
+    threshold = k
+    if view is View.EXACT:
+        k = 1  # the protection hides values from 1 to k-1: nothing
     stages = _items(session, ReferenceKind.STAGE)
     categories = _items(session, ReferenceKind.BARRIER_CATEGORY)
     reasons = _items(session, ReferenceKind.DECLINE_REASON)
@@ -96,7 +120,8 @@ def dashboard(session: Session, scope: Scope, *, k: int = DEFAULT_THRESHOLD) -> 
     network = cooperation_network(counted.pairs, scope.quarters(), structures, k)
     return Dashboard(
         scope=scope,
-        k=k,
+        k=threshold,
+        view=view,
         people=protect_value(people, k),
         funnel=funnel,
         stage_medians=medians,

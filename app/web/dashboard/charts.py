@@ -36,6 +36,7 @@ class Bar:
     label: str
     value: int | None
     width: float
+    small: bool = True  # a hidden value is a small count ("< k"), not a secret one
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,10 @@ def bar_chart(values: CountList | CountTable, name: Name) -> BarChart:
         if len(values.columns) != 1:
             raise ValueError("a bar chart draws a list or a table of one column")
         counts = [row[0] for row in values.published.cells]
+        small = [values.published.is_small(i, 0) for i in range(len(counts))]
     else:
         counts = list(values.values)
+        small = [True] * len(counts)
     room = WIDTH - LABEL_WIDTH - VALUE_ROOM
     biggest = max((v for v in counts if v), default=0)
     bars = [
@@ -63,6 +66,7 @@ def bar_chart(values: CountList | CountTable, name: Name) -> BarChart:
             label=name(row),
             value=value,
             width=(room * value / biggest) if value and biggest else 0.0,
+            small=small[i],
         )
         for i, (row, value) in enumerate(zip(values.rows, counts, strict=True))
     ]
@@ -85,6 +89,7 @@ class StackedBar:
     total: int | None
     segments: list[Segment]
     end: float
+    small: bool = True  # a hidden total is a small count ("< k"), not a secret one
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,14 @@ def stacked_chart(table: CountTable, name: Name) -> StackedChart:
                 segments.append(Segment(x, rest * scale, "hidden", None, ""))
                 x += rest * scale
         bars.append(
-            StackedBar(y=TOP + i * ROW, label=name(row), total=total, segments=segments, end=x)
+            StackedBar(
+                y=TOP + i * ROW,
+                label=name(row),
+                total=total,
+                segments=segments,
+                end=x,
+                small=table.published.is_small(i, len(table.columns)),
+            )
         )
     legend = [(_code(column), name(column)) for column in table.columns]
     return StackedChart(bars=bars, legend=legend, height=TOP * 2 + len(bars) * ROW)

@@ -1,7 +1,9 @@
 """Coordinators' dashboard: network indicators, charts and their CSV exports.
 
-Everything shown or exported here comes protected from ``app/services/statistics/``; the
-pathway export is pseudonymous and audited.
+The page shows the exact figures by default (the coordination's own reading) and the
+publication view on request (``?view=publication``); everything that leaves the coordination -
+the CSV exports of the tables, the printed page - is in the publication view only. The pathway
+export is pseudonymous, row by row, and audited.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from app.services.directory.network_events import events_by_quarter
 from app.services.errors import ServiceError
 from app.services.safe_csv import Cell, csv_chunks
 from app.services.statistics import exports, pathway_export
-from app.services.statistics.dashboard import TABLE_NAMES, Dashboard, dashboard
+from app.services.statistics.dashboard import TABLE_NAMES, Dashboard, View, dashboard
 from app.services.statistics.headings import Label
 from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope
 from app.services.statistics.tables import CountList, CountTable
@@ -105,14 +107,20 @@ def _threshold() -> int:
     return int(current_app.config["SMALL_COUNT_THRESHOLD"])
 
 
+def _view() -> View:
+    """The view the page asks for: exact unless ``?view=publication``."""
+    return View.PUBLICATION if request.args.get("view") == View.PUBLICATION else View.EXACT
+
+
 @bp.get("/")
 @roles_required(Role.COORDINATOR)
 def index() -> ResponseReturnValue:
     form = _form()
     scope = _scope(form)
+    view = g.relais_view = _view()
     if scope is None:
-        return render_template("dashboard/index.html", form=form, board=None), 400
-    board = dashboard(dbs(), scope, k=_threshold())
+        return render_template("dashboard/index.html", form=form, board=None, view=view), 400
+    board = dashboard(dbs(), scope, k=_threshold(), view=view)
     if form.start.data is None:
         form.start.data = scope.start
     if form.end.data is None:
@@ -134,6 +142,7 @@ def index() -> ResponseReturnValue:
         "dashboard/index.html",
         form=form,
         board=board,
+        view=view,
         name=heading,
         short=short_heading,
         funnel_chart=charts.bar_chart(board.funnel, heading),
@@ -189,26 +198,44 @@ def number(value: int) -> str:
     return f"{value:,}".replace(",", separator)
 
 
-def shown_value(value: int | None) -> Markup:
-    """A published count, or the word for a hidden one, as table cells show them."""
-    if value is None:
-        if "relais_hidden_cell" not in g:
-            g.relais_hidden_cell = Markup('<span class="hidden-value">{}</span>').format(
-                _("hidden")
-            )
-        hidden: Markup = g.relais_hidden_cell
-        return hidden
-    return escape(number(value))
+def shown_value(value: int | None, small: bool = True) -> Markup:
+    """A published count, as table cells show it; a hidden one reads "< k" when it is a small
+    count (1 to k-1) and "secret" when it is hidden so that no small count can be worked out
+    from the totals (it may be large: "< k" would be false)."""
+    if value is not None:
+        return escape(number(value))
+    if "relais_hidden_cells" not in g:
+        k = _threshold()
+        below = Markup('<span class="hidden-value" title="{}">{}</span>').format(
+            _("From 1 to %(last)d: hidden to protect the people counted", last=k - 1),
+            _("< %(k)d", k=k),
+        )
+        secret = Markup('<span class="hidden-value" title="{}">{}</span>').format(
+            _("Hidden so that a count below %(k)d cannot be worked out from the totals", k=k),
+            _("secret"),
+        )
+        g.relais_hidden_cells = (below, secret)
+    cells: tuple[Markup, Markup] = g.relais_hidden_cells
+    return cells[0] if small else cells[1]
 
 
 def days(value: float | None) -> str:
+    """A median, or why there is none: too few people behind it to publish it, or nobody."""
     if value is None:
-        return str(_("hidden"))
+        return _no_statistic()
     return str(_("%(days)s d", days=format_decimal(round(value, 1), format="#,##0.#")))
 
 
 def share(value: float | None) -> str:
-    return str(_("hidden")) if value is None else str(format_percent(value, format="#,##0 %"))
+    return _no_statistic() if value is None else str(format_percent(value, format="#,##0 %"))
+
+
+def _no_statistic() -> str:
+    """What a median or a share without a value reads: in the publication view, fewer than k
+    people or hand-offs are behind it (or none); in the exact view, none at all."""
+    if g.get("relais_view") is View.EXACT:
+        return "—"
+    return str(_("n < %(k)d", k=_threshold()))
 
 
 # --- CSV exports -----------------------------------------------------------------------------
@@ -223,9 +250,22 @@ def _csv_response(name: str, lines: Iterable[Sequence[Cell]]) -> Response:
     return response
 
 
-def table_lines(table: CountTable | CountList) -> Iterator[list[Cell]]:
-    """The lines of a table's CSV: code and label of each row, its cells, its total (counts
-    as numbers; a hidden value, ``None``, as an empty cell)."""
+def table_lines(table: CountTable | CountList, k: int) -> Iterator[list[Cell]]:
+    """The lines of a table's CSV in the publication view: code and label of each row, its
+    cells, its total (counts as numbers; a hidden value, ``None``, as an empty cell), then a
+    last line saying which view it is and the threshold."""
+    yield from _table_body(table)
+    yield [
+        "view",
+        _(
+            "Publication view: counts from 1 to %(last)d are hidden (empty cells), and a "
+            "second value wherever a hidden one could be worked out from the totals.",
+            last=k - 1,
+        ),
+    ]
+
+
+def _table_body(table: CountTable | CountList) -> Iterator[list[Cell]]:
     if isinstance(table, CountList):
         yield ["code", _("Label"), _("People")]
         for row, value in zip(table.rows, table.values, strict=True):
@@ -260,10 +300,12 @@ def export_table(name: str) -> ResponseReturnValue:
     scope = _scope(form)
     if scope is None:
         return render_template("dashboard/index.html", form=form, board=None), 400
-    board: Dashboard = dashboard(dbs(), scope, k=_threshold())
+    # Whatever the page showed, an export leaves the coordination: the publication view only.
+    board: Dashboard = dashboard(dbs(), scope, k=_threshold(), view=View.PUBLICATION)
     table = board.tables()[name]
     exports.record_export(dbs(), actor(), AuditAction.STATISTICS_EXPORT, scope, name)
-    return _csv_response(f"{name}-{scope.start}-{scope.end}", list(table_lines(table)))
+    lines = list(table_lines(table, board.k))
+    return _csv_response(f"{name}-publication-{scope.start}-{scope.end}", lines)
 
 
 @bp.get("/export/pathways.csv")
