@@ -17,8 +17,10 @@ from app.services.statistics.scope import Scope
 from app.services.statistics.tables import (
     Counts,
     CountTable,
+    Shared,
+    TableSpec,
     items_in_use,
-    protected_table,
+    protected_tables,
     sorted_labels,
 )
 
@@ -49,11 +51,20 @@ def barrier_tables(
             )
         by_structure[(acting[structure_id], status)] += count
     statuses = tuple(BarrierStatus)
-    return BarrierTables(
-        by_category=protected_table(
-            "barriers-by-category", items_in_use(categories, by_category), statuses, by_category, k
-        ),
-        by_structure=protected_table(
-            "barriers-by-structure", sorted_labels(acting.values()), statuses, by_structure, k
-        ),
+    # The same barriers by category and by acting structure: their statuses' totals are one.
+    category_table, structure_table = protected_tables(
+        [
+            TableSpec(
+                "barriers-by-category",
+                items_in_use(categories, by_category),
+                statuses,
+                by_category,
+            ),
+            TableSpec(
+                "barriers-by-structure", sorted_labels(acting.values()), statuses, by_structure
+            ),
+        ],
+        [Shared(0, "columns", 1, "columns")],
+        k,
     )
+    return BarrierTables(by_category=category_table, by_structure=structure_table)

@@ -62,7 +62,7 @@ class Dashboard:
     decline_reasons: CountTable
     chains: CountTable
     quarters: CountTable
-    network: list[NetworkQuarter]  # one per quarter of the period
+    network: list[NetworkQuarter]  # one per quarter of the period (exact view only)
     network_total: NetworkQuarter  # the whole period
     structures: list[Structure]  # every structure that sent or received in the scope
 
@@ -117,7 +117,13 @@ def dashboard(
     handoffs = handoff_tables(counted, scope, reasons, k)
     times = receiver_times(session, scope, handoffs.by_receiver, k)
     chains = redirect_chains(session, scope, k)
-    network = cooperation_network(counted.pairs, scope.quarters(), structures, k)
+    network = cooperation_network(
+        counted.pairs,
+        scope.quarters(),
+        structures,
+        handoffs.matrix,
+        by_quarter=view is View.EXACT,
+    )
     return Dashboard(
         scope=scope,
         k=threshold,

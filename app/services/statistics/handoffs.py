@@ -29,9 +29,11 @@ from app.services.statistics.tables import (
     Counts,
     CountTable,
     Sample,
+    Shared,
+    TableSpec,
     items_in_use,
     protected_median,
-    protected_table,
+    protected_tables,
 )
 
 # Two partners by id, the smaller first: their hand-offs both ways are one link.
@@ -102,7 +104,7 @@ def count_handoffs(
         matrix[(sender, receiver)] += count
         by_receiver[(receiver, group)] += count
         by_quarter[(quarter, group)] += count
-        if reason_id is not None:
+        if reason_id is not None and group is HandoffGroup.DECLINED:
             by_reason[(reason_of[reason_id], HandoffGroup.DECLINED)] += count
         pairs[quarter][(min(from_id, to_id), max(from_id, to_id))] += count
     return HandoffCounts(
@@ -123,24 +125,37 @@ def _code(structure: Structure) -> str:
 def handoff_tables(
     counts: HandoffCounts, scope: Scope, reasons: Sequence[ReferenceItem], k: int
 ) -> HandoffTables:
+    """The four tables of the hand-offs, protected together: the receivers' totals of the
+    matrix are the rows' totals of "by receiver", whose states' totals are those of "by
+    quarter", whose declined total is the total of the decline reasons."""
     groups = tuple(HandoffGroup)
+    # The quarters of the period (and, should a hand-off fall outside them, its own).
+    found = {q for q, _group in counts.by_quarter if isinstance(q, Quarter)}
+    quarters = tuple(sorted({*scope.quarters(), *found}))
+    matrix, by_receiver, by_quarter, reasons_table = protected_tables(
+        [
+            TableSpec("handoff-matrix", counts.senders, counts.receivers, counts.matrix),
+            TableSpec("handoffs-by-receiver", counts.receivers, groups, counts.by_receiver),
+            TableSpec("handoffs-by-quarter", quarters, groups, counts.by_quarter),
+            TableSpec(
+                "decline-reasons",
+                items_in_use(reasons, counts.by_reason),
+                (HandoffGroup.DECLINED,),
+                counts.by_reason,
+            ),
+        ],
+        [
+            Shared(0, "columns", 1, "rows"),
+            Shared(1, "columns", 2, "columns"),
+            Shared(3, "columns", 1, "columns", second_heading=HandoffGroup.DECLINED),
+        ],
+        k,
+    )
     return HandoffTables(
-        matrix=protected_table(
-            "handoff-matrix", counts.senders, counts.receivers, counts.matrix, k
-        ),
-        by_receiver=protected_table(
-            "handoffs-by-receiver", counts.receivers, groups, counts.by_receiver, k
-        ),
-        decline_reasons=protected_table(
-            "decline-reasons",
-            items_in_use(reasons, counts.by_reason),
-            (HandoffGroup.DECLINED,),
-            counts.by_reason,
-            k,
-        ),
-        by_quarter=protected_table(
-            "handoffs-by-quarter", tuple(scope.quarters()), groups, counts.by_quarter, k
-        ),
+        matrix=matrix,
+        by_receiver=by_receiver,
+        decline_reasons=reasons_table,
+        by_quarter=by_quarter,
     )
 
 

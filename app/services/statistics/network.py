@@ -1,21 +1,23 @@
 """The cooperation network section: partners linked by their hand-offs, both ways, for the
 whole period and quarter by quarter.
 
-The links of a period or a quarter are protected as a list whose total (its hand-offs) is
-published: a link with fewer than k hand-offs is left out, and a second one where needed, so
-that a hidden link cannot be recomputed from the others and the total.
+A link of the whole period is the sum of two cells of the hand-off matrix (A to B and B to A),
+published with it: it is drawn only when both cells are published, so that it tells nothing
+the matrix does not (a link of 25 next to a published 20 would give away a hidden 5). The
+links of each quarter split those sums by quarter, which the protected tables do not publish:
+they are drawn in the exact view only (``by_quarter``), where nothing is hidden.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from app.domain.disclosure import protect
 from app.domain.periods import Quarter
 from app.models import Structure
 from app.services.statistics.handoffs import Pair
+from app.services.statistics.tables import CountTable
 
 
 @dataclass(frozen=True)
@@ -52,34 +54,50 @@ def cooperation_network(
     pairs: Mapping[Quarter, Mapping[Pair, int]],
     quarters: Sequence[Quarter],
     structures: Mapping[int, Structure],
-    k: int,
+    matrix: CountTable,
+    *,
+    by_quarter: bool,
 ) -> CooperationNetwork:
-    """The network of each quarter of the period, and of the whole period."""
+    """The network of the whole period (the links the published ``matrix`` gives), and of
+    each quarter of the period when ``by_quarter`` (the exact view)."""
     whole: dict[Pair, int] = defaultdict(int)
     for quarter_pairs in pairs.values():
         for pair, count in quarter_pairs.items():
             whole[pair] += count
+    published = _published_cells(matrix)
+    network = NetworkQuarter(quarter=None)
+    for pair in sorted(whole):
+        first, second = structures[pair[0]], structures[pair[1]]
+        if published(first, second) and published(second, first):
+            network.links.append(Link(first, second, whole[pair]))
+        else:
+            network.hidden_links += 1
     return CooperationNetwork(
-        quarters=[network_quarter(q, pairs.get(q, {}), structures, k) for q in quarters],
-        whole=network_quarter(None, whole, structures, k),
+        quarters=[_all_links(q, pairs.get(q, {}), structures) for q in quarters]
+        if by_quarter
+        else [],
+        whole=network,
     )
 
 
-def network_quarter(
-    quarter: Quarter | None,
-    pairs: Mapping[Pair, int],
-    structures: Mapping[int, Structure],
-    k: int,
+def _published_cells(matrix: CountTable) -> Callable[[Structure, Structure], bool]:
+    """Whether the matrix publishes the hand-offs from one partner to another (a partner
+    that sent or received nothing has no row or column: its zero is known)."""
+    rows = {label: i for i, label in enumerate(matrix.rows)}
+    columns = {label: j for j, label in enumerate(matrix.columns)}
+
+    def published(sender: Structure, receiver: Structure) -> bool:
+        if sender not in rows or receiver not in columns:
+            return True
+        return matrix.published.cells[rows[sender]][columns[receiver]] is not None
+
+    return published
+
+
+def _all_links(
+    quarter: Quarter, pairs: Mapping[Pair, int], structures: Mapping[int, Structure]
 ) -> NetworkQuarter:
-    """The links of a quarter (or of the whole period), protected as a list with its total."""
     result = NetworkQuarter(quarter=quarter)
-    if not pairs:
-        return result
-    ordered = sorted(pairs)
-    published = protect([[pairs[pair]] for pair in ordered], k)
-    for pair, row in zip(ordered, published.cells, strict=True):
-        if row[0] is None:
-            result.hidden_links += 1
-        else:
-            result.links.append(Link(structures[pair[0]], structures[pair[1]], row[0]))
+    for pair in sorted(pairs):
+        result.links.append(Link(structures[pair[0]], structures[pair[1]], pairs[pair]))
     return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from app.domain.disclosure import ProtectedTable, protect, statistic_is_safe
+from app.domain.disclosure import Link, ProtectedTable, protect_linked, statistic_is_safe
 from app.models import ReferenceItem, Structure
 from app.services.statistics.headings import Label, Metric
 
@@ -72,13 +72,94 @@ def protected_table(
     k: int,
 ) -> CountTable:
     """The table of ``counts`` over ``rows`` × ``columns`` (missing pairs count 0), protected."""
-    if not rows or not columns:
-        empty = ProtectedTable(cells=(), row_totals=(), column_totals=(0,) * len(columns), total=0)
-        return CountTable(name=name, rows=(), columns=tuple(columns), published=empty)
-    cells = [[counts.get((row, column), 0) for column in columns] for row in rows]
-    return CountTable(
-        name=name, rows=tuple(rows), columns=tuple(columns), published=protect(cells, k)
-    )
+    (table,) = protected_tables([TableSpec(name, tuple(rows), tuple(columns), counts)], (), k)
+    return table
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table to publish: its name, row and column headings, and raw counts."""
+
+    name: str
+    rows: tuple[Label, ...]
+    columns: tuple[Label, ...]
+    counts: Counts
+
+    def cells(self) -> list[list[int]]:
+        return [[self.counts.get((row, column), 0) for column in self.columns] for row in self.rows]
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Totals that two tables published together share: the totals of ``first``'s columns
+    (``first_axis`` "columns") or rows ("rows"), grand total included, are those of
+    ``second``'s, heading by heading. With ``second_heading``, the whole total line of
+    ``first`` is instead one total of ``second``: that column's (or row's) total."""
+
+    first: int
+    first_axis: str
+    second: int
+    second_axis: str
+    second_heading: Label | None = None
+
+
+def protected_tables(
+    specs: Sequence[TableSpec], shared: Sequence[Shared], k: int
+) -> list[CountTable]:
+    """Tables published together, protected as one family (``protect_linked``): a total they
+    share is hidden in all or none, and nothing hidden can be worked out from them all."""
+    present = [i for i, spec in enumerate(specs) if spec.rows and spec.columns]
+    index_of = {i: n for n, i in enumerate(present)}
+    links: list[Link] = []
+    for share in shared:
+        if share.first in index_of and share.second in index_of:
+            links.extend(_links(specs, share, index_of))
+    published = protect_linked([specs[i].cells() for i in present], links, k)
+    tables: list[CountTable] = []
+    for i, spec in enumerate(specs):
+        if i in index_of:
+            tables.append(
+                CountTable(
+                    name=spec.name,
+                    rows=spec.rows,
+                    columns=spec.columns,
+                    published=published[index_of[i]],
+                )
+            )
+        else:
+            empty = ProtectedTable(
+                cells=(), row_totals=(), column_totals=(0,) * len(spec.columns), total=0
+            )
+            tables.append(
+                CountTable(name=spec.name, rows=(), columns=spec.columns, published=empty)
+            )
+    return tables
+
+
+def _total_line(spec: TableSpec, axis: str) -> list[tuple[Label | None, tuple[int, int]]]:
+    """The positions of a total line, by heading (None: the grand total)."""
+    n_rows, n_cols = len(spec.rows), len(spec.columns)
+    if axis == "columns":  # the totals of the columns: the total row
+        line = [(column, (n_rows, j)) for j, column in enumerate(spec.columns)]
+    else:
+        line = [(row, (i, n_cols)) for i, row in enumerate(spec.rows)]
+    return [*line, (None, (n_rows, n_cols))]
+
+
+def _links(specs: Sequence[TableSpec], share: Shared, index_of: dict[int, int]) -> list[Link]:
+    first, second = specs[share.first], specs[share.second]
+    a, b = index_of[share.first], index_of[share.second]
+    line = _total_line(first, share.first_axis)
+    if share.second_heading is not None:
+        (position,) = [
+            p for heading, p in _total_line(second, share.second_axis)
+            if heading == share.second_heading
+        ]  # fmt: skip
+        return [Link((a, p), (b, position)) for _heading, p in line]
+    other = dict(_total_line(second, share.second_axis))
+    if set(other) != {heading for heading, _p in line}:
+        raise ValueError(f"{first.name} and {second.name} do not share the same headings")
+    return [Link((a, p), (b, other[heading])) for heading, p in line]
 
 
 def protected_median(metric: Metric, found: Sample | None, k: int) -> Median:

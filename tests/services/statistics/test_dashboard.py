@@ -16,7 +16,7 @@ from app.domain.handoffs import HandoffStatus
 from app.domain.pathway import BarrierStatus
 from app.domain.periods import Quarter
 from app.models import ReferenceItem, ReferenceKind
-from app.services.statistics.dashboard import Dashboard, dashboard
+from app.services.statistics.dashboard import Dashboard, View, dashboard
 from app.services.statistics.headings import ChainEnd, HandoffGroup, Heading, Metric
 from app.services.statistics.scope import DashboardFilters, resolve_scope
 from app.services.statistics.tables import CountTable
@@ -25,14 +25,14 @@ from tests import factories
 from tests.world import END, START, World, at
 
 
-def board(world: World, k: int = 1, **filters: object) -> Dashboard:
+def board(world: World, k: int = 1, view: View = View.PUBLICATION, **filters: object) -> Dashboard:
     world.session.flush()
     scope = resolve_scope(
         world.session,
         DashboardFilters(start=START, end=END, **filters),  # type: ignore[arg-type]
         today=factories.TODAY,
     )
-    return dashboard(world.session, scope, k=k)
+    return dashboard(world.session, scope, k=k, view=view)
 
 
 def funnel(result: Dashboard) -> dict[str, int | None]:
@@ -224,7 +224,7 @@ def test_quarters_and_network_links_both_ways(world: World) -> None:
     world.handoff(person, world.b, world.a, HandoffStatus.SENT, at(date(2026, 3, 31), 23))
     world.handoff(person, world.a, world.c, HandoffStatus.SENT, at(date(2026, 4, 1), 0))
 
-    result = board(world)
+    result = board(world, view=View.EXACT)
 
     q1, q2 = Quarter(2026, 1), Quarter(2026, 2)
     assert result.quarters.rows == (q1, q2, Quarter(2026, 3), Quarter(2026, 4))
@@ -235,6 +235,39 @@ def test_quarters_and_network_links_both_ways(world: World) -> None:
     assert [(x.first, x.second, x.weight) for x in by_quarter[q2].links] == [(world.a, world.c, 1)]
     assert sorted(x.weight for x in result.network_total.links) == [1, 2]
     assert result.structures == [world.a, world.b, world.c]
+
+
+def test_a_published_link_tells_nothing_the_hand_off_matrix_hides(world: World) -> None:
+    # A -> B: 12 hand-offs, B -> A: 3 (hidden in the matrix). Drawn as a link of 15, it would
+    # give the 3 away; each quarter's links would split the totals the tables publish.
+    for n in range(15):
+        person = world.person()
+        sender, receiver = (world.a, world.b) if n < 12 else (world.b, world.a)
+        world.handoff(person, sender, receiver, HandoffStatus.SENT, at(date(2026, 2, 1)))
+    published = board(world, k=11)
+    assert published.handoff_matrix.cell(world.b, world.a) is None
+    assert published.network_total.links == []
+    assert published.network_total.hidden_links == 1
+    assert published.network == []
+    exact = board(world, k=11, view=View.EXACT)
+    assert [(x.first, x.second, x.weight) for x in exact.network_total.links] == [
+        (world.a, world.b, 15)
+    ]
+    assert len(exact.network) == 4  # the quarters of the period
+
+
+def test_linked_tables_hide_a_shared_total_everywhere(world: World) -> None:
+    # 12 hand-offs to B and 3 to C: C's total is hidden in the matrix (its column) and in
+    # "by receiver" (its row) alike, and the declined total in "by receiver" and the reasons.
+    for n in range(15):
+        person = world.person()
+        receiver = world.b if n < 12 else world.c
+        world.handoff(person, world.a, receiver, HandoffStatus.SENT, at(date(2026, 2, 1)))
+    result = board(world, k=11)
+    assert result.handoff_matrix.column_total(world.c) is None
+    assert result.handoffs_by_receiver.row_total(world.c) is None
+    assert result.handoff_matrix.column_total(world.b) is None  # or C's = 15 - 12
+    assert result.handoffs_by_receiver.published.total == 15
 
 
 def test_population_filters(world: World) -> None:
