@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
+from app.web import access
 from app.models import User
 from app.services.security import sessions
 from app.web.auth.devices import device_summary
@@ -161,6 +162,8 @@ def enrolment_gate() -> ResponseReturnValue | None:
     page (and signing out) until they have one."""
     if request.endpoint in ENROLMENT_ENDPOINTS or request.endpoint is None:
         return None
+    if access.is_api(request.endpoint):
+        return None  # the API is reached with a token, never with the session
     user = current_user._get_current_object()
     if not isinstance(user, User) or not user.must_have_second_factor:
         return None
