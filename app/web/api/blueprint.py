@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 from flask_limiter.util import get_remote_address
 from spectree import SecurityScheme, SpecTree
+from spectree.models import SecuritySchemeData, SecureType
 
 from app.domain.api import Scope
 from app.extensions import csrf, db, limiter
@@ -70,7 +71,11 @@ spec = SpecTree(
     security_schemes=[
         SecurityScheme(
             name="token",
-            data={"type": "http", "scheme": "bearer", "description": "An API token of your structure."},
+            data=SecuritySchemeData(
+                type=SecureType.HTTP,
+                scheme="bearer",
+                description="An API token of your structure (relais_<prefix>_<secret>).",
+            ),
         )
     ],
     security={"token": []},
