@@ -30,8 +30,8 @@ from app.web.api.problems import ApiProblem
 from app.web.context import dbs, today, vault
 
 PEOPLE, HANDOFFS, DIRECTORY = "people", "handoffs", "directory"
-_ERRORS = {f"HTTP_{status}": schemas.Problem for status in (400, 401, 403, 404, 429)}
-_POST_ERRORS = {**_ERRORS, **{f"HTTP_{s}": schemas.Problem for s in (409, 422)}}
+_ERRORS = {f"HTTP_{status}": schemas.Problem for status in (400, 401, 403, 404, 422, 429)}
+_POST_ERRORS = {**_ERRORS, "HTTP_409": schemas.Problem}
 
 
 def _answers(status: int, model: type[BaseModel], *, post: bool = False) -> Answers:
