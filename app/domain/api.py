@@ -18,7 +18,6 @@ class Scope(StrEnum):
 
 # ``relais_<prefix>_<secret>``: the prefix (8 hex digits) names the token in lists and logs;
 # the secret is 32 random bytes in base64url (256 bits).
-TOKEN_PREFIX = "relais_"
 TOKEN_SHAPE = re.compile(r"relais_([0-9a-f]{8})_([A-Za-z0-9_-]{43})")
 NAME_LIMIT = 100
 

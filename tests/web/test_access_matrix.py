@@ -34,12 +34,12 @@ from app.domain.handoffs import HandoffEvent, HandoffStatus
 from app.domain.roles import Role
 from app.models import FollowUp
 from app.services import imports
+from app.services.api.tokens import create_token
 from app.services.directory.editors import set_card_editor
 from app.services.directory.network_events import EventInput, record_event
 from app.services.handoffs import apply_event
 from app.services.pathways import add_barrier, end_follow_up
 from app.services.people.access import IDENTITY_GRACE_DAYS
-from app.services.api.tokens import create_token
 from app.services.security.managers import set_manager
 from app.services.security.vault import Vault
 from app.services.statistics.dashboard import TABLE_NAMES

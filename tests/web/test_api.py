@@ -47,7 +47,9 @@ def net(db_session: scoped_session[Session], vault: Vault) -> dict[str, object]:
     worker_a = factories.user(session, structure_=a)
     worker_b = factories.user(session, structure_=b)
     person_a = factories.person(session, vault, worker_a, last_name="Alpha")
-    person_b = factories.person(session, vault, worker_b, last_name="Bravo", email="b@exemple.fr", phone=None)
+    person_b = factories.person(
+        session, vault, worker_b, last_name="Bravo", email="b@exemple.fr", phone=None
+    )
     handoff_ab = factories.handoff(session, vault, worker_a, person_a, b)
     session.commit()
     # Plain values: each request ends the session the objects were loaded in.
@@ -71,7 +73,9 @@ def _problem(answer: object, status: int) -> dict[str, object]:
     assert answer.status_code == status, answer.get_data(as_text=True)  # type: ignore[attr-defined]
     assert answer.mimetype == PROBLEM  # type: ignore[attr-defined]
     body = answer.get_json(force=True)  # type: ignore[attr-defined]
-    assert body["status"] == status and body["type"].startswith("https://") and body["title"]
+    assert body["status"] == status
+    assert body["type"].startswith("https://")
+    assert body["title"]
     return body  # type: ignore[no-any-return]
 
 
@@ -104,9 +108,7 @@ def test_no_token_wrong_token_revoked_or_expired_token_get_401(
     assert token_row()[1].user.active is False
 
 
-def test_a_session_cookie_is_not_accepted(
-    client: FlaskClient, net: dict[str, object]
-) -> None:
+def test_a_session_cookie_is_not_accepted(client: FlaskClient, net: dict[str, object]) -> None:
     assert login(client, net["worker_a"]).status_code == 302  # type: ignore[attr-defined]
     assert client.get("/people/").status_code == 200
     _problem(client.get("/api/v1/people"), 401)
@@ -118,8 +120,10 @@ def test_the_token_is_stored_hashed_and_its_account_cannot_sign_in(
 ) -> None:
     value = str(net["token_a"])
     row = db_session().scalar(select(ApiToken).where(ApiToken.prefix == value.split("_")[1]))
-    assert row is not None and value not in (row.token_hash, row.prefix)
-    assert row.user.api_client and row.user.role is Role.CASEWORKER
+    assert row is not None
+    assert value not in (row.token_hash, row.prefix)
+    assert row.user.api_client
+    assert row.user.role is Role.CASEWORKER
     assert row.user.display_name.startswith("API: ")
     answer = login(client, row.user.email, "!api-token")
     assert answer.status_code == 200  # the form again: refused
@@ -145,7 +149,17 @@ def test_each_endpoint_needs_its_scope(
 ) -> None:
     needed = MATRIX[endpoint].scope
     assert needed is not None
-    others = tuple(s for s in ("people:read", "people:write", "handoffs:read", "handoffs:write", "directory:read") if s != needed)
+    others = tuple(
+        s
+        for s in (
+            "people:read",
+            "people:write",
+            "handoffs:read",
+            "handoffs:write",
+            "directory:read",
+        )
+        if s != needed
+    )
     token = token_for(db_session(), _structure(db_session, net["a"]), others, name="narrow")  # type: ignore[arg-type]
     answer = client.open(path, method=method, headers=auth(token, "k"), json={})
     _problem(answer, 403)
@@ -164,16 +178,19 @@ def test_register_read_and_list_people(
     created = post(client, token, "/api/v1/people", NEW_PERSON)
     assert created.status_code == 201, created.get_data(as_text=True)
     body = created.get_json()
-    assert body["identity"] is None and body["consent"] is True
+    assert body["identity"] is None
+    assert body["consent"] is True
     assert "Durand" not in created.get_data(as_text=True)
     pseudonym = body["pseudonym"]
     assert created.headers["Location"] == f"/api/v1/people/{pseudonym}"
     one = get(client, token, f"/api/v1/people/{pseudonym}")
-    assert one.status_code == 200 and one.get_json()["identity"]["last_name"] == "Durand"
+    assert one.status_code == 200
+    assert one.get_json()["identity"]["last_name"] == "Durand"
     listed = get(client, token, "/api/v1/people", limit=1)
     assert listed.status_code == 200
     page = listed.get_json()
-    assert len(page["items"]) == 1 and page["next_cursor"]
+    assert len(page["items"]) == 1
+    assert page["next_cursor"]
     second = get(client, token, "/api/v1/people", limit=1, cursor=page["next_cursor"]).get_json()
     assert second["items"][0]["pseudonym"] > page["items"][0]["pseudonym"]
     session = db_session()
@@ -194,9 +211,7 @@ def test_register_read_and_list_people(
     assert created_event is not None
 
 
-def test_registration_checks_and_duplicates(
-    client: FlaskClient, net: dict[str, object]
-) -> None:
+def test_registration_checks_and_duplicates(client: FlaskClient, net: dict[str, object]) -> None:
     token = str(net["token_a"])
     bad = dict(NEW_PERSON, identity={"last_name": "X", "first_name": "Y", "phone": "12"})
     body = _problem(post(client, token, "/api/v1/people", bad), 422)
@@ -204,10 +219,15 @@ def test_registration_checks_and_duplicates(
     _problem(post(client, token, "/api/v1/people", dict(NEW_PERSON, cohorts=["nope"])), 422)
     _problem(post(client, token, "/api/v1/people", {"identity": {}}), 400)
     _problem(post(client, token, "/api/v1/people", NEW_PERSON, key=None), 400)
-    twin = dict(NEW_PERSON, identity={"last_name": "Alpha", "first_name": "Aurélie", "birth_date": "2004-03-14"})
+    twin = dict(
+        NEW_PERSON,
+        identity={"last_name": "Alpha", "first_name": "Aurélie", "birth_date": "2004-03-14"},
+    )
     body = _problem(post(client, token, "/api/v1/people", twin), 409)
     assert body["duplicates"] == [net["person_a"]]  # type: ignore[attr-defined]
-    assert post(client, token, "/api/v1/people", dict(twin, register_anyway=True)).status_code == 201
+    assert (
+        post(client, token, "/api/v1/people", dict(twin, register_anyway=True)).status_code == 201
+    )
 
 
 # -- hand-offs ---------------------------------------------------------------------------------
@@ -232,7 +252,8 @@ def test_send_poll_and_answer_a_handoff(
     changed = get(client, token_b, "/api/v1/handoffs", box="inbox", since=cursor).get_json()
     assert handoff_id in [item["id"] for item in changed["items"]]
     accepted = post(client, token_b, f"/api/v1/handoffs/{handoff_id}/accept", {})
-    assert accepted.status_code == 200 and accepted.get_json()["status"] == "accepted"
+    assert accepted.status_code == 200
+    assert accepted.get_json()["status"] == "accepted"
     contact = post(client, token_b, f"/api/v1/handoffs/{handoff_id}/first-contact", {})
     assert contact.get_json()["status"] == "in_progress"
     closed = post(
@@ -245,19 +266,29 @@ def test_send_poll_and_answer_a_handoff(
     assert {i["id"]: i["status"] for i in outbox["items"]}[handoff_id] == "not_completed"
     # The sender cannot answer; an answer not possible now is a 422.
     _problem(post(client, token_a, f"/api/v1/handoffs/{handoff_id}/accept", {}), 422)
-    assert post(client, token_b, f"/api/v1/handoffs/{handoff_id}/accept", {}).status_code in (409, 422)
+    assert post(client, token_b, f"/api/v1/handoffs/{handoff_id}/accept", {}).status_code in (
+        409,
+        422,
+    )
 
 
 def test_decline_and_redirect(client: FlaskClient, net: dict[str, object]) -> None:
     token_b = str(net["token_b"])
     handoff_id = str(net["handoff_ab"])  # type: ignore[attr-defined]
-    _problem(post(client, token_b, f"/api/v1/handoffs/{handoff_id}/decline", {"reason": "nope"}), 422)
+    _problem(
+        post(client, token_b, f"/api/v1/handoffs/{handoff_id}/decline", {"reason": "nope"}), 422
+    )
     redirected = post(
-        client, token_b, f"/api/v1/handoffs/{handoff_id}/redirect", {"to_structure": net["c_code"]}  # type: ignore[attr-defined]
+        client,
+        token_b,
+        f"/api/v1/handoffs/{handoff_id}/redirect",
+        {"to_structure": net["c_code"]},  # type: ignore[attr-defined]
     )
     assert redirected.status_code == 200, redirected.get_data(as_text=True)
     assert redirected.get_json()["parent_id"] == handoff_id
-    _problem(post(client, token_b, f"/api/v1/handoffs/{handoff_id}/decline", {"reason": "full"}), 422)
+    _problem(
+        post(client, token_b, f"/api/v1/handoffs/{handoff_id}/decline", {"reason": "full"}), 422
+    )
 
 
 def test_the_changes_cursor_is_checked(client: FlaskClient, net: dict[str, object]) -> None:
@@ -305,14 +336,16 @@ def test_a_token_of_structure_a_sees_nothing_of_structure_b(
             answers.append(post(client, token_a, f"/api/v1/handoffs/{handoff_bc_id}{path}", {}))
         else:
             answers.append(get(client, token_a, f"/api/v1/handoffs/{handoff_bc_id}"))
-    assert answers[2].status_code == 404 and answers[6].status_code == 404
+    assert answers[2].status_code == 404
+    assert answers[6].status_code == 404
     for answer in answers:
         text = answer.get_data(as_text=True)
         assert not any(bit in text for bit in secret_bits), (answer.request.path, text)
         assert answer.status_code < 500
     # A's possible-duplicate answer says only that someone matches elsewhere.
     assert answers[7].status_code == 409
-    assert answers[7].get_json()["duplicates"] == [] and answers[7].get_json()["elsewhere"] is True
+    assert answers[7].get_json()["duplicates"] == []
+    assert answers[7].get_json()["elsewhere"] is True
     for answer in answers[-6:]:
         assert answer.status_code in (400, 404)
 
@@ -342,7 +375,9 @@ def test_a_refused_request_leaves_its_key_free(
     client: FlaskClient, net: dict[str, object], db_session: scoped_session[Session]
 ) -> None:
     token = str(net["token_a"])
-    _problem(post(client, token, "/api/v1/people", dict(NEW_PERSON, cohorts=["nope"]), key="k-2"), 422)
+    _problem(
+        post(client, token, "/api/v1/people", dict(NEW_PERSON, cohorts=["nope"]), key="k-2"), 422
+    )
     assert db_session().scalar(select(func.count()).select_from(ApiIdempotencyKey)) == 0
     assert post(client, token, "/api/v1/people", NEW_PERSON, key="k-3").status_code == 201
 
@@ -357,7 +392,10 @@ def test_keys_expire_after_a_day(
     row = idempotency.claim(session, token, "old", "h1", now=now - timedelta(hours=25))
     assert isinstance(row, ApiIdempotencyKey)
     idempotency.fulfil(session, row, 201, b"{}", None)
-    assert isinstance(idempotency.claim(session, token, "old", "h1", now=now - timedelta(hours=1)), idempotency.Stored)
+    assert isinstance(
+        idempotency.claim(session, token, "old", "h1", now=now - timedelta(hours=1)),
+        idempotency.Stored,
+    )
     fresh = idempotency.claim(session, token, "old", "h2", now=now)  # expired: free again
     assert isinstance(fresh, ApiIdempotencyKey)
 
@@ -365,11 +403,20 @@ def test_keys_expire_after_a_day(
 # -- problems, limits, documents ---------------------------------------------------------------
 
 
-def test_unknown_routes_and_methods_are_problems(client: FlaskClient, net: dict[str, object]) -> None:
+def test_unknown_routes_and_methods_are_problems(
+    client: FlaskClient, net: dict[str, object]
+) -> None:
     _problem(client.get("/api/v1/nothing"), 404)
     _problem(client.delete("/api/v1/people", headers=auth(str(net["token_a"]))), 405)
     _problem(get(client, str(net["token_a"]), "/api/v1/handoffs/not-an-id"), 404)
-    _problem(client.post("/api/v1/people", data="{", headers={**auth(str(net["token_a"]), "k"), "Content-Type": "application/json"}), 400)
+    _problem(
+        client.post(
+            "/api/v1/people",
+            data="{",
+            headers={**auth(str(net["token_a"]), "k"), "Content-Type": "application/json"},
+        ),
+        400,
+    )
 
 
 def test_the_rate_limit_is_per_token(
@@ -400,7 +447,8 @@ def test_the_openapi_document_and_its_page(client: FlaskClient) -> None:
     assert "/api/v1/handoffs/{handoff_id}/accept" in body["paths"]
     page = client.get("/api/v1/docs")
     assert page.status_code == 200
-    assert b'id="registerPerson"' in page.data and b"<script" not in page.data
+    assert b'id="registerPerson"' in page.data
+    assert b"<script" not in page.data
 
 
 def test_service_token_lookup_refuses_other_shapes(
@@ -417,5 +465,9 @@ def test_answers_hold_no_identity_in_stored_keys(
 ) -> None:
     post(client, str(net["token_a"]), "/api/v1/people", NEW_PERSON, key="stored")
     row = db_session().scalar(select(ApiIdempotencyKey))
-    assert row is not None and row.response is not None and b"Durand" not in row.response
-    assert db_session().scalar(select(Handoff).where(Handoff.status == HandoffStatus.SENT)) is not None
+    assert row is not None
+    assert row.response is not None
+    assert b"Durand" not in row.response
+    assert (
+        db_session().scalar(select(Handoff).where(Handoff.status == HandoffStatus.SENT)) is not None
+    )

@@ -40,10 +40,10 @@ from werkzeug.test import TestResponse
 
 from app.domain.roles import Role
 from app.models import Base, PasswordResetToken
+from app.services.api.tokens import create_token
 from app.services.directory.editors import set_card_editor
 from app.services.directory.network_events import EventInput, record_event
 from app.services.pathways import add_barrier, add_step
-from app.services.api.tokens import create_token
 from app.services.security import sessions
 from app.services.security.managers import set_manager
 from app.services.security.password_reset import token_digest

@@ -154,9 +154,7 @@ def revoke_token(session: Session, actor: User | None, token: ApiToken, *, now: 
     token.user.active = False
     token.user.session_version += 1
     session.flush()
-    audit.record(
-        session, actor, AuditAction.API_TOKEN_REVOKE, token, structure=token.structure_id
-    )
+    audit.record(session, actor, AuditAction.API_TOKEN_REVOKE, token, structure=token.structure_id)
     return True
 
 

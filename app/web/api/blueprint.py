@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 from flask_limiter.util import get_remote_address
 from spectree import SecurityScheme, SpecTree
-from spectree.models import SecuritySchemeData, SecureType
+from spectree.models import SecureType, SecuritySchemeData
 
 from app.domain.api import Scope
 from app.extensions import csrf, db, limiter
@@ -121,9 +121,9 @@ def _rate_limit() -> str:
     return str(current_app.config.get("API_RATE_LIMIT") or "")
 
 
-limiter.limit(
-    _rate_limit, key_func=rate_key, exempt_when=lambda: not _rate_limit(), scope="api"
-)(bp)
+limiter.limit(_rate_limit, key_func=rate_key, exempt_when=lambda: not _rate_limit(), scope="api")(
+    bp
+)
 
 
 @bp.before_request

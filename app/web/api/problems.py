@@ -116,4 +116,6 @@ def service_message(exc: ServiceError) -> str:
 
 def from_service_error(exc: ServiceError, status: int) -> Response:
     errors = [{"field": exc.field, "message": service_message(exc)}] if exc.field else None
-    return problem_response(status, service_message(exc), code=exc.code.replace("_", "-"), errors=errors)
+    return problem_response(
+        status, service_message(exc), code=exc.code.replace("_", "-"), errors=errors
+    )

@@ -112,10 +112,13 @@ class Person(BaseModel):
     qpv: str | None = None
     sex: Sex | None = None
     education_level: EducationLevel | None = None
-    consent: bool = Field(description="The person's consent to share with the network is on record.")
+    consent: bool = Field(
+        description="The person's consent to share with the network is on record."
+    )
     follow_up: FollowUp | None = None
     identity: Identity | None = Field(
-        None, description="Given when reading a person (each reading is audited), never in "
+        None,
+        description="Given when reading a person (each reading is audited), never in "
         "the answer to a registration.",
     )
 

@@ -393,13 +393,13 @@ def outcome(handoff_id: str) -> Response:
 
 
 @bp.get("/directory")
-@spec.validate(
-    resp=_answers(200, schemas.Directory), tags=[DIRECTORY], operation_id="getDirectory"
-)
+@spec.validate(resp=_answers(200, schemas.Directory), tags=[DIRECTORY], operation_id="getDirectory")
 def directory() -> Response:
     """The partner directory: structures and services in the data·inclusion shape"""
     base_url = (
-        current_app.config.get("PUBLIC_BASE_URL") if current_app.config["PUBLIC_DIRECTORY"] else None
+        current_app.config.get("PUBLIC_BASE_URL")
+        if current_app.config["PUBLIC_DIRECTORY"]
+        else None
     )
     exported = export_directory(
         dbs(), source=current_app.config["DIRECTORY_SOURCE"], base_url=base_url

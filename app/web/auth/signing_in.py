@@ -26,9 +26,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
-from app.web import access
 from app.models import User
 from app.services.security import sessions
+from app.web import access
 from app.web.auth.devices import device_summary
 from app.web.context import SESSION_TOKEN, dbs
 

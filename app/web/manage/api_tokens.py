@@ -57,7 +57,7 @@ def _form() -> TokenForm:
     return form
 
 
-def _page(structure: Structure, form: TokenForm, created: str | None = None) -> ResponseReturnValue:
+def _page(structure: Structure, form: TokenForm, created: str | None = None) -> str:
     listed = tokens.tokens_of(dbs(), actor(), structure)
     return render_template(
         "manage/api_tokens.html",
