@@ -5,7 +5,6 @@ token's structure can; identity is read through the same audited reveal."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from flask import Response, current_app, request, url_for
@@ -15,7 +14,7 @@ from spectree import Response as Answers
 from app.domain.handoffs import HandoffEvent
 from app.models import Beneficiary, FollowUp
 from app.models import Handoff as HandoffRow
-from app.services.api import idempotency, reading
+from app.services.api import reading
 from app.services.directory.interop.export import export_directory
 from app.services.handoffs import apply_event, send_handoff
 from app.services.handoffs import lists as handoff_lists
@@ -25,7 +24,8 @@ from app.services.people.duplicates import find_possible_duplicates
 from app.services.people.identity import Identity as IdentityValues
 from app.services.people.registration import ConsentInput, NewPerson, register_person
 from app.web.api import schemas
-from app.web.api.blueprint import api_actor, bp, current_token, now, spec
+from app.web.api.blueprint import api_actor, bp, now, spec
+from app.web.api.idempotent import idempotent
 from app.web.api.problems import ApiProblem
 from app.web.context import dbs, today, vault
 
@@ -59,42 +59,6 @@ def _query(model: type[Any]) -> Any:
     found = getattr(request, "context", None)
     value = getattr(found, "query", None) if found is not None else None
     return value if isinstance(value, model) else model()
-
-
-def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Every POST needs an ``Idempotency-Key``: the same key with the same request gets the
-    first answer again (``Idempotent-Replayed: true``); with another request, a 422."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Response:
-        key = request.headers.get("Idempotency-Key")
-        if not idempotency.well_formed(key):
-            raise ApiProblem(
-                400,
-                "Give an Idempotency-Key header (1 to 128 printable characters, a UUID).",
-                code="idempotency-key-missing",
-            )
-        assert key is not None
-        digest = idempotency.request_hash(request.method, request.path, request.get_data())
-        found = idempotency.claim(dbs(), current_token(), key, digest, now=now())
-        if isinstance(found, idempotency.Stored):
-            replay = Response(found.body, status=found.status, mimetype="application/json")
-            if found.location:
-                replay.headers["Location"] = found.location
-            replay.headers["Idempotent-Replayed"] = "true"
-            return replay
-        response = view(*args, **kwargs)
-        if response.status_code < 400:
-            idempotency.fulfil(
-                dbs(),
-                found,
-                response.status_code,
-                response.get_data(),
-                response.headers.get("Location"),
-            )
-        return response
-
-    return wrapped
 
 
 # -- people ----------------------------------------------------------------------------------
