@@ -148,13 +148,14 @@ def _check_sign_in(app: Flask) -> None:
             "RELAIS_LOGIN_FRESH_CLIENT_DELAY_SECONDS must be 0 or more, "
             f"got {config['LOGIN_FRESH_CLIENT_DELAY_SECONDS']}"
         )
-    limit = str(config["ANONYMOUS_POST_LIMIT"])
-    try:
-        parse_many(limit) if limit else None
-    except ValueError as exc:
-        raise StartupError(
-            f"RELAIS_ANONYMOUS_POST_LIMIT is not a rate limit such as '20 per minute': {limit!r}"
-        ) from exc
+    for name in ("ANONYMOUS_POST_LIMIT", "API_RATE_LIMIT"):
+        limit = str(config[name])
+        try:
+            parse_many(limit) if limit else None
+        except ValueError as exc:
+            raise StartupError(
+                f"RELAIS_{name} is not a rate limit such as '20 per minute': {limit!r}"
+            ) from exc
 
 
 def _database_url(app: Flask) -> str:

@@ -173,6 +173,9 @@ class Config:
     # gunicorn runs several workers.
     ANONYMOUS_POST_LIMIT = "20 per minute; 200 per hour"
     RATELIMIT_STORAGE_URI = "memory://"
+    # Requests per API token to /api/v1 (docs/api.md), in Flask-Limiter's notation, counted
+    # in RATELIMIT_STORAGE_URI; empty switches it off.
+    API_RATE_LIMIT = "120 per minute; 5000 per hour"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "relais"
     # Sessions end after this many minutes without a request, and after
@@ -311,6 +314,7 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("SESSION_IDLE_MINUTES", "RELAIS_SESSION_IDLE_MINUTES", _positive),
     ("ANONYMOUS_POST_LIMIT", "RELAIS_ANONYMOUS_POST_LIMIT", _text),
     ("RATELIMIT_STORAGE_URI", "RELAIS_RATELIMIT_STORAGE_URI", _text),
+    ("API_RATE_LIMIT", "RELAIS_API_RATE_LIMIT", _text),
     ("BLIND_INDEX_BITS", "RELAIS_BLIND_INDEX_BITS", _bits),
     ("HANDOFF_OVERDUE_DAYS", "RELAIS_HANDOFF_OVERDUE_DAYS", _days),
     ("HANDOFF_EXPIRY_DAYS", "RELAIS_HANDOFF_EXPIRY_DAYS", _days),

@@ -97,6 +97,7 @@ def test_check_constraints_exist(app: Flask) -> None:
         "ck_users_structure_iff_caseworker",
         "ck_users_card_editor_is_caseworker",
         "ck_users_manager_is_caseworker",
+        "ck_users_api_client_is_caseworker",
     }
 
 

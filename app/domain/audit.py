@@ -27,6 +27,8 @@ class AuditAction(StrEnum):
     CARD_IMPORT = "structure:card_import"
     CARD_EDITOR = "user:card_editor"
     STRUCTURE_MANAGER = "user:structure_manager"
+    API_TOKEN_CREATE = "api_token:create"  # noqa: S105 - an action tag
+    API_TOKEN_REVOKE = "api_token:revoke"  # noqa: S105 - an action tag
     NETWORK_EVENT_RECORD = "network_event:record"
     NETWORK_EVENT_UPDATE = "network_event:update"
     REFERENCE_ADD = "reference:add"

@@ -1,5 +1,6 @@
 """Every model, imported here so that the metadata is complete for Alembic."""
 
+from app.models.api import ApiIdempotencyKey, ApiToken
 from app.models.audit import AuditChainHead, AuditEvent
 from app.models.base import Base
 from app.models.beneficiary import (
@@ -29,6 +30,8 @@ from app.models.user import PasswordResetToken, RecoveryCode, User
 
 __all__ = [
     "IDENTITY_FIELDS",
+    "ApiIdempotencyKey",
+    "ApiToken",
     "AuditChainHead",
     "AuditEvent",
     "Barrier",

@@ -41,6 +41,7 @@ class User(Base):
         CheckConstraint(
             "role = 'caseworker' OR NOT manages_structure", name="manager_is_caseworker"
         ),
+        CheckConstraint("role = 'caseworker' OR NOT api_client", name="api_client_is_caseworker"),
     )
 
     id: Mapped[int_pk]
@@ -62,6 +63,11 @@ class User(Base):
     # association the manager follows people too, hence a right of a caseworker, not a role of
     # its own.
     manages_structure: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The service account of an API token (``app/services/api/tokens.py``): a caseworker of
+    # the structure that acts through the API only. It cannot sign in on the web (no usable
+    # password, refused by ``authenticate``), is never deactivated as idle, and is no
+    # referent to choose; its name reads "API: <token name>" in the audit and the timelines.
+    api_client: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[created_at]
     # The TOTP second factor (app/services/security/second_factor.py). The seed is sealed with
     # AES-GCM under a data key of the account's own, wrapped by the key ring's active KEK and

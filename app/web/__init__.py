@@ -20,6 +20,9 @@ from app.extensions import babel, login_manager
 from app.web import access, errors, home, request_guard, work_queue
 from app.web.admin import outbox
 from app.web.admin import views as admin
+from app.web.api import blueprint as api_blueprint
+from app.web.api import docs as api_docs  # noqa: F401 - routes the API's blueprint
+from app.web.api import views as api_views  # noqa: F401 - routes the API's blueprint
 from app.web.auth import active_sessions as account_sessions
 from app.web.auth import contact as account_contact
 from app.web.auth import password_reset, second_step, two_factor
@@ -31,6 +34,7 @@ from app.web.directory import events as network_events
 from app.web.directory import views as directory
 from app.web.handoffs import views as handoffs
 from app.web.imports import views as imports
+from app.web.manage import api_tokens
 from app.web.pathways import views as pathways
 from app.web.people import facts, records, referents, rights
 from app.web.people import views as people
@@ -67,8 +71,10 @@ def register_web(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     for module in (auth, home, people, handoffs, pathways, dashboard, admin, outbox, imports):
         app.register_blueprint(module.bp)
-    for module in (directory, network_events, work_queue):
+    for module in (directory, network_events, work_queue, api_tokens):
         app.register_blueprint(module.bp)
+    # The JSON API: its views and its documentation route one blueprint.
+    app.register_blueprint(api_blueprint.bp)
     errors.register(app)
     trust_proxies(app, int(app.config.get("TRUSTED_PROXIES") or 0))
     app.before_request(_require_login)
@@ -106,6 +112,10 @@ def _require_login() -> Response | None:
     404. An endpoint missing from the matrix is closed to everyone."""
     if request.endpoint is None:
         return None  # no route matched: the 404 (or 405) page
+    if access.is_api(request.endpoint):
+        # The JSON API authenticates by token, never by the session cookie: its blueprint
+        # checks the token and the scope the matrix gives (app/web/api/blueprint.py).
+        return None
     if access.opens_to_visitors(request.endpoint, current_app.config["PUBLIC_DIRECTORY"]) and (
         access.is_public(request.endpoint) or not current_user.is_authenticated
     ):

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.domain.api import Scope
 from app.domain.roles import Role
 
 
@@ -80,6 +81,9 @@ class Rule:
     # The object belongs to an account (a session of one's own): the relation applies to
     # every role, not to caseworkers only.
     account_object: bool = False
+    # An endpoint of the JSON API (/api/v1): reached with an API token having this scope,
+    # never with a session (no role, no visitor: ``app.web.api`` checks the token).
+    scope: Scope | None = None
 
     def lets_in(
         self, role: Role | None, relation: Relation | None = None, *, public_directory: bool = False
@@ -106,6 +110,14 @@ FOLLOWING = frozenset({Relation.OWN, Relation.ENDED})
 FOLLOWING_NOW = frozenset({Relation.OWN})
 # A hand-off: its sender and its receiver.
 PARTIES = frozenset({Relation.OWN, Relation.PENDING_RECEIVER})
+
+
+def api(scope: Scope) -> Rule:
+    """An endpoint of the JSON API: an API token with ``scope``, never a session (a signed-in
+    account gets the API's 401 like anyone without a token). The token's service account is a
+    caseworker of its structure: the views' services decide the relation to the object as for
+    any caseworker."""
+    return Rule(frozenset(), scope=scope)
 
 
 def public() -> Rule:
@@ -227,12 +239,37 @@ MATRIX: Mapping[str, Rule] = {
     "admin.reset_second_factor": roles(ADMIN),
     "admin.reference": roles(ADMIN),
     "outbox.index": roles(ADMIN),  # and only with the development outbox (MAIL_BACKEND)
+    # -- structure managers: their structure's API tokens (``code``: the structure) ----------
+    "api_tokens.index": own(ADMIN),
+    "api_tokens.create": own(ADMIN),
+    "api_tokens.revoke": own(ADMIN),
+    # -- the JSON API for partner systems (token, not session; docs/api.md) ------------------
+    "api.openapi": public(),
+    "api.docs": public(),
+    "api.register_person_": api(Scope.PEOPLE_WRITE),
+    "api.list_people": api(Scope.PEOPLE_READ),
+    "api.get_person": api(Scope.PEOPLE_READ),
+    "api.send_handoff_": api(Scope.HANDOFFS_WRITE),
+    "api.list_handoffs": api(Scope.HANDOFFS_READ),
+    "api.get_handoff": api(Scope.HANDOFFS_READ),
+    "api.accept": api(Scope.HANDOFFS_WRITE),
+    "api.decline": api(Scope.HANDOFFS_WRITE),
+    "api.redirect_": api(Scope.HANDOFFS_WRITE),
+    "api.first_contact": api(Scope.HANDOFFS_WRITE),
+    "api.outcome": api(Scope.HANDOFFS_WRITE),
+    "api.directory": api(Scope.DIRECTORY_READ),
 }
 
 
 def rule_of(endpoint: str | None) -> Rule | None:
     """The endpoint's rule; None for an endpoint nobody classified (closed to everyone)."""
     return MATRIX.get(endpoint or "")
+
+
+def is_api(endpoint: str | None) -> bool:
+    """Whether ``endpoint`` is one of the JSON API's token-authenticated endpoints."""
+    rule = rule_of(endpoint)
+    return rule is not None and rule.scope is not None
 
 
 def is_public(endpoint: str | None) -> bool:

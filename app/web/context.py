@@ -56,8 +56,8 @@ def load_session_user(session_id: str) -> User | None:
         limits=session_limits(),
         now=datetime.now(UTC),
     )
-    if found is None:
-        return None
+    if found is None or found[0].api_client:
+        return None  # an API token's service account never has a web session
     user, g.user_session = found
     return user
 

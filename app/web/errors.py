@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from app.extensions import db
 from app.services.errors import Forbidden, NotFound
 from app.unit_of_work import abandon
+from app.web.api import problems
 from app.web.request_guard import MalformedRequest
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,9 @@ def register(app: Flask) -> None:
 
 
 def _page(status: int, message: str | None = None) -> ResponseReturnValue:
+    if problems.wanted():
+        # The JSON API answers every error with a problem document (RFC 9457), in English.
+        return problems.problem_response(status, _API_DETAILS.get(status))
     titles = {
         400: _("The request could not be understood"),
         401: _("Sign-in needed"),
@@ -44,6 +48,14 @@ def _page(status: int, message: str | None = None) -> ResponseReturnValue:
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+_API_DETAILS = {
+    404: "No such resource, or not one your token may see.",
+    405: "This method is not allowed on this resource.",
+    429: "Too many requests with this token: wait and try again (Retry-After).",
+    500: "Relais failed to answer: the request was not applied.",
+}
+
+
 def _csrf_error(_exc: CSRFError) -> ResponseReturnValue:
     return _page(
         400,
@@ -54,6 +66,8 @@ def _csrf_error(_exc: CSRFError) -> ResponseReturnValue:
 
 
 def _malformed(exc: MalformedRequest) -> ResponseReturnValue:
+    if problems.wanted():
+        return problems.problem_response(400, "The request holds a control character.")
     return _page(400, str(exc.description))
 
 

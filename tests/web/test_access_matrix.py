@@ -34,6 +34,7 @@ from app.domain.handoffs import HandoffEvent, HandoffStatus
 from app.domain.roles import Role
 from app.models import FollowUp
 from app.services import imports
+from app.services.api.tokens import create_token
 from app.services.directory.editors import set_card_editor
 from app.services.directory.network_events import EventInput, record_event
 from app.services.handoffs import apply_event
@@ -156,6 +157,9 @@ def _build_world(session: Session, vault: Vault) -> World:
         today=TODAY,
     )
     imported = imports.import_caseload(session, vault, own, csv_file(HEADER, OTHER), today=TODAY)
+    api_token, _value = create_token(
+        session, own, a, name="Matrix", scopes=["people:read"], now=datetime.now(UTC)
+    )
     session.commit()
     _check_world(session, person.id, pending, {"own": a.id, "ended": d.id, "other": c.id})
     assert imported.import_id is not None
@@ -178,6 +182,8 @@ def _build_world(session: Session, vault: Vault) -> World:
             "public_id": "s" * 22,
             # A reset link that does not exist: its page says so, to everyone.
             "token": "t" * 43,
+            # One of the own structure's API tokens (its managers' pages).
+            "token_id": api_token.id,
         },
     )
 
@@ -261,6 +267,8 @@ def test_the_public_endpoints_come_from_the_matrix() -> None:
         "auth.set_language",
         "auth.forgotten_password",
         "auth.reset_password",
+        "api.openapi",
+        "api.docs",
     }
     assert public == PUBLIC_ENDPOINTS
     assert access.endpoints_of(access.Visitors.PUBLIC_DIRECTORY) == {
@@ -349,6 +357,10 @@ def _problem(
 ) -> str | None:
     """What is wrong with ``answer`` given the matrix's decision, or None."""
     status, rule = answer.status_code, MATRIX[endpoint]
+    if rule.scope is not None:
+        # The JSON API: a session is never accepted, whoever holds it (tests/web/test_api.py
+        # checks the tokens and their scopes).
+        return None if status == 401 else f"an API endpoint answered {status} to a session"
     if allowed:
         if _to_sign_in(answer) or status in (403, 404):
             return f"allowed but refused ({status})"

@@ -44,7 +44,9 @@ def _structure_of(actor: User) -> int:
 def colleagues(session: Session, actor: User, *, active_only: bool = True) -> list[User]:
     """The caseworkers of the actor's structure (the actor included), by name."""
     query = select(User).where(
-        User.structure_id == _structure_of(actor), User.role == Role.CASEWORKER
+        User.structure_id == _structure_of(actor),
+        User.role == Role.CASEWORKER,
+        User.api_client.is_(False),  # an API token's service account is no referent
     )
     if active_only:
         query = query.where(User.active.is_(True))
@@ -53,7 +55,12 @@ def colleagues(session: Session, actor: User, *, active_only: bool = True) -> li
 
 def _colleague(session: Session, actor: User, user_id: int | None, *, field: str) -> User:
     user = session.get(User, user_id) if user_id is not None else None
-    if user is None or user.role is not Role.CASEWORKER or user.structure_id != actor.structure_id:
+    if (
+        user is None
+        or user.role is not Role.CASEWORKER
+        or user.structure_id != actor.structure_id
+        or user.api_client
+    ):
         raise InvalidInput(N_("Choose a colleague of your structure."), field=field)
     return user
 

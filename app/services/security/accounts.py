@@ -105,12 +105,14 @@ def deactivate_user(
 
 
 def idle_accounts(session: Session, *, since: datetime) -> list[User]:
-    """Active accounts not signed in since ``since`` (never signed in: created before it)."""
+    """Active accounts not signed in since ``since`` (never signed in: created before it).
+    The service accounts of API tokens never sign in: they end with their token."""
     return list(
         session.scalars(
             select(User)
             .where(
                 User.active.is_(True),
+                User.api_client.is_(False),
                 ((User.last_login_at.is_not(None)) & (User.last_login_at < since))
                 | ((User.last_login_at.is_(None)) & (User.created_at < since)),
             )
@@ -145,7 +147,8 @@ def authenticate(
     ok = verify_password(user.password_hash if user else None, password)
     if not ok:
         throttling.record_failure(session, keys, now)
-    if user is None or not ok or not user.active:
+    # An API token's service account has no usable password; refused whatever was typed.
+    if user is None or not ok or not user.active or user.api_client:
         if user is not None:
             audit.record(session, None, AuditAction.LOGIN_FAILED, user)
         return None

@@ -82,7 +82,7 @@ def request_reset(
     except InvalidInput:
         return False
     user = accounts.find_user(session, login)
-    if user is None or not user.active:
+    if user is None or not user.active or user.api_client:
         return False
     latest = session.scalar(
         select(PasswordResetToken.created_at)

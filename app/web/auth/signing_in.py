@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response
 
 from app.models import User
 from app.services.security import sessions
+from app.web import access
 from app.web.auth.devices import device_summary
 from app.web.context import SESSION_TOKEN, dbs
 
@@ -161,6 +162,8 @@ def enrolment_gate() -> ResponseReturnValue | None:
     page (and signing out) until they have one."""
     if request.endpoint in ENROLMENT_ENDPOINTS or request.endpoint is None:
         return None
+    if access.is_api(request.endpoint):
+        return None  # the API is reached with a token, never with the session
     user = current_user._get_current_object()
     if not isinstance(user, User) or not user.must_have_second_factor:
         return None

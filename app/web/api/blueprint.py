@@ -1,0 +1,171 @@
+"""The /api/v1 blueprint: token authentication, scopes from the authorisation matrix, rate
+limits per token, problem details, and the SpecTree instance the OpenAPI document comes from.
+
+Authentication is by ``Authorization: Bearer <token>`` only: a session cookie is never looked
+at (``app.web._require_login`` lets the API's endpoints through to this blueprint's check,
+which ignores the cookie), and CSRF does not apply (no cookie authenticates anything here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request
+from flask_limiter.util import get_remote_address
+from spectree import SecurityScheme, SpecTree
+from spectree.models import SecureType, SecuritySchemeData
+
+from app.domain.api import Scope
+from app.extensions import csrf, db, limiter
+from app.models import ApiToken, User
+from app.services.api import tokens
+from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.web import access
+from app.web.api import problems
+from app.web.api.problems import ApiProblem
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+def _request_problem(
+    req: Any, resp: Any, error: Exception | None, instance: Any, adapter: Any
+) -> None:
+    """SpecTree's hook before the view: a request its model refuses is a 400 problem naming
+    the fields (never their values)."""
+    if error is None:
+        return
+    errors = []
+    for item in getattr(error, "errors", lambda: [])():
+        location = ".".join(str(part) for part in item.get("loc", ()))
+        errors.append({"field": location or "body", "message": str(item.get("msg", "invalid"))})
+    raise ApiProblem(400, "The request does not match the API's schema.", errors=errors)
+
+
+class ResponseMismatch(RuntimeError):
+    """An answer of the API does not match its own schema (a bug of Relais: a 500)."""
+
+
+def _response_check(
+    req: Any, resp: Any, error: Exception | None, instance: Any, adapter: Any
+) -> None:
+    if error is not None:
+        raise ResponseMismatch(type(error).__name__)
+
+
+spec = SpecTree(
+    "flask",
+    mode="strict",
+    path="api/v1/spectree-unused",
+    title="Relais API",
+    version="1.0.0",
+    description="The JSON API for partner systems: register people, read the people your "
+    "structure follows, send and answer hand-offs, read the partner directory. "
+    "See docs/api.md.",
+    openapi_version="3.1.0",
+    security_schemes=[
+        SecurityScheme(
+            name="token",
+            data=SecuritySchemeData(
+                type=SecureType.HTTP,
+                scheme="bearer",
+                description="An API token of your structure (relais_<prefix>_<secret>).",
+            ),
+        )
+    ],
+    security={"token": []},
+    before=_request_problem,
+    after=_response_check,
+    validation_error_status=400,
+)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def current_token() -> ApiToken:
+    found: ApiToken = g.api_token
+    return found
+
+
+def api_actor() -> User:
+    """The token's service account: a caseworker of its structure."""
+    found: User = g.api_token.user
+    return found
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def rate_key() -> str:
+    """Requests are counted per token (its digest: the token itself is never kept), or per
+    client address without one."""
+    presented = _bearer()
+    if presented is None:
+        return f"api-anonymous:{get_remote_address()}"
+    return "api-token:" + hashlib.sha256(presented.encode()).hexdigest()[:32]
+
+
+def _rate_limit() -> str:
+    return str(current_app.config.get("API_RATE_LIMIT") or "")
+
+
+limiter.limit(_rate_limit, key_func=rate_key, exempt_when=lambda: not _rate_limit(), scope="api")(
+    bp
+)
+
+
+@bp.before_request
+def _authenticate() -> None:
+    rule = access.rule_of(request.endpoint)
+    if rule is None or rule.scope is None:
+        return None  # the document and its page: public
+    presented = _bearer()
+    token = tokens.authenticate_token(db.session(), presented, now=now()) if presented else None
+    if token is None:
+        raise ApiProblem(
+            401,
+            "Give a valid API token: Authorization: Bearer <token>.",
+            headers={"WWW-Authenticate": 'Bearer realm="relais"'},
+        )
+    if Scope(rule.scope) not in token.scope_set:
+        raise ApiProblem(403, f"This token does not have the scope {rule.scope}.")
+    g.api_token = token
+    g.user = token.user
+    return None
+
+
+@bp.errorhandler(ApiProblem)
+def _problem(exc: ApiProblem) -> Response:
+    return problems.from_problem(exc)
+
+
+@bp.errorhandler(NotFound)
+def _not_found(exc: NotFound) -> Response:
+    return problems.from_service_error(exc, 404)
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(exc: Forbidden) -> Response:
+    return problems.from_service_error(exc, 403)
+
+
+@bp.errorhandler(InvalidInput)
+def _invalid(exc: InvalidInput) -> Response:
+    return problems.from_service_error(exc, 422)
+
+
+@bp.errorhandler(Conflict)
+def _conflict(exc: Conflict) -> Response:
+    return problems.from_service_error(exc, 409)

@@ -1,0 +1,1 @@
+"""Pages of a structure's management, for its structure managers and the administrators."""
