@@ -77,7 +77,7 @@ def _is_total(position: Position, n_rows: int, n_cols: int) -> bool:
     return position[0] == n_rows or position[1] == n_cols
 
 
-def _weight(
+def hiding_order(
     value: int, position: Position, n_rows: int, n_cols: int
 ) -> tuple[int, int, int, Position]:
     """Which value to hide first: never a zero while anything else can be hidden (nothing is
@@ -144,212 +144,41 @@ def _bridges(
 
 
 def protect(cells: Sequence[Sequence[int]], k: int = DEFAULT_THRESHOLD) -> ProtectedTable:
-    """Hide what must be hidden in ``cells`` (a non-empty rectangle of counts) and its totals."""
-    (published,) = protect_linked([cells], (), k)
-    return published
+    """Hide what must be hidden in ``cells`` (a non-empty rectangle of counts) and its totals.
 
-
-@dataclass(frozen=True)
-class Link:
-    """Two values of tables published together that are the same number: (table, position)
-    each, positions in the tables extended with their totals."""
-
-    first: tuple[int, Position]
-    second: tuple[int, Position]
-
-
-def protect_linked(
-    tables: Sequence[Sequence[Sequence[int]]], links: Sequence[Link], k: int = DEFAULT_THRESHOLD
-) -> list[ProtectedTable]:
-    """Protect tables published together whose totals are shared (``links``).
-
-    The hand-offs of a dashboard are counted by sender and receiver, by receiver and state,
-    by quarter and state: the receivers' totals of the first table are those of the second,
-    the states' totals of the second those of the third. Protected one by one, a value hidden
-    in one table could be published in another, and relations that each table alone leaves
-    open could be combined. Here:
-
-    - a shared value hidden in any table is hidden in all of them;
-    - in each table, besides having no hidden value determined by the table alone (no bridge),
-      the only relations among its hidden *shared* values are the sums of the total lines
-      that it shares (which its linked table holds too): in the graph of hidden values,
-      removing the nodes of the shared total lines (``link nodes``) must not split what was
-      connected. A relation among shared values alone is what another table could combine
-      with; excluding every other one keeps each table's hidden values as undetermined with
-      the others published as alone. ``tests/domain/test_disclosure_linked.py`` checks it on
-      random families of tables by exact linear algebra over the underlying counts.
-
-    A link must join whole total lines (every value of a total row or column of one table,
-    grand total included, shared); a value linked to itself or links between different
-    numbers raise ``ValueError``.
+    Tables published together with shared totals go through
+    ``app.domain.disclosure_links.protect_linked`` instead.
     """
+    n_rows, n_cols, table = checked_table(cells, k)
+    hidden = {(i, j) for i, row in enumerate(table) for j, value in enumerate(row) if 0 < value < k}
+    small = frozenset(hidden)
+    protect_alone(table, hidden, n_rows, n_cols)
+    return published_table(table, hidden, small, n_rows, n_cols)
+
+
+def checked_table(cells: Sequence[Sequence[int]], k: int) -> tuple[int, int, list[list[int]]]:
+    """The table's size and the table extended with its totals; ``ValueError`` for anything
+    that is not a non-empty rectangle of counts, or a threshold below 1."""
     if k < 1:
         raise ValueError("the threshold k must be at least 1")
-    shapes: list[tuple[int, int]] = []
-    extended: list[list[list[int]]] = []
-    for cells in tables:
-        if not cells or not cells[0] or any(len(row) != len(cells[0]) for row in cells):
-            raise ValueError("counts must form a non-empty rectangle")
-        if any(value < 0 for row in cells for value in row):
-            raise ValueError("counts cannot be negative")
-        shapes.append((len(cells), len(cells[0])))
-        extended.append(_extended(cells))
-    classes = _link_classes(links, extended, shapes)
-    shared: list[set[Position]] = [set() for _ in tables]
-    for members in classes:
-        for t, position in members:
-            shared[t].add(position)
-    link_nodes = [_link_nodes(shared[t], *shapes[t]) for t in range(len(tables))]
-    hidden = [
-        {(i, j) for i, row in enumerate(table) for j, value in enumerate(row) if 0 < value < k}
-        for table in extended
-    ]
-    small = [frozenset(h) for h in hidden]
-    while True:
-        before = sum(len(h) for h in hidden)
-        for members in classes:
-            if any(position in hidden[t] for t, position in members):
-                for t, position in members:
-                    hidden[t].add(position)
-        for t, table in enumerate(extended):
-            _protect_one(table, hidden[t], link_nodes[t], *shapes[t])
-        if sum(len(h) for h in hidden) == before and all(
-            len({position in hidden[t] for t, position in members}) == 1 for members in classes
-        ):
-            break
-    return [_published(table, hidden[t], small[t], *shapes[t]) for t, table in enumerate(extended)]
+    if not cells or not cells[0] or any(len(row) != len(cells[0]) for row in cells):
+        raise ValueError("counts must form a non-empty rectangle")
+    if any(value < 0 for row in cells for value in row):
+        raise ValueError("counts cannot be negative")
+    return len(cells), len(cells[0]), _extended(cells)
 
 
-Node = tuple[str, int]  # ("r", row) or ("c", column) of a table extended with its totals
-
-
-def _link_classes(
-    links: Sequence[Link], extended: list[list[list[int]]], shapes: list[tuple[int, int]]
-) -> list[list[tuple[int, Position]]]:
-    """The groups of linked values (a value shared by three tables is one group)."""
-    parent: dict[tuple[int, Position], tuple[int, Position]] = {}
-
-    def root(item: tuple[int, Position]) -> tuple[int, Position]:
-        while parent.get(item, item) != item:
-            item = parent[item]
-        return item
-
-    for link in links:
-        for t, (i, j) in (link.first, link.second):
-            n_rows, n_cols = shapes[t]
-            if not (0 <= i <= n_rows and 0 <= j <= n_cols):
-                raise ValueError("a link names a value outside its table")
-        (ta, (ia, ja)), (tb, (ib, jb)) = link.first, link.second
-        if link.first == link.second:
-            raise ValueError("a value cannot be linked to itself")
-        if extended[ta][ia][ja] != extended[tb][ib][jb]:
-            raise ValueError("linked values must be the same number")
-        parent.setdefault(link.first, link.first)
-        parent.setdefault(link.second, link.second)
-        parent[root(link.first)] = root(link.second)
-    groups: dict[tuple[int, Position], list[tuple[int, Position]]] = {}
-    for item in parent:
-        groups.setdefault(root(item), []).append(item)
-    return [sorted(members) for members in groups.values()]
-
-
-def _link_nodes(shared: set[Position], n_rows: int, n_cols: int) -> set[Node]:
-    """The total lines of a table all of whose values are shared; every shared value must lie
-    on one of them."""
-    nodes: set[Node] = set()
-    if all((n_rows, j) in shared for j in range(n_cols + 1)):
-        nodes.add(("r", n_rows))
-    if all((i, n_cols) in shared for i in range(n_rows + 1)):
-        nodes.add(("c", n_cols))
-    for i, j in shared:
-        if not ({("r", i), ("c", j)} & nodes):
-            raise ValueError("a link must join whole total lines of its tables")
-    return nodes
-
-
-def _protect_one(
-    table: list[list[int]], hidden: set[Position], link_nodes: set[Node], n_rows: int, n_cols: int
-) -> None:
-    """Hide more values of one table until none is determined by the table alone and its
-    shared total lines hold no other relation among hidden values than their own sums."""
+def protect_alone(table: list[list[int]], hidden: set[Position], n_rows: int, n_cols: int) -> bool:
+    """Hide more values of ``table`` (extended) until none of ``hidden`` is determined by the
+    table alone. Returns False when everything is hidden and some still is."""
     equations = _equations(n_rows, n_cols)
     while True:
         _pair_up(table, equations, hidden, n_rows, n_cols)
         exposed = determined(n_rows, n_cols, hidden)
-        if exposed:
-            if not _hide_one_more(table, equations, hidden, exposed, n_rows, n_cols):
-                return
-            continue
-        split = _split_by_link_nodes(hidden, link_nodes)
-        if split is None or not _join(table, hidden, split, n_rows, n_cols):
-            return
-
-
-def _split_by_link_nodes(
-    hidden: set[Position], link_nodes: set[Node]
-) -> tuple[set[Node], set[Node]] | None:
-    """Two pieces of one connected part of the graph of hidden values that only the link
-    nodes join (None when removing them splits nothing)."""
-    if not link_nodes or not hidden:
-        return None
-    adjacency: dict[Node, set[Node]] = {}
-    for i, j in hidden:
-        adjacency.setdefault(("r", i), set()).add(("c", j))
-        adjacency.setdefault(("c", j), set()).add(("r", i))
-    seen: set[Node] = set()
-    for start in adjacency:
-        if start in seen:
-            continue
-        component = _reach(adjacency, start, set())
-        seen |= component
-        others = [node for node in component if node not in link_nodes]
-        if not others:
-            continue
-        piece = _reach(adjacency, others[0], link_nodes)
-        rest = {node for node in others if node not in piece}
-        if rest:
-            return piece, rest
-    return None
-
-
-def _reach(adjacency: dict[Node, set[Node]], start: Node, avoid: set[Node]) -> set[Node]:
-    found, stack = {start}, [start]
-    while stack:
-        for other in adjacency[stack.pop()]:
-            if other not in found and other not in avoid:
-                found.add(other)
-                stack.append(other)
-    return found
-
-
-def _join(
-    table: list[list[int]],
-    hidden: set[Position],
-    split: tuple[set[Node], set[Node]],
-    n_rows: int,
-    n_cols: int,
-) -> bool:
-    """Hide the smallest published value joining the two pieces (interior cells first); if
-    none joins them directly, one next to the smaller piece. False when nothing is left."""
-    piece, rest = split
-
-    def joins(position: Position) -> bool:
-        row, column = ("r", position[0]), ("c", position[1])
-        return (row in piece and column in rest) or (row in rest and column in piece)
-
-    published = [
-        (i, j) for i in range(n_rows + 1) for j in range(n_cols + 1) if (i, j) not in hidden
-    ]
-    candidates = [p for p in published if joins(p)]
-    if not candidates:
-        smaller = min(piece, rest, key=len)
-        candidates = [p for p in published if ("r", p[0]) in smaller or ("c", p[1]) in smaller]
-    if not candidates:
-        candidates = published
-    if not candidates:
-        return False
-    hidden.add(min(candidates, key=lambda p: _weight(table[p[0]][p[1]], p, n_rows, n_cols)))
-    return True
+        if not exposed:
+            return True
+        if not _hide_one_more(table, equations, hidden, exposed, n_rows, n_cols):
+            return False
 
 
 def _pair_up(
@@ -369,7 +198,9 @@ def _pair_up(
             candidates = [p for p in equation if p not in hidden]
             if not candidates:  # pragma: no cover - an equation has at least two members
                 continue
-            choice = min(candidates, key=lambda p: _weight(table[p[0]][p[1]], p, n_rows, n_cols))
+            choice = min(
+                candidates, key=lambda p: hiding_order(table[p[0]][p[1]], p, n_rows, n_cols)
+            )
             hidden.add(choice)
             changed = True
 
@@ -397,11 +228,11 @@ def _hide_one_more(
         }
     if not candidates:
         return False
-    hidden.add(min(candidates, key=lambda p: _weight(table[p[0]][p[1]], p, n_rows, n_cols)))
+    hidden.add(min(candidates, key=lambda p: hiding_order(table[p[0]][p[1]], p, n_rows, n_cols)))
     return True
 
 
-def _published(
+def published_table(
     table: list[list[int]],
     hidden: set[Position],
     small: frozenset[Position],

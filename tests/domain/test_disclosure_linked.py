@@ -18,7 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.disclosure import Link, ProtectedTable, protect_linked
+from app.domain.disclosure import ProtectedTable
+from app.domain.disclosure_links import Link, protect_linked
 
 K = 11
 counts = st.one_of(st.just(0), st.just(0), st.integers(1, K - 1), st.integers(K, 60))

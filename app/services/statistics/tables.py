@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from app.domain.disclosure import Link, ProtectedTable, protect_linked, statistic_is_safe
+from app.domain.disclosure import ProtectedTable, statistic_is_safe
+from app.domain.disclosure_links import Link, protect_linked
 from app.models import ReferenceItem, Structure
 from app.services.statistics.headings import Label, Metric
 
