@@ -113,6 +113,8 @@ def idle_accounts(session: Session, *, since: datetime) -> list[User]:
                 User.active.is_(True),
                 ((User.last_login_at.is_not(None)) & (User.last_login_at < since))
                 | ((User.last_login_at.is_(None)) & (User.created_at < since)),
+                # Opened again by a manager or an administrator: idle from then at the earliest.
+                (User.reactivated_at.is_(None)) | (User.reactivated_at < since),
             )
             .order_by(User.id)
         )
