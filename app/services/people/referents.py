@@ -59,9 +59,7 @@ def colleagues(
     return sorted(session.scalars(query), key=lambda user: user.display_name.casefold())
 
 
-def _colleague(
-    session: Session, structure_id: int, user_id: int | None, *, field: str
-) -> User:
+def _colleague(session: Session, structure_id: int, user_id: int | None, *, field: str) -> User:
     user = session.get(User, user_id) if user_id is not None else None
     if user is None or user.role is not Role.CASEWORKER or user.structure_id != structure_id:
         raise InvalidInput(N_("Choose a colleague of your structure."), field=field)

@@ -45,14 +45,16 @@ def structure_accounts(session: Session, structure_id: int) -> list[AccountRow]:
             .order_by(User.active.desc(), func.lower(User.display_name), User.id)
         )
     )
-    counts = dict(
-        session.execute(
+    counts: dict[int, int] = {
+        referent_id: int(count)
+        for referent_id, count in session.execute(
             select(FollowUp.referent_id, func.count())
             .where(FollowUp.structure_id == structure_id, FollowUp.ended_on.is_(None))
             .group_by(FollowUp.referent_id)
-        ).tuples()
-    )
-    return [AccountRow(user, int(counts.get(user.id, 0))) for user in users]
+        )
+        if referent_id is not None
+    }
+    return [AccountRow(user, counts.get(user.id, 0)) for user in users]
 
 
 def unattached_accounts(session: Session) -> list[User]:
