@@ -55,7 +55,8 @@ def _invite(
         .where(MailMessage.kind == MailKind.INVITATION, MailMessage.to_address == email)
         .order_by(MailMessage.created_at.desc())
     ).first()
-    assert mail is not None and mail.body_text is not None
+    assert mail is not None
+    assert mail.body_text is not None
     found = LINK.search(mail.body_text)
     assert found
     return invitation, found.group(1)
@@ -85,7 +86,8 @@ def test_an_invitation_is_a_hashed_single_use_link_in_a_mail(db_session: Session
     assert invitations.find_invitation(db_session, token + "x", now=NOW) is None
 
     user = _accept(db_session, token)
-    assert user.role is Role.CASEWORKER and user.structure_id == structure.id
+    assert user.role is Role.CASEWORKER
+    assert user.structure_id == structure.id
     assert user.email == "nouvelle@relais.example"
     assert not user.manages_structure  # the structure had a manager
     db_session.expire_all()
@@ -163,7 +165,9 @@ def test_the_first_account_of_a_structure_manages_it(db_session: Session) -> Non
         .where(AuditEvent.action == AuditAction.INVITATION_SEND)
         .order_by(AuditEvent.seq)
     ).first()
-    assert send is not None and send.data["channel"] == "handoff_link" and send.actor_id is None
+    assert send is not None
+    assert send.data["channel"] == "handoff_link"
+    assert send.actor_id is None
 
 
 def test_the_password_policy_applies_and_nothing_is_spent(db_session: Session) -> None:
@@ -202,7 +206,8 @@ def test_deactivation_rules(db_session: Session) -> None:
     assert staff.deactivate(db_session, manager, colleague)
     assert not colleague.active
     assert staff.reactivate(db_session, manager, colleague, now=NOW)
-    assert colleague.active and colleague.reactivated_at == NOW
+    assert colleague.active
+    assert colleague.reactivated_at == NOW
     # Idle from the reactivation at the earliest.
     assert colleague not in idle_accounts(db_session, since=NOW - timedelta(days=1))
     assert staff.change_manager(db_session, manager, colleague, True)
@@ -243,6 +248,7 @@ def test_a_manager_hands_a_caseload_over(db_session: Session, vault: Vault) -> N
     event = db_session.scalars(
         select(AuditEvent).where(AuditEvent.action == AuditAction.FOLLOW_UP_REFERENT)
     ).one()
-    assert event.actor_id == manager.id and event.data["previous"] == leaving.id
+    assert event.actor_id == manager.id
+    assert event.data["previous"] == leaving.id
     rows = {row.id: row.referent_of for row in staff.structure_accounts(db_session, structure.id)}
     assert rows == {manager.id: 1, leaving.id: 0}
