@@ -408,3 +408,29 @@ def test_a_structure_without_accounts_gets_its_first_manager(
     user = db_session.scalars(select(User).where(User.email == NEW_EMAIL)).one()
     assert user.manages_structure
     assert user.structure_id == db_session.get(Structure, empty.id).id  # type: ignore[union-attr]
+
+
+def test_a_sent_invitation_keeps_no_token(
+    client: FlaskClient, db_session: Session, team: dict[str, User]
+) -> None:
+    from app.services.mail.delivery import deliver_pending
+    from app.services.mail.transport import OutgoingMail
+
+    class Sent:  # a real transport: the mail leaves the outbox
+        def send(self, mail: OutgoingMail) -> None:
+            assert "/invitation/" in mail.body_text
+
+        def close(self) -> None:
+            pass
+
+    login(client, "manager@relais.example")
+    _post(client, "/structures/ACC/accounts/invite", {"email": NEW_EMAIL})
+    token = _invitation_token(db_session, NEW_EMAIL)
+    report = deliver_pending(db_session, Sent(), base_url="http://localhost", now=datetime.now(UTC))
+    db_session.commit()
+    assert report.sent >= 1
+    db_session.expire_all()
+    mail = db_session.scalars(select(MailMessage).where(MailMessage.to_address == NEW_EMAIL)).one()
+    assert mail.sent_at is not None
+    assert token not in (mail.body_text or "")
+    assert "/invitation/[sent]" in (mail.body_text or "")
