@@ -188,6 +188,9 @@ class Config:
     PASSWORD_RESET_INTERVAL_MINUTES = 5
     # ``flask users deactivate-idle`` closes the accounts not signed in for this many days.
     ACCOUNT_IDLE_DAYS = 180
+    # An invitation to create an account (sent by a structure manager or an administrator)
+    # works once, for this many days.
+    INVITATION_DAYS = 7
     # Argon2id parameters of new password hashes (RFC 9106, second recommended option: 3
     # passes over 64 MiB, 4 lanes). Older hashes are upgraded at sign-in.
     ARGON2_TIME_COST = 3
@@ -324,6 +327,7 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("PASSWORD_RESET_MINUTES", "RELAIS_PASSWORD_RESET_MINUTES", _minutes),
     ("PASSWORD_RESET_INTERVAL_MINUTES", "RELAIS_PASSWORD_RESET_INTERVAL_MINUTES", _count),
     ("ACCOUNT_IDLE_DAYS", "RELAIS_ACCOUNT_IDLE_DAYS", _days),
+    ("INVITATION_DAYS", "RELAIS_INVITATION_DAYS", _days),
     ("SMALL_COUNT_THRESHOLD", "RELAIS_SMALL_COUNT_THRESHOLD", _positive),
     ("RETENTION_MONTHS", "RELAIS_RETENTION_MONTHS", _int),
     ("ERASURE_NOTICE_DAYS", "RELAIS_ERASURE_NOTICE_DAYS", _int),

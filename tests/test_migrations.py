@@ -99,6 +99,10 @@ def test_check_constraints_exist(app: Flask) -> None:
         "ck_users_manager_is_caseworker",
         "ck_users_api_client_is_caseworker",
     }
+    assert expected["invitations"] == {
+        "ck_invitations_structure_iff_caseworker",
+        "ck_invitations_manager_is_caseworker",
+    }
 
 
 def test_open_follow_ups_index_is_partial_and_unique(app: Flask) -> None:

@@ -104,6 +104,8 @@ def _print_report(report: DemoReport) -> None:
     width = max((len(login.email) for login in report.logins), default=0)
     for login in report.logins:
         where = f" – {login.structure}" if login.structure else ""
+        if login.manager:
+            where += " (manager: Ma structure)"
         click.echo(f"  {login.email.ljust(width)}  {login.role.value}{where}")
     click.echo(f"Password: {report.password}")
     _print_second_factors(report)

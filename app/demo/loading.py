@@ -53,6 +53,7 @@ from app.models import (
 from app.services.errors import N_, Conflict
 from app.services.security import second_factor
 from app.services.security.accounts import create_user, find_user
+from app.services.security.managers import set_manager
 from app.services.security.vault import Vault
 from app.services.structures import add_reference_item, create_structure
 
@@ -67,6 +68,8 @@ class DemoLogin:
     structure: str | None  # the structure's name, for caseworkers
     # The account's TOTP enrolment (``otpauth://`` URI), only when asked for (development).
     totp_uri: str | None = None
+    # A caseworker who also manages the structure's accounts ("Ma structure").
+    manager: bool = False
 
 
 @dataclass
@@ -187,8 +190,9 @@ def _account(
 def _create_caseworkers(
     session: Session, admin: User, structures: dict[str, Structure], min_length: int
 ) -> dict[str, User]:
-    """One caseworker account per demo structure, by structure code."""
-    return {
+    """One caseworker account per demo structure, by structure code; each also manages its
+    structure's accounts (the "Ma structure" pages)."""
+    caseworkers = {
         spec.code: _account(
             session,
             admin,
@@ -200,6 +204,9 @@ def _create_caseworkers(
         )
         for spec in STRUCTURES
     }
+    for caseworker in caseworkers.values():
+        set_manager(session, admin, caseworker, True)
+    return caseworkers
 
 
 def _add_qpvs(session: Session, admin: User) -> int:
@@ -245,7 +252,15 @@ def _logins(session: Session, keys: KeyRing | None) -> list[DemoLogin]:
             name = user.structure.name if user.structure else None
             enrolment = second_factor.enrolment(keys, user) if keys is not None else None
             uri = enrolment.uri if enrolment is not None and user.has_second_factor else None
-            logins.append(DemoLogin(email=user.email, role=user.role, structure=name, totp_uri=uri))
+            logins.append(
+                DemoLogin(
+                    email=user.email,
+                    role=user.role,
+                    structure=name,
+                    totp_uri=uri,
+                    manager=user.manages_structure,
+                )
+            )
     return logins
 
 

@@ -10,6 +10,10 @@ class AuditAction(StrEnum):
     SESSION_END = "user:session_end"
     USER_CREATE = "user:create"
     USER_DEACTIVATE = "user:deactivate"
+    USER_REACTIVATE = "user:reactivate"
+    INVITATION_SEND = "user:invitation_send"
+    INVITATION_REVOKE = "user:invitation_revoke"
+    INVITATION_ACCEPT = "user:invitation_accept"
     USER_SET_PASSWORD = "user:set_password"  # noqa: S105 - an action tag
     SECOND_FACTOR_ENABLE = "user:second_factor_enable"
     SECOND_FACTOR_RESET = "user:second_factor_reset"

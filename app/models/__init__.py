@@ -19,6 +19,7 @@ from app.models.directory import (
 )
 from app.models.erasure import ErasureRecord
 from app.models.handoff import Handoff, HandoffTransition
+from app.models.invitation import Invitation
 from app.models.mail import MailKind, MailMessage
 from app.models.network_event import NetworkEvent, network_event_structures
 from app.models.pathway import Barrier, FollowUp, PathwayStep
@@ -42,6 +43,7 @@ __all__ = [
     "FollowUp",
     "Handoff",
     "HandoffTransition",
+    "Invitation",
     "LoginThrottle",
     "MailKind",
     "MailMessage",

@@ -32,6 +32,8 @@ class MailKind(StrEnum):
     HANDOFF_REMINDER = "handoff_reminder"
     # A password-reset link (its text is written when queued: the link is never stored apart).
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a mail kind
+    # An invitation to create an account (written when queued, like a password reset).
+    INVITATION = "invitation"
 
 
 class MailMessage(Base):

@@ -69,6 +69,9 @@ class User(Base):
     # referent to choose; its name reads "API: <token name>" in the audit and the timelines.
     api_client: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[created_at]
+    # When an administrator or a manager last opened the closed account again: its idle time
+    # (``flask users deactivate-idle``) counts from then at the earliest.
+    reactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The TOTP second factor (app/services/security/second_factor.py). The seed is sealed with
     # AES-GCM under a data key of the account's own, wrapped by the key ring's active KEK and
     # bound to the account's id; ``second_factor_since`` is set once a first code confirmed it

@@ -34,7 +34,9 @@ from app.web.directory import events as network_events
 from app.web.directory import views as directory
 from app.web.handoffs import views as handoffs
 from app.web.imports import views as imports
+from app.web.manage import accounts as structure_accounts
 from app.web.manage import api_tokens
+from app.web.manage import invitation as invitation_page
 from app.web.pathways import views as pathways
 from app.web.people import facts, records, referents, rights
 from app.web.people import views as people
@@ -44,6 +46,8 @@ from app.web.people import views as people
 PEOPLE_ROUTES = (people, records, referents, rights, facts)
 # The auth blueprint is routed by several modules.
 AUTH_ROUTES = (auth, account_contact, account_sessions, password_reset, second_step, two_factor)
+# The structure accounts blueprint is routed by the public invitation page too.
+ACCOUNTS_ROUTES = (structure_accounts, invitation_page)
 
 # Endpoints reachable without signing in, read from the authorisation matrix
 # (app/web/access.py, where every route is classified). Everything else is closed by default.
@@ -75,6 +79,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     # The JSON API: its views and its documentation route one blueprint.
     app.register_blueprint(api_blueprint.bp)
+    app.register_blueprint(structure_accounts.bp)  # routed by invitation_page too
     errors.register(app)
     trust_proxies(app, int(app.config.get("TRUSTED_PROXIES") or 0))
     app.before_request(_require_login)

@@ -169,6 +169,8 @@ MATRIX: Mapping[str, Rule] = {
     "auth.set_language": public(),
     "auth.forgotten_password": public(),
     "auth.reset_password": public(),
+    # An invitation link (the token is the proof): whoever holds it creates the account.
+    "accounts.invitation": public(),
     # The code after the right password: nobody is signed in yet.
     "auth.second_step": public(),
     # -- every account -----------------------------------------------------------------------
@@ -238,6 +240,20 @@ MATRIX: Mapping[str, Rule] = {
     "admin.users": roles(ADMIN),
     "admin.reset_second_factor": roles(ADMIN),
     "admin.reference": roles(ADMIN),
+    "admin.invite": roles(ADMIN),
+    "admin.deactivate_user": roles(ADMIN),
+    "admin.reactivate_user": roles(ADMIN),
+    "admin.revoke_invitation": roles(ADMIN),
+    "admin.resend_invitation": roles(ADMIN),
+    # -- a structure's accounts: its managers (Relation.OWN) and the administrators ----------
+    "accounts.index": own(ADMIN),
+    "accounts.invite": own(ADMIN),
+    "accounts.deactivate": own(ADMIN),
+    "accounts.reactivate": own(ADMIN),
+    "accounts.set_manager": own(ADMIN),
+    "accounts.hand_over": own(ADMIN),
+    "accounts.revoke_invitation": own(ADMIN),
+    "accounts.resend_invitation": own(ADMIN),
     "outbox.index": roles(ADMIN),  # and only with the development outbox (MAIL_BACKEND)
     # -- structure managers: their structure's API tokens (``code``: the structure) ----------
     "api_tokens.index": own(ADMIN),

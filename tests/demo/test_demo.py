@@ -89,6 +89,24 @@ class TestDemoNetwork:
         assert before[Beneficiary] == first.people
         assert before[Handoff] == first.handoffs
 
+    def test_each_structure_with_staff_has_a_manager(
+        self, demo: tuple[Session, Vault, DemoReport]
+    ) -> None:
+        session, _vault, report = demo
+        staffed = set(
+            session.scalars(select(User.structure_id).where(User.structure_id.is_not(None)))
+        )
+        managed = set(
+            session.scalars(
+                select(User.structure_id).where(
+                    User.manages_structure.is_(True), User.active.is_(True)
+                )
+            )
+        )
+        assert staffed
+        assert staffed == managed
+        assert all(login.manager for login in report.logins if login.structure)
+
     def test_about_sixty_people_some_without_consent(
         self, demo: tuple[Session, Vault, DemoReport]
     ) -> None:

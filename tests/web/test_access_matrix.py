@@ -40,6 +40,7 @@ from app.services.directory.network_events import EventInput, record_event
 from app.services.handoffs import apply_event
 from app.services.pathways import add_barrier, end_follow_up
 from app.services.people.access import IDENTITY_GRACE_DAYS
+from app.services.security.invitations import invite
 from app.services.security.managers import set_manager
 from app.services.security.vault import Vault
 from app.services.statistics.dashboard import TABLE_NAMES
@@ -140,6 +141,19 @@ def _build_world(session: Session, vault: Vault) -> World:
         "field_worker": factories.user(session, Role.FIELD_WORKER),
     }
     bystander = factories.user(session, structure_=c)
+    # A colleague of "own" (its structure's accounts pages act on them) and an invitation
+    # waiting in its structure.
+    colleague = factories.user(session, structure_=a)
+    invitation = invite(
+        session,
+        None,
+        email="invited@relais.example",
+        role=Role.CASEWORKER,
+        structure=a,
+        manager=False,
+        now=datetime.now(UTC),
+        base_url="http://localhost",
+    )
     person = factories.person(session, vault, own)
     barrier = add_barrier(
         session, own, person, category_code="mobility", identified_on=date(2026, 11, 3)
@@ -180,10 +194,12 @@ def _build_world(session: Session, vault: Vault) -> World:
             "name": TABLE_NAMES[0],
             "filename": "relais.css",
             "public_id": "s" * 22,
-            # A reset link that does not exist: its page says so, to everyone.
+            # A reset (or invitation) link that does not exist: its page says so, to everyone.
             "token": "t" * 43,
             # One of the own structure's API tokens (its managers' pages).
             "token_id": api_token.id,
+            "account_id": colleague.id,
+            "invitation_id": invitation.id,
         },
     )
 
@@ -269,6 +285,7 @@ def test_the_public_endpoints_come_from_the_matrix() -> None:
         "auth.reset_password",
         "api.openapi",
         "api.docs",
+        "accounts.invitation",
     }
     assert public == PUBLIC_ENDPOINTS
     assert access.endpoints_of(access.Visitors.PUBLIC_DIRECTORY) == {

@@ -32,19 +32,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import MapAdapter
 from werkzeug.test import TestResponse
 
 from app.domain.roles import Role
-from app.models import Base, PasswordResetToken
+from app.extensions import db
+from app.models import Base, MailMessage, PasswordResetToken, User
 from app.services.api.tokens import create_token
 from app.services.directory.editors import set_card_editor
 from app.services.directory.network_events import EventInput, record_event
 from app.services.pathways import add_barrier, add_step
-from app.services.security import sessions
+from app.services.security import invitations, sessions
 from app.services.security.managers import set_manager
 from app.services.security.password_reset import token_digest
 from app.services.security.vault import Vault
@@ -115,6 +116,24 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
         )
     )
     set_card_editor(db_session, None, worker, True)
+    # The caseworker manages FZA's accounts, with a colleague to act on, and an invitation
+    # waiting (its token is a mail's).
+    set_manager(db_session, None, worker, True)
+    colleague = factories.user(db_session, structure_=a, email="fuzz-g@relais.example")
+    invitation = invitations.invite(
+        db_session,
+        worker,
+        email="fuzz-invited@relais.example",
+        role=Role.CASEWORKER,
+        structure=a,
+        manager=False,
+        now=datetime.now(UTC),
+        base_url="http://localhost",
+    )
+    mail = db_session.scalars(
+        select(MailMessage).where(MailMessage.to_address == "fuzz-invited@relais.example")
+    ).one()
+    invitation_token = (mail.body_text or "").split("/invitation/")[1].split()[0]
     person = factories.person(db_session, vault, worker)
     other = factories.person(db_session, vault, worker, last_name="Quillard", first_name="Wendy")
     add_step(
@@ -130,8 +149,7 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
         EventInput("Forum", factories.TODAY, 12, [a.id, b.id]),
         today=factories.TODAY,
     )
-    # The first caseworker manages its structure: its API tokens' pages, with one token.
-    set_manager(db_session, None, worker, True)
+    # One of its API tokens (its managers' pages).
     api_token, _value = create_token(
         db_session, None, a, name="Fuzz", scopes=["people:read"], now=datetime.now(UTC)
     )
@@ -146,7 +164,9 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
         "event_id": {str(event.id)},
         "import_id": {secrets.token_hex(16)},
         "filename": {"relais.css", "favicon.svg"},
-        "token": {reset_token},
+        "token": {reset_token, invitation_token},
+        "account_id": {str(colleague.id), str(worker.id)},
+        "invitation_id": {str(invitation.id)},
     }
 
 
@@ -176,8 +196,13 @@ def _sign_in(app: Flask) -> dict[str, Fuzzed]:
 
 
 def _refresh(fuzzed: Fuzzed) -> None:
-    """Sign in again (if a role) and keep the session cookie and a CSRF token."""
+    """Sign in again (if a role) and keep the session cookie and a CSRF token. An account a
+    fuzzed request deactivated (an administrator's or a manager's page) is opened again."""
     fuzzed.client.delete_cookie(fuzzed.cookie_name)
+    if fuzzed.email:
+        session = db.session()
+        session.execute(update(User).where(User.email == fuzzed.email).values(active=True))
+        session.commit()
     if fuzzed.password_only:
         token = csrf_token(fuzzed.client)
         data = {"email": fuzzed.email, "password": factories.PASSWORD, "csrf_token": token}

@@ -353,10 +353,29 @@ def test_the_admin_lists(client: FlaskClient, db_session: Session, accounts: Non
 
     pages = [
         Page(ADMIN, "/admin/structures", 3, row="<td><code>"),
-        Page(ADMIN, "/admin/users", 2, row='<th scope="row">'),
+        # The accounts, and the invitations of the accounts with no structure.
+        Page(ADMIN, "/admin/users", 3, row='<th scope="row">'),
         Page(ADMIN, "/admin/reference", 9, row="<td><code>"),  # a query per reference list
     ]
     check_pages(client, add, pages)
+
+
+def test_a_structure_accounts_page(
+    client: FlaskClient, db_session: Session, accounts: None
+) -> None:
+    """The accounts of a structure, their caseload counts and its invitations: the same
+    queries whatever the number of accounts."""
+    structure = factories.structure(db_session, "QCA")
+    db_session.commit()
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            factories.user(db_session, structure_=structure)
+        db_session.commit()
+
+    check_pages(
+        client, add, [Page(ADMIN, "/structures/QCA/accounts", 5, row='data-testid="account-row"')]
+    )
 
 
 def test_the_development_outbox(

@@ -17,6 +17,7 @@ from app.services.mail.queue import MAX_ATTEMPTS, pending_messages
 from app.services.mail.transport import MailError, MailSender, OutgoingMail
 
 _RESET_LINK = re.compile(r"/password/reset/[A-Za-z0-9_-]+")
+_INVITATION_LINK = re.compile(r"/invitation/[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,8 @@ def deliver_pending(
             if message.kind is MailKind.PASSWORD_RESET and not getattr(sender, "keeps_mail", False):
                 # The link's token is kept nowhere once sent (the table holds its hash only).
                 message.body_text = _RESET_LINK.sub("/password/reset/[sent]", rendered.body_text)
+            if message.kind is MailKind.INVITATION and not getattr(sender, "keeps_mail", False):
+                message.body_text = _INVITATION_LINK.sub("/invitation/[sent]", rendered.body_text)
             sent += 1
     finally:
         sender.close()

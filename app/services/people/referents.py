@@ -22,7 +22,7 @@ from app.models import Beneficiary, FollowUp, User
 from app.services.errors import N_, Forbidden, InvalidInput
 from app.services.people.access import open_follow_up
 from app.services.people.identity import normalise_phone
-from app.services.security import audit
+from app.services.security import audit, managers
 
 
 @dataclass(frozen=True)
@@ -35,16 +35,24 @@ class Referent:
     active: bool
 
 
-def _structure_of(actor: User) -> int:
+def _structure_of(actor: User, structure_id: int | None = None) -> int:
+    """The structure the actor works on: their own, or ``structure_id`` when given (a manager
+    of that structure, or an administrator, handing a caseload over from its accounts page)."""
+    if structure_id is not None:
+        managers.require_manager(actor, structure_id)
+        return structure_id
     if actor.role is not Role.CASEWORKER or actor.structure_id is None:
         raise Forbidden(N_("Only caseworkers have referents to choose."))
     return actor.structure_id
 
 
-def colleagues(session: Session, actor: User, *, active_only: bool = True) -> list[User]:
-    """The caseworkers of the actor's structure (the actor included), by name."""
+def colleagues(
+    session: Session, actor: User, *, active_only: bool = True, structure_id: int | None = None
+) -> list[User]:
+    """The caseworkers of the actor's structure (the actor included), by name; of
+    ``structure_id`` for its managers and the administrators."""
     query = select(User).where(
-        User.structure_id == _structure_of(actor),
+        User.structure_id == _structure_of(actor, structure_id),
         User.role == Role.CASEWORKER,
         User.api_client.is_(False),  # an API token's service account is no referent
     )
@@ -53,12 +61,12 @@ def colleagues(session: Session, actor: User, *, active_only: bool = True) -> li
     return sorted(session.scalars(query), key=lambda user: user.display_name.casefold())
 
 
-def _colleague(session: Session, actor: User, user_id: int | None, *, field: str) -> User:
+def _colleague(session: Session, structure_id: int, user_id: int | None, *, field: str) -> User:
     user = session.get(User, user_id) if user_id is not None else None
     if (
         user is None
         or user.role is not Role.CASEWORKER
-        or user.structure_id != actor.structure_id
+        or user.structure_id != structure_id
         or user.api_client
     ):
         raise InvalidInput(N_("Choose a colleague of your structure."), field=field)
@@ -74,7 +82,7 @@ def change_referent(
     follow_up = open_follow_up(session, person.id, structure)
     if follow_up is None:
         raise Forbidden(N_("Your structure no longer follows this person."))
-    referent = _colleague(session, actor, referent_id, field="referent")
+    referent = _colleague(session, structure, referent_id, field="referent")
     if not referent.active:
         raise InvalidInput(
             N_("This account is closed: choose an active colleague."), field="referent"
@@ -89,18 +97,26 @@ def change_referent(
     return follow_up
 
 
-def hand_over_size(session: Session, actor: User, from_id: int | None, to_id: int | None) -> int:
+def hand_over_size(
+    session: Session,
+    actor: User,
+    from_id: int | None,
+    to_id: int | None,
+    *,
+    structure_id: int | None = None,
+) -> int:
     """How many people ``hand_over_caseload`` would move, with its checks (two different
     colleagues of the actor's structure, the second one active): the confirmation step."""
-    source, _target = _hand_over_parties(session, actor, from_id, to_id)
-    return len(_caseload(session, _structure_of(actor), source.id))
+    structure = _structure_of(actor, structure_id)
+    source, _target = _hand_over_parties(session, structure, from_id, to_id)
+    return len(_caseload(session, structure, source.id))
 
 
 def _hand_over_parties(
-    session: Session, actor: User, from_id: int | None, to_id: int | None
+    session: Session, structure: int, from_id: int | None, to_id: int | None
 ) -> tuple[User, User]:
-    source = _colleague(session, actor, from_id, field="from_user")
-    target = _colleague(session, actor, to_id, field="to_user")
+    source = _colleague(session, structure, from_id, field="from_user")
+    target = _colleague(session, structure, to_id, field="to_user")
     if not target.active:
         raise InvalidInput(
             N_("This account is closed: choose an active colleague."), field="to_user"
@@ -123,13 +139,21 @@ def _caseload(session: Session, structure: int, referent_id: int) -> list[Follow
 
 
 def hand_over_caseload(
-    session: Session, actor: User, from_id: int | None, to_id: int | None
+    session: Session,
+    actor: User,
+    from_id: int | None,
+    to_id: int | None,
+    *,
+    structure_id: int | None = None,
 ) -> int:
     """Give every open follow-up of the actor's structure whose referent is ``from_id`` to
     ``to_id`` (an active colleague); returns how many. ``from_id`` may be a closed account:
-    that is when a caseload is handed over. One audit event per person."""
-    structure = _structure_of(actor)
-    source, target = _hand_over_parties(session, actor, from_id, to_id)
+    that is when a caseload is handed over. One audit event per person.
+
+    ``structure_id``: the structure's accounts page, where a manager of the structure or an
+    administrator hands over (``managers.require_manager``)."""
+    structure = _structure_of(actor, structure_id)
+    source, target = _hand_over_parties(session, structure, from_id, to_id)
     moved = _caseload(session, structure, source.id)
     if not moved:
         return 0

@@ -115,6 +115,8 @@ def idle_accounts(session: Session, *, since: datetime) -> list[User]:
                 User.api_client.is_(False),
                 ((User.last_login_at.is_not(None)) & (User.last_login_at < since))
                 | ((User.last_login_at.is_(None)) & (User.created_at < since)),
+                # Opened again by a manager or an administrator: idle from then at the earliest.
+                (User.reactivated_at.is_(None)) | (User.reactivated_at < since),
             )
             .order_by(User.id)
         )

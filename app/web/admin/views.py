@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -12,9 +13,10 @@ from wtforms import SelectChoice, SelectField
 
 from app.domain.french import Article, guess_article, phrases
 from app.domain.roles import Role
-from app.models import ReferenceKind, Structure
+from app.models import Invitation, ReferenceKind, Structure
 from app.services.errors import ServiceError
-from app.services.security import second_factor
+from app.services.people.referents import referent_count
+from app.services.security import invitations, second_factor, staff
 from app.services.security.accounts import get_account, list_users
 from app.services.structures import (
     get_structure,
@@ -26,7 +28,15 @@ from app.unit_of_work import attempt
 from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, named, roles_required
 from app.web.form_base import RelaisForm
-from app.web.forms_support import service_message
+from app.web.forms_support import attach_error, service_message
+from app.web.manage import accounts as structure_accounts
+from app.web.manage.forms import (
+    AdminInviteForm,
+    ConfirmForm,
+    RowActionForm,
+    base_url,
+    invitation_lifetime,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -84,7 +94,121 @@ def structure_article(code: str) -> ResponseReturnValue:
 @bp.get("/users")
 @roles_required(Role.ADMIN)
 def users() -> ResponseReturnValue:
-    return render_template("admin/users.html", users=list_users(dbs()))
+    """Every account; the invitations of the accounts with no structure (coordinators,
+    administrators, field workers), which are invited from here."""
+    session = dbs()
+    return render_template(
+        "admin/users.html",
+        users=list_users(session),
+        pending=invitations.pending_invitations(session, None, now=datetime.now(UTC)),
+        structure=None,
+        revoke_endpoint="admin.revoke_invitation",
+        resend_endpoint="admin.resend_invitation",
+    )
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+@reauth_required("admin.invite", with_args=False)
+def invite() -> ResponseReturnValue:
+    """Invite a coordinator, an administrator or a field worker (the password again first:
+    these accounts see every pathway or run Relais). Caseworkers are invited from their
+    structure's accounts page."""
+    form = AdminInviteForm()
+    if form.validate_on_submit():
+        try:
+            with attempt():
+                invitations.invite(
+                    dbs(),
+                    actor(),
+                    email=form.email.data,
+                    role=Role(form.role.data),
+                    structure=None,
+                    manager=False,
+                    now=datetime.now(UTC),
+                    base_url=base_url(),
+                    lifetime=invitation_lifetime(),
+                    name_hint=form.name_hint.data,
+                )
+        except ServiceError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("Invitation sent to %(email)s.", email=form.email.data.strip()), "success")
+            return redirect(url_for("admin.users") + "#invitations")
+    return render_template("admin/invite.html", form=form)
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def deactivate_user(user_id: int) -> ResponseReturnValue:
+    """Close any account (not one's own, not a structure's last manager), after a
+    confirmation. A caseworker's caseload is handed over from their structure's page."""
+    session = dbs()
+    account = get_account(session, user_id)
+    if account is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            with attempt():
+                closed = staff.deactivate(session, actor(), account)
+        except ServiceError as exc:
+            flash(service_message(exc), "error")
+            return redirect(url_for("admin.users"))
+        if closed:
+            flash(
+                _("The account of %(name)s is deactivated.", name=account.display_name), "success"
+            )
+        return redirect(url_for("admin.users"))
+    return render_template(
+        "manage/deactivate.html",
+        user=account,
+        form=form,
+        caseload=referent_count(session, account),
+        cancel=url_for("admin.users"),
+    )
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@roles_required(Role.ADMIN)
+def reactivate_user(user_id: int) -> ResponseReturnValue:
+    account = get_account(dbs(), user_id)
+    if account is None:
+        abort(404)
+    if not RowActionForm().validate_on_submit():
+        flash(_("The form had expired; try again."), "error")
+        return redirect(url_for("admin.users"))
+    try:
+        with attempt():
+            opened = staff.reactivate(dbs(), actor(), account, now=datetime.now(UTC))
+    except ServiceError as exc:
+        flash(service_message(exc), "error")
+        return redirect(url_for("admin.users"))
+    if opened:
+        flash(_("The account of %(name)s is active again.", name=account.display_name), "success")
+    return redirect(url_for("admin.users"))
+
+
+def _any_invitation(invitation_id: int) -> Invitation:
+    found = invitations.get_invitation(dbs(), invitation_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+@roles_required(Role.ADMIN)
+def revoke_invitation(invitation_id: int) -> ResponseReturnValue:
+    structure_accounts.revoke(_any_invitation(invitation_id))
+    return redirect(url_for("admin.users") + "#invitations")
+
+
+@bp.post("/invitations/<int:invitation_id>/resend")
+@roles_required(Role.ADMIN)
+@reauth_required("admin.users", with_args=False)
+def resend_invitation(invitation_id: int) -> ResponseReturnValue:
+    structure_accounts.resend(_any_invitation(invitation_id))
+    return redirect(url_for("admin.users") + "#invitations")
 
 
 class ResetForm(RelaisForm):

@@ -1,1 +1,2 @@
-"""Pages of a structure's management, for its structure managers and the administrators."""
+"""A structure's management pages, under ``/structures/<code>/...``: its accounts (here), its
+API tokens and webhooks (their own modules). Its managers and the administrators only."""
