@@ -265,6 +265,23 @@ def _rate_limit_storage(inspection: Inspection) -> str | None:
     )
 
 
+def _webhook_addresses(inspection: Inspection) -> str | None:
+    allowed = [
+        variable
+        for setting, variable in (
+            ("WEBHOOK_ALLOW_HTTP", "RELAIS_WEBHOOK_ALLOW_HTTP"),
+            ("WEBHOOK_ALLOW_PRIVATE", "RELAIS_WEBHOOK_ALLOW_PRIVATE"),
+        )
+        if inspection.settings.get(setting)
+    ]
+    if not allowed:
+        return None
+    return (
+        f"{' and '.join(allowed)} on: webhooks could carry hand-off events unencrypted, or "
+        "be sent to the servers of Relais's own network (development and tests only)"
+    )
+
+
 def _unknown_variables(inspection: Inspection) -> str | None:
     known = OTHER_VARIABLES | {variable for _setting, variable, _parse in ENVIRONMENT}
     unknown = sorted(
@@ -365,6 +382,13 @@ CHECKS: tuple[Check, ...] = (
         "or keep the proxy's limit_req on /login (docs/deployment.md)",
         _rate_limit_storage,
         severity="warning",
+    ),
+    Check(
+        "webhooks",
+        ("RELAIS_WEBHOOK_ALLOW_HTTP", "RELAIS_WEBHOOK_ALLOW_PRIVATE"),
+        "webhooks go to https:// addresses on the Internet only",
+        "unset RELAIS_WEBHOOK_ALLOW_HTTP and RELAIS_WEBHOOK_ALLOW_PRIVATE",
+        _webhook_addresses,
     ),
     Check(
         "variables",

@@ -27,6 +27,12 @@ class AuditAction(StrEnum):
     CARD_IMPORT = "structure:card_import"
     CARD_EDITOR = "user:card_editor"
     STRUCTURE_MANAGER = "user:structure_manager"
+    WEBHOOK_CREATE = "webhook:create"
+    WEBHOOK_NEW_SECRET = "webhook:new_secret"  # noqa: S105 - an action tag
+    WEBHOOK_ENABLE = "webhook:enable"
+    WEBHOOK_DISABLE = "webhook:disable"
+    WEBHOOK_DELETE = "webhook:delete"
+    WEBHOOK_PING = "webhook:ping"
     NETWORK_EVENT_RECORD = "network_event:record"
     NETWORK_EVENT_UPDATE = "network_event:update"
     REFERENCE_ADD = "reference:add"
