@@ -117,7 +117,7 @@ def retry_delay(attempts: int, draw: Callable[[float, float], float] = random.un
     come back at the same second)."""
     nominal = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
     factor: float = draw(1 - JITTER, 1 + JITTER)
-    return nominal * factor
+    return timedelta(seconds=nominal.total_seconds() * factor)
 
 
 def next_attempt(now: datetime, attempts: int, max_attempts: int) -> datetime | None:

@@ -34,6 +34,7 @@ from app.web.imports import views as imports
 from app.web.pathways import views as pathways
 from app.web.people import facts, records, referents, rights
 from app.web.people import views as people
+from app.web.webhooks import views as webhooks
 
 # The people blueprint is routed by several modules: all of them are imported before it is
 # registered.
@@ -67,7 +68,7 @@ def register_web(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     for module in (auth, home, people, handoffs, pathways, dashboard, admin, outbox, imports):
         app.register_blueprint(module.bp)
-    for module in (directory, network_events, work_queue):
+    for module in (directory, network_events, work_queue, webhooks):
         app.register_blueprint(module.bp)
     errors.register(app)
     trust_proxies(app, int(app.config.get("TRUSTED_PROXIES") or 0))

@@ -156,6 +156,7 @@ def _build_world(session: Session, vault: Vault) -> World:
         today=TODAY,
     )
     imported = imports.import_caseload(session, vault, own, csv_file(HEADER, OTHER), today=TODAY)
+    hook = factories.webhook(session, a)
     session.commit()
     _check_world(session, person.id, pending, {"own": a.id, "ended": d.id, "other": c.id})
     assert imported.import_id is not None
@@ -178,6 +179,8 @@ def _build_world(session: Session, vault: Vault) -> World:
             "public_id": "s" * 22,
             # A reset link that does not exist: its page says so, to everyone.
             "token": "t" * 43,
+            # A webhook of the "own" structure (named with its code: the "card" object).
+            "webhook_id": hook.endpoint.id.hex,
         },
     )
 

@@ -113,6 +113,7 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
         )
     )
     set_card_editor(db_session, None, worker, True)
+    hook = factories.webhook(db_session, a)
     person = factories.person(db_session, vault, worker)
     other = factories.person(db_session, vault, worker, last_name="Quillard", first_name="Wendy")
     add_step(
@@ -139,6 +140,7 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
         "import_id": {secrets.token_hex(16)},
         "filename": {"relais.css", "favicon.svg"},
         "token": {reset_token},
+        "webhook_id": {hook.endpoint.id.hex},
     }
 
 

@@ -201,9 +201,14 @@ def endpoints_of(session: Session, structure_id: int) -> list[WebhookEndpoint]:
     )
 
 
-def endpoint_of(session: Session, structure_id: int, endpoint_id: uuid.UUID) -> WebhookEndpoint:
-    """The structure's endpoint ``endpoint_id``; ``NotFound`` for another structure's."""
-    endpoint = session.get(WebhookEndpoint, endpoint_id)
+def endpoint_of(session: Session, structure_id: int, endpoint_id: str) -> WebhookEndpoint:
+    """The structure's endpoint ``endpoint_id`` (hex, as in its address); ``NotFound`` for a
+    malformed id or another structure's endpoint."""
+    try:
+        ident = uuid.UUID(endpoint_id)
+    except ValueError:
+        raise NotFound(N_("This webhook does not exist.")) from None
+    endpoint = session.get(WebhookEndpoint, ident)
     if endpoint is None or endpoint.structure_id != structure_id:
         raise NotFound(N_("This webhook does not exist."))
     return endpoint
