@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, StringField
+from wtforms import BooleanField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.domain.webhooks import SUBSCRIBABLE, WebhookEvent
@@ -30,7 +30,7 @@ class EndpointForm(RelaisForm):
     description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
     events = MultiCheckboxField(
         _l("Events"),
-        choices=[(event.value, EVENT_LABELS[event]) for event in SUBSCRIBABLE],
+        choices=[SelectChoice(event.value, EVENT_LABELS[event]) for event in SUBSCRIBABLE],
         default=[event.value for event in SUBSCRIBABLE],
         validators=[DataRequired()],
     )
