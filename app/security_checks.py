@@ -30,12 +30,8 @@ from app.crypto import KeyConfigError, KeyRing
 from app.services.mail.settings import mail_settings
 from app.services.mail.transport import MailConfigError
 from app.services.security.audit_checkpoint import CheckpointError, check_target
-from app.settings import (
-    ENVIRONMENT,
-    SECRET_NAMES,
-    ConfigError,
-    ProductionConfig,
-)
+from app.services.webhooks.settings import WEBHOOK_FLAGS, unsafe_webhook_settings
+from app.settings import ENVIRONMENT, SECRET_NAMES, ConfigError, ProductionConfig
 
 # Statistics must hide at least the counts below this in production (docs/statistics.md).
 MIN_SMALL_COUNT_THRESHOLD = 5
@@ -265,23 +261,6 @@ def _rate_limit_storage(inspection: Inspection) -> str | None:
     )
 
 
-def _webhook_addresses(inspection: Inspection) -> str | None:
-    allowed = [
-        variable
-        for setting, variable in (
-            ("WEBHOOK_ALLOW_HTTP", "RELAIS_WEBHOOK_ALLOW_HTTP"),
-            ("WEBHOOK_ALLOW_PRIVATE", "RELAIS_WEBHOOK_ALLOW_PRIVATE"),
-        )
-        if inspection.settings.get(setting)
-    ]
-    if not allowed:
-        return None
-    return (
-        f"{' and '.join(allowed)} on: webhooks could carry hand-off events unencrypted, or "
-        "be sent to the servers of Relais's own network (development and tests only)"
-    )
-
-
 def _unknown_variables(inspection: Inspection) -> str | None:
     known = OTHER_VARIABLES | {variable for _setting, variable, _parse in ENVIRONMENT}
     unknown = sorted(
@@ -385,10 +364,10 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "webhooks",
-        ("RELAIS_WEBHOOK_ALLOW_HTTP", "RELAIS_WEBHOOK_ALLOW_PRIVATE"),
+        tuple(WEBHOOK_FLAGS.values()),
         "webhooks go to https:// addresses on the Internet only",
         "unset RELAIS_WEBHOOK_ALLOW_HTTP and RELAIS_WEBHOOK_ALLOW_PRIVATE",
-        _webhook_addresses,
+        lambda inspection: unsafe_webhook_settings(inspection.settings),
     ),
     Check(
         "variables",

@@ -22,3 +22,21 @@ def webhook_settings(config: Mapping[str, Any]) -> WebhookSettings:
         max_attempts=int(config.get("WEBHOOK_MAX_ATTEMPTS") or 10),
         timeout=float(config.get("WEBHOOK_TIMEOUT") or 5),
     )
+
+
+# The settings that open webhooks to unsafe addresses, and their variables.
+WEBHOOK_FLAGS = {
+    "WEBHOOK_ALLOW_HTTP": "RELAIS_WEBHOOK_ALLOW_HTTP",
+    "WEBHOOK_ALLOW_PRIVATE": "RELAIS_WEBHOOK_ALLOW_PRIVATE",
+}
+
+
+def unsafe_webhook_settings(config: Mapping[str, Any]) -> str | None:
+    """Why these settings are unsafe in production (``app.security_checks``), or ``None``."""
+    allowed = [variable for setting, variable in WEBHOOK_FLAGS.items() if config.get(setting)]
+    if not allowed:
+        return None
+    return (
+        f"{' and '.join(allowed)} on: webhooks could carry hand-off events unencrypted, or "
+        "be sent to the servers of Relais's own network (development and tests only)"
+    )
