@@ -493,3 +493,18 @@ def test_an_erasure_deletes_what_was_sent_and_strips_the_pseudonym_of_what_waits
             "handoff.closed",
         ]
     assert pending.status is HandoffStatus.WITHDRAWN
+
+
+def test_a_secret_that_cannot_be_opened_fails_the_delivery_and_nothing_is_sent(
+    db_session: Session, vault: Vault
+) -> None:
+    with receiver() as received:
+        endpoint = factories.webhook(
+            db_session, factories.structure(db_session), received.url("/b"), settings=LOCAL
+        ).endpoint
+        endpoint.secret_kek = "gone"  # a KEK no longer in RELAIS_KEKS
+        queue.queue_ping(db_session, None, endpoint, now=NOW)
+        assert _deliver(db_session, vault.keys) == 0
+        (delivery,) = db_session.scalars(select(WebhookDelivery)).all()
+        assert delivery.last_error == "secret-unreadable"
+        assert received.requests == []

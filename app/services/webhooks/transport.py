@@ -108,7 +108,8 @@ def post(
         return Answer(None, "tls")
     except ConnectionRefusedError:
         return Answer(None, "connection-refused")
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        # ValueError: what http.client refuses to write (a path it cannot encode...).
         return Answer(None, type(exc).__name__[:60])
     finally:
         connection.close()
