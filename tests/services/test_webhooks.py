@@ -23,6 +23,7 @@ from app.domain.webhooks import (
     WebhookEvent,
     address_refused,
     retry_delay,
+    signature,
     verify,
 )
 from app.models import AuditEvent, Structure, User, WebhookDelivery
@@ -508,3 +509,13 @@ def test_a_secret_that_cannot_be_opened_fails_the_delivery_and_nothing_is_sent(
         (delivery,) = db_session.scalars(select(WebhookDelivery)).all()
         assert delivery.last_error == "secret-unreadable"
         assert received.requests == []
+
+
+def test_the_signature_matches_the_standard_webhooks_reference_vector() -> None:
+    """The example of the Standard Webhooks specification (and of its libraries' tests)."""
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    body = b'{"test": 2432232314}'
+    expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert signature(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body) == expected
+    assert verify(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, f"v1,bad {expected}")
+    assert not verify(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body, expected)
