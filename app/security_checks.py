@@ -30,12 +30,8 @@ from app.crypto import KeyConfigError, KeyRing
 from app.services.mail.settings import mail_settings
 from app.services.mail.transport import MailConfigError
 from app.services.security.audit_checkpoint import CheckpointError, check_target
-from app.settings import (
-    ENVIRONMENT,
-    SECRET_NAMES,
-    ConfigError,
-    ProductionConfig,
-)
+from app.services.webhooks.settings import WEBHOOK_FLAGS, unsafe_webhook_settings
+from app.settings import ENVIRONMENT, SECRET_NAMES, ConfigError, ProductionConfig
 
 # Statistics must hide at least the counts below this in production (docs/statistics.md).
 MIN_SMALL_COUNT_THRESHOLD = 5
@@ -365,6 +361,13 @@ CHECKS: tuple[Check, ...] = (
         "or keep the proxy's limit_req on /login (docs/deployment.md)",
         _rate_limit_storage,
         severity="warning",
+    ),
+    Check(
+        "webhooks",
+        tuple(WEBHOOK_FLAGS.values()),
+        "webhooks go to https:// addresses on the Internet only",
+        "unset RELAIS_WEBHOOK_ALLOW_HTTP and RELAIS_WEBHOOK_ALLOW_PRIVATE",
+        lambda inspection: unsafe_webhook_settings(inspection.settings),
     ),
     Check(
         "variables",

@@ -34,6 +34,8 @@ instance folder when unset; put it where it is backed up apart from the database
 Behind a reverse proxy: ``RELAIS_TRUSTED_PROXIES`` (0), how many proxies' X-Forwarded-*
 headers to trust. Production safety (an https address, PostgreSQL, ...) is checked by
 ``app.security_checks`` when the application starts; this module refuses malformed values.
+Webhooks: ``RELAIS_WEBHOOK_MAX_ATTEMPTS`` (10), ``RELAIS_WEBHOOK_TIMEOUT`` (5 seconds),
+``RELAIS_WEBHOOK_ALLOW_HTTP`` and ``RELAIS_WEBHOOK_ALLOW_PRIVATE`` (off; development only).
 Audit log: ``RELAIS_AUDIT_CHECKPOINT``, the append-only file (or ``syslog:[facility]``) that
 ``flask audit checkpoint`` writes the chain head to, outside the database (required in
 production).
@@ -247,6 +249,15 @@ class Config:
     SMTP_PASSWORD: str | None = None
     SMTP_PASSWORD_FILE: str | None = None
 
+    # Webhooks (docs/webhooks.md): a delivery is tried this many times, each attempt waiting
+    # at most WEBHOOK_TIMEOUT seconds. http:// addresses, and addresses on a loopback or
+    # private network, are refused unless allowed (development and tests only: production
+    # refuses to start with either).
+    WEBHOOK_MAX_ATTEMPTS = 10
+    WEBHOOK_TIMEOUT = 5
+    WEBHOOK_ALLOW_HTTP = False
+    WEBHOOK_ALLOW_PRIVATE = False
+
     # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host/-Port in front
     # of the app (werkzeug's ProxyFix trusts that many hops); 0 trusts none of these headers.
     TRUSTED_PROXIES = 0
@@ -335,6 +346,10 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("SMTP_PORT", "RELAIS_SMTP_PORT", _port),
     ("SMTP_TIMEOUT", "RELAIS_SMTP_TIMEOUT", _positive),
     ("TRUSTED_PROXIES", "RELAIS_TRUSTED_PROXIES", _count),
+    ("WEBHOOK_MAX_ATTEMPTS", "RELAIS_WEBHOOK_MAX_ATTEMPTS", _positive),
+    ("WEBHOOK_TIMEOUT", "RELAIS_WEBHOOK_TIMEOUT", _positive),
+    ("WEBHOOK_ALLOW_HTTP", "RELAIS_WEBHOOK_ALLOW_HTTP", _flag),
+    ("WEBHOOK_ALLOW_PRIVATE", "RELAIS_WEBHOOK_ALLOW_PRIVATE", _flag),
     ("PUBLIC_DIRECTORY", "RELAIS_PUBLIC_DIRECTORY", _flag),
     ("SMTP_STARTTLS", "RELAIS_SMTP_STARTTLS", _flag),
     ("DATABASE_URL", "DATABASE_URL", _text),

@@ -10,7 +10,7 @@ request hook that, once the view has produced its response,
 
 Mails queued by the change are handed to delivery with the commit (``announce_queued_mail``: a
 ``NOTIFY`` on PostgreSQL, heard by the mail worker only if the commit succeeds); nothing is
-sent inside the request.
+sent inside the request. Webhook deliveries are announced the same way to their worker.
 
 A view that catches a ``ServiceError`` to show it on the form runs the use case in ``attempt()``:
 a savepoint, so the failed use case leaves nothing behind while what the request did before it
@@ -30,11 +30,13 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.services.mail.queue import announce_queued_mail, forget_queued_mail
+from app.services.webhooks.queue import announce_queued_webhooks, forget_queued_webhooks
 
 
 def complete(session: Session) -> None:
     """Commit the unit of work, announcing the mail it queued."""
     announce_queued_mail(session)
+    announce_queued_webhooks(session)
     session.commit()
 
 
@@ -42,6 +44,7 @@ def abandon(session: Session) -> None:
     """Roll the unit of work back: its writes and its queued mail are gone."""
     session.rollback()
     forget_queued_mail(session)
+    forget_queued_webhooks(session)
 
 
 @contextmanager

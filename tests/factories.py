@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.crypto import KeyRing
 from app.domain.pathway import ConsentMethod
 from app.domain.roles import Role
+from app.domain.webhooks import SUBSCRIBABLE
 from app.models import Beneficiary, Handoff, Structure, User
 from app.services.handoffs import send_handoff
 from app.services.people.identity import Identity
@@ -18,6 +19,9 @@ from app.services.security import second_factor
 from app.services.security.accounts import create_user
 from app.services.security.vault import Vault
 from app.services.structures import create_structure
+from app.services.webhooks.endpoints import Registered
+from app.services.webhooks.endpoints import register as register_webhook
+from app.services.webhooks.settings import WebhookSettings
 
 PASSWORD = "a long enough test passphrase"
 TODAY = date(2026, 11, 25)
@@ -125,4 +129,31 @@ def handoff(
         purpose_stage_code="training",
         consent_confirmed=True,
         note=note,
+    )
+
+
+def webhook(
+    session: Session,
+    structure_: Structure,
+    url: str = "https://partner.example.org/relais",
+    *,
+    settings: WebhookSettings | None = None,
+) -> Registered:
+    """A webhook endpoint of ``structure_`` subscribed to every event, registered by the
+    command line; its host is taken to resolve to a public address unless it is an IP."""
+
+    def resolver(host: str, _port: int) -> list[str]:
+        return [host] if host[:1].isdigit() else ["93.184.216.34"]
+
+    return register_webhook(
+        session,
+        _KEYS[0],
+        None,
+        structure_,
+        url=url,
+        description="",
+        events=SUBSCRIBABLE,
+        settings=settings or WebhookSettings(),
+        now=datetime.now(UTC),
+        resolver=resolver,
     )

@@ -21,6 +21,7 @@ def register_cli(app: Flask) -> None:
     from app.cli.security import security_check
     from app.cli.structures import reference_cli, structures_cli
     from app.cli.submissions import submissions_cli
+    from app.cli.webhooks import webhooks_cli
 
     for group in (
         structures_cli,
@@ -29,6 +30,7 @@ def register_cli(app: Flask) -> None:
         demo_cli,
         handoffs_cli,
         mail_cli,
+        webhooks_cli,
         beneficiaries_cli,
         directory_cli,
         gdpr_cli,

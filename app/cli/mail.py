@@ -74,11 +74,12 @@ def deliver_waiting(settings: MailSettings, *, limit: int, retry_failed: bool) -
 
 
 @contextmanager
-def worker_lock() -> Iterator[bool]:
-    """Hold the machine's mail-worker lock; yields ``False`` when another worker holds it."""
+def worker_lock(name: str = LOCK_FILE) -> Iterator[bool]:
+    """Hold the machine's mail-worker lock (or the lock file ``name``); yields ``False`` when
+    another worker holds it."""
     folder = Path(current_app.instance_path)
     folder.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    descriptor = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)

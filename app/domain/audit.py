@@ -33,6 +33,12 @@ class AuditAction(StrEnum):
     STRUCTURE_MANAGER = "user:structure_manager"
     API_TOKEN_CREATE = "api_token:create"  # noqa: S105 - an action tag
     API_TOKEN_REVOKE = "api_token:revoke"  # noqa: S105 - an action tag
+    WEBHOOK_CREATE = "webhook:create"
+    WEBHOOK_NEW_SECRET = "webhook:new_secret"  # noqa: S105 - an action tag
+    WEBHOOK_ENABLE = "webhook:enable"
+    WEBHOOK_DISABLE = "webhook:disable"
+    WEBHOOK_DELETE = "webhook:delete"
+    WEBHOOK_PING = "webhook:ping"
     NETWORK_EVENT_RECORD = "network_event:record"
     NETWORK_EVENT_UPDATE = "network_event:update"
     REFERENCE_ADD = "reference:add"

@@ -28,6 +28,7 @@ from app.models.sign_in import LoginThrottle, UserSession
 from app.models.structure import Structure
 from app.models.submission import SubmissionToken
 from app.models.user import PasswordResetToken, RecoveryCode, User
+from app.models.webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "IDENTITY_FIELDS",
@@ -62,6 +63,8 @@ __all__ = [
     "SubmissionToken",
     "User",
     "UserSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "beneficiary_cohorts",
     "network_event_structures",
     "structure_card_items",

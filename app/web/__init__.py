@@ -40,6 +40,7 @@ from app.web.manage import invitation as invitation_page
 from app.web.pathways import views as pathways
 from app.web.people import facts, records, referents, rights
 from app.web.people import views as people
+from app.web.webhooks import views as webhooks
 
 # The people blueprint is routed by several modules: all of them are imported before it is
 # registered.
@@ -75,7 +76,7 @@ def register_web(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     for module in (auth, home, people, handoffs, pathways, dashboard, admin, outbox, imports):
         app.register_blueprint(module.bp)
-    for module in (directory, network_events, work_queue, api_tokens):
+    for module in (directory, network_events, work_queue, api_tokens, webhooks):
         app.register_blueprint(module.bp)
     # The JSON API: its views and its documentation route one blueprint.
     app.register_blueprint(api_blueprint.bp)

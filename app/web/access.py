@@ -193,6 +193,13 @@ MATRIX: Mapping[str, Rule] = {
     "directory.capacity": own(ADMIN),
     "directory.check": own(ADMIN),
     "directory.set_editor": roles(ADMIN),
+    # -- a structure's management: its managers (``own``) and the administrators -------------
+    "webhooks.index": own(ADMIN),
+    "webhooks.register": own(ADMIN),
+    "webhooks.ping": own(ADMIN),
+    "webhooks.set_active": own(ADMIN),
+    "webhooks.new_secret": own(ADMIN),
+    "webhooks.delete": own(ADMIN),
     "network_events.index": roles(CASEWORKER, COORDINATOR, ADMIN),
     "network_events.detail": roles(CASEWORKER, COORDINATOR, ADMIN),
     "network_events.new": roles(COORDINATOR, ADMIN),

@@ -105,7 +105,7 @@ def test_a_bad_production_configuration_lists_every_failure_at_once(tmp_path: Pa
     assert "Fix: chown the file to the service's user and `chmod 600` it" in result.output
     assert "Relais does not read RELAIS_SMTP_STARTLS" in result.output
     assert result.output.splitlines()[-1] == (
-        "3 passed, 8 failed, 3 warning(s): Relais would refuse to start in production."
+        "4 passed, 8 failed, 3 warning(s): Relais would refuse to start in production."
     )
     assert "smtp-secret-value" not in result.output
 
@@ -184,3 +184,18 @@ def test_each_check_has_its_own_name_and_a_fix() -> None:
     names = [check.name for check in CHECKS]
     assert len(set(names)) == len(names)
     assert all(check.fix and check.passes and check.variables for check in CHECKS)
+
+
+def test_webhooks_to_http_or_private_addresses_are_refused_in_production(tmp_path: Path) -> None:
+    for variables in (
+        {"RELAIS_WEBHOOK_ALLOW_HTTP": "true"},
+        {"RELAIS_WEBHOOK_ALLOW_PRIVATE": "yes"},
+        {"RELAIS_WEBHOOK_ALLOW_HTTP": "1", "RELAIS_WEBHOOK_ALLOW_PRIVATE": "on"},
+    ):
+        result = _run({**_good_production(tmp_path), **variables}, "--deploy")
+        assert result.exit_code == 1
+        assert {n for n, s in _lines(result).items() if s == "FAIL"} == {"webhooks"}
+        for variable in variables:
+            assert variable in result.output
+    allowed_off = {"RELAIS_WEBHOOK_ALLOW_HTTP": "false", "RELAIS_WEBHOOK_ALLOW_PRIVATE": "off"}
+    assert _run({**_good_production(tmp_path), **allowed_off}, "--deploy").exit_code == 0

@@ -159,6 +159,9 @@ def test_every_field_ciphertext_of_the_schema_is_rotated() -> None:
         # ``keys rotate-kek``): no person's data key.
         ("users", "second_factor_key"),
         ("users", "second_factor_seed"),
+        # A webhook endpoint's secret, likewise under the endpoint's own data key.
+        ("webhook_endpoints", "secret_key"),
+        ("webhook_endpoints", "secret"),
     }
     binary = {
         (table.name, column.name)

@@ -1,4 +1,5 @@
-"""KEK rotation and retirement cover the second-factor data keys of the accounts."""
+"""KEK rotation and retirement cover the second-factor data keys of the accounts, and the
+data keys of the webhook endpoints' secrets."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from app.domain.roles import Role
 from app.services.errors import Conflict
 from app.services.security import keys, second_factor
 from app.services.security.vault import Vault
+from app.services.webhooks import endpoints as webhook_endpoints
 from tests import factories
 
 
@@ -57,3 +59,24 @@ def test_rotation_rewraps_second_factor_keys_and_retirement_waits_for_them(
     )
     with pytest.raises(DecryptionError):
         second_factor.enrolment(only_old, account)
+
+
+def test_rotation_rewraps_webhook_secret_keys_and_retirement_waits_for_them(
+    app: Flask, db_session: Session, keyring: KeyRing
+) -> None:
+    registered = factories.webhook(db_session, factories.structure(db_session))
+    endpoint = registered.endpoint
+    sealed = endpoint.secret
+    old = keyring.active_kek_id
+    new = _with_k2(app, keyring)
+    assert webhook_endpoints.keys_on(db_session, old) >= 1
+    assert keys.check_rotation(db_session, new, "k2") >= 1
+    with pytest.raises(Conflict, match=f"still use {old}"):
+        keys.retire_kek(db_session, new, old)
+    while keys.rewrap_batch(db_session, new, "k2"):
+        pass
+    assert endpoint.secret_kek == "k2"
+    assert endpoint.secret == sealed  # the secret is not re-encrypted
+    assert webhook_endpoints.open_secret(new.keys, endpoint) == registered.secret
+    keys.retire_kek(db_session, new, old)
+    assert webhook_endpoints.keys_on(db_session, old) == 0

@@ -174,6 +174,7 @@ def _build_world(session: Session, vault: Vault) -> World:
     api_token, _value = create_token(
         session, own, a, name="Matrix", scopes=["people:read"], now=datetime.now(UTC)
     )
+    hook = factories.webhook(session, a)
     session.commit()
     _check_world(session, person.id, pending, {"own": a.id, "ended": d.id, "other": c.id})
     assert imported.import_id is not None
@@ -200,6 +201,8 @@ def _build_world(session: Session, vault: Vault) -> World:
             "token_id": api_token.id,
             "account_id": colleague.id,
             "invitation_id": invitation.id,
+            # A webhook of the "own" structure (named with its code: the "card" object).
+            "webhook_id": hook.endpoint.id.hex,
         },
     )
 

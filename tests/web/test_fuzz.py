@@ -134,6 +134,7 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
         select(MailMessage).where(MailMessage.to_address == "fuzz-invited@relais.example")
     ).one()
     invitation_token = (mail.body_text or "").split("/invitation/")[1].split()[0]
+    hook = factories.webhook(db_session, a)
     person = factories.person(db_session, vault, worker)
     other = factories.person(db_session, vault, worker, last_name="Quillard", first_name="Wendy")
     add_step(
@@ -167,6 +168,7 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
         "token": {reset_token, invitation_token},
         "account_id": {str(colleague.id), str(worker.id)},
         "invitation_id": {str(invitation.id)},
+        "webhook_id": {hook.endpoint.id.hex},
     }
 
 

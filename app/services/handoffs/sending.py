@@ -33,6 +33,7 @@ from app.services.people.registration import active_consent
 from app.services.security import audit
 from app.services.security.vault import Vault
 from app.services.structures import reference_item
+from app.services.webhooks.queue import notify_webhooks
 
 
 def send_handoff(
@@ -107,6 +108,7 @@ def send_handoff(
         to_structure=to_structure.id,
     )
     notify_handoff(session, handoff, HandoffEvent.SEND)
+    notify_webhooks(session, handoff, HandoffEvent.SEND, now=now)
     return handoff
 
 

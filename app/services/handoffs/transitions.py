@@ -47,6 +47,7 @@ from app.services.pathways import move_barrier, record_step, start_follow_up
 from app.services.security import audit
 from app.services.security.vault import Vault
 from app.services.structures import reference_item
+from app.services.webhooks.queue import notify_webhooks
 
 # What a completed hand-off changes on the barrier it was about.
 BARRIER_AFTER_OUTCOME = {"barrier_lifted": BarrierStatus.LIFTED}
@@ -186,6 +187,7 @@ def apply_transition(
         **({"cause": cause.value} if cause is not None else {}),
     )
     notify_handoff(session, handoff, event)
+    notify_webhooks(session, handoff, event, now=now)
     return _side_effects(
         session,
         vault,

@@ -21,12 +21,14 @@ from app.services.mail.queue import MAIL_CHANNEL
 class MailWakeups:
     """Wait until mail may be waiting: a ``NOTIFY`` (PostgreSQL) or the end of the interval.
 
+    ``channel``: the mail worker's by default; the webhook worker listens on its own.
     Holds its own connection to the database (outside the pool) while it is open; use it as a
     context manager.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, channel: str = MAIL_CHANNEL) -> None:
         self._engine = engine
+        self._channel = channel
         self._connection: Any = None
 
     def __enter__(self) -> MailWakeups:
@@ -36,7 +38,7 @@ class MailWakeups:
             assert connection is not None  # a fresh connection from the pool
             raw.detach()  # ours until closed: LISTEN needs autocommit and a long life
             connection.autocommit = True
-            connection.execute(f"LISTEN {MAIL_CHANNEL}")
+            connection.execute(f"LISTEN {self._channel}")
             self._connection = connection
         return self
 

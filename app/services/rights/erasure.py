@@ -68,6 +68,7 @@ from app.services.people.access import following
 from app.services.rights.consents import active_consents, end_consents
 from app.services.security import audit
 from app.services.security.vault import Vault
+from app.services.webhooks.queue import forget_handoffs
 
 REGISTER_FILENAME = "erasure-register.txt"
 REGISTER_HEADER = (
@@ -270,6 +271,9 @@ def _shred(
         delete(MailMessage).where(MailMessage.handoff_id.in_(handoffs)),
         execution_options={"synchronize_session": "fetch"},
     )
+    # So do webhook deliveries: those sent are deleted, those still to send (the withdrawal
+    # of the pending hand-offs, above) lose the pseudonym.
+    forget_handoffs(session, handoffs)
     session.flush()
 
 

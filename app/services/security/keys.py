@@ -34,6 +34,7 @@ from app.services.errors import N_, Conflict, InvalidInput
 from app.services.people.identity import TABLE as IDENTITY_TABLE
 from app.services.security import audit, second_factor
 from app.services.security.vault import Vault
+from app.services.webhooks import endpoints as webhook_endpoints
 
 DEFAULT_BATCH_SIZE = 500
 _KEYS = cast(Table, PersonKey.__table__)
@@ -117,7 +118,11 @@ def check_rotation(session: Session, vault: Vault, to_kek: str) -> int:
     unconfigured = session.scalar(
         select(func.count()).select_from(PersonKey).where(PersonKey.kek_id.not_in(list(ring.keks)))
     )
-    unconfigured = int(unconfigured or 0) + second_factor.keys_not_in(session, list(ring.keks))
+    unconfigured = (
+        int(unconfigured or 0)
+        + second_factor.keys_not_in(session, list(ring.keks))
+        + webhook_endpoints.keys_not_in(session, list(ring.keks))
+    )
     if unconfigured:
         raise Conflict(
             N_(
@@ -133,7 +138,11 @@ def _count_not_on(session: Session, kek: str) -> int:
     people = session.scalar(
         select(func.count()).select_from(PersonKey).where(PersonKey.kek_id != kek)
     )
-    return int(people or 0) + second_factor.keys_on(session, kek, on=False)
+    return (
+        int(people or 0)
+        + second_factor.keys_on(session, kek, on=False)
+        + webhook_endpoints.keys_on(session, kek, on=False)
+    )
 
 
 def rewrap_batch(
@@ -152,15 +161,20 @@ def rewrap_batch(
         .limit(limit)
     ).all()
     if not rows:
-        # The people's keys are done: then the accounts' second-factor keys.
+        # The people's keys are done: then the accounts' second-factor keys, then the
+        # webhook endpoints' keys.
+        subject = "users"
         done = second_factor.rewrap_keys(session, vault.keys, to_kek, limit=limit)
+        if not done:
+            subject = "webhook_endpoints"
+            done = webhook_endpoints.rewrap_keys(session, vault.keys, to_kek, limit=limit)
         if done:
             audit.append_many(
                 session,
                 [
                     {
                         "action": AuditAction.KEK_ROTATE.value,
-                        "subject_type": "users",
+                        "subject_type": subject,
                         "subject_id": to_kek,
                         "data": {"rewrapped": done, "to": to_kek},
                     }
@@ -228,7 +242,11 @@ def retire_kek(session: Session, vault: Vault, kek: str) -> None:
     users = session.scalar(
         select(func.count()).select_from(PersonKey).where(PersonKey.kek_id == kek)
     )
-    users = int(users or 0) + second_factor.keys_on(session, kek)
+    users = (
+        int(users or 0)
+        + second_factor.keys_on(session, kek)
+        + webhook_endpoints.keys_on(session, kek)
+    )
     if users:
         raise Conflict(
             N_("%(count)s data keys still use %(kek)s: run keys rotate-kek first."),

@@ -1,0 +1,118 @@
+"""Sending one signed webhook request, and checking an address before anything is sent.
+
+The host is resolved here and every address it resolves to is checked (a name that points
+at a private address is refused like the address itself); the connection is then made to the
+checked address, with the host name for TLS (SNI and certificate) and the ``Host`` header, so
+that a second resolution cannot lead elsewhere (DNS rebinding). ``http.client`` follows no
+redirect: a 3xx answer is a failure. The answer's body is read only up to a few hundred bytes,
+and nothing of it is kept.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from app.domain.webhooks import Target, UrlRefused, address_refused, parse_url
+from app.services.webhooks.settings import WebhookSettings
+
+Resolver = Callable[[str, int], list[str]]
+USER_AGENT = "Relais-Webhooks/1"
+READ_AT_MOST = 512
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address of ``host`` (``UrlRefused("unresolvable")`` when there is none)."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        raise UrlRefused("unresolvable") from exc
+    addresses = sorted({str(info[4][0]) for info in found})
+    if not addresses:
+        raise UrlRefused("unresolvable")
+    return addresses
+
+
+def checked_target(
+    url: str, settings: WebhookSettings, resolver: Resolver = resolve
+) -> tuple[Target, str]:
+    """The parts of ``url`` and the address to connect to; ``UrlRefused`` when the form, the
+    scheme or any address the host resolves to is not allowed."""
+    target = parse_url(url, allow_http=settings.allow_http)
+    addresses = resolver(target.host, target.port)
+    if not settings.allow_private and any(address_refused(a) for a in addresses):
+        raise UrlRefused("address")
+    return target, addresses[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int | None  # None: no HTTP answer
+    error: str | None  # a short code; None when delivered (2xx)
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        self._tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self._tls)
+        self._address = address
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
+
+
+def post(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    settings: WebhookSettings,
+    resolver: Resolver = resolve,
+) -> Answer:
+    """POST ``body`` to ``url``; never raises for a network or receiver failure."""
+    try:
+        target, address = checked_target(url, settings, resolver)
+    except UrlRefused as exc:
+        return Answer(None, f"refused-{exc.reason}")
+    connection_class = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
+    connection = connection_class(target.host, target.port, address, settings.timeout)
+    try:
+        connection.request(
+            "POST",
+            target.path,
+            body=body,
+            headers={
+                **headers,
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+            },
+        )
+        response = connection.getresponse()
+        response.read(READ_AT_MOST)
+        status = response.status
+    except TimeoutError:
+        return Answer(None, "timeout")
+    except ssl.SSLError:
+        return Answer(None, "tls")
+    except ConnectionRefusedError:
+        return Answer(None, "connection-refused")
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        # ValueError: what http.client refuses to write (a path it cannot encode...).
+        return Answer(None, type(exc).__name__[:60])
+    finally:
+        connection.close()
+    if 200 <= status < 300:
+        return Answer(status, None)
+    return Answer(status, f"http-{status}")

@@ -1,0 +1,2 @@
+"""A structure's webhooks page (``/structures/<code>/webhooks``), for its managers and the
+administrators."""
