@@ -1,8 +1,11 @@
-"""Reading a data·inclusion file into checked cards, before anything is written.
+"""Reading a data·inclusion v1 file into checked cards, before anything is written.
 
 Every record is read field by field (``RecordReader``) and every problem kept, with the record
 and the field where the file has it; the cards are then checked as an edited card would be
 (``check_card_input``) and their reference codes looked up. Any problem stops the import.
+Vocabularies are checked against the ``data-inclusion-schema`` package's enums; a valid v1
+value Relais records nothing for (a thématique about food aid...) is listed as *unmapped*,
+not a problem. A v0 file is first mapped to v1 (``v0``).
 """
 
 from __future__ import annotations
@@ -14,17 +17,33 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from data_inclusion.schema.v1 import (
+    Frais,
+    ModeAccueil,
+    ModeMobilisation,
+    Public,
+    ReseauPorteur,
+    Thematique,
+    TypeService,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.data_inclusion import (
+    codes_from_thematiques,
+    cohorts_from_publics,
+    fees_from,
+    referral_modes_from,
+    service_types_from,
+    type_from_networks,
+    zone_from_eligibilite,
+)
 from app.domain.directory import (
     Fee,
     ReceptionMode,
     ReferralMode,
     ServiceType,
     ZoneType,
-    codes_from_thematiques,
-    cohorts_from_profils,
     type_from_typologie,
 )
 from app.models import ReferenceItem, ReferenceKind
@@ -34,6 +53,7 @@ from app.services.directory.interop.schema import (
     DI_NAMES,
     DirectoryFile,
     DirectoryImportError,
+    Unmapped,
     summary,
 )
 from app.services.directory.search import fold
@@ -45,8 +65,15 @@ STANDARD_TEXTS = {
     "insee_code": ("code_insee", 10), "address": ("adresse", 200),
     "address_extra": ("complement_adresse", 200), "phone": ("telephone", 40),
     "email": ("courriel", 254), "website": ("site_web", 300),
-    "opening_hours": ("horaires_ouverture", 300),
+    "opening_hours": ("horaires_accueil", 300),
 }  # fmt: skip
+_THEMATIQUES = {t.value for t in Thematique}
+_PUBLICS = {p.value for p in Public}
+_NETWORKS = {n.value for n in ReseauPorteur}
+_RECEPTION = {m.value for m in ModeAccueil}
+_MOBILISATION = {m.value for m in ModeMobilisation}
+_SERVICE_TYPES_V1 = {t.value for t in TypeService}
+_FRAIS_V1 = {f.value for f in Frais}
 # Reference lists a record names, with where the file names them (QPVs are checked apart).
 REFERENCE_LISTS = {
     "type_code": (ReferenceKind.STRUCTURE_TYPE, "relais.type"),
@@ -94,7 +121,7 @@ class _FromServices:
     """What a card takes from the services of a structure when the file is not Relais'."""
 
     thematiques: list[str] = field(default_factory=list)
-    profils: list[str] = field(default_factory=list)
+    publics: list[str] = field(default_factory=list)
     conditions: list[str] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
     reception: list[str] = field(default_factory=list)
@@ -103,42 +130,80 @@ class _FromServices:
     zone: tuple[str, str, str] | None = None
 
 
-def _service_input(r: RecordReader) -> ServiceInput:
-    resume = r.text("presentation_resume", limit=280) or summary(
-        r.text("presentation_detail") or ""
-    )
+def _one(r: RecordReader, name: str, allowed: set[str]) -> str | None:
+    """A single value of a v1 vocabulary (``type``, ``frais``)."""
+    value = r.text(name, limit=64)
+    if value is not None and value not in allowed:
+        r.problem(name, f"unknown value: {value}")
+        return None
+    return value
+
+
+def _service_input(r: RecordReader, x: RecordReader | None) -> ServiceInput:
+    """A service of the card: its kinds and fees from its ``relais`` object ``x`` (Relais
+    keeps several of each), else from v1's one ``type`` and one ``frais``."""
+    name = r.text("nom", required=True, limit=150) or ""
+    v1_type = _one(r, "type", _SERVICE_TYPES_V1)
+    v1_fee = _one(r, "frais", _FRAIS_V1)
+    description = r.text("description", limit=10000) or ""
+    resume = summary(description) or ""
+    if x is not None:
+        name = x.text("nom", limit=200) or name
+        if "resume" in x.raw:
+            resume = x.text("resume", limit=280) or ""
+    types = x.choices("types", {t.value for t in ServiceType}) if x and "types" in x.raw else None
+    fees = x.choices("frais", {f.value for f in Fee}) if x and "frais" in x.raw else None
     return ServiceInput(
-        name=r.text("nom", required=True, limit=150) or "",
-        summary=resume or "",
-        types=r.choices("types", {t.value for t in ServiceType}),
-        fees=r.choices("frais", {f.value for f in Fee}),
-        fees_detail=r.text("frais_autres", limit=200) or "",
+        name=name,
+        summary=resume,
+        types=service_types_from(v1_type) if types is None else types,
+        fees=fees_from(v1_fee) if fees is None else fees,
+        fees_detail=r.text("frais_precisions", limit=200) or "",
     )
 
 
-def _take(taken: _FromServices, r: RecordReader) -> None:
-    """Add to ``taken`` what the service ``r`` says of the card."""
-    taken.thematiques = _merge([taken.thematiques, r.strings("thematiques")])
-    taken.profils = _merge([taken.profils, r.strings("profils")])
-    taken.conditions = _merge([taken.conditions, r.strings("pre_requis")])
-    taken.documents = _merge([taken.documents, r.strings("justificatifs")])
-    reception = r.choices("modes_accueil", {m.value for m in ReceptionMode})
-    taken.reception = _merge([taken.reception, reception])
-    referral = r.choices("modes_orientation_accompagnateur", {m.value for m in ReferralMode})
+def _lines_of(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _take(taken: _FromServices, r: RecordReader, x: RecordReader | None) -> None:
+    """Add to ``taken`` what the service ``r`` (and its ``relais`` object ``x``) says of the
+    card."""
+    taken.thematiques = _merge([taken.thematiques, r.choices("thematiques", _THEMATIQUES)])
+    taken.publics = _merge([taken.publics, r.choices("publics", _PUBLICS)])
+    taken.conditions = _merge([taken.conditions, _lines_of(r.text("conditions_acces"))])
+    taken.reception = _merge([taken.reception, r.choices("modes_accueil", _RECEPTION)])
+    mobilisation = r.choices("modes_mobilisation", _MOBILISATION)
+    referral = referral_modes_from(mobilisation)
+    if x is not None and "modes_orientation" in x.raw:
+        referral = x.choices("modes_orientation", {m.value for m in ReferralMode})
     taken.referral = _merge([taken.referral, referral])
-    taken.notes = taken.notes or r.text("profils_precisions", limit=2000) or ""
-    zone_type = r.text("zone_diffusion_type", limit=16)
-    if taken.zone is None and zone_type:
-        code = r.text("zone_diffusion_code", limit=9) or ""
-        taken.zone = (zone_type, code, r.text("zone_diffusion_nom", limit=200) or "")
+    if x is not None:
+        taken.documents = _merge([taken.documents, x.strings("justificatifs")])
+    taken.notes = taken.notes or r.text("publics_precisions", limit=2000) or ""
+    if taken.zone is None:
+        taken.zone = _zone(r, x)
 
 
-def _read_services(readers: Sequence[RecordReader]) -> tuple[list[ServiceInput], _FromServices]:
+def _zone(r: RecordReader, x: RecordReader | None) -> tuple[str, str, str] | None:
+    """(kind, code, name) of a service's zone: from its ``relais`` object, else from the first
+    code of its ``zone_eligibilite``."""
+    if x is not None and x.text("zone_type", limit=16):
+        kind = x.text("zone_type", limit=16) or ""
+        return (kind, x.text("zone_code", limit=9) or "", x.text("territoire", limit=200) or "")
+    found = zone_from_eligibilite(r.strings("zone_eligibilite"))
+    return (found[0], found[1], "") if found else None
+
+
+def _read_services(
+    readers: Sequence[RecordReader],
+) -> tuple[list[ServiceInput], _FromServices]:
     """The services of one structure, and what its card would take from them."""
     services, taken = [], _FromServices()
     for r in readers:
-        services.append(_service_input(r))
-        _take(taken, r)
+        x = r.nested("relais")
+        services.append(_service_input(r, x))
+        _take(taken, r, x)
     return services, taken
 
 
@@ -178,14 +243,27 @@ def _card_fields_from_relais(x: RecordReader) -> dict[str, Any]:
     }
 
 
-def _card_fields_from_services(r: RecordReader, taken: _FromServices) -> dict[str, Any]:
-    barriers, stages = codes_from_thematiques([*r.strings("thematiques"), *taken.thematiques])
+def _structure_type(r: RecordReader) -> str:
+    """The Relais type of a structure from elsewhere: its networks, else (a v0 file mapped to
+    v1) its ``typologie`` and ``labels_nationaux``."""
+    found = type_from_networks(r.choices("reseaux_porteurs", _NETWORKS))
+    typologie = r.text("typologie", limit=20)
+    if found == "other" and typologie is not None:
+        return type_from_typologie(typologie, r.strings("labels_nationaux"))
+    return found
+
+
+def _card_fields_from_services(
+    r: RecordReader, taken: _FromServices, unmapped: list[Unmapped]
+) -> dict[str, Any]:
+    # A structure has no thématiques in v1; a v0 file mapped to v1 keeps its structure's.
+    values = _merge([r.choices("thematiques", _THEMATIQUES), taken.thematiques])
+    barriers, stages, unknown = codes_from_thematiques(values)
+    unmapped.extend(Unmapped(r.where, "thematiques", v) for v in unknown)
     zone_type, zone_code, territory = taken.zone or ("", "", "")
     return {
-        "type_code": type_from_typologie(
-            r.text("typologie", limit=20), r.strings("labels_nationaux")
-        ),
-        "cohorts": cohorts_from_profils(taken.profils),
+        "type_code": _structure_type(r),
+        "cohorts": cohorts_from_publics(taken.publics),
         "public_notes": taken.notes,
         "barrier_categories": barriers,
         "stages": stages,
@@ -209,13 +287,16 @@ def _qpv_names(x: RecordReader | None) -> dict[str, tuple[str, str]]:
 
 
 def _card_input(
-    r: RecordReader, x: RecordReader | None, services: Sequence[RecordReader]
+    r: RecordReader,
+    x: RecordReader | None,
+    services: Sequence[RecordReader],
+    unmapped: list[Unmapped],
 ) -> CardInput:
     """What the record says of the card: from its ``relais`` object ``x`` when it has one,
     otherwise from its standard fields and its services."""
     name = r.text("nom", required=True, limit=150) or ""
     service_inputs, taken = _read_services(services)
-    fields = _card_fields_from_relais(x) if x else _card_fields_from_services(r, taken)
+    fields = _card_fields_from_relais(x) if x else _card_fields_from_services(r, taken, unmapped)
     if x is not None and x.text("nom", limit=200):
         name = x.text("nom", limit=200) or name
     texts: dict[str, Any] = {
@@ -224,7 +305,7 @@ def _card_input(
     }
     return CardInput(
         name=name,
-        missions=r.text("presentation_detail") or r.text("presentation_resume", limit=280) or "",
+        missions=r.text("description", limit=10000) or "",
         **texts,
         services=service_inputs,
         **fields,
@@ -240,7 +321,10 @@ def _checked(r: RecordReader, data: CardInput) -> CardInput | None:
 
 
 def _parse_structure(
-    r: RecordReader, services: Sequence[RecordReader], own_source: str
+    r: RecordReader,
+    services: Sequence[RecordReader],
+    own_source: str,
+    unmapped: list[Unmapped],
 ) -> ParsedStructure | None:
     before = len(r.problems)
     identifier = r.text("id", required=True, limit=100) or ""
@@ -249,7 +333,7 @@ def _parse_structure(
     x = r.nested("relais")
     checked_on = x.day("date_verification") if x else updated_on
     capacity_on = x.day("places_date_maj") if x else None
-    data = _card_input(r, x, services)
+    data = _card_input(r, x, services, unmapped)
     # Services count: a wrong service of this structure leaves its card unchecked too.
     if len(r.problems) > before:
         return None
@@ -314,9 +398,15 @@ def _record_order(problem: ImportProblem) -> tuple[int, int, str]:
 
 
 def parse_directory(
-    session: Session, data: DirectoryFile, *, own_source: str
+    session: Session,
+    data: DirectoryFile,
+    *,
+    own_source: str,
+    unmapped: list[Unmapped] | None = None,
 ) -> list[ParsedStructure]:
-    """Every structure of the file, checked; raises ``DirectoryImportError`` with all problems."""
+    """Every structure of a v1 file, checked; raises ``DirectoryImportError`` with all
+    problems. Valid values Relais has nothing for are added to ``unmapped``."""
+    unmapped = unmapped if unmapped is not None else []
     problems: list[ImportProblem] = []
     by_structure: dict[str, list[RecordReader]] = {}
     ids = {str(s.get("id")) for s in data.structures}
@@ -332,7 +422,8 @@ def parse_directory(
     parsed = []
     for index, raw in enumerate(data.structures):
         r = RecordReader(f"structures[{index}]", raw, problems)
-        result = _parse_structure(r, by_structure.get(str(raw.get("id")), []), own_source)
+        services = by_structure.get(str(raw.get("id")), [])
+        result = _parse_structure(r, services, own_source, unmapped)
         if result is not None:
             parsed.append(result)
     _check_references(session, parsed, problems)
