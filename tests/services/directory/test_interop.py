@@ -222,7 +222,7 @@ def test_a_v0_file_from_elsewhere_is_mapped_and_read(db_session: Session) -> Non
     assert card.source == "dora"
     assert card.source_id == "a3f5e9c2-7d1b-4c6e-9f0a-2b8d4e6c1a35"
     assert sorted(card.codes(ReferenceKind.BARRIER_CATEGORY)) == ["language", "mobility"]
-    assert sorted(card.codes(ReferenceKind.COHORT)) == ["other", "young_dropout", "young_graduate"]
+    assert sorted(card.codes(ReferenceKind.COHORT)) == ["rsa", "young_dropout", "young_graduate"]
     assert card.referral_conditions == "Être orienté par un professionnel\nAvoir 17 ans"
     assert card.referral_modes == ["telephoner"]
     assert card.zone_code == "90"
