@@ -262,7 +262,7 @@ def test_a_database_failure_midway_leaves_nothing(
 
 # -- spreadsheets as they are -----------------------------------------------------------------
 
-TYPED_ROWS = [
+TYPED_ROWS: list[list[object]] = [
     ["Nom", "Prénom", "Date de naissance", "Téléphone", "Public", "Consentement"],
     ["Zephyrin", "Aurélie", date(2004, 3, 14), 612345678, "young_dropout", "oral"],
     ["Martin", "Hélène", "2001-07-04", None, "Familles monoparentales", None],
@@ -296,7 +296,12 @@ def test_a_spreadsheet_is_imported_as_it_is(
 def test_errors_of_a_spreadsheet_name_its_rows(
     runner: FlaskCliRunner, workers: tuple[User, User], tmp_path: Path, db_session: Session
 ) -> None:
-    rows = [*TYPED_ROWS, ["Petit", ERROR, "other"], [], ["Roy", "Léo", None, None, "astronauts"]]
+    rows: list[list[object]] = [
+        *TYPED_ROWS,
+        ["Petit", ERROR, "other"],
+        [],
+        ["Roy", "Léo", None, None, "astronauts"],
+    ]
     path = tmp_path / "suivis.xlsx"
     path.write_bytes(xlsx_file(rows))
     result = runner.invoke(args=["beneficiaries", "import", str(path), "--structure", "IMPC"])

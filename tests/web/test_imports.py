@@ -312,7 +312,7 @@ def test_cell_values_shown_back_are_escaped(client: FlaskClient, worker: User) -
 
 # -- spreadsheets as they are -----------------------------------------------------------------
 
-TYPED_ROWS = [
+TYPED_ROWS: list[list[object]] = [
     ["Nom", "Prénom", "Date de naissance", "Téléphone", "Public", "Consentement"],
     ["Zephyrin", "Aurélie", date(2004, 3, 14), 612345678, "Jeunes décrocheurs", "oral"],
     ["Martin", "Hélène", "2001-07-04", None, "single_parent", "signé 12/09/2025"],

@@ -152,7 +152,7 @@ def test_every_exported_record_validates_with_the_package_models(db_session: Ses
 
 # -- files from elsewhere ---------------------------------------------------------------------
 
-OTHER_FILE = {
+OTHER_FILE: dict[str, Any] = {
     "structures": [
         {
             "id": "a3f5e9c2-7d1b-4c6e-9f0a-2b8d4e6c1a35",
@@ -206,7 +206,7 @@ OTHER_FILE = {
 def test_a_v0_file_from_elsewhere_is_mapped_and_read(db_session: Session) -> None:
     report = import_directory(
         db_session, None, DirectoryFile(**OTHER_FILE), own_source="relais", now=NOW
-    )  # type: ignore[arg-type]
+    )
     assert report.version == "v0"
     assert [(u.where, u.field, u.value) for u in report.unmapped] == [
         ("services[0]", "thematiques", "equipement-et-alimentation")
@@ -233,7 +233,7 @@ def test_a_v0_file_from_elsewhere_is_mapped_and_read(db_session: Session) -> Non
     # Importing it again updates the same structure.
     again = import_directory(
         db_session, None, DirectoryFile(**OTHER_FILE), own_source="relais", now=NOW
-    )  # type: ignore[arg-type]
+    )
     assert again.updated == [code]
 
 
