@@ -13,48 +13,39 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from data_inclusion.schema.v1 import (
-    Frais,
-    ModeAccueil,
-    ModeMobilisation,
-    Public,
-    ReseauPorteur,
-    Thematique,
-    TypeService,
-)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.data_inclusion import (
     codes_from_thematiques,
     cohorts_from_publics,
-    fees_from,
-    referral_modes_from,
-    service_types_from,
     type_from_networks,
-    zone_from_eligibilite,
 )
 from app.domain.directory import (
-    Fee,
     ReceptionMode,
     ReferralMode,
-    ServiceType,
     ZoneType,
     type_from_typologie,
 )
 from app.models import ReferenceItem, ReferenceKind
-from app.services.directory.card_input import CardInput, ServiceInput, check_card_input
+from app.services.directory.card_input import CardInput, check_card_input
 from app.services.directory.interop.records import ImportProblem, RecordReader
 from app.services.directory.interop.schema import (
     DI_NAMES,
     DirectoryFile,
     DirectoryImportError,
     Unmapped,
-    summary,
+)
+from app.services.directory.interop.service_records import (
+    NETWORKS,
+    THEMATIQUES,
+    FromServices,
+    merge,
+    read_services,
 )
 from app.services.directory.search import fold
 from app.services.structures import REFERENCE_CODE, STRUCTURE_CODE
@@ -67,13 +58,6 @@ STANDARD_TEXTS = {
     "email": ("courriel", 254), "website": ("site_web", 300),
     "opening_hours": ("horaires_accueil", 300),
 }  # fmt: skip
-_THEMATIQUES = {t.value for t in Thematique}
-_PUBLICS = {p.value for p in Public}
-_NETWORKS = {n.value for n in ReseauPorteur}
-_RECEPTION = {m.value for m in ModeAccueil}
-_MOBILISATION = {m.value for m in ModeMobilisation}
-_SERVICE_TYPES_V1 = {t.value for t in TypeService}
-_FRAIS_V1 = {f.value for f in Frais}
 # Reference lists a record names, with where the file names them (QPVs are checked apart).
 REFERENCE_LISTS = {
     "type_code": (ReferenceKind.STRUCTURE_TYPE, "relais.type"),
@@ -107,104 +91,6 @@ def structure_code(identifier: str, name: str, *, own: bool) -> str:
     slug = re.sub(r"[^A-Z0-9]+", "-", fold(name).upper()).strip("-")[:20].strip("-") or "S"
     digest = hashlib.sha256(identifier.encode()).hexdigest()[:6].upper()
     return f"{slug}-{digest}"
-
-
-def _merge(lists: Iterable[Iterable[str]]) -> list[str]:
-    seen: dict[str, None] = {}
-    for values in lists:
-        seen.update(dict.fromkeys(values))
-    return list(seen)
-
-
-@dataclass
-class _FromServices:
-    """What a card takes from the services of a structure when the file is not Relais'."""
-
-    thematiques: list[str] = field(default_factory=list)
-    publics: list[str] = field(default_factory=list)
-    conditions: list[str] = field(default_factory=list)
-    documents: list[str] = field(default_factory=list)
-    reception: list[str] = field(default_factory=list)
-    referral: list[str] = field(default_factory=list)
-    notes: str = ""
-    zone: tuple[str, str, str] | None = None
-
-
-def _one(r: RecordReader, name: str, allowed: set[str]) -> str | None:
-    """A single value of a v1 vocabulary (``type``, ``frais``)."""
-    value = r.text(name, limit=64)
-    if value is not None and value not in allowed:
-        r.problem(name, f"unknown value: {value}")
-        return None
-    return value
-
-
-def _service_input(r: RecordReader, x: RecordReader | None) -> ServiceInput:
-    """A service of the card: its kinds and fees from its ``relais`` object ``x`` (Relais
-    keeps several of each), else from v1's one ``type`` and one ``frais``."""
-    name = r.text("nom", required=True, limit=150) or ""
-    v1_type = _one(r, "type", _SERVICE_TYPES_V1)
-    v1_fee = _one(r, "frais", _FRAIS_V1)
-    description = r.text("description", limit=10000) or ""
-    resume = summary(description) or ""
-    if x is not None:
-        name = x.text("nom", limit=200) or name
-        if "resume" in x.raw:
-            resume = x.text("resume", limit=280) or ""
-    types = x.choices("types", {t.value for t in ServiceType}) if x and "types" in x.raw else None
-    fees = x.choices("frais", {f.value for f in Fee}) if x and "frais" in x.raw else None
-    return ServiceInput(
-        name=name,
-        summary=resume,
-        types=service_types_from(v1_type) if types is None else types,
-        fees=fees_from(v1_fee) if fees is None else fees,
-        fees_detail=r.text("frais_precisions", limit=200) or "",
-    )
-
-
-def _lines_of(text: str | None) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
-def _take(taken: _FromServices, r: RecordReader, x: RecordReader | None) -> None:
-    """Add to ``taken`` what the service ``r`` (and its ``relais`` object ``x``) says of the
-    card."""
-    taken.thematiques = _merge([taken.thematiques, r.choices("thematiques", _THEMATIQUES)])
-    taken.publics = _merge([taken.publics, r.choices("publics", _PUBLICS)])
-    taken.conditions = _merge([taken.conditions, _lines_of(r.text("conditions_acces"))])
-    taken.reception = _merge([taken.reception, r.choices("modes_accueil", _RECEPTION)])
-    mobilisation = r.choices("modes_mobilisation", _MOBILISATION)
-    referral = referral_modes_from(mobilisation)
-    if x is not None and "modes_orientation" in x.raw:
-        referral = x.choices("modes_orientation", {m.value for m in ReferralMode})
-    taken.referral = _merge([taken.referral, referral])
-    if x is not None:
-        taken.documents = _merge([taken.documents, x.strings("justificatifs")])
-    taken.notes = taken.notes or r.text("publics_precisions", limit=2000) or ""
-    if taken.zone is None:
-        taken.zone = _zone(r, x)
-
-
-def _zone(r: RecordReader, x: RecordReader | None) -> tuple[str, str, str] | None:
-    """(kind, code, name) of a service's zone: from its ``relais`` object, else from the first
-    code of its ``zone_eligibilite``."""
-    if x is not None and x.text("zone_type", limit=16):
-        kind = x.text("zone_type", limit=16) or ""
-        return (kind, x.text("zone_code", limit=9) or "", x.text("territoire", limit=200) or "")
-    found = zone_from_eligibilite(r.strings("zone_eligibilite"))
-    return (found[0], found[1], "") if found else None
-
-
-def _read_services(
-    readers: Sequence[RecordReader],
-) -> tuple[list[ServiceInput], _FromServices]:
-    """The services of one structure, and what its card would take from them."""
-    services, taken = [], _FromServices()
-    for r in readers:
-        x = r.nested("relais")
-        services.append(_service_input(r, x))
-        _take(taken, r, x)
-    return services, taken
 
 
 def _qpv_codes(x: RecordReader) -> list[str]:
@@ -246,7 +132,7 @@ def _card_fields_from_relais(x: RecordReader) -> dict[str, Any]:
 def _structure_type(r: RecordReader) -> str:
     """The Relais type of a structure from elsewhere: its networks, else (a v0 file mapped to
     v1) its ``typologie`` and ``labels_nationaux``."""
-    found = type_from_networks(r.choices("reseaux_porteurs", _NETWORKS))
+    found = type_from_networks(r.choices("reseaux_porteurs", NETWORKS))
     typologie = r.text("typologie", limit=20)
     if found == "other" and typologie is not None:
         return type_from_typologie(typologie, r.strings("labels_nationaux"))
@@ -254,10 +140,10 @@ def _structure_type(r: RecordReader) -> str:
 
 
 def _card_fields_from_services(
-    r: RecordReader, taken: _FromServices, unmapped: list[Unmapped]
+    r: RecordReader, taken: FromServices, unmapped: list[Unmapped]
 ) -> dict[str, Any]:
     # A structure has no thématiques in v1; a v0 file mapped to v1 keeps its structure's.
-    values = _merge([r.choices("thematiques", _THEMATIQUES), taken.thematiques])
+    values = merge([r.choices("thematiques", THEMATIQUES), taken.thematiques])
     barriers, stages, unknown = codes_from_thematiques(values)
     unmapped.extend(Unmapped(r.where, "thematiques", v) for v in unknown)
     zone_type, zone_code, territory = taken.zone or ("", "", "")
@@ -295,7 +181,7 @@ def _card_input(
     """What the record says of the card: from its ``relais`` object ``x`` when it has one,
     otherwise from its standard fields and its services."""
     name = r.text("nom", required=True, limit=150) or ""
-    service_inputs, taken = _read_services(services)
+    service_inputs, taken = read_services(services)
     fields = _card_fields_from_relais(x) if x else _card_fields_from_services(r, taken, unmapped)
     if x is not None and x.text("nom", limit=200):
         name = x.text("nom", limit=200) or name
