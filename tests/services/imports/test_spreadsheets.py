@@ -5,6 +5,7 @@ CSV export of the same sheet would hold them."""
 from __future__ import annotations
 
 import io
+import random
 import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
@@ -270,3 +271,23 @@ def test_files_that_are_not_readable_spreadsheets(
     assert [p.message for p in result.errors] == [message]
     assert result.imported == 0
     assert people_count(db_session) == 0
+
+
+@FORMATS
+def test_damaged_spreadsheets_never_raise_anything_else(write: Writer) -> None:
+    """Cut short or with bytes changed anywhere, a spreadsheet reads or is refused clearly."""
+    data = write([["nom", "prenom", "public"], ["Roy", "Léo", "other"], ["Petit", 12, "other"]])
+    rng = random.Random(13)
+    variants = [data[:cut] for cut in range(4, len(data), max(1, len(data) // 60))]
+    for _ in range(150):
+        changed = bytearray(data)
+        for _ in range(rng.randint(1, 8)):
+            changed[rng.randrange(4, len(changed))] = rng.randrange(256)
+        variants.append(bytes(changed))
+    refused = 0
+    for variant in variants:
+        try:
+            imports.read_sheet(variant)
+        except ImportRejected:
+            refused += 1
+    assert refused > len(variants) // 2
