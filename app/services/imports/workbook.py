@@ -37,6 +37,8 @@ from app.services.imports.results import ImportRejected, Problem
 # An .xlsx or .ods inflated to more than this is refused before anything reads its cells (a
 # 5 MB file of real cells inflates to a few tens of MB; more is a zip bomb, or a picture album).
 MAX_INFLATED_BYTES = 100 * 1024 * 1024
+# A caseload has 9 columns; a sheet using more than this many is not one.
+MAX_COLUMNS = 100
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -67,6 +69,9 @@ EMPTY_SHEET = N_("The sheet %(sheet)s is empty.")
 ERROR_CELL = N_(
     "The cell %(cell)s holds an error (such as #REF! or #DIV/0!): correct it in the "
     "spreadsheet, or type the value."
+)
+TOO_MANY_COLUMNS = N_(
+    "The sheet uses more than %(max)d columns: keep only the columns of the caseload."
 )
 TOO_MANY_ROWS = N_("The file has more than %(max)d lines to import: split it into several files.")
 _CELL_ADDRESS = re.compile(r'\br="([A-Z]{1,3})(\d+)"')
@@ -304,6 +309,19 @@ def _numbered(
         yield number, tuple(texts), numbers, errors
 
 
+def _check_extent(end: tuple[int, int] | None, height: int, max_rows: int) -> None:
+    """Refuse a sheet too large to read before reading it: its cells are read as one rectangle
+    from A1 to its last used cell, so a lone value in row 900,000 or column XFD would make
+    millions of empty cells. Blank rows are allowed (CSV skips blank lines), up to as many as
+    the lines."""
+    if end is None:
+        return
+    if height > max_rows + 1 or end[0] + 1 > 2 * (max_rows + 1):
+        raise _rejected(TOO_MANY_ROWS, max=max_rows)
+    if end[1] + 1 > MAX_COLUMNS:
+        raise _rejected(TOO_MANY_COLUMNS, max=MAX_COLUMNS)
+
+
 def read_workbook(
     data: bytes, kind: Kind, *, sheet_name: str | None, max_rows: int
 ) -> WorkbookRows:
@@ -326,8 +344,7 @@ def read_workbook(
             raise _rejected(N_("The file is empty."))
         position = names.index(sheet_name) if sheet_name is not None else 0
         sheet = workbook.get_sheet_by_index(position)
-        if sheet.height > max_rows + 1:
-            raise _rejected(TOO_MANY_ROWS, max=max_rows)
+        _check_extent(sheet.end, sheet.height, max_rows)
         raw = sheet.to_python(skip_empty_area=False)
     except ImportRejected:
         raise

@@ -233,6 +233,11 @@ def test_row_and_size_limits(write: Writer, monkeypatch: pytest.MonkeyPatch) -> 
     problem = _only_problem(write(rows))
     assert problem.params == {"max": 3}
     assert len(imports.read_sheet(write(rows[:4])).lines) == 3
+    far = [*rows[:3], *[[] for _ in range(10)], ["Loin", "Léo", "other"]]  # row 14 > 2 x (3 + 1)
+    assert _only_problem(write(far)).params == {"max": 3}
+    wide = [[*rows[0], *[None] * 100, "x"], *rows[1:3]]
+    problem = _only_problem(write(wide))
+    assert (problem.message, problem.params) == (workbook.TOO_MANY_COLUMNS, {"max": 100})
     monkeypatch.setattr("app.services.imports.workbook.MAX_INFLATED_BYTES", 100)
     assert _only_problem(write(rows[:4])).message == workbook.TOO_LARGE_INFLATED
 
