@@ -14,31 +14,11 @@ with a ``_FILE`` suffix (mounted secrets): ``RELAIS_SECRET_KEY``, ``RELAIS_KEKS`
 separated list of ``id:base64url-key``), ``RELAIS_ACTIVE_KEK``, ``RELAIS_INDEX_KEY`` and
 ``RELAIS_AUDIT_KEY``.
 
-Mail notifications (production): ``RELAIS_SMTP_HOST``, ``RELAIS_SMTP_PORT`` (587),
-``RELAIS_SMTP_STARTTLS`` (true), ``RELAIS_SMTP_USERNAME``, ``RELAIS_SMTP_PASSWORD`` or
-``RELAIS_SMTP_PASSWORD_FILE``, ``RELAIS_SMTP_TIMEOUT`` (seconds), ``RELAIS_MAIL_FROM`` and
-``RELAIS_PUBLIC_BASE_URL`` (for the links in mails). Development and tests keep mails in a
-local outbox instead.
-
-Partner directory: ``RELAIS_PUBLIC_DIRECTORY`` (false) opens the directory to visitors who are
-not signed in; ``RELAIS_DIRECTORY_STALE_MONTHS`` (6) is when a card not checked is flagged;
-``RELAIS_DIRECTORY_SOURCE`` (``relais``) names this instance in data·inclusion exports.
-
-Second factor and re-authentication: ``RELAIS_REAUTH_MINUTES`` (10) is how long a proof of
-identity (password, and code when enrolled) lets sensitive actions through.
-
-Rights of the people followed: ``RELAIS_RETENTION_MONTHS`` (24), ``RELAIS_ERASURE_NOTICE_DAYS``
-(30) and ``RELAIS_ERASURE_REGISTER``, the path of the erasure register's file copy (in the
-instance folder when unset; put it where it is backed up apart from the database).
-
-Behind a reverse proxy: ``RELAIS_TRUSTED_PROXIES`` (0), how many proxies' X-Forwarded-*
-headers to trust. Production safety (an https address, PostgreSQL, ...) is checked by
+Every other setting is a class attribute of ``Config`` below, read from the environment variable
+of the same name with the ``RELAIS_`` prefix (``RELAIS_SMTP_HOST`` sets ``SMTP_HOST``) by
+the parser its ``ENVIRONMENT`` entry names; the README's configuration table lists them all, with
+their defaults. Production safety (an https address, PostgreSQL, ...) is checked by
 ``app.security_checks`` when the application starts; this module refuses malformed values.
-Webhooks: ``RELAIS_WEBHOOK_MAX_ATTEMPTS`` (10), ``RELAIS_WEBHOOK_TIMEOUT`` (5 seconds),
-``RELAIS_WEBHOOK_ALLOW_HTTP`` and ``RELAIS_WEBHOOK_ALLOW_PRIVATE`` (off; development only).
-Audit log: ``RELAIS_AUDIT_CHECKPOINT``, the append-only file (or ``syslog:[facility]``) that
-``flask audit checkpoint`` writes the chain head to, outside the database (required in
-production).
 """
 
 from __future__ import annotations

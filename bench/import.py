@@ -1,6 +1,6 @@
 """Benchmark of the caseload import against a bare encrypt-and-insert baseline.
 
-    .venv/bin/python bench/import.py [--rows 10000] [--repeat 3]
+    .venv/bin/python bench/import.py [--rows 10000] [--repeat 3] [--xlsx]
 
 Builds a temporary SQLite database migrated to head (or uses ``DATABASE_URL`` when set, which
 it leaves as it found it apart from the migrations: everything else happens in a transaction
@@ -25,6 +25,10 @@ One more run through the service's steps prints where its time goes, and the loa
 is printed before and after the runs. The best of ``--repeat`` runs of each is compared; the
 last line printed is ``import overhead vs bare encrypt+insert: X.XX``, (a) over (b) (the
 target is below 3).
+
+With ``--xlsx`` the service imports the same people from an .xlsx file (written by openpyxl,
+a development dependency: birth dates as date cells, the rest as text), and the time to read
+each file (``imports.read_sheet``, best of ``--repeat``) is printed for both formats.
 """
 
 from __future__ import annotations
@@ -247,10 +251,50 @@ def timed(session: Session, work: Callable[[], object]) -> float:
     return elapsed
 
 
+def to_xlsx(rows: list[dict[str, str]]) -> bytes:
+    """The same people as an .xlsx file, birth dates as date cells."""
+    from openpyxl import Workbook  # a development dependency, as the benchmark is
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Suivis")
+    sheet.append(list(HEADER))
+    for r in rows:
+        day, month, year = (int(part) for part in r["birth_date"].split("/"))
+        sheet.append(
+            [
+                r["last_name"],
+                r["first_name"],
+                date(year, month, day),
+                r["phone"],
+                r["email"],
+                r["address"],
+                r["cohort"],
+                r["consent"],
+            ]
+        )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def reading_times(files: dict[str, bytes], repeat: int) -> None:
+    """Best time to read each file into a checked ``Sheet`` (no database)."""
+    for kind, data in files.items():
+        best = min(timeit_once(lambda data=data: imports.read_sheet(data)) for _ in range(repeat))
+        print(f"read {kind}: {len(data)} bytes, best {best * 1000:.0f} ms")
+
+
+def timeit_once(work: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--xlsx", action="store_true", help="import an .xlsx file, not CSV")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -283,8 +327,14 @@ def main() -> None:
                 session.flush()
                 rows = people(args.rows)
                 data = to_csv(rows)
+                if args.xlsx:
+                    workbook = to_xlsx(rows)
+                    reading_times({"csv": data, "xlsx": workbook}, args.repeat)
+                    data = workbook
+                kind = "xlsx" if args.xlsx else "csv"
                 print(
-                    f"database: {db.engine.dialect.name}; rows: {args.rows}; csv: {len(data)} bytes"
+                    f"database: {db.engine.dialect.name}; rows: {args.rows}; "
+                    f"{kind}: {len(data)} bytes"
                 )
                 print(f"load average before the runs: {load_average()}")
 

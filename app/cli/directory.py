@@ -11,11 +11,10 @@ from flask.cli import AppGroup
 
 from app.cli.common import transaction
 from app.services.directory.editors import set_card_editor
-from app.services.directory.interop.apply import import_directory
+from app.services.directory.interop.apply import check_directory, import_directory
 from app.services.directory.interop.export import export_directory
 from app.services.directory.interop.files import read_directory_file, to_json, write_csv
-from app.services.directory.interop.parsing import parse_directory
-from app.services.directory.interop.schema import DirectoryImportError
+from app.services.directory.interop.schema import DirectoryImportError, Unmapped
 from app.services.directory.search import DirectoryQuery, search_directory
 from app.services.security import accounts
 
@@ -42,7 +41,7 @@ def _public_base_url() -> str | None:
     type=click.Choice(["data-inclusion"]),
     default="data-inclusion",
     show_default=True,
-    help="The schema of the export (data·inclusion v0, structures and services).",
+    help="The schema of the export (data·inclusion v1, structures and services).",
 )
 @click.option(
     "--type",
@@ -93,32 +92,50 @@ def _problems_text(exc: DirectoryImportError) -> str:
     return "\n".join([f"nothing was imported: {len(exc.problems)} problem(s) in the file", *shown])
 
 
+def _report_unmapped(version: str, unmapped: list[Unmapped]) -> None:
+    """Each value that could not be mapped (record, field, value), on standard error."""
+    if not unmapped:
+        return
+    what = "v0 values with no v1 counterpart" if version == "v0" else "values Relais has no use for"
+    click.echo(f"{len(unmapped)} value(s) not imported ({what}):", err=True)
+    for item in unmapped[:MAX_PROBLEMS_SHOWN]:
+        click.echo(f"  {item}", err=True)
+    if len(unmapped) > MAX_PROBLEMS_SHOWN:
+        click.echo(f"  ... and {len(unmapped) - MAX_PROBLEMS_SHOWN} more", err=True)
+
+
 @directory_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the whole file and write nothing.")
 def import_(path: Path, dry_run: bool) -> None:
     """Import PATH: a data·inclusion JSON file, a folder holding structures.csv and
-    services.csv, or a structures CSV file.
+    services.csv, or a structures CSV file; schema v1, or v0 (mapped to v1).
 
     Every record is checked first: if any is wrong, each problem is listed (record, field,
-    reason) and nothing is imported. Structures are matched by code (the ``id`` of records
-    from Relais); cards are replaced by what the file says.
+    reason) and nothing is imported. A v0 value with no v1 counterpart (or a v1 value Relais
+    has no use for) is listed (record, field, value) and left out. Structures are matched by
+    code (the ``id`` of records from Relais); cards are replaced by what the file says.
     """
     own = current_app.config["DIRECTORY_SOURCE"]
     try:
         data = read_directory_file(path)
         with transaction(commit=not dry_run) as session:
             if dry_run:
-                parsed = parse_directory(session, data, own_source=own)
-                click.echo(f"The file is valid: {len(parsed)} structures (nothing written).")
+                checked = check_directory(session, data, own_source=own)
+                _report_unmapped(checked.version, checked.unmapped)
+                click.echo(
+                    f"The file is valid (data·inclusion {checked.version}): "
+                    f"{len(checked.structures)} structures (nothing written)."
+                )
                 return
             report = import_directory(session, None, data, own_source=own, now=datetime.now(UTC))
     except DirectoryImportError as exc:
         raise click.ClickException(_problems_text(exc)) from exc
+    _report_unmapped(report.version, report.unmapped)
     click.echo(
         f"Imported {len(report.created) + len(report.updated)} structures "
         f"({len(report.created)} created, {len(report.updated)} updated) "
-        f"and {report.services} services."
+        f"and {report.services} services (data·inclusion {report.version})."
     )
     if report.qpvs_added:
         click.echo(f"QPVs added to the reference list: {', '.join(report.qpvs_added)}")

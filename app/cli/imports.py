@@ -1,4 +1,5 @@
-"""``flask beneficiaries import``: bring a structure's existing caseload in from a CSV file."""
+"""``flask beneficiaries import``: bring a structure's existing caseload in from a spreadsheet
+(.xlsx, .ods) or a CSV file."""
 
 from __future__ import annotations
 
@@ -71,29 +72,43 @@ def _read(path: Path) -> bytes:
 @click.option(
     "--check-only", is_flag=True, help="Check the file and list problems; import nothing."
 )
+@click.option(
+    "--sheet",
+    "sheet_name",
+    default=None,
+    metavar="NAME",
+    help="The sheet of an .xlsx or .ods file to import (default: its first sheet).",
+)
 def import_people(
     file: Path,
     structure_code: str,
     as_email: str | None,
     allow_duplicates: bool,
     check_only: bool,
+    sheet_name: str | None,
 ) -> None:
-    """Import the people of FILE (CSV) as followed by the structure.
+    """Import the people of FILE (.xlsx, .ods or CSV) as followed by the structure.
 
     \b
-    Columns (French headers, any case or accents; separator ; or ,):
+    The kind of file is told by its content, not its name. A spreadsheet is read as it is
+    (its first sheet, or --sheet NAME; formulas give the value saved with them; a cell in
+    error such as #REF! is a problem of its line); line numbers are its row numbers.
+    \b
+    Columns (French headers, any case or accents; CSV separator ; or ,):
       nom, prenom, public          required
       date_naissance               JJ/MM/AAAA or AAAA-MM-JJ
       telephone, email, adresse, code_qpv
       public                       cohort codes or labels, several separated by | or ,
       consentement                 empty, oral or signé, optionally followed by JJ/MM/AAAA
-    Encoding: UTF-8 (with or without BOM) or Windows-1252. At most 5 MB and 20,000 lines.
+    CSV encoding: UTF-8 (with or without BOM) or Windows-1252. At most 5 MB and 20,000 lines.
 
     Every line is checked first: if one is wrong, nothing is imported and each problem is
     listed with its line (the header is line 1) and column. Possible duplicates (in the file
     or already in Relais) hold the import back unless --allow-duplicates is given.
     """
     data = _read(file)
+    if sheet_name is not None and imports.kind_of(data) is imports.Kind.CSV:
+        raise click.ClickException("nothing imported: --sheet is for .xlsx and .ods files")
     today = _today()
     held_back: list[Problem] = []
     with transaction() as session:
@@ -104,7 +119,7 @@ def import_people(
             )
         actor = imports.import_actor(session, structure, as_email)
         try:
-            sheet = imports.read_sheet(data)
+            sheet = imports.read_sheet(data, sheet_name=sheet_name)
         except ImportRejected as exc:
             _report(exc.problems, "error")
             raise click.ClickException("nothing imported: the file cannot be read") from exc

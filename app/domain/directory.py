@@ -1,8 +1,11 @@
 """Rules of the partner directory that need no database.
 
-* the public vocabularies of data·inclusion (schema v0: ``modes_accueil``,
-  ``modes_orientation_accompagnateur``, ``frais``, service ``types``, ``zone_diffusion_type``)
-  and how Relais codes map onto them (``thematiques``, ``typologie``, ``profils``);
+* the card's vocabularies: reception modes are data·inclusion's ``ModeAccueil`` (from the
+  ``data-inclusion-schema`` package); referral modes, fees, service kinds and zone kinds are
+  Relais's own (they came from data·inclusion v0, richer than v1: ``app.domain.data_inclusion``
+  maps them onto v1);
+* data·inclusion **v0** (``thematiques``, ``typologie``, ``profils``): how a v0 file from
+  elsewhere is read (v0 is frozen; Relais writes v1);
 * freshness: a card not checked for some months is flagged;
 * fit: how well a partner's card fits a hand-off (purpose, cohort, QPV, age);
 * quarters, to place network events on a timeline.
@@ -18,12 +21,10 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from data_inclusion.schema.v1 import ModeAccueil
 
-class ReceptionMode(StrEnum):
-    """``modes_accueil``: how people are received."""
-
-    IN_PERSON = "en-presentiel"
-    REMOTE = "a-distance"
+# ``modes_accueil``: how people are received (``A_DISTANCE``, ``EN_PRESENTIEL``).
+ReceptionMode = ModeAccueil
 
 
 class ReferralMode(StrEnum):
@@ -73,9 +74,9 @@ class ZoneType(StrEnum):
     PAYS = "pays"
 
 
-# -- thématiques ----------------------------------------------------------------------------
+# -- thématiques (v0) -----------------------------------------------------------------------
 
-# Each seeded barrier category and stage, and the data·inclusion thématique it is published as.
+# Each seeded barrier category and stage, and the data·inclusion v0 thématique it stood for.
 BARRIER_THEMATIQUES: dict[str, str] = {
     "mobility": "mobilite",
     "childcare": "famille--garde-denfants",

@@ -45,7 +45,7 @@ def test_export_then_import_json_and_csv(
     )
     assert result.exit_code == 0, result.output
     document = json.loads(out.read_text(encoding="utf-8"))
-    assert document["schema"] == "data·inclusion v0"
+    assert document["schema"] == "data·inclusion v1"
     assert len(document["structures"]) == 21
     assert {s["source"] for s in document["structures"]} == {"relais"}
 
@@ -95,7 +95,9 @@ def test_a_bad_file_is_refused_with_each_problem_and_nothing_imported(
     path.write_text(json.dumps({"structures": [good]}), encoding="utf-8")
     checked = runner.invoke(args=["directory", "import", str(path), "--dry-run"])
     assert checked.exit_code == 0, checked.output
-    assert "The file is valid: 1 structures (nothing written)." in checked.output
+    assert (
+        "The file is valid (data·inclusion v1): 1 structures (nothing written)." in checked.output
+    )
     assert db_session.scalar(select(func.count()).select_from(Structure)) == before
     result = runner.invoke(args=["directory", "import", str(path)])
     assert result.exit_code == 0, result.output
@@ -159,3 +161,53 @@ def test_field_worker_accounts_have_no_structure(
     )  # fmt: skip
     assert refused.exit_code != 0
     assert "Only caseworkers belong to a structure" in refused.output
+
+
+def test_a_v0_file_imports_with_what_could_not_be_mapped(
+    runner: FlaskCliRunner, db_session: Session, tmp_path: Path
+) -> None:
+    v0 = {
+        "schema": "data·inclusion v0",
+        "structures": [
+            {
+                "id": "asso-1",
+                "source": "dora",
+                "nom": "Épicerie solidaire du Mont",
+                "typologie": "ASSO",
+                "labels_nationaux": ["banques-alimentaires", "label-inconnu"],
+                "date_maj": "2026-09-01",
+                "thematiques": ["equipement-et-alimentation--alimentation", "mobilite"],
+            }
+        ],
+        "services": [
+            {
+                "id": "svc-1",
+                "structure_id": "asso-1",
+                "source": "dora",
+                "nom": "Colis alimentaires",
+                "date_maj": "2026-09-01",
+                "profils": ["jeunes-16-26", "profil-inconnu"],
+                "types": ["aide-materielle", "type-inconnu"],
+                "zone_diffusion_type": "region",
+                "zone_diffusion_code": "27",
+            }
+        ],
+    }
+    path = tmp_path / "v0.json"
+    path.write_text(json.dumps(v0), encoding="utf-8")
+    checked = runner.invoke(args=["directory", "import", str(path), "--dry-run"])
+    assert checked.exit_code == 0, checked.output
+    assert "(data·inclusion v0)" in checked.output
+    assert db_session.scalar(select(func.count()).select_from(StructureCard)) == 0
+    result = runner.invoke(args=["directory", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    for line in (
+        "structures[0]: thematiques: equipement-et-alimentation--alimentation",
+        "structures[0]: labels_nationaux: label-inconnu",
+        "services[0]: profils: profil-inconnu",
+        "services[0]: types: type-inconnu",
+    ):
+        assert line in result.stderr
+    assert "1 created, 0 updated" in result.stdout
+    assert "(data·inclusion v0)" in result.stdout
+    assert db_session.scalar(select(func.count()).select_from(StructureCard)) == 1

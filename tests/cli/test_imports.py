@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from app.services.imports import writing
 from app.services.security.accounts import deactivate_user
 from app.services.security.vault import Vault
 from tests import factories
+from tests.spreadsheets import ERROR, ods_file, xlsx_file
 
 HEADER = "nom;prenom;date_naissance;telephone;email;public;consentement"
 LINES = (
@@ -154,7 +157,6 @@ def test_errors_are_listed_and_nothing_is_imported(
     [
         (b"", "The file is empty."),
         (b"nom;surname;public\r\nRoy;Leo;other\r\n", "Unknown columns: surname."),
-        (b"PK\x03\x04 a spreadsheet", "not a CSV file"),
     ],
 )
 def test_unreadable_files_exit_non_zero(
@@ -255,4 +257,90 @@ def test_a_database_failure_midway_leaves_nothing(
     assert "database error (OperationalError)" in result.output
     assert "disk I/O" not in result.output
     assert len(calls) == 2
+    assert people_count(db_session) == 0
+
+
+# -- spreadsheets as they are -----------------------------------------------------------------
+
+TYPED_ROWS: list[list[object]] = [
+    ["Nom", "Prénom", "Date de naissance", "Téléphone", "Public", "Consentement"],
+    ["Zephyrin", "Aurélie", date(2004, 3, 14), 612345678, "young_dropout", "oral"],
+    ["Martin", "Hélène", "2001-07-04", None, "Familles monoparentales", None],
+]
+
+
+@pytest.mark.parametrize(("write", "suffix"), [(xlsx_file, "xlsx"), (ods_file, "ods")])
+def test_a_spreadsheet_is_imported_as_it_is(
+    runner: FlaskCliRunner,
+    workers: tuple[User, User],
+    tmp_path: Path,
+    db_session: Session,
+    write: Callable[..., bytes],
+    suffix: str,
+) -> None:
+    path = tmp_path / f"suivis.{suffix}"
+    path.write_bytes(write([["notes"]], sheet="Notes", more={"Suivis": TYPED_ROWS}))
+    args = ["beneficiaries", "import", str(path), "--structure", "IMPC"]
+    first_sheet = runner.invoke(args=args)
+    assert first_sheet.exit_code == 1
+    assert "nothing imported" in first_sheet.stderr
+    unknown = runner.invoke(args=[*args, "--sheet", "Absent"])
+    assert unknown.exit_code == 1
+    assert "Notes, Suivis" in unknown.stderr
+    assert people_count(db_session) == 0
+    result = runner.invoke(args=[*args, "--sheet", "Suivis"])
+    assert result.exit_code == 0, result.output
+    assert people_count(db_session) == 2
+
+
+def test_errors_of_a_spreadsheet_name_its_rows(
+    runner: FlaskCliRunner, workers: tuple[User, User], tmp_path: Path, db_session: Session
+) -> None:
+    rows: list[list[object]] = [
+        *TYPED_ROWS,
+        ["Petit", ERROR, "other"],
+        [],
+        ["Roy", "Léo", None, None, "astronauts"],
+    ]
+    path = tmp_path / "suivis.xlsx"
+    path.write_bytes(xlsx_file(rows))
+    result = runner.invoke(args=["beneficiaries", "import", str(path), "--structure", "IMPC"])
+    assert result.exit_code == 1
+    assert "error: line 4, column Prénom: " in result.stderr  # the error cell
+    assert "Traceback" not in result.output
+    path.write_bytes(xlsx_file([*TYPED_ROWS, [], ["Roy", "Léo", None, None, "astronauts"]]))
+    result = runner.invoke(args=["beneficiaries", "import", str(path), "--structure", "IMPC"])
+    assert result.exit_code == 1
+    assert "error: line 5, column Public: Unknown cohort astronauts" in result.stderr
+    assert people_count(db_session) == 0
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, b"PK\x03\x04 damaged"],
+    ids=["xls-or-protected", "damaged"],
+)
+def test_unreadable_spreadsheets_exit_non_zero(
+    runner: FlaskCliRunner,
+    workers: tuple[User, User],
+    tmp_path: Path,
+    db_session: Session,
+    content: bytes,
+) -> None:
+    path = tmp_path / "suivis.xlsx"
+    path.write_bytes(content)
+    result = runner.invoke(args=["beneficiaries", "import", str(path), "--structure", "IMPC"])
+    assert result.exit_code == 1
+    assert "nothing imported: the file cannot be read" in result.stderr
+    assert "Traceback" not in result.output
+    assert people_count(db_session) == 0
+
+
+def test_the_sheet_option_is_for_spreadsheets(
+    runner: FlaskCliRunner, workers: tuple[User, User], tmp_path: Path, db_session: Session
+) -> None:
+    path = csv_path(tmp_path, HEADER, *LINES)
+    args = ["beneficiaries", "import", str(path), "--structure", "IMPC", "--sheet", "Feuille1"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1
     assert people_count(db_session) == 0

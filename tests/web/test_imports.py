@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import date
 from io import BytesIO
 
 import pytest
@@ -18,9 +20,11 @@ from app.domain.roles import Role
 from app.models import AuditEvent, Beneficiary, FollowUp, User
 from app.services import imports
 from app.services.imports import writing
+from app.services.people.identity import open_identity
 from app.services.security.vault import Vault
 from app.web.imports import views as web_imports
 from tests import factories
+from tests.spreadsheets import ERROR, ods_file, xlsx_file
 from tests.web.helpers import csrf_token, login, page_tokens
 
 HEADER = "Nom;Prénom;Date de naissance;Téléphone;E-mail;Public;Consentement"
@@ -304,3 +308,73 @@ def test_cell_values_shown_back_are_escaped(client: FlaskClient, worker: User) -
     text = response.get_data(as_text=True)
     assert "<script>alert(1)</script>" not in text
     assert "&lt;script&gt;" in text
+
+
+# -- spreadsheets as they are -----------------------------------------------------------------
+
+TYPED_ROWS: list[list[object]] = [
+    ["Nom", "Prénom", "Date de naissance", "Téléphone", "Public", "Consentement"],
+    ["Zephyrin", "Aurélie", date(2004, 3, 14), 612345678, "Jeunes décrocheurs", "oral"],
+    ["Martin", "Hélène", "2001-07-04", None, "single_parent", "signé 12/09/2025"],
+]
+
+
+@pytest.mark.parametrize("write", [xlsx_file, ods_file], ids=["xlsx", "ods"])
+def test_a_spreadsheet_is_imported_as_it_is(
+    client: FlaskClient,
+    worker: User,
+    db_session: Session,
+    vault: Vault,
+    write: Callable[..., bytes],
+) -> None:
+    login(client, "w@relais.example")
+    page = client.get("/import/").get_data(as_text=True)
+    assert ".xlsx" in page  # the file input accepts spreadsheets
+    assert ".ods" in page
+    response = send(client, write(TYPED_ROWS))
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/import/done")
+    assert people_count(db_session) == 2
+    people = {
+        open_identity(vault, db_session, p).last_name: open_identity(vault, db_session, p)
+        for p in db_session.scalars(select(Beneficiary))
+    }
+    assert people["Zephyrin"].phone == "+33612345678"
+    assert people["Zephyrin"].birth_date == date(2004, 3, 14)
+
+
+@pytest.mark.parametrize("write", [xlsx_file, ods_file], ids=["xlsx", "ods"])
+def test_errors_of_a_spreadsheet_are_listed_by_row(
+    client: FlaskClient, worker: User, db_session: Session, write: Callable[..., bytes]
+) -> None:
+    login(client, "w@relais.example")
+    rows = [*TYPED_ROWS, [], ["Petit", ERROR, "31/02/2001", None, "astronauts"]]
+    response = send(client, write(rows))
+    assert response.status_code == 422
+    assert [(r[0], r[1]) for r in table_rows(response.get_data(as_text=True), "line-problems")] == [
+        ("5", "Prénom")
+    ]
+    response = send(client, write([*TYPED_ROWS, [], ["Petit", "Anna", "31/02/2001", None, "x"]]))
+    assert response.status_code == 422
+    assert [(r[0], r[1]) for r in table_rows(response.get_data(as_text=True), "line-problems")] == [
+        ("5", "Date de naissance"),
+        ("5", "Public"),
+    ]
+    assert people_count(db_session) == 0
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, b"PK\x03\x04 damaged", xlsx_file([])],
+    ids=["xls-or-protected", "damaged", "empty-sheet"],
+)
+def test_unreadable_spreadsheets_get_a_clear_page(
+    client: FlaskClient, worker: User, db_session: Session, data: bytes
+) -> None:
+    login(client, "w@relais.example")
+    response = send(client, data)
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert 'id="problems"' in text
+    assert 'type="file"' in text
+    assert people_count(db_session) == 0

@@ -1,9 +1,12 @@
-"""Reading a CSV file as French spreadsheets write it, into a ``Sheet`` of cells.
+"""Reading a CSV file as French spreadsheets write it, or the spreadsheet itself (.xlsx, .ods:
+``workbook``), into a ``Sheet`` of cells.
 
 The separator is ``;``, ``,`` or a tab (the most frequent on the header line); the text is
 UTF-8 with or without BOM, or Windows-1252; the French column headers are matched whatever
 their case, accents and spacing. What is wrong with the file as a whole (size, encoding,
-columns, number of lines) raises ``ImportRejected`` listing every problem found.
+columns, number of lines) raises ``ImportRejected`` listing every problem found. A spreadsheet
+goes through the same checks, its cells turned into the text a CSV export would hold, its lines
+numbered as the spreadsheet numbers its rows.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from app.services.errors import N_
+from app.services.imports import workbook
 from app.services.imports.results import ImportRejected, Problem
+from app.services.imports.workbook import Kind, WorkbookRows, kind_of, phone_text, read_workbook
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_FILE_MEGABYTES = MAX_FILE_BYTES // (1024 * 1024)
@@ -51,7 +56,6 @@ _ALIASES = {
 _HEADER_TO_COLUMN = {alias: column for column, aliases in _ALIASES.items() for alias in aliases}
 
 _SEPARATORS = (";", ",", "\t")
-_SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx/.ods (zip), .xls (OLE)
 
 Record = tuple[int, tuple[str, ...]]  # a line's number (as the spreadsheet shows it), its cells
 
@@ -88,14 +92,18 @@ def too_large() -> Problem:
     )
 
 
-def read_sheet(data: bytes) -> Sheet:
-    """Decode and split a CSV file; ``ImportRejected`` lists what is wrong with it as a whole."""
+def read_sheet(data: bytes, *, sheet_name: str | None = None) -> Sheet:
+    """Decode and split a CSV file, or read the first sheet (or ``sheet_name``) of an .xlsx or
+    .ods file; ``ImportRejected`` lists what is wrong with it as a whole."""
     if len(data) > MAX_FILE_BYTES:
         raise ImportRejected([too_large()])
+    kind = kind_of(data)
+    if kind is not Kind.CSV:
+        return _spreadsheet(read_workbook(data, kind, sheet_name=sheet_name, max_rows=MAX_ROWS))
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text))
     try:
-        header_line, headers, records = _header_and_records(reader)
+        header_line, headers, records = _header_and_records(enumerate(reader, start=1))
     except csv.Error as exc:
         raise ImportRejected(
             [
@@ -107,6 +115,10 @@ def read_sheet(data: bytes) -> Sheet:
                 )
             ]
         ) from exc
+    return _sheet(header_line, headers, records)
+
+
+def _sheet(header_line: int, headers: tuple[str, ...] | None, records: list[Record]) -> Sheet:
     if headers is None:
         raise ImportRejected([Problem(None, None, N_("The file is empty."))])
     columns = _resolve_headers(headers, header_line, [cells for _, cells in records])
@@ -117,14 +129,56 @@ def read_sheet(data: bytes) -> Sheet:
     return Sheet(tuple(h.strip() for h in headers), columns, tuple(records))
 
 
+def _spreadsheet(book: WorkbookRows) -> Sheet:
+    """The sheet of an .xlsx or .ods file, checked as a CSV file is; a cell holding an error
+    (``#REF!``...) is a problem of its line."""
+    header_line, headers, records = _header_and_records(book.rows)
+    if headers is None:
+        raise ImportRejected([Problem(None, None, workbook.EMPTY_SHEET, {"sheet": book.sheet})])
+    if book.error_cells:
+        raise ImportRejected(
+            [
+                Problem(
+                    row,
+                    headers[column].strip() if column < len(headers) else None,
+                    workbook.ERROR_CELL,
+                    {"cell": f"{_column_letters(column)}{row}"},
+                )
+                for row, column in sorted(book.error_cells)
+            ]
+        )
+    sheet = _sheet(header_line, headers, records)
+    phone = sheet.columns.get("telephone")
+    if phone is None:
+        return sheet
+    fixed = tuple(
+        (number, _with_phone(cells, phone)) if (number, phone) in book.numbers else (number, cells)
+        for number, cells in sheet.lines
+    )
+    return Sheet(sheet.headers, sheet.columns, fixed)
+
+
+def _with_phone(cells: tuple[str, ...], index: int) -> tuple[str, ...]:
+    return (*cells[:index], phone_text(cells[index]), *cells[index + 1 :])
+
+
+def _column_letters(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def _header_and_records(
-    reader: Iterator[list[str]],
+    numbered: Iterable[tuple[int, Sequence[str]]],
 ) -> tuple[int, tuple[str, ...] | None, list[Record]]:
     """The header line's number and cells (``None``: no header), and the lines below it."""
     records: list[Record] = []
     headers: tuple[str, ...] | None = None
     header_line = 1
-    for number, cells in enumerate(reader, start=1):
+    for number, cells in numbered:
         if not any(cell.strip() for cell in cells):
             continue  # blank lines above the header; below, a blank line keeps its number
         if headers is None:
@@ -144,19 +198,6 @@ def _squash(text: str) -> str:
 
 
 def _decode(data: bytes) -> str:
-    if any(data.startswith(magic) for magic in _SPREADSHEET_MAGIC):
-        raise ImportRejected(
-            [
-                Problem(
-                    None,
-                    None,
-                    N_(
-                        "This is a spreadsheet file, not a CSV file: in your spreadsheet, "
-                        "save it as CSV (separator ; or ,) and send that file."
-                    ),
-                )
-            ]
-        )
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(encoding)

@@ -18,8 +18,8 @@ from app.services.directory.card_input import ITEM_FIELDS
 from app.web.context import locale, phone
 
 _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
-    (ReceptionMode.IN_PERSON, _l("In person")),
-    (ReceptionMode.REMOTE, _l("Remotely")),
+    (ReceptionMode.EN_PRESENTIEL, _l("In person")),
+    (ReceptionMode.A_DISTANCE, _l("Remotely")),
     (ReferralMode.PHONE, _l("Phone")),
     (ReferralMode.EMAIL, _l("E-mail")),
     (ReferralMode.EMAIL_WITH_FORM, _l("E-mail with a referral form")),

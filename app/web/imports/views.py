@@ -1,4 +1,5 @@
-"""Caseworkers: import the people their structure already follows from a CSV file.
+"""Caseworkers: import the people their structure already follows from a spreadsheet (.xlsx,
+.ods) or a CSV file (the service tells them apart by their bytes).
 
 One POST checks the file and, if every line is valid, imports it at once (stateless: nothing
 is kept between two requests, so no personal data waits on disk or in a cookie). When possible
@@ -51,7 +52,8 @@ SHOWN_PROBLEMS = 500  # rows of the error and duplicate tables; the rest are cou
 
 class ImportForm(RelaisForm):
     file = FileField(
-        _l("CSV file"), validators=[FileRequired(message=_l("Choose the CSV file to import."))]
+        _l("Spreadsheet or CSV file"),
+        validators=[FileRequired(message=_l("Choose the file to import."))],
     )
     allow_duplicates = BooleanField(
         _l("I have checked the possible duplicates: import the file anyway.")

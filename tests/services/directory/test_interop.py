@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from data_inclusion.schema import v1 as di
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -113,31 +114,45 @@ def test_the_export_follows_the_schema(db_session: Session) -> None:
     exported = export_directory(db_session, source="relais-belfort", base_url="https://r.example")
     garde = next(s for s in exported.structures if s["id"] == "GARDE90")
     assert garde["source"] == "relais-belfort"
-    assert garde["typologie"] == "ASSO"
+    assert garde["reseaux_porteurs"] is None  # an association: no network
     assert garde["telephone"] == "+33353010150"
-    assert garde["horaires_ouverture"] == "Mo-Fr 07:00-19:00"
-    assert "famille--garde-denfants" in garde["thematiques"]
+    assert garde["horaires_accueil"] == "Mo-Fr 07:00-19:00"
     assert garde["lien_source"] == "https://r.example/directory/GARDE90"
-    assert len(garde["presentation_resume"]) <= 280
     assert garde["relais"]["freins"] == ["childcare"]
     assert garde["relais"]["places"] == 4
     services = [s for s in exported.services if s["structure_id"] == "GARDE90"]
     assert [s["id"] for s in services] == ["GARDE90--1", "GARDE90--2"]
-    assert services[0]["profils"] == ["familles-enfants", "tous-publics"]
-    assert services[0]["frais"] == ["payant"]
-    assert services[0]["zone_diffusion_type"] == "epci"
-    assert services[0]["zone_diffusion_code"] == "200069052"
+    assert "famille--garde-denfants" in services[0]["thematiques"]
+    assert services[0]["publics"] == ["tous-publics"]  # alone, as v1 wants it
+    assert services[0]["frais"] == "payant"
+    assert services[0]["relais"]["frais"] == ["payant"]
+    assert services[0]["zone_eligibilite"] == ["200069052"]
+    mission_locale = next(s for s in exported.structures if s["id"] == "ML90")
+    assert mission_locale["reseaux_porteurs"] == ["mission-locale"]
     for record in exported.structures:
         assert set(record) == set(STRUCTURE_FIELDS)
-        assert 3 <= len(record["nom"]) <= 150
-        assert not record["nom"].endswith(".")
     for record in exported.services:
         assert set(record) == set(SERVICE_FIELDS)
 
 
+def test_every_exported_record_validates_with_the_package_models(db_session: Session) -> None:
+    """The package's pydantic models (data·inclusion v1) accept every structure and service,
+    warnings included (a name ending with a full stop...)."""
+    build_demo_directory(db_session)
+    exported = export_directory(db_session, source="relais", base_url="https://r.example")
+    strict = {"ignore_warnings": False}
+    for record in exported.structures:
+        di.Structure.model_validate(record, context=strict)
+    for record in exported.services:
+        di.Service.model_validate(record, context=strict)
+    # The same through CSV cells, as another reader would parse them.
+    cells = _from_csv(exported)
+    assert len(cells.structures) == len(exported.structures)
+
+
 # -- files from elsewhere ---------------------------------------------------------------------
 
-OTHER_FILE = {
+OTHER_FILE: dict[str, Any] = {
     "structures": [
         {
             "id": "a3f5e9c2-7d1b-4c6e-9f0a-2b8d4e6c1a35",
@@ -188,10 +203,14 @@ OTHER_FILE = {
 }
 
 
-def test_a_file_from_elsewhere_is_read_from_its_standard_fields(db_session: Session) -> None:
+def test_a_v0_file_from_elsewhere_is_mapped_and_read(db_session: Session) -> None:
     report = import_directory(
         db_session, None, DirectoryFile(**OTHER_FILE), own_source="relais", now=NOW
-    )  # type: ignore[arg-type]
+    )
+    assert report.version == "v0"
+    assert [(u.where, u.field, u.value) for u in report.unmapped] == [
+        ("services[0]", "thematiques", "equipement-et-alimentation")
+    ]
     record = OTHER_FILE["structures"][0]
     code = structure_code(record["id"], record["nom"], own=False)
     assert report.created == [code]
@@ -203,7 +222,7 @@ def test_a_file_from_elsewhere_is_read_from_its_standard_fields(db_session: Sess
     assert card.source == "dora"
     assert card.source_id == "a3f5e9c2-7d1b-4c6e-9f0a-2b8d4e6c1a35"
     assert sorted(card.codes(ReferenceKind.BARRIER_CATEGORY)) == ["language", "mobility"]
-    assert sorted(card.codes(ReferenceKind.COHORT)) == ["other", "young_dropout", "young_graduate"]
+    assert sorted(card.codes(ReferenceKind.COHORT)) == ["rsa", "young_dropout", "young_graduate"]
     assert card.referral_conditions == "Être orienté par un professionnel\nAvoir 17 ans"
     assert card.referral_modes == ["telephoner"]
     assert card.zone_code == "90"
@@ -214,7 +233,7 @@ def test_a_file_from_elsewhere_is_read_from_its_standard_fields(db_session: Sess
     # Importing it again updates the same structure.
     again = import_directory(
         db_session, None, DirectoryFile(**OTHER_FILE), own_source="relais", now=NOW
-    )  # type: ignore[arg-type]
+    )
     assert again.updated == [code]
 
 
@@ -227,12 +246,12 @@ def test_a_file_with_problems_is_refused_whole_with_every_problem(db_session: Se
     exported = json.loads(to_json(export_directory(db_session, source="relais")))
     exported["structures"][0]["nom"] = "Nouveau nom qui ne doit pas être écrit"
     exported["structures"][1]["telephone"] = "12"
-    exported["structures"][2]["horaires_ouverture"] = "tous les jours"
+    exported["structures"][2]["horaires_accueil"] = "tous les jours"
     exported["structures"][3]["relais"]["freins"] = ["teleportation"]
     exported["structures"][4]["relais"]["qpv"] = [{"code": "QN99999X"}]
     del exported["structures"][5]["date_maj"]
     exported["structures"].append(dict(exported["structures"][6]))  # the same id twice
-    exported["services"][0]["frais"] = ["hors de prix"]
+    exported["services"][0]["frais"] = "hors de prix"
     exported["services"][1]["structure_id"] = "INCONNU"
     cards_before = _count(db_session, StructureCard)
     with pytest.raises(DirectoryImportError) as raised:
@@ -243,7 +262,7 @@ def test_a_file_with_problems_is_refused_whole_with_every_problem(db_session: Se
     problems = [(p.where, p.field) for p in raised.value.problems]
     assert problems == [
         ("structures[1]", "telephone"),
-        ("structures[2]", "horaires_ouverture"),
+        ("structures[2]", "horaires_accueil"),
         ("structures[3]", "relais.freins"),
         ("structures[4]", "relais.qpv"),
         ("structures[5]", "date_maj"),

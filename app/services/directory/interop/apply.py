@@ -1,6 +1,7 @@
 """Writing a checked data·inclusion file: structures created or updated, cards replaced.
 
-Nothing is written until the whole file is checked (``parsing``). Cards take the file's dates
+A v0 file is first mapped to v1 (``v0``), its unmapped values reported. Nothing is written
+until the whole file is checked (``parsing``). Cards take the file's dates
 (its ``date_maj``, and from a ``relais`` object the day it was checked and the day its free
 places were counted), set at noon in Paris; the import itself is the change kept in each
 card's history.
@@ -18,7 +19,8 @@ from app.models import ReferenceItem, ReferenceKind, Structure, User
 from app.services.directory.cards import apply_card, card_snapshot, card_to_edit
 from app.services.directory.history import diff, record_change
 from app.services.directory.interop.parsing import ParsedStructure, parse_directory
-from app.services.directory.interop.schema import DirectoryFile
+from app.services.directory.interop.schema import DirectoryFile, Unmapped, version_of
+from app.services.directory.interop.v0 import v0_to_v1
 from app.services.directory.search import PARIS
 from app.services.structures import add_reference_item, create_structure
 
@@ -29,6 +31,28 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     services: int = 0
     qpvs_added: list[str] = field(default_factory=list)
+    version: str = "v1"
+    unmapped: list[Unmapped] = field(default_factory=list)
+
+
+@dataclass
+class CheckedFile:
+    """A file checked whole: its schema version, its structures, what could not be mapped."""
+
+    version: str
+    structures: list[ParsedStructure]
+    unmapped: list[Unmapped]
+
+
+def check_directory(session: Session, data: DirectoryFile, *, own_source: str) -> CheckedFile:
+    """Tell v1 from v0 (mapped to v1 first) and check every record; writes nothing. Raises
+    ``DirectoryImportError`` with every problem."""
+    version = version_of(data)
+    unmapped: list[Unmapped] = []
+    if version == "v0":
+        data, unmapped = v0_to_v1(data)
+    parsed = parse_directory(session, data, own_source=own_source, unmapped=unmapped)
+    return CheckedFile(version, parsed, unmapped)
 
 
 def _at_noon(day: date | None) -> datetime | None:
@@ -38,14 +62,16 @@ def _at_noon(day: date | None) -> datetime | None:
 def import_directory(
     session: Session, actor: User | None, data: DirectoryFile, *, own_source: str, now: datetime
 ) -> ImportReport:
-    """Check the whole file, then create or update each structure and its card.
+    """Check the whole file (v1, or v0 mapped to v1), then create or update each structure and
+    its card.
 
     Raises ``DirectoryImportError`` (nothing written) when any record is wrong. Each card
-    changed gets an ``import`` entry in its history.
+    changed gets an ``import`` entry in its history. Values that could not be mapped are in
+    the report; they are not imported.
     """
-    parsed = parse_directory(session, data, own_source=own_source)
-    report = ImportReport()
-    for p in parsed:
+    checked = check_directory(session, data, own_source=own_source)
+    report = ImportReport(version=checked.version, unmapped=checked.unmapped)
+    for p in checked.structures:
         _add_missing_qpvs(session, actor, p, report)
         structure = _structure_to_update(session, actor, p, report)
         _apply(session, actor, structure, p, now)

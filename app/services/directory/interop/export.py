@@ -1,6 +1,10 @@
-"""The directory written in the data·inclusion schema: one structure record per active
-structure, one service record per service of its card, and the ``relais`` extension object for
-what data·inclusion has no field for."""
+"""The directory written in the data·inclusion schema v1: one structure record per active
+structure, one service record per service of its card, and the ``relais`` extension objects
+for what data·inclusion has no field for (on each structure: the card; on each service: its
+kinds and fees, richer in Relais than v1's one ``type`` and one ``frais``).
+
+Every value of a v1 vocabulary comes from ``app.domain.data_inclusion`` (the package's enums);
+the tests validate every record with the package's pydantic models."""
 
 from __future__ import annotations
 
@@ -10,10 +14,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.domain.directory import TYPE_TYPOLOGIES, profils_for, thematiques_for
+from app.domain.data_inclusion import (
+    fee_for,
+    mobilisation_for,
+    networks_for,
+    publics_for,
+    service_type_for,
+    thematiques_for,
+    zone_eligibilite_for,
+)
 from app.models import ReferenceKind, Structure, StructureCard
 from app.services.directory.cards import blank_card
-from app.services.directory.interop.schema import DirectoryFile, summary
+from app.services.directory.interop.schema import DirectoryFile
 from app.services.directory.search import local_date
 
 
@@ -79,71 +91,112 @@ def _changed_on(structure: Structure, card: StructureCard) -> str | None:
     return _iso(card.updated_at or structure.updated_at or structure.created_at)
 
 
+def _siret(card: StructureCard) -> str | None:
+    siret = card.siret.replace(" ", "") if card.siret else ""
+    return siret if len(siret) == 14 and siret.isdigit() else None
+
+
 def _structure_record(
     structure: Structure, card: StructureCard, source: str, base_url: str | None
 ) -> dict[str, Any]:
-    typologie, label = TYPE_TYPOLOGIES.get(structure.type.code, ("Autre", None))
+    missions = " ".join(structure.missions.split())
     return {
+        "source": source,
         "id": structure.code,
-        "siret": card.siret or None,
         "nom": _di_name(structure.name),
+        "date_maj": _changed_on(structure, card),
+        "description": structure.missions if len(missions) >= 5 else None,
+        "lien_source": f"{base_url.rstrip('/')}/directory/{structure.code}" if base_url else None,
+        "siret": _siret(card),
         **_address(structure, card),
-        "typologie": typologie,
+        "longitude": None,
+        "latitude": None,
         "telephone": card.phone or None,
         "courriel": card.email or None,
         "site_web": card.website or None,
-        "presentation_resume": summary(structure.missions),
-        "presentation_detail": structure.missions or None,
-        "source": source,
-        "date_maj": _changed_on(structure, card),
-        "lien_source": f"{base_url.rstrip('/')}/directory/{structure.code}" if base_url else None,
-        "horaires_ouverture": card.opening_hours or None,
-        "labels_nationaux": [label] if label else [],
-        "thematiques": _thematiques(card),
+        "horaires_accueil": card.opening_hours or None,
+        "accessibilite_lieu": None,
+        "reseaux_porteurs": networks_for(structure.type.code) or None,
         "relais": _relais_object(structure, card),
     }
 
 
-def _thematiques(card: StructureCard) -> list[str]:
-    return thematiques_for(
+def _thematiques(card: StructureCard) -> list[str] | None:
+    found = thematiques_for(
         card.codes(ReferenceKind.BARRIER_CATEGORY), card.codes(ReferenceKind.STAGE)
     )
+    return found or None
+
+
+def _conditions(card: StructureCard) -> str | None:
+    return "\n".join(_lines(card.referral_conditions)) or None
+
+
+def _service_name(name: str, structure: Structure) -> str:
+    """v1 wants 3 to 150 characters, no final full stop."""
+    named = name if len(name) >= 3 else f"{name} – {structure.name}"
+    return _di_name(named)
+
+
+def _service_description(summary_text: str, structure: Structure, name: str) -> str:
+    """v1 wants a description of at least 5 characters: the summary, else the missions, else
+    the service and structure names."""
+    for text in (summary_text, structure.missions):
+        if len(" ".join(text.split())) >= 5:
+            return text
+    return f"{name} – {structure.name}"
 
 
 def _service_records(
     structure: Structure, card: StructureCard, source: str
 ) -> list[dict[str, Any]]:
     shared = {
-        "structure_id": structure.code,
         "source": source,
+        "structure_id": structure.code,
+        "lien_source": None,
+        "date_maj": _changed_on(structure, card),
         "thematiques": _thematiques(card),
-        "profils": profils_for(card.codes(ReferenceKind.COHORT)),
-        "profils_precisions": card.public_notes or None,
-        "pre_requis": _lines(card.referral_conditions),
-        "justificatifs": _lines(card.referral_documents),
+        "publics": publics_for(card.codes(ReferenceKind.COHORT)),
+        "publics_precisions": card.public_notes or None,
+        "conditions_acces": _conditions(card),
         **_address(structure, card),
+        "longitude": None,
+        "latitude": None,
         "telephone": card.phone or None,
         "courriel": card.email or None,
-        "contact_public": True,
-        "date_maj": _changed_on(structure, card),
-        "modes_accueil": sorted(card.reception_modes),
-        "modes_orientation_accompagnateur": sorted(card.referral_modes),
-        "zone_diffusion_type": card.zone_type.value if card.zone_type else None,
-        "zone_diffusion_code": card.zone_code or None,
-        "zone_diffusion_nom": card.territory or None,
+        "modes_accueil": sorted(card.reception_modes) or None,
+        "zone_eligibilite": zone_eligibilite_for(card.zone_type, card.zone_code),
+        "contact_nom_prenom": None,
+        "lien_mobilisation": None,
+        "modes_mobilisation": mobilisation_for(card.referral_modes),
+        "mobilisable_par": ["professionnels"] if card.referral_modes else None,
+        "mobilisation_precisions": None,
+        "volume_horaire_hebdomadaire": None,
+        "nombre_semaines": None,
+        "horaires_accueil": card.opening_hours or None,
     }
-    return [
-        {
-            "id": f"{structure.code}--{position}",
-            "nom": service.name,
-            "presentation_resume": service.summary or None,
-            "types": list(service.types),
-            "frais": list(service.fees),
-            "frais_autres": service.fees_detail or None,
-            **shared,
-        }
-        for position, service in enumerate(card.services, start=1)
-    ]
+    records = []
+    for position, service in enumerate(card.services, start=1):
+        name = _service_name(service.name, structure)
+        extension: dict[str, Any] = {"types": list(service.types), "frais": list(service.fees)}
+        if name != service.name:
+            extension["nom"] = service.name
+        description = _service_description(service.summary, structure, service.name)
+        if description != service.summary:
+            extension["resume"] = service.summary
+        records.append(
+            {
+                **shared,
+                "id": f"{structure.code}--{position}",
+                "nom": name,
+                "description": description,
+                "type": service_type_for(service.types),
+                "frais": fee_for(service.fees),
+                "frais_precisions": service.fees_detail or None,
+                "relais": extension,
+            }
+        )
+    return records
 
 
 def export_directory(

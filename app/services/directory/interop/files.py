@@ -1,7 +1,8 @@
 """A directory file on disk: one JSON document, or CSV tables (structures and services).
 
-In CSV, arrays and objects are written as JSON in their cell and null as an empty cell; the
-import reads them back with ``RecordReader``.
+Relais writes data·inclusion v1 (the columns of the package's models, and ``relais``); it
+reads v1 and v0 (``schema.version_of``). In CSV, arrays and objects are written as JSON in
+their cell and null as an empty cell; the import reads them back with ``RecordReader``.
 """
 
 from __future__ import annotations
@@ -93,7 +94,10 @@ def _from_json(path: Path, document: Any) -> DirectoryFile:
         raise _file_problem(path, "services are a list of objects")
     if not all(isinstance(r, dict) for r in [*document["structures"], *listed]):
         raise _file_problem(path, "structures and services are lists of objects")
-    return DirectoryFile(list(document["structures"]), list(listed))
+    schema = document.get("schema")
+    return DirectoryFile(
+        list(document["structures"]), list(listed), schema if isinstance(schema, str) else None
+    )
 
 
 def read_directory_file(path: Path) -> DirectoryFile:

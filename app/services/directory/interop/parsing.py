@@ -1,8 +1,11 @@
-"""Reading a data·inclusion file into checked cards, before anything is written.
+"""Reading a data·inclusion v1 file into checked cards, before anything is written.
 
 Every record is read field by field (``RecordReader``) and every problem kept, with the record
 and the field where the file has it; the cards are then checked as an edited card would be
 (``check_card_input``) and their reference codes looked up. Any problem stops the import.
+Vocabularies are checked against the ``data-inclusion-schema`` package's enums; a valid v1
+value Relais records nothing for (a thématique about food aid...) is listed as *unmapped*,
+not a problem. A v0 file is first mapped to v1 (``v0``).
 """
 
 from __future__ import annotations
@@ -10,31 +13,39 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.data_inclusion import (
+    codes_from_thematiques,
+    cohorts_from_publics,
+    type_from_networks,
+)
 from app.domain.directory import (
-    Fee,
     ReceptionMode,
     ReferralMode,
-    ServiceType,
     ZoneType,
-    codes_from_thematiques,
-    cohorts_from_profils,
     type_from_typologie,
 )
 from app.models import ReferenceItem, ReferenceKind
-from app.services.directory.card_input import CardInput, ServiceInput, check_card_input
+from app.services.directory.card_input import CardInput, check_card_input
 from app.services.directory.interop.records import ImportProblem, RecordReader
 from app.services.directory.interop.schema import (
     DI_NAMES,
     DirectoryFile,
     DirectoryImportError,
-    summary,
+    Unmapped,
+)
+from app.services.directory.interop.service_records import (
+    NETWORKS,
+    THEMATIQUES,
+    FromServices,
+    merge,
+    read_services,
 )
 from app.services.directory.search import fold
 from app.services.structures import REFERENCE_CODE, STRUCTURE_CODE
@@ -45,7 +56,7 @@ STANDARD_TEXTS = {
     "insee_code": ("code_insee", 10), "address": ("adresse", 200),
     "address_extra": ("complement_adresse", 200), "phone": ("telephone", 40),
     "email": ("courriel", 254), "website": ("site_web", 300),
-    "opening_hours": ("horaires_ouverture", 300),
+    "opening_hours": ("horaires_accueil", 300),
 }  # fmt: skip
 # Reference lists a record names, with where the file names them (QPVs are checked apart).
 REFERENCE_LISTS = {
@@ -80,66 +91,6 @@ def structure_code(identifier: str, name: str, *, own: bool) -> str:
     slug = re.sub(r"[^A-Z0-9]+", "-", fold(name).upper()).strip("-")[:20].strip("-") or "S"
     digest = hashlib.sha256(identifier.encode()).hexdigest()[:6].upper()
     return f"{slug}-{digest}"
-
-
-def _merge(lists: Iterable[Iterable[str]]) -> list[str]:
-    seen: dict[str, None] = {}
-    for values in lists:
-        seen.update(dict.fromkeys(values))
-    return list(seen)
-
-
-@dataclass
-class _FromServices:
-    """What a card takes from the services of a structure when the file is not Relais'."""
-
-    thematiques: list[str] = field(default_factory=list)
-    profils: list[str] = field(default_factory=list)
-    conditions: list[str] = field(default_factory=list)
-    documents: list[str] = field(default_factory=list)
-    reception: list[str] = field(default_factory=list)
-    referral: list[str] = field(default_factory=list)
-    notes: str = ""
-    zone: tuple[str, str, str] | None = None
-
-
-def _service_input(r: RecordReader) -> ServiceInput:
-    resume = r.text("presentation_resume", limit=280) or summary(
-        r.text("presentation_detail") or ""
-    )
-    return ServiceInput(
-        name=r.text("nom", required=True, limit=150) or "",
-        summary=resume or "",
-        types=r.choices("types", {t.value for t in ServiceType}),
-        fees=r.choices("frais", {f.value for f in Fee}),
-        fees_detail=r.text("frais_autres", limit=200) or "",
-    )
-
-
-def _take(taken: _FromServices, r: RecordReader) -> None:
-    """Add to ``taken`` what the service ``r`` says of the card."""
-    taken.thematiques = _merge([taken.thematiques, r.strings("thematiques")])
-    taken.profils = _merge([taken.profils, r.strings("profils")])
-    taken.conditions = _merge([taken.conditions, r.strings("pre_requis")])
-    taken.documents = _merge([taken.documents, r.strings("justificatifs")])
-    reception = r.choices("modes_accueil", {m.value for m in ReceptionMode})
-    taken.reception = _merge([taken.reception, reception])
-    referral = r.choices("modes_orientation_accompagnateur", {m.value for m in ReferralMode})
-    taken.referral = _merge([taken.referral, referral])
-    taken.notes = taken.notes or r.text("profils_precisions", limit=2000) or ""
-    zone_type = r.text("zone_diffusion_type", limit=16)
-    if taken.zone is None and zone_type:
-        code = r.text("zone_diffusion_code", limit=9) or ""
-        taken.zone = (zone_type, code, r.text("zone_diffusion_nom", limit=200) or "")
-
-
-def _read_services(readers: Sequence[RecordReader]) -> tuple[list[ServiceInput], _FromServices]:
-    """The services of one structure, and what its card would take from them."""
-    services, taken = [], _FromServices()
-    for r in readers:
-        services.append(_service_input(r))
-        _take(taken, r)
-    return services, taken
 
 
 def _qpv_codes(x: RecordReader) -> list[str]:
@@ -178,14 +129,27 @@ def _card_fields_from_relais(x: RecordReader) -> dict[str, Any]:
     }
 
 
-def _card_fields_from_services(r: RecordReader, taken: _FromServices) -> dict[str, Any]:
-    barriers, stages = codes_from_thematiques([*r.strings("thematiques"), *taken.thematiques])
+def _structure_type(r: RecordReader) -> str:
+    """The Relais type of a structure from elsewhere: its networks, else (a v0 file mapped to
+    v1) its ``typologie`` and ``labels_nationaux``."""
+    found = type_from_networks(r.choices("reseaux_porteurs", NETWORKS))
+    typologie = r.text("typologie", limit=20)
+    if found == "other" and typologie is not None:
+        return type_from_typologie(typologie, r.strings("labels_nationaux"))
+    return found
+
+
+def _card_fields_from_services(
+    r: RecordReader, taken: FromServices, unmapped: list[Unmapped]
+) -> dict[str, Any]:
+    # A structure has no thématiques in v1; a v0 file mapped to v1 keeps its structure's.
+    values = merge([r.choices("thematiques", THEMATIQUES), taken.thematiques])
+    barriers, stages, unknown = codes_from_thematiques(values)
+    unmapped.extend(Unmapped(r.where, "thematiques", v) for v in unknown)
     zone_type, zone_code, territory = taken.zone or ("", "", "")
     return {
-        "type_code": type_from_typologie(
-            r.text("typologie", limit=20), r.strings("labels_nationaux")
-        ),
-        "cohorts": cohorts_from_profils(taken.profils),
+        "type_code": _structure_type(r),
+        "cohorts": cohorts_from_publics(taken.publics),
         "public_notes": taken.notes,
         "barrier_categories": barriers,
         "stages": stages,
@@ -209,13 +173,16 @@ def _qpv_names(x: RecordReader | None) -> dict[str, tuple[str, str]]:
 
 
 def _card_input(
-    r: RecordReader, x: RecordReader | None, services: Sequence[RecordReader]
+    r: RecordReader,
+    x: RecordReader | None,
+    services: Sequence[RecordReader],
+    unmapped: list[Unmapped],
 ) -> CardInput:
     """What the record says of the card: from its ``relais`` object ``x`` when it has one,
     otherwise from its standard fields and its services."""
     name = r.text("nom", required=True, limit=150) or ""
-    service_inputs, taken = _read_services(services)
-    fields = _card_fields_from_relais(x) if x else _card_fields_from_services(r, taken)
+    service_inputs, taken = read_services(services)
+    fields = _card_fields_from_relais(x) if x else _card_fields_from_services(r, taken, unmapped)
     if x is not None and x.text("nom", limit=200):
         name = x.text("nom", limit=200) or name
     texts: dict[str, Any] = {
@@ -224,7 +191,7 @@ def _card_input(
     }
     return CardInput(
         name=name,
-        missions=r.text("presentation_detail") or r.text("presentation_resume", limit=280) or "",
+        missions=r.text("description", limit=10000) or "",
         **texts,
         services=service_inputs,
         **fields,
@@ -240,7 +207,10 @@ def _checked(r: RecordReader, data: CardInput) -> CardInput | None:
 
 
 def _parse_structure(
-    r: RecordReader, services: Sequence[RecordReader], own_source: str
+    r: RecordReader,
+    services: Sequence[RecordReader],
+    own_source: str,
+    unmapped: list[Unmapped],
 ) -> ParsedStructure | None:
     before = len(r.problems)
     identifier = r.text("id", required=True, limit=100) or ""
@@ -249,7 +219,7 @@ def _parse_structure(
     x = r.nested("relais")
     checked_on = x.day("date_verification") if x else updated_on
     capacity_on = x.day("places_date_maj") if x else None
-    data = _card_input(r, x, services)
+    data = _card_input(r, x, services, unmapped)
     # Services count: a wrong service of this structure leaves its card unchecked too.
     if len(r.problems) > before:
         return None
@@ -314,9 +284,15 @@ def _record_order(problem: ImportProblem) -> tuple[int, int, str]:
 
 
 def parse_directory(
-    session: Session, data: DirectoryFile, *, own_source: str
+    session: Session,
+    data: DirectoryFile,
+    *,
+    own_source: str,
+    unmapped: list[Unmapped] | None = None,
 ) -> list[ParsedStructure]:
-    """Every structure of the file, checked; raises ``DirectoryImportError`` with all problems."""
+    """Every structure of a v1 file, checked; raises ``DirectoryImportError`` with all
+    problems. Valid values Relais has nothing for are added to ``unmapped``."""
+    unmapped = unmapped if unmapped is not None else []
     problems: list[ImportProblem] = []
     by_structure: dict[str, list[RecordReader]] = {}
     ids = {str(s.get("id")) for s in data.structures}
@@ -332,7 +308,8 @@ def parse_directory(
     parsed = []
     for index, raw in enumerate(data.structures):
         r = RecordReader(f"structures[{index}]", raw, problems)
-        result = _parse_structure(r, by_structure.get(str(raw.get("id")), []), own_source)
+        services = by_structure.get(str(raw.get("id")), [])
+        result = _parse_structure(r, services, own_source, unmapped)
         if result is not None:
             parsed.append(result)
     _check_references(session, parsed, problems)
