@@ -18,6 +18,7 @@ from app.models.directory import (
 )
 from app.models.erasure import ErasureRecord
 from app.models.handoff import Handoff, HandoffTransition
+from app.models.handoff_link import HandoffLink, LinkScope
 from app.models.mail import MailKind, MailMessage
 from app.models.network_event import NetworkEvent, network_event_structures
 from app.models.pathway import Barrier, FollowUp, PathwayStep
@@ -38,7 +39,9 @@ __all__ = [
     "ErasureRecord",
     "FollowUp",
     "Handoff",
+    "HandoffLink",
     "HandoffTransition",
+    "LinkScope",
     "LoginThrottle",
     "MailKind",
     "MailMessage",

@@ -32,6 +32,11 @@ class MailKind(StrEnum):
     HANDOFF_REMINDER = "handoff_reminder"
     # A password-reset link (its text is written when queued: the link is never stored apart).
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a mail kind
+    # A hand-off mailed to a structure's contact address with a link to answer it without an
+    # account, and the link to report what followed an acceptance by link (text written when
+    # queued, like the password reset: the link is never stored apart).
+    HANDOFF_ANSWER_LINK = "handoff_answer_link"
+    HANDOFF_FOLLOW_THROUGH_LINK = "handoff_follow_through_link"
 
 
 class MailMessage(Base):
