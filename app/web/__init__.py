@@ -17,7 +17,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import babel, login_manager
-from app.web import access, errors, home, request_guard, work_queue
+from app.web import access, errors, handoff_links, home, request_guard, work_queue
 from app.web.admin import outbox
 from app.web.admin import views as admin
 from app.web.auth import active_sessions as account_sessions
@@ -67,7 +67,7 @@ def register_web(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     for module in (auth, home, people, handoffs, pathways, dashboard, admin, outbox, imports):
         app.register_blueprint(module.bp)
-    for module in (directory, network_events, work_queue):
+    for module in (directory, network_events, work_queue, handoff_links):
         app.register_blueprint(module.bp)
     errors.register(app)
     trust_proxies(app, int(app.config.get("TRUSTED_PROXIES") or 0))

@@ -157,6 +157,11 @@ MATRIX: Mapping[str, Rule] = {
     "auth.set_language": public(),
     "auth.forgotten_password": public(),
     "auth.reset_password": public(),
+    # A hand-off answered from a mailed link, without an account: the token is the credential
+    # (app/web/handoff_links.py); a wrong or dead link gets one page and nothing else.
+    "handoff_links.page": public(),
+    "handoff_links.act": public(),
+    "handoff_links.done": public(),
     # The code after the right password: nobody is signed in yet.
     "auth.second_step": public(),
     # -- every account -----------------------------------------------------------------------
