@@ -65,7 +65,8 @@ def net(db_session: Session, vault: Vault) -> dict[str, object]:
 
 def _send(db_session: Session, vault: Vault, net: dict[str, object], to: str = "b") -> Handoff:
     sender, person, target = net["sender"], net["person"], net[to]
-    assert isinstance(sender, User) and isinstance(target, Structure)
+    assert isinstance(sender, User)
+    assert isinstance(target, Structure)
     return factories.handoff(db_session, vault, sender, person, target, now=NOW, note="RDV mardi")  # type: ignore[arg-type]
 
 
@@ -121,11 +122,13 @@ def test_a_structure_without_accounts_gets_an_answer_link_at_its_contact_address
     assert (link.handoff_id, link.structure_id) == (handoff.id, handoff.to_structure_id)
     assert link.expires_at == handoff.sent_at + timedelta(days=30)
     # The mail says nothing of the identity.
-    assert "Zephyrin" not in (mail.body_text or "") and "Aurélie" not in (mail.body_text or "")
+    assert "Zephyrin" not in (mail.body_text or "")
+    assert "Aurélie" not in (mail.body_text or "")
     issued = db_session.scalar(
         select(AuditEvent).where(AuditEvent.action == AuditAction.HANDOFF_LINK_ISSUE.value)
     )
-    assert issued is not None and issued.subject_id == str(handoff.id)
+    assert issued is not None
+    assert issued.subject_id == str(handoff.id)
     assert token not in str(issued.data)
 
 
@@ -133,7 +136,8 @@ def test_structures_with_accounts_or_without_an_address_get_no_link(
     db_session: Session, vault: Vault, net: dict[str, object]
 ) -> None:
     b, c = net["b"], net["c"]
-    assert isinstance(b, Structure) and isinstance(c, Structure)
+    assert isinstance(b, Structure)
+    assert isinstance(c, Structure)
     factories.user(db_session, structure_=b)  # B now answers signed in
     _send(db_session, vault, net)
     bare = factories.structure(db_session)
@@ -153,7 +157,8 @@ def test_accepting_by_link_uses_the_receivers_use_case_as_the_structure_by_e_mai
     follow_up = db_session.scalar(
         select(FollowUp).where(FollowUp.structure_id == handoff.to_structure_id)
     )
-    assert follow_up is not None and follow_up.referent_id is None
+    assert follow_up is not None
+    assert follow_up.referent_id is None
     transition = db_session.scalar(
         select(HandoffTransition).where(HandoffTransition.event == HandoffEvent.ACCEPT)
     )
@@ -167,7 +172,8 @@ def test_accepting_by_link_uses_the_receivers_use_case_as_the_structure_by_e_mai
         )
     )
     assert audited is not None
-    assert audited.actor_id is None and audited.actor_structure_id == handoff.to_structure_id
+    assert audited.actor_id is None
+    assert audited.actor_structure_id == handoff.to_structure_id
     assert audited.data["channel"] == EMAIL_LINK
     # The sender hears of it as from a signed-in receiver.
     (accepted,) = _link_mails(db_session, MailKind.HANDOFF_ACCEPTED)
@@ -176,7 +182,8 @@ def test_accepting_by_link_uses_the_receivers_use_case_as_the_structure_by_e_mai
     assert check_link(db_session, token, now=LATER).state is LinkState.GONE
     assert answer.follow_through_token is not None
     (mailed,) = _link_mails(db_session, MailKind.HANDOFF_FOLLOW_THROUGH_LINK)
-    assert mailed.to_address == CONTACT and _token(mailed) == answer.follow_through_token
+    assert mailed.to_address == CONTACT
+    assert _token(mailed) == answer.follow_through_token
     assert check_link(db_session, answer.follow_through_token, now=LATER).state is LinkState.LIVE
 
 
@@ -229,7 +236,8 @@ def test_redirecting_by_link_sends_a_linked_hand_off_from_the_structure(
     answer = act_by_link(db_session, vault, token, HandoffEvent.REDIRECT, now=LATER, redirect_to=c)
     assert handoff.status is HandoffStatus.REDIRECTED
     new = answer.redirected
-    assert new is not None and new.parent_id == handoff.id
+    assert new is not None
+    assert new.parent_id == handoff.id
     assert (new.from_structure_id, new.from_user_id, new.to_structure_id) == (
         handoff.to_structure_id,
         None,
