@@ -39,9 +39,10 @@ from werkzeug.routing import MapAdapter
 from werkzeug.test import TestResponse
 
 from app.domain.roles import Role
-from app.models import Base, PasswordResetToken
+from app.models import Base, LinkScope, PasswordResetToken
 from app.services.directory.editors import set_card_editor
 from app.services.directory.network_events import EventInput, record_event
+from app.services.handoffs.link_tokens import new_link
 from app.services.pathways import add_barrier, add_step
 from app.services.security import sessions
 from app.services.security.password_reset import token_digest
@@ -122,6 +123,15 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
         db_session, worker, person, category_code="mobility", identified_on=factories.TODAY
     )
     handoff = factories.handoff(db_session, vault, worker, person, b, now=datetime.now(UTC))
+    # An answer link of that hand-off (the token a mail to a structure's contact would carry).
+    link_token = new_link(
+        db_session,
+        handoff,
+        b.id,
+        LinkScope.ANSWER,
+        now=datetime.now(UTC),
+        expires_at=datetime.now(UTC) + timedelta(days=30),
+    )
     event = record_event(
         db_session,
         coordinator,
@@ -138,7 +148,7 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
         "event_id": {str(event.id)},
         "import_id": {secrets.token_hex(16)},
         "filename": {"relais.css", "favicon.svg"},
-        "token": {reset_token},
+        "token": {reset_token, link_token},
     }
 
 
