@@ -59,12 +59,7 @@ def send_handoff(
     answer - sent earlier, or at the same moment by another request. A structure acting from
     a mailed link (``StructureByLink``) only redirects a hand-off it received (``parent``).
     """
-    from_id = actor.structure_id
-    if isinstance(actor, StructureByLink):
-        if parent is None or parent.to_structure_id != from_id:
-            raise Forbidden(N_("Only caseworkers hand people off."))
-    elif actor.role is not Role.CASEWORKER or from_id is None:
-        raise Forbidden(N_("Only caseworkers hand people off."))
+    from_id = _sending_structure(actor, parent)
     if parent is None and open_follow_up(session, person.id, from_id) is None:
         raise Forbidden(N_("Your structure does not follow this person."))
     if active_consent(session, person.id) is None:
@@ -115,6 +110,18 @@ def send_handoff(
     notify_handoff(session, handoff, HandoffEvent.SEND)
     offer_answer_link(session, handoff, now=now)
     return handoff
+
+
+def _sending_structure(actor: User | StructureByLink, parent: Handoff | None) -> int:
+    """The structure that sends: a caseworker's, or the receiver of ``parent`` redirecting it
+    from a mailed link; else ``Forbidden``."""
+    if isinstance(actor, StructureByLink):
+        if parent is None or parent.to_structure_id != actor.structure_id:
+            raise Forbidden(N_("Only caseworkers hand people off."))
+        return actor.structure_id
+    if actor.role is not Role.CASEWORKER or actor.structure_id is None:
+        raise Forbidden(N_("Only caseworkers hand people off."))
+    return actor.structure_id
 
 
 def _waiting_repeat(
