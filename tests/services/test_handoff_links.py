@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.domain.actors import EMAIL_LINK
+from app.domain.actors import EMAIL_LINK, StructureByLink
 from app.domain.audit import AuditAction
-from app.domain.handoffs import HandoffEvent, HandoffStatus
+from app.domain.handoffs import HandoffEvent, HandoffStatus, Party
 from app.models import (
     AuditEvent,
     FollowUp,
@@ -29,8 +29,8 @@ from app.models import (
     StructureCard,
     User,
 )
-from app.services.errors import InvalidInput
-from app.services.handoffs import apply_event
+from app.services.errors import Forbidden, InvalidInput
+from app.services.handoffs import apply_event, parties, send_handoff
 from app.services.handoffs.deadlines import expire_handoffs
 from app.services.handoffs.follow_through import remind
 from app.services.handoffs.link_tokens import new_link
@@ -326,3 +326,26 @@ def test_a_reminder_mails_a_new_link_and_revokes_the_older_one(
     at = NOW + timedelta(days=4, hours=1)
     assert check_link(db_session, first, now=at).state is LinkState.GONE
     assert check_link(db_session, second, now=at).state is LinkState.LIVE
+
+
+def test_a_structure_by_link_is_only_ever_the_receiver(
+    db_session: Session, vault: Vault, net: dict[str, object]
+) -> None:
+    """The link's actor may not act as the sender, nor send a hand-off of its own."""
+    handoff = _send(db_session, vault, net)
+    a, c = net["a"], net["c"]
+    assert isinstance(a, Structure)
+    assert isinstance(c, Structure)
+    assert parties(StructureByLink(handoff.to_structure_id), handoff) == {Party.RECEIVER}
+    assert parties(StructureByLink(a.id), handoff) == frozenset()
+    with pytest.raises(Forbidden):
+        send_handoff(
+            db_session,
+            vault,
+            StructureByLink(handoff.to_structure_id),
+            handoff.beneficiary,
+            to_structure=c,
+            now=LATER,
+            purpose_stage_code="training",
+            consent_confirmed=True,
+        )
