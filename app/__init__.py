@@ -168,10 +168,18 @@ def _database_url(app: Flask) -> str:
 
 def _register_extensions(app: Flask) -> None:
     from app.extensions import csrf, db, limiter, migrate
+    from app.services.handoffs import link_offers
     from app.services.security import audit
 
     db.init_app(app, _database_url(app))
     audit.use_key(app.extensions["relais_vault"].keys.audit_key)
+    link_offers.configure(
+        link_offers.LinkPolicy(
+            base_url=mail_settings(app.config).base_url,
+            expiry_days=int(app.config["HANDOFF_EXPIRY_DAYS"]),
+            follow_through_days=int(app.config["HANDOFF_FOLLOW_THROUGH_LINK_DAYS"]),
+        )
+    )
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     try:

@@ -16,13 +16,19 @@ it is created, whatever logger or handler then writes it:
   is replaced by the same summary.
 
 The process's ``sys.excepthook`` (what prints the traceback of a command that crashes) does
-the same. Other exceptions are left as they are: the web's error handler already logs only
+the same.
+
+The tokens of mailed links (``/answer/<token>``, ``/password/reset/<token>``) are credentials:
+a request line logged by a development server (werkzeug's ``"GET /answer/... HTTP/1.1"``) or
+any message quoting such a path has the token replaced by ``[token]``. Relais itself never
+logs a path, and gunicorn's access log is off (``gunicorn.conf.py``). Other exceptions are left as they are: the web's error handler already logs only
 their type and frames (``app/web/errors.py``).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import sys
 import traceback
@@ -35,6 +41,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 _DATABASE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, psycopg.Error, sqlite3.Error)
 _MARK = "_relais_scrubs_database_errors"
+# A token of a mailed link in a path (hand-off links, password-reset links).
+_LINK_TOKEN = re.compile(r"(/answer/|/password/reset/)[A-Za-z0-9_-]{16,}")
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -90,6 +98,8 @@ def scrub(record: logging.LogRecord) -> logging.LogRecord:
         record.exc_info = None
     if isinstance(record.msg, BaseException) and is_database_error(record.msg):
         record.msg = summary(record.msg)
+    elif isinstance(record.msg, str):
+        record.msg = mask_link_tokens(record.msg)
     if isinstance(record.args, tuple):
         record.args = tuple(_safe_argument(arg) for arg in record.args)
     elif isinstance(record.args, dict):
@@ -100,7 +110,16 @@ def scrub(record: logging.LogRecord) -> logging.LogRecord:
 def _safe_argument(value: object) -> object:
     if isinstance(value, BaseException) and is_database_error(value):
         return summary(value)
+    if isinstance(value, str):
+        return mask_link_tokens(value)
     return value
+
+
+def mask_link_tokens(text: str) -> str:
+    """``text`` with the token of any mailed link's path replaced by ``[token]``."""
+    if "/answer/" not in text and "/password/reset/" not in text:
+        return text
+    return _LINK_TOKEN.sub(r"\1[token]", text)
 
 
 def install() -> None:

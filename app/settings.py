@@ -190,6 +190,9 @@ class Config:
     HANDOFF_EXPIRY_DAYS = 30
     # Its sender may remind the partner of a pending hand-off once every so many days.
     HANDOFF_REMINDER_DAYS = 3
+    # A structure that accepted a hand-off from a mailed link may report the first contact and
+    # the outcome through its follow-through link for this many days after the acceptance.
+    HANDOFF_FOLLOW_THROUGH_LINK_DAYS = 120
     # The work queue lists the people followed with no event for this many weeks.
     IDLE_WEEKS = 8
     # Small-count protection for statistics.
@@ -313,6 +316,11 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("HANDOFF_OVERDUE_DAYS", "RELAIS_HANDOFF_OVERDUE_DAYS", _days),
     ("HANDOFF_EXPIRY_DAYS", "RELAIS_HANDOFF_EXPIRY_DAYS", _days),
     ("HANDOFF_REMINDER_DAYS", "RELAIS_HANDOFF_REMINDER_DAYS", _days),
+    (
+        "HANDOFF_FOLLOW_THROUGH_LINK_DAYS",
+        "RELAIS_HANDOFF_FOLLOW_THROUGH_LINK_DAYS",
+        _days,
+    ),
     ("IDLE_WEEKS", "RELAIS_IDLE_WEEKS", _weeks),
     ("REAUTH_MINUTES", "RELAIS_REAUTH_MINUTES", _minutes),
     ("PASSWORD_RESET_MINUTES", "RELAIS_PASSWORD_RESET_MINUTES", _minutes),

@@ -133,3 +133,19 @@ def test_install_is_idempotent(app: Flask) -> None:
     log_scrubbing.install()
     assert logging.getLogRecordFactory() is factory
     assert sys.excepthook is hook
+
+
+def test_the_tokens_of_mailed_links_are_masked(
+    formatted: tuple[logging.Logger, io.StringIO],
+) -> None:
+    """A development server's request line (werkzeug logs the path) never holds the token of
+    a hand-off link or a password-reset link."""
+    logger, stream = formatted
+    token = "fQ3LzO30XV7KVk7vqnizcxc89WONthHyXnCvClfnwJk"
+    logger.warning('"%s" %s %s', f"GET /answer/{token} HTTP/1.1", "200", "-")
+    logger.warning(f"POST /answer/{token}/accept")  # noqa: G004 - a message quoting a path
+    logger.warning('"%s" %s', f"GET /password/reset/{token} HTTP/1.1", "200")
+    written = stream.getvalue()
+    assert token not in written
+    assert written.count("[token]") == 3
+    assert "/answer/[token]/accept" in written

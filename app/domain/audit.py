@@ -62,6 +62,8 @@ class AuditAction(StrEnum):
     CONSENT_RECORD = "consent:record"
     HANDOFF_SEND = "handoff:send"
     HANDOFF_TRANSITION = "handoff:transition"
+    # A link to answer a hand-off (or report what followed) mailed to a structure's contact.
+    HANDOFF_LINK_ISSUE = "handoff:link_issue"
     AUDIT_SEAL_LEGACY = "audit:seal_legacy"
     KEK_ROTATE = "keys:rotate_kek"
     INDEX_REBUILD = "keys:rebuild_index"

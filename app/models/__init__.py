@@ -19,6 +19,7 @@ from app.models.directory import (
 )
 from app.models.erasure import ErasureRecord
 from app.models.handoff import Handoff, HandoffTransition
+from app.models.handoff_link import HandoffLink, LinkScope
 from app.models.invitation import Invitation
 from app.models.mail import MailKind, MailMessage
 from app.models.network_event import NetworkEvent, network_event_structures
@@ -43,8 +44,10 @@ __all__ = [
     "ErasureRecord",
     "FollowUp",
     "Handoff",
+    "HandoffLink",
     "HandoffTransition",
     "Invitation",
+    "LinkScope",
     "LoginThrottle",
     "MailKind",
     "MailMessage",

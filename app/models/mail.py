@@ -34,6 +34,11 @@ class MailKind(StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a mail kind
     # An invitation to create an account (written when queued, like a password reset).
     INVITATION = "invitation"
+    # A hand-off mailed to a structure's contact address with a link to answer it without an
+    # account, and the link to report what followed an acceptance by link (text written when
+    # queued, like the password reset: the link is never stored apart).
+    HANDOFF_ANSWER_LINK = "handoff_answer_link"
+    HANDOFF_FOLLOW_THROUGH_LINK = "handoff_follow_through_link"
 
 
 class MailMessage(Base):

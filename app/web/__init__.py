@@ -17,7 +17,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import babel, login_manager
-from app.web import access, errors, home, request_guard, work_queue
+from app.web import access, errors, handoff_links, home, request_guard, work_queue
 from app.web.admin import outbox
 from app.web.admin import views as admin
 from app.web.api import blueprint as api_blueprint
@@ -76,7 +76,7 @@ def register_web(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     for module in (auth, home, people, handoffs, pathways, dashboard, admin, outbox, imports):
         app.register_blueprint(module.bp)
-    for module in (directory, network_events, work_queue, api_tokens, webhooks):
+    for module in (directory, network_events, work_queue, api_tokens, webhooks, handoff_links):
         app.register_blueprint(module.bp)
     # The JSON API: its views and its documentation route one blueprint.
     app.register_blueprint(api_blueprint.bp)

@@ -171,6 +171,12 @@ MATRIX: Mapping[str, Rule] = {
     "auth.reset_password": public(),
     # An invitation link (the token is the proof): whoever holds it creates the account.
     "accounts.invitation": public(),
+    # A hand-off answered from a mailed link, without an account: the token is the credential
+    # (app/web/handoff_links.py); a wrong or dead link gets one page and nothing else.
+    "handoff_links.page": public(),
+    "handoff_links.act": public(),
+    "handoff_links.done": public(),
+    "handoff_links.request_account": public(),
     # The code after the right password: nobody is signed in yet.
     "auth.second_step": public(),
     # -- every account -----------------------------------------------------------------------

@@ -279,6 +279,9 @@ def test_no_personal_value_reaches_any_mail(
         MailKind.HANDOFF_NOT_COMPLETED,
         MailKind.PASSWORD_RESET,  # not about a hand-off
         MailKind.INVITATION,  # not about a hand-off
+        # To a structure without accounts only: tests/services/test_handoff_links.py.
+        MailKind.HANDOFF_ANSWER_LINK,
+        MailKind.HANDOFF_FOLLOW_THROUGH_LINK,
     }
     pseudonym = net.person.pseudonym
     for mail in mails:
@@ -289,6 +292,15 @@ def test_no_personal_value_reaches_any_mail(
         assert pseudonym in (mail.body_text or "")
         assert f"{BASE_URL}/handoffs/{mail.handoff_id}" in (mail.body_text or "")
         assert net.b.name in text
+
+
+# Mails whose text is written when they are queued, with their single-use link.
+WRITTEN_WHEN_QUEUED = {
+    MailKind.PASSWORD_RESET,
+    MailKind.INVITATION,
+    MailKind.HANDOFF_ANSWER_LINK,
+    MailKind.HANDOFF_FOLLOW_THROUGH_LINK,
+}
 
 
 def test_render_uses_only_the_facts_it_is_given() -> None:
@@ -312,8 +324,8 @@ def test_render_uses_only_the_facts_it_is_given() -> None:
     elsewhere = render(MailKind.HANDOFF_REDIRECTED, facts, "en")
     assert "to another partner." in elsewhere.body_text
     for kind in MailKind:
-        if kind in (MailKind.PASSWORD_RESET, MailKind.INVITATION):
-            continue  # written when queued (password_reset.py, invitations.py)
+        if kind in WRITTEN_WHEN_QUEUED:
+            continue  # password_reset.py, invitations.py, handoffs/link_offers.py: links in the text
         assert render(kind, facts, "fr").subject  # every kind has a text
 
 

@@ -32,12 +32,13 @@ from werkzeug.test import TestResponse
 
 from app.domain.handoffs import HandoffEvent, HandoffStatus
 from app.domain.roles import Role
-from app.models import FollowUp
+from app.models import FollowUp, LinkScope
 from app.services import imports
 from app.services.api.tokens import create_token
 from app.services.directory.editors import set_card_editor
 from app.services.directory.network_events import EventInput, record_event
 from app.services.handoffs import apply_event
+from app.services.handoffs.link_tokens import new_link
 from app.services.pathways import add_barrier, end_follow_up
 from app.services.people.access import IDENTITY_GRACE_DAYS
 from app.services.security.invitations import invite
@@ -159,6 +160,16 @@ def _build_world(session: Session, vault: Vault) -> World:
         session, own, person, category_code="mobility", identified_on=date(2026, 11, 3)
     )
     pending = factories.handoff(session, vault, own, person, b)
+    # A live answer link of the pending hand-off (as mailed to a structure without accounts):
+    # its page is open to everyone who holds it.
+    link_token = new_link(
+        session,
+        pending,
+        b.id,
+        LinkScope.ANSWER,
+        now=datetime.now(UTC),
+        expires_at=datetime.now(UTC) + timedelta(days=30),
+    )
     # D received the person, followed them, and ended its follow-up three days ago.
     sent = datetime.combine(TODAY - timedelta(days=20), time(9), UTC)
     to_d = factories.handoff(session, vault, own, person, d, now=sent)
@@ -195,8 +206,9 @@ def _build_world(session: Session, vault: Vault) -> World:
             "name": TABLE_NAMES[0],
             "filename": "relais.css",
             "public_id": "s" * 22,
-            # A reset (or invitation) link that does not exist: its page says so, to everyone.
-            "token": "t" * 43,
+            # A hand-off's answer link: its page, to everyone (on the password-reset page, a
+            # reset link that does not exist: that page says so, to everyone).
+            "token": link_token,
             # One of the own structure's API tokens (its managers' pages).
             "token_id": api_token.id,
             "account_id": colleague.id,
@@ -289,6 +301,10 @@ def test_the_public_endpoints_come_from_the_matrix() -> None:
         "api.openapi",
         "api.docs",
         "accounts.invitation",
+        "handoff_links.page",
+        "handoff_links.act",
+        "handoff_links.done",
+        "handoff_links.request_account",
     }
     assert public == PUBLIC_ENDPOINTS
     assert access.endpoints_of(access.Visitors.PUBLIC_DIRECTORY) == {

@@ -38,12 +38,15 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import MapAdapter
 from werkzeug.test import TestResponse
 
+from app.domain.handoffs import HandoffEvent
 from app.domain.roles import Role
 from app.extensions import db
-from app.models import Base, MailMessage, PasswordResetToken, User
+from app.models import Base, LinkScope, MailMessage, PasswordResetToken, StructureCard, User
 from app.services.api.tokens import create_token
 from app.services.directory.editors import set_card_editor
 from app.services.directory.network_events import EventInput, record_event
+from app.services.handoffs import links
+from app.services.handoffs.link_tokens import new_link
 from app.services.pathways import add_barrier, add_step
 from app.services.security import invitations, sessions
 from app.services.security.managers import set_manager
@@ -144,6 +147,33 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
         db_session, worker, person, category_code="mobility", identified_on=factories.TODAY
     )
     handoff = factories.handoff(db_session, vault, worker, person, b, now=datetime.now(UTC))
+    # An answer link of that hand-off (the token a mail to a structure's contact would carry).
+    link_token = new_link(
+        db_session,
+        handoff,
+        b.id,
+        LinkScope.ANSWER,
+        now=datetime.now(UTC),
+        expires_at=datetime.now(UTC) + timedelta(days=30),
+    )
+    # A structure without accounts (its card has a contact address) accepted a hand-off by
+    # link: its follow-through link's page offers first contact, outcome and an account.
+    c = factories.structure(db_session, "FZC")
+    db_session.add(StructureCard(structure_id=c.id, email="contact@fzc.example"))
+    to_c = factories.handoff(db_session, vault, worker, other, c, now=datetime.now(UTC))
+    answer_token = new_link(
+        db_session,
+        to_c,
+        c.id,
+        LinkScope.ANSWER,
+        now=datetime.now(UTC),
+        expires_at=datetime.now(UTC) + timedelta(days=30),
+    )
+    accepted = links.act_by_link(
+        db_session, vault, answer_token, HandoffEvent.ACCEPT, now=datetime.now(UTC)
+    )
+    follow_token = accepted.follow_through_token
+    assert follow_token is not None
     event = record_event(
         db_session,
         coordinator,
@@ -165,7 +195,7 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
         "event_id": {str(event.id)},
         "import_id": {secrets.token_hex(16)},
         "filename": {"relais.css", "favicon.svg"},
-        "token": {reset_token, invitation_token},
+        "token": {reset_token, invitation_token, link_token, follow_token},
         "account_id": {str(colleague.id), str(worker.id)},
         "invitation_id": {str(invitation.id)},
         "webhook_id": {hook.endpoint.id.hex},

@@ -33,6 +33,7 @@ from app.domain.handoffs import (
 from app.models import Beneficiary, FollowUp, Handoff, HandoffTransition, User
 from app.services.errors import N_, Conflict, InvalidInput, NotFound
 from app.services.handoffs.history import record_transition
+from app.services.handoffs.link_offers import offer_answer_link
 from app.services.handoffs.lists import handoff_for_party
 from app.services.handoffs.parties import parties
 from app.services.handoffs.repeats import answered_alike
@@ -114,6 +115,7 @@ def remind(
         raise ReminderTooSoon(due, days)
     _record(session, vault, actor, handoff, HandoffEvent.REMIND, now, message)
     notify_handoff(session, handoff, HandoffEvent.REMIND)
+    offer_answer_link(session, handoff, now=now)
 
 
 def asks_about_follow_up(session: Session, actor: User, handoff: Handoff) -> bool:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from app.domain.actors import StructureByLink
 from app.domain.effective_dates import field_day
 from app.domain.handoffs import (
     HandoffEvent,
@@ -25,7 +26,7 @@ from app.services.security.vault import Vault
 def record_transition(
     session: Session,
     vault: Vault,
-    actor: User | None,
+    actor: User | StructureByLink | None,
     handoff: Handoff,
     event: HandoffEvent,
     source: HandoffStatus | None,

@@ -17,13 +17,17 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from app.domain.actors import StructureByLink
 from app.domain.handoffs import EVENTS_NEEDING_REASON, HandoffEvent, Party, allowed_events
 from app.models import Handoff, HandoffTransition, User
 from app.services.repeats import AlreadyRecorded
 
 
 def answered_alike(
-    actor: User | None, handoff: Handoff, event: HandoffEvent, reason_code: str | None
+    actor: User | StructureByLink | None,
+    handoff: Handoff,
+    event: HandoffEvent,
+    reason_code: str | None,
 ) -> bool:
     """Whether the last ``event`` recorded on ``handoff`` by ``actor``'s structure carries the
     same reason (for the events that have one): the answer ``actor`` is giving again. Read from
@@ -50,7 +54,7 @@ def answered_alike(
 
 
 def refuse_repeat(
-    actor: User | None,
+    actor: User | StructureByLink | None,
     handoff: Handoff,
     event: HandoffEvent,
     reason_code: str | None,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.domain.actors import StructureByLink
 from app.domain.audit import AuditAction
 from app.domain.handoffs import (
     HandoffEvent,
@@ -27,6 +28,7 @@ from app.models import (
 )
 from app.services.errors import N_, Conflict, Forbidden, InvalidInput
 from app.services.handoffs.history import record_transition
+from app.services.handoffs.link_offers import offer_answer_link
 from app.services.mail.queue import notify_handoff
 from app.services.people.access import open_follow_up
 from app.services.people.registration import active_consent
@@ -39,7 +41,7 @@ from app.services.webhooks.queue import notify_webhooks
 def send_handoff(
     session: Session,
     vault: Vault,
-    actor: User,
+    actor: User | StructureByLink,
     person: Beneficiary,
     *,
     to_structure: Structure,
@@ -55,11 +57,10 @@ def send_handoff(
     Needs an open follow-up by the actor's structure (or a redirect), the person's recorded
     consent to share with the network and the actor's confirmation that they agree to this one.
     ``Conflict`` when the same hand-off (sender, receiver, purpose) already waits for an
-    answer - sent earlier, or at the same moment by another request.
+    answer - sent earlier, or at the same moment by another request. A structure acting from
+    a mailed link (``StructureByLink``) only redirects a hand-off it received (``parent``).
     """
-    from_id = actor.structure_id
-    if actor.role is not Role.CASEWORKER or from_id is None:
-        raise Forbidden(N_("Only caseworkers hand people off."))
+    from_id = _sending_structure(actor, parent)
     if parent is None and open_follow_up(session, person.id, from_id) is None:
         raise Forbidden(N_("Your structure does not follow this person."))
     if active_consent(session, person.id) is None:
@@ -109,7 +110,20 @@ def send_handoff(
     )
     notify_handoff(session, handoff, HandoffEvent.SEND)
     notify_webhooks(session, handoff, HandoffEvent.SEND, now=now)
+    offer_answer_link(session, handoff, now=now)
     return handoff
+
+
+def _sending_structure(actor: User | StructureByLink, parent: Handoff | None) -> int:
+    """The structure that sends: a caseworker's, or the receiver of ``parent`` redirecting it
+    from a mailed link; else ``Forbidden``."""
+    if isinstance(actor, StructureByLink):
+        if parent is None or parent.to_structure_id != actor.structure_id:
+            raise Forbidden(N_("Only caseworkers hand people off."))
+        return actor.structure_id
+    if actor.role is not Role.CASEWORKER or actor.structure_id is None:
+        raise Forbidden(N_("Only caseworkers hand people off."))
+    return actor.structure_id
 
 
 def _waiting_repeat(

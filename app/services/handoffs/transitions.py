@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.domain.actors import StructureByLink
 from app.domain.audit import AuditAction
 from app.domain.effective_dates import Floor, barrier_floor, field_day
 from app.domain.employment import Employment, job_start_fits
@@ -39,6 +40,7 @@ from app.models import (
 from app.services.effective_dates import effective_day, not_before
 from app.services.errors import N_, Conflict, Forbidden, InvalidInput
 from app.services.handoffs.history import record_transition
+from app.services.handoffs.link_tokens import revoke_after_transition
 from app.services.handoffs.parties import parties
 from app.services.handoffs.repeats import refuse_repeat
 from app.services.handoffs.sending import send_handoff
@@ -61,7 +63,7 @@ STAGE_AFTER_OUTCOME = {"training_entered": "training", JOB_SIGNED: "employment"}
 def apply_event(
     session: Session,
     vault: Vault,
-    actor: User | None,
+    actor: User | StructureByLink | None,
     handoff: Handoff,
     event: HandoffEvent,
     *,
@@ -138,7 +140,7 @@ def floor_of(handoff: Handoff, event: HandoffEvent) -> Floor:
 def apply_transition(
     session: Session,
     vault: Vault,
-    actor: User | None,
+    actor: User | StructureByLink | None,
     handoff: Handoff,
     event: HandoffEvent,
     acting: frozenset[Party],
@@ -186,6 +188,7 @@ def apply_transition(
         status=target.value,
         **({"cause": cause.value} if cause is not None else {}),
     )
+    revoke_after_transition(session, handoff, source, now=now)
     notify_handoff(session, handoff, event)
     notify_webhooks(session, handoff, event, now=now)
     return _side_effects(
@@ -264,7 +267,7 @@ def _stamp(
 def _side_effects(
     session: Session,
     vault: Vault,
-    actor: User | None,
+    actor: User | StructureByLink | None,
     handoff: Handoff,
     event: HandoffEvent,
     now: datetime,
@@ -307,7 +310,7 @@ def _side_effects(
 def _apply_outcome(
     session: Session,
     vault: Vault,
-    actor: User | None,
+    actor: User | StructureByLink | None,
     handoff: Handoff,
     day: date,
     outcome_code: str,

@@ -100,6 +100,7 @@ def import_actor(session: Session, structure: Structure, email: str | None = Non
             User.structure_id == structure.id,
             User.role == Role.CASEWORKER,
             User.active.is_(True),
+            User.api_client.is_(False),
         )
         .order_by(User.id)
         .limit(1)

@@ -48,8 +48,13 @@ def notify_handoff(session: Session, handoff: Handoff, event: HandoffEvent) -> l
     ]
     session.add_all(messages)
     if messages:
-        session.info[_QUEUED] = True
+        mark_queued(session)
     return messages
+
+
+def mark_queued(session: Session) -> None:
+    """This transaction queued mail: the unit of work wakes the worker when it commits."""
+    session.info[_QUEUED] = True
 
 
 def active_caseworkers(session: Session, structure_id: int) -> list[User]:
@@ -60,6 +65,7 @@ def active_caseworkers(session: Session, structure_id: int) -> list[User]:
                 User.structure_id == structure_id,
                 User.role == Role.CASEWORKER,
                 User.active.is_(True),
+                User.api_client.is_(False),  # an API token's account has no mailbox
             )
             .order_by(User.id)
         )

@@ -9,12 +9,21 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.actors import StructureByLink
 from app.domain.audit import AuditAction
 from app.domain.effective_dates import barrier_floor, field_day
 from app.domain.employment import ContractType, EmploymentMismatch, check_employment
 from app.domain.pathway import BarrierLevel, BarrierStatus, barrier_can_move
 from app.domain.roles import Role
-from app.models import Barrier, Beneficiary, FollowUp, PathwayStep, ReferenceKind, User
+from app.models import (
+    Barrier,
+    Beneficiary,
+    FollowUp,
+    PathwayStep,
+    ReferenceKind,
+    Structure,
+    User,
+)
 from app.models.base import utcnow
 from app.services import repeats
 from app.services.effective_dates import effective_day, not_before
@@ -80,7 +89,7 @@ def add_step(
 def record_step(
     session: Session,
     vault: Vault,
-    actor: User | None,
+    actor: User | StructureByLink | None,
     person: Beneficiary,
     *,
     structure_id: int,
@@ -214,7 +223,12 @@ def set_barrier_status(
 
 
 def move_barrier(
-    session: Session, actor: User | None, barrier: Barrier, status: BarrierStatus, *, on: date
+    session: Session,
+    actor: User | StructureByLink | None,
+    barrier: Barrier,
+    status: BarrierStatus,
+    *,
+    on: date,
 ) -> None:
     """Bring a barrier to ``status`` as an effect of another event (a completed hand-off).
 
@@ -231,7 +245,11 @@ def move_barrier(
 
 
 def _record_barrier_move(
-    session: Session, actor: User | None, barrier: Barrier, status: BarrierStatus, on: date
+    session: Session,
+    actor: User | StructureByLink | None,
+    barrier: Barrier,
+    status: BarrierStatus,
+    on: date,
 ) -> None:
     if not barrier_can_move(barrier.status, status):  # pragma: no cover - guarded by callers
         raise InvalidInput(N_("This barrier cannot move to that status."), field="status")
@@ -239,7 +257,7 @@ def _record_barrier_move(
     barrier.status_on = on
     barrier.closed_on = on if status.is_closed else None
     # Who closed it: the actor's structure (the receiver, when its hand-off lifted it).
-    closer = actor.structure if actor is not None and status.is_closed else None
+    closer = _structure_of(session, actor) if status.is_closed else None
     barrier.closed_by_structure = closer
     barrier.closed_by_structure_id = closer.id if closer is not None else None
     audit.record(
@@ -252,9 +270,15 @@ def _record_barrier_move(
     )
 
 
+def _structure_of(session: Session, actor: User | StructureByLink | None) -> Structure | None:
+    if isinstance(actor, StructureByLink):
+        return session.get(Structure, actor.structure_id)
+    return actor.structure if actor is not None else None
+
+
 def start_follow_up(
     session: Session,
-    actor: User | None,
+    actor: User | StructureByLink | None,
     person_id: uuid.UUID,
     structure_id: int,
     *,

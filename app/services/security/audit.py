@@ -40,6 +40,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from app.domain.actors import StructureByLink
 from app.domain.audit import AuditAction
 from app.models import AuditChainHead, AuditEvent, User
 from app.models.base import utcnow
@@ -206,7 +207,7 @@ def _chain(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[dict[str
 
 def record(
     session: Session,
-    actor: User | None,
+    actor: User | StructureByLink | None,
     action: AuditAction,
     subject: Any,
     *,
@@ -222,14 +223,19 @@ def record(
 
 
 def _event_row(
-    actor: User | None,
+    actor: User | StructureByLink | None,
     action: AuditAction,
     subject: Any,
     beneficiary_id: uuid.UUID | None,
     purpose: str | None,
     data: Mapping[str, str | int | None],
 ) -> dict[str, Any]:
-    """The columns ``record`` fills for one event (``_chain`` adds the place and the MAC)."""
+    """The columns ``record`` fills for one event (``_chain`` adds the place and the MAC).
+
+    A structure acting from a mailed link (no account) is named as the actor's structure,
+    its channel in ``data``."""
+    if isinstance(actor, StructureByLink):
+        data = {**data, "channel": actor.channel}
     return {
         "actor_id": actor.id if actor else None,
         "actor_structure_id": actor.structure_id if actor else None,
@@ -266,7 +272,7 @@ def append_many(
 
 def record_many(
     session: Session,
-    actor: User | None,
+    actor: User | StructureByLink | None,
     action: AuditAction,
     subjects: Sequence[tuple[Any, uuid.UUID | None]],
     *,

@@ -256,7 +256,7 @@ def accept(
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         raise InvitationNotValid
     structure = invitation.structure
-    first = structure is not None and not _has_active_account(session, structure.id)
+    first = structure is not None and not has_active_account(session, structure.id)
     user = accounts.create_user(
         session,
         None,
@@ -283,11 +283,15 @@ def accept(
     return user
 
 
-def _has_active_account(session: Session, structure_id: int) -> bool:
+def has_active_account(session: Session, structure_id: int) -> bool:
     found = session.scalar(
         select(func.count())
         .select_from(User)
-        .where(User.structure_id == structure_id, User.active.is_(True))
+        .where(
+            User.structure_id == structure_id,
+            User.active.is_(True),
+            User.api_client.is_(False),  # an API token is nobody to manage the structure
+        )
     )
     return bool(found)
 

@@ -41,7 +41,8 @@ def structure_accounts(session: Session, structure_id: int) -> list[AccountRow]:
     users = list(
         session.scalars(
             select(User)
-            .where(User.structure_id == structure_id)
+            # An API token's service account is managed on the API tokens page.
+            .where(User.structure_id == structure_id, User.api_client.is_(False))
             .order_by(User.active.desc(), func.lower(User.display_name), User.id)
         )
     )
@@ -71,7 +72,7 @@ def unattached_accounts(session: Session) -> list[User]:
 def account_of_structure(session: Session, structure_id: int, user_id: int) -> User | None:
     """The account ``user_id`` if it belongs to the structure (else None: a 404)."""
     user = accounts.get_account(session, user_id)
-    if user is None or user.structure_id != structure_id:
+    if user is None or user.structure_id != structure_id or user.api_client:
         return None
     return user
 

@@ -1,0 +1,81 @@
+"""The stored side of hand-off links (``app.models.HandoffLink``): a new token, its digest,
+and revocation when the hand-off moves on.
+
+Kept apart from the use cases (``app.services.handoffs.links``) because every transition
+calls ``revoke_after_transition``: an answer link dies as soon as the hand-off leaves
+``sent`` by any path (an answer from an account or another link, a withdrawal, the expiry),
+a follow-through link when the hand-off is closed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from app.domain.handoffs import HandoffStatus
+from app.models import Handoff, HandoffLink, LinkScope
+
+TOKEN_BYTES = 32  # 256 bits, far beyond guessing
+
+
+def token_digest(token: str) -> str:
+    """What the table keeps of a token: its SHA-256, in hexadecimal."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_link(
+    session: Session,
+    handoff: Handoff,
+    structure_id: int,
+    scope: LinkScope,
+    *,
+    now: datetime,
+    expires_at: datetime,
+) -> str:
+    """Store a new link of ``scope`` for ``structure_id`` on ``handoff``; return its token
+    (given once: only its digest is kept)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    session.add(
+        HandoffLink(
+            handoff_id=handoff.id,
+            structure_id=structure_id,
+            scope=scope,
+            token_hash=token_digest(token),
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    return token
+
+
+def revoke_links(
+    session: Session, handoff_id: uuid.UUID, scope: LinkScope, *, now: datetime
+) -> None:
+    """Revoke the links of ``scope`` on the hand-off that are neither used nor revoked."""
+    session.execute(
+        update(HandoffLink)
+        .where(
+            HandoffLink.handoff_id == handoff_id,
+            HandoffLink.scope == scope,
+            HandoffLink.used_at.is_(None),
+            HandoffLink.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def revoke_after_transition(
+    session: Session, handoff: Handoff, source: HandoffStatus | None, *, now: datetime
+) -> None:
+    """After a transition from ``source``: answer links die once the hand-off is no longer
+    pending, follow-through links once it is closed."""
+    if source is HandoffStatus.SENT and handoff.status is not HandoffStatus.SENT:
+        revoke_links(session, handoff.id, LinkScope.ANSWER, now=now)
+    if handoff.status.is_final:
+        revoke_links(session, handoff.id, LinkScope.FOLLOW_THROUGH, now=now)
