@@ -34,6 +34,11 @@ instance folder when unset; put it where it is backed up apart from the database
 Behind a reverse proxy: ``RELAIS_TRUSTED_PROXIES`` (0), how many proxies' X-Forwarded-*
 headers to trust. Production safety (an https address, PostgreSQL, ...) is checked by
 ``app.security_checks`` when the application starts; this module refuses malformed values.
+Sign-in with ProConnect (OpenID Connect, docs/security.md): ``RELAIS_OIDC_ISSUER`` (the
+provider's issuer, whose ``/.well-known/openid-configuration`` is read), ``RELAIS_OIDC_CLIENT_ID``,
+``RELAIS_OIDC_CLIENT_SECRET`` or ``RELAIS_OIDC_CLIENT_SECRET_FILE``, ``RELAIS_OIDC_SCOPES``,
+``RELAIS_OIDC_ACR_VALUES`` (optional), ``RELAIS_OIDC_REQUIRE_EMAIL_VERIFIED`` (false) and
+``RELAIS_OIDC_TIMEOUT`` (seconds). Off while the issuer is unset.
 Audit log: ``RELAIS_AUDIT_CHECKPOINT``, the append-only file (or ``syslog:[facility]``) that
 ``flask audit checkpoint`` writes the chain head to, outside the database (required in
 production).
@@ -241,6 +246,23 @@ class Config:
     SMTP_PASSWORD: str | None = None
     SMTP_PASSWORD_FILE: str | None = None
 
+    # Sign-in with ProConnect (OpenID Connect; docs/security.md, "ProConnect"). Off while
+    # OIDC_ISSUER is unset. The issuer is the provider's own name: its discovery document is
+    # OIDC_ISSUER + "/.well-known/openid-configuration". The secret, or a file holding it.
+    OIDC_ISSUER: str | None = None
+    OIDC_CLIENT_ID: str | None = None
+    OIDC_CLIENT_SECRET: str | None = None
+    OIDC_CLIENT_SECRET_FILE: str | None = None
+    OIDC_SCOPES = "openid email given_name usual_name"
+    # Asked of the provider when set (ProConnect: "eidas1"), space separated.
+    OIDC_ACR_VALUES: str | None = None
+    # ProConnect sends no ``email_verified``: its e-mails are checked by the federation. With
+    # this on, an e-mail is accepted only with ``email_verified: true`` (other providers).
+    # An explicit ``email_verified: false`` is refused either way.
+    OIDC_REQUIRE_EMAIL_VERIFIED = False
+    # Seconds to wait for the provider's discovery, keys, token and userinfo answers.
+    OIDC_TIMEOUT = 10
+
     # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host/-Port in front
     # of the app (werkzeug's ProxyFix trusts that many hops); 0 trusts none of these headers.
     TRUSTED_PROXIES = 0
@@ -327,7 +349,9 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("SMTP_PORT", "RELAIS_SMTP_PORT", _port),
     ("SMTP_TIMEOUT", "RELAIS_SMTP_TIMEOUT", _positive),
     ("TRUSTED_PROXIES", "RELAIS_TRUSTED_PROXIES", _count),
+    ("OIDC_TIMEOUT", "RELAIS_OIDC_TIMEOUT", _positive),
     ("PUBLIC_DIRECTORY", "RELAIS_PUBLIC_DIRECTORY", _flag),
+    ("OIDC_REQUIRE_EMAIL_VERIFIED", "RELAIS_OIDC_REQUIRE_EMAIL_VERIFIED", _flag),
     ("SMTP_STARTTLS", "RELAIS_SMTP_STARTTLS", _flag),
     ("DATABASE_URL", "DATABASE_URL", _text),
     ("ERASURE_REGISTER_PATH", "RELAIS_ERASURE_REGISTER", _text),
@@ -339,6 +363,12 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("SMTP_USERNAME", "RELAIS_SMTP_USERNAME", _text),
     ("SMTP_PASSWORD", "RELAIS_SMTP_PASSWORD", _text),
     ("SMTP_PASSWORD_FILE", "RELAIS_SMTP_PASSWORD_FILE", _text),
+    ("OIDC_ISSUER", "RELAIS_OIDC_ISSUER", _text),
+    ("OIDC_CLIENT_ID", "RELAIS_OIDC_CLIENT_ID", _text),
+    ("OIDC_CLIENT_SECRET", "RELAIS_OIDC_CLIENT_SECRET", _text),
+    ("OIDC_CLIENT_SECRET_FILE", "RELAIS_OIDC_CLIENT_SECRET_FILE", _text),
+    ("OIDC_SCOPES", "RELAIS_OIDC_SCOPES", _text),
+    ("OIDC_ACR_VALUES", "RELAIS_OIDC_ACR_VALUES", _text),
 )
 
 
