@@ -22,7 +22,7 @@ from app.web.admin import outbox
 from app.web.admin import views as admin
 from app.web.auth import active_sessions as account_sessions
 from app.web.auth import contact as account_contact
-from app.web.auth import password_reset, second_step, two_factor
+from app.web.auth import password_reset, proconnect, second_step, two_factor
 from app.web.auth import views as auth
 from app.web.auth.signing_in import enrolment_gate
 from app.web.context import load_session_user, template_helpers
@@ -39,7 +39,15 @@ from app.web.people import views as people
 # registered.
 PEOPLE_ROUTES = (people, records, referents, rights, facts)
 # The auth blueprint is routed by several modules.
-AUTH_ROUTES = (auth, account_contact, account_sessions, password_reset, second_step, two_factor)
+AUTH_ROUTES = (
+    auth,
+    account_contact,
+    account_sessions,
+    password_reset,
+    proconnect,
+    second_step,
+    two_factor,
+)
 
 # Endpoints reachable without signing in, read from the authorisation matrix
 # (app/web/access.py, where every route is classified). Everything else is closed by default.
