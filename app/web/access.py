@@ -157,8 +157,8 @@ MATRIX: Mapping[str, Rule] = {
     "auth.set_language": public(),
     "auth.forgotten_password": public(),
     "auth.reset_password": public(),
-    # Sign in with ProConnect: the button's POST and the provider's redirect back (404 while
-    # RELAIS_OIDC_ISSUER is unset).
+    # Sign in with ProConnect: the button's POST and the provider's redirect back (both send
+    # back to the sign-in page while RELAIS_OIDC_ISSUER is unset).
     "auth.proconnect_start": public(),
     "auth.proconnect_callback": public(),
     # The code after the right password: nobody is signed in yet.

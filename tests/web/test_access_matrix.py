@@ -256,6 +256,8 @@ def test_the_public_endpoints_come_from_the_matrix() -> None:
         "auth.set_language",
         "auth.forgotten_password",
         "auth.reset_password",
+        "auth.proconnect_start",
+        "auth.proconnect_callback",
     }
     assert public == PUBLIC_ENDPOINTS
     assert access.endpoints_of(access.Visitors.PUBLIC_DIRECTORY) == {

@@ -206,8 +206,9 @@ def caseworker(db_session: Session) -> User:
 def test_the_button_shows_only_when_proconnect_is_configured(client: FlaskClient) -> None:
     assert b'id="proconnect-button"' not in client.get("/login").data
     token = csrf_token(client)
-    assert client.post("/login/proconnect", data={"csrf_token": token}).status_code == 404
-    assert client.get(f"{CALLBACK}?code=x&state=y").status_code == 404
+    assert _not_done(client.post("/login/proconnect", data={"csrf_token": token})) == "unavailable"
+    assert _not_done(client.get(f"{CALLBACK}?code=x&state=y")) == "unavailable"
+    assert not _signed_in(client)
 
 
 def test_an_existing_active_account_signs_in_and_is_linked(
@@ -247,12 +248,14 @@ def test_the_flow_uses_pkce_s256_state_and_nonce(
     query = parse_qs(urlsplit(location).query)
     assert query["code_challenge_method"] == ["S256"]
     assert query["response_type"] == ["code"]
-    assert len(query["state"][0]) >= 32 and len(query["nonce"][0]) >= 32
+    assert len(query["state"][0]) >= 32
+    assert len(query["nonce"][0]) >= 32
     assert "openid" in query["scope"][0].split()
     assert query["redirect_uri"] == [f"http://localhost{CALLBACK}"]
     # The state is kept hashed, never in clear, on the server.
     stored = db_session.scalar(select(OidcSignIn))
-    assert stored is not None and query["state"][0] not in stored.state_hash
+    assert stored is not None
+    assert query["state"][0] not in stored.state_hash
     assert _back(client, proconnect.authorise(location, "sub-pkce")).status_code == 302
 
     (authorise_query, _form), *_ = proconnect.recorder.requests_to("/oauth2/authorize")
@@ -286,7 +289,8 @@ def test_a_coordinator_without_multi_factor_at_the_provider_gives_the_code(
     assert not _signed_in(client)
     assert _sessions(db_session, coordinator) == []
     done = enter_code(client, fresh_code(client.application, coordinator.email))
-    assert done.status_code == 302 and urlsplit(done.location).path == "/"
+    assert done.status_code == 302
+    assert urlsplit(done.location).path == "/"
     (opened,) = _sessions(db_session, coordinator)
     assert (opened.method, opened.acr, opened.amr) == ("proconnect", "eidas1", "pwd")
     (login_event,) = _events(db_session, AuditAction.LOGIN)
@@ -331,7 +335,8 @@ def test_sign_out_ends_the_session_at_the_provider_too(
     assert len(query["state"][0]) >= 32
     assert not _signed_in(client)
     (ended,) = _sessions(db_session, caseworker)
-    assert ended.ended_at is not None and ended.id_token is None
+    assert ended.ended_at is not None
+    assert ended.id_token is None
 
 
 # -- refusals -------------------------------------------------------------------------------
@@ -413,9 +418,16 @@ def test_a_verified_email_can_be_required(
     assert _signed_in(client)
 
 
+def _not_done(answer: TestResponse, status: int = 200) -> str:
+    """The page of a sign-in that did not happen: its reason."""
+    assert answer.status_code == status
+    page = answer.get_data(as_text=True)
+    assert 'data-testid="proconnect-failed"' in page
+    return page.split('data-reason="', 1)[1].split('"', 1)[0]
+
+
 def _refused_back_to_login(client: FlaskClient, answer: TestResponse) -> None:
-    assert answer.status_code == 302
-    assert urlsplit(answer.location).path == "/login"
+    assert _not_done(answer) == "failed"
     assert not _signed_in(client)
 
 
@@ -549,7 +561,8 @@ def test_a_cancelled_sign_in_at_the_provider_returns_to_the_sign_in_page(
     location = _start(client)
     state = parse_qs(urlsplit(location).query)["state"][0]
     answer = client.get(f"{CALLBACK}?error=access_denied&state={state}")
-    _refused_back_to_login(client, answer)
+    assert _not_done(answer) == "cancelled"
+    assert not _signed_in(client)
     (refusal,) = _events(db_session, AuditAction.OIDC_REFUSED)
     assert refusal.data == {"reason": "provider_error"}
 
@@ -563,7 +576,8 @@ def test_failed_callbacks_are_throttled_per_client(
     # Now even a right answer from the provider waits: nothing reaches the token endpoint.
     proconnect.add_user("sub-wait", email=caseworker.email)
     start = client.post("/login/proconnect", data={"csrf_token": csrf_token(client)})
-    assert urlsplit(start.location).path == "/login"
+    assert _not_done(start, 429) == "wait"
+    assert _not_done(client.get(f"{CALLBACK}?code=x&state=y"), 429) == "wait"
     assert proconnect.recorder.requests_to("/oauth2/token") == []
     assert not _signed_in(client)
 
@@ -576,7 +590,7 @@ def test_an_unreachable_provider_gets_a_clear_answer(
     monkeypatch.setitem(app.config, "OIDC_CLIENT_SECRET", "secret")
     monkeypatch.setitem(app.config, "OIDC_TIMEOUT", 2)
     answer = client.post("/login/proconnect", data={"csrf_token": csrf_token(client)})
-    assert answer.status_code == 302 and urlsplit(answer.location).path == "/login"
+    assert _not_done(answer) == "unavailable"
 
 
 def test_the_start_needs_the_csrf_token(client: FlaskClient, proconnect: Provider) -> None:

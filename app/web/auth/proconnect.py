@@ -6,7 +6,8 @@ which checks the state (against the signed cookie, and single use in the databas
 ``oidc.authenticate`` check the provider's answer, finds the account (``proconnect.link``) and
 signs in through ``complete_sign_in`` - after the TOTP code when the account has one and the
 provider does not say the person used several factors. Failed callbacks count in the sign-in
-back-off of the client address. Both routes are 404 while ProConnect is not configured.
+back-off of the client address. A sign-in that does not happen (ProConnect not configured or
+unreachable, a failed or cancelled callback) gets a page that says so, with the way back.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, datetime
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 
 from app.models import OidcSignIn, User
 from app.services.security import accounts, oidc, proconnect, sessions, throttling
@@ -30,42 +30,37 @@ from app.web.context import dbs
 STATE_KEY = "proconnect_state"
 
 
-def _settings() -> oidc.OidcSettings:
-    settings = oidc_settings()
-    if settings is None:
-        abort(404)
-    return settings
+def _not_done(reason: str, status: int = 200) -> ResponseReturnValue:
+    """The page of a sign-in that did not happen (``reason``: ``unavailable``, ``failed``,
+    ``cancelled``, ``wait``), with a way back to the sign-in page."""
+    return render_template("auth/proconnect_failed.html", reason=reason), status
 
 
 def _keys(login: str = "") -> throttling.AttemptKeys:
     return attempt_keys(current_app.config["SECRET_KEY"], login, request.remote_addr or "")
 
 
-def _failed(message: str) -> ResponseReturnValue:
-    """Back to the sign-in page with ``message``; the failure counts for this address."""
+def _failed() -> ResponseReturnValue:
+    """The sign-in failed; the failure counts in the back-off of this address."""
     throttling.record_client_failure(dbs(), _keys(), datetime.now(UTC))
-    flash(message, "error")
-    return redirect(url_for("auth.login"))
+    return _not_done("failed")
 
 
 @bp.post("/login/proconnect")
 @limit_anonymous_posts
 def proconnect_start() -> ResponseReturnValue:
-    settings = _settings()
     if not EmptyForm().validate_on_submit():
         abort(400)
+    settings = oidc_settings()
+    if settings is None:
+        return _not_done("unavailable")
     now = datetime.now(UTC)
     if throttling.client_wait_before(dbs(), _keys(), throttle_policy(), now) is not None:
-        flash(_("Too many failed sign-ins from here. Try again in a few minutes."), "error")
-        return redirect(url_for("auth.login"))
+        return _not_done("wait", 429)
     try:
         started = oidc.authorisation_request(settings, external_url("auth.proconnect_callback"))
     except oidc.OidcRefused:
-        flash(
-            _("ProConnect cannot be reached. Try again later, or sign in with your password."),
-            "error",
-        )
-        return redirect(url_for("auth.login"))
+        return _not_done("unavailable")
     proconnect.begin(dbs(), started, safe_next(request.form.get("next")), now=now)
     session[STATE_KEY] = started.state
     return redirect(started.url)
@@ -73,26 +68,25 @@ def proconnect_start() -> ResponseReturnValue:
 
 @bp.get("/login/proconnect/callback")
 def proconnect_callback() -> ResponseReturnValue:
-    settings = _settings()
+    settings = oidc_settings()
+    if settings is None:
+        return _not_done("unavailable")
     now = datetime.now(UTC)
-    failed = _("The sign-in with ProConnect failed. Try again.")
     if throttling.client_wait_before(dbs(), _keys(), throttle_policy(), now) is not None:
-        flash(_("Too many failed sign-ins from here. Try again in a few minutes."), "error")
-        return redirect(url_for("auth.login"))
+        return _not_done("wait", 429)
     expected = session.pop(STATE_KEY, None)
     state = request.args.get("state", "")[:200]
     if not isinstance(expected, str) or not hmac.compare_digest(expected, state):
         # Not the sign-in this browser started (forged, or another tab's): nothing is claimed.
-        return _failed(failed)
+        return _failed()
     try:
         attempt = proconnect.claim(dbs(), state, now=now)
     except proconnect.SignInRefused:
-        return _failed(failed)  # already used (a replay) or too old
+        return _failed()  # already used (a replay) or too old
     if request.args.get("error"):
         # Cancelled or refused at the provider: no code to check.
         proconnect.record_refusal(dbs(), attempt, "provider_error")
-        flash(_("The sign-in with ProConnect was cancelled."), "info")
-        return redirect(url_for("auth.login"))
+        return _not_done("cancelled")
     try:
         answer = oidc.authenticate(
             settings,
@@ -103,7 +97,7 @@ def proconnect_callback() -> ResponseReturnValue:
         )
     except oidc.OidcRefused as exc:
         proconnect.record_refusal(dbs(), attempt, exc.reason)
-        return _failed(failed)
+        return _failed()
     return _sign_in(settings, attempt, answer, now)
 
 
