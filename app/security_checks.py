@@ -265,6 +265,39 @@ def _rate_limit_storage(inspection: Inspection) -> str | None:
     )
 
 
+_OIDC_PARTS = (
+    ("OIDC_ISSUER", "RELAIS_OIDC_ISSUER"),
+    ("OIDC_CLIENT_ID", "RELAIS_OIDC_CLIENT_ID"),
+    ("OIDC_CLIENT_SECRET", "RELAIS_OIDC_CLIENT_SECRET"),
+)
+
+
+def _proconnect(inspection: Inspection) -> str | None:
+    """Sign-in with ProConnect is off (nothing set) or whole: an https issuer, a client id and
+    its secret. Half a configuration would leave the button off without saying why."""
+    settings = inspection.settings
+    given = {
+        setting: str(settings.get(setting) or "").strip() for setting, _variable in _OIDC_PARTS
+    }
+    if not given["OIDC_CLIENT_SECRET"] and str(settings.get("OIDC_CLIENT_SECRET_FILE") or ""):
+        given["OIDC_CLIENT_SECRET"] = "(file)"  # noqa: S105 - a marker, not a secret
+    if not any(given.values()):
+        return None
+    missing = [variable for setting, variable in _OIDC_PARTS if not given[setting]]
+    if missing:
+        return (
+            f"{' and '.join(missing)} missing: sign-in with ProConnect needs the issuer, the "
+            "client id and its secret (RELAIS_OIDC_CLIENT_SECRET or _FILE)"
+        )
+    parts = urlsplit(given["OIDC_ISSUER"])
+    if parts.scheme != "https" or not parts.hostname:
+        return (
+            "RELAIS_OIDC_ISSUER must be an https:// address: the provider's keys and the "
+            "tokens would cross the network without TLS"
+        )
+    return None
+
+
 def _unknown_variables(inspection: Inspection) -> str | None:
     known = OTHER_VARIABLES | {variable for _setting, variable, _parse in ENVIRONMENT}
     unknown = sorted(
@@ -348,6 +381,15 @@ CHECKS: tuple[Check, ...] = (
         f"(at least {MIN_SMALL_COUNT_THRESHOLD})",
         "unset RELAIS_SMALL_COUNT_THRESHOLD (11 by default) or set it to 5 or more",
         _small_counts,
+    ),
+    Check(
+        "proconnect",
+        ("RELAIS_OIDC_ISSUER", "RELAIS_OIDC_CLIENT_ID", "RELAIS_OIDC_CLIENT_SECRET"),
+        "sign-in with ProConnect is off, or has an https issuer, a client id and its secret",
+        "set RELAIS_OIDC_ISSUER=https://auth.agentconnect.gouv.fr/api/v2 (production), "
+        "RELAIS_OIDC_CLIENT_ID and RELAIS_OIDC_CLIENT_SECRET_FILE (docs/deployment.md), or "
+        "unset them all",
+        _proconnect,
     ),
     Check(
         "proxies",
