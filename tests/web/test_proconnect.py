@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import io
 import json
 import logging
@@ -142,8 +143,24 @@ def _start(client: FlaskClient, next_path: str = "") -> str:
     answer = client.post(
         "/login/proconnect", data={"csrf_token": csrf_token(client), "next": next_path}
     )
-    assert answer.status_code == 302
-    return str(answer.location)
+    return _provider_address(answer)
+
+
+def _provider_address(answer: TestResponse) -> str:
+    """The page between Relais and the provider: a meta refresh and a link to the same place
+    (a form's answer may not redirect to another origin under the CSP's form-action)."""
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"] == "no-store"
+    page = answer.get_data(as_text=True)
+    assert 'data-testid="proconnect-redirect"' in page
+    link = html.unescape(
+        page.split('id="proconnect-continue"', 1)[1].split('href="', 1)[1].split('"', 1)[0]
+    )
+    refresh = html.unescape(
+        page.split('http-equiv="refresh" content="0;url=', 1)[1].split('"', 1)[0]
+    )
+    assert link == refresh
+    return link
 
 
 def _back(client: FlaskClient, location: str) -> TestResponse:
@@ -234,6 +251,11 @@ def test_an_existing_active_account_signs_in_and_is_linked(
     (opened,) = _sessions(db_session, caseworker)
     assert (opened.method, opened.acr, opened.amr) == ("proconnect", "eidas1", "pwd")
     assert opened.id_token  # kept server-side for the provider's logout
+    # ... and only there: the spent sign-in keeps neither the token nor the account.
+    attempt = db_session.scalar(select(OidcSignIn))
+    assert attempt is not None
+    assert attempt.used_at is not None
+    assert (attempt.id_token, attempt.user_id) == (None, None)
     (login_event,) = _events(db_session, AuditAction.LOGIN)
     assert login_event.actor_id == caseworker.id
     assert login_event.data == {"method": "proconnect", "acr": "eidas1", "amr": "pwd"}
@@ -325,8 +347,7 @@ def test_sign_out_ends_the_session_at_the_provider_too(
     (opened,) = _sessions(db_session, caseworker)
     id_token = opened.id_token
     answer = client.post("/logout", data={"csrf_token": csrf_token(client, "/account/sessions")})
-    assert answer.status_code == 302
-    target = urlsplit(answer.location)
+    target = urlsplit(_provider_address(answer))
     assert f"{target.scheme}://{target.netloc}" == proconnect.issuer
     assert target.path == "/oauth2/end_session"
     query = parse_qs(target.query)

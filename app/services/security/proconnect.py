@@ -126,6 +126,13 @@ def link(
     return user
 
 
+def spend(attempt: OidcSignIn) -> None:
+    """The sign-in is complete: the ID token now lives on the session only, and the attempt
+    can no longer complete a second step."""
+    attempt.user_id = None
+    attempt.id_token = None
+
+
 def record_refusal(session: Session, attempt: OidcSignIn, reason: str) -> None:
     """Audit a sign-in the provider's answer did not let through (``reason``: a code of
     ``oidc.OidcRefused``: ``token``, ``id_token``, ``userinfo``...)."""

@@ -15,13 +15,13 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, datetime
 
-from flask import abort, current_app, redirect, render_template, request, session
+from flask import abort, current_app, render_template, request, session
 from flask.typing import ResponseReturnValue
 
 from app.models import OidcSignIn, User
 from app.services.security import accounts, oidc, proconnect, sessions, throttling
 from app.services.security.throttling import attempt_keys
-from app.web.auth.provider import external_url, oidc_settings
+from app.web.auth.provider import external_url, oidc_settings, to_provider
 from app.web.auth.signing_in import ask_second_step, complete_sign_in, safe_next
 from app.web.auth.throttle import limit_anonymous_posts, throttle_policy
 from app.web.auth.views import EmptyForm, bp
@@ -63,7 +63,7 @@ def proconnect_start() -> ResponseReturnValue:
         return _not_done("unavailable")
     proconnect.begin(dbs(), started, safe_next(request.form.get("next")), now=now)
     session[STATE_KEY] = started.state
-    return redirect(started.url)
+    return to_provider(started.url)
 
 
 @bp.get("/login/proconnect/callback")
@@ -136,4 +136,5 @@ def finish_proconnect_sign_in(
     origin = sessions.Origin(
         method="proconnect", acr=attempt.acr, amr=attempt.amr, id_token=attempt.id_token
     )
+    proconnect.spend(attempt)
     return complete_sign_in(user, attempt.next_path, origin=origin)

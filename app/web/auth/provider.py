@@ -3,7 +3,8 @@ and sign-out views)."""
 
 from __future__ import annotations
 
-from flask import current_app, request, url_for
+from flask import current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from app.models import UserSession
 from app.services.security import oidc
@@ -34,3 +35,11 @@ def logout_redirect(ended: UserSession | None) -> str | None:
     return oidc.logout_url(
         settings, id_token=ended.id_token, post_logout_redirect_uri=external_url("auth.login")
     )
+
+
+def to_provider(target: str, *, leaving: bool = False) -> ResponseReturnValue:
+    """Send the browser to the provider through a page (meta refresh and a link) rather than a
+    redirect: the answer to a form may only redirect where the CSP's ``form-action`` allows
+    (``'self'``), and the provider redirects further on its side (``leaving``: the sign-out)."""
+    page = render_template("auth/proconnect_redirect.html", target=target, leaving=leaving)
+    return page, 200, {"Cache-Control": "no-store"}

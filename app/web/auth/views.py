@@ -29,7 +29,7 @@ from app.services.security import accounts, sessions
 from app.services.security.passwords import verify_password
 from app.services.security.throttling import TooManyAttempts, attempt_keys
 from app.unit_of_work import attempt
-from app.web.auth.provider import logout_redirect, proconnect_enabled
+from app.web.auth.provider import logout_redirect, proconnect_enabled, to_provider
 from app.web.auth.signing_in import reauth_required, start_sign_in
 from app.web.auth.signing_in import safe_next as _safe_next
 from app.web.auth.throttle import limit_anonymous_posts, throttle_policy
@@ -115,7 +115,7 @@ def logout() -> ResponseReturnValue:
         # A session opened with ProConnect also ends at the provider, which comes back here.
         provider_logout = logout_redirect(ended)
         if provider_logout:
-            return redirect(provider_logout)
+            return to_provider(provider_logout, leaving=True)
     return redirect(url_for("auth.login"))
 
 
