@@ -616,3 +616,21 @@ def test_an_unreachable_provider_gets_a_clear_answer(
 
 def test_the_start_needs_the_csrf_token(client: FlaskClient, proconnect: Provider) -> None:
     assert client.post("/login/proconnect", data={}).status_code == 400
+
+
+def test_unlink_lets_a_new_identity_link_by_email(
+    app: Flask, client: FlaskClient, db_session: Session, proconnect: Provider, caseworker: User
+) -> None:
+    proconnect.add_user("sub-old", email=caseworker.email)
+    _sign_in(client, proconnect, "sub-old")
+    client.delete_cookie("relais_session")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "unlink-proconnect", caseworker.email])
+    assert result.exit_code == 0, result.output
+    assert db_session.scalar(select(UserIdentity)) is None
+    assert len(_events(db_session, AuditAction.IDENTITY_UNLINK)) == 1
+    proconnect.add_user("sub-new", email=caseworker.email)
+    assert _sign_in(client, proconnect, "sub-new").status_code == 302
+    assert _signed_in(client)
+    again = runner.invoke(args=["users", "unlink-proconnect", "nobody@relais.example"])
+    assert again.exit_code != 0

@@ -189,3 +189,16 @@ def _link(session: Session, user: User, auth: Authentication, now: datetime) -> 
     )
     audit.record(session, None, AuditAction.IDENTITY_LINK, user, issuer=auth.issuer[:200])
     session.flush()
+
+
+def unlink(session: Session, actor: User | None, user: User) -> int:
+    """Forget the account's identities at OpenID providers (a new ProConnect identity for the
+    same person: the next sign-in links again by e-mail). Returns how many were removed."""
+    removed = session.execute(
+        delete(UserIdentity)
+        .where(UserIdentity.user_id == user.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if removed:
+        audit.record(session, actor, AuditAction.IDENTITY_UNLINK, user, count=int(removed))
+    return int(removed)
