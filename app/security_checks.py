@@ -8,11 +8,9 @@ An ``error`` stops a production server ("Relais cannot start: <reason>") and mak
 exit non-zero; a ``warning`` is only reported (and logged when a production server starts).
 
 To add a check: write a function ``(Inspection) -> str | None`` and append a ``Check`` to
-``CHECKS`` with a short name, the variables it reads, the line shown when it passes and the
-fix. Nothing else: the server refuses to start on it and the command lists it.
-
-Checks of a value's *form* (a whole number, a range) are not here: ``app.settings`` refuses
-those in every environment when it reads the variable. These are about production safety.
+``CHECKS`` (short name, variables read, the line shown when it passes, the fix): the server
+refuses to start on it and the command lists it. Checks of a value's *form* (a whole number, a
+range) are not here (``app.settings`` refuses those everywhere): these are production safety.
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from app.crypto import KeyConfigError, KeyRing
 from app.services.mail.settings import mail_settings
 from app.services.mail.transport import MailConfigError
 from app.services.security.audit_checkpoint import CheckpointError, check_target
+from app.services.security.oidc_settings import configuration_problem
 from app.settings import (
     ENVIRONMENT,
     SECRET_NAMES,
@@ -265,39 +264,6 @@ def _rate_limit_storage(inspection: Inspection) -> str | None:
     )
 
 
-_OIDC_PARTS = (
-    ("OIDC_ISSUER", "RELAIS_OIDC_ISSUER"),
-    ("OIDC_CLIENT_ID", "RELAIS_OIDC_CLIENT_ID"),
-    ("OIDC_CLIENT_SECRET", "RELAIS_OIDC_CLIENT_SECRET"),
-)
-
-
-def _proconnect(inspection: Inspection) -> str | None:
-    """Sign-in with ProConnect is off (nothing set) or whole: an https issuer, a client id and
-    its secret. Half a configuration would leave the button off without saying why."""
-    settings = inspection.settings
-    given = {
-        setting: str(settings.get(setting) or "").strip() for setting, _variable in _OIDC_PARTS
-    }
-    if not given["OIDC_CLIENT_SECRET"] and str(settings.get("OIDC_CLIENT_SECRET_FILE") or ""):
-        given["OIDC_CLIENT_SECRET"] = "(file)"  # noqa: S105 - a marker, not a secret
-    if not any(given.values()):
-        return None
-    missing = [variable for setting, variable in _OIDC_PARTS if not given[setting]]
-    if missing:
-        return (
-            f"{' and '.join(missing)} missing: sign-in with ProConnect needs the issuer, the "
-            "client id and its secret (RELAIS_OIDC_CLIENT_SECRET or _FILE)"
-        )
-    parts = urlsplit(given["OIDC_ISSUER"])
-    if parts.scheme != "https" or not parts.hostname:
-        return (
-            "RELAIS_OIDC_ISSUER must be an https:// address: the provider's keys and the "
-            "tokens would cross the network without TLS"
-        )
-    return None
-
-
 def _unknown_variables(inspection: Inspection) -> str | None:
     known = OTHER_VARIABLES | {variable for _setting, variable, _parse in ENVIRONMENT}
     unknown = sorted(
@@ -386,10 +352,8 @@ CHECKS: tuple[Check, ...] = (
         "proconnect",
         ("RELAIS_OIDC_ISSUER", "RELAIS_OIDC_CLIENT_ID", "RELAIS_OIDC_CLIENT_SECRET"),
         "sign-in with ProConnect is off, or has an https issuer, a client id and its secret",
-        "set RELAIS_OIDC_ISSUER=https://auth.agentconnect.gouv.fr/api/v2 (production), "
-        "RELAIS_OIDC_CLIENT_ID and RELAIS_OIDC_CLIENT_SECRET_FILE (docs/deployment.md), or "
-        "unset them all",
-        _proconnect,
+        "set RELAIS_OIDC_ISSUER (https), _CLIENT_ID and _CLIENT_SECRET_FILE, or none of them",
+        lambda inspection: configuration_problem(inspection.settings),
     ),
     Check(
         "proxies",

@@ -34,11 +34,7 @@ instance folder when unset; put it where it is backed up apart from the database
 Behind a reverse proxy: ``RELAIS_TRUSTED_PROXIES`` (0), how many proxies' X-Forwarded-*
 headers to trust. Production safety (an https address, PostgreSQL, ...) is checked by
 ``app.security_checks`` when the application starts; this module refuses malformed values.
-Sign-in with ProConnect (OpenID Connect, docs/security.md): ``RELAIS_OIDC_ISSUER`` (the
-provider's issuer, whose ``/.well-known/openid-configuration`` is read), ``RELAIS_OIDC_CLIENT_ID``,
-``RELAIS_OIDC_CLIENT_SECRET`` or ``RELAIS_OIDC_CLIENT_SECRET_FILE``, ``RELAIS_OIDC_SCOPES``,
-``RELAIS_OIDC_ACR_VALUES`` (optional), ``RELAIS_OIDC_REQUIRE_EMAIL_VERIFIED`` (false) and
-``RELAIS_OIDC_TIMEOUT`` (seconds). Off while the issuer is unset.
+Sign-in with ProConnect: ``RELAIS_OIDC_*`` (docs/security.md; off while the issuer is unset).
 Audit log: ``RELAIS_AUDIT_CHECKPOINT``, the append-only file (or ``syslog:[facility]``) that
 ``flask audit checkpoint`` writes the chain head to, outside the database (required in
 production).
@@ -246,23 +242,16 @@ class Config:
     SMTP_PASSWORD: str | None = None
     SMTP_PASSWORD_FILE: str | None = None
 
-    # Sign-in with ProConnect (OpenID Connect; docs/security.md, "ProConnect"). Off while
-    # OIDC_ISSUER is unset. The issuer is the provider's own name: its discovery document is
-    # OIDC_ISSUER + "/.well-known/openid-configuration". The secret, or a file holding it.
+    # Sign-in with ProConnect (docs/security.md): off while OIDC_ISSUER is unset.
     OIDC_ISSUER: str | None = None
     OIDC_CLIENT_ID: str | None = None
     OIDC_CLIENT_SECRET: str | None = None
     OIDC_CLIENT_SECRET_FILE: str | None = None
     OIDC_SCOPES = "openid email given_name usual_name"
-    # Asked of the provider when set (ProConnect: "eidas1"), space separated.
-    OIDC_ACR_VALUES: str | None = None
-    # ProConnect sends no ``email_verified``: its e-mails are checked by the federation. With
-    # this on, an e-mail is accepted only with ``email_verified: true`` (other providers).
-    # An explicit ``email_verified: false`` is refused either way.
+    OIDC_ACR_VALUES: str | None = None  # asked of the provider when set ("eidas1")
+    # ProConnect sends no email_verified (its e-mails are the employers'): on for others.
     OIDC_REQUIRE_EMAIL_VERIFIED = False
-    # Seconds to wait for the provider's discovery, keys, token and userinfo answers.
-    OIDC_TIMEOUT = 10
-
+    OIDC_TIMEOUT = 10  # seconds, for each call to the provider
     # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host/-Port in front
     # of the app (werkzeug's ProxyFix trusts that many hops); 0 trusts none of these headers.
     TRUSTED_PROXIES = 0

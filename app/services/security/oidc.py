@@ -22,9 +22,7 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -37,6 +35,7 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
 from app.services.errors import N_, ServiceError
+from app.services.security.oidc_settings import OidcSettings as OidcSettings  # re-exported
 
 # Signatures accepted on ID tokens and userinfo: asymmetric only (the provider's JWKS).
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
@@ -67,51 +66,6 @@ class OidcRefused(ServiceError):
         super().__init__(N_("The sign-in with ProConnect failed. Try again."))
         self.reason = reason
         self.detail = detail[:200]
-
-
-@dataclass(frozen=True)
-class OidcSettings:
-    """``RELAIS_OIDC_*``: the provider, this client's registration and what to ask."""
-
-    issuer: str
-    client_id: str
-    client_secret: str
-    scopes: str
-    acr_values: str | None = None
-    require_email_verified: bool = False
-    timeout: float = 10
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> OidcSettings | None:
-        """The settings, or ``None`` when sign-in with ProConnect is off (no issuer, client id
-        or secret: ``app.security_checks`` reports the incomplete case in production)."""
-        issuer = str(config.get("OIDC_ISSUER") or "").strip().rstrip("/")
-        client_id = str(config.get("OIDC_CLIENT_ID") or "").strip()
-        secret = client_secret(config)
-        if not (issuer and client_id and secret):
-            return None
-        return cls(
-            issuer=issuer,
-            client_id=client_id,
-            client_secret=secret,
-            scopes=str(config.get("OIDC_SCOPES") or "openid email").strip(),
-            acr_values=str(config.get("OIDC_ACR_VALUES") or "").strip() or None,
-            require_email_verified=bool(config.get("OIDC_REQUIRE_EMAIL_VERIFIED")),
-            timeout=float(config.get("OIDC_TIMEOUT") or 10),
-        )
-
-
-def client_secret(config: Mapping[str, Any]) -> str:
-    """``RELAIS_OIDC_CLIENT_SECRET``, or the content of ``RELAIS_OIDC_CLIENT_SECRET_FILE``
-    (empty when neither is set or the file cannot be read)."""
-    secret = str(config.get("OIDC_CLIENT_SECRET") or "").strip()
-    path = str(config.get("OIDC_CLIENT_SECRET_FILE") or "").strip()
-    if secret or not path:
-        return secret
-    try:
-        return Path(path).read_text(encoding="utf-8").strip()
-    except OSError:
-        return ""
 
 
 @dataclass(frozen=True)
