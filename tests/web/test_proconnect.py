@@ -244,6 +244,7 @@ def test_an_existing_active_account_signs_in_and_is_linked(
     assert answer.status_code == 302
     assert urlsplit(answer.location).path == "/"
     assert _signed_in(client)
+    assert b'data-testid="via-proconnect"' in client.get("/account/sessions").data
 
     identity = db_session.scalar(select(UserIdentity).where(UserIdentity.user_id == caseworker.id))
     assert identity is not None
