@@ -278,7 +278,8 @@ def test_the_flow_uses_pkce_s256_state_and_nonce(
     # The state is kept hashed, never in clear, on the server.
     stored = db_session.scalar(select(OidcSignIn))
     assert stored is not None
-    assert query["state"][0] not in stored.state_hash
+    assert stored.state_hash == hashlib.sha256(query["state"][0].encode()).hexdigest()
+    assert stored.nonce == query["nonce"][0]
     assert _back(client, proconnect.authorise(location, "sub-pkce")).status_code == 302
 
     (authorise_query, _form), *_ = proconnect.recorder.requests_to("/oauth2/authorize")
