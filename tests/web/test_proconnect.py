@@ -537,7 +537,7 @@ def test_a_tampered_id_token_is_refused(
     assert _sessions(db_session, caseworker) == []
 
 
-def test_an_id_token_for_another_client_is_refused(
+def test_a_code_issued_to_another_client_is_refused(
     app: Flask,
     client: FlaskClient,
     db_session: Session,
@@ -545,7 +545,9 @@ def test_an_id_token_for_another_client_is_refused(
     proconnect: Provider,
     caseworker: User,
 ) -> None:
-    """The provider's answer to another client (its audience) is not for Relais."""
+    """A code the provider issued to another client (another audience) is not for Relais: the
+    provider refuses to exchange it for Relais (the ``aud`` check of the ID token itself is
+    Authlib's/joserfc's, not reachable with this provider without breaking the signature)."""
     proconnect.add_user("sub-aud", email=caseworker.email)
     location = _start(client)
     parts = urlsplit(location)
