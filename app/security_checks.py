@@ -1,20 +1,13 @@
 """The checks a production configuration must pass: one list, ``CHECKS``, shared by the
 start-up refusal (``create_app`` in production) and ``flask --app app security-check``.
 
-A check reads an ``Inspection`` (the settings, as ``app.settings.as_mapping`` gives them or
-as the application holds them, and the process environment) and returns ``None`` when it
-passes, or the reason it fails: one sentence that names the variable and never shows a secret.
-An ``error`` stops a production server ("Relais cannot start: <reason>") and makes the command
-exit non-zero; a ``warning`` is only reported (and logged when a production server starts).
-
-To add a check: write a function ``(Inspection) -> str | None`` and append a ``Check`` to
-``CHECKS`` with a short name, the variables it reads, the line shown when it passes and the
-fix. Nothing else: the server refuses to start on it and the command lists it.
-
-Checks of a value's *form* (a whole number, a range) are not here: ``app.settings`` refuses
-those in every environment when it reads the variable. These are about production safety.
+A check reads an ``Inspection`` (the settings and the process environment) and returns
+``None`` when it passes, or the reason it fails: one sentence naming the variable, never a
+secret. An ``error`` stops a production server and makes the command exit non-zero; a
+``warning`` is only reported. To add one, append a ``Check`` to ``CHECKS`` (name, variables
+read, the line shown when it passes, the fix, the function). The *form* of a value (a whole
+number, a range) is ``app.settings``'s to refuse: these are production safety.
 """
-
 from __future__ import annotations
 
 import os
@@ -30,6 +23,7 @@ from app.crypto import KeyConfigError, KeyRing
 from app.services.mail.settings import mail_settings
 from app.services.mail.transport import MailConfigError
 from app.services.security.audit_checkpoint import CheckpointError, check_target
+from app.services.security.oidc_settings import configuration_problem
 from app.services.webhooks.settings import WEBHOOK_FLAGS, unsafe_webhook_settings
 from app.settings import ENVIRONMENT, SECRET_NAMES, ConfigError, ProductionConfig
 
@@ -344,6 +338,13 @@ CHECKS: tuple[Check, ...] = (
         f"(at least {MIN_SMALL_COUNT_THRESHOLD})",
         "unset RELAIS_SMALL_COUNT_THRESHOLD (11 by default) or set it to 5 or more",
         _small_counts,
+    ),
+    Check(
+        "proconnect",
+        ("RELAIS_OIDC_ISSUER", "RELAIS_OIDC_CLIENT_ID", "RELAIS_OIDC_CLIENT_SECRET"),
+        "sign-in with ProConnect is off, or has an https issuer, a client id and its secret",
+        "set RELAIS_OIDC_ISSUER (https), _CLIENT_ID and _CLIENT_SECRET_FILE, or none of them",
+        lambda inspection: configuration_problem(inspection.settings),
     ),
     Check(
         "proxies",

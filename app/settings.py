@@ -1,26 +1,15 @@
-"""Configuration of Relais: one class of defaults per environment, and the environment read once,
-when the application starts.
+"""Configuration of Relais: one class of defaults per environment (``RELAIS_ENV``, development
+by default), and the environment read once, when ``create_app`` calls
+``config_from_environment``: importing this module reads nothing, so a bad value is refused
+with the clean "Relais cannot start" message. ``config.py`` re-exports it.
 
-This is the only module that reads the process environment, and only when ``create_app`` calls
-``config_from_environment``: importing it reads nothing, so a bad value is refused by the
-factory with the clean "Relais cannot start" message rather than a traceback at import time.
-The top-level ``config.py`` is a shim re-exporting this module, for the name the design uses. ``RELAIS_ENV`` picks the class
-(``development`` by default); ``DATABASE_URL`` picks the database (a SQLite file in the
-instance folder when unset). Secrets are read here as raw text and checked by
-``app.crypto.keyring`` when the application starts.
-
-Each secret comes from an environment variable, or from a file named by the same variable
-with a ``_FILE`` suffix (mounted secrets): ``RELAIS_SECRET_KEY``, ``RELAIS_KEKS`` (a comma
-separated list of ``id:base64url-key``), ``RELAIS_ACTIVE_KEK``, ``RELAIS_INDEX_KEY`` and
-``RELAIS_AUDIT_KEY``.
-
-Every other setting is a class attribute of ``Config`` below, read from the environment variable
-of the same name with the ``RELAIS_`` prefix (``RELAIS_SMTP_HOST`` sets ``SMTP_HOST``) by
-the parser its ``ENVIRONMENT`` entry names; the README's configuration table lists them all, with
-their defaults. Production safety (an https address, PostgreSQL, ...) is checked by
-``app.security_checks`` when the application starts; this module refuses malformed values.
+``DATABASE_URL`` picks the database (a SQLite file in the instance folder when unset). The
+secrets (``SECRET_NAMES``) come from a variable or from a file named by the same variable with
+``_FILE`` (mounted secrets), read as raw text and checked by ``app.crypto.keyring``. Every
+other setting is a class attribute of ``Config``, set by the variable of the same name with
+the ``RELAIS_`` prefix through the parser its ``ENVIRONMENT`` entry names (the README's
+configuration table lists them all). Production safety is ``app.security_checks``'s.
 """
-
 from __future__ import annotations
 
 import os
@@ -241,6 +230,17 @@ class Config:
     WEBHOOK_ALLOW_HTTP = False
     WEBHOOK_ALLOW_PRIVATE = False
 
+    # Sign-in with ProConnect (docs/security.md): off while OIDC_ISSUER is unset.
+    OIDC_ISSUER: str | None = None
+    OIDC_CLIENT_ID: str | None = None
+    OIDC_CLIENT_SECRET: str | None = None
+    OIDC_CLIENT_SECRET_FILE: str | None = None
+    OIDC_SCOPES = "openid email given_name usual_name"
+    OIDC_ACR_VALUES: str | None = None  # asked of the provider when set ("eidas1")
+    # ProConnect sends no email_verified (its e-mails are the employers'): on for others.
+    OIDC_REQUIRE_EMAIL_VERIFIED = False
+    OIDC_TIMEOUT = 10  # seconds, for each call to the provider
+
     # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host/-Port in front
     # of the app (werkzeug's ProxyFix trusts that many hops); 0 trusts none of these headers.
     TRUSTED_PROXIES = 0
@@ -338,7 +338,9 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("WEBHOOK_TIMEOUT", "RELAIS_WEBHOOK_TIMEOUT", _positive),
     ("WEBHOOK_ALLOW_HTTP", "RELAIS_WEBHOOK_ALLOW_HTTP", _flag),
     ("WEBHOOK_ALLOW_PRIVATE", "RELAIS_WEBHOOK_ALLOW_PRIVATE", _flag),
+    ("OIDC_TIMEOUT", "RELAIS_OIDC_TIMEOUT", _positive),
     ("PUBLIC_DIRECTORY", "RELAIS_PUBLIC_DIRECTORY", _flag),
+    ("OIDC_REQUIRE_EMAIL_VERIFIED", "RELAIS_OIDC_REQUIRE_EMAIL_VERIFIED", _flag),
     ("SMTP_STARTTLS", "RELAIS_SMTP_STARTTLS", _flag),
     ("DATABASE_URL", "DATABASE_URL", _text),
     ("ERASURE_REGISTER_PATH", "RELAIS_ERASURE_REGISTER", _text),
@@ -350,6 +352,12 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("SMTP_USERNAME", "RELAIS_SMTP_USERNAME", _text),
     ("SMTP_PASSWORD", "RELAIS_SMTP_PASSWORD", _text),
     ("SMTP_PASSWORD_FILE", "RELAIS_SMTP_PASSWORD_FILE", _text),
+    ("OIDC_ISSUER", "RELAIS_OIDC_ISSUER", _text),
+    ("OIDC_CLIENT_ID", "RELAIS_OIDC_CLIENT_ID", _text),
+    ("OIDC_CLIENT_SECRET", "RELAIS_OIDC_CLIENT_SECRET", _text),
+    ("OIDC_CLIENT_SECRET_FILE", "RELAIS_OIDC_CLIENT_SECRET_FILE", _text),
+    ("OIDC_SCOPES", "RELAIS_OIDC_SCOPES", _text),
+    ("OIDC_ACR_VALUES", "RELAIS_OIDC_ACR_VALUES", _text),
 )
 
 

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from app.cli.common import read_password, transaction
 from app.domain.roles import Role
 from app.services.people import referents
-from app.services.security import accounts, managers, second_factor
+from app.services.security import accounts, managers, proconnect, second_factor
 from app.services.structures import get_structure
 
 users_cli = AppGroup("users", help="Create accounts, set passwords, deactivate accounts.")
@@ -164,6 +164,20 @@ def reset_second_factor(email: str) -> None:
             click.echo(f"Second factor of {user.email} removed; its sessions are closed.")
         else:
             click.echo(f"{user.email} had no second factor; its sessions are closed.")
+
+
+@users_cli.command("unlink-proconnect")
+@click.argument("email")
+def unlink_proconnect(email: str) -> None:
+    """Forget the ProConnect identity linked to EMAIL (the person's identity changed at
+    ProConnect: a new employer directory). The next ProConnect sign-in links by e-mail again.
+    Audited."""
+    with transaction() as session:
+        user = accounts.get_user_by_email(session, email)
+        if proconnect.unlink(session, None, user):
+            click.echo(f"ProConnect identity of {user.email} forgotten.")
+        else:
+            click.echo(f"{user.email} had no ProConnect identity.")
 
 
 @users_cli.command("recovery-codes")

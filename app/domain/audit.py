@@ -6,6 +6,11 @@ from enum import StrEnum
 class AuditAction(StrEnum):
     LOGIN = "user:login"
     LOGIN_FAILED = "user:login_failed"
+    # ProConnect (OpenID Connect): an identity linked to an account at its first use, and a
+    # sign-in refused after the provider answered (no account, closed account...).
+    IDENTITY_LINK = "user:identity_link"
+    IDENTITY_UNLINK = "user:identity_unlink"
+    OIDC_REFUSED = "user:oidc_refused"
     LOGOUT = "user:logout"
     SESSION_END = "user:session_end"
     USER_CREATE = "user:create"

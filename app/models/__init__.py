@@ -25,7 +25,7 @@ from app.models.mail import MailKind, MailMessage
 from app.models.network_event import NetworkEvent, network_event_structures
 from app.models.pathway import Barrier, FollowUp, PathwayStep
 from app.models.reference import ReferenceItem, ReferenceKind
-from app.models.sign_in import LoginThrottle, UserSession
+from app.models.sign_in import LoginThrottle, OidcSignIn, UserIdentity, UserSession
 from app.models.structure import Structure
 from app.models.submission import SubmissionToken
 from app.models.user import PasswordResetToken, RecoveryCode, User
@@ -53,6 +53,7 @@ __all__ = [
     "MailMessage",
     "NameSearchToken",
     "NetworkEvent",
+    "OidcSignIn",
     "PathwayStep",
     "PersonKey",
     "PasswordResetToken",
@@ -65,6 +66,7 @@ __all__ = [
     "StructureService",
     "SubmissionToken",
     "User",
+    "UserIdentity",
     "UserSession",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -25,7 +25,7 @@ from app.web.api import docs as api_docs  # noqa: F401 - routes the API's bluepr
 from app.web.api import views as api_views  # noqa: F401 - routes the API's blueprint
 from app.web.auth import active_sessions as account_sessions
 from app.web.auth import contact as account_contact
-from app.web.auth import password_reset, second_step, two_factor
+from app.web.auth import password_reset, proconnect, second_step, two_factor
 from app.web.auth import views as auth
 from app.web.auth.signing_in import enrolment_gate
 from app.web.context import load_session_user, template_helpers
@@ -46,7 +46,15 @@ from app.web.webhooks import views as webhooks
 # registered.
 PEOPLE_ROUTES = (people, records, referents, rights, facts)
 # The auth blueprint is routed by several modules.
-AUTH_ROUTES = (auth, account_contact, account_sessions, password_reset, second_step, two_factor)
+AUTH_ROUTES = (
+    auth,
+    account_contact,
+    account_sessions,
+    password_reset,
+    proconnect,
+    second_step,
+    two_factor,
+)
 # The structure accounts blueprint is routed by the public invitation page too.
 ACCOUNTS_ROUTES = (structure_accounts, invitation_page)
 

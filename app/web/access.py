@@ -177,6 +177,10 @@ MATRIX: Mapping[str, Rule] = {
     "handoff_links.act": public(),
     "handoff_links.done": public(),
     "handoff_links.request_account": public(),
+    # Sign in with ProConnect: the button's POST and the provider's redirect back (both send
+    # back to the sign-in page while RELAIS_OIDC_ISSUER is unset).
+    "auth.proconnect_start": public(),
+    "auth.proconnect_callback": public(),
     # The code after the right password: nobody is signed in yet.
     "auth.second_step": public(),
     # -- every account -----------------------------------------------------------------------

@@ -105,7 +105,7 @@ def test_a_bad_production_configuration_lists_every_failure_at_once(tmp_path: Pa
     assert "Fix: chown the file to the service's user and `chmod 600` it" in result.output
     assert "Relais does not read RELAIS_SMTP_STARTLS" in result.output
     assert result.output.splitlines()[-1] == (
-        "4 passed, 8 failed, 3 warning(s): Relais would refuse to start in production."
+        "5 passed, 8 failed, 3 warning(s): Relais would refuse to start in production."
     )
     assert "smtp-secret-value" not in result.output
 
@@ -199,3 +199,24 @@ def test_webhooks_to_http_or_private_addresses_are_refused_in_production(tmp_pat
             assert variable in result.output
     allowed_off = {"RELAIS_WEBHOOK_ALLOW_HTTP": "false", "RELAIS_WEBHOOK_ALLOW_PRIVATE": "off"}
     assert _run({**_good_production(tmp_path), **allowed_off}, "--deploy").exit_code == 0
+
+
+def test_proconnect_is_off_or_whole_with_an_https_issuer(tmp_path: Path) -> None:
+    good = _good_production(tmp_path)
+    secret = tmp_path / "oidc-secret"
+    secret.write_text("oidc-client-secret-value\n")
+    secret.chmod(0o600)
+    whole = {
+        "RELAIS_OIDC_ISSUER": "https://auth.agentconnect.gouv.fr/api/v2",
+        "RELAIS_OIDC_CLIENT_ID": "relais-client",
+        "RELAIS_OIDC_CLIENT_SECRET_FILE": str(secret),
+    }
+    assert _lines(_run({**good, **whole}, "--deploy"))["proconnect"] == "ok"
+    half = _run({**good, "RELAIS_OIDC_ISSUER": whole["RELAIS_OIDC_ISSUER"]}, "--deploy")
+    assert half.exit_code == 1
+    assert _lines(half)["proconnect"] == "FAIL"
+    assert "RELAIS_OIDC_CLIENT_ID and RELAIS_OIDC_CLIENT_SECRET missing" in half.output
+    plain = _run({**good, **whole, "RELAIS_OIDC_ISSUER": "http://idp.example.org"}, "--deploy")
+    assert _lines(plain)["proconnect"] == "FAIL"
+    assert "RELAIS_OIDC_ISSUER must be an https:// address" in plain.output
+    assert "oidc-client-secret-value" not in plain.output + half.output

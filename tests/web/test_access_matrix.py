@@ -305,6 +305,8 @@ def test_the_public_endpoints_come_from_the_matrix() -> None:
         "handoff_links.act",
         "handoff_links.done",
         "handoff_links.request_account",
+        "auth.proconnect_start",
+        "auth.proconnect_callback",
     }
     assert public == PUBLIC_ENDPOINTS
     assert access.endpoints_of(access.Visitors.PUBLIC_DIRECTORY) == {

@@ -165,13 +165,24 @@ def authenticate(
 
 
 def finish_sign_in(
-    session: Session, user: User, *, keys: throttling.AttemptKeys, now: datetime
+    session: Session,
+    user: User,
+    *,
+    keys: throttling.AttemptKeys,
+    now: datetime,
+    method: str | None = None,
+    acr: str | None = None,
+    amr: str | None = None,
 ) -> User:
     """The sign-in succeeded (the password, and the second factor when the account has one):
-    clear the login's failures (never the client address's), record the sign-in."""
+    clear the login's failures (never the client address's), record the sign-in (for
+    ProConnect, with the ``method`` and the provider's ``acr`` and ``amr``)."""
     throttling.clear_account(session, keys)
     user.last_login_at = now
-    audit.record(session, user, AuditAction.LOGIN, user)
+    if method is None:
+        audit.record(session, user, AuditAction.LOGIN, user)
+    else:
+        audit.record(session, user, AuditAction.LOGIN, user, method=method, acr=acr, amr=amr)
     return user
 
 

@@ -41,7 +41,20 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start(session: Session, user: User, *, device: str, now: datetime) -> str:
+@dataclass(frozen=True)
+class Origin:
+    """How a session was opened, when not by password: the provider's ACR and AMR (space
+    separated) and the ID token (the ``id_token_hint`` of the provider's logout)."""
+
+    method: str
+    acr: str | None = None
+    amr: str | None = None
+    id_token: str | None = None
+
+
+def start(
+    session: Session, user: User, *, device: str, now: datetime, origin: Origin | None = None
+) -> str:
     """Open a session for ``user`` and return its token, for the signed cookie only."""
     token = secrets.token_urlsafe(32)
     session.add(
@@ -51,6 +64,10 @@ def start(session: Session, user: User, *, device: str, now: datetime) -> str:
             device=device[:80],
             created_at=now,
             last_seen_at=now,
+            method=origin.method if origin else "password",
+            acr=origin.acr if origin else None,
+            amr=origin.amr if origin else None,
+            id_token=origin.id_token if origin else None,
         )
     )
     session.flush()
@@ -141,8 +158,16 @@ def end_all(session: Session, user: User, *, now: datetime) -> None:
     )
 
 
-def sign_out(session: Session, user: User, token: str, *, now: datetime) -> None:
-    """End the session of this cookie (signing out ends this browser's session only)."""
+def sign_out(session: Session, user: User, token: str, *, now: datetime) -> UserSession | None:
+    """End the session of this cookie (signing out ends this browser's session only); the
+    session ended, if it was open (for the provider's logout of a ProConnect session)."""
+    ended = session.scalar(
+        select(UserSession).where(
+            UserSession.token_hash == _digest(token),
+            UserSession.user_id == user.id,
+            UserSession.ended_at.is_(None),
+        )
+    )
     session.execute(
         update(UserSession)
         .where(
@@ -150,7 +175,9 @@ def sign_out(session: Session, user: User, token: str, *, now: datetime) -> None
             UserSession.user_id == user.id,
             UserSession.ended_at.is_(None),
         )
-        .values(ended_at=now)
+        # The ID token was kept for the provider's logout only, which happens now.
+        .values(ended_at=now, id_token=None)
         .execution_options(synchronize_session=False)
     )
     audit.record(session, user, AuditAction.LOGOUT, user)
+    return ended

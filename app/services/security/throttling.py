@@ -117,14 +117,40 @@ def wait_before(
     return wait if wait > timedelta(0) else None
 
 
+def client_wait_before(
+    session: Session, keys: AttemptKeys, policy: ThrottlePolicy, now: datetime
+) -> timedelta | None:
+    """``wait_before`` for the client address only: a sign-in that names no login yet (the
+    callback of ProConnect, before the provider's answer is checked)."""
+    row = session.execute(
+        select(LoginThrottle.failures, LoginThrottle.last_failure_at).where(
+            LoginThrottle.key == keys.client,
+            LoginThrottle.last_failure_at > now - FORGET_AFTER,
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    wait: timedelta = row[1] + backoff(row[0], policy.client_free, policy.longest_delay) - now
+    return wait if wait > timedelta(0) else None
+
+
+def record_client_failure(session: Session, keys: AttemptKeys, now: datetime) -> None:
+    """Count one failure for the client address only (a failed ProConnect callback)."""
+    _count(session, (keys.client,), now)
+
+
 def record_failure(session: Session, keys: AttemptKeys, now: datetime) -> int:
     """Count one failure for the login and for the address, atomically; forget stale counters.
 
     Returns the login's failure count after this one.
     """
+    return _count(session, (keys.account, keys.client), now)[keys.account]
+
+
+def _count(session: Session, keys: tuple[str, ...], now: datetime) -> dict[str, int]:
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     counted: dict[str, int] = {}
-    for key in (keys.account, keys.client):
+    for key in keys:
         statement = (
             insert(LoginThrottle)
             .values(key=key, failures=1, last_failure_at=now)
@@ -150,7 +176,7 @@ def record_failure(session: Session, keys: AttemptKeys, now: datetime) -> int:
         .with_for_update(skip_locked=True)
     )
     session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(stale.scalar_subquery())))
-    return counted[keys.account]
+    return counted
 
 
 def clear_account(session: Session, keys: AttemptKeys) -> None:

@@ -14,14 +14,23 @@ from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.domain.audit import AuditAction
-from app.models import User
-from app.services.security import accounts, audit, second_factor, sessions, throttling
+from app.models import OidcSignIn, User
+from app.services.security import (
+    accounts,
+    audit,
+    proconnect,
+    second_factor,
+    sessions,
+    throttling,
+)
 from app.services.security.passwords import verify_password
 from app.services.security.throttling import attempt_keys
+from app.web.auth.proconnect import finish_proconnect_sign_in
 from app.web.auth.signing_in import (
     complete_sign_in,
     forget_pending_sign_in,
     mark_fresh,
+    pending_oidc_attempt,
     pending_sign_in,
     safe_next,
 )
@@ -74,6 +83,13 @@ def _pending_user(pending: tuple[int, int, str] | None) -> User | None:
     return user if user.session_version == pending[1] else None
 
 
+def _proconnect_attempt(user: User) -> OidcSignIn | None:
+    """The ProConnect sign-in this second step completes, if it started there."""
+    attempt_id = pending_oidc_attempt()
+    found = proconnect.pending(dbs(), attempt_id) if attempt_id else None
+    return found if found is not None and found.user_id == user.id else None
+
+
 def _back_to_login(message: str) -> ResponseReturnValue:
     forget_pending_sign_in()
     flash(message, "error")
@@ -94,6 +110,9 @@ def second_step() -> ResponseReturnValue:
     if form.validate_on_submit():
         now = _now()
         if second_factor.check_code(dbs(), vault().keys, user, form.code.data, now=now):
+            started = _proconnect_attempt(user)
+            if started is not None:
+                return finish_proconnect_sign_in(user, started, now)
             accounts.finish_sign_in(dbs(), user, keys=_keys(user), now=now)
             return complete_sign_in(user, pending[2])
         if _failed(user):

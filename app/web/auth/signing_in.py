@@ -72,22 +72,43 @@ def start_sign_in(user: User, target: str) -> Response:
     second factor."""
     if not user.has_second_factor:
         return complete_sign_in(user, target)
+    return ask_second_step(user, target)
+
+
+def ask_second_step(user: User, target: str, *, oidc_attempt: str | None = None) -> Response:
+    """Ask for the code before signing in. ``oidc_attempt``: the ProConnect sign-in whose
+    ACR, AMR and ID token the session will carry once the code is right."""
     session.clear()
-    session[PENDING_KEY] = {
+    pending: dict[str, object] = {
         "user": user.id,
         "version": user.session_version,
         "until": int(time.time()) + SECOND_STEP_SECONDS,
         "next": target,
     }
+    if oidc_attempt:
+        pending["oidc"] = oidc_attempt
+    session[PENDING_KEY] = pending
     return redirect(url_for("auth.second_step"))
 
 
-def complete_sign_in(user: User, target: str) -> Response:
+def pending_oidc_attempt() -> str | None:
+    """The ProConnect sign-in of the open second step, if it started there."""
+    pending = session.get(PENDING_KEY)
+    found = pending.get("oidc") if isinstance(pending, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def complete_sign_in(user: User, target: str, *, origin: sessions.Origin | None = None) -> Response:
     """Open the session: a new cookie (nothing of the visitor's session is kept, no fixation)
-    holding a new server-side session token (app/services/security/sessions.py)."""
+    holding a new server-side session token (app/services/security/sessions.py); ``origin``
+    says how it was opened when not by password (ProConnect)."""
     session.clear()
     token = sessions.start(
-        dbs(), user, device=device_summary(request.user_agent.string), now=datetime.now(UTC)
+        dbs(),
+        user,
+        device=device_summary(request.user_agent.string),
+        now=datetime.now(UTC),
+        origin=origin,
     )
     session[SESSION_TOKEN] = token
     login_user(user)

@@ -29,6 +29,7 @@ from app.services.security import accounts, sessions
 from app.services.security.passwords import verify_password
 from app.services.security.throttling import TooManyAttempts, attempt_keys
 from app.unit_of_work import attempt
+from app.web.auth.provider import logout_redirect, proconnect_enabled, to_provider
 from app.web.auth.signing_in import reauth_required, start_sign_in
 from app.web.auth.signing_in import safe_next as _safe_next
 from app.web.auth.throttle import limit_anonymous_posts, throttle_policy
@@ -74,7 +75,11 @@ def login() -> ResponseReturnValue:
             return start_sign_in(user, _safe_next(form.next.data))
         # One message for every failure: unknown account, wrong password, closed account.
         flash(_("Wrong e-mail address or password, or account locked for a while."), "error")
-    return render_template("auth/login.html", form=form)
+    return _login_page(form)
+
+
+def _login_page(form: LoginForm) -> str:
+    return render_template("auth/login.html", form=form, proconnect=proconnect_enabled())
 
 
 def _check_credentials(email: str, password: str) -> User | None:
@@ -94,7 +99,7 @@ def _refuse_for_a_while(form: LoginForm, exc: TooManyAttempts) -> ResponseReturn
     seconds = max(1, math.ceil(exc.wait.total_seconds()))
     when = format_timedelta(timedelta(seconds=seconds), add_direction=True)
     flash(_(exc.message, when=when), "error")
-    page = render_template("auth/login.html", form=form)
+    page = _login_page(form)
     return page, 429, {"Retry-After": str(seconds)}
 
 
@@ -103,10 +108,14 @@ def logout() -> ResponseReturnValue:
     form = EmptyForm()
     if form.validate_on_submit():
         token = session.get(SESSION_TOKEN)
-        sessions.sign_out(dbs(), actor(), str(token or ""), now=datetime.now(UTC))
+        ended = sessions.sign_out(dbs(), actor(), str(token or ""), now=datetime.now(UTC))
         logout_user()
         session.clear()
         flash(_("You are signed out."), "info")
+        # A session opened with ProConnect also ends at the provider, which comes back here.
+        provider_logout = logout_redirect(ended)
+        if provider_logout:
+            return to_provider(provider_logout, leaving=True)
     return redirect(url_for("auth.login"))
 
 
