@@ -86,11 +86,11 @@ def test_admin_pages_and_language_switch(page: Any) -> None:
     assert page.locator("table.data tbody tr").count() >= 20
     check_accessibility(page)
     for link in ("Comptes", "Listes de référence"):
-        page.get_by_role("link", name=link).click()
+        page.get_by_role("link", name=link, exact=True).click()
         check_accessibility(page)
     page.get_by_role("button", name="English").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Reference lists"
-    page.get_by_role("link", name="Accounts").click()
+    page.get_by_role("link", name="Accounts", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Accounts"
 
 

@@ -48,7 +48,7 @@ def test_a_formula_typed_on_a_directory_card_is_exported_as_text(
     assert f'"\'{ATTACK.replace(chr(34), chr(34) * 2)}"' in text  # quoted, with its quote
     structures = list(csv.DictReader(io.StringIO(text)))
     card = next(s for s in structures if s["id"] == "GARDE90")
-    assert card["presentation_detail"] == "'" + ATTACK
+    assert card["description"] == "'" + ATTACK
     assert card["telephone"] == "'+33353010150"  # a phone number is no formula either
     services = list(csv.DictReader(io.StringIO((folder / "services.csv").read_text("utf-8"))))
     assert "'@SUM(A1:A9)" in {s["nom"] for s in services}
@@ -56,9 +56,7 @@ def test_a_formula_typed_on_a_directory_card_is_exported_as_text(
         assert not any(v and v[0] in "=+-@\t\r" for v in line.values())
     # Read back by Relais, the card is what was typed.
     read = read_directory_file(folder)
-    assert next(s for s in read.structures if s["id"] == "GARDE90")["presentation_detail"] == (
-        ATTACK
-    )
+    assert next(s for s in read.structures if s["id"] == "GARDE90")["description"] == (ATTACK)
 
 
 def test_structure_names_reach_the_dashboard_exports_as_text(
