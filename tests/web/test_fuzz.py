@@ -271,13 +271,14 @@ def _match(adapter: MapAdapter, url: str, method: str) -> tuple[str, dict[str, A
 
 
 def _urls(route: fz.Route, pool: dict[str, set[str]]) -> list[str]:
-    """The route with real ids: each known value of each argument in turn (up to three), the
-    others at their first value; none when an argument has no known value yet."""
+    """The route with real ids: each known value of each argument in turn (up to four: the
+    pool holds four tokens of different kinds), the others at their first value; none when an
+    argument has no known value yet."""
     if any(not pool.get(name) for name in route.arguments):
         return []
     first = {name: sorted(pool[name])[0] for name in route.arguments}
     choices = [first] + [
-        {**first, name: value} for name in route.arguments for value in sorted(pool[name])[1:3]
+        {**first, name: value} for name in route.arguments for value in sorted(pool[name])[1:4]
     ]
     urls = [fz.fill_path(route.rule, {n: fz.url_safe(v) for n, v in c.items()}) for c in choices]
     return list(dict.fromkeys(urls))
