@@ -29,6 +29,7 @@ from app.services.api.tokens import authenticate_token, revoke_token
 from app.services.security.vault import Vault
 from app.web.access import MATRIX
 from tests import factories
+from tests.sql_count import count_queries, pin_flat
 from tests.web.api_helpers import auth, get, post, token_for
 from tests.web.helpers import login
 
@@ -471,3 +472,24 @@ def test_answers_hold_no_identity_in_stored_keys(
     assert (
         db_session().scalar(select(Handoff).where(Handoff.status == HandoffStatus.SENT)) is not None
     )
+
+
+def test_the_change_feed_runs_the_same_statements_for_few_and_many_hand_offs(
+    client: FlaskClient, net: dict[str, object], db_session: scoped_session[Session], vault: Vault
+) -> None:
+    """Each hand-off's structures, person and codes are loaded with it (no query per row), and
+    only the box's own transitions are read."""
+    token_b = str(net["token_b"])
+    get(client, token_b, "/api/v1/handoffs", box="inbox")  # the token's first use is recorded
+    with count_queries() as few:
+        assert get(client, token_b, "/api/v1/handoffs", box="inbox").status_code == 200
+    session = db_session()
+    sender = factories.user(session)
+    for n in range(5):
+        person = factories.person(session, vault, sender, last_name=f"Many{n}")
+        factories.handoff(session, vault, sender, person, _structure(db_session, net["b"]))
+    db_session.commit()
+    with count_queries() as many:
+        found = get(client, token_b, "/api/v1/handoffs", box="inbox").get_json()
+    assert len(found["items"]) == 6
+    pin_flat(few, many)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.domain.roles import Role
 from app.models import Barrier, Beneficiary, FollowUp, Handoff, HandoffTransition, Structure, User
@@ -125,6 +125,16 @@ def _since(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
     return moment, ident
 
 
+# What an API answer shows of a hand-off (app/web/api/views.py ``_handoff``): loaded with it.
+_SHOWN = (
+    Handoff.beneficiary,
+    Handoff.from_structure,
+    Handoff.purpose_stage,
+    Handoff.decline_reason,
+    Handoff.outcome,
+)
+
+
 def changes_since(
     session: Session,
     actor: User,
@@ -140,18 +150,30 @@ def changes_since(
     if actor.role is not Role.CASEWORKER or actor.structure_id is None:
         return ChangesPage([], since or "")
     party = Handoff.to_structure_id if box is Box.INBOX else Handoff.from_structure_id
+    # The latest change of each hand-off of the box: the transitions of this structure's
+    # hand-offs only (and, after a cursor, only those from its moment on: a hand-off whose
+    # latest change is later has one of them), so that the cost follows the box, not the
+    # database.
+    transitions = (
+        select(HandoffTransition.handoff_id, HandoffTransition.at)
+        .join(Handoff, Handoff.id == HandoffTransition.handoff_id)
+        .where(party == actor.structure_id)
+    )
+    if start is not None:
+        transitions = transitions.where(HandoffTransition.at >= start[0])
+    found = transitions.subquery()
     latest = (
         select(
-            HandoffTransition.handoff_id.label("handoff_id"),
-            func.max(HandoffTransition.at, type_=UTCDateTime()).label("changed_at"),
+            found.c.handoff_id.label("handoff_id"),
+            func.max(found.c.at, type_=UTCDateTime()).label("changed_at"),
         )
-        .group_by(HandoffTransition.handoff_id)
+        .group_by(found.c.handoff_id)
         .subquery()
     )
     query = (
         select(Handoff, latest.c.changed_at)
         .join(latest, latest.c.handoff_id == Handoff.id)
-        .where(party == actor.structure_id)
+        .options(*(joinedload(relation) for relation in _SHOWN))
     )
     if start is not None:
         moment, ident = start
