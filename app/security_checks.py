@@ -8,6 +8,7 @@ secret. An ``error`` stops a production server and makes the command exit non-ze
 read, the line shown when it passes, the fix, the function). The *form* of a value (a whole
 number, a range) is ``app.settings``'s to refuse: these are production safety.
 """
+
 from __future__ import annotations
 
 import os

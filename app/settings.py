@@ -10,6 +10,7 @@ other setting is a class attribute of ``Config``, set by the variable of the sam
 the ``RELAIS_`` prefix through the parser its ``ENVIRONMENT`` entry names (the README's
 configuration table lists them all). Production safety is ``app.security_checks``'s.
 """
+
 from __future__ import annotations
 
 import os

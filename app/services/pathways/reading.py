@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -24,6 +24,9 @@ class TimelineEntry:
     structure: str
     item: object
     extra: object = None
+    # When it was recorded, which orders the events of one day; None for the ends (of a
+    # follow-up, of a barrier), whose moment is not kept: they close the day.
+    at: datetime | None = None
 
 
 @dataclass
@@ -42,36 +45,55 @@ class Timeline:
 
     def entries(self) -> list[TimelineEntry]:
         """Every dated event across structures, oldest first by the day it happened (its
-        effective date, not the day it was recorded); on one day, follow-ups, steps, barriers
-        then hand-off events, each in its own order."""
+        effective date, not the day it was recorded: a back-dated first contact comes before
+        what was recorded between it and its recording); on one day, in the order the events
+        were recorded (a barrier identified, the hand-off sent for it, its acceptance, the
+        follow-up it opened), the ends of follow-ups and barriers last."""
         found: list[TimelineEntry] = []
         for f in self.follow_ups:
-            found.append(TimelineEntry(f.started_on, "follow_up_start", f.structure.name, f))
+            name = f.structure.name
+            found.append(TimelineEntry(f.started_on, "follow_up_start", name, f, at=f.created_at))
             if f.ended_on:
-                found.append(TimelineEntry(f.ended_on, "follow_up_end", f.structure.name, f))
+                found.append(TimelineEntry(f.ended_on, "follow_up_end", name, f))
         for s in self.steps:
-            found.append(TimelineEntry(s.started_on, "step", s.structure.name, s))
+            found.append(TimelineEntry(s.started_on, "step", s.structure.name, s, at=s.created_at))
         for b in self.barriers:
             acting = b.acting_structure.name if b.acting_structure else ""
-            found.append(TimelineEntry(b.identified_on, "barrier", acting, b))
+            found.append(TimelineEntry(b.identified_on, "barrier", acting, b, at=b.created_at))
             if b.closed_on:
                 found.append(TimelineEntry(b.closed_on, "barrier_closed", acting, b))
         for h in self.handoffs:
-            # By the day each event happened (a back-dated first contact comes before what
-            # was recorded between it and its recording), then in the order recorded.
             for event in h.events:
                 found.append(
                     TimelineEntry(
-                        event.effective_on, "handoff_event", h.from_structure.name, event, h
+                        event.effective_on,
+                        "handoff_event",
+                        h.from_structure.name,
+                        event,
+                        h,
+                        at=event.at,
                     )
                 )
-        return sorted(found, key=lambda e: e.on)
+        return sorted(found, key=_in_day_order)
 
     @property
     def structures(self) -> list[str]:
         names = {f.structure.name for f in self.follow_ups}
         names |= {h.to_structure.name for h in self.handoffs}
         return sorted(names)
+
+
+_KIND_ORDER = ("follow_up_start", "barrier", "step", "handoff_event", "barrier_closed")
+
+
+def _in_day_order(entry: TimelineEntry) -> tuple[date, int, datetime, int]:
+    """The day, then the moment recorded (the ends, which have none, after the day's other
+    events), then the kind (two events recorded at the same moment)."""
+    rank = _KIND_ORDER.index(entry.kind) if entry.kind in _KIND_ORDER else len(_KIND_ORDER)
+    if entry.at is None:
+        return (entry.on, 1, datetime.min.replace(tzinfo=UTC), rank)
+    moment = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
+    return (entry.on, 0, moment, rank)
 
 
 def timeline(session: Session, person: Beneficiary) -> Timeline:
