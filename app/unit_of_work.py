@@ -6,7 +6,9 @@ request hook that, once the view has produced its response,
 * commits when the response is not an error (status below 400): the view's writes, its audit
   events (a reveal, a lookup), the mails it queued;
 * rolls back on an error response (400 and above), whether the view returned it or an
-  exception was turned into it by an error page.
+  exception was turned into it by an error page - unless the view called
+  ``keep_writes_on_error`` because its answer is a refusal whose reading must stay recorded
+  (the API's "possible duplicate" answer: the identity lookup behind it is audited).
 
 Mails queued by the change are handed to delivery with the commit (``announce_queued_mail``: a
 ``NOTIFY`` on PostgreSQL, heard by the mail worker only if the commit succeeds); nothing is
@@ -24,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, Response
+from flask import Flask, Response, g
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -60,6 +62,15 @@ class CommitFailed(Exception):
     checked at commit). Everything was rolled back; the person sees an error page."""
 
 
+def keep_writes_on_error() -> None:
+    """Commit this request's writes even though its answer is an error (see the module)."""
+    g.relais_keep_writes_on_error = True
+
+
+def keeps_writes_on_error() -> bool:
+    return bool(g.get("relais_keep_writes_on_error"))
+
+
 def install(app: Flask) -> None:
     """Register the per-request unit of work on ``app``, after the other response hooks so that
     it runs first (Flask runs them in reverse order) and a replaced response gets the headers.
@@ -71,7 +82,7 @@ def install(app: Flask) -> None:
     @app.after_request
     def _finish_request(response: Response) -> Response:
         session = db.session()
-        if response.status_code >= 400:
+        if response.status_code >= 400 and not keeps_writes_on_error():
             abandon(session)
             return response
         try:

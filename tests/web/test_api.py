@@ -212,7 +212,9 @@ def test_register_read_and_list_people(
     assert created_event is not None
 
 
-def test_registration_checks_and_duplicates(client: FlaskClient, net: dict[str, object]) -> None:
+def test_registration_checks_and_duplicates(
+    client: FlaskClient, net: dict[str, object], db_session: scoped_session[Session]
+) -> None:
     token = str(net["token_a"])
     bad = dict(NEW_PERSON, identity={"last_name": "X", "first_name": "Y", "phone": "12"})
     body = _problem(post(client, token, "/api/v1/people", bad), 422)
@@ -224,8 +226,19 @@ def test_registration_checks_and_duplicates(client: FlaskClient, net: dict[str, 
         NEW_PERSON,
         identity={"last_name": "Alpha", "first_name": "Aurélie", "birth_date": "2004-03-14"},
     )
-    body = _problem(post(client, token, "/api/v1/people", twin), 409)
+    lookups = select(func.count()).where(AuditEvent.action == AuditAction.DUPLICATE_CHECK.value)
+    before = db_session.scalar(lookups)
+    body = _problem(post(client, token, "/api/v1/people", twin, key="twin-1"), 409)
     assert body["duplicates"] == [net["person_a"]]  # type: ignore[attr-defined]
+    # The lookup read identities: it stays in the audit log with the refusal, as on the web.
+    db_session.expire_all()
+    assert db_session.scalar(lookups) == (before or 0) + 1
+    # The same key and request get the same answer again (no second lookup).
+    again = post(client, token, "/api/v1/people", twin, key="twin-1")
+    assert again.status_code == 409
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    db_session.expire_all()
+    assert db_session.scalar(lookups) == (before or 0) + 1
     assert (
         post(client, token, "/api/v1/people", dict(twin, register_anyway=True)).status_code == 201
     )

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response, request
 
 from app.services.api import idempotency
+from app.unit_of_work import keeps_writes_on_error
 from app.web.api.blueprint import current_token, now
 from app.web.api.problems import ApiProblem
 from app.web.context import dbs
@@ -37,7 +38,7 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
             replay.headers["Idempotent-Replayed"] = "true"
             return replay
         response = view(*args, **kwargs)
-        if response.status_code < 400:
+        if response.status_code < 400 or keeps_writes_on_error():
             idempotency.fulfil(
                 dbs(),
                 found,

@@ -23,7 +23,8 @@ from app.services.people import access, identity
 from app.services.people.duplicates import find_possible_duplicates
 from app.services.people.identity import Identity as IdentityValues
 from app.services.people.registration import ConsentInput, NewPerson, register_person
-from app.web.api import schemas
+from app.unit_of_work import keep_writes_on_error
+from app.web.api import problems, schemas
 from app.web.api.blueprint import api_actor, bp, now, spec
 from app.web.api.idempotent import idempotent
 from app.web.api.problems import ApiProblem
@@ -128,12 +129,17 @@ def register_person_() -> Response:
     cleaned = identity.clean_identity(typed, day)
     duplicates = find_possible_duplicates(session, vault(), user, cleaned, today=day)
     if duplicates.found and not body.register_anyway:
-        raise ApiProblem(
-            409,
-            "This person may be registered already.",
-            code="possible-duplicate",
-            duplicates=[person.pseudonym for person in duplicates.followed],
-            elsewhere=duplicates.elsewhere,
+        # The lookup read identities: its audit event is committed with this refusal (and
+        # the answer kept for the Idempotency-Key), as the web's warning page commits it.
+        keep_writes_on_error()
+        return problems.from_problem(
+            ApiProblem(
+                409,
+                "This person may be registered already.",
+                code="possible-duplicate",
+                duplicates=[person.pseudonym for person in duplicates.followed],
+                elsewhere=duplicates.elsewhere,
+            )
         )
     person = register_person(session, vault(), user, new, today=day)
     follow_up = reading.follow_ups_of(session, user, [person]).get(person.id)
