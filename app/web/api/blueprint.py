@@ -129,7 +129,10 @@ limiter.limit(_rate_limit, key_func=rate_key, exempt_when=lambda: not _rate_limi
 @bp.before_request
 def _authenticate() -> None:
     rule = access.rule_of(request.endpoint)
-    if rule is None or rule.scope is None:
+    if rule is None:
+        # An endpoint nobody classified is closed, as everywhere (deny by default).
+        raise ApiProblem(404, "There is no such operation.")
+    if rule.scope is None:
         return None  # the document and its page: public
     presented = _bearer()
     token = tokens.authenticate_token(db.session(), presented, now=now()) if presented else None
