@@ -7,7 +7,7 @@ with the clean "Relais cannot start" message. ``config.py`` re-exports it.
 secrets (``SECRET_NAMES``) come from a variable or from a file named by the same variable with
 ``_FILE`` (mounted secrets), read as raw text and checked by ``app.crypto.keyring``. Every
 other setting is a class attribute of ``Config``, set by the variable of the same name with
-the ``RELAIS_`` prefix through the parser its ``ENVIRONMENT`` entry names (the README's
+the ``RELAIS_`` prefix through the parser (``app.setting_values``) its ``ENVIRONMENT`` entry names (the README's
 configuration table lists them all). Production safety is ``app.security_checks``'s.
 """
 
@@ -15,8 +15,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
+
+from app.setting_values import (
+    ConfigError as ConfigError,  # re-exported: the error of every setting
+)
+from app.setting_values import (
+    parse_bits,
+    parse_count,
+    parse_days,
+    parse_flag,
+    parse_int,
+    parse_minutes,
+    parse_port,
+    parse_positive,
+    parse_text,
+    parse_weeks,
+    read_secret,
+)
 
 SECRET_NAMES = (
     "RELAIS_SECRET_KEY",
@@ -25,86 +41,6 @@ SECRET_NAMES = (
     "RELAIS_INDEX_KEY",
     "RELAIS_AUDIT_KEY",
 )
-
-
-# The blind-index widths ``app.crypto.blind_index.BlindIndexer`` accepts.
-MIN_INDEX_BITS = 4
-MAX_INDEX_BITS = 32
-
-
-class ConfigError(RuntimeError):
-    """The environment asks for something Relais cannot run with."""
-
-
-def _read_secret(name: str, environ: Mapping[str, str] | None = None) -> str | None:
-    """Read a secret from ``NAME`` or from the file named by ``NAME_FILE``."""
-    environ = os.environ if environ is None else environ
-    value = environ.get(name)
-    if value:
-        return value.strip()
-    path = environ.get(f"{name}_FILE")
-    if not path:
-        return None
-    try:
-        return Path(path).read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"{name}_FILE: cannot read {path} ({exc.strerror})") from exc
-
-
-def _int(name: str, raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
-
-
-def _at_least(minimum: int, words: str) -> Callable[[str, str], int]:
-    """A parser of whole numbers of ``minimum`` or more (``words`` names it in the error)."""
-
-    def parse(name: str, raw: str) -> int:
-        number = _int(name, raw)
-        if number < minimum:
-            raise ConfigError(f"{name} must be {words} or more, got {raw!r}")
-        return number
-
-    return parse
-
-
-_days = _at_least(1, "one day")
-_weeks = _at_least(1, "one week")
-_minutes = _at_least(1, "one minute")
-_positive = _at_least(1, "1")
-_count = _at_least(0, "0")
-
-
-def _bits(name: str, raw: str) -> int:
-    """The blind-index width: what ``BlindIndexer`` accepts (docs/security.md)."""
-    bits = _int(name, raw)
-    if not MIN_INDEX_BITS <= bits <= MAX_INDEX_BITS:
-        raise ConfigError(
-            f"{name} must be a whole number from {MIN_INDEX_BITS} to {MAX_INDEX_BITS}, got {raw!r}"
-        )
-    return bits
-
-
-def _port(name: str, raw: str) -> int:
-    port = _int(name, raw)
-    if not 1 <= port <= 65535:
-        raise ConfigError(f"{name} must be a port number from 1 to 65535, got {raw!r}")
-    return port
-
-
-def _flag(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
-
-
-def _text(_name: str, raw: str) -> str:
-    return raw
 
 
 class Config:
@@ -248,7 +184,7 @@ class Config:
 
     @classmethod
     def load_secrets(cls, environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
-        return {name: _read_secret(name, environ) for name in SECRET_NAMES}
+        return {name: read_secret(name, environ) for name in SECRET_NAMES}
 
 
 class DevelopmentConfig(Config):
@@ -305,60 +241,60 @@ CONFIGS: dict[str, type[Config]] = {
 # Settings the environment may change: (setting, variable, parser). An empty variable keeps
 # the class's default.
 ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
-    ("LOGIN_MAX_FAILURES", "RELAIS_LOGIN_MAX_FAILURES", _positive),
-    ("LOGIN_LOCK_MINUTES", "RELAIS_LOGIN_LOCK_MINUTES", _positive),
-    ("LOGIN_CLIENT_MAX_FAILURES", "RELAIS_LOGIN_CLIENT_MAX_FAILURES", _positive),
-    ("LOGIN_FRESH_CLIENT_DELAY_SECONDS", "RELAIS_LOGIN_FRESH_CLIENT_DELAY_SECONDS", _count),
-    ("SESSION_IDLE_MINUTES", "RELAIS_SESSION_IDLE_MINUTES", _positive),
-    ("ANONYMOUS_POST_LIMIT", "RELAIS_ANONYMOUS_POST_LIMIT", _text),
-    ("RATELIMIT_STORAGE_URI", "RELAIS_RATELIMIT_STORAGE_URI", _text),
-    ("API_RATE_LIMIT", "RELAIS_API_RATE_LIMIT", _text),
-    ("BLIND_INDEX_BITS", "RELAIS_BLIND_INDEX_BITS", _bits),
-    ("HANDOFF_OVERDUE_DAYS", "RELAIS_HANDOFF_OVERDUE_DAYS", _days),
-    ("HANDOFF_EXPIRY_DAYS", "RELAIS_HANDOFF_EXPIRY_DAYS", _days),
-    ("HANDOFF_REMINDER_DAYS", "RELAIS_HANDOFF_REMINDER_DAYS", _days),
+    ("LOGIN_MAX_FAILURES", "RELAIS_LOGIN_MAX_FAILURES", parse_positive),
+    ("LOGIN_LOCK_MINUTES", "RELAIS_LOGIN_LOCK_MINUTES", parse_positive),
+    ("LOGIN_CLIENT_MAX_FAILURES", "RELAIS_LOGIN_CLIENT_MAX_FAILURES", parse_positive),
+    ("LOGIN_FRESH_CLIENT_DELAY_SECONDS", "RELAIS_LOGIN_FRESH_CLIENT_DELAY_SECONDS", parse_count),
+    ("SESSION_IDLE_MINUTES", "RELAIS_SESSION_IDLE_MINUTES", parse_positive),
+    ("ANONYMOUS_POST_LIMIT", "RELAIS_ANONYMOUS_POST_LIMIT", parse_text),
+    ("RATELIMIT_STORAGE_URI", "RELAIS_RATELIMIT_STORAGE_URI", parse_text),
+    ("API_RATE_LIMIT", "RELAIS_API_RATE_LIMIT", parse_text),
+    ("BLIND_INDEX_BITS", "RELAIS_BLIND_INDEX_BITS", parse_bits),
+    ("HANDOFF_OVERDUE_DAYS", "RELAIS_HANDOFF_OVERDUE_DAYS", parse_days),
+    ("HANDOFF_EXPIRY_DAYS", "RELAIS_HANDOFF_EXPIRY_DAYS", parse_days),
+    ("HANDOFF_REMINDER_DAYS", "RELAIS_HANDOFF_REMINDER_DAYS", parse_days),
     (
         "HANDOFF_FOLLOW_THROUGH_LINK_DAYS",
         "RELAIS_HANDOFF_FOLLOW_THROUGH_LINK_DAYS",
-        _days,
+        parse_days,
     ),
-    ("IDLE_WEEKS", "RELAIS_IDLE_WEEKS", _weeks),
-    ("REAUTH_MINUTES", "RELAIS_REAUTH_MINUTES", _minutes),
-    ("PASSWORD_RESET_MINUTES", "RELAIS_PASSWORD_RESET_MINUTES", _minutes),
-    ("PASSWORD_RESET_INTERVAL_MINUTES", "RELAIS_PASSWORD_RESET_INTERVAL_MINUTES", _count),
-    ("ACCOUNT_IDLE_DAYS", "RELAIS_ACCOUNT_IDLE_DAYS", _days),
-    ("INVITATION_DAYS", "RELAIS_INVITATION_DAYS", _days),
-    ("SMALL_COUNT_THRESHOLD", "RELAIS_SMALL_COUNT_THRESHOLD", _positive),
-    ("RETENTION_MONTHS", "RELAIS_RETENTION_MONTHS", _int),
-    ("ERASURE_NOTICE_DAYS", "RELAIS_ERASURE_NOTICE_DAYS", _int),
-    ("DIRECTORY_STALE_MONTHS", "RELAIS_DIRECTORY_STALE_MONTHS", _int),
-    ("SMTP_PORT", "RELAIS_SMTP_PORT", _port),
-    ("SMTP_TIMEOUT", "RELAIS_SMTP_TIMEOUT", _positive),
-    ("TRUSTED_PROXIES", "RELAIS_TRUSTED_PROXIES", _count),
-    ("WEBHOOK_MAX_ATTEMPTS", "RELAIS_WEBHOOK_MAX_ATTEMPTS", _positive),
-    ("WEBHOOK_TIMEOUT", "RELAIS_WEBHOOK_TIMEOUT", _positive),
-    ("WEBHOOK_ALLOW_HTTP", "RELAIS_WEBHOOK_ALLOW_HTTP", _flag),
-    ("WEBHOOK_ALLOW_PRIVATE", "RELAIS_WEBHOOK_ALLOW_PRIVATE", _flag),
-    ("OIDC_TIMEOUT", "RELAIS_OIDC_TIMEOUT", _positive),
-    ("PUBLIC_DIRECTORY", "RELAIS_PUBLIC_DIRECTORY", _flag),
-    ("OIDC_REQUIRE_EMAIL_VERIFIED", "RELAIS_OIDC_REQUIRE_EMAIL_VERIFIED", _flag),
-    ("SMTP_STARTTLS", "RELAIS_SMTP_STARTTLS", _flag),
-    ("DATABASE_URL", "DATABASE_URL", _text),
-    ("ERASURE_REGISTER_PATH", "RELAIS_ERASURE_REGISTER", _text),
-    ("AUDIT_CHECKPOINT", "RELAIS_AUDIT_CHECKPOINT", _text),
-    ("DIRECTORY_SOURCE", "RELAIS_DIRECTORY_SOURCE", _text),
-    ("MAIL_FROM", "RELAIS_MAIL_FROM", _text),
-    ("PUBLIC_BASE_URL", "RELAIS_PUBLIC_BASE_URL", _text),
-    ("SMTP_HOST", "RELAIS_SMTP_HOST", _text),
-    ("SMTP_USERNAME", "RELAIS_SMTP_USERNAME", _text),
-    ("SMTP_PASSWORD", "RELAIS_SMTP_PASSWORD", _text),
-    ("SMTP_PASSWORD_FILE", "RELAIS_SMTP_PASSWORD_FILE", _text),
-    ("OIDC_ISSUER", "RELAIS_OIDC_ISSUER", _text),
-    ("OIDC_CLIENT_ID", "RELAIS_OIDC_CLIENT_ID", _text),
-    ("OIDC_CLIENT_SECRET", "RELAIS_OIDC_CLIENT_SECRET", _text),
-    ("OIDC_CLIENT_SECRET_FILE", "RELAIS_OIDC_CLIENT_SECRET_FILE", _text),
-    ("OIDC_SCOPES", "RELAIS_OIDC_SCOPES", _text),
-    ("OIDC_ACR_VALUES", "RELAIS_OIDC_ACR_VALUES", _text),
+    ("IDLE_WEEKS", "RELAIS_IDLE_WEEKS", parse_weeks),
+    ("REAUTH_MINUTES", "RELAIS_REAUTH_MINUTES", parse_minutes),
+    ("PASSWORD_RESET_MINUTES", "RELAIS_PASSWORD_RESET_MINUTES", parse_minutes),
+    ("PASSWORD_RESET_INTERVAL_MINUTES", "RELAIS_PASSWORD_RESET_INTERVAL_MINUTES", parse_count),
+    ("ACCOUNT_IDLE_DAYS", "RELAIS_ACCOUNT_IDLE_DAYS", parse_days),
+    ("INVITATION_DAYS", "RELAIS_INVITATION_DAYS", parse_days),
+    ("SMALL_COUNT_THRESHOLD", "RELAIS_SMALL_COUNT_THRESHOLD", parse_positive),
+    ("RETENTION_MONTHS", "RELAIS_RETENTION_MONTHS", parse_int),
+    ("ERASURE_NOTICE_DAYS", "RELAIS_ERASURE_NOTICE_DAYS", parse_int),
+    ("DIRECTORY_STALE_MONTHS", "RELAIS_DIRECTORY_STALE_MONTHS", parse_int),
+    ("SMTP_PORT", "RELAIS_SMTP_PORT", parse_port),
+    ("SMTP_TIMEOUT", "RELAIS_SMTP_TIMEOUT", parse_positive),
+    ("TRUSTED_PROXIES", "RELAIS_TRUSTED_PROXIES", parse_count),
+    ("WEBHOOK_MAX_ATTEMPTS", "RELAIS_WEBHOOK_MAX_ATTEMPTS", parse_positive),
+    ("WEBHOOK_TIMEOUT", "RELAIS_WEBHOOK_TIMEOUT", parse_positive),
+    ("WEBHOOK_ALLOW_HTTP", "RELAIS_WEBHOOK_ALLOW_HTTP", parse_flag),
+    ("WEBHOOK_ALLOW_PRIVATE", "RELAIS_WEBHOOK_ALLOW_PRIVATE", parse_flag),
+    ("OIDC_TIMEOUT", "RELAIS_OIDC_TIMEOUT", parse_positive),
+    ("PUBLIC_DIRECTORY", "RELAIS_PUBLIC_DIRECTORY", parse_flag),
+    ("OIDC_REQUIRE_EMAIL_VERIFIED", "RELAIS_OIDC_REQUIRE_EMAIL_VERIFIED", parse_flag),
+    ("SMTP_STARTTLS", "RELAIS_SMTP_STARTTLS", parse_flag),
+    ("DATABASE_URL", "DATABASE_URL", parse_text),
+    ("ERASURE_REGISTER_PATH", "RELAIS_ERASURE_REGISTER", parse_text),
+    ("AUDIT_CHECKPOINT", "RELAIS_AUDIT_CHECKPOINT", parse_text),
+    ("DIRECTORY_SOURCE", "RELAIS_DIRECTORY_SOURCE", parse_text),
+    ("MAIL_FROM", "RELAIS_MAIL_FROM", parse_text),
+    ("PUBLIC_BASE_URL", "RELAIS_PUBLIC_BASE_URL", parse_text),
+    ("SMTP_HOST", "RELAIS_SMTP_HOST", parse_text),
+    ("SMTP_USERNAME", "RELAIS_SMTP_USERNAME", parse_text),
+    ("SMTP_PASSWORD", "RELAIS_SMTP_PASSWORD", parse_text),
+    ("SMTP_PASSWORD_FILE", "RELAIS_SMTP_PASSWORD_FILE", parse_text),
+    ("OIDC_ISSUER", "RELAIS_OIDC_ISSUER", parse_text),
+    ("OIDC_CLIENT_ID", "RELAIS_OIDC_CLIENT_ID", parse_text),
+    ("OIDC_CLIENT_SECRET", "RELAIS_OIDC_CLIENT_SECRET", parse_text),
+    ("OIDC_CLIENT_SECRET_FILE", "RELAIS_OIDC_CLIENT_SECRET_FILE", parse_text),
+    ("OIDC_SCOPES", "RELAIS_OIDC_SCOPES", parse_text),
+    ("OIDC_ACR_VALUES", "RELAIS_OIDC_ACR_VALUES", parse_text),
 )
 
 
