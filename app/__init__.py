@@ -12,7 +12,7 @@ from flask import Flask
 from limits import parse_many
 from limits.errors import ConfigurationError
 
-from app import log_scrubbing
+from app import log_scrubbing, paths
 from app.crypto import KeyConfigError, KeyRing
 from app.crypto.keyring import REQUIRED_SECRETS, load_or_create_dev_keys
 from app.security_checks import Inspection, run_checks
@@ -23,7 +23,6 @@ from app.services.security.audit_checkpoint import CheckpointError, check_target
 from app.services.security.vault import Vault
 from app.settings import Config, ConfigError, as_mapping, config_from_environment
 
-ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 
 
@@ -55,8 +54,8 @@ def create_app(
         raise StartupError(str(exc)) from exc
     app = Flask(
         __name__,
-        template_folder=str(ROOT / "templates"),
-        instance_path=str(ROOT / "instance"),
+        template_folder=str(paths.shipped("templates")),
+        instance_path=str(paths.instance_folder(os.environ)),
         instance_relative_config=True,
     )
     app.config.from_mapping(settings)
@@ -180,7 +179,7 @@ def _register_extensions(app: Flask) -> None:
             follow_through_days=int(app.config["HANDOFF_FOLLOW_THROUGH_LINK_DAYS"]),
         )
     )
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(paths.shipped("migrations")), render_as_batch=True)
     csrf.init_app(app)
     try:
         limiter.init_app(app)

@@ -34,7 +34,7 @@ MIN_SMALL_COUNT_THRESHOLD = 5
 SECRET_FILE_PATTERN = re.compile(r"^RELAIS_[A-Z0-9_]+_FILE$")
 # Variables read outside ``app.settings.ENVIRONMENT`` (the secrets, the test suite's).
 OTHER_VARIABLES = frozenset(
-    {"RELAIS_ENV", "RELAIS_TEST_DATABASE_URL"}
+    {"RELAIS_ENV", "RELAIS_TEST_DATABASE_URL", "RELAIS_INSTANCE_PATH"}
     | set(SECRET_NAMES)
     | {f"{name}_FILE" for name in SECRET_NAMES}
 )

@@ -125,11 +125,9 @@ def test_development_generates_keys_once_with_mode_0600(tmp_path: Path) -> None:
         "PATH": "/usr/bin:/bin",
         "RELAIS_ENV": "development",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
+        "RELAIS_INSTANCE_PATH": str(tmp_path / "instance"),
     }
-    code = (
-        "import app as m; from pathlib import Path; "
-        f"m.ROOT = Path({str(tmp_path)!r}); m.create_app(); print('started')"
-    )
+    code = "import app as m; m.create_app(); print('started')"
     first = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
