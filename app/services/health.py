@@ -1,11 +1,67 @@
-"""Whether this instance can serve: what the load balancer's health check asks."""
+"""Whether this instance can serve: what the load balancer's health check asks.
+
+Each dependency a request needs is checked with the cheapest call it answers: the database
+(``SELECT 1``) and the rate limits' shared storage (Redis, when configured; the in-memory
+storage of a single process is always there). The answer names each dependency and whether it
+answers, nothing else: no version, no address, no error text.
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+log = logging.getLogger(__name__)
 
-def database_answers(session: Session) -> None:
-    """Run the cheapest query; a database error propagates (the check fails with a 500)."""
-    session.execute(text("SELECT 1"))
+
+@dataclass(frozen=True)
+class Health:
+    """Each dependency's state: ``ok`` or ``down``."""
+
+    checks: dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return all(state == "ok" for state in self.checks.values())
+
+
+def database_answers(session: Session) -> bool:
+    """Whether the database answers the cheapest query (the session is rolled back)."""
+    try:
+        session.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError as exc:
+        log.error("health: the database does not answer (%s)", type(exc).__name__)
+        try:
+            session.rollback()
+        except SQLAlchemyError:
+            session.close()
+        return False
+
+
+def storage_answers(storage: object) -> bool:
+    """Whether the rate limits' storage answers (``limits`` storages have ``check()``)."""
+    check = getattr(storage, "check", None)
+    if check is None:
+        return True
+    try:
+        return bool(check())
+    except Exception as exc:  # a client library's own errors (redis.ConnectionError...)
+        log.error("health: the rate-limit storage does not answer (%s)", type(exc).__name__)
+        return False
+
+
+def health(session: Session, rate_limit_storage: object) -> Health:
+    def state(answers: bool) -> str:
+        return "ok" if answers else "down"
+
+    return Health(
+        {
+            "database": state(database_answers(session)),
+            "rate_limits": state(storage_answers(rate_limit_storage)),
+        }
+    )

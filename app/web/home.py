@@ -9,9 +9,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app.domain.roles import Role
+from app.extensions import limiter
 from app.models import User
 from app.services.directory.search import DirectoryEntry, card_reminder
-from app.services.health import database_answers
+from app.services.health import health as health_of
 from app.services.rights.retention import ErasureNotice, erasure_notices
 from app.web.context import actor, dbs, today
 
@@ -32,9 +33,12 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/health")
 def health() -> ResponseReturnValue:
-    """For load balancers: the app answers and reaches its database. Says nothing else."""
-    database_answers(dbs())
-    return {"status": "ok"}
+    """For load balancers and monitoring: 200 when every dependency answers, else 503 naming
+    the one that is down (``{"status": "unavailable", "checks": {"database": "down", ...}}``).
+    Says nothing else."""
+    found = health_of(dbs(), limiter.storage)
+    status = "ok" if found.ok else "unavailable"
+    return {"status": status, "checks": found.checks}, 200 if found.ok else 503
 
 
 @bp.app_context_processor

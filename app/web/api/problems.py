@@ -32,6 +32,7 @@ TITLES = {
     422: "Unprocessable request",
     429: "Too many requests",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 CODES = {
     400: "bad-request",
@@ -45,6 +46,7 @@ CODES = {
     422: "unprocessable",
     429: "rate-limited",
     500: "server-error",
+    503: "unavailable",
 }
 
 
