@@ -57,6 +57,9 @@ class Database:
         self._factory.configure(bind=bind)
 
 
+CONNECT_TIMEOUT_SECONDS = 10
+
+
 def make_engine(url: str) -> Engine:
     """An engine that never shows SQL parameters in logs or errors."""
     options: dict[str, Any] = {"hide_parameters": True, "future": True}
@@ -64,6 +67,10 @@ def make_engine(url: str) -> Engine:
         options["connect_args"] = {"check_same_thread": False}
     else:
         options["pool_pre_ping"] = True
+        if "connect_timeout" not in url:
+            # A database host that does not answer fails the request within seconds (the 503
+            # page of app/web/errors.py) instead of holding a worker until TCP gives up.
+            options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     engine = create_engine(url, **options)
     engine_logger = logging.getLogger("sqlalchemy.engine.Engine")  # engines without echo
     if _HIDE_RESULT_ROWS not in engine_logger.filters:
