@@ -57,11 +57,15 @@ def test_a_signed_in_caseworker_gets_the_unavailable_page(
     assert login(client, user.email).status_code == 302
     request.getfixturevalue("database_down")
 
-    for path in ("/work/", "/people/", "/handoffs/", "/no-such-page"):
+    for path in ("/work/", "/people/", "/handoffs/"):
         answer = client.get(path)
         assert answer.status_code == 503, path
         assert answer.headers["Retry-After"] == "30"
         assert _is_unavailable_page(answer.get_data(as_text=True)), path
+    # An address that does not exist is still a 404, drawn without the account's frame.
+    answer = client.get("/no-such-page")
+    assert answer.status_code == 404
+    assert "Page introuvable" in answer.get_data(as_text=True)
     answer = client.post("/people/new", data={"first_name": "x"})
     assert answer.status_code == 503
     assert _is_unavailable_page(answer.get_data(as_text=True))
@@ -134,5 +138,5 @@ def test_an_error_page_whose_frame_fails_is_drawn_bare(
     answer = client.get("/work/")
     assert answer.status_code == 500
     page = answer.get_data(as_text=True)
-    assert "Un problème est survenu" in page
+    assert "Une erreur est survenue" in page
     assert "the account cannot be read" not in page and "Traceback" not in page
