@@ -98,7 +98,8 @@ def test_the_api_answers_a_problem_document(
     answer = client.get("/api/v1/people", headers=auth(token))
     assert answer.status_code == 503
     assert int(answer.headers["Retry-After"]) > 0  # the API's rate limiter may set its own
-    assert answer.json is not None and answer.json["status"] == 503
+    assert answer.json is not None
+    assert answer.json["status"] == 503
 
 
 def test_a_commit_that_loses_the_database_is_a_503(
@@ -139,4 +140,5 @@ def test_an_error_page_whose_frame_fails_is_drawn_bare(
     assert answer.status_code == 500
     page = answer.get_data(as_text=True)
     assert "Une erreur est survenue" in page
-    assert "the account cannot be read" not in page and "Traceback" not in page
+    assert "the account cannot be read" not in page
+    assert "Traceback" not in page
