@@ -56,6 +56,7 @@ from app.extensions import db  # noqa: E402
 from app.models import ReferenceItem, ReferenceKind, User  # noqa: E402
 from app.services.statistics import queries  # noqa: E402
 from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope  # noqa: E402
+from app.services.statistics.sql import uses_percentile  # noqa: E402
 from config import TestingConfig  # noqa: E402
 
 COORDINATOR = "coordination@relais.demo"
@@ -82,8 +83,10 @@ DIALECT = {
 
 IN_PERIOD = "sent_at >= :start_at AND sent_at < :end_before"
 
-MEDIAN = """
-ranked AS (
+# The best median of each database: window functions on SQLite (no percentile aggregate),
+# the ordered-set aggregate on PostgreSQL (what the service runs there too).
+MEDIAN_WINDOW = """
+, ranked AS (
     SELECT grp, days,
            row_number() OVER (PARTITION BY grp ORDER BY days) AS rn,
            count(*) OVER (PARTITION BY grp) AS n
@@ -91,10 +94,14 @@ ranked AS (
 )
 SELECT grp, avg(days), max(n) FROM ranked WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY grp
 """
+MEDIAN_PERCENTILE = """
+SELECT grp, percentile_cont(0.5) WITHIN GROUP (ORDER BY days), count(*) FROM durations GROUP BY grp
+"""
 
 
 def raw_queries(dialect: str) -> dict[str, str]:
     d = DIALECT[dialect]
+    median = MEDIAN_PERCENTILE if dialect == "postgresql" else MEDIAN_WINDOW
 
     def days(a: str, b: str) -> str:
         return d["days"].format(a=a, b=b)
@@ -136,8 +143,8 @@ def raw_queries(dialect: str) -> dict[str, str]:
                 UNION ALL
                 SELECT 'to_employment', {days("o", "e")} FROM firsts
                 WHERE e >= :start AND e <= :end AND o <= e
-            ),
-            {MEDIAN}""",
+            )
+            {median}""",
         "barriers": """
             SELECT category_id, acting_structure_id, status, count(*) FROM barriers
             WHERE identified_on >= :start AND identified_on <= :end
@@ -160,8 +167,8 @@ def raw_queries(dialect: str) -> dict[str, str]:
                 UNION ALL SELECT receiver + 2000000, contact FROM answered
                 WHERE contact IS NOT NULL
                 UNION ALL SELECT 2000000, contact FROM answered WHERE contact IS NOT NULL
-            ),
-            {MEDIAN}""",
+            )
+            {median}""",
         "chains": f"""
             WITH RECURSIVE chain(root, id, depth, end_code) AS (
                 SELECT id, id, 1, {end_code} FROM handoffs
@@ -210,17 +217,22 @@ def run_raw(
 
 def service_results(session: Any, scope: Scope, stages: dict[str, int]) -> dict[str, list[Any]]:
     """What the service's own queries return, to check the bare SQL against."""
+    percentile = uses_percentile(session)
     return {
         "people": session.execute(queries.people_query(scope)).all(),
         "funnel": session.execute(queries.funnel_query(scope)).all(),
         "stage_medians": session.execute(
             queries.stage_medians_query(
-                scope, stages["orientation"], stages["training"], stages["employment"]
+                scope,
+                stages["orientation"],
+                stages["training"],
+                stages["employment"],
+                percentile=percentile,
             )
         ).all(),
         "barriers": session.execute(queries.barriers_query(scope)).all(),
         "handoffs": session.execute(queries.handoffs_query(scope)).all(),
-        "delays": session.execute(queries.handoff_delays_query(scope)).all(),
+        "delays": session.execute(queries.handoff_delays_query(scope, percentile=percentile)).all(),
         "chains": session.execute(queries.chains_query(scope)).all(),
     }
 

@@ -25,6 +25,7 @@ from app.services.statistics.queries import (
     handoffs_query,
 )
 from app.services.statistics.scope import Scope
+from app.services.statistics.sql import uses_percentile
 from app.services.statistics.tables import (
     Counts,
     CountTable,
@@ -164,7 +165,10 @@ def receiver_times(
 ) -> list[ReceiverTimes]:
     """One line per receiving structure (the rows of ``by_receiver``), then all of them."""
     delays: dict[int, Sample] = {
-        group: (value, n) for group, value, n in session.execute(handoff_delays_query(scope))
+        group: (value, n)
+        for group, value, n in session.execute(
+            handoff_delays_query(scope, percentile=uses_percentile(session))
+        )
     }
     return [
         _receiver_times(receiver, delays, by_receiver, k)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Date, Float, Integer, SQLColumnExpression, String
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -125,3 +126,8 @@ def _joined_codes_sqlite(element: joined_codes, compiler: SQLCompiler, **kw: Any
 def _joined_codes_postgresql(element: joined_codes, compiler: SQLCompiler, **kw: Any) -> str:
     (code,) = _arguments(element, compiler, **kw)
     return f"string_agg({code}, ' ' ORDER BY {code})"
+
+
+def uses_percentile(session: Session) -> bool:
+    """Whether medians use ``percentile_cont`` (PostgreSQL) rather than window functions."""
+    return session.get_bind().dialect.name == "postgresql"
