@@ -29,6 +29,7 @@ from app.web.auth import password_reset, proconnect, second_step, two_factor
 from app.web.auth import views as auth
 from app.web.auth.signing_in import enrolment_gate
 from app.web.context import load_session_user, template_helpers
+from app.web.dashboard import partner as partner_figures
 from app.web.dashboard import views as dashboard
 from app.web.directory import events as network_events
 from app.web.directory import views as directory
@@ -86,6 +87,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     for module in (directory, network_events, work_queue, api_tokens, webhooks, handoff_links):
         app.register_blueprint(module.bp)
+    app.register_blueprint(partner_figures.bp)
     # The JSON API: its views and its documentation route one blueprint.
     app.register_blueprint(api_blueprint.bp)
     app.register_blueprint(structure_accounts.bp)  # routed by invitation_page too

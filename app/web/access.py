@@ -251,6 +251,11 @@ MATRIX: Mapping[str, Rule] = {
     "dashboard.index": roles(COORDINATOR),
     "dashboard.export_table": roles(COORDINATOR),
     "dashboard.export_pathways": roles(COORDINATOR),
+    # A structure's own figures beside the network's (publication view only): every
+    # caseworker of the structure, and the coordinators for any structure (they read the whole
+    # network on the dashboard). Administrators run the service, they read no statistics.
+    "figures.index": own(COORDINATOR),
+    "figures.export": own(COORDINATOR),
     # -- administrators ----------------------------------------------------------------------
     "admin.structures": roles(ADMIN),
     "admin.structure_article": roles(ADMIN),

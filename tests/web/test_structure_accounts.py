@@ -226,7 +226,14 @@ def test_a_manager_of_a_cannot_touch_b_and_a_caseworker_gets_404(
     login(colleague, "colleague@relais.example")
     assert colleague.get("/structures/ACC/accounts").status_code == 404
     assert colleague.get("/structures/ACC/accounts/hand-over").status_code == 404
-    assert "nav-my-structure" not in colleague.get("/people/").get_data(as_text=True)
+    # A colleague who manages nothing: "My structure" opens the structure's figures, and
+    # its tabs show no management page.
+    html = colleague.get("/people/").get_data(as_text=True)
+    link = html.split('data-testid="nav-my-structure"')[0].rsplit("<a ", 1)[1]
+    assert 'href="/structures/ACC/figures"' in link
+    figures = colleague.get("/structures/ACC/figures").get_data(as_text=True)
+    assert 'data-tab="figures.index"' in figures
+    assert 'data-tab="accounts.index"' not in figures
 
 
 def test_deactivation_reactivation_and_the_last_manager(

@@ -11,7 +11,8 @@ spell differently), ``queries`` (the grouped queries, which the benchmark also r
 ``headings`` (what the rows and columns of the tables are), ``tables`` (raw counts turned
 into protected tables, lists and medians), one builder per section of the dashboard
 (``funnel``, ``barriers``, ``handoffs``, ``chains``, ``network``), ``dashboard`` (the sections
-assembled), ``exports`` (the audit of an export) and ``pathway_export`` (the pseudonymous
+assembled), ``partner`` and ``partner_queries`` (a structure's own figures beside the
+network's, publication view only), ``exports`` (the audit of an export) and ``pathway_export`` (the pseudonymous
 pathways, streamed).
 
 May import the domain, the models and the other services (``audit``, ``errors``); never
