@@ -49,6 +49,15 @@ def abandon(session: Session) -> None:
     forget_queued_webhooks(session)
 
 
+def abandon_quietly() -> None:
+    """Roll the request's unit of work back, even when the connection behind it is gone (the
+    error pages of a database outage)."""
+    try:
+        abandon(db.session())
+    except SQLAlchemyError:
+        db.session.remove()
+
+
 @contextmanager
 def attempt() -> Iterator[None]:
     """Run one use case in a savepoint: if it raises, its writes are undone and the exception

@@ -11,11 +11,31 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy import exc as sa
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
+
+# The database cannot be reached: refused, lost, timed out (a pool without a free connection).
+UNREACHABLE: tuple[type[Exception], ...] = (
+    sa.OperationalError,
+    sa.InterfaceError,
+    sa.DisconnectionError,
+    sa.TimeoutError,
+)
+
+
+def database_unreachable(exc: BaseException | None) -> bool:
+    """Whether ``exc`` or one of its causes says the database cannot be reached."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, UNREACHABLE):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import exc as sa
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
 from app.services.errors import Forbidden, NotFound
-from app.unit_of_work import CommitFailed, abandon
+from app.services.health import UNREACHABLE, database_unreachable
+from app.unit_of_work import CommitFailed, abandon_quietly
 from app.web.api import problems
 from app.web.request_guard import MalformedRequest
 
@@ -41,26 +40,8 @@ def register(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected)
 
 
-# The database cannot be reached: refused, lost, timed out (a pool without a free connection).
-UNREACHABLE: tuple[type[Exception], ...] = (
-    sa.OperationalError,
-    sa.InterfaceError,
-    sa.DisconnectionError,
-    sa.TimeoutError,
-)
 # How long a client is asked to wait before trying again when the database is down.
 RETRY_AFTER_SECONDS = 30
-
-
-def database_unreachable(exc: BaseException | None) -> bool:
-    """Whether ``exc`` or one of its causes says the database cannot be reached."""
-    seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, UNREACHABLE):
-            return True
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False
 
 
 def _page(status: int, message: str | None = None) -> ResponseReturnValue:
@@ -83,7 +64,7 @@ def _page(status: int, message: str | None = None) -> ResponseReturnValue:
         page = render_template("errors/error.html", status=status, title=title, message=message)
         return page, status
     except Exception as exc:  # the page's frame (the signed-in account) could not be read
-        _abandon_quietly()
+        abandon_quietly()
         log.warning("error page %d drawn without its frame: %s", status, type(exc).__name__)
     return _bare(status, str(title), message)
 
@@ -114,17 +95,9 @@ _BARE_MESSAGES = {
 }
 
 
-def _abandon_quietly() -> None:
-    """Roll the unit of work back, even when the connection behind it is gone."""
-    try:
-        abandon(db.session())
-    except sa.SQLAlchemyError:
-        db.session.remove()
-
-
 def _unavailable(exc: Exception) -> ResponseReturnValue:
     """The database cannot be reached: 503, the bare page, and when to try again."""
-    _abandon_quietly()
+    abandon_quietly()
     log.error("database unreachable: %s", type(exc).__name__)
     if problems.wanted():
         response = problems.problem_response(503, _API_DETAILS[503])
@@ -175,7 +148,7 @@ def _unexpected(exc: Exception) -> ResponseReturnValue:
     # abandoned first, so that the error page can still read the database.
     if database_unreachable(exc.__cause__ if isinstance(exc, CommitFailed) else exc):
         return _unavailable(exc)
-    _abandon_quietly()
+    abandon_quietly()
     frames = " <- ".join(
         f"{Path(frame.filename).name}:{frame.lineno} {frame.name}"
         for frame in reversed(traceback.extract_tb(exc.__traceback__))

@@ -43,6 +43,7 @@ from app.services.statistics.queries import (
     handoffs_query,
 )
 from app.services.statistics.scope import Scope
+from app.services.statistics.sql import uses_percentile
 from app.services.statistics.tables import (
     Counts,
     CountTable,
@@ -178,8 +179,9 @@ def partner_figures(
         (),
         k,
     )
+    delays_query = handoff_delays_query(scope, percentile=uses_percentile(session))
     delays: dict[int, Sample] = {
-        group: (value, n) for group, value, n in session.execute(handoff_delays_query(scope))
+        group: (value, n) for group, value, n in session.execute(delays_query)
     }
 
     def medians(key: int) -> tuple[Median, Median]:
