@@ -112,6 +112,23 @@ def _keyboard_reaches_a_mark(page: Any) -> None:
     assert 0 <= box["y"] < page.viewport_size["height"]
 
 
+def _dashboard_labels_are_whole(page: Any) -> None:
+    """The dashboard's bar labels (long decline reasons, structure names) wrap inside the
+    chart: none starts left of its drawing."""
+    page.goto("/dashboard/")
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll('.dash-chart svg text.row-label')].filter(t => {
+             const svg = t.ownerSVGElement.getBoundingClientRect();
+             return t.getBoundingClientRect().x < svg.x - 0.5;
+           }).map(t => t.textContent)"""
+    )
+    assert page.locator(".dash-chart svg text.row-label").count() > 0
+    assert cut == []
+    _shot(
+        page.locator("figure.dash-chart", has=page.locator("#reasons-title")), "dashboard-reasons"
+    )
+
+
 def test_pathway_chart_on_screen_phone_and_paper(
     browser: Any, chart_server: tuple[str, dict[str, str]]
 ) -> None:
@@ -132,6 +149,7 @@ def test_pathway_chart_on_screen_phone_and_paper(
     assert key.evaluate("e => getComputedStyle(e).fill") == "rgb(79, 157, 105)"
     _shot(page.locator(".timeline-chart"), "pathway-one-day-print")
     page.emulate_media(media="screen")
+    _dashboard_labels_are_whole(page)
     state = context.storage_state()
     context.close()
 
