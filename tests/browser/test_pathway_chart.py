@@ -99,10 +99,9 @@ def _keyboard_reaches_a_mark(page: Any) -> None:
     else:
         pytest.fail("Tab never reached a mark of the chart")
     href = page.evaluate("document.activeElement.getAttribute('href')")
-    ring = page.evaluate(
-        "getComputedStyle(document.activeElement.querySelector('.ring')).strokeWidth"
-    )
-    assert ring == "3px"  # the focus ring shows
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineWidth")
+    assert outline == "3px"  # the focus shows
+    _shot(page.locator(".timeline-chart"), "pathway-one-day-focus")
     page.keyboard.press("Enter")
     page.wait_for_function(f"location.hash === '{href}'")
     entry = page.locator(href)
