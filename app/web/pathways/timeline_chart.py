@@ -181,6 +181,38 @@ def _is_open(tl: Timeline) -> bool:
     return any(f.ended_on is None for f in tl.follow_ups) or not tl.follow_ups
 
 
+def _span_of_days(tl: Timeline, placed: list[tuple[int, TimelineEntry]], today: date) -> Axis:
+    """The axis of the drawn entries' days (and the steps' ends), to today while a structure
+    still follows the person."""
+    days = [e.on for _n, e in placed] + [s.ended_on for s in tl.steps if s.ended_on]
+    first, last = min(days, default=today), max(days, default=today)
+    if _is_open(tl):
+        first, last = min(first, today), max(last, today)
+    return fit(Counter(e.on for _n, e in placed), first, last, LEFT, WIDTH - LEFT - RIGHT)
+
+
+def _places(axis: Axis, placed: list[tuple[int, TimelineEntry]]) -> dict[int, float]:
+    """Each drawn entry's x: the k-th of its day's events, in the chronology's order."""
+    per_day = Counter(e.on for _n, e in placed)
+    seen: Counter[date] = Counter()
+    xs: dict[int, float] = {}
+    for n, e in placed:
+        xs[n] = axis.slot(e.on, seen[e.on], per_day[e.on])
+        seen[e.on] += 1
+    return xs
+
+
+def _legend_stages(tl: Timeline, stages: Iterable[ReferenceItem]) -> list[ReferenceItem]:
+    """The stages given, then any stage of the pathway they miss (deactivated since)."""
+    listed = list(stages)
+    codes = {item.code for item in listed}
+    for step in tl.steps:
+        if step.stage.code not in codes:
+            listed.append(step.stage)
+            codes.add(step.stage.code)
+    return listed
+
+
 def build_chart(
     tl: Timeline,
     today: date,
@@ -191,14 +223,7 @@ def build_chart(
     the legend lists (the active ones; a stage of the pathway missing from it is added)."""
     entries = tl.entries()
     placed = [(n, e) for n, e in enumerate(entries, start=1) if drawn(e)]
-    days = [e.on for _n, e in placed] + [s.ended_on for s in tl.steps if s.ended_on]
-    first = min(days, default=today)
-    last = max(days, default=today)
-    if _is_open(tl):
-        first, last = min(first, today), max(last, today)
-    per_day = Counter(e.on for _n, e in placed)
-    room = WIDTH - LEFT - RIGHT
-    axis = fit(per_day, first, last, LEFT, room)
+    axis = _span_of_days(tl, placed, today)
     width = max(WIDTH, round(axis.right + 12 + RIGHT))
     names = _lanes(entries) or [""]
     lane_y = {name: TOP + i * LANE + LANE / 2 for i, name in enumerate(names)}
@@ -209,22 +234,13 @@ def build_chart(
         for name, y in lane_y.items()
     ]
     chart.ticks = axis.ticks()
-    chart.widened = [
-        (axis.at(day) + 1, axis.until(day) - 1) for day, count in per_day.items() if count > 1
-    ]
+    busy = Counter(e.on for _n, e in placed)
+    chart.widened = [(axis.at(d) + 1, axis.until(d) - 1) for d, n in busy.items() if n > 1]
     if axis.start <= today <= axis.end:
         chart.today_x = axis.until(today)
-    # Each drawn entry's place: the k-th of its day's events.
-    seen: Counter[date] = Counter()
-    xs: dict[int, float] = {}
-    for n, e in placed:
-        xs[n] = axis.slot(e.on, seen[e.on], per_day[e.on])
-        seen[e.on] += 1
-    _Drawing(chart, axis, lane_y, xs, today, label).draw(placed)
-    present = {s.stage.code: s.stage for s in tl.steps}
-    listed = list(stages)
-    listed += [s for code, s in present.items() if code not in {i.code for i in listed}]
-    chart.legend = layout(legend_groups(listed, label), plot_bottom + 16, LEFT, width - RIGHT)
+    _Drawing(chart, axis, lane_y, _places(axis, placed), today, label).draw(placed)
+    groups = legend_groups(_legend_stages(tl, stages), label)
+    chart.legend = layout(groups, plot_bottom + 16, LEFT, width - RIGHT)
     chart.height = round(chart.legend.top + chart.legend.height + 10)
     return chart
 
