@@ -18,17 +18,19 @@ from app.domain.numbers import read_id, read_int
 from app.domain.people import age_band
 from app.domain.roles import Role
 from app.extensions import db
-from app.models import ReferenceItem, Structure, User
+from app.models import ReferenceItem, ReferenceKind, Structure, User
 from app.services.handoffs.lists import pending_inbox_count
 from app.services.security import sessions
 from app.services.security.vault import Vault
-from app.services.structures import structure_phrases
+from app.services.structures import reference_items, structure_phrases
 from app.web.form_errors import form_problems
 from app.web.labels import action_label, enum_label
-from app.web.pathways.timeline_chart import build_chart
+from app.web.pathways.timeline_chart import Chart, build_chart
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from app.services.pathways import Timeline
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -148,6 +150,12 @@ def pending_handoffs() -> int:
     return pending_inbox_count(db.session(), user)
 
 
+def pathway_chart(tl: Timeline) -> Chart:
+    """The chart of a pathway, its legend listing every active stage."""
+    stages = reference_items(db.session(), ReferenceKind.STAGE)
+    return build_chart(tl, today(), label, stages)
+
+
 def template_helpers() -> dict[str, Any]:
     return {
         "pending_handoffs": pending_handoffs,
@@ -161,6 +169,6 @@ def template_helpers() -> dict[str, Any]:
         "format_datetime": format_datetime,
         "phone": phone,
         "named": named,
-        "timeline_chart": lambda tl: build_chart(tl, today(), label),
+        "timeline_chart": pathway_chart,
         "form_problems": form_problems,
     }

@@ -20,6 +20,7 @@ from app.models import Structure
 from app.services.statistics.headings import Label
 from app.services.statistics.network import NetworkQuarter
 from app.services.statistics.tables import CountList, CountTable
+from app.web.svg_text import centred_lines
 
 Name = Callable[[Label], str]
 
@@ -28,6 +29,12 @@ LABEL_WIDTH = 200
 VALUE_ROOM = 70
 ROW = 26
 TOP = 8
+LABEL_CHARS = 25  # of a row label's line (13 px in LABEL_WIDTH): wrapped on two, never cut
+
+
+def label_lines(label: str) -> list[tuple[float, str]]:
+    """A row label on one or two lines (baseline offsets from the single line's)."""
+    return centred_lines(label, LABEL_CHARS, 12, 2)
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,10 @@ class Bar:
     value: int | None
     width: float
     small: bool = True  # a hidden value is a small count ("< k"), not a secret one
+
+    @property
+    def lines(self) -> list[tuple[float, str]]:
+        return label_lines(self.label)
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,10 @@ class StackedBar:
     segments: list[Segment]
     end: float
     small: bool = True  # a hidden total is a small count ("< k"), not a secret one
+
+    @property
+    def lines(self) -> list[tuple[float, str]]:
+        return label_lines(self.label)
 
 
 @dataclass(frozen=True)
