@@ -127,8 +127,11 @@ class CohortOutcomes:
     elapsed: dict[Quarter, int]  # horizons elapsed per quarter (the first n of HORIZONS)
     rows: tuple[CohortRow, ...]
 
-    def not_yet(self, quarter: Quarter, band: OutcomeBand) -> bool:
-        """A band whose horizon has not elapsed for the quarter's entrants."""
+    def not_yet(self, quarter: object, band: object) -> bool:
+        """A band whose horizon has not elapsed for the quarter's entrants (a row and a
+        column of either table)."""
+        if not isinstance(quarter, Quarter) or not isinstance(band, OutcomeBand):
+            return False
         index = BANDS.index(band)
         return index < NOT_REACHED and index >= self.elapsed.get(quarter, 0)
 
