@@ -13,8 +13,9 @@ one (orientation, orientation, training is one transition, orientation → train
   end of the period (or today when it ends later), or when that stage is where pathways end
   (employment, exit); *lost from view* otherwise.
 
-Everything is one grouped query (``stage_flows_query``, window functions ``lag`` and
-``row_number`` over each person's steps); the table it fills is protected as any other.
+Everything is one grouped query (``stage_flows_query``: one pass of the window functions
+``lag`` and ``lead`` over the steps of the people with a step in the period); the table it
+fills is protected as any other.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Select, and_, case, distinct, func, literal, or_, select, union_all
+from sqlalchemy import Select, and_, case, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from app.models import Barrier, Handoff, PathwayStep, ReferenceItem
@@ -63,51 +64,47 @@ def stage_flows_query(
     cutoff = day - timedelta(days=LOST_AFTER_DAYS)
     person = PathwayStep.beneficiary_id
     in_order = (PathwayStep.started_on, PathwayStep.created_at, PathwayStep.id)
-    ordered = (
+    # Only the people with a step in the period have a transition or an end in it.
+    active = select(PathwayStep.beneficiary_id).where(
+        PathwayStep.started_on >= scope.start, PathwayStep.started_on <= scope.end
+    )
+    # One pass of window functions over each person's steps, in order: the stage of the step
+    # before (a change of stage is a transition from it: the steps between were of that
+    # stage) and whether a step follows (none: the last step, whose day is the last).
+    steps = (
         select(
             person.label("person"),
             PathwayStep.stage_id.label("stage"),
             PathwayStep.started_on.label("started_on"),
-            PathwayStep.created_at.label("created_at"),
-            PathwayStep.id.label("id"),
             func.lag(PathwayStep.stage_id)
             .over(partition_by=person, order_by=in_order)
             .label("before"),
-            func.max(PathwayStep.started_on).over(partition_by=person).label("last_on"),
+            func.lead(PathwayStep.stage_id)
+            .over(partition_by=person, order_by=in_order)
+            .label("after"),
         )
-        .where(PathwayStep.started_on <= scope.end, *population(scope, person))
-        .subquery("ordered")
-    )
-    o = ordered.c
-    changes = (
-        select(
-            o.person,
-            o.stage,
-            o.started_on,
-            o.last_on,
-            func.lag(o.stage)
-            .over(partition_by=o.person, order_by=(o.started_on, o.created_at, o.id))
-            .label("previous"),
-            func.row_number()
-            .over(
-                partition_by=o.person,
-                order_by=(o.started_on.desc(), o.created_at.desc(), o.id.desc()),
-            )
-            .label("from_end"),
+        .where(
+            PathwayStep.started_on <= scope.end,
+            person.in_(active),
+            *population(scope, person),
         )
-        .where(or_(o.before.is_(None), o.before != o.stage))
-        .cte("changes")  # read twice below: computed once
+        .cte("steps")  # read twice below: computed once
     )
-    c = changes.c
+    s = steps.c
     transitions = (
         select(
             literal(TRANSITION).label("kind"),
-            c.previous.label("origin"),
-            c.stage.label("target"),
-            func.count(distinct(c.person)).label("people"),
+            s.before.label("origin"),
+            s.stage.label("target"),
+            func.count(distinct(s.person)).label("people"),
         )
-        .where(c.previous.is_not(None), c.started_on >= scope.start, c.started_on <= scope.end)
-        .group_by(c.previous, c.stage)
+        .where(
+            s.before.is_not(None),
+            s.before != s.stage,
+            s.started_on >= scope.start,
+            s.started_on <= scope.end,
+        )
+        .group_by(s.before, s.stage)
     )
     recent_barrier = select(Barrier.beneficiary_id).where(
         Barrier.identified_on >= cutoff, Barrier.identified_on <= day
@@ -116,16 +113,16 @@ def stage_flows_query(
         Handoff.sent_at >= _moment(cutoff), Handoff.sent_at < _moment(day + timedelta(days=1))
     )
     lost = and_(
-        c.stage.not_in(list(final_stages) or [-1]),
-        c.last_on < cutoff,
-        c.person.not_in(recent_barrier),
-        c.person.not_in(recent_handoff),
+        s.stage.not_in(list(final_stages) or [-1]),
+        s.started_on < cutoff,
+        s.person.not_in(recent_barrier),
+        s.person.not_in(recent_handoff),
     )
     end = case((lost, LOST_CODE), else_=STAYED_CODE)
     ends = (
-        select(literal(END), c.stage, end, func.count())
-        .where(c.from_end == 1, c.last_on >= scope.start)
-        .group_by(c.stage, end)
+        select(literal(END), s.stage, end, func.count())
+        .where(s.after.is_(None), s.started_on >= scope.start)
+        .group_by(s.stage, end)
     )
     combined = union_all(transitions, ends).subquery()
     return select(*combined.c)

@@ -22,8 +22,8 @@ from app.services.statistics.tables import CountTable
 
 Name = Callable[[Label], str]
 
-LEFT, TOP, NODE_WIDTH, TALLEST, GAP = 8.0, 46.0, 14.0, 220.0, 28.0
-END_ROOM = 150.0  # room on the right of the end nodes for their labels
+LEFT, TOP, NODE_WIDTH, TALLEST, GAP = 8.0, 58.0, 14.0, 220.0, 40.0
+END_ROOM = 170.0  # room on the right of the end nodes for their labels
 HIDDEN_WIDTH = 1.5
 
 
@@ -36,6 +36,7 @@ class FlowNode:
     label: str
     value: int  # the published people through the node (what its height shows)
     end: bool  # an end node (labels on its right)
+    lines: tuple[str, ...] = ()  # the label wrapped to the room it has
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,8 @@ class Sankey:
         return not self.links
 
 
-def _published(values: Sequence[int | None]) -> int:
-    return sum(v for v in values if v)
+def _total(total: int | None, values: Sequence[int | None]) -> int:
+    return total if total is not None else sum(v for v in values if v)
 
 
 def sankey(table: CountTable, name: Name) -> Sankey:
@@ -72,12 +73,16 @@ def sankey(table: CountTable, name: Name) -> Sankey:
     stages = list(table.rows)
     n = len(stages)
     cells = table.published.cells
-    width = max(600.0, LEFT + n * 120.0 + END_ROOM)
+    width = max(720.0, LEFT + n * 125.0 + END_ROOM)
     step = (width - LEFT - END_ROOM) / max(n, 1)
     # A node is as tall as the larger of its published inflow and outflow.
-    inflow = [_published([cells[i][j] for i in range(n)]) for j in range(n)]
-    outflow = [_published(row) for row in cells]
-    ends = [_published([cells[i][n + e] for i in range(n)]) for e in range(len(FlowEnd))]
+    # A total is used when published, else the sum of the published values it adds up.
+    columns = table.published.column_totals
+    inflow = [_total(columns[j], [cells[i][j] for i in range(n)]) for j in range(n)]
+    outflow = [_total(table.published.row_totals[i], cells[i]) for i in range(n)]
+    ends = [
+        _total(columns[n + e], [cells[i][n + e] for i in range(n)]) for e in range(len(FlowEnd))
+    ]
     biggest = max([*inflow, *outflow, sum(ends)], default=0) or 1
     scale = TALLEST / biggest
     nodes: list[FlowNode] = []
@@ -144,9 +149,34 @@ def _node(
     x: float, y: float, value: int, scale: float, item: Label, name: Name, *, end: bool
 ) -> FlowNode:
     code = item.code if isinstance(item, ReferenceItem) else str(item)
+    label = name(item)
     return FlowNode(
-        x=x, y=y, height=max(value * scale, 2.0), code=code, label=name(item), value=value, end=end
+        x=x,
+        y=y,
+        height=max(value * scale, 2.0),
+        code=code,
+        label=label,
+        value=value,
+        end=end,
+        lines=wrapped(label, 22 if end else 16),
     )
+
+
+def wrapped(text: str, width: int, lines: int = 2) -> tuple[str, ...]:
+    """``text`` in at most ``lines`` lines of about ``width`` characters (cut words kept
+    whole where possible; the last line ends with "…" when it does not fit)."""
+    found: list[str] = []
+    current = ""
+    for word in text.split():
+        if current and len(current) + 1 + len(word) > width:
+            found.append(current)
+            current = word
+        else:
+            current = f"{current} {word}".strip()
+    found.append(current)
+    if len(found) > lines:
+        found = [*found[: lines - 1], " ".join(found[lines - 1 :])]
+    return tuple(line if len(line) <= width else line[: width - 1] + "…" for line in found)
 
 
 def _loop(x0: float, y0: float, x1: float, y1: float, lane: float) -> str:
