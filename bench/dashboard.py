@@ -14,7 +14,8 @@ generate`` runs) until each size of ``--people`` is reached. At each size it tim
     and the template - everything but the network;
 (b) the bare SQL of the same indicators, written by hand for the database in use and run
     with the driver through a plain connection (rows fetched, nothing else): the people
-    count, the funnel, the stage medians, barriers, hand-offs, delay medians and chains.
+    count, the funnel, the stage medians, barriers, hand-offs, delay medians, chains, the
+    stage flows and the cohort outcomes.
 
 Before timing, the script checks that (b) returns exactly what the service's queries
 return. The two are run in turn ``--repeat`` times (interleaved) and their best runs are
@@ -55,7 +56,7 @@ from app.demo.synthetic import caseload as synthetic  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import ReferenceItem, ReferenceKind, User  # noqa: E402
 from app.services.security import second_factor  # noqa: E402
-from app.services.statistics import queries  # noqa: E402
+from app.services.statistics import cohorts, flows, queries  # noqa: E402
 from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope  # noqa: E402
 from app.services.statistics.sql import uses_percentile  # noqa: E402
 from config import TestingConfig  # noqa: E402
@@ -73,12 +74,15 @@ DIALECT = {
         "day": "date({x})",
         "quarter": "(CAST(strftime('%Y', {x}) AS INTEGER) * 10"
         " + (CAST(strftime('%m', {x}) AS INTEGER) + 2) / 3)",
+        "date_quarter": "(CAST(strftime('%Y', {x}) AS INTEGER) * 10"
+        " + (CAST(strftime('%m', {x}) AS INTEGER) + 2) / 3)",
     },
     "postgresql": {
         "days": "(EXTRACT(EPOCH FROM ({b}::timestamp - {a}::timestamp)) / 86400.0)",
         "day": "CAST(({x} AT TIME ZONE 'UTC') AS DATE)",
         "quarter": "(EXTRACT(YEAR FROM {x} AT TIME ZONE 'UTC')::int * 10"
         " + EXTRACT(QUARTER FROM {x} AT TIME ZONE 'UTC')::int)",
+        "date_quarter": "(EXTRACT(YEAR FROM {x})::int * 10 + EXTRACT(QUARTER FROM {x})::int)",
     },
 }
 
@@ -108,6 +112,14 @@ def raw_queries(dialect: str) -> dict[str, str]:
         return d["days"].format(a=a, b=b)
 
     sent_day = d["day"].format(x="sent_at")
+
+    def band(reached: str) -> str:
+        return (
+            f"CASE WHEN {reached} IS NULL THEN 3"
+            f" WHEN {days('entered', reached)} <= 91 THEN 0"
+            f" WHEN {days('entered', reached)} <= 182 THEN 1"
+            f" WHEN {days('entered', reached)} <= 365 THEN 2 ELSE 3 END"
+        )
 
     end_code = (
         "CASE WHEN status IN ('accepted', 'in_progress', 'completed', 'not_completed') THEN 3"
@@ -184,11 +196,54 @@ def raw_queries(dialect: str) -> dict[str, str]:
             )
             SELECT CASE WHEN length >= 4 THEN 4 ELSE length END, end_code, count(*)
             FROM per_chain GROUP BY 1, 2""",
+        "stage_flows": """
+            WITH steps AS (
+                SELECT beneficiary_id AS person, stage_id AS stage, started_on,
+                       lag(stage_id) OVER w AS before, lead(stage_id) OVER w AS after
+                FROM pathway_steps
+                WHERE started_on <= :end AND beneficiary_id IN (
+                    SELECT beneficiary_id FROM pathway_steps
+                    WHERE started_on >= :start AND started_on <= :end)
+                WINDOW w AS (PARTITION BY beneficiary_id ORDER BY started_on, created_at, id)
+            )
+            SELECT 0, before, stage, count(DISTINCT person) FROM steps
+            WHERE before IS NOT NULL AND before <> stage
+            AND started_on >= :start AND started_on <= :end
+            GROUP BY before, stage
+            UNION ALL
+            SELECT 1, stage,
+                   CASE WHEN stage NOT IN (:employment, :exit_other) AND started_on < :cutoff
+                        AND person NOT IN (SELECT beneficiary_id FROM barriers
+                                           WHERE identified_on >= :cutoff
+                                           AND identified_on <= :as_of)
+                        AND person NOT IN (SELECT beneficiary_id FROM handoffs
+                                           WHERE sent_at >= :cutoff_at
+                                           AND sent_at < :as_of_before)
+                   THEN 1 ELSE 0 END,
+                   count(*)
+            FROM steps WHERE after IS NULL AND started_on >= :start GROUP BY 2, 3""",
+        "cohort_outcomes": f"""
+            WITH firsts AS (
+                SELECT min(started_on) AS entered,
+                       min(CASE WHEN stage_id = :training THEN started_on END) AS trained,
+                       min(CASE WHEN stage_id = :employment THEN started_on END) AS employed
+                FROM pathway_steps GROUP BY beneficiary_id
+            )
+            SELECT {d["date_quarter"].format(x="entered")}, {band("trained")},
+                   {band("employed")}, count(*)
+            FROM firsts WHERE entered >= :start AND entered <= :end GROUP BY 1, 2, 3""",
     }
 
 
-def parameters(scope: Scope, stages: dict[str, int]) -> dict[str, Any]:
+def parameters(scope: Scope, stages: dict[str, int], today: date) -> dict[str, Any]:
+    as_of = flows.as_of(scope, today)
+    cutoff = as_of - timedelta(days=flows.LOST_AFTER_DAYS)
     return {
+        "as_of": as_of,
+        "cutoff": cutoff,
+        "cutoff_at": datetime.combine(cutoff, clock.min, tzinfo=UTC),
+        "as_of_before": datetime.combine(as_of + timedelta(days=1), clock.min, tzinfo=UTC),
+        "exit_other": stages["exit_other"],
         "start": scope.start,
         "end": scope.end,
         "start_at": datetime.combine(scope.start, clock.min, tzinfo=UTC),
@@ -216,10 +271,17 @@ def run_raw(
     return results
 
 
-def service_results(session: Any, scope: Scope, stages: dict[str, int]) -> dict[str, list[Any]]:
+def service_results(
+    session: Any, scope: Scope, stages: dict[str, int], today: date
+) -> dict[str, list[Any]]:
     """What the service's own queries return, to check the bare SQL against."""
     percentile = uses_percentile(session)
+    final = [stages[code] for code in flows.FINAL_STAGES]
     return {
+        "stage_flows": session.execute(flows.stage_flows_query(scope, today, final)).all(),
+        "cohort_outcomes": session.execute(
+            cohorts.cohort_outcomes_query(scope, stages["training"], stages["employment"])
+        ).all(),
         "people": session.execute(queries.people_query(scope)).all(),
         "funnel": session.execute(queries.funnel_query(scope)).all(),
         "stage_medians": session.execute(
@@ -364,6 +426,8 @@ def main() -> None:
         results: list[tuple[int, float, float, float]] = []
         for size in sizes:
             took = grow(app, size, today)
+            # Signed in outside the app context below: each request gets its own (and ``g``).
+            client = signed_in(app)
             with app.app_context():
                 session = db.session()
                 scope = resolve_scope(session, DashboardFilters(), today=today)
@@ -371,17 +435,17 @@ def main() -> None:
                     item.code: item.id
                     for item in session.query(ReferenceItem).filter_by(kind=ReferenceKind.STAGE)
                 }
-                params = parameters(scope, stages)
+                params = parameters(scope, stages, today)
                 with db.engine.connect() as connection:
                     raw = run_raw(connection, queries, params)
-                expected = service_results(session, scope, stages)
+                expected = service_results(session, scope, stages, today)
                 for name, rows in raw.items():
                     if normalised(rows) != normalised(expected[name]):
                         raise SystemExit(f"the bare SQL of {name!r} disagrees with the service")
                 db.session.remove()
 
                 bare = bare_sql(queries, params)
-                page = dashboard_page(signed_in(app))
+                page = dashboard_page(client)
 
                 page()  # warm the caches (templates, compiled SQL)
                 bare()

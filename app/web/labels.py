@@ -15,6 +15,8 @@ from app.domain.people import EducationLevel, Sex
 from app.domain.rights import ErasureCause, WithdrawalSource
 from app.domain.roles import Role
 from app.models.reference import ReferenceKind
+from app.services.statistics.cohorts import OutcomeBand
+from app.services.statistics.flows import FlowEnd
 from app.services.statistics.headings import ChainEnd, HandoffGroup, Heading, Metric
 
 _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
@@ -88,6 +90,12 @@ _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (ChainEnd.TAKEN_IN, _l("Taken in by the last partner")),
     (ChainEnd.PENDING, _l("Still awaiting an answer")),
     (ChainEnd.NOT_TAKEN_IN, _l("Not taken in")),
+    (FlowEnd.STAYED, _l("Still there (no further step)")),
+    (FlowEnd.LOST, _l("Lost from view")),
+    (OutcomeBand.WITHIN_3, _l("Within 3 months")),
+    (OutcomeBand.WITHIN_6, _l("3 to 6 months")),
+    (OutcomeBand.WITHIN_12, _l("6 to 12 months")),
+    (OutcomeBand.NOT_REACHED, _l("Not reached within 12 months (or not yet)")),
     (Metric.TO_TRAINING, _l("From orientation to training")),
     (Metric.TO_EMPLOYMENT, _l("From orientation to employment")),
     (Metric.TO_ANSWER, _l("From sending to the answer")),

@@ -173,7 +173,8 @@ def test_table_exports_are_the_protected_tables_and_audited(
     assert "Vue publication" in lines[-1][1]
     assert "de 1 à 10" in lines[-1][1]
     assert rows(client.get(f"/dashboard/export/{name}.csv?{PERIOD}&view=exact").data) == lines
-    lines = lines[:-1]
+    # A horizon not elapsed (cohort outcomes) reads "not yet": a count of zero people so far.
+    lines = [["0" if c in ("not yet", "pas encore") else c for c in line] for line in lines[:-1]]
     scope = Scope(start=date(2026, 1, 1), end=date(2026, 12, 31))
     table = dashboard(db_session, scope, k=11).tables()[name]
     if isinstance(table, CountTable):

@@ -15,6 +15,7 @@ nothing else. Two views of the same indicators (issue 14):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -24,6 +25,8 @@ from app.domain.disclosure import DEFAULT_THRESHOLD, protect_value
 from app.models import ReferenceItem, ReferenceKind, Structure
 from app.services.statistics.barriers import barrier_tables
 from app.services.statistics.chains import redirect_chains
+from app.services.statistics.cohorts import CohortOutcomes, cohort_outcomes
+from app.services.statistics.flows import stage_flows
 from app.services.statistics.funnel import stage_funnel, stage_medians
 from app.services.statistics.handoffs import (
     ReceiverTimes,
@@ -65,6 +68,8 @@ class Dashboard:
     network: list[NetworkQuarter]  # one per quarter of the period (exact view only)
     network_total: NetworkQuarter  # the whole period
     structures: list[Structure]  # every structure that sent or received in the scope
+    stage_flows: CountTable  # transitions between stages and where people stop (Sankey)
+    cohort_outcomes: CohortOutcomes  # training and employment at 3, 6, 12 months by quarter
 
     def tables(self) -> dict[str, CountTable | CountList]:
         """The exportable tables, by the name used in their CSV file."""
@@ -77,6 +82,9 @@ class Dashboard:
             self.decline_reasons,
             self.chains,
             self.quarters,
+            self.stage_flows,
+            self.cohort_outcomes.training,
+            self.cohort_outcomes.employment,
         ]
         return {table.name: table for table in found}
 
@@ -90,6 +98,9 @@ TABLE_NAMES = (
     "decline-reasons",
     "redirect-chains",
     "handoffs-by-quarter",
+    "stage-flows",
+    "cohort-outcomes-training",
+    "cohort-outcomes-employment",
 )
 
 
@@ -99,8 +110,14 @@ def dashboard(
     *,
     k: int = DEFAULT_THRESHOLD,
     view: View = View.PUBLICATION,
+    today: date | None = None,
 ) -> Dashboard:
-    """Every indicator of the scope: exact, or protected with the threshold ``k``."""
+    """Every indicator of the scope: exact, or protected with the threshold ``k``.
+
+    ``today`` (by default the end of the period) dates the ends of the stage flows and the
+    horizons elapsed of the cohort outcomes.
+    """
+    day = today or scope.end
     threshold = k
     if view is View.EXACT:
         k = 1  # the protection hides values from 1 to k-1: nothing
@@ -142,6 +159,8 @@ def dashboard(
         network=network.quarters,
         network_total=network.whole,
         structures=counted.structures,
+        stage_flows=stage_flows(session, scope, stages, k, day),
+        cohort_outcomes=cohort_outcomes(session, scope, stages, k, day),
     )
 
 

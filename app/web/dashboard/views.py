@@ -8,7 +8,7 @@ export is pseudonymous, row by row, and audited.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 
 from flask import (
@@ -37,13 +37,14 @@ from app.services.errors import ServiceError
 from app.services.safe_csv import Cell, csv_chunks
 from app.services.statistics import exports, pathway_export
 from app.services.statistics.dashboard import TABLE_NAMES, Dashboard, View, dashboard
+from app.services.statistics.flows import LOST_AFTER_DAYS
 from app.services.statistics.headings import Label
 from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope
 from app.services.statistics.tables import CountList, CountTable
 from app.services.structures import list_structures, reference_items
 from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, label, roles_required, today
-from app.web.dashboard import charts
+from app.web.dashboard import charts, flow_charts
 from app.web.form_base import RelaisForm
 from app.web.forms_support import attach_error
 from app.web.labels import enum_label
@@ -120,7 +121,7 @@ def index() -> ResponseReturnValue:
     view = g.relais_view = _view()
     if scope is None:
         return render_template("dashboard/index.html", form=form, board=None, view=view), 400
-    board = dashboard(dbs(), scope, k=_threshold(), view=view)
+    board = dashboard(dbs(), scope, k=_threshold(), view=view, today=today())
     if form.start.data is None:
         form.start.data = scope.start
     if form.end.data is None:
@@ -160,6 +161,13 @@ def index() -> ResponseReturnValue:
         number=number,
         value=shown_value,
         export_args=scope.codes(),
+        flow_chart=flow_charts.sankey(board.stage_flows, heading),
+        outcome_chart=flow_charts.outcome_chart(
+            board.cohort_outcomes,
+            (_("Entrants who reached training"), _("Entrants who reached employment")),
+            heading,
+        ),
+        lost_after=LOST_AFTER_DAYS,
     )
 
 
@@ -250,11 +258,14 @@ def _csv_response(name: str, lines: Iterable[Sequence[Cell]]) -> Response:
     return response
 
 
-def table_lines(table: CountTable | CountList, k: int) -> Iterator[list[Cell]]:
+def table_lines(
+    table: CountTable | CountList, k: int, not_yet: NotYet | None = None
+) -> Iterator[list[Cell]]:
     """The lines of a table's CSV in the publication view: code and label of each row, its
-    cells, its total (counts as numbers; a hidden value, ``None``, as an empty cell), then a
-    last line saying which view it is and the threshold."""
-    yield from _table_body(table)
+    cells, its total (counts as numbers; a hidden value, ``None``, as an empty cell; a cell
+    whose horizon has not elapsed, ``not_yet``, as "not yet"), then a last line saying which
+    view it is and the threshold."""
+    yield from _table_body(table, not_yet)
     yield [
         "view",
         _(
@@ -265,7 +276,10 @@ def table_lines(table: CountTable | CountList, k: int) -> Iterator[list[Cell]]:
     ]
 
 
-def _table_body(table: CountTable | CountList) -> Iterator[list[Cell]]:
+NotYet = Callable[[Label, Label], bool]
+
+
+def _table_body(table: CountTable | CountList, not_yet: NotYet | None) -> Iterator[list[Cell]]:
     if isinstance(table, CountList):
         yield ["code", _("Label"), _("People")]
         for row, value in zip(table.rows, table.values, strict=True):
@@ -274,7 +288,12 @@ def _table_body(table: CountTable | CountList) -> Iterator[list[Cell]]:
     yield ["code", _("Label"), *(heading(c) for c in table.columns), _("Total")]
     published = table.published
     for i, row in enumerate(table.rows):
-        cells = list(published.cells[i])
+        cells: list[Cell] = list(published.cells[i])
+        if not_yet is not None:
+            cells = [
+                _("not yet") if not_yet(row, c) else v
+                for c, v in zip(table.columns, cells, strict=True)
+            ]
         yield [_code(row), heading(row), *cells, published.row_totals[i]]
     totals = list(published.column_totals)
     yield ["total", _("Total"), *totals, published.total]
@@ -301,10 +320,11 @@ def export_table(name: str) -> ResponseReturnValue:
     if scope is None:
         return render_template("dashboard/index.html", form=form, board=None), 400
     # Whatever the page showed, an export leaves the coordination: the publication view only.
-    board: Dashboard = dashboard(dbs(), scope, k=_threshold(), view=View.PUBLICATION)
+    board: Dashboard = dashboard(dbs(), scope, k=_threshold(), view=View.PUBLICATION, today=today())
     table = board.tables()[name]
     exports.record_export(dbs(), actor(), AuditAction.STATISTICS_EXPORT, scope, name)
-    lines = list(table_lines(table, board.k))
+    not_yet = board.cohort_outcomes.not_yet if name.startswith("cohort-outcomes") else None
+    lines = list(table_lines(table, board.k, not_yet))
     return _csv_response(f"{name}-publication-{scope.start}-{scope.end}", lines)
 
 
