@@ -356,10 +356,10 @@ def signed_in(app: Flask) -> FlaskClient:
         session = db.session()
         user = session.scalars(select(User).where(User.email == COORDINATOR)).one()
         now = datetime.now(UTC)
+        second_factor.reset(session, None, user, end_sessions=False)
         seed = second_factor.enrol_now(
             session, app.extensions["relais_vault"].keys, None, user, now=now
         ).seed
-        user.second_factor_step = None
         session.commit()
         db.session.remove()
     client = app.test_client()
