@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import CheckConstraint, Connection, create_engine, inspect, make_url, select, text
 from sqlalchemy.orm import Session, scoped_session
 
-from app import ROOT
+from app.paths import shipped
 from app.extensions import db, make_engine
 from app.models import ReferenceItem
 
@@ -274,7 +274,7 @@ def test_a_batch_rebuild_on_sqlite_does_not_cascade(
     if make_url(db_url).get_backend_name() != "sqlite":
         pytest.skip("table rebuilds are SQLite's batch mode")
     scripts = tmp_path / "migrations"
-    shutil.copytree(ROOT / "migrations", scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(shipped("migrations"), scripts, ignore=shutil.ignore_patterns("__pycache__"))
     head = ScriptDirectory.from_config(_alembic_config(app)).get_current_head()
     (scripts / "versions" / "rebuild_test.py").write_text(REBUILD_REVISION.format(head=head))
     engine = make_engine(f"sqlite:///{tmp_path / 'rebuild.sqlite3'}")

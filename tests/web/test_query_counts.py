@@ -260,7 +260,7 @@ def test_the_dashboard(client: FlaskClient, accounts: None, world: World) -> Non
     check_pages(
         client,
         add,
-        [Page(COORDINATOR, "/dashboard/?start=2026-01-01&end=2026-12-31", 16, row=None)],
+        [Page(COORDINATOR, "/dashboard/?start=2026-01-01&end=2026-12-31", 18, row=None)],
     )
 
 
