@@ -39,13 +39,13 @@ from app.web.manage import accounts as structure_accounts
 from app.web.manage import api_tokens
 from app.web.manage import invitation as invitation_page
 from app.web.pathways import views as pathways
-from app.web.people import facts, records, referents, rights
+from app.web.people import decisions, facts, records, referents, rights
 from app.web.people import views as people
 from app.web.webhooks import views as webhooks
 
 # The people blueprint is routed by several modules: all of them are imported before it is
 # registered.
-PEOPLE_ROUTES = (people, records, referents, rights, facts)
+PEOPLE_ROUTES = (people, records, referents, rights, facts, decisions)
 # The auth blueprint is routed by several modules.
 AUTH_ROUTES = (
     auth,

@@ -10,6 +10,7 @@ from flask_babel.speaklater import LazyString
 from app.domain.audit import AuditAction
 from app.domain.employment import ContractType
 from app.domain.handoffs import HandoffEvent, HandoffStatus, WithdrawCause
+from app.domain.orientation import DecisionReason, StrongestLevel
 from app.domain.pathway import BarrierLevel, BarrierStatus, ConsentMethod
 from app.domain.people import EducationLevel, Sex
 from app.domain.rights import ErasureCause, WithdrawalSource
@@ -58,6 +59,15 @@ _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (ContractType.IAE, _l("Work integration contract (IAE)")),
     (ContractType.BUSINESS_CREATION, _l("Business creation")),
     (ContractType.PAID_TRAINING, _l("Paid training")),
+    (DecisionReason.FIRST_ORIENTATION, _l("First orientation")),
+    (DecisionReason.BARRIERS_LIFTED, _l("Barriers eased")),
+    (DecisionReason.NEW_BARRIER, _l("New or heavier barrier")),
+    (DecisionReason.PERSON_REQUEST, _l("At the person's request")),
+    (DecisionReason.REVIEW, _l("Pathway review")),
+    (StrongestLevel.STRONG, _l("At least one strong barrier")),
+    (StrongestLevel.MODERATE, _l("Moderate barriers at most")),
+    (StrongestLevel.NO_IMPACT, _l("Barriers without impact only")),
+    (StrongestLevel.NONE_ASSESSED, _l("No barrier assessed")),
     (ConsentMethod.ORAL, _l("oral")),
     (ConsentMethod.SIGNED, _l("signed")),
     (EducationLevel.NONE, _l("No diploma")),
@@ -80,6 +90,7 @@ _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (ReferenceKind.OUTCOME, _l("Hand-off outcomes")),
     (ReferenceKind.END_REASON, _l("Reasons for ending a follow-up")),
     (ReferenceKind.QPV, _l("Priority neighbourhoods (QPV)")),
+    (ReferenceKind.PATHWAY_TYPE, _l("Pathway types (orientation)")),
     (HandoffGroup.PENDING, _l("Awaiting answer")),
     (HandoffGroup.ACCEPTED, _l("Accepted, no outcome yet")),
     (HandoffGroup.OUTCOME, _l("Outcome recorded")),
@@ -155,6 +166,7 @@ AUDIT_LABELS: dict[str, LazyString] = {
     AuditAction.BARRIER_ADD: _l("Barrier recorded"),
     AuditAction.BARRIER_STATUS: _l("Barrier status changed"),
     AuditAction.BARRIER_ASSESS: _l("Barrier level or detail changed"),
+    AuditAction.ORIENTATION_DECIDE: _l("Pathway type decided"),
     AuditAction.CONSENT_RECORD: _l("Consent recorded"),
     AuditAction.CONSENT_WITHDRAW: _l("Consent withdrawn"),
     AuditAction.HANDOFF_SEND: _l("Hand-off sent"),
