@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import CheckConstraint, Connection, create_engine, inspect, make_url, select, text
 from sqlalchemy.orm import Session, scoped_session
 
-from app import ROOT
+from app.paths import CHECKOUT as ROOT
 from app.extensions import db, make_engine
 from app.models import ReferenceItem
 
@@ -50,6 +50,7 @@ SEEDED_CODES: dict[str, list[str]] = {
     "end_reason": [
         "goal_reached", "moved", "lost_contact", "handed_off", "person_stopped", "other",
     ],
+    "pathway_type": ["professional", "socio_professional", "social"],
 }  # fmt: skip
 
 

@@ -17,6 +17,9 @@ from app.domain.rights import ErasureCause, WithdrawalSource
 from app.domain.roles import Role
 from app.models.reference import ReferenceKind
 from app.services.statistics.cohorts import OutcomeBand
+from app.services.statistics.decisions import DecisionKind
+from app.services.statistics.delay_queries import DelayBand, DelayLeg
+from app.services.statistics.delays import DelayHeading
 from app.services.statistics.flows import FlowEnd
 from app.services.statistics.headings import ChainEnd, HandoffGroup, Heading, Metric
 
@@ -107,6 +110,19 @@ _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (OutcomeBand.WITHIN_6, _l("3 to 6 months")),
     (OutcomeBand.WITHIN_12, _l("6 to 12 months")),
     (OutcomeBand.NOT_REACHED, _l("Not reached within 12 months (or not yet)")),
+    (DecisionKind.FIRST, _l("First decision")),
+    (DecisionKind.CHANGE, _l("Later decision (change or review)")),
+    (DelayLeg.REGISTRATION_TO_DECISION, _l("From registration to the first orientation decision")),
+    (DelayLeg.SENT_TO_ANSWER, _l("From sending a hand-off to its answer")),
+    (DelayLeg.ANSWER_TO_FIRST_CONTACT, _l("From accepting a hand-off to the first contact")),
+    (DelayLeg.SENT_TO_FIRST_CONTACT, _l("From sending a hand-off to the first contact")),
+    (DelayBand.WITHIN_TARGET, _l("Within the target")),
+    (DelayBand.WITHIN_CONTRACT, _l("Within the contracted delay")),
+    (DelayBand.LATER, _l("Later")),
+    (DelayBand.OVERDUE, _l("Not reached, overdue")),
+    (DelayBand.OPEN, _l("Not reached yet, still in time")),
+    (DelayHeading.ALL, _l("All")),
+    (DelayHeading.NO_QPV, _l("Not in a QPV (or unknown)")),
     (Metric.TO_TRAINING, _l("From orientation to training")),
     (Metric.TO_EMPLOYMENT, _l("From orientation to employment")),
     (Metric.TO_ANSWER, _l("From sending to the answer")),
