@@ -140,11 +140,11 @@ def delays() -> ResponseReturnValue:
     )
 
 
-@bp.get("/delays/export/<name>.csv")
+@bp.get("/delays/export/<table>.csv")
 @roles_required(Role.COORDINATOR)
 @reauth_required()
-def export_delays(name: str) -> ResponseReturnValue:
-    if name not in TABLE_NAMES | DECISION_TABLES:
+def export_delays(table: str) -> ResponseReturnValue:
+    if table not in TABLE_NAMES | DECISION_TABLES:
         abort(404)
     form = _form()
     scope = _scope(form)
@@ -154,6 +154,6 @@ def export_delays(name: str) -> ResponseReturnValue:
     k = int(current_app.config["SMALL_COUNT_THRESHOLD"])
     decisions, targets = _figures(scope, k)
     tables: dict[str, CountTable] = {**decisions.tables(), **targets.tables()}
-    exports.record_export(dbs(), actor(), AuditAction.STATISTICS_EXPORT, scope, name)
-    lines = list(table_lines(tables[name], k))
-    return _csv_response(f"{name}-publication-{scope.start}-{scope.end}", lines)
+    exports.record_export(dbs(), actor(), AuditAction.STATISTICS_EXPORT, scope, table)
+    lines = list(table_lines(tables[table], k))
+    return _csv_response(f"{table}-publication-{scope.start}-{scope.end}", lines)
