@@ -123,6 +123,10 @@ class Config:
     IDLE_WEEKS = 8
     # Small-count protection for statistics.
     SMALL_COUNT_THRESHOLD = 11
+    # Delays against the targets (docs/statistics.md): the national target (a first
+    # appointment within 15 days of orientation) and the delay many départements contract on.
+    DELAY_TARGET_DAYS = 15
+    DELAY_CONTRACT_DAYS = 30
 
     # Rights of the people followed (docs/rights.md). A follow-up without activity for this
     # many months ends; a person without a follow-up for as long is erased, after a notice of
@@ -265,6 +269,8 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("ACCOUNT_IDLE_DAYS", "RELAIS_ACCOUNT_IDLE_DAYS", parse_days),
     ("INVITATION_DAYS", "RELAIS_INVITATION_DAYS", parse_days),
     ("SMALL_COUNT_THRESHOLD", "RELAIS_SMALL_COUNT_THRESHOLD", parse_positive),
+    ("DELAY_TARGET_DAYS", "RELAIS_DELAY_TARGET_DAYS", parse_days),
+    ("DELAY_CONTRACT_DAYS", "RELAIS_DELAY_CONTRACT_DAYS", parse_days),
     ("RETENTION_MONTHS", "RELAIS_RETENTION_MONTHS", parse_int),
     ("ERASURE_NOTICE_DAYS", "RELAIS_ERASURE_NOTICE_DAYS", parse_int),
     ("DIRECTORY_STALE_MONTHS", "RELAIS_DIRECTORY_STALE_MONTHS", parse_int),

@@ -18,9 +18,9 @@ from flask import Flask
 from sqlalchemy import CheckConstraint, Connection, create_engine, inspect, make_url, select, text
 from sqlalchemy.orm import Session, scoped_session
 
-from app.paths import shipped
 from app.extensions import db, make_engine
 from app.models import ReferenceItem
+from app.paths import shipped
 
 # Written out here rather than imported from the seed revision, so that a code dropped from
 # the migration by mistake fails this test.
@@ -50,6 +50,7 @@ SEEDED_CODES: dict[str, list[str]] = {
     "end_reason": [
         "goal_reached", "moved", "lost_contact", "handed_off", "person_stopped", "other",
     ],
+    "pathway_type": ["professional", "socio_professional", "social"],
 }  # fmt: skip
 
 

@@ -64,6 +64,7 @@ class AuditAction(StrEnum):
     BARRIER_ADD = "barrier:add"
     BARRIER_STATUS = "barrier:status"
     BARRIER_ASSESS = "barrier:assess"
+    ORIENTATION_DECIDE = "orientation:decide"
     CONSENT_RECORD = "consent:record"
     HANDOFF_SEND = "handoff:send"
     HANDOFF_TRANSITION = "handoff:transition"

@@ -23,6 +23,7 @@ from app.models.handoff_link import HandoffLink, LinkScope
 from app.models.invitation import Invitation
 from app.models.mail import MailKind, MailMessage
 from app.models.network_event import NetworkEvent, network_event_structures
+from app.models.orientation import OrientationCriterion, OrientationDecision
 from app.models.pathway import Barrier, FollowUp, PathwayStep
 from app.models.reference import ReferenceItem, ReferenceKind
 from app.models.sign_in import LoginThrottle, OidcSignIn, UserIdentity, UserSession
@@ -54,6 +55,8 @@ __all__ = [
     "NameSearchToken",
     "NetworkEvent",
     "OidcSignIn",
+    "OrientationCriterion",
+    "OrientationDecision",
     "PathwayStep",
     "PersonKey",
     "PasswordResetToken",

@@ -19,6 +19,7 @@ class ReferenceKind(StrEnum):
     OUTCOME = "outcome"
     END_REASON = "end_reason"
     QPV = "qpv"
+    PATHWAY_TYPE = "pathway_type"
 
 
 class ReferenceItem(Base):

@@ -39,13 +39,14 @@ from app.web.manage import accounts as structure_accounts
 from app.web.manage import api_tokens
 from app.web.manage import invitation as invitation_page
 from app.web.pathways import views as pathways
-from app.web.people import facts, records, referents, rights
+from app.web.people import decisions, facts, records, referents, rights
 from app.web.people import views as people
+from app.web.steering import views as steering
 from app.web.webhooks import views as webhooks
 
 # The people blueprint is routed by several modules: all of them are imported before it is
 # registered.
-PEOPLE_ROUTES = (people, records, referents, rights, facts)
+PEOPLE_ROUTES = (people, records, referents, rights, facts, decisions)
 # The auth blueprint is routed by several modules.
 AUTH_ROUTES = (
     auth,
@@ -88,6 +89,7 @@ def register_web(app: Flask) -> None:
     for module in (directory, network_events, work_queue, api_tokens, webhooks, handoff_links):
         app.register_blueprint(module.bp)
     app.register_blueprint(partner_figures.bp)
+    app.register_blueprint(steering.bp)
     # The JSON API: its views and its documentation route one blueprint.
     app.register_blueprint(api_blueprint.bp)
     app.register_blueprint(structure_accounts.bp)  # routed by invitation_page too

@@ -229,6 +229,7 @@ MATRIX: Mapping[str, Rule] = {
     "people.assess_barrier": person(),
     "people.change_referent": person(),
     "people.end_follow_up": person(),
+    "people.decide_pathway": person(),
     "people.access_report": person(),
     "people.access_report_export": person(),
     "people.access_report_json": person(),
@@ -251,6 +252,8 @@ MATRIX: Mapping[str, Rule] = {
     "dashboard.index": roles(COORDINATOR),
     "dashboard.export_table": roles(COORDINATOR),
     "dashboard.export_pathways": roles(COORDINATOR),
+    "steering.delays": roles(COORDINATOR),
+    "steering.export_delays": roles(COORDINATOR),
     # A structure's own figures beside the network's (publication view only): every
     # caseworker of the structure, and the coordinators for any structure (they read the whole
     # network on the dashboard). Administrators run the service, they read no statistics.

@@ -10,12 +10,16 @@ from flask_babel.speaklater import LazyString
 from app.domain.audit import AuditAction
 from app.domain.employment import ContractType
 from app.domain.handoffs import HandoffEvent, HandoffStatus, WithdrawCause
+from app.domain.orientation import DecisionReason, StrongestLevel
 from app.domain.pathway import BarrierLevel, BarrierStatus, ConsentMethod
 from app.domain.people import EducationLevel, Sex
 from app.domain.rights import ErasureCause, WithdrawalSource
 from app.domain.roles import Role
 from app.models.reference import ReferenceKind
 from app.services.statistics.cohorts import OutcomeBand
+from app.services.statistics.decisions import DecisionKind
+from app.services.statistics.delay_queries import DelayBand, DelayLeg
+from app.services.statistics.delays import DelayHeading
 from app.services.statistics.flows import FlowEnd
 from app.services.statistics.headings import ChainEnd, HandoffGroup, Heading, Metric
 
@@ -58,6 +62,15 @@ _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (ContractType.IAE, _l("Work integration contract (IAE)")),
     (ContractType.BUSINESS_CREATION, _l("Business creation")),
     (ContractType.PAID_TRAINING, _l("Paid training")),
+    (DecisionReason.FIRST_ORIENTATION, _l("First orientation")),
+    (DecisionReason.BARRIERS_LIFTED, _l("Barriers eased")),
+    (DecisionReason.NEW_BARRIER, _l("New or heavier barrier")),
+    (DecisionReason.PERSON_REQUEST, _l("At the person's request")),
+    (DecisionReason.REVIEW, _l("Pathway review")),
+    (StrongestLevel.STRONG, _l("At least one strong barrier")),
+    (StrongestLevel.MODERATE, _l("Moderate barriers at most")),
+    (StrongestLevel.NO_IMPACT, _l("Barriers without impact only")),
+    (StrongestLevel.NONE_ASSESSED, _l("No barrier assessed")),
     (ConsentMethod.ORAL, _l("oral")),
     (ConsentMethod.SIGNED, _l("signed")),
     (EducationLevel.NONE, _l("No diploma")),
@@ -80,6 +93,7 @@ _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (ReferenceKind.OUTCOME, _l("Hand-off outcomes")),
     (ReferenceKind.END_REASON, _l("Reasons for ending a follow-up")),
     (ReferenceKind.QPV, _l("Priority neighbourhoods (QPV)")),
+    (ReferenceKind.PATHWAY_TYPE, _l("Pathway types (orientation)")),
     (HandoffGroup.PENDING, _l("Awaiting answer")),
     (HandoffGroup.ACCEPTED, _l("Accepted, no outcome yet")),
     (HandoffGroup.OUTCOME, _l("Outcome recorded")),
@@ -96,6 +110,19 @@ _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (OutcomeBand.WITHIN_6, _l("3 to 6 months")),
     (OutcomeBand.WITHIN_12, _l("6 to 12 months")),
     (OutcomeBand.NOT_REACHED, _l("Not reached within 12 months (or not yet)")),
+    (DecisionKind.FIRST, _l("First decision")),
+    (DecisionKind.CHANGE, _l("Later decision (change or review)")),
+    (DelayLeg.REGISTRATION_TO_DECISION, _l("From registration to the first orientation decision")),
+    (DelayLeg.SENT_TO_ANSWER, _l("From sending a hand-off to its answer")),
+    (DelayLeg.ANSWER_TO_FIRST_CONTACT, _l("From accepting a hand-off to the first contact")),
+    (DelayLeg.SENT_TO_FIRST_CONTACT, _l("From sending a hand-off to the first contact")),
+    (DelayBand.WITHIN_TARGET, _l("Within the target")),
+    (DelayBand.WITHIN_CONTRACT, _l("Within the contracted delay")),
+    (DelayBand.LATER, _l("Later")),
+    (DelayBand.OVERDUE, _l("Not reached, overdue")),
+    (DelayBand.OPEN, _l("Not reached yet, still in time")),
+    (DelayHeading.ALL, _l("All")),
+    (DelayHeading.NO_QPV, _l("Not in a QPV (or unknown)")),
     (Metric.TO_TRAINING, _l("From orientation to training")),
     (Metric.TO_EMPLOYMENT, _l("From orientation to employment")),
     (Metric.TO_ANSWER, _l("From sending to the answer")),
@@ -155,6 +182,7 @@ AUDIT_LABELS: dict[str, LazyString] = {
     AuditAction.BARRIER_ADD: _l("Barrier recorded"),
     AuditAction.BARRIER_STATUS: _l("Barrier status changed"),
     AuditAction.BARRIER_ASSESS: _l("Barrier level or detail changed"),
+    AuditAction.ORIENTATION_DECIDE: _l("Pathway type decided"),
     AuditAction.CONSENT_RECORD: _l("Consent recorded"),
     AuditAction.CONSENT_WITHDRAW: _l("Consent withdrawn"),
     AuditAction.HANDOFF_SEND: _l("Hand-off sent"),

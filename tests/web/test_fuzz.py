@@ -190,6 +190,7 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
         "pseudonym": {person.pseudonym, other.pseudonym},
         "handoff_id": {handoff.id.hex},
         "barrier_id": {barrier.id.hex},
+        "table": {"decisions-by-type", "delays-sent-to-answer-by-quarter"},
         "code": {a.code, b.code},
         "user_id": {str(worker.id), str(receiver.id), str(coordinator.id), str(admin.id)},
         "event_id": {str(event.id)},

@@ -32,6 +32,7 @@ NEEDED_CODES = {
     ReferenceKind.DECLINE_REASON: set(DECLINE_REASONS),
     ReferenceKind.OUTCOME: set(END_AFTER_OUTCOME),
     ReferenceKind.END_REASON: set(END_AFTER_OUTCOME.values()) | {r for r, _ in EXIT_REASONS},
+    ReferenceKind.PATHWAY_TYPE: {"professional", "socio_professional", "social"},
 }
 
 

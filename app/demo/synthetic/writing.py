@@ -19,6 +19,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from app.crypto import DataKey
+from app.demo.synthetic.decisions import barrier_level, decision_rows
 from app.demo.synthetic.identities import (
     SEALED_COLUMNS,
     SealedIdentity,
@@ -42,6 +43,8 @@ from app.models import (
     Handoff,
     HandoffTransition,
     NameSearchToken,
+    OrientationCriterion,
+    OrientationDecision,
     PathwayStep,
     PersonKey,
     ReferenceKind,
@@ -85,6 +88,8 @@ MODELS: tuple[Any, ...] = (
     PathwayStep,
     Handoff,
     HandoffTransition,
+    OrientationDecision,
+    OrientationCriterion,
     AuditEvent,
 )
 TABLES: tuple[Table, ...] = tuple(
@@ -159,6 +164,9 @@ class BatchWriter:
         self.barriers(person)
         self.steps(person, key)
         self.handoffs(person, key)
+        decisions, criteria = decision_rows(person, self.network, self.now)
+        self.rows["orientation_decisions"] += decisions
+        self.rows["orientation_criteria"] += criteria
         self.counts.people += 1
 
     def person(self, person: Pathway, pseudonym: str, sealed: SealedIdentity) -> None:
@@ -238,6 +246,7 @@ class BatchWriter:
                     "identified_on": b.identified_on,
                     "closed_on": b.closed_on,
                     "status_on": b.status_on or b.identified_on,
+                    "level": barrier_level(b.id, b.category),
                     "recorded_by_id": network.caseworkers[b.recorded_by],
                     "created_at": self.now,
                 }

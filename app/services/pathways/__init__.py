@@ -7,6 +7,7 @@ The use cases are re-exported here (``from app.services import pathways``, then
 """
 
 from app.services.pathways.assessments import assess_barrier
+from app.services.pathways.orientation import decide_pathway, decisions_of
 from app.services.pathways.reading import (
     Timeline,
     TimelineEntry,
@@ -34,6 +35,8 @@ __all__ = [
     "add_step",
     "assess_barrier",
     "barrier_of",
+    "decide_pathway",
+    "decisions_of",
     "end_follow_up",
     "find_barrier",
     "move_barrier",

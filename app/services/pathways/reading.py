@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.domain.pathway import stage_rank
-from app.models import Barrier, Beneficiary, FollowUp, Handoff, PathwayStep
+from app.models import Barrier, Beneficiary, FollowUp, Handoff, OrientationDecision, PathwayStep
 from app.services.security.vault import Vault
 
 
@@ -20,7 +20,8 @@ class TimelineEntry:
     """One dated line of a timeline; ``kind`` says which record ``item`` is."""
 
     on: date
-    kind: str  # follow_up_start, follow_up_end, step, barrier, barrier_closed, handoff_event
+    # follow_up_start, follow_up_end, step, barrier, barrier_closed, handoff_event, decision
+    kind: str
     structure: str
     item: object
     extra: object = None
@@ -38,6 +39,12 @@ class Timeline:
     steps: list[PathwayStep] = field(default_factory=list)
     barriers: list[Barrier] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)
+    # Orientation decisions, oldest first: the last one is the current pathway type.
+    decisions: list[OrientationDecision] = field(default_factory=list)
+
+    @property
+    def current_decision(self) -> OrientationDecision | None:
+        return self.decisions[-1] if self.decisions else None
 
     @property
     def current_stage(self) -> PathwayStep | None:
@@ -57,6 +64,10 @@ class Timeline:
                 found.append(TimelineEntry(f.ended_on, "follow_up_end", name, f))
         for s in self.steps:
             found.append(TimelineEntry(s.started_on, "step", s.structure.name, s, at=s.created_at))
+        for d in self.decisions:
+            found.append(
+                TimelineEntry(d.decided_on, "decision", d.structure.name, d, at=d.created_at)
+            )
         for b in self.barriers:
             acting = b.acting_structure.name if b.acting_structure else ""
             found.append(TimelineEntry(b.identified_on, "barrier", acting, b, at=b.created_at))
@@ -83,7 +94,14 @@ class Timeline:
         return sorted(names)
 
 
-_KIND_ORDER = ("follow_up_start", "barrier", "step", "handoff_event", "barrier_closed")
+_KIND_ORDER = (
+    "follow_up_start",
+    "barrier",
+    "step",
+    "decision",
+    "handoff_event",
+    "barrier_closed",
+)
 
 
 def _in_day_order(entry: TimelineEntry) -> tuple[date, int, datetime, int]:
@@ -132,6 +150,13 @@ def timeline(session: Session, person: Beneficiary) -> Timeline:
                     selectinload(Handoff.purpose_barrier),
                 )
                 .order_by(Handoff.sent_at)
+            )
+        ),
+        decisions=list(
+            session.scalars(
+                select(OrientationDecision)
+                .where(OrientationDecision.beneficiary_id == pid)
+                .order_by(OrientationDecision.decided_on, OrientationDecision.created_at)
             )
         ),
     )

@@ -159,7 +159,10 @@ def anchor(n: int) -> str:
 
 def drawn(entry: TimelineEntry) -> bool:
     """Whether the entry takes a place on the time axis (the reminders and follow-through
-    notes of a hand-off do not)."""
+    notes of a hand-off do not, nor the orientation decisions: the pathway type is read
+    beside the chart)."""
+    if entry.kind == "decision":
+        return False
     if entry.kind != "handoff_event":
         return True
     return isinstance(entry.item, HandoffTransition) and entry.item.event in DRAWN_EVENTS

@@ -188,3 +188,12 @@ class BarrierStatusForm(RelaisForm):
 class EndFollowUpForm(RelaisForm):
     reason = SelectField(_l("Reason"), validators=[DataRequired()])
     ended_on = DateField(_l("End date"), validators=[DataRequired()])
+
+
+class DecisionForm(RelaisForm):
+    """The pathway type a structure decides (common orientation criteria)."""
+
+    pathway_type = SelectField(_l("Pathway type"), validators=[DataRequired()])
+    decided_on = DateField(_l("Decided on"), validators=[DataRequired()])
+    reason = SelectField(_l("Reason"), validators=[Optional()])
+    submission = SubmissionField()

@@ -46,11 +46,13 @@ from app.web.forms_support import (
 from app.web.labels import enum_label
 from app.web.mentions import names_the_person
 from app.web.people.blueprint import bp
+from app.web.people.decision_form import decision_form
 from app.web.people.forms import (
     BarrierAssessmentForm,
     BarrierForm,
     BarrierStatusForm,
     ConsentForm,
+    DecisionForm,
     EndFollowUpForm,
     IdentityForm,
     StepForm,
@@ -72,6 +74,7 @@ class PageForms:
     withdrawn: Consent | None = None  # the consent withdrawn last, recalled on the page
     # The level and detail of each barrier, by barrier id (filled by ``person_page``).
     assessments: dict[uuid.UUID, BarrierAssessmentForm] = field(default_factory=dict)
+    decision: DecisionForm | None = None  # the pathway type (``decisions``)
 
 
 def page_forms(session: Session, person: Beneficiary, barriers: list[Barrier]) -> PageForms:
@@ -141,6 +144,7 @@ def person_page(person: Beneficiary, failed: Mapping[str, Any] | None = None) ->
     timeline = pathways.timeline(session, person)
     texts = pathways.readable_texts(session, vault(), timeline, user.structure_id or 0)
     forms = page_forms(session, person, timeline.barriers)
+    forms.decision = decision_form(empty=True)
     forms.assessments = {b.id: assessment_form(b, texts.get(b.id, "")) for b in timeline.barriers}
     consent = active_consent(session, person.id)
     for name, form in (failed or {}).items():

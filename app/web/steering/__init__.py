@@ -1,0 +1,5 @@
+"""Steering the territory, for coordinators: orientation decisions and delays against the
+targets (``/steering/delays``), with their SVG charts and CSV exports (publication view only).
+
+May import ``app.services.statistics`` and the shared web helpers; never SQLAlchemy.
+"""
