@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 
 from app.domain.disclosure_links import protect_linked
 from app.domain.disclosure_splits import REST, protect_split, split_table
-from tests.domain.test_disclosure_linked import K, Atom, RowSpace, _shape, _tables, _values, families
+from tests.domain.test_disclosure_linked import (
+    Atom,
+    K,
+    RowSpace,
+    _shape,
+    _tables,
+    _values,
+    families,
+)
 
 
 def _published_split(atoms: dict[Atom, int], k: int):

@@ -15,6 +15,7 @@ nothing else. Two views of the same indicators (issue 14):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -31,10 +32,12 @@ from app.services.statistics.handoffs import (
     handoff_tables,
     receiver_times,
 )
-from app.services.statistics.network import NetworkQuarter, cooperation_network
+from app.services.statistics.network import CooperationNetwork, cooperation_network
+from app.services.statistics.overdue import OverdueList, overdue_handoffs
 from app.services.statistics.queries import people_query
 from app.services.statistics.scope import Scope
 from app.services.statistics.tables import CountList, CountTable, Median
+from app.services.statistics.trends import Trends, count_answers, quarterly_trends
 
 
 class View(StrEnum):
@@ -62,9 +65,11 @@ class Dashboard:
     decline_reasons: CountTable
     chains: CountTable
     quarters: CountTable
-    network: list[NetworkQuarter]  # one per quarter of the period (exact view only)
-    network_total: NetworkQuarter  # the whole period
     structures: list[Structure]  # every structure that sent or received in the scope
+    network: CooperationNetwork  # the hand-off matrix as the network's heatmap
+    trends: Trends  # quarter by quarter
+    answers_by_quarter: CountTable  # hand-offs by quarter and how soon they were answered
+    overdue: OverdueList | None  # exact view only: it names pseudonyms
 
     def tables(self) -> dict[str, CountTable | CountList]:
         """The exportable tables, by the name used in their CSV file."""
@@ -77,6 +82,8 @@ class Dashboard:
             self.decline_reasons,
             self.chains,
             self.quarters,
+            self.trends.people,
+            self.answers_by_quarter,
         ]
         return {table.name: table for table in found}
 
@@ -90,6 +97,8 @@ TABLE_NAMES = (
     "decline-reasons",
     "redirect-chains",
     "handoffs-by-quarter",
+    "quarterly-trends",
+    "answers-by-quarter",
 )
 
 
@@ -99,8 +108,12 @@ def dashboard(
     *,
     k: int = DEFAULT_THRESHOLD,
     view: View = View.PUBLICATION,
+    now: datetime | None = None,
+    overdue_days: int = 10,
 ) -> Dashboard:
-    """Every indicator of the scope: exact, or protected with the threshold ``k``."""
+    """Every indicator of the scope: exact, or protected with the threshold ``k``; ``now``
+    decides which hand-offs are past their answer deadline (``overdue_days``)."""
+    now = now or datetime.now(UTC)
     threshold = k
     if view is View.EXACT:
         k = 1  # the protection hides values from 1 to k-1: nothing
@@ -114,16 +127,15 @@ def dashboard(
     medians = stage_medians(session, scope, stages, k)
     barriers = barrier_tables(session, scope, categories, structures, k)
     counted = count_handoffs(session, scope, structures, reasons)
-    handoffs = handoff_tables(counted, scope, reasons, k)
+    answers = count_answers(session, scope, now)
+    handoffs = handoff_tables(counted, scope, reasons, k, answers)
     times = receiver_times(session, scope, handoffs.by_receiver, k)
     chains = redirect_chains(session, scope, k)
-    network = cooperation_network(
-        counted.pairs,
-        scope.quarters(),
-        structures,
-        handoffs.matrix,
-        by_quarter=view is View.EXACT,
-    )
+    network = cooperation_network(counted, handoffs.matrix, handoffs.by_quarter, scope, k)
+    trends = quarterly_trends(session, scope, stages, handoffs.answers_by_quarter, k)
+    overdue = None
+    if view is View.EXACT:
+        overdue = overdue_handoffs(session, scope, structures, now=now, days=overdue_days)
     return Dashboard(
         scope=scope,
         k=threshold,
@@ -139,9 +151,11 @@ def dashboard(
         decline_reasons=handoffs.decline_reasons,
         chains=chains,
         quarters=handoffs.by_quarter,
-        network=network.quarters,
-        network_total=network.whole,
         structures=counted.structures,
+        network=network,
+        trends=trends,
+        answers_by_quarter=handoffs.answers_by_quarter,
+        overdue=overdue,
     )
 
 

@@ -35,8 +35,9 @@ from app.services.statistics.tables import (
     protected_median,
     protected_tables,
 )
+from app.services.statistics.trend_queries import AnswerTime
 
-# Two partners by id, the smaller first: their hand-offs both ways are one link.
+# A sending and a receiving partner, by id.
 Pair = tuple[int, int]
 
 
@@ -48,7 +49,8 @@ class HandoffCounts:
     by_receiver: Counts  # (receiver, group)
     by_reason: Counts  # (decline reason, DECLINED)
     by_quarter: Counts  # (quarter, group)
-    pairs: Mapping[Quarter, Mapping[Pair, int]]  # hand-offs between two partners, both ways
+    by_pair: Mapping[tuple[Pair, Quarter], int]  # hand-offs from one partner to another
+    answers: Mapping[Pair, tuple[int, int]]  # (accepted or later, answered) by pair
     senders: tuple[Structure, ...]  # by code
     receivers: tuple[Structure, ...]  # by code
 
@@ -65,6 +67,7 @@ class HandoffTables:
     by_receiver: CountTable
     decline_reasons: CountTable
     by_quarter: CountTable
+    answers_by_quarter: CountTable  # quarters × AnswerTime (trends.py)
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ def count_handoffs(
     by_receiver: Counts = defaultdict(int)
     by_reason: Counts = defaultdict(int)
     by_quarter: Counts = defaultdict(int)
-    pairs: dict[Quarter, dict[Pair, int]] = defaultdict(lambda: defaultdict(int))
+    by_pair: dict[tuple[Pair, Quarter], int] = defaultdict(int)
+    answers: dict[Pair, tuple[int, int]] = defaultdict(lambda: (0, 0))
     senders: dict[int, Structure] = {}
     receivers: dict[int, Structure] = {}
     reason_of = {item.id: item for item in reasons}
@@ -106,16 +110,27 @@ def count_handoffs(
         by_quarter[(quarter, group)] += count
         if reason_id is not None and group is HandoffGroup.DECLINED:
             by_reason[(reason_of[reason_id], HandoffGroup.DECLINED)] += count
-        pairs[quarter][(min(from_id, to_id), max(from_id, to_id))] += count
+        by_pair[((from_id, to_id), quarter)] += count
+        if group in ANSWERED:
+            accepted, answered = answers[(from_id, to_id)]
+            taken = count if group in (HandoffGroup.ACCEPTED, HandoffGroup.OUTCOME) else 0
+            answers[(from_id, to_id)] = (accepted + taken, answered + count)
     return HandoffCounts(
         matrix=matrix,
         by_receiver=by_receiver,
         by_reason=by_reason,
         by_quarter=by_quarter,
-        pairs=pairs,
+        by_pair=by_pair,
+        answers=answers,
         senders=tuple(sorted(senders.values(), key=_code)),
         receivers=tuple(sorted(receivers.values(), key=_code)),
     )
+
+
+# The groups of an answered hand-off (the receiver said yes, no or elsewhere).
+ANSWERED = frozenset(
+    {HandoffGroup.ACCEPTED, HandoffGroup.OUTCOME, HandoffGroup.DECLINED, HandoffGroup.REDIRECTED}
+)
 
 
 def _code(structure: Structure) -> str:
@@ -123,16 +138,22 @@ def _code(structure: Structure) -> str:
 
 
 def handoff_tables(
-    counts: HandoffCounts, scope: Scope, reasons: Sequence[ReferenceItem], k: int
+    counts: HandoffCounts,
+    scope: Scope,
+    reasons: Sequence[ReferenceItem],
+    k: int,
+    answers: Counts | None = None,
 ) -> HandoffTables:
-    """The four tables of the hand-offs, protected together: the receivers' totals of the
+    """The five tables of the hand-offs, protected together: the receivers' totals of the
     matrix are the rows' totals of "by receiver", whose states' totals are those of "by
-    quarter", whose declined total is the total of the decline reasons."""
+    quarter", whose declined total is the total of the decline reasons; the quarters'
+    totals of "by quarter" are those of "answers by quarter" (``answers``, by quarter and
+    ``AnswerTime``)."""
     groups = tuple(HandoffGroup)
     # The quarters of the period (and, should a hand-off fall outside them, its own).
     found = {q for q, _group in counts.by_quarter if isinstance(q, Quarter)}
     quarters = tuple(sorted({*scope.quarters(), *found}))
-    matrix, by_receiver, by_quarter, reasons_table = protected_tables(
+    matrix, by_receiver, by_quarter, reasons_table, answers_table = protected_tables(
         [
             TableSpec("handoff-matrix", counts.senders, counts.receivers, counts.matrix),
             TableSpec("handoffs-by-receiver", counts.receivers, groups, counts.by_receiver),
@@ -143,11 +164,18 @@ def handoff_tables(
                 (HandoffGroup.DECLINED,),
                 counts.by_reason,
             ),
+            TableSpec(
+                "answers-by-quarter",
+                quarters if answers is not None else (),
+                tuple(AnswerTime),
+                answers or {},
+            ),
         ],
         [
             Shared(0, "columns", 1, "rows"),
             Shared(1, "columns", 2, "columns"),
             Shared(3, "columns", 1, "columns", second_heading=HandoffGroup.DECLINED),
+            Shared(4, "rows", 2, "rows"),
         ],
         k,
     )
@@ -156,6 +184,7 @@ def handoff_tables(
         by_receiver=by_receiver,
         decline_reasons=reasons_table,
         by_quarter=by_quarter,
+        answers_by_quarter=answers_table,
     )
 
 

@@ -1,103 +1,125 @@
-"""The cooperation network section: partners linked by their hand-offs, both ways, for the
-whole period and quarter by quarter.
+"""The cooperation network: who hands people to whom, the accepted share of each pair, and
+how each pair changed from one quarter to the next.
 
-A link of the whole period is the sum of two cells of the hand-off matrix (A to B and B to A),
-published with it: it is drawn only when both cells are published, so that it tells nothing
-the matrix does not (a link of 25 next to a published 20 would give away a hidden 5). The
-links of each quarter split those sums by quarter, which the protected tables do not publish:
-they are drawn in the exact view only (``by_quarter``), where nothing is hidden.
+The counts of the period are the cells of the published hand-off matrix (``handoff-matrix``,
+protected with the other hand-off tables). The accepted share of a pair is the share of its
+*answered* hand-offs (accepted, in progress, closed with an outcome, declined or redirected)
+that were accepted (accepted or later); it is shown only with at least k answered hand-offs
+behind it. The change compares the last full quarter of the period with the one before: in
+the publication view it comes from the protected split of the published pairs by quarter
+(``app.domain.disclosure_splits``), and is shown only where both quarters are published.
+
+Senders and receivers are sorted by volume (their published totals, largest first; hidden
+totals last, so that the order tells nothing about them), then by name.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
+from app.domain.disclosure import statistic_is_safe
+from app.domain.disclosure_splits import Split, split_table
 from app.domain.periods import Quarter
 from app.models import Structure
-from app.services.statistics.handoffs import Pair
+from app.services.statistics.handoffs import HandoffCounts, Pair
+from app.services.statistics.scope import Scope
 from app.services.statistics.tables import CountTable
 
 
 @dataclass(frozen=True)
-class Link:
-    """Hand-offs between two partners, both ways, in one quarter."""
+class PairFigures:
+    """One cell of the network: hand-offs from ``sender`` to ``receiver`` over the period."""
 
-    first: Structure
-    second: Structure
-    weight: int
-
-
-@dataclass
-class NetworkQuarter:
-    quarter: Quarter | None  # None for the whole period
-    links: list[Link] = field(default_factory=list)
-    hidden_links: int = 0  # pairs with hand-offs whose number is hidden
-
-    @property
-    def partners(self) -> list[Structure]:
-        seen: dict[int, Structure] = {}
-        for link in self.links:
-            seen.setdefault(link.first.id, link.first)
-            seen.setdefault(link.second.id, link.second)
-        return sorted(seen.values(), key=lambda s: s.code)
+    count: int | None  # None: hidden
+    small: bool  # a hidden count is a small one ("< k"), not a secret one
+    accepted_share: float | None  # None: nothing answered, or fewer than k answered
+    change: int | None  # last full quarter minus the one before (None: unknown or hidden)
 
 
 @dataclass(frozen=True)
 class CooperationNetwork:
-    quarters: list[NetworkQuarter]  # one per quarter of the period, in order
-    whole: NetworkQuarter  # the whole period
+    senders: tuple[Structure, ...]  # by volume
+    receivers: tuple[Structure, ...]  # by volume
+    pairs: Mapping[Pair, PairFigures]  # (sender id, receiver id)
+    last: Quarter | None  # the last full quarter of the period
+    previous: Quarter | None  # the quarter before it
+    split: Split[Pair, Quarter] | None  # the published split (publication view)
+
+    def cell(self, sender: Structure, receiver: Structure) -> PairFigures | None:
+        return self.pairs.get((sender.id, receiver.id))
+
+
+def full_quarters(scope: Scope) -> list[Quarter]:
+    """The quarters wholly inside the period."""
+    return [q for q in scope.quarters() if scope.start <= q.starts_on and q.ends_on <= scope.end]
+
+
+def previous_quarter(quarter: Quarter) -> Quarter:
+    if quarter.number == 1:
+        return Quarter(quarter.year - 1, 4)
+    return Quarter(quarter.year, quarter.number - 1)
 
 
 def cooperation_network(
-    pairs: Mapping[Quarter, Mapping[Pair, int]],
-    quarters: Sequence[Quarter],
-    structures: Mapping[int, Structure],
+    counts: HandoffCounts,
     matrix: CountTable,
-    *,
-    by_quarter: bool,
+    by_quarter: CountTable,
+    scope: Scope,
+    k: int,
 ) -> CooperationNetwork:
-    """The network of the whole period (the links the published ``matrix`` gives), and of
-    each quarter of the period when ``by_quarter`` (the exact view)."""
-    whole: dict[Pair, int] = defaultdict(int)
-    for quarter_pairs in pairs.values():
-        for pair, count in quarter_pairs.items():
-            whole[pair] += count
-    published = _published_cells(matrix)
-    network = NetworkQuarter(quarter=None)
-    for pair in sorted(whole):
-        first, second = structures[pair[0]], structures[pair[1]]
-        if published(first, second) and published(second, first):
-            network.links.append(Link(first, second, whole[pair]))
-        else:
-            network.hidden_links += 1
+    """The network of the period from the raw ``counts`` and the published ``matrix``;
+    ``by_quarter`` is the published table of the hand-offs by quarter (whose totals decide
+    which quarters may be split)."""
+    full = full_quarters(scope)
+    last = full[-1] if full else None
+    previous = previous_quarter(last) if last else None
+    if previous not in full:
+        last = previous = None
+    rows = {s.id: i for i, s in enumerate(matrix.rows) if isinstance(s, Structure)}
+    columns = {s.id: j for j, s in enumerate(matrix.columns) if isinstance(s, Structure)}
+    published = matrix.published
+    pair_totals = {
+        (sender, receiver): published.cells[i][j]
+        for sender, i in rows.items()
+        for receiver, j in columns.items()
+    }
+    split = None
+    if last is not None and previous is not None:
+        quarter_totals: dict[Quarter, int | None] = {
+            q: by_quarter.row_total(q) for q in by_quarter.rows if isinstance(q, Quarter)
+        }
+        split = split_table(counts.by_pair, pair_totals, quarter_totals, [previous, last], k)
+    pairs: dict[Pair, PairFigures] = {}
+    for pair, total in pair_totals.items():
+        if total == 0:
+            continue
+        accepted, answered = counts.answers.get(pair, (0, 0))
+        share = None
+        if total is not None and answered and statistic_is_safe(answered, k):
+            share = accepted / answered
+        change = None
+        if split is not None and last is not None and previous is not None:
+            before, after = split.cell(pair, previous), split.cell(pair, last)
+            if before is not None and after is not None:
+                change = after - before
+        pairs[pair] = PairFigures(
+            count=total,
+            small=published.is_small(rows[pair[0]], columns[pair[1]]),
+            accepted_share=share,
+            change=change,
+        )
     return CooperationNetwork(
-        quarters=[_all_links(q, pairs.get(q, {}), structures) for q in quarters]
-        if by_quarter
-        else [],
-        whole=network,
+        senders=_by_volume(matrix.rows, published.row_totals),
+        receivers=_by_volume(matrix.columns, published.column_totals),
+        pairs=pairs,
+        last=last,
+        previous=previous,
+        split=split,
     )
 
 
-def _published_cells(matrix: CountTable) -> Callable[[Structure, Structure], bool]:
-    """Whether the matrix publishes the hand-offs from one partner to another (a partner
-    that sent or received nothing has no row or column: its zero is known)."""
-    rows = {label: i for i, label in enumerate(matrix.rows)}
-    columns = {label: j for j, label in enumerate(matrix.columns)}
-
-    def published(sender: Structure, receiver: Structure) -> bool:
-        if sender not in rows or receiver not in columns:
-            return True
-        return matrix.published.cells[rows[sender]][columns[receiver]] is not None
-
-    return published
-
-
-def _all_links(
-    quarter: Quarter, pairs: Mapping[Pair, int], structures: Mapping[int, Structure]
-) -> NetworkQuarter:
-    result = NetworkQuarter(quarter=quarter)
-    for pair in sorted(pairs):
-        result.links.append(Link(structures[pair[0]], structures[pair[1]], pairs[pair]))
-    return result
+def _by_volume(labels: Sequence[object], totals: Sequence[int | None]) -> tuple[Structure, ...]:
+    found = [(s, t) for s, t in zip(labels, totals, strict=True) if isinstance(s, Structure)]
+    found.sort(key=lambda x: (x[1] is None, -(x[1] or 0), x[0].name))
+    return tuple(s for s, _t in found)

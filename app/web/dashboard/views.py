@@ -9,7 +9,7 @@ export is pseudonymous, row by row, and audited.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask import (
     Blueprint,
@@ -32,18 +32,22 @@ from app.domain.audit import AuditAction
 from app.domain.periods import Quarter
 from app.domain.roles import Role
 from app.models import ReferenceItem, ReferenceKind, Structure
-from app.services.directory.network_events import events_by_quarter
+from app.services.directory.network_events import EventMark, events_by_quarter
 from app.services.errors import ServiceError
 from app.services.safe_csv import Cell, csv_chunks
 from app.services.statistics import exports, pathway_export
 from app.services.statistics.dashboard import TABLE_NAMES, Dashboard, View, dashboard
-from app.services.statistics.headings import Label
+from app.services.statistics.headings import Label, Metric
+from app.services.statistics.overdue import LIMIT as OVERDUE_LIMIT
 from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope
 from app.services.statistics.tables import CountList, CountTable
+from app.services.statistics.trend_queries import TrendSeries
 from app.services.structures import list_structures, reference_items
 from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, label, roles_required, today
 from app.web.dashboard import charts
+from app.web.dashboard.network_chart import network_heatmap
+from app.web.dashboard.trend_charts import TrendChart, trend_chart
 from app.web.form_base import RelaisForm
 from app.web.forms_support import attach_error
 from app.web.labels import enum_label
@@ -120,24 +124,24 @@ def index() -> ResponseReturnValue:
     view = g.relais_view = _view()
     if scope is None:
         return render_template("dashboard/index.html", form=form, board=None, view=view), 400
-    board = dashboard(dbs(), scope, k=_threshold(), view=view)
+    board = dashboard(
+        dbs(),
+        scope,
+        k=_threshold(),
+        view=view,
+        now=datetime.now(UTC),
+        overdue_days=int(current_app.config["HANDOFF_OVERDUE_DAYS"]),
+    )
     if form.start.data is None:
         form.start.data = scope.start
     if form.end.data is None:
         form.end.data = scope.end
-    by_quarter = {
-        found.quarter: found.events
+    events = [
+        event
         for found in events_by_quarter(dbs(), start=scope.start, end=scope.end)
-    }
-    quarter_events = [by_quarter.get(q.quarter, ()) if q.quarter else () for q in board.network]
-    large, small = charts.network_pictures(
-        board.network_total,
-        board.network,
-        board.structures,
-        lambda q: quarter_name(q.quarter),
-        _("Hand-offs over the whole period"),
-        met=[{i for event in events for i in event.structure_ids} for events in quarter_events],
-    )
+        for event in found.events
+    ]
+    met = {i for event in events for i in event.structure_ids}
     return render_template(
         "dashboard/index.html",
         form=form,
@@ -152,15 +156,35 @@ def index() -> ResponseReturnValue:
         receiver_chart=charts.stacked_chart(board.handoffs_by_receiver, heading),
         quarter_chart=charts.stacked_chart(board.quarters, heading),
         reason_chart=charts.bar_chart(board.decline_reasons, heading),
-        matrix=charts.heatmap(board.handoff_matrix, short_heading, heading),
-        network_chart=large,
-        quarter_networks=list(zip(small, quarter_events, strict=True)),
+        network_map=network_heatmap(board.network, met),
+        trend_chart_geometry=trends_chart(board, events),
+        metric=Metric,
+        overdue_limit=OVERDUE_LIMIT,
         days=days,
         share=share,
         number=number,
         value=shown_value,
         export_args=scope.codes(),
     )
+
+
+def trends_chart(board: Dashboard, events: list[EventMark]) -> TrendChart:
+    titles = {
+        "counts": _("People and hand-offs"),
+        "delays": _("Median delays (days)"),
+        "share": _("Hand-offs answered within 10 days"),
+    }
+    names = {
+        TrendSeries.ENTRIES.value: enum_label(TrendSeries.ENTRIES),
+        TrendSeries.TRAINING.value: enum_label(TrendSeries.TRAINING),
+        TrendSeries.EMPLOYMENT.value: enum_label(TrendSeries.EMPLOYMENT),
+        "handoffs": _("Hand-offs sent"),
+        "to_training": enum_label(Metric.TO_TRAINING),
+        "to_employment": enum_label(Metric.TO_EMPLOYMENT),
+        "to_answer": enum_label(Metric.TO_ANSWER),
+        "within": _("Answered within 10 days"),
+    }
+    return trend_chart(board.trends, board.quarters, events, titles, names)
 
 
 def quarter_name(quarter: Quarter | None) -> str:
