@@ -252,11 +252,13 @@ def test_quarters_and_the_network_by_pair(world: World) -> None:
     assert network.senders == (world.a, world.b)  # A sent 3, B 1: the busiest first
     assert network.receivers == (world.c, world.a, world.b)  # C received 2, then by name
     to_c = network.cell(world.a, world.c)
-    assert to_c is not None and to_c.count == 2
+    assert to_c is not None
+    assert to_c.count == 2
     assert to_c.accepted_share == pytest.approx(0.5)  # one accepted, one declined
     assert to_c.change == 1  # Q4 (the last full quarter): 1, Q3: 0
     to_b = network.cell(world.a, world.b)
-    assert to_b is not None and to_b.accepted_share is None  # nothing answered
+    assert to_b is not None
+    assert to_b.accepted_share is None
     assert network.cell(world.b, world.c) is None  # no hand-off
     assert (network.previous, network.last) == (Quarter(2026, 3), Quarter(2026, 4))
     assert result.structures == [world.a, world.b, world.c]
@@ -273,12 +275,16 @@ def test_the_network_publishes_nothing_the_hand_off_matrix_hides(world: World) -
     published = board(world, k=11)
     assert published.handoff_matrix.cell(world.b, world.a) is None
     hidden = published.network.cell(world.b, world.a)
-    assert hidden is not None and hidden.count is None and hidden.small
+    assert hidden is not None
+    assert hidden.count is None
+    assert hidden.small
     assert hidden.accepted_share is None  # 3 answered: fewer than 11
     assert published.network.senders[-1] == world.b  # a hidden total sorts last
     exact = board(world, k=11, view=View.EXACT)
     shown = exact.network.cell(world.b, world.a)
-    assert shown is not None and shown.count == 3 and shown.accepted_share == 1.0
+    assert shown is not None
+    assert shown.count == 3
+    assert shown.accepted_share == 1.0
 
 
 def test_linked_tables_hide_a_shared_total_everywhere(world: World) -> None:
@@ -343,4 +349,5 @@ def test_every_table_is_the_protected_raw_table(world: World) -> None:
     assert protected.handoff_matrix.cell(world.a, world.b) is None  # would give it away
     assert protected.people == 14
     hidden = protected.network.cell(world.a, world.c)
-    assert hidden is not None and hidden.count is None
+    assert hidden is not None
+    assert hidden.count is None
