@@ -52,6 +52,8 @@ from app.demo.loading import load_demo  # noqa: E402
 from app.demo.synthetic import caseload as synthetic  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import ReferenceItem, ReferenceKind  # noqa: E402
+from app.services.security import second_factor  # noqa: E402
+from app.services.security.accounts import find_user  # noqa: E402
 from app.services.statistics import queries  # noqa: E402
 from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope  # noqa: E402
 from config import TestingConfig  # noqa: E402
@@ -266,6 +268,8 @@ def dashboard_page(client: FlaskClient) -> Callable[[], None]:
 
 
 def signed_in(app: Flask) -> FlaskClient:
+    """The demo coordinator, signed in: the password, then a code of the second factor (the
+    demo enrols coordinators; the seed is read with the run's own key ring)."""
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     found = TOKEN.search(page)
@@ -274,6 +278,19 @@ def signed_in(app: Flask) -> FlaskClient:
         form["csrf_token"] = found.group(1)
     response = client.post("/login", data=form)
     assert response.status_code == 302, "the demo coordinator could not sign in"
+    if response.location.endswith("/login/code"):
+        with app.app_context():
+            user = find_user(db.session(), COORDINATOR)
+            assert user is not None
+            enrolment = second_factor.enrolment(app.extensions["relais_vault"].keys, user)
+            assert enrolment is not None
+            code = second_factor.code_at(enrolment.seed, second_factor.time_step(datetime.now(UTC)))
+            db.session.remove()
+        page = client.get("/login/code").get_data(as_text=True)
+        found = TOKEN.search(page)
+        answer = {"code": code, "csrf_token": found.group(1) if found else ""}
+        response = client.post("/login/code", data=answer)
+        assert response.status_code == 302, "the demo coordinator's code was refused"
     return client
 
 

@@ -81,7 +81,7 @@ def overdue_handoffs(
         )
         .join(Beneficiary, Beneficiary.id == Handoff.beneficiary_id)
         .where(*conditions)
-        .order_by(per_receiver.desc(), Handoff.to_structure_id, Handoff.sent_at, Handoff.id)
+        .order_by(per_receiver.desc(), oldest, Handoff.to_structure_id, Handoff.sent_at, Handoff.id)
         .limit(LIMIT)
     )
     receivers: dict[int, OverdueReceiver] = {}

@@ -19,9 +19,9 @@ from app.services.statistics.network import CooperationNetwork
 
 CELL_WIDTH = 66.0
 CELL_HEIGHT = 52.0
-LEFT = 250.0  # room for the senders' names, on two lines
+LEFT = 280.0  # room for the senders' names, on two lines
 TOP = 150.0  # room for the receivers' names, slanted
-ROW_CHARS = 32  # characters per line of a sender's name
+ROW_CHARS = 30  # characters per line of a sender's name
 COLUMN_CHARS = 26  # characters of a receiver's name before "…"
 
 
@@ -124,6 +124,6 @@ def network_heatmap(
         cells=cells,
         rows=rows,
         columns=columns,
-        width=LEFT + len(columns) * CELL_WIDTH + 40,
+        width=LEFT + len(columns) * CELL_WIDTH + 150,  # the last names slant to the right
         height=TOP + len(rows) * CELL_HEIGHT + 10,
     )

@@ -25,7 +25,7 @@ LEFT = 56.0
 RIGHT = 16.0
 PANEL_HEIGHT = 120.0
 PANEL_GAP = 44.0
-EVENTS_ROOM = 26.0  # above the first panel: the numbered marks of the events
+EVENTS_ROOM = 48.0  # above the first panel: the numbered marks of the events
 
 
 @dataclass(frozen=True)
