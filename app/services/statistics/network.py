@@ -71,14 +71,10 @@ def cooperation_network(
     """The network of the period from the raw ``counts`` and the published ``matrix``;
     ``by_quarter`` is the published table of the hand-offs by quarter (whose totals decide
     which quarters may be split)."""
-    full = full_quarters(scope)
-    last = full[-1] if full else None
-    previous = previous_quarter(last) if last else None
-    if previous not in full:
-        last = previous = None
+    last, previous = _compared(scope)
+    published = matrix.published
     rows = {s.id: i for i, s in enumerate(matrix.rows) if isinstance(s, Structure)}
     columns = {s.id: j for j, s in enumerate(matrix.columns) if isinstance(s, Structure)}
-    published = matrix.published
     pair_totals = {
         (sender, receiver): published.cells[i][j]
         for sender, i in rows.items()
@@ -90,25 +86,16 @@ def cooperation_network(
             q: by_quarter.row_total(q) for q in by_quarter.rows if isinstance(q, Quarter)
         }
         split = split_table(counts.by_pair, pair_totals, quarter_totals, [previous, last], k)
-    pairs: dict[Pair, PairFigures] = {}
-    for pair, total in pair_totals.items():
-        if total == 0:
-            continue
-        accepted, answered = counts.answers.get(pair, (0, 0))
-        share = None
-        if total is not None and answered and statistic_is_safe(answered, k):
-            share = accepted / answered
-        change = None
-        if split is not None and last is not None and previous is not None:
-            before, after = split.cell(pair, previous), split.cell(pair, last)
-            if before is not None and after is not None:
-                change = after - before
-        pairs[pair] = PairFigures(
+    pairs = {
+        pair: PairFigures(
             count=total,
             small=published.is_small(rows[pair[0]], columns[pair[1]]),
-            accepted_share=share,
-            change=change,
+            accepted_share=_accepted_share(counts, pair, total, k),
+            change=_change(split, pair, previous, last),
         )
+        for pair, total in pair_totals.items()
+        if total != 0
+    }
     return CooperationNetwork(
         senders=_by_volume(matrix.rows, published.row_totals),
         receivers=_by_volume(matrix.columns, published.column_totals),
@@ -117,6 +104,33 @@ def cooperation_network(
         previous=previous,
         split=split,
     )
+
+
+def _compared(scope: Scope) -> tuple[Quarter | None, Quarter | None]:
+    """The last full quarter of the period and the one before (None, None without two)."""
+    full = full_quarters(scope)
+    if not full or previous_quarter(full[-1]) not in full:
+        return None, None
+    return full[-1], previous_quarter(full[-1])
+
+
+def _accepted_share(counts: HandoffCounts, pair: Pair, total: int | None, k: int) -> float | None:
+    """Accepted of answered, for a published pair with at least k answered hand-offs."""
+    accepted, answered = counts.answers.get(pair, (0, 0))
+    if total is None or not answered or not statistic_is_safe(answered, k):
+        return None
+    return accepted / answered
+
+
+def _change(
+    split: Split[Pair, Quarter] | None, pair: Pair, previous: Quarter | None, last: Quarter | None
+) -> int | None:
+    if split is None or previous is None or last is None:
+        return None
+    before, after = split.cell(pair, previous), split.cell(pair, last)
+    if before is None or after is None:
+        return None
+    return after - before
 
 
 def _by_volume(labels: Sequence[object], totals: Sequence[int | None]) -> tuple[Structure, ...]:
