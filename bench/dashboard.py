@@ -13,7 +13,9 @@ generate`` runs) until each size of ``--people`` is reached. At each size it tim
     and the template - everything but the network;
 (b) the bare SQL of the same indicators, written by hand for the database in use and run
     with the driver through a plain connection (rows fetched, nothing else): the people
-    count, the funnel, the stage medians, barriers, hand-offs, delay medians and chains.
+    count, the funnel, the stage medians, barriers, hand-offs, delay medians and chains,
+    the quarterly trends (people, medians, answers within 10 days) and the overdue
+    hand-offs.
 
 Before timing, the script checks that (b) returns exactly what the service's queries
 return. Each is run ``--repeat`` times and the best runs are compared. It also reports
@@ -54,7 +56,8 @@ from app.extensions import db  # noqa: E402
 from app.models import ReferenceItem, ReferenceKind  # noqa: E402
 from app.services.security import second_factor  # noqa: E402
 from app.services.security.accounts import find_user  # noqa: E402
-from app.services.statistics import queries  # noqa: E402
+from app.services.statistics import queries, trend_queries  # noqa: E402
+from app.services.statistics.overdue import overdue_query  # noqa: E402
 from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope  # noqa: E402
 from config import TestingConfig  # noqa: E402
 
@@ -71,16 +74,20 @@ DIALECT = {
         "day": "date({x})",
         "quarter": "(CAST(strftime('%Y', {x}) AS INTEGER) * 10"
         " + (CAST(strftime('%m', {x}) AS INTEGER) + 2) / 3)",
+        "date_quarter": "(CAST(strftime('%Y', {x}) AS INTEGER) * 10"
+        " + (CAST(strftime('%m', {x}) AS INTEGER) + 2) / 3)",
     },
     "postgresql": {
         "days": "(EXTRACT(EPOCH FROM ({b}::timestamp - {a}::timestamp)) / 86400.0)",
         "day": "CAST(({x} AT TIME ZONE 'UTC') AS DATE)",
         "quarter": "(EXTRACT(YEAR FROM {x} AT TIME ZONE 'UTC')::int * 10"
         " + EXTRACT(QUARTER FROM {x} AT TIME ZONE 'UTC')::int)",
+        "date_quarter": "(EXTRACT(YEAR FROM {x})::int * 10 + EXTRACT(QUARTER FROM {x})::int)",
     },
 }
 
 IN_PERIOD = "sent_at >= :start_at AND sent_at < :end_before"
+OVERDUE_DAYS = 10  # the default HANDOFF_OVERDUE_DAYS, as the page uses it
 
 MEDIAN = """
 ranked AS (
@@ -100,6 +107,23 @@ def raw_queries(dialect: str) -> dict[str, str]:
         return d["days"].format(a=a, b=b)
 
     sent_day = d["day"].format(x="sent_at")
+
+    def quarter(x: str) -> str:
+        return d["quarter"].format(x=x)
+
+    def date_quarter(x: str) -> str:
+        return d["date_quarter"].format(x=x)
+
+    firsts = """
+        firsts AS (
+            SELECT beneficiary_id,
+                   min(CASE WHEN stage_id = :orientation THEN started_on END) AS o,
+                   min(CASE WHEN stage_id = :training THEN started_on END) AS t,
+                   min(CASE WHEN stage_id = :employment THEN started_on END) AS e
+            FROM pathway_steps
+            WHERE stage_id IN (:orientation, :training, :employment)
+            GROUP BY beneficiary_id
+        )"""
 
     end_code = (
         "CASE WHEN status IN ('accepted', 'in_progress', 'completed', 'not_completed') THEN 3"
@@ -176,11 +200,57 @@ def raw_queries(dialect: str) -> dict[str, str]:
             )
             SELECT CASE WHEN length >= 4 THEN 4 ELSE length END, end_code, count(*)
             FROM per_chain GROUP BY 1, 2""",
+        "answers_by_quarter": f"""
+            SELECT {quarter("sent_at")},
+                   CASE WHEN answered_on IS NOT NULL AND {days(sent_day, "answered_on")} <= 10
+                        THEN 0
+                        WHEN answered_on IS NOT NULL THEN 1
+                        WHEN sent_at < :overdue_before THEN 2 ELSE 3 END,
+                   count(*)
+            FROM handoffs WHERE {IN_PERIOD}
+            GROUP BY 1, 2""",
+        "trend_people": f"""
+            SELECT {date_quarter("first")}, 0, count(*)
+            FROM (SELECT min(started_on) AS first FROM pathway_steps GROUP BY beneficiary_id) f
+            WHERE first >= :start AND first <= :end
+            GROUP BY 1
+            UNION ALL
+            SELECT {date_quarter("started_on")},
+                   CASE WHEN stage_id = :training THEN 1 ELSE 2 END,
+                   count(DISTINCT beneficiary_id)
+            FROM pathway_steps
+            WHERE started_on >= :start AND started_on <= :end
+              AND stage_id IN (:training, :employment)
+            GROUP BY 1, 2""",
+        "trend_medians": f"""
+            WITH {firsts},
+            durations AS (
+                SELECT 1000000 + {date_quarter("t")} AS grp, {days("o", "t")} AS days
+                FROM firsts WHERE t >= :start AND t <= :end AND o <= t
+                UNION ALL
+                SELECT 2000000 + {date_quarter("e")}, {days("o", "e")}
+                FROM firsts WHERE e >= :start AND e <= :end AND o <= e
+                UNION ALL
+                SELECT 3000000 + {quarter("sent_at")}, {days(sent_day, "answered_on")}
+                FROM handoffs WHERE answered_on IS NOT NULL AND {IN_PERIOD}
+            ),
+            {MEDIAN}""",
+        "overdue": """
+            SELECT h.to_structure_id, h.from_structure_id, b.pseudonym, h.sent_at,
+                   count(*) OVER (PARTITION BY h.to_structure_id) AS n,
+                   min(h.sent_at) OVER (PARTITION BY h.to_structure_id) AS oldest,
+                   count(*) OVER ()
+            FROM handoffs AS h JOIN beneficiaries AS b ON b.id = h.beneficiary_id
+            WHERE h.status = 'sent' AND h.sent_at < :overdue_before
+              AND h.sent_at >= :start_at AND h.sent_at < :end_before AND b.erased_at IS NULL
+            ORDER BY n DESC, oldest, h.to_structure_id, h.sent_at, h.id
+            LIMIT 200""",
     }
 
 
-def parameters(scope: Scope, stages: dict[str, int]) -> dict[str, Any]:
+def parameters(scope: Scope, stages: dict[str, int], now: datetime) -> dict[str, Any]:
     return {
+        "overdue_before": now - timedelta(days=OVERDUE_DAYS),
         "start": scope.start,
         "end": scope.end,
         "start_at": datetime.combine(scope.start, clock.min, tzinfo=UTC),
@@ -208,9 +278,19 @@ def run_raw(
     return results
 
 
-def service_results(session: Any, scope: Scope, stages: dict[str, int]) -> dict[str, list[Any]]:
+def service_results(
+    session: Any, scope: Scope, stages: dict[str, int], now: datetime
+) -> dict[str, list[Any]]:
     """What the service's own queries return, to check the bare SQL against."""
+    ids = (stages["orientation"], stages["training"], stages["employment"])
+    overdue = overdue_query(scope, now=now, days=OVERDUE_DAYS)
     return {
+        "answers_by_quarter": session.execute(
+            trend_queries.answers_by_quarter_query(scope, now, OVERDUE_DAYS)
+        ).all(),
+        "trend_people": session.execute(trend_queries.trend_people_query(scope, *ids[1:])).all(),
+        "trend_medians": session.execute(trend_queries.trend_medians_query(scope, *ids)).all(),
+        "overdue": session.execute(overdue).all(),
         "people": session.execute(queries.people_query(scope)).all(),
         "funnel": session.execute(queries.funnel_query(scope)).all(),
         "stage_medians": session.execute(
@@ -227,6 +307,8 @@ def service_results(session: Any, scope: Scope, stages: dict[str, int]) -> dict[
 
 def normalised(rows: list[Any]) -> list[tuple[Any, ...]]:
     def value(v: Any) -> Any:
+        if isinstance(v, datetime):  # SQLite's driver returns the stored text
+            return v.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
         if hasattr(v, "value"):
             return v.value
         if isinstance(v, float):
@@ -284,7 +366,10 @@ def signed_in(app: Flask) -> FlaskClient:
             assert user is not None
             enrolment = second_factor.enrolment(app.extensions["relais_vault"].keys, user)
             assert enrolment is not None
-            code = second_factor.code_at(enrolment.seed, second_factor.time_step(datetime.now(UTC)))
+            step = second_factor.time_step(datetime.now(UTC))
+            if user.second_factor_step is not None and user.second_factor_step >= step:
+                step = user.second_factor_step + 1  # this step's code is spent: the next one
+            code = second_factor.code_at(enrolment.seed, step)
             db.session.remove()
         page = client.get("/login/code").get_data(as_text=True)
         found = TOKEN.search(page)
@@ -339,6 +424,7 @@ def main() -> None:
         results: list[tuple[int, float, float, float]] = []
         for size in sizes:
             took = grow(app, size, today)
+            client = signed_in(app)  # outside the app context: each request gets its own
             with app.app_context():
                 session = db.session()
                 scope = resolve_scope(session, DashboardFilters(), today=today)
@@ -346,17 +432,18 @@ def main() -> None:
                     item.code: item.id
                     for item in session.query(ReferenceItem).filter_by(kind=ReferenceKind.STAGE)
                 }
-                params = parameters(scope, stages)
+                now = datetime.now(UTC)
+                params = parameters(scope, stages, now)
                 with db.engine.connect() as connection:
                     raw = run_raw(connection, queries, params)
-                expected = service_results(session, scope, stages)
+                expected = service_results(session, scope, stages, now)
                 for name, rows in raw.items():
                     if normalised(rows) != normalised(expected[name]):
                         raise SystemExit(f"the bare SQL of {name!r} disagrees with the service")
                 db.session.remove()
 
                 bare = bare_sql(queries, params)
-                page = dashboard_page(signed_in(app))
+                page = dashboard_page(client)
 
                 page()  # warm the caches (templates, compiled SQL)
                 bare()

@@ -122,11 +122,12 @@ def split_table(
     columns = [q for q in focus if quarter_totals.get(q) is not None]
     if not rows or not columns:
         return None
-    cells = []
-    for row in rows:
-        line = [counts.get((row, q), 0) for q in columns]
-        rest = sum(v for (pair, q), v in counts.items() if pair == row and q not in columns)
-        cells.append([*line, rest])
+    rests: dict[R, int] = {}
+    shown = set(columns)
+    for (pair, quarter), value in counts.items():
+        if quarter not in shown:
+            rests[pair] = rests.get(pair, 0) + value
+    cells = [[*(counts.get((row, q), 0) for q in columns), rests.get(row, 0)] for row in rows]
     published = protect_split(cells, k)
     if published is None:
         return None

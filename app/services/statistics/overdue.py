@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.deadlines import days_waiting
@@ -57,19 +57,15 @@ class OverdueList:
         return self.total - sum(len(r.handoffs) for r in self.receivers)
 
 
-def overdue_handoffs(
-    session: Session,
-    scope: Scope,
-    structures: Mapping[int, Structure],
-    *,
-    now: datetime,
-    days: int,
-) -> OverdueList:
-    """The overdue hand-offs sent in the scope, grouped by receiving partner."""
+def overdue_query(
+    scope: Scope, *, now: datetime, days: int
+) -> Select[int, int, str, datetime, int, datetime, int]:
+    """(receiver, sender, pseudonym, sent at, overdue of the receiver, its oldest sending,
+    overdue in all): the first ``LIMIT`` overdue hand-offs, by receiver then age."""
     conditions = [waiting_since(now, days), *handoffs_in(scope), Beneficiary.erased_at.is_(None)]
     per_receiver = func.count().over(partition_by=Handoff.to_structure_id)
     oldest = func.min(Handoff.sent_at).over(partition_by=Handoff.to_structure_id)
-    query = (
+    return (
         select(
             Handoff.to_structure_id,
             Handoff.from_structure_id,
@@ -84,8 +80,20 @@ def overdue_handoffs(
         .order_by(per_receiver.desc(), oldest, Handoff.to_structure_id, Handoff.sent_at, Handoff.id)
         .limit(LIMIT)
     )
+
+
+def overdue_handoffs(
+    session: Session,
+    scope: Scope,
+    structures: Mapping[int, Structure],
+    *,
+    now: datetime,
+    days: int,
+) -> OverdueList:
+    """The overdue hand-offs sent in the scope, grouped by receiving partner."""
     receivers: dict[int, OverdueReceiver] = {}
     total = 0
+    query = overdue_query(scope, now=now, days=days)
     for to_id, from_id, pseudonym, sent_at, count, first, everything in session.execute(query):
         total = everything
         if to_id not in receivers:

@@ -247,11 +247,26 @@ def days(value: float | None) -> str:
     """A median, or why there is none: too few people behind it to publish it, or nobody."""
     if value is None:
         return _no_statistic()
-    return str(_("%(days)s d", days=format_decimal(round(value, 1), format="#,##0.#")))
+    if "relais_days" not in g:  # looked up once per request: the trends show many medians
+        pattern = str(_("%(days)s d", days="{}"))
+        g.relais_days = (pattern, str(format_decimal(1.5, format="#,##0.#"))[1])
+    pattern, point = g.relais_days
+    rounded = round(value, 1)
+    if rounded == int(rounded):
+        return pattern.format(number(int(rounded)))
+    whole, tenth = f"{rounded:.1f}".split(".")
+    return pattern.format(f"{number(int(whole))}{point}{tenth}")
 
 
 def share(value: float | None) -> str:
-    return _no_statistic() if value is None else str(format_percent(value, format="#,##0 %"))
+    """A share as a whole percentage in the current language (82 %, 82%). The pattern is
+    looked up once per request: the network's heatmap shows hundreds of shares."""
+    if value is None:
+        return _no_statistic()
+    if "relais_percent" not in g:
+        g.relais_percent = str(format_percent(0.5, format="#,##0 %")).replace("50", "{}", 1)
+    pattern: str = g.relais_percent
+    return pattern.format(round(value * 100))
 
 
 def _no_statistic() -> str:
