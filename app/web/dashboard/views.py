@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
+from typing import cast
 
 from flask import (
     Blueprint,
@@ -250,7 +251,7 @@ def days(value: float | None) -> str:
     if "relais_days" not in g:  # looked up once per request: the trends show many medians
         pattern = str(_("%(days)s d", days="{}"))
         g.relais_days = (pattern, str(format_decimal(1.5, format="#,##0.#"))[1])
-    pattern, point = g.relais_days
+    pattern, point = cast(tuple[str, str], g.relais_days)
     rounded = round(value, 1)
     if rounded == int(rounded):
         return pattern.format(number(int(rounded)))
