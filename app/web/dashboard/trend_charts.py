@@ -5,7 +5,7 @@ Panels: the counts (people entering, reaching training, reaching employment; han
 sent), the median delays in days, and the share of hand-offs answered within the deadline.
 Each value sits in the middle of its quarter; a hidden or missing value breaks its line (it
 is never drawn as if known). The network events (temps d'interconnaissance) are marks on the
-time axis at their date, numbered, each a link to its page.
+time axis at their date, numbered; the list under the chart links each to its page.
 """
 
 from __future__ import annotations
