@@ -131,7 +131,7 @@ def dashboard(
     handoffs = handoff_tables(counted, scope, reasons, k, answers)
     times = receiver_times(session, scope, handoffs.by_receiver, k)
     chains = redirect_chains(session, scope, k)
-    network = cooperation_network(counted, handoffs.matrix, handoffs.by_quarter, scope, k)
+    network = cooperation_network(counted, handoffs.matrix, handoffs.by_receiver, scope, k)
     trends = quarterly_trends(session, scope, stages, handoffs.answers_by_quarter, k)
     overdue = None
     if view is View.EXACT:

@@ -1,13 +1,18 @@
-"""The cooperation network: who hands people to whom, the accepted share of each pair, and
-how each pair changed from one quarter to the next.
+"""The cooperation network: who hands people to whom, the accepted share, and how each pair
+changed from one quarter to the next.
 
 The counts of the period are the cells of the published hand-off matrix (``handoff-matrix``,
-protected with the other hand-off tables). The accepted share of a pair is the share of its
-*answered* hand-offs (accepted, in progress, closed with an outcome, declined or redirected)
-that were accepted (accepted or later); it is shown only with at least k answered hand-offs
-behind it. The change compares the last full quarter of the period with the one before: in
-the publication view it comes from the protected split of the published pairs by quarter
-(``app.domain.disclosure_splits``), and is shown only where both quarters are published.
+protected with the other hand-off tables). The accepted share is the share of the *answered*
+hand-offs (accepted, in progress, closed with an outcome, declined or redirected) that were
+accepted (accepted or later). The change compares the last full quarter of the period with
+the one before.
+
+In the publication view a pair shows its published count only: its accepted share and its
+change by quarter would split what the tables publish into counts they do not (the pair's
+hand-offs by state or by quarter), and the exact property test found such splits giving
+hidden counts away (``docs/statistics.md``). Each *receiving partner* gets its accepted share
+there from the published "handoffs-by-receiver" table (shown when its four counts are
+published and at least k hand-offs were answered: it then tells nothing the table does not).
 
 Senders and receivers are sorted by volume (their published totals, largest first; hidden
 totals last, so that the order tells nothing about them), then by name.
@@ -19,10 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from app.domain.disclosure import statistic_is_safe
-from app.domain.disclosure_splits import Split, split_table
 from app.domain.periods import Quarter
 from app.models import Structure
 from app.services.statistics.handoffs import HandoffCounts, Pair
+from app.services.statistics.headings import HandoffGroup
 from app.services.statistics.scope import Scope
 from app.services.statistics.tables import CountTable
 
@@ -42,9 +47,9 @@ class CooperationNetwork:
     senders: tuple[Structure, ...]  # by volume
     receivers: tuple[Structure, ...]  # by volume
     pairs: Mapping[Pair, PairFigures]  # (sender id, receiver id)
+    receiver_shares: Mapping[int, float | None]  # accepted share by receiving partner (id)
     last: Quarter | None  # the last full quarter of the period
     previous: Quarter | None  # the quarter before it
-    split: Split[Pair, Quarter] | None  # the published split (publication view)
 
     def cell(self, sender: Structure, receiver: Structure) -> PairFigures | None:
         return self.pairs.get((sender.id, receiver.id))
@@ -64,45 +69,40 @@ def previous_quarter(quarter: Quarter) -> Quarter:
 def cooperation_network(
     counts: HandoffCounts,
     matrix: CountTable,
-    by_quarter: CountTable,
+    by_receiver: CountTable,
     scope: Scope,
     k: int,
 ) -> CooperationNetwork:
-    """The network of the period from the raw ``counts`` and the published ``matrix``;
-    ``by_quarter`` is the published table of the hand-offs by quarter (whose totals decide
-    which quarters may be split)."""
+    """The network of the period from the raw ``counts`` and the published ``matrix`` and
+    ``by_receiver`` tables; with ``k`` above 1 (the publication view), no pair's share or
+    change."""
     last, previous = _compared(scope)
     published = matrix.published
     rows = {s.id: i for i, s in enumerate(matrix.rows) if isinstance(s, Structure)}
     columns = {s.id: j for j, s in enumerate(matrix.columns) if isinstance(s, Structure)}
-    pair_totals = {
-        (sender, receiver): published.cells[i][j]
+    exact = k == 1
+    pairs = {
+        (sender, receiver): PairFigures(
+            count=published.cells[i][j],
+            small=published.is_small(i, j),
+            accepted_share=_accepted_share(counts, (sender, receiver)) if exact else None,
+            change=_change(counts, (sender, receiver), previous, last) if exact else None,
+        )
         for sender, i in rows.items()
         for receiver, j in columns.items()
-    }
-    split = None
-    if last is not None and previous is not None:
-        quarter_totals: dict[Quarter, int | None] = {
-            q: by_quarter.row_total(q) for q in by_quarter.rows if isinstance(q, Quarter)
-        }
-        split = split_table(counts.by_pair, pair_totals, quarter_totals, [previous, last], k)
-    pairs = {
-        pair: PairFigures(
-            count=total,
-            small=published.is_small(rows[pair[0]], columns[pair[1]]),
-            accepted_share=_accepted_share(counts, pair, total, k),
-            change=_change(split, pair, previous, last),
-        )
-        for pair, total in pair_totals.items()
-        if total != 0
+        if published.cells[i][j] != 0
     }
     return CooperationNetwork(
         senders=_by_volume(matrix.rows, published.row_totals),
         receivers=_by_volume(matrix.columns, published.column_totals),
         pairs=pairs,
+        receiver_shares={
+            r.id: _receiver_share(by_receiver, r, k)
+            for r in by_receiver.rows
+            if isinstance(r, Structure)
+        },
         last=last,
         previous=previous,
-        split=split,
     )
 
 
@@ -114,23 +114,30 @@ def _compared(scope: Scope) -> tuple[Quarter | None, Quarter | None]:
     return full[-1], previous_quarter(full[-1])
 
 
-def _accepted_share(counts: HandoffCounts, pair: Pair, total: int | None, k: int) -> float | None:
-    """Accepted of answered, for a published pair with at least k answered hand-offs."""
+def _accepted_share(counts: HandoffCounts, pair: Pair) -> float | None:
     accepted, answered = counts.answers.get(pair, (0, 0))
-    if total is None or not answered or not statistic_is_safe(answered, k):
-        return None
-    return accepted / answered
+    return accepted / answered if answered else None
 
 
 def _change(
-    split: Split[Pair, Quarter] | None, pair: Pair, previous: Quarter | None, last: Quarter | None
+    counts: HandoffCounts, pair: Pair, previous: Quarter | None, last: Quarter | None
 ) -> int | None:
-    if split is None or previous is None or last is None:
+    if previous is None or last is None:
         return None
-    before, after = split.cell(pair, previous), split.cell(pair, last)
-    if before is None or after is None:
+    return counts.by_pair.get((pair, last), 0) - counts.by_pair.get((pair, previous), 0)
+
+
+def _receiver_share(table: CountTable, receiver: Structure, k: int) -> float | None:
+    """Accepted of answered, from the published counts of the receiver's row."""
+    accepted = [table.cell(receiver, g) for g in (HandoffGroup.ACCEPTED, HandoffGroup.OUTCOME)]
+    refused = [table.cell(receiver, g) for g in (HandoffGroup.DECLINED, HandoffGroup.REDIRECTED)]
+    if any(v is None for v in (*accepted, *refused)):
         return None
-    return after - before
+    taken = sum(v or 0 for v in accepted)
+    answered = taken + sum(v or 0 for v in refused)
+    if not answered or not statistic_is_safe(answered, k):
+        return None
+    return taken / answered
 
 
 def _by_volume(labels: Sequence[object], totals: Sequence[int | None]) -> tuple[Structure, ...]:

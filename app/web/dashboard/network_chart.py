@@ -23,6 +23,7 @@ LEFT = 280.0  # room for the senders' names, on two lines
 TOP = 150.0  # room for the receivers' names, slanted
 ROW_CHARS = 30  # characters per line of a sender's name
 COLUMN_CHARS = 26  # characters of a receiver's name before "…"
+FOOT = 30.0  # under the grid: each receiver's accepted share
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class HeatLabel:
     lines: tuple[str, ...]  # the name, wrapped or shortened
     name: str  # the full name
     met: bool  # took part in a network event of the period
+    share: float | None = None  # a receiver's accepted share (columns only)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class NetworkHeatmap:
     rows: list[HeatLabel]
     columns: list[HeatLabel]
     width: float
-    height: float
+    height: float  # the grid ends FOOT above: the receivers' shares are drawn there
     cell_width: float = CELL_WIDTH
     cell_height: float = CELL_HEIGHT
     left: float = LEFT
@@ -117,7 +119,13 @@ def network_heatmap(
         for i, s in enumerate(network.senders)
     ]
     columns = [
-        HeatLabel(LEFT + j * CELL_WIDTH, (shorten(name(s)),), name(s), s.id in met)
+        HeatLabel(
+            LEFT + j * CELL_WIDTH,
+            (shorten(name(s)),),
+            name(s),
+            s.id in met,
+            network.receiver_shares.get(s.id),
+        )
         for j, s in enumerate(network.receivers)
     ]
     return NetworkHeatmap(
@@ -125,5 +133,5 @@ def network_heatmap(
         rows=rows,
         columns=columns,
         width=LEFT + len(columns) * CELL_WIDTH + 150,  # the last names slant to the right
-        height=TOP + len(rows) * CELL_HEIGHT + 10,
+        height=TOP + len(rows) * CELL_HEIGHT + FOOT,
     )

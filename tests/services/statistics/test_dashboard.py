@@ -278,7 +278,8 @@ def test_the_network_publishes_nothing_the_hand_off_matrix_hides(world: World) -
     assert hidden is not None
     assert hidden.count is None
     assert hidden.small
-    assert hidden.accepted_share is None  # 3 answered: fewer than 11
+    assert hidden.accepted_share is None  # no pair's share in the publication view
+    assert published.network.receiver_shares[world.a.id] is None  # its 3 accepted are hidden
     assert published.network.senders[-1] == world.b  # a hidden total sorts last
     exact = board(world, k=11, view=View.EXACT)
     shown = exact.network.cell(world.b, world.a)

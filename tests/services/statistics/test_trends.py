@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.domain.disclosure import protect
 from app.domain.handoffs import HandoffStatus
 from app.domain.periods import Quarter
-from app.models import PathwayStep, ReferenceKind
+from app.models import PathwayStep, ReferenceKind, Structure
 from app.services.statistics.dashboard import Dashboard, View, dashboard
 from app.services.statistics.headings import HandoffGroup
 from app.services.statistics.scope import Scope
@@ -114,10 +114,15 @@ def test_the_publication_view_hides_small_counts_of_the_trends(world: World) -> 
 
 
 def test_the_change_from_one_quarter_to_the_next(world: World) -> None:
-    def send(sender, receiver, quarter: Quarter, count: int) -> None:
+    def send(sender: Structure, receiver: Structure, quarter: Quarter, count: int) -> None:
         for _ in range(count):
             world.handoff(
-                world.person(), sender, receiver, HandoffStatus.SENT, at(quarter.starts_on)
+                world.person(),
+                sender,
+                receiver,
+                HandoffStatus.ACCEPTED,
+                at(quarter.starts_on),
+                answered_after=1,
             )
 
     send(world.a, world.b, Q3, 12)
@@ -125,33 +130,26 @@ def test_the_change_from_one_quarter_to_the_next(world: World) -> None:
     send(world.b, world.a, Q3, 20)
     send(world.b, world.a, Q4, 11)
     send(world.a, world.b, Q1, 13)
+    send(world.c, world.a, Q4, 2)
 
     exact, published = board(world), board(world, View.PUBLICATION)
 
-    for result in (exact, published):
-        assert (result.network.previous, result.network.last) == (Q3, Q4)
-        a_to_b = result.network.cell(world.a, world.b)
-        b_to_a = result.network.cell(world.b, world.a)
-        assert a_to_b is not None
-        assert a_to_b.change == 3
-        assert b_to_a is not None
-        assert b_to_a.change == -9
-    # A small pair makes its cell, and what would give it away, hidden: no change for them.
-    send(world.c, world.a, Q4, 2)
-    published = board(world, View.PUBLICATION)
-    exact = board(world)
-    assert published.network.split is not None or all(
-        f.change is None for f in published.network.pairs.values()
-    )
-    for pair, figures in published.network.pairs.items():
-        if figures.count is None:
-            assert figures.change is None
-        if figures.change is not None:
-            assert figures.change == exact.network.pairs[pair].change
-    if published.network.split is not None:
-        cells = [v for row in published.network.split.cells for v in row]
-        assert all(v is None or v == 0 or v >= 11 for v in cells)
-    assert exact.network.cell(world.c, world.a).change == 2
+    network = exact.network
+    assert (network.previous, network.last) == (Q3, Q4)
+    assert [network.cell(world.a, world.b).change, network.cell(world.b, world.a).change] == [
+        3,
+        -9,
+    ]
+    assert network.cell(world.c, world.a).change == 2
+    assert network.cell(world.a, world.b).accepted_share == 1.0
+    # The publication view splits no pair by quarter nor by state: its published count only,
+    # and each receiver's accepted share from the published "by receiver" table.
+    for figures in published.network.pairs.values():
+        assert figures.change is None
+        assert figures.accepted_share is None
+    assert published.network.cell(world.a, world.b).count == 40
+    assert published.network.receiver_shares[world.b.id] == 1.0  # 40 accepted of 40
+    assert published.network.receiver_shares[world.a.id] == 1.0  # 33, the 2 from C included
 
 
 def test_overdue_hand_offs_by_receiving_partner(world: World) -> None:
