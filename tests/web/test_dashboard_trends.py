@@ -74,7 +74,7 @@ def test_publication_view_has_no_overdue_list_and_hides_small_cells(
     assert "&lt; 11" in html
 
 
-@pytest.mark.parametrize("name", ["quarterly-trends", "answers-by-quarter"])
+@pytest.mark.parametrize("name", ["quarterly-trends"])
 def test_trend_exports_say_they_are_the_publication_view(
     client: FlaskClient, coordinator: None, world: World, name: str
 ) -> None:

@@ -68,7 +68,6 @@ class Dashboard:
     structures: list[Structure]  # every structure that sent or received in the scope
     network: CooperationNetwork  # the hand-off matrix as the network's heatmap
     trends: Trends  # quarter by quarter
-    answers_by_quarter: CountTable  # hand-offs by quarter and how soon they were answered
     overdue: OverdueList | None  # exact view only: it names pseudonyms
 
     def tables(self) -> dict[str, CountTable | CountList]:
@@ -83,7 +82,6 @@ class Dashboard:
             self.chains,
             self.quarters,
             self.trends.people,
-            self.answers_by_quarter,
         ]
         return {table.name: table for table in found}
 
@@ -98,7 +96,6 @@ TABLE_NAMES = (
     "redirect-chains",
     "handoffs-by-quarter",
     "quarterly-trends",
-    "answers-by-quarter",
 )
 
 
@@ -128,11 +125,11 @@ def dashboard(
     barriers = barrier_tables(session, scope, categories, structures, k)
     counted = count_handoffs(session, scope, structures, reasons)
     answers = count_answers(session, scope, now)
-    handoffs = handoff_tables(counted, scope, reasons, k, answers)
+    handoffs = handoff_tables(counted, scope, reasons, k)
     times = receiver_times(session, scope, handoffs.by_receiver, k)
     chains = redirect_chains(session, scope, k)
     network = cooperation_network(counted, handoffs.matrix, handoffs.by_receiver, scope, k)
-    trends = quarterly_trends(session, scope, stages, handoffs.answers_by_quarter, k)
+    trends = quarterly_trends(session, scope, stages, answers, k)
     overdue = None
     if view is View.EXACT:
         overdue = overdue_handoffs(session, scope, structures, now=now, days=overdue_days)
@@ -154,7 +151,6 @@ def dashboard(
         structures=counted.structures,
         network=network,
         trends=trends,
-        answers_by_quarter=handoffs.answers_by_quarter,
         overdue=overdue,
     )
 

@@ -35,7 +35,6 @@ from app.services.statistics.tables import (
     protected_median,
     protected_tables,
 )
-from app.services.statistics.trend_queries import AnswerTime
 
 # A sending and a receiving partner, by id.
 Pair = tuple[int, int]
@@ -67,7 +66,6 @@ class HandoffTables:
     by_receiver: CountTable
     decline_reasons: CountTable
     by_quarter: CountTable
-    answers_by_quarter: CountTable  # quarters × AnswerTime (trends.py)
 
 
 @dataclass(frozen=True)
@@ -138,22 +136,16 @@ def _code(structure: Structure) -> str:
 
 
 def handoff_tables(
-    counts: HandoffCounts,
-    scope: Scope,
-    reasons: Sequence[ReferenceItem],
-    k: int,
-    answers: Counts | None = None,
+    counts: HandoffCounts, scope: Scope, reasons: Sequence[ReferenceItem], k: int
 ) -> HandoffTables:
-    """The five tables of the hand-offs, protected together: the receivers' totals of the
+    """The four tables of the hand-offs, protected together: the receivers' totals of the
     matrix are the rows' totals of "by receiver", whose states' totals are those of "by
-    quarter", whose declined total is the total of the decline reasons; the quarters'
-    totals of "by quarter" are those of "answers by quarter" (``answers``, by quarter and
-    ``AnswerTime``)."""
+    quarter", whose declined total is the total of the decline reasons."""
     groups = tuple(HandoffGroup)
     # The quarters of the period (and, should a hand-off fall outside them, its own).
     found = {q for q, _group in counts.by_quarter if isinstance(q, Quarter)}
     quarters = tuple(sorted({*scope.quarters(), *found}))
-    matrix, by_receiver, by_quarter, reasons_table, answers_table = protected_tables(
+    matrix, by_receiver, by_quarter, reasons_table = protected_tables(
         [
             TableSpec("handoff-matrix", counts.senders, counts.receivers, counts.matrix),
             TableSpec("handoffs-by-receiver", counts.receivers, groups, counts.by_receiver),
@@ -164,18 +156,11 @@ def handoff_tables(
                 (HandoffGroup.DECLINED,),
                 counts.by_reason,
             ),
-            TableSpec(
-                "answers-by-quarter",
-                quarters if answers is not None else (),
-                tuple(AnswerTime),
-                answers or {},
-            ),
         ],
         [
             Shared(0, "columns", 1, "rows"),
             Shared(1, "columns", 2, "columns"),
             Shared(3, "columns", 1, "columns", second_heading=HandoffGroup.DECLINED),
-            Shared(4, "rows", 2, "rows"),
         ],
         k,
     )
@@ -184,7 +169,6 @@ def handoff_tables(
         by_receiver=by_receiver,
         decline_reasons=reasons_table,
         by_quarter=by_quarter,
-        answers_by_quarter=answers_table,
     )
 
 

@@ -1,10 +1,12 @@
 """The quarterly trends: people entering the network and reaching training and employment,
 median delays, and how soon the hand-offs are answered, quarter by quarter.
 
-The people counts are one protected table ("quarterly-trends": quarters × series); the
-hand-offs by how soon they were answered are a table ("answers-by-quarter") protected with
-the hand-off tables, whose quarters' totals it shares (``handoffs.handoff_tables``). Medians
-and shares are shown only with at least k people or hand-offs behind them.
+The people counts are one protected table ("quarterly-trends": quarters × series). Medians
+and the share answered within 10 days are shown only with at least k people or hand-offs
+behind them. The hand-offs by how soon they were answered ("answers-by-quarter") are a table
+of the exact view only: its columns split the hand-offs' states (only an answered hand-off
+is answered in time), a relation with "handoffs-by-quarter" that the protection of linked
+tables does not cover, so it is never published.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class QuarterTrend:
 class Trends:
     people: CountTable  # quarters × TrendSeries
     quarters: list[QuarterTrend]
+    answers: CountTable | None  # quarters × AnswerTime, exact view only (k = 1)
 
 
 def trend_quarters(scope: Scope, found: Counts) -> tuple[Quarter, ...]:
@@ -80,10 +83,10 @@ def quarterly_trends(
     session: Session,
     scope: Scope,
     stages: Sequence[ReferenceItem],
-    answers: CountTable,
+    answers: Counts,
     k: int,
 ) -> Trends:
-    """The trends of the period; ``answers`` is the protected "answers-by-quarter" table."""
+    """The trends of the period; ``answers`` are the raw counts of ``count_answers``."""
     by_code = {stage.code: stage.id for stage in stages}
     people: Counts = defaultdict(int)
     medians: dict[int, Sample] = {}
@@ -97,14 +100,19 @@ def quarterly_trends(
         medians = {group: (value, n) for group, value, n in session.execute(found)}
     quarters = trend_quarters(scope, people)
     table = protected_table("quarterly-trends", quarters, tuple(TrendSeries), people, k)
+    exact = None
+    if k == 1:
+        rows = trend_quarters(scope, answers)
+        exact = protected_table("answers-by-quarter", rows, tuple(AnswerTime), answers, 1)
     return Trends(
         people=table,
         quarters=[_quarter(q, medians, answers, k) for q in quarters],
+        answers=exact,
     )
 
 
 def _quarter(
-    quarter: Quarter, medians: Mapping[int, Sample], answers: CountTable, k: int
+    quarter: Quarter, medians: Mapping[int, Sample], answers: Counts, k: int
 ) -> QuarterTrend:
     key = quarter.year * 10 + quarter.number
 
@@ -120,17 +128,12 @@ def _quarter(
     )
 
 
-def _share_within(quarter: Quarter, answers: CountTable, k: int) -> float | None:
-    """Answered within the deadline, of those answered or past it: shown only when its three
-    counts are published and at least k hand-offs are behind it."""
-    if quarter not in answers.rows:
-        return None
-    parts = [answers.cell(quarter, g) for g in (AnswerTime.WITHIN, AnswerTime.LATE)]
-    parts.append(answers.cell(quarter, AnswerTime.UNANSWERED))
-    if any(part is None for part in parts):
-        return None
-    within, late, unanswered = (part or 0 for part in parts)
-    behind = within + late + unanswered
+def _share_within(quarter: Quarter, answers: Counts, k: int) -> float | None:
+    """Answered within the deadline, of those answered or past it: shown only when at least
+    k hand-offs are behind it."""
+    within = answers.get((quarter, AnswerTime.WITHIN), 0)
+    late = answers.get((quarter, AnswerTime.LATE), 0)
+    behind = within + late + answers.get((quarter, AnswerTime.UNANSWERED), 0)
     if not behind or not statistic_is_safe(behind, k):
         return None
     return within / behind

@@ -79,7 +79,8 @@ def test_medians_and_answers_within_ten_days_by_quarter(world: World) -> None:
 
     result = board(world)
 
-    answers = result.answers_by_quarter
+    answers = result.trends.answers
+    assert answers is not None
     assert answers.cell(Q1, AnswerTime.WITHIN) == 2
     assert answers.cell(Q1, AnswerTime.LATE) == 1
     assert answers.cell(Q1, AnswerTime.UNANSWERED) == 1
@@ -94,6 +95,7 @@ def test_medians_and_answers_within_ten_days_by_quarter(world: World) -> None:
     assert trends[Q2].to_training == pytest.approx(20.0)
     assert trends[Q3].to_training is None
     published = board(world, View.PUBLICATION)
+    assert published.trends.answers is None  # never published (docs/statistics.md)
     assert all(
         t.to_training is None and t.answered_within is None for t in published.trends.quarters
     )
