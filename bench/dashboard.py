@@ -15,7 +15,8 @@ generate`` runs) until each size of ``--people`` is reached. At each size it tim
 (b) the bare SQL of the same indicators, written by hand for the database in use and run
     with the driver through a plain connection (rows fetched, nothing else): the people
     count, the funnel, the stage medians, barriers, hand-offs, delay medians, chains, the
-    stage flows and the cohort outcomes.
+    stage flows and the cohort outcomes, the quarterly trends (people, medians, answers within
+    10 days) and the overdue hand-offs.
 
 Before timing, the script checks that (b) returns exactly what the service's queries
 return. The two are run in turn ``--repeat`` times (interleaved) and their best runs are
@@ -56,7 +57,8 @@ from app.demo.synthetic import caseload as synthetic  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import ReferenceItem, ReferenceKind, User  # noqa: E402
 from app.services.security import second_factor  # noqa: E402
-from app.services.statistics import cohorts, flows, queries  # noqa: E402
+from app.services.statistics import cohorts, flows, queries, trend_queries  # noqa: E402
+from app.services.statistics.overdue import overdue_query  # noqa: E402
 from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope  # noqa: E402
 from app.services.statistics.sql import uses_percentile  # noqa: E402
 from config import TestingConfig  # noqa: E402
@@ -87,6 +89,7 @@ DIALECT = {
 }
 
 IN_PERIOD = "sent_at >= :start_at AND sent_at < :end_before"
+OVERDUE_DAYS = 10  # the default HANDOFF_OVERDUE_DAYS, as the page uses it
 
 # The best median of each database: window functions on SQLite (no percentile aggregate),
 # the ordered-set aggregate on PostgreSQL (what the service runs there too).
@@ -120,6 +123,23 @@ def raw_queries(dialect: str) -> dict[str, str]:
             f" WHEN {days('entered', reached)} <= 182 THEN 1"
             f" WHEN {days('entered', reached)} <= 365 THEN 2 ELSE 3 END"
         )
+
+    def quarter(x: str) -> str:
+        return d["quarter"].format(x=x)
+
+    def date_quarter(x: str) -> str:
+        return d["date_quarter"].format(x=x)
+
+    firsts = """
+        firsts AS (
+            SELECT beneficiary_id,
+                   min(CASE WHEN stage_id = :orientation THEN started_on END) AS o,
+                   min(CASE WHEN stage_id = :training THEN started_on END) AS t,
+                   min(CASE WHEN stage_id = :employment THEN started_on END) AS e
+            FROM pathway_steps
+            WHERE stage_id IN (:orientation, :training, :employment)
+            GROUP BY beneficiary_id
+        )"""
 
     end_code = (
         "CASE WHEN status IN ('accepted', 'in_progress', 'completed', 'not_completed') THEN 3"
@@ -232,13 +252,59 @@ def raw_queries(dialect: str) -> dict[str, str]:
             SELECT {d["date_quarter"].format(x="entered")}, {band("trained")},
                    {band("employed")}, count(*)
             FROM firsts WHERE entered >= :start AND entered <= :end GROUP BY 1, 2, 3""",
+        "answers_by_quarter": f"""
+            SELECT {quarter("sent_at")},
+                   CASE WHEN answered_on IS NOT NULL AND {days(sent_day, "answered_on")} <= 10
+                        THEN 0
+                        WHEN answered_on IS NOT NULL THEN 1
+                        WHEN sent_at < :overdue_before THEN 2 ELSE 3 END,
+                   count(*)
+            FROM handoffs WHERE {IN_PERIOD}
+            GROUP BY 1, 2""",
+        "trend_people": f"""
+            SELECT {date_quarter("first")}, 0, count(*)
+            FROM (SELECT min(started_on) AS first FROM pathway_steps GROUP BY beneficiary_id) f
+            WHERE first >= :start AND first <= :end
+            GROUP BY 1
+            UNION ALL
+            SELECT {date_quarter("started_on")},
+                   CASE WHEN stage_id = :training THEN 1 ELSE 2 END,
+                   count(DISTINCT beneficiary_id)
+            FROM pathway_steps
+            WHERE started_on >= :start AND started_on <= :end
+              AND stage_id IN (:training, :employment)
+            GROUP BY 1, 2""",
+        "trend_medians": f"""
+            WITH {firsts},
+            durations AS (
+                SELECT 1000000 + {date_quarter("t")} AS grp, {days("o", "t")} AS days
+                FROM firsts WHERE t >= :start AND t <= :end AND o <= t
+                UNION ALL
+                SELECT 2000000 + {date_quarter("e")}, {days("o", "e")}
+                FROM firsts WHERE e >= :start AND e <= :end AND o <= e
+                UNION ALL
+                SELECT 3000000 + {quarter("sent_at")}, {days(sent_day, "answered_on")}
+                FROM handoffs WHERE answered_on IS NOT NULL AND {IN_PERIOD}
+            )
+            {median}""",
+        "overdue": """
+            SELECT h.to_structure_id, h.from_structure_id, b.pseudonym, h.sent_at,
+                   count(*) OVER (PARTITION BY h.to_structure_id) AS n,
+                   min(h.sent_at) OVER (PARTITION BY h.to_structure_id) AS oldest,
+                   count(*) OVER ()
+            FROM handoffs AS h JOIN beneficiaries AS b ON b.id = h.beneficiary_id
+            WHERE h.status = 'sent' AND h.sent_at < :overdue_before
+              AND h.sent_at >= :start_at AND h.sent_at < :end_before AND b.erased_at IS NULL
+            ORDER BY n DESC, oldest, h.to_structure_id, h.sent_at, h.id
+            LIMIT 200""",
     }
 
 
-def parameters(scope: Scope, stages: dict[str, int], today: date) -> dict[str, Any]:
+def parameters(scope: Scope, stages: dict[str, int], today: date, now: datetime) -> dict[str, Any]:
     as_of = flows.as_of(scope, today)
     cutoff = as_of - timedelta(days=flows.LOST_AFTER_DAYS)
     return {
+        "overdue_before": now - timedelta(days=OVERDUE_DAYS),
         "as_of": as_of,
         "cutoff": cutoff,
         "cutoff_at": datetime.combine(cutoff, clock.min, tzinfo=UTC),
@@ -272,16 +338,26 @@ def run_raw(
 
 
 def service_results(
-    session: Any, scope: Scope, stages: dict[str, int], today: date
+    session: Any, scope: Scope, stages: dict[str, int], today: date, now: datetime
 ) -> dict[str, list[Any]]:
     """What the service's own queries return, to check the bare SQL against."""
     percentile = uses_percentile(session)
     final = [stages[code] for code in flows.FINAL_STAGES]
+    ids = (stages["orientation"], stages["training"], stages["employment"])
+    overdue = overdue_query(scope, now=now, days=OVERDUE_DAYS)
     return {
         "stage_flows": session.execute(flows.stage_flows_query(scope, today, final)).all(),
         "cohort_outcomes": session.execute(
             cohorts.cohort_outcomes_query(scope, stages["training"], stages["employment"])
         ).all(),
+        "answers_by_quarter": session.execute(
+            trend_queries.answers_by_quarter_query(scope, now, OVERDUE_DAYS)
+        ).all(),
+        "trend_people": session.execute(trend_queries.trend_people_query(scope, *ids[1:])).all(),
+        "trend_medians": session.execute(
+            trend_queries.trend_medians_query(scope, *ids, percentile=percentile)
+        ).all(),
+        "overdue": session.execute(overdue).all(),
         "people": session.execute(queries.people_query(scope)).all(),
         "funnel": session.execute(queries.funnel_query(scope)).all(),
         "stage_medians": session.execute(
@@ -302,6 +378,8 @@ def service_results(
 
 def normalised(rows: list[Any]) -> list[tuple[Any, ...]]:
     def value(v: Any) -> Any:
+        if isinstance(v, datetime):  # SQLite's driver returns the stored text
+            return v.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
         if hasattr(v, "value"):
             return v.value
         if isinstance(v, float):
@@ -435,10 +513,11 @@ def main() -> None:
                     item.code: item.id
                     for item in session.query(ReferenceItem).filter_by(kind=ReferenceKind.STAGE)
                 }
-                params = parameters(scope, stages, today)
+                now = datetime.now(UTC)
+                params = parameters(scope, stages, today, now)
                 with db.engine.connect() as connection:
                     raw = run_raw(connection, queries, params)
-                expected = service_results(session, scope, stages, today)
+                expected = service_results(session, scope, stages, today, now)
                 for name, rows in raw.items():
                     if normalised(rows) != normalised(expected[name]):
                         raise SystemExit(f"the bare SQL of {name!r} disagrees with the service")

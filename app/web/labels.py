@@ -22,6 +22,7 @@ from app.services.statistics.delay_queries import DelayBand, DelayLeg
 from app.services.statistics.delays import DelayHeading
 from app.services.statistics.flows import FlowEnd
 from app.services.statistics.headings import ChainEnd, HandoffGroup, Heading, Metric
+from app.services.statistics.trend_queries import AnswerTime, TrendSeries
 
 _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (HandoffStatus.SENT, _l("Sent, awaiting answer")),
@@ -129,6 +130,13 @@ _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (Metric.TO_FIRST_CONTACT, _l("From sending to the first contact")),
     (Heading.NO_STRUCTURE, _l("No acting structure")),
     (Heading.ALL_STRUCTURES, _l("All partners")),
+    (TrendSeries.ENTRIES, _l("People entering the network")),
+    (TrendSeries.TRAINING, _l("People reaching training")),
+    (TrendSeries.EMPLOYMENT, _l("People reaching employment")),
+    (AnswerTime.WITHIN, _l("Answered within 10 days")),
+    (AnswerTime.LATE, _l("Answered after 10 days")),
+    (AnswerTime.UNANSWERED, _l("No answer after 10 days")),
+    (AnswerTime.WAITING, _l("Awaiting an answer (under 10 days)")),
     (WithdrawCause.CONSENT_WITHDRAWN, _l("the person withdrew their consent")),
     (WithdrawCause.ERASURE, _l("the person's data was erased")),
     (WithdrawalSource.ORAL, _l("Orally (in person or on the phone)")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,15 @@ import pytest
 from tests.browser.test_journeys import check_accessibility, sign_in
 
 pytestmark = pytest.mark.browser
+
+
+def shoot(page: Any, name: str) -> None:
+    """A full-page screenshot when ``RELAIS_SCREENSHOTS`` names a folder."""
+    folder = os.environ.get("RELAIS_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        width = page.viewport_size["width"]
+        page.screenshot(path=str(Path(folder) / f"{name}-{width}.png"), full_page=True)
 
 
 def test_coordinator_reads_the_dashboard_and_downloads_a_table(page: Any) -> None:
@@ -26,7 +36,15 @@ def test_coordinator_reads_the_dashboard_and_downloads_a_table(page: Any) -> Non
     ):
         assert page.get_by_role("heading", name=heading).is_visible()
     assert page.locator("svg[role=img]").count() >= 8
+    # The cooperation network as a named heatmap, the quarterly trends with the network
+    # events on their time axis, and the overdue hand-offs (exact view only) linking to
+    # pathways.
+    assert page.locator("#network-map svg[role=img] .cell").count() > 0
+    assert page.locator("#trends svg[role=img] .trend-line").count() == 8
+    assert page.locator("#trends .event-mark").count() >= 1
+    assert page.locator("#overdue a[href^='/pathways/']").count() >= 1
     check_accessibility(page)
+    shoot(page, "dashboard-exact")
 
     # Every chart has a table: open one, it is there with its caption.
     page.get_by_text("Tableau des freins par catégorie").click()
@@ -55,7 +73,9 @@ def test_coordinator_reads_the_dashboard_and_downloads_a_table(page: Any) -> Non
     page.wait_for_url(re.compile(r"view=publication"))
     assert "start=2025-01-01" in page.url
     assert page.locator("#view-note").get_attribute("data-view") == "publication"
+    assert page.locator("#overdue").count() == 0
     check_accessibility(page)
+    shoot(page, "dashboard-publication")
     with page.expect_download() as download:
         page.locator("a[href*='/dashboard/export/funnel.csv']").click()
     saved = download.value

@@ -267,7 +267,7 @@ def test_no_identity_in_any_coordinator_page_or_export(
     assert person.pseudonym in export.get_data(as_text=True)
 
 
-def test_network_events_appear_beside_their_quarter(
+def test_network_events_mark_the_heatmap_and_the_time_axis(
     client: FlaskClient, db_session: Session, world: World
 ) -> None:
     coordinator = factories.user(db_session, Role.COORDINATOR, email=COORDINATOR)
@@ -288,4 +288,7 @@ def test_network_events_appear_beside_their_quarter(
     section = html[html.index('id="h-network"') :]
     assert "Rencontre mobilité et garde d&#39;enfants" in section
     assert f"/network-events/{event.id}" in section
-    assert section.count('class="met"') == 2  # the two structures, in the quarter of the event
+    # The two structures are marked in the heatmap (IND-A sends, IND-B receives); the event
+    # is a numbered mark of the trends' time axis, linking to its page.
+    assert section.count("met-label") == 2
+    assert f'data-event="{event.id}"' in section

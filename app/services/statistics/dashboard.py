@@ -15,7 +15,7 @@ nothing else. Two views of the same indicators (issue 14):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -34,10 +34,12 @@ from app.services.statistics.handoffs import (
     handoff_tables,
     receiver_times,
 )
-from app.services.statistics.network import NetworkQuarter, cooperation_network
+from app.services.statistics.network import CooperationNetwork, cooperation_network
+from app.services.statistics.overdue import OverdueList, overdue_handoffs
 from app.services.statistics.queries import people_query
 from app.services.statistics.scope import Scope
 from app.services.statistics.tables import CountList, CountTable, Median
+from app.services.statistics.trends import Trends, count_answers, quarterly_trends
 
 
 class View(StrEnum):
@@ -65,11 +67,12 @@ class Dashboard:
     decline_reasons: CountTable
     chains: CountTable
     quarters: CountTable
-    network: list[NetworkQuarter]  # one per quarter of the period (exact view only)
-    network_total: NetworkQuarter  # the whole period
     structures: list[Structure]  # every structure that sent or received in the scope
     stage_flows: CountTable  # transitions between stages and where people stop (Sankey)
     cohort_outcomes: CohortOutcomes  # training and employment at 3, 6, 12 months by quarter
+    network: CooperationNetwork  # the hand-off matrix as the network's heatmap
+    trends: Trends  # quarter by quarter
+    overdue: OverdueList | None  # exact view only: it names pseudonyms
 
     def tables(self) -> dict[str, CountTable | CountList]:
         """The exportable tables, by the name used in their CSV file."""
@@ -85,6 +88,7 @@ class Dashboard:
             self.stage_flows,
             self.cohort_outcomes.training,
             self.cohort_outcomes.employment,
+            self.trends.people,
         ]
         return {table.name: table for table in found}
 
@@ -101,6 +105,7 @@ TABLE_NAMES = (
     "stage-flows",
     "cohort-outcomes-training",
     "cohort-outcomes-employment",
+    "quarterly-trends",
 )
 
 
@@ -111,13 +116,17 @@ def dashboard(
     k: int = DEFAULT_THRESHOLD,
     view: View = View.PUBLICATION,
     today: date | None = None,
+    now: datetime | None = None,
+    overdue_days: int = 10,
 ) -> Dashboard:
     """Every indicator of the scope: exact, or protected with the threshold ``k``.
 
     ``today`` (by default the end of the period) dates the ends of the stage flows and the
-    horizons elapsed of the cohort outcomes.
+    horizons elapsed of the cohort outcomes; ``now`` decides which hand-offs are past their
+    answer deadline (``overdue_days``).
     """
     day = today or scope.end
+    now = now or datetime.now(UTC)
     threshold = k
     if view is View.EXACT:
         k = 1  # the protection hides values from 1 to k-1: nothing
@@ -131,16 +140,15 @@ def dashboard(
     medians = stage_medians(session, scope, stages, k)
     barriers = barrier_tables(session, scope, categories, structures, k)
     counted = count_handoffs(session, scope, structures, reasons)
+    answers = count_answers(session, scope, now)
     handoffs = handoff_tables(counted, scope, reasons, k)
     times = receiver_times(session, scope, handoffs.by_receiver, k)
     chains = redirect_chains(session, scope, k)
-    network = cooperation_network(
-        counted.pairs,
-        scope.quarters(),
-        structures,
-        handoffs.matrix,
-        by_quarter=view is View.EXACT,
-    )
+    network = cooperation_network(counted, handoffs.matrix, handoffs.by_receiver, scope, k)
+    trends = quarterly_trends(session, scope, stages, answers, k)
+    overdue = None
+    if view is View.EXACT:
+        overdue = overdue_handoffs(session, scope, structures, now=now, days=overdue_days)
     return Dashboard(
         scope=scope,
         k=threshold,
@@ -156,11 +164,12 @@ def dashboard(
         decline_reasons=handoffs.decline_reasons,
         chains=chains,
         quarters=handoffs.by_quarter,
-        network=network.quarters,
-        network_total=network.whole,
         structures=counted.structures,
         stage_flows=stage_flows(session, scope, stages, k, day),
         cohort_outcomes=cohort_outcomes(session, scope, stages, k, day),
+        network=network,
+        trends=trends,
+        overdue=overdue,
     )
 
 

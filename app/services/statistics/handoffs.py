@@ -37,7 +37,7 @@ from app.services.statistics.tables import (
     protected_tables,
 )
 
-# Two partners by id, the smaller first: their hand-offs both ways are one link.
+# A sending and a receiving partner, by id.
 Pair = tuple[int, int]
 
 
@@ -49,7 +49,8 @@ class HandoffCounts:
     by_receiver: Counts  # (receiver, group)
     by_reason: Counts  # (decline reason, DECLINED)
     by_quarter: Counts  # (quarter, group)
-    pairs: Mapping[Quarter, Mapping[Pair, int]]  # hand-offs between two partners, both ways
+    by_pair: Mapping[tuple[Pair, Quarter], int]  # hand-offs from one partner to another
+    answers: Mapping[Pair, tuple[int, int]]  # (accepted or later, answered) by pair
     senders: tuple[Structure, ...]  # by code
     receivers: tuple[Structure, ...]  # by code
 
@@ -88,7 +89,8 @@ def count_handoffs(
     by_receiver: Counts = defaultdict(int)
     by_reason: Counts = defaultdict(int)
     by_quarter: Counts = defaultdict(int)
-    pairs: dict[Quarter, dict[Pair, int]] = defaultdict(lambda: defaultdict(int))
+    by_pair: dict[tuple[Pair, Quarter], int] = defaultdict(int)
+    answers: dict[Pair, tuple[int, int]] = defaultdict(lambda: (0, 0))
     senders: dict[int, Structure] = {}
     receivers: dict[int, Structure] = {}
     reason_of = {item.id: item for item in reasons}
@@ -107,16 +109,27 @@ def count_handoffs(
         by_quarter[(quarter, group)] += count
         if reason_id is not None and group is HandoffGroup.DECLINED:
             by_reason[(reason_of[reason_id], HandoffGroup.DECLINED)] += count
-        pairs[quarter][(min(from_id, to_id), max(from_id, to_id))] += count
+        by_pair[((from_id, to_id), quarter)] += count
+        if group in ANSWERED:
+            accepted, answered = answers[(from_id, to_id)]
+            taken = count if group in (HandoffGroup.ACCEPTED, HandoffGroup.OUTCOME) else 0
+            answers[(from_id, to_id)] = (accepted + taken, answered + count)
     return HandoffCounts(
         matrix=matrix,
         by_receiver=by_receiver,
         by_reason=by_reason,
         by_quarter=by_quarter,
-        pairs=pairs,
+        by_pair=by_pair,
+        answers=answers,
         senders=tuple(sorted(senders.values(), key=_code)),
         receivers=tuple(sorted(receivers.values(), key=_code)),
     )
+
+
+# The groups of an answered hand-off (the receiver said yes, no or elsewhere).
+ANSWERED = frozenset(
+    {HandoffGroup.ACCEPTED, HandoffGroup.OUTCOME, HandoffGroup.DECLINED, HandoffGroup.REDIRECTED}
+)
 
 
 def _code(structure: Structure) -> str:

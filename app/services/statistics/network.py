@@ -1,103 +1,146 @@
-"""The cooperation network section: partners linked by their hand-offs, both ways, for the
-whole period and quarter by quarter.
+"""The cooperation network: who hands people to whom, the accepted share, and how each pair
+changed from one quarter to the next.
 
-A link of the whole period is the sum of two cells of the hand-off matrix (A to B and B to A),
-published with it: it is drawn only when both cells are published, so that it tells nothing
-the matrix does not (a link of 25 next to a published 20 would give away a hidden 5). The
-links of each quarter split those sums by quarter, which the protected tables do not publish:
-they are drawn in the exact view only (``by_quarter``), where nothing is hidden.
+The counts of the period are the cells of the published hand-off matrix (``handoff-matrix``,
+protected with the other hand-off tables). The accepted share is the share of the *answered*
+hand-offs (accepted, in progress, closed with an outcome, declined or redirected) that were
+accepted (accepted or later). The change compares the last full quarter of the period with
+the one before.
+
+In the publication view a pair shows its published count only: its accepted share and its
+change by quarter would split what the tables publish into counts they do not (the pair's
+hand-offs by state or by quarter), and the exact property test found such splits giving
+hidden counts away (``docs/statistics.md``). Each *receiving partner* gets its accepted share
+there from the published "handoffs-by-receiver" table (shown when its four counts are
+published and at least k hand-offs were answered: it then tells nothing the table does not).
+
+Senders and receivers are sorted by volume (their published totals, largest first; hidden
+totals last, so that the order tells nothing about them), then by name.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
+from app.domain.disclosure import statistic_is_safe
 from app.domain.periods import Quarter
 from app.models import Structure
-from app.services.statistics.handoffs import Pair
+from app.services.statistics.handoffs import HandoffCounts, Pair
+from app.services.statistics.headings import HandoffGroup
+from app.services.statistics.scope import Scope
 from app.services.statistics.tables import CountTable
 
 
 @dataclass(frozen=True)
-class Link:
-    """Hand-offs between two partners, both ways, in one quarter."""
+class PairFigures:
+    """One cell of the network: hand-offs from ``sender`` to ``receiver`` over the period."""
 
-    first: Structure
-    second: Structure
-    weight: int
-
-
-@dataclass
-class NetworkQuarter:
-    quarter: Quarter | None  # None for the whole period
-    links: list[Link] = field(default_factory=list)
-    hidden_links: int = 0  # pairs with hand-offs whose number is hidden
-
-    @property
-    def partners(self) -> list[Structure]:
-        seen: dict[int, Structure] = {}
-        for link in self.links:
-            seen.setdefault(link.first.id, link.first)
-            seen.setdefault(link.second.id, link.second)
-        return sorted(seen.values(), key=lambda s: s.code)
+    count: int | None  # None: hidden
+    small: bool  # a hidden count is a small one ("< k"), not a secret one
+    accepted_share: float | None  # None: nothing answered, or fewer than k answered
+    change: int | None  # last full quarter minus the one before (None: unknown or hidden)
 
 
 @dataclass(frozen=True)
 class CooperationNetwork:
-    quarters: list[NetworkQuarter]  # one per quarter of the period, in order
-    whole: NetworkQuarter  # the whole period
+    senders: tuple[Structure, ...]  # by volume
+    receivers: tuple[Structure, ...]  # by volume
+    pairs: Mapping[Pair, PairFigures]  # (sender id, receiver id)
+    receiver_shares: Mapping[int, float | None]  # accepted share by receiving partner (id)
+    last: Quarter | None  # the last full quarter of the period
+    previous: Quarter | None  # the quarter before it
+
+    def cell(self, sender: Structure, receiver: Structure) -> PairFigures | None:
+        return self.pairs.get((sender.id, receiver.id))
+
+
+def full_quarters(scope: Scope) -> list[Quarter]:
+    """The quarters wholly inside the period."""
+    return [q for q in scope.quarters() if scope.start <= q.starts_on and q.ends_on <= scope.end]
+
+
+def previous_quarter(quarter: Quarter) -> Quarter:
+    if quarter.number == 1:
+        return Quarter(quarter.year - 1, 4)
+    return Quarter(quarter.year, quarter.number - 1)
 
 
 def cooperation_network(
-    pairs: Mapping[Quarter, Mapping[Pair, int]],
-    quarters: Sequence[Quarter],
-    structures: Mapping[int, Structure],
+    counts: HandoffCounts,
     matrix: CountTable,
-    *,
-    by_quarter: bool,
+    by_receiver: CountTable,
+    scope: Scope,
+    k: int,
 ) -> CooperationNetwork:
-    """The network of the whole period (the links the published ``matrix`` gives), and of
-    each quarter of the period when ``by_quarter`` (the exact view)."""
-    whole: dict[Pair, int] = defaultdict(int)
-    for quarter_pairs in pairs.values():
-        for pair, count in quarter_pairs.items():
-            whole[pair] += count
-    published = _published_cells(matrix)
-    network = NetworkQuarter(quarter=None)
-    for pair in sorted(whole):
-        first, second = structures[pair[0]], structures[pair[1]]
-        if published(first, second) and published(second, first):
-            network.links.append(Link(first, second, whole[pair]))
-        else:
-            network.hidden_links += 1
+    """The network of the period from the raw ``counts`` and the published ``matrix`` and
+    ``by_receiver`` tables; with ``k`` above 1 (the publication view), no pair's share or
+    change."""
+    last, previous = _compared(scope)
+    published = matrix.published
+    rows = {s.id: i for i, s in enumerate(matrix.rows) if isinstance(s, Structure)}
+    columns = {s.id: j for j, s in enumerate(matrix.columns) if isinstance(s, Structure)}
+    exact = k == 1
+    pairs = {
+        (sender, receiver): PairFigures(
+            count=published.cells[i][j],
+            small=published.is_small(i, j),
+            accepted_share=_accepted_share(counts, (sender, receiver)) if exact else None,
+            change=_change(counts, (sender, receiver), previous, last) if exact else None,
+        )
+        for sender, i in rows.items()
+        for receiver, j in columns.items()
+        if published.cells[i][j] != 0
+    }
     return CooperationNetwork(
-        quarters=[_all_links(q, pairs.get(q, {}), structures) for q in quarters]
-        if by_quarter
-        else [],
-        whole=network,
+        senders=_by_volume(matrix.rows, published.row_totals),
+        receivers=_by_volume(matrix.columns, published.column_totals),
+        pairs=pairs,
+        receiver_shares={
+            r.id: _receiver_share(by_receiver, r, k)
+            for r in by_receiver.rows
+            if isinstance(r, Structure)
+        },
+        last=last,
+        previous=previous,
     )
 
 
-def _published_cells(matrix: CountTable) -> Callable[[Structure, Structure], bool]:
-    """Whether the matrix publishes the hand-offs from one partner to another (a partner
-    that sent or received nothing has no row or column: its zero is known)."""
-    rows = {label: i for i, label in enumerate(matrix.rows)}
-    columns = {label: j for j, label in enumerate(matrix.columns)}
-
-    def published(sender: Structure, receiver: Structure) -> bool:
-        if sender not in rows or receiver not in columns:
-            return True
-        return matrix.published.cells[rows[sender]][columns[receiver]] is not None
-
-    return published
+def _compared(scope: Scope) -> tuple[Quarter | None, Quarter | None]:
+    """The last full quarter of the period and the one before (None, None without two)."""
+    full = full_quarters(scope)
+    if not full or previous_quarter(full[-1]) not in full:
+        return None, None
+    return full[-1], previous_quarter(full[-1])
 
 
-def _all_links(
-    quarter: Quarter, pairs: Mapping[Pair, int], structures: Mapping[int, Structure]
-) -> NetworkQuarter:
-    result = NetworkQuarter(quarter=quarter)
-    for pair in sorted(pairs):
-        result.links.append(Link(structures[pair[0]], structures[pair[1]], pairs[pair]))
-    return result
+def _accepted_share(counts: HandoffCounts, pair: Pair) -> float | None:
+    accepted, answered = counts.answers.get(pair, (0, 0))
+    return accepted / answered if answered else None
+
+
+def _change(
+    counts: HandoffCounts, pair: Pair, previous: Quarter | None, last: Quarter | None
+) -> int | None:
+    if previous is None or last is None:
+        return None
+    return counts.by_pair.get((pair, last), 0) - counts.by_pair.get((pair, previous), 0)
+
+
+def _receiver_share(table: CountTable, receiver: Structure, k: int) -> float | None:
+    """Accepted of answered, from the published counts of the receiver's row."""
+    accepted = [table.cell(receiver, g) for g in (HandoffGroup.ACCEPTED, HandoffGroup.OUTCOME)]
+    refused = [table.cell(receiver, g) for g in (HandoffGroup.DECLINED, HandoffGroup.REDIRECTED)]
+    if any(v is None for v in (*accepted, *refused)):
+        return None
+    taken = sum(v or 0 for v in accepted)
+    answered = taken + sum(v or 0 for v in refused)
+    if not answered or not statistic_is_safe(answered, k):
+        return None
+    return taken / answered
+
+
+def _by_volume(labels: Sequence[object], totals: Sequence[int | None]) -> tuple[Structure, ...]:
+    found = [(s, t) for s, t in zip(labels, totals, strict=True) if isinstance(s, Structure)]
+    found.sort(key=lambda x: (x[1] is None, -(x[1] or 0), x[0].name))
+    return tuple(s for s, _t in found)

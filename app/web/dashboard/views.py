@@ -9,7 +9,8 @@ export is pseudonymous, row by row, and audited.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import cast
 
 from flask import (
     Blueprint,
@@ -32,19 +33,23 @@ from app.domain.audit import AuditAction
 from app.domain.periods import Quarter
 from app.domain.roles import Role
 from app.models import ReferenceItem, ReferenceKind, Structure
-from app.services.directory.network_events import events_by_quarter
+from app.services.directory.network_events import EventMark, events_by_quarter
 from app.services.errors import ServiceError
 from app.services.safe_csv import Cell, csv_chunks
 from app.services.statistics import exports, pathway_export
 from app.services.statistics.dashboard import TABLE_NAMES, Dashboard, View, dashboard
 from app.services.statistics.flows import LOST_AFTER_DAYS
-from app.services.statistics.headings import Label
+from app.services.statistics.headings import Label, Metric
+from app.services.statistics.overdue import LIMIT as OVERDUE_LIMIT
 from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope
 from app.services.statistics.tables import CountList, CountTable
+from app.services.statistics.trend_queries import TrendSeries
 from app.services.structures import list_structures, reference_items
 from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, label, roles_required, today
 from app.web.dashboard import charts, flow_charts
+from app.web.dashboard.network_chart import network_heatmap
+from app.web.dashboard.trend_charts import TrendChart, trend_chart
 from app.web.form_base import RelaisForm
 from app.web.forms_support import attach_error
 from app.web.labels import enum_label
@@ -121,24 +126,25 @@ def index() -> ResponseReturnValue:
     view = g.relais_view = _view()
     if scope is None:
         return render_template("dashboard/index.html", form=form, board=None, view=view), 400
-    board = dashboard(dbs(), scope, k=_threshold(), view=view, today=today())
+    board = dashboard(
+        dbs(),
+        scope,
+        k=_threshold(),
+        view=view,
+        today=today(),
+        now=datetime.now(UTC),
+        overdue_days=int(current_app.config["HANDOFF_OVERDUE_DAYS"]),
+    )
     if form.start.data is None:
         form.start.data = scope.start
     if form.end.data is None:
         form.end.data = scope.end
-    by_quarter = {
-        found.quarter: found.events
+    events = [
+        event
         for found in events_by_quarter(dbs(), start=scope.start, end=scope.end)
-    }
-    quarter_events = [by_quarter.get(q.quarter, ()) if q.quarter else () for q in board.network]
-    large, small = charts.network_pictures(
-        board.network_total,
-        board.network,
-        board.structures,
-        lambda q: quarter_name(q.quarter),
-        _("Hand-offs over the whole period"),
-        met=[{i for event in events for i in event.structure_ids} for events in quarter_events],
-    )
+        for event in found.events
+    ]
+    met = {i for event in events for i in event.structure_ids}
     return render_template(
         "dashboard/index.html",
         form=form,
@@ -153,9 +159,10 @@ def index() -> ResponseReturnValue:
         receiver_chart=charts.stacked_chart(board.handoffs_by_receiver, heading),
         quarter_chart=charts.stacked_chart(board.quarters, heading),
         reason_chart=charts.bar_chart(board.decline_reasons, heading),
-        matrix=charts.heatmap(board.handoff_matrix, short_heading, heading),
-        network_chart=large,
-        quarter_networks=list(zip(small, quarter_events, strict=True)),
+        network_map=network_heatmap(board.network, met),
+        trend_chart_geometry=trends_chart(board, events),
+        metric=Metric,
+        overdue_limit=OVERDUE_LIMIT,
         days=days,
         share=share,
         number=number,
@@ -169,6 +176,25 @@ def index() -> ResponseReturnValue:
         ),
         lost_after=LOST_AFTER_DAYS,
     )
+
+
+def trends_chart(board: Dashboard, events: list[EventMark]) -> TrendChart:
+    titles = {
+        "counts": _("People and hand-offs"),
+        "delays": _("Median delays (days)"),
+        "share": _("Hand-offs answered within 10 days"),
+    }
+    names = {
+        TrendSeries.ENTRIES.value: enum_label(TrendSeries.ENTRIES),
+        TrendSeries.TRAINING.value: enum_label(TrendSeries.TRAINING),
+        TrendSeries.EMPLOYMENT.value: enum_label(TrendSeries.EMPLOYMENT),
+        "handoffs": _("Hand-offs sent"),
+        "to_training": enum_label(Metric.TO_TRAINING),
+        "to_employment": enum_label(Metric.TO_EMPLOYMENT),
+        "to_answer": enum_label(Metric.TO_ANSWER),
+        "within": _("Answered within 10 days"),
+    }
+    return trend_chart(board.trends, board.quarters, events, titles, names)
 
 
 def quarter_name(quarter: Quarter | None) -> str:
@@ -231,11 +257,26 @@ def days(value: float | None) -> str:
     """A median, or why there is none: too few people behind it to publish it, or nobody."""
     if value is None:
         return _no_statistic()
-    return str(_("%(days)s d", days=format_decimal(round(value, 1), format="#,##0.#")))
+    if "relais_days" not in g:  # looked up once per request: the trends show many medians
+        pattern = str(_("%(days)s d", days="{}"))
+        g.relais_days = (pattern, str(format_decimal(1.5, format="#,##0.#"))[1])
+    pattern, point = cast(tuple[str, str], g.relais_days)
+    rounded = round(value, 1)
+    if rounded == int(rounded):
+        return pattern.format(number(int(rounded)))
+    whole, tenth = f"{rounded:.1f}".split(".")
+    return pattern.format(f"{number(int(whole))}{point}{tenth}")
 
 
 def share(value: float | None) -> str:
-    return _no_statistic() if value is None else str(format_percent(value, format="#,##0 %"))
+    """A share as a whole percentage in the current language (82 %, 82%). The pattern is
+    looked up once per request: the network's heatmap shows hundreds of shares."""
+    if value is None:
+        return _no_statistic()
+    if "relais_percent" not in g:
+        g.relais_percent = str(format_percent(0.5, format="#,##0 %")).replace("50", "{}", 1)
+    pattern: str = g.relais_percent
+    return pattern.format(round(value * 100))
 
 
 def _no_statistic() -> str:

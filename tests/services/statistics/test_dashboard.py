@@ -218,11 +218,29 @@ def test_redirect_chains_by_length_and_end(world: World) -> None:
     assert chains.published.total == 3
 
 
-def test_quarters_and_network_links_both_ways(world: World) -> None:
+def test_quarters_and_the_network_by_pair(world: World) -> None:
     person = world.person()
     world.handoff(person, world.a, world.b, HandoffStatus.SENT, at(date(2026, 2, 1)))
-    world.handoff(person, world.b, world.a, HandoffStatus.SENT, at(date(2026, 3, 31), 23))
-    world.handoff(person, world.a, world.c, HandoffStatus.SENT, at(date(2026, 4, 1), 0))
+    world.handoff(
+        person,
+        world.b,
+        world.a,
+        HandoffStatus.ACCEPTED,
+        at(date(2026, 3, 31), 23),
+        answered_after=1,
+    )
+    world.handoff(
+        person,
+        world.a,
+        world.c,
+        HandoffStatus.DECLINED,
+        at(date(2026, 4, 1), 0),
+        answered_after=1,
+        reason="no_capacity",
+    )
+    world.handoff(
+        person, world.a, world.c, HandoffStatus.ACCEPTED, at(date(2026, 11, 2)), answered_after=1
+    )
 
     result = board(world, view=View.EXACT)
 
@@ -230,30 +248,44 @@ def test_quarters_and_network_links_both_ways(world: World) -> None:
     assert result.quarters.rows == (q1, q2, Quarter(2026, 3), Quarter(2026, 4))
     assert result.quarters.row_total(q1) == 2
     assert result.quarters.row_total(q2) == 1
-    by_quarter = {n.quarter: n for n in result.network}
-    assert [(x.first, x.second, x.weight) for x in by_quarter[q1].links] == [(world.a, world.b, 2)]
-    assert [(x.first, x.second, x.weight) for x in by_quarter[q2].links] == [(world.a, world.c, 1)]
-    assert sorted(x.weight for x in result.network_total.links) == [1, 2]
+    network = result.network
+    assert network.senders == (world.a, world.b)  # A sent 3, B 1: the busiest first
+    assert network.receivers == (world.c, world.a, world.b)  # C received 2, then by name
+    to_c = network.cell(world.a, world.c)
+    assert to_c is not None
+    assert to_c.count == 2
+    assert to_c.accepted_share == pytest.approx(0.5)  # one accepted, one declined
+    assert to_c.change == 1  # Q4 (the last full quarter): 1, Q3: 0
+    to_b = network.cell(world.a, world.b)
+    assert to_b is not None
+    assert to_b.accepted_share is None
+    assert network.cell(world.b, world.c) is None  # no hand-off
+    assert (network.previous, network.last) == (Quarter(2026, 3), Quarter(2026, 4))
     assert result.structures == [world.a, world.b, world.c]
 
 
-def test_a_published_link_tells_nothing_the_hand_off_matrix_hides(world: World) -> None:
-    # A -> B: 12 hand-offs, B -> A: 3 (hidden in the matrix). Drawn as a link of 15, it would
-    # give the 3 away; each quarter's links would split the totals the tables publish.
+def test_the_network_publishes_nothing_the_hand_off_matrix_hides(world: World) -> None:
+    # A -> B: 12 hand-offs, B -> A: 3 (hidden in the matrix, and so in the network).
     for n in range(15):
         person = world.person()
         sender, receiver = (world.a, world.b) if n < 12 else (world.b, world.a)
-        world.handoff(person, sender, receiver, HandoffStatus.SENT, at(date(2026, 2, 1)))
+        world.handoff(
+            person, sender, receiver, HandoffStatus.ACCEPTED, at(date(2026, 2, 1)), answered_after=2
+        )
     published = board(world, k=11)
     assert published.handoff_matrix.cell(world.b, world.a) is None
-    assert published.network_total.links == []
-    assert published.network_total.hidden_links == 1
-    assert published.network == []
+    hidden = published.network.cell(world.b, world.a)
+    assert hidden is not None
+    assert hidden.count is None
+    assert hidden.small
+    assert hidden.accepted_share is None  # no pair's share in the publication view
+    assert published.network.receiver_shares[world.a.id] is None  # its 3 accepted are hidden
+    assert published.network.senders[-1] == world.b  # a hidden total sorts last
     exact = board(world, k=11, view=View.EXACT)
-    assert [(x.first, x.second, x.weight) for x in exact.network_total.links] == [
-        (world.a, world.b, 15)
-    ]
-    assert len(exact.network) == 4  # the quarters of the period
+    shown = exact.network.cell(world.b, world.a)
+    assert shown is not None
+    assert shown.count == 3
+    assert shown.accepted_share == 1.0
 
 
 def test_linked_tables_hide_a_shared_total_everywhere(world: World) -> None:
@@ -317,5 +349,6 @@ def test_every_table_is_the_protected_raw_table(world: World) -> None:
     assert protected.handoff_matrix.cell(world.a, world.c) is None  # 2 hand-offs
     assert protected.handoff_matrix.cell(world.a, world.b) is None  # would give it away
     assert protected.people == 14
-    assert protected.network_total.links == []
-    assert protected.network_total.hidden_links == 2
+    hidden = protected.network.cell(world.a, world.c)
+    assert hidden is not None
+    assert hidden.count is None
