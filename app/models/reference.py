@@ -19,6 +19,7 @@ class ReferenceKind(StrEnum):
     OUTCOME = "outcome"
     END_REASON = "end_reason"
     QPV = "qpv"
+    UNMET_NEED_PRECISION = "unmet_need_precision"
 
 
 class ReferenceItem(Base):

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.domain.pathway import stage_rank
-from app.models import Barrier, Beneficiary, FollowUp, Handoff, PathwayStep
+from app.domain.unmet_needs import UnmetNeedSource
+from app.models import Barrier, Beneficiary, FollowUp, Handoff, PathwayStep, UnmetNeed
 from app.services.security.vault import Vault
 
 
@@ -20,7 +21,8 @@ class TimelineEntry:
     """One dated line of a timeline; ``kind`` says which record ``item`` is."""
 
     on: date
-    kind: str  # follow_up_start, follow_up_end, step, barrier, barrier_closed, handoff_event
+    # follow_up_start, follow_up_end, step, barrier, barrier_closed, handoff_event, no_solution
+    kind: str
     structure: str
     item: object
     extra: object = None
@@ -38,6 +40,8 @@ class Timeline:
     steps: list[PathwayStep] = field(default_factory=list)
     barriers: list[Barrier] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)
+    # "No solution found" records (declines and expiries are hand-off events already).
+    unmet_needs: list[UnmetNeed] = field(default_factory=list)
 
     @property
     def current_stage(self) -> PathwayStep | None:
@@ -74,6 +78,11 @@ class Timeline:
                         at=event.at,
                     )
                 )
+        for need in self.unmet_needs:
+            name = need.structure.name
+            found.append(
+                TimelineEntry(need.occurred_on, "no_solution", name, need, at=need.created_at)
+            )
         return sorted(found, key=_in_day_order)
 
     @property
@@ -132,6 +141,16 @@ def timeline(session: Session, person: Beneficiary) -> Timeline:
                     selectinload(Handoff.purpose_barrier),
                 )
                 .order_by(Handoff.sent_at)
+            )
+        ),
+        unmet_needs=list(
+            session.scalars(
+                select(UnmetNeed)
+                .where(
+                    UnmetNeed.beneficiary_id == pid,
+                    UnmetNeed.source == UnmetNeedSource.NO_SOLUTION,
+                )
+                .order_by(UnmetNeed.occurred_on, UnmetNeed.created_at)
             )
         ),
     )

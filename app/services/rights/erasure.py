@@ -68,6 +68,7 @@ from app.services.people.access import following
 from app.services.rights.consents import active_consents, end_consents
 from app.services.security import audit
 from app.services.security.vault import Vault
+from app.services.unmet_needs import detach_person
 from app.services.webhooks.queue import forget_handoffs
 
 REGISTER_FILENAME = "erasure-register.txt"
@@ -274,6 +275,8 @@ def _shred(
     # So do webhook deliveries: those sent are deleted, those still to send (the withdrawal
     # of the pending hand-offs, above) lose the pseudonym.
     forget_handoffs(session, handoffs)
+    # Its unmet needs stay in the statistics, with no link left to the person.
+    detach_person(session, pid)
     session.flush()
 
 

@@ -159,7 +159,9 @@ def anchor(n: int) -> str:
 
 def drawn(entry: TimelineEntry) -> bool:
     """Whether the entry takes a place on the time axis (the reminders and follow-through
-    notes of a hand-off do not)."""
+    notes of a hand-off and the needs no partner was found for do not)."""
+    if entry.kind == "no_solution":  # a need, not an event of a lane: in the list only
+        return False
     if entry.kind != "handoff_event":
         return True
     return isinstance(entry.item, HandoffTransition) and entry.item.event in DRAWN_EVENTS
