@@ -33,6 +33,7 @@ from app.web.dashboard import partner as partner_figures
 from app.web.dashboard import views as dashboard
 from app.web.directory import events as network_events
 from app.web.directory import views as directory
+from app.web.handoffs import no_solution  # noqa: F401 - routes the handoffs blueprint
 from app.web.handoffs import views as handoffs
 from app.web.imports import views as imports
 from app.web.manage import accounts as structure_accounts
@@ -41,6 +42,7 @@ from app.web.manage import invitation as invitation_page
 from app.web.pathways import views as pathways
 from app.web.people import facts, records, referents, rights
 from app.web.people import views as people
+from app.web.steering import views as steering
 from app.web.webhooks import views as webhooks
 
 # The people blueprint is routed by several modules: all of them are imported before it is
@@ -88,6 +90,7 @@ def register_web(app: Flask) -> None:
     for module in (directory, network_events, work_queue, api_tokens, webhooks, handoff_links):
         app.register_blueprint(module.bp)
     app.register_blueprint(partner_figures.bp)
+    app.register_blueprint(steering.bp)
     # The JSON API: its views and its documentation route one blueprint.
     app.register_blueprint(api_blueprint.bp)
     app.register_blueprint(structure_accounts.bp)  # routed by invitation_page too

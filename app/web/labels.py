@@ -14,10 +14,12 @@ from app.domain.pathway import BarrierLevel, BarrierStatus, ConsentMethod
 from app.domain.people import EducationLevel, Sex
 from app.domain.rights import ErasureCause, WithdrawalSource
 from app.domain.roles import Role
+from app.domain.unmet_needs import UnmetNeedSource
 from app.models.reference import ReferenceKind
 from app.services.statistics.cohorts import OutcomeBand
 from app.services.statistics.flows import FlowEnd
 from app.services.statistics.headings import ChainEnd, HandoffGroup, Heading, Metric
+from app.services.statistics.unmet_needs import NeedHeading
 
 _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (HandoffStatus.SENT, _l("Sent, awaiting answer")),
@@ -101,6 +103,13 @@ _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (Metric.TO_EMPLOYMENT, _l("From orientation to employment")),
     (Metric.TO_ANSWER, _l("From sending to the answer")),
     (Metric.TO_FIRST_CONTACT, _l("From sending to the first contact")),
+    (UnmetNeedSource.NO_CAPACITY, _l("Declined: no place")),
+    (UnmetNeedSource.NOT_ELIGIBLE, _l("Declined: not eligible")),
+    (UnmetNeedSource.NO_SUCH_SERVICE, _l("Declined: no such service")),
+    (UnmetNeedSource.EXPIRED, _l("Expired without an answer")),
+    (UnmetNeedSource.NO_SOLUTION, _l("No solution found")),
+    (NeedHeading.STAGE, _l("A pathway stage (no barrier)")),
+    (NeedHeading.OUTSIDE_QPV, _l("Outside any QPV")),
     (Heading.NO_STRUCTURE, _l("No acting structure")),
     (Heading.ALL_STRUCTURES, _l("All partners")),
     (WithdrawCause.CONSENT_WITHDRAWN, _l("the person withdrew their consent")),

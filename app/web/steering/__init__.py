@@ -1,0 +1,1 @@
+"""Steering the territory: the coordinators' pages beside the dashboard (unmet needs)."""
