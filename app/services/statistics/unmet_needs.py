@@ -183,7 +183,7 @@ def unmet_needs(session: Session, scope: Scope, k: int) -> UnmetNeeds:
 
 
 def _publics(session: Session, scope: Scope, cohorts: list[ReferenceItem], k: int) -> CountList:
-    counts: dict[int, int] = dict(session.execute(publics_query(scope)).tuples())
+    counts: dict[int, int] = {row[0]: row[1] for row in session.execute(publics_query(scope))}
     shown = _in_use(cohorts, {c for c in cohorts if counts.get(c.id)})
     return CountList(
         name="unmet-needs-publics",
