@@ -204,6 +204,7 @@ def _build_world(session: Session, vault: Vault) -> World:
             # sessions) must not sign an actor out.
             "user_id": bystander.id,
             "name": TABLE_NAMES[0],
+            "table": "unmet-needs-quarters",
             "filename": "relais.css",
             "public_id": "s" * 22,
             # A hand-off's answer link: its page, to everyone (on the password-reset page, a

@@ -33,6 +33,7 @@ from app.domain import disclosure, disclosure_links
 from app.domain.handoffs import HandoffStatus
 from app.domain.roles import Role
 from app.services.statistics.dashboard import TABLE_NAMES, View
+from app.services.statistics.unmet_needs import TABLE_NAMES as UNMET_TABLES
 from app.web.dashboard import views as dashboard_views
 from tests import factories
 from tests.web.helpers import login
@@ -103,7 +104,11 @@ def known(db_session: Session, world: World) -> World:
 
 
 def _argument_values(world: World) -> dict[str, list[str]]:
-    return {"name": list(TABLE_NAMES), "code": [world.a.code, world.b.code, world.c.code]}
+    return {
+        "name": list(TABLE_NAMES),
+        "code": [world.a.code, world.b.code, world.c.code],
+        "table": list(UNMET_TABLES),
+    }
 
 
 def export_rules(app: Flask) -> list[Rule]:
@@ -173,7 +178,7 @@ def test_every_export_is_in_the_publication_view(
 ) -> None:
     login(client, COORDINATOR)
     urls = list(export_urls(client.application, known))
-    assert len(urls) == len(TABLE_NAMES) + 3
+    assert len(urls) == len(TABLE_NAMES) + 3 + len(UNMET_TABLES)
     problems = [p for url in urls for p in problems_of_export(client, url, spy, threshold)]
     assert not problems, problems
     # The pair's 3 hand-offs: an empty cell of the matrix's export.

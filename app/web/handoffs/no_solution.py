@@ -82,4 +82,4 @@ def no_solution(pseudonym: str) -> ResponseReturnValue:
     page = render_template(
         "handoffs/no_solution.html", form=form, person=person, person_name=who(person)
     )
-    return page, (400 if form.errors else 200)
+    return page, (422 if form.errors else 200)
