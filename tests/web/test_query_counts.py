@@ -355,7 +355,7 @@ def test_the_admin_lists(client: FlaskClient, db_session: Session, accounts: Non
         Page(ADMIN, "/admin/structures", 3, row="<td><code>"),
         # The accounts, and the invitations of the accounts with no structure.
         Page(ADMIN, "/admin/users", 3, row='<th scope="row">'),
-        Page(ADMIN, "/admin/reference", 9, row="<td><code>"),  # a query per reference list
+        Page(ADMIN, "/admin/reference", 10, row="<td><code>"),  # a query per reference list
     ]
     check_pages(client, add, pages)
 

@@ -32,6 +32,13 @@ NEEDED_CODES = {
     ReferenceKind.DECLINE_REASON: set(DECLINE_REASONS),
     ReferenceKind.OUTCOME: set(END_AFTER_OUTCOME),
     ReferenceKind.END_REASON: set(END_AFTER_OUTCOME.values()) | {r for r, _ in EXIT_REASONS},
+    # The precisions of "no solution found" (``unmet``).
+    ReferenceKind.UNMET_NEED_PRECISION: {
+        "no_partner_on_territory",
+        "partners_full",
+        "too_far",
+        "waiting_too_long",
+    },
 }
 
 

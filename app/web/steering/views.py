@@ -106,7 +106,12 @@ def unmet_needs_page() -> ResponseReturnValue:
         source_chart=charts.stacked_chart(needs.by_source, heading),
         quarter_chart=charts.stacked_chart(needs.by_quarter, heading),
         export_args=scope.codes(),
-        table_names=TABLE_NAMES,
+        name_of_table={
+            "unmet-needs-quarters": _("By barrier category and quarter"),
+            "unmet-needs-qpv": _("By barrier category and neighbourhood (QPV)"),
+            "unmet-needs-sources": _("By barrier category and source"),
+            "unmet-needs-publics": _("By public"),
+        },
     )
 
 
