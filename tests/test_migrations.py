@@ -41,7 +41,7 @@ SEEDED_CODES: dict[str, list[str]] = {
     "stage": ["orientation", "barriers", "training", "employment", "exit_other"],
     "decline_reason": [
         "unreachable", "did_not_come", "not_eligible", "no_capacity", "not_interested",
-        "followed_elsewhere", "barrier_prevents", "duplicate", "other",
+        "followed_elsewhere", "barrier_prevents", "duplicate", "no_such_service", "other",
     ],
     "outcome": [
         "barrier_lifted", "training_entered", "job_signed", "oriented_further",
@@ -51,6 +51,10 @@ SEEDED_CODES: dict[str, list[str]] = {
         "goal_reached", "moved", "lost_contact", "handed_off", "person_stopped", "other",
     ],
     "pathway_type": ["professional", "socio_professional", "social"],
+    "unmet_need_precision": [
+        "no_partner_on_territory", "partners_full", "too_far", "not_eligible_anywhere",
+        "waiting_too_long", "other",
+    ],
 }  # fmt: skip
 
 

@@ -26,6 +26,7 @@ from app.services.pathways import add_barrier, add_step, end_follow_up, set_barr
 from app.services.people.identity import Identity
 from app.services.people.registration import ConsentInput, NewPerson, register_person
 from app.services.security.vault import Vault
+from app.services.unmet_needs import record_no_solution
 
 SEX = {"F": Sex.FEMALE, "M": Sex.MALE}
 # Decline reasons in the order the stories give them, so that each of them shows.
@@ -200,6 +201,18 @@ class StoryBuilder:
 
     def move(self, barrier: Barrier, status: BarrierStatus, by: str, on: date) -> None:
         set_barrier_status(self.session, self.caseworkers[by], barrier, status, on=self._check(on))
+
+    def no_solution(self, who: Beneficiary, by: str, barrier: Barrier, on: date, why: str) -> None:
+        """``by`` records that no partner was found for ``barrier`` (an unmet need)."""
+        record_no_solution(
+            self.session,
+            self.caseworkers[by],
+            who,
+            barrier_id=barrier.id.hex,
+            category_code=None,
+            precision_code=why,
+            today=self._check(on),
+        )
 
     def send(
         self,

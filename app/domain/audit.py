@@ -65,6 +65,8 @@ class AuditAction(StrEnum):
     BARRIER_STATUS = "barrier:status"
     BARRIER_ASSESS = "barrier:assess"
     ORIENTATION_DECIDE = "orientation:decide"
+    # A caseworker found no partner for a person's need (an unmet-need record).
+    UNMET_NEED_RECORD = "unmet_need:record"
     CONSENT_RECORD = "consent:record"
     HANDOFF_SEND = "handoff:send"
     HANDOFF_TRANSITION = "handoff:transition"

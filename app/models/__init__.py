@@ -29,6 +29,7 @@ from app.models.reference import ReferenceItem, ReferenceKind
 from app.models.sign_in import LoginThrottle, OidcSignIn, UserIdentity, UserSession
 from app.models.structure import Structure
 from app.models.submission import SubmissionToken
+from app.models.unmet_need import UnmetNeed, unmet_need_cohorts
 from app.models.user import PasswordResetToken, RecoveryCode, User
 from app.models.webhook import WebhookDelivery, WebhookEndpoint
 
@@ -68,6 +69,7 @@ __all__ = [
     "StructureCardChange",
     "StructureService",
     "SubmissionToken",
+    "UnmetNeed",
     "User",
     "UserIdentity",
     "UserSession",
@@ -76,4 +78,5 @@ __all__ = [
     "beneficiary_cohorts",
     "network_event_structures",
     "structure_card_items",
+    "unmet_need_cohorts",
 ]

@@ -20,6 +20,7 @@ class ReferenceKind(StrEnum):
     END_REASON = "end_reason"
     QPV = "qpv"
     PATHWAY_TYPE = "pathway_type"
+    UNMET_NEED_PRECISION = "unmet_need_precision"
 
 
 class ReferenceItem(Base):

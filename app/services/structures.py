@@ -34,6 +34,15 @@ def reference_items(
     return list(session.scalars(query.order_by(ReferenceItem.position, ReferenceItem.code)))
 
 
+def every_reference_list(session: Session) -> dict[ReferenceKind, list[ReferenceItem]]:
+    """Every reference list, inactive items included, in one query (the admin's page)."""
+    lists: dict[ReferenceKind, list[ReferenceItem]] = {kind: [] for kind in ReferenceKind}
+    query = select(ReferenceItem).order_by(ReferenceItem.position, ReferenceItem.code)
+    for item in session.scalars(query):
+        lists[item.kind].append(item)
+    return lists
+
+
 def reference_item(session: Session, kind: ReferenceKind, code: str) -> ReferenceItem:
     """The active item ``code`` of list ``kind``, or ``InvalidInput`` naming the list."""
     item = session.scalar(

@@ -33,6 +33,7 @@ from app.web.dashboard import partner as partner_figures
 from app.web.dashboard import views as dashboard
 from app.web.directory import events as network_events
 from app.web.directory import views as directory
+from app.web.handoffs import no_solution  # noqa: F401 - routes the handoffs blueprint
 from app.web.handoffs import views as handoffs
 from app.web.imports import views as imports
 from app.web.manage import accounts as structure_accounts
@@ -41,6 +42,7 @@ from app.web.manage import invitation as invitation_page
 from app.web.pathways import views as pathways
 from app.web.people import decisions, facts, records, referents, rights
 from app.web.people import views as people
+from app.web.steering import unmet_needs as _unmet_needs  # noqa: F401 - its routes on steering.bp
 from app.web.steering import views as steering
 from app.web.webhooks import views as webhooks
 

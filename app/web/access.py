@@ -242,6 +242,7 @@ MATRIX: Mapping[str, Rule] = {
     # -- hand-offs -------------------------------------------------------------------------
     "handoffs.index": roles(CASEWORKER),
     "handoffs.new": person(),
+    "handoffs.no_solution": person(FOLLOWING_NOW),
     "handoffs.detail": handoff(),
     "handoffs.act": handoff(),
     "handoffs.remind": handoff(),
@@ -254,6 +255,8 @@ MATRIX: Mapping[str, Rule] = {
     "dashboard.export_pathways": roles(COORDINATOR),
     "steering.delays": roles(COORDINATOR),
     "steering.export_delays": roles(COORDINATOR),
+    "steering.unmet_needs_page": roles(COORDINATOR),
+    "steering.unmet_needs_export": roles(COORDINATOR),
     # A structure's own figures beside the network's (publication view only): every
     # caseworker of the structure, and the coordinators for any structure (they read the whole
     # network on the dashboard). Administrators run the service, they read no statistics.

@@ -15,6 +15,7 @@ from app.domain.pathway import BarrierLevel, BarrierStatus, ConsentMethod
 from app.domain.people import EducationLevel, Sex
 from app.domain.rights import ErasureCause, WithdrawalSource
 from app.domain.roles import Role
+from app.domain.unmet_needs import UnmetNeedSource
 from app.models.reference import ReferenceKind
 from app.services.statistics.cohorts import OutcomeBand
 from app.services.statistics.decisions import DecisionKind
@@ -23,6 +24,7 @@ from app.services.statistics.delays import DelayHeading
 from app.services.statistics.flows import FlowEnd
 from app.services.statistics.headings import ChainEnd, HandoffGroup, Heading, Metric
 from app.services.statistics.trend_queries import AnswerTime, TrendSeries
+from app.services.statistics.unmet_needs import NeedHeading
 
 _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (HandoffStatus.SENT, _l("Sent, awaiting answer")),
@@ -95,6 +97,7 @@ _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (ReferenceKind.END_REASON, _l("Reasons for ending a follow-up")),
     (ReferenceKind.QPV, _l("Priority neighbourhoods (QPV)")),
     (ReferenceKind.PATHWAY_TYPE, _l("Pathway types (orientation)")),
+    (ReferenceKind.UNMET_NEED_PRECISION, _l("Why no partner was found (unmet needs)")),
     (HandoffGroup.PENDING, _l("Awaiting answer")),
     (HandoffGroup.ACCEPTED, _l("Accepted, no outcome yet")),
     (HandoffGroup.OUTCOME, _l("Outcome recorded")),
@@ -128,6 +131,13 @@ _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (Metric.TO_EMPLOYMENT, _l("From orientation to employment")),
     (Metric.TO_ANSWER, _l("From sending to the answer")),
     (Metric.TO_FIRST_CONTACT, _l("From sending to the first contact")),
+    (UnmetNeedSource.NO_CAPACITY, _l("Declined: no place")),
+    (UnmetNeedSource.NOT_ELIGIBLE, _l("Declined: not eligible")),
+    (UnmetNeedSource.NO_SUCH_SERVICE, _l("Declined: no such service")),
+    (UnmetNeedSource.EXPIRED, _l("Expired without an answer")),
+    (UnmetNeedSource.NO_SOLUTION, _l("No solution found")),
+    (NeedHeading.STAGE, _l("A pathway stage (no barrier)")),
+    (NeedHeading.OUTSIDE_QPV, _l("Outside any QPV")),
     (Heading.NO_STRUCTURE, _l("No acting structure")),
     (Heading.ALL_STRUCTURES, _l("All partners")),
     (TrendSeries.ENTRIES, _l("People entering the network")),
@@ -191,6 +201,7 @@ AUDIT_LABELS: dict[str, LazyString] = {
     AuditAction.BARRIER_STATUS: _l("Barrier status changed"),
     AuditAction.BARRIER_ASSESS: _l("Barrier level or detail changed"),
     AuditAction.ORIENTATION_DECIDE: _l("Pathway type decided"),
+    AuditAction.UNMET_NEED_RECORD: _l("No solution found recorded"),
     AuditAction.CONSENT_RECORD: _l("Consent recorded"),
     AuditAction.CONSENT_WITHDRAW: _l("Consent withdrawn"),
     AuditAction.HANDOFF_SEND: _l("Hand-off sent"),

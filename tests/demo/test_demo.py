@@ -19,6 +19,7 @@ from app.demo.stories import STORIES
 from app.domain.handoffs import HandoffEvent, HandoffStatus
 from app.domain.pathway import STAGE_ORDER, BarrierStatus
 from app.domain.roles import Role
+from app.domain.unmet_needs import UnmetNeedSource
 from app.extensions import db
 from app.models import (
     Barrier,
@@ -31,6 +32,7 @@ from app.models import (
     ReferenceItem,
     ReferenceKind,
     Structure,
+    UnmetNeed,
     User,
     beneficiary_cohorts,
 )
@@ -128,6 +130,15 @@ class TestDemoNetwork:
         found = set(session.scalars(select(Handoff.status).distinct()))
         assert found == set(HandoffStatus)
         assert set(report.handoffs_by_status) == {s.value for s in HandoffStatus}
+
+    def test_unmet_needs_of_every_kind_appear(
+        self, demo: tuple[Session, Vault, DemoReport]
+    ) -> None:
+        """Declined for lack of places, expired, no solution found (``/steering/unmet-needs``)."""
+        session, _vault, _report = demo
+        found = set(session.scalars(select(UnmetNeed.source).distinct()))
+        wanted = {UnmetNeedSource.NO_CAPACITY, UnmetNeedSource.EXPIRED, UnmetNeedSource.NO_SOLUTION}
+        assert wanted <= found
 
     def test_every_barrier_status_appears(self, demo: tuple[Session, Vault, DemoReport]) -> None:
         session, _vault, _report = demo

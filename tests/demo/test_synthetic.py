@@ -37,6 +37,7 @@ from app.domain.handoffs import (
 )
 from app.domain.pathway import STAGE_ORDER, BarrierStatus
 from app.domain.people import Sex
+from app.domain.unmet_needs import UNMET_DECLINE_REASONS, UnmetNeedSource
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -50,6 +51,7 @@ from app.models import (
     ReferenceItem,
     ReferenceKind,
     Structure,
+    UnmetNeed,
     User,
     beneficiary_cohorts,
 )
@@ -158,6 +160,29 @@ class TestGeneratedCaseload:
         assert set(per_person) == g.ids
         assert set(per_person.values()) == {1, 2}
         assert g.counts.rows["beneficiary_cohorts"] == sum(per_person.values())
+        # Unmet needs: one per declined (capacity, eligibility) or expired hand-off, and a
+        # "no solution found" per barrier that persists or was not addressed.
+        needs = _rows(session, UnmetNeed, g.ids)
+        assert g.counts.rows["unmet_needs"] == len(needs)
+        handoffs = _rows(session, Handoff, g.ids)
+        reasons = _codes(session, ReferenceKind.DECLINE_REASON)
+        unmet = [
+            h
+            for h in handoffs
+            if h.status is HandoffStatus.EXPIRED
+            or (
+                h.status is HandoffStatus.DECLINED
+                and reasons[h.decline_reason_id or 0] in UNMET_DECLINE_REASONS
+            )
+        ]
+        unsolved = [
+            b
+            for b in _rows(session, Barrier, g.ids)
+            if b.status in {BarrierStatus.PERSISTING, BarrierStatus.NOT_ADDRESSED}
+        ]
+        assert len(needs) == len(unmet) + len(unsolved)
+        assert {n.handoff_id for n in needs if n.handoff_id} == {h.id for h in unmet}
+        assert {n.source for n in needs} >= {UnmetNeedSource.EXPIRED, UnmetNeedSource.NO_SOLUTION}
         handoffs, events = _handoffs(g)
         assert g.counts.rows["handoff_transitions"] == sum(len(e) for e in events.values())
         statuses = Counter(h.status.value for h in handoffs.values())

@@ -114,6 +114,10 @@ QUERIES: dict[str, dict[str, str]] = {
     "dashboard.export_table": {"start": "2026-01-01"},
     "dashboard.export_pathways": {"start": "2026-01-01"},
 }
+# URL arguments whose values differ by endpoint (the tables of two steering pages).
+ARGUMENTS_OF: dict[str, dict[str, str]] = {
+    "steering.unmet_needs_export": {"table": "unmet-needs-quarters"},
+}
 
 
 # -- the world -------------------------------------------------------------------------------
@@ -363,6 +367,7 @@ def _url(app: Flask, rule: UrlRule, world: World) -> str:
             "structure relates to, its kind in OBJECT_OF_ARGUMENT"
         )
     values = {name: world.arguments[name] for name in rule.arguments}
+    values.update(ARGUMENTS_OF.get(rule.endpoint, {}))
     with app.test_request_context():
         return url_for(rule.endpoint, **values, **QUERIES.get(rule.endpoint, {}))
 

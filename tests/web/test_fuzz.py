@@ -190,7 +190,7 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
         "pseudonym": {person.pseudonym, other.pseudonym},
         "handoff_id": {handoff.id.hex},
         "barrier_id": {barrier.id.hex},
-        "table": {"decisions-by-type", "delays-sent-to-answer-by-quarter"},
+        "table": {"decisions-by-type", "delays-sent-to-answer-by-quarter", "unmet-needs-quarters"},
         "code": {a.code, b.code},
         "user_id": {str(worker.id), str(receiver.id), str(coordinator.id), str(admin.id)},
         "event_id": {str(event.id)},
@@ -272,17 +272,26 @@ def _match(adapter: MapAdapter, url: str, method: str) -> tuple[str, dict[str, A
 
 
 def _urls(route: fz.Route, pool: dict[str, set[str]]) -> list[str]:
-    """The route with real ids: each known value of each argument in turn (up to four: the
-    pool holds four tokens of different kinds), the others at their first value; none when an
+    """The route with real ids: each known value of each argument in turn (up to four, spread
+    over the sorted values, the last included: the pool holds four tokens of different kinds,
+    and the table names of several pages), the others at their first value; none when an
     argument has no known value yet."""
     if any(not pool.get(name) for name in route.arguments):
         return []
     first = {name: sorted(pool[name])[0] for name in route.arguments}
     choices = [first] + [
-        {**first, name: value} for name in route.arguments for value in sorted(pool[name])[1:4]
+        {**first, name: value} for name in route.arguments for value in _spread(pool[name])
     ]
     urls = [fz.fill_path(route.rule, {n: fz.url_safe(v) for n, v in c.items()}) for c in choices]
     return list(dict.fromkeys(urls))
+
+
+def _spread(values: set[str]) -> list[str]:
+    """Up to three values other than the first, spread over the sorted values, the last one
+    included."""
+    ordered = sorted(values)
+    n = len(ordered)
+    return [ordered[i] for i in sorted({n // 3, 2 * n // 3, n - 1} - {0})]
 
 
 def _crawl(app: Flask, clients: dict[str, Fuzzed], pool: dict[str, set[str]]) -> Catalogue:

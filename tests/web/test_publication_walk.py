@@ -34,6 +34,7 @@ from app.domain.handoffs import HandoffStatus
 from app.domain.roles import Role
 from app.services.statistics.dashboard import TABLE_NAMES, View
 from app.services.statistics.delays import TABLE_NAMES as DELAY_TABLES
+from app.services.statistics.unmet_needs import TABLE_NAMES as UNMET_TABLES
 from app.web.dashboard import views as dashboard_views
 from app.web.steering.views import DECISION_TABLES
 from tests import factories
@@ -120,10 +121,16 @@ def export_rules(app: Flask) -> list[Rule]:
     ]
 
 
+# URL arguments whose values differ by endpoint (the tables of two steering pages).
+ARGUMENTS_OF: dict[str, dict[str, list[str]]] = {
+    "steering.unmet_needs_export": {"table": list(UNMET_TABLES)},
+}
+
+
 def export_urls(app: Flask, world: World) -> Iterator[str]:
     """Every export of the application, with every value of its URL arguments."""
-    values = _argument_values(world)
     for rule in export_rules(app):
+        values = {**_argument_values(world), **ARGUMENTS_OF.get(rule.endpoint, {})}
         unknown = sorted(set(rule.arguments) - set(values))
         if unknown:
             pytest.fail(
@@ -181,7 +188,9 @@ def test_every_export_is_in_the_publication_view(
 ) -> None:
     login(client, COORDINATOR)
     urls = list(export_urls(client.application, known))
-    assert len(urls) == len(TABLE_NAMES) + 3 + len(DELAY_TABLES | DECISION_TABLES)
+    assert len(urls) == (
+        len(TABLE_NAMES) + 3 + len(DELAY_TABLES | DECISION_TABLES) + len(UNMET_TABLES)
+    )
     problems = [p for url in urls for p in problems_of_export(client, url, spy, threshold)]
     assert not problems, problems
     # The pair's 3 hand-offs: an empty cell of the matrix's export.

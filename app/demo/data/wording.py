@@ -74,6 +74,7 @@ DECLINE_MESSAGE = {
     "followed_elsewhere": "Déjà accompagnée par un autre partenaire pour ce besoin.",
     "barrier_prevents": "Le frein de mobilité empêche l'entrée (centre éloigné).",
     "duplicate": "Orientation déjà reçue la semaine dernière.",
+    "no_such_service": "Nous ne proposons pas ce type d'accompagnement (ni d'antenne proche).",
     "other": "Le dispositif ne correspond pas au besoin exprimé.",
 }
 WITHDRAW_MESSAGE = (

@@ -43,7 +43,10 @@ def barrier_not_addressed(b: StoryBuilder, p: DemoPerson) -> None:
         reason="not_interested",
         message=DECLINE_MESSAGE["not_interested"],
     )
-    b.move(addiction, BarrierStatus.NOT_ADDRESSED, reg, b.later(refused, 1, 10))
+    # No other partner for it: an unmet need, recorded the day the barrier is left aside.
+    left = b.later(refused, 1, 10)
+    b.no_solution(who, reg, addiction, left, "no_partner_on_territory")
+    b.move(addiction, BarrierStatus.NOT_ADDRESSED, reg, left)
     childcare = b.barrier(who, reg, "childcare", b.later(day, 1, 10), "GARDE90")
     lifted = b.run(
         b.send(who, reg, "GARDE90", b.later(day, 12, 20), barrier=childcare),

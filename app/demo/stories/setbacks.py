@@ -66,7 +66,9 @@ def not_completed(b: StoryBuilder, p: DemoPerson) -> None:
             span=(15, 60),
             message=STOP_MESSAGE,
         )
-        b.move(barrier, BarrierStatus.PERSISTING, reg, b.later(stopped, 3, 20))
+        persists = b.later(stopped, 3, 20)
+        b.no_solution(who, reg, barrier, persists, "waiting_too_long")  # an unmet need
+        b.move(barrier, BarrierStatus.PERSISTING, reg, persists)
     else:
         target = b.pick(b.training_targets(p), reg)
         handoff = b.send(who, reg, target, day, stage="training")

@@ -33,6 +33,13 @@ NEEDED_CODES = {
     ReferenceKind.OUTCOME: set(END_AFTER_OUTCOME),
     ReferenceKind.END_REASON: set(END_AFTER_OUTCOME.values()) | {r for r, _ in EXIT_REASONS},
     ReferenceKind.PATHWAY_TYPE: {"professional", "socio_professional", "social"},
+    # The precisions of "no solution found" (``unmet``).
+    ReferenceKind.UNMET_NEED_PRECISION: {
+        "no_partner_on_territory",
+        "partners_full",
+        "too_far",
+        "waiting_too_long",
+    },
 }
 
 

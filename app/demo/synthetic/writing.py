@@ -29,6 +29,7 @@ from app.demo.synthetic.identities import (
 from app.demo.synthetic.network import Network
 from app.demo.synthetic.pathway import Pathway
 from app.demo.synthetic.records import HandoffRecord, TransitionRecord
+from app.demo.synthetic.unmet import unmet_rows
 from app.domain.audit import AuditAction
 from app.domain.effective_dates import field_day
 from app.domain.handoffs import HandoffEvent
@@ -48,7 +49,9 @@ from app.models import (
     PathwayStep,
     PersonKey,
     ReferenceKind,
+    UnmetNeed,
     beneficiary_cohorts,
+    unmet_need_cohorts,
 )
 from app.models.base import utcnow
 from app.services.imports.bulk import BulkInserts
@@ -90,6 +93,8 @@ MODELS: tuple[Any, ...] = (
     HandoffTransition,
     OrientationDecision,
     OrientationCriterion,
+    UnmetNeed,
+    unmet_need_cohorts,
     AuditEvent,
 )
 TABLES: tuple[Table, ...] = tuple(
@@ -167,6 +172,9 @@ class BatchWriter:
         decisions, criteria = decision_rows(person, self.network, self.now)
         self.rows["orientation_decisions"] += decisions
         self.rows["orientation_criteria"] += criteria
+        needs, cohorts = unmet_rows(self.network, person, self.now)
+        self.rows["unmet_needs"].extend(needs)
+        self.rows["unmet_need_cohorts"].extend(cohorts)
         self.counts.people += 1
 
     def person(self, person: Pathway, pseudonym: str, sealed: SealedIdentity) -> None:

@@ -49,6 +49,7 @@ from app.services.pathways import move_barrier, record_step, start_follow_up
 from app.services.security import audit
 from app.services.security.vault import Vault
 from app.services.structures import reference_item
+from app.services.unmet_needs import record_for_handoff
 from app.services.webhooks.queue import notify_webhooks
 
 # What a completed hand-off changes on the barrier it was about.
@@ -178,6 +179,8 @@ def apply_transition(
     record_transition(
         session, vault, actor, handoff, event, source, now, reason_id, message, cause, day
     )
+    # Declined for capacity, eligibility or no such service, or expired: an unmet need.
+    record_for_handoff(session, actor, handoff, event, reason_code, day)
     audit.record(
         session,
         actor,

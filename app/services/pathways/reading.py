@@ -11,7 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.domain.pathway import stage_rank
-from app.models import Barrier, Beneficiary, FollowUp, Handoff, OrientationDecision, PathwayStep
+from app.domain.unmet_needs import UnmetNeedSource
+from app.models import (
+    Barrier,
+    Beneficiary,
+    FollowUp,
+    Handoff,
+    OrientationDecision,
+    PathwayStep,
+    UnmetNeed,
+)
 from app.services.security.vault import Vault
 
 
@@ -20,7 +29,8 @@ class TimelineEntry:
     """One dated line of a timeline; ``kind`` says which record ``item`` is."""
 
     on: date
-    # follow_up_start, follow_up_end, step, barrier, barrier_closed, handoff_event, decision
+    # follow_up_start, follow_up_end, step, barrier, barrier_closed, handoff_event, decision,
+    # no_solution
     kind: str
     structure: str
     item: object
@@ -45,6 +55,9 @@ class Timeline:
     @property
     def current_decision(self) -> OrientationDecision | None:
         return self.decisions[-1] if self.decisions else None
+
+    # "No solution found" records (declines and expiries are hand-off events already).
+    unmet_needs: list[UnmetNeed] = field(default_factory=list)
 
     @property
     def current_stage(self) -> PathwayStep | None:
@@ -85,6 +98,11 @@ class Timeline:
                         at=event.at,
                     )
                 )
+        for need in self.unmet_needs:
+            name = need.structure.name
+            found.append(
+                TimelineEntry(need.occurred_on, "no_solution", name, need, at=need.created_at)
+            )
         return sorted(found, key=_in_day_order)
 
     @property
@@ -157,6 +175,16 @@ def timeline(session: Session, person: Beneficiary) -> Timeline:
                 select(OrientationDecision)
                 .where(OrientationDecision.beneficiary_id == pid)
                 .order_by(OrientationDecision.decided_on, OrientationDecision.created_at)
+            )
+        ),
+        unmet_needs=list(
+            session.scalars(
+                select(UnmetNeed)
+                .where(
+                    UnmetNeed.beneficiary_id == pid,
+                    UnmetNeed.source == UnmetNeedSource.NO_SOLUTION,
+                )
+                .order_by(UnmetNeed.occurred_on, UnmetNeed.created_at)
             )
         ),
     )

@@ -13,7 +13,8 @@ Erasing a person (``erase_person``), in the caller's transaction:
 4. what could still single them out is coarsened: the birth year, sex and education level are
    cleared, and the pseudonym is replaced by a fresh one (the old one is in mails, notes and
    printouts); the QPV, cohorts, month of registration and every dated step, barrier, follow-up
-   and hand-off stay, so that the statistics still count their pathway;
+   and hand-off stay, so that the statistics still count their pathway; their unmet needs are
+   detached (``unmet_needs.detach_person``: no link to the person left) and stay counted;
 5. the id, time and cause go to the erasure register - a table, *and* a line appended to the
    register file (``RegisterFile``), which lives outside the database and is backed up apart
    from it - and an audit event is written.
@@ -68,6 +69,7 @@ from app.services.people.access import following
 from app.services.rights.consents import active_consents, end_consents
 from app.services.security import audit
 from app.services.security.vault import Vault
+from app.services.unmet_needs import detach_person
 from app.services.webhooks.queue import forget_handoffs
 
 REGISTER_FILENAME = "erasure-register.txt"
@@ -274,6 +276,8 @@ def _shred(
     # So do webhook deliveries: those sent are deleted, those still to send (the withdrawal
     # of the pending hand-offs, above) lose the pseudonym.
     forget_handoffs(session, handoffs)
+    # Its unmet needs stay in the statistics, with no link left to the person.
+    detach_person(session, pid)
     session.flush()
 
 

@@ -13,15 +13,15 @@ from wtforms import SelectChoice, SelectField
 
 from app.domain.french import Article, guess_article, phrases
 from app.domain.roles import Role
-from app.models import Invitation, ReferenceKind, Structure
+from app.models import Invitation, Structure
 from app.services.errors import ServiceError
 from app.services.people.referents import referent_count
 from app.services.security import invitations, second_factor, staff
 from app.services.security.accounts import get_account, list_users
 from app.services.structures import (
+    every_reference_list,
     get_structure,
     list_structures,
-    reference_items,
     set_structure_article,
 )
 from app.unit_of_work import attempt
@@ -237,5 +237,5 @@ def reset_second_factor(user_id: int) -> ResponseReturnValue:
 @roles_required(Role.ADMIN)
 def reference() -> ResponseReturnValue:
     session = dbs()
-    lists = {kind: reference_items(session, kind, include_inactive=True) for kind in ReferenceKind}
+    lists = every_reference_list(session)
     return render_template("admin/reference.html", lists=lists)

@@ -77,3 +77,14 @@ def employment_from(form: ActionForm, outcome_day: date) -> Employment | None:
         started_on=form.job_started_on.data or outcome_day,
         employer=form.employer.data,
     )
+
+
+class NoSolutionForm(RelaisForm):
+    """ "No solution found": no partner could be found for a need of the person. Codes only,
+    no free text (the record is a statistics input)."""
+
+    # "barrier:<id>" (one of the person's open barriers) or "category:<code>"; the service
+    # checks that the barrier is the person's.
+    need = SelectField(_l("Need"), validators=[DataRequired()], validate_choice=False)
+    precision = SelectField(_l("Why (optional)"), validators=[Optional()], validate_choice=False)
+    submission = SubmissionField()

@@ -159,9 +159,9 @@ def anchor(n: int) -> str:
 
 def drawn(entry: TimelineEntry) -> bool:
     """Whether the entry takes a place on the time axis (the reminders and follow-through
-    notes of a hand-off do not, nor the orientation decisions: the pathway type is read
-    beside the chart)."""
-    if entry.kind == "decision":
+    notes of a hand-off do not, nor the orientation decisions - the pathway type is read beside
+    the chart - nor the needs no partner was found for)."""
+    if entry.kind in ("decision", "no_solution"):  # in the list only
         return False
     if entry.kind != "handoff_event":
         return True
