@@ -18,9 +18,9 @@ from flask import Flask
 from sqlalchemy import CheckConstraint, Connection, create_engine, inspect, make_url, select, text
 from sqlalchemy.orm import Session, scoped_session
 
-from app import ROOT
 from app.extensions import db, make_engine
 from app.models import ReferenceItem
+from app.paths import CHECKOUT as ROOT
 
 # Written out here rather than imported from the seed revision, so that a code dropped from
 # the migration by mistake fails this test.

@@ -33,7 +33,7 @@ def capacity_status(code: str) -> ResponseReturnValue:
             flash(_("Capacity status saved."), "success")
             return redirect(url_for("directory.card", code=entry.structure.code))
     context = card_context(entry) | {"status_form": form}
-    return render_template("directory/card.html", **context), 400
+    return render_template("directory/card.html", **context), 422
 
 
 @bp.post("/<code>/capacity-status/confirm")
