@@ -121,6 +121,12 @@ class Config:
     HANDOFF_FOLLOW_THROUGH_LINK_DAYS = 120
     # The work queue lists the people followed with no event for this many weeks.
     IDLE_WEEKS = 8
+    # People lost from view (docs/statistics.md): no event from any partner for this many
+    # days, or an accepted hand-off without a first contact for this many days.
+    LOST_FROM_VIEW_DAYS = 90
+    LOST_FIRST_CONTACT_DAYS = 30
+    # A partner's capacity status not confirmed for this many weeks is shown as stale.
+    CAPACITY_STALE_WEEKS = 4
     # Small-count protection for statistics.
     SMALL_COUNT_THRESHOLD = 11
     # Delays against the targets (docs/statistics.md): the national target (a first
@@ -263,6 +269,9 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
         parse_days,
     ),
     ("IDLE_WEEKS", "RELAIS_IDLE_WEEKS", parse_weeks),
+    ("LOST_FROM_VIEW_DAYS", "RELAIS_LOST_FROM_VIEW_DAYS", parse_days),
+    ("LOST_FIRST_CONTACT_DAYS", "RELAIS_LOST_FIRST_CONTACT_DAYS", parse_days),
+    ("CAPACITY_STALE_WEEKS", "RELAIS_CAPACITY_STALE_WEEKS", parse_weeks),
     ("REAUTH_MINUTES", "RELAIS_REAUTH_MINUTES", parse_minutes),
     ("PASSWORD_RESET_MINUTES", "RELAIS_PASSWORD_RESET_MINUTES", parse_minutes),
     ("PASSWORD_RESET_INTERVAL_MINUTES", "RELAIS_PASSWORD_RESET_INTERVAL_MINUTES", parse_count),

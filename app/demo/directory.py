@@ -15,14 +15,24 @@ from sqlalchemy.orm import Session
 
 from app.demo.data.directory import CARDS, EVENTS, DemoCard
 from app.models import Structure, User
+from app.services.directory.capacity import WHOLE, set_capacity_status
 from app.services.directory.card_input import CardInput, ServiceInput
-from app.services.directory.cards import confirm_card, update_capacity, update_card
+from app.services.directory.cards import card_for, confirm_card, update_capacity, update_card
 from app.services.directory.editors import set_card_editor
 from app.services.directory.network_events import EventInput, record_event
 
 PARIS = ZoneInfo("Europe/Paris")
 # When the administrator filled the cards in, in days before the demo's "today".
 FILLED_DAYS_AGO = 420
+# Capacity statuses (whole structure, first service) by card, in turn, and how many days ago
+# they were confirmed: some full, some waiting, some not confirmed for weeks (stale).
+STATUSES = (
+    ("available", "full", 3),
+    ("waiting_list", "available", 10),
+    ("full", None, 40),
+    ("assessment", "waiting_list", 2),
+    (None, "full", 60),
+)
 
 
 def _moment(today: date, days_ago: int, hour: int = 10) -> datetime:
@@ -100,6 +110,7 @@ def load_directory(
             moment = _moment(today, spec.capacity_days_ago, 9)
             update_capacity(session, checker, structure, structure.capacity, now=moment)
         confirm_card(session, checker, structure, now=_moment(today, spec.checked_days_ago, 11))
+        _capacity_statuses(session, checker, structure, CARDS.index(spec), today)
     for event in EVENTS:
         record_event(
             session,
@@ -114,3 +125,16 @@ def load_directory(
             today=today,
         )
     return len(CARDS), len(EVENTS)
+
+
+def _capacity_statuses(
+    session: Session, checker: User, structure: Structure, turn: int, today: date
+) -> None:
+    whole, first, days_ago = STATUSES[turn % len(STATUSES)]
+    moment = _moment(today, days_ago, 9)
+    if whole is not None:
+        set_capacity_status(session, checker, structure, WHOLE, whole, now=moment)
+    card = card_for(session, structure)
+    if first is not None and card is not None and card.services:
+        service = str(card.services[0].id)
+        set_capacity_status(session, checker, structure, service, first, now=moment)

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.domain.capacity import CapacityStatus
 from app.domain.directory import ZoneType
 from app.models.base import Base, created_at, enum_column, int_pk
 from app.models.reference import ReferenceItem, ReferenceKind
@@ -86,6 +87,9 @@ class StructureCard(Base):
     referral_modes: Mapped[list[str]] = mapped_column(JSON, default=list)
     reception_modes: Mapped[list[str]] = mapped_column(JSON, default=list)
     capacity_updated_at: Mapped[datetime | None]
+    # The capacity status of the whole structure (every service), and when it was confirmed.
+    capacity_status: Mapped[CapacityStatus | None] = mapped_column(enum_column(CapacityStatus, 16))
+    capacity_confirmed_at: Mapped[datetime | None]
     checked_at: Mapped[datetime | None]
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime | None]
@@ -127,6 +131,9 @@ class StructureService(Base):
     types: Mapped[list[str]] = mapped_column(JSON, default=list)
     fees: Mapped[list[str]] = mapped_column(JSON, default=list)
     fees_detail: Mapped[str] = mapped_column(String(200), default="")
+    # Whether the service can take someone on (``app.domain.capacity``), confirmed when.
+    capacity_status: Mapped[CapacityStatus | None] = mapped_column(enum_column(CapacityStatus, 16))
+    capacity_confirmed_at: Mapped[datetime | None]
 
     card: Mapped[StructureCard] = relationship(back_populates="services")
 

@@ -8,7 +8,11 @@ Five lists, each counted in full and shown in part (``SHOWN`` rows, the oldest f
   and that nothing has replaced (no later hand-off of the structure for the same person and
   purpose): to re-orient;
 * people the structure follows with no event from anyone for ``idle_weeks`` weeks;
-* people the structure follows without a current consent to share with the network.
+* people the structure follows without a current consent to share with the network;
+* the people lost from view whose follow-up the caseworker is the referent of
+  (``app.services.statistics.lost``).
+
+And a warning when more hand-offs wait for the structure's answer than it declares free places.
 
 Each list is one count and one query for its shown rows: a fixed number of queries, whatever
 the size of the caseload.
@@ -29,8 +33,10 @@ from app.domain.handoffs import HandoffStatus
 from app.domain.pathway import ConsentScope
 from app.domain.roles import Role
 from app.models import Beneficiary, Consent, FollowUp, Handoff, User
+from app.services.directory.capacity import OverCapacity, over_capacity
 from app.services.errors import N_, Forbidden
 from app.services.people.access import followed_ids
+from app.services.people.lost import LostRow, referent_lost
 from app.services.people.overview import last_event_days
 
 T = TypeVar("T")
@@ -69,6 +75,9 @@ class WorkQueue:
     idle: Section[PersonItem]
     without_consent: Section[PersonItem]
     idle_weeks: int
+    lost: Section[LostRow] = field(default_factory=lambda: Section([], 0))
+    lost_days: int = 90
+    over_capacity: OverCapacity | None = None
     followed: set[uuid.UUID] = field(default_factory=set)  # whose names the page may show
 
     @property
@@ -81,6 +90,8 @@ class WorkQueue:
         for people in (self.idle, self.without_consent):
             for row in people.items:
                 seen.setdefault(row.person.id, row.person)
+        for lost in self.lost.items:
+            seen.setdefault(lost.person.id, lost.person)
         return list(seen.values())
 
 
@@ -92,6 +103,8 @@ def work_queue(
     now: datetime,
     overdue_days: int,
     idle_weeks: int,
+    lost_days: int = 90,
+    lost_contact_days: int = 30,
 ) -> WorkQueue:
     """The work queue of ``actor``'s structure (caseworkers only)."""
     if actor.role is not Role.CASEWORKER or actor.structure_id is None:
@@ -131,6 +144,9 @@ def work_queue(
         idle=_idle(session, structure, today, idle_weeks),
         without_consent=_without_consent(session, structure),
         idle_weeks=idle_weeks,
+        lost=_lost(session, actor, today, lost_days, lost_contact_days),
+        lost_days=lost_days,
+        over_capacity=over_capacity(session, actor.structure) if actor.structure else None,
     )
     people = [person.id for person in queue.people]
     if people:
@@ -242,6 +258,13 @@ def _idle(session: Session, structure: int, today: date, weeks: int) -> Section[
     }
     items = [PersonItem(loaded[pid], _as_date(day)) for pid, day in shown if pid in loaded]
     return Section(items, len(found))
+
+
+def _lost(
+    session: Session, actor: User, today: date, days: int, contact_days: int
+) -> Section[LostRow]:
+    found = referent_lost(session, actor, today=today, days=days, contact_days=contact_days)
+    return Section(found[:SHOWN], len(found))
 
 
 def _without_consent(session: Session, structure: int) -> Section[PersonItem]:

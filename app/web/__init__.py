@@ -31,6 +31,7 @@ from app.web.auth.signing_in import enrolment_gate
 from app.web.context import load_session_user, template_helpers
 from app.web.dashboard import partner as partner_figures
 from app.web.dashboard import views as dashboard
+from app.web.directory import capacity as directory_capacity  # noqa: F401 - routes
 from app.web.directory import events as network_events
 from app.web.directory import views as directory
 from app.web.handoffs import no_solution  # noqa: F401 - routes the handoffs blueprint
@@ -42,6 +43,7 @@ from app.web.manage import invitation as invitation_page
 from app.web.pathways import views as pathways
 from app.web.people import decisions, facts, records, referents, rights
 from app.web.people import views as people
+from app.web.steering import lost as _lost  # noqa: F401 - its routes on steering.bp
 from app.web.steering import unmet_needs as _unmet_needs  # noqa: F401 - its routes on steering.bp
 from app.web.steering import views as steering
 from app.web.webhooks import views as webhooks
@@ -88,10 +90,17 @@ def register_web(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     for module in (auth, home, people, handoffs, pathways, dashboard, admin, outbox, imports):
         app.register_blueprint(module.bp)
-    for module in (directory, network_events, work_queue, api_tokens, webhooks, handoff_links):
+    for module in (
+        directory,
+        network_events,
+        work_queue,
+        api_tokens,
+        webhooks,
+        handoff_links,
+        steering,
+    ):
         app.register_blueprint(module.bp)
     app.register_blueprint(partner_figures.bp)
-    app.register_blueprint(steering.bp)
     # The JSON API: its views and its documentation route one blueprint.
     app.register_blueprint(api_blueprint.bp)
     app.register_blueprint(structure_accounts.bp)  # routed by invitation_page too

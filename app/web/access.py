@@ -201,6 +201,8 @@ MATRIX: Mapping[str, Rule] = {
     "directory.card": Rule(EVERY_ROLE, Visitors.PUBLIC_DIRECTORY),
     "directory.edit": own(ADMIN),
     "directory.capacity": own(ADMIN),
+    "directory.capacity_status": own(ADMIN),
+    "directory.capacity_confirm": own(ADMIN),
     "directory.check": own(ADMIN),
     "directory.set_editor": roles(ADMIN),
     # -- a structure's management: its managers (``own``) and the administrators -------------
@@ -250,6 +252,7 @@ MATRIX: Mapping[str, Rule] = {
     # -- coordinators: pseudonymous pathways and statistics ----------------------------------
     "pathways.index": roles(COORDINATOR),
     "pathways.detail": roles(COORDINATOR),
+    "steering.lost": roles(COORDINATOR),
     "dashboard.index": roles(COORDINATOR),
     "dashboard.export_table": roles(COORDINATOR),
     "dashboard.export_pathways": roles(COORDINATOR),

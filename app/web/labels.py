@@ -8,8 +8,10 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from app.domain.audit import AuditAction
+from app.domain.capacity import CapacityStatus
 from app.domain.employment import ContractType
 from app.domain.handoffs import HandoffEvent, HandoffStatus, WithdrawCause
+from app.domain.lost_from_view import LostReason
 from app.domain.orientation import DecisionReason, StrongestLevel
 from app.domain.pathway import BarrierLevel, BarrierStatus, ConsentMethod
 from app.domain.people import EducationLevel, Sex
@@ -27,6 +29,12 @@ from app.services.statistics.trend_queries import AnswerTime, TrendSeries
 from app.services.statistics.unmet_needs import NeedHeading
 
 _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
+    (CapacityStatus.AVAILABLE, _l("Places available")),
+    (CapacityStatus.WAITING_LIST, _l("Waiting list")),
+    (CapacityStatus.FULL, _l("Full")),
+    (CapacityStatus.ASSESSMENT, _l("Assessment required")),
+    (LostReason.NO_NEWS, _l("No news")),
+    (LostReason.NO_FIRST_CONTACT, _l("Accepted, no first contact")),
     (HandoffStatus.SENT, _l("Sent, awaiting answer")),
     (HandoffStatus.ACCEPTED, _l("Accepted")),
     (HandoffStatus.DECLINED, _l("Declined")),

@@ -26,6 +26,8 @@ def index() -> ResponseReturnValue:
         now=datetime.now(UTC),
         overdue_days=current_app.config["HANDOFF_OVERDUE_DAYS"],
         idle_weeks=current_app.config["IDLE_WEEKS"],
+        lost_days=current_app.config["LOST_FROM_VIEW_DAYS"],
+        lost_contact_days=current_app.config["LOST_FIRST_CONTACT_DAYS"],
     )
     shown = [person for person in queue.people if person.id in queue.followed]
     names = identity.reveal_identities(

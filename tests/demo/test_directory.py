@@ -116,3 +116,26 @@ class TestDemoDirectory:
         assert {"ML90", "E2C90", "EPIDE90"} <= set(first.structure_codes)
         ids = {s.code: s.id for s in session.scalars(select(Structure))}
         assert set(first.structure_ids) == {ids[c] for c in first.structure_codes}
+
+
+class TestDemoCapacityAndLostFromView:
+    def test_statuses_some_full_some_stale_and_people_lost(
+        self, demo: tuple[Session, DemoReport]
+    ) -> None:
+        from app.domain.capacity import CapacityStatus
+        from app.models import StructureCard
+        from app.services.directory.capacity import capacity_lines
+        from app.services.statistics.lost import lost_people_query
+
+        session, _report = demo
+        lines = [
+            line
+            for card in session.scalars(select(StructureCard))
+            for line in capacity_lines(card, today=TODAY, stale_weeks=4)
+            if line.status is not None
+        ]
+        assert any(line.status is CapacityStatus.FULL for line in lines)
+        assert any(line.stale for line in lines)
+        assert any(not line.stale for line in lines)
+        lost = session.execute(lost_people_query(TODAY, 90, 30)).all()
+        assert lost, "the demo's stories leave some people lost from view"

@@ -182,7 +182,9 @@ def test_the_caseload_sorted(client: FlaskClient, caseload: Callable[[int], None
 def test_the_work_queue(client: FlaskClient, caseload: Callable[[int], None]) -> None:
     """A count and a page of rows per list, which of their people the structure follows, and
     the reveal of those shown (one key read, one append to the audit chain)."""
-    check_pages(client, caseload, [Page(PARTNER, "/work/", 21, 22)])
+    # The lost-from-view list adds one query (and the over-capacity warning a count, only for
+    # a structure that declares its free places: not this one).
+    check_pages(client, caseload, [Page(PARTNER, "/work/", 22, 23)])
 
 
 HANDOFF_FILTERS = ("", "&status=sent", "&purpose=stage", "&purpose=barrier", "&overdue=1")

@@ -11,11 +11,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+from app.domain.capacity import CapacityStatus
 from app.domain.directory import Fee, ReceptionMode, ReferralMode, ServiceType, ZoneType
 from app.domain.opening_hours import HoursRule, OpeningHoursError, parse_opening_hours
 from app.models import ReferenceItem, StructureCardChange
 from app.services.directory.card_input import ITEM_FIELDS
 from app.web.context import locale, phone
+from app.web.labels import enum_label
 
 _PAIRS: tuple[tuple[Enum, LazyString], ...] = (
     (ReceptionMode.EN_PRESENTIEL, _l("In person")),
@@ -88,11 +90,12 @@ FIELD_LABELS: dict[str, LazyString] = {
     "referral_modes": _l("How to refer someone"),
     "reception_modes": _l("How people are received"),
     "services": _l("Services"),
+    "capacity_status": _l("Capacity status (whole structure)"),
 }
 CHANGE_KINDS: dict[str, LazyString] = {
     "edit": _l("Card edited"),
     "check": _l("Card checked, still right"),
-    "capacity": _l("Free places updated"),
+    "capacity": _l("Free places or capacity status updated"),
     "import": _l("Card imported"),
 }
 
@@ -184,6 +187,8 @@ def _value_text(name: str, value: Any, items: dict[tuple[str, str], ReferenceIte
         return str(_("yes") if value else _("no"))
     if name == "phone":
         return phone(str(value))
+    if name.startswith("capacity_status") and value in set(CapacityStatus):
+        return enum_label(CapacityStatus(value))
     if name in ITEM_FIELDS:
         return _items_text(ITEM_FIELDS[name].value, value, items)
     if name in VOCABULARIES:
@@ -205,5 +210,7 @@ def describe_change(
     ):
         old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
         label = str(FIELD_LABELS.get(name, name))
+        if name.startswith("capacity_status:"):
+            label = str(_("Capacity status (%(service)s)", service=name.partition(":")[2]))
         rows.append((label, _value_text(name, old, items), _value_text(name, new, items)))
     return rows

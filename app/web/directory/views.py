@@ -40,6 +40,8 @@ from app.services.structures import reference_items
 from app.unit_of_work import attempt
 from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, named, roles_required, today
+from app.web.directory.capacity_forms import ConfirmStatusForm, status_form
+from app.web.directory.capacity_forms import lines as capacity_lines_of
 from app.web.directory.forms import (
     CapacityForm,
     CardForm,
@@ -134,9 +136,19 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/<code>")
 def card(code: str) -> ResponseReturnValue:
+    entry = directory_entry(dbs(), code, today=today(), stale_months=stale_months())
+    return render_template("directory/card.html", **card_context(entry))
+
+
+def card_context(entry: DirectoryEntry) -> dict[str, Any]:
+    """What the card page shows to the viewer (the editing forms to its editors)."""
     user, session = viewer(), dbs()
-    entry = directory_entry(session, code, today=today(), stale_months=stale_months())
-    context: dict[str, Any] = {"entry": entry, "viewer": user, "can_edit": False}
+    context: dict[str, Any] = {
+        "entry": entry,
+        "viewer": user,
+        "can_edit": False,
+        "capacity_lines": capacity_lines_of(entry),
+    }
     if user is not None:
         shown = card_history_to_show(session, entry.structure)
         history = [
@@ -153,11 +165,13 @@ def card(code: str) -> ResponseReturnValue:
                 "can_edit": True,
                 "capacity_form": CapacityForm(capacity=entry.structure.capacity),
                 "confirm_form": ConfirmForm(),
+                "status_form": status_form(entry),
+                "status_confirm_form": ConfirmStatusForm(),
             }
-    return render_template("directory/card.html", **context)
+    return context
 
 
-def _editable(code: str) -> tuple[User, DirectoryEntry]:
+def editable(code: str) -> tuple[User, DirectoryEntry]:
     user = actor()
     entry = directory_entry(dbs(), code, today=today(), stale_months=stale_months())
     if not can_edit_card(user, entry.structure):
@@ -167,7 +181,7 @@ def _editable(code: str) -> tuple[User, DirectoryEntry]:
 
 @bp.route("/<code>/edit", methods=["GET", "POST"])
 def edit(code: str) -> ResponseReturnValue:
-    user, entry = _editable(code)
+    user, entry = editable(code)
     session, admin = dbs(), user.role is Role.ADMIN
     form = CardForm(data=None if request.method == "POST" else card_form_data(entry))
     set_card_choices(form, admin=admin)
@@ -188,7 +202,7 @@ def edit(code: str) -> ResponseReturnValue:
 
 @bp.post("/<code>/capacity")
 def capacity(code: str) -> ResponseReturnValue:
-    user, entry = _editable(code)
+    user, entry = editable(code)
     form, session = CapacityForm(), dbs()
     if not form.validate_on_submit():
         flash(_("Enter a number of free places (or leave it empty)."), "error")
@@ -205,7 +219,7 @@ def capacity(code: str) -> ResponseReturnValue:
 
 @bp.post("/<code>/check")
 def check(code: str) -> ResponseReturnValue:
-    user, entry = _editable(code)
+    user, entry = editable(code)
     session = dbs()
     if ConfirmForm().validate_on_submit():
         confirm_card(session, user, entry.structure, now=now())

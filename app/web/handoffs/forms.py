@@ -33,6 +33,7 @@ class SendForm(RelaisForm):
     send_anyway = BooleanField(
         _l("Send anyway: this hand-off does not repeat the one already open")
     )
+    send_to_full = BooleanField(_l("Send anyway: I know this partner says it is full"))
     submission = SubmissionField()
 
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from wtforms import SelectChoice
 
 from app.domain.employment import ContractType
@@ -20,7 +19,7 @@ from app.domain.handoffs import BACKDATED_EVENTS, HandoffEvent, HandoffStatus, o
 from app.domain.roles import Role
 from app.models import Beneficiary, Handoff, ReferenceKind, Structure
 from app.services import pathways
-from app.services.directory.suggestions import PartnerSuggestion, suggest_partners
+from app.services.directory.suggestions import suggest_partners
 from app.services.errors import N_, Conflict, InvalidInput, ServiceError
 from app.services.handoffs import (
     apply_event,
@@ -42,7 +41,7 @@ from app.web import submissions
 from app.web.confirmations import who
 from app.web.context import actor, dbs, label, named, roles_required, today, vault
 from app.web.forms_support import attach_error, choices, enum_choices, keeps_typed_values
-from app.web.handoffs import follow_through
+from app.web.handoffs import follow_through, partners
 from app.web.handoffs.blueprint import bp
 from app.web.handoffs.dates import prepare_date
 from app.web.handoffs.forms import ActionForm, SendForm, employment_from
@@ -128,31 +127,6 @@ def _purpose_codes(person_id: uuid.UUID, value: str | None) -> tuple[str | None,
     return None, None
 
 
-def _suggested_choices(
-    suggestions: list[PartnerSuggestion], purpose_chosen: bool
-) -> list[SelectChoice]:
-    """Partners best fitting the person (and purpose) first, each with its free places."""
-    first = _("Suggested for this purpose") if purpose_chosen else _("Suggested for this person")
-    groups = (first, _("Other partners"))
-    options = [SelectChoice("", _("Choose a partner"))]
-    for item in suggestions:
-        structure = item.entry.structure
-        if structure.capacity is None:
-            text = structure.name
-        elif structure.capacity == 0:
-            text = _("%(name)s — full", name=structure.name)
-        else:
-            text = ngettext(
-                "%(name)s — %(num)d free place",
-                "%(name)s — %(num)d free places",
-                structure.capacity,
-                name=structure.name,
-            )
-        group = groups[0] if item.fit.suggested else groups[1]
-        options.append(SelectChoice(str(structure.id), text, optgroup=group))
-    return options
-
-
 def _partner_choices(exclude: set[int]) -> list[SelectChoice]:
     return [SelectChoice("", _("Choose a partner"))] + [
         SelectChoice(str(s.id), s.name)
@@ -188,15 +162,19 @@ def new(pseudonym: str) -> ResponseReturnValue:
         today=today(),
         stale_months=current_app.config["DIRECTORY_STALE_MONTHS"],
     )
-    form.to_structure.choices = _suggested_choices(suggestions, bool(barrier_code or stage_code))
+    form.to_structure.choices = partners.suggested_choices(
+        suggestions, bool(barrier_code or stage_code)
+    )
     consent = active_consent(session, person.id)
     # "Suggest partners" re-reads the purpose and shows the page again; it sends nothing.
     suggesting = request.method == "POST" and "suggest" in request.form
     same_purpose: list[Handoff] = []
+    full: Structure | None = None
     if consent is not None and not suggesting and form.validate_on_submit():
+        full = partners.full_partner(form)  # sending to a full partner asks to confirm
         try:
             with attempt():
-                handoff, same_purpose = _send(form, person)
+                handoff, same_purpose = _send(form, person, hold=full is not None)
         except AlreadySubmitted as exc:
             back = url_for("people.detail", pseudonym=person.pseudonym)
             return submissions.already_recorded(exc, back)
@@ -211,24 +189,32 @@ def new(pseudonym: str) -> ResponseReturnValue:
                 )
                 flash(message, "success")
                 return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
+    shown = [s for s in suggestions if s.fit.suggested]
     return render_template(
         "handoffs/new.html",
         form=form,
         person=person,
         person_name=who(person),  # the sender follows the person: the name, audited
         consent=consent,
-        suggestions=[s for s in suggestions if s.fit.suggested],
+        suggestions=shown,
+        details=partners.details(shown),
+        days_text=partners.days_text,
+        share_text=partners.share_text,
+        full_partner=full,
         purpose_chosen=bool(barrier_code or stage_code),
         same_purpose=same_purpose,
         reorienting=reorienting,
     )
 
 
-def _send(form: SendForm, person: Beneficiary) -> tuple[Handoff | None, list[Handoff]]:
+def _send(
+    form: SendForm, person: Beneficiary, *, hold: bool = False
+) -> tuple[Handoff | None, list[Handoff]]:
     """Send the hand-off the form describes, once per form token.
 
     If the person has open hand-offs for the same purpose and the sender has not confirmed
     yet, nothing is sent: they are returned, for the page to show before sending again.
+    ``hold``: nothing is sent either (the partner is full and the sender has not confirmed).
     """
     session, user = dbs(), actor()
     submissions.ensure_unused(form)  # a second submission shows the hand-off, not the warning
@@ -241,7 +227,7 @@ def _send(form: SendForm, person: Beneficiary) -> tuple[Handoff | None, list[Han
     same = open_for_purpose(session, person.id, stage=stage, barrier=barrier)
     # The note is checked against the person's identity; both warnings show at once.
     naming = names_the_person(form, person, form.note)
-    if naming or (same and not form.send_anyway.data):
+    if naming or hold or (same and not form.send_anyway.data):
         submissions.ensure_unused(form)  # the twin of this submission may be among them
         return None, same
     claimed = submissions.claim(form, "handoff")

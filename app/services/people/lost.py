@@ -1,0 +1,112 @@
+"""Lists of the people lost from view (``app.services.statistics.lost`` defines them).
+
+- the coordinators' list (``lost_from_view``): pseudonymous, a page of rows with the last
+  structure, the last event's day and the reason, filtered by cohort, QPV and last structure;
+- a follow-up referent's own (``referent_lost``), for their work queue.
+
+Each list is one query (plus a count for the coordinators' pages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from app.domain.lost_from_view import LostReason
+from app.domain.roles import Role
+from app.models import Beneficiary, FollowUp, ReferenceItem, Structure, User, beneficiary_cohorts
+from app.services.errors import N_, Forbidden
+from app.services.people.overview import PER_PAGE, Filters, Page
+from app.services.statistics.lost import REASON_CODES, lost_people_query
+
+
+@dataclass(frozen=True)
+class LostRow:
+    person: Beneficiary
+    structure: Structure | None  # the structure behind their last event
+    last_event_on: date | None
+    reason: LostReason
+
+
+def _as_date(value: object) -> date | None:
+    """A day read from SQL: a ``date`` on PostgreSQL, ISO text from SQLite's unions."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _rows(query: Select[Any]) -> Select[Any]:
+    lost = query.subquery()
+    return (
+        select(Beneficiary, Structure, lost.c.last_day, lost.c.reason)
+        .join(lost, lost.c.person == Beneficiary.id)
+        .outerjoin(Structure, Structure.id == lost.c.structure)
+        .order_by(lost.c.last_day.asc(), Beneficiary.pseudonym)
+    )
+
+
+def _filtered(query: Select[Any], filters: Filters) -> Select[Any]:
+    if filters.cohort:
+        query = query.where(
+            Beneficiary.id.in_(
+                select(beneficiary_cohorts.c.beneficiary_id)
+                .join(ReferenceItem, ReferenceItem.id == beneficiary_cohorts.c.cohort_id)
+                .where(ReferenceItem.code == filters.cohort)
+            )
+        )
+    if filters.qpv:
+        query = query.where(
+            Beneficiary.qpv_id.in_(
+                select(ReferenceItem.id).where(ReferenceItem.code == filters.qpv)
+            )
+        )
+    return query
+
+
+def lost_from_view(
+    session: Session,
+    actor: User,
+    *,
+    filters: Filters,
+    page: int,
+    today: date,
+    days: int,
+    contact_days: int,
+    per_page: int = PER_PAGE,
+) -> Page[LostRow]:
+    """A page of the people lost from view today, longest silence first (coordinators)."""
+    if actor.role is not Role.COORDINATOR:
+        raise Forbidden(N_("Only coordinators see the people lost from view."))
+    query = _filtered(lost_people_query(today, days, contact_days), filters)
+    rows = _rows(query)
+    if filters.structure:
+        rows = rows.where(Structure.code == filters.structure)
+    total = session.scalar(select(func.count()).select_from(rows.order_by(None).subquery())) or 0
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    found = session.execute(rows.limit(per_page).offset((page - 1) * per_page)).all()
+    items = [
+        LostRow(person, structure, _as_date(day), REASON_CODES[reason])
+        for person, structure, day, reason in found
+    ]
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def referent_lost(
+    session: Session, actor: User, *, today: date, days: int, contact_days: int
+) -> list[LostRow]:
+    """The people lost from view whose open follow-up at the actor's structure has the actor
+    as referent, longest silence first (one query)."""
+    mine = select(FollowUp.beneficiary_id).where(
+        FollowUp.referent_id == actor.id,
+        FollowUp.structure_id == actor.structure_id,
+        FollowUp.ended_on.is_(None),
+    )
+    query = lost_people_query(today, days, contact_days).where(Beneficiary.id.in_(mine))
+    return [
+        LostRow(person, structure, _as_date(day), REASON_CODES[reason])
+        for person, structure, day, reason in session.execute(_rows(query))
+    ]

@@ -1,0 +1,208 @@
+"""People lost from view: followed, their pathway not ended, and nobody hears of them.
+
+A person is **lost from view** on a day (the *as-of* day: today, or the end of a period) when
+all of these hold on that day:
+
+- they are followed: a follow-up started on or before the day, not ended by then; and not
+  erased;
+- their pathway has not ended: their latest step is not of a final stage (``FINAL_STAGES``:
+  employment, exit);
+- either they had **no news** (``LostReason.NO_NEWS``): no event from any partner for
+  ``days`` days (the latest of their steps started, barriers identified or closed, hand-off
+  events done by a structure and follow-ups started is older than ``days`` days before the
+  day); or, with news, a hand-off of theirs was accepted ``contact_days`` days or more before
+  the day and still has no first contact, nor was it closed (``NO_FIRST_CONTACT``).
+
+Each person counts once, with one reason (no news first). Their **last structure** is the
+structure behind their latest event (the step's, the barrier's recorder's or acting
+structure, the hand-off event's actor, the follow-up's); none when that event names none.
+
+``lost_people_query`` is one SQL query (window functions, no row per person in Python); the
+coordinators' list pages it, the work queue keeps a referent's people, and
+``lost_from_view_counts`` groups it by last structure and reason into a protected table.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, case, exists, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from app.domain.handoffs import HandoffStatus
+from app.domain.lost_from_view import LostReason
+from app.models import (
+    Barrier,
+    Beneficiary,
+    FollowUp,
+    Handoff,
+    HandoffTransition,
+    PathwayStep,
+    ReferenceItem,
+    ReferenceKind,
+    Structure,
+    User,
+)
+from app.services.statistics.flows import FINAL_STAGES, as_of
+from app.services.statistics.headings import Heading, Label
+from app.services.statistics.scope import Scope, population
+from app.services.statistics.tables import Counts, CountTable, protected_table, sorted_labels
+
+DEFAULT_DAYS = 90
+DEFAULT_CONTACT_DAYS = 30
+# Reasons as small integers in SQL (cheaper to group than texts), in order of precedence.
+REASON_CODES = {1: LostReason.NO_NEWS, 2: LostReason.NO_FIRST_CONTACT}
+
+
+def _events(day: date) -> Any:
+    """(person, day, structure) of every event up to ``day``."""
+    recorder = select(User.structure_id).where(User.id == Barrier.recorded_by_id).scalar_subquery()
+    return union_all(
+        select(
+            PathwayStep.beneficiary_id.label("person"),
+            PathwayStep.started_on.label("day"),
+            PathwayStep.structure_id.label("structure"),
+        ).where(PathwayStep.started_on <= day),
+        select(
+            Barrier.beneficiary_id,
+            Barrier.identified_on,
+            func.coalesce(recorder, Barrier.acting_structure_id),
+        ).where(Barrier.identified_on <= day),
+        select(
+            Barrier.beneficiary_id,
+            Barrier.closed_on,
+            func.coalesce(Barrier.closed_by_structure_id, Barrier.acting_structure_id),
+        ).where(Barrier.closed_on.is_not(None), Barrier.closed_on <= day),
+        select(
+            Handoff.beneficiary_id,
+            HandoffTransition.effective_on,
+            HandoffTransition.actor_structure_id,
+        )
+        .join(HandoffTransition, HandoffTransition.handoff_id == Handoff.id)
+        .where(
+            HandoffTransition.actor_structure_id.is_not(None),  # done by a partner
+            HandoffTransition.effective_on <= day,
+        ),
+        select(FollowUp.beneficiary_id, FollowUp.started_on, FollowUp.structure_id).where(
+            FollowUp.started_on <= day
+        ),
+    ).subquery()
+
+
+def _latest(day: date) -> Any:
+    """(person, day, structure) of each person's latest event up to ``day``."""
+    events = _events(day)
+    ranked = select(
+        events.c.person,
+        events.c.day,
+        events.c.structure,
+        func.row_number()
+        .over(
+            partition_by=events.c.person,
+            order_by=(
+                events.c.day.desc(),
+                case((events.c.structure.is_(None), 1), else_=0),
+                events.c.structure,
+            ),
+        )
+        .label("rank"),
+    ).subquery()
+    return (
+        select(ranked.c.person, ranked.c.day, ranked.c.structure)
+        .where(ranked.c.rank == 1)
+        .subquery()
+    )
+
+
+def _last_stages(day: date) -> Any:
+    """(person, stage) of each person's latest step up to ``day``."""
+    ranked = (
+        select(
+            PathwayStep.beneficiary_id.label("person"),
+            PathwayStep.stage_id.label("stage"),
+            func.row_number()
+            .over(
+                partition_by=PathwayStep.beneficiary_id,
+                order_by=(PathwayStep.started_on.desc(), PathwayStep.created_at.desc()),
+            )
+            .label("rank"),
+        )
+        .where(PathwayStep.started_on <= day)
+        .subquery()
+    )
+    return select(ranked.c.person, ranked.c.stage).where(ranked.c.rank == 1).subquery()
+
+
+def lost_people_query(day: date, days: int, contact_days: int) -> Select[Any]:
+    """(person id, last event day, last structure id or None, reason code) of the people
+    lost from view on ``day`` (``REASON_CODES``)."""
+    latest, stages = _latest(day), _last_stages(day)
+    final = select(ReferenceItem.id).where(
+        ReferenceItem.kind == ReferenceKind.STAGE, ReferenceItem.code.in_(FINAL_STAGES)
+    )
+    followed = exists().where(
+        FollowUp.beneficiary_id == Beneficiary.id,
+        FollowUp.started_on <= day,
+        or_(FollowUp.ended_on.is_(None), FollowUp.ended_on > day),
+    )
+    no_contact = exists().where(
+        Handoff.beneficiary_id == Beneficiary.id,
+        Handoff.answered_on <= day - timedelta(days=contact_days),
+        Handoff.status.not_in((HandoffStatus.DECLINED, HandoffStatus.REDIRECTED)),
+        or_(Handoff.first_contact_on.is_(None), Handoff.first_contact_on > day),
+        or_(Handoff.closed_on.is_(None), Handoff.closed_on > day),
+    )
+    no_news = latest.c.day < day - timedelta(days=days)
+    reason = case((no_news, literal(1)), (no_contact, literal(2)))
+    return (
+        select(
+            Beneficiary.id.label("person"),
+            latest.c.day.label("last_day"),
+            latest.c.structure.label("structure"),
+            reason.label("reason"),
+        )
+        .join(latest, latest.c.person == Beneficiary.id)
+        .outerjoin(stages, stages.c.person == Beneficiary.id)
+        .where(
+            Beneficiary.erased_at.is_(None),
+            followed,
+            or_(stages.c.stage.is_(None), stages.c.stage.not_in(final)),
+            or_(no_news, no_contact),
+        )
+    )
+
+
+def lost_from_view_counts(
+    session: Session,
+    scope: Scope,
+    k: int,
+    days: int = DEFAULT_DAYS,
+    *,
+    today: date,
+    contact_days: int = DEFAULT_CONTACT_DAYS,
+) -> CountTable:
+    """People lost from view at the end of the scope's period (or today when it ends later),
+    in its population, by last structure (rows; ``Heading.NO_STRUCTURE`` when none) and
+    reason (columns), protected for ``k``: one grouped query."""
+    lost = (
+        lost_people_query(as_of(scope, today), days, contact_days)
+        .where(*population(scope, Beneficiary.id))
+        .subquery()
+    )
+    query = select(lost.c.structure, lost.c.reason, func.count()).group_by(
+        lost.c.structure, lost.c.reason
+    )
+    found = session.execute(query).all()
+    structures = {
+        s.id: s
+        for s in session.scalars(
+            select(Structure).where(Structure.id.in_({sid for sid, _r, _n in found if sid}))
+        )
+    }
+    counts: Counts = {}
+    for structure_id, reason, n in found:
+        row: Label = structures[structure_id] if structure_id else Heading.NO_STRUCTURE
+        counts[(row, REASON_CODES[reason])] = int(n)
+    rows = sorted_labels(row for row, _column in counts)
+    return protected_table("lost_from_view", rows, tuple(LostReason), counts, k)

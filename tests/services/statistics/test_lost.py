@@ -1,0 +1,192 @@
+"""People lost from view: the exact list and counts on a known world, the two thresholds,
+the exclusions (ended pathway, closed follow-up, erased), the coordinators' list."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy.orm import Session
+
+from app.domain.handoffs import HandoffStatus
+from app.domain.lost_from_view import LostReason
+from app.domain.pathway import BarrierStatus
+from app.domain.roles import Role
+from app.models import FollowUp, ReferenceKind
+from app.services.errors import Forbidden
+from app.services.people.lost import lost_from_view, referent_lost
+from app.services.people.overview import Filters
+from app.services.statistics.headings import Heading
+from app.services.statistics.lost import lost_from_view_counts, lost_people_query
+from app.services.statistics.scope import Scope
+from app.services.statistics.tables import CountTable
+from tests import factories
+from tests.world import END, START, World, at
+
+DAY = END  # 2026-12-31
+
+
+@pytest.fixture
+def lost_world(world: World) -> dict[str, object]:
+    w = world
+    people = {}
+    # p1: last event on 1 June at A: no news for 213 days.
+    p1 = people["p1"] = w.person()
+    w.follow(p1, w.a)
+    w.step(p1, "orientation", date(2026, 6, 1), w.a)
+    # p2: a step at B on 1 December: news.
+    p2 = people["p2"] = w.person()
+    w.follow(p2, w.a)
+    w.step(p2, "orientation", date(2026, 12, 1), w.b)
+    # p3: in employment since March: the pathway ended.
+    p3 = people["p3"] = w.person()
+    w.follow(p3, w.a)
+    w.step(p3, "employment", date(2026, 3, 1), w.a)
+    # p4: news on 1 December, but a hand-off accepted on 1 November without a first contact.
+    p4 = people["p4"] = w.person()
+    w.follow(p4, w.a)
+    w.step(p4, "orientation", date(2026, 12, 1), w.a)
+    w.handoff(p4, w.a, w.b, HandoffStatus.ACCEPTED, at(date(2026, 10, 31)), answered_after=1)
+    # p5: no news, but the follow-up ended: not followed any more.
+    p5 = people["p5"] = w.person()
+    w.session.add(
+        FollowUp(
+            beneficiary_id=p5.id, structure_id=w.a.id, started_on=START, ended_on=date(2026, 7, 1)
+        )
+    )
+    # p6: no news since June at C (a recent acceptance without contact: no news counts first).
+    p6 = people["p6"] = w.person()
+    w.follow(p6, w.a)
+    w.step(p6, "orientation", date(2026, 6, 1), w.c)
+    w.handoff(p6, w.a, w.b, HandoffStatus.ACCEPTED, at(date(2026, 12, 19)), answered_after=1)
+    # p7: erased.
+    p7 = people["p7"] = w.person()
+    w.follow(p7, w.a)
+    p7.erased_at = datetime(2026, 12, 1, tzinfo=UTC)
+    # p8: accepted long ago, first contact made: news only from the step in December.
+    p8 = people["p8"] = w.person()
+    w.follow(p8, w.a)
+    w.step(p8, "orientation", date(2026, 12, 1), w.a)
+    w.handoff(
+        p8, w.a, w.b, HandoffStatus.ACCEPTED, at(date(2026, 9, 1)), answered_after=1,
+        contact_after=3,
+    )  # fmt: skip
+    w.session.flush()
+    return people
+
+
+def _lost(session: Session, days: int = 90, contact_days: int = 30) -> dict[object, tuple]:
+    return {
+        person: (structure, reason)
+        for person, _day, structure, reason in session.execute(
+            lost_people_query(DAY, days, contact_days)
+        )
+    }
+
+
+def test_the_people_lost_from_view_and_why(world: World, lost_world: dict) -> None:
+    p = lost_world
+    assert _lost(world.session) == {
+        p["p1"].id: (world.a.id, 1),
+        p["p6"].id: (world.c.id, 1),
+        p["p4"].id: (world.a.id, 2),
+    }
+
+
+def test_the_thresholds_are_settings(world: World, lost_world: dict) -> None:
+    p = lost_world
+    # 300 days without news: only the hand-off without contact remains.
+    assert set(_lost(world.session, days=300)) == {p["p4"].id}
+    # Accepted on 1 November: 60 days before 31 December, not 61.
+    assert p["p4"].id in _lost(world.session, contact_days=60)
+    assert p["p4"].id not in _lost(world.session, contact_days=61)
+
+
+def test_counts_by_last_structure_and_reason(world: World, lost_world: dict) -> None:
+    scope = Scope(start=START, end=END)
+    table: CountTable = lost_from_view_counts(world.session, scope, 1, 90, today=date(2027, 1, 10))
+    assert table.rows == (world.a, world.c)
+    assert table.columns == (LostReason.NO_NEWS, LostReason.NO_FIRST_CONTACT)
+    assert table.cell(world.a, LostReason.NO_NEWS) == 1
+    assert table.cell(world.a, LostReason.NO_FIRST_CONTACT) == 1
+    assert table.cell(world.c, LostReason.NO_NEWS) == 1
+    assert table.published.total == 3
+    # Publication view: every count below 11 is hidden.
+    hidden = lost_from_view_counts(world.session, scope, 11, 90, today=date(2027, 1, 10))
+    assert hidden.cell(world.a, LostReason.NO_NEWS) is None
+    # A period ending in June reads the state of 30 June: p2, p4, p5 (its follow-up ended in
+    # July) and p8 had no news since their follow-ups started on 1 January; p1 and p6 had a
+    # step on 1 June; p3 was in employment.
+    june = Scope(start=START, end=date(2026, 6, 30))
+    early = lost_from_view_counts(world.session, june, 1, 90, today=date(2027, 1, 10))
+    assert early.rows == (world.a,)
+    assert early.cell(world.a, LostReason.NO_NEWS) == 4
+
+
+def test_counts_keep_the_population(world: World, lost_world: dict) -> None:
+    graduate = world.ref(ReferenceKind.COHORT, "young_graduate")
+    lost_world["p1"].cohorts = [graduate]
+    world.session.flush()
+    scope = Scope(start=START, end=END, cohort=graduate)
+    table = lost_from_view_counts(world.session, scope, 1, today=date(2027, 1, 10))
+    assert table.rows == (world.a,)
+    assert table.published.total == 1
+
+
+def test_a_person_without_structure_behind_the_last_event(world: World) -> None:
+    person = world.person()
+    world.follow(person, world.a)
+    world.barrier(person, "mobility", BarrierStatus.IDENTIFIED, date(2026, 5, 1), None)
+    world.session.flush()
+    table = lost_from_view_counts(
+        world.session, Scope(start=START, end=END), 1, today=date(2027, 1, 10)
+    )
+    assert table.rows == (Heading.NO_STRUCTURE,)
+
+
+def test_the_coordinators_list(world: World, lost_world: dict) -> None:
+    coordinator = factories.user(world.session, Role.COORDINATOR)
+    p = lost_world
+    page = lost_from_view(
+        world.session, coordinator, filters=Filters(), page=1, today=DAY, days=90,
+        contact_days=30,
+    )  # fmt: skip
+    assert page.total == 3
+    # Longest silence first.
+    assert [row.person for row in page.items] == [p["p1"], p["p6"], p["p4"]] or [
+        row.person for row in page.items
+    ] == [p["p6"], p["p1"], p["p4"]]
+    assert {row.person.id: row.reason for row in page.items}[p["p4"].id] is (
+        LostReason.NO_FIRST_CONTACT
+    )
+    assert page.items[0].last_event_on == date(2026, 6, 1)
+    only_a = lost_from_view(
+        world.session, coordinator, filters=Filters(structure="IND-A"), page=1, today=DAY,
+        days=90, contact_days=30,
+    )  # fmt: skip
+    assert {row.person for row in only_a.items} == {p["p1"], p["p4"]}
+    small = lost_from_view(
+        world.session, coordinator, filters=Filters(), page=2, today=DAY, days=90,
+        contact_days=30, per_page=2,
+    )  # fmt: skip
+    assert (small.page, small.pages, len(small.items)) == (2, 2, 1)
+    worker = factories.user(world.session, Role.CASEWORKER, world.a)
+    with pytest.raises(Forbidden):
+        lost_from_view(
+            world.session, worker, filters=Filters(), page=1, today=DAY, days=90,
+            contact_days=30,
+        )  # fmt: skip
+
+
+def test_a_referent_sees_their_own(world: World, lost_world: dict) -> None:
+    worker = factories.user(world.session, Role.CASEWORKER, world.a)
+    other = factories.user(world.session, Role.CASEWORKER, world.a)
+    follow_ups = world.session.query(FollowUp).filter(
+        FollowUp.beneficiary_id.in_([lost_world["p1"].id, lost_world["p4"].id])
+    )
+    for follow_up in follow_ups:
+        follow_up.referent_id = worker.id
+    world.session.flush()
+    mine = referent_lost(world.session, worker, today=DAY, days=90, contact_days=30)
+    assert [row.person for row in mine] == [lost_world["p1"], lost_world["p4"]]
+    assert referent_lost(world.session, other, today=DAY, days=90, contact_days=30) == []
