@@ -72,7 +72,8 @@ def test_the_bundle_holds_one_csv_per_table_and_the_method(
     response = client.get("/steering/report/2026-2.zip")
     assert response.status_code == 200
     disposition = response.headers["Content-Disposition"]
-    assert "publication" in disposition and "2026-Q2" in disposition
+    assert "publication" in disposition
+    assert "2026-Q2" in disposition
     bundle = zipfile.ZipFile(io.BytesIO(response.data))
     names = set(bundle.namelist())
     assert {"README.txt", "handoffs-by-receiver.csv", "decisions-by-type.csv"} <= names

@@ -129,7 +129,9 @@ def cde_report(session: Session, quarter: Quarter, settings: Settings, *, today:
     targets = delay_targets(session, scope, k, settings.target, settings.contract, today=today)
     structures = {s.id: s for s in session.scalars(select(Structure))}
     reasons = _items(session, ReferenceKind.DECLINE_REASON)
-    handoffs = handoff_tables(count_handoffs(session, scope, structures, reasons), scope, reasons, k)
+    handoffs = handoff_tables(
+        count_handoffs(session, scope, structures, reasons), scope, reasons, k
+    )
     lost = lost_from_view_counts(
         session,
         scope,
