@@ -260,6 +260,8 @@ MATRIX: Mapping[str, Rule] = {
     "steering.export_delays": roles(COORDINATOR),
     "steering.unmet_needs_page": roles(COORDINATOR),
     "steering.unmet_needs_export": roles(COORDINATOR),
+    "steering.report": roles(COORDINATOR),
+    "steering.report_bundle": roles(COORDINATOR),
     # A structure's own figures beside the network's (publication view only): every
     # caseworker of the structure, and the coordinators for any structure (they read the whole
     # network on the dashboard). Administrators run the service, they read no statistics.

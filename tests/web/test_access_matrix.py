@@ -209,6 +209,7 @@ def _build_world(session: Session, vault: Vault) -> World:
             "user_id": bystander.id,
             "name": TABLE_NAMES[0],
             "table": "decisions-by-type",  # a table of /steering/delays
+            "quarter": "2026-Q2",  # the CDE report's bundle
             "filename": "relais.css",
             "public_id": "s" * 22,
             # A hand-off's answer link: its page, to everyone (on the password-reset page, a

@@ -191,6 +191,7 @@ def network(db_session: Session, vault: Vault) -> dict[str, Any]:
         "handoff_id": {handoff.id.hex},
         "barrier_id": {barrier.id.hex},
         "table": {"decisions-by-type", "delays-sent-to-answer-by-quarter", "unmet-needs-quarters"},
+        "quarter": {"2026-Q2", "2026-3", "2026-9"},
         "code": {a.code, b.code},
         "user_id": {str(worker.id), str(receiver.id), str(coordinator.id), str(admin.id)},
         "event_id": {str(event.id)},

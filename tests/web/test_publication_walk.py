@@ -19,6 +19,7 @@ import io
 import itertools
 import re
 import sys
+import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
@@ -175,6 +176,52 @@ def problems_of_export(client: FlaskClient, url: str, spy: list[int], k: int) ->
             if int(value) < k:
                 found.append(f"{url}: a small count {value} on line {line[0]}")
     return found
+
+
+def problems_of_bundle(client: FlaskClient, url: str, spy: list[int], k: int) -> list[str]:
+    """What is wrong with the CDE report's bundle: each of its CSV files checked as an export
+    (every file ends with the view line; counts of 1 to k-1 never appear)."""
+    spy.clear()
+    response = client.get(url)
+    if response.status_code != 200:
+        return [f"{url}: answered {response.status_code}"]
+    found = []
+    if not spy or min(spy) < k:
+        found.append(f"{url}: protected with k={min(spy, default=None)}, not {k}")
+    if "publication" not in response.headers.get("Content-Disposition", ""):
+        found.append(f"{url}: its file name does not say publication")
+    bundle = zipfile.ZipFile(io.BytesIO(response.data))
+    for name in bundle.namelist():
+        if not name.endswith(".csv"):
+            continue
+        lines = _csv(bundle.read(name))
+        if not lines or lines[-1][0] != "view":
+            found.append(f"{url} {name}: no last line saying the view")
+        if name in ("delays-by-structure.csv", "network-events.csv"):
+            continue  # shares, medians (k behind them), dates and themes: no count of people
+        for line in lines[1:-1]:
+            for value in line[2:]:
+                if value not in ("", "0") and int(value) < k:
+                    found.append(f"{url} {name}: a small count {value} on line {line[0]}")
+    return found
+
+
+def test_the_cde_report_and_its_bundle_are_in_the_publication_view(
+    client: FlaskClient, known: World, spy: list[int], threshold: int
+) -> None:
+    login(client, COORDINATOR)
+    for quarter in ("2026-Q1", "2026-Q2"):
+        assert not problems_of_bundle(client, f"/steering/report/{quarter}.zip", spy, threshold)
+        spy.clear()
+        page = client.get("/steering/report", query_string={"quarter": quarter})
+        assert page.status_code == 200
+        assert spy
+        assert min(spy) == threshold
+    # The pair's 3 hand-offs (first quarter) read "< k" in the report, never 3.
+    html = client.get("/steering/report", query_string={"quarter": "2026-Q1"}).get_data(True)
+    row = _matrix_row(html.split('id="report-outcomes-table"')[1], known.c.name)
+    assert "3" not in row
+    assert f"< {threshold}" in row
 
 
 def test_the_walk_finds_the_exports(app: Flask) -> None:
