@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.demo.data.network import ACTING_ON, DemoPerson
 from app.demo.data.wording import BARRIER_NOTE, BARRIERS_ACTION, ORIENTATION_ACTION, STAGE_NOTE
+from app.demo.synthetic.decisions import barrier_level
 from app.domain.handoffs import HandoffEvent, HandoffStatus
 from app.domain.pathway import BarrierStatus, ConsentMethod
 from app.domain.people import EducationLevel, Sex
@@ -81,6 +82,10 @@ class StoryBuilder:
         self.structures = structures
         self.caseworkers = caseworkers
         self.people: list[uuid.UUID] = []
+        # Each person's registering structure and day (for the orientation decisions).
+        self.registered: dict[uuid.UUID, tuple[str, date]] = {}
+        # Barrier levels come from a generator of their own: the stories' draws are unchanged.
+        self.levels = random.Random(0x1E7E1)  # noqa: S311 - fictional data
         self._declines = 0
 
     # -- dates --
@@ -164,6 +169,7 @@ class StoryBuilder:
         )
         who = register_person(self.session, self.vault, actor, new, today=self._check(on))
         self.people.append(who.id)
+        self.registered[who.id] = (person.registered_by, on)
         return who
 
     def step(
@@ -197,6 +203,7 @@ class StoryBuilder:
             category_code=category,
             identified_on=self._check(on),
             acting_structure_id=self.structures[acting].id if acting else None,
+            level=barrier_level(uuid.UUID(int=self.levels.getrandbits(128), version=4), category),
         )
 
     def move(self, barrier: Barrier, status: BarrierStatus, by: str, on: date) -> None:

@@ -36,6 +36,7 @@ from app.demo.data.network import (
     DemoStructure,
 )
 from app.demo.directory import load_directory
+from app.demo.orientation import decide_pathways
 from app.demo.stories import STORIES
 from app.domain.roles import Role
 from app.models import (
@@ -90,6 +91,7 @@ class DemoReport:
     steps: int = 0
     barriers: int = 0
     handoffs: int = 0
+    decisions: int = 0  # orientation decisions (first ones and changes)
     handoffs_by_status: dict[str, int] = field(default_factory=dict)
     barriers_by_status: dict[str, int] = field(default_factory=dict)
     steps_by_stage: dict[str, int] = field(default_factory=dict)
@@ -138,6 +140,9 @@ def load_demo(
     builder = StoryBuilder(session, vault, today, rng, structures, caseworkers)
     _play_stories(builder)
     session.flush()
+    decisions = decide_pathways(
+        session, caseworkers, builder.registered, today=today, seed=rng_seed
+    )
 
     report = DemoReport(
         already_loaded=False,
@@ -147,6 +152,7 @@ def load_demo(
         accounts=len(caseworkers) + 2,
         cards=cards,
         network_events=events,
+        decisions=decisions,
     )
     _count(session, builder.people, report)
     return report

@@ -43,6 +43,7 @@ from app.web.manage import invitation as invitation_page
 from app.web.pathways import views as pathways
 from app.web.people import decisions, facts, records, referents, rights
 from app.web.people import views as people
+from app.web.steering import index as _steering_index  # noqa: F401 - its route on steering.bp
 from app.web.steering import lost as _lost  # noqa: F401 - its routes on steering.bp
 from app.web.steering import report as _report  # noqa: F401 - its routes on steering.bp
 from app.web.steering import unmet_needs as _unmet_needs  # noqa: F401 - its routes on steering.bp

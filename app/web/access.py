@@ -253,6 +253,8 @@ MATRIX: Mapping[str, Rule] = {
     "pathways.index": roles(COORDINATOR),
     "pathways.detail": roles(COORDINATOR),
     "steering.lost": roles(COORDINATOR),
+    "steering.lost_export": roles(COORDINATOR),
+    "steering.index": roles(COORDINATOR),
     "dashboard.index": roles(COORDINATOR),
     "dashboard.export_table": roles(COORDINATOR),
     "dashboard.export_pathways": roles(COORDINATOR),

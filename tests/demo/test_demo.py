@@ -140,6 +140,35 @@ class TestDemoNetwork:
         wanted = {UnmetNeedSource.NO_CAPACITY, UnmetNeedSource.EXPIRED, UnmetNeedSource.NO_SOLUTION}
         assert wanted <= found
 
+    def test_orientation_decisions_of_each_type_and_changes(
+        self, demo: tuple[Session, Vault, DemoReport]
+    ) -> None:
+        """Recorded through ``decide_pathway`` (audited, with their criteria)."""
+        from app.domain.audit import AuditAction
+        from app.domain.orientation import PATHWAY_TYPES
+        from app.models import AuditEvent, OrientationCriterion, OrientationDecision
+
+        session, _vault, report = demo
+        decisions = list(session.scalars(select(OrientationDecision)))
+        assert report.decisions == len(decisions) > len(PEOPLE) // 2
+        assert {d.pathway_type.code for d in decisions} == set(PATHWAY_TYPES)
+        by_person: dict[object, list[OrientationDecision]] = {}
+        for decision in decisions:
+            by_person.setdefault(decision.beneficiary_id, []).append(decision)
+        changed = [ds for ds in by_person.values() if len(ds) > 1]
+        assert changed
+        for history in changed:
+            history.sort(key=lambda d: d.decided_on)
+            assert history[0].pathway_type_id != history[1].pathway_type_id
+        assert all(d.decided_on < TODAY for d in decisions)
+        assert _count(session, OrientationCriterion) > 0
+        audited = session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == AuditAction.ORIENTATION_DECIDE)
+        )
+        assert audited == len(decisions)
+
     def test_every_barrier_status_appears(self, demo: tuple[Session, Vault, DemoReport]) -> None:
         session, _vault, _report = demo
         assert set(session.scalars(select(Barrier.status).distinct())) == set(BarrierStatus)

@@ -211,3 +211,71 @@ def test_an_erased_person_has_no_file_left(
             today=date(2026, 11, 28),
             now=NOW,
         )
+
+
+def test_the_report_holds_the_orientation_decisions_and_no_solution_records(
+    db_session: Session, vault: Vault
+) -> None:
+    from app.domain.orientation import DecisionReason
+    from app.domain.pathway import BarrierLevel
+    from app.services.pathways import add_barrier
+    from app.services.pathways.orientation import decide_pathway
+    from app.services.unmet_needs.recording import record_no_solution
+
+    net = network(db_session, vault)
+    add_barrier(
+        db_session,
+        net.worker_a,
+        net.person,
+        category_code="housing",
+        identified_on=date(2026, 11, 4),
+        level=BarrierLevel.STRONG,
+    )
+    decide_pathway(
+        db_session,
+        net.worker_a,
+        net.person,
+        pathway_type_code="socio_professional",
+        decided_on=date(2026, 11, 5),
+        today=TODAY,
+    )
+    decide_pathway(
+        db_session,
+        net.worker_a,
+        net.person,
+        pathway_type_code="social",
+        decided_on=date(2026, 11, 10),
+        reason=DecisionReason.NEW_BARRIER,
+        today=TODAY,
+    )
+    record_no_solution(
+        db_session,
+        net.worker_a,
+        net.person,
+        barrier_id=None,
+        category_code="housing",
+        precision_code=None,
+        today=TODAY,
+    )
+    # Someone else's decision is not in the person's report.
+    decide_pathway(
+        db_session,
+        net.worker_a,
+        net.bystander,
+        pathway_type_code="professional",
+        decided_on=date(2026, 11, 5),
+        today=TODAY,
+    )
+    report = subject_access_report(
+        db_session, vault, net.worker_a, net.person, output="json", today=TODAY, now=NOW
+    )
+    data = json.loads(json.dumps(report_as_json(report)))
+    decisions = data["orientation_decisions"]
+    assert [d["pathway_type"] for d in decisions] == ["socio_professional", "social"]
+    assert decisions[1]["reason"] == "new_barrier"
+    assert decisions[1]["structure"] == net.a.code
+    assert {"category": "housing", "level": "strong"} in decisions[1]["criteria"]
+    (need,) = data["no_solution_found"]
+    assert need["category"] == "housing"
+    assert need["structure"] == net.a.code
+    assert need["occurred_on"] == TODAY.isoformat()

@@ -11,6 +11,7 @@ import re
 from datetime import date
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -109,3 +110,28 @@ def test_flow_and_outcome_exports_are_the_publication_view(
             assert q1[2] == "12"
             assert q1[-1] == "12"
             assert q1[4] in ("not yet", "pas encore")
+
+
+def test_the_page_reads_the_lost_from_view_setting(
+    app: Flask,
+    client: FlaskClient,
+    coordinator: None,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With ``RELAIS_LOST_FROM_VIEW_DAYS`` at 400, nobody of ``fill`` is lost (their last
+    steps are of February to May, the ends read on 25 November)."""
+    fill(world)
+    monkeypatch.setitem(app.config, "LOST_FROM_VIEW_DAYS", 400)
+    html = client.get(f"/dashboard/?{PERIOD}").get_data(as_text=True)
+    desc = re.search(r'<desc id="flows-desc">([^<]*)</desc>', html)
+    assert desc is not None
+    assert "400" in desc.group(1)
+    response = client.get(f"/dashboard/export/stage-flows.csv?{PERIOD}")
+    lines = list(csv.reader(io.StringIO(response.data.decode()[1:]), delimiter=";"))
+    lost = lines[0].index(lines[0][-2])  # the "lost from view" column, before the total
+    assert [line[lost] for line in lines[1:-1]] == ["0"] * (len(lines) - 2)
+    monkeypatch.setitem(app.config, "LOST_FROM_VIEW_DAYS", 90)
+    response = client.get(f"/dashboard/export/stage-flows.csv?{PERIOD}")
+    lines = list(csv.reader(io.StringIO(response.data.decode()[1:]), delimiter=";"))
+    assert lines[-2][lost] != "0"  # 8 + 3 lost (a total of the publication view)

@@ -170,3 +170,20 @@ def test_the_services_refuse_too(db_session: Session, vault: Vault, ended: Netwo
     # The structure that follows now may.
     assert update_identity(vault, db_session, ended.worker_b, person, changed, today=today)
     assert _writes(db_session) == ["beneficiary:update"]
+
+
+def test_the_send_form_offers_no_solution_found_only_with_a_follow_up_now(
+    client: FlaskClient, ended: Network
+) -> None:
+    """In the reading grace period the "no solution found" route answers 404: the send form
+    (which the grace period still shows) does not link to it."""
+    pseudonym = ended.person.pseudonym
+    login(client, ended.worker_a.email)
+    form = client.get(f"/handoffs/new/{pseudonym}")
+    assert form.status_code == 200
+    assert f"/handoffs/no-solution/{pseudonym}" not in form.get_data(as_text=True)
+    assert client.get(f"/handoffs/no-solution/{pseudonym}").status_code == 404
+    login(client, ended.worker_b.email)
+    page = client.get(f"/handoffs/new/{pseudonym}").get_data(as_text=True)
+    assert f'href="/handoffs/no-solution/{pseudonym}"' in page
+    assert client.get(f"/handoffs/no-solution/{pseudonym}").status_code == 200

@@ -294,3 +294,35 @@ def test_the_work_queue_lists_the_people_due_for_erasure(
     assert "May 2, 2024" in page
     _as(client, worker_b)
     assert "People due for erasure" not in client.get("/work/").get_data(as_text=True)
+
+
+def test_subject_access_page_lists_decisions_and_no_solution_records(
+    client: FlaskClient, db_session: Session, net: Network
+) -> None:
+    from app.services.pathways.orientation import decide_pathway
+    from app.services.unmet_needs.recording import record_no_solution
+
+    today = datetime.now(PARIS).date()
+    decide_pathway(
+        db_session,
+        net.worker_a,
+        net.person,
+        pathway_type_code="social",
+        decided_on=today,
+        today=today,
+    )
+    record_no_solution(
+        db_session,
+        net.worker_a,
+        net.person,
+        barrier_id=None,
+        category_code="housing",
+        precision_code=None,
+        today=today,
+    )
+    db_session.commit()
+    _as(client, net.worker_a)
+    path = f"/people/{net.person.pseudonym}/access-report"
+    page = client.post(path, data={"csrf_token": _token(client, path)}).get_data(as_text=True)
+    assert '<tr data-decision="social">' in page
+    assert '<li data-no-solution="housing">' in page

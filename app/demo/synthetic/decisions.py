@@ -41,11 +41,16 @@ def barrier_level(barrier_id: uuid.UUID, category: str) -> BarrierLevel:
     return BarrierLevel.MODERATE if draw < 0.7 else BarrierLevel.NO_IMPACT
 
 
-def _type_for(levels: dict[int, BarrierLevel]) -> str:
+def pathway_type_for(levels: dict[int, BarrierLevel], heavy: frozenset[int] = frozenset()) -> str:
+    """Two strong barriers, a strong and a moderate one, or a strong one of a ``heavy``
+    category (health, housing...; by id): social; one strong or two moderate:
+    socio-professional; otherwise professional."""
     strong = sum(1 for level in levels.values() if level is BarrierLevel.STRONG)
-    if strong >= 2:
+    moderate = sum(1 for level in levels.values() if level is BarrierLevel.MODERATE)
+    heavy_strong = any(levels.get(category) is BarrierLevel.STRONG for category in heavy)
+    if strong >= 2 or (strong and moderate) or heavy_strong:
         return SOCIAL
-    if strong == 1 or sum(1 for lv in levels.values() if lv is BarrierLevel.MODERATE) >= 2:
+    if strong == 1 or moderate >= 2:
         return SOCIO_PROFESSIONAL
     return PROFESSIONAL
 
@@ -65,6 +70,7 @@ def decision_rows(
         for b in person.barriers
     ]
     types = network.refs[ReferenceKind.PATHWAY_TYPE]
+    heavy = frozenset(categories[code] for code in HEAVY if code in categories)
     first = person.start + timedelta(days=round(rng.triangular(1, 60, 10)))
     days: list[tuple[date, str | None, DecisionReason]] = [
         (first, None, DecisionReason.FIRST_ORIENTATION)
@@ -80,7 +86,7 @@ def decision_rows(
         if day >= person.today:
             break
         levels = criteria_on(barriers, day)
-        code = _type_for(levels)
+        code = pathway_type_for(levels, heavy)
         if change and code == previous:  # a change: another type than the last one
             code = PROFESSIONAL if previous != PROFESSIONAL else SOCIO_PROFESSIONAL
         previous = code

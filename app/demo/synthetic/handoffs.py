@@ -5,6 +5,7 @@ applies to the barrier and the stages."""
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, timedelta
 
 from app.demo.data.wording import (
@@ -23,7 +24,9 @@ from app.demo.synthetic.shape import (
     DECLINE_REASONS,
     EMPLOYMENT,
     GENERALISTS,
+    LATE_CONTACT_RATE,
     NEVER_CAME_RATE,
+    NO_CONTACT_RATE,
     REDIRECT_RATE,
     SILENT_RATE,
     SLOW_RATE,
@@ -163,7 +166,12 @@ def _accept(p: Pathway, handoff: HandoffRecord, day: date) -> None:
             outcome = p.rng.choice(("person_stopped", "other"))
             close(p, handoff, _E.NOT_COMPLETE, outcome, end, NEVER_CAME_MESSAGE)
         return
-    contact = p.after(day, 2, 15)
+    # Drawn apart (seeded by the hand-off), so that the pathway's other draws are unchanged.
+    draw = random.Random(handoff.id.int).random()  # noqa: S311 - fictional data
+    if draw < NO_CONTACT_RATE:
+        return  # accepted, and the first contact never recorded: lost from view in time
+    late = draw < NO_CONTACT_RATE + LATE_CONTACT_RATE
+    contact = p.after(day, 16, 45) if late else p.after(day, 2, 15)
     if contact is None:
         return
     act(p, handoff, _E.FIRST_CONTACT, receiver, p.at(contact))

@@ -118,6 +118,8 @@ SLOW_RATE = 0.2  # answered after 8 to 28 days rather than 1 to 7
 DECLINE_RATE = 0.14
 REDIRECT_RATE = (0.07, 0.35, 0.35)  # for the 1st, 2nd and 3rd hand-off of a chain (4 at most)
 NEVER_CAME_RATE = 0.05  # accepted, then closed without completion before any contact
+NO_CONTACT_RATE = 0.03  # accepted, and no first contact is ever recorded (lost from view)
+LATE_CONTACT_RATE = 0.08  # accepted, the first contact more than 15 days later
 DECLINE_REASONS = tuple(DECLINE_MESSAGE)
 # (event, outcome, weight) once the first contact is made; None: the purpose's own success.
 CLOSINGS: tuple[tuple[HandoffEvent, str | None, int], ...] = (

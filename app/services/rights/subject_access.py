@@ -2,7 +2,8 @@
 
 A caseworker whose structure follows the person exports, for the person, everything Relais
 holds about them: the identity, the statistical fields, every follow-up, step, barrier and
-hand-off (with each transition) of every structure, every consent, and the access record - the
+hand-off (with each transition) of every structure, every orientation decision (with the
+criteria it was taken on), every "no solution found" record, every consent, and the access record - the
 audit events about the person: when, which structure (or which role, for coordinators and the
 system), what (the action tag) and for what purpose. Caseworkers are not named: the person
 learns which organisation acted, not which employee (CJEU C-579/21).
@@ -28,9 +29,20 @@ from sqlalchemy.orm import Session, aliased
 
 from app.domain.audit import AuditAction
 from app.domain.roles import Role
-from app.models import AuditEvent, Beneficiary, Consent, FollowUp, Structure, User
+from app.domain.unmet_needs import UnmetNeedSource
+from app.models import (
+    AuditEvent,
+    Beneficiary,
+    Consent,
+    FollowUp,
+    OrientationDecision,
+    Structure,
+    UnmetNeed,
+    User,
+)
 from app.services.errors import N_, Forbidden, NotFound
 from app.services.pathways import Timeline, readable_employers, timeline
+from app.services.pathways.orientation import decisions_of
 from app.services.people.access import followed_ids
 from app.services.people.identity import Identity, open_identity
 from app.services.security import audit
@@ -77,6 +89,8 @@ class SubjectAccessReport:
     employers: dict[uuid.UUID, str]  # the employer of each employment step, by step id
     consents: list[Consent]
     access_log: list[AccessLogLine]
+    decisions: list[OrientationDecision]  # oldest first: the last one is current
+    no_solutions: list[UnmetNeed]  # "no solution found" records, oldest first
 
     @property
     def consultations(self) -> list[AccessLogLine]:
@@ -142,6 +156,17 @@ def subject_access_report(
             )
         ),
         access_log=access_log(session, person.id),
+        decisions=decisions_of(session, person.id),
+        no_solutions=list(
+            session.scalars(
+                select(UnmetNeed)
+                .where(
+                    UnmetNeed.beneficiary_id == person.id,
+                    UnmetNeed.source == UnmetNeedSource.NO_SOLUTION,
+                )
+                .order_by(UnmetNeed.occurred_on, UnmetNeed.created_at)
+            )
+        ),
     )
 
 
@@ -274,6 +299,28 @@ def report_as_json(report: SubjectAccessReport) -> dict[str, Any]:
                 ],
             }
             for h in tl.handoffs
+        ],
+        "orientation_decisions": [
+            {
+                "structure": d.structure.code,
+                "pathway_type": d.pathway_type.code,
+                "decided_on": _day(d.decided_on),
+                "reason": _code(d.reason),
+                "criteria": [
+                    {"category": c.category.code, "level": c.level.value} for c in d.criteria
+                ],
+            }
+            for d in report.decisions
+        ],
+        "no_solution_found": [
+            {
+                "structure": n.structure.code,
+                "occurred_on": _day(n.occurred_on),
+                "category": _code(n.category),
+                "stage": _code(n.stage),
+                "precision": _code(n.precision),
+            }
+            for n in report.no_solutions
         ],
         "consents": [
             {

@@ -26,7 +26,7 @@ from app.models import ReferenceItem, ReferenceKind, Structure
 from app.services.statistics.barriers import barrier_tables
 from app.services.statistics.chains import redirect_chains
 from app.services.statistics.cohorts import CohortOutcomes, cohort_outcomes
-from app.services.statistics.flows import stage_flows
+from app.services.statistics.flows import LOST_AFTER_DAYS, stage_flows
 from app.services.statistics.funnel import stage_funnel, stage_medians
 from app.services.statistics.handoffs import (
     ReceiverTimes,
@@ -118,12 +118,14 @@ def dashboard(
     today: date | None = None,
     now: datetime | None = None,
     overdue_days: int = 10,
+    lost_after_days: int = LOST_AFTER_DAYS,
 ) -> Dashboard:
     """Every indicator of the scope: exact, or protected with the threshold ``k``.
 
     ``today`` (by default the end of the period) dates the ends of the stage flows and the
     horizons elapsed of the cohort outcomes; ``now`` decides which hand-offs are past their
-    answer deadline (``overdue_days``).
+    answer deadline (``overdue_days``); a person of the stage flows is lost from view after
+    ``lost_after_days`` days without an event (the setting ``RELAIS_LOST_FROM_VIEW_DAYS``).
     """
     day = today or scope.end
     now = now or datetime.now(UTC)
@@ -165,7 +167,7 @@ def dashboard(
         chains=chains,
         quarters=handoffs.by_quarter,
         structures=counted.structures,
-        stage_flows=stage_flows(session, scope, stages, k, day),
+        stage_flows=stage_flows(session, scope, stages, k, day, lost_after_days),
         cohort_outcomes=cohort_outcomes(session, scope, stages, k, day),
         network=network,
         trends=trends,

@@ -9,7 +9,8 @@ one (orientation, orientation, training is one transition, orientation → train
   is not of A) started in the period: one person per transition, however often they made it;
 - an **end** for every person with a step in the period, in the row of their last stage (the
   last step started by the end of the period): *still there* when they had an event (a step
-  started, a barrier identified, a hand-off sent) in the ``LOST_AFTER_DAYS`` days up to the
+  started, a barrier identified, a hand-off sent) in the ``lost_after_days`` days (the setting
+  ``RELAIS_LOST_FROM_VIEW_DAYS``, by default ``LOST_AFTER_DAYS``) up to the
   end of the period (or today when it ends later), or when that stage is where pathways end
   (employment, exit); *lost from view* otherwise.
 
@@ -32,7 +33,8 @@ from app.models import Barrier, Handoff, PathwayStep, ReferenceItem
 from app.services.statistics.scope import Scope, population
 from app.services.statistics.tables import Counts, CountTable, protected_table
 
-# No event for this many days before the end of the period: lost from view.
+# No event for this many days before the end of the period: lost from view (the default of
+# the setting ``LOST_FROM_VIEW_DAYS``, which the dashboard passes).
 LOST_AFTER_DAYS = 90
 # The stages where a pathway ends: a person whose last step is one of them is not lost.
 FINAL_STAGES = ("employment", "exit_other")
@@ -45,7 +47,7 @@ class FlowEnd(StrEnum):
     """Where a person's pathway stands after their last stage (the end columns)."""
 
     STAYED = "stayed"  # no further step, but followed recently (or a final stage)
-    LOST = "lost"  # no further step and no event for LOST_AFTER_DAYS days
+    LOST = "lost"  # no further step and no event for ``lost_after_days`` days
 
 
 def as_of(scope: Scope, today: date) -> date:
@@ -54,14 +56,17 @@ def as_of(scope: Scope, today: date) -> date:
 
 
 def stage_flows_query(
-    scope: Scope, today: date, final_stages: Sequence[int]
+    scope: Scope,
+    today: date,
+    final_stages: Sequence[int],
+    lost_after_days: int = LOST_AFTER_DAYS,
 ) -> Select[int, int | None, int, int]:
     """(kind, from stage, to stage or end code, people): the transitions whose second step
     started in the period (``from`` None: no stage before, not published), and the ends of
     the people with a step in the period (``from``: their last stage; ``to``: ``STAYED_CODE``
     or ``LOST_CODE``)."""
     day = as_of(scope, today)
-    cutoff = day - timedelta(days=LOST_AFTER_DAYS)
+    cutoff = day - timedelta(days=lost_after_days)
     person = PathwayStep.beneficiary_id
     in_order = (PathwayStep.started_on, PathwayStep.created_at, PathwayStep.id)
     # Only the people with a step in the period have a transition or an end in it.
@@ -133,14 +138,20 @@ def _moment(day: date) -> datetime:
 
 
 def stage_flows(
-    session: Session, scope: Scope, stages: Sequence[ReferenceItem], k: int, today: date
+    session: Session,
+    scope: Scope,
+    stages: Sequence[ReferenceItem],
+    k: int,
+    today: date,
+    lost_after_days: int = LOST_AFTER_DAYS,
 ) -> CountTable:
     """The protected table of the flows: rows are the stages people left (or stopped at),
     columns the stages they went to, then the two ends."""
     final = [stage.id for stage in stages if stage.code in FINAL_STAGES]
     stage_of = {stage.id: stage for stage in stages}
     counts: Counts = defaultdict(int)
-    for kind, origin, target, people in session.execute(stage_flows_query(scope, today, final)):
+    query = stage_flows_query(scope, today, final, lost_after_days)
+    for kind, origin, target, people in session.execute(query):
         row = stage_of.get(origin) if origin is not None else None
         if row is None:
             continue

@@ -38,7 +38,6 @@ from app.services.errors import ServiceError
 from app.services.safe_csv import Cell, csv_chunks
 from app.services.statistics import exports, pathway_export
 from app.services.statistics.dashboard import TABLE_NAMES, Dashboard, View, dashboard
-from app.services.statistics.flows import LOST_AFTER_DAYS
 from app.services.statistics.headings import Label, Metric
 from app.services.statistics.overdue import LIMIT as OVERDUE_LIMIT
 from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope
@@ -118,6 +117,10 @@ def _view() -> View:
     return View.PUBLICATION if request.args.get("view") == View.PUBLICATION else View.EXACT
 
 
+def _lost_after() -> int:  # days without an event: lost from view (the setting)
+    return int(current_app.config["LOST_FROM_VIEW_DAYS"])
+
+
 @bp.get("/")
 @roles_required(Role.COORDINATOR)
 def index() -> ResponseReturnValue:
@@ -134,6 +137,7 @@ def index() -> ResponseReturnValue:
         today=today(),
         now=datetime.now(UTC),
         overdue_days=int(current_app.config["HANDOFF_OVERDUE_DAYS"]),
+        lost_after_days=_lost_after(),
     )
     if form.start.data is None:
         form.start.data = scope.start
@@ -174,7 +178,7 @@ def index() -> ResponseReturnValue:
             (_("Entrants who reached training"), _("Entrants who reached employment")),
             heading,
         ),
-        lost_after=LOST_AFTER_DAYS,
+        lost_after=_lost_after(),
     )
 
 
@@ -361,7 +365,10 @@ def export_table(name: str) -> ResponseReturnValue:
     if scope is None:
         return render_template("dashboard/index.html", form=form, board=None), 400
     # Whatever the page showed, an export leaves the coordination: the publication view only.
-    board: Dashboard = dashboard(dbs(), scope, k=_threshold(), view=View.PUBLICATION, today=today())
+    k, lost_after = _threshold(), _lost_after()
+    board = dashboard(
+        dbs(), scope, k=k, view=View.PUBLICATION, today=today(), lost_after_days=lost_after
+    )
     table = board.tables()[name]
     exports.record_export(dbs(), actor(), AuditAction.STATISTICS_EXPORT, scope, name)
     not_yet = board.cohort_outcomes.not_yet if name.startswith("cohort-outcomes") else None

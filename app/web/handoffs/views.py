@@ -204,6 +204,8 @@ def new(pseudonym: str) -> ResponseReturnValue:
         purpose_chosen=bool(barrier_code or stage_code),
         same_purpose=same_purpose,
         reorienting=reorienting,
+        # The "no solution found" route needs a follow-up now (not the reading grace period).
+        may_record_no_solution=access.may_change(session, user, person),
     )
 
 

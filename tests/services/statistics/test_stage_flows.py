@@ -138,3 +138,26 @@ def test_publication_view_hides_small_flows(world: World) -> None:
     values = [v for row in table.published.cells for v in row]
     assert all(v is None or v == 0 or v >= 11 for v in values)
     assert table.column_total(FlowEnd.STAYED) is None
+
+
+@pytest.mark.parametrize(
+    ("days", "ends"),
+    [
+        (90, {("orientation", "lost"): 1, ("orientation", "stayed"): 1}),
+        (30, {("orientation", "lost"): 2}),  # 55 days without news is lost after 30
+        (400, {("orientation", "stayed"): 2}),
+    ],
+)
+def test_the_ends_follow_the_lost_from_view_setting(
+    world: World, days: int, ends: dict[tuple[str, str], int]
+) -> None:
+    """``RELAIS_LOST_FROM_VIEW_DAYS`` reaches the flows through ``dashboard()``."""
+    old, recent = world.person(), world.person()
+    step(world, old, "orientation", date(2026, 4, 1))  # 238 days before TODAY
+    step(world, recent, "orientation", date(2026, 10, 1))  # 55 days before TODAY
+    world.session.flush()
+    scope = resolve_scope(world.session, DashboardFilters(start=START, end=END), today=TODAY)
+    result = dashboard(
+        world.session, scope, k=1, view=View.EXACT, today=TODAY, lost_after_days=days
+    )
+    assert cells(result) == ends
