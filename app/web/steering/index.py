@@ -7,10 +7,11 @@ from flask import current_app, render_template
 from flask.typing import ResponseReturnValue
 
 from app.domain.roles import Role
+from app.services.statistics.report import last_full_quarter
 from app.services.statistics.scope import DashboardFilters, resolve_scope
 from app.services.statistics.steering_index import steering_figures
 from app.web.context import dbs, roles_required, today
-from app.web.dashboard.views import number
+from app.web.dashboard.views import number, quarter_name
 from app.web.steering.views import bp
 
 
@@ -34,4 +35,6 @@ def index() -> ResponseReturnValue:
         days=config["LOST_FROM_VIEW_DAYS"],
         target=config["DELAY_TARGET_DAYS"],
         contract=config["DELAY_CONTRACT_DAYS"],
+        report_quarter=last_full_quarter(today()),
+        quarter_name=quarter_name,
     )
