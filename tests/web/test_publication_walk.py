@@ -236,8 +236,8 @@ def test_every_export_is_in_the_publication_view(
     login(client, COORDINATOR)
     urls = list(export_urls(client.application, known))
     assert len(urls) == (
-        len(TABLE_NAMES) + 3 + len(DELAY_TABLES | DECISION_TABLES) + len(UNMET_TABLES)
-    )
+        len(TABLE_NAMES) + 3 + len(DELAY_TABLES | DECISION_TABLES) + len(UNMET_TABLES) + 1
+    )  # the dashboard's tables, three structures' figures, the steering tables, lost from view
     problems = [p for url in urls for p in problems_of_export(client, url, spy, threshold)]
     assert not problems, problems
     # The pair's 3 hand-offs: an empty cell of the matrix's export.

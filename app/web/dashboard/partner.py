@@ -28,7 +28,7 @@ from app.services.structures import get_structure
 from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, label, today
 from app.web.dashboard import partner_chart
-from app.web.dashboard.views import _csv_response, days, share, shown_value
+from app.web.dashboard.views import csv_response, days, share, shown_value
 from app.web.form_base import RelaisForm
 from app.web.forms_support import attach_error
 
@@ -123,7 +123,7 @@ def export(code: str) -> ResponseReturnValue:
     figures = _figures(structure, scope)
     exports.record_partner_export(dbs(), actor(), structure, scope)
     name = f"figures-{structure.code}-publication-{scope.start}-{scope.end}"
-    return _csv_response(name, list(csv_lines(figures)))
+    return csv_response(name, list(csv_lines(figures)))
 
 
 # --- the indicators, for the page and the export -----------------------------------------------

@@ -26,86 +26,28 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from wtforms import DateField, SelectChoice, SelectField
-from wtforms.validators import Optional
 
 from app.domain.audit import AuditAction
 from app.domain.periods import Quarter
 from app.domain.roles import Role
-from app.models import ReferenceItem, ReferenceKind, Structure
+from app.models import ReferenceItem, Structure
 from app.services.directory.network_events import EventMark, events_by_quarter
-from app.services.errors import ServiceError
 from app.services.safe_csv import Cell, csv_chunks
 from app.services.statistics import exports, pathway_export
 from app.services.statistics.dashboard import TABLE_NAMES, Dashboard, View, dashboard
 from app.services.statistics.headings import Label, Metric
 from app.services.statistics.overdue import LIMIT as OVERDUE_LIMIT
-from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope
 from app.services.statistics.tables import CountList, CountTable
 from app.services.statistics.trend_queries import TrendSeries
-from app.services.structures import list_structures, reference_items
 from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, label, roles_required, today
 from app.web.dashboard import charts, flow_charts
+from app.web.dashboard.filters import filters_form, filters_scope
 from app.web.dashboard.network_chart import network_heatmap
 from app.web.dashboard.trend_charts import TrendChart, trend_chart
-from app.web.form_base import RelaisForm
-from app.web.forms_support import attach_error
 from app.web.labels import enum_label
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-
-
-class FiltersForm(RelaisForm):
-    """The dashboard's filters, read from the query string (a GET form: no CSRF token)."""
-
-    class Meta:
-        csrf = False
-
-    start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
-    cohort = SelectField("Cohort", validators=[Optional()])
-    qpv = SelectField("Neighbourhood (QPV)", validators=[Optional()])
-    structure = SelectField("Pathways through", validators=[Optional()])
-
-
-def _form() -> FiltersForm:
-    session = dbs()
-    form = FiltersForm(formdata=request.args)
-    form.start.label.text = _("Period from")
-    form.end.label.text = _("Period to")
-    form.cohort.label.text = _("Cohort")
-    form.qpv.label.text = _("Neighbourhood (QPV)")
-    form.structure.label.text = _("Pathways through")
-    everyone = SelectChoice("", _("All"))
-    form.cohort.choices = [everyone] + [
-        SelectChoice(i.code, label(i)) for i in reference_items(session, ReferenceKind.COHORT)
-    ]
-    form.qpv.choices = [everyone] + [
-        SelectChoice(i.code, label(i)) for i in reference_items(session, ReferenceKind.QPV)
-    ]
-    form.structure.choices = [everyone] + [
-        SelectChoice(s.code, s.name) for s in list_structures(session, include_inactive=True)
-    ]
-    return form
-
-
-def _scope(form: FiltersForm) -> Scope | None:
-    """The scope the form asks for, or None with the errors attached to the form."""
-    if not form.validate():
-        return None
-    filters = DashboardFilters(
-        start=form.start.data,
-        end=form.end.data,
-        cohort=form.cohort.data or None,
-        qpv=form.qpv.data or None,
-        structure=form.structure.data or None,
-    )
-    try:
-        return resolve_scope(dbs(), filters, today=today())
-    except ServiceError as exc:
-        attach_error(form, exc)
-        return None
 
 
 def _threshold() -> int:
@@ -124,8 +66,8 @@ def _lost_after() -> int:  # days without an event: lost from view (the setting)
 @bp.get("/")
 @roles_required(Role.COORDINATOR)
 def index() -> ResponseReturnValue:
-    form = _form()
-    scope = _scope(form)
+    form = filters_form()
+    scope = filters_scope(form)
     view = g.relais_view = _view()
     if scope is None:
         return render_template("dashboard/index.html", form=form, board=None, view=view), 400
@@ -294,7 +236,7 @@ def _no_statistic() -> str:
 # --- CSV exports -----------------------------------------------------------------------------
 
 
-def _csv_response(name: str, lines: Iterable[Sequence[Cell]]) -> Response:
+def csv_response(name: str, lines: Iterable[Sequence[Cell]]) -> Response:
     """A streamed CSV as French spreadsheets read it: UTF-8 with a BOM, ``;`` separators,
     formula-like text neutralised (``app.services.safe_csv``)."""
     chunks = csv_chunks(lines, delimiter=";", lineterminator="\r\n", prefix="\ufeff")
@@ -360,8 +302,8 @@ def _code(item: Label) -> str:
 def export_table(name: str) -> ResponseReturnValue:
     if name not in TABLE_NAMES:
         abort(404)
-    form = _form()
-    scope = _scope(form)
+    form = filters_form()
+    scope = filters_scope(form)
     if scope is None:
         return render_template("dashboard/index.html", form=form, board=None), 400
     # Whatever the page showed, an export leaves the coordination: the publication view only.
@@ -373,15 +315,15 @@ def export_table(name: str) -> ResponseReturnValue:
     exports.record_export(dbs(), actor(), AuditAction.STATISTICS_EXPORT, scope, name)
     not_yet = board.cohort_outcomes.not_yet if name.startswith("cohort-outcomes") else None
     lines = list(table_lines(table, board.k, not_yet))
-    return _csv_response(f"{name}-publication-{scope.start}-{scope.end}", lines)
+    return csv_response(f"{name}-publication-{scope.start}-{scope.end}", lines)
 
 
 @bp.get("/export/pathways.csv")
 @roles_required(Role.COORDINATOR)
 @reauth_required()
 def export_pathways() -> ResponseReturnValue:
-    form = _form()
-    scope = _scope(form)
+    form = filters_form()
+    scope = filters_scope(form)
     if scope is None:
         return render_template("dashboard/index.html", form=form, board=None), 400
     session, user = dbs(), actor()
@@ -394,4 +336,4 @@ def export_pathways() -> ResponseReturnValue:
         for line in pathway_export.pathway_lines(session, scope, today=day):
             yield line.as_row()
 
-    return _csv_response(f"pathways-{scope.start}-{scope.end}", lines())
+    return csv_response(f"pathways-{scope.start}-{scope.end}", lines())

@@ -27,7 +27,7 @@ from app.services.statistics.tables import CountTable
 from app.services.structures import list_structures, reference_items
 from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, roles_required, today
-from app.web.dashboard.views import _csv_response, heading, shown_value, table_lines
+from app.web.dashboard.views import csv_response, heading, shown_value, table_lines
 from app.web.listing import filters_from_request, page_from_request
 from app.web.steering.views import bp
 
@@ -106,4 +106,4 @@ def lost_export() -> ResponseReturnValue:
     counts = _counts(scope, k)
     exports.record_export(dbs(), actor(), AuditAction.STATISTICS_EXPORT, scope, COUNTS_TABLE)
     lines = list(table_lines(counts, k))
-    return _csv_response(f"{COUNTS_TABLE}-publication-{today()}", lines)
+    return csv_response(f"{COUNTS_TABLE}-publication-{today()}", lines)

@@ -8,68 +8,21 @@ exports are in the publication view whatever the page showed, and audited
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
-from flask import Response, abort, current_app, g, render_template, request
+from flask import abort, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from wtforms import SelectChoice
 
 from app.domain.audit import AuditAction
 from app.domain.roles import Role
-from app.models import ReferenceKind
-from app.services.errors import ServiceError
-from app.services.safe_csv import Cell, csv_chunks
 from app.services.statistics import exports
 from app.services.statistics.dashboard import View
-from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope
 from app.services.statistics.unmet_needs import TABLE_NAMES, UnmetNeeds, unmet_needs
-from app.services.structures import list_structures, reference_items
 from app.web.auth.signing_in import reauth_required
-from app.web.context import actor, dbs, label, roles_required, today
+from app.web.context import actor, dbs, roles_required
 from app.web.dashboard import charts
-from app.web.dashboard.views import FiltersForm, heading, number, shown_value, table_lines
-from app.web.forms_support import attach_error
+from app.web.dashboard.filters import filters_form, filters_scope
+from app.web.dashboard.views import csv_response, heading, number, shown_value, table_lines
 from app.web.steering.views import bp
-
-
-def _form() -> FiltersForm:
-    session = dbs()
-    form = FiltersForm(formdata=request.args)
-    form.start.label.text = _("Period from")
-    form.end.label.text = _("Period to")
-    form.cohort.label.text = _("Public (cohort)")
-    form.qpv.label.text = _("Neighbourhood (QPV)")
-    form.structure.label.text = _("Structure (referring, or where the need went unmet)")
-    everyone = SelectChoice("", _("All"))
-    form.cohort.choices = [everyone] + [
-        SelectChoice(i.code, label(i)) for i in reference_items(session, ReferenceKind.COHORT)
-    ]
-    form.qpv.choices = [everyone] + [
-        SelectChoice(i.code, label(i)) for i in reference_items(session, ReferenceKind.QPV)
-    ]
-    form.structure.choices = [everyone] + [
-        SelectChoice(s.code, s.name) for s in list_structures(session, include_inactive=True)
-    ]
-    return form
-
-
-def _scope(form: FiltersForm) -> Scope | None:
-    """The scope the form asks for, or None with the errors attached to the form."""
-    if not form.validate():
-        return None
-    filters = DashboardFilters(
-        start=form.start.data,
-        end=form.end.data,
-        cohort=form.cohort.data or None,
-        qpv=form.qpv.data or None,
-        structure=form.structure.data or None,
-    )
-    try:
-        return resolve_scope(dbs(), filters, today=today())
-    except ServiceError as exc:
-        attach_error(form, exc)
-        return None
 
 
 def _threshold() -> int:
@@ -79,8 +32,11 @@ def _threshold() -> int:
 @bp.get("/unmet-needs")
 @roles_required(Role.COORDINATOR)
 def unmet_needs_page() -> ResponseReturnValue:
-    form = _form()
-    scope = _scope(form)
+    form = filters_form(
+        cohort=_("Public (cohort)"),
+        structure=_("Structure (referring, or where the need went unmet)"),
+    )
+    scope = filters_scope(form)
     view = g.relais_view = (
         View.PUBLICATION if request.args.get("view") == View.PUBLICATION else View.EXACT
     )
@@ -120,8 +76,11 @@ def unmet_needs_page() -> ResponseReturnValue:
 def unmet_needs_export(table: str) -> ResponseReturnValue:
     if table not in TABLE_NAMES:
         abort(404)
-    form = _form()
-    scope = _scope(form)
+    form = filters_form(
+        cohort=_("Public (cohort)"),
+        structure=_("Structure (referring, or where the need went unmet)"),
+    )
+    scope = filters_scope(form)
     if scope is None:
         page = render_template(
             "steering/unmet_needs.html",
@@ -135,12 +94,4 @@ def unmet_needs_export(table: str) -> ResponseReturnValue:
     needs: UnmetNeeds = unmet_needs(dbs(), scope, _threshold())
     exports.record_export(dbs(), actor(), AuditAction.STATISTICS_EXPORT, scope, table)
     lines = list(table_lines(needs.tables()[table], needs.k))
-    return _csv_response(f"{table}-publication-{scope.start}-{scope.end}", lines)
-
-
-def _csv_response(name: str, lines: Iterable[Sequence[Cell]]) -> Response:
-    """A CSV as French spreadsheets read it (as the dashboard's: BOM, ``;``)."""
-    chunks = csv_chunks(lines, delimiter=";", lineterminator="\r\n", prefix="\ufeff")
-    response = Response("".join(chunks), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="relais-{name}.csv"'
-    return response
+    return csv_response(f"{table}-publication-{scope.start}-{scope.end}", lines)

@@ -8,26 +8,22 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from wtforms import SelectChoice
 
 from app.domain.audit import AuditAction
 from app.domain.roles import Role
-from app.models import ReferenceKind
-from app.services.errors import ServiceError
 from app.services.statistics import exports
 from app.services.statistics.dashboard import View
 from app.services.statistics.decisions import DecisionTables, decisions_by_type
 from app.services.statistics.delay_queries import Breakdown
 from app.services.statistics.delays import TABLE_NAMES, DelayTargets, delay_targets
-from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope
+from app.services.statistics.scope import Scope
 from app.services.statistics.tables import CountTable
-from app.services.structures import list_structures, reference_items
 from app.web.auth.signing_in import reauth_required
-from app.web.context import actor, dbs, label, roles_required, today
+from app.web.context import actor, dbs, roles_required, today
 from app.web.dashboard import charts
+from app.web.dashboard.filters import filters_form, filters_scope
 from app.web.dashboard.views import (
-    FiltersForm,
-    _csv_response,
+    csv_response,
     days,
     heading,
     number,
@@ -35,47 +31,10 @@ from app.web.dashboard.views import (
     shown_value,
     table_lines,
 )
-from app.web.forms_support import attach_error
 
 bp = Blueprint("steering", __name__, url_prefix="/steering")
 
 DECISION_TABLES = frozenset({"decisions-by-type", "decisions-by-quarter", "decision-criteria"})
-
-
-def _form() -> FiltersForm:
-    session = dbs()
-    form = FiltersForm(formdata=request.args)
-    form.start.label.text = _("Period from")
-    form.end.label.text = _("Period to")
-    form.structure.label.text = _("Pathways through")
-    everyone = SelectChoice("", _("All"))
-    form.cohort.choices = [everyone] + [
-        SelectChoice(i.code, label(i)) for i in reference_items(session, ReferenceKind.COHORT)
-    ]
-    form.qpv.choices = [everyone] + [
-        SelectChoice(i.code, label(i)) for i in reference_items(session, ReferenceKind.QPV)
-    ]
-    form.structure.choices = [everyone] + [
-        SelectChoice(s.code, s.name) for s in list_structures(session, include_inactive=True)
-    ]
-    return form
-
-
-def _scope(form: FiltersForm) -> Scope | None:
-    if not form.validate():
-        return None
-    filters = DashboardFilters(
-        start=form.start.data,
-        end=form.end.data,
-        cohort=form.cohort.data or None,
-        qpv=form.qpv.data or None,
-        structure=form.structure.data or None,
-    )
-    try:
-        return resolve_scope(dbs(), filters, today=today())
-    except ServiceError as exc:
-        attach_error(form, exc)
-        return None
 
 
 def _figures(scope: Scope, k: int) -> tuple[DecisionTables, DelayTargets]:
@@ -100,8 +59,8 @@ class _Board:
 @bp.get("/delays")
 @roles_required(Role.COORDINATOR)
 def delays() -> ResponseReturnValue:
-    form = _form()
-    scope = _scope(form)
+    form = filters_form()
+    scope = filters_scope(form)
     view = g.relais_view = (
         View.PUBLICATION if request.args.get("view") == View.PUBLICATION else View.EXACT
     )
@@ -146,8 +105,8 @@ def delays() -> ResponseReturnValue:
 def export_delays(table: str) -> ResponseReturnValue:
     if table not in TABLE_NAMES | DECISION_TABLES:
         abort(404)
-    form = _form()
-    scope = _scope(form)
+    form = filters_form()
+    scope = filters_scope(form)
     if scope is None:
         abort(400)
     # Whatever the page showed, an export leaves the coordination: the publication view only.
@@ -156,4 +115,4 @@ def export_delays(table: str) -> ResponseReturnValue:
     tables: dict[str, CountTable] = {**decisions.tables(), **targets.tables()}
     exports.record_export(dbs(), actor(), AuditAction.STATISTICS_EXPORT, scope, table)
     lines = list(table_lines(tables[table], k))
-    return _csv_response(f"{table}-publication-{scope.start}-{scope.end}", lines)
+    return csv_response(f"{table}-publication-{scope.start}-{scope.end}", lines)
