@@ -25,16 +25,40 @@ UNREACHABLE: tuple[type[Exception], ...] = (
     sa.DisconnectionError,
     sa.TimeoutError,
 )
+# SQLite's codes of a file that cannot be opened or read (the others - a lock, a constraint -
+# are answers of a database that is there).
+SQLITE_UNREACHABLE = frozenset({"SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_NOTADB"})
 
 
 def database_unreachable(exc: BaseException | None) -> bool:
-    """Whether ``exc`` or one of its causes says the database cannot be reached."""
+    """Whether ``exc`` or one of its causes says the database cannot be reached: a connection
+    refused, lost or timed out - not an answer of a database that is there (a serialization
+    failure, a deadlock, a lock timeout, a constraint), which stays an error of the request."""
     seen = 0
     while exc is not None and seen < 10:
-        if isinstance(exc, UNREACHABLE):
+        if isinstance(exc, sa.DisconnectionError | sa.TimeoutError):
+            return True
+        if isinstance(exc, sa.OperationalError | sa.InterfaceError) and (
+            exc.connection_invalidated or _no_connection(exc.orig)
+        ):
             return True
         exc = exc.__cause__ or exc.__context__
         seen += 1
+    return False
+
+
+def _no_connection(error: BaseException | None) -> bool:
+    """Whether the driver's error is a failure to connect or a lost connection."""
+    if error is None:
+        return False
+    module = type(error).__module__
+    if module.startswith("psycopg"):
+        # A connection failure has no SQLSTATE; class 08 is "connection exception", 57P01-03
+        # an administrator shutdown, a crash, "cannot connect now".
+        state = getattr(error, "sqlstate", None)
+        return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03")
+    if module == "sqlite3":
+        return getattr(error, "sqlite_errorname", "") in SQLITE_UNREACHABLE
     return False
 
 

@@ -34,8 +34,8 @@ def register(app: Flask) -> None:
     app.register_error_handler(MalformedRequest, _malformed)
     app.register_error_handler(NotFound, lambda _exc: _page(404))
     app.register_error_handler(Forbidden, lambda _exc: _page(404))
-    for unreachable in UNREACHABLE:
-        app.register_error_handler(unreachable, _unavailable)
+    for database_error in UNREACHABLE:
+        app.register_error_handler(database_error, _database_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
 
@@ -93,6 +93,14 @@ _BARE_MESSAGES = {
         "once Relais answers again. Please try again in a few minutes."
     ),
 }
+
+
+def _database_error(exc: Exception) -> ResponseReturnValue:
+    """A database that cannot be reached is a 503; any other error of the database (a
+    serialization failure, a lock) is the request's own failure."""
+    if database_unreachable(exc):
+        return _unavailable(exc)
+    return _unexpected(exc)
 
 
 def _unavailable(exc: Exception) -> ResponseReturnValue:

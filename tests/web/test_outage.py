@@ -111,7 +111,9 @@ def test_a_commit_that_loses_the_database_is_a_503(
     assert login(client, user.email).status_code == 302
 
     def lost(_session: Session) -> None:
-        raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+        raise OperationalError(
+            "COMMIT", {}, Exception("server closed the connection"), connection_invalidated=True
+        )
 
     monkeypatch.setattr(unit_of_work, "complete", lost)
     answer = client.post("/logout", data={})
@@ -119,6 +121,25 @@ def test_a_commit_that_loses_the_database_is_a_503(
     answer = client.get("/work/")
     assert answer.status_code == 503
     assert _is_unavailable_page(answer.get_data(as_text=True))
+
+
+def test_an_answer_of_the_database_is_no_outage(
+    client: FlaskClient, db_session: scoped_session[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A serialization failure or a lock comes from a database that is there: the request
+    failed (500), the database is not said to be unreachable."""
+    structure = factories.structure(db_session)
+    user = factories.user(db_session, structure_=structure)
+    db_session.commit()
+    assert login(client, user.email).status_code == 302
+
+    def refused(_session: Session) -> None:
+        raise OperationalError("COMMIT", {}, Exception("could not serialize access"))
+
+    monkeypatch.setattr(unit_of_work, "complete", refused)
+    answer = client.get("/work/")
+    assert answer.status_code == 500
+    assert UNAVAILABLE not in answer.get_data(as_text=True)
 
 
 def test_an_error_page_whose_frame_fails_is_drawn_bare(
