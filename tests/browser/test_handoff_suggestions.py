@@ -23,6 +23,7 @@ from tests.browser.test_handoff_journeys import (
     Person,
     _paris_today,
     log_in,
+    send_handoff_form,
     signed_in,
     visit,
 )
@@ -105,7 +106,7 @@ def test_the_handoff_form_suggests_matching_partners_first(page: Any) -> None:
     page.locator("#to_structure").select_option(value=options.nth(0).get_attribute("value"))
     page.locator("#note").fill("Recherche une place de crèche pour reprendre une formation.")
     page.locator("#consent_confirmed").check()
-    page.locator("main form button[type=submit]").click()
+    send_handoff_form(page)
     page.wait_for_url(HANDOFF_URL)
     expect(page.locator(".flash-success")).to_contain_text("envoyée aux Petits Pas")
     visit(page, "handoff-sent-to-suggestion")
