@@ -38,7 +38,9 @@ def test_coordinator_reads_the_steering_pages(page: Any) -> None:
     sign_in(page, "coordination@relais.demo")
     page.wait_for_url(re.compile(r"/pathways/$"))
     page.goto("/steering/")
-    assert page.locator("#steering-pages > li").count() == 3
+    # Decisions and delays, unmet needs, lost from view, and the quarterly report to the CDE.
+    assert page.locator("#steering-pages > li").count() == 4
+    assert page.locator("#steering-report h2 a").get_attribute("href") == "/steering/report"
     assert int(page.locator("[data-figure=decisions]").inner_text().replace("\u202f", "")) > 0
     assert int(page.locator("[data-figure=lost]").inner_text().replace("\u202f", "")) > 0
     check(page)
