@@ -26,6 +26,7 @@ from app.models import (
     PathwayStep,
     PersonKey,
     Structure,
+    UnmetNeed,
     User,
 )
 from app.services.handoffs import apply_event, deadlines, send_handoff
@@ -212,6 +213,8 @@ def _drop_committed(engine: Engine, ids: dict[str, Any], audit_mark: AuditMark) 
     people: list[uuid.UUID] = ids["people"]
     with Session(engine) as session:
         handoffs = select(Handoff.id).where(Handoff.beneficiary_id.in_(people))
+        # An expiry records an unmet need (its cohorts go with it, ON DELETE CASCADE).
+        session.execute(delete(UnmetNeed).where(UnmetNeed.handoff_id.in_(handoffs)))
         session.execute(delete(MailMessage).where(MailMessage.handoff_id.in_(handoffs)))
         session.execute(delete(HandoffTransition).where(HandoffTransition.handoff_id.in_(handoffs)))
         session.execute(delete(Handoff).where(Handoff.beneficiary_id.in_(people)))
