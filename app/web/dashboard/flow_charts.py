@@ -19,10 +19,11 @@ from app.services.statistics.cohorts import HORIZONS, CohortOutcomes, Reach
 from app.services.statistics.flows import FlowEnd
 from app.services.statistics.headings import Label
 from app.services.statistics.tables import CountTable
+from app.web.svg_text import wrap
 
 Name = Callable[[Label], str]
 
-LEFT, TOP, NODE_WIDTH, TALLEST, GAP = 8.0, 58.0, 14.0, 220.0, 40.0
+LEFT, TOP, NODE_WIDTH, TALLEST, GAP = 8.0, 86.0, 14.0, 220.0, 40.0
 END_ROOM = 170.0  # room on the right of the end nodes for their labels
 HIDDEN_WIDTH = 1.5
 
@@ -158,25 +159,8 @@ def _node(
         label=label,
         value=value,
         end=end,
-        lines=wrapped(label, 22 if end else 16),
+        lines=tuple(wrap(label, 22 if end else 16, 4)),
     )
-
-
-def wrapped(text: str, width: int, lines: int = 2) -> tuple[str, ...]:
-    """``text`` in at most ``lines`` lines of about ``width`` characters (cut words kept
-    whole where possible; the last line ends with "…" when it does not fit)."""
-    found: list[str] = []
-    current = ""
-    for word in text.split():
-        if current and len(current) + 1 + len(word) > width:
-            found.append(current)
-            current = word
-        else:
-            current = f"{current} {word}".strip()
-    found.append(current)
-    if len(found) > lines:
-        found = [*found[: lines - 1], " ".join(found[lines - 1 :])]
-    return tuple(line if len(line) <= width else line[: width - 1] + "…" for line in found)
 
 
 def _loop(x0: float, y0: float, x1: float, y1: float, lane: float) -> str:
