@@ -6,14 +6,13 @@ underlying counts, as in ``test_disclosure_linked``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from fractions import Fraction
 from itertools import product
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.domain.disclosure_links import Link, protect_linked
-from tests.domain.test_disclosure_linked import RowSpace, _values
+from tests.domain.test_disclosure_linked import _values, assert_nothing_hidden_is_known
 
 K = 11
 BANDS = 4  # within 3 months, 3 to 6, 6 to 12, not reached
@@ -58,21 +57,7 @@ def test_nothing_hidden_can_be_worked_out_from_the_two_outcome_tables(
 ) -> None:
     tables, links, members = _tables(atoms)
     published = [_values(r) for r in protect_linked(tables, links, k)]
-    known = RowSpace()
-    for t, values in enumerate(published):
-        for position, value in values.items():
-            if value is None:
-                continue
-            under = members[t](position)
-            known.add(dict.fromkeys(under, Fraction(1)))
-            if value == 0:  # nothing is negative: every atom under a published zero is zero
-                for atom in under:
-                    known.add({atom: Fraction(1)})
-    for t, values in enumerate(published):
-        for position, value in values.items():
-            under = members[t](position)
-            if value is None and sum(atoms[a] for a in under):
-                assert not known.contains(dict.fromkeys(under, Fraction(1))), (t, position)
+    assert_nothing_hidden_is_known(atoms, published, members)
     for link in links:
         (ta, pa), (tb, pb) = link.first, link.second
         assert (published[ta][pa] is None) == (published[tb][pb] is None)
