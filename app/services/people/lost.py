@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from app.domain.lost_from_view import LostReason
 from app.domain.roles import Role
-from app.models import Beneficiary, FollowUp, ReferenceItem, Structure, User, beneficiary_cohorts
+from app.models import Beneficiary, FollowUp, Structure, User
 from app.services.errors import N_, Forbidden
-from app.services.people.overview import PER_PAGE, Filters, Page
+from app.services.people.overview import PER_PAGE, Filters, Page, public_conditions
 from app.services.statistics.lost import REASON_CODES, lost_people_query
 
 
@@ -50,21 +50,7 @@ def _rows(query: Select[Any]) -> Select[Any]:
 
 
 def _filtered(query: Select[Any], filters: Filters) -> Select[Any]:
-    if filters.cohort:
-        query = query.where(
-            Beneficiary.id.in_(
-                select(beneficiary_cohorts.c.beneficiary_id)
-                .join(ReferenceItem, ReferenceItem.id == beneficiary_cohorts.c.cohort_id)
-                .where(ReferenceItem.code == filters.cohort)
-            )
-        )
-    if filters.qpv:
-        query = query.where(
-            Beneficiary.qpv_id.in_(
-                select(ReferenceItem.id).where(ReferenceItem.code == filters.qpv)
-            )
-        )
-    return query
+    return query.where(*public_conditions(filters))
 
 
 def lost_from_view(

@@ -101,11 +101,11 @@ def _latest_step_ids(
     return select(ranked.c.id).where(ranked.c.rank == 1)
 
 
-def _filtered(query: Select[Beneficiary], filters: Filters) -> Select[Beneficiary]:
-    if filters.pseudonym:
-        query = query.where(_pseudonym_condition(filters.pseudonym))
+def public_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """The people of the filters' cohort and QPV (none of either: everyone)."""
+    conditions: list[ColumnElement[bool]] = []
     if filters.cohort:
-        query = query.where(
+        conditions.append(
             Beneficiary.id.in_(
                 select(beneficiary_cohorts.c.beneficiary_id)
                 .join(ReferenceItem, ReferenceItem.id == beneficiary_cohorts.c.cohort_id)
@@ -113,11 +113,18 @@ def _filtered(query: Select[Beneficiary], filters: Filters) -> Select[Beneficiar
             )
         )
     if filters.qpv:
-        query = query.where(
+        conditions.append(
             Beneficiary.qpv_id.in_(
                 select(ReferenceItem.id).where(ReferenceItem.code == filters.qpv)
             )
         )
+    return conditions
+
+
+def _filtered(query: Select[Beneficiary], filters: Filters) -> Select[Beneficiary]:
+    if filters.pseudonym:
+        query = query.where(_pseudonym_condition(filters.pseudonym))
+    query = query.where(*public_conditions(filters))
     if filters.stage:
         query = query.where(
             Beneficiary.id.in_(
