@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from flask import Response, abort, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import Optional
 
@@ -58,7 +59,7 @@ class QuarterForm(RelaisForm):
     class Meta:
         csrf = False
 
-    quarter = StringField("Quarter", validators=[Optional()])
+    quarter = StringField(_l("Quarter"), validators=[Optional()])
 
 
 def _settings() -> Settings:
