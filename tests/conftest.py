@@ -15,6 +15,15 @@ a commit only releases a savepoint. Two consequences for test authors:
 
 Every log record of the run is kept and scanned at its end for personal values, keys,
 passwords and tokens (``tests/log_leaks.py``): one found fails the run.
+
+The suite runs in parallel (pytest-xdist, ``-n auto`` in ``pyproject.toml``; ``-n 0`` runs it
+in one process). Each worker has a database of its own: a SQLite file in its own temporary
+folder, or on PostgreSQL a database named after ``RELAIS_TEST_DATABASE_URL``'s with the
+worker's name (``relais_ci_gw0``...), made when the worker starts and dropped when it ends. The
+worker's URL replaces the variable in its environment, so that every fixture deriving a
+database from it (the browser tests' servers, the migration tests' scratch databases) stays
+within the worker's own. Each worker scans its own log records and sends what it found to
+the controller, which fails the run.
 """
 
 from __future__ import annotations
@@ -51,24 +60,72 @@ def _is_sqlite(url: str | None) -> bool:
     return url is None or make_url(url).get_backend_name() == "sqlite"
 
 
+# In an xdist worker on PostgreSQL: the run's configured URL, beside which the worker's is made.
+_SHARED_URL = pytest.StashKey[str]()
+# The log leaks the workers reported to the controller (``pytest_testnodedown``).
+WORKER_LEAKS: list[str] = []
+
+
+def _worker_name() -> str | None:
+    """This process's xdist worker name (``gw0``...), or None in the controller or a plain run."""
+    return os.environ.get("PYTEST_XDIST_WORKER") or None
+
+
+def _worker_database(url: str, worker: str, *, create: bool) -> str:
+    """The worker's PostgreSQL database beside ``url``'s: made empty, or dropped."""
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    maintenance = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with maintenance.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if create:
+                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        maintenance.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Capture every log record of the run (see tests/log_leaks.py)."""
+    """Capture every log record of the run (see tests/log_leaks.py); in an xdist worker on
+    PostgreSQL, move the run to the worker's own database."""
     log_leaks.install()
+    worker, configured = _worker_name(), _configured_url()
+    if worker is not None and not _is_sqlite(configured):
+        assert configured is not None
+        os.environ[TEST_DATABASE_VARIABLE] = _worker_database(configured, worker, create=True)
+        config.stash[_SHARED_URL] = configured
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Drop the worker's PostgreSQL database."""
+    worker, shared = _worker_name(), config.stash.get(_SHARED_URL, None)
+    if worker is not None and shared is not None:
+        _worker_database(shared, worker, create=False)
+
+
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """In the controller: keep the log leaks a worker found (see ``pytest_sessionfinish``)."""
+    WORKER_LEAKS.extend(getattr(node, "workeroutput", {}).get("log_leaks", []))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if a log record held a personal value, a key, a password or a token."""
-    if not log_leaks.CAPTURE:
+    lines: list[str] = list(WORKER_LEAKS)
+    if log_leaks.CAPTURE:
+        capture = log_leaks.CAPTURE[0]
+        found = capture.leaks()
+        log_leaks.uninstall(capture)
+        if found:
+            kinds = sorted({(leak.logger, leak.kind) for leak in found})
+            lines.append(f"log records leaked secrets ({len(found)}):")
+            lines += [f"  logger {logger!r}: {kind}" for logger, kind in kinds]
+    if not lines:
         return
-    capture = log_leaks.CAPTURE[0]
-    found = capture.leaks()
-    log_leaks.uninstall(capture)
-    if not found:
-        return
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:  # an xdist worker: the controller reports and fails the run
+        worker_output["log_leaks"] = lines
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    kinds = sorted({(leak.logger, leak.kind) for leak in found})
-    lines = [f"log records leaked secrets ({len(found)}):"]
-    lines += [f"  logger {logger!r}: {kind}" for logger, kind in kinds]
     if reporter is not None:
         reporter.write_line("\n".join(lines), red=True)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
