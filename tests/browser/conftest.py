@@ -164,21 +164,34 @@ def serve(database_url: str, *setup: list[str]) -> Iterator[str]:
         stderr=subprocess.PIPE,
     )
     try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("the test server did not start")
+        _wait_until_healthy(base, server)
         yield base
     finally:
         server.terminate()
         server.wait(timeout=30)
         if server.stderr:
             server.stderr.close()
+
+
+# How long a test server may take to answer /health: generous, as on a loaded machine (the
+# suite's workers, a busy CI) gunicorn and its workers import the application slowly.
+SERVER_START_SECONDS = 180
+
+
+def _wait_until_healthy(base: str, server: subprocess.Popen[bytes]) -> None:
+    """Wait for ``server`` to answer ``/health``; fail at once, with its error, if it exits."""
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            error = server.stderr.read().decode(errors="replace")[-2000:] if server.stderr else ""
+            raise RuntimeError(f"the test server exited ({server.returncode}): {error}")
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=5) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"the test server did not answer within {SERVER_START_SECONDS} s")
 
 
 def scratch_database(tmp_path_factory: pytest.TempPathFactory, suffix: str) -> Iterator[str]:
