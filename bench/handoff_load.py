@@ -42,6 +42,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from http.cookiejar import DefaultCookiePolicy
 from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
@@ -236,7 +237,11 @@ def _client(
     results: Any,
 ) -> None:
     http = requests.Session()
-    http.cookies.update(client.cookies)
+    # Every request carries the cookie of the sign-in, and what the answers set is dropped: a
+    # browser follows the redirect and the page shows (and removes) the confirmation, while a
+    # client that kept the cookie would carry every confirmation not shown yet, a cookie
+    # growing with each accept.
+    http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     latencies: list[float] = []
     accepted: list[str] = []
     errors = 0
@@ -253,15 +258,20 @@ def _client(
             answer = http.post(
                 f"{base}/handoffs/{handoff_id}/accept",
                 data={"accept-csrf_token": client.csrf},
+                cookies=client.cookies,
                 allow_redirects=False,
                 timeout=60,
             )
             ok = answer.status_code == 302 and handoff_id in answer.headers.get("Location", "")
         elif variant == "floor":
-            answer = http.post(f"{floor}/floor/accept/{handoff_id}", timeout=60)
+            answer = http.post(
+                f"{floor}/floor/accept/{handoff_id}", cookies=client.cookies, timeout=60
+            )
             ok = answer.status_code == 204
         else:
-            answer = http.post(f"{floor}/floor/one-update/{handoff_id}", timeout=60)
+            answer = http.post(
+                f"{floor}/floor/one-update/{handoff_id}", cookies=client.cookies, timeout=60
+            )
             ok = answer.status_code == 204
         latencies.append(time.perf_counter() - sent)
         if ok:
