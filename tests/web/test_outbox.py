@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import socket
 from datetime import UTC, datetime
+from typing import NoReturn
 
 import pytest
 from flask import Flask
@@ -12,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.roles import Role
-from app.models import Handoff, MailMessage
+from app.models import Handoff, MailMessage, WebhookDelivery
 from app.services.security.vault import Vault
 from tests import factories
 from tests.web.helpers import login
@@ -95,3 +97,43 @@ def test_a_request_queues_mail_and_the_worker_sends_it(
     login(client, "admin@relais.example")
     html = client.get("/dev/outbox").get_data(as_text=True)
     assert all(mail.subject is not None and mail.subject in html for mail in sent)
+
+
+def test_a_request_opens_no_connection_to_the_mail_server(
+    app: Flask,
+    client: FlaskClient,
+    db_session: Session,
+    handoff: Handoff,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With real mail (SMTP) configured and the server down, an accept answers at once: it
+    queues its mail and its webhook call and opens no network connection at all (smtplib and
+    the webhooks' HTTP client go through ``socket.getaddrinfo`` or ``create_connection``)."""
+    monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
+    monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.unreachable.example")
+    factories.webhook(db_session, handoff.from_structure)  # the sender's software hears of it
+    db_session.commit()
+    attempts: list[object] = []
+
+    def refuse(address: object, *_args: object, **_kwargs: object) -> NoReturn:
+        attempts.append(address)
+        raise ConnectionRefusedError("the mail server is down")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)  # the webhooks resolve first
+    login(client, "receiver@relais.example")
+    page = client.get(f"/handoffs/{handoff.id.hex}").get_data(as_text=True)
+    token = re.search(r'name="accept-csrf_token"[^>]*value="([^"]+)"', page)
+    assert token, "accept is not offered"
+    accepted = client.post(
+        f"/handoffs/{handoff.id.hex}/accept", data={"accept-csrf_token": token.group(1)}
+    )
+    assert accepted.status_code == 302
+    assert attempts == []
+    db_session.expire_all()
+    queued = db_session.scalars(select(MailMessage).where(MailMessage.sent_at.is_(None))).all()
+    assert len(queued) == 2  # received (the fixture), accepted (the request): both waiting
+    calls = db_session.scalars(select(WebhookDelivery)).all()
+    assert len(calls) == 1  # the answer, for the sender's endpoint
+    assert calls[0].delivered_at is None
+    assert calls[0].attempts == 0

@@ -54,14 +54,17 @@ def new_link(
 
 
 def revoke_links(
-    session: Session, handoff_id: uuid.UUID, scope: LinkScope, *, now: datetime
+    session: Session, handoff_id: uuid.UUID, *scopes: LinkScope, now: datetime
 ) -> None:
-    """Revoke the links of ``scope`` on the hand-off that are neither used nor revoked."""
+    """Revoke the links of ``scopes`` on the hand-off that are neither used nor revoked (one
+    statement, whatever the number of scopes; none for no scope)."""
+    if not scopes:
+        return
     session.execute(
         update(HandoffLink)
         .where(
             HandoffLink.handoff_id == handoff_id,
-            HandoffLink.scope == scope,
+            HandoffLink.scope.in_(scopes),
             HandoffLink.used_at.is_(None),
             HandoffLink.revoked_at.is_(None),
         )
@@ -75,7 +78,9 @@ def revoke_after_transition(
 ) -> None:
     """After a transition from ``source``: answer links die once the hand-off is no longer
     pending, follow-through links once it is closed."""
+    scopes: list[LinkScope] = []
     if source is HandoffStatus.SENT and handoff.status is not HandoffStatus.SENT:
-        revoke_links(session, handoff.id, LinkScope.ANSWER, now=now)
+        scopes.append(LinkScope.ANSWER)
     if handoff.status.is_final:
-        revoke_links(session, handoff.id, LinkScope.FOLLOW_THROUGH, now=now)
+        scopes.append(LinkScope.FOLLOW_THROUGH)
+    revoke_links(session, handoff.id, *scopes, now=now)

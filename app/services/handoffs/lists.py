@@ -207,7 +207,13 @@ def handoff_for_party(session: Session, actor: User, handoff_id: str) -> Handoff
         ident = uuid.UUID(handoff_id)
     except ValueError:
         raise NotFound(N_("No hand-off here.")) from None
-    handoff = session.get(Handoff, ident)
+    # Every page of a hand-off and every answer reads its person (pseudonym, erasure): in the
+    # same statement. The cohorts are read only where they are shown.
+    handoff = session.get(
+        Handoff,
+        ident,
+        options=[joinedload(Handoff.beneficiary).lazyload(Beneficiary.cohorts)],
+    )
     if handoff is None or structure_id not in (handoff.from_structure_id, handoff.to_structure_id):
         raise NotFound(N_("No hand-off here."))
     return handoff

@@ -290,18 +290,31 @@ def _detail_context(
 
 
 def _action_form(handoff: Handoff, event: HandoffEvent, **options: object) -> ActionForm:
-    """The form of one action; prefixed so that several forms on a page keep unique ids."""
+    """The form of one action; prefixed so that several forms on a page keep unique ids.
+
+    Only the lists the action shows are read (a reason to decline, an outcome to close, a
+    partner to redirect to): an acceptance or a first contact reads none. The other selects
+    keep no choices; they do not check their value against them (``validate_choice=False``)
+    and the service refuses what it does not know."""
     session = dbs()
     form = ActionForm(prefix=event.value, on=today(), **options)
     choose = SelectChoice("", _("Choose…"))
-    form.reason.choices = [choose, *choices(session, ReferenceKind.DECLINE_REASON)]
-    form.outcome.choices = [
-        choose,
-        *[c for c in choices(session, ReferenceKind.OUTCOME) if outcome_fits(event, str(c.value))],
-    ]
-    form.redirect_to.choices = _partner_choices(
-        {handoff.to_structure_id, handoff.from_structure_id}
-    )
+    form.reason.choices, form.outcome.choices, form.redirect_to.choices = [], [], []
+    if event is HandoffEvent.DECLINE:
+        form.reason.choices = [choose, *choices(session, ReferenceKind.DECLINE_REASON)]
+    if event in (HandoffEvent.COMPLETE, HandoffEvent.NOT_COMPLETE):
+        form.outcome.choices = [
+            choose,
+            *[
+                c
+                for c in choices(session, ReferenceKind.OUTCOME)
+                if outcome_fits(event, str(c.value))
+            ],
+        ]
+    if event is HandoffEvent.REDIRECT:
+        form.redirect_to.choices = _partner_choices(
+            {handoff.to_structure_id, handoff.from_structure_id}
+        )
     form.contract_type.choices = [choose, *enum_choices(ContractType)]
     prepare_date(form, handoff, event)
     return form
@@ -361,9 +374,9 @@ def act(handoff_id: str, event_name: str) -> ResponseReturnValue:
             return submissions.shown_once(url_for("handoffs.detail", handoff_id=handoff.id.hex))
         attach_error(form, exc, {"reason": _reason_field(event)})
         return _refused(handoff, event, form)
-    done = _(
-        "Done: %(what)s (%(person)s).", what=_event_done(event), person=who(result.beneficiary)
-    )
+    # An acceptance has just opened (or found) the structure's follow-up of the person.
+    person = who(result.beneficiary, follows=event is HandoffEvent.ACCEPT)
+    done = _("Done: %(what)s (%(person)s).", what=_event_done(event), person=person)
     flash(done, "success")
     return redirect(url_for("handoffs.detail", handoff_id=result.id.hex))
 

@@ -1,0 +1,93 @@
+"""The SQL of an answer to a hand-off (accept, first contact, decline), pinned: only the
+statements the change needs.
+
+An acceptance needs (SQLite, 20 statements):
+
+- the signed-in account with its session (1), the hand-off with its structures and its
+  person (1: the erasure check, the pseudonym, the mail's recipients read the same row);
+- the change: the hand-off's update, checked against its version (1), its transition row (1),
+  the revocation of its answer links in one update (1), the sender read for the mail (1) and
+  the mail's outbox row (1), the structure's webhook endpoints (1), the receiving structure's
+  open follow-up looked for (1) and opened (1);
+- the confirmation naming the person: the person's data key (1);
+- three audit events (the transition, the follow-up opened, the name in the confirmation),
+  three statements each today (the chain's head read and moved, the event): 9. On PostgreSQL
+  each also takes the chain's lock (``pg_advisory_xact_lock``).
+
+No reference list is read (the forms of the other answers are not built), no cohort of the
+person, no second look at the follow-up just opened, no mail sent. On PostgreSQL the commit
+also wakes the mail worker (``NOTIFY``, one more statement when mail was queued). A first contact needs no
+follow-up, no mail and no webhook; a decline reads its reason, records an unmet need when its
+reason is one, and closes the hand-off (both kinds of links revoked in one statement).
+
+A count that goes down after a change is good news: pin the new number.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from app.models import Handoff
+from app.services.security.vault import Vault
+from tests import factories
+from tests.sql_count import Queries, count_queries, pin
+from tests.web.helpers import login
+
+RECEIVER = "receiver@relais.example"
+
+
+@pytest.fixture
+def handoff(db_session: Session, vault: Vault) -> Handoff:
+    """A pending hand-off from A to B, each with its caseworker, committed."""
+    a = factories.structure(db_session, "ANSA")
+    b = factories.structure(db_session, "ANSB")
+    sender = factories.user(db_session, structure_=a, email="sender@relais.example")
+    factories.user(db_session, structure_=b, email=RECEIVER)
+    person = factories.person(db_session, vault, sender, last_name="Vandermeersch")
+    sent = factories.handoff(db_session, vault, sender, person, b, note="Rendez-vous jeudi")
+    db_session.commit()
+    return sent
+
+
+def _answer(
+    client: FlaskClient, handoff: Handoff, event: str, data: dict[str, str] | None = None
+) -> Queries:
+    """Post ``event`` from the hand-off's page, as a browser does; the statements it ran."""
+    page = client.get(f"/handoffs/{handoff.id.hex}").get_data(as_text=True)
+    token = re.search(rf'name="{event}-csrf_token"[^>]*value="([^"]+)"', page)
+    assert token, f"{event} is not offered"
+    with count_queries() as queries:
+        answer = client.post(
+            f"/handoffs/{handoff.id.hex}/{event}",
+            data={f"{event}-csrf_token": token.group(1), **(data or {})},
+        )
+    assert answer.status_code == 302, event
+    assert answer.headers["Location"].endswith(f"/handoffs/{handoff.id.hex}")
+    return queries
+
+
+def test_accept_then_first_contact(client: FlaskClient, handoff: Handoff) -> None:
+    login(client, RECEIVER)
+    accepted = _answer(client, handoff, "accept")
+    # See the module for each statement; PostgreSQL adds the audit chain's lock to each of the
+    # three audit events and the mail worker's wake-up.
+    pin(accepted, sqlite=20, postgresql=24)
+    assert not any(s.startswith("SELECT reference_items") for s in accepted.shapes())
+    contacted = _answer(client, handoff, "first_contact")
+    # No follow-up, mail or webhook: the account, the hand-off, its update and transition, the
+    # follow-up check and data key of the confirmation, two audit events.
+    pin(contacted, sqlite=12, postgresql=14)
+
+
+def test_decline(client: FlaskClient, handoff: Handoff) -> None:
+    login(client, RECEIVER)
+    declined = _answer(client, handoff, "decline", {"decline-reason": "no_capacity"})
+    # The accept's statements without the follow-up, plus the reason list of the form and the
+    # reason, the unmet need (the need's category, its row, its cohorts); the confirmation
+    # shows the pseudonym (the structure does not follow the person): no data key, no audit.
+    pin(declined, sqlite=17, postgresql=19)
+    assert sum(s.startswith("UPDATE handoff_links") for s in declined.shapes()) == 1
