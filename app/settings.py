@@ -146,6 +146,18 @@ class Config:
     # database, or "syslog:"), compared by ``flask audit verify``; required in production.
     AUDIT_CHECKPOINT: str | None = None
 
+    # The national layer (docs/scaling.md): this instance's territory id in the files it
+    # publishes (``flask statistics publish``), and the public keys of the territories whose
+    # files it gathers (``territory:key[,territory:key...]``, ``flask statistics gather``).
+    # The signing key, RELAIS_PUBLICATION_KEY, is a secret read by the commands only.
+    TERRITORY: str | None = None
+    TRUSTED_PUBLICATION_KEYS: str | None = None
+    # A read replica for the statistics pages and exports (read-only transactions); unset:
+    # they read through DATABASE_URL. With PGBOUNCER, the database URLs lead to PgBouncer in
+    # transaction mode: psycopg prepares no statement on the server (docs/scaling.md).
+    READ_DATABASE_URL: str | None = None
+    PGBOUNCER = False
+
     # Partner directory. Off by default: visitors who are not signed in see nothing.
     PUBLIC_DIRECTORY = False
     # A card not checked for this many months is flagged, and its structure reminded.
@@ -295,6 +307,10 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("OIDC_REQUIRE_EMAIL_VERIFIED", "RELAIS_OIDC_REQUIRE_EMAIL_VERIFIED", parse_flag),
     ("SMTP_STARTTLS", "RELAIS_SMTP_STARTTLS", parse_flag),
     ("DATABASE_URL", "DATABASE_URL", parse_text),
+    ("READ_DATABASE_URL", "RELAIS_READ_DATABASE_URL", parse_text),
+    ("PGBOUNCER", "RELAIS_PGBOUNCER", parse_flag),
+    ("TERRITORY", "RELAIS_TERRITORY", parse_text),
+    ("TRUSTED_PUBLICATION_KEYS", "RELAIS_TRUSTED_PUBLICATION_KEYS", parse_text),
     ("ERASURE_REGISTER_PATH", "RELAIS_ERASURE_REGISTER", parse_text),
     ("AUDIT_CHECKPOINT", "RELAIS_AUDIT_CHECKPOINT", parse_text),
     ("DIRECTORY_SOURCE", "RELAIS_DIRECTORY_SOURCE", parse_text),

@@ -103,7 +103,7 @@ def check_published(table: Published, k: int) -> None:
     """``MergeError`` unless ``table`` (with its totals) is a rectangle of counts, none from 1
     to k-1, whose fully published lines add up."""
     width = len(table[0]) if table else 0
-    if len(table) < 2 or width < 2 or any(len(row) != width for row in table):
+    if not table or width < 2 or any(len(row) != width for row in table):
         raise MergeError("a table is not a rectangle of counts with its totals")
     for row in table:
         for value in row:
