@@ -176,6 +176,7 @@ def _register_extensions(app: Flask) -> None:
         _database_url(app),
         str(read_url) if read_url else None,
         pgbouncer=bool(app.config.get("PGBOUNCER")),
+        listen_url=app.config.get("LISTEN_DATABASE_URL") or None,
     )
     audit.use_key(app.extensions["relais_vault"].keys.audit_key)
     link_offers.configure(

@@ -36,16 +36,30 @@ class Database:
     def __init__(self) -> None:
         self._engine: Engine | None = None
         self._read_engine: Engine | None = None
+        self._listen_engine: Engine | None = None
         self._factory = sessionmaker(expire_on_commit=False)
         self.session = scoped_session(self._factory)
         self._read_factory = sessionmaker(expire_on_commit=False)
         self._read_session = scoped_session(self._read_factory)
 
     def init_app(
-        self, app: Flask, url: str, read_url: str | None = None, *, pgbouncer: bool = False
+        self,
+        app: Flask,
+        url: str,
+        read_url: str | None = None,
+        *,
+        pgbouncer: bool = False,
+        listen_url: str | None = None,
     ) -> None:
         self._engine = make_engine(url, pgbouncer=pgbouncer)
         self._factory.configure(bind=self._engine)
+        # LISTEN needs a session of its own on the server: behind PgBouncer in transaction
+        # mode the workers listen through a direct URL, or poll.
+        self._listen_engine = self._engine
+        if listen_url:
+            self._listen_engine = make_engine(listen_url)
+        elif pgbouncer:
+            self._listen_engine = None
         self.use_read_engine(
             make_engine(read_url, read_only=True, pgbouncer=pgbouncer) if read_url else None
         )
@@ -61,6 +75,11 @@ class Database:
         self._read_session.remove()
         self._read_engine = engine
         self._read_factory.configure(bind=engine)
+
+    @property
+    def listen_engine(self) -> Engine | None:
+        """The engine the workers LISTEN through (None: they poll)."""
+        return self._listen_engine
 
     @property
     def read_engine(self) -> Engine | None:

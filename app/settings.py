@@ -157,6 +157,9 @@ class Config:
     # transaction mode: psycopg prepares no statement on the server (docs/scaling.md).
     READ_DATABASE_URL: str | None = None
     PGBOUNCER = False
+    # A direct URL to PostgreSQL for the mail and webhook workers' LISTEN, which PgBouncer in
+    # transaction mode cannot carry; unset behind PgBouncer, they poll.
+    LISTEN_DATABASE_URL: str | None = None
 
     # Partner directory. Off by default: visitors who are not signed in see nothing.
     PUBLIC_DIRECTORY = False
@@ -309,6 +312,7 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("DATABASE_URL", "DATABASE_URL", parse_text),
     ("READ_DATABASE_URL", "RELAIS_READ_DATABASE_URL", parse_text),
     ("PGBOUNCER", "RELAIS_PGBOUNCER", parse_flag),
+    ("LISTEN_DATABASE_URL", "RELAIS_LISTEN_DATABASE_URL", parse_text),
     ("TERRITORY", "RELAIS_TERRITORY", parse_text),
     ("TRUSTED_PUBLICATION_KEYS", "RELAIS_TRUSTED_PUBLICATION_KEYS", parse_text),
     ("ERASURE_REGISTER_PATH", "RELAIS_ERASURE_REGISTER", parse_text),
