@@ -41,6 +41,9 @@ SECRET_NAMES = (
     "RELAIS_INDEX_KEY",
     "RELAIS_AUDIT_KEY",
 )
+# A territory's key to sign the statistics it publishes (docs/scaling.md): a secret too, read
+# (variable or ``_FILE``) by the statistics commands only, not at start-up.
+PUBLICATION_KEY = "RELAIS_PUBLICATION_KEY"
 
 
 class Config:

@@ -38,10 +38,10 @@ from app.services.statistics.publication import (
 from app.services.statistics.report import last_full_quarter, parse_quarter
 from app.services.statistics.scope import DashboardFilters, resolve_scope
 from app.setting_values import read_secret
+from app.settings import PUBLICATION_KEY
 
 statistics_cli = AppGroup("statistics", help="Publish protected tables; gather territories' files.")
 
-PUBLICATION_KEY = "RELAIS_PUBLICATION_KEY"
 # A territory's file holds a few thousand counts: anything far larger is not one.
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
