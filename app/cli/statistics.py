@@ -87,12 +87,18 @@ def _write(path: Path, content: bytes) -> None:
     folder = path.resolve().parent
     if not folder.is_dir():
         raise click.ClickException(f"{path}: no such folder")
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
+    try:
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
+    except OSError as exc:
+        raise click.ClickException(f"{path}: cannot write ({exc.strerror})") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise click.ClickException(f"{path}: cannot write ({exc.strerror})") from exc
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -225,7 +231,10 @@ def _read(path: Path) -> bytes:
 def _write_csv(
     folder: Path, tables: list[national.NationalTable], k: int, territories: int
 ) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"{folder}: cannot make the folder ({exc.strerror})") from exc
     for table in tables:
         lines = national.national_csv(table, k, territories)
         text = "\ufeff" + csv_text(lines, delimiter=";", lineterminator="\r\n")

@@ -165,6 +165,14 @@ def test_tables_that_cannot_be_added_up_are_refused(table: Any, message: str) ->
         merge_tables([[table], [[[0, 0, 0], [0, 0, 0]]]], [], K)
 
 
+def test_tables_without_rows_add_up() -> None:
+    # A table with no row (no decline reason used) is its total row alone.
+    (merged,) = merge_tables([[[[0, 0]]], [[[0, 0]]]], [], K)
+    assert merged.cells == ()
+    assert merged.column_totals == (0,)
+    assert merged.total == 0
+
+
 def test_tables_of_different_shapes_are_refused() -> None:
     with pytest.raises(MergeError, match="same headings"):
         merge_tables([[[[11, 11], [11, 11]]], [[[0, 0, 0], [0, 0, 0]]]], [], K)

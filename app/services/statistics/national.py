@@ -90,12 +90,15 @@ def read_publication(
             f"instance's {k} (RELAIS_SMALL_COUNT_THRESHOLD): its small counts cannot be "
             "hidden any more"
         )
+    parameters = document.get("parameters") or {}
+    if not isinstance(parameters, dict):
+        raise PublicationRefused(f"{source}: the parameters are malformed")
     return TerritoryFile(
         source=source,
         territory=territory,
         period=_period(document, source),
         threshold=threshold,
-        parameters=dict(document.get("parameters") or {}),
+        parameters=parameters,
         tables=_tables(document, source, k),
         sha256=digest(document),
     )
@@ -142,7 +145,10 @@ def _period(document: dict[str, Any], source: str) -> tuple[str, str]:
 
 def _tables(document: dict[str, Any], source: str, k: int) -> dict[str, Mapping[str, Any]]:
     found: dict[str, Mapping[str, Any]] = {}
-    for table in document.get("tables") or []:
+    tables = document.get("tables")
+    if not isinstance(tables, list):
+        raise PublicationRefused(f"{source}: the file holds no tables")
+    for table in tables:
         name = table.get("name") if isinstance(table, dict) else None
         if name not in (*NATIONAL_TABLES, *NATIONAL_LISTS) or name in found:
             raise PublicationRefused(f"{source}: unexpected table {name!r}")

@@ -9,9 +9,9 @@ tables - signed with the territory's Ed25519 key (``app.crypto.signing``), and a
 barrier categories, decline reasons, pathway types, sources, quarters, states, chain lengths
 (codes of the national reference lists, enums). The tables keyed by structure (the hand-off
 matrix, by receiving partner, barriers by acting structure, lost from view, delays by
-structure), by QPV (territorial) or by cohort band of a day of reading (the cohort outcomes and
-the delay bands, whose "not yet" and "open" depend on the day each file is made) are not in
-it; nor are medians and shares, which do not add up.
+structure) or by QPV (neighbourhoods of one territory), and those whose bands depend on the
+day the file is made (the cohort outcomes' "not yet", the delays' "open") are not in it; nor
+are medians and shares, which do not add up.
 
 **The same protection as the pages.** Each family is built by its page's own service over the
 period (the dashboard's publication view, the decisions, the unmet needs), so every value

@@ -185,6 +185,8 @@ def _first_table(document: dict[str, Any]) -> None:
         (_resign("75", lambda d: d["tables"][0].__setitem__("name", "x")), "unexpected"),
         (_resign("75", lambda d: d["tables"][0]["values"].pop()), "one value per heading"),
         (_resign("75", _first_table), "do not add up"),
+        (_resign("75", lambda d: d.__setitem__("tables", {})), "holds no tables"),
+        (_resign("75", lambda d: d.__setitem__("parameters", [90])), "parameters are malformed"),
     ],
 )
 def test_a_bad_file_is_refused_with_its_reason(world: World, change: Any, message: str) -> None:
@@ -209,3 +211,12 @@ def test_files_that_do_not_go_together_are_refused(world: World) -> None:
         read(b"\xff", "x.json")
     with pytest.raises(national.PublicationRefused, match="threshold"):
         read(first, "75.json", k=20)
+
+
+def test_territories_with_nothing_to_count_gather_into_zeros(world: World) -> None:
+    files = [read(territory_file(world.session, t), f"{t}.json") for t in ("75", "93")]
+    tables = national.gather(files, K)
+    for table in national.national_document(
+        tables, files, territory="FR", k=K, now=NOW, version="test"
+    )["tables"]:
+        assert set(values(table)) <= {0}, table["name"]
