@@ -37,6 +37,7 @@ from app.models import ReferenceItem, Structure
 from app.services.security import audit
 from app.services.statistics.dashboard import View, dashboard
 from app.services.statistics.decisions import decisions_by_type
+from app.services.statistics.flows import as_of
 from app.services.statistics.headings import Label
 from app.services.statistics.scope import Scope
 from app.services.statistics.tables import CountList, CountTable
@@ -171,7 +172,12 @@ def build_publication(
         "generated_at": now.isoformat(timespec="seconds"),
         "software_version": settings.version,
         "threshold": settings.k,
-        "parameters": {"lost_from_view_days": settings.lost_days},
+        # The stage flows' ends are read on the end of the period, or today before it ends:
+        # files of a period not over add up only when read on the same day.
+        "parameters": {
+            "lost_from_view_days": settings.lost_days,
+            "flows_read_on": as_of(scope, today).isoformat(),
+        },
         "tables": [table_document(found[name]) for name in (*NATIONAL_TABLES, *NATIONAL_LISTS)],
     }
 
