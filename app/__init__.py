@@ -170,7 +170,14 @@ def _register_extensions(app: Flask) -> None:
     from app.services.handoffs import link_offers
     from app.services.security import audit
 
-    db.init_app(app, _database_url(app))
+    read_url = app.config.get("READ_DATABASE_URL")
+    db.init_app(
+        app,
+        _database_url(app),
+        str(read_url) if read_url else None,
+        pgbouncer=bool(app.config.get("PGBOUNCER")),
+        listen_url=app.config.get("LISTEN_DATABASE_URL") or None,
+    )
     audit.use_key(app.extensions["relais_vault"].keys.audit_key)
     link_offers.configure(
         link_offers.LinkPolicy(

@@ -14,7 +14,7 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from app.models import Base
 
@@ -24,23 +24,72 @@ class Database:
 
     Services receive ``db.session`` as a plain ``Session``. The session is removed at the end of
     each application context; nothing commits implicitly.
+
+    ``reading()`` is the session of the statistics pages and exports: on the read replica
+    (``RELAIS_READ_DATABASE_URL``) when one is configured, in read-only transactions, else the
+    request's own session. Nothing written goes through it: the audit events of an export
+    are written through ``session``.
     """
 
     metadata: MetaData = Base.metadata
 
     def __init__(self) -> None:
         self._engine: Engine | None = None
+        self._read_engine: Engine | None = None
+        self._listen_engine: Engine | None = None
         self._factory = sessionmaker(expire_on_commit=False)
         self.session = scoped_session(self._factory)
+        self._read_factory = sessionmaker(expire_on_commit=False)
+        self._read_session = scoped_session(self._read_factory)
 
-    def init_app(self, app: Flask, url: str) -> None:
-        self._engine = make_engine(url)
+    def init_app(
+        self,
+        app: Flask,
+        url: str,
+        read_url: str | None = None,
+        *,
+        pgbouncer: bool = False,
+        listen_url: str | None = None,
+    ) -> None:
+        self._engine = make_engine(url, pgbouncer=pgbouncer)
         self._factory.configure(bind=self._engine)
+        # LISTEN needs a session of its own on the server: behind PgBouncer in transaction
+        # mode the workers listen through a direct URL, or poll.
+        self._listen_engine = self._engine
+        if listen_url:
+            self._listen_engine = make_engine(listen_url)
+        elif pgbouncer:
+            self._listen_engine = None
+        self.use_read_engine(
+            make_engine(read_url, read_only=True, pgbouncer=pgbouncer) if read_url else None
+        )
         app.extensions["relais_db"] = self
 
         @app.teardown_appcontext
         def _remove_session(_exc: BaseException | None) -> None:
             self.session.remove()
+            self._read_session.remove()
+
+    def use_read_engine(self, engine: Engine | None) -> None:
+        """Read the statistics through ``engine`` (None: through the main session)."""
+        self._read_session.remove()
+        self._read_engine = engine
+        self._read_factory.configure(bind=engine)
+
+    @property
+    def listen_engine(self) -> Engine | None:
+        """The engine the workers LISTEN through (None: they poll)."""
+        return self._listen_engine
+
+    @property
+    def read_engine(self) -> Engine | None:
+        return self._read_engine
+
+    def reading(self) -> Session:
+        """The session the statistics read through (see the class)."""
+        if self._read_engine is None:
+            return self.session()
+        return self._read_session()
 
     @property
     def engine(self) -> Engine:
@@ -60,17 +109,31 @@ class Database:
 CONNECT_TIMEOUT_SECONDS = 10
 
 
-def make_engine(url: str) -> Engine:
-    """An engine that never shows SQL parameters in logs or errors."""
+def make_engine(url: str, *, read_only: bool = False, pgbouncer: bool = False) -> Engine:
+    """An engine that never shows SQL parameters in logs or errors.
+
+    ``read_only``: every transaction is read-only (``BEGIN READ ONLY`` on PostgreSQL, the
+    ``query_only`` pragma on SQLite): a write through it fails. ``pgbouncer``: the URL leads to
+    PgBouncer in transaction mode, where a server-side prepared statement would outlive the
+    transaction on a server connection another client gets next: psycopg prepares none
+    (``prepare_threshold=None``; docs/scaling.md, "Connection pooling").
+    """
     options: dict[str, Any] = {"hide_parameters": True, "future": True}
+    connect_args: dict[str, Any] = {}
     if url.startswith("sqlite"):
-        options["connect_args"] = {"check_same_thread": False}
+        connect_args["check_same_thread"] = False
     else:
         options["pool_pre_ping"] = True
         if "connect_timeout" not in url:
             # A database host that does not answer fails the request within seconds (the 503
             # page of app/web/errors.py) instead of holding a worker until TCP gives up.
-            options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+        if pgbouncer and url.startswith("postgresql+psycopg"):
+            connect_args["prepare_threshold"] = None
+    if connect_args:
+        options["connect_args"] = connect_args
+    if read_only and not url.startswith("sqlite"):
+        options["execution_options"] = {"postgresql_readonly": True}
     engine = create_engine(url, **options)
     engine_logger = logging.getLogger("sqlalchemy.engine.Engine")  # engines without echo
     if _HIDE_RESULT_ROWS not in engine_logger.filters:
@@ -79,7 +142,15 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
+        if read_only:
+            event.listen(engine, "connect", _sqlite_query_only)
     return engine
+
+
+def _sqlite_query_only(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
 
 
 class _HideResultRows(logging.Filter):

@@ -26,7 +26,7 @@ from app.services.mail.transport import MailConfigError
 from app.services.security.audit_checkpoint import CheckpointError, check_target
 from app.services.security.oidc_settings import configuration_problem
 from app.services.webhooks.settings import WEBHOOK_FLAGS, unsafe_webhook_settings
-from app.settings import ENVIRONMENT, SECRET_NAMES, ConfigError, ProductionConfig
+from app.settings import ENVIRONMENT, PUBLICATION_KEY, SECRET_NAMES, ConfigError, ProductionConfig
 
 # Statistics must hide at least the counts below this in production (docs/statistics.md).
 MIN_SMALL_COUNT_THRESHOLD = 5
@@ -35,8 +35,8 @@ SECRET_FILE_PATTERN = re.compile(r"^RELAIS_[A-Z0-9_]+_FILE$")
 # Variables read outside ``app.settings.ENVIRONMENT`` (the secrets, the test suite's).
 OTHER_VARIABLES = frozenset(
     {"RELAIS_ENV", "RELAIS_TEST_DATABASE_URL", "RELAIS_INSTANCE_PATH"}
-    | set(SECRET_NAMES)
-    | {f"{name}_FILE" for name in SECRET_NAMES}
+    | {*SECRET_NAMES, PUBLICATION_KEY}
+    | {f"{name}_FILE" for name in (*SECRET_NAMES, PUBLICATION_KEY)}
 )
 
 Severity = Literal["error", "warning"]

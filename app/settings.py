@@ -41,6 +41,9 @@ SECRET_NAMES = (
     "RELAIS_INDEX_KEY",
     "RELAIS_AUDIT_KEY",
 )
+# A territory's key to sign the statistics it publishes (docs/scaling.md): a secret too, read
+# (variable or ``_FILE``) by the statistics commands only, not at start-up.
+PUBLICATION_KEY = "RELAIS_PUBLICATION_KEY"
 
 
 class Config:
@@ -145,6 +148,21 @@ class Config:
     # Where ``flask audit checkpoint`` appends the audit chain's head (a file outside the
     # database, or "syslog:"), compared by ``flask audit verify``; required in production.
     AUDIT_CHECKPOINT: str | None = None
+
+    # The national layer (docs/scaling.md): this instance's territory id in the files it
+    # publishes (``flask statistics publish``), and the public keys of the territories whose
+    # files it gathers (``territory:key[,territory:key...]``, ``flask statistics gather``).
+    # The signing key, RELAIS_PUBLICATION_KEY, is a secret read by the commands only.
+    TERRITORY: str | None = None
+    TRUSTED_PUBLICATION_KEYS: str | None = None
+    # A read replica for the statistics pages and exports (read-only transactions); unset:
+    # they read through DATABASE_URL. With PGBOUNCER, the database URLs lead to PgBouncer in
+    # transaction mode: psycopg prepares no statement on the server (docs/scaling.md).
+    READ_DATABASE_URL: str | None = None
+    PGBOUNCER = False
+    # A direct URL to PostgreSQL for the mail and webhook workers' LISTEN, which PgBouncer in
+    # transaction mode cannot carry; unset behind PgBouncer, they poll.
+    LISTEN_DATABASE_URL: str | None = None
 
     # Partner directory. Off by default: visitors who are not signed in see nothing.
     PUBLIC_DIRECTORY = False
@@ -295,6 +313,11 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("OIDC_REQUIRE_EMAIL_VERIFIED", "RELAIS_OIDC_REQUIRE_EMAIL_VERIFIED", parse_flag),
     ("SMTP_STARTTLS", "RELAIS_SMTP_STARTTLS", parse_flag),
     ("DATABASE_URL", "DATABASE_URL", parse_text),
+    ("READ_DATABASE_URL", "RELAIS_READ_DATABASE_URL", parse_text),
+    ("PGBOUNCER", "RELAIS_PGBOUNCER", parse_flag),
+    ("LISTEN_DATABASE_URL", "RELAIS_LISTEN_DATABASE_URL", parse_text),
+    ("TERRITORY", "RELAIS_TERRITORY", parse_text),
+    ("TRUSTED_PUBLICATION_KEYS", "RELAIS_TRUSTED_PUBLICATION_KEYS", parse_text),
     ("ERASURE_REGISTER_PATH", "RELAIS_ERASURE_REGISTER", parse_text),
     ("AUDIT_CHECKPOINT", "RELAIS_AUDIT_CHECKPOINT", parse_text),
     ("DIRECTORY_SOURCE", "RELAIS_DIRECTORY_SOURCE", parse_text),

@@ -19,6 +19,7 @@ def register_cli(app: Flask) -> None:
     from app.cli.mail import mail_cli
     from app.cli.retention import retention_cli
     from app.cli.security import security_check
+    from app.cli.statistics import statistics_cli
     from app.cli.structures import reference_cli, structures_cli
     from app.cli.submissions import submissions_cli
     from app.cli.webhooks import webhooks_cli
@@ -38,6 +39,7 @@ def register_cli(app: Flask) -> None:
         keys_cli,
         audit_cli,
         submissions_cli,
+        statistics_cli,
         security_check,
     ):
         app.cli.add_command(group)

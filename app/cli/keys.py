@@ -9,9 +9,12 @@ ids only, never a key, a wrapped key, an identity or an index value.
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from app.cli.common import commit_in_batches, transaction, vault
+from app.cli.statistics import signing_key
+from app.crypto.signing import SigningKey
 from app.services.security import data_keys, keys
 
 keys_cli = AppGroup("keys", help="Key-encryption keys and blind indexes (counts only).")
@@ -196,3 +199,25 @@ def _stopped_rotation(reason: str, done: int) -> str:
         f"stopped ({reason}): {done} people's keys were replaced and committed before; run "
         "flask --app app keys rotate-data-keys (without --person or --all) to finish"
     )
+
+
+@keys_cli.command("publication-key")
+@click.option(
+    "--new", "new", is_flag=True, help="Make a new signing key (and show its public key)."
+)
+def publication_key(new: bool) -> None:
+    """The public key of this territory's publications (RELAIS_PUBLICATION_KEY), to give to
+    the national instance (its RELAIS_TRUSTED_PUBLICATION_KEYS).
+
+    With --new, print a new private key to set as RELAIS_PUBLICATION_KEY (keep it like the
+    other keys: never in the repository or the database) and its public key.
+    """
+    territory = current_app.config.get("TERRITORY") or "TERRITORY"
+    if new:
+        key = SigningKey.generate()
+        click.echo(f"RELAIS_PUBLICATION_KEY={key.text}")
+    else:
+        key = signing_key()
+    public = key.verify_key
+    click.echo(f"Public key {public.key_id}; for RELAIS_TRUSTED_PUBLICATION_KEYS:")
+    click.echo(f"{territory}:{public.text}")

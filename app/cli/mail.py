@@ -152,7 +152,7 @@ def _loop(
     with worker_lock() as held:
         if not held:
             raise click.ClickException("another mail worker is running on this machine")
-        with MailWakeups(db.engine) as wakeups:
+        with MailWakeups(db.listen_engine) as wakeups:
             how = "woken by PostgreSQL" if wakeups.listening else f"every {interval:g} s"
             click.echo(f"mail worker started ({how}); stop it with Ctrl-C or SIGTERM")
             while not stop.requested and (max_runs is None or runs < max_runs):

@@ -81,7 +81,7 @@ def work_forever(settings: WebhookSettings, interval: float, max_runs: int | Non
         with worker_lock(LOCK_FILE) as held:
             if not held:
                 raise click.ClickException("another webhook worker is running on this machine")
-            with MailWakeups(db.engine, WEBHOOK_CHANNEL) as wakeups:
+            with MailWakeups(db.listen_engine, WEBHOOK_CHANNEL) as wakeups:
                 how = "woken by PostgreSQL" if wakeups.listening else "polling"
                 click.echo(f"webhook worker started ({how}, every {interval:g} s at most)")
                 while not stop.requested and (max_runs is None or runs < max_runs):

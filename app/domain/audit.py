@@ -56,6 +56,9 @@ class AuditAction(StrEnum):
     PATHWAY_VIEW = "pathway:view"
     PATHWAYS_EXPORT = "pathways:export"
     STATISTICS_EXPORT = "statistics:export"
+    # A territory's signed publication for the national layer, and its gathering there.
+    STATISTICS_PUBLISH = "statistics:publish"
+    STATISTICS_GATHER = "statistics:gather"
     FOLLOW_UP_START = "follow_up:start"
     FOLLOW_UP_END = "follow_up:end"
     FOLLOW_UP_REFERENT = "follow_up:referent"

@@ -57,16 +57,59 @@ def protect_linked(
     checked = [checked_table(cells, k) for cells in tables]
     shapes = [(n_rows, n_cols) for n_rows, n_cols, _table in checked]
     extended = [table for _n_rows, _n_cols, table in checked]
-    classes = _link_classes(links, extended, shapes)
-    shared: list[set[Position]] = [set() for _ in tables]
-    for t, position in (member for members in classes for member in members):
-        shared[t].add(position)
-    link_nodes = [_link_nodes(shared[t], *shapes[t]) for t in range(len(tables))]
     hidden = [
         {(i, j) for i, row in enumerate(table) for j, value in enumerate(row) if 0 < value < k}
         for table in extended
     ]
     small = [frozenset(h) for h in hidden]
+    classes = _link_classes(links, extended, shapes, [set() for _ in tables])
+    return _suppress(extended, shapes, classes, hidden, small)
+
+
+def suppress_linked(
+    extended: Sequence[list[list[int]]],
+    shapes: Sequence[tuple[int, int]],
+    links: Sequence[Link],
+    hidden: Sequence[set[Position]],
+) -> list[ProtectedTable]:
+    """Hide more values of tables published together, starting from ``hidden``, as
+    ``protect_linked`` does after its primary suppression.
+
+    For tables whose hidden values are not known (the national tables gathered from the
+    territories' protected ones, ``app.domain.disclosure_merge``): ``extended`` holds each
+    table with its totals, ``shapes`` their sizes without totals, and the values at the
+    ``hidden`` positions are never read (any number will do). The hidden values returned are
+    none of them marked small: which of them are small counts is not known.
+
+    A link may here join a whole total line of one table to a single total of another that
+    is not a whole line of it (the decline reasons' total, the declined column's total of the
+    hand-offs by quarter, without the receivers' table that shares that whole line in a
+    territory): such a value is hidden in both tables or in neither, but takes no part in the
+    rule on the pieces of the graph of hidden values (which needs whole lines).
+    """
+    classes = _link_classes(links, list(extended), list(shapes), list(hidden))
+    return _suppress(
+        list(extended),
+        list(shapes),
+        classes,
+        [set(h) for h in hidden],
+        [frozenset()] * len(hidden),
+        strict=False,
+    )
+
+
+def _suppress(
+    extended: list[list[list[int]]],
+    shapes: list[tuple[int, int]],
+    classes: list[list[tuple[int, Position]]],
+    hidden: list[set[Position]],
+    small: list[frozenset[Position]],
+    strict: bool = True,
+) -> list[ProtectedTable]:
+    shared: list[set[Position]] = [set() for _ in extended]
+    for t, position in (member for members in classes for member in members):
+        shared[t].add(position)
+    link_nodes = [_link_nodes(shared[t], *shapes[t], strict) for t in range(len(extended))]
     while True:
         before = sum(len(h) for h in hidden)
         _hide_everywhere(classes, hidden)
@@ -93,9 +136,13 @@ Node = tuple[str, int]  # ("r", row) or ("c", column) of a table extended with i
 
 
 def _link_classes(
-    links: Sequence[Link], extended: list[list[list[int]]], shapes: list[tuple[int, int]]
+    links: Sequence[Link],
+    extended: list[list[list[int]]],
+    shapes: list[tuple[int, int]],
+    unknown: list[set[Position]],
 ) -> list[list[tuple[int, Position]]]:
-    """The groups of linked values (a value shared by three tables is one group)."""
+    """The groups of linked values (a value shared by three tables is one group). Linked
+    values must be the same number, unless one of them is ``unknown``."""
     parent: dict[tuple[int, Position], tuple[int, Position]] = {}
 
     def root(item: tuple[int, Position]) -> tuple[int, Position]:
@@ -111,7 +158,8 @@ def _link_classes(
         (ta, (ia, ja)), (tb, (ib, jb)) = link.first, link.second
         if link.first == link.second:
             raise ValueError("a value cannot be linked to itself")
-        if extended[ta][ia][ja] != extended[tb][ib][jb]:
+        known = (ia, ja) not in unknown[ta] and (ib, jb) not in unknown[tb]
+        if known and extended[ta][ia][ja] != extended[tb][ib][jb]:
             raise ValueError("linked values must be the same number")
         parent.setdefault(link.first, link.first)
         parent.setdefault(link.second, link.second)
@@ -122,16 +170,16 @@ def _link_classes(
     return [sorted(members) for members in groups.values()]
 
 
-def _link_nodes(shared: set[Position], n_rows: int, n_cols: int) -> set[Node]:
+def _link_nodes(shared: set[Position], n_rows: int, n_cols: int, strict: bool = True) -> set[Node]:
     """The total lines of a table all of whose values are shared; every shared value must lie
-    on one of them."""
+    on one of them (unless not ``strict``: see ``suppress_linked``)."""
     nodes: set[Node] = set()
     if all((n_rows, j) in shared for j in range(n_cols + 1)):
         nodes.add(("r", n_rows))
     if all((i, n_cols) in shared for i in range(n_rows + 1)):
         nodes.add(("c", n_cols))
     for i, j in shared:
-        if not ({("r", i), ("c", j)} & nodes):
+        if strict and not ({("r", i), ("c", j)} & nodes):
             raise ValueError("a link must join whole total lines of its tables")
     return nodes
 

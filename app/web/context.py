@@ -83,6 +83,13 @@ def dbs() -> Session:
     return db.session()
 
 
+def reads() -> Session:
+    """The session the statistics pages and exports read through: the read replica's
+    (``RELAIS_READ_DATABASE_URL``, read-only transactions) or, without one, ``dbs()``.
+    Their audit events are written through ``dbs()``."""
+    return db.reading()
+
+
 def vault() -> Vault:
     found: Vault = current_app.extensions["relais_vault"]
     return found

@@ -22,17 +22,19 @@ class MailWakeups:
     """Wait until mail may be waiting: a ``NOTIFY`` (PostgreSQL) or the end of the interval.
 
     ``channel``: the mail worker's by default; the webhook worker listens on its own.
+    ``engine`` None: no connection to listen through (behind PgBouncer in transaction mode
+    without ``RELAIS_LISTEN_DATABASE_URL``), the worker polls.
     Holds its own connection to the database (outside the pool) while it is open; use it as a
     context manager.
     """
 
-    def __init__(self, engine: Engine, channel: str = MAIL_CHANNEL) -> None:
+    def __init__(self, engine: Engine | None, channel: str = MAIL_CHANNEL) -> None:
         self._engine = engine
         self._channel = channel
         self._connection: Any = None
 
     def __enter__(self) -> MailWakeups:
-        if self._engine.dialect.name == "postgresql":
+        if self._engine is not None and self._engine.dialect.name == "postgresql":
             raw = self._engine.raw_connection()
             connection = raw.driver_connection
             assert connection is not None  # a fresh connection from the pool

@@ -13,7 +13,9 @@ into protected tables, lists and medians), one builder per section of the dashbo
 (``funnel``, ``barriers``, ``handoffs``, ``chains``, ``network``), ``dashboard`` (the sections
 assembled), ``partner`` and ``partner_queries`` (a structure's own figures beside the
 network's, publication view only), ``exports`` (the audit of an export) and ``pathway_export`` (the pseudonymous
-pathways, streamed).
+pathways, streamed); ``publication`` (a territory's mergeable tables, signed, for the
+national layer) and ``national`` (territories' files checked and added up, the protection
+re-checked: docs/scaling.md).
 
 May import the domain, the models and the other services (``audit``, ``errors``); never
 Flask. Nothing here commits.

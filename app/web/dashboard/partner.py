@@ -26,7 +26,7 @@ from app.services.statistics.partner_queries import ANSWER_DAYS
 from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope
 from app.services.structures import get_structure
 from app.web.auth.signing_in import reauth_required
-from app.web.context import actor, dbs, label, today
+from app.web.context import actor, dbs, label, reads, today
 from app.web.dashboard import partner_chart
 from app.web.dashboard.views import csv_response, days, share, shown_value
 from app.web.form_base import RelaisForm
@@ -78,7 +78,7 @@ def _structure(code: str) -> Structure:
 def _figures(structure: Structure, scope: Scope) -> PartnerFigures:
     # The publication view's threshold, always: this page and its export leave the coordination.
     k = int(current_app.config["SMALL_COUNT_THRESHOLD"])
-    return partner_figures(dbs(), structure, scope, k=k, today=today())
+    return partner_figures(reads(), structure, scope, k=k, today=today())
 
 
 @bp.get("/structures/<code>/figures")

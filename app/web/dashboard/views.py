@@ -40,7 +40,7 @@ from app.services.statistics.overdue import LIMIT as OVERDUE_LIMIT
 from app.services.statistics.tables import CountList, CountTable
 from app.services.statistics.trend_queries import TrendSeries
 from app.web.auth.signing_in import reauth_required
-from app.web.context import actor, dbs, label, roles_required, today
+from app.web.context import actor, dbs, label, reads, roles_required, today
 from app.web.dashboard import charts, flow_charts
 from app.web.dashboard.filters import filters_form, filters_scope
 from app.web.dashboard.network_chart import network_heatmap
@@ -72,7 +72,7 @@ def index() -> ResponseReturnValue:
     if scope is None:
         return render_template("dashboard/index.html", form=form, board=None, view=view), 400
     board = dashboard(
-        dbs(),
+        reads(),
         scope,
         k=_threshold(),
         view=view,
@@ -87,7 +87,7 @@ def index() -> ResponseReturnValue:
         form.end.data = scope.end
     events = [
         event
-        for found in events_by_quarter(dbs(), start=scope.start, end=scope.end)
+        for found in events_by_quarter(reads(), start=scope.start, end=scope.end)
         for event in found.events
     ]
     met = {i for event in events for i in event.structure_ids}
@@ -309,7 +309,7 @@ def export_table(name: str) -> ResponseReturnValue:
     # Whatever the page showed, an export leaves the coordination: the publication view only.
     k, lost_after = _threshold(), _lost_after()
     board = dashboard(
-        dbs(), scope, k=k, view=View.PUBLICATION, today=today(), lost_after_days=lost_after
+        reads(), scope, k=k, view=View.PUBLICATION, today=today(), lost_after_days=lost_after
     )
     table = board.tables()[name]
     exports.record_export(dbs(), actor(), AuditAction.STATISTICS_EXPORT, scope, name)
@@ -326,14 +326,14 @@ def export_pathways() -> ResponseReturnValue:
     scope = filters_scope(form)
     if scope is None:
         return render_template("dashboard/index.html", form=form, board=None), 400
-    session, user = dbs(), actor()
+    session, user, reading = dbs(), actor(), reads()
     # Audited before the first line leaves: the request commits before the body is streamed.
     pathway_export.record_export(session, user, scope)
     day: date = today()
 
     def lines() -> Iterator[Sequence[Cell]]:
         yield list(pathway_export.COLUMNS)
-        for line in pathway_export.pathway_lines(session, scope, today=day):
+        for line in pathway_export.pathway_lines(reading, scope, today=day):
             yield line.as_row()
 
     return csv_response(f"pathways-{scope.start}-{scope.end}", lines())

@@ -10,7 +10,7 @@ from app.domain.roles import Role
 from app.services.statistics.report import last_full_quarter
 from app.services.statistics.scope import DashboardFilters, resolve_scope
 from app.services.statistics.steering_index import steering_figures
-from app.web.context import dbs, roles_required, today
+from app.web.context import dbs, reads, roles_required, today
 from app.web.dashboard.views import number, quarter_name
 from app.web.steering.views import bp
 
@@ -21,7 +21,7 @@ def index() -> ResponseReturnValue:
     config = current_app.config
     scope = resolve_scope(dbs(), DashboardFilters(), today=today())
     figures = steering_figures(
-        dbs(),
+        reads(),
         scope,
         1,  # the coordination's own page: exact figures
         today=today(),

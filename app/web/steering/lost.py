@@ -26,7 +26,7 @@ from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope
 from app.services.statistics.tables import CountTable
 from app.services.structures import list_structures, reference_items
 from app.web.auth.signing_in import reauth_required
-from app.web.context import actor, dbs, roles_required, today
+from app.web.context import actor, dbs, reads, roles_required, today
 from app.web.dashboard.views import csv_response, heading, shown_value, table_lines
 from app.web.listing import filters_from_request, page_from_request
 from app.web.steering.views import bp
@@ -47,7 +47,7 @@ def _scope(filters: Filters) -> Scope | None:
 def _counts(scope: Scope, k: int) -> CountTable:
     config = current_app.config
     return lost_from_view_counts(
-        dbs(),
+        reads(),
         scope,
         k,
         int(config["LOST_FROM_VIEW_DAYS"]),

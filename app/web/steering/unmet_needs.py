@@ -18,7 +18,7 @@ from app.services.statistics import exports
 from app.services.statistics.dashboard import View
 from app.services.statistics.unmet_needs import TABLE_NAMES, UnmetNeeds, unmet_needs
 from app.web.auth.signing_in import reauth_required
-from app.web.context import actor, dbs, roles_required
+from app.web.context import actor, dbs, reads, roles_required
 from app.web.dashboard import charts
 from app.web.dashboard.filters import filters_form, filters_scope
 from app.web.dashboard.views import csv_response, heading, number, shown_value, table_lines
@@ -46,7 +46,7 @@ def unmet_needs_page() -> ResponseReturnValue:
             "steering/unmet_needs.html", form=form, needs=None, view=view, board={"k": k}
         )
         return page, 400
-    needs = unmet_needs(dbs(), scope, k if view is View.PUBLICATION else 1)
+    needs = unmet_needs(reads(), scope, k if view is View.PUBLICATION else 1)
     form.start.data = form.start.data or scope.start
     form.end.data = form.end.data or scope.end
     return render_template(
@@ -91,7 +91,7 @@ def unmet_needs_export(table: str) -> ResponseReturnValue:
         )
         return page, 400
     # Whatever the page showed, an export leaves the coordination: the publication view only.
-    needs: UnmetNeeds = unmet_needs(dbs(), scope, _threshold())
+    needs: UnmetNeeds = unmet_needs(reads(), scope, _threshold())
     exports.record_export(dbs(), actor(), AuditAction.STATISTICS_EXPORT, scope, table)
     lines = list(table_lines(needs.tables()[table], needs.k))
     return csv_response(f"{table}-publication-{scope.start}-{scope.end}", lines)

@@ -19,7 +19,7 @@ from app.services.statistics.delays import TABLE_NAMES, DelayTargets, delay_targ
 from app.services.statistics.scope import Scope
 from app.services.statistics.tables import CountTable
 from app.web.auth.signing_in import reauth_required
-from app.web.context import actor, dbs, roles_required, today
+from app.web.context import actor, dbs, reads, roles_required, today
 from app.web.dashboard import charts
 from app.web.dashboard.filters import filters_form, filters_scope
 from app.web.dashboard.views import (
@@ -39,8 +39,8 @@ DECISION_TABLES = frozenset({"decisions-by-type", "decisions-by-quarter", "decis
 
 def _figures(scope: Scope, k: int) -> tuple[DecisionTables, DelayTargets]:
     config = current_app.config
-    return decisions_by_type(dbs(), scope, k), delay_targets(
-        dbs(),
+    return decisions_by_type(reads(), scope, k), delay_targets(
+        reads(),
         scope,
         k,
         int(config["DELAY_TARGET_DAYS"]),
