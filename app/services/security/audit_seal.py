@@ -139,6 +139,10 @@ def broken_seal(key: bytes, seals: Sequence[Seal]) -> tuple[Seal, str] | None:
     previous: Seal | None = None
     empty_digest = month_digest(key).digest()
     for seal in seals:
+        if previous is not None and seal.month != next_month(previous.month):
+            return seal, (
+                f"the seals of the months between {previous.month} and {seal.month} are missing"
+            )
         previous_tag = previous.tag if previous else b""
         if not hmac.compare_digest(seal_tag(key, seal, previous_tag), seal.tag):
             return seal, (
@@ -146,8 +150,6 @@ def broken_seal(key: bytes, seals: Sequence[Seal]) -> tuple[Seal, str] | None:
                 "seal before it was removed)"
             )
         expected_first = previous.last_seq + 1 if previous else 1
-        if previous is not None and seal.month != next_month(previous.month):
-            return seal, f"the seals of the months between {previous.month} and it are missing"
         if seal.first_seq != expected_first or seal.rows != seal.last_seq - seal.first_seq + 1:
             return seal, f"the seal of {seal.month} does not follow the seal before it"
         if seal.empty:
