@@ -115,10 +115,12 @@ def test_each_finished_month_is_sealed_once(db_session: Session) -> None:
         assert (seals[month].first_seq, seals[month].last_seq) == (seqs[0], seqs[-1])
         assert seals[month].rows == PER_MONTH
     march = seals["2025-03"]
-    assert march.empty and march.rows == 0
+    assert march.empty
+    assert march.rows == 0
     assert march.last_mac == seals["2025-02"].last_mac
     report = audit_check.verify_chain(db_session)
-    assert report.intact and report.seals == 4
+    assert report.intact
+    assert report.seals == 4
 
 
 def test_a_month_and_what_follows_the_last_seal_are_checked_alone(db_session: Session) -> None:
@@ -226,7 +228,7 @@ def test_a_place_held_twice_is_refused_or_reported(db_session: Session) -> None:
         "INSERT INTO audit_events (seq, mac, at, action, subject_type, subject_id, data)"
         " VALUES (:seq, :mac, :at, 'user:login', 'users', '1', '{}')"
     )
-    params = {"seq": taken, "mac": bytes(32), "at": datetime(2025, 1, 20)}
+    params = {"seq": taken, "mac": bytes(32), "at": "2025-01-20 00:00:00.000000"}
     if db_session.connection().dialect.name == "sqlite":
         nested = db_session.begin_nested()
         with pytest.raises(DBAPIError, match="seq is taken"):
