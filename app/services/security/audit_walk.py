@@ -87,64 +87,92 @@ class Walk:
     prunes: set[int] = field(default_factory=set)
     # The digest of the rows since the last seal boundary passed.
     running: hmac.HMAC | None = None
+    # Set by ``run``: the legacy digest (when the walk starts at 1) and the seals by place.
+    _legacy: hmac.HMAC | None = field(default=None, init=False)
+    _ending: dict[int, Seal] = field(default_factory=dict, init=False)
+    _by_month: dict[str, Seal] = field(default_factory=dict, init=False)
+
+    @property
+    def _head_seq(self) -> int:
+        return self.head.seq if self.head else 0
+
+    @property
+    def _legacy_until(self) -> int:
+        return self.head.legacy_until if self.head else 0
 
     def run(
         self, session: Session, batch: int, stop: int | None, progress: Callable[[int], None] | None
     ) -> BrokenRow | None:
-        head_seq = self.head.seq if self.head else 0
-        legacy_until = self.head.legacy_until if self.head else 0
-        ending = {s.last_seq: s for s in self.seals if not s.empty}
-        by_month = {s.month: s for s in self.seals}
-        legacy = legacy_digest_start(self.key) if self.start == 1 else None
-        self.running = month = month_digest(self.key)
+        self._ending = {s.last_seq: s for s in self.seals if not s.empty}
+        self._by_month = {s.month: s for s in self.seals}
+        self._legacy = legacy_digest_start(self.key) if self.start == 1 else None
+        self.running = month_digest(self.key)
         expected = self.start
         for row in rows(session, batch, self.start, stop):
-            seq, row_id = int(row.seq), int(row.id)
-            values = row._mapping
-            if seq < expected:
-                return BrokenRow(seq, row_id, f"two rows hold seq {seq}")
-            if seq != expected:
-                return BrokenRow(seq, row_id, f"rows from seq {expected} to {seq - 1} are missing")
-            if self.head is None:
-                return BrokenRow(seq, row_id, "the chain head is missing")
-            if seq > head_seq:
-                return BrokenRow(
-                    seq, row_id, f"the row lies beyond the chain head (seq {head_seq})"
-                )
-            if seq <= legacy_until:
-                if row.mac is not None:
-                    return BrokenRow(seq, row_id, "a chained row lies in the legacy segment")
-                encoded = _encode(seq, b"", values, canonical_data(row.data))
-                month.update(encoded)
-                if legacy is not None:
-                    legacy.update(encoded)
-            else:
-                if row.mac is None:
-                    return BrokenRow(seq, row_id, "the row has no MAC")
-                computed = row_mac(self.key, seq, self.previous, values)
-                if not hmac.compare_digest(computed, bytes(row.mac)):
-                    return BrokenRow(
-                        seq, row_id, "the row does not match its MAC (edited, moved or replaced)"
-                    )
-                self.previous = computed
-                month.update(computed)
-                broken = self._event(seq, row_id, row, legacy, legacy_until, by_month)
-                if broken is not None:
-                    return broken
-            sealed = ending.get(seq)
-            if sealed is not None:
-                if sealed.last_mac != self.previous or sealed.digest != month.digest():
-                    return BrokenRow(
-                        seq,
-                        row_id,
-                        f"the rows of {sealed.month} (seq {sealed.first_seq} to {seq}) do not "
-                        "match their seal",
-                    )
-                self.running = month = month_digest(self.key)
+            broken = self._step(row, expected)
+            if broken is not None:
+                return broken
             self.count += 1
             expected += 1
             if progress is not None:
                 progress(1)
+        return None
+
+    def _step(self, row: Any, expected: int) -> BrokenRow | None:
+        seq, row_id = int(row.seq), int(row.id)
+        if seq < expected:
+            return BrokenRow(seq, row_id, f"two rows hold seq {seq}")
+        if seq != expected:
+            return BrokenRow(seq, row_id, f"rows from seq {expected} to {seq - 1} are missing")
+        if self.head is None:
+            return BrokenRow(seq, row_id, "the chain head is missing")
+        if seq > self._head_seq:
+            return BrokenRow(
+                seq, row_id, f"the row lies beyond the chain head (seq {self._head_seq})"
+            )
+        if seq <= self._legacy_until:
+            broken = self._legacy_row(seq, row_id, row)
+        else:
+            broken = self._chained_row(seq, row_id, row)
+        return broken if broken is not None else self._seal_end(seq, row_id)
+
+    def _legacy_row(self, seq: int, row_id: int, row: Any) -> BrokenRow | None:
+        if row.mac is not None:
+            return BrokenRow(seq, row_id, "a chained row lies in the legacy segment")
+        encoded = _encode(seq, b"", row._mapping, canonical_data(row.data))
+        assert self.running is not None
+        self.running.update(encoded)
+        if self._legacy is not None:
+            self._legacy.update(encoded)
+        return None
+
+    def _chained_row(self, seq: int, row_id: int, row: Any) -> BrokenRow | None:
+        if row.mac is None:
+            return BrokenRow(seq, row_id, "the row has no MAC")
+        computed = row_mac(self.key, seq, self.previous, row._mapping)
+        if not hmac.compare_digest(computed, bytes(row.mac)):
+            return BrokenRow(
+                seq, row_id, "the row does not match its MAC (edited, moved or replaced)"
+            )
+        self.previous = computed
+        assert self.running is not None
+        self.running.update(computed)
+        return self._event(seq, row_id, row)
+
+    def _seal_end(self, seq: int, row_id: int) -> BrokenRow | None:
+        """At the last place of a seal, compare the run since the previous one with it."""
+        sealed = self._ending.get(seq)
+        if sealed is None:
+            return None
+        assert self.running is not None
+        if sealed.last_mac != self.previous or sealed.digest != self.running.digest():
+            return BrokenRow(
+                seq,
+                row_id,
+                f"the rows of {sealed.month} (seq {sealed.first_seq} to {seq}) do not "
+                "match their seal",
+            )
+        self.running = month_digest(self.key)
         return None
 
     def month_digest_of(self, session: Session, batch: int, stop: int) -> bytes | BrokenRow:
@@ -157,18 +185,11 @@ class Walk:
         assert self.running is not None
         return self.running.digest()
 
-    def _event(
-        self,
-        seq: int,
-        row_id: int,
-        row: Any,
-        legacy: hmac.HMAC | None,
-        legacy_until: int,
-        by_month: dict[str, Seal],
-    ) -> BrokenRow | None:
+    def _event(self, seq: int, row_id: int, row: Any) -> BrokenRow | None:
         """Check what a chained event of the log's own upkeep says."""
         if row.action == AuditAction.AUDIT_SEAL_LEGACY.value and not self.legacy_sealed:
             # After a prune the legacy rows are gone: their months' seals vouched for them.
+            legacy, legacy_until = self._legacy, self._legacy_until
             if legacy is not None and (
                 row.data.get("rows") != legacy_until or row.data.get("digest") != legacy.hexdigest()
             ):
@@ -179,7 +200,7 @@ class Walk:
                 )
             self.legacy_sealed = True
         elif row.action == AuditAction.AUDIT_SEAL.value:
-            seal = by_month.get(str(row.data.get("month")))
+            seal = self._by_month.get(str(row.data.get("month")))
             if seal is None or seal_event_data(seal) != row.data:
                 return BrokenRow(
                     seq,
