@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskCliRunner
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.services.security import audit
+from app.services.security import audit, audit_checkpoint
 from tests.audit_log import drop_audit_guards
 
 
@@ -28,6 +29,11 @@ def _log(session: Session) -> list[int]:
     audit.append_many(session, rows)
     session.commit()
     return list(range(1, len(rows) + 1))
+
+
+def _mac_at(session: Session, seq: int) -> bytes:
+    mac = session.execute(text("SELECT mac FROM audit_events WHERE seq = :s"), {"s": seq})
+    return bytes(mac.scalar_one())
 
 
 def test_seal_then_verify_a_month_and_since_the_last_seal(
@@ -90,9 +96,14 @@ def test_periods_without_a_seal_say_so(runner: FlaskCliRunner, db_session: Sessi
 
 
 def test_prune_keeps_the_seals_and_refuses_unsealed_months(
-    runner: FlaskCliRunner, db_session: Session
+    runner: FlaskCliRunner, db_session: Session, tmp_path: Path
 ) -> None:
     _log(db_session)
+    checkpoints = tmp_path / "checkpoints.log"
+    head = audit_checkpoint.current_head(db_session)
+    audit_checkpoint.write_checkpoint(
+        str(checkpoints), audit_checkpoint.Checkpoint(1, _mac_at(db_session, 1), head.at)
+    )
     unsealed = runner.invoke(args=["audit", "prune", "--before", "2025-02"])
     assert unsealed.exit_code == 1
     assert "2025-01 is not sealed: only sealed months are pruned" in unsealed.output
@@ -102,9 +113,11 @@ def test_prune_keeps_the_seals_and_refuses_unsealed_months(
     assert "Pruned 2 audit rows before 2025-02 (seq 1 to 2); their seals are kept." in (
         pruned.stdout
     )
-    verify = runner.invoke(args=["audit", "verify"])
+    verify = runner.invoke(args=["audit", "verify", "--checkpoint", str(checkpoints)])
     assert verify.exit_code == 0, verify.output
     assert "Checked from seq 3 (after the pruned months)." in verify.stdout
+    # The checkpoint's row was pruned with its month: not a truncation.
+    assert "The chain holds the last checkpoint (seq 1" in verify.stdout
     # By default, RELAIS_AUDIT_RETENTION_MONTHS (12) whole months before this one are kept:
     # everything of early 2025 goes.
     default = runner.invoke(args=["audit", "prune"])
