@@ -148,6 +148,9 @@ class Config:
     # Where ``flask audit checkpoint`` appends the audit chain's head (a file outside the
     # database, or "syslog:"), compared by ``flask audit verify``; required in production.
     AUDIT_CHECKPOINT: str | None = None
+    # How many whole months of audit rows ``flask audit prune`` keeps before the current month
+    # (sealed months only; their seals stay): docs/security.md, "Audit over years".
+    AUDIT_RETENTION_MONTHS = 12
 
     # The national layer (docs/scaling.md): this instance's territory id in the files it
     # publishes (``flask statistics publish``), and the public keys of the territories whose
@@ -300,6 +303,7 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("DELAY_CONTRACT_DAYS", "RELAIS_DELAY_CONTRACT_DAYS", parse_days),
     ("RETENTION_MONTHS", "RELAIS_RETENTION_MONTHS", parse_int),
     ("ERASURE_NOTICE_DAYS", "RELAIS_ERASURE_NOTICE_DAYS", parse_int),
+    ("AUDIT_RETENTION_MONTHS", "RELAIS_AUDIT_RETENTION_MONTHS", parse_positive),
     ("DIRECTORY_STALE_MONTHS", "RELAIS_DIRECTORY_STALE_MONTHS", parse_int),
     ("SMTP_PORT", "RELAIS_SMTP_PORT", parse_port),
     ("SMTP_TIMEOUT", "RELAIS_SMTP_TIMEOUT", parse_positive),

@@ -55,6 +55,14 @@ def _skip_empty_autogenerate(
         log.info("No changes in schema detected.")
 
 
+def include_name(name: str | None, type_: str, _parents: Any) -> bool:
+    """Leave the audit log's monthly partitions out of schema comparisons: the migrations and
+    ``flask --app app audit partitions`` make them, not the models (``AUDIT_PARTITION``)."""
+    from app.models.audit import AUDIT_PARTITION
+
+    return not (type_ == "table" and name is not None and AUDIT_PARTITION.match(name))
+
+
 def _configure_args() -> dict[str, Any]:
     args = dict(current_app.extensions["migrate"].configure_args)
     args.setdefault("process_revision_directives", _skip_empty_autogenerate)
@@ -63,6 +71,7 @@ def _configure_args() -> dict[str, Any]:
     # revision runs on both.
     args.setdefault("render_as_batch", True)
     args.setdefault("render_item", render_item)
+    args.setdefault("include_name", include_name)
     return args
 
 

@@ -22,12 +22,16 @@ SQLITE_TRIGGERS = {
     "audit_events_no_delete": "audit_events",
     "audit_chain_head_no_delete": "audit_chain_head",
     "audit_chain_head_forward_only": "audit_chain_head",
+    "audit_seals_no_update": "audit_seals",
+    "audit_seals_no_delete": "audit_seals",
 }
 POSTGRESQL_TRIGGERS = {
     "audit_events_no_update_delete": "audit_events",
     "audit_events_no_truncate": "audit_events",
     "audit_chain_head_guard": "audit_chain_head",
     "audit_chain_head_no_truncate": "audit_chain_head",
+    "audit_seals_no_update_delete": "audit_seals",
+    "audit_seals_no_truncate": "audit_seals",
 }
 
 
@@ -46,16 +50,18 @@ def drop_audit_guards(session: Session) -> None:
 class AuditMark:
     seq: int
     mac: bytes
+    seals: frozenset[str] = frozenset()
 
 
 def mark_audit_log(connection: Connection) -> AuditMark:
     """Where the committed chain ends now."""
     row = connection.execute(text("SELECT seq, mac FROM audit_chain_head WHERE id = 1")).one()
-    return AuditMark(int(row.seq), bytes(row.mac))
+    seals = connection.execute(text("SELECT month FROM audit_seals")).scalars()
+    return AuditMark(int(row.seq), bytes(row.mac), frozenset(seals))
 
 
 def rewind_audit_log(session: Session, mark: AuditMark) -> int:
-    """Delete the audit rows appended after ``mark`` and put the head back (PostgreSQL).
+    """Delete the audit rows and seals added after ``mark`` and put the head back (PostgreSQL).
 
     Returns how many rows were removed. The caller commits.
     """
@@ -70,6 +76,9 @@ def rewind_audit_log(session: Session, mark: AuditMark) -> int:
         text("UPDATE audit_chain_head SET seq = :seq, mac = :mac WHERE id = 1"),
         {"seq": mark.seq, "mac": mark.mac},
     )
+    for month in connection.execute(text("SELECT month FROM audit_seals")).scalars().all():
+        if month not in mark.seals:
+            connection.execute(text("DELETE FROM audit_seals WHERE month = :m"), {"m": month})
     for name, table in POSTGRESQL_TRIGGERS.items():
         connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
     return int(removed)

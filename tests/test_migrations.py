@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from app.extensions import db, make_engine
 from app.models import ReferenceItem
+from app.models.audit import AUDIT_PARTITION
 from app.paths import shipped
 
 # Written out here rather than imported from the seed revision, so that a code dropped from
@@ -64,8 +65,14 @@ def _alembic_config(app: Flask) -> Config:
     return config
 
 
+def _not_a_partition(name: str | None, type_: str, _parents: object) -> bool:
+    return not (type_ == "table" and name is not None and AUDIT_PARTITION.match(name))
+
+
 def _schema_differences(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_name": _not_a_partition}
+    )
     return list(compare_metadata(context, db.metadata))
 
 
@@ -199,7 +206,11 @@ def _inspect(url: str) -> tuple[str | None, set[str], int, list[object]]:
     try:
         with engine.connect() as connection:
             revision = MigrationContext.configure(connection).get_current_revision()
-            tables = set(inspect(connection).get_table_names())
+            tables = {
+                name
+                for name in inspect(connection).get_table_names()
+                if not AUDIT_PARTITION.match(name)
+            }
             items = 0
             if "reference_items" in tables:
                 items = connection.execute(

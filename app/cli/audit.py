@@ -1,9 +1,11 @@
-"""``flask audit``: check the audit log's chain; copy its head outside the database; seal the
-rows written before the chain."""
+"""``flask audit``: check the audit log's chain (whole, since the last seal, or one month); copy
+its head outside the database; seal the finished months and the rows written before the chain;
+create the monthly partitions and prune sealed months (docs/administration.md)."""
 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -11,8 +13,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.cli.common import transaction
-from app.services.security import audit_check, audit_checkpoint
+from app.services.security import audit_check, audit_checkpoint, audit_retention
 from app.services.security.audit_checkpoint import CheckpointError
+from app.services.security.audit_seal import month_of, parse_month, previous_month
 
 audit_cli = AppGroup("audit", help="The tamper-evident audit log.")
 
@@ -37,6 +40,15 @@ def _checkpoint_file(option: Path | None) -> Path | None:
     return Path(target)
 
 
+def _month_option(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    month = parse_month(raw)
+    if month is None:
+        raise click.BadParameter(f"{raw!r} is not a month (YYYY-MM, e.g. 2026-11)")
+    return month
+
+
 @audit_cli.command("verify")
 @click.option(
     "--checkpoint",
@@ -44,25 +56,47 @@ def _checkpoint_file(option: Path | None) -> Path | None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Compare with the last checkpoint of this file (default: RELAIS_AUDIT_CHECKPOINT).",
 )
-def verify(checkpoint_path: Path | None) -> None:
-    """Check every audit row against its MAC, the chain head and the last checkpoint.
+@click.option("--month", "month_raw", help="Check only this sealed month (YYYY-MM).")
+@click.option(
+    "--since-seal",
+    is_flag=True,
+    help="Check only what follows the last sealed month, from the MAC its seal keeps.",
+)
+def verify(checkpoint_path: Path | None, month_raw: str | None, since_seal: bool) -> None:
+    """Check the audit rows against their MACs, the seals, the chain head and the last
+    checkpoint.
 
     Exits with status 1 and names the first broken row (its seq and id) when a row was
     edited, deleted, inserted, moved, or rows were removed from the end - with the head moved
-    back too, when the chain is behind the last checkpoint written outside the database.
+    back too, when the chain is behind the last checkpoint written outside the database - or
+    a seal was edited or removed, or rows were removed that were not sealed. The seals are
+    always checked; --month and --since-seal read only the rows of that period.
     """
+    month = _month_option(month_raw)
+    if month is not None and since_seal:
+        raise click.UsageError("--month and --since-seal are two different periods: pick one")
     path = _checkpoint_file(checkpoint_path)
     with transaction() as session:
         checkpoint = None
-        if path is not None:
+        if path is not None and month is None:
             try:
                 checkpoint = audit_checkpoint.read_last_checkpoint(path)
             except CheckpointError as exc:
                 raise click.ClickException(f"audit checkpoint: {exc}") from exc
-        total = audit_check.chain_length(session)
+        total = audit_check.rows_to_check(session, month=month, since_seal=since_seal)
         with click.progressbar(length=max(total, 1), label="Verifying", file=sys.stderr) as bar:
-            report = audit_check.verify_chain(session, progress=bar.update)
+            if month is not None:
+                report = audit_check.verify_month(session, month, progress=bar.update)
+            else:
+                report = audit_check.verify_chain(
+                    session, progress=bar.update, since_seal=since_seal
+                )
         truncation = None if checkpoint is None else audit_checkpoint.compare(session, checkpoint)
+    if month is not None:
+        click.echo(f"Month {month}: seq {report.start} to {report.stop}.")
+    elif report.start > 1:
+        label = "after the last seal" if since_seal else "after the pruned months"
+        click.echo(f"Checked from seq {report.start} ({label}).")
     click.echo(f"Rows checked: {report.rows} (chain head: seq {report.head_seq}).")
     if report.legacy_rows:
         state = "sealed" if report.legacy_sealed else "NOT sealed"
@@ -73,6 +107,9 @@ def verify(checkpoint_path: Path | None) -> None:
             where += f" (id {report.broken.id})"
         click.echo(f"BROKEN at {where}: {report.broken.reason}.", err=True)
         sys.exit(1)
+    if month is not None:
+        click.echo(f"The month {month} is intact and matches its seal.")
+        return
     if checkpoint is None:
         click.echo(
             "No audit checkpoint to compare with (RELAIS_AUDIT_CHECKPOINT is not set): rows "
@@ -140,3 +177,66 @@ def seal_legacy() -> None:
     with transaction() as session:
         sealed = audit_check.seal_legacy(session)
     click.echo(f"Sealed {sealed} legacy audit rows.")
+
+
+@audit_cli.command("seal")
+def seal() -> None:
+    """Seal every finished month of the audit log not sealed yet, in order.
+
+    Run it from cron early each month. Each month's rows are checked against their MACs first:
+    a broken row stops it (status 1) and nothing after it is sealed.
+    """
+    with transaction() as session:
+        sealed = audit_check.seal_months(session, datetime.now(UTC))
+    if not sealed:
+        click.echo("No finished month to seal.")
+    for item in sealed:
+        click.echo(
+            f"Sealed {item.month}: seq {item.first_seq} to {item.last_seq} ({item.rows} rows)."
+        )
+
+
+@audit_cli.command("partitions")
+@click.option(
+    "--ahead",
+    type=click.IntRange(0, 24),
+    default=3,
+    show_default=True,
+    help="Months to create after the current one.",
+)
+def partitions(ahead: int) -> None:
+    """Create the audit log's monthly partitions (PostgreSQL), as the owner of the tables.
+
+    This month's and the next ones; rows that fell into the default partition move to their
+    month's new partition. Run it monthly from cron with the owner's DATABASE_URL.
+    """
+    with transaction() as session:
+        created = audit_retention.ensure_partitions(session, datetime.now(UTC), ahead)
+    if not created:
+        click.echo("Every partition exists already.")
+    for month in created:
+        click.echo(f"Created the partition of {month}.")
+
+
+@audit_cli.command("prune")
+@click.option("--before", "before_raw", help="Remove the sealed months before this one (YYYY-MM).")
+def prune(before_raw: str | None) -> None:
+    """Remove the audit rows of sealed months, keeping their seals, as the owner of the tables.
+
+    Without --before, keeps RELAIS_AUDIT_RETENTION_MONTHS whole months before the current one.
+    Refuses (status 1) when the last month to remove is not sealed.
+    """
+    before = _month_option(before_raw)
+    if before is None:
+        before = month_of(datetime.now(UTC))
+        for _ in range(int(current_app.config["AUDIT_RETENTION_MONTHS"])):
+            before = previous_month(before)
+    with transaction() as session:
+        pruned = audit_retention.prune_before(session, before)
+    if pruned is None:
+        click.echo(f"Nothing to prune before {before}: those rows are gone already.")
+        return
+    click.echo(
+        f"Pruned {pruned.rows} audit rows before {before} (seq {pruned.first_seq} to "
+        f"{pruned.last_seq}); their seals are kept."
+    )

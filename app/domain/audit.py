@@ -76,6 +76,9 @@ class AuditAction(StrEnum):
     # A link to answer a hand-off (or report what followed) mailed to a structure's contact.
     HANDOFF_LINK_ISSUE = "handoff:link_issue"
     AUDIT_SEAL_LEGACY = "audit:seal_legacy"
+    # A finished month of the log sealed (``audit_seals``), and sealed months pruned.
+    AUDIT_SEAL = "audit:seal"
+    AUDIT_PRUNE = "audit:prune"
     KEK_ROTATE = "keys:rotate_kek"
     INDEX_REBUILD = "keys:rebuild_index"
     DATA_KEY_ROTATE = "keys:rotate_data_key"

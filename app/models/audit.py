@@ -4,17 +4,29 @@ The log is a hash chain (see ``app/services/security/audit.py``): each row has i
 MAC over its columns and the previous row's MAC; ``AuditChainHead`` holds the last place and
 MAC. Database triggers (migration ``7a3d2c1b9e01``) refuse UPDATE and DELETE on both tables,
 except moving the head forward.
+
+On PostgreSQL ``audit_events`` is partitioned by month of ``at`` (migration ``e6b8d0f2a4c7``):
+its primary key there is ``(id, at)`` and ``seq`` is indexed without a unique index, which a
+partitioned table cannot hold without the partition key (``docs/security.md``, "Audit over
+years"). ``AuditSeal`` closes each finished month.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, big_pk, created_at
+from app.models.base import Base, UTCDateTime, big_pk, created_at
+
+# The partitions of ``audit_events`` on PostgreSQL, made by the migrations and by
+# ``flask --app app audit partitions``, not by the models: ``audit_events_2026_11`` (one a
+# month) and ``audit_events_default``. Schema comparisons leave them out.
+AUDIT_PARTITION = re.compile(r"^audit_events_(?:(?P<year>\d{4})_(?P<month>\d{2})|default)$")
 
 
 class AuditEvent(Base):
@@ -23,8 +35,9 @@ class AuditEvent(Base):
 
     id: Mapped[big_pk]
     # The place in the chain: 1, 2, 3... without gaps. Rows written before the chain existed
-    # (``seq <= AuditChainHead.legacy_until``) have no MAC.
-    seq: Mapped[int] = mapped_column(BigInteger, index=True, unique=True)
+    # (``seq <= AuditChainHead.legacy_until``) have no MAC. Not a unique index: on PostgreSQL
+    # the head's conditioned move keeps places unique, on SQLite a trigger too.
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
     mac: Mapped[bytes | None]
     at: Mapped[created_at]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -50,3 +63,26 @@ class AuditChainHead(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     mac: Mapped[bytes]
     legacy_until: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditSeal(Base):
+    """One finished month of the log, closed: the run of places it holds and their MACs.
+
+    ``first_seq``..``last_seq`` are the places chained up to the month's end (the next seal
+    starts where this one ends; a month without rows has ``last_seq = first_seq - 1``),
+    ``last_mac`` the chain's MAC at ``last_seq`` (the genesis MAC inside the legacy segment),
+    ``digest`` an HMAC of the month's rows and ``tag`` an HMAC, under the audit key, of all
+    these columns and the previous seal's tag. Append-only (triggers); pruning keeps them.
+    """
+
+    __tablename__ = "audit_seals"
+
+    # The month's first day, "2026-11".
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    first_seq: Mapped[int] = mapped_column(BigInteger)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    rows: Mapped[int] = mapped_column(BigInteger)
+    last_mac: Mapped[bytes]
+    digest: Mapped[bytes]
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tag: Mapped[bytes]

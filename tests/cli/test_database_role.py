@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
@@ -22,7 +23,9 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.extensions import db
 from app.models import AuditEvent, Beneficiary
+from app.services.errors import Conflict
 from app.services.people.identity import open_identity
+from app.services.security import audit_retention
 from app.services.security.vault import Vault
 from tests import factories
 
@@ -74,6 +77,10 @@ def test_the_app_role_does_its_work_and_cannot_touch_the_audit_guards(
     assert f"GRANT SELECT, INSERT ON public.audit_events TO {app_role};" in granted.stdout.replace(
         '"', ""
     )
+    assert f"GRANT SELECT, INSERT ON public.audit_seals TO {app_role};" in granted.stdout.replace(
+        '"', ""
+    )
+    assert "audit_events_default" not in granted.stdout  # the partitions: nothing at all
     again = runner.invoke(args=["db", "grant-app-role", app_role])  # idempotent
     assert again.exit_code == 0, again.output
     assert again.stdout == granted.stdout
@@ -93,6 +100,8 @@ def test_the_app_role_does_its_work_and_cannot_touch_the_audit_guards(
             )
         )
         assert session.get(Beneficiary, person.id) is not None
+        with pytest.raises(Conflict, match="Only the owner of the tables"):
+            audit_retention.ensure_partitions(session, datetime.now(UTC), 1)
         session.close()
         outer.rollback()
 
@@ -109,6 +118,16 @@ def test_the_app_role_does_its_work_and_cannot_touch_the_audit_guards(
         "UPDATE audit_chain_head SET legacy_until = 0",
         "DROP TABLE audit_events",
         "CREATE TABLE sneaky (id int)",
+        "SELECT count(*) FROM audit_events_default",
+        "DELETE FROM audit_events_default",
+        "TRUNCATE audit_events_default",
+        "DROP TABLE audit_events_default",
+        "ALTER TABLE audit_events DETACH PARTITION audit_events_default",
+        "CREATE TABLE audit_events_2099_01 PARTITION OF audit_events"
+        " FOR VALUES FROM ('2099-01-01') TO ('2099-02-01')",
+        "UPDATE audit_seals SET rows = 0",
+        "DELETE FROM audit_seals",
+        "TRUNCATE audit_seals",
     ]
     for statement in refused:
         with as_role.connect() as connection, pytest.raises(ProgrammingError) as caught:

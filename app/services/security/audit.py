@@ -16,8 +16,10 @@ Writers are serialised, so the chain never forks:
   locked" (``SQLITE_BUSY_SNAPSHOT``) instead of forking. Most transactions have written
   before they audit, and then hold the write lock already when they read the head.
 
-On both, the unique index on ``seq`` and the head update conditioned on the ``seq`` read make
-a fork impossible even if the lock were bypassed.
+On both, the head update conditioned on the ``seq`` read makes a fork impossible even if the
+lock were bypassed; SQLite also refuses a ``seq`` already taken (a trigger), and ``audit
+verify`` names a place held twice (PostgreSQL's partitioned table cannot hold a unique index
+on ``seq`` alone: migration ``e6b8d0f2a4c7``).
 
 Every writer goes through ``_chain``: ``record`` (one event, ORM) and ``append_many`` (bulk
 inserts of the import and the synthetic caseloads). Rows written before the chain existed

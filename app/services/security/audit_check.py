@@ -1,14 +1,15 @@
 """Checking the audit chain: ``verify_chain`` recomputes every row's MAC and names the first
-broken row (edited, deleted, reordered, truncated); ``seal_legacy`` closes the segment of rows
-written before the chain existed. What ``flask --app app audit verify|seal-legacy`` run."""
+broken row (edited, deleted, reordered, truncated), from the first kept row or from the last
+seal; ``verify_month`` checks one sealed month; ``seal_months`` closes the finished months and
+``seal_legacy`` the segment of rows written before the chain existed. What
+``flask --app app audit verify|seal|seal-legacy`` run."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,25 +19,30 @@ from app.services.errors import N_, Conflict
 from app.services.security.audit import (
     _EVENTS,
     _HEAD,
-    COLUMNS,
     GENESIS_MAC,
-    LEGACY_CONTEXT,
     VERIFY_BATCH,
     _encode,
     append_many,
     audit_key,
     canonical_data,
-    row_mac,
 )
-
-
-@dataclass(frozen=True)
-class BrokenRow:
-    """The first place where the chain does not hold. ``reason`` is an English sentence."""
-
-    seq: int
-    id: int | None
-    reason: str
+from app.services.security.audit_seal import (
+    Seal,
+    broken_seal,
+    last_seq_before,
+    load_seals,
+    month_start,
+    next_month,
+    sealable_months,
+    write_seal,
+)
+from app.services.security.audit_walk import (
+    BrokenRow,
+    Walk,
+    legacy_digest_start,
+    read_head,
+    rows,
+)
 
 
 @dataclass(frozen=True)
@@ -46,27 +52,22 @@ class ChainReport:
     legacy_rows: int
     legacy_sealed: bool
     broken: BrokenRow | None
+    # The first place checked (after the pruned months, the last seal, or a month's start),
+    # the last one for a month, and the number of sealed months.
+    start: int = 1
+    stop: int | None = None
+    seals: int = 0
 
     @property
     def intact(self) -> bool:
         return self.broken is None
 
 
-def _rows(session: Session, batch: int) -> Iterator[Any]:
-    last = 0
-    columns = [_EVENTS.c.id, _EVENTS.c.seq, _EVENTS.c.mac, *(_EVENTS.c[n] for n in COLUMNS)]
-    while True:
-        page = session.execute(
-            select(*columns).where(_EVENTS.c.seq > last).order_by(_EVENTS.c.seq).limit(batch)
-        ).all()
-        yield from page
-        if len(page) < batch:
-            return
-        last = int(page[-1].seq)
-
-
-def _legacy_digest_start(key: bytes) -> hmac.HMAC:
-    return hmac.new(key, LEGACY_CONTEXT, hashlib.sha256)
+def _seal_problem(key: bytes, seals: list[Seal]) -> BrokenRow | None:
+    found = broken_seal(key, seals)
+    if found is None:
+        return None
+    return BrokenRow(found[0].first_seq, None, found[1])
 
 
 def verify_chain(
@@ -74,83 +75,212 @@ def verify_chain(
     *,
     batch: int = VERIFY_BATCH,
     progress: Callable[[int], None] | None = None,
+    since_seal: bool = False,
 ) -> ChainReport:
-    """Check every row against its MAC and the chain's head; report the first broken row."""
+    """Check the rows against their MACs, the seals and the chain's head; report the first
+    broken row. The whole log (after the pruned months), or with ``since_seal`` only what
+    follows the last seal, from the MAC it keeps."""
     key = audit_key()
-    head_row = session.execute(
-        select(_HEAD.c.seq, _HEAD.c.mac, _HEAD.c.legacy_until).where(_HEAD.c.id == 1)
+    head = read_head(session)
+    head_seq = head.seq if head else 0
+    legacy_until = head.legacy_until if head else 0
+    seals = load_seals(session)
+
+    def report(walk: Walk | None, broken: BrokenRow | None) -> ChainReport:
+        return ChainReport(
+            walk.count if walk else 0,
+            head_seq,
+            legacy_until,
+            walk.legacy_sealed if walk else False,
+            broken,
+            walk.start if walk else 1,
+            None,
+            len(seals),
+        )
+
+    problem = _seal_problem(key, seals)
+    if problem is not None:
+        return report(None, problem)
+    if since_seal:
+        if not seals:
+            raise Conflict(
+                N_("No month of the audit log is sealed yet: run flask --app app audit seal.")
+            )
+        walk = Walk(key, head, seals, seals[-1].last_seq + 1, seals[-1].last_mac)
+        walk.legacy_sealed = legacy_until == 0 or _legacy_seal_before(session, walk.start)
+    else:
+        first = session.execute(select(func.min(_EVENTS.c.seq))).scalar()
+        start = int(first) if first is not None else 1
+        before = [s for s in seals if s.last_seq == start - 1]
+        if start > 1 and not before:
+            return report(
+                None,
+                BrokenRow(
+                    start,
+                    None,
+                    f"the rows before seq {start} are missing and no seal ends at seq "
+                    f"{start - 1}: rows were removed that were not sealed",
+                ),
+            )
+        walk = Walk(key, head, seals, start, before[-1].last_mac if before else GENESIS_MAC)
+    broken = walk.run(session, batch, None, progress)
+    if broken is not None:
+        return report(walk, broken)
+    end = walk.start + walk.count - 1
+    if end < head_seq:
+        return report(
+            walk,
+            BrokenRow(
+                end + 1,
+                None,
+                f"the chain ends at seq {end} but its head says {head_seq}: "
+                "rows were removed from the end",
+            ),
+        )
+    if head is not None and not hmac.compare_digest(walk.previous, head.mac):
+        return report(
+            walk, BrokenRow(end, None, "the last row is not the one the chain head recorded")
+        )
+    if not since_seal and walk.start > 1 and walk.start - 1 not in walk.prunes:
+        return report(
+            walk,
+            BrokenRow(
+                walk.start,
+                None,
+                f"the rows up to seq {walk.start - 1} are gone but no audit:prune event says "
+                "they were pruned",
+            ),
+        )
+    return report(walk, None)
+
+
+def _legacy_seal_before(session: Session, start: int) -> bool:
+    """Whether the legacy seal lies before ``start`` (checked by an earlier verification)."""
+    found = session.execute(
+        select(_EVENTS.c.seq)
+        .where(_EVENTS.c.action == AuditAction.AUDIT_SEAL_LEGACY.value, _EVENTS.c.seq < start)
+        .limit(1)
     ).first()
-    head_seq = int(head_row.seq) if head_row else 0
-    legacy_until = int(head_row.legacy_until) if head_row else 0
-    legacy = _legacy_digest_start(key)
-    sealed = False
-    previous = GENESIS_MAC
-    expected = 1
-    count = 0
+    return found is not None
+
+
+def verify_month(
+    session: Session,
+    month: str,
+    *,
+    batch: int = VERIFY_BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> ChainReport:
+    """Check one sealed month: its seal, the seals before it, and its rows against their
+    MACs from the previous seal's MAC to its own. Reads that month's rows only."""
+    key = audit_key()
+    head = read_head(session)
+    seals = load_seals(session)
+    found = [i for i, s in enumerate(seals) if s.month == month]
+    if not found:
+        raise Conflict(
+            N_(
+                "The month %(month)s is not sealed: run flask --app app audit seal once it is over."
+            ),
+            month=month,
+        )
+    index = found[0]
+    seal = seals[index]
+    head_seq = head.seq if head else 0
+    legacy_until = head.legacy_until if head else 0
+    previous = seals[index - 1].last_mac if index else GENESIS_MAC
+    walk = Walk(key, head, seals, seal.first_seq, previous)
 
     def report(broken: BrokenRow | None) -> ChainReport:
-        return ChainReport(count, head_seq, legacy_until, sealed, broken)
+        return ChainReport(
+            walk.count, head_seq, legacy_until, walk.legacy_sealed, broken,
+            seal.first_seq, seal.last_seq, len(seals),
+        )  # fmt: skip
 
-    for row in _rows(session, batch):
-        seq, row_id = int(row.seq), int(row.id)
-        values = row._mapping
-        if seq != expected:
-            return report(
-                BrokenRow(seq, row_id, f"rows from seq {expected} to {seq - 1} are missing")
-            )
-        if head_row is None:
-            return report(BrokenRow(seq, row_id, "the chain head is missing"))
-        if seq > head_seq:
-            return report(
-                BrokenRow(seq, row_id, f"the row lies beyond the chain head (seq {head_seq})")
-            )
-        if seq <= legacy_until:
-            if row.mac is not None:
-                return report(BrokenRow(seq, row_id, "a chained row lies in the legacy segment"))
-            legacy.update(_encode(seq, b"", values, canonical_data(row.data)))
-        else:
-            if row.mac is None:
-                return report(BrokenRow(seq, row_id, "the row has no MAC"))
-            computed = row_mac(key, seq, previous, values)
-            if not hmac.compare_digest(computed, bytes(row.mac)):
-                return report(
-                    BrokenRow(
-                        seq, row_id, "the row does not match its MAC (edited, moved or replaced)"
-                    )
-                )
-            previous = computed
-            if row.action == AuditAction.AUDIT_SEAL_LEGACY.value and not sealed:
-                digest = legacy.hexdigest()
-                if row.data.get("rows") != legacy_until or row.data.get("digest") != digest:
-                    return report(
-                        BrokenRow(
-                            seq,
-                            row_id,
-                            f"the legacy rows (seq 1 to {legacy_until}) changed after this seal",
-                        )
-                    )
-                sealed = True
-        count += 1
-        expected += 1
-        if progress is not None:
-            progress(1)
-    if count < head_seq:
-        return report(
-            BrokenRow(
-                count + 1,
-                None,
-                f"the chain ends at seq {count} but its head says {head_seq}: "
-                "rows were removed from the end",
-            )
+    problem = _seal_problem(key, seals[: index + 1])
+    if problem is not None:
+        return report(problem)
+    if seal.empty:
+        return report(None)
+    first = session.execute(select(func.min(_EVENTS.c.seq))).scalar()
+    if first is None or int(first) > seal.last_seq:
+        raise Conflict(N_("The rows of %(month)s were pruned: only its seal is left."), month=month)
+    broken = walk.run(session, batch, seal.last_seq, progress)
+    if broken is None and walk.count < seal.rows:
+        broken = BrokenRow(
+            seal.first_seq + walk.count,
+            None,
+            f"the rows of {month} end at seq {seal.first_seq + walk.count - 1} but its seal "
+            f"says {seal.last_seq}",
         )
-    if head_row is not None and not hmac.compare_digest(previous, bytes(head_row.mac)):
-        return report(BrokenRow(count, None, "the last row is not the one the chain head recorded"))
-    return report(None)
+    return report(broken)
 
 
-def chain_length(session: Session) -> int:
-    """How many rows ``verify_chain`` will read (for a progress bar)."""
-    return int(session.execute(select(func.count()).select_from(_EVENTS)).scalar_one())
+def rows_to_check(session: Session, *, month: str | None, since_seal: bool) -> int:
+    """How many rows ``verify_month`` or ``verify_chain`` will read (for a progress bar)."""
+    if month is None and not since_seal:
+        return chain_length(session)
+    seals = load_seals(session)
+    if month is not None:
+        return next((s.rows for s in seals if s.month == month), 0)
+    return chain_length(session, seals[-1].last_seq + 1) if seals else 0
+
+
+def chain_length(session: Session, start: int = 1, stop: int | None = None) -> int:
+    """How many rows ``verify_chain`` or ``verify_month`` will read (for a progress bar)."""
+    query = select(func.count()).select_from(_EVENTS).where(_EVENTS.c.seq >= start)
+    if stop is not None:
+        query = query.where(_EVENTS.c.seq <= stop)
+    return int(session.execute(query).scalar_one())
+
+
+# -- sealing the finished months ------------------------------------------------------------
+
+
+def seal_months(session: Session, now: datetime, *, batch: int = VERIFY_BATCH) -> list[Seal]:
+    """Seal, in order, every finished month not sealed yet; returns the new seals.
+
+    Each month's rows are checked against their MACs (from the previous seal's MAC) before its
+    seal is written: ``Conflict`` naming the first broken row, and nothing sealed after it.
+    """
+    key = audit_key()
+    head = read_head(session)
+    if head is None:
+        raise Conflict(N_("The audit chain head is missing: run flask --app app audit verify."))
+    seals = load_seals(session)
+    found = broken_seal(key, seals)
+    if found is not None:
+        raise Conflict(
+            N_("The seals do not hold (%(reason)s): run flask --app app audit verify."),
+            reason=found[1],
+        )
+    first = session.execute(select(func.min(_EVENTS.c.seq))).scalar()
+    if not seals and first is not None and int(first) > 1:
+        raise Conflict(
+            N_("The audit log does not start at seq 1: run flask --app app audit verify.")
+        )
+    written: list[Seal] = []
+    for month in sealable_months(session, seals, now):
+        previous = seals[-1] if seals else None
+        first_seq = previous.last_seq + 1 if previous else 1
+        last_seq = last_seq_before(session, first_seq, month_start(next_month(month)))
+        walk = Walk(key, head, seals, first_seq, previous.last_mac if previous else GENESIS_MAC)
+        digest = walk.month_digest_of(session, batch, last_seq)
+        if isinstance(digest, BrokenRow):
+            raise Conflict(
+                N_(
+                    "The audit log is broken at seq %(seq)s (%(reason)s): %(month)s was not "
+                    "sealed. Run flask --app app audit verify."
+                ),
+                seq=digest.seq,
+                reason=digest.reason,
+                month=month,
+            )
+        seal = write_seal(session, month, first_seq, last_seq, walk.previous, digest)
+        seals.append(seal)
+        written.append(seal)
+        head = read_head(session)
+    return written
 
 
 # -- the legacy segment ----------------------------------------------------------------------
@@ -186,9 +316,9 @@ def seal_legacy(session: Session, *, batch: int = VERIFY_BATCH) -> int:
     if sealed:
         raise Conflict(N_("The legacy audit rows are sealed already."))
     key = audit_key()
-    digest = _legacy_digest_start(key)
+    digest = legacy_digest_start(key)
     expected = 1
-    for row in _rows(session, batch):
+    for row in rows(session, batch):
         if int(row.seq) > legacy_until:
             break
         if int(row.seq) != expected or row.mac is not None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.services.security.audit import _EVENTS, _HEAD, GENESIS_MAC, audit_key
@@ -196,6 +196,13 @@ def read_last_checkpoint(path: Path) -> Checkpoint:
 # -- comparing ------------------------------------------------------------------------------
 
 
+def _pruned(session: Session, seq: int) -> bool:
+    """Whether ``seq`` lies before the first kept row, in a month ``audit prune`` removed
+    (``audit verify`` checks that a seal and an ``audit:prune`` event cover it)."""
+    first = session.execute(select(func.min(_EVENTS.c.seq))).scalar()
+    return first is not None and seq < int(first)
+
+
 def compare(session: Session, checkpoint: Checkpoint) -> Truncation | None:
     """Whether the chain still holds the checkpoint: its head at or beyond the checkpoint's
     place, and the same MAC there. ``None`` when it does."""
@@ -212,6 +219,8 @@ def compare(session: Session, checkpoint: Checkpoint) -> Truncation | None:
     found = session.execute(
         select(_EVENTS.c.mac).where(_EVENTS.c.seq == checkpoint.seq)
     ).one_or_none()
+    if found is None and _pruned(session, checkpoint.seq):
+        return None  # the row was pruned with its month; the head is beyond it
     if found is None:
         return Truncation(
             checkpoint.seq,

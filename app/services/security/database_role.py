@@ -10,7 +10,9 @@ owner. Production therefore uses two roles (README, "Production"):
   connect as. ``app_role_grants`` gives it:
 
   - ``SELECT, INSERT, UPDATE, DELETE`` on the application's tables;
-  - on ``audit_events``: ``SELECT, INSERT`` only;
+  - on ``audit_events`` and ``audit_seals``: ``SELECT, INSERT`` only, and nothing on the
+    monthly partitions of ``audit_events`` (PostgreSQL checks the rights of the table a
+    statement names: the application reads and writes through the parent table);
   - on ``audit_chain_head``: ``SELECT`` and ``UPDATE`` of ``seq`` and ``mac`` only (the
     trigger lets the head move forward only);
   - ``SELECT`` on ``alembic_version``; ``USAGE, SELECT`` on the sequences; ``USAGE`` on the
@@ -34,6 +36,7 @@ from app.services.errors import N_, InvalidInput
 
 AUDIT_EVENTS = "audit_events"
 AUDIT_HEAD = "audit_chain_head"
+AUDIT_SEALS = "audit_seals"
 MIGRATIONS_TABLE = "alembic_version"
 # Role names as the README writes them: no quoting surprises.
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -54,7 +57,7 @@ def grant_statements(schema: str, tables: list[str], role: str) -> list[str]:
     ]
     for table in sorted(tables):
         name = f"{s}.{_quote(table)}"
-        if table == AUDIT_EVENTS:
+        if table in (AUDIT_EVENTS, AUDIT_SEALS):
             statements.append(f"GRANT SELECT, INSERT ON {name} TO {r}")
         elif table == AUDIT_HEAD:
             statements.append(f"GRANT SELECT, UPDATE (seq, mac) ON {name} TO {r}")
@@ -116,9 +119,14 @@ def app_role_grants(session: Session, role: str) -> list[str]:
             role=role,
             count=int(owned),
         )
+    # Tables and partitioned tables, not their partitions.
     tables = list(
         connection.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"), {"schema": schema}
+            text(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = :schema AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+            ),
+            {"schema": schema},
         ).scalars()
     )
     if AUDIT_EVENTS not in tables:
