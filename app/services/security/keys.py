@@ -60,6 +60,9 @@ class KeyStatus:
     index_rows: dict[int | None, int]
     people_without_key: int
     unconfigured_keks: tuple[str, ...] = field(default=())
+    # People whose narrow or wide (import lookup) indexes are not current: what
+    # ``keys rebuild-index`` would do.
+    to_reindex: int = 0
 
     @property
     def stale_index_rows(self) -> int:
@@ -96,6 +99,7 @@ def key_status(session: Session, vault: Vault) -> KeyStatus:
         index_rows=dict(sorted(index_rows.items(), key=lambda item: (item[0] is None, item[0]))),
         people_without_key=int(without_key or 0),
         unconfigured_keks=tuple(sorted(k for k in data_keys if k not in configured)),
+        to_reindex=count_stale_indexes(session, vault),
     )
 
 
