@@ -38,8 +38,9 @@ that every run starts from the same tables:
 
 The four are run in turn (interleaved) ``--repeat`` times. One more run through the service's
 steps prints where its time goes, and the peak memory (``tracemalloc``) of one service import
-and of one floor run is measured apart (tracing slows them down: never in the timed runs); the
-load average is printed before and after the runs. The best run of each is compared: the
+and of one floor run is measured apart (tracing slows them down: never in the timed runs;
+``--no-memory`` skips it); the breakdown also prints the lookup's candidates and the people it
+decrypted; the load average is printed before and after the runs. The best run of each is compared: the
 line ``import overhead vs bare encrypt+insert: X.XX``, (a) over (b) (the figure reported
 before the floor existed), then last ``import into N people vs minimal floor: X.XX``, (a)
 over (f), N the people in the database before the import (the target at 100,000 is 4).
