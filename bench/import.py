@@ -1,12 +1,23 @@
-"""Benchmark of the caseload import against a bare encrypt-and-insert baseline.
+"""Benchmark of the caseload import against a bare encrypt-and-insert baseline and a minimal
+raw-driver floor, on an empty or a populated database.
 
     .venv/bin/python bench/import.py [--rows 10000] [--repeat 3] [--xlsx]
+    DATABASE_URL=sqlite:////tmp/relais-100k.sqlite3 RELAIS_ENV=development \
+        .venv/bin/python bench/import.py --into 100000 [--rows 10000] [--repeat 3]
 
 Builds a temporary SQLite database migrated to head (or uses ``DATABASE_URL`` when set, which
 it leaves as it found it apart from the migrations: everything else happens in a transaction
 that is rolled back), one structure and one caseworker, and a CSV file of ``--rows`` people
-written as a French spreadsheet exports it. Then it times, each run in a savepoint rolled back
-afterwards so that every run starts from the same tables:
+written as a French spreadsheet exports it.
+
+With ``--into N`` it imports into the populated database of ``DATABASE_URL`` instead - one made
+by ``flask --app app demo generate`` with the development keys (``instance/relais-keys.json``:
+the duplicate lookup decrypts its candidates), already at the head revision, holding at least
+N people (the script refuses otherwise, and says how many people still lack the import's
+lookup indexes: ``flask --app app keys rebuild-index`` fills them). The file is imported with
+``allow_duplicates`` (a synthetic caseload may share a phone number with the file: the lookup
+runs and warns all the same). Then it times, each run in a savepoint rolled back afterwards so
+that every run starts from the same tables:
 
 (a) ``app.services.imports.import_caseload``: decoding, header matching, validation of every
     line (``clean_identity``, reference lists, consent), the possible-duplicate lookup and its
@@ -19,12 +30,20 @@ afterwards so that every run starts from the same tables:
     databases: the baseline is left as it was defined);
 (c) for information, the same bare work also inserting the other rows an imported person
     needs (cohort link, follow-up, consent) - still without validation, blind indexes,
-    duplicate lookup or audit.
+    duplicate lookup or audit;
+(f) the minimal floor: the same ``beneficiaries`` and ``person_keys`` rows with the same
+    encrypted columns (same field format and associated data as ``app.crypto.fields``), made
+    with one AES-GCM object per person and written with the raw driver: ``COPY`` on
+    PostgreSQL (psycopg), ``executemany`` on SQLite (sqlite3) - no SQLAlchemy, no ORM.
 
-One more run through the service's steps prints where its time goes, and the load average
-is printed before and after the runs. The best of ``--repeat`` runs of each is compared; the
-last line printed is ``import overhead vs bare encrypt+insert: X.XX``, (a) over (b) (the
-target is below 3).
+The four are run in turn (interleaved) ``--repeat`` times. One more run through the service's
+steps prints where its time goes, and the peak memory (``tracemalloc``) of one service import
+and of one floor run is measured apart (tracing slows them down: never in the timed runs;
+``--no-memory`` skips it); the breakdown also prints the lookup's candidates and the people it
+decrypted; the load average is printed before and after the runs. The best run of each is compared: the
+line ``import overhead vs bare encrypt+insert: X.XX``, (a) over (b) (the figure reported
+before the floor existed), then last ``import into N people vs minimal floor: X.XX``, (a)
+over (f), N the people in the database before the import (the target at 100,000 is 4).
 
 With ``--xlsx`` the service imports the same people from an .xlsx file (written by openpyxl,
 a development dependency: birth dates as date cells, the rest as text), and the time to read
@@ -41,23 +60,28 @@ import os
 import random
 import secrets
 import statistics
+import struct
 import sys
 import tempfile
 import time
+import tracemalloc
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import flask_migrate  # noqa: E402
-from sqlalchemy import Table, insert  # noqa: E402
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
+from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding  # noqa: E402
+from sqlalchemy import Table, func, insert, or_, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.crypto import DataKey, FieldContext, KeyRing, encrypt_field  # noqa: E402
+from app.crypto.fields import FORMAT_VERSION as FIELD_FORMAT  # noqa: E402
 from app.domain.pathway import ConsentMethod, ConsentScope  # noqa: E402
 from app.domain.people import new_pseudonym  # noqa: E402
 from app.domain.roles import Role  # noqa: E402
@@ -219,6 +243,88 @@ def bare(
                 connection.execute(insert(table_of(Consent)), consent_rows)
 
 
+def _place(*parts: bytes) -> bytes:
+    """Length-prefixed parts, as ``FieldContext.associated_data`` encodes them."""
+    return b"".join(struct.pack(">I", len(part)) + part for part in parts)
+
+
+def floor(session: Session, ring: KeyRing, structure_id: int, rows: list[dict[str, str]]) -> None:
+    """The minimal work of writing these people: per person one data key, one AES-GCM object
+    for its fields, one key wrap; the rows written by the raw driver (COPY or executemany)."""
+    fields = ("last_name", "first_name", "birth_date", "phone", "email", "address")
+    table = Beneficiary.__tablename__.encode()
+    head = _place(b"relais-field", bytes([FIELD_FORMAT]))
+    columns = {name: _place(table, name.encode()) for name in fields}
+    kek_id = ring.active_kek_id
+    kek = ring.keks[kek_id]
+    month = TODAY.replace(day=1)
+    now = datetime.now(UTC)
+    people_rows: list[tuple[Any, ...]] = []
+    key_rows: list[tuple[Any, ...]] = []
+    for r in rows:
+        pid = uuid.uuid4()
+        key_id, secret = os.urandom(4), os.urandom(32)
+        aes = AESGCM(secret)
+        prefix = head + _place(key_id)
+        ids = _place(pid.bytes, pid.bytes)
+        sealed: list[bytes | None] = []
+        for name in fields:
+            value = r[name]
+            if not value:
+                sealed.append(None)
+                continue
+            nonce = os.urandom(12)
+            aad = prefix + columns[name] + ids
+            sealed.append(
+                bytes([FIELD_FORMAT]) + key_id + nonce + aes.encrypt(nonce, value.encode(), aad)
+            )
+        people_rows.append((pid, new_pseudonym(), month, structure_id, now, *sealed))
+        wrapped = aes_key_wrap_with_padding(kek, key_id + secret)
+        key_rows.append((pid, kek_id, wrapped, now, False))
+    raw = cast(Any, session.connection().connection.driver_connection)
+    people_columns = (
+        *("id", "pseudonym", "created_month", "created_by_structure_id", "created_at"),
+        *fields,
+    )
+    key_columns = ("beneficiary_id", "kek_id", "wrapped_key", "created_at", "rotation_requested")
+    if session.get_bind().dialect.name == "postgresql":
+        with raw.cursor() as cursor:
+            for name, names, values in (
+                (Beneficiary.__tablename__, people_columns, people_rows),
+                (PersonKey.__tablename__, key_columns, key_rows),
+            ):
+                with cursor.copy(f"COPY {name} ({', '.join(names)}) FROM STDIN") as copy:
+                    for row in values:
+                        copy.write_row(row)
+        return
+    # SQLite: the forms SQLAlchemy stores (uuid as 32 hex digits, naive UTC timestamps).
+    stamp = now.replace(tzinfo=None).isoformat(" ")
+    cursor = raw.cursor()
+    for name, names, values in (
+        (Beneficiary.__tablename__, people_columns, people_rows),
+        (PersonKey.__tablename__, key_columns, key_rows),
+    ):
+        marks = ", ".join("?" for _ in names)
+        cursor.executemany(
+            f"INSERT INTO {name} ({', '.join(names)}) VALUES ({marks})",
+            [_sqlite_row(row, stamp) for row in values],
+        )
+    cursor.close()
+
+
+def _sqlite_row(row: tuple[Any, ...], stamp: str) -> tuple[Any, ...]:
+    return tuple(
+        value.hex
+        if isinstance(value, uuid.UUID)
+        else stamp
+        if isinstance(value, datetime)
+        else value.isoformat()
+        if isinstance(value, date)
+        else value
+        for value in row
+    )
+
+
 def extras_of(
     session: Session, rows: list[dict[str, str]]
 ) -> list[tuple[int, ConsentMethod | None, date | None]]:
@@ -290,27 +396,89 @@ def timeit_once(work: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def peak_mib(work: Callable[[], object], session: Session) -> float:
+    """Peak memory (MiB, ``tracemalloc``) of one run of ``work``, rolled back."""
+    tracemalloc.start()
+    try:
+        timed(session, work)
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def populated(session: Session, wanted: int, index_version: int) -> int:
+    """The people already in the database; refuse fewer than ``wanted``."""
+    count = session.scalar(select(func.count()).select_from(Beneficiary)) or 0
+    if count < wanted:
+        raise SystemExit(
+            f"the database holds {count} people, fewer than --into {wanted}: "
+            f"fill it with flask --app app demo generate --people {wanted}"
+        )
+    version = getattr(Beneficiary, "lookup_version", None)
+    if version is None:  # the code measured predates the lookup indexes
+        print(f"people in the database: {count}; this version has no lookup indexes")
+        return count
+    missing = session.scalar(
+        select(func.count())
+        .select_from(Beneficiary)
+        .where(Beneficiary.erased_at.is_(None), or_(version.is_(None), version != index_version))
+    )
+    print(f"people in the database: {count}; without lookup indexes: {missing}")
+    return count
+
+
+def summary(label: str, runs: list[float], rows: int) -> str:
+    best = min(runs)
+    return (
+        f"{label}: best {best:.2f} s ({best * 1e6 / rows:.0f} µs/person), "
+        f"median {statistics.median(runs):.2f} s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--xlsx", action="store_true", help="import an .xlsx file, not CSV")
+    parser.add_argument(
+        "--no-memory", action="store_true", help="skip the peak-memory runs (tracemalloc)"
+    )
+    parser.add_argument(
+        "--into",
+        type=int,
+        metavar="N",
+        help="import into the populated database of DATABASE_URL (at least N people)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.into is not None and not os.environ.get("DATABASE_URL"):
+        raise SystemExit("--into needs DATABASE_URL (a populated database) and its keys")
 
+    runs: dict[str, list[float]] = {"a": [], "b": [], "c": [], "f": []}
     with tempfile.TemporaryDirectory(prefix="relais-bench-") as folder:
-        url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        ring = KeyRing.generate()
-        app = create_app(TestingConfig, overrides={"DATABASE_URL": url}, keyring=ring)
+        if args.into is None:
+            url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+            app = create_app(
+                TestingConfig, overrides={"DATABASE_URL": url}, keyring=KeyRing.generate()
+            )
+        else:
+            app = create_app()  # the populated database's settings and development keys
         vault: Vault = app.extensions["relais_vault"]
+        ring = vault.keys
         with app.app_context():
-            flask_migrate.upgrade()
+            if args.into is None:
+                flask_migrate.upgrade()
             connection = db.engine.connect()
             outer = connection.begin()
             db.bind_to(connection)
             try:
                 session = db.session()
+                before = (
+                    populated(session, args.into, vault.indexer.version)
+                    if args.into is not None
+                    else 0
+                )
                 structure = create_structure(
                     session, None, code="BENCH", name="Bench", type_code="association"
                 )
@@ -334,26 +502,41 @@ def main() -> None:
                 kind = "xlsx" if args.xlsx else "csv"
                 print(
                     f"database: {db.engine.dialect.name}; rows: {args.rows}; "
-                    f"{kind}: {len(data)} bytes"
+                    f"{kind}: {len(data)} bytes; people before the import: {before}"
                 )
                 print(f"load average before the runs: {load_average()}")
 
                 def service() -> None:
                     result = imports.import_caseload(
-                        session, vault, actor, data, today=TODAY, allow_duplicates=False
+                        session,
+                        vault,
+                        actor,
+                        data,
+                        today=TODAY,
+                        allow_duplicates=args.into is not None,
                     )
                     if result.imported != args.rows:
                         raise SystemExit(
                             f"import failed: {result.errors[:3]} {result.warnings[:3]}"
                         )
 
+                extras = extras_of(session, rows)
+
+                def minimal() -> None:
+                    floor(session, ring, structure.id, rows)
+
                 def baseline() -> None:
                     bare(session, ring, structure.id, rows)
 
-                extras = extras_of(session, rows)
-
                 def baseline_same_rows() -> None:
                     bare(session, ring, structure.id, rows, extras, actor.id)
+
+                work: dict[str, Callable[[], None]] = {
+                    "f": minimal,
+                    "b": baseline,
+                    "c": baseline_same_rows,
+                    "a": service,
+                }
 
                 def breakdown() -> None:
                     """One more run through the service's steps, to see where the time goes."""
@@ -361,9 +544,14 @@ def main() -> None:
                     t0 = time.perf_counter()
                     sheet = imports.read_sheet(data)
                     t1 = time.perf_counter()
-                    checked = imports.check_sheet(session, vault, actor, sheet, today=TODAY)
+                    events: list[Any] = []
+                    checked = imports.check_sheet(
+                        session, vault, actor, sheet, today=TODAY, deferred_audit=events
+                    )
                     t2 = time.perf_counter()
-                    imports.import_checked(session, vault, actor, checked, today=TODAY)
+                    imports.import_checked(
+                        session, vault, actor, checked, today=TODAY, deferred_audit=events
+                    )
                     session.flush()
                     t3 = time.perf_counter()
                     savepoint.rollback()
@@ -371,21 +559,32 @@ def main() -> None:
                     print(
                         f"breakdown (µs/person): read {(t1 - t0) * per:.0f}, "
                         f"check and duplicate lookup {(t2 - t1) * per:.0f}, "
-                        f"write {(t3 - t2) * per:.0f}"
+                        f"write {(t3 - t2) * per:.0f}; "
+                        f"{len(checked.warnings)} duplicate warnings"
+                    )
+                    lookup = next(e["data"] for e in events if e["subject_type"] == "import")
+                    print(
+                        f"duplicate lookup: {lookup['candidates']} candidates, "
+                        f"{lookup['decrypted']} people decrypted"
                     )
 
-                service_runs, bare_runs, same_rows_runs = [], [], []
                 for run in range(args.repeat):
-                    bare_runs.append(timed(session, baseline))
-                    same_rows_runs.append(timed(session, baseline_same_rows))
-                    service_runs.append(timed(session, service))
+                    for name, job in work.items():
+                        runs[name].append(timed(session, job))
                     print(
-                        f"run {run + 1}: (a) import service {service_runs[-1]:.2f} s, "
-                        f"(b) bare encrypt+insert {bare_runs[-1]:.2f} s, "
-                        f"(c) bare with the same rows {same_rows_runs[-1]:.2f} s"
+                        f"run {run + 1}: (a) import service {runs['a'][-1]:.2f} s, "
+                        f"(b) bare encrypt+insert {runs['b'][-1]:.2f} s, "
+                        f"(c) bare with the same rows {runs['c'][-1]:.2f} s, "
+                        f"(f) minimal floor {runs['f'][-1]:.2f} s"
                     )
                 breakdown()
                 print(f"load average after the runs: {load_average()}")
+                if not args.no_memory:
+                    print(
+                        f"peak memory (tracemalloc): import service "
+                        f"{peak_mib(service, session):.0f} MiB, minimal floor "
+                        f"{peak_mib(work['f'], session):.0f} MiB"
+                    )
             finally:
                 db.session.remove()
                 outer.rollback()
@@ -393,22 +592,16 @@ def main() -> None:
                 db.bind_to(db.engine)
         db.engine.dispose()
 
-    best_a, best_b = min(service_runs), min(bare_runs)
-    per_row = 1e6 / args.rows
+    best = {name: min(times) for name, times in runs.items()}
+    print(summary("(a) import service", runs["a"], args.rows))
+    print(summary("(b) bare encrypt+insert", runs["b"], args.rows))
     print(
-        f"(a) import service: best {best_a:.2f} s ({best_a * per_row:.0f} µs/person), "
-        f"median {statistics.median(service_runs):.2f} s"
+        summary("(c) bare with the same rows", runs["c"], args.rows)
+        + f"; import vs (c): {best['a'] / best['c']:.2f}"
     )
-    print(
-        f"(b) bare encrypt+insert: best {best_b:.2f} s ({best_b * per_row:.0f} µs/person), "
-        f"median {statistics.median(bare_runs):.2f} s"
-    )
-    best_c = min(same_rows_runs)
-    print(
-        f"(c) bare with the same rows: best {best_c:.2f} s ({best_c * per_row:.0f} µs/person), "
-        f"median {statistics.median(same_rows_runs):.2f} s; import vs (c): {best_a / best_c:.2f}"
-    )
-    print(f"import overhead vs bare encrypt+insert: {best_a / best_b:.2f}")
+    print(summary("(f) minimal floor", runs["f"], args.rows))
+    print(f"import overhead vs bare encrypt+insert: {best['a'] / best['b']:.2f}")
+    print(f"import into {before} people vs minimal floor: {best['a'] / best['f']:.2f}")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def status() -> None:
         name = "none" if version is None else str(version)
         current = " (current)" if version == report.index_version else ""
         click.echo(f"  {name}: {count}{current}")
-    click.echo(f"People to re-index: {report.stale_index_rows}")
+    click.echo(f"People to re-index: {report.to_reindex}")
     click.echo(f"People without a data key (erased): {report.people_without_key}")
     if report.unconfigured_keks:
         raise click.ClickException(

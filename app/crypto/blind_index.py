@@ -10,6 +10,11 @@ The caseload search adds one more index, ``name_prefix``: the first three letter
 of the names (and of each name with its words joined), so that ``dupont``, ``Dupont Marie`` and
 ``marie dup`` find their candidates without decrypting a whole caseload (``docs/security.md``
 says what these values leak).
+
+The duplicate lookup of an import adds a *wider* index over the same three combinations
+(``lookup``: ``LOOKUP_BITS`` bits, each keyed separately from its narrow index): narrow enough
+values that a file of thousands of people decrypts its true candidates, not most of the
+database. ``docs/security.md`` weighs what each width tells someone holding the database.
 """
 
 from __future__ import annotations
@@ -26,6 +31,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 # Version 2 added the name-prefix index (the values of every index are derived anew).
 NORMALISATION_VERSION = 2
 INDEX_NAMES = ("name_birth", "email", "phone", "name_prefix")
+# The duplicate-detection combinations that also get a wide lookup index, and its width: about
+# 100,000 / 2**24 = 0.006 false candidates per value at 100,000 people, 0.06 at 1,000,000
+# (the 14-bit indexes: 6 and 61).
+LOOKUP_NAMES = ("name_birth", "email", "phone")
+LOOKUP_BITS = 24
 PREFIX_LENGTH = 3
 
 _SEPARATORS = re.compile(r"[\s\-‐-―'’`´]+")
@@ -72,6 +82,9 @@ class BlindIndexer:
         self.bits = bits
         self.version = version
         self._keys = {name: self._derive(root_key, name, version) for name in INDEX_NAMES}
+        self._lookup_keys = {
+            name: self._derive(root_key, f"{name}_lookup", version) for name in LOOKUP_NAMES
+        }
 
     @staticmethod
     def _derive(root_key: bytes, name: str, version: int) -> bytes:
@@ -82,6 +95,12 @@ class BlindIndexer:
         """The truncated HMAC of an already normalised value, as a non-negative integer."""
         digest = hmac.new(self._keys[name], normalised.encode("utf-8"), hashlib.sha256).digest()
         return int.from_bytes(digest[:4], "big") >> (32 - self.bits)
+
+    def lookup(self, name: str, normalised: str) -> int:
+        """The wide lookup index of an already normalised value (``LOOKUP_BITS`` bits)."""
+        key = self._lookup_keys[name]
+        digest = hmac.new(key, normalised.encode("utf-8"), hashlib.sha256).digest()
+        return int.from_bytes(digest[:4], "big") >> (32 - LOOKUP_BITS)
 
     def name_prefixes(self, *names: str) -> set[int]:
         """The name-prefix index values of a person's names (see ``name_words``)."""

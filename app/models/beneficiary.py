@@ -69,6 +69,12 @@ class Beneficiary(Base):
     name_birth_index: Mapped[int | None] = mapped_column(Integer, index=True)
     email_index: Mapped[int | None] = mapped_column(Integer, index=True)
     phone_index: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Wider ones (``LOOKUP_BITS``), used only by the import's duplicate lookup, and the
+    # normalisation version they were computed at (NULL: not yet - ``keys rebuild-index``).
+    lookup_version: Mapped[int | None] = mapped_column(SmallInteger, index=True)
+    name_birth_lookup: Mapped[int | None] = mapped_column(Integer, index=True)
+    email_lookup: Mapped[int | None] = mapped_column(Integer, index=True)
+    phone_lookup: Mapped[int | None] = mapped_column(Integer, index=True)
 
     # Statistical fields, in clear and generalised.
     birth_year: Mapped[int | None] = mapped_column(SmallInteger)

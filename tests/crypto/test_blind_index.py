@@ -8,6 +8,8 @@ import pytest
 
 from app.crypto.blind_index import (
     INDEX_NAMES,
+    LOOKUP_BITS,
+    LOOKUP_NAMES,
     NORMALISATION_VERSION,
     BlindIndexer,
     name_birth_key,
@@ -131,3 +133,19 @@ def test_the_indexer_repr_shows_no_key() -> None:
     indexer = BlindIndexer(ROOT_KEY, bits=14)
     assert ROOT_KEY.hex() not in repr(indexer)
     assert "bits=14" in repr(indexer)
+
+
+def test_lookup_indexes_are_wider_and_keyed_apart_from_the_narrow_ones() -> None:
+    indexer = BlindIndexer(b"k" * 32, bits=14)
+    values = [f"value-{i}" for i in range(400)]
+    for name in LOOKUP_NAMES:
+        wide = [indexer.lookup(name, value) for value in values]
+        assert all(0 <= v < 2**LOOKUP_BITS for v in wide)
+        assert max(wide) >= 2**14  # wider than the narrow index (400 draws below: 2**-4000)
+        # Keyed apart: the wide value's top bits are not the narrow value.
+        narrow = [indexer.compute(name, value) for value in values]
+        assert [w >> (LOOKUP_BITS - 14) for w in wide] != narrow
+    other = BlindIndexer(b"o" * 32, bits=14)
+    assert [other.lookup("email", v) for v in values] != [
+        indexer.lookup("email", v) for v in values
+    ]

@@ -459,11 +459,17 @@ class TestGeneratedCaseload:
                 identity.email,
                 identity.phone,
             )
-            assert (indexed.name_birth_index, indexed.email_index, indexed.phone_index) == (
-                person.name_birth_index,
-                person.email_index,
-                person.phone_index,
+            columns = (
+                "name_birth_index",
+                "email_index",
+                "phone_index",
+                "lookup_version",
+                "name_birth_lookup",
+                "email_lookup",
+                "phone_lookup",
             )
+            assert [getattr(indexed, c) for c in columns] == [getattr(person, c) for c in columns]
+            assert person.lookup_version == vault.indexer.version
         # The free texts (step actions, notes, messages) decrypt under the person's key.
         handoffs, events = _handoffs(g)
         person = people[0]

@@ -186,7 +186,9 @@ def test_erasure_shreds_the_key_and_clears_the_rows(
     )
     assert db_session.get(PersonKey, pid) is None
     assert person.erased_at == NOW
-    for column in (*IDENTITY_FIELDS, "name_birth_index", "email_index", "phone_index"):
+    indexes = ("name_birth_index", "email_index", "phone_index", "lookup_version")
+    lookups = ("name_birth_lookup", "email_lookup", "phone_lookup")
+    for column in (*IDENTITY_FIELDS, *indexes, *lookups):
         assert getattr(person, column) is None, column
     assert (person.birth_year, person.sex, person.education_level) == (None, None, None)
     assert person.pseudonym != old_pseudonym

@@ -87,7 +87,14 @@ def test_status_counts_data_keys_and_index_versions(
     assert status.unconfigured_keks == ("gone",)
     assert status.index_rows == {vault.indexer.version: 2, None: 1}
     assert status.stale_index_rows == 1
+    assert status.to_reindex == 1
     assert status.people_without_key == 0
+    # People registered before the import's lookup indexes existed are to re-index too.
+    db_session.execute(
+        update(Beneficiary).where(Beneficiary.id == made[2].id).values(lookup_version=None)
+    )
+    status = keys.key_status(db_session, vault)
+    assert (status.stale_index_rows, status.to_reindex) == (1, 2)
 
 
 # -- rotation -------------------------------------------------------------------------------
@@ -225,6 +232,10 @@ def index_values(session: Session) -> dict[Any, tuple[Any, ...]]:
                 Beneficiary.name_birth_index,
                 Beneficiary.email_index,
                 Beneficiary.phone_index,
+                Beneficiary.lookup_version,
+                Beneficiary.name_birth_lookup,
+                Beneficiary.email_lookup,
+                Beneficiary.phone_lookup,
             )
         )
     }
@@ -241,10 +252,15 @@ def test_rebuild_recomputes_stale_indexes_as_registration_does(
         .where(Beneficiary.id.in_([p.id for p in made[:4]]))
         .values(index_version=None, name_birth_index=0, email_index=0, phone_index=0)
     )
-    assert keys.count_stale_indexes(db_session, vault) == 4
+    db_session.execute(
+        update(Beneficiary)
+        .where(Beneficiary.id == made[4].id)
+        .values(lookup_version=None, name_birth_lookup=None, email_lookup=None, phone_lookup=0)
+    )
+    assert keys.count_stale_indexes(db_session, vault) == 5  # the fifth: its lookup indexes
     assert keys.reindex_batch(db_session, vault, limit=3) == 3
-    assert keys.count_stale_indexes(db_session, vault) == 1
-    assert keys.reindex_batch(db_session, vault, limit=3) == 1
+    assert keys.count_stale_indexes(db_session, vault) == 2
+    assert keys.reindex_batch(db_session, vault, limit=3) == 2
     assert keys.reindex_batch(db_session, vault, limit=3) == 0
     assert index_values(db_session) == expected
     assert audit_check.verify_chain(db_session).intact
@@ -278,6 +294,10 @@ def test_rebuild_after_a_normalisation_version_change(
             probe.name_birth_index,
             probe.email_index,
             probe.phone_index,
+            NORMALISATION_VERSION + 1,
+            probe.name_birth_lookup,
+            probe.email_lookup,
+            probe.phone_lookup,
         )
 
 
@@ -301,8 +321,10 @@ def test_rebuild_after_an_index_key_change_marks_everything_first(
     after = index_values(db_session)
     assert after.keys() == before.keys()
     assert {v[0] for v in after.values()} == {new.indexer.version}
+    assert {v[4] for v in after.values()} == {new.indexer.version}
     # Nine truncated HMACs under another key, all equal by chance: about 2**-126.
-    assert [v[1:] for v in after.values()] != [v[1:] for v in before.values()]
+    assert [v[1:4] for v in after.values()] != [v[1:4] for v in before.values()]
+    assert [v[5:] for v in after.values()] != [v[5:] for v in before.values()]
 
 
 def test_people_without_a_data_key_are_not_reindexed(db_session: Session, vault: Vault) -> None:

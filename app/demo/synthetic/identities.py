@@ -153,5 +153,9 @@ SEALED_COLUMNS = (
     "name_birth_index",
     "email_index",
     "phone_index",
+    "lookup_version",
+    "name_birth_lookup",
+    "email_lookup",
+    "phone_lookup",
     "birth_year",
 )

@@ -9,49 +9,23 @@ the thousand (the synthetic caseloads too)::
 
 It writes what ``session.execute(insert(table), rows)`` writes (same columns, same type
 converters, same transaction, nothing committed), with less work per row, and fits
-``audit.append_many(..., write=inserts)``. ``in_literals`` and ``chunks`` make the lookups of
+``audit.append_many(..., write=inserts)``. ``in_literals`` and ``chunks`` (``app/services/in_lists.py``) make the lookups of
 such batches (which of these pseudonyms, blind indexes... are taken) cheap.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple, TypeVar, cast
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple, cast
 
 import psycopg
-from sqlalchemy import ColumnElement, Table, bindparam, insert
+from sqlalchemy import Table, insert
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
-# Values per IN (...) list when looking up blind indexes, pseudonyms or ids: large, for few
-# round trips (a file of 10,000 people needs one or two queries of each kind). The blind
-# indexes and pseudonyms are written into the SQL text (see ``in_literals``): the blind-index
-# lookup holds up to three lists, about 100 kB of SQL, far below SQLite's 1 MB limit.
-LOOKUP_CHUNK = 5000
+from app.services.in_lists import LOOKUP_CHUNK, chunks, in_literals
 
-_T = TypeVar("_T")
 _BindProcessor = Callable[[Any], Any]
-
-
-def chunks(items: Sequence[_T], size: int = LOOKUP_CHUNK) -> Iterator[Sequence[_T]]:
-    """``items`` in slices of ``size``: one query each."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def in_literals(
-    column: InstrumentedAttribute[Any], values: Sequence[int] | Sequence[str]
-) -> ColumnElement[bool]:
-    """``column IN (values)`` with the values written into the SQL text rather than bound.
-
-    Only for values the application makes itself (blind-index integers, pseudonyms of the
-    pseudonym alphabet), rendered by the column type's own literal processor. Thousands of
-    bound parameters cost more to prepare than the query costs to run (psycopg parses and
-    converts each one); thousands of literals cost next to nothing.
-    """
-    return column.in_(
-        bindparam(None, list(values), type_=column.type, expanding=True, literal_execute=True)
-    )
 
 
 class _Statement(NamedTuple):
@@ -169,3 +143,6 @@ def _converted(values: list[Any], process: _BindProcessor | None) -> list[Any]:
         converted = {key: process(value) for key, value in distinct.items()}
         return [converted[id(value)] for value in values]
     return [process(value) for value in values]
+
+
+__all__ = ["LOOKUP_CHUNK", "BulkInserts", "chunks", "in_literals"]

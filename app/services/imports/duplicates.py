@@ -1,44 +1,46 @@
 """Possible duplicates of the people of a checked file: within the file, and in the database.
 
 Possible duplicates are warnings, not errors. Within the file, two lines with the same
-normalised name and birth date, e-mail or phone. Against the database, the people whose blind
-indexes equal those of a line: candidates the actor's structure follows are decrypted (in the
-application, never shown) to confirm the match, and named by pseudonym. The others are
-decrypted to confirm the match too, but not named: a match with someone the structure does not
-follow only says that "a possible duplicate exists in the network" - never who, nor which
-structure - and, the indexes being truncated on purpose, it may be a false alarm. The lookup is
-audited: one event for the lookup, one per person decrypted.
+normalised name and birth date, e-mail or phone. Against the database, the people whose wide
+lookup indexes equal those of a line (``app/services/people/lookup.py``: about 0.006 false
+candidates per value at 100,000 people, where the 14-bit indexes give six - and the narrow
+indexes still, for people not yet re-indexed): candidates the actor's structure follows are
+decrypted (in the application, never shown) to confirm the match, and named by pseudonym. The
+others are decrypted to confirm the match too, but not named: a match with someone the
+structure does not follow only says that "a possible duplicate exists in the network" - never
+who, nor which structure - so one confirmed match is enough: they are decrypted in rounds, the
+next candidate of each line not yet confirmed, and at most ``NETWORK_CANDIDATES_PER_LINE`` per
+line; a line with more candidates than that gets the warning unconfirmed (it may be a false
+alarm, as the warning says). The lookup is audited: one event for the lookup, one per person
+decrypted.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.crypto.blind_index import BlindIndexer, name_birth_key, normalise_email
+from app.crypto.blind_index import BlindIndexer
 from app.domain.audit import AuditAction
 from app.models import Beneficiary, FollowUp, PersonKey, User
 from app.services.errors import N_
 from app.services.imports.audit_rows import AuditRow, audit_row
-from app.services.imports.bulk import LOOKUP_CHUNK, chunks, in_literals
+from app.services.imports.bulk import chunks
 from app.services.imports.results import BlindIndexes, CheckedRow, Problem
 from app.services.people.access import followed_ids
 from app.services.people.duplicates import same_person
 from app.services.people.identity import Identity, open_identity
+from app.services.people.lookup import find_candidates, identity_keys, lookup_values
 from app.services.people.registration_lock import lock_every_registration
 from app.services.security.vault import Vault
 
-_INDEX_COLUMNS = {
-    "name_birth": Beneficiary.name_birth_index,
-    "email": Beneficiary.email_index,
-    "phone": Beneficiary.phone_index,
-}
-_Candidates = dict[tuple[str, int], set[uuid.UUID]]  # people by (index name, value)
+# The most people the actor's structure does not follow decrypted to confirm one line's match.
+NETWORK_CANDIDATES_PER_LINE = 32
 
 
 @dataclass(frozen=True)
@@ -91,25 +93,10 @@ def look_for_duplicates(
             decrypted=len(found.decrypted),
             followed_matches=found.followed_matches,
             network_matches=found.network_matches,
+            unconfirmed=found.unconfirmed,
         )
     )
     return DuplicateLookup(warnings, indexes, events)
-
-
-def _row_keys(identity: Identity) -> list[tuple[str, str]]:
-    keys = []
-    if identity.birth_date:
-        keys.append(
-            (
-                "name_birth",
-                name_birth_key(identity.last_name, identity.first_name, identity.birth_date),
-            )
-        )
-    if identity.email:
-        keys.append(("email", normalise_email(identity.email)))
-    if identity.phone:
-        keys.append(("phone", identity.phone))
-    return keys
 
 
 def _within_file(
@@ -120,7 +107,7 @@ def _within_file(
     warnings: list[Problem] = []
     first_line: dict[tuple[str, str], int] = {}
     for row in rows:
-        keys = _row_keys(row.identity)
+        keys = identity_keys(row.identity)
         # Within the file: the same normalised name and birth date, e-mail or phone.
         earlier = [first_line[key] for key in keys if key in first_line]
         for key in keys:
@@ -134,8 +121,8 @@ def _within_file(
                     {"other": min(earlier)},
                 )
             )
-        # Against the database: the blind indexes these values would get.
-        indexes[row.line] = BlindIndexes(**{name: indexer.compute(name, key) for name, key in keys})
+        # Against the database: the blind indexes these values would get, narrow and wide.
+        indexes[row.line] = BlindIndexes(tuple(lookup_values(indexer, keys)))
     return indexes, warnings
 
 
@@ -148,6 +135,7 @@ class _Found:
     warnings: list[Problem] = field(default_factory=list)
     followed_matches: int = 0
     network_matches: int = 0
+    unconfirmed: int = 0  # lines warned with more network candidates than the cap
 
     def add(self, line: int, followed: Sequence[str], elsewhere: bool) -> None:
         """The matches of one line: pseudonyms the structure follows, and whether others."""
@@ -180,63 +168,67 @@ def _in_database(
     indexes: Mapping[int, BlindIndexes],
     today: date,
 ) -> _Found:
-    candidates = _candidates(session, vault, _wanted(indexes.values()))
-    every_candidate = sorted({pid for ids in candidates.values() for pid in ids})
-    visible = _followed_among(session, actor, every_candidate, today) if every_candidate else set()
-    # Every candidate is decrypted to confirm the match, as registration does (the truncated
-    # indexes give false candidates by design); only the actor's own matches are named.
-    opened = _open_candidates(session, vault, every_candidate)
-    found = _Found(candidates=len(every_candidate), decrypted=sorted(opened))
-    if not candidates:
+    every_value = [value for line_indexes in indexes.values() for value in line_indexes.values]
+    candidates = find_candidates(session, vault.indexer, every_value)
+    every_candidate = sorted(candidates.everyone())
+    found = _Found(candidates=len(every_candidate), decrypted=[])
+    if not every_candidate:
         return found  # no one in the database shares an index with the file
+    visible = _followed_among(session, actor, every_candidate, today)
+    by_line = {row.line: sorted(candidates.of(indexes[row.line].values)) for row in rows}
+    # The structure's own candidates are all decrypted: each match is named.
+    opened = _open_candidates(session, vault, sorted(visible))
+    others = {line: [pid for pid in ids if pid not in visible] for line, ids in by_line.items()}
+    elsewhere, capped = _confirm_elsewhere(session, vault, rows, others, opened)
+    found.decrypted = sorted(opened)
+    found.unconfirmed = len(capped)
     for row in rows:
-        ids = set().union(*(candidates.get(pair, set()) for pair in indexes[row.line].items()))
-        matches = {pid for pid in ids if same_person(row.identity, opened[pid][1])}
-        found.add(
-            row.line,
-            sorted(opened[pid][0].pseudonym for pid in matches if pid in visible),
-            any(pid not in visible for pid in matches),
-        )
-    return found
-
-
-def _wanted(indexes: Iterable[BlindIndexes]) -> dict[str, set[int]]:
-    """The values of each blind index to look for."""
-    wanted: dict[str, set[int]] = {name: set() for name in _INDEX_COLUMNS}
-    for row_indexes in indexes:
-        for name, value in row_indexes.items():
-            wanted[name].add(value)
-    return wanted
-
-
-def _candidates(session: Session, vault: Vault, wanted: Mapping[str, set[int]]) -> _Candidates:
-    """People whose blind index equals one of ``wanted``, by (index name, value).
-
-    The three indexes are looked up together, one query per ``LOOKUP_CHUNK`` values of each.
-    """
-    found: _Candidates = {}
-    names = [name for name in _INDEX_COLUMNS if wanted.get(name)]
-    if not names:
-        return found
-    values = {name: sorted(wanted[name]) for name in names}
-    columns = [_INDEX_COLUMNS[name] for name in names]
-    longest = max(len(v) for v in values.values())
-    for start in range(0, longest, LOOKUP_CHUNK):
-        tests = [
-            in_literals(column, values[name][start : start + LOOKUP_CHUNK])
-            for name, column in zip(names, columns, strict=True)
-            if start < len(values[name])
+        identity = row.identity
+        matches = [
+            opened[pid][0].pseudonym
+            for pid in by_line[row.line]
+            if pid in visible and same_person(identity, opened[pid][1])
         ]
-        query = select(Beneficiary.id, *columns).where(
-            or_(*tests),
-            Beneficiary.index_version == vault.indexer.version,
-            Beneficiary.erased_at.is_(None),
-        )
-        for person_id, *found_values in session.execute(query):
-            for name, value in zip(names, found_values, strict=True):
-                if value is not None and value in wanted[name]:
-                    found.setdefault((name, value), set()).add(person_id)
+        found.add(row.line, sorted(matches), row.line in elsewhere or row.line in capped)
     return found
+
+
+def _confirm_elsewhere(
+    session: Session,
+    vault: Vault,
+    rows: Sequence[CheckedRow],
+    others: Mapping[int, Sequence[uuid.UUID]],
+    opened: dict[uuid.UUID, tuple[Beneficiary, Identity]],
+) -> tuple[set[int], set[int]]:
+    """The lines matched by someone the structure does not follow, and the lines left with
+    untried candidates after ``NETWORK_CANDIDATES_PER_LINE`` of theirs were decrypted.
+
+    Round after round, each line still unconfirmed checks its candidates already decrypted,
+    then asks for its next one; the round's people are decrypted together (into ``opened``).
+    """
+    identities = {row.line: row.identity for row in rows}
+    position = dict.fromkeys(others, 0)
+    confirmed: set[int] = set()
+    capped: set[int] = set()
+    while True:
+        wanted: set[uuid.UUID] = set()
+        for line, ids in others.items():
+            if line in confirmed or line in capped:
+                continue
+            while position[line] < len(ids) and ids[position[line]] in opened:
+                if same_person(identities[line], opened[ids[position[line]]][1]):
+                    confirmed.add(line)
+                    break
+                position[line] += 1
+            if line in confirmed or position[line] == len(ids):
+                continue
+            if position[line] >= NETWORK_CANDIDATES_PER_LINE:
+                capped.add(line)
+            else:
+                wanted.add(ids[position[line]])
+        if not wanted:
+            return confirmed, capped
+        opened.update(_open_candidates(session, vault, sorted(wanted)))
 
 
 def _followed_among(

@@ -8,12 +8,13 @@ checked sheet (valid rows and their blind indexes, or the errors; the warnings);
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from app.services.errors import N_, InvalidInput
 from app.services.people.identity import Identity
+from app.services.people.lookup import LookupValue
 from app.services.people.registration import ConsentInput
 
 # Called with how many more lines were checked, or people written, since the last call.
@@ -80,17 +81,17 @@ class CheckedRow:
 
 
 class BlindIndexes(NamedTuple):
-    """The blind-index values of one line (``None``: the line has no such value)."""
+    """The duplicate indexes of one line: for each combination it has (name and birth date,
+    e-mail, phone), its narrow blind index (written on the person, asked by registrations and
+    searches) and its wide lookup index (``app/services/people/lookup.py``)."""
 
-    name_birth: int | None = None
-    email: int | None = None
-    phone: int | None = None
+    values: tuple[LookupValue, ...] = ()
 
-    def items(self) -> Iterator[tuple[str, int]]:
-        """(index name, value) for each index the line has."""
-        for name, value in zip(self._fields, self, strict=True):
-            if value is not None:
-                yield name, value
+    def narrow(self, name: str) -> int | None:
+        return next((v.narrow for v in self.values if v.name == name), None)
+
+    def wide(self, name: str) -> int | None:
+        return next((v.wide for v in self.values if v.name == name), None)
 
 
 @dataclass

@@ -211,9 +211,13 @@ class _Batch:
         person["created_by_structure_id"] = self.structure_id
         person["created_at"] = self.now
         person["index_version"] = self.vault.indexer.version
-        person["name_birth_index"] = indexes.name_birth
-        person["email_index"] = indexes.email
-        person["phone_index"] = indexes.phone
+        person["name_birth_index"] = indexes.narrow("name_birth")
+        person["email_index"] = indexes.narrow("email")
+        person["phone_index"] = indexes.narrow("phone")
+        person["lookup_version"] = self.vault.indexer.version
+        person["name_birth_lookup"] = indexes.wide("name_birth")
+        person["email_lookup"] = indexes.wide("email")
+        person["phone_lookup"] = indexes.wide("phone")
         self.people.append(person)
         identity = row.identity
         self.name_tokens.extend(

@@ -1,6 +1,7 @@
 """Possible duplicates, found through the blind indexes and confirmed by decryption.
 
-A match on a truncated blind index only says that someone *may* be the same person (the
+Candidates come from the wide lookup indexes (``app/services/people/lookup.py``; the narrow
+ones for people not yet re-indexed). A match on a truncated blind index only says that someone *may* be the same person (the
 truncation gives several false candidates per value by design), so every candidate is
 decrypted inside the application and compared. Matches the actor's structure follows are
 listed; of the others the caseworker only learns that a possible duplicate exists elsewhere
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.crypto.blind_index import normalise_email, normalise_name
@@ -20,15 +21,10 @@ from app.domain.audit import AuditAction
 from app.models import Beneficiary, User
 from app.services.people.access import followed_ids
 from app.services.people.identity import Identity, open_identity
-from app.services.people.registration_lock import identity_indexes, lock_registration
+from app.services.people.lookup import find_candidates, identity_keys, lookup_values
+from app.services.people.registration_lock import lock_registration
 from app.services.security import audit
 from app.services.security.vault import Vault
-
-_INDEX_COLUMNS = {
-    "name_birth": Beneficiary.name_birth_index,
-    "email": Beneficiary.email_index,
-    "phone": Beneficiary.phone_index,
-}
 
 
 @dataclass
@@ -72,18 +68,13 @@ def find_possible_duplicates(
     """
     ix = vault.indexer
     lock_registration(session, ix, identity)
-    conditions = [_INDEX_COLUMNS[name] == value for name, value in identity_indexes(ix, identity)]
+    values = lookup_values(ix, identity_keys(identity))
+    ids = find_candidates(session, ix, values, exclude.id if exclude else None).everyone()
     result = DuplicateCheck()
-    if conditions:
-        query = select(Beneficiary).where(
-            or_(*conditions),
-            Beneficiary.index_version == ix.version,
-            Beneficiary.erased_at.is_(None),
-        )
-        if exclude is not None:
-            query = query.where(Beneficiary.id != exclude.id)
+    if ids:
+        query = select(Beneficiary).where(Beneficiary.id.in_(sorted(ids)))
         candidates = session.scalars(query).all()
-        visible = set(session.scalars(followed_ids(actor, today)).all()) if candidates else set()
+        visible = set(session.scalars(followed_ids(actor, today)).all())
         for candidate in candidates:
             # Candidates are decrypted here only to confirm the match; nothing is shown of
             # those the actor's structure does not follow.

@@ -80,7 +80,10 @@ REGISTER_HEADER = (
 )
 # The end reason of the follow-ups an erasure at the person's request closes.
 ERASURE_END_REASON = "person_stopped"
-BLIND_INDEXES = ("index_version", "name_birth_index", "email_index", "phone_index")
+BLIND_INDEXES = (  # the narrow ones and the import's wide lookup indexes
+    *("index_version", "name_birth_index", "email_index", "phone_index"),
+    *("lookup_version", "name_birth_lookup", "email_lookup", "phone_lookup"),
+)
 # Clear fields that, with the QPV and the cohorts, could single a person out.
 COARSENED = ("birth_year", "sex", "education_level")
 

@@ -8,9 +8,11 @@ run is resumed by running the command again, and a finished run run again change
   with its KEK and wrapped again with the target KEK; field ciphertexts are not touched.
 * **Retirement** writes nothing: it refuses while a data key still uses the KEK (or while the
   KEK is the active one), and otherwise confirms it may leave ``RELAIS_KEKS``.
-* **Index rebuild** recomputes the blind indexes of every person whose ``index_version`` is not
-  the indexer's, from the decrypted identity. After a change of ``RELAIS_INDEX_KEY`` (which
-  the version cannot see), ``mark_indexes_stale`` first sets every version to NULL.
+* **Index rebuild** recomputes the blind indexes of every person whose ``index_version`` (or
+  ``lookup_version``: the import's wide lookup indexes) is not the indexer's, from the
+  decrypted identity - which also fills the lookup indexes of people registered before they
+  existed. After a change of ``RELAIS_INDEX_KEY`` (which the versions cannot see),
+  ``mark_indexes_stale`` first sets every version to NULL.
 
 Nothing here returns or logs a key, a wrapped key, an identity value or an index value:
 counts and KEK ids only.
@@ -18,21 +20,22 @@ counts and KEK ids only.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
 from app.models import Beneficiary, NameSearchToken, PersonKey
 from app.models.base import utcnow
 from app.services.errors import N_, Conflict, InvalidInput
-from app.services.people.identity import TABLE as IDENTITY_TABLE
 from app.services.security import audit, second_factor
+from app.services.security.index_rebuild import (
+    count_stale_indexes,
+    mark_indexes_stale,
+    reindex_batch,
+)
 from app.services.security.vault import Vault
 from app.services.webhooks import endpoints as webhook_endpoints
 
@@ -57,6 +60,9 @@ class KeyStatus:
     index_rows: dict[int | None, int]
     people_without_key: int
     unconfigured_keks: tuple[str, ...] = field(default=())
+    # People whose narrow or wide (import lookup) indexes are not current: what
+    # ``keys rebuild-index`` would do.
+    to_reindex: int = 0
 
     @property
     def stale_index_rows(self) -> int:
@@ -93,6 +99,7 @@ def key_status(session: Session, vault: Vault) -> KeyStatus:
         index_rows=dict(sorted(index_rows.items(), key=lambda item: (item[0] is None, item[0]))),
         people_without_key=int(without_key or 0),
         unconfigured_keks=tuple(sorted(k for k in data_keys if k not in configured)),
+        to_reindex=count_stale_indexes(session, vault),
     )
 
 
@@ -255,130 +262,13 @@ def retire_kek(session: Session, vault: Vault, kek: str) -> None:
         )
 
 
-# -- blind indexes --------------------------------------------------------------------------
-
-
-def _stale(version: int) -> Any:
-    return or_(_PEOPLE.c.index_version.is_(None), _PEOPLE.c.index_version != version)
-
-
-def count_stale_indexes(session: Session, vault: Vault) -> int:
-    """People with an identity whose blind indexes are not at the indexer's version."""
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(_PEOPLE.join(_KEYS, _KEYS.c.beneficiary_id == _PEOPLE.c.id))
-            .where(_stale(vault.indexer.version))
-        )
-        or 0
-    )
-
-
-def mark_indexes_stale(session: Session) -> int:
-    """Set every index version to NULL (after an index key change); returns how many rows.
-
-    The values stay until each person is re-indexed, but lookups (which ask for the current
-    version) no longer use them.
-    """
-    result = session.connection().execute(
-        update(_PEOPLE).where(_PEOPLE.c.index_version.is_not(None)).values(index_version=None)
-    )
-    return int(result.rowcount)
-
-
-@dataclass
-class _IndexHolder:
-    """What ``Vault.index_person`` sets, for one row of a batch."""
-
-    index_version: int | None = None
-    name_birth_index: int | None = None
-    email_index: int | None = None
-    phone_index: int | None = None
-
-
-def reindex_batch(session: Session, vault: Vault, *, limit: int = DEFAULT_BATCH_SIZE) -> int:
-    """Recompute the blind indexes of up to ``limit`` stale people; returns how many.
-
-    Each identity is decrypted in memory, indexed as registration indexes it
-    (``Vault.index_person``, and the search's name prefixes) and dropped. The batch's rows are
-    locked as they are read (PostgreSQL), so that a concurrent edit - which indexes at the
-    current version - either comes first and takes its row out of the batch, or waits.
-    """
-    version = vault.indexer.version
-    rows = session.execute(
-        select(
-            _PEOPLE.c.id,
-            _KEYS.c.kek_id,
-            _KEYS.c.wrapped_key,
-            *(_PEOPLE.c[name] for name in _INDEXED_FIELDS),
-        )
-        .select_from(_PEOPLE.join(_KEYS, _KEYS.c.beneficiary_id == _PEOPLE.c.id))
-        .where(_stale(version))
-        .order_by(_PEOPLE.c.id)
-        .limit(limit)
-        .with_for_update(of=_PEOPLE)
-    ).all()
-    if not rows:
-        return 0
-    changes = [_reindexed(vault, row) for row in rows]
-    ids = [change["person"] for change in changes]
-    session.connection().execute(delete(_TOKENS).where(_TOKENS.c.beneficiary_id.in_(ids)))
-    tokens = [
-        {"beneficiary_id": change["person"], "value": value}
-        for change in changes
-        for value in change.pop("name_prefixes")
-    ]
-    if tokens:
-        session.connection().execute(insert(_TOKENS), tokens)
-    session.connection().execute(
-        update(_PEOPLE)
-        .where(_PEOPLE.c.id == bindparam("person"), _stale(version))
-        .values(
-            index_version=bindparam("ix_version"),
-            name_birth_index=bindparam("ix_name_birth"),
-            email_index=bindparam("ix_email"),
-            phone_index=bindparam("ix_phone"),
-        ),
-        changes,
-    )
-    audit.append_many(
-        session,
-        [
-            {
-                "action": AuditAction.INDEX_REBUILD.value,
-                "subject_type": _PEOPLE.name,
-                "subject_id": str(version),
-                "data": {"reindexed": len(changes), "version": version},
-            }
-        ],
-    )
-    return len(changes)
-
-
-def _reindexed(vault: Vault, row: Sequence[Any]) -> dict[str, Any]:
-    person_id: uuid.UUID = row[0]
-    key = vault.keys.unwrap(row[1], row[2])
-    values = {
-        name: vault.open(key, IDENTITY_TABLE, name, person_id, person_id, stored)
-        for name, stored in zip(_INDEXED_FIELDS, row[3:], strict=True)
-    }
-    birth = values["birth_date"]
-    holder = _IndexHolder()
-    vault.index_person(
-        cast(Beneficiary, holder),
-        values["last_name"] or "",
-        values["first_name"] or "",
-        date.fromisoformat(birth) if birth else None,
-        values["email"],
-        values["phone"],
-    )
-    return {
-        "person": person_id,
-        "name_prefixes": sorted(
-            vault.indexer.name_prefixes(values["last_name"] or "", values["first_name"] or "")
-        ),
-        "ix_version": holder.index_version,
-        "ix_name_birth": holder.name_birth_index,
-        "ix_email": holder.email_index,
-        "ix_phone": holder.phone_index,
-    }
+__all__ = [
+    "KeyStatus",
+    "check_rotation",
+    "count_stale_indexes",
+    "key_status",
+    "mark_indexes_stale",
+    "reindex_batch",
+    "retire_kek",
+    "rewrap_batch",
+]

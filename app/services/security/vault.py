@@ -130,16 +130,19 @@ class Vault:
         email: str | None,
         phone_e164: str | None,
     ) -> None:
-        """Set the person's blind indexes from normalised identity values."""
+        """Set the person's blind indexes (the narrow ones and the import's wide lookup
+        indexes) from normalised identity values."""
         ix = self.indexer
+        name_birth = name_birth_key(last_name, first_name, birth_date) if birth_date else None
+        mail = normalise_email(email) if email else None
         person.index_version = ix.version
-        person.name_birth_index = (
-            ix.compute("name_birth", name_birth_key(last_name, first_name, birth_date))
-            if birth_date
-            else None
-        )
-        person.email_index = ix.compute("email", normalise_email(email)) if email else None
+        person.name_birth_index = ix.compute("name_birth", name_birth) if name_birth else None
+        person.email_index = ix.compute("email", mail) if mail else None
         person.phone_index = ix.compute("phone", phone_e164) if phone_e164 else None
+        person.lookup_version = ix.version
+        person.name_birth_lookup = ix.lookup("name_birth", name_birth) if name_birth else None
+        person.email_lookup = ix.lookup("email", mail) if mail else None
+        person.phone_lookup = ix.lookup("phone", phone_e164) if phone_e164 else None
 
     def index_name_words(
         self, session: Session, person_id: uuid.UUID, last_name: str, first_name: str

@@ -3,14 +3,27 @@ and an audited lookup that names only the people the structure follows."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.models import AuditEvent, User
+from app.models import AuditEvent, Beneficiary, User
+from app.services.imports import duplicates
+from app.services.people.identity import Identity
+from app.services.people.lookup import identity_keys, lookup_values, unindexed_left
+from app.services.security import keys
 from app.services.security.vault import Vault
 from tests import factories
-from tests.services.imports.helpers import GOOD, HEADER, OTHER, csv_file, people_count, run
+from tests.services.imports.helpers import (
+    GOOD,
+    HEADER,
+    OTHER,
+    csv_file,
+    people_count,
+    run,
+)
 
 
 def test_duplicates_within_the_file_hold_the_import_back(
@@ -112,3 +125,152 @@ def test_the_duplicate_lookup_is_audited_even_when_nothing_is_imported(
         )
     ).all()
     assert actions == ["beneficiary:duplicate_check"]
+
+
+def _decrypted(db_session: Session) -> int:
+    """People decrypted by the duplicate lookups so far (one audit event each)."""
+    query = (
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.action == "beneficiary:duplicate_check",
+            AuditEvent.subject_type == "beneficiaries",
+        )
+    )
+    return db_session.scalar(query) or 0
+
+
+def _summary(db_session: Session) -> AuditEvent:
+    query = (
+        select(AuditEvent)
+        .where(
+            AuditEvent.action == "beneficiary:duplicate_check",
+            AuditEvent.subject_type == "import",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return db_session.scalars(query).one()
+
+
+def test_narrow_index_collisions_are_not_decrypted(
+    db_session: Session, vault: Vault, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    factories.person(db_session, vault, worker)
+    # Every narrow value collides (as the 14-bit indexes do by the thousand in a large
+    # database); the wide lookup index keeps the two people apart: nobody is decrypted.
+    monkeypatch.setattr(type(vault.indexer), "compute", lambda _self, _name, _value: 7)
+    result = run(db_session, vault, worker, csv_file(HEADER, OTHER))
+    assert result.imported == 1
+    assert not result.warnings
+    assert _decrypted(db_session) == 0
+    assert _summary(db_session).data["candidates"] == 0
+
+
+def test_a_wide_index_match_that_is_not_the_same_person_is_not_a_duplicate(
+    db_session: Session, vault: Vault, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every wide value collides (from the registration on): the candidate is decrypted to
+    # confirm, and the match refused.
+    monkeypatch.setattr(type(vault.indexer), "lookup", lambda _self, _name, _value: 7)
+    factories.person(db_session, vault, worker)
+    line = "Roy;Léo;01/02/2003;other"  # a birth date: a name-and-birth-date value to look up
+    result = run(db_session, vault, worker, csv_file("nom;prenom;date_naissance;public", line))
+    assert result.imported == 1
+    assert not result.warnings
+    assert _decrypted(db_session) == 1
+
+
+def test_people_not_yet_reindexed_are_found_through_their_narrow_indexes(
+    db_session: Session, vault: Vault, worker: User
+) -> None:
+    known = factories.person(db_session, vault, worker)
+    # As the migration leaves the people registered before it: no lookup indexes yet.
+    db_session.execute(
+        update(Beneficiary).values(
+            lookup_version=None, name_birth_lookup=None, email_lookup=None, phone_lookup=None
+        )
+    )
+    assert unindexed_left(db_session, vault.indexer)
+    warned = [f"Possible duplicate of {known.pseudonym}, already followed by your structure."]
+    result = run(db_session, vault, worker, csv_file(HEADER, GOOD))
+    assert [str(w) for w in result.warnings] == warned
+    # ``keys rebuild-index`` fills them; the lookup then finds the person through them alone.
+    assert keys.count_stale_indexes(db_session, vault) == 1
+    assert keys.reindex_batch(db_session, vault) == 1
+    db_session.refresh(known)
+    assert known.lookup_version == vault.indexer.version
+    identity = Identity(last_name="Zephyrin", first_name="Aurélie", birth_date=date(2004, 3, 14))
+    (name_birth,) = lookup_values(vault.indexer, identity_keys(identity))
+    assert known.name_birth_lookup == name_birth.wide
+    assert not unindexed_left(db_session, vault.indexer)
+    result = run(db_session, vault, worker, csv_file(HEADER, GOOD))
+    assert [str(w) for w in result.warnings] == warned
+
+
+def _elsewhere(db_session: Session, vault: Vault, count: int, **identity: str) -> None:
+    other = factories.user(db_session, structure_=factories.structure(db_session, "ZZZ"))
+    for n in range(count):
+        factories.person(
+            db_session,
+            vault,
+            other,
+            last_name=f"Autre{n}",
+            first_name="Personne",
+            phone=None,
+            email=f"autre.{n}@exemple.fr",
+            **identity,
+        )
+
+
+def test_network_candidates_are_decrypted_until_one_matches(
+    db_session: Session, vault: Vault, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every wide value collides: all the network's people are candidates of every line.
+    monkeypatch.setattr(type(vault.indexer), "lookup", lambda _self, _name, _value: 7)
+    _elsewhere(db_session, vault, 5)
+    factories.person(db_session, vault, factories.user(db_session))  # the true duplicate
+    result = run(db_session, vault, worker, csv_file(HEADER, GOOD))
+    assert [str(w) for w in result.warnings] == [
+        "A possible duplicate exists in the network; contact your coordinator."
+    ]
+    summary = _summary(db_session).data
+    assert summary["candidates"] == 6
+    assert summary["network_matches"] == 1
+    assert summary["unconfirmed"] == 0
+    # Decrypted in rounds, one candidate per line and round, until the match: at most all six.
+    assert 1 <= summary["decrypted"] == _decrypted(db_session) <= 6
+
+
+def test_network_candidates_beyond_the_cap_warn_without_decrypting(
+    db_session: Session, vault: Vault, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(type(vault.indexer), "lookup", lambda _self, _name, _value: 7)
+    monkeypatch.setattr(duplicates, "NETWORK_CANDIDATES_PER_LINE", 2)
+    _elsewhere(db_session, vault, 5)  # none is the person of the file
+    result = run(db_session, vault, worker, csv_file(HEADER, GOOD))
+    assert [str(w) for w in result.warnings] == [
+        "A possible duplicate exists in the network; contact your coordinator."
+    ]
+    summary = _summary(db_session).data
+    assert (summary["candidates"], summary["decrypted"], summary["unconfirmed"]) == (5, 2, 1)
+    assert _decrypted(db_session) == 2
+    # Under the cap, the same false candidates are all decrypted and refused: no warning.
+    monkeypatch.setattr(duplicates, "NETWORK_CANDIDATES_PER_LINE", 5)
+    result = run(db_session, vault, worker, csv_file(HEADER, GOOD))
+    assert not result.warnings
+    assert _summary(db_session).data["unconfirmed"] == 0
+
+
+def test_the_structures_own_candidates_are_all_named(
+    db_session: Session, vault: Vault, worker: User
+) -> None:
+    first = factories.person(db_session, vault, worker)
+    second = factories.person(
+        db_session, vault, worker, last_name="Autre", first_name="Nom", email=None
+    )  # the same phone
+    result = run(db_session, vault, worker, csv_file(HEADER, GOOD))
+    names = ", ".join(sorted((first.pseudonym, second.pseudonym)))
+    assert [str(w) for w in result.warnings] == [
+        f"Possible duplicate of {names}, already followed by your structure."
+    ]
