@@ -1,7 +1,7 @@
 """wide lookup indexes for the import's duplicate lookup
 
 Revision ID: b7e3c5a9d1f2
-Revises: 4fbc171944d7
+Revises: e6b8d0f2a4c7
 Create Date: 2026-12-13 08:00:00+00:00
 
 Issue 16, item 2 (import): besides the 14-bit blind indexes, each person gets wider ones
@@ -21,7 +21,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "b7e3c5a9d1f2"
-down_revision: str | None = "4fbc171944d7"
+down_revision: str | None = "e6b8d0f2a4c7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
