@@ -108,12 +108,15 @@ class Vault:
         session: Session,
         person_id: uuid.UUID,
         sealed: list[tuple[str, str, uuid.UUID, bytes | None]],
+        key: DataKey | None = None,
     ) -> dict[uuid.UUID, str]:
-        """Decrypt several (table, column, row id, stored) texts of one person, by row id."""
+        """Decrypt several (table, column, row id, stored) texts of one person, by row id;
+        ``key``, the person's data key when the caller read it already, saves reading it."""
         present = [item for item in sealed if item[3] is not None]
         if not present:
             return {}
-        key = self.person_key(session, person_id)
+        if key is None:
+            key = self.person_key(session, person_id)
         return {
             row_id: str(self.open(key, table, column, row_id, person_id, stored))
             for table, column, row_id, stored in present
