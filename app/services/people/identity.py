@@ -183,14 +183,14 @@ def open_identity(
     """
     if key is None:
         key = vault.person_key(session, person.id)
+    wanted = [name for name in _FIELD_NAMES if fields is None or name in fields]
+    stored = {name: getattr(person, name) for name in wanted}
+    present = {name: value for name, value in stored.items() if value is not None}
+    opened = vault.open_row(key, TABLE, person.id, person.id, present)
     values: dict[str, object] = {"last_name": "", "first_name": ""}
-    for field in dataclasses.fields(Identity):
-        if fields is not None and field.name not in fields:
-            continue
-        text = vault.open(key, TABLE, field.name, person.id, person.id, getattr(person, field.name))
-        values[field.name] = (
-            date.fromisoformat(text) if field.name == "birth_date" and text else text
-        )
+    for name in wanted:
+        text = opened.get(name)
+        values[name] = date.fromisoformat(text) if name == "birth_date" and text else text
     return Identity(**values)  # type: ignore[arg-type]
 
 
