@@ -47,6 +47,10 @@ def caseworker_paths(browser: Any, live_server: str) -> Iterator[list[str]]:
             person,
             "/people/new",
             f"/people/{pseudonym}/edit",
+            # The forms the person's page opens, each on its own page.
+            f"/people/{pseudonym}/steps",
+            f"/people/{pseudonym}/barriers",
+            f"/people/{pseudonym}/decisions",
             f"/handoffs/new/{pseudonym}",
             "/handoffs/?box=in",
             "/handoffs/?box=out",
