@@ -1,7 +1,7 @@
 """Keys, field encryption and blind indexes. No Flask, no database: bytes in, bytes out."""
 
 from app.crypto.errors import DecryptionError, KeyConfigError
-from app.crypto.fields import DataKey, FieldContext, decrypt_field, encrypt_field
+from app.crypto.fields import DataKey, FieldContext, decrypt_field, decrypt_fields, encrypt_field
 from app.crypto.keyring import KeyRing
 
 __all__ = [
@@ -11,5 +11,6 @@ __all__ = [
     "KeyConfigError",
     "KeyRing",
     "decrypt_field",
+    "decrypt_fields",
     "encrypt_field",
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import struct
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -81,6 +82,17 @@ def encrypt_field(key: DataKey, context: FieldContext, plaintext: str) -> bytes:
 
 def decrypt_field(key: DataKey, context: FieldContext, stored: bytes) -> str:
     """Decrypt a stored field, or raise ``DecryptionError`` on any anomaly."""
+    return _opened(AESGCM(key.secret), key, context, stored)
+
+
+def decrypt_fields(key: DataKey, sealed: Iterable[tuple[FieldContext, bytes]]) -> list[str]:
+    """``decrypt_field`` for several fields of one person, in order: one cipher for them all
+    (a page shows a few fields of each person)."""
+    cipher = AESGCM(key.secret)
+    return [_opened(cipher, key, context, stored) for context, stored in sealed]
+
+
+def _opened(cipher: AESGCM, key: DataKey, context: FieldContext, stored: bytes) -> str:
     if not isinstance(stored, bytes | bytearray | memoryview):
         raise DecryptionError("stored value is not a ciphertext")
     stored = bytes(stored)
@@ -93,9 +105,7 @@ def decrypt_field(key: DataKey, context: FieldContext, stored: bytes) -> str:
         raise DecryptionError("ciphertext was sealed with another data key")
     nonce = stored[1 + KEY_ID_SIZE : HEADER_SIZE]
     try:
-        clear = AESGCM(key.secret).decrypt(
-            nonce, stored[HEADER_SIZE:], context.associated_data(key_id)
-        )
+        clear = cipher.decrypt(nonce, stored[HEADER_SIZE:], context.associated_data(key_id))
     except InvalidTag as exc:
         raise DecryptionError("ciphertext does not authenticate in this context") from exc
     return clear.decode("utf-8")

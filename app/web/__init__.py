@@ -41,7 +41,7 @@ from app.web.manage import accounts as structure_accounts
 from app.web.manage import api_tokens
 from app.web.manage import invitation as invitation_page
 from app.web.pathways import views as pathways
-from app.web.people import decisions, facts, records, referents, rights
+from app.web.people import barriers, decisions, facts, records, referents, rights
 from app.web.people import views as people
 from app.web.steering import index as _steering_index  # noqa: F401 - its route on steering.bp
 from app.web.steering import lost as _lost  # noqa: F401 - its routes on steering.bp
@@ -52,7 +52,7 @@ from app.web.webhooks import views as webhooks
 
 # The people blueprint is routed by several modules: all of them are imported before it is
 # registered.
-PEOPLE_ROUTES = (people, records, referents, rights, facts, decisions)
+PEOPLE_ROUTES = (people, records, barriers, referents, rights, facts, decisions)
 # The auth blueprint is routed by several modules.
 AUTH_ROUTES = (
     auth,

@@ -46,13 +46,21 @@ def test_rights_come_last_and_ask_first(page: Any) -> None:
     page.goto("/people/")
     page.locator("table.data tbody tr th a").first.click()
     page.wait_for_url(re.compile(r"/people/P-"))
-    # Ending the follow-up as the form comes is refused: no reason is chosen in advance.
+    person_url = page.url
+    # The form opens on its own page; sent as it comes, it is refused: no reason is chosen
+    # in advance.
+    page.locator("#end-follow-up").click()
+    page.wait_for_url(re.compile(r"/people/P-[A-Z0-9-]+/end$"))
     page.locator("#end button[type=submit]").click()
     page.wait_for_load_state("load")
     assert page.title().startswith("Erreur : ")
     expect(page.locator(".error-summary a")).to_have_attribute("href", "#end-reason")
     check_accessibility(page)
     _fits(page)
+    # Back on the person's page by its breadcrumb: nothing ended.
+    page.locator(".breadcrumb a").click()
+    page.wait_for_url(person_url)
+    expect(page.locator("#end-follow-up")).to_be_visible()
     rights = page.locator("#rights")
     expect(page.locator("main > section").last).to_have_id("rights")
     rights.get_by_role("link", name="Droit d'accès : exporter le dossier").click()

@@ -56,9 +56,10 @@ def register_single_parent(page: Any) -> Person:
 
 
 def record_childcare_barrier(page: Any) -> None:
-    page.locator("#add-barrier summary").click()
+    page.locator("#add-barrier a").click()  # the form on its own page
+    page.wait_for_url(re.compile(r"/people/P-[A-Z0-9]{4}-[A-Z0-9]{4}/barriers$"))
     page.locator("#barrier-category").select_option(value="childcare")
-    page.locator("#add-barrier button[type=submit]").click()
+    page.locator("#barrier button[type=submit]").click()
     page.wait_for_url(re.compile(r"/people/P-[A-Z0-9]{4}-[A-Z0-9]{4}#barriers-title$"))
 
 

@@ -47,6 +47,10 @@ def caseworker_paths(browser: Any, live_server: str) -> Iterator[list[str]]:
             person,
             "/people/new",
             f"/people/{pseudonym}/edit",
+            # The forms the person's page opens, each on its own page.
+            f"/people/{pseudonym}/steps",
+            f"/people/{pseudonym}/barriers",
+            f"/people/{pseudonym}/decisions",
             f"/handoffs/new/{pseudonym}",
             "/handoffs/?box=in",
             "/handoffs/?box=out",
@@ -184,20 +188,23 @@ def test_keyboard_focus_is_outlined_at_3_to_1_everywhere(
     try:
         sign_in(page, CASEWORKER)
         page.wait_for_url(CASEWORKER_HOME)
-        page.goto(caseworker_paths[2])  # links, buttons, fields, a table region
         seen = set()
-        for _ in range(60):
-            page.keyboard.press("Tab")
-            focused = page.evaluate(FOCUSED)
-            if focused is None:
-                break
-            seen.add(focused["tag"])
-            where = f"{focused['tag']} {focused['text']!r}"
-            assert focused["style"] != "none", f"no focus outline on {where}"
-            assert focused["width"] >= 2, f"thin focus outline on {where}"
-            background = HEADER_BLUE if focused["inHeader"] else WHITE
-            ratio = contrast(_rgb(focused["color"]), background)
-            assert ratio >= 3, f"focus outline at {ratio:.1f}:1 on {where}"
+        # The person's page (links, buttons, a select, a table region) and the page of one of
+        # its forms (fields), which opens on its own page.
+        for path in (caseworker_paths[2], f"{caseworker_paths[2]}/steps"):
+            page.goto(path)
+            for _ in range(60):
+                page.keyboard.press("Tab")
+                focused = page.evaluate(FOCUSED)
+                if focused is None:
+                    break
+                seen.add(focused["tag"])
+                where = f"{focused['tag']} {focused['text']!r}"
+                assert focused["style"] != "none", f"no focus outline on {where}"
+                assert focused["width"] >= 2, f"thin focus outline on {where}"
+                background = HEADER_BLUE if focused["inHeader"] else WHITE
+                ratio = contrast(_rgb(focused["color"]), background)
+                assert ratio >= 3, f"focus outline at {ratio:.1f}:1 on {where}"
         assert {"A", "BUTTON", "SELECT", "INPUT"} <= seen, seen
     finally:
         context.close()

@@ -34,13 +34,14 @@ def test_decision_no_solution_and_a_full_partner(page: Any) -> None:
 
     # The "Pathway type" card: nothing decided yet, then a decision recorded.
     expect(page.locator("#no-decision")).to_be_visible()
-    page.locator("#decide summary").click()
+    page.locator("#decide a").click()  # the form on its own page
+    page.wait_for_url(re.compile(rf"/people/{person.pseudonym}/decisions$"))
     check(page, "decision-form")
-    page.locator("#decide select[name='decision-pathway_type']").select_option(
+    page.locator("#decision select[name='decision-pathway_type']").select_option(
         value="socio_professional"
     )
-    page.locator("#decide button[type=submit]").click()
-    page.wait_for_url(re.compile(rf"/people/{person.pseudonym}"))
+    page.locator("#decision button[type=submit]").click()
+    page.wait_for_url(re.compile(rf"/people/{person.pseudonym}#decision-title$"))
     expect(page.locator("#current-pathway-type")).to_have_attribute(
         "data-pathway-type", "socio_professional"
     )

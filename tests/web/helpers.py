@@ -106,3 +106,16 @@ def login_failures(app: Flask, email: str) -> int:
     key = attempt_keys(app.config["SECRET_KEY"], email, "127.0.0.1").account
     found = db.session.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key))
     return int(found or 0)
+
+
+# The forms a person's page opens, each on its own page (``/people/<pseudonym>/steps``...).
+PERSON_ACTIONS = ("steps", "barriers", "decisions", "consent")
+
+
+def action_tokens(client: FlaskClient, pseudonym: str) -> dict[str, str]:
+    """``page_tokens`` of every form the person's page opens, as a browser gets them by
+    opening each (``step-submission``, ``barrier-submission``...)."""
+    tokens: dict[str, str] = {}
+    for action in PERSON_ACTIONS:
+        tokens.update(page_tokens(client, f"/people/{pseudonym}/{action}"))
+    return tokens

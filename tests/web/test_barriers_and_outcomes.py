@@ -24,7 +24,7 @@ from app.services.handoffs import apply_event, send_handoff
 from app.services.pathways import add_barrier, add_step
 from app.services.security.vault import Vault
 from tests import factories
-from tests.web.helpers import csrf_token, login, page_tokens
+from tests.web.helpers import action_tokens, csrf_token, login
 
 DETAIL = "Pas de permis, suspendu jusqu'en mars"
 EMPLOYER = "Boulangerie Vauban"
@@ -78,7 +78,7 @@ def test_a_barrier_is_recorded_with_its_level_and_detail(
 ) -> None:
     pseudonym = _person(network).pseudonym
     login(client, "a@relais.example")
-    tokens = page_tokens(client, f"/people/{pseudonym}")
+    tokens = action_tokens(client, pseudonym)
     answer = client.post(
         f"/people/{pseudonym}/barriers",
         data={
@@ -110,7 +110,7 @@ def test_a_barrier_level_outside_the_scale_is_a_form_error(
 ) -> None:
     pseudonym = _person(network).pseudonym
     login(client, "a@relais.example")
-    tokens = page_tokens(client, f"/people/{pseudonym}")
+    tokens = action_tokens(client, pseudonym)
     answer = client.post(
         f"/people/{pseudonym}/barriers",
         data={
@@ -135,7 +135,9 @@ def test_level_and_detail_are_corrected_audited(
     )
     db_session.commit()
     login(client, "a@relais.example")
-    page = client.get(f"/people/{person.pseudonym}").get_data(as_text=True)
+    page = client.get(f"/people/{person.pseudonym}/barriers/{barrier.id.hex}").get_data(
+        as_text=True
+    )
     prefix = f"a{barrier.id.hex[:8]}"
     assert f'name="{prefix}-level"' in page
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
@@ -233,7 +235,7 @@ def test_an_employment_step_needs_its_contract(
 ) -> None:
     pseudonym = _person(network).pseudonym
     login(client, "a@relais.example")
-    tokens = page_tokens(client, f"/people/{pseudonym}")
+    tokens = action_tokens(client, pseudonym)
     data = {
         "step-csrf_token": tokens["csrf_token"],
         "step-submission": tokens["step-submission"],
@@ -264,7 +266,7 @@ def test_a_contract_on_another_stage_is_a_form_error(
 ) -> None:
     pseudonym = _person(network).pseudonym
     login(client, "a@relais.example")
-    tokens = page_tokens(client, f"/people/{pseudonym}")
+    tokens = action_tokens(client, pseudonym)
     answer = client.post(
         f"/people/{pseudonym}/steps",
         data={

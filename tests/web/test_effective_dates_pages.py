@@ -139,7 +139,7 @@ def test_a_barrier_is_not_changed_before_it_was_identified(
     login(client, SENDER)
     path = f"/people/{net.person.pseudonym}"
     prefix = f"b{net.barrier.id.hex[:8]}"
-    page = client.get(path).get_data(as_text=True)
+    page = client.get(f"{path}/barriers/{net.barrier.id.hex}").get_data(as_text=True)
     token = re.search(rf'name="{prefix}-csrf_token"[^>]*value="([^"]+)"', page)
     assert token
     day_before = (net.sent_on - timedelta(days=3)).isoformat()

@@ -24,7 +24,7 @@ from app.models import (
 from app.services.handoffs import send_handoff
 from app.services.security.vault import Vault
 from tests import factories
-from tests.web.helpers import login, page_tokens
+from tests.web.helpers import action_tokens, login, page_tokens
 
 SENDER = "note@relais.example"
 RECEIVER = "lecture@relais.example"
@@ -193,7 +193,7 @@ def test_a_step_action_naming_the_person_is_held_back(
     _a, _b, person = people
     login(client, SENDER)
     path = f"/people/{person.pseudonym}"
-    tokens = page_tokens(client, path)
+    tokens = action_tokens(client, person.pseudonym)
     data = {
         "step-csrf_token": tokens["csrf_token"],
         "step-submission": tokens["step-submission"],
@@ -259,7 +259,7 @@ def test_a_barrier_detail_naming_the_person_is_held_back_when_recorded_and_corre
     _a, _b, person = people
     login(client, SENDER)
     path = f"/people/{person.pseudonym}"
-    tokens = page_tokens(client, path)
+    tokens = action_tokens(client, person.pseudonym)
     data = {
         "barrier-csrf_token": tokens["csrf_token"],
         "barrier-submission": tokens["barrier-submission"],

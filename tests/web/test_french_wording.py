@@ -17,7 +17,7 @@ from app.services.security.vault import Vault
 from app.services.structures import create_structure
 from tests import factories
 from tests.directory_data import paris_today
-from tests.web.helpers import csrf_token, login, page_tokens
+from tests.web.helpers import action_tokens, csrf_token, login, page_tokens
 
 EPIDE = "epide@relais.example"
 ADMIN = "admin-article@relais.example"
@@ -122,7 +122,7 @@ def test_partners_are_offered_by_name_with_accents_folded(
     person = factories.person(db_session, vault, worker)
     db_session.commit()
     login(client, "tri@relais.example")
-    page = client.get(f"/people/{person.pseudonym}").get_data(as_text=True)
+    page = client.get(f"/people/{person.pseudonym}/barriers").get_data(as_text=True)
     acting = page[page.index('name="barrier-acting_structure"') :]
     acting = acting[: acting.index("</select>")]
     names = re.findall(r"<option[^>]*>([^<]+)</option>", acting)
@@ -153,7 +153,7 @@ def test_confirmations_name_the_person_to_the_structure_that_follows_them(
     pseudonym = registered.headers["Location"].rsplit("/", 1)[-1]
     page = _page(client, registered.headers["Location"])
     assert f"Inscription de Chidi OKAFOR enregistrée ({pseudonym})." in page
-    tokens = page_tokens(client, f"/people/{pseudonym}")
+    tokens = action_tokens(client, pseudonym)
     ended = client.post(
         f"/people/{pseudonym}/end",
         data={

@@ -17,7 +17,7 @@ from app.domain.pathway import BarrierStatus
 from app.domain.roles import Role
 from app.models import AuditEvent, Barrier, Beneficiary, Handoff, Structure
 from tests import factories
-from tests.web.helpers import TOKEN, csrf_token, login, page_tokens
+from tests.web.helpers import TOKEN, action_tokens, csrf_token, login, page_tokens
 
 IDENTITY = {
     "last_name": "Vasseur-Klein",
@@ -284,7 +284,7 @@ def test_steps_barriers_and_end_of_follow_up(
 ) -> None:
     login(client, "aaa@relais.example")
     pseudonym = _register(client)
-    tokens = page_tokens(client, f"/people/{pseudonym}")
+    tokens = action_tokens(client, pseudonym)
     token = tokens["csrf_token"]
     client.post(
         f"/people/{pseudonym}/steps",

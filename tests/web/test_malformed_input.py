@@ -16,7 +16,7 @@ from app.models import Barrier
 from app.services.security.vault import Vault
 from app.web.request_guard import FORM_REASON, PATH_REASON
 from tests import factories
-from tests.web.helpers import csrf_token, login, page_tokens
+from tests.web.helpers import action_tokens, csrf_token, login
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_a_blank_acting_structure_is_no_acting_structure(
     client: FlaskClient, pseudonym: str, db_session: Session
 ) -> None:
     login(client, "mal@relais.example")
-    tokens = page_tokens(client, f"/people/{pseudonym}")
+    tokens = action_tokens(client, pseudonym)
     answer = client.post(
         f"/people/{pseudonym}/barriers",
         data={

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.domain.roles import Role
 from app.services.security.vault import Vault
 from tests import factories
-from tests.web.helpers import login, page_tokens
+from tests.web.helpers import action_tokens, login
 
 SECRETS = (
     "Quintavalle",
@@ -77,7 +77,7 @@ def test_barrier_details_and_employers_stay_out_of_logs_and_coordinator_pages(
     person = factories.person(db_session, vault, worker)
     db_session.commit()
     login(client, "w@relais.example")
-    tokens = page_tokens(client, f"/people/{person.pseudonym}")
+    tokens = action_tokens(client, person.pseudonym)
     posted = [
         client.post(
             f"/people/{person.pseudonym}/barriers",

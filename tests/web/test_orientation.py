@@ -18,7 +18,7 @@ from app.models import AuditEvent, Barrier, Beneficiary, OrientationDecision
 from app.services.pathways import add_barrier
 from app.services.security.vault import Vault
 from tests import factories
-from tests.web.helpers import csrf_token, login, page_tokens
+from tests.web.helpers import action_tokens, csrf_token, login
 from tests.web.test_dashboard import PERIOD, rows
 from tests.world import World
 
@@ -40,7 +40,7 @@ def network(db_session: Session, vault: Vault) -> dict[str, object]:
 
 
 def _decide(client: FlaskClient, pseudonym: str, **fields: str) -> object:
-    tokens = page_tokens(client, f"/people/{pseudonym}")
+    tokens = action_tokens(client, pseudonym)
     data = {
         "decision-csrf_token": tokens["csrf_token"],
         "decision-submission": tokens["decision-submission"],

@@ -18,7 +18,7 @@ from app.domain.pathway import BarrierStatus
 from app.models import Barrier, Handoff, HandoffTransition, PathwayStep, Structure
 from tests import factories
 from tests.directory_data import paris_today
-from tests.web.helpers import login, logout, page_tokens
+from tests.web.helpers import action_tokens, login, logout, page_tokens
 
 ALREADY = "déjà enregistré (depuis un autre onglet ou par un second envoi)"
 NOT_POSSIBLE = "Cette action n&#39;est pas possible sur cette orientation pour le moment."
@@ -69,7 +69,7 @@ def test_a_step_and_a_barrier_typed_in_two_tabs_are_recorded_once(
     login(client, "rpa@relais.example")
     pseudonym = _register(client)
     page = f"/people/{pseudonym}"
-    tabs = [page_tokens(client, page) for _ in range(2)]
+    tabs = [action_tokens(client, pseudonym) for _ in range(2)]
     step = {"stage": "training", "started_on": "2026-11-02"}
     assert "Étape enregistrée" in _shown(
         client, _post(client, f"{page}/steps", tabs[0], "step", **step)
@@ -99,7 +99,7 @@ def test_a_barrier_status_sent_twice_says_it_is_recorded(
     login(client, "rpa@relais.example")
     pseudonym = _register(client)
     page = f"/people/{pseudonym}"
-    tab = page_tokens(client, page)
+    tab = action_tokens(client, pseudonym)
     _shown(
         client,
         _post(
@@ -226,7 +226,7 @@ def test_the_end_of_a_follow_up_sent_twice_says_it_is_recorded(
 ) -> None:
     login(client, "rpa@relais.example")
     pseudonym = _register(client)
-    tab = page_tokens(client, f"/people/{pseudonym}")
+    tab = action_tokens(client, pseudonym)
     data = {
         "end-csrf_token": tab["csrf_token"],
         "end-reason": "moved",

@@ -60,7 +60,7 @@ def test_the_person_page_offers_the_rights(client: FlaskClient, net: Network) ->
     export = page.index(f'href="/people/{net.person.pseudonym}/access-report"')
     erase = page.index(f'href="/people/{net.person.pseudonym}/erase"')
     rights = page.index('id="rights-title"')
-    assert page.index(f'action="/people/{net.person.pseudonym}/end"') < rights < export < erase
+    assert page.index(f'href="/people/{net.person.pseudonym}/end"') < rights < export < erase
     assert page.count("/access-report") == 1
     assert page.count(f"/people/{net.person.pseudonym}/erase") == 1
 

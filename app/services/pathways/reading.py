@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app.crypto import DataKey
 from app.domain.pathway import stage_rank
 from app.domain.unmet_needs import UnmetNeedSource
 from app.models import (
@@ -191,14 +192,15 @@ def timeline(session: Session, person: Beneficiary) -> Timeline:
 
 
 def readable_texts(
-    session: Session, vault: Vault, tl: Timeline, structure_id: int
+    session: Session, vault: Vault, tl: Timeline, structure_id: int, key: DataKey | None = None
 ) -> dict[uuid.UUID, str]:
     """Decrypt the free texts of a timeline that ``structure_id`` may read.
 
     For a caseworker whose structure follows the person (checked by the caller): every step
     action and barrier detail, and the notes and messages of the hand-offs their structure
     sent or received - not those exchanged between two other partners. (Employers are read
-    by ``readable_employers``: their step's id already keys its action.)
+    by ``readable_employers``: their step's id already keys its action.) ``key``: the
+    person's data key, when the page read it already.
     """
     mine = [h for h in tl.handoffs if structure_id in (h.from_structure_id, h.to_structure_id)]
     sealed: list[tuple[str, str, uuid.UUID, bytes | None]] = []
@@ -206,11 +208,14 @@ def readable_texts(
     sealed += [("barriers", "detail", b.id, b.detail) for b in tl.barriers]
     sealed += [("handoffs", "note", h.id, h.note) for h in mine]
     sealed += [("handoff_transitions", "message", e.id, e.message) for h in mine for e in h.events]
-    return vault.open_many(session, tl.person.id, sealed)
+    return vault.open_many(session, tl.person.id, sealed, key)
 
 
-def readable_employers(session: Session, vault: Vault, tl: Timeline) -> dict[uuid.UUID, str]:
+def readable_employers(
+    session: Session, vault: Vault, tl: Timeline, key: DataKey | None = None
+) -> dict[uuid.UUID, str]:
     """The employers of the timeline's employment steps, by step id, for a caseworker whose
-    structure follows the person (checked by the caller). No query when there is none."""
+    structure follows the person (checked by the caller). No query when there is none (nor
+    with ``key``, the person's data key read already)."""
     sealed = [("pathway_steps", "employer", s.id, s.employer) for s in tl.steps]
-    return vault.open_many(session, tl.person.id, sealed)
+    return vault.open_many(session, tl.person.id, sealed, key)

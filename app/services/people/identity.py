@@ -7,15 +7,12 @@ one request; models hold ciphertexts, and reprs never show values.
 from __future__ import annotations
 
 import dataclasses
-import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import email_validator
-import phonenumbers
-from email_validator import EmailNotValidError, EmailSyntaxError, ValidatedEmail, validate_email
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from app.crypto import DataKey
@@ -24,24 +21,13 @@ from app.domain.people import plausible_birth_date
 from app.models import Beneficiary, User
 from app.services.errors import N_, Forbidden, InvalidInput
 from app.services.people.access import may_change
+
+# Re-exported: the callers of ``clean_identity`` and the import take them from here.
+from app.services.people.identity_checks import REMEMBERS_EMAIL_DOMAINS as REMEMBERS_EMAIL_DOMAINS
+from app.services.people.identity_checks import IdentityChecks as IdentityChecks
+from app.services.people.identity_checks import normalise_phone as normalise_phone
 from app.services.security import audit
 from app.services.security.vault import Vault
-
-# ``_validated_email`` follows the steps of ``validate_email`` as email-validator 2.4 takes
-# them, with its own functions; with any other version, each address is validated whole.
-try:
-    from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
-    from email_validator.syntax import (
-        DomainNameValidationResult,
-        split_email,
-        validate_email_domain_name,
-        validate_email_length,
-        validate_email_local_part,
-    )
-
-    REMEMBERS_EMAIL_DOMAINS = email_validator.__version__.startswith("2.4.")
-except ImportError:  # pragma: no cover - another version of email-validator
-    REMEMBERS_EMAIL_DOMAINS = False
 
 TABLE = Beneficiary.__tablename__
 TEXT_LIMITS = {
@@ -79,115 +65,6 @@ class Identity:
 
 
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Identity))
-
-
-def normalise_phone(raw: str, region: str = "FR") -> str:
-    """A French or international phone number in E.164, or ``InvalidInput``."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(N_("Enter a valid phone number."), field="phone") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidInput(N_("Enter a valid phone number."), field="phone")
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
-
-
-class IdentityChecks:
-    """What ``clean_identity`` works out for many people at once (an import), kept for reuse.
-
-    The rules are those of ``clean_identity`` without it, only not worked out twice: a phone
-    number is parsed and validated once per distinct text (``normalise_phone`` is a function of
-    its text alone), and the part of an e-mail address after the @-sign once per distinct
-    domain (``email_validator``'s domain check is a function of the domain alone; the part
-    before the @-sign, and the length of the whole address, are checked for every address,
-    see ``_validated_email``). It holds identity values in clear: keep one for one import and
-    let it go with it.
-    """
-
-    def __init__(self) -> None:
-        self._phones: dict[str, str | None] = {}  # text -> E.164, or None when invalid
-        self._domains: dict[tuple[str, bool, bool], DomainNameValidationResult | None] = {}
-
-    def __repr__(self) -> str:
-        return f"IdentityChecks(phones={len(self._phones)}, domains={len(self._domains)})"
-
-    def phone(self, raw: str) -> str:
-        if raw not in self._phones:
-            try:
-                self._phones[raw] = normalise_phone(raw)
-            except InvalidInput:
-                self._phones[raw] = None
-        e164 = self._phones[raw]
-        if e164 is None:
-            raise InvalidInput(N_("Enter a valid phone number."), field="phone")
-        return e164
-
-    def email(self, raw: str) -> str:
-        """The normalised address, or ``EmailNotValidError``."""
-        if not REMEMBERS_EMAIL_DOMAINS:
-            return str(validate_email(raw, check_deliverability=False).normalized)
-        return _validated_email(raw, self._domains)
-
-
-def _validated_email(
-    address: str, domains: dict[tuple[str, bool, bool], DomainNameValidationResult | None]
-) -> str:
-    """``validate_email(address, check_deliverability=False).normalized``, or
-    ``EmailNotValidError``, with the check of the domain looked up in ``domains`` first.
-
-    The steps are those of ``email_validator.validate_email`` (version 2.4), in its order, with
-    its own functions and its module-level defaults; only the result of
-    ``validate_email_domain_name`` (a function of the domain and two of those defaults) is
-    remembered. The part before the @-sign and the length of the whole address are checked
-    every time. The rarer shapes - a display name, a quoted local part, an address literal in
-    brackets - go to ``validate_email`` whole. ``tests/services/test_identity_checks.py``
-    compares the two on many addresses.
-    """
-    display_name, original_local, local, quoted, domain_part = split_email(address)
-    if display_name is not None or quoted or domain_part.startswith("["):
-        return str(validate_email(address, check_deliverability=False).normalized)
-    ev = email_validator
-    options = {
-        "allow_smtputf8": ev.ALLOW_SMTPUTF8,
-        "allow_empty_local": ev.ALLOW_EMPTY_LOCAL,
-        "quoted_local_part": False,
-        "strict": ev.STRICT,
-    }
-    local_info = validate_email_local_part(local, **options)
-    normalized_local = unicodedata.normalize("NFC", local)
-    if normalized_local != local:
-        local_info = validate_email_local_part(normalized_local, **options)
-    checked = ValidatedEmail()
-    checked.original = original_local + "@" + domain_part
-    checked.display_name = None
-    checked.smtputf8 = local_info["smtputf8"]
-    checked.local_part = local_info["local_part"]
-    checked.ascii_local_part = local_info["ascii_local_part"]
-    if (
-        checked.ascii_local_part is not None
-        and checked.ascii_local_part.lower() in CASE_INSENSITIVE_MAILBOX_NAMES
-        and checked.local_part is not None
-    ):
-        checked.ascii_local_part = checked.ascii_local_part.lower()
-        checked.local_part = checked.local_part.lower()
-    if not domain_part:
-        raise EmailSyntaxError("There must be something after the @-sign.")
-    key = (domain_part, bool(ev.TEST_ENVIRONMENT), bool(ev.GLOBALLY_DELIVERABLE))
-    if key not in domains:
-        try:
-            domains[key] = validate_email_domain_name(
-                domain_part, test_environment=key[1], globally_deliverable=key[2]
-            )
-        except EmailNotValidError:
-            domains[key] = None
-    domain = domains[key]
-    if domain is None:
-        raise EmailSyntaxError("The part after the @-sign is not valid.")
-    checked.domain = domain["domain"]
-    checked.ascii_domain = domain["ascii_domain"]
-    checked.normalized = checked.local_part + "@" + checked.domain
-    validate_email_length(checked)
-    return checked.normalized
 
 
 def clean_identity(
@@ -306,14 +183,14 @@ def open_identity(
     """
     if key is None:
         key = vault.person_key(session, person.id)
+    wanted = [name for name in _FIELD_NAMES if fields is None or name in fields]
+    stored = {name: getattr(person, name) for name in wanted}
+    present = {name: value for name, value in stored.items() if value is not None}
+    opened = vault.open_row(key, TABLE, person.id, person.id, present)
     values: dict[str, object] = {"last_name": "", "first_name": ""}
-    for field in dataclasses.fields(Identity):
-        if fields is not None and field.name not in fields:
-            continue
-        text = vault.open(key, TABLE, field.name, person.id, person.id, getattr(person, field.name))
-        values[field.name] = (
-            date.fromisoformat(text) if field.name == "birth_date" and text else text
-        )
+    for name in wanted:
+        text = opened.get(name)
+        values[name] = date.fromisoformat(text) if name == "birth_date" and text else text
     return Identity(**values)  # type: ignore[arg-type]
 
 
@@ -324,12 +201,15 @@ def reveal_identity(
     person: Beneficiary,
     purpose: str,
     fields: Sequence[str] | None = None,
+    *,
+    keys: Mapping[uuid.UUID, DataKey] | None = None,
 ) -> Identity:
     """Decrypt a person's identity for ``actor`` and record the reveal in the audit log.
 
     The caller has checked that the actor may see it (see ``app.services.people.access``).
+    ``keys``: as for ``reveal_identities``.
     """
-    return reveal_identities(vault, session, actor, [person], purpose, fields)[person.id]
+    return reveal_identities(vault, session, actor, [person], purpose, fields, keys=keys)[person.id]
 
 
 def reveal_identities(
@@ -339,16 +219,21 @@ def reveal_identities(
     people: Sequence[Beneficiary],
     purpose: str,
     fields: Sequence[str] | None = None,
+    *,
+    keys: Mapping[uuid.UUID, DataKey] | None = None,
 ) -> dict[uuid.UUID, Identity]:
     """``reveal_identity`` for each of ``people`` (a page of a list), by person id, in a fixed
     number of queries: one for the data keys, one append to the audit chain.
 
-    One ``beneficiary:reveal`` event per person, in the order of ``people``. Raises
+    ``keys``, the people's data keys when the page read them already (``Vault.person_keys``,
+    so that a page that decrypts more than the identity reads each key once), saves that
+    query. One ``beneficiary:reveal`` event per person, in the order of ``people``. Raises
     ``IdentityErased``, before recording anything, when a person's key is gone.
     """
     if not people:
         return {}
-    keys = vault.person_keys(session, [person.id for person in people])
+    if keys is None:
+        keys = vault.person_keys(session, [person.id for person in people])
     identities = {
         person.id: open_identity(vault, session, person, fields, key=keys[person.id])
         for person in people

@@ -17,6 +17,7 @@ from app.services.structures import list_structures, reference_items
 from app.web.context import actor, dbs, roles_required, today
 from app.web.forms_support import service_message
 from app.web.listing import filters_from_request, page_from_request
+from app.web.pathways.timeline_text import timeline_words
 
 bp = Blueprint("pathways", __name__, url_prefix="/pathways")
 
@@ -59,5 +60,11 @@ def detail(pseudonym: str) -> ResponseReturnValue:
     timeline = pathways.timeline(session, person)
     overview.record_pathway_view(session, user, person)
     return render_template(
-        "pathways/detail.html", person=person, timeline=timeline, texts={}, today=today()
+        "pathways/detail.html",
+        person=person,
+        timeline=timeline,
+        texts={},
+        employers={},
+        words=timeline_words(),
+        today=today(),
     )

@@ -21,7 +21,8 @@ from app.unit_of_work import attempt
 from app.web.context import actor, dbs, label, roles_required, today, vault
 from app.web.forms_support import attach_error, choices, enum_choices
 from app.web.mentions import names_the_person
-from app.web.people import records
+from app.web.people.action_forms import assessment_form
+from app.web.people.barriers import barrier_page
 from app.web.people.blueprint import bp
 from app.web.people.forms import FactsForm
 
@@ -36,9 +37,9 @@ def assess_barrier(pseudonym: str, barrier_id: str) -> ResponseReturnValue:
     session = dbs()
     person = _person(pseudonym)
     barrier = pathways.barrier_of(session, person, barrier_id)
-    form = records.assessment_form(barrier)
+    form = assessment_form(barrier)
     if not form.validate_on_submit() or names_the_person(form, person, form.detail):
-        return records.person_page(person, {"assessments": {barrier.id: form}})
+        return barrier_page(person, barrier, assessment=form)
     try:
         with attempt():
             changed = pathways.assess_barrier(
@@ -51,7 +52,7 @@ def assess_barrier(pseudonym: str, barrier_id: str) -> ResponseReturnValue:
             )
     except ServiceError as exc:
         attach_error(form, exc)
-        return records.person_page(person, {"assessments": {barrier.id: form}})
+        return barrier_page(person, barrier, assessment=form)
     flash(_("Barrier updated.") if changed else _("Nothing was changed."), "success")
     return redirect(url_for("people.detail", pseudonym=person.pseudonym) + "#barriers-title")
 

@@ -1,35 +1,32 @@
-"""The actions of a person's page: edit identity, consent, steps, barriers, end of follow-up.
+"""The person's page and the actions on their record: identity, consent, steps, end of
+follow-up (barriers: ``barriers``; decisions: ``decisions``).
 
-Each action is a POST that redirects back to the person's page (post-redirect-get). When it
-fails, the person's page is shown again with the failed form in place: what was typed, each
-error on its field (a service error too, on the field it names) and the page's error summary.
+The person's page only reads: each action is a link to the action's own page (a GET of the
+action's address), which shows its form; the form posts to the same address, which redirects
+back to the person's page (post-redirect-get). When it fails, the action's page is shown again
+with what was typed, each error on its field (a service error too, on the field it names) and
+the page's error summary. A visit that only reads renders no form.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice
+from flask_wtf import FlaskForm
 
 from app.domain.employment import EMPLOYMENT_STAGE, ContractType
-from app.domain.numbers import read_id
-from app.domain.pathway import BARRIER_TRANSITIONS, BarrierLevel, BarrierStatus, ConsentMethod
+from app.domain.pathway import ConsentMethod
 from app.domain.roles import Role
-from app.models import Barrier, Beneficiary, Consent, ReferenceKind
+from app.models import Beneficiary
 from app.services import pathways
 from app.services.errors import Forbidden, ServiceError
 from app.services.people import access, identity
 from app.services.people.registration import ConsentInput, active_consent, record_consent
 from app.services.repeats import AlreadyRecorded, ended_a_moment_ago
 from app.services.rights.consents import last_withdrawn_consent
-from app.services.structures import list_structures
 from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
 from app.web import submissions
@@ -38,139 +35,60 @@ from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import (
     attach_error,
     checked_identity_form,
-    choices,
-    enum_choices,
     identity_from,
     keeps_typed_values,
 )
 from app.web.labels import enum_label
 from app.web.mentions import names_the_person
+from app.web.pathways.timeline_text import timeline_words
+from app.web.people.action_forms import consent_form, end_form, posted, step_form
 from app.web.people.blueprint import bp
-from app.web.people.decision_form import decision_form
-from app.web.people.forms import (
-    BarrierAssessmentForm,
-    BarrierForm,
-    BarrierStatusForm,
-    ConsentForm,
-    DecisionForm,
-    EndFollowUpForm,
-    IdentityForm,
-    StepForm,
-    contract_choices,
-    level_choices,
-)
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+from app.web.people.forms import ConsentForm, EndFollowUpForm, IdentityForm, StepForm
 
 
-@dataclass
-class PageForms:
-    step: StepForm
-    barrier: BarrierForm
-    barrier_status: dict[uuid.UUID, BarrierStatusForm]
-    end: EndFollowUpForm
-    consent: ConsentForm | None
-    withdrawn: Consent | None = None  # the consent withdrawn last, recalled on the page
-    # The level and detail of each barrier, by barrier id (filled by ``person_page``).
-    assessments: dict[uuid.UUID, BarrierAssessmentForm] = field(default_factory=dict)
-    decision: DecisionForm | None = None  # the pathway type (``decisions``)
-
-
-def page_forms(session: Session, person: Beneficiary, barriers: list[Barrier]) -> PageForms:
-    """The empty forms the person's page offers, with their choices."""
-    step = StepForm(formdata=None, started_on=today(), prefix="step")
-    step.stage.choices = choices(session, ReferenceKind.STAGE)
-    step.contract_type.choices = contract_choices()
-    barrier = BarrierForm(formdata=None, identified_on=today(), prefix="barrier")
-    barrier.category.choices = choices(session, ReferenceKind.BARRIER_CATEGORY)
-    barrier.level.choices = level_choices()
-    barrier.acting_structure.choices = _structure_choices(session)
-    statuses = {}
-    for b in barriers:
-        form = BarrierStatusForm(formdata=None, on=today(), prefix=_status_prefix(b))
-        _status_choices(form, b)
-        statuses[b.id] = form
-    end = EndFollowUpForm(formdata=None, ended_on=today(), prefix="end")
-    _end_choices(session, end)
-    consent = None
-    if active_consent(session, person.id) is None:
-        consent = ConsentForm(
-            formdata=None, given_on=today(), method=ConsentMethod.ORAL.value, prefix="consent"
-        )
-    return PageForms(
-        step, barrier, statuses, end, consent, last_withdrawn_consent(session, person.id)
-    )
-
-
-# Nothing destructive is chosen in advance: a blank first option, refused if left.
-CHOOSE = _l("Choose…")
-
-
-def _status_prefix(barrier: Barrier) -> str:
-    return f"b{barrier.id.hex[:8]}"
-
-
-def assessment_form(barrier: Barrier, detail: str | None = None) -> BarrierAssessmentForm:
-    """The level-and-detail form of ``barrier``: filled with ``detail`` and its level, or
-    with what was posted when ``detail`` is None."""
-    prefix = f"a{barrier.id.hex[:8]}"
-    if detail is None:
-        form = BarrierAssessmentForm(prefix=prefix)
-    else:
-        level = barrier.level.value if barrier.level else ""
-        form = BarrierAssessmentForm(formdata=None, prefix=prefix, level=level, detail=detail)
-    form.level.choices = level_choices()
-    return form
-
-
-def _status_choices(form: BarrierStatusForm, barrier: Barrier) -> None:
-    allowed = sorted(BARRIER_TRANSITIONS[barrier.status])
-    form.status.choices = [SelectChoice("", CHOOSE), *enum_choices(BarrierStatus, allowed)]
-
-
-def _end_choices(session: Session, form: EndFollowUpForm) -> None:
-    form.reason.choices = [
-        SelectChoice("", CHOOSE),
-        *choices(session, ReferenceKind.END_REASON),
-    ]
-
-
-def person_page(person: Beneficiary, failed: Mapping[str, Any] | None = None) -> str:
-    """The person's page (their identity revealed, audited); ``failed`` forms replace the
-    empty ones, typed values and errors kept (``barrier_status``: by barrier id)."""
+def person_page(person: Beneficiary) -> str:
+    """The person's page: their identity revealed (audited) and their pathway, with a link to
+    each action's page. The person's data key is read and unwrapped once for the page (the
+    identity, the free texts and the employers)."""
     session, user = dbs(), actor()
-    who = identity.reveal_identity(vault(), session, user, person, "person_page")
+    keys = vault().person_keys(session, [person.id])
+    who = identity.reveal_identity(vault(), session, user, person, "person_page", keys=keys)
     timeline = pathways.timeline(session, person)
-    texts = pathways.readable_texts(session, vault(), timeline, user.structure_id or 0)
-    forms = page_forms(session, person, timeline.barriers)
-    forms.decision = decision_form(empty=True)
-    forms.assessments = {b.id: assessment_form(b, texts.get(b.id, "")) for b in timeline.barriers}
+    key = keys[person.id]
+    texts = pathways.readable_texts(session, vault(), timeline, user.structure_id or 0, key=key)
     consent = active_consent(session, person.id)
-    for name, form in (failed or {}).items():
-        if name in ("barrier_status", "assessments"):
-            getattr(forms, name).update(form)
-        elif name != "consent" or consent is None:  # a consent in force needs no form
-            setattr(forms, name, form)
     return render_template(
         "people/detail.html",
         person=person,
         who=who,
         timeline=timeline,
         texts=texts,
-        employers=pathways.readable_employers(session, vault(), timeline),
+        employers=pathways.readable_employers(session, vault(), timeline, key=key),
         consent=consent,
+        withdrawn=None if consent else last_withdrawn_consent(session, person.id),
         today=today(),
-        forms=forms,
         may_change=access.may_change(session, user, person),
+        caseworker=True,
+        words=timeline_words(),
         enum_label=enum_label,
     )
 
 
-def _structure_choices(session: Session) -> list[SelectChoice]:
-    return [SelectChoice("", _("Not yet decided"))] + [
-        SelectChoice(str(s.id), s.name) for s in list_structures(session, include_inactive=False)
-    ]
+def form_page(person: Beneficiary, action: str, heading: str, **context: Any) -> str:
+    """The page of one action on ``person`` (``templates/people/actions/<action>.html``): its
+    forms (any ``FlaskForm`` of ``context``), each error in the page's summary. A structure in
+    its reading grace period sees that it may no longer change the record, and no form."""
+    forms = [value for value in context.values() if isinstance(value, FlaskForm)]
+    return render_template(
+        "people/action.html",
+        person=person,
+        action=action,
+        heading=heading,
+        may_change=access.may_change(dbs(), actor(), person),
+        error_forms=forms,
+        enum_label=enum_label,
+        **context,
+    )
 
 
 def _person(pseudonym: str) -> Beneficiary:
@@ -181,25 +99,9 @@ def _page_url(person: Beneficiary, anchor: str = "") -> str:
     return url_for("people.detail", pseudonym=person.pseudonym) + anchor
 
 
-def _back(person: Beneficiary, anchor: str = "") -> ResponseReturnValue:
-    return redirect(_page_url(person, anchor))
-
-
 def _done(person: Beneficiary, message: str, anchor: str) -> ResponseReturnValue:
     flash(message, "success")
-    return _back(person, anchor)
-
-
-def _failed(
-    person: Beneficiary, exc: ServiceError | None = None, **failed: Any
-) -> ResponseReturnValue:
-    """The person's page again with the failed form (``failed``: its name in ``PageForms``),
-    the service's error ``exc`` on the field it names."""
-    if exc is not None:
-        for form in failed.values():
-            for one in form.values() if isinstance(form, dict) else [form]:
-                attach_error(one, exc)
-    return person_page(person, failed)
+    return redirect(_page_url(person, anchor))
 
 
 @bp.route("/<pseudonym>/edit", methods=["GET", "POST"])
@@ -221,21 +123,26 @@ def edit_identity(pseudonym: str) -> ResponseReturnValue:
             attach_error(form, exc)
         else:
             flash(_("Identity updated.") if changed else _("Nothing was changed."), "success")
-            return _back(person)
+            return redirect(_page_url(person))
     return render_template("people/edit.html", form=form, person=person)
 
 
-@bp.route("/<pseudonym>/consent", methods=["POST"])
+def _consent_page(person: Beneficiary, form: ConsentForm) -> str:
+    consent = active_consent(dbs(), person.id)  # in force: no form, the consent shown
+    return form_page(person, "consent", _("Record consent"), form=form, consent=consent)
+
+
+@bp.route("/<pseudonym>/consent", methods=["GET", "POST"])
 @keeps_typed_values
 @roles_required(Role.CASEWORKER)
 def add_consent(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
-    form = ConsentForm(prefix="consent")
-    if not form.validate_on_submit():
-        return _failed(person, consent=form)
+    form = consent_form()
+    if not posted() or not form.validate_on_submit():
+        return _consent_page(person, form)
     if form.given_on.data > today():
         form.given_on.errors = [_("Consent cannot be dated in the future.")]
-        return _failed(person, consent=form)
+        return _consent_page(person, form)
     given = ConsentInput(ConsentMethod(form.method.data), form.given_on.data)
     try:
         with attempt():
@@ -245,22 +152,23 @@ def add_consent(pseudonym: str) -> ResponseReturnValue:
     except AlreadySubmitted as exc:
         return submissions.already_recorded(exc, _page_url(person, "#consent"))
     except ServiceError as exc:
-        return _failed(person, exc, consent=form)
+        attach_error(form, exc)
+        return _consent_page(person, form)
     return _done(person, _("Consent recorded."), "#consent")
 
 
-@bp.route("/<pseudonym>/steps", methods=["POST"])
+def _step_page(person: Beneficiary, form: StepForm) -> str:
+    return form_page(person, "step", _("Record a step"), form=form)
+
+
+@bp.route("/<pseudonym>/steps", methods=["GET", "POST"])
 @keeps_typed_values
 @roles_required(Role.CASEWORKER)
 def add_step(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
-    form = StepForm(prefix="step")
-    form.stage.choices = choices(dbs(), ReferenceKind.STAGE)
-    form.contract_type.choices = contract_choices()
-    if not _step_checked(form):
-        return _failed(person, step=form)
-    if names_the_person(form, person, form.action):
-        return _failed(person, step=form)
+    form = step_form()
+    if not posted() or not _step_checked(form) or names_the_person(form, person, form.action):
+        return _step_page(person, form)
     try:
         with attempt():
             claimed = submissions.claim(form, "step")
@@ -284,7 +192,8 @@ def add_step(pseudonym: str) -> ResponseReturnValue:
     except AlreadyRecorded:  # the same step, sent from another tab a moment ago
         return submissions.shown_once(_page_url(person, "#timeline-title"))
     except ServiceError as exc:
-        return _failed(person, exc, step=form)
+        attach_error(form, exc)
+        return _step_page(person, form)
     return _done(person, _("Step recorded."), "#timeline-title")
 
 
@@ -297,79 +206,18 @@ def _step_checked(form: StepForm) -> bool:
     return valid
 
 
-@bp.route("/<pseudonym>/barriers", methods=["POST"])
-@keeps_typed_values
-@roles_required(Role.CASEWORKER)
-def add_barrier(pseudonym: str) -> ResponseReturnValue:
-    person = _person(pseudonym)
-    form = BarrierForm(prefix="barrier")
-    form.category.choices = choices(dbs(), ReferenceKind.BARRIER_CATEGORY)
-    form.acting_structure.choices = _structure_choices(dbs())
-    form.level.choices = level_choices()
-    if not form.validate_on_submit():
-        return _failed(person, barrier=form)
-    if names_the_person(form, person, form.detail):
-        return _failed(person, barrier=form)
-    acting = read_id(form.acting_structure.data)
-    try:
-        with attempt():
-            claimed = submissions.claim(form, "barrier")
-            pathways.add_barrier(
-                dbs(),
-                actor(),
-                person,
-                category_code=form.category.data,
-                identified_on=form.identified_on.data,
-                acting_structure_id=acting,
-                level=BarrierLevel(form.level.data) if form.level.data else None,
-                detail=form.detail.data,
-                vault=vault(),
-            )
-            fulfil(dbs(), claimed, _page_url(person, "#barriers-title"))
-    except AlreadySubmitted as exc:
-        return submissions.already_recorded(exc, _page_url(person, "#barriers-title"))
-    except AlreadyRecorded:  # the same barrier, sent from another tab a moment ago
-        return submissions.shown_once(_page_url(person, "#barriers-title"))
-    except ServiceError as exc:
-        return _failed(person, exc, barrier=form)
-    return _done(person, _("Barrier recorded."), "#barriers-title")
+def _end_page(person: Beneficiary, form: EndFollowUpForm) -> str:
+    return form_page(person, "end", _("End the follow-up by your structure"), form=form)
 
 
-@bp.route("/<pseudonym>/barriers/<barrier_id>", methods=["POST"])
-@keeps_typed_values
-@roles_required(Role.CASEWORKER)
-def change_barrier(pseudonym: str, barrier_id: str) -> ResponseReturnValue:
-    session = dbs()
-    person = _person(pseudonym)
-    barrier = pathways.barrier_of(session, person, barrier_id)
-    form = BarrierStatusForm(prefix=_status_prefix(barrier))
-    _status_choices(form, barrier)
-    if form.status.data == barrier.status.value:  # sent again: the service says it is recorded
-        form.status.choices.append(SelectChoice(barrier.status.value, ""))
-    if not form.validate_on_submit():
-        _status_choices(form, barrier)
-        return _failed(person, barrier_status={barrier.id: form})
-    try:
-        with attempt():
-            pathways.set_barrier_status(
-                session, actor(), barrier, BarrierStatus(form.status.data), on=form.on.data
-            )
-    except AlreadyRecorded:  # the same change sent twice (a double click, two tabs)
-        return submissions.shown_once(_page_url(person, "#barriers-title"))
-    except ServiceError as exc:
-        return _failed(person, exc, barrier_status={barrier.id: form})
-    return _done(person, _("Barrier updated."), "#barriers-title")
-
-
-@bp.route("/<pseudonym>/end", methods=["POST"])
+@bp.route("/<pseudonym>/end", methods=["GET", "POST"])
 @keeps_typed_values
 @roles_required(Role.CASEWORKER)
 def end_follow_up(pseudonym: str) -> ResponseReturnValue:
     person = _person(pseudonym)
-    form = EndFollowUpForm(prefix="end")
-    _end_choices(dbs(), form)
-    if not form.validate_on_submit():
-        return _failed(person, end=form)
+    form = end_form()
+    if not posted() or not form.validate_on_submit():
+        return _end_page(person, form)
     try:
         with attempt():
             pathways.end_follow_up(
@@ -379,7 +227,8 @@ def end_follow_up(pseudonym: str) -> ResponseReturnValue:
         # Sent twice: the follow-up ended a moment ago (the person stays visible a while).
         if isinstance(exc, Forbidden) and ended_a_moment_ago(dbs(), actor(), pseudonym):
             return submissions.shown_once(url_for("people.index"))
-        return _failed(person, exc, end=form)
+        attach_error(form, exc)
+        return _end_page(person, form)
     ended = _("The follow-up of %(person)s by your structure has ended.", person=who(person))
     flash(ended, "success")
     return redirect(url_for("people.index"))
