@@ -46,7 +46,7 @@ from app.web.handoffs.blueprint import bp
 from app.web.handoffs.dates import prepare_date
 from app.web.handoffs.forms import ActionForm, SendForm, employment_from
 from app.web.labels import enum_label
-from app.web.listing import page_from_request
+from app.web.listing import window_from_request
 from app.web.mentions import names_the_person
 
 # What hand-off pages show of the identity, to a structure that follows the person.
@@ -82,7 +82,7 @@ def index() -> ResponseReturnValue:
         now=_now(),
         today=today(),
         overdue_days=days,
-        page=page_from_request(),
+        window=window_from_request(),
     )
     # Names of the people the structure follows, for the rows of this page only (audited).
     names = identity.reveal_identities(
