@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from wtforms import SelectChoice
@@ -74,16 +74,19 @@ def index() -> ResponseReturnValue:
     box = Box.OUTBOX if request.args.get("box") == "out" else Box.INBOX
     days = current_app.config["HANDOFF_OVERDUE_DAYS"]
     filters = _filters()
-    page = handoff_lists.list_box(
-        session,
-        user,
-        box,
-        filters=filters,
-        now=_now(),
-        today=today(),
-        overdue_days=days,
-        window=window_from_request(),
-    )
+    try:
+        page = handoff_lists.list_box(
+            session,
+            user,
+            box,
+            filters=filters,
+            now=_now(),
+            today=today(),
+            overdue_days=days,
+            window=window_from_request(),
+        )
+    except InvalidInput:  # the only one: a cursor that Relais did not give
+        abort(400)
     # Names of the people the structure follows, for the rows of this page only (audited).
     names = identity.reveal_identities(
         vault(), session, user, page.followed_people(), "handoff_list", NAME_FIELDS
