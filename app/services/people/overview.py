@@ -28,6 +28,7 @@ from app.models import (
     HandoffTransition,
     PathwayStep,
     ReferenceItem,
+    ReferenceKind,
     Structure,
     User,
     beneficiary_cohorts,
@@ -95,7 +96,11 @@ def _latest_step_ids(
         func.row_number()
         .over(
             partition_by=PathwayStep.beneficiary_id,
-            order_by=(PathwayStep.started_on.desc(), PathwayStep.created_at.desc()),
+            order_by=(
+                PathwayStep.started_on.desc(),
+                PathwayStep.created_at.desc(),
+                PathwayStep.id.desc(),
+            ),
         )
         .label("rank"),
     )
@@ -103,6 +108,22 @@ def _latest_step_ids(
         ranked_steps = ranked_steps.where(PathwayStep.beneficiary_id.in_(people))
     ranked = ranked_steps.subquery()
     return select(ranked.c.id).where(ranked.c.rank == 1)
+
+
+def _latest_stage() -> Any:
+    """The stage of the person's latest step (by start date, then recording time), as a
+    subquery correlated to ``Beneficiary``: one lookup on the ``ix_pathway_steps_latest``
+    index per person it is asked for, whatever the number of steps in the database."""
+    return (
+        select(PathwayStep.stage_id)
+        .where(PathwayStep.beneficiary_id == Beneficiary.id)
+        .order_by(
+            PathwayStep.started_on.desc(), PathwayStep.created_at.desc(), PathwayStep.id.desc()
+        )
+        .limit(1)
+        .correlate(Beneficiary)
+        .scalar_subquery()
+    )
 
 
 def public_conditions(filters: Filters) -> list[ColumnElement[bool]]:
@@ -138,18 +159,11 @@ def _filtered(query: Select[Beneficiary], filters: Filters) -> Select[Beneficiar
             )
         )
     if filters.stage:
-        # The latest steps of the people of the list so far (a caseload ranks its own steps,
-        # not the territory's).
-        ids = query.with_only_columns(Beneficiary.id).order_by(None)
-        query = query.where(
-            Beneficiary.id.in_(
-                select(PathwayStep.beneficiary_id)
-                .join(ReferenceItem, ReferenceItem.id == PathwayStep.stage_id)
-                .where(
-                    PathwayStep.id.in_(_latest_step_ids(ids)), ReferenceItem.code == filters.stage
-                )
-            )
+        # Each person's latest step, looked up for the people of the list only.
+        stage_ids = select(ReferenceItem.id).where(
+            ReferenceItem.kind == ReferenceKind.STAGE, ReferenceItem.code == filters.stage
         )
+        query = query.where(_latest_stage().in_(stage_ids))
     return query
 
 
@@ -204,23 +218,22 @@ def _sorted(
     """``query`` joined to what ``sort`` orders by, and the keys of that order (by name is
     done on decrypted names, elsewhere; here it is the newest first). The newest order walks
     the ``(created_at, id)`` index; the others compute their key for the people of ``query``
-    only (the caseload, not the territory)."""
-    ids = query.with_only_columns(Beneficiary.id).order_by(None)
+    only (the caseload, not the territory): the stage by one index lookup a person, the last
+    event by grouping the caseload's events."""
     if sort in (Sort.LAST_EVENT, Sort.IDLE):
-        last = last_event_days(ids)
+        last = last_event_days(query.with_only_columns(Beneficiary.id).order_by(None))
         day = func.coalesce(last.c.day, literal(_NO_DAY, Date))
         key = SortKey(day, Kind.DAY, descending=sort is Sort.LAST_EVENT)
         query = query.outerjoin(last, last.c.beneficiary_id == Beneficiary.id)
         return query, (key, *_NEWEST)
     if sort is Sort.STAGE:
-        latest = (
-            select(PathwayStep.beneficiary_id, ReferenceItem.position)
-            .join(ReferenceItem, ReferenceItem.id == PathwayStep.stage_id)
-            .where(PathwayStep.id.in_(_latest_step_ids(ids)))
-            .subquery()
+        stage_position = (
+            select(ReferenceItem.position)
+            .where(ReferenceItem.id == _latest_stage())
+            .correlate(Beneficiary)
+            .scalar_subquery()
         )
-        position = func.coalesce(latest.c.position, _NO_STAGE)
-        query = query.outerjoin(latest, latest.c.beneficiary_id == Beneficiary.id)
+        position = func.coalesce(stage_position, _NO_STAGE)
         return query, (SortKey(position, Kind.NUMBER), *_NEWEST)
     return query, _NEWEST
 
