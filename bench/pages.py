@@ -212,6 +212,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", help="LABEL=DATABASE_URL,... smallest first")
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument(
+        "--skip", default="", help="comma-separated page names to leave out (e.g. 'work queue')"
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -221,7 +224,10 @@ def main() -> None:
         parser.error("--sizes is required")
     print(f"load average before: {Path('/proc/loadavg').read_text().split()[:3]}")
     workers = [Worker(label, url) for label, url in _sizes(args.sizes)]
-    names = [name for name, _path in PAGES]
+    skipped = {name.strip() for name in args.skip.split(",") if name.strip()}
+    names = [name for name, _path in PAGES if name not in skipped]
+    if "caseload" not in names:
+        parser.error("the caseload cannot be skipped: the last line compares it")
     times: dict[tuple[str, str], list[float]] = {}
     counts: dict[tuple[str, str], int] = {}
     for worker in workers:  # warm-up, and the statements of each page
