@@ -16,7 +16,7 @@ indexes, the decryption of the candidates in memory, the confirmation, the page 
 prints the median, the worst and the median number of candidates decrypted; then the list
 sorted by name (every name of the caseload decrypted). The caseworker's page adds the reveal
 (and audit) of at most 25 displayed people and the template, as for the unsearched list
-(``bench/list_pages.py``). The line the docs quote is
+(``bench/pages.py``). The line the docs quote is
 ``search at 5000 people: X ms (decrypted: N candidates)``, for "last name first name".
 """
 

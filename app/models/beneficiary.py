@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     SmallInteger,
@@ -50,6 +51,8 @@ beneficiary_cohorts = Table(
 
 class Beneficiary(Base):
     __tablename__ = "beneficiaries"
+    # The lists' newest-first order, read by keyset ("list keyset indexes" revision).
+    __table_args__ = (Index("ix_beneficiaries_newest", "created_at", "id"),)
 
     id: Mapped[uuid_pk]
     pseudonym: Mapped[str] = mapped_column(String(16), unique=True)

@@ -68,6 +68,9 @@ class Handoff(Base):
             )
             for purpose in PENDING_WITH
         ),
+        # A structure's boxes, newest first, read by keyset (the "list keyset indexes" revision).
+        Index("ix_handoffs_inbox", "to_structure_id", "sent_at", "id"),
+        Index("ix_handoffs_outbox", "from_structure_id", "sent_at", "id"),
     )
 
     id: Mapped[uuid_pk]

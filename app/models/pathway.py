@@ -60,8 +60,12 @@ class PathwayStep(Base):
     """
 
     __tablename__ = "pathway_steps"
-    # The statistics select the steps of a period (see the "statistics indexes" revision).
-    __table_args__ = (Index("ix_pathway_steps_period", "started_on", "stage_id", "beneficiary_id"),)
+    # The statistics select the steps of a period (see the "statistics indexes" revision); the
+    # lists find each person's latest step (the "list keyset indexes" revision).
+    __table_args__ = (
+        Index("ix_pathway_steps_period", "started_on", "stage_id", "beneficiary_id"),
+        Index("ix_pathway_steps_latest", "beneficiary_id", "started_on", "created_at"),
+    )
 
     id: Mapped[uuid_pk]
     beneficiary_id: Mapped[uuid.UUID] = mapped_column(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import abort, request
 
 from app.domain.numbers import read_int
+from app.services.errors import InvalidInput
+from app.services.keyset import MAX_CURSOR, Window
 from app.services.people.overview import Filters, Sort
+
+CURSOR_FIELDS = ("after", "before")
 
 
 def filters_from_request() -> Filters:
@@ -29,3 +33,20 @@ def sort_from_request() -> Sort:
         return Sort(request.args.get("sort", ""))
     except ValueError:
         return Sort.RECENT
+
+
+def window_from_request() -> Window:
+    """The page the query string asks for: ``after`` or ``before`` a cursor (the links of
+    the list), else the ``page`` number (links typed by hand, bookmarks)."""
+
+    def cursor(name: str) -> str | None:
+        # Longer than any cursor: left for the service to refuse (400), not cut into one.
+        return request.args.get(name, "")[: MAX_CURSOR + 1] or None
+
+    return Window(page=page_from_request(), after=cursor("after"), before=cursor("before"))
+
+
+def refuse_bad_cursor(exc: InvalidInput) -> None:
+    """A cursor that Relais did not give (edited, or of another order) is a bad request."""
+    if exc.field in CURSOR_FIELDS:
+        abort(400)

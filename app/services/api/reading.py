@@ -15,9 +15,6 @@ missed.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -30,31 +27,12 @@ from app.models import Barrier, Beneficiary, FollowUp, Handoff, HandoffTransitio
 from app.models.base import UTCDateTime
 from app.services.errors import N_, InvalidInput
 from app.services.handoffs.lists import Box
+from app.services.keyset import decode_cursor, encode_cursor
 from app.services.people.access import visible_people
 from app.services.people.registration import active_consent
 
 SETTLE = timedelta(seconds=30)
 MAX_LIMIT = 200
-
-
-def encode_cursor(values: dict[str, str]) -> str:
-    raw = json.dumps(values, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, fields: tuple[str, ...], *, field: str) -> dict[str, str]:
-    """The values of a cursor made by ``encode_cursor``; ``InvalidInput`` naming ``field``
-    for anything else."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw.decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        values = None
-    if not isinstance(values, dict) or set(values) != set(fields):
-        raise InvalidInput(N_("This cursor was not given by Relais."), field=field)
-    if not all(isinstance(values[name], str) for name in fields):
-        raise InvalidInput(N_("This cursor was not given by Relais."), field=field)
-    return values
 
 
 @dataclass(frozen=True)

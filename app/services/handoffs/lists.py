@@ -21,12 +21,21 @@ from app.domain.deadlines import deadline_cutoff
 from app.domain.handoffs import HandoffStatus
 from app.domain.roles import Role
 from app.models import Barrier, Beneficiary, FollowUp, Handoff, User
+from app.services import keyset
 from app.services.errors import N_, NotFound
 from app.services.handoffs.deadlines import waiting_since
+from app.services.keyset import FIRST_PAGE, Kind, SortKey, Window
 from app.services.people.access import followed_ids
 from app.services.security.vault import Vault
 
 PER_PAGE = 50
+# Waiting hand-offs first, then the newest sent, then the id (unique): the order of a box,
+# read through the ``(structure, sent_at, id)`` indexes of each box.
+_ORDER = (
+    SortKey(case((Handoff.status == HandoffStatus.SENT, 0), else_=1), Kind.NUMBER),
+    SortKey(Handoff.sent_at, Kind.MOMENT, descending=True),
+    SortKey(Handoff.id, Kind.ID, descending=True),
+)
 
 
 class Box(StrEnum):
@@ -82,6 +91,9 @@ class HandoffPage:
     page: int
     per_page: int
     total: int
+    position: int = 0  # hand-offs of the box before the page's first
+    after: str | None = None  # the cursor of the next page, if any
+    before: str | None = None  # the cursor of the previous page, if any
 
     @property
     def pages(self) -> int:
@@ -89,11 +101,11 @@ class HandoffPage:
 
     @property
     def first(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.rows else 0
+        return self.position + 1 if self.rows else 0
 
     @property
     def last(self) -> int:
-        return (self.page - 1) * self.per_page + len(self.rows)
+        return self.position + len(self.rows)
 
     def followed_people(self) -> list[Beneficiary]:
         """The people of the page whose name may be shown, each once, in the page's order."""
@@ -113,14 +125,15 @@ def list_box(
     now: datetime,
     today: date,
     overdue_days: int,
-    page: int = 1,
+    window: Window = FIRST_PAGE,
     per_page: int = PER_PAGE,
 ) -> HandoffPage:
     """A page of the structure's hand-offs in ``box``, pending first, then newest first.
 
-    Two queries whatever the page: the count of the matching hand-offs, and the page's rows
-    with what they show (the person, the purpose, the other party, whether the actor's
-    structure follows the person). A page past the end gives the last page.
+    Two queries whatever the page (``keyset.fetch``): the page's rows with what they show
+    (the person, the purpose, the other party, whether the actor's structure follows the
+    person), and the count of the matching hand-offs. A page past the end gives the last
+    page; a cursor that Relais did not give is ``InvalidInput``.
     """
     query = _box(actor, box)
     if filters.status is not None:
@@ -131,25 +144,26 @@ def list_box(
         query = query.where(Handoff.purpose_barrier_id.is_not(None))
     if filters.overdue:
         query = query.where(waiting_since(now, overdue_days))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(1, min(page, -(-total // per_page)))
     followed = Handoff.beneficiary_id.in_(followed_ids(actor, today)).label("followed")
-    pending_first = (Handoff.status != HandoffStatus.SENT).asc()  # False sorts first
-    rows = session.execute(
-        query.add_columns(followed)
-        .options(*_ROW_LOADS)
-        .order_by(pending_first, Handoff.sent_at.desc(), Handoff.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    found = keyset.fetch(
+        session,
+        query.add_columns(followed).options(*_ROW_LOADS),
+        _ORDER,
+        "box",
+        window,
+        per_page,
     )
     return HandoffPage(
         rows=[
             HandoffRow(handoff, bool(sees) and handoff.beneficiary.erased_at is None)
-            for handoff, sees in rows
+            for handoff, sees in found.rows
         ],
-        page=page,
+        page=found.position // per_page + 1,
         per_page=per_page,
-        total=total,
+        total=found.total,
+        position=found.position,
+        after=found.after,
+        before=found.before,
     )
 
 

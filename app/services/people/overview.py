@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select, union_all
+from sqlalchemy import ColumnElement, Date, Select, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
@@ -28,11 +28,14 @@ from app.models import (
     HandoffTransition,
     PathwayStep,
     ReferenceItem,
+    ReferenceKind,
     Structure,
     User,
     beneficiary_cohorts,
 )
+from app.services import keyset
 from app.services.errors import N_, Forbidden, InvalidInput
+from app.services.keyset import FIRST_PAGE, Kind, SortKey, Window
 from app.services.people.access import visible_people
 from app.services.security import audit
 
@@ -46,6 +49,8 @@ class Page(Generic[T]):
     page: int
     per_page: int
     total: int
+    after: str | None = None  # the cursor of the next page (keyset), if any
+    before: str | None = None  # the cursor of the previous page (keyset), if any
 
     @property
     def pages(self) -> int:
@@ -91,7 +96,11 @@ def _latest_step_ids(
         func.row_number()
         .over(
             partition_by=PathwayStep.beneficiary_id,
-            order_by=(PathwayStep.started_on.desc(), PathwayStep.created_at.desc()),
+            order_by=(
+                PathwayStep.started_on.desc(),
+                PathwayStep.created_at.desc(),
+                PathwayStep.id.desc(),
+            ),
         )
         .label("rank"),
     )
@@ -99,6 +108,22 @@ def _latest_step_ids(
         ranked_steps = ranked_steps.where(PathwayStep.beneficiary_id.in_(people))
     ranked = ranked_steps.subquery()
     return select(ranked.c.id).where(ranked.c.rank == 1)
+
+
+def _latest_stage() -> Any:
+    """The stage of the person's latest step (by start date, then recording time), as a
+    subquery correlated to ``Beneficiary``: one lookup on the ``ix_pathway_steps_latest``
+    index per person it is asked for, whatever the number of steps in the database."""
+    return (
+        select(PathwayStep.stage_id)
+        .where(PathwayStep.beneficiary_id == Beneficiary.id)
+        .order_by(
+            PathwayStep.started_on.desc(), PathwayStep.created_at.desc(), PathwayStep.id.desc()
+        )
+        .limit(1)
+        .correlate(Beneficiary)
+        .scalar_subquery()
+    )
 
 
 def public_conditions(filters: Filters) -> list[ColumnElement[bool]]:
@@ -125,14 +150,6 @@ def _filtered(query: Select[Beneficiary], filters: Filters) -> Select[Beneficiar
     if filters.pseudonym:
         query = query.where(_pseudonym_condition(filters.pseudonym))
     query = query.where(*public_conditions(filters))
-    if filters.stage:
-        query = query.where(
-            Beneficiary.id.in_(
-                select(PathwayStep.beneficiary_id)
-                .join(ReferenceItem, ReferenceItem.id == PathwayStep.stage_id)
-                .where(PathwayStep.id.in_(_latest_step_ids()), ReferenceItem.code == filters.stage)
-            )
-        )
     if filters.structure:
         query = query.where(
             Beneficiary.id.in_(
@@ -141,6 +158,12 @@ def _filtered(query: Select[Beneficiary], filters: Filters) -> Select[Beneficiar
                 .where(Structure.code == filters.structure)
             )
         )
+    if filters.stage:
+        # Each person's latest step, looked up for the people of the list only.
+        stage_ids = select(ReferenceItem.id).where(
+            ReferenceItem.kind == ReferenceKind.STAGE, ReferenceItem.code == filters.stage
+        )
+        query = query.where(_latest_stage().in_(stage_ids))
     return query
 
 
@@ -163,41 +186,56 @@ def _pseudonym_condition(text: str) -> ColumnElement[bool]:
 def _paginate(
     session: Session,
     query: Select[Beneficiary],
-    page: int,
+    window: Window,
     per_page: int,
     sort: Sort = Sort.RECENT,
 ) -> Page[PathwayRow]:
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    page = max(1, min(page, max(1, -(-total // per_page))))
-    people = session.scalars(
-        _sorted(query, sort).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return Page(items=rows_for(session, people), page=page, per_page=per_page, total=total)
+    ordered, keys = _sorted(query, sort)
+    found = keyset.fetch(session, ordered, keys, sort.value, window, per_page)
+    people = [person for (person,) in found.rows]
+    return Page(
+        items=rows_for(session, people),
+        page=found.position // per_page + 1,
+        per_page=per_page,
+        total=found.total,
+        after=found.after,
+        before=found.before,
+    )
 
 
-def _sorted(query: Select[Beneficiary], sort: Sort) -> Select[Beneficiary]:
-    """``query`` ordered by ``sort`` (by name is done on decrypted names, elsewhere), with the
-    newest registration, then the pseudonym, to break ties."""
-    ids = query.with_only_columns(Beneficiary.id).order_by(None)
+# What ties are broken by, last: the newest registration, then the id (unique).
+_NEWEST = (
+    SortKey(Beneficiary.created_at, Kind.MOMENT, descending=True),
+    SortKey(Beneficiary.id, Kind.ID, descending=True),
+)
+_NO_DAY = date(1, 1, 1)  # people without any event: last by news, first by idleness
+_NO_STAGE = 1_000_000  # people without a step: after every stage
+
+
+def _sorted(
+    query: Select[Beneficiary], sort: Sort
+) -> tuple[Select[Beneficiary], tuple[SortKey, ...]]:
+    """``query`` joined to what ``sort`` orders by, and the keys of that order (by name is
+    done on decrypted names, elsewhere; here it is the newest first). The newest order walks
+    the ``(created_at, id)`` index; the others compute their key for the people of ``query``
+    only (the caseload, not the territory): the stage by one index lookup a person, the last
+    event by grouping the caseload's events."""
     if sort in (Sort.LAST_EVENT, Sort.IDLE):
-        last = last_event_days(ids)
-        order = (
-            last.c.day.desc().nulls_last()
-            if sort is Sort.LAST_EVENT
-            else last.c.day.asc().nulls_first()
+        last = last_event_days(query.with_only_columns(Beneficiary.id).order_by(None))
+        day = func.coalesce(last.c.day, literal(_NO_DAY, Date))
+        key = SortKey(day, Kind.DAY, descending=sort is Sort.LAST_EVENT)
+        query = query.outerjoin(last, last.c.beneficiary_id == Beneficiary.id)
+        return query, (key, *_NEWEST)
+    if sort is Sort.STAGE:
+        stage_position = (
+            select(ReferenceItem.position)
+            .where(ReferenceItem.id == _latest_stage())
+            .correlate(Beneficiary)
+            .scalar_subquery()
         )
-        query = query.outerjoin(last, last.c.beneficiary_id == Beneficiary.id).order_by(order)
-    elif sort is Sort.STAGE:
-        latest = (
-            select(PathwayStep.beneficiary_id, ReferenceItem.position)
-            .join(ReferenceItem, ReferenceItem.id == PathwayStep.stage_id)
-            .where(PathwayStep.id.in_(_latest_step_ids(ids)))
-            .subquery()
-        )
-        query = query.outerjoin(latest, latest.c.beneficiary_id == Beneficiary.id).order_by(
-            latest.c.position.asc().nulls_last()
-        )
-    return query.order_by(Beneficiary.created_at.desc(), Beneficiary.pseudonym)
+        position = func.coalesce(stage_position, _NO_STAGE)
+        return query, (SortKey(position, Kind.NUMBER), *_NEWEST)
+    return query, _NEWEST
 
 
 def last_event_days(ids: Select[Any]) -> Any:
@@ -297,13 +335,14 @@ def caseload(
     *,
     today: date,
     filters: Filters,
-    page: int = 1,
+    window: Window = FIRST_PAGE,
     per_page: int = PER_PAGE,
     sort: Sort = Sort.RECENT,
 ) -> Page[PathwayRow]:
     """The people the actor's structure follows, newest first or by ``sort`` (not by name:
-    see ``app.services.people.search``)."""
-    return _paginate(session, caseload_query(actor, today, filters), page, per_page, sort)
+    see ``app.services.people.search``), a page at a time (``InvalidInput`` for a cursor
+    that Relais did not give for this order)."""
+    return _paginate(session, caseload_query(actor, today, filters), window, per_page, sort)
 
 
 def caseload_query(actor: User, today: date, filters: Filters) -> Select[Beneficiary]:
@@ -316,7 +355,7 @@ def all_pathways(
     actor: User,
     *,
     filters: Filters,
-    page: int = 1,
+    window: Window = FIRST_PAGE,
     per_page: int = PER_PAGE,
     sort: Sort = Sort.RECENT,
 ) -> Page[PathwayRow]:
@@ -325,7 +364,7 @@ def all_pathways(
         raise Forbidden(N_("Only coordinators see every pathway."))
     if sort is Sort.NAME:
         sort = Sort.RECENT
-    return _paginate(session, _filtered(select(Beneficiary), filters), page, per_page, sort)
+    return _paginate(session, _filtered(select(Beneficiary), filters), window, per_page, sort)
 
 
 def record_pathway_view(session: Session, actor: User, person: Beneficiary) -> None:

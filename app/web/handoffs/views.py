@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from wtforms import SelectChoice
@@ -46,7 +46,7 @@ from app.web.handoffs.blueprint import bp
 from app.web.handoffs.dates import prepare_date
 from app.web.handoffs.forms import ActionForm, SendForm, employment_from
 from app.web.labels import enum_label
-from app.web.listing import page_from_request
+from app.web.listing import window_from_request
 from app.web.mentions import names_the_person
 
 # What hand-off pages show of the identity, to a structure that follows the person.
@@ -74,16 +74,19 @@ def index() -> ResponseReturnValue:
     box = Box.OUTBOX if request.args.get("box") == "out" else Box.INBOX
     days = current_app.config["HANDOFF_OVERDUE_DAYS"]
     filters = _filters()
-    page = handoff_lists.list_box(
-        session,
-        user,
-        box,
-        filters=filters,
-        now=_now(),
-        today=today(),
-        overdue_days=days,
-        page=page_from_request(),
-    )
+    try:
+        page = handoff_lists.list_box(
+            session,
+            user,
+            box,
+            filters=filters,
+            now=_now(),
+            today=today(),
+            overdue_days=days,
+            window=window_from_request(),
+        )
+    except InvalidInput:  # the only one: a cursor that Relais did not give
+        abort(400)
     # Names of the people the structure follows, for the rows of this page only (audited).
     names = identity.reveal_identities(
         vault(), session, user, page.followed_people(), "handoff_list", NAME_FIELDS

@@ -16,7 +16,7 @@ from app.services.people import access, overview
 from app.services.structures import list_structures, reference_items
 from app.web.context import actor, dbs, roles_required, today
 from app.web.forms_support import service_message
-from app.web.listing import filters_from_request, page_from_request
+from app.web.listing import filters_from_request, refuse_bad_cursor, window_from_request
 from app.web.pathways.timeline_text import timeline_words
 
 bp = Blueprint("pathways", __name__, url_prefix="/pathways")
@@ -30,8 +30,9 @@ def index() -> ResponseReturnValue:
     filters = replace(filters_from_request(), pseudonym=search_text or None)
     search_error = None
     try:
-        page = overview.all_pathways(session, user, filters=filters, page=page_from_request())
+        page = overview.all_pathways(session, user, filters=filters, window=window_from_request())
     except InvalidInput as exc:
+        refuse_bad_cursor(exc)
         search_error = service_message(exc)
         page = overview.Page(items=[], page=1, per_page=overview.PER_PAGE, total=0)
     return render_template(

@@ -37,7 +37,14 @@ from app.web.forms_support import (
     keeps_typed_values,
     service_message,
 )
-from app.web.listing import filters_from_request, page_from_request, sort_from_request
+from app.web.listing import (
+    CURSOR_FIELDS,
+    filters_from_request,
+    page_from_request,
+    refuse_bad_cursor,
+    sort_from_request,
+    window_from_request,
+)
 from app.web.people import records, search_box
 from app.web.people.blueprint import bp
 from app.web.people.forms import RegisterForm
@@ -62,9 +69,11 @@ def index() -> ResponseReturnValue:
             ).page
         else:
             page = overview.caseload(
-                session, user, today=today(), filters=filters, page=page_from_request(), sort=sort
-            )
+                session, user, today=today(), filters=filters, window=window_from_request(),
+                sort=sort,
+            )  # fmt: skip
     except InvalidInput as exc:
+        refuse_bad_cursor(exc)
         search_error = service_message(exc)
         page = overview.Page(items=[], page=1, per_page=overview.PER_PAGE, total=0)
     people = [row.person for row in page.items]
@@ -90,7 +99,9 @@ def index() -> ResponseReturnValue:
 def search_people() -> ResponseReturnValue:
     """Keep the search typed (sealed, in the session) and show its results by a GET."""
     args: dict[str, Any] = {
-        name: value for name, value in request.args.items() if name not in ("page", "sort")
+        name: value
+        for name, value in request.args.items()
+        if name not in ("page", "sort", *CURSOR_FIELDS)
     }
     text = request.form.get("q", "").strip()[: search.QUERY_LIMIT]
     if not text:

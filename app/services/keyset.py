@@ -1,0 +1,228 @@
+"""Keyset pagination: a page of a list starts after (or ends before) the keys of a row.
+
+A list is ordered by ``SortKey`` columns, the last of which is unique (a tie breaker, such as
+the id), so that every row has one place. The next page is the rows strictly after the last
+row's keys, the previous page the rows strictly before the first row's keys: with an index on
+the keys, the database reads the page's rows and stops, whatever the page's number and the
+size of the table (an ``OFFSET`` reads and drops every row before the page).
+
+Cursors are opaque to the user (base64url of a small JSON object of strings, the shape of the
+API's cursors) and checked when read: a cursor that was not given by Relais, or was given for
+another order, is ``InvalidInput``, never a server error. They hold the keys of one row -
+dates, ranks and ids, never an identity.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.orm import QueryableAttribute, Session
+
+from app.services.errors import N_, InvalidInput
+
+_NOT_OURS = N_("This cursor was not given by Relais.")
+MAX_CURSOR = 400  # characters: far more than any cursor Relais gives
+
+
+def encode_cursor(values: dict[str, str]) -> str:
+    raw = json.dumps(values, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, fields: tuple[str, ...], *, field: str) -> dict[str, str]:
+    """The values of a cursor made by ``encode_cursor``; ``InvalidInput`` naming ``field``
+    for anything else."""
+    values: object = None
+    if len(cursor) <= MAX_CURSOR:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            values = json.loads(raw.decode())
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            values = None
+    if not isinstance(values, dict) or set(values) != set(fields):
+        raise InvalidInput(_NOT_OURS, field=field)
+    if not all(isinstance(values[name], str) for name in fields):
+        raise InvalidInput(_NOT_OURS, field=field)
+    return values
+
+
+class Kind(StrEnum):
+    """How a key's value is written in a cursor."""
+
+    MOMENT = "moment"  # a tz-aware datetime, ISO 8601
+    DAY = "day"  # a date, ISO 8601
+    NUMBER = "number"  # an integer
+    ID = "id"  # a UUID, hex
+
+
+def _written(kind: Kind, value: Any) -> str:
+    if kind is Kind.ID:
+        return str(value.hex)
+    if kind is Kind.NUMBER:
+        return str(int(value))
+    return str(value.isoformat())
+
+
+def _read(kind: Kind, text: str) -> Any:
+    """The value ``text`` writes, ``ValueError`` when it is not one of ``kind``."""
+    if kind is Kind.ID:
+        return uuid.UUID(hex=text)
+    if kind is Kind.NUMBER:
+        if not text.lstrip("-").isascii() or not text.lstrip("-").isdigit() or len(text) > 12:
+            raise ValueError(text)
+        return int(text)
+    if kind is Kind.DAY:
+        return date.fromisoformat(text)
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(text)
+    return moment
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One column of a list's order; never NULL (``coalesce`` a nullable one)."""
+
+    column: ColumnElement[Any] | QueryableAttribute[Any]
+    kind: Kind
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which page a request asks for: after a cursor, before one, or by number (``OFFSET``:
+    links typed by hand and older bookmarks)."""
+
+    page: int = 1
+    after: str | None = None
+    before: str | None = None
+
+
+FIRST_PAGE = Window()
+
+
+@dataclass(frozen=True)
+class Slice:
+    """The rows of a page (the key columns taken off) and where they are in the list."""
+
+    rows: list[Any]
+    position: int  # rows of the list before the page's first row
+    total: int
+    after: str | None  # the cursor of the next page, if any
+    before: str | None  # the cursor of the previous page, if any
+
+
+def ordering(keys: Sequence[SortKey], *, reverse: bool = False) -> list[ColumnElement[Any]]:
+    return [key.column.desc() if key.descending != reverse else key.column.asc() for key in keys]
+
+
+def beyond(
+    keys: Sequence[SortKey],
+    columns: Sequence[ColumnElement[Any] | QueryableAttribute[Any]],
+    values: Sequence[Any],
+    *,
+    reverse: bool = False,
+) -> ColumnElement[bool]:
+    """The rows whose ``columns`` (the keys' columns, or their copies in a subquery) come
+    strictly after ``values`` in the keys' order (strictly before them when ``reverse``)."""
+    alternatives = []
+    for n, key in enumerate(keys):
+        ties = [column == value for column, value in zip(columns[:n], values[:n], strict=True)]
+        column, value = columns[n], values[n]
+        past = column < value if key.descending != reverse else column > value
+        alternatives.append(and_(*ties, past))
+    return or_(*alternatives)
+
+
+def _cursor(tag: str, keys: Sequence[SortKey], values: Sequence[Any]) -> str:
+    written = {
+        f"k{n}": _written(key.kind, value)
+        for n, (key, value) in enumerate(zip(keys, values, strict=True))
+    }
+    return encode_cursor({"s": tag, **written})
+
+
+def read_cursor(tag: str, keys: Sequence[SortKey], cursor: str, *, field: str) -> list[Any]:
+    """The key values of ``cursor``; ``InvalidInput`` when it is not a cursor of this list
+    in this order (``tag``)."""
+    fields = ("s", *(f"k{n}" for n in range(len(keys))))
+    values = decode_cursor(cursor, fields, field=field)
+    if values["s"] != tag:
+        raise InvalidInput(_NOT_OURS, field=field)
+    try:
+        return [_read(key.kind, values[f"k{n}"]) for n, key in enumerate(keys)]
+    except ValueError:
+        raise InvalidInput(_NOT_OURS, field=field) from None
+
+
+def fetch(
+    session: Session,
+    query: Select[Any],
+    keys: Sequence[SortKey],
+    tag: str,
+    window: Window,
+    per_page: int,
+) -> Slice:
+    """One page of ``query`` in the order of ``keys``, as ``window`` asks: two statements
+    whatever the page (its rows; then the count of the list and of the rows before the page).
+
+    A cursor past the end of the list gives the last page; a page number past it too.
+    """
+    width = len(query.column_descriptions)  # entities and columns, as rows give them
+    labelled = [key.column.label(f"k{n}") for n, key in enumerate(keys)]
+    keyed = query.add_columns(*labelled)
+    cursor, reverse = window.after or window.before, window.before is not None and not window.after
+    rows: list[Any] = []
+    if cursor is not None:
+        field = "after" if window.after else "before"
+        start = read_cursor(tag, keys, cursor, field=field)
+        columns = [key.column for key in keys]
+        page = keyed.where(beyond(keys, columns, start, reverse=reverse))
+        rows = list(
+            session.execute(page.order_by(*ordering(keys, reverse=reverse)).limit(per_page))
+        )
+        if reverse:
+            rows.reverse()
+    if rows:
+        total, position = _count(session, keyed, keys, [*rows[0]][width:])
+    else:
+        counted = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        total = counted or 0
+        last = max(0, -(-total // per_page) - 1)
+        number = last if cursor is not None else min(window.page - 1, last)
+        position = number * per_page
+        rows = list(
+            session.execute(keyed.order_by(*ordering(keys)).limit(per_page).offset(position))
+        )
+    end = [*rows[-1]][width:] if rows else None
+    return Slice(
+        rows=[tuple(row)[:width] for row in rows],
+        position=position,
+        total=total,
+        after=_cursor(tag, keys, end) if end is not None and position + len(rows) < total else None,
+        before=_cursor(tag, keys, [*rows[0]][width:]) if rows and position > 0 else None,
+    )
+
+
+def _count(
+    session: Session, keyed: Select[Any], keys: Sequence[SortKey], first: Sequence[Any]
+) -> tuple[int, int]:
+    """How many rows the list holds, and how many come before the row keyed ``first``."""
+    listed = keyed.order_by(None).subquery()
+    columns = [listed.c[f"k{n}"] for n in range(len(keys))]
+    earlier = beyond(keys, columns, first, reverse=True)
+    total, position = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((earlier, 1), else_=0)), 0)).select_from(
+            listed
+        )
+    ).one()
+    return int(total), int(position)
