@@ -61,7 +61,12 @@ class PathwayStep(Base):
 
     __tablename__ = "pathway_steps"
     # The statistics select the steps of a period (see the "statistics indexes" revision).
-    __table_args__ = (Index("ix_pathway_steps_period", "started_on", "stage_id", "beneficiary_id"),)
+    __table_args__ = (
+        Index("ix_pathway_steps_period", "started_on", "stage_id", "beneficiary_id"),
+        # A person's latest step up to a day, one index lookup per person (people lost from
+        # view: ``app.services.statistics.lost``; docs/scaling.md).
+        Index("ix_pathway_steps_person_started", "beneficiary_id", "started_on", "created_at"),
+    )
 
     id: Mapped[uuid_pk]
     beneficiary_id: Mapped[uuid.UUID] = mapped_column(
