@@ -10,7 +10,8 @@ checkout (``instance/relais-keys.json``: the caseworker pages decrypt identities
 
 Each page of ``PAGES`` is requested through the Flask test client as the account that opens
 it (the demo coordinator, second factor included, or a caseworker of the Mission Locale):
-once to warm up, then ``--repeat`` times, timed (median). During one more request a
+once to warm up, then ``--repeat`` times, timed (median; ``--repeat 0``: once, cold, the
+request whose statements are captured). During one more request a
 ``before_cursor_execute`` listener records every statement with its parameters; each distinct
 read statement (``SELECT``/``WITH``) is then run again under ``EXPLAIN (ANALYZE, BUFFERS)`` with
 the same parameters, in a transaction that is rolled back. Writes (the audit events of the
@@ -213,17 +214,23 @@ def measure(app: Flask, client: FlaskClient, account: str, path: str, repeat: in
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", record)
     try:
-        status = request(client, path)  # warm-up
+        times = []
+        if repeat:
+            status = request(client, path)  # warm-up
+            if status not in (200, 303):
+                raise SystemExit(f"{path}: HTTP {status}")
+            for _ in range(repeat if not path.startswith("POST ") else 1):
+                start = time.perf_counter()
+                request(client, path)
+                times.append((time.perf_counter() - start) * 1000)
+        capturing = True
+        start = time.perf_counter()
+        status = request(client, path)
+        if not repeat:  # --repeat 0: the captured request is the only one, cold
+            times.append((time.perf_counter() - start) * 1000)
+        capturing = False
         if status not in (200, 303):
             raise SystemExit(f"{path}: HTTP {status}")
-        times = []
-        for _ in range(repeat if not path.startswith("POST ") else 1):
-            start = time.perf_counter()
-            request(client, path)
-            times.append((time.perf_counter() - start) * 1000)
-        capturing = True
-        request(client, path)
-        capturing = False
     finally:
         with app.app_context():
             event.remove(db.engine, "before_cursor_execute", record)

@@ -12,12 +12,13 @@ keys (``instance/relais-keys.json``). The script starts gunicorn (``gunicorn.con
 that fifty sign-ins from one address are not throttled), then, for each number of users, runs
 locust for ``--duration`` seconds with every user spawned at once:
 
-- caseworkers (four users in five), each signed in as one of the demo structures' caseworkers
-  in turn: search the caseload by name, the caseload, a person's page, send a hand-off of that
+Every demo account is signed in once beforehand (the users of an account share its session:
+the runs measure no password hashing, and the second factor is answered once).
+
+- caseworkers (four users in five), each one of the demo structures' caseworkers in turn: search the caseload by name, the caseload, a person's page, send a hand-off of that
   person (form, then post), the inbox of hand-offs waiting for an answer, one of them, accept it
   and record the first contact;
-- coordinators (one user in five), sharing one session (the second factor is answered once):
-  dashboard, pathways (two pages), steering index.
+- coordinators (one user in five): dashboard, pathways (two pages), steering index.
 
 Each user waits 0.5 to 2 s between two steps. A write counts as acknowledged when the
 application answers it with its redirect to the hand-off (``303``/``302``); a form shown again
@@ -69,7 +70,7 @@ PERSON = re.compile(r'href="/people/(P-[A-Z0-9]{4}-[A-Z0-9]{4})"')
 HANDOFF = re.compile(r'href="/handoffs/([0-9a-f]{32})"')
 REDIRECT = (302, 303)
 ACKNOWLEDGED: list[tuple[str, str]] = []  # (what, hand-off id) answered with a redirect
-COORDINATOR_COOKIES: dict[str, str] = {}
+SESSIONS: dict[str, dict[str, str]] = {}  # email: the cookies of its session
 CASEWORKERS: list[str] = []
 _next_caseworker = itertools.count()
 
@@ -206,14 +207,8 @@ class Caseworker(HttpUser):  # type: ignore[misc]
 
     def on_start(self) -> None:
         email = CASEWORKERS[next(_next_caseworker) % len(CASEWORKERS)]
-        page = self.client.get("/login", name="sign in").text
-        response = self.client.post(
-            "/login",
-            data={"csrf_token": csrf(page), "email": email, "password": DEMO_PASSWORD},
-            name="sign in",
-        )
-        if "/login" in response.url:
-            raise RuntimeError(f"{email} could not sign in")
+        for name, value in SESSIONS[email].items():
+            self.client.cookies.set(name, value)
 
 
 class Coordinator(HttpUser):  # type: ignore[misc]
@@ -221,7 +216,7 @@ class Coordinator(HttpUser):  # type: ignore[misc]
     wait_time = between(0.5, 2)
 
     def on_start(self) -> None:
-        for name, value in COORDINATOR_COOKIES.items():
+        for name, value in SESSIONS[COORDINATOR].items():
             self.client.cookies.set(name, value)
 
     @task
@@ -287,21 +282,23 @@ def prepare(app: Any) -> tuple[int, str]:
     return people, seed
 
 
-def sign_in_coordinator(host: str, seed: str) -> None:
+def sign_in(host: str, email: str, seed: str | None = None) -> None:
+    """Sign ``email`` in once (the second factor from ``seed``) and keep its session's cookies:
+    the users of an account share its session, and the runs measure no password hashing."""
     import requests
 
     client = requests.Session()
     page = client.get(f"{host}/login").text
-    client.post(
-        f"{host}/login",
-        data={"csrf_token": csrf(page), "email": COORDINATOR, "password": DEMO_PASSWORD},
+    done = client.post(
+        f"{host}/login", data={"csrf_token": csrf(page), "email": email, "password": DEMO_PASSWORD}
     )
-    page = client.get(f"{host}/login/code").text
-    code = second_factor.code_at(seed, second_factor.time_step(datetime.now(UTC)))
-    done = client.post(f"{host}/login/code", data={"csrf_token": csrf(page), "code": code})
+    if seed is not None:
+        page = client.get(f"{host}/login/code").text
+        code = second_factor.code_at(seed, second_factor.time_step(datetime.now(UTC)))
+        done = client.post(f"{host}/login/code", data={"csrf_token": csrf(page), "code": code})
     if "/login" in done.url:
-        raise SystemExit("the coordinator's second factor was refused")
-    COORDINATOR_COOKIES.update(client.cookies.get_dict())
+        raise SystemExit(f"{email} could not sign in")
+    SESSIONS[email] = client.cookies.get_dict()
 
 
 def run(host: str, users: int, duration: int) -> dict[str, Any]:
@@ -405,7 +402,9 @@ def main() -> None:
     server = start_gunicorn(args.port, args.workers)
     results = []
     try:
-        sign_in_coordinator(host, seed)
+        sign_in(host, COORDINATOR, seed)
+        for email in CASEWORKERS:
+            sign_in(host, email)
         print(f"{people} people, gunicorn {args.workers} workers, {args.duration} s per run")
         for users in counts:
             load = Path("/proc/loadavg").read_text().strip()
