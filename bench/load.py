@@ -27,7 +27,7 @@ application answers it with its redirect to the hand-off (``303``/``302``); a fo
 and each acknowledged accept and first contact has its transition, runs ``flask --app app
 audit verify``, and prints per run and endpoint: requests, errors, p50/p95/p99 (ms) and
 requests per second. The last line is ``load at N users: X req/s, p95 Y ms, E errors, M of W
-acknowledged writes missing, audit verify ok|FAILED``.
+acknowledged writes (all runs) missing, audit verify ok|FAILED``, one per run.
 """
 
 from __future__ import annotations
@@ -429,7 +429,7 @@ def main() -> None:
     for users, result in results:
         print(
             f"load at {users} users: {result['rps']:.1f} req/s, p95 {result['p95']:.0f} ms, "
-            f"{result['errors']} errors, {missing} of {writes} acknowledged writes missing, "
+            f"{result['errors']} errors, {missing} of {writes} acknowledged writes (all runs) missing, "
             f"audit verify {'ok' if verified else 'FAILED'}"
         )
 
