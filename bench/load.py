@@ -9,14 +9,13 @@ The database holds the demo network and a synthetic caseload (``flask --app app 
 then ``flask --app app demo generate --people 10000``) made with this checkout's development
 keys (``instance/relais-keys.json``). The script starts gunicorn (``gunicorn.conf.py``, on
 ``--port``, ``--workers`` workers, development settings with the anonymous-post limit off so
-that fifty sign-ins from one address are not throttled), then, for each number of users, runs
-locust for ``--duration`` seconds with every user spawned at once:
+that sign-ins from one address are not throttled), signs every demo account in once (the users
+of an account share its session: the runs measure no password hashing, and the coordinator's
+second factor is answered once), then, for each number of users, runs locust for
+``--duration`` seconds with every user spawned at once:
 
-Every demo account is signed in once beforehand (the users of an account share its session:
-the runs measure no password hashing, and the second factor is answered once).
-
-- caseworkers (four users in five), each one of the demo structures' caseworkers in turn: search the caseload by name, the caseload, a person's page, send a hand-off of that
-  person (form, then post), the inbox of hand-offs waiting for an answer, one of them, accept it
+- caseworkers (four users in five), each one of the demo structures' caseworkers in turn:
+  search the caseload by name, the caseload, a person's page, send a hand-off of that person (form, then post), the inbox of hand-offs waiting for an answer, one of them, accept it
   and record the first contact;
 - coordinators (one user in five): dashboard, pathways (two pages), steering index.
 
@@ -45,6 +44,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -70,6 +70,7 @@ PERSON = re.compile(r'href="/people/(P-[A-Z0-9]{4}-[A-Z0-9]{4})"')
 HANDOFF = re.compile(r'href="/handoffs/([0-9a-f]{32})"')
 REDIRECT = (302, 303)
 ACKNOWLEDGED: list[tuple[str, str]] = []  # (what, hand-off id) answered with a redirect
+REFUSED: Counter[str] = Counter()  # writes answered with the form shown again
 SESSIONS: dict[str, dict[str, str]] = {}  # email: the cookies of its session
 CASEWORKERS: list[str] = []
 _next_caseworker = itertools.count()
@@ -129,6 +130,7 @@ def acknowledged(response: Any, what: str, handoff_id: str | None = None) -> str
             return "ok"
     if response.status_code == 200:
         response.success()
+        REFUSED[what] += 1
         return "refused"
     response.failure(f"HTTP {response.status_code}")
     return "error"
@@ -425,6 +427,7 @@ def main() -> None:
         f"\nacknowledged writes: {writes} ({kinds['send']} sends, {kinds['accept']} accepts, "
         f"{writes - kinds['send'] - kinds['accept']} first contacts), missing: {missing}"
     )
+    print(f"refused (form shown again): {dict(REFUSED) or 'none'}")
     verified = audit_verifies()
     for users, result in results:
         print(
