@@ -61,7 +61,8 @@ class PathwayStep(Base):
 
     __tablename__ = "pathway_steps"
     # The statistics select the steps of a period (see the "statistics indexes" revision); the
-    # lists find each person's latest step (the "list keyset indexes" revision).
+    # lists and the people lost from view find each person's latest step up to a day, one index
+    # lookup per person (the "list keyset indexes" revision; app.services.statistics.lost).
     __table_args__ = (
         Index("ix_pathway_steps_period", "started_on", "stage_id", "beneficiary_id"),
         Index("ix_pathway_steps_latest", "beneficiary_id", "started_on", "created_at"),

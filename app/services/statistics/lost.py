@@ -115,29 +115,26 @@ def _latest(day: date) -> Any:
     )
 
 
-def _last_stages(day: date) -> Any:
-    """(person, stage) of each person's latest step up to ``day``."""
-    ranked = (
-        select(
-            PathwayStep.beneficiary_id.label("person"),
-            PathwayStep.stage_id.label("stage"),
-            func.row_number()
-            .over(
-                partition_by=PathwayStep.beneficiary_id,
-                order_by=(PathwayStep.started_on.desc(), PathwayStep.created_at.desc()),
-            )
-            .label("rank"),
-        )
-        .where(PathwayStep.started_on <= day)
-        .subquery()
+def _last_stage(day: date) -> Any:
+    """The stage of the person's latest step up to ``day`` (NULL without one): a correlated
+    subquery, one index lookup per person (``ix_pathway_steps_latest``). A ranked
+    window joined back to the people was estimated at a few rows by PostgreSQL, which joined
+    it in a nested loop: quadratic in the number of people (32 s at 10,000, see
+    docs/scaling.md)."""
+    return (
+        select(PathwayStep.stage_id)
+        .where(PathwayStep.beneficiary_id == Beneficiary.id, PathwayStep.started_on <= day)
+        .order_by(PathwayStep.started_on.desc(), PathwayStep.created_at.desc())
+        .limit(1)
+        .correlate(Beneficiary)
+        .scalar_subquery()
     )
-    return select(ranked.c.person, ranked.c.stage).where(ranked.c.rank == 1).subquery()
 
 
 def lost_people_query(day: date, days: int, contact_days: int) -> Select[Any]:
     """(person id, last event day, last structure id or None, reason code) of the people
     lost from view on ``day`` (``REASON_CODES``)."""
-    latest, stages = _latest(day), _last_stages(day)
+    latest = _latest(day)
     final = select(ReferenceItem.id).where(
         ReferenceItem.kind == ReferenceKind.STAGE, ReferenceItem.code.in_(FINAL_STAGES)
     )
@@ -163,11 +160,11 @@ def lost_people_query(day: date, days: int, contact_days: int) -> Select[Any]:
             reason.label("reason"),
         )
         .join(latest, latest.c.person == Beneficiary.id)
-        .outerjoin(stages, stages.c.person == Beneficiary.id)
         .where(
             Beneficiary.erased_at.is_(None),
             followed,
-            or_(stages.c.stage.is_(None), stages.c.stage.not_in(final)),
+            # 0 is no stage's id: a person without a step is not at a final stage.
+            func.coalesce(_last_stage(day), 0).not_in(final),
             or_(no_news, no_contact),
         )
     )

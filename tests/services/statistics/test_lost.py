@@ -190,3 +190,31 @@ def test_a_referent_sees_their_own(world: World, lost_world: dict) -> None:
     mine = referent_lost(world.session, worker, today=DAY, days=90, contact_days=30)
     assert [row.person for row in mine] == [lost_world["p1"], lost_world["p4"]]
     assert referent_lost(world.session, other, today=DAY, days=90, contact_days=30) == []
+
+
+def test_the_latest_step_up_to_the_day_says_whether_the_pathway_ended(world: World) -> None:
+    """Only the latest step up to the as-of day counts: a person back from employment is lost
+    from view again, one who reached employment after orientation is not, a final step after
+    the day does not end the pathway yet, and a person without any step is not ended."""
+    w = world
+    back = w.person()  # employment in March, orientation again in May
+    w.follow(back, w.a)
+    w.step(back, "employment", date(2026, 3, 1), w.a)
+    w.step(back, "orientation", date(2026, 5, 1), w.a)
+    reached = w.person()  # orientation in February, employment in May
+    w.follow(reached, w.a)
+    w.step(reached, "orientation", date(2026, 2, 1), w.a)
+    w.step(reached, "employment", date(2026, 5, 1), w.a)
+    later = w.person()  # orientation in February, employment after the as-of day
+    w.follow(later, w.a)
+    w.step(later, "orientation", date(2026, 2, 1), w.a)
+    w.step(later, "employment", date(2026, 7, 1), w.a)
+    stepless = w.person()  # followed since January, nothing else
+    w.follow(stepless, w.a)
+    w.session.flush()
+    day = date(2026, 6, 30)
+    found = {
+        person: reason
+        for person, _day, _structure, reason in w.session.execute(lost_people_query(day, 30, 30))
+    }
+    assert found == {back.id: 1, later.id: 1, stepless.id: 1}
