@@ -22,12 +22,16 @@ SQLITE_TRIGGERS = {
     "audit_events_no_delete": "audit_events",
     "audit_chain_head_no_delete": "audit_chain_head",
     "audit_chain_head_forward_only": "audit_chain_head",
+    "audit_event_people_no_update": "audit_event_people",
+    "audit_event_people_no_delete": "audit_event_people",
 }
 POSTGRESQL_TRIGGERS = {
     "audit_events_no_update_delete": "audit_events",
     "audit_events_no_truncate": "audit_events",
     "audit_chain_head_guard": "audit_chain_head",
     "audit_chain_head_no_truncate": "audit_chain_head",
+    "audit_event_people_no_update_delete": "audit_event_people",
+    "audit_event_people_no_truncate": "audit_event_people",
 }
 
 
@@ -63,6 +67,7 @@ def rewind_audit_log(session: Session, mark: AuditMark) -> int:
     assert connection.dialect.name == "postgresql", "committed-data tests run on PostgreSQL"
     for name, table in POSTGRESQL_TRIGGERS.items():
         connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
+    connection.execute(text("DELETE FROM audit_event_people WHERE seq > :seq"), {"seq": mark.seq})
     removed = connection.execute(
         text("DELETE FROM audit_events WHERE seq > :seq"), {"seq": mark.seq}
     ).rowcount

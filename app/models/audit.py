@@ -50,3 +50,18 @@ class AuditChainHead(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     mac: Mapped[bytes]
     legacy_until: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditEventPerson(Base):
+    """One person an audit event lists (``data["people"]``: the people a page displayed),
+    so that a person's access history finds the event through an index.
+
+    Written with the event; the event's MAC covers the list, and ``audit verify`` checks that
+    these rows are exactly the lists (``app/services/security/audit_people.py``). By ``seq``,
+    not by a foreign key: the chain's place is the event's identity.
+    """
+
+    __tablename__ = "audit_event_people"
+
+    beneficiary_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)

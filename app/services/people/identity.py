@@ -341,9 +341,10 @@ def reveal_identities(
     fields: Sequence[str] | None = None,
 ) -> dict[uuid.UUID, Identity]:
     """``reveal_identity`` for each of ``people`` (a page of a list), by person id, in a fixed
-    number of queries: one for the data keys, one append to the audit chain.
+    number of queries: one for the data keys, one audit event (chained at commit).
 
-    One ``beneficiary:reveal`` event per person, in the order of ``people``. Raises
+    One ``beneficiary:reveal`` event for the page, listing ``people`` in their order
+    (``audit.record_many``; a page of one person is that person's event). Raises
     ``IdentityErased``, before recording anything, when a person's key is gone.
     """
     if not people:

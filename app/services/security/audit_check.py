@@ -1,5 +1,6 @@
 """Checking the audit chain: ``verify_chain`` recomputes every row's MAC and names the first
-broken row (edited, deleted, reordered, truncated); ``seal_legacy`` closes the segment of rows
+broken row (edited, deleted, reordered, truncated), then checks the people index against the
+lists the rows carry; ``seal_legacy`` closes the segment of rows
 written before the chain existed. What ``flask --app app audit verify|seal-legacy`` run."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
 from app.services.errors import N_, Conflict
+from app.services.security import audit_people
 from app.services.security.audit import (
     _EVENTS,
     _HEAD,
@@ -145,6 +147,15 @@ def verify_chain(
         )
     if head_row is not None and not hmac.compare_digest(previous, bytes(head_row.mac)):
         return report(BrokenRow(count, None, "the last row is not the one the chain head recorded"))
+    listed = audit_people.index_mismatch(session, batch=batch)
+    if listed is not None:
+        return report(
+            BrokenRow(
+                listed,
+                None,
+                "the people index (audit_event_people) does not match the people the row lists",
+            )
+        )
     return report(None)
 
 

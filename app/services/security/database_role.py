@@ -10,7 +10,7 @@ owner. Production therefore uses two roles (README, "Production"):
   connect as. ``app_role_grants`` gives it:
 
   - ``SELECT, INSERT, UPDATE, DELETE`` on the application's tables;
-  - on ``audit_events``: ``SELECT, INSERT`` only;
+  - on ``audit_events`` and ``audit_event_people``: ``SELECT, INSERT`` only;
   - on ``audit_chain_head``: ``SELECT`` and ``UPDATE`` of ``seq`` and ``mac`` only (the
     trigger lets the head move forward only);
   - ``SELECT`` on ``alembic_version``; ``USAGE, SELECT`` on the sequences; ``USAGE`` on the
@@ -34,6 +34,7 @@ from app.services.errors import N_, InvalidInput
 
 AUDIT_EVENTS = "audit_events"
 AUDIT_HEAD = "audit_chain_head"
+AUDIT_PEOPLE = "audit_event_people"
 MIGRATIONS_TABLE = "alembic_version"
 # Role names as the README writes them: no quoting surprises.
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -54,7 +55,7 @@ def grant_statements(schema: str, tables: list[str], role: str) -> list[str]:
     ]
     for table in sorted(tables):
         name = f"{s}.{_quote(table)}"
-        if table == AUDIT_EVENTS:
+        if table in (AUDIT_EVENTS, AUDIT_PEOPLE):
             statements.append(f"GRANT SELECT, INSERT ON {name} TO {r}")
         elif table == AUDIT_HEAD:
             statements.append(f"GRANT SELECT, UPDATE (seq, mac) ON {name} TO {r}")
