@@ -12,10 +12,15 @@ disabled, the rows after a mark deleted, the head put back, and the triggers ena
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
+
+from app.models import AuditEvent
+from app.services.security import audit_people
 
 SQLITE_TRIGGERS = {
     "audit_events_no_update": "audit_events",
@@ -78,3 +83,13 @@ def rewind_audit_log(session: Session, mark: AuditMark) -> int:
     for name, table in POSTGRESQL_TRIGGERS.items():
         connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
     return int(removed)
+
+
+def people_shown(events: Iterable[AuditEvent]) -> list[uuid.UUID | None]:
+    """The people ``events`` are about, in order: an event's own person, or each person a page's
+    event lists (``audit.record_many``)."""
+    shown: list[uuid.UUID | None] = []
+    for event in events:
+        listed = audit_people.listed(event.data)
+        shown.extend(listed if listed else [event.beneficiary_id])
+    return shown

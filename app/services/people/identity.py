@@ -329,7 +329,12 @@ def reveal_identity(
 
     The caller has checked that the actor may see it (see ``app.services.people.access``).
     """
-    return reveal_identities(vault, session, actor, [person], purpose, fields)[person.id]
+    identity = open_identity(vault, session, person, fields)
+    audit.record(
+        session, actor, AuditAction.BENEFICIARY_REVEAL, person,
+        beneficiary_id=person.id, purpose=purpose,
+    )  # fmt: skip
+    return identity
 
 
 def reveal_identities(
@@ -344,7 +349,7 @@ def reveal_identities(
     number of queries: one for the data keys, one audit event (chained at commit).
 
     One ``beneficiary:reveal`` event for the page, listing ``people`` in their order
-    (``audit.record_many``; a page of one person is that person's event). Raises
+    (``audit.record_many``). Raises
     ``IdentityErased``, before recording anything, when a person's key is gone.
     """
     if not people:

@@ -359,21 +359,17 @@ def record_many(
     purpose: str | None = None,
     **data: str | int | None,
 ) -> AuditEvent | None:
-    """Record one event for a page that shows several (subject, person id) at once — the
-    reveals of a list — instead of one event a row.
+    """Record one event for a page that shows several (subject, person id) at once - the
+    reveals of a list - instead of one event a row.
 
-    With one subject, the event ``record`` writes. With more, one event whose ``subject_id``
-    is ``*`` and ``data["people"]`` the people's ids in the order given (``data["subjects"]``
-    too when the subjects are not the people themselves); each listed person is findable
-    through ``audit_event_people`` (``audit_people.about_person``). Subjects of one table;
-    nothing is recorded for none. Queued like ``record``."""
+    The event's ``subject_id`` is ``*`` and ``data["people"]`` the people's ids in the order
+    given (``data["subjects"]`` too when the subjects are not the people themselves); each
+    listed person is findable through ``audit_event_people`` (``audit_people.about_person``),
+    and a list of one person also names them in ``beneficiary_id``. The same statements for
+    any number of rows. Subjects of one table; nothing is recorded for none. Queued like
+    ``record``."""
     if not subjects:
         return None
-    if len(subjects) == 1:
-        ((subject, person_id),) = subjects
-        return record(
-            session, actor, action, subject, beneficiary_id=person_id, purpose=purpose, **data
-        )
     first = subjects[0][0]
     if any(type(subject) is not type(first) for subject, _ in subjects):
         raise ValueError("the subjects of one audit event are rows of one table")
@@ -382,7 +378,8 @@ def record_many(
     subject_ids = [str(subject.id) for subject, _ in subjects]
     if subject_ids != people:
         listing["subjects"] = subject_ids
-    row = _event_row(actor, action, first, None, purpose, {**data, **listing})
+    only = subjects[0][1] if len(people) == 1 else None
+    row = _event_row(actor, action, first, only, purpose, {**data, **listing})
     row["subject_id"] = LISTED
     return _queue(session, row)
 

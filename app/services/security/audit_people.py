@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, func, select, union_all
+from sqlalchemy import Select, Table, func, select, union
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, AuditEventPerson
@@ -52,7 +52,7 @@ def about_person(person_id: uuid.UUID) -> Select[tuple[int]]:
     Both halves use an index (``ix_audit_events_beneficiary_at``, the index table's key)."""
     own = select(_EVENTS.c.seq).where(_EVENTS.c.beneficiary_id == person_id)
     lists = select(PEOPLE.c.seq).where(PEOPLE.c.beneficiary_id == person_id)
-    return select(union_all(own, lists).subquery().c.seq)
+    return select(union(own, lists).subquery().c.seq)
 
 
 def index_mismatch(session: Session, *, batch: int = CHECK_BATCH) -> int | None:
