@@ -329,12 +329,9 @@ def reveal_identity(
 
     The caller has checked that the actor may see it (see ``app.services.people.access``).
     """
-    identity = open_identity(vault, session, person, fields)
-    audit.record(
-        session, actor, AuditAction.BENEFICIARY_REVEAL, person,
-        beneficiary_id=person.id, purpose=purpose,
-    )  # fmt: skip
-    return identity
+    reveal, who = AuditAction.BENEFICIARY_REVEAL, open_identity(vault, session, person, fields)
+    audit.record(session, actor, reveal, person, beneficiary_id=person.id, purpose=purpose)
+    return who
 
 
 def reveal_identities(
@@ -346,10 +343,8 @@ def reveal_identities(
     fields: Sequence[str] | None = None,
 ) -> dict[uuid.UUID, Identity]:
     """``reveal_identity`` for each of ``people`` (a page of a list), by person id, in a fixed
-    number of queries: one for the data keys, one audit event (chained at commit).
-
-    One ``beneficiary:reveal`` event for the page, listing ``people`` in their order
-    (``audit.record_many``). Raises
+    number of queries: one for the data keys, then one ``beneficiary:reveal`` event listing
+    ``people`` in their order (``audit.record_many``, chained at commit). Raises
     ``IdentityErased``, before recording anything, when a person's key is gone.
     """
     if not people:
