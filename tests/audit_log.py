@@ -12,10 +12,15 @@ disabled, the rows after a mark deleted, the head put back, and the triggers ena
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
+
+from app.models import AuditEvent
+from app.services.security import audit_people
 
 SQLITE_TRIGGERS = {
     "audit_events_no_update": "audit_events",
@@ -24,6 +29,8 @@ SQLITE_TRIGGERS = {
     "audit_chain_head_forward_only": "audit_chain_head",
     "audit_seals_no_update": "audit_seals",
     "audit_seals_no_delete": "audit_seals",
+    "audit_event_people_no_update": "audit_event_people",
+    "audit_event_people_no_delete": "audit_event_people",
 }
 POSTGRESQL_TRIGGERS = {
     "audit_events_no_update_delete": "audit_events",
@@ -32,6 +39,8 @@ POSTGRESQL_TRIGGERS = {
     "audit_chain_head_no_truncate": "audit_chain_head",
     "audit_seals_no_update_delete": "audit_seals",
     "audit_seals_no_truncate": "audit_seals",
+    "audit_event_people_no_update_delete": "audit_event_people",
+    "audit_event_people_no_truncate": "audit_event_people",
 }
 
 
@@ -69,6 +78,7 @@ def rewind_audit_log(session: Session, mark: AuditMark) -> int:
     assert connection.dialect.name == "postgresql", "committed-data tests run on PostgreSQL"
     for name, table in POSTGRESQL_TRIGGERS.items():
         connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
+    connection.execute(text("DELETE FROM audit_event_people WHERE seq > :seq"), {"seq": mark.seq})
     removed = connection.execute(
         text("DELETE FROM audit_events WHERE seq > :seq"), {"seq": mark.seq}
     ).rowcount
@@ -82,3 +92,13 @@ def rewind_audit_log(session: Session, mark: AuditMark) -> int:
     for name, table in POSTGRESQL_TRIGGERS.items():
         connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
     return int(removed)
+
+
+def people_shown(events: Iterable[AuditEvent]) -> list[uuid.UUID | None]:
+    """The people ``events`` are about, in order: an event's own person, or each person a page's
+    event lists (``audit.record_many``)."""
+    shown: list[uuid.UUID | None] = []
+    for event in events:
+        listed = audit_people.listed(event.data)
+        shown.extend(listed if listed else [event.beneficiary_id])
+    return shown

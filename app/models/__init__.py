@@ -1,7 +1,7 @@
 """Every model, imported here so that the metadata is complete for Alembic."""
 
 from app.models.api import ApiIdempotencyKey, ApiToken
-from app.models.audit import AuditChainHead, AuditEvent, AuditSeal
+from app.models.audit import AuditChainHead, AuditEvent, AuditEventPerson, AuditSeal
 from app.models.base import Base
 from app.models.beneficiary import (
     IDENTITY_FIELDS,
@@ -39,6 +39,7 @@ __all__ = [
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
+    "AuditEventPerson",
     "AuditSeal",
     "Barrier",
     "Base",

@@ -65,6 +65,21 @@ class AuditChainHead(Base):
     legacy_until: Mapped[int] = mapped_column(BigInteger)
 
 
+class AuditEventPerson(Base):
+    """One person an audit event lists (``data["people"]``: the people a page displayed),
+    so that a person's access history finds the event through an index.
+
+    Written with the event; the event's MAC covers the list, and ``audit verify`` checks that
+    these rows are exactly the lists (``app/services/security/audit_people.py``). By ``seq``,
+    not by a foreign key: the chain's place is the event's identity.
+    """
+
+    __tablename__ = "audit_event_people"
+
+    beneficiary_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+
+
 class AuditSeal(Base):
     """One finished month of the log, closed: the run of places it holds and their MACs.
 

@@ -468,9 +468,11 @@ def sqlite_file(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-def test_on_sqlite_a_stale_writer_fails_rather_than_forks(app: Flask, sqlite_file: Engine) -> None:
-    """SQLite serialises writers: a transaction that read the head before another writer
-    committed cannot write any more ("database is locked"), so it cannot fork the chain."""
+def test_on_sqlite_a_stale_writer_never_forks(app: Flask, sqlite_file: Engine) -> None:
+    """SQLite serialises writers. A transaction that read the head before another writer
+    committed, and has changed nothing, starts again as ``BEGIN IMMEDIATE`` before it chains:
+    it appends after the newest head. One that has changed rows keeps its transaction and the
+    write lock: the other writer waits, then fails ("database is locked"); nothing forks."""
     row = {"action": "a:b", "subject_type": "t", "subject_id": "1"}
     with Session(sqlite_file) as first, Session(sqlite_file) as second:
         audit.append_many(first, [row])  # the head row is created
@@ -478,11 +480,16 @@ def test_on_sqlite_a_stale_writer_fails_rather_than_forks(app: Flask, sqlite_fil
         first.execute(select(AuditChainHead.seq)).all()  # first now reads a snapshot
         audit.append_many(second, [row, row])
         second.commit()
-        with pytest.raises(OperationalError, match="locked"):
-            audit.append_many(first, [row])
+        audit.append_many(first, [row])  # restarted: after second's rows, not beside them
+        first.commit()
+        assert first.scalar(select(AuditChainHead.seq)) == 4
         first.rollback()
-        audit.append_many(first, [row])  # a new transaction reads the new head
+        audit.append_many(first, [row])  # first has written: it holds the write lock
+        second.connection().exec_driver_sql("PRAGMA busy_timeout=100")
+        with pytest.raises(OperationalError, match="locked"):
+            audit.append_many(second, [row])
+        second.rollback()
         first.commit()
         report = audit_check.verify_chain(first)
         assert report.intact
-        assert report.rows == 4
+        assert report.rows == 5

@@ -1,4 +1,4 @@
-"""The reveals of a page at once write what one reveal at a time writes, in fewer queries."""
+"""The reveals of a page: one audit event listing the people shown, findable per person."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from app.services.people.identity import (
     reveal_identities,
     reveal_identity,
 )
-from app.services.security import audit, audit_check
+from app.services.security import audit, audit_check, audit_people
 from app.services.security.vault import IdentityErased, Vault
 from tests import factories
 from tests.sql_count import count_queries
@@ -58,27 +58,29 @@ def _last_seq(session: Session) -> int:
 
 
 @pytest.mark.parametrize("fields", [SUMMARY_FIELDS, None])
-def test_a_page_of_reveals_writes_what_single_reveals_wrote(
+def test_a_page_of_reveals_is_one_event_listing_the_people(
     db_session: Session, vault: Vault, fields: tuple[str, ...] | None
 ) -> None:
     worker, people = _caseload(db_session, vault, 4)
     start = _last_seq(db_session)
-    for person in people:  # what a reveal wrote, one ``record`` a person, before pages
-        audit.record(
-            db_session,
-            worker,
-            AuditAction.BENEFICIARY_REVEAL,
-            person,
-            beneficiary_id=person.id,
-            purpose="caseload",
-        )
-    middle = _last_seq(db_session)
     identities = reveal_identities(vault, db_session, worker, people, "caseload", fields)
     assert identities == {p.id: open_identity(vault, db_session, p, fields) for p in people}
     assert list(identities) == [person.id for person in people]
-    page = _events_after(db_session, middle)
-    assert page == _events_after(db_session, start)[:4]
-    assert [event["beneficiary_id"] for event in page] == [person.id for person in people]
+    (event,) = _events_after(db_session, start)
+    assert event == {
+        "actor_id": worker.id,
+        "actor_structure_id": worker.structure_id,
+        "action": "beneficiary:reveal",
+        "subject_type": "beneficiaries",
+        "subject_id": audit.LISTED,
+        "beneficiary_id": None,
+        "purpose": "caseload",
+        "data": {"people": [str(person.id) for person in people]},
+    }
+    (seq,) = db_session.scalars(select(AuditEvent.seq).where(AuditEvent.seq > start))
+    for person in people:  # each listed person finds the page through the index
+        about = db_session.scalars(audit_people.about_person(person.id)).all()
+        assert [found for found in about if found > start] == [seq]  # after its creation
     assert audit_check.verify_chain(db_session).intact
 
 
@@ -123,21 +125,49 @@ def test_an_empty_page_reveals_nothing(db_session: Session, vault: Vault) -> Non
     assert _events_after(db_session, start) == []
 
 
-def test_record_many_chains_the_events_record_would_write(
+def test_record_many_lists_subjects_that_are_not_the_people(
     db_session: Session, vault: Vault
 ) -> None:
     worker, people = _caseload(db_session, vault, 3)
     start = _last_seq(db_session)
-    for person in people:
-        audit.record(db_session, worker, AuditAction.PATHWAY_VIEW, person, n=1)
-    middle = _last_seq(db_session)
-    written = audit.record_many(
+    event = audit.record_many(
         db_session,
         worker,
         AuditAction.PATHWAY_VIEW,
-        [(person, None) for person in people],
+        [(worker, people[0].id), (worker, people[1].id)],
         n=1,
     )
-    assert written == 3
-    assert _events_after(db_session, middle) == _events_after(db_session, start)[:3]
+    assert event is not None
+    assert event.seq is None
+    (written,) = _events_after(db_session, start)
+    assert event.seq == start + 1
+    assert written["data"] == {
+        "n": 1,
+        "people": [str(people[0].id), str(people[1].id)],
+        "subjects": [str(worker.id)] * 2,
+    }
+    assert written["subject_type"] == "users"
+    unlisted = db_session.scalars(audit_people.about_person(people[2].id)).all()
+    assert event.seq not in unlisted
+    assert unlisted
     assert audit_check.verify_chain(db_session).intact
+
+
+def test_a_list_of_one_person_also_names_them(db_session: Session, vault: Vault) -> None:
+    worker, (person,) = _caseload(db_session, vault, 1)
+    start = _last_seq(db_session)
+    audit.record_many(db_session, worker, AuditAction.PATHWAY_VIEW, [(person, person.id)])
+    (single,) = _events_after(db_session, start)
+    assert (single["subject_id"], single["beneficiary_id"]) == (audit.LISTED, person.id)
+    assert single["data"] == {"people": [str(person.id)]}
+    about = db_session.scalars(audit_people.about_person(person.id)).all()
+    assert about.count(start + 1) == 1  # found once, by either lookup
+    assert audit_check.verify_chain(db_session).intact
+
+
+def test_the_subjects_of_one_event_are_rows_of_one_table(db_session: Session, vault: Vault) -> None:
+    worker, (person,) = _caseload(db_session, vault, 1)
+    with pytest.raises(ValueError, match="one table"):
+        audit.record_many(
+            db_session, worker, AuditAction.PATHWAY_VIEW, [(person, person.id), (worker, None)]
+        )

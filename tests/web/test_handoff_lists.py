@@ -20,6 +20,7 @@ from app.services.handoffs import apply_event
 from app.services.handoffs.lists import PER_PAGE
 from app.services.security.vault import Vault
 from tests import factories
+from tests.audit_log import people_shown
 from tests.web.helpers import login
 
 SENDER = "sender@relais.example"
@@ -56,9 +57,10 @@ def _send_many(
 
 
 def _reveals(session: Session, purpose: str) -> list[uuid.UUID | None]:
-    return list(
+    """The people revealed for ``purpose``, in order (a page's event lists its people)."""
+    return people_shown(
         session.scalars(
-            select(AuditEvent.beneficiary_id)
+            select(AuditEvent)
             .where(
                 AuditEvent.action == AuditAction.BENEFICIARY_REVEAL,
                 AuditEvent.purpose == purpose,

@@ -165,18 +165,19 @@ def caseload(db_session: Session, vault: Vault) -> Callable[[int], None]:
 
 
 def test_the_caseload(client: FlaskClient, caseload: Callable[[int], None]) -> None:
-    """The reveals of a page: one key read, one append to the audit chain (which takes an
-    advisory lock on PostgreSQL: one statement more there)."""
+    """The reveals of a page: one key read, and at commit one append to the audit chain (the
+    head read and moved, the page's event, its people index; an advisory lock on PostgreSQL:
+    one statement more there)."""
     paths = ("/people/", "/people/?cohort=young_dropout", "/people/?stage=orientation")
-    check_pages(client, caseload, [Page(CASEWORKER, path, 18, 19) for path in paths])
+    check_pages(client, caseload, [Page(CASEWORKER, path, 19, 20) for path in paths])
 
 
 def test_the_caseload_sorted(client: FlaskClient, caseload: Callable[[int], None]) -> None:
     """Each order is one query for the page, whatever the caseload (by name: one query for
     the names of the whole caseload, decrypted in memory, then the page by id)."""
     paths = ("/people/?sort=last_event", "/people/?sort=idle", "/people/?sort=stage")
-    pages = [Page(CASEWORKER, path, 18, 19) for path in paths]
-    check_pages(client, caseload, [*pages, Page(CASEWORKER, "/people/?sort=name", 18, 19)])
+    pages = [Page(CASEWORKER, path, 19, 20) for path in paths]
+    check_pages(client, caseload, [*pages, Page(CASEWORKER, "/people/?sort=name", 19, 20)])
 
 
 def test_the_work_queue(client: FlaskClient, caseload: Callable[[int], None]) -> None:
@@ -184,7 +185,7 @@ def test_the_work_queue(client: FlaskClient, caseload: Callable[[int], None]) ->
     the reveal of those shown (one key read, one append to the audit chain)."""
     # The lost-from-view list adds one query (and the over-capacity warning a count, only for
     # a structure that declares its free places: not this one).
-    check_pages(client, caseload, [Page(PARTNER, "/work/", 22, 23)])
+    check_pages(client, caseload, [Page(PARTNER, "/work/", 23, 24)])
 
 
 HANDOFF_FILTERS = ("", "&status=sent", "&purpose=stage", "&purpose=barrier", "&overdue=1")
@@ -195,16 +196,16 @@ def test_the_handoff_inbox_and_sent_list(
 ) -> None:
     """The count of the box, its page of rows, then the names of the people the structure
     follows on that page: one key read and one append to the audit chain (with its advisory
-    lock on PostgreSQL). The sent list shows every name; the inbox those of the hand-offs it
+    lock on PostgreSQL, and the page's people index). The sent list shows every name; the inbox those of the hand-offs it
     accepted (for a barrier), so its other filters show none and reveal nothing."""
     named = {"", "&purpose=barrier"}
     pages = [
-        Page(PARTNER, f"/handoffs/?box=in{f}", 10, 11)
+        Page(PARTNER, f"/handoffs/?box=in{f}", 11, 12)
         if f in named
         else Page(PARTNER, f"/handoffs/?box=in{f}", 6)
         for f in HANDOFF_FILTERS
     ]
-    pages += [Page(CASEWORKER, f"/handoffs/?box=out{f}", 10, 11) for f in HANDOFF_FILTERS]
+    pages += [Page(CASEWORKER, f"/handoffs/?box=out{f}", 11, 12) for f in HANDOFF_FILTERS]
     check_pages(client, caseload, pages)
 
 

@@ -209,7 +209,11 @@ def reveal_identity(
     The caller has checked that the actor may see it (see ``app.services.people.access``).
     ``keys``: as for ``reveal_identities``.
     """
-    return reveal_identities(vault, session, actor, [person], purpose, fields, keys=keys)[person.id]
+    key = keys.get(person.id) if keys is not None else None
+    who = open_identity(vault, session, person, fields, key=key)
+    reveal = AuditAction.BENEFICIARY_REVEAL
+    audit.record(session, actor, reveal, person, beneficiary_id=person.id, purpose=purpose)
+    return who
 
 
 def reveal_identities(
@@ -223,11 +227,12 @@ def reveal_identities(
     keys: Mapping[uuid.UUID, DataKey] | None = None,
 ) -> dict[uuid.UUID, Identity]:
     """``reveal_identity`` for each of ``people`` (a page of a list), by person id, in a fixed
-    number of queries: one for the data keys, one append to the audit chain.
+    number of queries: one for the data keys, then one ``beneficiary:reveal`` event listing
+    ``people`` in their order (``audit.record_many``, chained at commit).
 
     ``keys``, the people's data keys when the page read them already (``Vault.person_keys``,
     so that a page that decrypts more than the identity reads each key once), saves that
-    query. One ``beneficiary:reveal`` event per person, in the order of ``people``. Raises
+    query. Raises
     ``IdentityErased``, before recording anything, when a person's key is gone.
     """
     if not people:

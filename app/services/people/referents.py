@@ -163,11 +163,12 @@ def hand_over_caseload(
         .values(referent_id=target.id),
         execution_options={"synchronize_session": "fetch"},
     )
-    audit.record_many(
-        session, actor, AuditAction.FOLLOW_UP_REFERENT,
-        [(follow_up, follow_up.beneficiary_id) for follow_up in moved],
-        previous=source.id, referent=target.id, handover=len(moved),
-    )  # fmt: skip
+    for follow_up in moved:  # a change to each follow-up: one event each (chained at commit)
+        audit.record(
+            session, actor, AuditAction.FOLLOW_UP_REFERENT, follow_up,
+            beneficiary_id=follow_up.beneficiary_id,
+            previous=source.id, referent=target.id, handover=len(moved),
+        )  # fmt: skip
     return len(moved)
 
 

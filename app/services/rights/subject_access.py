@@ -45,7 +45,7 @@ from app.services.pathways import Timeline, readable_employers, timeline
 from app.services.pathways.orientation import decisions_of
 from app.services.people.access import followed_ids
 from app.services.people.identity import Identity, open_identity
-from app.services.security import audit
+from app.services.security import audit, audit_people
 from app.services.security.vault import Vault
 
 FORMAT_NAME = "relais-subject-access"
@@ -171,13 +171,14 @@ def subject_access_report(
 
 
 def access_log(session: Session, person_id: uuid.UUID) -> list[AccessLogLine]:
-    """Every audit event about the person, oldest first."""
+    """Every audit event about the person, oldest first: its own events and the pages that
+    listed it (``audit_people.about_person``)."""
     structure = aliased(Structure)
     rows = session.execute(
         select(AuditEvent.at, AuditEvent.action, AuditEvent.purpose, User.role, structure)
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .outerjoin(structure, structure.id == AuditEvent.actor_structure_id)
-        .where(AuditEvent.beneficiary_id == person_id)
+        .where(AuditEvent.seq.in_(audit_people.about_person(person_id)))
         .order_by(AuditEvent.at, AuditEvent.id)
     )
     return [

@@ -7,24 +7,32 @@ holds the last ``seq`` and MAC and moves in the same transaction as the rows, so
 ``verify_chain`` detects an edited, deleted, inserted or reordered row *and* rows dropped from
 the end. The surrogate key ``id`` is not covered: the order of the log is ``seq``.
 
+``record`` and ``record_many`` do not chain at once: they queue the event on the session
+(``audit_queue``), and the chain takes the queue in one append when the transaction commits,
+after every other change is flushed (or earlier, when the transaction reads the audit tables
+or appends in bulk). The chain's lock is thus held for the moment of chaining and the commit,
+not from a request's first audit event to its end. ``append_many`` (the bulk writers: import,
+synthetic caseloads, key rotations) chains at once, after the queue.
+
 Writers are serialised, so the chain never forks:
 
 * PostgreSQL: ``pg_advisory_xact_lock`` on one fixed key before reading the head, held until
   the transaction ends; the next writer waits, then (READ COMMITTED) reads the new head;
 * SQLite: one writer at a time and serialisable transactions. A transaction that read the
   head before another one committed cannot write any more: its write fails with "database is
-  locked" (``SQLITE_BUSY_SNAPSHOT``) instead of forking. Most transactions have written
-  before they audit, and then hold the write lock already when they read the head.
+  locked" (``SQLITE_BUSY_SNAPSHOT``) instead of forking. A transaction that has only read
+  when its queued events are chained (a page view) has nothing to lose: it restarts as
+  ``BEGIN IMMEDIATE`` (``_write_from_now``), waits for the write lock and reads the newest
+  head, instead of failing at commit because another request wrote in the meantime.
 
 On both, the head update conditioned on the ``seq`` read makes a fork impossible even if the
 lock were bypassed; SQLite also refuses a ``seq`` already taken (a trigger), and ``audit
 verify`` names a place held twice (PostgreSQL's partitioned table cannot hold a unique index
 on ``seq`` alone: migration ``e6b8d0f2a4c7``).
 
-Every writer goes through ``_chain``: ``record`` (one event, ORM) and ``append_many`` (bulk
-inserts of the import and the synthetic caseloads). Rows written before the chain existed
-(``seq <= legacy_until``, no MAC) are the *legacy segment*: ``seal_legacy`` appends one chained
-event holding a MAC of that whole segment, without rewriting a row.
+Every writer goes through ``_chain``. Rows written before the chain existed (``seq <=
+legacy_until``, no MAC) are the *legacy segment*: ``seal_legacy`` appends one chained event
+holding a MAC of that whole segment, without rewriting a row.
 """
 
 from __future__ import annotations
@@ -39,13 +47,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, insert, select, text
+from sqlalchemy import Connection, Engine, Table, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.domain.actors import StructureByLink
 from app.domain.audit import AuditAction
 from app.models import AuditChainHead, AuditEvent, User
 from app.models.base import utcnow
+from app.services.security import audit_people, audit_queue
 
 MAC_CONTEXT = b"relais-audit-v1"
 LEGACY_CONTEXT = b"relais-audit-legacy-v1"
@@ -178,11 +187,12 @@ def _move_head(connection: Connection, head: _Head, seq: int, mac: bytes) -> Non
 def _chain(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Give ``rows`` their places and MACs after the current head, and move the head.
 
-    Runs on the session's connection without flushing: the head already counts the events
-    ``record`` added to the session and not flushed yet.
+    Runs on the session's connection; the rows are the caller's to insert. ``at`` defaults to
+    now, taken under the lock, so that the times of the log follow its order.
     """
     key = audit_key()
     connection = session.connection()
+    _write_from_now(connection)
     head = _lock_and_read_head(connection)
     chained: list[dict[str, Any]] = []
     seq, previous = head.seq, head.mac
@@ -207,6 +217,61 @@ def _chain(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[dict[str
     return chained
 
 
+# -- SQLite: a transaction that has only read writes from the newest head ------------------
+
+_CHANGES_AT_BEGIN = "relais_audit_changes_at_begin"
+
+
+@event.listens_for(Engine, "begin")
+def _note_changes_at_begin(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        connection.info[_CHANGES_AT_BEGIN] = raw.total_changes if raw is not None else None
+
+
+def _write_from_now(connection: Connection) -> None:
+    """On SQLite, restart a transaction that has changed nothing as ``BEGIN IMMEDIATE``.
+
+    Its snapshot may predate another writer's commit, and then its first write would fail
+    (``SQLITE_BUSY_SNAPSHOT``) however long it waited. Having written nothing, it loses
+    nothing by starting again: it waits for the write lock (``busy_timeout``) and reads the
+    newest head. Not inside a savepoint (the rollback would take the outer transaction).
+    """
+    if connection.dialect.name != "sqlite" or connection.in_nested_transaction():
+        return
+    raw = connection.connection.dbapi_connection
+    begun = connection.info.get(_CHANGES_AT_BEGIN)
+    if raw is None or not raw.in_transaction or begun != raw.total_changes:
+        return
+    connection.exec_driver_sql("ROLLBACK")  # below SQLAlchemy, which still sees one transaction
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# -- writing events ----------------------------------------------------------------------
+
+
+def _chain_pending(session: Session) -> None:
+    """Chain the session's queued events in one append: the ORM inserts them (their ``id``,
+    ``seq`` and MAC are then set on the objects ``record`` returned), with the index rows of
+    the people they list."""
+    events = audit_queue.pending(session)
+    if not events:
+        return
+    session.flush()  # the transaction's other changes first: the lock is taken last
+    chained = _chain(session, [{name: getattr(e, name) for name in COLUMNS} for e in events])
+    for audit_event, row in zip(events, chained, strict=True):
+        audit_event.at, audit_event.seq, audit_event.mac = row["at"], row["seq"], row["mac"]
+    audit_queue.mark_chained(session)
+    session.add_all(events)
+    session.flush()
+    people = audit_people.index_rows(chained)
+    if people:
+        session.execute(insert(audit_people.PEOPLE), people)
+
+
+audit_queue.listen(_chain_pending)
+
+
 def record(
     session: Session,
     actor: User | StructureByLink | None,
@@ -217,11 +282,17 @@ def record(
     purpose: str | None = None,
     **data: str | int | None,
 ) -> AuditEvent:
-    """Append one audit event about ``subject`` (a model with an ``id``). Ids only in ``data``."""
-    (row,) = _chain(session, [_event_row(actor, action, subject, beneficiary_id, purpose, data)])
-    event = AuditEvent(**row)
-    session.add(event)
-    return event
+    """Record one audit event about ``subject`` (a model with an ``id``). Ids only in ``data``.
+
+    The event is chained when the transaction commits (see the module): until then its
+    ``seq``, MAC and ``id`` are None; a rollback discards it."""
+    return _queue(session, _event_row(actor, action, subject, beneficiary_id, purpose, data))
+
+
+def _queue(session: Session, row: Mapping[str, Any]) -> AuditEvent:
+    audit_event = AuditEvent(**row, at=None, seq=None, mac=None)
+    audit_queue.queue(session, audit_event)
+    return audit_event
 
 
 def _event_row(
@@ -230,7 +301,7 @@ def _event_row(
     subject: Any,
     beneficiary_id: uuid.UUID | None,
     purpose: str | None,
-    data: Mapping[str, str | int | None],
+    data: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The columns ``record`` fills for one event (``_chain`` adds the place and the MAC).
 
@@ -260,16 +331,25 @@ def _execute_insert(session: Session) -> Writer:
 def append_many(
     session: Session, rows: Sequence[Mapping[str, Any]], *, write: Writer | None = None
 ) -> int:
-    """Append many audit events in bulk, chained, in the caller's transaction.
+    """Append many audit events in bulk, chained at once, in the caller's transaction (after
+    the events ``record`` queued, which are chained first).
 
     ``rows`` are mappings of the columns ``record`` fills (``at`` defaults to now, ``data`` to
     ``{}``); ``write(table, rows)`` inserts the completed rows (default: one Core
     ``executemany``; the import passes its own bulk writer). Returns the number of rows.
     """
+    _chain_pending(session)
     chained = _chain(session, rows)
     if chained:
         (write or _execute_insert(session))(_EVENTS, chained)
+        people = audit_people.index_rows(chained)
+        if people:
+            session.execute(insert(audit_people.PEOPLE), people)
     return len(chained)
+
+
+# The subject of an event listing several people: the list is in its data.
+LISTED = "*"
 
 
 def record_many(
@@ -280,19 +360,30 @@ def record_many(
     *,
     purpose: str | None = None,
     **data: str | int | None,
-) -> int:
-    """``record`` for each (subject, beneficiary id) of ``subjects``, in that order, in one
-    append to the chain (``append_many``): the same events, in a fixed number of queries.
+) -> AuditEvent | None:
+    """Record one event for a page that shows several (subject, person id) at once - the
+    reveals of a list - instead of one event a row.
 
-    For the events of one page (the reveals of a list); returns the number of events.
-    """
-    return append_many(
-        session,
-        [
-            _event_row(actor, action, subject, beneficiary_id, purpose, data)
-            for subject, beneficiary_id in subjects
-        ],
-    )
+    The event's ``subject_id`` is ``*`` and ``data["people"]`` the people's ids in the order
+    given (``data["subjects"]`` too when the subjects are not the people themselves); each
+    listed person is findable through ``audit_event_people`` (``audit_people.about_person``),
+    and a list of one person also names them in ``beneficiary_id``. The same statements for
+    any number of rows. Subjects of one table; nothing is recorded for none. Queued like
+    ``record``."""
+    if not subjects:
+        return None
+    first = subjects[0][0]
+    if any(type(subject) is not type(first) for subject, _ in subjects):
+        raise ValueError("the subjects of one audit event are rows of one table")
+    people = [str(person_id) for _, person_id in subjects if person_id is not None]
+    listing: dict[str, Any] = {audit_people.LIST_KEY: people}
+    subject_ids = [str(subject.id) for subject, _ in subjects]
+    if subject_ids != people:
+        listing["subjects"] = subject_ids
+    only = subjects[0][1] if len(people) == 1 else None
+    row = _event_row(actor, action, first, only, purpose, {**data, **listing})
+    row["subject_id"] = LISTED
+    return _queue(session, row)
 
 
 # -- verifying -------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Checking the audit chain: ``verify_chain`` recomputes every row's MAC and names the first
 broken row (edited, deleted, reordered, truncated), from the first kept row or from the last
-seal; ``verify_month`` checks one sealed month; ``seal_months`` closes the finished months and
-``seal_legacy`` the segment of rows written before the chain existed. What
+seal, then checks the people index against the lists the rows carry; ``verify_month``
+checks one sealed month; ``seal_months`` closes the finished months and ``seal_legacy``
+the segment of rows written before the chain existed. What
 ``flask --app app audit verify|seal|seal-legacy`` run."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
 from app.services.errors import N_, Conflict
+from app.services.security import audit_people
 from app.services.security.audit import (
     _EVENTS,
     _HEAD,
@@ -151,7 +153,20 @@ def verify_chain(
                 "they were pruned",
             ),
         )
-    return report(walk, None)
+    return report(walk, _people_mismatch(session, batch, walk.start))
+
+
+def _people_mismatch(
+    session: Session, batch: int, start: int, stop: int | None = None
+) -> BrokenRow | None:
+    """The first row from ``start`` (to ``stop``) whose people index (``audit_event_people``)
+    differs from the people the row lists."""
+    listed = audit_people.index_mismatch(session, batch=batch, start=start, stop=stop)
+    if listed is None:
+        return None
+    return BrokenRow(
+        listed, None, "the people index (audit_event_people) does not match the people the row lists"
+    )
 
 
 def _legacy_seal_before(session: Session, start: int) -> bool:
@@ -213,6 +228,8 @@ def verify_month(
             f"the rows of {month} end at seq {seal.first_seq + walk.count - 1} but its seal "
             f"says {seal.last_seq}",
         )
+    if broken is None:
+        broken = _people_mismatch(session, batch, seal.first_seq, seal.last_seq)
     return report(broken)
 
 

@@ -9,8 +9,9 @@ default, copies the rows back through the parent (which routes them) and drops t
 **Pruning** (``prune_before``) removes every row of the sealed months before a month and
 keeps their seals: on PostgreSQL it drops the months' partitions and deletes the rows of those
 months that lie elsewhere (the default partition, or a row stamped after its month's end);
-on SQLite it deletes them. Either way the guard trigger against DELETE is disabled (dropped
-on SQLite) and restored in the same transaction, and a chained ``audit:prune`` event records
+on SQLite it deletes them. The people index of those rows (``audit_event_people``) goes with
+them. Either way the guard triggers against DELETE are disabled (dropped on SQLite) and
+restored in the same transaction, and a chained ``audit:prune`` event records
 the last place pruned: ``audit verify`` then starts from the seal ending there. Only the
 owner of the tables can do this; the application's role cannot (``database_role``).
 """
@@ -29,6 +30,7 @@ from app.domain.audit import AuditAction
 from app.models.audit import AUDIT_PARTITION
 from app.services.errors import N_, Conflict
 from app.services.security.audit import _EVENTS, append_many
+from app.services.security.audit_people import PEOPLE
 from app.services.security.audit_seal import (
     load_seals,
     month_of,
@@ -41,6 +43,11 @@ SQLITE_NO_DELETE = "audit_events_no_delete"
 SQLITE_NO_DELETE_SQL = """CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
     BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: DELETE refused'); END"""
 POSTGRESQL_GUARD = "audit_events_no_update_delete"
+# The people index of the pruned rows goes with them (``audit_people``), past its own guard.
+SQLITE_PEOPLE_NO_DELETE = "audit_event_people_no_delete"
+SQLITE_PEOPLE_NO_DELETE_SQL = """CREATE TRIGGER audit_event_people_no_delete BEFORE DELETE ON audit_event_people
+    BEGIN SELECT RAISE(ABORT, 'audit_event_people is append-only: DELETE refused'); END"""
+POSTGRESQL_PEOPLE_GUARD = "audit_event_people_no_update_delete"
 DEFAULT_PARTITION = "audit_events_default"
 
 
@@ -194,13 +201,21 @@ def prune_before(session: Session, before: str) -> Pruned | None:
                 )
             connection.exec_driver_sql(f"DROP TABLE {name}")
             dropped.append(name)
-        connection.exec_driver_sql(f"ALTER TABLE audit_events DISABLE TRIGGER {POSTGRESQL_GUARD}")
-        connection.execute(_EVENTS.delete().where(_EVENTS.c.seq <= cut.last_seq))
-        connection.exec_driver_sql(f"ALTER TABLE audit_events ENABLE TRIGGER {POSTGRESQL_GUARD}")
+        for name, guard, target in (
+            ("audit_events", POSTGRESQL_GUARD, _EVENTS),
+            ("audit_event_people", POSTGRESQL_PEOPLE_GUARD, PEOPLE),
+        ):
+            connection.exec_driver_sql(f"ALTER TABLE {name} DISABLE TRIGGER {guard}")
+            connection.execute(target.delete().where(target.c.seq <= cut.last_seq))
+            connection.exec_driver_sql(f"ALTER TABLE {name} ENABLE TRIGGER {guard}")
     else:
-        connection.exec_driver_sql(f"DROP TRIGGER {SQLITE_NO_DELETE}")
-        connection.execute(_EVENTS.delete().where(_EVENTS.c.seq <= cut.last_seq))
-        connection.exec_driver_sql(SQLITE_NO_DELETE_SQL)
+        for trigger, create, target in (
+            (SQLITE_NO_DELETE, SQLITE_NO_DELETE_SQL, _EVENTS),
+            (SQLITE_PEOPLE_NO_DELETE, SQLITE_PEOPLE_NO_DELETE_SQL, PEOPLE),
+        ):
+            connection.exec_driver_sql(f"DROP TRIGGER {trigger}")
+            connection.execute(target.delete().where(target.c.seq <= cut.last_seq))
+            connection.exec_driver_sql(create)
     append_many(
         session,
         [

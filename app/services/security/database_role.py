@@ -10,9 +10,10 @@ owner. Production therefore uses two roles (README, "Production"):
   connect as. ``app_role_grants`` gives it:
 
   - ``SELECT, INSERT, UPDATE, DELETE`` on the application's tables;
-  - on ``audit_events`` and ``audit_seals``: ``SELECT, INSERT`` only, and nothing on the
-    monthly partitions of ``audit_events`` (PostgreSQL checks the rights of the table a
-    statement names: the application reads and writes through the parent table);
+  - on ``audit_events``, ``audit_event_people`` and ``audit_seals``: ``SELECT, INSERT``
+    only, and nothing on the monthly partitions of ``audit_events`` (PostgreSQL checks
+    the rights of the table a statement names: the application reads and writes through
+    the parent table);
   - on ``audit_chain_head``: ``SELECT`` and ``UPDATE`` of ``seq`` and ``mac`` only (the
     trigger lets the head move forward only);
   - ``SELECT`` on ``alembic_version``; ``USAGE, SELECT`` on the sequences; ``USAGE`` on the
@@ -36,6 +37,7 @@ from app.services.errors import N_, InvalidInput
 
 AUDIT_EVENTS = "audit_events"
 AUDIT_HEAD = "audit_chain_head"
+AUDIT_PEOPLE = "audit_event_people"
 AUDIT_SEALS = "audit_seals"
 MIGRATIONS_TABLE = "alembic_version"
 # Role names as the README writes them: no quoting surprises.
@@ -57,7 +59,7 @@ def grant_statements(schema: str, tables: list[str], role: str) -> list[str]:
     ]
     for table in sorted(tables):
         name = f"{s}.{_quote(table)}"
-        if table in (AUDIT_EVENTS, AUDIT_SEALS):
+        if table in (AUDIT_EVENTS, AUDIT_PEOPLE, AUDIT_SEALS):
             statements.append(f"GRANT SELECT, INSERT ON {name} TO {r}")
         elif table == AUDIT_HEAD:
             statements.append(f"GRANT SELECT, UPDATE (seq, mac) ON {name} TO {r}")
