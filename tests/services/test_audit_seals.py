@@ -3,6 +3,7 @@ period, pruning of sealed months - and what each detects."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -22,14 +23,16 @@ PER_MONTH = 3
 MAY = datetime(2025, 5, 1, 2, 0, tzinfo=UTC)
 
 
-def _log(session: Session) -> dict[str, list[int]]:
-    """Three chained rows in each month of ``MONTHS``; their places by month."""
+def _log(session: Session, *, people: bool = False) -> dict[str, list[int]]:
+    """Three chained rows in each month of ``MONTHS``; their places by month. With ``people``,
+    each row lists two people displayed (indexed in ``audit_event_people``)."""
     rows = [
         {
             "at": datetime(2025, number, day + 2, 12, tzinfo=UTC),
             "action": "user:login",
             "subject_type": "users",
             "subject_id": f"{month}/{day}",
+            "data": {"people": [str(uuid.uuid4()), str(uuid.uuid4())]} if people else {},
         }
         for month, number in MONTHS.items()
         for day in range(PER_MONTH)
@@ -42,8 +45,8 @@ def _log(session: Session) -> dict[str, list[int]]:
     return {month: [next(places) for _ in range(PER_MONTH)] for month in MONTHS}
 
 
-def _sealed(session: Session) -> dict[str, list[int]]:
-    places = _log(session)
+def _sealed(session: Session, *, people: bool = False) -> dict[str, list[int]]:
+    places = _log(session, people=people)
     sealed = audit_check.seal_months(session, MAY)
     assert [s.month for s in sealed] == ["2025-01", "2025-02", "2025-03", "2025-04"]
     return places
@@ -272,6 +275,32 @@ def test_pruned_months_leave_their_seals_and_a_verifiable_rest(db_session: Sessi
     drop_audit_guards(db_session)
     target = places["2025-04"][1]
     _exec(db_session, "UPDATE audit_events SET purpose = 'x' WHERE seq = :s", s=target)
+    assert _broken(audit_check.verify_chain(db_session)).seq == target
+
+
+def test_the_people_index_is_checked_within_a_month_and_pruned_with_it(
+    db_session: Session,
+) -> None:
+    places = _sealed(db_session, people=True)
+    tampered = db_session.begin_nested()
+    drop_audit_guards(db_session)
+    target = places["2025-02"][1]
+    _exec(db_session, "DELETE FROM audit_event_people WHERE seq = :s", s=target)
+    assert _broken(audit_check.verify_month(db_session, "2025-02")).seq == target
+    assert audit_check.verify_month(db_session, "2025-01").intact
+    assert audit_check.verify_chain(db_session, since_seal=True).intact
+    assert _broken(audit_check.verify_chain(db_session)).seq == target
+    tampered.rollback()
+    # Pruned with their months, the index rows go too; what remains verifies, index included.
+    if db_session.connection().dialect.name == "postgresql":
+        audit_retention.ensure_partitions(db_session, datetime(2025, 1, 10, tzinfo=UTC), 0)
+    audit_retention.prune_before(db_session, "2025-04")
+    left = db_session.execute(text("SELECT min(seq) FROM audit_event_people")).scalar_one()
+    assert left == places["2025-04"][0]
+    assert audit_check.verify_chain(db_session).intact
+    drop_audit_guards(db_session)
+    target = places["2025-04"][2]
+    _exec(db_session, "DELETE FROM audit_event_people WHERE seq = :s", s=target)
     assert _broken(audit_check.verify_chain(db_session)).seq == target
 
 

@@ -165,7 +165,9 @@ def _people_mismatch(
     if listed is None:
         return None
     return BrokenRow(
-        listed, None, "the people index (audit_event_people) does not match the people the row lists"
+        listed,
+        None,
+        "the people index (audit_event_people) does not match the people the row lists",
     )
 
 
