@@ -12,15 +12,16 @@ disabled, the rows after a mark deleted, the head put back, and the triggers ena
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent
-from app.services.security import audit_people
+from app.services.security import audit_check, audit_people
 
 SQLITE_TRIGGERS = {
     "audit_events_no_update": "audit_events",
@@ -102,3 +103,39 @@ def people_shown(events: Iterable[AuditEvent]) -> list[uuid.UUID | None]:
         listed = audit_people.listed(event.data)
         shown.extend(listed if listed else [event.beneficiary_id])
     return shown
+
+
+def assert_concurrent_writers_chain(
+    engine: Engine, writers: int, rows: int, write: Callable[[Session, int], None]
+) -> None:
+    """Run ``write(session, n)`` in ``writers`` threads started together (each on its own
+    session, committing itself), then check that the log grew by exactly ``rows`` places,
+    without a gap or a fork, and verifies; the rows are removed again (PostgreSQL)."""
+    with engine.connect() as connection:
+        mark = mark_audit_log(connection)
+    start = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            with Session(engine) as session:
+                start.wait()
+                write(session, n)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert not errors
+        with Session(engine) as check:
+            assert audit_check.verify_chain(check).intact
+            seqs = check.scalars(select(AuditEvent.seq).where(AuditEvent.seq > mark.seq)).all()
+            assert sorted(seqs) == list(range(mark.seq + 1, mark.seq + rows + 1))
+    finally:
+        with Session(engine) as session:
+            assert rewind_audit_log(session, mark) == rows
+            session.commit()

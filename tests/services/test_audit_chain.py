@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +23,10 @@ from app.models import AuditChainHead, AuditEvent, Base, User
 from app.services.errors import Conflict
 from app.services.security import audit, audit_check
 from tests import factories
-from tests.audit_log import drop_audit_guards, mark_audit_log, rewind_audit_log
+from tests.audit_log import (
+    assert_concurrent_writers_chain,
+    drop_audit_guards,
+)
 
 
 def _events(
@@ -423,41 +425,14 @@ def test_nothing_to_seal_without_legacy_rows(db_session: Session) -> None:
 def test_twenty_concurrent_writers_never_fork_the_chain(app: Flask) -> None:
     from app.extensions import db
 
-    engine: Engine = db.engine
-    with engine.connect() as connection:
-        mark = mark_audit_log(connection)
-    start = threading.Barrier(20)
-    errors: list[BaseException] = []
-
-    def write(n: int) -> None:
-        try:
-            with Session(engine) as session:
-                start.wait()
-                for i in range(5):
-                    audit.append_many(
-                        session,
-                        [{"action": "a:b", "subject_type": "t", "subject_id": f"{n}-{i}"}] * 2,
-                    )
-                    session.commit()
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    try:
-        assert not errors
-        with Session(engine) as check:
-            report = audit_check.verify_chain(check)
-            assert report.intact
-            seqs = check.scalars(select(AuditEvent.seq).where(AuditEvent.seq > mark.seq)).all()
-            assert sorted(seqs) == list(range(mark.seq + 1, mark.seq + 201))
-    finally:
-        with Session(engine) as session:
-            assert rewind_audit_log(session, mark) == 200
+    def write(session: Session, n: int) -> None:
+        for i in range(5):
+            audit.append_many(
+                session, [{"action": "a:b", "subject_type": "t", "subject_id": f"{n}-{i}"}] * 2
+            )
             session.commit()
+
+    assert_concurrent_writers_chain(db.engine, 20, 200, write)
 
 
 @pytest.fixture

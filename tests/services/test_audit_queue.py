@@ -19,7 +19,12 @@ from app.extensions import make_engine
 from app.models import AuditChainHead, AuditEvent, Base, User
 from app.services.security import audit, audit_check, audit_people
 from tests import factories
-from tests.audit_log import drop_audit_guards, mark_audit_log, rewind_audit_log
+from tests.audit_log import (
+    assert_concurrent_writers_chain,
+    drop_audit_guards,
+    mark_audit_log,
+    rewind_audit_log,
+)
 
 
 def _head_seq(session: Session) -> int:
@@ -213,46 +218,19 @@ def test_a_transaction_with_queued_events_does_not_hold_the_lock(app: Flask) -> 
 def test_concurrent_page_views_keep_the_chain_gapless(app: Flask) -> None:
     from app.extensions import db
 
-    engine: Engine = db.engine
-    with engine.connect() as connection:
-        mark = mark_audit_log(connection)
-    start = threading.Barrier(12)
-    errors: list[BaseException] = []
-
-    def view(n: int) -> None:
-        try:
-            with Session(engine) as session:
-                start.wait()
-                for i in range(5):
-                    session.execute(text("SELECT pg_sleep(0.001)"))  # the page's reads
-                    audit.record(
-                        session, None, AuditAction.PATHWAY_VIEW, AuditChainHead(id=1), n=n, i=i
-                    )
-                    audit.record_many(
-                        session,
-                        None,
-                        AuditAction.BENEFICIARY_REVEAL,
-                        [(AuditChainHead(id=1), uuid.uuid4()) for _ in range(3)],
-                    )
-                    session.commit()
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=view, args=(n,)) for n in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    try:
-        assert not errors
-        with Session(engine) as check:
-            assert audit_check.verify_chain(check).intact
-            seqs = check.scalars(select(AuditEvent.seq).where(AuditEvent.seq > mark.seq)).all()
-            assert sorted(seqs) == list(range(mark.seq + 1, mark.seq + 121))
-    finally:
-        with Session(engine) as session:
-            assert rewind_audit_log(session, mark) == 120
+    def view(session: Session, n: int) -> None:
+        for i in range(5):
+            session.execute(text("SELECT pg_sleep(0.001)"))  # the page's reads
+            audit.record(session, None, AuditAction.PATHWAY_VIEW, AuditChainHead(id=1), n=n, i=i)
+            audit.record_many(
+                session,
+                None,
+                AuditAction.BENEFICIARY_REVEAL,
+                [(AuditChainHead(id=1), uuid.uuid4()) for _ in range(3)],
+            )
             session.commit()
+
+    assert_concurrent_writers_chain(db.engine, 12, 120, view)
 
 
 @pytest.fixture
