@@ -155,6 +155,10 @@ def test_every_field_ciphertext_of_the_schema_is_rotated() -> None:
         ("person_keys", "wrapped_key"),
         ("audit_events", "mac"),
         ("audit_chain_head", "mac"),
+        # A month's seal: the chain's MAC at its end, a keyed digest of its rows, its tag.
+        ("audit_seals", "last_mac"),
+        ("audit_seals", "digest"),
+        ("audit_seals", "tag"),
         # An account's second-factor seed, under the account's own data key (re-wrapped by
         # ``keys rotate-kek``): no person's data key.
         ("users", "second_factor_key"),

@@ -96,7 +96,12 @@ def test_during_the_grace_period_the_page_reads_but_offers_no_change(
     for path in CHANGES:
         assert f"/people/{pseudonym}/{path}" in page
     for action in ("steps", "barriers", "end"):
-        assert f'action="/people/{pseudonym}/{action}"' in page
+        # Each change is a link to its form's own page, which holds the form (posted back to
+        # the page's own address).
+        assert f'href="/people/{pseudonym}/{action}"' in page
+        form_page = client.get(f"/people/{pseudonym}/{action}")
+        assert form_page.status_code == 200
+        assert '<form method="post"' in form_page.get_data(as_text=True)
     assert 'id="read-only"' not in page
 
 

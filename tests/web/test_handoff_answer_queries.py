@@ -1,7 +1,7 @@
 """The SQL of an answer to a hand-off (accept, first contact, decline), pinned: only the
 statements the change needs.
 
-An acceptance needs (SQLite, 20 statements):
+An acceptance needs (16 statements on SQLite and on PostgreSQL):
 
 - the signed-in account with its session (1), the hand-off with its structures and its
   person (1: the erasure check, the pseudonym, the mail's recipients read the same row);
@@ -11,8 +11,9 @@ An acceptance needs (SQLite, 20 statements):
   open follow-up looked for (1) and opened (1);
 - the confirmation naming the person: the person's data key (1);
 - three audit events (the transition, the follow-up opened, the name in the confirmation),
-  three statements each today (the chain's head read and moved, the event): 9. On PostgreSQL
-  each also takes the chain's lock (``pg_advisory_xact_lock``).
+  queued and chained once at commit: the chain's head read and moved (2) and the events
+  inserted - one statement each on SQLite (3, each returning its id), one multi-row insert
+  on PostgreSQL (1), which also takes the chain's lock (``pg_advisory_xact_lock``, 1).
 
 No reference list is read (the forms of the other answers are not built), no cohort of the
 person, no second look at the follow-up just opened, no mail sent. On PostgreSQL the commit
@@ -73,14 +74,14 @@ def _answer(
 def test_accept_then_first_contact(client: FlaskClient, handoff: Handoff) -> None:
     login(client, RECEIVER)
     accepted = _answer(client, handoff, "accept")
-    # See the module for each statement; PostgreSQL adds the audit chain's lock to each of the
-    # three audit events and the mail worker's wake-up.
-    pin(accepted, sqlite=20, postgresql=24)
+    # See the module for each statement; PostgreSQL adds the audit chain's lock and the mail
+    # worker's wake-up, and inserts the three audit events in one statement.
+    pin(accepted, sqlite=16, postgresql=16)
     assert not any(s.startswith("SELECT reference_items") for s in accepted.shapes())
     contacted = _answer(client, handoff, "first_contact")
     # No follow-up, mail or webhook: the account, the hand-off, its update and transition, the
-    # follow-up check and data key of the confirmation, two audit events.
-    pin(contacted, sqlite=12, postgresql=14)
+    # follow-up check and data key of the confirmation, two audit events chained at commit.
+    pin(contacted, sqlite=10, postgresql=10)
 
 
 def test_decline(client: FlaskClient, handoff: Handoff) -> None:
