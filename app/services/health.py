@@ -2,8 +2,12 @@
 
 Each dependency a request needs is checked with the cheapest call it answers: the database
 (``SELECT 1``) and the rate limits' shared storage (Redis, when configured; the in-memory
-storage of a single process is always there). The answer names each dependency and whether it
-answers, nothing else: no version, no address, no error text.
+storage of a single process is always there). The read replica of the statistics pages and
+exports (``RELAIS_READ_DATABASE_URL``), when one is configured, is checked too but is not
+required: without it the instance still records pathways and hand-offs, so the answer is
+"degraded" (and 200: a load balancer must not take every instance out for the replica they all
+share) while monitoring sees which dependency is down. The answer names each dependency and
+whether it answers, nothing else: no version, no address, no error text.
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ def _no_connection(error: BaseException | None) -> bool:
     return False
 
 
+OPTIONAL = frozenset({"read_database"})  # down: degraded, not unavailable
+
+
 @dataclass(frozen=True)
 class Health:
     """Each dependency's state: ``ok`` or ``down``."""
@@ -70,16 +77,24 @@ class Health:
 
     @property
     def ok(self) -> bool:
-        return all(state == "ok" for state in self.checks.values())
+        """Whether every required dependency answers (the instance can serve)."""
+        return all(state == "ok" for name, state in self.checks.items() if name not in OPTIONAL)
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``degraded`` (an optional dependency is down) or ``unavailable``."""
+        if not self.ok:
+            return "unavailable"
+        return "ok" if all(state == "ok" for state in self.checks.values()) else "degraded"
 
 
-def database_answers(session: Session) -> bool:
+def database_answers(session: Session, name: str = "database") -> bool:
     """Whether the database answers the cheapest query (the session is rolled back)."""
     try:
         session.execute(text("SELECT 1"))
         return True
     except SQLAlchemyError as exc:
-        log.error("health: the database does not answer (%s)", type(exc).__name__)
+        log.error("health: the %s does not answer (%s)", name, type(exc).__name__)
         try:
             session.rollback()
         except SQLAlchemyError:
@@ -99,13 +114,18 @@ def storage_answers(storage: object) -> bool:
         return False
 
 
-def health(session: Session, rate_limit_storage: object) -> Health:
+def health(
+    session: Session, rate_limit_storage: object, read_session: Session | None = None
+) -> Health:
+    """The state of each dependency; ``read_session``: the read replica's, when configured."""
+
     def state(answers: bool) -> str:
         return "ok" if answers else "down"
 
-    return Health(
-        {
-            "database": state(database_answers(session)),
-            "rate_limits": state(storage_answers(rate_limit_storage)),
-        }
-    )
+    checks = {
+        "database": state(database_answers(session)),
+        "rate_limits": state(storage_answers(rate_limit_storage)),
+    }
+    if read_session is not None:
+        checks["read_database"] = state(database_answers(read_session, "read replica"))
+    return Health(checks)

@@ -90,6 +90,11 @@ def reads() -> Session:
     return db.reading()
 
 
+def replica() -> Session | None:
+    """The read replica's session when ``RELAIS_READ_DATABASE_URL`` is set, else None."""
+    return db.reading() if db.read_engine is not None else None
+
+
 def vault() -> Vault:
     found: Vault = current_app.extensions["relais_vault"]
     return found

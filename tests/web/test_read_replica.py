@@ -110,3 +110,42 @@ def test_the_setting_makes_a_read_only_engine(db_url: str) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["True", "True"]
+
+
+def test_health_names_the_replica_when_one_is_configured(
+    client: FlaskClient, replica: list[str]
+) -> None:
+    answer = client.get("/health")
+    assert answer.status_code == 200
+    assert answer.json == {
+        "status": "ok",
+        "checks": {"database": "ok", "rate_limits": "ok", "read_database": "ok"},
+    }
+    assert "SELECT SELECT 1" in replica  # asked of the replica itself
+
+
+def test_a_replica_that_is_down_degrades_the_health_without_failing_it(
+    app: Flask,
+    client: FlaskClient,
+    coordinator: None,  # noqa: F811
+) -> None:
+    # A server that refuses every connection, as the read replica.
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1")
+    db.use_read_engine(engine)
+    try:
+        answer = client.get("/health")
+        # The statistics read through it: the "momentarily unavailable" page, not a 500.
+        dashboard = client.get(f"/dashboard/?{PERIOD}")
+        assert dashboard.status_code == 503
+        assert "Service momentanément indisponible" in dashboard.get_data(as_text=True)
+        # What does not read through it still works.
+        assert client.get("/pathways/").status_code == 200
+    finally:
+        db.use_read_engine(None)
+        engine.dispose()
+    # The instance still serves (a load balancer keeps it), and monitoring sees the replica.
+    assert answer.status_code == 200
+    assert answer.json == {
+        "status": "degraded",
+        "checks": {"database": "ok", "rate_limits": "ok", "read_database": "down"},
+    }
