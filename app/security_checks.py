@@ -21,11 +21,13 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from app.crypto import KeyConfigError, KeyRing
+from app.crypto.signing import SigningKey, parse_trusted_keys
 from app.services.mail.settings import mail_settings
 from app.services.mail.transport import MailConfigError
 from app.services.security.audit_checkpoint import CheckpointError, check_target
 from app.services.security.oidc_settings import configuration_problem
 from app.services.webhooks.settings import WEBHOOK_FLAGS, unsafe_webhook_settings
+from app.setting_values import read_secret
 from app.settings import ENVIRONMENT, PUBLICATION_KEY, SECRET_NAMES, ConfigError, ProductionConfig
 
 # Statistics must hide at least the counts below this in production (docs/statistics.md).
@@ -256,6 +258,41 @@ def _rate_limit_storage(inspection: Inspection) -> str | None:
     )
 
 
+def _publication(inspection: Inspection) -> str | None:
+    """The national exchange's keys, when set: the territory's signing key well formed, its
+    own (no other key of the instance), with the territory it signs for; the trusted keys of a
+    national instance well formed. Neither set: nothing to check (no exchange)."""
+    problems = []
+    try:
+        text = read_secret(PUBLICATION_KEY, inspection.environ)
+        if text:
+            key = SigningKey.from_text(PUBLICATION_KEY, text)
+            if not inspection.settings.get("TERRITORY"):
+                problems.append(
+                    f"{PUBLICATION_KEY} is set without RELAIS_TERRITORY, the territory it signs for"
+                )
+            try:
+                ring = KeyRing.from_settings(ProductionConfig.load_secrets(inspection.environ))
+            except (KeyConfigError, ConfigError):
+                ring = None  # the "keys" check says why
+            if ring is not None and key.seed in {
+                ring.secret_key,
+                ring.index_key,
+                ring.audit_key,
+                *ring.keks.values(),
+            }:
+                problems.append(f"{PUBLICATION_KEY} reuses another key of this instance")
+    except (KeyConfigError, ConfigError) as exc:
+        problems.append(str(exc))
+    trusted = str(inspection.settings.get("TRUSTED_PUBLICATION_KEYS") or "").strip()
+    if trusted:
+        try:
+            parse_trusted_keys("RELAIS_TRUSTED_PUBLICATION_KEYS", trusted)
+        except KeyConfigError as exc:
+            problems.append(str(exc))
+    return "; ".join(problems) or None
+
+
 def _unknown_variables(inspection: Inspection) -> str | None:
     known = OTHER_VARIABLES | {variable for _setting, variable, _parse in ENVIRONMENT}
     unknown = sorted(
@@ -370,6 +407,13 @@ CHECKS: tuple[Check, ...] = (
         "webhooks go to https:// addresses on the Internet only",
         "unset RELAIS_WEBHOOK_ALLOW_HTTP and RELAIS_WEBHOOK_ALLOW_PRIVATE",
         lambda inspection: unsafe_webhook_settings(inspection.settings),
+    ),
+    Check(
+        "publication",
+        (PUBLICATION_KEY, "RELAIS_TERRITORY", "RELAIS_TRUSTED_PUBLICATION_KEYS"),
+        "the national exchange's keys, if any, are well formed and used for nothing else",
+        "flask --app app keys publication-key --new, with RELAIS_TERRITORY (docs/scaling.md)",
+        _publication,
     ),
     Check(
         "variables",

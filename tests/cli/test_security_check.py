@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from app.cli.security import security_check
 from app.crypto.keyring import KeyRing
+from app.crypto.signing import SigningKey
 from app.security_checks import CHECKS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -105,7 +106,7 @@ def test_a_bad_production_configuration_lists_every_failure_at_once(tmp_path: Pa
     assert "Fix: chown the file to the service's user and `chmod 600` it" in result.output
     assert "Relais does not read RELAIS_SMTP_STARTLS" in result.output
     assert result.output.splitlines()[-1] == (
-        "5 passed, 8 failed, 3 warning(s): Relais would refuse to start in production."
+        "6 passed, 8 failed, 3 warning(s): Relais would refuse to start in production."
     )
     assert "smtp-secret-value" not in result.output
 
@@ -220,3 +221,30 @@ def test_proconnect_is_off_or_whole_with_an_https_issuer(tmp_path: Path) -> None
     assert _lines(plain)["proconnect"] == "FAIL"
     assert "RELAIS_OIDC_ISSUER must be an https:// address" in plain.output
     assert "oidc-client-secret-value" not in plain.output + half.output
+
+
+def test_the_national_exchange_keys_are_checked_when_set(tmp_path: Path) -> None:
+    good = _good_production(tmp_path)
+    signing = SigningKey.generate()
+    national = f"90:{signing.verify_key.text},25:{SigningKey.generate().verify_key.text}"
+    whole = {
+        "RELAIS_PUBLICATION_KEY": signing.text,
+        "RELAIS_TERRITORY": "90",
+        "RELAIS_TRUSTED_PUBLICATION_KEYS": national,
+    }
+    assert _lines(_run({**good, **whole}, "--deploy"))["publication"] == "ok"
+
+    def failure(env: dict[str, str | None]) -> str:
+        result = _run({**good, **env}, "--deploy")
+        assert result.exit_code == 1
+        assert _lines(result)["publication"] == "FAIL"
+        return result.output
+
+    assert "without RELAIS_TERRITORY" in failure({**whole, "RELAIS_TERRITORY": None})
+    reused = {**whole, "RELAIS_PUBLICATION_KEY": good["RELAIS_AUDIT_KEY"]}
+    assert "reuses another key of this instance" in failure(reused)
+    assert "RELAIS_PUBLICATION_KEY" in failure({**whole, "RELAIS_PUBLICATION_KEY": "short"})
+    bad_list = {**whole, "RELAIS_TRUSTED_PUBLICATION_KEYS": "90-no-colon"}
+    assert "RELAIS_TRUSTED_PUBLICATION_KEYS" in failure(bad_list)
+    # No secret is ever printed.
+    assert signing.text not in failure(bad_list)
