@@ -107,6 +107,24 @@ def test_a_rolled_back_savepoint_discards_its_own_events_only(db_session: Sessio
     assert audit_check.verify_chain(db_session).intact
 
 
+def test_a_commit_with_a_savepoint_still_open_chains_every_event(db_session: Session) -> None:
+    # ``Session.commit()`` commits the outermost transaction and the savepoints still open
+    # inside it: their events are committed with it, so they are chained with it.
+    worker = factories.user(db_session)
+    db_session.commit()
+    before = _head_seq(db_session)
+    _view(db_session, worker, 1)
+    db_session.begin_nested()
+    _view(db_session, worker, 2)
+    db_session.begin_nested()
+    _view(db_session, worker, 3)
+    db_session.commit()
+    rows = db_session.scalars(select(AuditEvent).where(AuditEvent.seq > before)).all()
+    assert [row.data for row in rows] == [{"n": 1}, {"n": 2}, {"n": 3}]
+    assert _head_seq(db_session) == before + 3
+    assert audit_check.verify_chain(db_session).intact
+
+
 def test_bulk_appends_come_after_the_events_queued_before_them(db_session: Session) -> None:
     worker = factories.user(db_session)
     db_session.commit()
