@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Select, and_, case, distinct, func, literal, select, union_all
+from sqlalchemy import Select, and_, case, distinct, exists, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from app.models import Barrier, Handoff, PathwayStep, ReferenceItem
@@ -111,17 +111,24 @@ def stage_flows_query(
         )
         .group_by(s.before, s.stage)
     )
-    recent_barrier = select(Barrier.beneficiary_id).where(
-        Barrier.identified_on >= cutoff, Barrier.identified_on <= day
+    # NOT EXISTS, looked up by person on their index, and not NOT IN (subquery): PostgreSQL
+    # can hash a NOT IN list only while it fits in work_mem; past that (about a million
+    # people) it rescans the list for every row, and the query became quadratic.
+    recent_barrier = exists().where(
+        Barrier.beneficiary_id == s.person,
+        Barrier.identified_on >= cutoff,
+        Barrier.identified_on <= day,
     )
-    recent_handoff = select(Handoff.beneficiary_id).where(
-        Handoff.sent_at >= _moment(cutoff), Handoff.sent_at < _moment(day + timedelta(days=1))
+    recent_handoff = exists().where(
+        Handoff.beneficiary_id == s.person,
+        Handoff.sent_at >= _moment(cutoff),
+        Handoff.sent_at < _moment(day + timedelta(days=1)),
     )
     lost = and_(
         s.stage.not_in(list(final_stages) or [-1]),
         s.started_on < cutoff,
-        s.person.not_in(recent_barrier),
-        s.person.not_in(recent_handoff),
+        ~recent_barrier,
+        ~recent_handoff,
     )
     end = case((lost, LOST_CODE), else_=STAYED_CODE)
     ends = (
