@@ -86,21 +86,33 @@ def referent_lost(
     session: Session, actor: User, *, today: date, days: int, contact_days: int, shown: int
 ) -> tuple[list[LostRow], int]:
     """The first ``shown`` people lost from view whose open follow-up at the actor's
-    structure has the actor as referent, longest silence first, and how many there are (one
-    query: the events of the referent's people only are read, the count is a window over
-    the list, and only the shown rows are loaded)."""
+    structure has the actor as referent, longest silence first, and how many there are.
+
+    Two queries: the list's first ids and its count (a window before the ``LIMIT``), reading
+    the events of the referent's people only, each person's latest day a grouped maximum;
+    then the shown people with their last structure, ranked among their own events only."""
     mine = select(FollowUp.beneficiary_id).where(
         FollowUp.referent_id == actor.id,
         FollowUp.structure_id == actor.structure_id,
         FollowUp.ended_on.is_(None),
     )
-    rows = _rows(lost_people_query(today, days, contact_days, people=mine))
+    lost = lost_people_query(today, days, contact_days, people=mine, structure=False)
+    first = session.execute(
+        lost.with_only_columns(Beneficiary.id, func.count().over())
+        .order_by(lost.selected_columns.last_day.asc(), Beneficiary.pseudonym)
+        .limit(shown)
+    ).all()
+    if not first:
+        return [], 0
+    ids = [person for person, _total in first]
     found = session.execute(
         # The work queue shows no cohort: not loaded (a query more otherwise).
-        rows.add_columns(func.count().over()).limit(shown).options(lazyload(Beneficiary.cohorts))
+        _rows(lost_people_query(today, days, contact_days, people=ids)).options(
+            lazyload(Beneficiary.cohorts)
+        )
     ).all()
     items = [
         LostRow(person, structure, _as_date(day), REASON_CODES[reason])
-        for person, structure, day, reason, _total in found
+        for person, structure, day, reason in found
     ]
-    return items, int(found[0][4]) if found else 0
+    return items, int(first[0][1])
