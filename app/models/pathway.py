@@ -29,6 +29,16 @@ class FollowUp(Base):
             sqlite_where=text("ended_on IS NULL"),
             postgresql_where=text("ended_on IS NULL"),
         ),
+        # A referent's open follow-ups: whose lost-from-view list the work queue computes (the
+        # "work queue indexes" revision).
+        Index(
+            "ix_follow_ups_referent_open",
+            "referent_id",
+            "structure_id",
+            "beneficiary_id",
+            sqlite_where=text("ended_on IS NULL"),
+            postgresql_where=text("ended_on IS NULL"),
+        ),
     )
 
     id: Mapped[uuid_pk]

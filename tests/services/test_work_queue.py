@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffEvent
+from app.domain.lost_from_view import LostReason
 from app.domain.roles import Role
-from app.models import FollowUp, Structure, User
+from app.models import Beneficiary, Consent, FollowUp, Structure, User
 from app.services.errors import Forbidden
 from app.services.handoffs import apply_event
 from app.services.pathways import add_step
@@ -158,3 +159,93 @@ def test_a_hand_off_list_is_cut_in_order_with_its_full_count(
     section = queue_of(db_session, worker_b).to_answer
     assert (len(section.items), section.total) == (SHOWN, SHOWN + 2)
     assert [item.since for item in section.items] == sorted(sent)[:SHOWN]
+
+
+def _quiet(db_session: Session, vault: Vault, worker: User, count: int) -> list[Beneficiary]:
+    """People followed by ``worker``'s structure since January (``worker`` their referent),
+    without consent and without any event since: idle, lost from view, without consent."""
+    people = [factories.person(db_session, vault, worker, consent=False) for _ in range(count)]
+    for follow_up in db_session.scalars(
+        select(FollowUp).where(FollowUp.beneficiary_id.in_([p.id for p in people]))
+    ):
+        follow_up.started_on = date(2026, 1, 1)
+    db_session.flush()
+    return people
+
+
+def test_the_people_lists_are_cut_with_their_full_count(
+    db_session: Session, vault: Vault, two: tuple[User, User, Structure]
+) -> None:
+    worker_a, _, _ = two
+    quiet = _quiet(db_session, vault, worker_a, SHOWN + 2)
+    queue = queue_of(db_session, worker_a)
+    for section in (queue.idle, queue.lost, queue.without_consent):
+        assert (len(section.items), section.total, section.more) == (SHOWN, SHOWN + 2, 2)
+    assert {row.person.id for row in queue.lost.items} <= {p.id for p in quiet}
+    assert {row.reason for row in queue.lost.items} == {LostReason.NO_NEWS}
+
+
+def test_the_lost_list_is_the_referents_own_followed_people(
+    db_session: Session, vault: Vault, two: tuple[User, User, Structure]
+) -> None:
+    """A colleague's people, a person whose follow-up ended and an erased person are not in
+    the referent's list, nor counted; news from any partner takes a person out of it."""
+    worker_a, worker_b, _ = two
+    colleague = factories.user(db_session, structure_=worker_a.structure, email="a2@relais.example")
+    mine = _quiet(db_session, vault, worker_a, 4)
+    _quiet(db_session, vault, colleague, 3)
+    ended, erased, heard_of = mine[1], mine[2], mine[3]
+    for follow_up in db_session.scalars(
+        select(FollowUp).where(FollowUp.beneficiary_id == ended.id)
+    ):
+        follow_up.ended_on = date(2026, 11, 1)
+    erased.erased_at = NOW
+    # Followed by another structure, which records a step today: news.
+    assert worker_b.structure_id is not None
+    db_session.add(
+        FollowUp(beneficiary_id=heard_of.id, structure_id=worker_b.structure_id, started_on=TODAY)
+    )
+    add_step(db_session, vault, worker_b, heard_of, stage_code="orientation", started_on=TODAY)
+    db_session.flush()
+    lost = queue_of(db_session, worker_a).lost
+    assert ([row.person.id for row in lost.items], lost.total) == ([mine[0].id], 1)
+    assert lost.items[0].last_event_on == date(2026, 1, 1)
+    assert queue_of(db_session, colleague).lost.total == 3
+
+
+def test_a_withdrawn_consent_is_no_consent_and_the_erased_are_left_out(
+    db_session: Session, vault: Vault, two: tuple[User, User, Structure]
+) -> None:
+    worker_a, _, _ = two
+    withdrawn = factories.person(db_session, vault, worker_a)
+    kept = factories.person(db_session, vault, worker_a)
+    erased = factories.person(db_session, vault, worker_a, consent=False)
+    for consent in db_session.scalars(
+        select(Consent).where(Consent.beneficiary_id == withdrawn.id)
+    ):
+        consent.withdrawn_on = TODAY
+    erased.erased_at = NOW
+    db_session.flush()
+    section = queue_of(db_session, worker_a).without_consent
+    assert ([row.person.id for row in section.items], section.total) == ([withdrawn.id], 1)
+    assert kept.id not in {row.person.id for row in section.items}
+
+
+def test_over_capacity_counts_the_hand_offs_waiting_for_an_answer(
+    db_session: Session, vault: Vault, two: tuple[User, User, Structure]
+) -> None:
+    worker_a, worker_b, b = two
+    b.capacity = 2
+    for hours in range(3):
+        person = factories.person(db_session, vault, worker_a)
+        factories.handoff(db_session, vault, worker_a, person, b, now=NOW - timedelta(hours=hours))
+    answered = factories.person(db_session, vault, worker_a)
+    handoff = factories.handoff(db_session, vault, worker_a, answered, b, now=NOW)
+    apply_event(db_session, vault, worker_b, handoff, HandoffEvent.ACCEPT, now=NOW)
+    queue = queue_of(db_session, worker_b)
+    assert queue.over_capacity is not None
+    assert (queue.over_capacity.pending, queue.over_capacity.places) == (3, 2)
+    b.capacity = 3
+    assert queue_of(db_session, worker_b).over_capacity is None
+    b.capacity = None
+    assert queue_of(db_session, worker_b).over_capacity is None

@@ -3,19 +3,22 @@ follows the person, and an audit record for each name shown."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffEvent
 from app.domain.roles import Role
-from app.models import AuditEvent
+from app.models import AuditEvent, FollowUp
 from app.services.handoffs import apply_event
 from app.services.security.vault import Vault
 from tests import factories
 from tests.audit_log import people_shown
+from tests.sql_count import Queries, count_queries, pin, pin_flat
 from tests.web.helpers import login
 
 
@@ -75,3 +78,76 @@ def test_other_roles_have_no_work_queue(client: FlaskClient, db_session: Session
     db_session.commit()
     login(client, "coord@relais.example")
     assert client.get("/work/").status_code == 404
+
+
+@pytest.fixture
+def busy_queue(db_session: Session, vault: Vault) -> Callable[[int], None]:
+    """Adds ``count`` rows to every list of the work queue of a@relais.example (structure
+    AAA, which declares 1 free place): hand-offs from BBB to answer (overdue) and accepted
+    without a first contact, hand-offs of AAA declined by BBB, and people followed since
+    January without news nor consent (idle, lost from view, without consent)."""
+    a = factories.structure(db_session, "AAA")
+    b = factories.structure(db_session, "BBB")
+    a.capacity = 1
+    worker_a = factories.user(db_session, structure_=a, email="a@relais.example")
+    worker_b = factories.user(db_session, structure_=b, email="b@relais.example")
+    now = datetime.now(UTC)
+
+    def add(count: int) -> None:
+        quiet = []
+        for _ in range(count):
+            waiting = factories.person(db_session, vault, worker_b)
+            factories.handoff(db_session, vault, worker_b, waiting, a, now=now - timedelta(days=12))
+            accepted = factories.person(db_session, vault, worker_b)
+            handoff = factories.handoff(
+                db_session, vault, worker_b, accepted, a, now=now - timedelta(days=5)
+            )
+            apply_event(db_session, vault, worker_a, handoff, HandoffEvent.ACCEPT, now=now)
+            declined = factories.person(db_session, vault, worker_a)
+            handoff = factories.handoff(
+                db_session, vault, worker_a, declined, b, now=now - timedelta(days=3)
+            )
+            apply_event(
+                db_session, vault, worker_b, handoff, HandoffEvent.DECLINE,
+                now=now - timedelta(days=1), reason_code="no_capacity",
+            )  # fmt: skip
+            quiet.append(factories.person(db_session, vault, worker_a, consent=False).id)
+        for follow_up in db_session.scalars(
+            select(FollowUp).where(FollowUp.beneficiary_id.in_(quiet))
+        ):
+            follow_up.started_on = date(2026, 1, 1)
+        db_session.commit()
+
+    db_session.commit()
+    return add
+
+
+def test_the_work_queue_costs_the_same_with_2_rows_as_with_50(
+    client: FlaskClient, busy_queue: Callable[[int], None]
+) -> None:
+    """Every list of the page full (and cut at 10 rows with 50): the same statements, one per
+    list, the count of each list taken by the same query (a window before the LIMIT)."""
+
+    def seen() -> tuple[Queries, str]:
+        login(client, "a@relais.example")
+        with count_queries() as queries:
+            response = client.get("/work/")
+        assert response.status_code == 200
+        return queries, response.get_data(as_text=True)
+
+    busy_queue(2)
+    few, few_page = seen()
+    busy_queue(48)
+    many, many_page = seen()
+    for page, n in ((few_page, 2), (many_page, 50)):
+        for count in ("en attente", "à contacter", "à réorienter", "sans consentement"):
+            assert f"{n} {count}" in page
+        assert page.count(f"{n} personnes") == 2  # idle and lost from view
+        assert f'data-pending="{n}" data-places="1"' in page
+    assert many_page.count("et 40 autres") == 6
+    pin_flat(few, many)
+    # The user; a query for each of the six lists (two for the idle list and the lost from
+    # view: their first ids with their count, then the shown people); which of their people the structure follows; the names' keys;
+    # the inbox badge; the card reminder (2); the erasure notices; the audit append (head
+    # read and moved, the event, its people; and PostgreSQL's advisory lock).
+    pin(many, sqlite=20, postgresql=21)

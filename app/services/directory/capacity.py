@@ -171,6 +171,12 @@ def over_capacity(session: Session, structure: Structure) -> OverCapacity | None
             Handoff.to_structure_id == structure.id, Handoff.status == HandoffStatus.SENT
         )
     )
-    if int(pending or 0) <= structure.capacity:
+    return pending_over_capacity(structure, int(pending or 0))
+
+
+def pending_over_capacity(structure: Structure, pending: int) -> OverCapacity | None:
+    """``pending`` hand-offs waiting for the structure's answer, when they exceed its declared
+    free places (none when it declares no places): for a caller that counted them already."""
+    if structure.capacity is None or pending <= structure.capacity:
         return None
-    return OverCapacity(structure, int(pending or 0), structure.capacity)
+    return OverCapacity(structure, pending, structure.capacity)

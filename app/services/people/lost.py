@@ -2,7 +2,8 @@
 
 - the coordinators' list (``lost_from_view``): pseudonymous, a page of rows with the last
   structure, the last event's day and the reason, filtered by cohort, QPV and last structure;
-- a follow-up referent's own (``referent_lost``), for their work queue.
+- a follow-up referent's own (``referent_lost``), for their work queue: its first rows and
+  their count.
 
 Each list is one query (plus a count for the coordinators' pages).
 """
@@ -14,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from app.domain.lost_from_view import LostReason
 from app.domain.roles import Role
@@ -82,17 +83,36 @@ def lost_from_view(
 
 
 def referent_lost(
-    session: Session, actor: User, *, today: date, days: int, contact_days: int
-) -> list[LostRow]:
-    """The people lost from view whose open follow-up at the actor's structure has the actor
-    as referent, longest silence first (one query)."""
+    session: Session, actor: User, *, today: date, days: int, contact_days: int, shown: int
+) -> tuple[list[LostRow], int]:
+    """The first ``shown`` people lost from view whose open follow-up at the actor's
+    structure has the actor as referent, longest silence first, and how many there are.
+
+    Two queries: the list's first ids and its count (a window before the ``LIMIT``), reading
+    the events of the referent's people only, each person's latest day a grouped maximum;
+    then the shown people with their last structure, ranked among their own events only."""
     mine = select(FollowUp.beneficiary_id).where(
         FollowUp.referent_id == actor.id,
         FollowUp.structure_id == actor.structure_id,
         FollowUp.ended_on.is_(None),
     )
-    query = lost_people_query(today, days, contact_days).where(Beneficiary.id.in_(mine))
-    return [
+    lost = lost_people_query(today, days, contact_days, people=mine, structure=False)
+    first = session.execute(
+        lost.with_only_columns(Beneficiary.id, func.count().over())
+        .order_by(lost.selected_columns.last_day.asc(), Beneficiary.pseudonym)
+        .limit(shown)
+    ).all()
+    if not first:
+        return [], 0
+    ids = [person for person, _total in first]
+    found = session.execute(
+        # The work queue shows no cohort: not loaded (a query more otherwise).
+        _rows(lost_people_query(today, days, contact_days, people=ids)).options(
+            lazyload(Beneficiary.cohorts)
+        )
+    ).all()
+    items = [
         LostRow(person, structure, _as_date(day), REASON_CODES[reason])
-        for person, structure, day, reason in session.execute(_rows(query))
+        for person, structure, day, reason in found
     ]
+    return items, int(first[0][1])

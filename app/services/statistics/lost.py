@@ -24,10 +24,12 @@ coordinators' list pages it, the work queue keeps a referent's people, and
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, exists, func, literal, or_, select, union_all
+from sqlalchemy import Select, case, exists, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffStatus
@@ -55,25 +57,38 @@ DEFAULT_CONTACT_DAYS = 30
 REASON_CODES = {1: LostReason.NO_NEWS, 2: LostReason.NO_FIRST_CONTACT}
 
 
-def _events(day: date) -> Any:
-    """(person, day, structure) of every event up to ``day``."""
+People = Select[Any] | Collection[uuid.UUID] | None  # a query of person ids, ids, or anyone
+
+
+def _among(column: Any, people: People) -> Any:
+    """``column IN (people)``, or no condition (true) when ``people`` is None."""
+    return true() if people is None else column.in_(people)
+
+
+def _events(day: date, people: People = None) -> Any:
+    """(person, day, structure) of every event up to ``day`` (of ``people`` only when given:
+    each branch reads their rows on its person index, not the territory's)."""
     recorder = select(User.structure_id).where(User.id == Barrier.recorded_by_id).scalar_subquery()
     return union_all(
         select(
             PathwayStep.beneficiary_id.label("person"),
             PathwayStep.started_on.label("day"),
             PathwayStep.structure_id.label("structure"),
-        ).where(PathwayStep.started_on <= day),
+        ).where(PathwayStep.started_on <= day, _among(PathwayStep.beneficiary_id, people)),
         select(
             Barrier.beneficiary_id,
             Barrier.identified_on,
             func.coalesce(recorder, Barrier.acting_structure_id),
-        ).where(Barrier.identified_on <= day),
+        ).where(Barrier.identified_on <= day, _among(Barrier.beneficiary_id, people)),
         select(
             Barrier.beneficiary_id,
             Barrier.closed_on,
             func.coalesce(Barrier.closed_by_structure_id, Barrier.acting_structure_id),
-        ).where(Barrier.closed_on.is_not(None), Barrier.closed_on <= day),
+        ).where(
+            Barrier.closed_on.is_not(None),
+            Barrier.closed_on <= day,
+            _among(Barrier.beneficiary_id, people),
+        ),
         select(
             Handoff.beneficiary_id,
             HandoffTransition.effective_on,
@@ -83,16 +98,28 @@ def _events(day: date) -> Any:
         .where(
             HandoffTransition.actor_structure_id.is_not(None),  # done by a partner
             HandoffTransition.effective_on <= day,
+            _among(Handoff.beneficiary_id, people),
         ),
         select(FollowUp.beneficiary_id, FollowUp.started_on, FollowUp.structure_id).where(
-            FollowUp.started_on <= day
+            FollowUp.started_on <= day, _among(FollowUp.beneficiary_id, people)
         ),
     ).subquery()
 
 
-def _latest(day: date) -> Any:
+def _last_days(day: date, people: People) -> Any:
+    """(person, day) of each person's latest event up to ``day``: a grouped maximum (a hash
+    aggregate), cheaper than ``_latest``'s ranking when the structure is not wanted."""
+    events = _events(day, people)
+    return (
+        select(events.c.person, func.max(events.c.day).label("day"))
+        .group_by(events.c.person)
+        .subquery()
+    )
+
+
+def _latest(day: date, people: People = None) -> Any:
     """(person, day, structure) of each person's latest event up to ``day``."""
-    events = _events(day)
+    events = _events(day, people)
     ranked = select(
         events.c.person,
         events.c.day,
@@ -131,10 +158,15 @@ def _last_stage(day: date) -> Any:
     )
 
 
-def lost_people_query(day: date, days: int, contact_days: int) -> Select[Any]:
+def lost_people_query(
+    day: date, days: int, contact_days: int, people: People = None, *, structure: bool = True
+) -> Select[Any]:
     """(person id, last event day, last structure id or None, reason code) of the people
-    lost from view on ``day`` (``REASON_CODES``)."""
-    latest = _latest(day)
+    lost from view on ``day`` (``REASON_CODES``); among ``people`` (a query of person ids, or
+    ids) only when given, whose events alone are then read. Without ``structure``, the
+    columns are (person id, last event day, reason code): the latest day is then a grouped
+    maximum rather than a ranking of every event."""
+    latest = _latest(day, people) if structure else _last_days(day, people)
     final = select(ReferenceItem.id).where(
         ReferenceItem.kind == ReferenceKind.STAGE, ReferenceItem.code.in_(FINAL_STAGES)
     )
@@ -152,16 +184,15 @@ def lost_people_query(day: date, days: int, contact_days: int) -> Select[Any]:
     )
     no_news = latest.c.day < day - timedelta(days=days)
     reason = case((no_news, literal(1)), (no_contact, literal(2)))
+    columns = [Beneficiary.id.label("person"), latest.c.day.label("last_day")]
+    if structure:
+        columns.append(latest.c.structure.label("structure"))
     return (
-        select(
-            Beneficiary.id.label("person"),
-            latest.c.day.label("last_day"),
-            latest.c.structure.label("structure"),
-            reason.label("reason"),
-        )
+        select(*columns, reason.label("reason"))
         .join(latest, latest.c.person == Beneficiary.id)
         .where(
             Beneficiary.erased_at.is_(None),
+            _among(Beneficiary.id, people),
             followed,
             # 0 is no stage's id: a person without a step is not at a final stage.
             func.coalesce(_last_stage(day), 0).not_in(final),

@@ -187,9 +187,20 @@ def test_a_referent_sees_their_own(world: World, lost_world: dict) -> None:
     for follow_up in follow_ups:
         follow_up.referent_id = worker.id
     world.session.flush()
-    mine = referent_lost(world.session, worker, today=DAY, days=90, contact_days=30)
+    mine, total = referent_lost(world.session, worker, today=DAY, days=90, contact_days=30, shown=5)
     assert [row.person for row in mine] == [lost_world["p1"], lost_world["p4"]]
-    assert referent_lost(world.session, other, today=DAY, days=90, contact_days=30) == []
+    assert total == 2
+    assert [(row.structure, row.reason) for row in mine] == [
+        (world.a, LostReason.NO_NEWS),
+        (world.a, LostReason.NO_FIRST_CONTACT),
+    ]
+    # Cut to the shown rows, the count still says how many there are.
+    first, total = referent_lost(
+        world.session, worker, today=DAY, days=90, contact_days=30, shown=1
+    )
+    assert ([row.person for row in first], total) == ([lost_world["p1"]], 2)
+    none = referent_lost(world.session, other, today=DAY, days=90, contact_days=30, shown=5)
+    assert none == ([], 0)
 
 
 def test_the_latest_step_up_to_the_day_says_whether_the_pathway_ended(world: World) -> None:
