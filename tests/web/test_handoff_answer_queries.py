@@ -78,6 +78,18 @@ def test_accept_then_first_contact(client: FlaskClient, handoff: Handoff) -> Non
     # worker's wake-up, and inserts the three audit events in one statement.
     pin(accepted, sqlite=16, postgresql=16)
     assert not any(s.startswith("SELECT reference_items") for s in accepted.shapes())
+    # Narrow reads: after the account (which carries its structure for every page), no
+    # statement joins a structure (the hand-off's two, the follow-up's, the webhook
+    # endpoints'), the person comes without their QPV, the sender without secrets.
+    after_account = accepted.shapes()[1:]
+    assert not any("JOIN structures" in s for s in after_account)
+    assert not any("JOIN reference_items" in s for s in after_account)
+    sender = [s for s in after_account if s.startswith("SELECT users.")]
+    assert len(sender) == 1
+    assert sender[0].startswith(
+        "SELECT users.id, users.email, users.role, users.structure_id, users.active, "
+        "users.locale FROM users WHERE"
+    )
     contacted = _answer(client, handoff, "first_contact")
     # No follow-up, mail or webhook: the account, the hand-off, its update and transition, the
     # follow-up check and data key of the confirmation, two audit events chained at commit.
@@ -87,8 +99,11 @@ def test_accept_then_first_contact(client: FlaskClient, handoff: Handoff) -> Non
 def test_decline(client: FlaskClient, handoff: Handoff) -> None:
     login(client, RECEIVER)
     declined = _answer(client, handoff, "decline", {"decline-reason": "no_capacity"})
-    # The accept's statements without the follow-up, plus the reason list of the form and the
-    # reason, the unmet need (the need's category, its row, its cohorts); the confirmation
-    # shows the pseudonym (the structure does not follow the person): no data key, no audit.
-    pin(declined, sqlite=17, postgresql=19)
+    # The accept's statements without the follow-up, plus the reason, the unmet need (the
+    # need's category, its row, its cohorts); the confirmation shows the pseudonym (the
+    # structure does not follow the person): no data key, no audit. The form's list of
+    # reasons is not read (it is only shown, on the page or when the answer is refused).
+    pin(declined, sqlite=16, postgresql=18)
+    reference_reads = [s for s in declined.shapes() if s.startswith("SELECT reference_items")]
+    assert len(reference_reads) == 2, reference_reads  # the reason, the person's cohorts
     assert sum(s.startswith("UPDATE handoff_links") for s in declined.shapes()) == 1

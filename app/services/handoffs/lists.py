@@ -15,7 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app.domain.deadlines import deadline_cutoff
 from app.domain.handoffs import HandoffStatus
@@ -214,8 +214,14 @@ def pending_inbox_count(session: Session, actor: User) -> int:
     )
 
 
-def handoff_for_party(session: Session, actor: User, handoff_id: str) -> Handoff:
-    """The hand-off if the actor's structure sent or received it, else ``NotFound``."""
+def handoff_for_party(
+    session: Session, actor: User, handoff_id: str, *, answering: bool = False
+) -> Handoff:
+    """The hand-off if the actor's structure sent or received it, else ``NotFound``.
+
+    ``answering``: read for an answer (accept, decline...), which needs the structures' ids
+    and the person, not the structures themselves nor the person's QPV (read when used, on a
+    refused answer's page): the row read is a third as wide."""
     structure_id = _structure_id(actor)
     try:
         ident = uuid.UUID(handoff_id)
@@ -223,11 +229,16 @@ def handoff_for_party(session: Session, actor: User, handoff_id: str) -> Handoff
         raise NotFound(N_("No hand-off here.")) from None
     # Every page of a hand-off and every answer reads its person (pseudonym, erasure): in the
     # same statement. The cohorts are read only where they are shown.
-    handoff = session.get(
-        Handoff,
-        ident,
-        options=[joinedload(Handoff.beneficiary).lazyload(Beneficiary.cohorts)],
-    )
+    options = [joinedload(Handoff.beneficiary).lazyload(Beneficiary.cohorts)]
+    if answering:
+        options = [
+            joinedload(Handoff.beneficiary).options(
+                lazyload(Beneficiary.cohorts), lazyload(Beneficiary.qpv)
+            ),
+            lazyload(Handoff.from_structure),
+            lazyload(Handoff.to_structure),
+        ]
+    handoff = session.get(Handoff, ident, options=options)
     if handoff is None or structure_id not in (handoff.from_structure_id, handoff.to_structure_id):
         raise NotFound(N_("No hand-off here."))
     return handoff

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Collection, Sequence
 
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, load_only
 
 from app.domain.handoffs import HandoffEvent
 from app.domain.roles import Role
@@ -72,9 +72,21 @@ def active_caseworkers(session: Session, structure_id: int) -> list[User]:
     )
 
 
+_CONTACT_ONLY = (
+    load_only(User.email, User.locale, User.active, User.role, User.structure_id),
+    lazyload(User.structure),
+)
+
+
 def sender_contacts(session: Session, handoff: Handoff) -> list[User]:
     """The caseworker who sent ``handoff`` if still active there, else their colleagues."""
-    sender = session.get(User, handoff.from_user_id) if handoff.from_user_id else None
+    # What a mail needs of the account (its address, language, whether it still works there):
+    # neither its structure nor its secrets.
+    sender = (
+        session.get(User, handoff.from_user_id, options=_CONTACT_ONLY)
+        if handoff.from_user_id
+        else None
+    )
     if (
         sender is not None
         and sender.active
