@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session, joinedload, lazyload
 from app.domain.deadlines import deadline_cutoff
 from app.domain.handoffs import HandoffStatus
 from app.domain.roles import Role
-from app.models import Barrier, Beneficiary, FollowUp, Handoff, User
+from app.models import Barrier, Beneficiary, FollowUp, Handoff, PersonKey, User
 from app.services import keyset
 from app.services.errors import N_, NotFound
 from app.services.handoffs.deadlines import waiting_since
 from app.services.keyset import FIRST_PAGE, Kind, SortKey, Window
+from app.services.mail.queue import CONTACT_ONLY
 from app.services.people.access import followed_ids
 from app.services.security.vault import Vault
 
@@ -219,9 +220,11 @@ def handoff_for_party(
 ) -> Handoff:
     """The hand-off if the actor's structure sent or received it, else ``NotFound``.
 
-    ``answering``: read for an answer (accept, decline...), which needs the structures' ids
-    and the person, not the structures themselves nor the person's QPV (read when used, on a
-    refused answer's page): the row read is a third as wide."""
+    ``answering``: read for an answer (accept, decline...), in the same statement as what the
+    answer uses: the person's wrapped data key (the confirmation names the person) and what
+    its mail needs of the sending account (``mail.queue.sender_contacts``), both then found in
+    the session; not the structures (their ids are on the row) nor the person's QPV, read
+    only if a refused answer's page shows them."""
     structure_id = _structure_id(actor)
     try:
         ident = uuid.UUID(handoff_id)
@@ -233,8 +236,11 @@ def handoff_for_party(
     if answering:
         options = [
             joinedload(Handoff.beneficiary).options(
-                lazyload(Beneficiary.cohorts), lazyload(Beneficiary.qpv)
+                lazyload(Beneficiary.cohorts),
+                lazyload(Beneficiary.qpv),
+                joinedload(Beneficiary.data_key).load_only(PersonKey.kek_id, PersonKey.wrapped_key),
             ),
+            joinedload(Handoff.sender).options(*CONTACT_ONLY),
             lazyload(Handoff.from_structure),
             lazyload(Handoff.to_structure),
         ]

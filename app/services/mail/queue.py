@@ -72,7 +72,9 @@ def active_caseworkers(session: Session, structure_id: int) -> list[User]:
     )
 
 
-_CONTACT_ONLY = (
+# What a mail needs of an account (its address, language, whether it still works there):
+# neither its structure nor its secrets.
+CONTACT_ONLY = (
     load_only(User.email, User.locale, User.active, User.role, User.structure_id),
     lazyload(User.structure),
 )
@@ -80,10 +82,9 @@ _CONTACT_ONLY = (
 
 def sender_contacts(session: Session, handoff: Handoff) -> list[User]:
     """The caseworker who sent ``handoff`` if still active there, else their colleagues."""
-    # What a mail needs of the account (its address, language, whether it still works there):
-    # neither its structure nor its secrets.
+    # Found in the session when the hand-off was read for an answer (``handoff_for_party``).
     sender = (
-        session.get(User, handoff.from_user_id, options=_CONTACT_ONLY)
+        session.get(User, handoff.from_user_id, options=CONTACT_ONLY)
         if handoff.from_user_id
         else None
     )
