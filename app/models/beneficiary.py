@@ -97,6 +97,10 @@ class Beneficiary(Base):
     cohorts: Mapped[list[ReferenceItem]] = relationship(
         secondary=beneficiary_cohorts, lazy="selectin", order_by=ReferenceItem.position
     )
+    # The wrapped data key, read with the person where a request will open their identity (an
+    # answer to a hand-off); ``Vault.person_key`` then finds it in the session. Read-only: the
+    # key's row is written and shredded through ``PersonKey`` only.
+    data_key: Mapped[PersonKey | None] = relationship(viewonly=True)
 
 
 class NameSearchToken(Base):

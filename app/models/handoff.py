@@ -15,6 +15,7 @@ from app.models.beneficiary import Beneficiary
 from app.models.pathway import Barrier
 from app.models.reference import ReferenceItem
 from app.models.structure import Structure
+from app.models.user import User
 
 # The rows the pending-hand-off unique indexes cover, by purpose column.
 PENDING_WITH = {
@@ -102,6 +103,8 @@ class Handoff(Base):
         foreign_keys=[from_structure_id], lazy="joined"
     )
     to_structure: Mapped[Structure] = relationship(foreign_keys=[to_structure_id], lazy="joined")
+    # The sending account, read with an answer for the mail that tells it (read-only).
+    sender: Mapped[User | None] = relationship(foreign_keys=[from_user_id], viewonly=True)
     purpose_stage: Mapped[ReferenceItem | None] = relationship(foreign_keys=[purpose_stage_id])
     purpose_barrier: Mapped[Barrier | None] = relationship()
     decline_reason: Mapped[ReferenceItem | None] = relationship(foreign_keys=[decline_reason_id])

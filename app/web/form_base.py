@@ -7,7 +7,10 @@
   ``"code"``. Without it, ``Optional()`` let a blank choice through to the view as ``" "``;
 * gives every text field without a ``Length`` of its own a ``Length(max=TEXT_LIMIT)``, so that
   no text of any size reaches a service unchecked (fields stored in a column of a given size
-  declare that size themselves).
+  declare that size themselves);
+* translates WTForms' own messages ("This field is required.", the CSRF refusals) with its
+  catalogue read once per process and language (``wtforms_catalogue``): Flask-WTF reads it
+  from disk again in every request that translates one, which is every POST.
 
 ``WholeNumberField`` and ``id_choice`` read numbers with ``app.domain.numbers``: ASCII digits
 only, bounded, a form error otherwise.
@@ -15,8 +18,12 @@ only, bounded, a form error otherwise.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from babel import support
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -27,6 +34,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.i18n import messages_path
 from wtforms.meta import DefaultMeta
 from wtforms.validators import Length
 
@@ -59,11 +67,34 @@ class _RelaisMeta(DefaultMeta):  # type: ignore[misc]
         return field
 
 
+@cache
+def wtforms_catalogue(locale: str) -> support.Translations | support.NullTranslations:
+    """WTForms' messages in ``locale``, read from WTForms' catalogues once per process."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _RequestLanguage:
+    """WTForms' translations object: the catalogue of the request's language."""
+
+    def gettext(self, string: str) -> str:
+        return str(wtforms_catalogue(str(get_locale() or "fr")).ugettext(string))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return str(wtforms_catalogue(str(get_locale() or "fr")).ungettext(singular, plural, n))
+
+
+_REQUEST_LANGUAGE = _RequestLanguage()
+
+
 class RelaisForm(FlaskForm):  # type: ignore[misc]
-    """A Flask-WTF form (CSRF token): single choices stripped, text bounded (see above)."""
+    """A Flask-WTF form (CSRF token): single choices stripped, text bounded, WTForms'
+    messages from a catalogue read once (see above)."""
 
     class Meta(_RelaisMeta):
-        pass
+        def get_translations(self, form: Any) -> Any:
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _REQUEST_LANGUAGE
 
 
 class RelaisSubform(Form):  # type: ignore[misc]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.extensions import make_engine
 from app.models import AuditChainHead, AuditEvent, Base, User
-from app.services.security import audit, audit_check, audit_people
+from app.services.security import audit, audit_check, audit_people, audit_queue
 from tests import factories
 from tests.audit_log import (
     assert_concurrent_writers_chain,
@@ -303,3 +303,31 @@ def test_on_sqlite_concurrent_page_views_all_commit(app: Flask, sqlite_file: Eng
     with Session(sqlite_file) as check:
         report = audit_check.verify_chain(check)
         assert (report.intact, report.rows) == (True, 24)
+
+
+def test_reads_of_the_audit_tables_are_found_once_per_statement_shape(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every statement of a transaction with events queued is checked for a read of the audit
+    tables; the expression tree of a shape seen before is not walked again, and shapes that
+    differ in their tables (a join, a subquery) are told apart."""
+    walked: list[object] = []
+    original = audit_queue.find_tables
+
+    def counted(*args: object, **kwargs: object) -> object:
+        walked.append(args[0])
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit_queue, "find_tables", counted)
+    audit_queue._SHAPES.clear()
+    person = uuid.uuid4()
+    for _time in range(3):
+        assert audit_queue._reads_audit(
+            select(AuditEvent).where(AuditEvent.beneficiary_id == person)
+        )
+        assert not audit_queue._reads_audit(select(User).where(User.id == 7))
+        inside = select(AuditEvent.actor_id).scalar_subquery()
+        assert audit_queue._reads_audit(select(User).where(User.id.in_(inside)))
+        person = uuid.uuid4()  # other values, the same shapes
+    assert len(walked) == 3
+    assert audit_queue._reads_audit(text("SELECT seq FROM audit_chain_head"))

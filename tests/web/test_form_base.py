@@ -4,12 +4,19 @@ validated, text bounded when a field does not say, numbers read as ASCII digits.
 from __future__ import annotations
 
 import pytest
-from flask import Flask
+from babel import support
+from flask import Flask, session
 from werkzeug.datastructures import MultiDict
 from wtforms import RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.web.form_base import TEXT_LIMIT, RelaisForm, WholeNumberField, id_choice
+from app.web.form_base import (
+    TEXT_LIMIT,
+    RelaisForm,
+    WholeNumberField,
+    id_choice,
+    wtforms_catalogue,
+)
 
 
 class _Sample(RelaisForm):
@@ -76,3 +83,30 @@ def test_a_choice_of_ids_reads_ascii_digits(app: Flask, typed: str, valid: bool)
     form = _form(app, required_choice="a", person=typed)
     assert (not form.person.errors) is valid
     assert form.person.data == (7 if valid else None)
+
+
+def test_wtforms_messages_are_read_once_per_language(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WTForms' catalogue is read from disk once per process and language, not in every
+    request that shows one of its messages (Flask-WTF's own lookup reads it per request)."""
+    loads: list[str] = []
+    original = support.Translations.load
+
+    def counted(dirname: object, locales: object, domain: str) -> object:
+        loads.append(domain)
+        return original(dirname, locales, domain)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(support.Translations, "load", counted)
+    wtforms_catalogue.cache_clear()
+    for _request in range(2):
+        errors = _form(app, required_choice="").required_choice.errors
+        assert errors == ["Ce champ est requis."]  # French, the default language
+    assert loads == ["wtforms"]
+    with app.test_request_context(method="POST"):
+        session["lang"] = "en"
+        for _request in range(2):
+            form = _Sample(formdata=MultiDict({"required_choice": ""}))
+            form.validate()
+            assert form.required_choice.errors == ["This field is required."]
+    assert loads == ["wtforms", "wtforms"]

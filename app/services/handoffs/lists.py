@@ -15,16 +15,17 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app.domain.deadlines import deadline_cutoff
 from app.domain.handoffs import HandoffStatus
 from app.domain.roles import Role
-from app.models import Barrier, Beneficiary, FollowUp, Handoff, User
+from app.models import Barrier, Beneficiary, FollowUp, Handoff, PersonKey, User
 from app.services import keyset
 from app.services.errors import N_, NotFound
 from app.services.handoffs.deadlines import waiting_since
 from app.services.keyset import FIRST_PAGE, Kind, SortKey, Window
+from app.services.mail.queue import CONTACT_ONLY
 from app.services.people.access import followed_ids
 from app.services.security.vault import Vault
 
@@ -214,8 +215,16 @@ def pending_inbox_count(session: Session, actor: User) -> int:
     )
 
 
-def handoff_for_party(session: Session, actor: User, handoff_id: str) -> Handoff:
-    """The hand-off if the actor's structure sent or received it, else ``NotFound``."""
+def handoff_for_party(
+    session: Session, actor: User, handoff_id: str, *, answering: bool = False
+) -> Handoff:
+    """The hand-off if the actor's structure sent or received it, else ``NotFound``.
+
+    ``answering``: read for an answer (accept, decline...), in the same statement as what the
+    answer uses: the person's wrapped data key (the confirmation names the person) and what
+    its mail needs of the sending account (``mail.queue.sender_contacts``), both then found in
+    the session; not the structures (their ids are on the row) nor the person's QPV, read
+    only if a refused answer's page shows them."""
     structure_id = _structure_id(actor)
     try:
         ident = uuid.UUID(handoff_id)
@@ -223,11 +232,19 @@ def handoff_for_party(session: Session, actor: User, handoff_id: str) -> Handoff
         raise NotFound(N_("No hand-off here.")) from None
     # Every page of a hand-off and every answer reads its person (pseudonym, erasure): in the
     # same statement. The cohorts are read only where they are shown.
-    handoff = session.get(
-        Handoff,
-        ident,
-        options=[joinedload(Handoff.beneficiary).lazyload(Beneficiary.cohorts)],
-    )
+    options = [joinedload(Handoff.beneficiary).lazyload(Beneficiary.cohorts)]
+    if answering:
+        options = [
+            joinedload(Handoff.beneficiary).options(
+                lazyload(Beneficiary.cohorts),
+                lazyload(Beneficiary.qpv),
+                joinedload(Beneficiary.data_key).load_only(PersonKey.kek_id, PersonKey.wrapped_key),
+            ),
+            joinedload(Handoff.sender).options(*CONTACT_ONLY),
+            lazyload(Handoff.from_structure),
+            lazyload(Handoff.to_structure),
+        ]
+    handoff = session.get(Handoff, ident, options=options)
     if handoff is None or structure_id not in (handoff.from_structure_id, handoff.to_structure_id):
         raise NotFound(N_("No hand-off here."))
     return handoff

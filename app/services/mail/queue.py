@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Collection, Sequence
 
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, load_only
 
 from app.domain.handoffs import HandoffEvent
 from app.domain.roles import Role
@@ -72,9 +72,22 @@ def active_caseworkers(session: Session, structure_id: int) -> list[User]:
     )
 
 
+# What a mail needs of an account (its address, language, whether it still works there):
+# neither its structure nor its secrets.
+CONTACT_ONLY = (
+    load_only(User.email, User.locale, User.active, User.role, User.structure_id),
+    lazyload(User.structure),
+)
+
+
 def sender_contacts(session: Session, handoff: Handoff) -> list[User]:
     """The caseworker who sent ``handoff`` if still active there, else their colleagues."""
-    sender = session.get(User, handoff.from_user_id) if handoff.from_user_id else None
+    # Found in the session when the hand-off was read for an answer (``handoff_for_party``).
+    sender = (
+        session.get(User, handoff.from_user_id, options=CONTACT_ONLY)
+        if handoff.from_user_id
+        else None
+    )
     if (
         sender is not None
         and sender.active

@@ -15,7 +15,7 @@ import uuid
 from datetime import date, timedelta
 
 from sqlalchemy import Select, false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from app.domain.rights import Following, may_change_person
 from app.domain.roles import Role
@@ -100,8 +100,11 @@ def person_for_coordinator(session: Session, actor: User, pseudonym: str) -> Ben
 
 
 def open_follow_up(session: Session, person_id: uuid.UUID, structure_id: int) -> FollowUp | None:
+    # Its callers know the structure (most only ask whether there is one): not joined.
     return session.scalar(
-        select(FollowUp).where(
+        select(FollowUp)
+        .options(lazyload(FollowUp.structure))
+        .where(
             FollowUp.beneficiary_id == person_id,
             FollowUp.structure_id == structure_id,
             FollowUp.ended_on.is_(None),

@@ -69,9 +69,28 @@ def mark_chained(session: Session) -> None:
 Chainer = Callable[[Session], None]
 
 
+# Whether a statement's shape reads an audit table, by its SQL cache key (the key SQLAlchemy
+# computes once per statement to find its compiled form): the tables of a shape seen before
+# are not looked for again in its expression tree. Emptied when full.
+_SHAPES: dict[tuple[Any, ...], bool] = {}
+_SHAPES_KEPT = 2000
+
+
 def _reads_audit(statement: Any) -> bool:
     if isinstance(statement, TextClause):
         return any(name in statement.text for name in AUDIT_TABLES)
+    found = statement._generate_cache_key()  # memoised on the statement, reused to compile it
+    if found is None:  # a statement SQLAlchemy does not cache either
+        return _names_audit_table(statement)
+    reads = _SHAPES.get(found.key)
+    if reads is None:
+        if len(_SHAPES) >= _SHAPES_KEPT:
+            _SHAPES.clear()
+        reads = _SHAPES[found.key] = _names_audit_table(statement)
+    return reads
+
+
+def _names_audit_table(statement: Any) -> bool:
     return any(
         isinstance(table, Table) and table.name in AUDIT_TABLES
         for table in find_tables(statement, include_joins=True, include_aliases=True)

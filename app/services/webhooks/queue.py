@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from app.domain.audit import AuditAction
 from app.domain.handoffs import HandoffEvent
@@ -97,8 +97,11 @@ def body(event_type: WebhookEvent, event_id: uuid.UUID, at: datetime, data: dict
 def _listeners(
     session: Session, structure_ids: Collection[int], event_type: WebhookEvent
 ) -> list[WebhookEndpoint]:
+    # Every answer asks (most structures have no endpoint): the endpoints' structures are
+    # not read with them (the payload names structures by their hand-off's codes).
     endpoints = session.scalars(
         select(WebhookEndpoint)
+        .options(lazyload(WebhookEndpoint.structure))
         .where(
             WebhookEndpoint.structure_id.in_(list(structure_ids)),
             WebhookEndpoint.active.is_(True),

@@ -14,8 +14,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
-from app.domain.employment import ContractType
-from app.domain.handoffs import BACKDATED_EVENTS, HandoffEvent, HandoffStatus, outcome_fits
+from app.domain.handoffs import BACKDATED_EVENTS, HandoffEvent, HandoffStatus
 from app.domain.roles import Role
 from app.models import Beneficiary, Handoff, ReferenceKind, Structure
 from app.services import pathways
@@ -34,16 +33,16 @@ from app.services.handoffs.same_purpose import open_for_purpose, others_for_same
 from app.services.people import access, identity
 from app.services.people.registration import active_consent
 from app.services.repeats import AlreadyRecorded
-from app.services.structures import list_structures, reference_item, structure_by_id
+from app.services.structures import reference_item, structure_by_id
 from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
 from app.web import submissions
 from app.web.confirmations import who
 from app.web.context import actor, dbs, label, named, roles_required, today, vault
-from app.web.forms_support import attach_error, choices, enum_choices, keeps_typed_values
+from app.web.forms_support import attach_error, choices, keeps_typed_values
 from app.web.handoffs import follow_through, partners
+from app.web.handoffs.answer_forms import read_form, shown_form
 from app.web.handoffs.blueprint import bp
-from app.web.handoffs.dates import prepare_date
 from app.web.handoffs.forms import ActionForm, SendForm, employment_from
 from app.web.labels import enum_label
 from app.web.listing import window_from_request
@@ -128,14 +127,6 @@ def _purpose_codes(person_id: uuid.UUID, value: str | None) -> tuple[str | None,
     if barrier is not None:
         return barrier.category.code, None
     return None, None
-
-
-def _partner_choices(exclude: set[int]) -> list[SelectChoice]:
-    return [SelectChoice("", _("Choose a partner"))] + [
-        SelectChoice(str(s.id), s.name)
-        for s in list_structures(dbs(), include_inactive=False)
-        if s.id not in exclude
-    ]
 
 
 @bp.route("/new/<pseudonym>", methods=["GET", "POST"])
@@ -266,7 +257,7 @@ def _detail_context(
     person = handoff.beneficiary
     events = available_events(user, handoff)
     follows = access.open_follow_up(session, person.id, user.structure_id or 0) is not None
-    forms = {event: _action_form(handoff, event, formdata=None) for event in events}
+    forms = {event: shown_form(handoff, event) for event in events}
     forms.update({event: form for event, form in (failed or {}).items() if event in forms})
     who = (
         identity.reveal_identity(vault(), session, user, person, "handoff_page", NAME_FIELDS)
@@ -290,37 +281,6 @@ def _detail_context(
         "backdated": BACKDATED_EVENTS,
         **follow_through.detail_context(handoff),
     }
-
-
-def _action_form(handoff: Handoff, event: HandoffEvent, **options: object) -> ActionForm:
-    """The form of one action; prefixed so that several forms on a page keep unique ids.
-
-    Only the lists the action shows are read (a reason to decline, an outcome to close, a
-    partner to redirect to): an acceptance or a first contact reads none. The other selects
-    keep no choices; they do not check their value against them (``validate_choice=False``)
-    and the service refuses what it does not know."""
-    session = dbs()
-    form = ActionForm(prefix=event.value, on=today(), **options)
-    choose = SelectChoice("", _("Choose…"))
-    form.reason.choices, form.outcome.choices, form.redirect_to.choices = [], [], []
-    if event is HandoffEvent.DECLINE:
-        form.reason.choices = [choose, *choices(session, ReferenceKind.DECLINE_REASON)]
-    if event in (HandoffEvent.COMPLETE, HandoffEvent.NOT_COMPLETE):
-        form.outcome.choices = [
-            choose,
-            *[
-                c
-                for c in choices(session, ReferenceKind.OUTCOME)
-                if outcome_fits(event, str(c.value))
-            ],
-        ]
-    if event is HandoffEvent.REDIRECT:
-        form.redirect_to.choices = _partner_choices(
-            {handoff.to_structure_id, handoff.from_structure_id}
-        )
-    form.contract_type.choices = [choose, *enum_choices(ContractType)]
-    prepare_date(form, handoff, event)
-    return form
 
 
 @bp.get("/<handoff_id>")
@@ -354,11 +314,11 @@ def _event_arguments(event: HandoffEvent, form: ActionForm, handoff: Handoff) ->
 @roles_required(Role.CASEWORKER)
 def act(handoff_id: str, event_name: str) -> ResponseReturnValue:
     session, user = dbs(), actor()
-    handoff = handoff_lists.handoff_for_party(session, user, handoff_id)
+    handoff = handoff_lists.handoff_for_party(session, user, handoff_id, answering=True)
     if event_name not in HandoffEvent._value2member_map_ or event_name in ("send", "expire"):
         return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
     event = HandoffEvent(event_name)
-    form = _action_form(handoff, event)
+    form = read_form(event)
     if not form.validate_on_submit():
         return _refused(handoff, event, form)
     if names_the_person(form, handoff.beneficiary, form.message):
@@ -390,7 +350,8 @@ def _reason_field(event: HandoffEvent) -> str:
 
 def _refused(handoff: Handoff, event: HandoffEvent, form: ActionForm) -> ResponseReturnValue:
     """The hand-off page again, the refused action's form with what was typed and why."""
-    return render_template("handoffs/detail.html", **_detail_context(handoff, {event: form}))
+    failed = {event: shown_form(handoff, event, form)}
+    return render_template("handoffs/detail.html", **_detail_context(handoff, failed))
 
 
 def _event_done(event: HandoffEvent) -> str:
