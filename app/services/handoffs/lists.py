@@ -30,7 +30,8 @@ from app.services.security.vault import Vault
 
 PER_PAGE = 50
 # Waiting hand-offs first, then the newest sent, then the id (unique): the order of a box,
-# read through the ``(structure, sent_at, id)`` indexes of each box.
+# read in two parts (waiting, the others) through the ``(structure, status, sent_at, id)`` and
+# ``(structure, sent_at, id)`` indexes of each box.
 _ORDER = (
     SortKey(case((Handoff.status == HandoffStatus.SENT, 0), else_=1), Kind.NUMBER),
     SortKey(Handoff.sent_at, Kind.MOMENT, descending=True),
@@ -155,6 +156,8 @@ def list_box(
         "box",
         window,
         per_page,
+        # Waiting first, then the others: each read newest first on an index of the box.
+        parts=(Handoff.status == HandoffStatus.SENT, Handoff.status != HandoffStatus.SENT),
     )
     return HandoffPage(
         rows=[
