@@ -176,9 +176,16 @@ def test_the_coordinators_list_reads_by_cursor_too(db_session: Session, worker: 
     assert not set(_ids(first)) & set(_ids(second))
 
 
+@pytest.mark.parametrize("count_limit", [None, 5])  # counted, and "more than 5"
 def test_a_box_reads_by_cursor_waiting_hand_offs_first(
-    db_session: Session, vault: Vault, worker: User
+    db_session: Session,
+    vault: Vault,
+    worker: User,
+    count_limit: int | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if count_limit is not None:
+        monkeypatch.setattr(keyset, "COUNT_LIMIT", count_limit)
     partner = factories.user(db_session)
     target = partner.structure
     assert isinstance(target, Structure)
@@ -199,13 +206,22 @@ def test_a_box_reads_by_cursor_waiting_hand_offs_first(
         seen.append(page.page)
         if page.after is not None:
             following.append(page.after)
+        preceding.append(page.before)
         return [row.handoff for row in page.rows]
 
     seen: list[int] = []
     following: list[str] = []
+    preceding: list[str | None] = []
     walked = box(Window())
     while following:
         walked += box(Window(after=following.pop()))
+    # Backwards from the last page, by the "previous" cursors: the same pages, reversed.
+    back: list[object] = []
+    while (before := preceding[-1]) is not None:
+        back = box(Window(before=before)) + back
+    assert [h.id for h in back] == [h.id for h in walked[: len(back)]]
+    assert len(back) == PEOPLE - 3  # every page but the last (of 3)
+    seen.clear()
     numbered = [h for n in (1, 2, 3) for h in box(Window(page=n))]
     assert [h.id for h in walked] == [h.id for h in numbered]
     assert len({h.id for h in walked}) == PEOPLE
