@@ -72,6 +72,9 @@ class Handoff(Base):
         # A structure's boxes, newest first, read by keyset (the "list keyset indexes" revision).
         Index("ix_handoffs_inbox", "to_structure_id", "sent_at", "id"),
         Index("ix_handoffs_outbox", "from_structure_id", "sent_at", "id"),
+        # Their waiting hand-offs (a box lists them first): the "follow-ups by person" revision.
+        Index("ix_handoffs_inbox_status", "to_structure_id", "status", "sent_at", "id"),
+        Index("ix_handoffs_outbox_status", "from_structure_id", "status", "sent_at", "id"),
     )
 
     id: Mapped[uuid_pk]

@@ -39,6 +39,8 @@ class FollowUp(Base):
             sqlite_where=text("ended_on IS NULL"),
             postgresql_where=text("ended_on IS NULL"),
         ),
+        # Whether a structure follows a person (``access.follows``), looked up per row of a list.
+        Index("ix_follow_ups_person_structure", "beneficiary_id", "structure_id", "ended_on"),
     )
 
     id: Mapped[uuid_pk]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.domain.handoffs import HandoffEvent
 from app.domain.roles import Role
 from app.models import Beneficiary, Structure, User
+from app.services import keyset
 from app.services.errors import InvalidInput
 from app.services.handoffs import apply_event
 from app.services.handoffs.lists import Box, HandoffFilters, list_box
@@ -129,6 +130,9 @@ def _bad_cursors(db_session: Session, worker: User) -> list[str]:
         _cursor({**good, "k0": "2026-11-02T08:00:00"}),  # a moment without its zone
         _cursor({**good, "k1": "zz"}),
         _cursor({key: value for key, value in good.items() if key != "k1"}),
+        _cursor({key: value for key, value in good.items() if key != "n"}),  # no position
+        _cursor({**good, "n": "-1"}),
+        _cursor({**good, "n": "four"}),
     ]
 
 
@@ -146,7 +150,12 @@ def test_a_cursor_past_the_end_gives_the_last_page(db_session: Session, worker: 
     last = _numbered(db_session, worker, Sort.RECENT)[-1]
     oldest = last.items[-1].person
     beyond = _cursor(
-        {"s": "recent", "k0": (oldest.created_at - timedelta(days=1)).isoformat(), "k1": "0" * 32}
+        {
+            "s": "recent",
+            "n": "3",
+            "k0": (oldest.created_at - timedelta(days=1)).isoformat(),
+            "k1": "0" * 32,
+        }
     )
     page = caseload(
         db_session, worker, today=TODAY, filters=Filters(), window=Window(after=beyond),
@@ -167,9 +176,16 @@ def test_the_coordinators_list_reads_by_cursor_too(db_session: Session, worker: 
     assert not set(_ids(first)) & set(_ids(second))
 
 
+@pytest.mark.parametrize("count_limit", [None, 5])  # counted, and "more than 5"
 def test_a_box_reads_by_cursor_waiting_hand_offs_first(
-    db_session: Session, vault: Vault, worker: User
+    db_session: Session,
+    vault: Vault,
+    worker: User,
+    count_limit: int | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if count_limit is not None:
+        monkeypatch.setattr(keyset, "COUNT_LIMIT", count_limit)
     partner = factories.user(db_session)
     target = partner.structure
     assert isinstance(target, Structure)
@@ -190,13 +206,22 @@ def test_a_box_reads_by_cursor_waiting_hand_offs_first(
         seen.append(page.page)
         if page.after is not None:
             following.append(page.after)
+        preceding.append(page.before)
         return [row.handoff for row in page.rows]
 
     seen: list[int] = []
     following: list[str] = []
+    preceding: list[str | None] = []
     walked = box(Window())
     while following:
         walked += box(Window(after=following.pop()))
+    # Backwards from the last page, by the "previous" cursors: the same pages, reversed.
+    back: list[object] = []
+    while (before := preceding[-1]) is not None:
+        back = box(Window(before=before)) + back
+    assert [h.id for h in back] == [h.id for h in walked[: len(back)]]
+    assert len(back) == PEOPLE - 3  # every page but the last (of 3)
+    seen.clear()
     numbered = [h for n in (1, 2, 3) for h in box(Window(page=n))]
     assert [h.id for h in walked] == [h.id for h in numbered]
     assert len({h.id for h in walked}) == PEOPLE
@@ -204,7 +229,7 @@ def test_a_box_reads_by_cursor_waiting_hand_offs_first(
     assert waiting == sorted(waiting, reverse=True)  # waiting ones first
     assert seen[:3] == [1, 2, 3]
     with pytest.raises(InvalidInput):
-        box(Window(after=_cursor({"s": "recent", "k0": "x", "k1": "y"})))
+        box(Window(after=_cursor({"s": "recent", "n": "0", "k0": "x", "k1": "y"})))
 
 
 def test_a_day_is_a_day(db_session: Session, worker: User) -> None:
@@ -216,3 +241,53 @@ def test_a_day_is_a_day(db_session: Session, worker: User) -> None:
     assert first.after is not None
     values = json.loads(base64.urlsafe_b64decode(first.after + "=" * (-len(first.after) % 4)))
     assert date.fromisoformat(values["k0"]) <= TODAY
+
+
+@pytest.mark.parametrize("sort", [Sort.RECENT, Sort.STAGE])
+def test_a_list_longer_than_the_count_limit_is_walked_by_its_cursors(
+    db_session: Session, worker: User, sort: Sort, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``COUNT_LIMIT`` rows a list is "more than" that many, and its pages are numbered
+    by the cursors walked to them: the same rows, pages and links as a counted list."""
+    counted = _numbered(db_session, worker, sort)
+    monkeypatch.setattr(keyset, "COUNT_LIMIT", 5)
+
+    def walk(window: Window) -> Page[PathwayRow]:
+        return caseload(
+            db_session, worker, today=TODAY, filters=Filters(), window=window,
+            per_page=PER_PAGE, sort=sort,
+        )  # fmt: skip
+
+    page = walk(Window())
+    assert (page.total, page.exact, page.before) == (5, False, None)
+    forwards = [page]
+    while page.after is not None:
+        page = walk(Window(after=page.after))
+        forwards.append(page)
+    assert [_ids(p) for p in forwards] == [_ids(p) for p in counted]
+    assert [p.page for p in forwards] == [1, 2, 3]
+    assert all((p.total, p.exact) == (5, False) for p in forwards)
+    backwards = [page]
+    while page.before is not None:
+        page = walk(Window(before=page.before))
+        backwards.append(page)
+    assert [_ids(p) for p in reversed(backwards)] == [_ids(p) for p in counted]
+    assert [p.page for p in backwards] == [3, 2, 1]
+    # A page asked by number counts the rows its OFFSET reads anyway: the last one, all.
+    assert (walk(Window(page=2)).exact, walk(Window(page=3)).total) == (False, PEOPLE)
+    assert walk(Window(page=3)).exact
+
+
+def test_a_counted_list_keeps_its_exact_count_and_position(
+    db_session: Session, worker: User
+) -> None:
+    """Within ``COUNT_LIMIT`` the cursor's position is not trusted: the list is counted."""
+    first = caseload(db_session, worker, today=TODAY, filters=Filters(), per_page=PER_PAGE)
+    assert first.after is not None
+    good = json.loads(base64.urlsafe_b64decode(first.after + "=" * (-len(first.after) % 4)))
+    moved = _cursor({**good, "n": "40"})  # a position the list does not have
+    page = caseload(
+        db_session, worker, today=TODAY, filters=Filters(), window=Window(after=moved),
+        per_page=PER_PAGE,
+    )  # fmt: skip
+    assert (page.page, page.total, page.exact) == (2, PEOPLE, True)

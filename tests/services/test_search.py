@@ -224,3 +224,56 @@ def test_the_caseload_sorts_in_sql(
     page = caseload(db_session, caseworker, today=TODAY, filters=Filters(), sort=sort)
     assert page.total == len(PEOPLE)
     assert len({row.person.id for row in page.items}) == len(PEOPLE)
+
+
+TIED = (  # last names shared across the pages' bounds (pages of 3), first names to order them
+    ("Martin", "Zoé"), ("martin", "Élodie"), ("Martin", "Bruno"), ("Martin", "Yves"),
+    ("Abadie", "Léa"), ("Martín", "Anaïs"), ("Noël", "Chloé"), ("Noel", "Adèle"),
+    ("Ba", "Inès"), ("Ba", "Ibrahim"),
+)  # fmt: skip
+
+
+def test_the_name_order_decrypts_first_names_only_around_the_page(
+    db_session: Session, vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Walking the pages gives the whole caseload in (last name, first name) order, accents
+    and case folded, with ties across the pages' bounds; a page decrypts the last names of
+    the caseload and the first names of its people and of their namesakes only."""
+    actor = factories.user(db_session, email="names@relais.example")
+    for last, first in TIED:
+        factories.person(db_session, vault, actor, last_name=last, first_name=first)
+    db_session.commit()
+    opened: list[tuple[str, ...]] = []
+    open_columns = search._open_columns
+
+    def counting(session, vault, people, columns):  # type: ignore[no-untyped-def]
+        found = open_columns(session, vault, people, columns)
+        opened.append((*columns, str(len(found))))
+        return found
+
+    monkeypatch.setattr(search, "_open_columns", counting)
+    walked = []
+    for number in (1, 2, 3, 4):
+        result = search.caseload_by_name(
+            db_session, vault, actor, today=TODAY, filters=Filters(), page=number, per_page=3
+        )
+        assert (result.page.page, result.page.total, result.decrypted) == (number, 10, 10)
+        walked += [row.person.id for row in result.page.items]
+    names = open_columns(
+        db_session, vault, select(Beneficiary).where(Beneficiary.id.in_(walked)),
+        ("last_name", "first_name"),
+    )  # fmt: skip
+    shown = [(names[pid]["last_name"], names[pid]["first_name"]) for pid in walked]
+    assert shown == [
+        ("Abadie", "Léa"), ("Ba", "Ibrahim"), ("Ba", "Inès"),
+        ("Martín", "Anaïs"), ("Martin", "Bruno"), ("martin", "Élodie"),
+        ("Martin", "Yves"), ("Martin", "Zoé"), ("Noel", "Adèle"),
+        ("Noël", "Chloé"),
+    ]  # fmt: skip
+    # Page 1: Abadie, Ba, Ba (3); page 2 and 3: the five Martins; page 4: the two Noël.
+    assert [o for o in opened if o[0] == "first_name"] == [
+        ("first_name", "3"),
+        ("first_name", "5"),
+        ("first_name", "7"),
+        ("first_name", "2"),
+    ]

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.domain.roles import Role
+from app.services import keyset
 from app.services.keyset import encode_cursor
 from app.services.security.vault import Vault
 from tests import factories
@@ -70,13 +71,14 @@ def test_the_coordinators_list_pages_follow_cursors(client: FlaskClient, busy: N
 
 
 MOMENT, ID = "2026-11-02T08:00:00+00:00", "0" * 32
-PEOPLE_CURSOR = encode_cursor({"s": "recent", "k0": MOMENT, "k1": ID})
-BOX_CURSOR = encode_cursor({"s": "box", "k0": "0", "k1": MOMENT, "k2": ID})
+PEOPLE_CURSOR = encode_cursor({"s": "recent", "n": "0", "k0": MOMENT, "k1": ID})
+BOX_CURSOR = encode_cursor({"s": "box", "n": "0", "k0": "0", "k1": MOMENT, "k2": ID})
 BAD = (
     "zzz",
     "x" * 3000,
-    encode_cursor({"s": "recent", "k0": "2026-11-02", "k1": ID}),  # a day, not a moment
-    encode_cursor({"s": "box", "k0": "first", "k1": MOMENT, "k2": ID}),  # not a number
+    encode_cursor({"s": "recent", "n": "0", "k0": "2026-11-02", "k1": ID}),  # a day
+    encode_cursor({"s": "box", "n": "0", "k0": "first", "k1": MOMENT, "k2": ID}),  # not a number
+    encode_cursor({"s": "recent", "n": "-3", "k0": MOMENT, "k1": ID}),  # no such position
 )
 LISTS = ("/people/?", "/people/?sort=idle&", "/handoffs/?box=out&", "/handoffs/?")
 
@@ -136,3 +138,27 @@ def test_the_pages_cost_the_same_with_2_rows_as_with_50(
         pin_flat(queries, many[path])  # type: ignore[arg-type]
     pin_flat(few["/people/"], many["/people/ next"])  # type: ignore[arg-type]
     pin_flat(few["/people/?sort=idle"], many["/people/?sort=idle next"])  # type: ignore[arg-type]
+
+
+def test_a_caseload_longer_than_the_count_limit_says_more_than(
+    client: FlaskClient, busy: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``keyset.COUNT_LIMIT`` people the count says "more than" it, and the pages are
+    numbered without a last page, linked by their cursors."""
+    monkeypatch.setattr(keyset, "COUNT_LIMIT", 26)
+    login(client, "busy@relais.example")
+    first = client.get("/people/").get_data(as_text=True)
+    assert 'data-total="26" data-exact="no"' in first
+    assert "Page 1" in first
+    assert "Page 1 sur" not in first
+    assert "prev" not in _links(first)
+    second = client.get(_links(first)["next"]).get_data(as_text=True)
+    assert second.count('class="pseudonym"') == 2
+    assert "Page 2" in second
+    assert "next" not in _links(second)  # the last page, though never counted
+    again = client.get(_links(second)["prev"]).get_data(as_text=True)
+    pseudonyms = re.compile(r'class="pseudonym">([^<]+)<')
+    assert pseudonyms.findall(again) == pseudonyms.findall(first)
+    monkeypatch.setattr(keyset, "COUNT_LIMIT", 1000)
+    counted = client.get("/people/").get_data(as_text=True)
+    assert 'data-total="27" data-exact="yes"' in counted

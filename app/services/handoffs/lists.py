@@ -3,7 +3,7 @@
 The receiving structure sees a pending hand-off without the person's identity: pseudonym,
 cohorts, age band, QPV, purpose, barriers and the sender's note. Only structures party to a
 hand-off can open it; for anyone else it does not exist. A list is read a page at a time, and
-each row says whether the actor's structure follows the person (``access.followed_ids``): the
+each row says whether the actor's structure follows the person (``access.follows``): the
 rows whose name the page may show, revealed (and audited) by the caller for that page only.
 """
 
@@ -26,12 +26,13 @@ from app.services.errors import N_, NotFound
 from app.services.handoffs.deadlines import waiting_since
 from app.services.keyset import FIRST_PAGE, Kind, SortKey, Window
 from app.services.mail.queue import CONTACT_ONLY
-from app.services.people.access import followed_ids
+from app.services.people.access import followed_ids, follows
 from app.services.security.vault import Vault
 
 PER_PAGE = 50
 # Waiting hand-offs first, then the newest sent, then the id (unique): the order of a box,
-# read through the ``(structure, sent_at, id)`` indexes of each box.
+# read in two parts (waiting, the others) through the ``(structure, status, sent_at, id)`` and
+# ``(structure, sent_at, id)`` indexes of each box.
 _ORDER = (
     SortKey(case((Handoff.status == HandoffStatus.SENT, 0), else_=1), Kind.NUMBER),
     SortKey(Handoff.sent_at, Kind.MOMENT, descending=True),
@@ -95,10 +96,12 @@ class HandoffPage:
     position: int = 0  # hand-offs of the box before the page's first
     after: str | None = None  # the cursor of the next page, if any
     before: str | None = None  # the cursor of the previous page, if any
+    exact: bool = True  # else the box holds more than ``total`` (``keyset.COUNT_LIMIT``)
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        """How many pages the box has (at least this page's number)."""
+        return max(1, self.page, -(-self.total // self.per_page))
 
     @property
     def first(self) -> int:
@@ -145,7 +148,8 @@ def list_box(
         query = query.where(Handoff.purpose_barrier_id.is_not(None))
     if filters.overdue:
         query = query.where(waiting_since(now, overdue_days))
-    followed = Handoff.beneficiary_id.in_(followed_ids(actor, today)).label("followed")
+    # Looked up for the page's rows (EXISTS), not by reading the structure's whole caseload.
+    followed = follows(actor, today, Handoff.beneficiary_id).label("followed")
     found = keyset.fetch(
         session,
         query.add_columns(followed).options(*_ROW_LOADS),
@@ -153,6 +157,8 @@ def list_box(
         "box",
         window,
         per_page,
+        # Waiting first, then the others: each read newest first on an index of the box.
+        parts=(Handoff.status == HandoffStatus.SENT, Handoff.status != HandoffStatus.SENT),
     )
     return HandoffPage(
         rows=[
@@ -165,6 +171,7 @@ def list_box(
         position=found.position,
         after=found.after,
         before=found.before,
+        exact=found.exact,
     )
 
 

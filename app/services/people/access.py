@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from app.domain.rights import Following, may_change_person
@@ -25,24 +26,42 @@ from app.services.errors import N_, NotFound
 IDENTITY_GRACE_DAYS = 90
 
 
+def _followed(actor: User, today: date, grace_days: int) -> list[ColumnElement[bool]]:
+    """The follow-ups that let ``actor`` see a person's identity: their structure's, open or
+    ended less than ``grace_days`` ago (none unless a caseworker)."""
+    if actor.role is not Role.CASEWORKER or actor.structure_id is None:
+        return [false()]
+    since = today - timedelta(days=grace_days)
+    return [
+        FollowUp.structure_id == actor.structure_id,
+        or_(FollowUp.ended_on.is_(None), FollowUp.ended_on >= since),
+    ]
+
+
 def followed_ids(
     actor: User, today: date, grace_days: int = IDENTITY_GRACE_DAYS
 ) -> Select[uuid.UUID]:
     """Ids of the people whose identity ``actor`` may see (none unless a caseworker)."""
-    query = select(FollowUp.beneficiary_id)
-    if actor.role is not Role.CASEWORKER or actor.structure_id is None:
-        return query.where(false())
-    since = today - timedelta(days=grace_days)
-    return query.where(
-        FollowUp.structure_id == actor.structure_id,
-        or_(FollowUp.ended_on.is_(None), FollowUp.ended_on >= since),
-    )
+    return select(FollowUp.beneficiary_id).where(*_followed(actor, today, grace_days))
+
+
+def follows(actor: User, today: date, person_id: Any) -> ColumnElement[bool]:
+    """Whether ``actor`` may see the identity of the person whose id is the column
+    ``person_id`` (one of ``followed_ids``), as a condition correlated to that column.
+
+    ``EXISTS`` rather than ``IN (followed_ids)``: the database can read a list in its own
+    order (an index on the sort keys) and look each row's follow-up up by person
+    (``ix_follow_ups_person_structure``), stopping after the page, instead of reading the
+    whole caseload's follow-ups first - which grows with the caseload.
+    """
+    followed = _followed(actor, today, IDENTITY_GRACE_DAYS)
+    return exists().where(FollowUp.beneficiary_id == person_id, *followed)
 
 
 def visible_people(actor: User, today: date) -> Select[Beneficiary]:
     """People ``actor`` follows, as a query to refine (filter, order, paginate)."""
     return select(Beneficiary).where(
-        Beneficiary.id.in_(followed_ids(actor, today)), Beneficiary.erased_at.is_(None)
+        follows(actor, today, Beneficiary.id), Beneficiary.erased_at.is_(None)
     )
 
 

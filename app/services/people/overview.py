@@ -51,10 +51,12 @@ class Page(Generic[T]):
     total: int
     after: str | None = None  # the cursor of the next page (keyset), if any
     before: str | None = None  # the cursor of the previous page (keyset), if any
+    exact: bool = True  # else the list holds more than ``total`` (``keyset.COUNT_LIMIT``)
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        """How many pages the list has (at least this page's number)."""
+        return max(1, self.page, -(-self.total // self.per_page))
 
 
 @dataclass
@@ -200,6 +202,7 @@ def _paginate(
         total=found.total,
         after=found.after,
         before=found.before,
+        exact=found.exact,
     )
 
 

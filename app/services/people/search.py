@@ -144,7 +144,10 @@ def search_caseload(
     names = _open_columns(session, vault, candidates, _columns(terms))
     matches = [pid for pid, values in names.items() if _confirmed(terms, values)]
     ordered = sorted(matches, key=lambda pid: _name_key(names[pid]))
-    return SearchResult(_page_of(session, ordered, page, per_page), decrypted=len(names))
+    total = len(ordered)
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    wanted = ordered[(page - 1) * per_page : page * per_page]
+    return SearchResult(_page_of(session, wanted, page, per_page, total), decrypted=len(names))
 
 
 def caseload_by_name(
@@ -159,13 +162,39 @@ def caseload_by_name(
 ) -> SearchResult:
     """The caseload (with ``filters``) sorted by last name then first name, accents folded.
 
-    Names cannot be sorted in SQL: the names of the whole (filtered) caseload are decrypted in
-    memory to order it, and only the page's people are then revealed by the caller.
+    Names cannot be sorted in SQL: the last names of the whole (filtered) caseload are
+    decrypted in memory to order it - bounded by the caseload, never by the territory - then
+    the first names of the page's people and of those sharing a last name with the page's
+    first or last person (who of them is on the page depends on them); only the page's
+    people are then revealed by the caller. ``decrypted`` counts the last names decrypted.
     """
     people = caseload_query(actor, today, filters)
-    names = _open_columns(session, vault, people, ("last_name", "first_name"))
-    ordered = sorted(names, key=lambda pid: _name_key(names[pid]))
-    return SearchResult(_page_of(session, ordered, page, per_page), decrypted=len(names))
+    last_names = {
+        pid: normalise_name(values["last_name"] or "")
+        for pid, values in _open_columns(session, vault, people, ("last_name",)).items()
+    }
+    by_last = sorted(last_names, key=lambda pid: (last_names[pid], pid.hex))
+    total = len(by_last)
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    start, end = (page - 1) * per_page, min(page * per_page, total)
+    if start >= end:
+        return SearchResult(_page_of(session, [], page, per_page, total), decrypted=total)
+    low, high = start, end  # widened to whole last names: [low, high) of ``by_last``
+    while low > 0 and last_names[by_last[low - 1]] == last_names[by_last[start]]:
+        low -= 1
+    while high < total and last_names[by_last[high]] == last_names[by_last[end - 1]]:
+        high += 1
+    around = by_last[low:high]
+    first_names = _open_columns(
+        session, vault, people.where(Beneficiary.id.in_(around)), ("first_name",)
+    )
+
+    def name(pid: uuid.UUID) -> tuple[str, str, str]:
+        first = first_names.get(pid, {}).get("first_name") or ""
+        return (last_names[pid], normalise_name(first), pid.hex)
+
+    wanted = sorted(around, key=name)[start - low : end - low]
+    return SearchResult(_page_of(session, wanted, page, per_page, total), decrypted=total)
 
 
 def _narrowed(people: Select[Beneficiary], vault: Vault, terms: SearchTerms) -> Select[Beneficiary]:
@@ -250,12 +279,9 @@ def _name_key(values: dict[str, str | None]) -> tuple[str, str]:
 
 
 def _page_of(
-    session: Session, ordered: Sequence[uuid.UUID], page: int, per_page: int
+    session: Session, wanted: Sequence[uuid.UUID], page: int, per_page: int, total: int
 ) -> Page[PathwayRow]:
-    """The page ``page`` of the people ``ordered``, as rows in that order."""
-    total = len(ordered)
-    page = max(1, min(page, max(1, -(-total // per_page))))
-    wanted = list(ordered[(page - 1) * per_page : page * per_page])
+    """Page ``page`` of a list of ``total`` people: the people ``wanted``, as rows in order."""
     return Page(rows_for(session, _in_order(session, wanted)), page, per_page, total)
 
 
