@@ -53,6 +53,8 @@ beneficiary_cohorts = Table(
 # The day kept as a person's last event while they have none (not NULL, so that the orders by
 # news walk a plain index): before every real day, so last by news and first by idleness.
 NO_EVENT = date(1, 1, 1)
+# The stage position kept for a person without any step: after every stage.
+NO_STAGE = 1_000_000
 
 
 class Beneficiary(Base):
@@ -63,7 +65,7 @@ class Beneficiary(Base):
     __table_args__ = (
         Index("ix_beneficiaries_newest", "created_at", "id"),
         Index("ix_beneficiaries_news", "last_event_on", "created_at", "id"),
-        Index("ix_beneficiaries_stage", "current_stage_id", "created_at", "id"),
+        Index("ix_beneficiaries_stage", "current_stage_position", "created_at", "id"),
     )
 
     id: Mapped[uuid_pk]
@@ -112,6 +114,10 @@ class Beneficiary(Base):
     # A server default only: the bulk inserts (imports, generator) leave it out.
     last_event_on: Mapped[date] = mapped_column(server_default=text(f"'{NO_EVENT.isoformat()}'"))
     current_stage_id: Mapped[int | None] = mapped_column(ForeignKey("reference_items.id"))
+    # That stage's position in the stage list (``NO_STAGE`` without a step), for the order by
+    # stage and the stage filter to walk an index. Stage positions are set when a stage is
+    # added, never changed.
+    current_stage_position: Mapped[int] = mapped_column(Integer, server_default=text(str(NO_STAGE)))
 
     qpv: Mapped[ReferenceItem | None] = relationship(foreign_keys=[qpv_id], lazy="joined")
     cohorts: Mapped[list[ReferenceItem]] = relationship(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.domain.handoffs import HandoffEvent
 from app.domain.pathway import BarrierStatus
 from app.models import Beneficiary, Handoff, PathwayStep, ReferenceItem, ReferenceKind, User
-from app.models.beneficiary import NO_EVENT
+from app.models.beneficiary import NO_EVENT, NO_STAGE
 from app.services.handoffs import apply_event
 from app.services.pathways import (
     add_barrier,
@@ -59,6 +59,7 @@ def test_a_new_person_has_no_event_and_no_stage(
     person = people["person"]
     assert isinstance(person, Beneficiary)
     assert person.last_event_on == NO_EVENT
+    assert person.current_stage_position == NO_STAGE
     assert _state(db_session, person) == (None, None)
 
 
@@ -81,6 +82,9 @@ def test_steps_give_the_day_and_the_stage_of_the_latest_start(
     # The same start day: the step recorded last is the current one.
     add_step(db_session, vault, ua, person, stage_code="employment", started_on=day)
     assert _state(db_session, person) == (day, _stage(db_session, "employment"))
+    employment = db_session.get(ReferenceItem, _stage(db_session, "employment"))
+    assert employment is not None
+    assert person.current_stage_position == employment.position
     # Nobody else's state moved.
     assert (other.last_event_day, other.current_stage_id) == (None, None)
 
@@ -216,3 +220,14 @@ def test_a_change_the_state_does_not_read_refreshes_nothing(
         event.remove(engine, "before_cursor_execute", seen)
     assert [s.split(" SET")[0] for s in statements] == ["UPDATE pathway_steps"]
     assert _state(db_session, person) == (day, _stage(db_session, "training"))
+
+
+def test_stage_positions_are_unique(db_session: Session) -> None:
+    """The stage filter finds a stage's people by its position (the stage index)."""
+    positions = list(
+        db_session.scalars(
+            select(ReferenceItem.position).where(ReferenceItem.kind == ReferenceKind.STAGE)
+        )
+    )
+    assert len(positions) >= 5
+    assert len(set(positions)) == len(positions)

@@ -4,8 +4,8 @@
 barrier identified or closed, a hand-off transition's effective day; ``NO_EVENT`` while they
 have none - and
 ``Beneficiary.current_stage_id`` the stage of their latest step (by start day, then recording
-time, then id). The lists order and filter by them through indexes, whatever the number of
-events in the database.
+time, then id), with ``current_stage_position`` its position in the stage list. The lists
+order and filter by them through indexes, whatever the number of events in the database.
 
 ``refresh_state`` recomputes them from the events, in one UPDATE, for a set of people. It runs:
 
@@ -39,8 +39,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, UOWTransaction
 
-from app.models import Barrier, Beneficiary, Handoff, HandoffTransition, PathwayStep
-from app.models.beneficiary import NO_EVENT
+from app.models import (
+    Barrier,
+    Beneficiary,
+    Handoff,
+    HandoffTransition,
+    PathwayStep,
+    ReferenceItem,
+)
+from app.models.beneficiary import NO_EVENT, NO_STAGE
 
 People = Sequence[uuid.UUID] | Select[Any]
 CHUNK = 5000  # people per UPDATE when refreshing everyone
@@ -88,7 +95,20 @@ def _stage_of() -> Select[Any]:
             PathwayStep.started_on.desc(), PathwayStep.created_at.desc(), PathwayStep.id.desc()
         )
         .limit(1)
+        .correlate(Beneficiary)
     )
+
+
+def _position_of() -> Any:
+    """The position of the current stage of the enclosing statement's person (``NO_STAGE``
+    without a step)."""
+    position = (
+        select(ReferenceItem.position)
+        .where(ReferenceItem.id == _stage_of().scalar_subquery())
+        .correlate(Beneficiary)
+        .scalar_subquery()
+    )
+    return func.coalesce(position, NO_STAGE)
 
 
 def computed_state(people: People | None = None) -> Select[Any]:
@@ -98,6 +118,7 @@ def computed_state(people: People | None = None) -> Select[Any]:
         Beneficiary.id,
         _days_of().correlate(Beneficiary).scalar_subquery().label("day"),
         _stage_of().correlate(Beneficiary).scalar_subquery().label("stage_id"),
+        _position_of().label("position"),
     )
     return query if people is None else query.where(Beneficiary.id.in_(people))
 
@@ -113,6 +134,7 @@ def refresh_state(session: Session, people: People) -> list[uuid.UUID]:
         .values(
             last_event_on=_days_of().scalar_subquery(),
             current_stage_id=_stage_of().scalar_subquery(),
+            current_stage_position=_position_of(),
         )
         .returning(Beneficiary.id)
         .execution_options(synchronize_session=False)
@@ -143,6 +165,7 @@ def stale_people(session: Session, people: People | None = None) -> list[uuid.UU
     differs = or_(
         Beneficiary.last_event_on != found.c.day,
         _differ(Beneficiary.current_stage_id, found.c.stage_id),
+        Beneficiary.current_stage_position != found.c.position,
     )
     query = select(Beneficiary.id).join(found, found.c.id == Beneficiary.id).where(differs)
     return list(session.scalars(query.order_by(Beneficiary.id)))
@@ -162,7 +185,7 @@ def _expire_loaded(session: Session, ids: Iterable[uuid.UUID]) -> None:
             inspect(Beneficiary).identity_key_from_primary_key((pid,))
         )
         if person is not None:
-            session.expire(person, ["last_event_on", "current_stage_id"])
+            session.expire(person, ["last_event_on", "current_stage_id", "current_stage_position"])
 
 
 def _touched(session: Session) -> tuple[set[uuid.UUID], set[uuid.UUID]]:

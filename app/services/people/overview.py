@@ -73,7 +73,8 @@ class Sort(StrEnum):
     LAST_EVENT = "last_event"  # most recent event first, people without any event last
     IDLE = "idle"  # longest without an event first (people without any event first), the
     # last-event order reversed (ties: the oldest registration first)
-    STAGE = "stage"  # current stage in pathway order, people without a step last
+    STAGE = "stage"  # current stage in pathway order, people without a step last (ties: the
+    # oldest registration first, the order of the stage index)
 
 
 @dataclass
@@ -118,11 +119,16 @@ def _filtered(query: Select[Beneficiary], filters: Filters) -> Select[Beneficiar
             )
         )
     if filters.stage:
-        # The stage kept on each person's row (``app.services.pathways.state``).
-        stage_ids = select(ReferenceItem.id).where(
+        # The stage kept on each person's row (``app.services.pathways.state``), by its
+        # position, which is unique among the stages (seeded apart, a new one after the
+        # last): the people of one stage, newest first, walk the stage index backwards.
+        stages = select(ReferenceItem).where(
             ReferenceItem.kind == ReferenceKind.STAGE, ReferenceItem.code == filters.stage
         )
-        query = query.where(Beneficiary.current_stage_id.in_(stage_ids))
+        query = query.where(
+            Beneficiary.current_stage_position
+            == stages.with_only_columns(ReferenceItem.position).scalar_subquery(),
+        )
     return query
 
 
@@ -168,12 +174,12 @@ _NEWEST = (
     SortKey(Beneficiary.id, Kind.ID, descending=True),
 )
 # The idle order is the last-event order reversed (people without any event, on
-# ``NO_EVENT``, first): both walk the ``(last_event_on, created_at, id)`` index.
+# ``NO_EVENT``, first): both walk the ``(last_event_on, created_at, id)`` index. The stage
+# order breaks its ties the same way, to walk ``(current_stage_position, created_at, id)``.
 _OLDEST = (
     SortKey(Beneficiary.created_at, Kind.MOMENT),
     SortKey(Beneficiary.id, Kind.ID),
 )
-_NO_STAGE = 1_000_000  # people without a step: after every stage
 
 
 def _sorted(
@@ -182,21 +188,15 @@ def _sorted(
     """``query`` joined to what ``sort`` orders by, and the keys of that order (by name is
     done on decrypted names, elsewhere; here it is the newest first). The newest order walks
     the ``(created_at, id)`` index, the orders by news the ``(last_event_on, created_at, id)``
-    one (the day kept on each row); the stage order reads the stage kept on each row and its
-    position in the (small) stage list."""
+    one (the day kept on each row), the stage order the ``(current_stage_position, created_at,
+    id)`` one."""
     if sort is Sort.LAST_EVENT:
         return query, (SortKey(Beneficiary.last_event_on, Kind.DAY, descending=True), *_NEWEST)
     if sort is Sort.IDLE:
         return query, (SortKey(Beneficiary.last_event_on, Kind.DAY), *_OLDEST)
     if sort is Sort.STAGE:
-        stage_position = (
-            select(ReferenceItem.position)
-            .where(ReferenceItem.id == Beneficiary.current_stage_id)
-            .correlate(Beneficiary)
-            .scalar_subquery()
-        )
-        position = func.coalesce(stage_position, _NO_STAGE)
-        return query, (SortKey(position, Kind.NUMBER), *_NEWEST)
+        position = SortKey(Beneficiary.current_stage_position, Kind.NUMBER)
+        return query, (position, *_OLDEST)
     return query, _NEWEST
 
 
