@@ -1,7 +1,7 @@
 """The SQL of an answer to a hand-off (accept, first contact, decline), pinned: only the
 statements the change needs.
 
-An acceptance needs (16 statements on SQLite and on PostgreSQL):
+An acceptance needs (17 statements on SQLite and on PostgreSQL):
 
 - the signed-in account with its session (1), the hand-off with its structures and its
   person (1: the erasure check, the pseudonym, the mail's recipients read the same row);
@@ -9,6 +9,8 @@ An acceptance needs (16 statements on SQLite and on PostgreSQL):
   the revocation of its answer links in one update (1), the sender read for the mail (1) and
   the mail's outbox row (1), the structure's webhook endpoints (1), the receiving structure's
   open follow-up looked for (1) and opened (1);
+- the person's pathway state recomputed from their events after the transition
+  (``app.services.pathways.state``: one UPDATE at the flush, 1);
 - the confirmation naming the person: the person's data key (1);
 - three audit events (the transition, the follow-up opened, the name in the confirmation),
   queued and chained once at commit: the chain's head read and moved (2) and the events
@@ -18,7 +20,8 @@ An acceptance needs (16 statements on SQLite and on PostgreSQL):
 No reference list is read (the forms of the other answers are not built), no cohort of the
 person, no second look at the follow-up just opened, no mail sent. On PostgreSQL the commit
 also wakes the mail worker (``NOTIFY``, one more statement when mail was queued). A first contact needs no
-follow-up, no mail and no webhook; a decline reads its reason, records an unmet need when its
+follow-up, no mail and no webhook (its transition refreshes the person's pathway state too);
+a decline reads its reason, records an unmet need when its
 reason is one, and closes the hand-off (both kinds of links revoked in one statement).
 
 A count that goes down after a change is good news: pin the new number.
@@ -76,12 +79,13 @@ def test_accept_then_first_contact(client: FlaskClient, handoff: Handoff) -> Non
     accepted = _answer(client, handoff, "accept")
     # See the module for each statement; PostgreSQL adds the audit chain's lock and the mail
     # worker's wake-up, and inserts the three audit events in one statement.
-    pin(accepted, sqlite=16, postgresql=16)
+    pin(accepted, sqlite=17, postgresql=17)
     assert not any(s.startswith("SELECT reference_items") for s in accepted.shapes())
     contacted = _answer(client, handoff, "first_contact")
     # No follow-up, mail or webhook: the account, the hand-off, its update and transition, the
-    # follow-up check and data key of the confirmation, two audit events chained at commit.
-    pin(contacted, sqlite=10, postgresql=10)
+    # person's pathway state, the follow-up check and data key of the confirmation, two audit
+    # events chained at commit.
+    pin(contacted, sqlite=11, postgresql=11)
 
 
 def test_decline(client: FlaskClient, handoff: Handoff) -> None:
@@ -90,5 +94,5 @@ def test_decline(client: FlaskClient, handoff: Handoff) -> None:
     # The accept's statements without the follow-up, plus the reason list of the form and the
     # reason, the unmet need (the need's category, its row, its cohorts); the confirmation
     # shows the pseudonym (the structure does not follow the person): no data key, no audit.
-    pin(declined, sqlite=17, postgresql=19)
+    pin(declined, sqlite=18, postgresql=20)
     assert sum(s.startswith("UPDATE handoff_links") for s in declined.shapes()) == 1

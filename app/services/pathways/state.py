@@ -217,14 +217,24 @@ def _refresh_after_flush(session: Session, _context: UOWTransaction) -> None:
     people, handoffs = _touched(session)
     if not people and not handoffs:
         return
-    who: list[ColumnElement[bool]] = []
-    if people:
-        who.append(Beneficiary.id.in_(sorted(people)))
-    if handoffs:
-        owners = select(Handoff.beneficiary_id).where(Handoff.id.in_(sorted(handoffs)))
-        who.append(Beneficiary.id.in_(owners))
+    # A transition's hand-off is in the session (it was loaded to be changed): its person
+    # is known without a query; otherwise it is looked up in the UPDATE.
+    unknown: list[uuid.UUID] = []
+    for handoff_id in handoffs:
+        key = inspect(Handoff).identity_key_from_primary_key((handoff_id,))
+        handoff = session.identity_map.get(key)
+        if isinstance(handoff, Handoff) and handoff.beneficiary_id is not None:
+            people.add(handoff.beneficiary_id)
+        else:
+            unknown.append(handoff_id)
+    target: People = sorted(people)
+    if unknown:
+        owners = select(Handoff.beneficiary_id).where(Handoff.id.in_(sorted(unknown)))
+        target = select(Beneficiary.id).where(
+            or_(Beneficiary.id.in_(sorted(people)), Beneficiary.id.in_(owners))
+        )
     session.info[_INFO_KEY] = True
     try:
-        refresh_state(session, select(Beneficiary.id).where(or_(*who)))
+        refresh_state(session, target)
     finally:
         session.info.pop(_INFO_KEY, None)
