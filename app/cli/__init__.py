@@ -17,6 +17,7 @@ def register_cli(app: Flask) -> None:
     from app.cli.imports import beneficiaries_cli
     from app.cli.keys import keys_cli
     from app.cli.mail import mail_cli
+    from app.cli.pathways import pathways_cli
     from app.cli.retention import retention_cli
     from app.cli.security import security_check
     from app.cli.statistics import statistics_cli
@@ -30,6 +31,7 @@ def register_cli(app: Flask) -> None:
         reference_cli,
         demo_cli,
         handoffs_cli,
+        pathways_cli,
         mail_cli,
         webhooks_cli,
         beneficiaries_cli,

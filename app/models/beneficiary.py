@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -49,10 +50,23 @@ beneficiary_cohorts = Table(
 )
 
 
+# The day kept as a person's last event while they have none (not NULL, so that the orders by
+# news walk a plain index): before every real day, so last by news and first by idleness.
+NO_EVENT = date(1, 1, 1)
+# The stage position kept for a person without any step: after every stage.
+NO_STAGE = 1_000_000
+
+
 class Beneficiary(Base):
     __tablename__ = "beneficiaries"
-    # The lists' newest-first order, read by keyset ("list keyset indexes" revision).
-    __table_args__ = (Index("ix_beneficiaries_newest", "created_at", "id"),)
+    # The lists' newest-first order, read by keyset ("list keyset indexes" revision); the
+    # orders by news (the idle order forwards, the last-event order backwards) and the stage
+    # filter ("pathway state" revision).
+    __table_args__ = (
+        Index("ix_beneficiaries_newest", "created_at", "id"),
+        Index("ix_beneficiaries_news", "last_event_on", "created_at", "id"),
+        Index("ix_beneficiaries_stage", "current_stage_position", "created_at", "id"),
+    )
 
     id: Mapped[uuid_pk]
     pseudonym: Mapped[str] = mapped_column(String(16), unique=True)
@@ -92,8 +106,20 @@ class Beneficiary(Base):
     # Set by the retention rule: the day the person will be erased, shown meanwhile to their
     # last structure (see ``app/services/rights/retention.py``).
     erasure_due_on: Mapped[date | None] = mapped_column(index=True)
+    # The pathway state, kept by every write of an event in its transaction
+    # (``app.services.pathways.state``): the day of the latest step, barrier identified or
+    # closed, or hand-off transition (``NO_EVENT`` while none: ``last_event_day`` reads it),
+    # and the stage of the latest step (by start day, then recording time, then id; NULL: no
+    # step).
+    # A server default only: the bulk inserts (imports, generator) leave it out.
+    last_event_on: Mapped[date] = mapped_column(server_default=text(f"'{NO_EVENT.isoformat()}'"))
+    current_stage_id: Mapped[int | None] = mapped_column(ForeignKey("reference_items.id"))
+    # That stage's position in the stage list (``NO_STAGE`` without a step), for the order by
+    # stage and the stage filter to walk an index. Stage positions are set when a stage is
+    # added, never changed.
+    current_stage_position: Mapped[int] = mapped_column(Integer, server_default=text(str(NO_STAGE)))
 
-    qpv: Mapped[ReferenceItem | None] = relationship(lazy="joined")
+    qpv: Mapped[ReferenceItem | None] = relationship(foreign_keys=[qpv_id], lazy="joined")
     cohorts: Mapped[list[ReferenceItem]] = relationship(
         secondary=beneficiary_cohorts, lazy="selectin", order_by=ReferenceItem.position
     )
@@ -101,6 +127,11 @@ class Beneficiary(Base):
     # answer to a hand-off); ``Vault.person_key`` then finds it in the session. Read-only: the
     # key's row is written and shredded through ``PersonKey`` only.
     data_key: Mapped[PersonKey | None] = relationship(viewonly=True)
+
+    @property
+    def last_event_day(self) -> date | None:
+        """The day of the person's latest event, None when they have none."""
+        return None if self.last_event_on == NO_EVENT else self.last_event_on
 
 
 class NameSearchToken(Base):

@@ -40,7 +40,6 @@ from app.services.directory.capacity import OverCapacity, pending_over_capacity
 from app.services.errors import N_, Forbidden
 from app.services.people.access import followed_ids
 from app.services.people.lost import LostRow, referent_lost
-from app.services.people.overview import last_event_days
 
 T = TypeVar("T")
 SHOWN = 10  # rows shown per list; the count says how many there are
@@ -225,24 +224,23 @@ def _idle(session: Session, structure: int, today: date, weeks: int) -> Section[
     """People followed with no event for ``weeks`` weeks (counting the start of the follow-up
     as one), longest silence first."""
     people = _people(structure)
-    last = last_event_days(people.with_only_columns(Beneficiary.id))
     started = (
         select(FollowUp.beneficiary_id, func.max(FollowUp.started_on).label("started_on"))
         .where(FollowUp.structure_id == structure, FollowUp.ended_on.is_(None))
         .group_by(FollowUp.beneficiary_id)
         .subquery()
     )
-    latest = func.coalesce(last.c.day, started.c.started_on)
-    # The later of the two: ``greatest`` on PostgreSQL, the two-argument ``max`` on SQLite.
+    # The later of the day of the latest event, kept on the person's row (before every
+    # follow-up when they have none: app.services.pathways.state), and the follow-up's start:
+    # ``greatest`` on PostgreSQL, the two-argument ``max`` on SQLite.
     later = func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
-    latest_day = later(latest, started.c.started_on)
+    latest_day = later(Beneficiary.last_event_on, started.c.started_on)
     idle = (
         people.add_columns(latest_day.label("since"))
         .join(started, started.c.beneficiary_id == Beneficiary.id)
-        .outerjoin(last, last.c.beneficiary_id == Beneficiary.id)
         .where(latest_day < today - timedelta(weeks=weeks))
     )
-    # One run of the (costly) last-event query: every idle id in order, counted in Python.
+    # One query: every idle id in order, counted in Python.
     found = session.execute(
         idle.with_only_columns(Beneficiary.id, latest_day).order_by(
             latest_day.asc(), Beneficiary.pseudonym

@@ -16,6 +16,7 @@ from app.demo.synthetic.writing import BatchWriter
 from app.domain.handoffs import HandoffStatus
 from app.extensions import db
 from app.models import AuditEvent, Beneficiary, Handoff, User
+from app.services.pathways import stale_people
 from app.services.security.vault import Vault
 from app.services.structures import list_structures
 from tests import factories
@@ -58,6 +59,7 @@ def test_on_a_fresh_database_loads_the_network_then_generates(
     )
     assert creates == 120
     assert _count(Handoff) > 120
+    assert stale_people(db.session()) == []
 
 
 def test_a_second_run_adds_new_people(runner: FlaskCliRunner, db_session: Session) -> None:

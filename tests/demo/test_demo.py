@@ -37,6 +37,7 @@ from app.models import (
     beneficiary_cohorts,
 )
 from app.services.errors import Conflict, InvalidInput
+from app.services.pathways import stale_people
 from app.services.people.identity import normalise_phone, open_identity
 from app.services.security.passwords import check_password_policy, verify_password
 from app.services.security.vault import Vault
@@ -90,6 +91,13 @@ class TestDemoNetwork:
         assert again.logins == first.logins
         assert before[Beneficiary] == first.people
         assert before[Handoff] == first.handoffs
+
+    def test_every_pathway_state_is_kept(self, demo: tuple[Session, Vault, DemoReport]) -> None:
+        session, _vault, _report = demo
+        assert stale_people(session) == []
+        people = list(session.scalars(select(Beneficiary)))
+        assert any(p.last_event_day is not None for p in people)
+        assert any(p.current_stage_id is not None for p in people)
 
     def test_each_structure_with_staff_has_a_manager(
         self, demo: tuple[Session, Vault, DemoReport]

@@ -56,6 +56,7 @@ from app.models import (
     beneficiary_cohorts,
 )
 from app.services.errors import InvalidInput, NotFound
+from app.services.pathways import stale_people
 from app.services.people.identity import clean_identity, open_identity
 from app.services.security.vault import Vault
 
@@ -139,6 +140,15 @@ def _chain_length(handoffs: dict[uuid.UUID, Handoff], handoff: Handoff) -> int:
 
 
 class TestGeneratedCaseload:
+    def test_every_pathway_state_is_kept(self, generated: Generated) -> None:
+        """The bulk writes refresh the batch's people: the kept state is the events' state."""
+        session = generated.session
+        assert stale_people(session) == []
+        stepped = set(session.scalars(select(PathwayStep.beneficiary_id)))
+        people = [p for p in session.scalars(select(Beneficiary)) if p.id in generated.ids]
+        assert {p.id for p in people if p.current_stage_id is not None} == stepped & generated.ids
+        assert all(p.last_event_day is not None for p in people if p.id in stepped)
+
     def test_counts_match_the_tables(self, generated: Generated) -> None:
         g = generated
         session = g.session

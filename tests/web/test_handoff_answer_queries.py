@@ -1,7 +1,7 @@
 """The SQL of an answer to a hand-off (accept, first contact, decline), pinned: only the
 statements the change needs.
 
-An acceptance needs (14 statements on SQLite and on PostgreSQL):
+An acceptance needs (15 statements on SQLite and on PostgreSQL):
 
 - the signed-in account with its session (1); the hand-off, read for an answer in one
   statement with its person (the erasure check, the pseudonym, the mail's recipients read the
@@ -11,6 +11,8 @@ An acceptance needs (14 statements on SQLite and on PostgreSQL):
   the revocation of its answer links in one update (1), the mail's outbox row (1), the
   structure's webhook endpoints (1), the receiving structure's open follow-up looked for (1)
   and opened (1);
+- the person's pathway state recomputed from their events after the transition
+  (``app.services.pathways.state``: one UPDATE at the flush, 1);
 - three audit events (the transition, the follow-up opened, the name in the confirmation),
   queued and chained once at commit: the chain's head read and moved (2) and the events
   inserted - one statement each on SQLite (3, each returning its id), one multi-row insert
@@ -19,9 +21,10 @@ An acceptance needs (14 statements on SQLite and on PostgreSQL):
 No reference list is read (no answer's form reads the lists it shows: they are read only to
 show it), no cohort of the person, no second look at the follow-up just opened, no mail sent.
 On PostgreSQL the commit also wakes the mail worker (``NOTIFY``, one more statement when mail
-was queued). A first contact needs no follow-up, no mail and no webhook; a decline reads its
-reason, records an unmet need when its reason is one, and closes the hand-off (both kinds of
-links revoked in one statement).
+was queued). A first contact needs no follow-up, no mail and no webhook (its transition
+refreshes the person's pathway state too); a decline reads its reason, records an unmet need
+when its reason is one, and closes the hand-off (both kinds of links revoked in one
+statement).
 
 A count that goes down after a change is good news: pin the new number.
 """
@@ -78,7 +81,7 @@ def test_accept_then_first_contact(client: FlaskClient, handoff: Handoff) -> Non
     accepted = _answer(client, handoff, "accept")
     # See the module for each statement; PostgreSQL adds the audit chain's lock and the mail
     # worker's wake-up, and inserts the three audit events in one statement.
-    pin(accepted, sqlite=14, postgresql=14)
+    pin(accepted, sqlite=15, postgresql=15)
     assert not any(s.startswith("SELECT reference_items") for s in accepted.shapes())
     # The hand-off's statement also reads the person's data key (the confirmation's name) and
     # the sender's address (the mail): neither is read again. After the account (which
@@ -99,19 +102,20 @@ def test_accept_then_first_contact(client: FlaskClient, handoff: Handoff) -> Non
     }
     contacted = _answer(client, handoff, "first_contact")
     # No follow-up, mail or webhook: the account, the hand-off (with the data key), its update
-    # and transition, the follow-up check of the confirmation, two audit events chained at
-    # commit.
-    pin(contacted, sqlite=9, postgresql=9)
+    # and transition, the person's pathway state, the follow-up check of the confirmation, two
+    # audit events chained at commit.
+    pin(contacted, sqlite=10, postgresql=10)
 
 
 def test_decline(client: FlaskClient, handoff: Handoff) -> None:
     login(client, RECEIVER)
     declined = _answer(client, handoff, "decline", {"decline-reason": "no_capacity"})
     # The accept's statements without the follow-up, plus the reason, the unmet need (the
-    # need's category, its row, its cohorts); the confirmation shows the pseudonym (the
-    # structure does not follow the person): no data key, no audit. The form's list of
-    # reasons is not read (it is only shown, on the page or when the answer is refused).
-    pin(declined, sqlite=15, postgresql=17)
+    # need's category, its row, its cohorts) and the person's pathway state; the confirmation
+    # shows the pseudonym (the structure does not follow the person): no data key, no audit.
+    # The form's list of reasons is not read (it is only shown, on the page or when the answer
+    # is refused).
+    pin(declined, sqlite=16, postgresql=18)
     reference_reads = [s for s in declined.shapes() if s.startswith("SELECT reference_items")]
     assert len(reference_reads) == 2, reference_reads  # the reason, the person's cohorts
     assert sum(s.startswith("UPDATE handoff_links") for s in declined.shapes()) == 1

@@ -55,6 +55,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.imports.bulk import BulkInserts
+from app.services.pathways.state import refresh_state
 from app.services.security import audit
 from app.services.security.vault import Vault
 
@@ -130,6 +131,9 @@ class BatchWriter:
             else:
                 inserts(table, rows)
             self.counts.rows[table.name] += len(rows)
+        # The bulk inserts bypass the session's hook: the batch's people get their pathway
+        # state from the events just written, in one UPDATE.
+        refresh_state(self.session, [row["id"] for row in self.rows["beneficiaries"]])
 
     def audit(
         self, actor: str, action: AuditAction, subject: str, subject_id: uuid.UUID,

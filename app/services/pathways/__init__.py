@@ -27,6 +27,7 @@ from app.services.pathways.recording import (
     set_barrier_status,
     start_follow_up,
 )
+from app.services.pathways.state import refresh_everyone, refresh_state, stale_people
 
 __all__ = [
     "Timeline",
@@ -44,7 +45,10 @@ __all__ = [
     "readable_employers",
     "readable_texts",
     "record_step",
+    "refresh_everyone",
+    "refresh_state",
     "set_barrier_status",
+    "stale_people",
     "start_follow_up",
     "timeline",
 ]

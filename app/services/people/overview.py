@@ -1,7 +1,8 @@
 """Lists of pathways: a structure's caseload and the coordinator's pseudonymous overview.
 
 Each list is one paginated query plus a fixed number of queries for the page's people
-(current stage, last event, structures involved): never one query per row.
+(current stage, structures involved): never one query per row. The current stage and the day
+of the last event are kept on each person's row (``app.services.pathways.state``).
 """
 
 from __future__ import annotations
@@ -10,23 +11,20 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Date, Select, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
 from app.domain.handoffs import HandoffStatus
 from app.domain.people import canonical_pseudonym, pseudonym_prefix
 from app.models import (
-    Barrier,
     Beneficiary,
     FollowUp,
     Handoff,
-    HandoffTransition,
-    PathwayStep,
     ReferenceItem,
     ReferenceKind,
     Structure,
@@ -75,8 +73,10 @@ class Sort(StrEnum):
     RECENT = "recent"  # newest registration first
     NAME = "name"  # last name, then first name, accents folded (caseload only: decrypts names)
     LAST_EVENT = "last_event"  # most recent event first, people without any event last
-    IDLE = "idle"  # longest without an event first (people without any event first)
-    STAGE = "stage"  # current stage in pathway order, people without a step last
+    IDLE = "idle"  # longest without an event first (people without any event first), the
+    # last-event order reversed (ties: the oldest registration first)
+    STAGE = "stage"  # current stage in pathway order, people without a step last (ties: the
+    # oldest registration first, the order of the stage index)
 
 
 @dataclass
@@ -86,46 +86,6 @@ class PathwayRow:
     last_event_on: date | None = None
     structures: list[str] = field(default_factory=list)
     pending_handoffs: int = 0
-
-
-def _latest_step_ids(
-    people: Sequence[uuid.UUID] | Select[Any] | None = None,
-) -> Select[uuid.UUID]:
-    """Id of each person's latest pathway step (by start date, then recording time), for
-    ``people`` only when given: a page ranks its own steps, not the whole territory's."""
-    ranked_steps = select(
-        PathwayStep.id,
-        func.row_number()
-        .over(
-            partition_by=PathwayStep.beneficiary_id,
-            order_by=(
-                PathwayStep.started_on.desc(),
-                PathwayStep.created_at.desc(),
-                PathwayStep.id.desc(),
-            ),
-        )
-        .label("rank"),
-    )
-    if people is not None:
-        ranked_steps = ranked_steps.where(PathwayStep.beneficiary_id.in_(people))
-    ranked = ranked_steps.subquery()
-    return select(ranked.c.id).where(ranked.c.rank == 1)
-
-
-def _latest_stage() -> Any:
-    """The stage of the person's latest step (by start date, then recording time), as a
-    subquery correlated to ``Beneficiary``: one lookup on the ``ix_pathway_steps_latest``
-    index per person it is asked for, whatever the number of steps in the database."""
-    return (
-        select(PathwayStep.stage_id)
-        .where(PathwayStep.beneficiary_id == Beneficiary.id)
-        .order_by(
-            PathwayStep.started_on.desc(), PathwayStep.created_at.desc(), PathwayStep.id.desc()
-        )
-        .limit(1)
-        .correlate(Beneficiary)
-        .scalar_subquery()
-    )
 
 
 def public_conditions(filters: Filters) -> list[ColumnElement[bool]]:
@@ -161,11 +121,16 @@ def _filtered(query: Select[Beneficiary], filters: Filters) -> Select[Beneficiar
             )
         )
     if filters.stage:
-        # Each person's latest step, looked up for the people of the list only.
-        stage_ids = select(ReferenceItem.id).where(
+        # The stage kept on each person's row (``app.services.pathways.state``), by its
+        # position, which is unique among the stages (seeded apart, a new one after the
+        # last): the people of one stage, newest first, walk the stage index backwards.
+        stages = select(ReferenceItem).where(
             ReferenceItem.kind == ReferenceKind.STAGE, ReferenceItem.code == filters.stage
         )
-        query = query.where(_latest_stage().in_(stage_ids))
+        query = query.where(
+            Beneficiary.current_stage_position
+            == stages.with_only_columns(ReferenceItem.position).scalar_subquery(),
+        )
     return query
 
 
@@ -211,8 +176,13 @@ _NEWEST = (
     SortKey(Beneficiary.created_at, Kind.MOMENT, descending=True),
     SortKey(Beneficiary.id, Kind.ID, descending=True),
 )
-_NO_DAY = date(1, 1, 1)  # people without any event: last by news, first by idleness
-_NO_STAGE = 1_000_000  # people without a step: after every stage
+# The idle order is the last-event order reversed (people without any event, on
+# ``NO_EVENT``, first): both walk the ``(last_event_on, created_at, id)`` index. The stage
+# order breaks its ties the same way, to walk ``(current_stage_position, created_at, id)``.
+_OLDEST = (
+    SortKey(Beneficiary.created_at, Kind.MOMENT),
+    SortKey(Beneficiary.id, Kind.ID),
+)
 
 
 def _sorted(
@@ -220,50 +190,17 @@ def _sorted(
 ) -> tuple[Select[Beneficiary], tuple[SortKey, ...]]:
     """``query`` joined to what ``sort`` orders by, and the keys of that order (by name is
     done on decrypted names, elsewhere; here it is the newest first). The newest order walks
-    the ``(created_at, id)`` index; the others compute their key for the people of ``query``
-    only (the caseload, not the territory): the stage by one index lookup a person, the last
-    event by grouping the caseload's events."""
-    if sort in (Sort.LAST_EVENT, Sort.IDLE):
-        last = last_event_days(query.with_only_columns(Beneficiary.id).order_by(None))
-        day = func.coalesce(last.c.day, literal(_NO_DAY, Date))
-        key = SortKey(day, Kind.DAY, descending=sort is Sort.LAST_EVENT)
-        query = query.outerjoin(last, last.c.beneficiary_id == Beneficiary.id)
-        return query, (key, *_NEWEST)
+    the ``(created_at, id)`` index, the orders by news the ``(last_event_on, created_at, id)``
+    one (the day kept on each row), the stage order the ``(current_stage_position, created_at,
+    id)`` one."""
+    if sort is Sort.LAST_EVENT:
+        return query, (SortKey(Beneficiary.last_event_on, Kind.DAY, descending=True), *_NEWEST)
+    if sort is Sort.IDLE:
+        return query, (SortKey(Beneficiary.last_event_on, Kind.DAY), *_OLDEST)
     if sort is Sort.STAGE:
-        stage_position = (
-            select(ReferenceItem.position)
-            .where(ReferenceItem.id == _latest_stage())
-            .correlate(Beneficiary)
-            .scalar_subquery()
-        )
-        position = func.coalesce(stage_position, _NO_STAGE)
-        return query, (SortKey(position, Kind.NUMBER), *_NEWEST)
+        position = SortKey(Beneficiary.current_stage_position, Kind.NUMBER)
+        return query, (position, *_OLDEST)
     return query, _NEWEST
-
-
-def last_event_days(ids: Select[Any]) -> Any:
-    """(person id, day of their latest event) for the people of ``ids``, as a subquery: the
-    dates ``_last_events`` reads, in SQL."""
-    days = union_all(
-        select(PathwayStep.beneficiary_id, PathwayStep.started_on.label("day")).where(
-            PathwayStep.beneficiary_id.in_(ids)
-        ),
-        select(Barrier.beneficiary_id, Barrier.identified_on).where(
-            Barrier.beneficiary_id.in_(ids)
-        ),
-        select(Barrier.beneficiary_id, Barrier.closed_on).where(
-            Barrier.beneficiary_id.in_(ids), Barrier.closed_on.is_not(None)
-        ),
-        select(Handoff.beneficiary_id, HandoffTransition.effective_on)
-        .join(HandoffTransition, HandoffTransition.handoff_id == Handoff.id)
-        .where(Handoff.beneficiary_id.in_(ids)),
-    ).subquery()
-    return (
-        select(days.c.beneficiary_id, func.max(days.c.day).label("day"))
-        .select_from(days)
-        .group_by(days.c.beneficiary_id)
-        .subquery()
-    )
 
 
 def rows_for(session: Session, people: Sequence[Beneficiary]) -> list[PathwayRow]:
@@ -272,15 +209,18 @@ def rows_for(session: Session, people: Sequence[Beneficiary]) -> list[PathwayRow
     ids = list(rows)
     if not ids:
         return []
-    stages = session.execute(
-        select(PathwayStep.beneficiary_id, ReferenceItem)
-        .join(ReferenceItem, ReferenceItem.id == PathwayStep.stage_id)
-        .where(PathwayStep.id.in_(_latest_step_ids(ids)), PathwayStep.beneficiary_id.in_(ids))
-    )
-    for pid, stage in stages:
-        rows[pid].current_stage = stage
-    for pid, when in _last_events(session, ids).items():
-        rows[pid].last_event_on = when
+    stage_ids = {p.current_stage_id for p in people if p.current_stage_id is not None}
+    stages = {
+        stage.id: stage
+        for stage in (
+            session.scalars(select(ReferenceItem).where(ReferenceItem.id.in_(stage_ids)))
+            if stage_ids
+            else ()
+        )
+    }
+    for row in rows.values():
+        stage_id, row.last_event_on = row.person.current_stage_id, row.person.last_event_day
+        row.current_stage = stages.get(stage_id) if stage_id is not None else None
     names: dict[uuid.UUID, set[str]] = defaultdict(set)
     for pid, name in session.execute(
         select(FollowUp.beneficiary_id, Structure.name)
@@ -297,39 +237,6 @@ def rows_for(session: Session, people: Sequence[Beneficiary]) -> list[PathwayRow
     for pid, found in names.items():
         rows[pid].structures = sorted(found)
     return list(rows.values())
-
-
-def _last_events(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, date]:
-    """The day of the latest step, barrier change or hand-off transition of each person (the
-    days they happened: a first contact recorded today but made a month ago is a month old)."""
-    latest: dict[uuid.UUID, date] = {}
-
-    def keep(pid: uuid.UUID, when: date | datetime | None) -> None:
-        if when is None:
-            return
-        day = when.date() if isinstance(when, datetime) else when
-        if pid not in latest or day > latest[pid]:
-            latest[pid] = day
-
-    queries = (
-        select(PathwayStep.beneficiary_id, func.max(PathwayStep.started_on))
-        .where(PathwayStep.beneficiary_id.in_(ids))
-        .group_by(PathwayStep.beneficiary_id),
-        select(Barrier.beneficiary_id, func.max(Barrier.identified_on))
-        .where(Barrier.beneficiary_id.in_(ids))
-        .group_by(Barrier.beneficiary_id),
-        select(Barrier.beneficiary_id, func.max(Barrier.closed_on))
-        .where(Barrier.beneficiary_id.in_(ids))
-        .group_by(Barrier.beneficiary_id),
-        select(Handoff.beneficiary_id, func.max(HandoffTransition.effective_on))
-        .join(HandoffTransition, HandoffTransition.handoff_id == Handoff.id)
-        .where(Handoff.beneficiary_id.in_(ids))
-        .group_by(Handoff.beneficiary_id),
-    )
-    for query in queries:
-        for pid, when in session.execute(query):
-            keep(pid, when)
-    return latest
 
 
 def caseload(

@@ -13,6 +13,7 @@ from app.domain.roles import Role
 from app.models import AuditEvent, Beneficiary, Consent, FollowUp, PersonKey, User
 from app.services import imports
 from app.services.errors import Forbidden
+from app.services.pathways import stale_people
 from app.services.people.identity import open_identity
 from app.services.security.vault import Vault
 from tests import factories
@@ -66,6 +67,9 @@ def test_a_valid_file_is_imported_as_registration_would(
     assert consents[people["Martin"].id].method is ConsentMethod.SIGNED
     assert consents[people["Martin"].id].given_on == date(2025, 9, 12)
     assert consents[first.id].recorded_by_id == worker.id
+    # No event yet: the pathway state the bulk inserts leave is the events' state.
+    assert (first.last_event_day, first.current_stage_id) == (None, None)
+    assert stale_people(db_session) == []
 
 
 def test_import_is_audited(db_session: Session, vault: Vault, worker: User) -> None:

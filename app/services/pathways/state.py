@@ -1,0 +1,240 @@
+"""Each person's pathway state, kept on their row by every write of an event, in its transaction.
+
+``Beneficiary.last_event_on`` is the day of the person's latest event - a step's start, a
+barrier identified or closed, a hand-off transition's effective day; ``NO_EVENT`` while they
+have none - and
+``Beneficiary.current_stage_id`` the stage of their latest step (by start day, then recording
+time, then id), with ``current_stage_position`` its position in the stage list. The lists
+order and filter by them through indexes, whatever the number of events in the database.
+
+``refresh_state`` recomputes them from the events, in one UPDATE, for a set of people. It runs:
+
+- at each flush that adds, changes or deletes a step, a barrier, a hand-off transition or a
+  hand-off through the ORM (the session hook below: every service writes that way);
+- explicitly after the writes that bypass the ORM (the synthetic generator's bulk inserts).
+
+``stale_people`` compares the kept state with the state computed from the events: the tests
+assert it is empty after each kind of write, and ``flask pathways check-state`` runs it (and
+``--repair`` refreshes what it finds) after a manual restore.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    event,
+    func,
+    inspect,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session, UOWTransaction
+
+from app.models import (
+    Barrier,
+    Beneficiary,
+    Handoff,
+    HandoffTransition,
+    PathwayStep,
+    ReferenceItem,
+)
+from app.models.beneficiary import NO_EVENT, NO_STAGE
+
+People = Sequence[uuid.UUID] | Select[Any]
+CHUNK = 5000  # people per UPDATE when refreshing everyone
+_INFO_KEY = "relais.pathway_state_refreshing"
+
+# The columns of each event table whose change changes the state.
+_WATCHED: dict[type, tuple[str, ...]] = {
+    PathwayStep: ("beneficiary_id", "started_on", "created_at", "stage_id"),
+    Barrier: ("beneficiary_id", "identified_on", "closed_on"),
+    HandoffTransition: ("handoff_id", "effective_on"),
+    Handoff: ("beneficiary_id",),
+}
+
+
+def _days_of() -> Select[Any]:
+    """The day of the latest event of the enclosing statement's person (``beneficiaries``):
+    four index lookups, whatever the number of events in the database."""
+    person = Beneficiary.id
+    days = union_all(
+        select(PathwayStep.started_on.label("day"))
+        .where(PathwayStep.beneficiary_id == person)
+        .correlate(Beneficiary),
+        select(Barrier.identified_on)
+        .where(Barrier.beneficiary_id == person)
+        .correlate(Beneficiary),
+        select(Barrier.closed_on)
+        .where(Barrier.beneficiary_id == person, Barrier.closed_on.is_not(None))
+        .correlate(Beneficiary),
+        select(HandoffTransition.effective_on)
+        .join(Handoff, Handoff.id == HandoffTransition.handoff_id)
+        .where(Handoff.beneficiary_id == person)
+        .correlate(Beneficiary),
+    ).subquery()
+    return select(func.coalesce(func.max(days.c.day), NO_EVENT))
+
+
+def _stage_of() -> Select[Any]:
+    """The stage of the latest step of the enclosing statement's person: one lookup on
+    ``ix_pathway_steps_latest``."""
+    person = Beneficiary.id
+    return (
+        select(PathwayStep.stage_id)
+        .where(PathwayStep.beneficiary_id == person)
+        .order_by(
+            PathwayStep.started_on.desc(), PathwayStep.created_at.desc(), PathwayStep.id.desc()
+        )
+        .limit(1)
+        .correlate(Beneficiary)
+    )
+
+
+def _position_of() -> Any:
+    """The position of the current stage of the enclosing statement's person (``NO_STAGE``
+    without a step)."""
+    position = (
+        select(ReferenceItem.position)
+        .where(ReferenceItem.id == _stage_of().scalar_subquery())
+        .correlate(Beneficiary)
+        .scalar_subquery()
+    )
+    return func.coalesce(position, NO_STAGE)
+
+
+def computed_state(people: People | None = None) -> Select[Any]:
+    """(id, day of the latest event, current stage) of ``people`` (everyone when None),
+    computed from the events: what ``refresh_state`` writes."""
+    query: Select[Any] = select(
+        Beneficiary.id,
+        _days_of().correlate(Beneficiary).scalar_subquery().label("day"),
+        _stage_of().correlate(Beneficiary).scalar_subquery().label("stage_id"),
+        _position_of().label("position"),
+    )
+    return query if people is None else query.where(Beneficiary.id.in_(people))
+
+
+def refresh_state(session: Session, people: People) -> list[uuid.UUID]:
+    """Recompute the pathway state of ``people`` from their events, in one UPDATE; the ids
+    of the people updated (a person loaded in the session sees the new values)."""
+    if isinstance(people, Sequence) and not people:
+        return []
+    statement = (
+        update(Beneficiary)
+        .where(Beneficiary.id.in_(people))
+        .values(
+            last_event_on=_days_of().scalar_subquery(),
+            current_stage_id=_stage_of().scalar_subquery(),
+            current_stage_position=_position_of(),
+        )
+        .returning(Beneficiary.id)
+        .execution_options(synchronize_session=False)
+    )
+    updated = list(session.connection().execute(statement).scalars())
+    _expire_loaded(session, updated)
+    return updated
+
+
+def refresh_everyone(session: Session, *, chunk: int = CHUNK) -> int:
+    """Recompute the state of every person, ``chunk`` people per UPDATE; how many."""
+    done, after = 0, None
+    while True:
+        query = select(Beneficiary.id).order_by(Beneficiary.id).limit(chunk)
+        if after is not None:
+            query = query.where(Beneficiary.id > after)
+        ids = list(session.scalars(query))
+        if not ids:
+            return done
+        refresh_state(session, ids)
+        done, after = done + len(ids), ids[-1]
+
+
+def stale_people(session: Session, people: People | None = None) -> list[uuid.UUID]:
+    """The people (of ``people``, everyone when None) whose kept state differs from the state
+    their events give: empty when every writer kept it."""
+    found = computed_state(people).subquery()
+    differs = or_(
+        Beneficiary.last_event_on != found.c.day,
+        _differ(Beneficiary.current_stage_id, found.c.stage_id),
+        Beneficiary.current_stage_position != found.c.position,
+    )
+    query = select(Beneficiary.id).join(found, found.c.id == Beneficiary.id).where(differs)
+    return list(session.scalars(query.order_by(Beneficiary.id)))
+
+
+def _differ(kept: Any, computed: Any) -> ColumnElement[bool]:
+    return or_(
+        and_(kept.is_(None), computed.is_not(None)),
+        and_(kept.is_not(None), computed.is_(None)),
+        kept != computed,
+    )
+
+
+def _expire_loaded(session: Session, ids: Iterable[uuid.UUID]) -> None:
+    for pid in ids:
+        person = session.identity_map.get(
+            inspect(Beneficiary).identity_key_from_primary_key((pid,))
+        )
+        if person is not None:
+            session.expire(person, ["last_event_on", "current_stage_id", "current_stage_position"])
+
+
+def _touched(session: Session) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """The people, and the hand-offs, whose events a flush adds, changes or deletes."""
+    people: set[uuid.UUID] = set()
+    handoffs: set[uuid.UUID] = set()
+    for obj in chain(session.new, session.dirty, session.deleted):
+        watched = _WATCHED.get(type(obj))
+        if watched is None:
+            continue
+        state = inspect(obj)
+        if obj in session.dirty and not any(state.attrs[n].history.has_changes() for n in watched):
+            continue
+        if isinstance(obj, Handoff) and obj not in session.deleted:
+            continue  # its transitions say what changed
+        owner = "handoff_id" if isinstance(obj, HandoffTransition) else "beneficiary_id"
+        history = state.attrs[owner].history
+        found = {*history.added, *history.unchanged, *history.deleted, getattr(obj, owner)}
+        (handoffs if owner == "handoff_id" else people).update(v for v in found if v is not None)
+    return people, handoffs
+
+
+@event.listens_for(Session, "after_flush")
+def _refresh_after_flush(session: Session, _context: UOWTransaction) -> None:
+    # After the flush the new rows are in the database (and the objects still say what the
+    # flush wrote): one UPDATE for the people they belong to.
+    if session.info.get(_INFO_KEY):
+        return
+    people, handoffs = _touched(session)
+    if not people and not handoffs:
+        return
+    # A transition's hand-off is in the session (it was loaded to be changed): its person
+    # is known without a query; otherwise it is looked up in the UPDATE.
+    unknown: list[uuid.UUID] = []
+    for handoff_id in handoffs:
+        key = inspect(Handoff).identity_key_from_primary_key((handoff_id,))
+        handoff = session.identity_map.get(key)
+        if isinstance(handoff, Handoff) and handoff.beneficiary_id is not None:
+            people.add(handoff.beneficiary_id)
+        else:
+            unknown.append(handoff_id)
+    target: People = sorted(people)
+    if unknown:
+        owners = select(Handoff.beneficiary_id).where(Handoff.id.in_(sorted(unknown)))
+        target = select(Beneficiary.id).where(
+            or_(Beneficiary.id.in_(sorted(people)), Beneficiary.id.in_(owners))
+        )
+    session.info[_INFO_KEY] = True
+    try:
+        refresh_state(session, target)
+    finally:
+        session.info.pop(_INFO_KEY, None)

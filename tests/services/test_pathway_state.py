@@ -1,0 +1,233 @@
+"""Each person's pathway state (day of the latest event, current stage) is kept on their row by
+every write of an event, in its transaction, and equals what their events give."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, event, insert, select
+from sqlalchemy.orm import Session
+
+from app.domain.handoffs import HandoffEvent
+from app.domain.pathway import BarrierStatus
+from app.models import Beneficiary, Handoff, PathwayStep, ReferenceItem, ReferenceKind, User
+from app.models.beneficiary import NO_EVENT, NO_STAGE
+from app.services.handoffs import apply_event
+from app.services.pathways import (
+    add_barrier,
+    add_step,
+    refresh_everyone,
+    refresh_state,
+    set_barrier_status,
+    stale_people,
+)
+from app.services.security.vault import Vault
+from tests import factories
+
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+TODAY = NOW.date()
+
+
+@pytest.fixture
+def people(db_session: Session, vault: Vault) -> dict[str, object]:
+    a, b = factories.structure(db_session), factories.structure(db_session)
+    ua, ub = factories.user(db_session, structure_=a), factories.user(db_session, structure_=b)
+    person = factories.person(db_session, vault, ua)
+    other = factories.person(db_session, vault, ua, last_name="Other", email="o@exemple.fr")
+    return {"b": b, "ua": ua, "ub": ub, "person": person, "other": other}
+
+
+def _stage(db_session: Session, code: str) -> int:
+    return db_session.scalars(
+        select(ReferenceItem.id).where(
+            ReferenceItem.kind == ReferenceKind.STAGE, ReferenceItem.code == code
+        )
+    ).one()
+
+
+def _state(db_session: Session, person: Beneficiary) -> tuple[date | None, int | None]:
+    db_session.flush()
+    assert stale_people(db_session) == []
+    return person.last_event_day, person.current_stage_id
+
+
+def test_a_new_person_has_no_event_and_no_stage(
+    db_session: Session, people: dict[str, object]
+) -> None:
+    person = people["person"]
+    assert isinstance(person, Beneficiary)
+    assert person.last_event_on == NO_EVENT
+    assert person.current_stage_position == NO_STAGE
+    assert _state(db_session, person) == (None, None)
+
+
+def test_steps_give_the_day_and_the_stage_of_the_latest_start(
+    db_session: Session, vault: Vault, people: dict[str, object]
+) -> None:
+    person, ua, other = people["person"], people["ua"], people["other"]
+    assert isinstance(person, Beneficiary)
+    assert isinstance(ua, User)
+    assert isinstance(other, Beneficiary)
+    day = TODAY - timedelta(days=10)
+    add_step(db_session, vault, ua, person, stage_code="training", started_on=day, today=TODAY)
+    assert _state(db_session, person) == (day, _stage(db_session, "training"))
+
+    # An earlier step recorded later changes neither.
+    earlier = day - timedelta(days=5)
+    add_step(db_session, vault, ua, person, stage_code="orientation", started_on=earlier)
+    assert _state(db_session, person) == (day, _stage(db_session, "training"))
+
+    # The same start day: the step recorded last is the current one.
+    add_step(db_session, vault, ua, person, stage_code="employment", started_on=day)
+    assert _state(db_session, person) == (day, _stage(db_session, "employment"))
+    employment = db_session.get(ReferenceItem, _stage(db_session, "employment"))
+    assert employment is not None
+    assert person.current_stage_position == employment.position
+    # Nobody else's state moved.
+    assert (other.last_event_day, other.current_stage_id) == (None, None)
+
+
+def test_barriers_identified_and_closed_are_events(
+    db_session: Session, people: dict[str, object]
+) -> None:
+    person, ua = people["person"], people["ua"]
+    assert isinstance(person, Beneficiary)
+    assert isinstance(ua, User)
+    found = TODAY - timedelta(days=20)
+    barrier = add_barrier(
+        db_session, ua, person, category_code="mobility", identified_on=found, today=TODAY
+    )
+    assert _state(db_session, person) == (found, None)
+    lifted = TODAY - timedelta(days=3)
+    set_barrier_status(db_session, ua, barrier, BarrierStatus.LIFTED, on=lifted, today=TODAY)
+    assert _state(db_session, person) == (lifted, None)
+
+
+def test_each_handoff_transition_is_an_event_on_its_day(
+    db_session: Session, vault: Vault, people: dict[str, object]
+) -> None:
+    person, ua, ub, b = people["person"], people["ua"], people["ub"], people["b"]
+    assert isinstance(person, Beneficiary)
+    assert isinstance(ua, User)
+    assert isinstance(ub, User)
+    sent = NOW - timedelta(days=9)
+    handoff = factories.handoff(db_session, vault, ua, person, b, now=sent)  # type: ignore[arg-type]
+    assert _state(db_session, person) == (sent.date(), None)
+
+    apply_event(db_session, vault, ub, handoff, HandoffEvent.ACCEPT, now=sent + timedelta(days=1))
+    assert _state(db_session, person) == (sent.date() + timedelta(days=1), None)
+
+    # A first contact recorded today but made two days ago is two days old.
+    contact = TODAY - timedelta(days=2)
+    apply_event(db_session, vault, ub, handoff, HandoffEvent.FIRST_CONTACT, now=NOW, on=contact)
+    assert _state(db_session, person) == (contact, None)
+
+    # A training entered records a step: its day and its stage.
+    apply_event(
+        db_session, vault, ub, handoff, HandoffEvent.COMPLETE, now=NOW,
+        reason_code="training_entered",
+    )  # fmt: skip
+    assert _state(db_session, person) == (TODAY, _stage(db_session, "training"))
+
+
+def test_a_changed_or_deleted_event_is_recomputed(
+    db_session: Session, vault: Vault, people: dict[str, object]
+) -> None:
+    person, ua, b = people["person"], people["ua"], people["b"]
+    assert isinstance(person, Beneficiary)
+    assert isinstance(ua, User)
+    old, new = TODAY - timedelta(days=30), TODAY - timedelta(days=1)
+    add_step(db_session, vault, ua, person, stage_code="orientation", started_on=old)
+    step = add_step(db_session, vault, ua, person, stage_code="training", started_on=new)
+    assert _state(db_session, person) == (new, _stage(db_session, "training"))
+
+    step.started_on = old - timedelta(days=1)  # now before the orientation
+    assert _state(db_session, person) == (old, _stage(db_session, "orientation"))
+
+    db_session.delete(step)
+    assert _state(db_session, person) == (old, _stage(db_session, "orientation"))
+
+    sent = NOW - timedelta(days=2)
+    handoff = factories.handoff(db_session, vault, ua, person, b, now=sent)  # type: ignore[arg-type]
+    assert _state(db_session, person) == (sent.date(), _stage(db_session, "orientation"))
+    # Bulk deletes (the hand-off's transitions go with it: a cascade in the database).
+    db_session.execute(delete(Handoff).where(Handoff.id == handoff.id))
+    db_session.execute(delete(PathwayStep).where(PathwayStep.beneficiary_id == person.id))
+    db_session.expire_all()
+    # A bulk delete bypasses the session's hook: the check finds it, a refresh repairs it.
+    assert stale_people(db_session) == [person.id]
+    assert refresh_state(db_session, [person.id]) == [person.id]
+    assert _state(db_session, person) == (None, None)
+
+
+def test_a_write_bypassing_the_session_is_found_then_repaired(
+    db_session: Session, people: dict[str, object]
+) -> None:
+    person, other, ua = people["person"], people["other"], people["ua"]
+    assert isinstance(person, Beneficiary)
+    assert isinstance(other, Beneficiary)
+    assert isinstance(ua, User)
+    assert ua.structure_id is not None
+    day = TODAY - timedelta(days=4)
+    db_session.execute(
+        insert(PathwayStep),
+        [
+            {
+                "id": uuid.uuid4(),
+                "beneficiary_id": who.id,
+                "structure_id": ua.structure_id,
+                "stage_id": _stage(db_session, "barriers"),
+                "started_on": day,
+            }
+            for who in (person, other)
+        ],
+    )
+    assert stale_people(db_session, [person.id]) == [person.id]
+    assert set(stale_people(db_session)) == {person.id, other.id}
+
+    assert refresh_everyone(db_session, chunk=1) >= 2
+    assert _state(db_session, person) == (day, _stage(db_session, "barriers"))
+    assert (other.last_event_day, other.current_stage_id) == (day, _stage(db_session, "barriers"))
+
+
+def test_refreshing_nobody_runs_nothing(db_session: Session) -> None:
+    assert refresh_state(db_session, []) == []
+    assert refresh_state(db_session, select(Beneficiary.id).where(Beneficiary.id.is_(None))) == []
+
+
+def test_a_change_the_state_does_not_read_refreshes_nothing(
+    db_session: Session, vault: Vault, people: dict[str, object]
+) -> None:
+    person, ua = people["person"], people["ua"]
+    assert isinstance(person, Beneficiary)
+    assert isinstance(ua, User)
+    day = TODAY - timedelta(days=3)
+    step = add_step(db_session, vault, ua, person, stage_code="training", started_on=day)
+    db_session.flush()
+    step.ended_on = TODAY  # the state reads starts only
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = db_session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        db_session.flush()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [s.split(" SET")[0] for s in statements] == ["UPDATE pathway_steps"]
+    assert _state(db_session, person) == (day, _stage(db_session, "training"))
+
+
+def test_stage_positions_are_unique(db_session: Session) -> None:
+    """The stage filter finds a stage's people by its position (the stage index)."""
+    positions = list(
+        db_session.scalars(
+            select(ReferenceItem.position).where(ReferenceItem.kind == ReferenceKind.STAGE)
+        )
+    )
+    assert len(positions) >= 5
+    assert len(set(positions)) == len(positions)
