@@ -16,7 +16,7 @@ the duplicate lookup decrypts its candidates), already at the head revision, hol
 N people (the script refuses otherwise, and says how many people still lack the import's
 lookup indexes: ``flask --app app keys rebuild-index`` fills them). The file is imported with
 ``allow_duplicates`` (a synthetic caseload may share a phone number with the file: the lookup
-runs and warns all the same). Then it times, each run in a savepoint rolled back afterwards so
+runs and warns all the same). Then it times, each run in a savepoint rolled back (and released) afterwards so
 that every run starts from the same tables:
 
 (a) ``app.services.imports.import_caseload``: decoding, header matching, validation of every
@@ -380,7 +380,8 @@ def timed(
     With ``cpu``, also append the CPU seconds it used: this process's and the database
     server backend's (``server_cpu``) - a figure the other work on the machine changes less
     than the wall-clock time."""
-    savepoint = session.begin_nested()
+    connection = session.connection()
+    connection.exec_driver_sql("SAVEPOINT bench_run")
     cpu_start, server_start = time.process_time(), server_cpu()
     start = time.perf_counter()
     work()
@@ -388,7 +389,12 @@ def timed(
     elapsed = time.perf_counter() - start
     if cpu is not None:
         cpu.append(time.process_time() - cpu_start + server_cpu() - server_start)
-    savepoint.rollback()
+    session.expire_all()
+    # Rolled back, then released: ``ROLLBACK TO`` alone (all a nested session transaction
+    # does) leaves the savepoint open, and on SQLite each run would then start one savepoint
+    # deeper than the one before, with the statement journals of the runs before it kept.
+    connection.exec_driver_sql("ROLLBACK TO SAVEPOINT bench_run")
+    connection.exec_driver_sql("RELEASE SAVEPOINT bench_run")
     return elapsed
 
 
