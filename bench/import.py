@@ -16,7 +16,7 @@ the duplicate lookup decrypts its candidates), already at the head revision, hol
 N people (the script refuses otherwise, and says how many people still lack the import's
 lookup indexes: ``flask --app app keys rebuild-index`` fills them). The file is imported with
 ``allow_duplicates`` (a synthetic caseload may share a phone number with the file: the lookup
-runs and warns all the same). Then it times, each run in a savepoint rolled back afterwards so
+runs and warns all the same). Then it times, each run in a savepoint rolled back (and released) afterwards so
 that every run starts from the same tables:
 
 (a) ``app.services.imports.import_caseload``: decoding, header matching, validation of every
@@ -40,7 +40,10 @@ The four are run in turn (interleaved) ``--repeat`` times. One more run through 
 steps prints where its time goes, and the peak memory (``tracemalloc``) of one service import
 and of one floor run is measured apart (tracing slows them down: never in the timed runs;
 ``--no-memory`` skips it); the breakdown also prints the lookup's candidates and the people it
-decrypted; the load average is printed before and after the runs. The best run of each is compared: the
+decrypted; the load average is printed before and after the runs. The CPU time of each run
+is measured too - this process's, plus on a local PostgreSQL the backend's (read from
+``/proc``) - and its least per contender printed with (a)/(f) in CPU time: on a shared
+machine the wall-clock times also count the time waiting for a core. The best run of each is compared: the
 line ``import overhead vs bare encrypt+insert: X.XX``, (a) over (b) (the figure reported
 before the floor existed), then last ``import into N people vs minimal floor: X.XX``, (a)
 over (f), N the people in the database before the import (the target at 100,000 is 4).
@@ -346,14 +349,52 @@ def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def timed(session: Session, work: Callable[[], object]) -> float:
-    """Run ``work`` in a savepoint rolled back afterwards; return its duration in seconds."""
-    savepoint = session.begin_nested()
+def server_cpu_reader(session: Session) -> Callable[[], float]:
+    """The CPU seconds used so far by the session's PostgreSQL backend, read from ``/proc``
+    (a local server); a reader of 0 on SQLite (in-process: counted in ``process_time``) or
+    when the backend's ``/proc`` entry cannot be read."""
+    if session.get_bind().dialect.name != "postgresql":
+        return lambda: 0.0
+    pid = session.scalar(select(func.pg_backend_pid()))
+    path = Path(f"/proc/{pid}/stat")
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        try:
+            fields = path.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    return read
+
+
+def timed(
+    session: Session,
+    work: Callable[[], object],
+    cpu: list[float] | None = None,
+    server_cpu: Callable[[], float] = lambda: 0.0,
+) -> float:
+    """Run ``work`` in a savepoint rolled back afterwards; return its duration in seconds.
+
+    With ``cpu``, also append the CPU seconds it used: this process's and the database
+    server backend's (``server_cpu``) - a figure the other work on the machine changes less
+    than the wall-clock time."""
+    connection = session.connection()
+    connection.exec_driver_sql("SAVEPOINT bench_run")
+    cpu_start, server_start = time.process_time(), server_cpu()
     start = time.perf_counter()
     work()
     session.flush()
     elapsed = time.perf_counter() - start
-    savepoint.rollback()
+    if cpu is not None:
+        cpu.append(time.process_time() - cpu_start + server_cpu() - server_start)
+    session.expire_all()
+    # Rolled back, then released: ``ROLLBACK TO`` alone (all a nested session transaction
+    # does) leaves the savepoint open, and on SQLite each run would then start one savepoint
+    # deeper than the one before, with the statement journals of the runs before it kept.
+    connection.exec_driver_sql("ROLLBACK TO SAVEPOINT bench_run")
+    connection.exec_driver_sql("RELEASE SAVEPOINT bench_run")
     return elapsed
 
 
@@ -456,6 +497,7 @@ def main() -> None:
         raise SystemExit("--into needs DATABASE_URL (a populated database) and its keys")
 
     runs: dict[str, list[float]] = {"a": [], "b": [], "c": [], "f": []}
+    cpu: dict[str, list[float]] = {"a": [], "b": [], "c": [], "f": []}
     with tempfile.TemporaryDirectory(prefix="relais-bench-") as folder:
         if args.into is None:
             url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
@@ -568,9 +610,10 @@ def main() -> None:
                         f"{lookup['decrypted']} people decrypted"
                     )
 
+                server_cpu = server_cpu_reader(session)
                 for run in range(args.repeat):
                     for name, job in work.items():
-                        runs[name].append(timed(session, job))
+                        runs[name].append(timed(session, job, cpu[name], server_cpu))
                     print(
                         f"run {run + 1}: (a) import service {runs['a'][-1]:.2f} s, "
                         f"(b) bare encrypt+insert {runs['b'][-1]:.2f} s, "
@@ -600,6 +643,12 @@ def main() -> None:
         + f"; import vs (c): {best['a'] / best['c']:.2f}"
     )
     print(summary("(f) minimal floor", runs["f"], args.rows))
+    least = {name: min(times) for name, times in cpu.items()}
+    print(
+        "CPU seconds, this process and the database server's backend (least of the runs): "
+        + ", ".join(f"({name}) {least[name]:.2f}" for name in ("a", "b", "c", "f"))
+        + f"; (a)/(f) in CPU time: {least['a'] / least['f']:.2f}"
+    )
     print(f"import overhead vs bare encrypt+insert: {best['a'] / best['b']:.2f}")
     print(f"import into {before} people vs minimal floor: {best['a'] / best['f']:.2f}")
 

@@ -1,7 +1,14 @@
 """Keys, field encryption and blind indexes. No Flask, no database: bytes in, bytes out."""
 
 from app.crypto.errors import DecryptionError, KeyConfigError
-from app.crypto.fields import DataKey, FieldContext, decrypt_field, decrypt_fields, encrypt_field
+from app.crypto.fields import (
+    DataKey,
+    FieldContext,
+    decrypt_field,
+    decrypt_fields,
+    encrypt_field,
+    encrypt_fields,
+)
 from app.crypto.keyring import KeyRing
 
 __all__ = [
@@ -13,4 +20,5 @@ __all__ = [
     "decrypt_field",
     "decrypt_fields",
     "encrypt_field",
+    "encrypt_fields",
 ]

@@ -7,7 +7,15 @@ import uuid
 
 import pytest
 
-from app.crypto import DataKey, DecryptionError, FieldContext, decrypt_field, encrypt_field
+from app.crypto import (
+    DataKey,
+    DecryptionError,
+    FieldContext,
+    decrypt_field,
+    decrypt_fields,
+    encrypt_field,
+    encrypt_fields,
+)
 from app.crypto.fields import FORMAT_VERSION, HEADER_SIZE, KEY_ID_SIZE, NONCE_SIZE, TAG_SIZE
 
 PERSON = uuid.UUID("0b5c3f8e-2f6d-4c57-9a43-6f1f6c1d2a10")
@@ -157,3 +165,20 @@ def test_nonce_is_twelve_random_bytes(key: DataKey) -> None:
     nonces = {encrypt_field(key, CONTEXT, "x")[1 + KEY_ID_SIZE : HEADER_SIZE] for _ in range(200)}
     assert len(nonces) == 200
     assert all(len(nonce) == NONCE_SIZE for nonce in nonces)
+
+
+def test_several_fields_sealed_with_one_cipher_open_each_in_its_own_place(key: DataKey) -> None:
+    """``encrypt_fields`` (one cipher a person) stores what ``encrypt_field`` stores: each field
+    opens alone with ``decrypt_field``, in its own place only, with its own random nonce."""
+    contexts = [dataclasses.replace(CONTEXT, column=name) for name in ("last_name", "phone")]
+    values = [PLAINTEXT, "06 12 34 56 78"]
+    sealed = encrypt_fields(key, list(zip(contexts, values, strict=True)))
+    assert [decrypt_field(key, c, s) for c, s in zip(contexts, sealed, strict=True)] == values
+    assert decrypt_fields(key, list(zip(contexts, sealed, strict=True))) == values
+    assert all(
+        s[: HEADER_SIZE - NONCE_SIZE] == bytes([FORMAT_VERSION]) + key.key_id for s in sealed
+    )
+    assert sealed[0][1 + KEY_ID_SIZE : HEADER_SIZE] != sealed[1][1 + KEY_ID_SIZE : HEADER_SIZE]
+    with pytest.raises(DecryptionError):
+        decrypt_field(key, contexts[1], sealed[0])  # the last name does not open as the phone
+    assert encrypt_fields(key, []) == []
