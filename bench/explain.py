@@ -122,14 +122,18 @@ def sign_in(app: Flask, email: str) -> FlaskClient:
             session.commit()
         db.session.remove()
     client = app.test_client()
-    response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
+    response = client.post(
+        "/login",
+        data={"email": email, "password": DEMO_PASSWORD, "csrf_token": _token(client, "/login")},
+    )
     if response.status_code != 302:
         raise SystemExit(f"cannot sign in as {email}: is the demo loaded?")
     if response.headers["Location"].endswith("/login/code"):
         if seed is None:
             raise SystemExit(f"{email} asks for a second factor")
         code = second_factor.code_at(seed, second_factor.time_step(datetime.now(UTC)))
-        response = client.post("/login/code", data={"code": code})
+        token = _token(client, "/login/code")
+        response = client.post("/login/code", data={"code": code, "csrf_token": token})
         if response.status_code != 302:
             raise SystemExit(f"{email}: the second factor's code was refused")
     return client
@@ -158,9 +162,25 @@ def placeholders(app: Flask) -> dict[str, str]:
     return {"structure": structure.code, "person": person, "pathway": pathway}
 
 
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_tokens: dict[int, str] = {}  # a signed-in client's CSRF token, by id(client)
+
+
+def _token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the form on ``path`` (the pages are drawn as in production: with it)."""
+    found = TOKEN.search(client.get(path).get_data(as_text=True))
+    if found is None:
+        raise SystemExit(f"no CSRF token on {path}")
+    return found.group(1)
+
+
 def request(client: FlaskClient, path: str) -> int:
     if path.startswith("POST "):
-        return client.post(path[5:], data={"q": SEARCH}).status_code
+        if id(client) not in _tokens:  # taken once, outside the captured requests
+            _tokens[id(client)] = _token(client, path[5:])
+        return client.post(
+            path[5:], data={"q": SEARCH, "csrf_token": _tokens[id(client)]}
+        ).status_code
     return client.get(path).status_code
 
 
@@ -291,7 +311,6 @@ def main() -> None:
     args = parser.parse_args()
     load = Path("/proc/loadavg").read_text().strip()
     app = create_app()
-    app.config["WTF_CSRF_ENABLED"] = False
     app.config["RATELIMIT_ENABLED"] = False
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
