@@ -21,13 +21,12 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from app.crypto import KeyConfigError, KeyRing
-from app.crypto.signing import SigningKey, parse_trusted_keys
-from app.services.mail.settings import mail_settings
+from app.services.mail.settings import mail_settings, starttls_problem
 from app.services.mail.transport import MailConfigError
 from app.services.security.audit_checkpoint import CheckpointError, check_target
 from app.services.security.oidc_settings import configuration_problem
+from app.services.statistics.publication_keys import publication_keys_problem
 from app.services.webhooks.settings import WEBHOOK_FLAGS, unsafe_webhook_settings
-from app.setting_values import read_secret
 from app.settings import ENVIRONMENT, PUBLICATION_KEY, SECRET_NAMES, ConfigError, ProductionConfig
 
 # Statistics must hide at least the counts below this in production (docs/statistics.md).
@@ -149,28 +148,6 @@ def _mail(inspection: Inspection) -> str | None:
     return None
 
 
-def _smtp_tls(inspection: Inspection) -> str | None:
-    settings = inspection.settings
-    if settings.get("SMTP_STARTTLS", True):
-        return None
-    given = [
-        variable
-        for setting, variable in (
-            ("SMTP_USERNAME", "RELAIS_SMTP_USERNAME"),
-            ("SMTP_PASSWORD", "RELAIS_SMTP_PASSWORD"),
-            ("SMTP_PASSWORD_FILE", "RELAIS_SMTP_PASSWORD_FILE"),
-        )
-        if settings.get(setting)
-    ]
-    if not given:
-        return None
-    verb = "are" if len(given) > 1 else "is"
-    return (
-        f"RELAIS_SMTP_STARTTLS is off while {' and '.join(given)} {verb} set: the SMTP "
-        "password would cross the network in clear"
-    )
-
-
 def _database(inspection: Inspection) -> str | None:
     url = str(inspection.settings.get("DATABASE_URL") or "").strip()
     if not url:
@@ -258,41 +235,6 @@ def _rate_limit_storage(inspection: Inspection) -> str | None:
     )
 
 
-def _publication(inspection: Inspection) -> str | None:
-    """The national exchange's keys, when set: the territory's signing key well formed, its
-    own (no other key of the instance), with the territory it signs for; the trusted keys of a
-    national instance well formed. Neither set: nothing to check (no exchange)."""
-    problems = []
-    try:
-        text = read_secret(PUBLICATION_KEY, inspection.environ)
-        if text:
-            key = SigningKey.from_text(PUBLICATION_KEY, text)
-            if not inspection.settings.get("TERRITORY"):
-                problems.append(
-                    f"{PUBLICATION_KEY} is set without RELAIS_TERRITORY, the territory it signs for"
-                )
-            try:
-                ring = KeyRing.from_settings(ProductionConfig.load_secrets(inspection.environ))
-            except (KeyConfigError, ConfigError):
-                ring = None  # the "keys" check says why
-            if ring is not None and key.seed in {
-                ring.secret_key,
-                ring.index_key,
-                ring.audit_key,
-                *ring.keks.values(),
-            }:
-                problems.append(f"{PUBLICATION_KEY} reuses another key of this instance")
-    except (KeyConfigError, ConfigError) as exc:
-        problems.append(str(exc))
-    trusted = str(inspection.settings.get("TRUSTED_PUBLICATION_KEYS") or "").strip()
-    if trusted:
-        try:
-            parse_trusted_keys("RELAIS_TRUSTED_PUBLICATION_KEYS", trusted)
-        except KeyConfigError as exc:
-            problems.append(str(exc))
-    return "; ".join(problems) or None
-
-
 def _unknown_variables(inspection: Inspection) -> str | None:
     known = OTHER_VARIABLES | {variable for _setting, variable, _parse in ENVIRONMENT}
     unknown = sorted(
@@ -351,7 +293,7 @@ CHECKS: tuple[Check, ...] = (
         ("RELAIS_SMTP_STARTTLS", "RELAIS_SMTP_USERNAME", "RELAIS_SMTP_PASSWORD"),
         "the SMTP credentials, if any, travel over STARTTLS",
         "unset RELAIS_SMTP_STARTTLS (it is on by default) or use a server without a password",
-        _smtp_tls,
+        lambda inspection: starttls_problem(inspection.settings),
     ),
     Check(
         "erasure-register",
@@ -413,7 +355,7 @@ CHECKS: tuple[Check, ...] = (
         (PUBLICATION_KEY, "RELAIS_TERRITORY", "RELAIS_TRUSTED_PUBLICATION_KEYS"),
         "the national exchange's keys, if any, are well formed and used for nothing else",
         "flask --app app keys publication-key --new, with RELAIS_TERRITORY (docs/scaling.md)",
-        _publication,
+        lambda inspection: publication_keys_problem(inspection.settings, inspection.environ),
     ),
     Check(
         "variables",

@@ -76,3 +76,26 @@ def make_sender(settings: MailSettings) -> MailSender:
     if settings.smtp is None:
         return OutboxLogSender()
     return SmtpSender(settings.smtp, settings.from_address)
+
+
+def starttls_problem(config: Mapping[str, Any]) -> str | None:
+    """Why the SMTP credentials would cross the network in clear (``security-check``,
+    "smtp-tls"): STARTTLS turned off while a user name or a password is set; else None."""
+    if config.get("SMTP_STARTTLS", True):
+        return None
+    given = [
+        variable
+        for setting, variable in (
+            ("SMTP_USERNAME", "RELAIS_SMTP_USERNAME"),
+            ("SMTP_PASSWORD", "RELAIS_SMTP_PASSWORD"),
+            ("SMTP_PASSWORD_FILE", "RELAIS_SMTP_PASSWORD_FILE"),
+        )
+        if config.get(setting)
+    ]
+    if not given:
+        return None
+    verb = "are" if len(given) > 1 else "is"
+    return (
+        f"RELAIS_SMTP_STARTTLS is off while {' and '.join(given)} {verb} set: the SMTP "
+        "password would cross the network in clear"
+    )
