@@ -35,7 +35,7 @@ def people(db_session: Session, vault: Vault) -> dict[str, object]:
     a, b = factories.structure(db_session), factories.structure(db_session)
     ua, ub = factories.user(db_session, structure_=a), factories.user(db_session, structure_=b)
     person = factories.person(db_session, vault, ua)
-    other = factories.person(db_session, vault, ua, last_name="Other", email="o@exemple.fr")
+    other = factories.person(db_session, vault, ua, last_name="Vautrinot", email="o@exemple.fr")
     return {"b": b, "ua": ua, "ub": ub, "person": person, "other": other}
 
 

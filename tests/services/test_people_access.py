@@ -49,7 +49,7 @@ def world(db_session: Session, vault: Vault) -> dict[str, object]:
             follow_up.ended_on = TODAY - timedelta(days=days)
         people[name] = person
     people["another structure's"] = factories.person(db_session, vault, other, last_name="x")
-    erased = factories.person(db_session, vault, worker, last_name="erased")
+    erased = factories.person(db_session, vault, worker, last_name="Effacenko")
     erased.erased_at = datetime.now(UTC)
     people["erased"] = erased
     db_session.commit()
