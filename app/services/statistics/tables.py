@@ -21,6 +21,30 @@ Counts = dict[tuple[Label, Label], int]
 Sample = tuple[float, int]
 
 
+def histogram_median(histogram: Iterable[tuple[float, int]]) -> Sample | None:
+    """The median of values given as (value, how many) pairs, and how many values.
+
+    The middle value, or the mean of the two middle ones of an even count: what
+    ``percentile_cont(0.5)`` and the window medians of ``queries._medians`` return. A query
+    grouping whole days by value returns a few hundred such pairs where the values themselves
+    are tens of thousands: no sort of every value, in the database or here.
+    """
+    pairs = sorted((float(value), int(n)) for value, n in histogram if n)
+    total = sum(n for _value, n in pairs)
+    if not total:
+        return None
+    ranks = ((total + 1) // 2, (total + 2) // 2)  # 1-based, as in queries._medians
+    middle: list[float] = []
+    seen = 0
+    for value, n in pairs:
+        seen += n
+        while len(middle) < len(ranks) and seen >= ranks[len(middle)]:
+            middle.append(value)
+        if len(middle) == len(ranks):
+            break
+    return ((middle[0] + middle[1]) / 2, total)
+
+
 @dataclass(frozen=True)
 class CountTable:
     """A protected table of counts with its totals (``None``: hidden)."""
