@@ -1,21 +1,98 @@
-"""The delays' grouped queries as they were before ``delay_queries.delays_query`` (eight
+"""A random world of people, decisions and hand-offs (``random_delays_world``), and the
+delays' grouped queries as they were before ``delay_queries.delays_query`` (eight
 statements a page: a count and a median query per leg, each joining the cohorts), kept to
 check that the one statement which replaced them gives the same counts and medians."""
 
 from __future__ import annotations
 
-from datetime import date
+import random
+import uuid
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import CTE, ColumnElement, Date, Select, case, func, literal, select, union_all
 
 from app.domain.handoffs import HandoffStatus
-from app.models import Beneficiary, FollowUp, Handoff, OrientationDecision, beneficiary_cohorts
+from app.models import (
+    Beneficiary,
+    FollowUp,
+    Handoff,
+    OrientationDecision,
+    ReferenceItem,
+    ReferenceKind,
+    beneficiary_cohorts,
+)
 from app.services.statistics.decisions import day_quarter
 from app.services.statistics.delay_queries import ACCEPTED, GROUP_BASE, Breakdown, DelayLeg
 from app.services.statistics.queries import _medians
 from app.services.statistics.scope import Scope, handoffs_in, population
 from app.services.statistics.sql import days_between, utc_date, year_quarter
+from tests.world import World, at
+
+STATUSES = (
+    HandoffStatus.SENT,
+    HandoffStatus.ACCEPTED,
+    HandoffStatus.IN_PROGRESS,
+    HandoffStatus.COMPLETED,
+    HandoffStatus.DECLINED,
+    HandoffStatus.WITHDRAWN,
+    HandoffStatus.REDIRECTED,
+)
+
+
+def random_delays_world(world: World, seed: int) -> None:
+    rng = random.Random(seed)
+    qpv = ReferenceItem(
+        kind=ReferenceKind.QPV, code="QP-VANTERIAN", label_fr="Q", label_en="Q", position=1
+    )
+    world.session.add(qpv)
+    world.session.flush()
+    cohorts = (("young_dropout",), ("single_parent",), ("young_dropout", "rsa"), ())
+    structures = (world.a, world.b, world.c)
+    for i in range(60):
+        person = world.person(cohorts=cohorts[i % 4], qpv=qpv if i % 3 == 0 else None)
+        registered = date(2025, 10, 1) + timedelta(days=rng.randrange(0, 450))
+        world.session.add(
+            FollowUp(
+                beneficiary_id=person.id,
+                structure_id=rng.choice(structures).id,
+                started_on=registered,
+            )
+        )
+        if rng.random() < 0.7:
+            world.session.add(
+                OrientationDecision(
+                    id=uuid.uuid4(),
+                    beneficiary_id=person.id,
+                    structure_id=world.a.id,
+                    pathway_type_id=world.ref(ReferenceKind.PATHWAY_TYPE, "professional").id,
+                    decided_on=registered + timedelta(days=rng.randrange(-20, 90)),
+                )
+            )
+        for _ in range(rng.randint(0, 3)):
+            sender, receiver = rng.sample(structures, 2)
+            status = rng.choice(STATUSES)
+            answered = None
+            contact = None
+            if status not in (HandoffStatus.SENT, HandoffStatus.WITHDRAWN) or rng.random() < 0.2:
+                answered = rng.randrange(0, 45)
+            if (
+                status in (HandoffStatus.IN_PROGRESS, HandoffStatus.COMPLETED)
+                and answered is not None
+            ):
+                contact = answered + rng.randrange(0, 50)
+            sent = date(2025, 12, 1) + timedelta(days=rng.randrange(0, 380))
+            world.handoff(
+                person,
+                sender,
+                receiver,
+                status,
+                at(sent),
+                answered_after=answered,
+                contact_after=contact,
+                reason="no_capacity" if status is HandoffStatus.DECLINED else None,
+            )
+    world.session.flush()
 
 
 def _registration_items(scope: Scope, today: date) -> CTE:
