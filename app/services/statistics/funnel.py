@@ -11,8 +11,13 @@ from app.models import ReferenceItem
 from app.services.statistics.headings import Metric
 from app.services.statistics.queries import funnel_query, stage_medians_query
 from app.services.statistics.scope import Scope
-from app.services.statistics.sql import uses_percentile
-from app.services.statistics.tables import CountList, Median, Sample, protected_median
+from app.services.statistics.tables import (
+    CountList,
+    Median,
+    Sample,
+    medians_by_group,
+    protected_median,
+)
 
 # The stages the medians run between; without one of them there is no median to compute.
 ORIENTATION, TRAINING, EMPLOYMENT = "orientation", "training", "employment"
@@ -39,13 +44,9 @@ def stage_medians(
     found: dict[str, Sample] = {}
     if {ORIENTATION, TRAINING, EMPLOYMENT} <= by_code.keys():
         query = stage_medians_query(
-            scope,
-            by_code[ORIENTATION],
-            by_code[TRAINING],
-            by_code[EMPLOYMENT],
-            percentile=uses_percentile(session),
+            scope, by_code[ORIENTATION], by_code[TRAINING], by_code[EMPLOYMENT]
         )
-        found = {metric: (value, n) for metric, value, n in session.execute(query)}
+        found = medians_by_group(session.execute(query))
     return [
         protected_median(metric, found.get(metric.value), k)
         for metric in (Metric.TO_TRAINING, Metric.TO_EMPLOYMENT)

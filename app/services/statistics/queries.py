@@ -14,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
+    Subquery,
     case,
     distinct,
     func,
@@ -51,13 +52,17 @@ def funnel_query(scope: Scope) -> Select[int, int]:
 
 
 def stage_medians_query(
-    scope: Scope, orientation: int, training: int, employment: int, *, percentile: bool = False
+    scope: Scope, orientation: int, training: int, employment: int
 ) -> Select[str, float, int]:
-    """Median days from a person's first orientation to their first training / employment.
+    """Days from a person's first orientation to their first training / employment, counted
+    by (metric, days): their medians by metric come from ``tables.medians_by_group``."""
+    durations = stage_durations(scope, orientation, training, employment)
+    return day_counts(durations.c.metric, durations.c.days)
 
-    Counted for the people whose first training (or employment) started in the period, after
-    their first orientation.
-    """
+
+def stage_durations(scope: Scope, orientation: int, training: int, employment: int) -> Subquery:
+    """(metric, days) of the people whose first training (or employment) started in the
+    period, after their first orientation."""
     firsts = (
         select(
             PathwayStep.beneficiary_id,
@@ -78,7 +83,7 @@ def stage_medians_query(
         .group_by(PathwayStep.beneficiary_id)
         .cte("firsts")  # read twice below: a CTE is computed once (a subquery would be twice)
     )
-    durations = union_all(
+    return union_all(
         select(
             literal(Metric.TO_TRAINING.value).label("metric"),
             days_between(firsts.c.oriented, firsts.c.trained).label("days"),
@@ -96,36 +101,19 @@ def stage_medians_query(
             firsts.c.oriented <= firsts.c.employed,
         ),
     ).subquery()
-    return _medians(durations.c.metric, durations.c.days, percentile=percentile)
 
 
-def _medians(
-    group: ColumnElement[Any], value: ColumnElement[Any], *, percentile: bool = False
-) -> Select[Any, float, int]:
-    """Median of ``value`` per ``group``, and how many values are behind it.
+def day_counts(group: ColumnElement[Any], value: ColumnElement[Any]) -> Select[Any, float, int]:
+    """(group, value, how many): the values of each group counted by value, for their medians
+    (``tables.medians_by_group``).
 
-    With ``percentile`` (PostgreSQL: ``uses_percentile``), the ordered-set aggregate
-    ``percentile_cont(0.5)``, which interpolates the two middle values of an even count as the
-    window version does, at a third of its cost; else window functions (SQLite has no
-    percentile aggregate): rank the values of each group, keep the middle one or two.
+    The values are whole days (between two dates), so a group has a few hundred distinct ones
+    whatever the number of people: grouping them is a hash aggregate, where a median in SQL
+    sorts every value (window functions on SQLite, ``percentile_cont`` on PostgreSQL). The
+    median of the counted values is the same (the middle value, or the mean of the two middle
+    ones); measured in docs/performance.md, "Dashboards and figures at 100,000 people".
     """
-    if percentile:
-        return select(group, func.percentile_cont(0.5).within_group(value), func.count()).group_by(
-            group
-        )
-    ranked = select(
-        group.label("grp"),
-        value.label("value"),
-        func.row_number().over(partition_by=group, order_by=value).label("rank"),
-        func.count().over(partition_by=group).label("n"),
-    ).subquery()
-    return (
-        select(ranked.c.grp, func.avg(ranked.c.value), func.max(ranked.c.n))
-        .where(
-            ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]),
-        )
-        .group_by(ranked.c.grp)
-    )
+    return select(group, value, func.count()).where(value.is_not(None)).group_by(group, value)
 
 
 def barriers_query(scope: Scope) -> Select[int, int | None, str, int]:
@@ -177,8 +165,15 @@ def delay_group(metric: Metric, structure_id: int) -> int:
     return base + structure_id
 
 
-def handoff_delays_query(scope: Scope, *, percentile: bool = False) -> Select[int, float, int]:
-    """Median days from sending to the answer and to the first contact, per receiver and all.
+def handoff_delays_query(scope: Scope) -> Select[int, float, int]:
+    """Days from sending to the answer and to the first contact, counted by (group, days):
+    their medians per receiver and for all (``tables.medians_by_group``)."""
+    durations = handoff_durations(scope)
+    return day_counts(durations.c.grp, durations.c.answer)
+
+
+def handoff_durations(scope: Scope) -> Subquery:
+    """(group, days) from sending to the answer and to the first contact, per receiver and all.
 
     Whole days, from the (UTC) day of sending to the day the answer or the first contact
     happened (their effective dates, ``answered_on`` and ``first_contact_on``, not the day
@@ -198,13 +193,12 @@ def handoff_delays_query(scope: Scope, *, percentile: bool = False) -> Select[in
         .cte("answered")
     )
     contacted = answered.c.contact.is_not(None)
-    durations = union_all(
+    return union_all(
         select((answered.c.receiver + TO_ANSWER_GROUP).label("grp"), answered.c.answer),
         select(literal(TO_ANSWER_GROUP + ALL_RECEIVERS), answered.c.answer),
         select(answered.c.receiver + TO_CONTACT_GROUP, answered.c.contact).where(contacted),
         select(literal(TO_CONTACT_GROUP + ALL_RECEIVERS), answered.c.contact).where(contacted),
     ).subquery()
-    return _medians(durations.c.grp, durations.c.answer, percentile=percentile)
 
 
 # How a chain ended, by the code of its last hand-off in ``chains_query`` (the highest code of

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from app.domain.disclosure import ProtectedTable, statistic_is_safe
 from app.domain.disclosure_links import Link, protect_linked
@@ -43,6 +44,16 @@ def histogram_median(histogram: Iterable[tuple[float, int]]) -> Sample | None:
         if len(middle) == len(ranks):
             break
     return ((middle[0] + middle[1]) / 2, total)
+
+
+def medians_by_group(rows: Iterable[tuple[Any, Any, int]]) -> dict[Any, Sample]:
+    """The median and count of each group of (group, value, how many) rows
+    (``queries.day_counts``)."""
+    found: dict[Any, list[tuple[float, int]]] = {}
+    for group, value, n in rows:
+        found.setdefault(group, []).append((value, n))
+    medians = {group: histogram_median(values) for group, values in found.items()}
+    return {group: sample for group, sample in medians.items() if sample is not None}
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,11 @@ from app.models import ReferenceItem
 from app.services.statistics.funnel import EMPLOYMENT, ORIENTATION, TRAINING
 from app.services.statistics.headings import Metric
 from app.services.statistics.scope import Scope
-from app.services.statistics.sql import uses_percentile
 from app.services.statistics.tables import (
     Counts,
     CountTable,
     Sample,
+    medians_by_group,
     protected_median,
     protected_table,
 )
@@ -96,13 +96,9 @@ def quarterly_trends(
         for key, code, count in session.execute(query):
             people[(Quarter.from_key(key), SERIES_OF_CODE[code])] += count
         found = trend_medians_query(
-            scope,
-            by_code[ORIENTATION],
-            by_code[TRAINING],
-            by_code[EMPLOYMENT],
-            percentile=uses_percentile(session),
+            scope, by_code[ORIENTATION], by_code[TRAINING], by_code[EMPLOYMENT]
         )
-        medians = {group: (value, n) for group, value, n in session.execute(found)}
+        medians = medians_by_group(session.execute(found))
     quarters = trend_quarters(scope, people)
     table = protected_table("quarterly-trends", quarters, tuple(TrendSeries), people, k)
     exact = None

