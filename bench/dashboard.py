@@ -199,8 +199,9 @@ def raw_queries(dialect: str) -> dict[str, str]:
             {median}""",
         "chains": f"""
             WITH RECURSIVE chain(root, id, depth, end_code) AS (
-                SELECT id, id, 1, {end_code} FROM handoffs
+                SELECT id, id, 1, {end_code} FROM handoffs AS r
                 WHERE parent_id IS NULL AND {IN_PERIOD}
+                  AND EXISTS (SELECT 1 FROM handoffs AS c WHERE c.parent_id = r.id)
                 UNION ALL
                 SELECT chain.root, h.id, chain.depth + 1,
                        {end_code.replace("status", "h.status")}
@@ -209,6 +210,11 @@ def raw_queries(dialect: str) -> dict[str, str]:
             per_chain AS (
                 SELECT max(depth) AS length, max(end_code) AS end_code FROM chain GROUP BY root
             )
+            SELECT 1, {end_code}, count(*) FROM handoffs AS r
+            WHERE parent_id IS NULL AND {IN_PERIOD}
+              AND NOT EXISTS (SELECT 1 FROM handoffs AS c WHERE c.parent_id = r.id)
+            GROUP BY 2
+            UNION ALL
             SELECT CASE WHEN length >= 4 THEN 4 ELSE length END, end_code, count(*)
             FROM per_chain GROUP BY 1, 2""",
         "stage_flows": """
