@@ -14,7 +14,7 @@ generate`` runs) until each size of ``--people`` is reached. At each size it tim
     and the template - everything but the network;
 (b) the bare SQL of the same indicators, written by hand for the database in use and run
     with the driver through a plain connection (rows fetched, nothing else): the people
-    count, the funnel, the stage medians, barriers, hand-offs, delay medians, chains, the
+    count, the funnel, the stage medians (from the trend medians' day counts), barriers, hand-offs, delay medians, chains, the
     stage flows and the cohort outcomes, the quarterly trends (people, medians, answers within
     10 days) and the overdue hand-offs.
 
@@ -99,7 +99,7 @@ OVERDUE_DAYS = 10  # the default HANDOFF_OVERDUE_DAYS, as the page uses it
 MEDIAN_COUNTS = """
 SELECT grp, days, count(*) FROM durations WHERE days IS NOT NULL GROUP BY grp, days
 """
-MEDIAN_QUERIES = ("stage_medians", "delays", "trend_medians")
+MEDIAN_QUERIES = ("delays", "trend_medians")
 
 
 def raw_queries(dialect: str) -> dict[str, str]:
@@ -155,24 +155,6 @@ def raw_queries(dialect: str) -> dict[str, str]:
             SELECT stage_id, count(DISTINCT beneficiary_id) FROM pathway_steps
             WHERE started_on >= :start AND started_on <= :end
             GROUP BY stage_id""",
-        "stage_medians": f"""
-            WITH firsts AS (
-                SELECT beneficiary_id,
-                       min(CASE WHEN stage_id = :orientation THEN started_on END) AS o,
-                       min(CASE WHEN stage_id = :training THEN started_on END) AS t,
-                       min(CASE WHEN stage_id = :employment THEN started_on END) AS e
-                FROM pathway_steps
-                WHERE stage_id IN (:orientation, :training, :employment)
-                GROUP BY beneficiary_id
-            ),
-            durations AS (
-                SELECT 'to_training' AS grp, {days("o", "t")} AS days FROM firsts
-                WHERE t >= :start AND t <= :end AND o <= t
-                UNION ALL
-                SELECT 'to_employment', {days("o", "e")} FROM firsts
-                WHERE e >= :start AND e <= :end AND o <= e
-            )
-            {median}""",
         "barriers": """
             SELECT category_id, acting_structure_id, status, count(*) FROM barriers
             WHERE identified_on >= :start AND identified_on <= :end
@@ -358,14 +340,6 @@ def service_results(
         "overdue": session.execute(overdue).all(),
         "people": session.execute(queries.people_query(scope)).all(),
         "funnel": session.execute(queries.funnel_query(scope)).all(),
-        "stage_medians": session.execute(
-            queries.stage_medians_query(
-                scope,
-                stages["orientation"],
-                stages["training"],
-                stages["employment"],
-            )
-        ).all(),
         "barriers": session.execute(queries.barriers_query(scope)).all(),
         "handoffs": session.execute(queries.handoffs_query(scope)).all(),
         "delays": session.execute(queries.handoff_delays_query(scope)).all(),
@@ -411,6 +385,8 @@ def bare_sql(queries: dict[str, str], params: dict[str, Any]) -> Callable[[], No
             found = run_raw(connection, queries, params)
         for name in MEDIAN_QUERIES:  # the medians from the counted days, as the service does
             medians_by_group(found[name])
+        # The stage medians: the trends' days of every quarter, added up (as the service does).
+        medians_by_group((group // 1_000_000, days, n) for group, days, n in found["trend_medians"])
 
     return run
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import aliased
 from app.domain.handoffs import HandoffStatus
 from app.models import Barrier, Handoff, PathwayStep
 from app.services.statistics.headings import ChainEnd, Metric
-from app.services.statistics.scope import Scope, barriers_in, handoffs_in, population, steps_in
+from app.services.statistics.scope import Scope, barriers_in, handoffs_in, steps_in
 from app.services.statistics.sql import days_between, utc_date, year_quarter
 
 
@@ -51,58 +51,6 @@ def funnel_query(scope: Scope) -> Select[int, int]:
         .where(*steps_in(scope))
         .group_by(PathwayStep.stage_id)
     )
-
-
-def stage_medians_query(
-    scope: Scope, orientation: int, training: int, employment: int
-) -> Select[str, float, int]:
-    """Days from a person's first orientation to their first training / employment, counted
-    by (metric, days): their medians by metric come from ``tables.medians_by_group``."""
-    durations = stage_durations(scope, orientation, training, employment)
-    return day_counts(durations.c.metric, durations.c.days)
-
-
-def stage_durations(scope: Scope, orientation: int, training: int, employment: int) -> Subquery:
-    """(metric, days) of the people whose first training (or employment) started in the
-    period, after their first orientation."""
-    firsts = (
-        select(
-            PathwayStep.beneficiary_id,
-            func.min(case((PathwayStep.stage_id == orientation, PathwayStep.started_on))).label(
-                "oriented"
-            ),
-            func.min(case((PathwayStep.stage_id == training, PathwayStep.started_on))).label(
-                "trained"
-            ),
-            func.min(case((PathwayStep.stage_id == employment, PathwayStep.started_on))).label(
-                "employed"
-            ),
-        )
-        .where(
-            PathwayStep.stage_id.in_([orientation, training, employment]),
-            *population(scope, PathwayStep.beneficiary_id),
-        )
-        .group_by(PathwayStep.beneficiary_id)
-        .cte("firsts")  # read twice below: a CTE is computed once (a subquery would be twice)
-    )
-    return union_all(
-        select(
-            literal(Metric.TO_TRAINING.value).label("metric"),
-            days_between(firsts.c.oriented, firsts.c.trained).label("days"),
-        ).where(
-            firsts.c.trained >= scope.start,
-            firsts.c.trained <= scope.end,
-            firsts.c.oriented <= firsts.c.trained,
-        ),
-        select(
-            literal(Metric.TO_EMPLOYMENT.value).label("metric"),
-            days_between(firsts.c.oriented, firsts.c.employed).label("days"),
-        ).where(
-            firsts.c.employed >= scope.start,
-            firsts.c.employed <= scope.end,
-            firsts.c.oriented <= firsts.c.employed,
-        ),
-    ).subquery()
 
 
 def day_counts(group: ColumnElement[Any], value: ColumnElement[Any]) -> Select[Any, float, int]:

@@ -68,7 +68,12 @@ ANSWER_OF_CODE = {
     WAITING: AnswerTime.WAITING,
 }
 # Metric bases of ``trend_medians_query`` (group key: base + year * 10 + quarter).
-MEDIAN_TO_TRAINING, MEDIAN_TO_EMPLOYMENT, MEDIAN_TO_ANSWER = 1_000_000, 2_000_000, 3_000_000
+MEDIAN_GROUP_BASE = 1_000_000
+MEDIAN_TO_TRAINING, MEDIAN_TO_EMPLOYMENT, MEDIAN_TO_ANSWER = (
+    MEDIAN_GROUP_BASE,
+    2 * MEDIAN_GROUP_BASE,
+    3 * MEDIAN_GROUP_BASE,
+)
 
 
 class date_quarter(FunctionElement[int]):  # noqa: N801 - used like an SQL function
