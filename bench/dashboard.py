@@ -183,18 +183,21 @@ def raw_queries(dialect: str) -> dict[str, str]:
             WITH RECURSIVE chain(root, id, depth, end_code) AS (
                 SELECT id, id, 1, {end_code} FROM handoffs AS r
                 WHERE parent_id IS NULL AND {IN_PERIOD}
-                  AND EXISTS (SELECT 1 FROM handoffs AS c WHERE c.parent_id = r.id)
+                  AND EXISTS (SELECT 1 FROM handoffs AS c
+                              WHERE c.parent_id IS NOT NULL AND c.parent_id = r.id)
                 UNION ALL
                 SELECT chain.root, h.id, chain.depth + 1,
                        {end_code.replace("status", "h.status")}
                 FROM handoffs AS h JOIN chain ON h.parent_id = chain.id
+                WHERE h.parent_id IS NOT NULL
             ),
             per_chain AS (
                 SELECT max(depth) AS length, max(end_code) AS end_code FROM chain GROUP BY root
             )
             SELECT 1, {end_code}, count(*) FROM handoffs AS r
             WHERE parent_id IS NULL AND {IN_PERIOD}
-              AND NOT EXISTS (SELECT 1 FROM handoffs AS c WHERE c.parent_id = r.id)
+              AND NOT EXISTS (SELECT 1 FROM handoffs AS c
+                              WHERE c.parent_id IS NOT NULL AND c.parent_id = r.id)
             GROUP BY 2
             UNION ALL
             SELECT CASE WHEN length >= 4 THEN 4 ELSE length END, end_code, count(*)
