@@ -26,7 +26,7 @@ def histogram_median(histogram: Iterable[tuple[float, int]]) -> Sample | None:
     """The median of values given as (value, how many) pairs, and how many values.
 
     The middle value, or the mean of the two middle ones of an even count: what
-    ``percentile_cont(0.5)`` and the window medians of ``queries._medians`` return. A query
+    ``percentile_cont(0.5)`` and the window medians the statistics used before returned. A query
     grouping whole days by value returns a few hundred such pairs where the values themselves
     are tens of thousands: no sort of every value, in the database or here.
     """
