@@ -60,11 +60,15 @@ def test_past_the_limit_the_list_is_not_sorted_by_name_and_says_why(
     assert "il trie ainsi par nom les listes de 4 personnes au plus" in page
     assert "Personnes suivies, les plus récentes d'abord" in page  # the caption says so
     assert 'aria-sort="ascending"' not in page  # no column claims to be sorted
-    assert '<option value="recent" selected>' in page
+    # The order asked for stays chosen: filtering from here sorts by name when it can.
+    assert '<option value="name" selected>' in page
     # Newest first, all seven: never a part of the list sorted by name.
     newest = [last.upper() for last, _first in reversed(HERS + THEIRS)]
     assert shown(page) == newest
     assert 'href="/people/?sort=name&amp;mine=1"' in page  # the narrowing that gets there
+    narrowed = client.get("/people/?sort=name&stage=&cohort=&mine=1").get_data(as_text=True)
+    assert NOTICE not in narrowed  # the filter form's submission, narrowed to her people
+    assert shown(narrowed) == ["ABGRALL", "KERHERVÉ", "TRÉGUER"]
 
 
 def test_narrowed_to_her_own_people_the_list_is_sorted_by_name(

@@ -167,20 +167,28 @@ def caseload_by_name(
     and offers the filters that narrow it), never sorted in part.
 
     Names cannot be sorted in SQL: the last names of the whole (filtered) list are decrypted
-    in memory to order it - at most ``limit`` of them, read by id - then the first names of
+    in memory to order it - at most ``limit`` of them - then the first names of
     the page's people and of those sharing a last name with the page's first or last person
     (who of them is on the page depends on them); only the page's people are then revealed
     by the caller. ``decrypted`` counts the last names decrypted.
     """
     people = caseload_query(actor, today, filters)
-    # One statement answers both "how many" (up to the limit) and "who": their ids.
-    listed = people.with_only_columns(Beneficiary.id).order_by(None).limit(limit + 1)
-    ids = list(session.scalars(listed))
-    if len(ids) > limit:
+    # One statement answers both "how many" (up to the limit) and "who": the list's last
+    # names and data keys. Its LIMIT also steers PostgreSQL to read each key by primary key.
+    listed = (
+        people.with_only_columns(
+            Beneficiary.id, PersonKey.kek_id, PersonKey.wrapped_key, Beneficiary.last_name
+        )
+        .join(PersonKey, PersonKey.beneficiary_id == Beneficiary.id)
+        .order_by(None)
+        .limit(limit + 1)
+    )
+    rows = session.execute(listed).all()
+    if len(rows) > limit:
         return None
     last_names = {
-        pid: normalise_name(values["last_name"] or "")
-        for pid, values in _open_ids(session, vault, ids, ("last_name",)).items()
+        pid: normalise_name(_opened(vault, pid, kek_id, wrapped, "last_name", stored) or "")
+        for pid, kek_id, wrapped, stored in rows
     }
     by_last = sorted(last_names, key=lambda pid: (last_names[pid], pid.hex))
     total = len(by_last)
@@ -280,6 +288,13 @@ def _open_ids(
                 for column, value in zip(columns, stored, strict=True)
             }
     return opened
+
+
+def _opened(
+    vault: Vault, pid: uuid.UUID, kek_id: str, wrapped: bytes, column: str, stored: bytes | None
+) -> str | None:
+    """One column of one person, decrypted with their wrapped data key."""
+    return vault.open(vault.keys.unwrap(kek_id, wrapped), TABLE, column, pid, pid, stored)
 
 
 def _confirmed(terms: SearchTerms, values: dict[str, str | None]) -> bool:
