@@ -126,7 +126,7 @@ class Config:
     IDLE_WEEKS = 8
     # A caseload list is sorted by name (every last name of the list decrypted at each view)
     # when it holds this many people or fewer after its filters (docs/caseworkers.md).
-    NAME_ORDER_LIMIT = 5000
+    NAME_ORDER_LIMIT = 3000
     # People lost from view (docs/statistics.md): no event from any partner for this many
     # days, or an accepted hand-off without a first contact for this many days.
     LOST_FROM_VIEW_DAYS = 90
