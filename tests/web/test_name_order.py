@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from app.services.security.vault import Vault
 from tests import factories
-from tests.sql_count import count_queries
 from tests.web.helpers import login
 
 WORKER, COLLEAGUE = "quillivic@relais.example", "brezellec@relais.example"
@@ -111,20 +110,3 @@ def test_the_filter_of_her_own_people_applies_to_every_order(
         assert sorted(shown(page)) == ["ABGRALL", "KERHERVÉ", "TRÉGUER"], sort
         assert "3 personnes" in page
     assert len(shown(client.get("/people/").get_data(as_text=True))) == 7
-
-
-def test_a_refused_name_order_costs_one_count_more_than_the_newest_first_page(
-    client: FlaskClient, caseload: None, limit: None
-) -> None:
-    """Past the limit no name is decrypted for the order: the list's people are counted up
-    to the limit, then the page is the newest-first page, statement for statement."""
-    login(client, WORKER)
-    client.get("/people/")
-    with count_queries() as newest:
-        assert client.get("/people/").status_code == 200
-    with count_queries() as refused:
-        assert NOTICE in client.get("/people/?sort=name").get_data(as_text=True)
-    assert refused.count == newest.count + 1
-    assert not any(
-        "person_keys.wrapped_key, beneficiaries.last_name" in s for s in refused.statements
-    )

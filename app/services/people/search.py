@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.crypto.blind_index import name_prefix, name_words, normalise_email, normalise_name
@@ -173,13 +173,8 @@ def caseload_by_name(
     by the caller. ``decrypted`` counts the last names decrypted.
     """
     people = caseload_query(actor, today, filters)
-    # Whether the list is short enough, counted along the caseload's indexes up to the limit
-    # (a refused order costs this count, not the read of a limit's worth of keys and names).
-    bounded = people.with_only_columns(literal(1)).order_by(None).limit(limit + 1)
-    if (session.scalar(select(func.count()).select_from(bounded.subquery())) or 0) > limit:
-        return None
-    # The list's last names and data keys; the LIMIT steers PostgreSQL to read each key by
-    # primary key rather than every key of the territory (its estimate is the caseload's).
+    # One statement answers both "how many" (up to the limit) and "who": the list's last
+    # names and data keys. Its LIMIT also steers PostgreSQL to read each key by primary key.
     listed = (
         people.with_only_columns(
             Beneficiary.id, PersonKey.kek_id, PersonKey.wrapped_key, Beneficiary.last_name
@@ -189,6 +184,8 @@ def caseload_by_name(
         .limit(limit + 1)
     )
     rows = session.execute(listed).all()
+    if len(rows) > limit:
+        return None
     last_names = {
         pid: normalise_name(_opened(vault, pid, kek_id, wrapped, "last_name", stored) or "")
         for pid, kek_id, wrapped, stored in rows
