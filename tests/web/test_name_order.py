@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.services.security.vault import Vault
 from tests import factories
+from tests.sql_count import count_queries
 from tests.web.helpers import login
 
 WORKER, COLLEAGUE = "quillivic@relais.example", "brezellec@relais.example"
@@ -110,3 +111,23 @@ def test_the_filter_of_her_own_people_applies_to_every_order(
         assert sorted(shown(page)) == ["ABGRALL", "KERHERVÉ", "TRÉGUER"], sort
         assert "3 personnes" in page
     assert len(shown(client.get("/people/").get_data(as_text=True))) == 7
+
+
+def test_a_refused_name_order_costs_one_statement_more_than_the_newest_first_page(
+    client: FlaskClient, caseload: None, limit: None
+) -> None:
+    """Past the limit the list's keys and last names are read up to the limit and one more
+    (one statement, bounded by the limit whatever the caseload), none is decrypted, and the
+    page is the newest-first page, statement for statement."""
+    login(client, WORKER)
+    client.get("/people/")
+    with count_queries() as newest:
+        assert client.get("/people/").status_code == 200
+    with count_queries() as refused:
+        assert NOTICE in client.get("/people/?sort=name").get_data(as_text=True)
+    assert refused.count == newest.count + 1
+    keyed = [
+        s for s in refused.statements if "person_keys.wrapped_key, beneficiaries.last_name" in s
+    ]
+    assert len(keyed) == 1
+    assert "LIMIT" in keyed[0]
