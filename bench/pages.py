@@ -17,9 +17,11 @@ each size, its SQL statements (counted on the warm-up request) and the median ov
 
 Pages: the caseload (newest first), its second page by the "next" link (a keyset cursor), the
 same by number (``?page=2``, an ``OFFSET``), the other orders (longest without news, latest
-news, stage, name) and the stage filter, the inbox, the sent list and its second page, the work
-queue, and the page of the followed person with the longest timeline (steps, barriers and
-hand-offs).
+news, stage, name - the whole caseload, then the people in training: sorted by name when they
+are ``RELAIS_NAME_ORDER_LIMIT`` or fewer, else shown newest first with the page's notice) and
+the stage filter, the inbox, the sent list and its second page, the work queue, and the page of
+the followed person with the longest timeline (steps, barriers and hand-offs). ``--page
+NAME=PATH`` adds a page, ``--skip NAME`` leaves one out (both repeatable).
 
 The last line is ``caseload page at <largest> vs <smallest>: X.XX`` - the caseload's median at
 the largest size over its median at the smallest (the goal is at most 1.5: flat in the size of
