@@ -8,7 +8,6 @@ it without importing the other.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -31,13 +30,12 @@ def chunks(items: Sequence[_T], size: int = LOOKUP_CHUNK) -> Iterator[Sequence[_
 
 
 def in_literals(
-    column: InstrumentedAttribute[Any],
-    values: Sequence[int] | Sequence[str] | Sequence[uuid.UUID],
+    column: InstrumentedAttribute[Any], values: Sequence[int] | Sequence[str]
 ) -> ColumnElement[bool]:
     """``column IN (values)`` with the values written into the SQL text rather than bound.
 
     Only for values the application makes itself (blind-index integers, pseudonyms of the
-    pseudonym alphabet, ids read from the database), rendered by the column type's own literal processor. Thousands of
+    pseudonym alphabet), rendered by the column type's own literal processor. Thousands of
     bound parameters cost more to prepare than the query costs to run (psycopg parses and
     converts each one); thousands of literals cost next to nothing.
     """

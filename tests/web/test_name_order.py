@@ -126,8 +126,5 @@ def test_a_refused_name_order_costs_one_statement_more_than_the_newest_first_pag
     with count_queries() as refused:
         assert NOTICE in client.get("/people/?sort=name").get_data(as_text=True)
     assert refused.count == newest.count + 1
-    keyed = [
-        s for s in refused.statements if "person_keys.wrapped_key, beneficiaries.last_name" in s
-    ]
+    keyed = [s for s in refused.statements if "person_keys.wrapped_key" in s and "LIMIT" in s]
     assert len(keyed) == 1
-    assert "LIMIT" in keyed[0]

@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ScalarSelect, Select, func, select
 from sqlalchemy.orm import Session
 
 from app.crypto.blind_index import name_prefix, name_words, normalise_email, normalise_name
 from app.domain.people import canonical_pseudonym
 from app.models import Beneficiary, NameSearchToken, PersonKey, User
 from app.services.errors import N_, InvalidInput
-from app.services.in_lists import chunks, in_literals
 from app.services.people.identity import TABLE, normalise_phone
 from app.services.people.overview import (
     PER_PAGE,
@@ -174,21 +173,15 @@ def caseload_by_name(
     """
     people = caseload_query(actor, today, filters)
     # One statement answers both "how many" (up to the limit) and "who": the list's last
-    # names and data keys. Its LIMIT also steers PostgreSQL to read each key by primary key.
-    listed = (
-        people.with_only_columns(
-            Beneficiary.id, PersonKey.kek_id, PersonKey.wrapped_key, Beneficiary.last_name
-        )
-        .join(PersonKey, PersonKey.beneficiary_id == Beneficiary.id)
-        .order_by(None)
-        .limit(limit + 1)
-    )
-    rows = session.execute(listed).all()
+    # names and data keys (each key looked up by primary key: ``_key_columns``).
+    listed = people.with_only_columns(Beneficiary.id, *_key_columns(), Beneficiary.last_name)
+    rows = session.execute(listed.order_by(None).limit(limit + 1)).all()
     if len(rows) > limit:
         return None
     last_names = {
         pid: normalise_name(_opened(vault, pid, kek_id, wrapped, "last_name", stored) or "")
         for pid, kek_id, wrapped, stored in rows
+        if wrapped is not None  # a key gone: the person is being erased
     }
     by_last = sorted(last_names, key=lambda pid: (last_names[pid], pid.hex))
     total = len(by_last)
@@ -250,44 +243,50 @@ def _columns(terms: SearchTerms) -> tuple[str, ...]:
     return tuple(wanted)
 
 
+def _key_columns() -> tuple[ScalarSelect[str], ScalarSelect[bytes]]:
+    """The data key of each row's person (its KEK's id and the wrapped key), looked up by
+    primary key for each row: a correlated subquery, never a join, so that the database
+    reads the keys of the rows it returns and no other whatever its estimate of their number.
+    Joined, PostgreSQL estimated a search's candidates as the whole caseload and read every
+    key of the territory (a sequential scan of ``person_keys``: 1.1 s of a search's 2.8 s at
+    1,000,000 people, docs/scaling.md); the same join with the candidates' ids written in
+    still hashed the whole table at 100,000 people."""
+    mine = PersonKey.beneficiary_id == Beneficiary.id
+    return (
+        select(PersonKey.kek_id).where(mine).scalar_subquery(),
+        select(PersonKey.wrapped_key).where(mine).scalar_subquery(),
+    )
+
+
 def _open_columns(
     session: Session, vault: Vault, people: Select[Beneficiary], columns: Sequence[str]
 ) -> dict[uuid.UUID, dict[str, str | None]]:
-    """Decrypt ``columns`` of the people of ``people``, by person id (``_open_ids``)."""
-    ids = session.scalars(people.with_only_columns(Beneficiary.id).order_by(None))
-    return _open_ids(session, vault, list(ids), columns)
+    """Decrypt ``columns`` of the people of ``people`` (one query, their data keys looked up
+    by ``_key_columns``), by person id; people whose key is gone (erased) are left out."""
+    rows = session.execute(
+        people.with_only_columns(
+            Beneficiary.id, *_key_columns(), *(getattr(Beneficiary, c) for c in columns)
+        ).order_by(None)
+    )
+    opened: dict[uuid.UUID, dict[str, str | None]] = {}
+    for pid, kek_id, wrapped, *stored in rows:
+        if wrapped is None:
+            continue
+        key = vault.keys.unwrap(kek_id, wrapped)
+        opened[pid] = {
+            column: vault.open(key, TABLE, column, pid, pid, value)
+            for column, value in zip(columns, stored, strict=True)
+        }
+    return opened
 
 
 def _open_ids(
     session: Session, vault: Vault, ids: Sequence[uuid.UUID], columns: Sequence[str]
 ) -> dict[uuid.UUID, dict[str, str | None]]:
-    """Decrypt ``columns`` of the people ``ids`` (their data keys joined), by person id;
-    people whose key is gone (erased) are left out.
-
-    The ids are written into the statement (one per ``LOOKUP_CHUNK``), not given as the
-    subquery that found them: the database then reads each person and their key by primary
-    key. Given the subquery, PostgreSQL estimated its rows as the whole caseload and read
-    every data key of the territory (a sequential scan of ``person_keys``: 1.1 s of a search's
-    2.8 s at 1,000,000 people, docs/scaling.md)."""
-    opened: dict[uuid.UUID, dict[str, str | None]] = {}
-    for chunk in chunks(ids):
-        rows = session.execute(
-            select(
-                Beneficiary.id,
-                PersonKey.kek_id,
-                PersonKey.wrapped_key,
-                *(getattr(Beneficiary, column) for column in columns),
-            )
-            .join(PersonKey, PersonKey.beneficiary_id == Beneficiary.id)
-            .where(in_literals(Beneficiary.id, chunk))
-        )
-        for pid, kek_id, wrapped, *stored in rows:
-            key = vault.keys.unwrap(kek_id, wrapped)
-            opened[pid] = {
-                column: vault.open(key, TABLE, column, pid, pid, value)
-                for column, value in zip(columns, stored, strict=True)
-            }
-    return opened
+    """``_open_columns`` of the people ``ids`` (a page and its namesakes: a few dozen)."""
+    return _open_columns(
+        session, vault, select(Beneficiary).where(Beneficiary.id.in_(ids)), columns
+    )
 
 
 def _opened(
