@@ -307,7 +307,12 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=Path(tempfile.gettempdir()) / "relais-explain.md"
     )
-    parser.add_argument("--only", default="", help="run only the pages containing this text")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="run only the pages containing this text (repeatable: any of them)",
+    )
     args = parser.parse_args()
     load = Path("/proc/loadavg").read_text().strip()
     app = create_app()
@@ -324,7 +329,7 @@ def main() -> None:
         client = sign_in(app, account)
         for template in paths:
             path = template.format(**values)
-            if args.only and args.only not in path:
+            if args.only and not any(text in path for text in args.only):
                 continue
             page = measure(app, client, account, path, args.repeat)
             pages.append(page)
