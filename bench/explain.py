@@ -26,8 +26,9 @@ On SQLite (``DATABASE_URL=sqlite:///…``), which has no ``EXPLAIN ANALYZE``, ea
 statement is run again, timed (rows fetched), and its plan is ``EXPLAIN QUERY PLAN``'s; the
 tables it scans whole (``SCAN t`` without an index) are listed in place of the sequential scans.
 
-``--only`` takes texts separated by commas: a page runs when its path contains one of them,
-or equals it when the text starts with ``=`` (``--only =/steering/,/figures``).
+``--only`` (repeatable) takes texts, also separated by commas: a page runs when its path
+contains one of them, or equals it when the text starts with ``=``
+(``--only =/steering/,/figures``).
 """
 
 from __future__ import annotations
@@ -334,8 +335,8 @@ def write_report(out: Path, people: int, load: str, pages: list[PageReport]) -> 
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _chosen(path: str, only: str) -> bool:
-    texts = [text.strip() for text in only.split(",") if text.strip()]
+def _chosen(path: str, only: list[str]) -> bool:
+    texts = [text.strip() for given in only for text in given.split(",") if text.strip()]
     if not texts:
         return True
     return any(path == t[1:] if t.startswith("=") else t in path for t in texts)
@@ -349,7 +350,11 @@ def main() -> None:
         "--out", type=Path, default=Path(tempfile.gettempdir()) / "relais-explain.md"
     )
     parser.add_argument(
-        "--only", default="", help="pages containing one of these texts (comma-separated)"
+        "--only",
+        action="append",
+        default=[],
+        help="run only the pages containing this text (repeatable, or comma-separated: any "
+        "of them; '=PATH': that path exactly)",
     )
     args = parser.parse_args()
     load = Path("/proc/loadavg").read_text().strip()

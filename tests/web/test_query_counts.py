@@ -175,8 +175,9 @@ def test_the_caseload(client: FlaskClient, caseload: Callable[[int], None]) -> N
 
 def test_the_caseload_sorted(client: FlaskClient, caseload: Callable[[int], None]) -> None:
     """Each order is one query for the page, whatever the caseload (by name: one query for
-    the last names of the whole caseload, decrypted in memory, one for the first names of the
-    page's people and their namesakes, then the page by id)."""
+    the last names and keys of the caseload, up to ``NAME_ORDER_LIMIT`` and one more,
+    decrypted in memory, one for the first names of the page's people and their namesakes,
+    then the page by id)."""
     paths = ("/people/?sort=last_event", "/people/?sort=idle", "/people/?sort=stage")
     pages = [Page(CASEWORKER, path, 15, 16) for path in paths]
     check_pages(client, caseload, [*pages, Page(CASEWORKER, "/people/?sort=name", 16, 17)])
