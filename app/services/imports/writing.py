@@ -31,7 +31,7 @@ from app.models import (
     beneficiary_cohorts,
 )
 from app.models.base import utcnow
-from app.services.imports.audit_rows import AuditRow, audit_row
+from app.services.imports.audit_rows import AuditRow, audit_row, listing_row
 from app.services.imports.bulk import BulkInserts, chunks, in_literals
 from app.services.imports.results import BlindIndexes, CheckedImport, CheckedRow, Progress
 from app.services.people.identity import identity_columns
@@ -127,9 +127,11 @@ class _Batch:
     """The rows of one batch, table by table, and its audit events.
 
     Rows share what they can: one creation time per batch, rather than a call per row and
-    table; and the audit events differ only by their subject, each being a copy of a template
-    (``audit_row``: one for the creations, one per consent method) whose ``data`` mapping is
-    shared (it is only read).
+    table. The audit events are those of a page showing the batch's people: one
+    ``beneficiary:create`` event listing the people registered, and one ``consent:record``
+    event per consent method listing the people and their consents (``listing_row``; each
+    person finds them in their access history through ``audit_event_people``), not one event
+    per person and consent (docs/security.md, "Audit").
     """
 
     def __init__(
@@ -140,43 +142,22 @@ class _Batch:
         self.structure_id = structure_id
         self.today = today
         self.month = today.replace(day=1)
-        self.now = now = utcnow()
+        self.now = utcnow()
         self.people: list[dict[str, Any]] = []
         self.keys: list[dict[str, Any]] = []
         self.name_tokens: list[dict[str, Any]] = []
         self.cohorts: list[dict[str, Any]] = []
         self.follow_ups: list[dict[str, Any]] = []
         self.consents: list[dict[str, Any]] = []
-        # The audit events, by their template, chained one group after the other: the rows of
-        # a group share one ``data`` mapping, which ``audit.append_many`` then encodes once.
-        self.events: dict[object, list[AuditRow]] = {}
-        self.created = audit_row(
-            actor,
-            AuditAction.BENEFICIARY_CREATE,
-            Beneficiary.__tablename__,
-            "",
-            import_id=import_id,
-        )
-        self.created["at"] = now
-        self.consented = {
-            method: {
-                **audit_row(
-                    actor,
-                    AuditAction.CONSENT_RECORD,
-                    Consent.__tablename__,
-                    "",
-                    method=method.value,
-                ),
-                "at": now,
-            }
-            for method in ConsentMethod
-        }
+        self.import_id = import_id
+        # The consents recorded, by method: (person, consent) ids, listed by one event each.
+        self.consented: dict[ConsentMethod, list[tuple[uuid.UUID, uuid.UUID]]] = {}
 
     def __repr__(self) -> str:
         return f"_Batch(people={len(self.people)})"
 
     def add(self, row: CheckedRow, pseudonym: str, indexes: BlindIndexes) -> None:
-        """The rows and audit events of one person."""
+        """The rows of one person (its audit events are the batch's: ``events``)."""
         person_id = uuid.uuid4()
         self._add_person(person_id, row, pseudonym, indexes)
         for cohort_id in row.cohort_ids:
@@ -190,9 +171,6 @@ class _Batch:
                 "started_on": self.today,
                 "created_at": self.now,
             }
-        )
-        self.events.setdefault(AuditAction.BENEFICIARY_CREATE, []).append(
-            {**self.created, "subject_id": str(person_id), "beneficiary_id": person_id}
         )
         if row.consent is not None:
             self._add_consent(person_id, row.consent)
@@ -248,13 +226,7 @@ class _Batch:
                 "created_at": self.now,
             }
         )
-        self.events.setdefault(consent.method, []).append(
-            {
-                **self.consented[consent.method],
-                "subject_id": str(consent_id),
-                "beneficiary_id": person_id,
-            }
-        )
+        self.consented.setdefault(consent.method, []).append((person_id, consent_id))
 
     def write(self, inserts: BulkInserts) -> list[AuditRow]:
         """Insert the rows, one statement per table; returns the audit events, in order."""
@@ -266,4 +238,31 @@ class _Batch:
         inserts(beneficiary_cohorts, self.cohorts)
         inserts(_TABLES[FollowUp], self.follow_ups)
         inserts(_TABLES[Consent], self.consents)
-        return [event for group in self.events.values() for event in group]
+        return self.events()
+
+    def events(self) -> list[AuditRow]:
+        """The batch's audit events: its registrations, then its consents by method."""
+        if not self.people:
+            return []
+        created = listing_row(
+            self.actor,
+            AuditAction.BENEFICIARY_CREATE,
+            Beneficiary.__tablename__,
+            [person["id"] for person in self.people],
+            import_id=self.import_id,
+        )
+        events = [created]
+        for method, consented in self.consented.items():
+            events.append(
+                listing_row(
+                    self.actor,
+                    AuditAction.CONSENT_RECORD,
+                    Consent.__tablename__,
+                    [person_id for person_id, _ in consented],
+                    [consent_id for _, consent_id in consented],
+                    method=method.value,
+                )
+            )
+        for event in events:
+            event["at"] = self.now
+        return events

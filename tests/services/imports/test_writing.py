@@ -36,7 +36,7 @@ from app.services import imports
 from app.services.imports import writing
 from app.services.people.identity import Identity, open_identity
 from app.services.people.registration import ConsentInput, NewPerson, register_person
-from app.services.security import audit_check
+from app.services.security import audit, audit_check, audit_people
 from app.services.security.vault import Vault
 from app.services.structures import add_reference_item
 from tests import factories
@@ -132,10 +132,15 @@ def test_an_imported_person_is_stored_as_a_registered_one(
     assert cohorts[0] == cohorts[1]
     assert len(cohorts[1]) == 2
 
-    # audit: the same events about the person, with the import's purpose and id added. (The
-    # registered person was also decrypted by the duplicate lookup: audited apart.)
+    # audit: the same events about the person, with the import's purpose and id added - as
+    # events listing the people of a batch (here one person), found by the person's access
+    # history like a page's. (The registered person was also decrypted by the duplicate
+    # lookup: audited apart.)
     def events(person_id: uuid.UUID) -> list[dict[str, Any]]:
-        found = rows(db_session, table(AuditEvent), beneficiary_id=person_id)
+        query = select(table(AuditEvent)).where(
+            AuditEvent.seq.in_(audit_people.about_person(person_id))
+        )
+        found = [dict(row) for row in db_session.execute(query).mappings()]
         return sorted(found, key=lambda e: e["action"])
 
     registration, imported_events = events(old), events(new)
@@ -144,24 +149,34 @@ def test_an_imported_person_is_stored_as_a_registered_one(
     assert len(lookup) == 1
     assert [e["action"] for e in imported_events] == ["beneficiary:create", "consent:record"]
     assert [e["action"] for e in registration] == ["beneficiary:create", "consent:record"]
-    for by_hand, by_import in zip(registration, imported_events, strict=True):
+    [consent] = rows(db_session, table(Consent), beneficiary_id=new)
+    [old_consent] = rows(db_session, table(Consent), beneficiary_id=old)
+    for by_hand, by_import, subject in zip(
+        registration, imported_events, (new, consent["id"]), strict=True
+    ):
         assert kept(by_import, "subject_id", "purpose", "data") == kept(
             by_hand, "subject_id", "purpose", "data"
         )
         assert (by_hand["purpose"], by_import["purpose"]) == (None, "import")
+        assert by_import["subject_id"] == audit.LISTED
+        assert by_import["beneficiary_id"] == new  # a list of one person names them
+        listing = {"people": [str(new)]}
+        if subject != new:
+            listing["subjects"] = [str(subject)]
         extra = (
             {"import_id": by_import["data"]["import_id"]}
             if "import_id" in by_import["data"]
             else {}
         )
-        assert by_import["data"] == {**by_hand["data"], **extra}
-    [consent] = rows(db_session, table(Consent), beneficiary_id=new)
-    assert imported_events[0]["subject_id"] == str(new)
-    assert imported_events[1]["subject_id"] == str(consent["id"])
-    assert imported_events[1]["data"] == {"method": "oral"}
+        assert by_import["data"] == {**by_hand["data"], **listing, **extra}
+    assert registration[0]["subject_id"] == str(old)
+    assert registration[1]["subject_id"] == str(old_consent["id"])
+    assert imported_events[1]["data"]["method"] == "oral"
     assert imported_events[0]["data"]["import_id"]
-    # Written in bulk (COPY on PostgreSQL), the events still chain after registration's.
+    # Written in bulk (COPY on PostgreSQL), the events still chain after registration's, and
+    # the people index holds exactly the people they list.
     assert audit_check.verify_chain(db_session).intact
+    assert audit_people.index_mismatch(db_session) is None
 
 
 def test_a_database_error_while_writing_is_the_usual_error_without_values(
