@@ -12,6 +12,7 @@ column or person, or read with another key, fails to authenticate. Every anomaly
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 import uuid
@@ -49,6 +50,21 @@ class DataKey:
         return cls(key_id=os.urandom(KEY_ID_SIZE), secret=AESGCM.generate_key(bit_length=256))
 
 
+def _prefixed(part: bytes) -> bytes:
+    """One part of the associated data: its length (4 bytes, big-endian), then the part."""
+    return struct.pack(">I", len(part)) + part
+
+
+_AAD_HEAD = _prefixed(b"relais-field") + _prefixed(bytes([FORMAT_VERSION]))
+_UUID_LENGTH = struct.pack(">I", 16)
+
+
+@functools.lru_cache(maxsize=256)
+def _place_of(table: str, column: str) -> bytes:
+    """The table and column parts of the associated data (a few dozen places in all)."""
+    return _prefixed(table.encode()) + _prefixed(column.encode())
+
+
 @dataclass(frozen=True, slots=True)
 class FieldContext:
     """Where a ciphertext lives: it can only be read back from the same place."""
@@ -59,16 +75,20 @@ class FieldContext:
     person_id: uuid.UUID
 
     def associated_data(self, key_id: bytes) -> bytes:
-        parts = (
-            b"relais-field",
-            bytes([FORMAT_VERSION]),
-            key_id,
-            self.table.encode(),
-            self.column.encode(),
-            self.row_id.bytes,
-            self.person_id.bytes,
+        """The length-prefixed parts: ``relais-field``, the format version, the data-key id,
+        the table, the column, the row id and the person id (the constant parts encoded once;
+        ``tests/crypto/test_fields.py`` pins the encoding)."""
+        return b"".join(
+            (
+                _AAD_HEAD,
+                _prefixed(key_id),
+                _place_of(self.table, self.column),
+                _UUID_LENGTH,
+                self.row_id.bytes,
+                _UUID_LENGTH,
+                self.person_id.bytes,
+            )
         )
-        return b"".join(struct.pack(">I", len(part)) + part for part in parts)
 
 
 def encrypt_field(key: DataKey, context: FieldContext, plaintext: str) -> bytes:

@@ -182,3 +182,27 @@ def test_several_fields_sealed_with_one_cipher_open_each_in_its_own_place(key: D
     with pytest.raises(DecryptionError):
         decrypt_field(key, contexts[1], sealed[0])  # the last name does not open as the phone
     assert encrypt_fields(key, []) == []
+
+
+def test_the_associated_data_is_the_length_prefixed_parts_of_the_place() -> None:
+    """Known answer: every stored ciphertext was sealed with this encoding."""
+    key_id = bytes.fromhex("0a0b0c0d")
+    assert CONTEXT.associated_data(key_id) == b"".join(
+        (
+            b"\x00\x00\x00\x0crelais-field",
+            b"\x00\x00\x00\x01\x01",
+            b"\x00\x00\x00\x04" + key_id,
+            b"\x00\x00\x00\x0dbeneficiaries",
+            b"\x00\x00\x00\x09last_name",
+            b"\x00\x00\x00\x10" + ROW.bytes,
+            b"\x00\x00\x00\x10" + PERSON.bytes,
+        )
+    )
+    moved = dataclasses.replace(CONTEXT, table="consents", column="notes", row_id=PERSON)
+    assert moved.associated_data(b"\x01") == b"".join(
+        (
+            b"\x00\x00\x00\x0crelais-field\x00\x00\x00\x01\x01\x00\x00\x00\x01\x01",
+            b"\x00\x00\x00\x08consents\x00\x00\x00\x05notes",
+            (b"\x00\x00\x00\x10" + PERSON.bytes) * 2,
+        )
+    )
