@@ -191,11 +191,20 @@ def open_identity(
     if key is None:
         key = vault.person_key(session, person.id)
     wanted = [name for name in _FIELD_NAMES if fields is None or name in fields]
-    stored = {name: getattr(person, name) for name in wanted}
+    return identity_from_columns(
+        vault, key, person.id, {name: getattr(person, name) for name in wanted}
+    )
+
+
+def identity_from_columns(
+    vault: Vault, key: DataKey, person_id: uuid.UUID, stored: Mapping[str, bytes | None]
+) -> Identity:
+    """``open_identity`` from the stored columns of a person read without the ORM (``stored``:
+    the ciphertexts of the wanted fields, by column; the others read as empty)."""
     present = {name: value for name, value in stored.items() if value is not None}
-    opened = vault.open_row(key, TABLE, person.id, person.id, present)
+    opened = vault.open_row(key, TABLE, person_id, person_id, present)
     values: dict[str, object] = {"last_name": "", "first_name": ""}
-    for name in wanted:
+    for name in stored:
         text = opened.get(name)
         values[name] = date.fromisoformat(text) if name == "birth_date" and text else text
     return Identity(**values)  # type: ignore[arg-type]
