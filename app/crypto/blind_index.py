@@ -42,6 +42,8 @@ _SEPARATORS = re.compile(r"[\s\-‐-―'’`´]+")
 
 def normalise_name(value: str) -> str:
     """No accents, case-folded, hyphens/apostrophes/spaces folded to one space, trimmed."""
+    if value.isascii():  # nothing to decompose, no accent to drop; casefold() is lower()
+        return _SEPARATORS.sub(" ", value.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", value)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SEPARATORS.sub(" ", bare.casefold()).strip()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import unicodedata
 from datetime import date
 
 import pytest
@@ -188,3 +190,15 @@ def test_the_keyed_hash_is_hmac_sha256(key: bytes, message: bytes) -> None:
 def test_a_key_longer_than_a_block_is_refused() -> None:
     with pytest.raises(ValueError, match="at most one"):
         _KeyedHash(bytes(65))
+
+
+def _normalised_the_long_way(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[\s\-‐-―'’`´]+", " ", bare.casefold()).strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40) | st.text(max_size=40))
+def test_an_ascii_name_is_normalised_as_any_other(value: str) -> None:
+    assert normalise_name(value) == _normalised_the_long_way(value)
