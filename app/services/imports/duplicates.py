@@ -11,8 +11,8 @@ structure does not follow only says that "a possible duplicate exists in the net
 who, nor which structure - so one confirmed match is enough: they are decrypted in rounds, the
 next candidate of each line not yet confirmed, and at most ``NETWORK_CANDIDATES_PER_LINE`` per
 line; a line with more candidates than that gets the warning unconfirmed (it may be a false
-alarm, as the warning says). The lookup is audited: one event for the lookup, one per person
-decrypted.
+alarm, as the warning says). The lookup is audited: one event for the lookup, and one event
+listing the people decrypted (as a page lists the people it shows).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from app.crypto.blind_index import BlindIndexer
 from app.domain.audit import AuditAction
 from app.models import Beneficiary, FollowUp, PersonKey, User
 from app.services.errors import N_
-from app.services.imports.audit_rows import AuditRow, audit_row
+from app.services.imports.audit_rows import AuditRow, audit_row, listing_row
 from app.services.imports.bulk import chunks
 from app.services.imports.results import BlindIndexes, CheckedRow, Problem
 from app.services.people.access import followed_ids
@@ -70,17 +70,20 @@ def look_for_duplicates(
     indexes, in_file = _within_file(rows, vault.indexer)
     found = _in_database(session, vault, actor, rows, indexes, today)
     warnings = sorted([*in_file, *found.warnings], key=lambda w: w.line or 0)
-    events = [
-        audit_row(
-            actor,
-            AuditAction.DUPLICATE_CHECK,
-            "beneficiaries",
-            str(pid),
-            beneficiary_id=pid,
-            import_id=str(import_id),
-        )
-        for pid in found.decrypted
-    ]
+    # The people decrypted, listed by one event as a page lists the people it shows.
+    events = (
+        [
+            listing_row(
+                actor,
+                AuditAction.DUPLICATE_CHECK,
+                Beneficiary.__tablename__,
+                found.decrypted,
+                import_id=str(import_id),
+            )
+        ]
+        if found.decrypted
+        else []
+    )
     events.append(
         audit_row(
             actor,
