@@ -15,6 +15,7 @@ from app.crypto import (
     decrypt_fields,
     encrypt_field,
     encrypt_fields,
+    encrypt_row,
 )
 from app.crypto.fields import FORMAT_VERSION, HEADER_SIZE, KEY_ID_SIZE, NONCE_SIZE, TAG_SIZE
 
@@ -206,3 +207,29 @@ def test_the_associated_data_is_the_length_prefixed_parts_of_the_place() -> None
             (b"\x00\x00\x00\x10" + PERSON.bytes) * 2,
         )
     )
+
+
+def test_a_row_sealed_at_once_opens_field_by_field_in_its_own_places(key: DataKey) -> None:
+    """``encrypt_row`` stores what ``encrypt_field`` stores, each field in its own place, each
+    with its own nonce."""
+    columns = [("last_name", PLAINTEXT), ("phone", "06 12 34 56 78"), ("notes", "")]
+    sealed = encrypt_row(key, "beneficiaries", ROW, PERSON, columns)
+    contexts = [
+        FieldContext(table="beneficiaries", column=name, row_id=ROW, person_id=PERSON)
+        for name, _ in columns
+    ]
+    assert [decrypt_field(key, c, s) for c, s in zip(contexts, sealed, strict=True)] == [
+        value for _, value in columns
+    ]
+    nonces = {s[1 + KEY_ID_SIZE : HEADER_SIZE] for s in sealed}
+    assert len(nonces) == 3
+    assert all(s[: 1 + KEY_ID_SIZE] == bytes([FORMAT_VERSION]) + key.key_id for s in sealed)
+    for other in (
+        dataclasses.replace(contexts[0], column="first_name"),
+        dataclasses.replace(contexts[0], table="consents"),
+        dataclasses.replace(contexts[0], row_id=PERSON),
+        dataclasses.replace(contexts[0], person_id=ROW),
+    ):
+        with pytest.raises(DecryptionError):
+            decrypt_field(key, other, sealed[0])
+    assert encrypt_row(key, "beneficiaries", ROW, PERSON, []) == []

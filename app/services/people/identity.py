@@ -15,7 +15,7 @@ from datetime import date
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
-from app.crypto import DataKey, FieldContext, encrypt_fields
+from app.crypto import DataKey, encrypt_row
 from app.domain.audit import AuditAction
 from app.domain.people import plausible_birth_date
 from app.models import Beneficiary, User
@@ -145,10 +145,8 @@ def identity_columns(
         text = value.isoformat() if isinstance(value, date) else value
         if text:  # None and empty strings are stored as NULL (``Vault.seal``)
             present.append((name, text))
-    # One cipher for the person's fields (``encrypt_fields``), as ``Vault.seal`` would seal each.
-    sealed = encrypt_fields(
-        key, [(FieldContext(TABLE, name, person_id, person_id), text) for name, text in present]
-    )
+    # One cipher for the person's fields (``encrypt_row``), as ``Vault.seal`` would seal each.
+    sealed = encrypt_row(key, TABLE, person_id, person_id, present)
     columns.update(zip((name for name, _ in present), sealed, strict=True))
     columns["birth_year"] = identity.birth_date.year if identity.birth_date else None
     return columns
