@@ -68,8 +68,9 @@ def write_people(
     pseudonyms = _pseudonyms(session, len(checked.rows))
     inserts = BulkInserts(session)
     events = list(deferred_audit)
+    prefixes: dict[str, set[int]] = {}  # a name's search prefixes, for the whole file
     for start in range(0, len(checked.rows), BATCH_SIZE):
-        batch = _Batch(vault, actor, structure_id, import_id, today)
+        batch = _Batch(vault, actor, structure_id, import_id, today, prefixes)
         rows = checked.rows[start : start + BATCH_SIZE]
         events += _write_batch(
             inserts, batch, rows, pseudonyms[start : start + BATCH_SIZE], checked.indexes
@@ -135,9 +136,18 @@ class _Batch:
     """
 
     def __init__(
-        self, vault: Vault, actor: User, structure_id: int, import_id: str, today: date
+        self,
+        vault: Vault,
+        actor: User,
+        structure_id: int,
+        import_id: str,
+        today: date,
+        prefixes: dict[str, set[int]],
     ) -> None:
         self.vault = vault
+        # Each name's search prefixes (``BlindIndexer.name_prefixes``), worked out once per
+        # name of the file (first names repeat): names in clear, kept for one import only.
+        self.prefixes = prefixes
         self.actor = actor
         self.structure_id = structure_id
         self.today = today
@@ -200,7 +210,8 @@ class _Batch:
         identity = row.identity
         self.name_tokens.extend(
             {"beneficiary_id": person_id, "value": value}
-            for value in self.vault.indexer.name_prefixes(identity.last_name, identity.first_name)
+            for value in self._name_prefixes(identity.last_name)
+            | self._name_prefixes(identity.first_name)
         )
         self.keys.append(
             {
@@ -211,6 +222,13 @@ class _Batch:
                 "rotation_requested": False,
             }
         )
+
+    def _name_prefixes(self, name: str) -> set[int]:
+        """``name_prefixes(last_name, first_name)`` is the union of each name's."""
+        values = self.prefixes.get(name)
+        if values is None:
+            values = self.prefixes[name] = self.vault.indexer.name_prefixes(name)
+        return values
 
     def _add_consent(self, person_id: uuid.UUID, consent: ConsentInput) -> None:
         consent_id = uuid.uuid4()

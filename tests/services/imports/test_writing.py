@@ -27,6 +27,7 @@ from app.models import (
     Beneficiary,
     Consent,
     FollowUp,
+    NameSearchToken,
     PersonKey,
     ReferenceKind,
     User,
@@ -117,6 +118,14 @@ def test_an_imported_person_is_stored_as_a_registered_one(
     assert after["pseudonym"] != before["pseudonym"]
     assert after["name_birth_index"] is not None  # the same blind indexes, all three set
     assert after["created_at"].tzinfo is not None
+
+    # name_search_tokens: the same search prefixes.
+    tokens = [
+        sorted(row["value"] for row in rows(db_session, table(NameSearchToken), beneficiary_id=pid))
+        for pid in (old, new)
+    ]
+    assert tokens[0] == tokens[1]
+    assert tokens[1]
 
     # person_keys, cohorts, follow-up, consent.
     for model in (PersonKey, FollowUp, Consent):
@@ -255,3 +264,28 @@ def test_the_audit_chain_is_touched_once_at_the_end_of_an_import(
     after = db_session.scalars(select(AuditChainHead.seq)).one()
     assert after > before
     assert audit_check.verify_chain(db_session).intact
+
+
+def test_names_of_several_words_get_the_search_prefixes_of_registration(
+    db_session: Session, vault: Vault, worker: User
+) -> None:
+    """Each name's prefixes are worked out once per file: two people sharing a first name, and
+    names of several words, get what ``name_prefixes(last_name, first_name)`` gives."""
+    lines = [
+        "nom;prenom;public",
+        "N'Diaye-Ba;Marie Claire;young_dropout",
+        "Quintal;Marie Claire;young_dropout",
+        "Le Gall;Quintal;young_dropout",
+    ]
+    result = imports.import_caseload(
+        db_session, vault, worker, "\r\n".join(lines).encode(), today=TODAY
+    )
+    assert result.imported == 3
+    people = db_session.scalars(select(Beneficiary)).all()
+    for person in people:
+        who = open_identity(vault, db_session, person)
+        stored = {
+            row["value"]
+            for row in rows(db_session, table(NameSearchToken), beneficiary_id=person.id)
+        }
+        assert stored == vault.indexer.name_prefixes(who.last_name, who.first_name)
