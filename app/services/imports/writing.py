@@ -18,6 +18,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from app.crypto import DataKey
+from app.crypto.blind_index import LOOKUP_NAMES
 from app.domain.audit import AuditAction
 from app.domain.pathway import ConsentMethod
 from app.domain.people import new_pseudonym
@@ -40,6 +41,11 @@ from app.services.security import audit
 from app.services.security.vault import Vault
 
 BATCH_SIZE = 500
+
+# The narrow and wide index columns of each duplicate combination (name and birth date,
+# e-mail, phone); NULL for a combination a person lacks.
+_INDEX_COLUMNS = {name: (f"{name}_index", f"{name}_lookup") for name in LOOKUP_NAMES}
+_NO_INDEXES = dict.fromkeys(column for pair in _INDEX_COLUMNS.values() for column in pair)
 
 _TABLES: dict[type[Any], Table] = {
     model: cast(Table, model.__table__)
@@ -198,14 +204,12 @@ class _Batch:
         person["created_month"] = self.month
         person["created_by_structure_id"] = self.structure_id
         person["created_at"] = self.now
-        person["index_version"] = self.vault.indexer.version
-        person["name_birth_index"] = indexes.narrow("name_birth")
-        person["email_index"] = indexes.narrow("email")
-        person["phone_index"] = indexes.narrow("phone")
-        person["lookup_version"] = self.vault.indexer.version
-        person["name_birth_lookup"] = indexes.wide("name_birth")
-        person["email_lookup"] = indexes.wide("email")
-        person["phone_lookup"] = indexes.wide("phone")
+        person["index_version"] = person["lookup_version"] = self.vault.indexer.version
+        person.update(_NO_INDEXES)
+        for value in indexes.values:  # the narrow and wide values of each combination it has
+            narrow, wide = _INDEX_COLUMNS[value.name]
+            person[narrow] = value.narrow
+            person[wide] = value.wide
         self.people.append(person)
         identity = row.identity
         self.name_tokens.extend(
