@@ -8,6 +8,7 @@ from app.crypto.fields import (
     decrypt_fields,
     encrypt_field,
     encrypt_fields,
+    encrypt_row,
 )
 from app.crypto.keyring import KeyRing
 
@@ -21,4 +22,5 @@ __all__ = [
     "decrypt_fields",
     "encrypt_field",
     "encrypt_fields",
+    "encrypt_row",
 ]

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+import unicodedata
 from datetime import date
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.crypto.blind_index import (
     INDEX_NAMES,
@@ -12,6 +20,7 @@ from app.crypto.blind_index import (
     LOOKUP_NAMES,
     NORMALISATION_VERSION,
     BlindIndexer,
+    _KeyedHash,
     name_birth_key,
     normalise_email,
     normalise_name,
@@ -149,3 +158,47 @@ def test_lookup_indexes_are_wider_and_keyed_apart_from_the_narrow_ones() -> None
     assert [other.lookup("email", v) for v in values] != [
         indexer.lookup("email", v) for v in values
     ]
+
+
+def _stdlib_value(root_key: bytes, name: str, value: str, bits: int) -> int:
+    """An index value computed with the standard library's HMAC, as the indexes of every
+    stored person were."""
+    info = f"relais-bidx|v{NORMALISATION_VERSION}|beneficiaries|{name}".encode()
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(root_key)
+    digest = hmac.new(key, value.encode("utf-8"), hashlib.sha256).digest()
+    return int.from_bytes(digest[:4], "big") >> (32 - bits)
+
+
+def test_index_values_are_those_of_the_standard_hmac() -> None:
+    indexer = BlindIndexer(ROOT_KEY, bits=14)
+    for value in ("dupont|marie|2001-02-03", "+33612345678", "x@exemple.fr", "", "éè" * 40):
+        for name in INDEX_NAMES:
+            assert indexer.compute(name, value) == _stdlib_value(ROOT_KEY, name, value, 14)
+        for name in LOOKUP_NAMES:
+            expected = _stdlib_value(ROOT_KEY, f"{name}_lookup", value, LOOKUP_BITS)
+            assert indexer.lookup(name, value) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.binary(max_size=64), message=st.binary(max_size=300))
+def test_the_keyed_hash_is_hmac_sha256(key: bytes, message: bytes) -> None:
+    keyed = _KeyedHash(key)
+    assert keyed.digest(message) == hmac.digest(key, message, "sha256")
+    assert keyed.digest(message) == keyed.digest(message)  # its state is left as it was
+
+
+def test_a_key_longer_than_a_block_is_refused() -> None:
+    with pytest.raises(ValueError, match="at most one"):
+        _KeyedHash(bytes(65))
+
+
+def _normalised_the_long_way(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[\s\-‐-―'’`´]+", " ", bare.casefold()).strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40) | st.text(max_size=40))
+def test_an_ascii_name_is_normalised_as_any_other(value: str) -> None:
+    assert normalise_name(value) == _normalised_the_long_way(value)

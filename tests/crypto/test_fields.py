@@ -15,6 +15,7 @@ from app.crypto import (
     decrypt_fields,
     encrypt_field,
     encrypt_fields,
+    encrypt_row,
 )
 from app.crypto.fields import FORMAT_VERSION, HEADER_SIZE, KEY_ID_SIZE, NONCE_SIZE, TAG_SIZE
 
@@ -182,3 +183,53 @@ def test_several_fields_sealed_with_one_cipher_open_each_in_its_own_place(key: D
     with pytest.raises(DecryptionError):
         decrypt_field(key, contexts[1], sealed[0])  # the last name does not open as the phone
     assert encrypt_fields(key, []) == []
+
+
+def test_the_associated_data_is_the_length_prefixed_parts_of_the_place() -> None:
+    """Known answer: every stored ciphertext was sealed with this encoding."""
+    key_id = bytes.fromhex("0a0b0c0d")
+    assert CONTEXT.associated_data(key_id) == b"".join(
+        (
+            b"\x00\x00\x00\x0crelais-field",
+            b"\x00\x00\x00\x01\x01",
+            b"\x00\x00\x00\x04" + key_id,
+            b"\x00\x00\x00\x0dbeneficiaries",
+            b"\x00\x00\x00\x09last_name",
+            b"\x00\x00\x00\x10" + ROW.bytes,
+            b"\x00\x00\x00\x10" + PERSON.bytes,
+        )
+    )
+    moved = dataclasses.replace(CONTEXT, table="consents", column="notes", row_id=PERSON)
+    assert moved.associated_data(b"\x01") == b"".join(
+        (
+            b"\x00\x00\x00\x0crelais-field\x00\x00\x00\x01\x01\x00\x00\x00\x01\x01",
+            b"\x00\x00\x00\x08consents\x00\x00\x00\x05notes",
+            (b"\x00\x00\x00\x10" + PERSON.bytes) * 2,
+        )
+    )
+
+
+def test_a_row_sealed_at_once_opens_field_by_field_in_its_own_places(key: DataKey) -> None:
+    """``encrypt_row`` stores what ``encrypt_field`` stores, each field in its own place, each
+    with its own nonce."""
+    columns = [("last_name", PLAINTEXT), ("phone", "06 12 34 56 78"), ("notes", "")]
+    sealed = encrypt_row(key, "beneficiaries", ROW, PERSON, columns)
+    contexts = [
+        FieldContext(table="beneficiaries", column=name, row_id=ROW, person_id=PERSON)
+        for name, _ in columns
+    ]
+    assert [decrypt_field(key, c, s) for c, s in zip(contexts, sealed, strict=True)] == [
+        value for _, value in columns
+    ]
+    nonces = {s[1 + KEY_ID_SIZE : HEADER_SIZE] for s in sealed}
+    assert len(nonces) == 3
+    assert all(s[: 1 + KEY_ID_SIZE] == bytes([FORMAT_VERSION]) + key.key_id for s in sealed)
+    for other in (
+        dataclasses.replace(contexts[0], column="first_name"),
+        dataclasses.replace(contexts[0], table="consents"),
+        dataclasses.replace(contexts[0], row_id=PERSON),
+        dataclasses.replace(contexts[0], person_id=ROW),
+    ):
+        with pytest.raises(DecryptionError):
+            decrypt_field(key, other, sealed[0])
+    assert encrypt_row(key, "beneficiaries", ROW, PERSON, []) == []

@@ -6,9 +6,11 @@ answer must be the one ``clean_identity`` gives without it, address by address.
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import email_validator
+import phonenumbers
 import pytest
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import example, given, settings
@@ -160,6 +162,55 @@ def test_a_phone_number_gets_the_answer_of_normalise_phone_every_time(raw: str) 
         with pytest.raises(InvalidInput, match="valid phone number") as caught:
             checks.phone(raw)
         assert caught.value.field == "phone"
+
+
+def parsed_by_phonenumbers(raw: str) -> str | None:
+    """What ``normalise_phone`` gives without its shortcut for French national numbers."""
+    try:
+        number = phonenumbers.parse(raw, "FR")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def normalised_or_none(raw: str) -> str | None:
+    try:
+        return normalise_phone(raw)
+    except InvalidInput as exc:
+        if exc.field != "phone":
+            raise
+        return None
+
+
+def test_french_national_numbers_get_the_answer_of_phonenumbers_for_every_prefix() -> None:
+    """Every prefix from 01 to 09 followed by two digits (valid and invalid ranges, the
+    shortcut's own shapes), written with each separator and none."""
+    rng = random.Random(2026)
+    checked = valid = 0
+    for prefix in range(100, 1000):
+        digits = f"0{prefix}" + "".join(str(rng.randrange(10)) for _ in range(6))
+        pairs = [digits[i : i + 2] for i in range(0, 10, 2)]
+        for raw in (digits, " ".join(pairs), ".".join(pairs), "-".join(pairs)):
+            assert normalised_or_none(raw) == parsed_by_phonenumbers(raw), raw
+            checked += 1
+            valid += parsed_by_phonenumbers(raw) is not None
+    assert checked == 3600
+    assert 0 < valid < checked  # both answers were compared
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.from_regex(
+        r"0[0-9][ .\-]?[0-9]{2}[ .\-]?[0-9]{2}[ .\-]?[0-9]{2}[ .\-]?[0-9]{1,3}", fullmatch=True
+    )
+)
+@example("06 12 34 56 78")
+@example("00 12 34 56 78")  # an international prefix: not the shortcut's
+@example("06 12 34 56 789")
+def test_numbers_shaped_like_french_ones_get_the_answer_of_phonenumbers(raw: str) -> None:
+    assert normalised_or_none(raw) == parsed_by_phonenumbers(raw)
 
 
 def cleaned(person: Identity, checks: IdentityChecks | None) -> Identity | tuple[str, str | None]:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, cast
 
 import psycopg
-from sqlalchemy import Table, insert
+from sqlalchemy import LargeBinary, Table, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -119,7 +119,11 @@ class BulkInserts:
             # the caller.
             raise RuntimeError(f"the rows for {table.name} leave out a column with a default")
         processors: list[_BindProcessor | None] = [
-            table.c[name].type.dialect_impl(self.dialect).bind_processor(self.dialect)
+            # COPY: psycopg writes ``bytes`` as ``bytea`` itself; the type's processor would
+            # wrap each value in a ``psycopg.Binary`` dumped through Python, a value at a time.
+            None
+            if self.copy and isinstance(table.c[name].type, LargeBinary)
+            else table.c[name].type.dialect_impl(self.dialect).bind_processor(self.dialect)
             for name in order
         ]
         sql = str(compiled)

@@ -218,8 +218,8 @@ def import_caseload(
         session, vault, actor, sheet, today=today, progress=progress, deferred_audit=lookup_events
     )
     if checked.errors or (checked.warnings and not allow_duplicates):
-        # The duplicate lookup is audited anyway (one event a person decrypted: about a
-        # thousand for 10,000 lines into 100,000 people), in bulk as the import's own events.
+        # The duplicate lookup is audited anyway (its summary, and one event listing the
+        # people it decrypted), in bulk as the import's own events.
         audit.append_many(session, lookup_events, write=BulkInserts(session))
         if checked.errors:
             return ImportResult(total=checked.total, imported=0, errors=checked.errors)

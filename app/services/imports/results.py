@@ -87,12 +87,6 @@ class BlindIndexes(NamedTuple):
 
     values: tuple[LookupValue, ...] = ()
 
-    def narrow(self, name: str) -> int | None:
-        return next((v.narrow for v in self.values if v.name == name), None)
-
-    def wide(self, name: str) -> int | None:
-        return next((v.wide for v in self.values if v.name == name), None)
-
 
 @dataclass
 class CheckedImport:

@@ -15,7 +15,7 @@ from datetime import date
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
-from app.crypto import DataKey, FieldContext, encrypt_fields
+from app.crypto import DataKey, encrypt_row
 from app.domain.audit import AuditAction
 from app.domain.people import plausible_birth_date
 from app.models import Beneficiary, User
@@ -145,10 +145,8 @@ def identity_columns(
         text = value.isoformat() if isinstance(value, date) else value
         if text:  # None and empty strings are stored as NULL (``Vault.seal``)
             present.append((name, text))
-    # One cipher for the person's fields (``encrypt_fields``), as ``Vault.seal`` would seal each.
-    sealed = encrypt_fields(
-        key, [(FieldContext(TABLE, name, person_id, person_id), text) for name, text in present]
-    )
+    # One cipher for the person's fields (``encrypt_row``), as ``Vault.seal`` would seal each.
+    sealed = encrypt_row(key, TABLE, person_id, person_id, present)
     columns.update(zip((name for name, _ in present), sealed, strict=True))
     columns["birth_year"] = identity.birth_date.year if identity.birth_date else None
     return columns
@@ -191,11 +189,20 @@ def open_identity(
     if key is None:
         key = vault.person_key(session, person.id)
     wanted = [name for name in _FIELD_NAMES if fields is None or name in fields]
-    stored = {name: getattr(person, name) for name in wanted}
+    return identity_from_columns(
+        vault, key, person.id, {name: getattr(person, name) for name in wanted}
+    )
+
+
+def identity_from_columns(
+    vault: Vault, key: DataKey, person_id: uuid.UUID, stored: Mapping[str, bytes | None]
+) -> Identity:
+    """``open_identity`` from the stored columns of a person read without the ORM (``stored``:
+    the ciphertexts of the wanted fields, by column; the others read as empty)."""
     present = {name: value for name, value in stored.items() if value is not None}
-    opened = vault.open_row(key, TABLE, person.id, person.id, present)
+    opened = vault.open_row(key, TABLE, person_id, person_id, present)
     values: dict[str, object] = {"last_name": "", "first_name": ""}
-    for name in wanted:
+    for name in stored:
         text = opened.get(name)
         values[name] = date.fromisoformat(text) if name == "birth_date" and text else text
     return Identity(**values)  # type: ignore[arg-type]

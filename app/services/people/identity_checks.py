@@ -4,6 +4,7 @@ and e-mail domains, remembered (``IdentityChecks``), with ``normalise_phone`` th
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import email_validator
@@ -29,8 +30,28 @@ except ImportError:  # pragma: no cover - another version of email-validator
     REMEMBERS_EMAIL_DOMAINS = False
 
 
+# A French number written the national way: 0, a digit from 1 to 9, then four pairs of digits,
+# each pair after one space, dot or hyphen, or nothing ("06 12 34 56 78", "0612345678").
+_FRENCH_NATIONAL = re.compile(r"0[1-9](?:[ .\-]?[0-9]{2}){4}")
+_NOT_DIGITS = re.compile(r"[^0-9]")
+
+
 def normalise_phone(raw: str, region: str = "FR") -> str:
-    """A French or international phone number in E.164, or ``InvalidInput``."""
+    """A French or international phone number in E.164, or ``InvalidInput``.
+
+    A French number written the national way (most numbers in a French file) skips
+    ``phonenumbers.parse``, which would give the same number: country code 33, the national
+    prefix 0 stripped (the nine digits left are the national number; ten digits starting
+    with 0 are never a national number in France's metadata, so the prefix is always
+    stripped). Its validity is checked by ``phonenumbers`` all the same.
+    ``tests/services/test_identity_checks.py`` compares the two ways on every prefix.
+    """
+    if region == "FR" and _FRENCH_NATIONAL.fullmatch(raw):
+        national = _NOT_DIGITS.sub("", raw)[1:]
+        number = phonenumbers.PhoneNumber(country_code=33, national_number=int(national))
+        if not phonenumbers.is_valid_number(number):
+            raise InvalidInput(N_("Enter a valid phone number."), field="phone")
+        return f"+33{national}"
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:

@@ -335,16 +335,18 @@ def append_many(
     the events ``record`` queued, which are chained first).
 
     ``rows`` are mappings of the columns ``record`` fills (``at`` defaults to now, ``data`` to
-    ``{}``); ``write(table, rows)`` inserts the completed rows (default: one Core
-    ``executemany``; the import passes its own bulk writer). Returns the number of rows.
+    ``{}``); ``write(table, rows)`` inserts the completed rows and the ``audit_event_people``
+    rows of the people they list (default: one Core ``executemany`` each; the import passes
+    its own bulk writer). Returns the number of rows.
     """
     _chain_pending(session)
     chained = _chain(session, rows)
     if chained:
-        (write or _execute_insert(session))(_EVENTS, chained)
+        writer = write or _execute_insert(session)
+        writer(_EVENTS, chained)
         people = audit_people.index_rows(chained)
         if people:
-            session.execute(insert(audit_people.PEOPLE), people)
+            writer(audit_people.PEOPLE, people)
     return len(chained)
 
 

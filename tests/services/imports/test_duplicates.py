@@ -13,7 +13,8 @@ from app.models import AuditEvent, Beneficiary, User
 from app.services.imports import duplicates
 from app.services.people.identity import Identity
 from app.services.people.lookup import identity_keys, lookup_values, unindexed_left
-from app.services.security import keys
+from app.services.rights.subject_access import access_log
+from app.services.security import audit_people, keys
 from app.services.security.vault import Vault
 from tests import factories
 from tests.services.imports.helpers import (
@@ -108,6 +109,8 @@ def test_duplicate_elsewhere_in_the_network_is_not_revealed(
         )
         == 1
     )
+    seen = [(line.action, line.purpose) for line in access_log(db_session, known.id)]
+    assert seen.count(("beneficiary:duplicate_check", "import")) == 1
     assert (
         run(db_session, vault, worker, csv_file(HEADER, GOOD), allow_duplicates=True).imported == 1
     )
@@ -128,16 +131,12 @@ def test_the_duplicate_lookup_is_audited_even_when_nothing_is_imported(
 
 
 def _decrypted(db_session: Session) -> int:
-    """People decrypted by the duplicate lookups so far (one audit event each)."""
-    query = (
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.action == "beneficiary:duplicate_check",
-            AuditEvent.subject_type == "beneficiaries",
-        )
+    """People decrypted by the duplicate lookups so far (each lookup's event lists them)."""
+    query = select(AuditEvent.data).where(
+        AuditEvent.action == "beneficiary:duplicate_check",
+        AuditEvent.subject_type == "beneficiaries",
     )
-    return db_session.scalar(query) or 0
+    return sum(len(data["people"]) for data in db_session.scalars(query))
 
 
 def _summary(db_session: Session) -> AuditEvent:
@@ -255,6 +254,15 @@ def test_network_candidates_beyond_the_cap_warn_without_decrypting(
     summary = _summary(db_session).data
     assert (summary["candidates"], summary["decrypted"], summary["unconfirmed"]) == (5, 2, 1)
     assert _decrypted(db_session) == 2
+    [listing] = db_session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "beneficiary:duplicate_check",
+            AuditEvent.subject_type == "beneficiaries",
+        )
+    ).all()
+    assert (listing.subject_id, listing.beneficiary_id, listing.purpose) == ("*", None, "import")
+    assert listing.data["import_id"] == _summary(db_session).subject_id
+    assert audit_people.index_mismatch(db_session) is None  # both people findable
     # Under the cap, the same false candidates are all decrypted and refused: no warning.
     monkeypatch.setattr(duplicates, "NETWORK_CANDIDATES_PER_LINE", 5)
     result = run(db_session, vault, worker, csv_file(HEADER, GOOD))

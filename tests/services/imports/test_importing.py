@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
@@ -15,6 +16,8 @@ from app.services import imports
 from app.services.errors import Forbidden
 from app.services.pathways import stale_people
 from app.services.people.identity import open_identity
+from app.services.rights.subject_access import access_log
+from app.services.security import audit_check, audit_people
 from app.services.security.vault import Vault
 from tests import factories
 from tests.services.imports.helpers import (
@@ -72,23 +75,65 @@ def test_a_valid_file_is_imported_as_registration_would(
     assert stale_people(db_session) == []
 
 
-def test_import_is_audited(db_session: Session, vault: Vault, worker: User) -> None:
-    run(db_session, vault, worker, csv_file(HEADER, GOOD, OTHER))
-    events = db_session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+def test_import_is_audited(
+    db_session: Session, vault: Vault, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One event per batch lists the people it registered (one per consent method, their
+    consents), as a page lists the people it shows: each person finds the import's events in
+    their access history, and the audit check finds the people index complete."""
+    monkeypatch.setattr("app.services.imports.writing.BATCH_SIZE", 2)
+    third = "Quintal;Bérénice;02/05/2001;07 98 76 54 32;;;QN09001M;young_dropout;oral"
+    run(db_session, vault, worker, csv_file(HEADER, GOOD, OTHER, third))
+    events = db_session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
     mine = [e for e in events if e.actor_id == worker.id]
     actions = [e.action for e in mine]
-    assert actions.count("beneficiary:create") == 2
-    assert actions.count("consent:record") == 2
-    assert actions.count("beneficiary:duplicate_check") == 1
-    assert actions.count("beneficiary:import") == 1
+    assert actions == [
+        "beneficiary:duplicate_check",
+        "beneficiary:create",  # the first batch: Zephyrin and Martin
+        "consent:record",  # oral
+        "consent:record",  # signed
+        "beneficiary:create",  # the second batch: Quintal
+        "consent:record",
+        "beneficiary:import",
+    ]
     check = next(e for e in mine if e.action == "beneficiary:duplicate_check")
     done = next(e for e in mine if e.action == "beneficiary:import")
     assert check.subject_id == done.subject_id  # one import id ties the events together
-    assert done.data["people"] == 2
+    assert done.data["people"] == 3
     assert all(e.actor_structure_id == worker.structure_id for e in mine)
+    assert all(e.purpose == "import" for e in mine)
     creations = [e for e in mine if e.action == "beneficiary:create"]
-    assert all(e.beneficiary_id is not None for e in creations)
     assert {e.data["import_id"] for e in creations} == {done.subject_id}
+    assert all(e.subject_type == "beneficiaries" and e.subject_id == "*" for e in creations)
+    people = db_session.scalars(select(Beneficiary).order_by(Beneficiary.created_at)).all()
+    listed = [person for e in creations for person in e.data["people"]]
+    assert sorted(listed) == sorted(str(p.id) for p in people)
+    assert [len(e.data["people"]) for e in creations] == [2, 1]
+    assert [e.beneficiary_id for e in creations] == [
+        None,
+        uuid.UUID(creations[1].data["people"][0]),
+    ]
+    for event in (e for e in mine if e.action == "consent:record"):
+        consents = {
+            str(c.id): str(c.beneficiary_id)
+            for c in db_session.scalars(
+                select(Consent).where(
+                    Consent.id.in_([uuid.UUID(i) for i in event.data["subjects"]])
+                )
+            )
+        }
+        assert [consents[i] for i in event.data["subjects"]] == event.data["people"]
+        assert event.subject_type == "consents"
+    # Each person's access history: registered and consent recorded, by the import.
+    for person in people:
+        seen = [
+            (line.action, line.purpose, line.structure.code if line.structure else None)
+            for line in access_log(db_session, person.id)
+        ]
+        assert ("beneficiary:create", "import", "IMP") in seen
+        assert ("consent:record", "import", "IMP") in seen
+    assert audit_people.index_mismatch(db_session) is None
+    assert audit_check.verify_chain(db_session).intact
 
 
 def test_raw_database_holds_no_imported_value_in_clear(

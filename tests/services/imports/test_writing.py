@@ -27,6 +27,7 @@ from app.models import (
     Beneficiary,
     Consent,
     FollowUp,
+    NameSearchToken,
     PersonKey,
     ReferenceKind,
     User,
@@ -36,7 +37,7 @@ from app.services import imports
 from app.services.imports import writing
 from app.services.people.identity import Identity, open_identity
 from app.services.people.registration import ConsentInput, NewPerson, register_person
-from app.services.security import audit_check
+from app.services.security import audit, audit_check, audit_people
 from app.services.security.vault import Vault
 from app.services.structures import add_reference_item
 from tests import factories
@@ -118,6 +119,14 @@ def test_an_imported_person_is_stored_as_a_registered_one(
     assert after["name_birth_index"] is not None  # the same blind indexes, all three set
     assert after["created_at"].tzinfo is not None
 
+    # name_search_tokens: the same search prefixes.
+    tokens = [
+        sorted(row["value"] for row in rows(db_session, table(NameSearchToken), beneficiary_id=pid))
+        for pid in (old, new)
+    ]
+    assert tokens[0] == tokens[1]
+    assert tokens[1]
+
     # person_keys, cohorts, follow-up, consent.
     for model in (PersonKey, FollowUp, Consent):
         [first] = rows(db_session, table(model), beneficiary_id=old)
@@ -132,10 +141,15 @@ def test_an_imported_person_is_stored_as_a_registered_one(
     assert cohorts[0] == cohorts[1]
     assert len(cohorts[1]) == 2
 
-    # audit: the same events about the person, with the import's purpose and id added. (The
-    # registered person was also decrypted by the duplicate lookup: audited apart.)
+    # audit: the same events about the person, with the import's purpose and id added - as
+    # events listing the people of a batch (here one person), found by the person's access
+    # history like a page's. (The registered person was also decrypted by the duplicate
+    # lookup: audited apart.)
     def events(person_id: uuid.UUID) -> list[dict[str, Any]]:
-        found = rows(db_session, table(AuditEvent), beneficiary_id=person_id)
+        query = select(table(AuditEvent)).where(
+            AuditEvent.seq.in_(audit_people.about_person(person_id))
+        )
+        found = [dict(row) for row in db_session.execute(query).mappings()]
         return sorted(found, key=lambda e: e["action"])
 
     registration, imported_events = events(old), events(new)
@@ -144,24 +158,34 @@ def test_an_imported_person_is_stored_as_a_registered_one(
     assert len(lookup) == 1
     assert [e["action"] for e in imported_events] == ["beneficiary:create", "consent:record"]
     assert [e["action"] for e in registration] == ["beneficiary:create", "consent:record"]
-    for by_hand, by_import in zip(registration, imported_events, strict=True):
+    [consent] = rows(db_session, table(Consent), beneficiary_id=new)
+    [old_consent] = rows(db_session, table(Consent), beneficiary_id=old)
+    for by_hand, by_import, subject in zip(
+        registration, imported_events, (new, consent["id"]), strict=True
+    ):
         assert kept(by_import, "subject_id", "purpose", "data") == kept(
             by_hand, "subject_id", "purpose", "data"
         )
         assert (by_hand["purpose"], by_import["purpose"]) == (None, "import")
+        assert by_import["subject_id"] == audit.LISTED
+        assert by_import["beneficiary_id"] == new  # a list of one person names them
+        listing = {"people": [str(new)]}
+        if subject != new:
+            listing["subjects"] = [str(subject)]
         extra = (
             {"import_id": by_import["data"]["import_id"]}
             if "import_id" in by_import["data"]
             else {}
         )
-        assert by_import["data"] == {**by_hand["data"], **extra}
-    [consent] = rows(db_session, table(Consent), beneficiary_id=new)
-    assert imported_events[0]["subject_id"] == str(new)
-    assert imported_events[1]["subject_id"] == str(consent["id"])
-    assert imported_events[1]["data"] == {"method": "oral"}
+        assert by_import["data"] == {**by_hand["data"], **listing, **extra}
+    assert registration[0]["subject_id"] == str(old)
+    assert registration[1]["subject_id"] == str(old_consent["id"])
+    assert imported_events[1]["data"]["method"] == "oral"
     assert imported_events[0]["data"]["import_id"]
-    # Written in bulk (COPY on PostgreSQL), the events still chain after registration's.
+    # Written in bulk (COPY on PostgreSQL), the events still chain after registration's, and
+    # the people index holds exactly the people they list.
     assert audit_check.verify_chain(db_session).intact
+    assert audit_people.index_mismatch(db_session) is None
 
 
 def test_a_database_error_while_writing_is_the_usual_error_without_values(
@@ -240,3 +264,28 @@ def test_the_audit_chain_is_touched_once_at_the_end_of_an_import(
     after = db_session.scalars(select(AuditChainHead.seq)).one()
     assert after > before
     assert audit_check.verify_chain(db_session).intact
+
+
+def test_names_of_several_words_get_the_search_prefixes_of_registration(
+    db_session: Session, vault: Vault, worker: User
+) -> None:
+    """Each name's prefixes are worked out once per file: two people sharing a first name, and
+    names of several words, get what ``name_prefixes(last_name, first_name)`` gives."""
+    lines = [
+        "nom;prenom;public",
+        "N'Diaye-Ba;Marie Claire;young_dropout",
+        "Quintal;Marie Claire;young_dropout",
+        "Le Gall;Quintal;young_dropout",
+    ]
+    result = imports.import_caseload(
+        db_session, vault, worker, "\r\n".join(lines).encode(), today=TODAY
+    )
+    assert result.imported == 3
+    people = db_session.scalars(select(Beneficiary)).all()
+    for person in people:
+        who = open_identity(vault, db_session, person)
+        stored = {
+            row["value"]
+            for row in rows(db_session, table(NameSearchToken), beneficiary_id=person.id)
+        }
+        assert stored == vault.indexer.name_prefixes(who.last_name, who.first_name)
