@@ -452,10 +452,17 @@ def test_an_answer_undone_by_its_savepoint_leaves_the_hand_off_as_it_was(
     handoff = _send(db_session, vault, setup)
     receiver = cast(dict[str, User], setup["users"])["b"]
     version = handoff.version
-    with pytest.raises(InvalidInput, match="later step"), db_session.begin_nested():
-        apply_event(db_session, vault, receiver, handoff, HandoffEvent.ACCEPT, now=NOW)
-        assert (handoff.status, handoff.version) == (HandoffStatus.ACCEPTED, version + 1)
-        raise InvalidInput("a later step of the same use case failed")
+    seen: list[tuple[HandoffStatus, int]] = []
+
+    def accept_then_fail() -> None:
+        with db_session.begin_nested():
+            apply_event(db_session, vault, receiver, handoff, HandoffEvent.ACCEPT, now=NOW)
+            seen.append((handoff.status, handoff.version))
+            raise InvalidInput("a later step of the same use case failed")
+
+    with pytest.raises(InvalidInput, match="later step"):
+        accept_then_fail()
+    assert seen == [(HandoffStatus.ACCEPTED, version + 1)]
     assert (handoff.status, handoff.version) == (HandoffStatus.SENT, version)
     assert open_follow_up(db_session, handoff.beneficiary_id, receiver.structure_id or 0) is None
     events = db_session.scalars(

@@ -26,6 +26,7 @@ MAX_ATTEMPTS = 5
 # The PostgreSQL channel the mail worker listens on.
 MAIL_CHANNEL = "relais_mail"
 _QUEUED = "relais_mail_queued"
+_NOTIFY = text(f"NOTIFY {MAIL_CHANNEL}")
 
 
 _OUTBOX = cast(Table, MailMessage.__table__)
@@ -120,8 +121,9 @@ def announce_queued_mail(session: Session) -> None:
     """
     if not session.info.pop(_QUEUED, False):
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"NOTIFY {MAIL_CHANNEL}"))
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_NOTIFY)
 
 
 def forget_queued_mail(session: Session) -> None:
