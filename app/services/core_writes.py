@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import Connection, Engine, event, inspect
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -46,6 +46,43 @@ def expire_loaded(session: Session, obj: object, *names: str) -> None:
     loaded = [name for name in names if name not in state.unloaded]
     if loaded and state.session is session:
         session.expire(obj, loaded)
+
+
+# -- whether the transaction has written anything yet ------------------------------------------
+
+_WRITES = "relais_writes"  # on the connection's info: statements sent that may have written
+_WRITES_AT_BEGIN = "relais_writes_at_begin"  # on the session's info, when its transaction began
+# Statements that write nothing: reads, and the transaction's own control (a savepoint alone
+# changes no row). Anything else counts - a lock, a NOTIFY too: when in doubt the caller
+# keeps its savepoint.
+_NO_WRITE = ("SELECT", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK TO")
+
+
+@event.listens_for(Engine, "after_cursor_execute")
+def _count_write(
+    connection: Connection, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
+) -> None:
+    head = statement.lstrip()[:11].upper()
+    if not head.startswith(_NO_WRITE) or "FOR UPDATE" in statement:
+        connection.info[_WRITES] = connection.info.get(_WRITES, 0) + 1
+
+
+@event.listens_for(Session, "after_begin")
+def _mark_begin(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    if transaction.parent is None:
+        session.info[_WRITES_AT_BEGIN] = connection.info.get(_WRITES, 0)
+
+
+def holds_changes(session: Session) -> bool:
+    """Whether the session's transaction holds anything a rollback would lose: a statement
+    other than a read sent in it, or changes still to flush (the caller checks its own
+    queues, such as ``app.services.security.audit_queue.pending``)."""
+    if session.new or session.dirty or session.deleted:
+        return True
+    if not session.in_transaction():
+        return False
+    began = session.info.get(_WRITES_AT_BEGIN)
+    return began is None or session.connection().info.get(_WRITES, 0) != began
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -126,9 +126,13 @@ def computed_state(people: People | None = None) -> Select[Any]:
 
 
 def _refresh(people: Any) -> Any:
+    return _refresh_where(Beneficiary.id.in_(people))
+
+
+def _refresh_where(which: ColumnElement[bool]) -> Any:
     return (
         update(Beneficiary)
-        .where(Beneficiary.id.in_(people))
+        .where(which)
         .values(
             last_event_on=_days_of().scalar_subquery(),
             current_stage_id=_stage_of().scalar_subquery(),
@@ -139,8 +143,9 @@ def _refresh(people: Any) -> Any:
     )
 
 
-# The UPDATE for a list of ids, built once: every answer to a hand-off runs it, and building
-# its subqueries cost more CPU than running it.
+# The UPDATE for one person and for a list of ids, built once: every answer to a hand-off
+# runs the first, and building its subqueries cost more CPU than running it.
+_REFRESH_ONE = _refresh_where(Beneficiary.id == bindparam("person", type_=Beneficiary.id.type))
 _REFRESH_IDS = _refresh(bindparam("people", expanding=True))
 
 
@@ -150,7 +155,10 @@ def refresh_state(session: Session, people: People) -> list[uuid.UUID]:
     if isinstance(people, Sequence):
         if not people:
             return []
-        found = session.connection().execute(_REFRESH_IDS, {"people": list(people)})
+        if len(people) == 1:
+            found = session.connection().execute(_REFRESH_ONE, {"person": people[0]})
+        else:
+            found = session.connection().execute(_REFRESH_IDS, {"people": list(people)})
     else:
         found = session.connection().execute(_refresh(people))
     updated = list(found.scalars())
