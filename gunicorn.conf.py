@@ -49,8 +49,8 @@ def post_fork(server: object, worker: object) -> None:
 def pre_fork(server: object, worker: object) -> None:
     """The application built in the master (``preload_app``) is moved out of the garbage
     collector's reach before each fork: its objects live as long as the process, and a full
-    collection in a worker no longer walks them (measured: about a millisecond of CPU per
-    request, docs/performance.md "Hand-off answers"); the pages they sit on are not touched
-    either, so the workers keep sharing them with the master."""
+    collection in a worker no longer walks them (about 0.8 ms of CPU per request in the
+    in-process bench: docs/performance.md, "Third pass"); the pages they sit on are not
+    touched either, so the workers keep sharing them with the master."""
     gc.collect()
     gc.freeze()
