@@ -16,7 +16,8 @@ sent inside the request. Webhook deliveries are announced the same way to their 
 
 A view that catches a ``ServiceError`` to show it on the form runs the use case in ``attempt()``:
 a savepoint, so the failed use case leaves nothing behind while what the request did before it
-(an audited reveal, for instance) is still committed with the page.
+(an audited reveal, for instance) is still committed with the page; when the request has
+written and queued nothing before it, no savepoint is needed: a failure rolls everything back.
 
 Commands use ``app.cli.common.transaction``, which calls ``complete`` and ``abandon`` the same way.
 """
@@ -31,7 +32,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.services.core_writes import holds_changes
 from app.services.mail.queue import announce_queued_mail, forget_queued_mail
+from app.services.security import audit_queue
 from app.services.webhooks.queue import announce_queued_webhooks, forget_queued_webhooks
 
 
@@ -60,10 +63,22 @@ def abandon_quietly() -> None:
 
 @contextmanager
 def attempt() -> Iterator[None]:
-    """Run one use case in a savepoint: if it raises, its writes are undone and the exception
-    goes on to the caller (which shows it); the request's earlier writes are kept."""
-    with db.session().begin_nested():
+    """Run one use case so that if it raises, its writes are undone and the exception goes on
+    to the caller (which shows it), the request's earlier writes kept: in a savepoint - or,
+    when the request has written nothing yet and queued nothing (most answers: they read,
+    then change), without one, a failure rolling the whole transaction back (its objects are
+    read again when next used). The savepoint's two statements are then saved on every
+    success."""
+    session = db.session()
+    if holds_changes(session) or audit_queue.pending(session):
+        with session.begin_nested():
+            yield
+        return
+    try:
         yield
+    except BaseException:
+        abandon(session)
+        raise
 
 
 class CommitFailed(Exception):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import re
@@ -92,6 +93,10 @@ def main() -> None:
     args = parser.parse_args()
     db = psycopg.connect(_libpq(os.environ.get("DATABASE_URL", "")))
     relais, floor = create_app(), create_floor()
+    # What gunicorn.conf.py does in the master before forking the workers: what the start
+    # built is no longer walked by the garbage collector (for both applications).
+    gc.collect()
+    gc.freeze()
     email = RECEIVERS[0]
     _user, structure = _account(db, email)
     cookie, csrf = _signed_in(relais, email)

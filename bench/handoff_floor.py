@@ -14,8 +14,8 @@ audit key, and the database. Each request then does what no accept can do withou
 * ``POST /floor/accept/<id>``: in one transaction, the hand-off moved from ``sent`` to
   ``accepted`` if the account's structure receives it, its transition row, the receiving
   structure's follow-up (unless one is open), one audit row chained as Relais chains them
-  (the chain's lock, its head read and moved, the row with its MAC: ``audit verify`` accepts
-  it), the sender's mail in the outbox and the mail worker's wake-up (``NOTIFY``);
+  (the chain's head locked and read in one statement, moved, the row with its MAC: ``audit
+  verify`` accepts it), the sender's mail in the outbox and the mail worker's wake-up (``NOTIFY``);
 * ``POST /floor/one-update/<id>``: one UPDATE of the hand-off's row (the reference figure of
   a bare endpoint).
 
@@ -41,7 +41,7 @@ from flask.sessions import SecureCookieSessionInterface
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
-from app.services.security.audit import ADVISORY_LOCK_KEY, audit_key, row_mac  # noqa: E402
+from app.services.security.audit import audit_key, row_mac  # noqa: E402
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -73,7 +73,7 @@ SELECT %(row)s, %(now)s, 'handoff_accepted', %(id)s, email, COALESCE(locale, 'fr
 FROM users
 WHERE id = %(sender)s
 """
-HEAD = "SELECT seq, mac FROM audit_chain_head WHERE id = 1"
+HEAD = "SELECT seq, mac FROM audit_chain_head WHERE id = 1 FOR UPDATE"
 MOVE_HEAD = "UPDATE audit_chain_head SET seq = %s, mac = %s WHERE id = 1 AND seq = %s"
 AUDIT = """
 INSERT INTO audit_events (seq, mac, at, actor_id, actor_structure_id, action, subject_type,
@@ -173,8 +173,8 @@ def _audit(
     structure: int,
     now: datetime,
 ) -> None:
-    """One audit row, chained after the head, the way Relais appends to its chain."""
-    db.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+    """One audit row, chained after the head, the way Relais appends to its chain (the
+    head's row locked and read in one statement)."""
     head = db.execute(HEAD).fetchone()
     assert head is not None, "the audit chain has no head"
     seq = int(head[0]) + 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import runpy
 import stat
 import subprocess
 import sys
@@ -485,3 +487,15 @@ def test_production_logs_the_warnings_of_the_checks(
         "limit is multiplied by the number of workers (the sign-in back-off itself is in the "
         "database and shared)",
     ]
+
+
+def test_gunicorn_freezes_the_preloaded_application_before_forking() -> None:
+    """``pre_fork`` moves what the master built out of the garbage collector's reach (the
+    workers' collections do not walk it again: docs/performance.md, "Third pass")."""
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        hooks["pre_fork"](None, None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

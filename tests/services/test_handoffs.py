@@ -441,3 +441,33 @@ def test_only_a_following_structure_changes_a_barrier(
         set_barrier_status(db_session, users["c"], barrier, BarrierStatus.LIFTED, on=NOW.date())
     with pytest.raises(InvalidInput):
         set_barrier_status(db_session, users["a"], barrier, BarrierStatus.PERSISTING, on=NOW.date())
+
+
+def test_an_answer_undone_by_its_savepoint_leaves_the_hand_off_as_it_was(
+    db_session: Session, vault: Vault, setup: dict[str, object]
+) -> None:
+    """The answer's rows are written by Core statements (``app.services.core_writes``): when
+    the savepoint around the use case rolls back, the hand-off read in the session says what
+    its row says again, and nothing of the answer is left."""
+    handoff = _send(db_session, vault, setup)
+    receiver = cast(dict[str, User], setup["users"])["b"]
+    version = handoff.version
+    seen: list[tuple[HandoffStatus, int]] = []
+
+    def accept_then_fail() -> None:
+        with db_session.begin_nested():
+            apply_event(db_session, vault, receiver, handoff, HandoffEvent.ACCEPT, now=NOW)
+            seen.append((handoff.status, handoff.version))
+            raise InvalidInput("a later step of the same use case failed")
+
+    with pytest.raises(InvalidInput, match="later step"):
+        accept_then_fail()
+    assert seen == [(HandoffStatus.ACCEPTED, version + 1)]
+    assert (handoff.status, handoff.version) == (HandoffStatus.SENT, version)
+    assert open_follow_up(db_session, handoff.beneficiary_id, receiver.structure_id or 0) is None
+    events = db_session.scalars(
+        select(HandoffTransition.event).where(HandoffTransition.handoff_id == handoff.id)
+    ).all()
+    assert events == [HandoffEvent.SEND]
+    apply_event(db_session, vault, receiver, handoff, HandoffEvent.ACCEPT, now=NOW)
+    assert [e.event for e in handoff.events] == [HandoffEvent.SEND, HandoffEvent.ACCEPT]

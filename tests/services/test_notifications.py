@@ -178,7 +178,7 @@ def test_first_contact_and_withdrawal_send_no_mail(
         db_session, vault, net.sender, withdrawn, HandoffEvent.WITHDRAW, now=NOW, message=MESSAGE
     )
     assert {m.kind for m in _mails(db_session, withdrawn)} == {MailKind.HANDOFF_RECEIVED}
-    assert notify_handoff(db_session, withdrawn, HandoffEvent.FIRST_CONTACT) == []
+    assert notify_handoff(db_session, withdrawn, HandoffEvent.FIRST_CONTACT) == 0
 
 
 def test_a_redirect_tells_the_sender_and_the_new_receiver(

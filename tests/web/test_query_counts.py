@@ -166,11 +166,11 @@ def caseload(db_session: Session, vault: Vault) -> Callable[[int], None]:
 
 def test_the_caseload(client: FlaskClient, caseload: Callable[[int], None]) -> None:
     """The reveals of a page: one key read, and at commit one append to the audit chain (the
-    head read and moved, the page's event, its people index; an advisory lock on PostgreSQL:
-    one statement more there). The current stage and the last event are on the people's rows:
-    one query for the page's stages."""
+    head read - on PostgreSQL with its row lock, ``FOR UPDATE`` - and moved, the page's event,
+    its people index). The current stage and the last event are on the people's rows: one
+    query for the page's stages."""
     paths = ("/people/", "/people/?cohort=young_dropout", "/people/?stage=orientation")
-    check_pages(client, caseload, [Page(CASEWORKER, path, 15, 16) for path in paths])
+    check_pages(client, caseload, [Page(CASEWORKER, path, 15) for path in paths])
 
 
 def test_the_caseload_sorted(client: FlaskClient, caseload: Callable[[int], None]) -> None:
@@ -179,15 +179,15 @@ def test_the_caseload_sorted(client: FlaskClient, caseload: Callable[[int], None
     decrypted in memory, one for the first names of the page's people and their namesakes,
     then the page by id)."""
     paths = ("/people/?sort=last_event", "/people/?sort=idle", "/people/?sort=stage")
-    pages = [Page(CASEWORKER, path, 15, 16) for path in paths]
-    check_pages(client, caseload, [*pages, Page(CASEWORKER, "/people/?sort=name", 16, 17)])
+    pages = [Page(CASEWORKER, path, 15) for path in paths]
+    check_pages(client, caseload, [*pages, Page(CASEWORKER, "/people/?sort=name", 16)])
 
 
 def test_the_work_queue(client: FlaskClient, caseload: Callable[[int], None]) -> None:
     """One query per list (its shown rows and its count), which of their people the structure
     follows, and the reveal of those shown (one key read, one append to the audit chain).
     The over-capacity warning reuses the count of the hand-offs to answer: no query."""
-    check_pages(client, caseload, [Page(PARTNER, "/work/", 18, 19)])
+    check_pages(client, caseload, [Page(PARTNER, "/work/", 18)])
 
 
 HANDOFF_FILTERS = ("", "&status=sent", "&purpose=stage", "&purpose=barrier", "&overdue=1")
@@ -197,17 +197,17 @@ def test_the_handoff_inbox_and_sent_list(
     client: FlaskClient, caseload: Callable[[int], None]
 ) -> None:
     """The count of the box, its page of rows, then the names of the people the structure
-    follows on that page: one key read and one append to the audit chain (with its advisory
-    lock on PostgreSQL, and the page's people index). The sent list shows every name; the inbox those of the hand-offs it
+    follows on that page: one key read and one append to the audit chain (with the page's
+    people index). The sent list shows every name; the inbox those of the hand-offs it
     accepted (for a barrier), so its other filters show none and reveal nothing."""
     named = {"", "&purpose=barrier"}
     pages = [
-        Page(PARTNER, f"/handoffs/?box=in{f}", 11, 12)
+        Page(PARTNER, f"/handoffs/?box=in{f}", 11)
         if f in named
         else Page(PARTNER, f"/handoffs/?box=in{f}", 6)
         for f in HANDOFF_FILTERS
     ]
-    pages += [Page(CASEWORKER, f"/handoffs/?box=out{f}", 11, 12) for f in HANDOFF_FILTERS]
+    pages += [Page(CASEWORKER, f"/handoffs/?box=out{f}", 11) for f in HANDOFF_FILTERS]
     check_pages(client, caseload, pages)
 
 

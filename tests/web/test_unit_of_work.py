@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app import unit_of_work
 from app.extensions import db
@@ -141,3 +141,48 @@ def _reveals(db_session: Session, person: Beneficiary) -> int:
             )
         ).all()
     )
+
+
+def test_attempt_after_reads_only_needs_no_savepoint(
+    app: Flask, client: FlaskClient, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request that has only read when its use case runs (an answer to a hand-off) opens no
+    savepoint: a success costs no SAVEPOINT and RELEASE, a failure rolls everything back and
+    the request goes on (what it writes then is committed). After a write, a savepoint again."""
+    nested: list[str] = []
+    begin_nested = Session.begin_nested
+
+    def counted(session: Session) -> SessionTransaction:
+        nested.append(request.path)
+        return begin_nested(session)
+
+    monkeypatch.setattr(Session, "begin_nested", counted)
+
+    def view() -> ResponseReturnValue:
+        session = db.session()
+        session.scalars(select(Structure.code)).all()
+        with unit_of_work.attempt():
+            create_structure(session, None, code="DONEUOW", name="D", type_code="association")
+        with unit_of_work.attempt():  # after a write: in a savepoint
+            create_structure(session, None, code="NEXTUOW", name="N", type_code="association")
+        return "written", 200
+
+    def failing_view() -> ResponseReturnValue:
+        session = db.session()
+        session.scalars(select(Structure.code)).all()
+        try:
+            with unit_of_work.attempt():
+                create_structure(session, None, code="UNDONEUOW", name="U", type_code="association")
+                raise InvalidInput("refused after a write")
+        except ServiceError:
+            create_structure(session, None, code="AFTERUOW", name="A", type_code="association")
+            return "shown on the form", 200
+        return "not reached", 500
+
+    for shown in (view, failing_view):
+        monkeypatch.setitem(app.view_functions, "home.health", shown)
+        assert client.get("/health").status_code == 200
+    assert len(nested) == 1  # the second use case of the first request
+    codes = _structure_codes(db_session)
+    assert {"DONEUOW", "NEXTUOW", "AFTERUOW"} <= codes
+    assert "UNDONEUOW" not in codes

@@ -13,8 +13,9 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffStatus
@@ -53,23 +54,31 @@ def new_link(
     return token
 
 
+_LINKS = cast(Table, HandoffLink.__table__)
+# Built once: every answer to a hand-off runs it (``app.services.core_writes``).
+_REVOKE = (
+    update(_LINKS)
+    .where(
+        _LINKS.c.handoff_id == bindparam("of_handoff", type_=_LINKS.c.handoff_id.type),
+        _LINKS.c.scope.in_(bindparam("scopes", expanding=True, type_=_LINKS.c.scope.type)),
+        _LINKS.c.used_at.is_(None),
+        _LINKS.c.revoked_at.is_(None),
+    )
+    .values(revoked_at=bindparam("now", type_=_LINKS.c.revoked_at.type))
+)
+
+
 def revoke_links(
     session: Session, handoff_id: uuid.UUID, *scopes: LinkScope, now: datetime
 ) -> None:
     """Revoke the links of ``scopes`` on the hand-off that are neither used nor revoked (one
-    statement, whatever the number of scopes; none for no scope)."""
+    statement, whatever the number of scopes; none for no scope). The links loaded in the
+    session are not refreshed (none of the callers reads them again)."""
     if not scopes:
         return
-    session.execute(
-        update(HandoffLink)
-        .where(
-            HandoffLink.handoff_id == handoff_id,
-            HandoffLink.scope.in_(scopes),
-            HandoffLink.used_at.is_(None),
-            HandoffLink.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
+    session.flush()  # a link just added is revoked too (nothing to do otherwise)
+    session.connection().execute(
+        _REVOKE, {"of_handoff": handoff_id, "scopes": list(scopes), "now": now}
     )
 
 

@@ -222,6 +222,21 @@ def pending_inbox_count(session: Session, actor: User) -> int:
     )
 
 
+# Every page of a hand-off and every answer reads its person (pseudonym, erasure): in the
+# same statement. The cohorts are read only where they are shown. Built once.
+_FOR_PAGE = (joinedload(Handoff.beneficiary).lazyload(Beneficiary.cohorts),)
+_FOR_ANSWER = (
+    joinedload(Handoff.beneficiary).options(
+        lazyload(Beneficiary.cohorts),
+        lazyload(Beneficiary.qpv),
+        joinedload(Beneficiary.data_key).load_only(PersonKey.kek_id, PersonKey.wrapped_key),
+    ),
+    joinedload(Handoff.sender).options(*CONTACT_ONLY),
+    lazyload(Handoff.from_structure),
+    lazyload(Handoff.to_structure),
+)
+
+
 def handoff_for_party(
     session: Session, actor: User, handoff_id: str, *, answering: bool = False
 ) -> Handoff:
@@ -237,21 +252,7 @@ def handoff_for_party(
         ident = uuid.UUID(handoff_id)
     except ValueError:
         raise NotFound(N_("No hand-off here.")) from None
-    # Every page of a hand-off and every answer reads its person (pseudonym, erasure): in the
-    # same statement. The cohorts are read only where they are shown.
-    options = [joinedload(Handoff.beneficiary).lazyload(Beneficiary.cohorts)]
-    if answering:
-        options = [
-            joinedload(Handoff.beneficiary).options(
-                lazyload(Beneficiary.cohorts),
-                lazyload(Beneficiary.qpv),
-                joinedload(Beneficiary.data_key).load_only(PersonKey.kek_id, PersonKey.wrapped_key),
-            ),
-            joinedload(Handoff.sender).options(*CONTACT_ONLY),
-            lazyload(Handoff.from_structure),
-            lazyload(Handoff.to_structure),
-        ]
-    handoff = session.get(Handoff, ident, options=options)
+    handoff = session.get(Handoff, ident, options=_FOR_ANSWER if answering else _FOR_PAGE)
     if handoff is None or structure_id not in (handoff.from_structure_id, handoff.to_structure_id):
         raise NotFound(N_("No hand-off here."))
     return handoff

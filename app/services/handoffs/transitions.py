@@ -9,9 +9,10 @@ Two concurrent answers cannot both win: the hand-off row carries a version check
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, cast
 
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.actors import StructureByLink
 from app.domain.audit import AuditAction
@@ -37,6 +38,7 @@ from app.models import (
     Structure,
     User,
 )
+from app.services.core_writes import written
 from app.services.effective_dates import effective_day, not_before
 from app.services.errors import N_, Conflict, Forbidden, InvalidInput
 from app.services.handoffs.history import record_transition
@@ -170,12 +172,7 @@ def apply_transition(
     _check_employment(handoff, event, reason_code, employment, now)
     day = event_day(handoff, event, on, now)
     _check_outcome_day(handoff, event, reason_code, day)
-    handoff.status = target
-    _stamp(handoff, event, now, day, reason_id)
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise Conflict(N_("Someone else answered this hand-off first.")) from exc
+    _move(session, handoff, _stamp(target, event, now, day, reason_id))
     record_transition(
         session, vault, actor, handoff, event, source, now, reason_id, message, cause, day
     )
@@ -251,20 +248,64 @@ def _reason_id(session: Session, event: HandoffEvent, reason_code: str | None) -
 
 
 def _stamp(
-    handoff: Handoff, event: HandoffEvent, now: datetime, day: date, reason_id: int | None
-) -> None:
-    """Record when (``now``) and on which day (``day``) the hand-off was answered, contacted,
-    closed."""
+    target: HandoffStatus, event: HandoffEvent, now: datetime, day: date, reason_id: int | None
+) -> dict[str, Any]:
+    """The hand-off's new status and when (``now``) and on which day (``day``) it was
+    answered, contacted, closed."""
+    changes: dict[str, Any] = {"status": target}
     if event in {HandoffEvent.ACCEPT, HandoffEvent.DECLINE, HandoffEvent.REDIRECT}:
-        handoff.answered_at, handoff.answered_on = now, day
+        changes["answered_at"], changes["answered_on"] = now, day
     if event is HandoffEvent.FIRST_CONTACT:
-        handoff.first_contact_at, handoff.first_contact_on = now, day
+        changes["first_contact_at"], changes["first_contact_on"] = now, day
     if event is HandoffEvent.DECLINE:
-        handoff.decline_reason_id = reason_id
+        changes["decline_reason_id"] = reason_id
     if event in {HandoffEvent.COMPLETE, HandoffEvent.NOT_COMPLETE}:
-        handoff.outcome_id = reason_id
-    if handoff.status.is_final:
-        handoff.closed_at, handoff.closed_on = now, day
+        changes["outcome_id"] = reason_id
+    if target.is_final:
+        changes["closed_at"], changes["closed_on"] = now, day
+    return changes
+
+
+# The columns a transition may change, written by one UPDATE built once, checked against the
+# version read with the hand-off: of two concurrent answers, the second changes no row.
+_HANDOFFS = cast(Table, Handoff.__table__)
+_MOVED = (
+    "status",
+    "answered_at",
+    "answered_on",
+    "first_contact_at",
+    "first_contact_on",
+    "decline_reason_id",
+    "outcome_id",
+    "closed_at",
+    "closed_on",
+    "version",
+)
+_MOVE = (
+    update(_HANDOFFS)
+    .where(
+        _HANDOFFS.c.id == bindparam("handoff_id", type_=_HANDOFFS.c.id.type),
+        _HANDOFFS.c.version == bindparam("old_version", type_=_HANDOFFS.c.version.type),
+    )
+    .values({name: bindparam(f"new_{name}", type_=_HANDOFFS.c[name].type) for name in _MOVED})
+)
+
+
+def _move(session: Session, handoff: Handoff, changes: dict[str, Any]) -> None:
+    """Write ``changes`` to the hand-off's row if its version is still the one read, else
+    ``Conflict`` (nothing written); the object then holds the new values."""
+    session.flush()  # changes made before, through the ORM (nothing to do otherwise)
+    old = handoff.version
+    values = {name: getattr(handoff, name) for name in _MOVED}
+    values.update(changes, version=old + 1)
+    moved = session.connection().execute(
+        _MOVE,
+        {"handoff_id": handoff.id, "old_version": old}
+        | {f"new_{name}": value for name, value in values.items()},
+    )
+    if moved.rowcount != 1:
+        raise Conflict(N_("Someone else answered this hand-off first."))
+    written(session, handoff, values)
 
 
 def _side_effects(

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
+from typing import cast
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session, lazyload, load_only
 
 from app.domain.handoffs import HandoffEvent
 from app.domain.roles import Role
 from app.models import Handoff, MailMessage, User
+from app.models.base import utcnow
 from app.services.mail.texts import DEFAULT_LOCALE, KIND_OF_EVENT, LOCALES, TO_RECEIVER
 
 # After this many failed attempts a message is no longer retried (it stays in the outbox).
@@ -24,32 +26,45 @@ MAX_ATTEMPTS = 5
 # The PostgreSQL channel the mail worker listens on.
 MAIL_CHANNEL = "relais_mail"
 _QUEUED = "relais_mail_queued"
+_NOTIFY = text(f"NOTIFY {MAIL_CHANNEL}")
 
 
-def notify_handoff(session: Session, handoff: Handoff, event: HandoffEvent) -> list[MailMessage]:
-    """Queue the mails announcing ``event`` on ``handoff`` (none for events without mail)."""
+_OUTBOX = cast(Table, MailMessage.__table__)
+# Built once: every answer to a hand-off that tells someone runs it (``app.services.core_writes``).
+_INSERT = insert(_OUTBOX)
+
+
+def notify_handoff(session: Session, handoff: Handoff, event: HandoffEvent) -> int:
+    """Queue the mails announcing ``event`` on ``handoff`` (none for events without mail);
+    how many. The rows are written at once (a Core statement: they are not in the session)."""
     kind = KIND_OF_EVENT.get(event)
     if kind is None:
-        return []
+        return 0
     if kind in TO_RECEIVER:
         recipients = active_caseworkers(session, handoff.to_structure_id)
     else:
         recipients = sender_contacts(session, handoff)
-    messages = [
-        MailMessage(
-            id=uuid.uuid4(),
-            kind=kind,
-            handoff_id=handoff.id,
-            to_address=user.email,
-            locale=user.locale if user.locale in LOCALES else DEFAULT_LOCALE,
-            attempts=0,
-        )
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "created_at": utcnow(),  # one each, in order: delivery follows it
+            "kind": kind,
+            "handoff_id": handoff.id,
+            "to_address": user.email,
+            "locale": user.locale if user.locale in LOCALES else DEFAULT_LOCALE,
+            "subject": None,
+            "body_text": None,
+            "sent_at": None,
+            "attempts": 0,
+            "last_error": None,
+        }
         for user in recipients
     ]
-    session.add_all(messages)
-    if messages:
+    if rows:
+        session.flush()  # the hand-off's row first, when it is new (nothing to do otherwise)
+        session.connection().execute(_INSERT, rows)
         mark_queued(session)
-    return messages
+    return len(rows)
 
 
 def mark_queued(session: Session) -> None:
@@ -106,8 +121,9 @@ def announce_queued_mail(session: Session) -> None:
     """
     if not session.info.pop(_QUEUED, False):
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"NOTIFY {MAIL_CHANNEL}"))
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_NOTIFY)
 
 
 def forget_queued_mail(session: Session) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, exists, insert, select
 from sqlalchemy.orm import Session
 
 from app.domain.actors import StructureByLink
@@ -276,6 +277,30 @@ def _structure_of(session: Session, actor: User | StructureByLink | None) -> Str
     return actor.structure if actor is not None else None
 
 
+_FOLLOW_UPS = cast(Table, FollowUp.__table__)
+
+
+def _open_unless_open() -> Any:
+    """INSERT a follow-up unless the person's follow-up by the structure is open, returning
+    its id (no row when one was open): built once, run by every acceptance."""
+    f = _FOLLOW_UPS.c
+    values = {
+        name: bindparam(name, type_=f[name].type)
+        for name in ("id", "beneficiary_id", "structure_id", "referent_id", "started_on")
+    }
+    values["created_at"] = bindparam("created_at", type_=f.created_at.type)
+    already = select(f.id).where(
+        f.beneficiary_id == values["beneficiary_id"],
+        f.structure_id == values["structure_id"],
+        f.ended_on.is_(None),
+    )
+    rows = select(*values.values()).where(~exists(already))
+    return insert(_FOLLOW_UPS).from_select(list(values), rows).returning(f.id)
+
+
+_OPEN_UNLESS_OPEN = _open_unless_open()
+
+
 def start_follow_up(
     session: Session,
     actor: User | StructureByLink | None,
@@ -284,18 +309,27 @@ def start_follow_up(
     *,
     on: date,
     referent_id: int | None = None,
-) -> FollowUp:
-    """Open a follow-up of the person by the structure (or return the one already open)."""
-    existing = open_follow_up(session, person_id, structure_id)
-    if existing is not None:
-        return existing
-    follow_up = FollowUp(
-        beneficiary_id=person_id, structure_id=structure_id, referent_id=referent_id, started_on=on
+) -> uuid.UUID | None:
+    """Open a follow-up of the person by the structure, unless one is open already: looked
+    for and opened in one statement (the row is not in the session), audited when opened.
+    The id of the follow-up opened, or None."""
+    session.flush()  # a follow-up added through the ORM counts (nothing to do otherwise)
+    row = {
+        "id": uuid.uuid4(),
+        "beneficiary_id": person_id,
+        "structure_id": structure_id,
+        "referent_id": referent_id,
+        "started_on": on,
+        "created_at": utcnow(),
+    }
+    opened: uuid.UUID | None = (
+        session.connection().execute(_OPEN_UNLESS_OPEN, row).scalar_one_or_none()
     )
-    session.add(follow_up)
-    session.flush()
-    audit.record(session, actor, AuditAction.FOLLOW_UP_START, follow_up, beneficiary_id=person_id)
-    return follow_up
+    if opened is None:
+        return None
+    subject = FollowUp(id=opened)  # what the audit event names: the row's table and id
+    audit.record(session, actor, AuditAction.FOLLOW_UP_START, subject, beneficiary_id=person_id)
+    return opened
 
 
 def end_follow_up(

@@ -11,7 +11,8 @@ order and filter by them through indexes, whatever the number of events in the d
 
 - at each flush that adds, changes or deletes a step, a barrier, a hand-off transition or a
   hand-off through the ORM (the session hook below: every service writes that way);
-- explicitly after the writes that bypass the ORM (the synthetic generator's bulk inserts).
+- explicitly after the writes that bypass the ORM (the synthetic generator's bulk inserts,
+  a hand-off's transition row: ``app.services.handoffs.history``).
 
 ``stale_people`` compares the kept state with the state computed from the events: the tests
 assert it is empty after each kind of write, and ``flask pathways check-state`` runs it (and
@@ -29,6 +30,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     event,
     func,
     inspect,
@@ -123,14 +125,14 @@ def computed_state(people: People | None = None) -> Select[Any]:
     return query if people is None else query.where(Beneficiary.id.in_(people))
 
 
-def refresh_state(session: Session, people: People) -> list[uuid.UUID]:
-    """Recompute the pathway state of ``people`` from their events, in one UPDATE; the ids
-    of the people updated (a person loaded in the session sees the new values)."""
-    if isinstance(people, Sequence) and not people:
-        return []
-    statement = (
+def _refresh(people: Any) -> Any:
+    return _refresh_where(Beneficiary.id.in_(people))
+
+
+def _refresh_where(which: ColumnElement[bool]) -> Any:
+    return (
         update(Beneficiary)
-        .where(Beneficiary.id.in_(people))
+        .where(which)
         .values(
             last_event_on=_days_of().scalar_subquery(),
             current_stage_id=_stage_of().scalar_subquery(),
@@ -139,7 +141,27 @@ def refresh_state(session: Session, people: People) -> list[uuid.UUID]:
         .returning(Beneficiary.id)
         .execution_options(synchronize_session=False)
     )
-    updated = list(session.connection().execute(statement).scalars())
+
+
+# The UPDATE for one person and for a list of ids, built once: every answer to a hand-off
+# runs the first, and building its subqueries cost more CPU than running it.
+_REFRESH_ONE = _refresh_where(Beneficiary.id == bindparam("person", type_=Beneficiary.id.type))
+_REFRESH_IDS = _refresh(bindparam("people", expanding=True))
+
+
+def refresh_state(session: Session, people: People) -> list[uuid.UUID]:
+    """Recompute the pathway state of ``people`` from their events, in one UPDATE; the ids
+    of the people updated (a person loaded in the session sees the new values)."""
+    if isinstance(people, Sequence):
+        if not people:
+            return []
+        if len(people) == 1:
+            found = session.connection().execute(_REFRESH_ONE, {"person": people[0]})
+        else:
+            found = session.connection().execute(_REFRESH_IDS, {"people": list(people)})
+    else:
+        found = session.connection().execute(_refresh(people))
+    updated = list(found.scalars())
     _expire_loaded(session, updated)
     return updated
 

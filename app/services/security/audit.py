@@ -16,8 +16,11 @@ synthetic caseloads, key rotations) chains at once, after the queue.
 
 Writers are serialised, so the chain never forks:
 
-* PostgreSQL: ``pg_advisory_xact_lock`` on one fixed key before reading the head, held until
-  the transaction ends; the next writer waits, then (READ COMMITTED) reads the new head;
+* PostgreSQL: the head's row is read ``FOR UPDATE``, a row lock held until the transaction
+  ends; the next writer's read waits for it, then (READ COMMITTED) reads the row as the first
+  writer committed it: the new head. One statement locks and reads (it was an advisory lock on
+  a fixed key, then the read); a database without its head row (made without the migration,
+  which writes it) takes that advisory lock before starting the chain;
 * SQLite: one writer at a time and serialisable transactions. A transaction that read the
   head before another one committed cannot write any more: its write fails with "database is
   locked" (``SQLITE_BUSY_SNAPSHOT``) instead of forking. A transaction that has only read
@@ -47,7 +50,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, event, func, insert, select, text
+from sqlalchemy import Connection, Engine, Table, bindparam, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.domain.actors import StructureByLink
@@ -59,7 +62,8 @@ from app.services.security import audit_people, audit_queue
 MAC_CONTEXT = b"relais-audit-v1"
 LEGACY_CONTEXT = b"relais-audit-legacy-v1"
 GENESIS_MAC = bytes(32)
-# pg_advisory_xact_lock key of the audit chain ("RELAISAU" as a big-endian int64).
+# pg_advisory_xact_lock key of the audit chain ("RELAISAU" as a big-endian int64): taken only
+# to start a chain in a database without its head row (the head's row lock does the rest).
 ADVISORY_LOCK_KEY = int.from_bytes(b"RELAISAU", "big")
 # The columns a row's MAC covers, in this order, after its seq and the previous MAC.
 COLUMNS = (
@@ -76,6 +80,7 @@ COLUMNS = (
 VERIFY_BATCH = 2000
 
 _EVENTS = cast(Table, AuditEvent.__table__)
+_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, _EVENTS.c.seq)
 _HEAD = cast(Table, AuditChainHead.__table__)
 _NULL = b"\xff\xff\xff\xff"
 
@@ -156,12 +161,28 @@ class _Head:
     exists: bool
 
 
+# The statements of every append, built once (each commit that wrote an event runs them).
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+# FOR UPDATE on PostgreSQL; nothing on SQLite, where a writer holds the database's lock.
+_READ_HEAD_LOCKED = (
+    select(_HEAD.c.seq, _HEAD.c.mac, _HEAD.c.legacy_until).where(_HEAD.c.id == 1).with_for_update()
+)
+_MOVE_HEAD = (
+    _HEAD.update()
+    .where(_HEAD.c.id == 1, _HEAD.c.seq == bindparam("read_seq", type_=_HEAD.c.seq.type))
+    .values(
+        seq=bindparam("new_seq", type_=_HEAD.c.seq.type),
+        mac=bindparam("new_mac", type_=_HEAD.c.mac.type),
+    )
+)
+
+
 def _lock_and_read_head(connection: Connection) -> _Head:
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-    found = connection.execute(
-        select(_HEAD.c.seq, _HEAD.c.mac, _HEAD.c.legacy_until).where(_HEAD.c.id == 1)
-    ).first()
+    found = connection.execute(_READ_HEAD_LOCKED).first()
+    if found is None and connection.dialect.name == "postgresql":
+        # No row to lock: the writers that would start the chain at once wait for each other.
+        connection.execute(_LOCK, {"key": ADVISORY_LOCK_KEY})
+        found = connection.execute(_READ_HEAD_LOCKED).first()
     if found is not None:
         return _Head(int(found.seq), bytes(found.mac), int(found.legacy_until), True)
     # No head: a database made without the migration (which creates it). Only an empty log
@@ -177,9 +198,7 @@ def _move_head(connection: Connection, head: _Head, seq: int, mac: bytes) -> Non
             insert(_HEAD).values(id=1, seq=seq, mac=mac, legacy_until=head.legacy_until)
         )
         return
-    moved = connection.execute(
-        _HEAD.update().where(_HEAD.c.id == 1, _HEAD.c.seq == head.seq).values(seq=seq, mac=mac)
-    )
+    moved = connection.execute(_MOVE_HEAD, {"read_seq": head.seq, "new_seq": seq, "new_mac": mac})
     if moved.rowcount != 1:  # pragma: no cover - the lock makes this impossible
         raise RuntimeError("the audit chain head moved during an append")
 
@@ -251,9 +270,9 @@ def _write_from_now(connection: Connection) -> None:
 
 
 def _chain_pending(session: Session) -> None:
-    """Chain the session's queued events in one append: the ORM inserts them (their ``id``,
-    ``seq`` and MAC are then set on the objects ``record`` returned), with the index rows of
-    the people they list."""
+    """Chain the session's queued events in one append, inserted by one statement (their
+    ``id``, ``seq`` and MAC are then set on the objects ``record`` returned, which join the
+    session as if read from it), with the index rows of the people they list."""
     events = audit_queue.pending(session)
     if not events:
         return
@@ -262,11 +281,16 @@ def _chain_pending(session: Session) -> None:
     for audit_event, row in zip(events, chained, strict=True):
         audit_event.at, audit_event.seq, audit_event.mac = row["at"], row["seq"], row["mac"]
     audit_queue.mark_chained(session)
-    session.add_all(events)
-    session.flush()
+    connection = session.connection()
+    # One Core statement (the ORM's unit of work cost as much CPU as the chaining): a
+    # multi-row INSERT on both databases, its ids matched back by place.
+    ids = {seq: row_id for row_id, seq in connection.execute(_INSERT_EVENTS, chained)}
+    for audit_event in events:
+        audit_event.id = ids[audit_event.seq]
+        audit_queue.attach(session, audit_event)
     people = audit_people.index_rows(chained)
     if people:
-        session.execute(insert(audit_people.PEOPLE), people)
+        connection.execute(insert(audit_people.PEOPLE), people)
 
 
 audit_queue.listen(_chain_pending)

@@ -20,8 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, TextClause, event
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy import Table, TextClause, event, inspect
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    make_transient,
+    make_transient_to_detached,
+)
 from sqlalchemy.sql.util import find_tables
 
 from app.models import AuditEvent
@@ -64,6 +70,20 @@ def mark_chained(session: Session) -> None:
     """The chain has taken every queued event."""
     found = _log(session)
     found.chained = len(found.events)
+
+
+def attach(session: Session, audit_event: AuditEvent) -> None:
+    """``audit_event``, just inserted by a Core statement with its ``id``, joins the session as
+    a row read from it (no flush writes it again); a rollback that removes its row takes it
+    out again (``_rolled_back``)."""
+    make_transient_to_detached(audit_event)
+    session.add(audit_event)
+
+
+def _detach(session: Session, audit_event: AuditEvent) -> None:
+    """Its row was rolled back: out of the session (its id may be given again)."""
+    if inspect(audit_event).session is session:
+        make_transient(audit_event)
 
 
 Chainer = Callable[[Session], None]
@@ -135,9 +155,13 @@ def listen(chain_pending: Chainer) -> None:
             return
         if not transaction.nested:
             if transaction.parent is None:
+                for undone in found.events[: found.chained]:
+                    _detach(session, undone)
                 session.info.pop(_INFO_KEY, None)
             return
         length, chained = found.marks.pop(transaction, (0, 0))
+        for undone in found.events[chained:]:
+            _detach(session, undone)
         del found.events[length:]
         for undone in found.events[chained : found.chained]:
             undone.seq, undone.mac = None, None

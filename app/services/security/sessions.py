@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
@@ -74,6 +74,17 @@ def start(
     return token
 
 
+# Every request of a signed-in account runs it: built once.
+_SIGNED_IN = (
+    select(User, UserSession)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        UserSession.token_hash == bindparam("token_hash", type_=UserSession.token_hash.type),
+        User.id == bindparam("user_id", type_=User.id.type),
+    )
+)
+
+
 def signed_in(
     session: Session,
     user_id: int,
@@ -88,9 +99,7 @@ def signed_in(
     one idle too long or too old (which is ended now). Seen now: ``last_seen_at`` is written
     when it is a minute old or more."""
     found = session.execute(
-        select(User, UserSession)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == _digest(token), User.id == user_id)
+        _SIGNED_IN, {"token_hash": _digest(token), "user_id": user_id}
     ).one_or_none()
     if found is None:
         return None

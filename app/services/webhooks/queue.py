@@ -14,7 +14,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, text
+from sqlalchemy import and_, bindparam, delete, func, select, text
 from sqlalchemy.orm import Session, lazyload
 
 from app.domain.audit import AuditAction
@@ -94,20 +94,24 @@ def body(event_type: WebhookEvent, event_id: uuid.UUID, at: datetime, data: dict
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
+# Every answer asks (most structures have no endpoint): the query is built once, and the
+# endpoints' structures are not read with them (the payload names structures by their
+# hand-off's codes).
+_LISTENING = (
+    select(WebhookEndpoint)
+    .options(lazyload(WebhookEndpoint.structure))
+    .where(
+        WebhookEndpoint.structure_id.in_(bindparam("structures", expanding=True)),
+        WebhookEndpoint.active.is_(True),
+    )
+    .order_by(WebhookEndpoint.id)
+)
+
+
 def _listeners(
     session: Session, structure_ids: Collection[int], event_type: WebhookEvent
 ) -> list[WebhookEndpoint]:
-    # Every answer asks (most structures have no endpoint): the endpoints' structures are
-    # not read with them (the payload names structures by their hand-off's codes).
-    endpoints = session.scalars(
-        select(WebhookEndpoint)
-        .options(lazyload(WebhookEndpoint.structure))
-        .where(
-            WebhookEndpoint.structure_id.in_(list(structure_ids)),
-            WebhookEndpoint.active.is_(True),
-        )
-        .order_by(WebhookEndpoint.id)
-    )
+    endpoints = session.scalars(_LISTENING, {"structures": sorted(structure_ids)})
     return [e for e in endpoints if event_type in parse_events(e.events)]
 
 
