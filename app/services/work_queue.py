@@ -17,8 +17,10 @@ And a warning when more hand-offs wait for the structure's answer than it declar
 Each list is one query for its shown rows that also counts the whole list (a window count
 over the rows before the ``LIMIT``): a fixed number of queries, whatever the size of the
 caseload, and only the shown rows are loaded. The lists read indexed columns (anti-joins as
-``NOT EXISTS``); the lost-from-view list reads the events of the referent's people only. The
-over-capacity warning reuses the count of the hand-offs waiting for an answer.
+``NOT EXISTS``); the idle and lost-from-view lists read each person's kept pathway state (the
+day and structure of their latest event, their current stage: ``app.services.pathways.state``),
+not their events. The over-capacity warning reuses the count of the hand-offs waiting for an
+answer.
 """
 
 from __future__ import annotations
@@ -221,40 +223,22 @@ def _people(structure: int) -> Select[Beneficiary]:
 
 
 def _idle(session: Session, structure: int, today: date, weeks: int) -> Section[PersonItem]:
-    """People followed with no event for ``weeks`` weeks (counting the start of the follow-up
-    as one), longest silence first."""
-    people = _people(structure)
-    started = (
-        select(FollowUp.beneficiary_id, func.max(FollowUp.started_on).label("started_on"))
-        .where(FollowUp.structure_id == structure, FollowUp.ended_on.is_(None))
-        .group_by(FollowUp.beneficiary_id)
-        .subquery()
-    )
-    # The later of the day of the latest event, kept on the person's row (before every
-    # follow-up when they have none: app.services.pathways.state), and the follow-up's start:
-    # ``greatest`` on PostgreSQL, the two-argument ``max`` on SQLite.
-    later = func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
-    latest_day = later(Beneficiary.last_event_on, started.c.started_on)
-    idle = (
-        people.add_columns(latest_day.label("since"))
-        .join(started, started.c.beneficiary_id == Beneficiary.id)
+    """People followed with no event for ``weeks`` weeks, longest silence first: the day of
+    their latest event is kept on their row (``app.services.pathways.state``; the start of a
+    follow-up counts as one), so this is one query, its shown rows with the list's count (a
+    window before the ``LIMIT``)."""
+    latest_day = Beneficiary.last_event_on
+    rows = session.execute(
+        _people(structure)
+        .add_columns(latest_day, func.count().over())
         .where(latest_day < today - timedelta(weeks=weeks))
-    )
-    # One query: every idle id in order, counted in Python.
-    found = session.execute(
-        idle.with_only_columns(Beneficiary.id, latest_day).order_by(
-            latest_day.asc(), Beneficiary.pseudonym
-        )
+        .order_by(latest_day.asc(), Beneficiary.pseudonym)
+        .limit(SHOWN)
+        # The page shows no cohort: not loaded (a query more otherwise).
+        .options(lazyload(Beneficiary.cohorts))
     ).all()
-    shown = found[:SHOWN]
-    loaded = {
-        person.id: person
-        for person in session.scalars(
-            select(Beneficiary).where(Beneficiary.id.in_([pid for pid, _day in shown]))
-        )
-    }
-    items = [PersonItem(loaded[pid], _as_date(day)) for pid, day in shown if pid in loaded]
-    return Section(items, len(found))
+    items = [PersonItem(person, _as_date(day)) for person, day, _total in rows]
+    return Section(items, int(rows[0][2]) if rows else 0)
 
 
 def _lost(

@@ -210,6 +210,10 @@ class _Batch:
         person["created_month"] = self.month
         person["created_by_structure_id"] = self.structure_id
         person["created_at"] = self.now
+        # The pathway state (``app.services.pathways.state``) of a person whose only event is
+        # the follow-up started today by the importing structure.
+        person["last_event_on"] = self.today
+        person["last_event_structure_id"] = self.structure_id
         person["index_version"] = self.vault.indexer.version
         person["name_birth_index"] = indexes.narrow("name_birth")
         person["email_index"] = indexes.narrow("email")
