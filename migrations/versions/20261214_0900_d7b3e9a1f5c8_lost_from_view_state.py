@@ -17,6 +17,10 @@ last event day counts exactly the events the lost-from-view definition counts
 Backfilled set-based: one pass ranking the union of the event tables (``UPDATE ... FROM``:
 SQLite 3.33+ and PostgreSQL), then the people left without any such event back to
 ``0001-01-01`` (an anti-join). The downgrade restores the previous day.
+
+And ``ix_follow_ups_structure_open (structure_id, started_on, beneficiary_id) WHERE ended_on
+IS NULL``: the work queue's people without consent, the longest followed first, read along it
+and cut at the count's bound instead of the structure's whole caseload.
 """
 
 from __future__ import annotations
@@ -108,9 +112,22 @@ def upgrade() -> None:
         )
     op.execute(BACKFILL)
     op.execute(WITHOUT_EVENT)
+    op.create_index(
+        "ix_follow_ups_structure_open",
+        "follow_ups",
+        ["structure_id", "started_on", "beneficiary_id"],
+        sqlite_where=sa.text("ended_on IS NULL"),
+        postgresql_where=sa.text("ended_on IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        "ix_follow_ups_structure_open",
+        table_name="follow_ups",
+        sqlite_where=sa.text("ended_on IS NULL"),
+        postgresql_where=sa.text("ended_on IS NULL"),
+    )
     with op.batch_alter_table("beneficiaries") as batch:
         batch.drop_constraint(
             batch.f("fk_beneficiaries_last_event_structure_id_structures"), type_="foreignkey"

@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, func, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import CompoundSelect, Select, exists, func, select
+from sqlalchemy.orm import Session
 
 from app.domain.lost_from_view import LostReason
 from app.domain.roles import Role
 from app.models import Beneficiary, FollowUp, Structure, User
 from app.services.errors import N_, Forbidden
+from app.services.people.first import first_people
 from app.services.people.overview import PER_PAGE, Filters, Page, public_conditions
-from app.services.statistics.lost import REASON_CODES, lost_query
+from app.services.statistics.lost import REASON_CODES, kept_lost_branches, lost_query
 
 
 @dataclass(frozen=True)
@@ -80,29 +81,42 @@ def lost_from_view(
 
 
 def referent_lost(
-    session: Session, actor: User, *, today: date, days: int, contact_days: int, shown: int
-) -> tuple[list[LostRow], int]:
+    session: Session,
+    actor: User,
+    *,
+    today: date,
+    days: int,
+    contact_days: int,
+    shown: int,
+    limit: int,
+) -> tuple[list[LostRow], int, bool]:
     """The first ``shown`` people lost from view whose open follow-up at the actor's
-    structure has the actor as referent, longest silence first, and how many there are.
+    structure has the actor as referent, longest silence first (then the oldest
+    registration), how many there are up to ``limit``, and whether that count is exact.
 
     One query: the referent's people read with their kept pathway state (the day and the
-    structure of their latest event, their current stage), the shown rows with the list's
-    count (a window before the ``LIMIT``)."""
-    mine = select(FollowUp.beneficiary_id).where(
+    structure of their latest event, their current stage) in the order of the news index,
+    cut at ``limit`` + 1 (``first_people``)."""
+    mine = exists().where(
+        FollowUp.beneficiary_id == Beneficiary.id,
         FollowUp.referent_id == actor.id,
         FollowUp.structure_id == actor.structure_id,
         FollowUp.ended_on.is_(None),
     )
-    lost = lost_query(today, days, contact_days, people=mine, today=today)
-    found = session.execute(
-        # The work queue shows no cohort: not loaded (a query more otherwise).
-        _rows(lost)
-        .add_columns(func.count().over())
-        .limit(shown)
-        .options(lazyload(Beneficiary.cohorts))
-    ).all()
+    branches = kept_lost_branches(today, days, contact_days)
+    first = first_people(
+        session,
+        [
+            branch.add_columns(Beneficiary.created_at.label("created_at")).where(mine)
+            for branch in branches
+        ],
+        ("last_day", "created_at", "person"),
+        shown=shown,
+        limit=limit,
+        structures=True,
+    )
     items = [
-        LostRow(person, structure, _as_date(day), REASON_CODES[reason])
-        for person, structure, day, reason, _total in found
+        LostRow(person, structure, _as_date(row["last_day"]), REASON_CODES[row["reason"]])
+        for person, structure, row in first.rows
     ]
-    return items, int(found[0][4]) if found else 0
+    return items, first.total, first.exact

@@ -261,12 +261,22 @@ def _kept_lost(
     structure: bool,
     where: Sequence[ColumnElement[bool]],
 ) -> CompoundSelect[Any]:
-    """The people lost from view today, read from their kept state: followed today, not
-    erased, the kept current stage not final, and the kept last event day older than
-    ``days`` days (or a hand-off without first contact, from the hand-offs). A person whose
-    kept day is after today has an event dated later (the kept state counts it, today's
-    does not): theirs is computed from their events, a second branch of a ``UNION ALL``
-    (each person is in one branch only)."""
+    """The two branches of ``kept_lost_branches`` in a ``UNION ALL``, kept to ``where``."""
+    current, later = kept_lost_branches(today, days, contact_days, people, structure=structure)
+    return union_all(current.where(*where), later.where(*where))
+
+
+def kept_lost_branches(
+    today: date, days: int, contact_days: int, people: People = None, *, structure: bool = True
+) -> tuple[Select[Any], Select[Any]]:
+    """The people lost from view today, read from their kept state, in two queries on
+    ``beneficiaries`` with the columns of ``lost_people_query`` (each person in one of them):
+
+    - the people whose kept day is not after today: followed today, not erased, the kept
+      current stage not final, and the kept last event day older than ``days`` days (or a
+      hand-off without first contact, from the hand-offs);
+    - the people whose kept day is after today (an event dated later, which the kept day
+      counts and today's does not): computed from their events."""
     kept = Beneficiary.last_event_on
     no_news = kept < today - timedelta(days=days)
     columns: list[Any] = [Beneficiary.id.label("person"), kept.label("last_day")]
@@ -280,11 +290,9 @@ def _kept_lost(
         _followed(today),
         func.coalesce(Beneficiary.current_stage_id, 0).not_in(_final()),
         or_(no_news, _no_contact(today, contact_days)),
-        *where,
     )
     ahead = select(Beneficiary.id).where(kept > today, _among(Beneficiary.id, people))
-    later = lost_people_query(today, days, contact_days, ahead, structure=structure)
-    return union_all(current, later.where(*where))
+    return current, lost_people_query(today, days, contact_days, ahead, structure=structure)
 
 
 def lost_from_view_counts(

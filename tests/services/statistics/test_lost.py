@@ -190,20 +190,29 @@ def test_a_referent_sees_their_own(world: World, lost_world: dict) -> None:
     for follow_up in follow_ups:
         follow_up.referent_id = worker.id
     world.session.flush()
-    mine, total = referent_lost(world.session, worker, today=DAY, days=90, contact_days=30, shown=5)
+    mine, total, exact = referent_lost(
+        world.session, worker, today=DAY, days=90, contact_days=30, shown=5, limit=100
+    )
     assert [row.person for row in mine] == [lost_world["p1"], lost_world["p4"]]
-    assert total == 2
+    assert (total, exact) == (2, True)
     assert [(row.structure, row.reason) for row in mine] == [
         (world.a, LostReason.NO_NEWS),
         (world.a, LostReason.NO_FIRST_CONTACT),
     ]
     # Cut to the shown rows, the count still says how many there are.
-    first, total = referent_lost(
-        world.session, worker, today=DAY, days=90, contact_days=30, shown=1
+    first, total, exact = referent_lost(
+        world.session, worker, today=DAY, days=90, contact_days=30, shown=1, limit=100
     )
-    assert ([row.person for row in first], total) == ([lost_world["p1"]], 2)
-    none = referent_lost(world.session, other, today=DAY, days=90, contact_days=30, shown=5)
-    assert none == ([], 0)
+    assert ([row.person for row in first], total, exact) == ([lost_world["p1"]], 2, True)
+    # Past its bound, the count says "more than".
+    first, total, exact = referent_lost(
+        world.session, worker, today=DAY, days=90, contact_days=30, shown=1, limit=1
+    )
+    assert ([row.person for row in first], total, exact) == ([lost_world["p1"]], 1, False)
+    none = referent_lost(
+        world.session, other, today=DAY, days=90, contact_days=30, shown=5, limit=100
+    )
+    assert none == ([], 0, True)
 
 
 def test_the_latest_step_up_to_the_day_says_whether_the_pathway_ended(world: World) -> None:
