@@ -21,6 +21,12 @@ SQLite 3.33+ and PostgreSQL), then the people left without any such event back t
 And ``ix_follow_ups_structure_open (structure_id, started_on, beneficiary_id) WHERE ended_on
 IS NULL``: the work queue's people without consent, the longest followed first, read along it
 and cut at the count's bound instead of the structure's whole caseload.
+
+On PostgreSQL, extended statistics on ``follow_ups (referent_id, structure_id)``: a referent's
+follow-ups are all at their own structure, which the planner, multiplying the two
+selectivities, took for independent - it estimated a referent of 1,899 open follow-ups at 145,
+drove the work queue's lost-from-view list from them (O(caseload)) instead of walking the news
+index until the list's bound (49 ms to 9 ms at 10,000 people, docs/performance.md).
 """
 
 from __future__ import annotations
@@ -84,6 +90,11 @@ WHERE last_event_on <> {NO_EVENT}
     )
 """
 
+STATISTICS = """
+CREATE STATISTICS st_follow_ups_referent (mcv, dependencies)
+ON referent_id, structure_id FROM follow_ups
+"""
+
 # The previous day (the "pathway state" revision), for the downgrade.
 PREVIOUS_DAYS = """
 UPDATE beneficiaries SET last_event_on = news.day
@@ -112,6 +123,9 @@ def upgrade() -> None:
         )
     op.execute(BACKFILL)
     op.execute(WITHOUT_EVENT)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(STATISTICS)
+        op.execute("ANALYZE follow_ups")
     op.create_index(
         "ix_follow_ups_structure_open",
         "follow_ups",
@@ -122,6 +136,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP STATISTICS IF EXISTS st_follow_ups_referent")
     op.drop_index(
         "ix_follow_ups_structure_open",
         table_name="follow_ups",
