@@ -9,7 +9,7 @@ smallest structure id; none when no event of the day names one: the definition's
 and ``current_stage_id`` the stage of their latest step (by start day, then recording time,
 then id), with ``current_stage_position`` its position in the stage list. The lists order and
 filter by them through indexes, whatever the number of events in the database, and the people
-lost from view *today* are read from them (``app.services.statistics.lost_today``).
+lost from view *today* are read from them (``app.services.statistics.lost.lost_query``).
 
 An event may be dated after today (a job signed through a hand-off starts on its first day
 of work, up to six months ahead): the kept state counts it, so a person whose kept day is
