@@ -124,6 +124,9 @@ class Config:
     HANDOFF_FOLLOW_THROUGH_LINK_DAYS = 120
     # The work queue lists the people followed with no event for this many weeks.
     IDLE_WEEKS = 8
+    # A caseload list is sorted by name (every last name of the list decrypted at each view)
+    # when it holds this many people or fewer after its filters (docs/caseworkers.md).
+    NAME_ORDER_LIMIT = 3000
     # People lost from view (docs/statistics.md): no event from any partner for this many
     # days, or an accepted hand-off without a first contact for this many days.
     LOST_FROM_VIEW_DAYS = 90
@@ -290,6 +293,7 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
         parse_days,
     ),
     ("IDLE_WEEKS", "RELAIS_IDLE_WEEKS", parse_weeks),
+    ("NAME_ORDER_LIMIT", "RELAIS_NAME_ORDER_LIMIT", parse_positive),
     ("LOST_FROM_VIEW_DAYS", "RELAIS_LOST_FROM_VIEW_DAYS", parse_days),
     ("LOST_FIRST_CONTACT_DAYS", "RELAIS_LOST_FIRST_CONTACT_DAYS", parse_days),
     ("CAPACITY_STALE_WEEKS", "RELAIS_CAPACITY_STALE_WEEKS", parse_weeks),

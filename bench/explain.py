@@ -21,6 +21,14 @@ The report (``--out``, Markdown) holds, page by page, the page's time, its state
 plan of each distinct read statement, slowest first; the standard output holds one line per
 page and, per page, the statements over ``--slow`` ms with their sequential scans. The last line
 printed is ``slowest statement at N people: X ms (PAGE)``.
+
+On SQLite (``DATABASE_URL=sqlite:///…``), which has no ``EXPLAIN ANALYZE``, each distinct read
+statement is run again, timed (rows fetched), and its plan is ``EXPLAIN QUERY PLAN``'s; the
+tables it scans whole (``SCAN t`` without an index) are listed in place of the sequential scans.
+
+``--only`` (repeatable) takes texts, also separated by commas: a page runs when its path
+contains one of them, or equals it when the text starts with ``=``
+(``--only =/steering/,/figures``).
 """
 
 from __future__ import annotations
@@ -155,9 +163,11 @@ def placeholders(app: Flask) -> dict[str, str]:
             .order_by(Beneficiary.created_at)
             .limit(1)
         ).one()
-        pathway = session.scalars(
-            select(Beneficiary.pseudonym).order_by(func.md5(Beneficiary.pseudonym)).limit(1)
-        ).one()
+        # Any pathway, not the first made: md5 of the pseudonym (SQLite has no md5; its
+        # pseudonyms are random anyway).
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        order = Beneficiary.pseudonym if sqlite else func.md5(Beneficiary.pseudonym)
+        pathway = session.scalars(select(Beneficiary.pseudonym).order_by(order).limit(1)).one()
         db.session.remove()
     return {"structure": structure.code, "person": person, "pathway": pathway}
 
@@ -193,10 +203,14 @@ def explain(app: Flask, captured: list[tuple[str, Any]]) -> list[Explained]:
             distinct[statement] = (first, seen + 1)
     results = []
     with app.app_context():
+        sqlite = db.engine.dialect.name == "sqlite"
         raw = db.engine.raw_connection()
         try:
             cursor = raw.cursor()
             for statement, (parameters, seen) in distinct.items():
+                if sqlite:
+                    results.append(_timed_sqlite(cursor, statement, parameters, seen))
+                    continue
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
                 plan = "\n".join(row[0] for row in cursor.fetchall())
                 raw.rollback()
@@ -216,6 +230,27 @@ def explain(app: Flask, captured: list[tuple[str, Any]]) -> list[Explained]:
         finally:
             raw.close()
     return sorted(results, key=lambda e: -e.execution_ms)
+
+
+SQLITE_SCAN = re.compile(r"^\s*SCAN (\w+)(?! USING (?:COVERING )?INDEX)", re.MULTILINE)
+
+
+def _timed_sqlite(cursor: Any, statement: str, parameters: Any, seen: int) -> Explained:
+    """SQLite: the statement run again, timed with its rows fetched, and its query plan."""
+    cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+    plan = "\n".join(f"{row[0]:>4} {row[1]:>4} {row[3]}" for row in cursor.fetchall())
+    start = time.perf_counter()
+    cursor.execute(statement, parameters)
+    rows = len(cursor.fetchall())
+    elapsed = (time.perf_counter() - start) * 1000
+    return Explained(
+        statement=statement,
+        occurrences=seen,
+        plan=f"{plan}\n({rows} rows, {elapsed:.1f} ms)",
+        execution_ms=elapsed,
+        planning_ms=0.0,
+        seq_scans=[(m.group(1), 0) for m in SQLITE_SCAN.finditer(plan)],
+    )
 
 
 def _number(pattern: re.Pattern[str], plan: str) -> float:
@@ -300,6 +335,13 @@ def write_report(out: Path, people: int, load: str, pages: list[PageReport]) -> 
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _chosen(path: str, only: list[str]) -> bool:
+    texts = [text.strip() for given in only for text in given.split(",") if text.strip()]
+    if not texts:
+        return True
+    return any(path == t[1:] if t.startswith("=") else t in path for t in texts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -307,14 +349,20 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=Path(tempfile.gettempdir()) / "relais-explain.md"
     )
-    parser.add_argument("--only", default="", help="run only the pages containing this text")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="run only the pages containing this text (repeatable, or comma-separated: any "
+        "of them; '=PATH': that path exactly)",
+    )
     args = parser.parse_args()
     load = Path("/proc/loadavg").read_text().strip()
     app = create_app()
     app.config["RATELIMIT_ENABLED"] = False
     with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            raise SystemExit("bench/explain.py explains PostgreSQL plans: set DATABASE_URL")
+        if db.engine.dialect.name not in ("postgresql", "sqlite"):
+            raise SystemExit("bench/explain.py explains PostgreSQL and SQLite plans")
         people = db.session.scalar(select(func.count()).select_from(Beneficiary)) or 0
         db.session.remove()
     values = placeholders(app)
@@ -324,7 +372,7 @@ def main() -> None:
         client = sign_in(app, account)
         for template in paths:
             path = template.format(**values)
-            if args.only and args.only not in path:
+            if not _chosen(path, args.only):
                 continue
             page = measure(app, client, account, path, args.repeat)
             pages.append(page)
@@ -335,7 +383,7 @@ def main() -> None:
             )
             for item in page.explained:
                 if item.execution_ms >= args.slow:
-                    scans = ", ".join(f"{t} ({n:,} rows)" for t, n in item.seq_scans)
+                    scans = ", ".join(f"{t} ({n:,} rows)" if n else t for t, n in item.seq_scans)
                     first = " ".join(item.statement.split())[:90]
                     print(f"    {item.execution_ms:8.1f} ms  {first}")
                     if scans:

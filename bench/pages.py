@@ -17,9 +17,11 @@ each size, its SQL statements (counted on the warm-up request) and the median ov
 
 Pages: the caseload (newest first), its second page by the "next" link (a keyset cursor), the
 same by number (``?page=2``, an ``OFFSET``), the other orders (longest without news, latest
-news, stage, name) and the stage filter, the inbox, the sent list and its second page, the work
-queue, and the page of the followed person with the longest timeline (steps, barriers and
-hand-offs).
+news, stage, name - the whole caseload, then the people in training: sorted by name when they
+are ``RELAIS_NAME_ORDER_LIMIT`` or fewer, else shown newest first with the page's notice) and
+the stage filter, the inbox, the sent list and its second page, the work queue, and the page of
+the followed person with the longest timeline (steps, barriers and hand-offs). ``--page
+NAME=PATH`` adds a page, ``--skip NAME`` leaves one out (both repeatable).
 
 The last line is ``caseload page at <largest> vs <smallest>: X.XX`` - the caseload's median at
 the largest size over its median at the smallest (the goal is at most 1.5: flat in the size of
@@ -54,6 +56,7 @@ PAGES = (
     ("sort: last event", "/people/?sort=last_event"),
     ("sort: stage", "/people/?sort=stage"),
     ("sort: name", "/people/?sort=name"),
+    ("sort: name, stage training", "/people/?sort=name&stage=training"),
     ("filter: stage training", "/people/?stage=training"),
     ("inbox", "/handoffs/"),
     ("sent", "/handoffs/?box=out"),
@@ -141,7 +144,7 @@ def serve(url: str) -> None:
             "/login/code", data={"code": code, "csrf_token": token("/login/code")}
         )
     paths: dict[str, str] = {}
-    for name, path in PAGES:
+    for name, path in json.loads(os.environ.get("RELAIS_BENCH_PAGES", "null")) or PAGES:
         if path.startswith("next:"):
             first = client.get(path.removeprefix("next:")).get_data(as_text=True)
             link = NEXT.search(first)
@@ -213,7 +216,18 @@ def main() -> None:
     parser.add_argument("--sizes", help="LABEL=DATABASE_URL,... smallest first")
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument(
-        "--skip", default="", help="comma-separated page names to leave out (e.g. 'work queue')"
+        "--skip",
+        action="append",
+        default=[],
+        metavar="PAGE",
+        help="a page to leave out, by its name (repeatable: --skip 'work queue' --skip inbox)",
+    )
+    parser.add_argument(
+        "--page",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="one more page to time (repeatable), e.g. 'name, barriers=/people/?sort=name&stage=barriers'",
     )
     parser.add_argument(
         "--ratio", default="caseload", help="the page whose largest-vs-smallest ratio ends the run"
@@ -225,10 +239,20 @@ def main() -> None:
         return
     if not args.sizes:
         parser.error("--sizes is required")
+    extra = []
+    for text in args.page:
+        name, _, path = text.partition("=")
+        if not name.strip() or not path.startswith("/"):
+            parser.error(f"--page {text!r}: give NAME=PATH, the path starting with /")
+        extra.append((name.strip(), path))
+    pages = [*PAGES, *extra]
+    unknown = set(args.skip) - {name for name, _path in pages}
+    if unknown:
+        parser.error(f"--skip: no page is named {', '.join(sorted(map(repr, unknown)))}")
+    os.environ["RELAIS_BENCH_PAGES"] = json.dumps(pages)
     print(f"load average before: {Path('/proc/loadavg').read_text().split()[:3]}")
     workers = [Worker(label, url) for label, url in _sizes(args.sizes)]
-    skipped = {name.strip() for name in args.skip.split(",") if name.strip()}
-    names = [name for name, _path in PAGES if name not in skipped]
+    names = [name for name, _path in pages if name not in args.skip]
     if args.ratio not in names:
         parser.error(f"{args.ratio!r} cannot be skipped: the last line compares it")
     times: dict[tuple[str, str], list[float]] = {}

@@ -18,7 +18,11 @@ def filters_from_request() -> Filters:
         return raw[:64] or None
 
     return Filters(
-        cohort=value("cohort"), stage=value("stage"), qpv=value("qpv"), structure=value("structure")
+        cohort=value("cohort"),
+        stage=value("stage"),
+        qpv=value("qpv"),
+        structure=value("structure"),
+        mine=value("mine") == "1",
     )
 
 

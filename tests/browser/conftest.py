@@ -117,9 +117,12 @@ def browser_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from scratch_database(tmp_path_factory, "browser")
 
 
-def serve(database_url: str, *setup: list[str]) -> Iterator[str]:
+def serve(
+    database_url: str, *setup: list[str], settings: dict[str, str] | None = None
+) -> Iterator[str]:
     """Prepare ``database_url`` with ``db upgrade`` then each ``setup`` command (``flask``
-    arguments), serve it with gunicorn and two workers, yield its base URL, stop it."""
+    arguments), serve it with gunicorn and two workers, yield its base URL, stop it.
+    ``settings``: more ``RELAIS_*`` variables of the server's environment."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108 - only a fallback
@@ -129,6 +132,7 @@ def serve(database_url: str, *setup: list[str]) -> Iterator[str]:
         # form stays on, high enough for the whole run.
         "RELAIS_ANONYMOUS_POST_LIMIT": "600 per minute",
         **KeyRing.generate().as_settings(),
+        **(settings or {}),
     }
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     seeds: dict[str, str] = {}

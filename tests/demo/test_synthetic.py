@@ -59,6 +59,7 @@ from app.services.errors import InvalidInput, NotFound
 from app.services.pathways import stale_people
 from app.services.people.identity import clean_identity, open_identity
 from app.services.security.vault import Vault
+from tests.sql_count import count_queries
 
 TODAY = date(2026, 11, 25)
 MIDNIGHT = datetime(TODAY.year, TODAY.month, TODAY.day, tzinfo=UTC)
@@ -559,6 +560,26 @@ class TestGeneratedCaseload:
         assert counts.people == 25
         assert after == before + 25
         assert people_count(session) == before
+
+    @pytest.mark.postgres_only
+    def test_postgresql_statistics_are_refreshed_as_the_tables_grow(
+        self, generated: Generated
+    ) -> None:
+        # Autovacuum may be off or late: without fresh statistics the pathway state's UPDATE
+        # of each batch scanned every event table once per person (quadratic at 100,000).
+        session = generated.session
+        before = people_count(session)
+        with session.begin_nested() as nested, count_queries() as queries:
+            generate(
+                session, generated.vault, people=before * 2, today=TODAY, seed=SEED,
+                batch_size=max(before // 4, 1),
+            )  # fmt: skip
+            nested.rollback()
+        analyzed = [s for s in queries.statements if s.lstrip().upper().startswith("ANALYZE")]
+        # At the run's start, then each time the people have grown by half: 1, 1.5, 2.25 ×.
+        assert len(analyzed) == 3
+        assert "pathway_steps" in analyzed[0]
+        assert "handoff_transitions" in analyzed[0]
 
     @pytest.mark.parametrize(
         ("people", "batch_size", "field"),

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.demo.synthetic.dates import Calendar
@@ -30,13 +30,15 @@ from app.demo.synthetic.draws import digest, pseudonym_for
 from app.demo.synthetic.network import Network, read_network
 from app.demo.synthetic.pathway import Pathway
 from app.demo.synthetic.stages import play
-from app.demo.synthetic.writing import BatchWriter, GenerationCounts
+from app.demo.synthetic.writing import TABLES, BatchWriter, GenerationCounts
 from app.models import Beneficiary
 from app.services.errors import N_, InvalidInput
 from app.services.security.vault import Vault
 
 MAX_PEOPLE = 2_000_000
 DEFAULT_BATCH_SIZE = 2000
+# PostgreSQL's planner statistics are refreshed when the people have grown by this factor.
+ANALYZE_GROWTH = 1.5
 LOOKUP_CHUNK = 500
 
 
@@ -51,9 +53,11 @@ class SyntheticCaseload:
         self.calendar = Calendar(today, expiry_days)
         self.next_index = first_index
         self.run_id = str(uuid.UUID(bytes=digest("run", seed, first_index), version=4))
+        self._analyzed_at: int | None = None  # people when the statistics were last refreshed
 
     def write_batch(self, session: Session, vault: Vault, size: int) -> GenerationCounts:
         """Play and write the next ``size`` people (one statement per table); no commit."""
+        self._refresh_statistics(session)
         indices = range(self.next_index, self.next_index + size)
         writer = BatchWriter(self.network, self.run_id, session, vault)
         for index, pseudonym in zip(indices, self._pseudonyms(session, indices), strict=True):
@@ -63,6 +67,19 @@ class SyntheticCaseload:
         writer.insert()
         self.next_index += size
         return writer.counts
+
+    def _refresh_statistics(self, session: Session) -> None:
+        """On PostgreSQL, ``ANALYZE`` the tables written at the run's start and each time the
+        people have grown by ``ANALYZE_GROWTH``: the pathway state's UPDATE of each batch
+        looks each person's events up by index only while the planner knows the tables'
+        sizes, and autovacuum may be off or late (without it, a run of 100,000 people became
+        quadratic: each batch scanned every event table once per person)."""
+        if session.get_bind().dialect.name != "postgresql":
+            return  # SQLite's planner uses the indexes without statistics
+        if self._analyzed_at is not None and self.next_index < self._analyzed_at * ANALYZE_GROWTH:
+            return
+        session.execute(text("ANALYZE " + ", ".join(table.name for table in TABLES)))
+        self._analyzed_at = max(self.next_index, 1)
 
     def _pseudonyms(self, session: Session, indices: Sequence[int]) -> list[str]:
         """The batch's pseudonyms, drawn again (deterministically) where one is taken."""

@@ -65,6 +65,8 @@ class Filters:
     structure: str | None = None
     # A pseudonym, whole or its first 4 to 7 characters (coordinators' pathway list only).
     pseudonym: str | None = None
+    # Only the people the actor is the referent of (caseload only; see ``caseload_query``).
+    mine: bool = False
 
 
 class Sort(StrEnum):
@@ -256,8 +258,21 @@ def caseload(
 
 
 def caseload_query(actor: User, today: date, filters: Filters) -> Select[Beneficiary]:
-    """The people the actor's structure follows that match ``filters``, unordered."""
-    return _filtered(visible_people(actor, today), filters)
+    """The people the actor's structure follows that match ``filters``, unordered; with
+    ``filters.mine``, only those whose open follow-up by the structure names the actor as
+    referent (the ``ix_follow_ups_referent_open`` index)."""
+    query = _filtered(visible_people(actor, today), filters)
+    if filters.mine:
+        query = query.where(
+            Beneficiary.id.in_(
+                select(FollowUp.beneficiary_id).where(
+                    FollowUp.referent_id == actor.id,
+                    FollowUp.structure_id == actor.structure_id,
+                    FollowUp.ended_on.is_(None),
+                )
+            )
+        )
+    return query
 
 
 def all_pathways(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ScalarSelect, Select, func, select
 from sqlalchemy.orm import Session
 
 from app.crypto.blind_index import name_prefix, name_words, normalise_email, normalise_name
@@ -157,21 +157,31 @@ def caseload_by_name(
     *,
     today: date,
     filters: Filters,
+    limit: int,
     page: int = 1,
     per_page: int = PER_PAGE,
-) -> SearchResult:
-    """The caseload (with ``filters``) sorted by last name then first name, accents folded.
+) -> SearchResult | None:
+    """The caseload (with ``filters``) sorted by last name then first name, accents folded;
+    ``None`` when it holds more than ``limit`` people: not sorted at all (the caller says so
+    and offers the filters that narrow it), never sorted in part.
 
-    Names cannot be sorted in SQL: the last names of the whole (filtered) caseload are
-    decrypted in memory to order it - bounded by the caseload, never by the territory - then
-    the first names of the page's people and of those sharing a last name with the page's
-    first or last person (who of them is on the page depends on them); only the page's
-    people are then revealed by the caller. ``decrypted`` counts the last names decrypted.
+    Names cannot be sorted in SQL: the last names of the whole (filtered) list are decrypted
+    in memory to order it - at most ``limit`` of them - then the first names of
+    the page's people and of those sharing a last name with the page's first or last person
+    (who of them is on the page depends on them); only the page's people are then revealed
+    by the caller. ``decrypted`` counts the last names decrypted.
     """
     people = caseload_query(actor, today, filters)
+    # One statement answers both "how many" (up to the limit) and "who": the list's last
+    # names and data keys (each key looked up by primary key: ``_key_columns``).
+    listed = people.with_only_columns(Beneficiary.id, *_key_columns(), Beneficiary.last_name)
+    rows = session.execute(listed.order_by(None).limit(limit + 1)).all()
+    if len(rows) > limit:
+        return None
     last_names = {
-        pid: normalise_name(values["last_name"] or "")
-        for pid, values in _open_columns(session, vault, people, ("last_name",)).items()
+        pid: normalise_name(_opened(vault, pid, kek_id, wrapped, "last_name", stored) or "")
+        for pid, kek_id, wrapped, stored in rows
+        if wrapped is not None  # a key gone: the person is being erased
     }
     by_last = sorted(last_names, key=lambda pid: (last_names[pid], pid.hex))
     total = len(by_last)
@@ -185,9 +195,7 @@ def caseload_by_name(
     while high < total and last_names[by_last[high]] == last_names[by_last[end - 1]]:
         high += 1
     around = by_last[low:high]
-    first_names = _open_columns(
-        session, vault, people.where(Beneficiary.id.in_(around)), ("first_name",)
-    )
+    first_names = _open_ids(session, vault, around, ("first_name",))
 
     def name(pid: uuid.UUID) -> tuple[str, str, str]:
         first = first_names.get(pid, {}).get("first_name") or ""
@@ -235,30 +243,57 @@ def _columns(terms: SearchTerms) -> tuple[str, ...]:
     return tuple(wanted)
 
 
+def _key_columns() -> tuple[ScalarSelect[str], ScalarSelect[bytes]]:
+    """The data key of each row's person (its KEK's id and the wrapped key), looked up by
+    primary key for each row: a correlated subquery, never a join, so that the database
+    reads the keys of the rows it returns and no other whatever its estimate of their number.
+    Joined, PostgreSQL estimated a search's candidates as the whole caseload and read every
+    key of the territory (a sequential scan of ``person_keys``: 1.1 s of a search's 2.8 s at
+    1,000,000 people, docs/scaling.md); the same join with the candidates' ids written in
+    still hashed the whole table at 100,000 people."""
+    mine = PersonKey.beneficiary_id == Beneficiary.id
+    return (
+        select(PersonKey.kek_id).where(mine).scalar_subquery(),
+        select(PersonKey.wrapped_key).where(mine).scalar_subquery(),
+    )
+
+
 def _open_columns(
     session: Session, vault: Vault, people: Select[Beneficiary], columns: Sequence[str]
 ) -> dict[uuid.UUID, dict[str, str | None]]:
-    """Decrypt ``columns`` of the people of ``people`` (one query, the data keys joined), by
-    person id; people whose key is gone (erased) are left out."""
-    ids = people.with_only_columns(Beneficiary.id).order_by(None)
+    """Decrypt ``columns`` of the people of ``people`` (one query, their data keys looked up
+    by ``_key_columns``), by person id; people whose key is gone (erased) are left out."""
     rows = session.execute(
-        select(
-            Beneficiary.id,
-            PersonKey.kek_id,
-            PersonKey.wrapped_key,
-            *(getattr(Beneficiary, column) for column in columns),
-        )
-        .join(PersonKey, PersonKey.beneficiary_id == Beneficiary.id)
-        .where(Beneficiary.id.in_(ids))
+        people.with_only_columns(
+            Beneficiary.id, *_key_columns(), *(getattr(Beneficiary, c) for c in columns)
+        ).order_by(None)
     )
     opened: dict[uuid.UUID, dict[str, str | None]] = {}
     for pid, kek_id, wrapped, *stored in rows:
+        if wrapped is None:
+            continue
         key = vault.keys.unwrap(kek_id, wrapped)
         opened[pid] = {
             column: vault.open(key, TABLE, column, pid, pid, value)
             for column, value in zip(columns, stored, strict=True)
         }
     return opened
+
+
+def _open_ids(
+    session: Session, vault: Vault, ids: Sequence[uuid.UUID], columns: Sequence[str]
+) -> dict[uuid.UUID, dict[str, str | None]]:
+    """``_open_columns`` of the people ``ids`` (a page and its namesakes: a few dozen)."""
+    return _open_columns(
+        session, vault, select(Beneficiary).where(Beneficiary.id.in_(ids)), columns
+    )
+
+
+def _opened(
+    vault: Vault, pid: uuid.UUID, kek_id: str, wrapped: bytes, column: str, stored: bytes | None
+) -> str | None:
+    """One column of one person, decrypted with their wrapped data key."""
+    return vault.open(vault.keys.unwrap(kek_id, wrapped), TABLE, column, pid, pid, stored)
 
 
 def _confirmed(terms: SearchTerms, values: dict[str, str | None]) -> bool:

@@ -39,7 +39,12 @@ from app.services.statistics.overdue import OverdueList, overdue_handoffs
 from app.services.statistics.queries import people_query
 from app.services.statistics.scope import Scope
 from app.services.statistics.tables import CountList, CountTable, Median
-from app.services.statistics.trends import Trends, count_answers, quarterly_trends
+from app.services.statistics.trends import (
+    Trends,
+    count_answers,
+    quarterly_trends,
+    trend_day_counts,
+)
 
 
 class View(StrEnum):
@@ -139,7 +144,8 @@ def dashboard(
 
     people = session.scalar(people_query(scope)) or 0
     funnel = stage_funnel(session, scope, stages, k)
-    medians = stage_medians(session, scope, stages, k)
+    day_counts = trend_day_counts(session, scope, stages)  # the trends' and stage medians'
+    medians = stage_medians(day_counts, k)
     barriers = barrier_tables(session, scope, categories, structures, k)
     counted = count_handoffs(session, scope, structures, reasons)
     answers = count_answers(session, scope, now)
@@ -147,7 +153,7 @@ def dashboard(
     times = receiver_times(session, scope, handoffs.by_receiver, k)
     chains = redirect_chains(session, scope, k)
     network = cooperation_network(counted, handoffs.matrix, handoffs.by_receiver, scope, k)
-    trends = quarterly_trends(session, scope, stages, answers, k)
+    trends = quarterly_trends(session, scope, stages, answers, k, day_counts)
     overdue = None
     if view is View.EXACT:
         overdue = overdue_handoffs(session, scope, structures, now=now, days=overdue_days)

@@ -1,9 +1,11 @@
-"""The grouped queries of the delays against the targets (``delays``): each returns groups.
+"""The grouped query of the delays against the targets (``delays``): it returns groups.
 
-Every leg is first a set of measured items (a CTE: one line per person or hand-off, in the
-database only), with the day it starts, the days it took when it was reached, and its
-breakdown keys. Two queries read it, each a union of one select per breakdown: the counts by
-(group, band) and the medians of the days reached by group. A group is an integer key,
+Every leg is a set of measured items (one line per person or hand-off, in the database only),
+with the days it took when it was reached, the days gone since it started, and its breakdown
+keys; the four legs are one CTE (the period's hand-offs read once for the three legs measured
+on them). One query reads it, a union of one select per breakdown (the people's cohorts joined
+once), and counts the items by (leg, group, band, days taken): the counts by band and the
+medians of the days reached both come from it. A group is an integer key,
 ``breakdown * GROUP_BASE + key`` (a structure, cohort or QPV id, a quarter key, 0 for none).
 """
 
@@ -28,7 +30,6 @@ from sqlalchemy import (
 from app.domain.handoffs import HandoffStatus
 from app.models import Beneficiary, FollowUp, Handoff, OrientationDecision, beneficiary_cohorts
 from app.services.statistics.decisions import day_quarter
-from app.services.statistics.queries import _medians
 from app.services.statistics.scope import Scope, handoffs_in, population
 from app.services.statistics.sql import days_between, utc_date, year_quarter
 
@@ -53,6 +54,7 @@ class DelayBand(StrEnum):
 
 
 BAND_OF_CODE = dict(enumerate(DelayBand))
+LEGS = tuple(DelayLeg)  # a leg's code in ``delays_query`` is its position here
 
 
 class Breakdown(IntEnum):
@@ -73,7 +75,7 @@ ACCEPTED = (
 )
 
 
-def _registration_items(scope: Scope, today: date) -> CTE:
+def _registration_items(scope: Scope, today: date) -> Select[Any]:
     """People registered in the period: from the start of their first follow-up (the day the
     network began to follow them) to their first orientation decision."""
     registered = (
@@ -99,6 +101,7 @@ def _registration_items(scope: Scope, today: date) -> CTE:
     )
     return (
         select(
+            literal(LEGS.index(DelayLeg.REGISTRATION_TO_DECISION)).label("leg"),
             registered.c.person,
             Beneficiary.created_by_structure_id.label("structure"),
             Beneficiary.qpv_id.label("qpv"),
@@ -115,66 +118,66 @@ def _registration_items(scope: Scope, today: date) -> CTE:
             Beneficiary.erased_at.is_(None),
             *population(scope, registered.c.person),
         )
-        .cte("items")
     )
 
 
-def _handoff_items(scope: Scope, leg: DelayLeg, today: date) -> CTE:
-    """Hand-offs sent in the period: to the answer (all but those withdrawn unanswered), or
-    to the first contact, from the sending or from the acceptance (the accepted ones)."""
-    sent = utc_date(Handoff.sent_at)
-    conditions: list[ColumnElement[bool]] = list(handoffs_in(scope))
-    start: Any
-    if leg is DelayLeg.SENT_TO_ANSWER:
-        start, end = sent, Handoff.answered_on
-        conditions.append(
-            Handoff.answered_on.is_not(None) | (Handoff.status != HandoffStatus.WITHDRAWN)
-        )
-    else:
-        start = sent if leg is DelayLeg.SENT_TO_FIRST_CONTACT else Handoff.answered_on
-        end = Handoff.first_contact_on
-        conditions += [Handoff.status.in_(ACCEPTED), Handoff.answered_on.is_not(None)]
+def _handoffs_sent(scope: Scope) -> CTE:
+    """The hand-offs sent in the period, read once for the three legs measured on them."""
     return (
         select(
             Handoff.beneficiary_id.label("person"),
             Handoff.to_structure_id.label("structure"),
             Beneficiary.qpv_id.label("qpv"),
             year_quarter(Handoff.sent_at).label("quarter"),
-            days_between(start, end).label("days"),
-            days_between(start, literal(today, Date)).label("elapsed"),
+            utc_date(Handoff.sent_at).label("sent_on"),
+            Handoff.answered_on.label("answered_on"),
+            Handoff.first_contact_on.label("first_contact_on"),
+            Handoff.status.label("status"),
         )
         .join(Beneficiary, Beneficiary.id == Handoff.beneficiary_id)
-        .where(*conditions)
-        .cte("items")
+        .where(*handoffs_in(scope))
+        .cte("sent")
     )
 
 
-def leg_items(scope: Scope, leg: DelayLeg, today: date) -> CTE:
-    if leg is DelayLeg.REGISTRATION_TO_DECISION:
-        return _registration_items(scope, today)
-    return _handoff_items(scope, leg, today)
+def _handoff_items(sent: CTE, leg: DelayLeg, today: date) -> Select[Any]:
+    """Hand-offs sent in the period: to the answer (all but those withdrawn unanswered), or
+    to the first contact, from the sending or from the acceptance (the accepted ones)."""
+    h = sent.c
+    condition: ColumnElement[bool]
+    start: Any
+    if leg is DelayLeg.SENT_TO_ANSWER:
+        start, end = h.sent_on, h.answered_on
+        condition = h.answered_on.is_not(None) | (h.status != HandoffStatus.WITHDRAWN)
+    else:
+        start = h.sent_on if leg is DelayLeg.SENT_TO_FIRST_CONTACT else h.answered_on
+        end = h.first_contact_on
+        condition = h.status.in_(ACCEPTED) & h.answered_on.is_not(None)
+    return select(
+        literal(LEGS.index(leg)).label("leg"),
+        h.person,
+        h.structure,
+        h.qpv,
+        h.quarter,
+        days_between(start, end).label("days"),
+        days_between(start, literal(today, Date)).label("elapsed"),
+    ).where(condition)
 
 
-def _grouped(items: CTE, value: ColumnElement[Any]) -> Any:
-    """One select per breakdown of (group key, ``value``), all in one union."""
-    cohorts = beneficiary_cohorts.c
-    by_cohort = (
-        select((Breakdown.COHORT * GROUP_BASE + cohorts.cohort_id).label("grp"), value)
-        .select_from(items)
-        .join(beneficiary_cohorts, cohorts.beneficiary_id == items.c.person)
-    )
+def leg_items(scope: Scope, today: date) -> CTE:
+    """The measured items of every leg (``leg``: its position in ``LEGS``), in one CTE."""
+    sent = _handoffs_sent(scope)
+    handoff_legs = [leg for leg in LEGS if leg is not DelayLeg.REGISTRATION_TO_DECISION]
     return union_all(
-        select(literal(0).label("grp"), value),
-        select(Breakdown.STRUCTURE * GROUP_BASE + items.c.structure, value),
-        select(Breakdown.QPV * GROUP_BASE + func.coalesce(items.c.qpv, 0), value),
-        select(Breakdown.QUARTER * GROUP_BASE + items.c.quarter, value),
-        by_cohort,
-    ).subquery()
+        _registration_items(scope, today),
+        *(_handoff_items(sent, leg, today) for leg in handoff_legs),
+    ).cte("items")
 
 
-def band_code(items: CTE, target: int, contract: int) -> ColumnElement[int]:
+def band_code(
+    days: ColumnElement[Any], elapsed: ColumnElement[Any], target: int, contract: int
+) -> ColumnElement[int]:
     """The band of each item, as its position in ``DelayBand``."""
-    days, elapsed = items.c.days, items.c.elapsed
     return case(
         (days <= target, 0),
         (days <= contract, 1),
@@ -184,22 +187,33 @@ def band_code(items: CTE, target: int, contract: int) -> ColumnElement[int]:
     )
 
 
-def counts_query(
-    scope: Scope, leg: DelayLeg, *, today: date, target: int, contract: int
-) -> Select[int, int, int]:
-    """Items of ``leg`` by (group key, band code)."""
-    items = leg_items(scope, leg, today)
-    grouped = _grouped(items, band_code(items, target, contract).label("band"))
-    return select(grouped.c.grp, grouped.c.band, func.count()).group_by(
-        grouped.c.grp, grouped.c.band
+def delays_query(
+    scope: Scope, *, today: date, target: int, contract: int
+) -> Select[int, int, int, float | None, int]:
+    """(leg, group key, band code, days, items): every leg's items counted by group, band and
+    days taken (None: not reached), in one statement.
+
+    The counts by band add up the rows of a group; its median is that of the days of its
+    reached rows (``tables.histogram_median``): whole days, so a group has a few hundred rows
+    at most, and no item is sorted. The people's cohorts are joined once for every leg.
+    """
+    items = leg_items(scope, today)
+    i = items.c
+    band = band_code(i.days, i.elapsed, target, contract)
+    cohorts = beneficiary_cohorts.c
+    by_cohort = (
+        select(
+            i.leg, (Breakdown.COHORT * GROUP_BASE + cohorts.cohort_id).label("grp"), band, i.days
+        )
+        .select_from(items)
+        .join(beneficiary_cohorts, cohorts.beneficiary_id == i.person)
     )
-
-
-def medians_query(
-    scope: Scope, leg: DelayLeg, *, today: date, percentile: bool
-) -> Select[int, float, int]:
-    """Median days of the items of ``leg`` reached, by group key, and how many are behind."""
-    items = leg_items(scope, leg, today)
-    reached = select(items).where(items.c.days.is_not(None)).cte("reached")
-    grouped = _grouped(reached, reached.c.days.label("days"))
-    return _medians(grouped.c.grp, grouped.c.days, percentile=percentile)
+    grouped = union_all(
+        select(i.leg, literal(0).label("grp"), band.label("band"), i.days.label("days")),
+        select(i.leg, Breakdown.STRUCTURE * GROUP_BASE + i.structure, band, i.days),
+        select(i.leg, Breakdown.QPV * GROUP_BASE + func.coalesce(i.qpv, 0), band, i.days),
+        select(i.leg, Breakdown.QUARTER * GROUP_BASE + i.quarter, band, i.days),
+        by_cohort,
+    ).subquery()
+    g = grouped.c
+    return select(g.leg, g.grp, g.band, g.days, func.count()).group_by(g.leg, g.grp, g.band, g.days)

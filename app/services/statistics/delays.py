@@ -38,21 +38,21 @@ from app.models import ReferenceKind, Structure
 from app.services.statistics.delay_queries import (
     BAND_OF_CODE,
     GROUP_BASE,
+    LEGS,
     Breakdown,
     DelayBand,
     DelayLeg,
-    counts_query,
-    medians_query,
+    delays_query,
 )
 from app.services.statistics.headings import Label
 from app.services.statistics.scope import Scope
-from app.services.statistics.sql import uses_percentile
 from app.services.statistics.tables import (
     Counts,
     CountTable,
     Sample,
     Shared,
     TableSpec,
+    histogram_median,
     protected_tables,
 )
 from app.services.structures import reference_items
@@ -115,15 +115,19 @@ def delay_targets(
     smaller of ``target`` and ``contract`` is the target."""
     target, contract = min(target, contract), max(target, contract)
     headings = _Headings.load(session)
-    percentile = uses_percentile(session)
+    counts: dict[DelayLeg, list[tuple[int, int, int]]] = {leg: [] for leg in LEGS}
+    days: dict[DelayLeg, dict[int, list[tuple[float, int]]]] = {leg: {} for leg in LEGS}
+    query = delays_query(scope, today=today, target=target, contract=contract)
+    for code, group, band, taken, n in session.execute(query):
+        leg = LEGS[int(code)]
+        counts[leg].append((int(group), int(band), int(n)))
+        if taken is not None:
+            days[leg].setdefault(int(group), []).append((float(taken), int(n)))
     legs = []
-    for leg in DelayLeg:
-        counts = session.execute(
-            counts_query(scope, leg, today=today, target=target, contract=contract)
-        ).all()
-        medians = session.execute(medians_query(scope, leg, today=today, percentile=percentile))
-        samples: dict[int, Sample] = {int(g): (float(v), int(n)) for g, v, n in medians}
-        legs.append(_leg(leg, scope, headings, counts, samples, k))
+    for leg in LEGS:
+        samples = {group: histogram_median(found) for group, found in days[leg].items()}
+        reached = {group: sample for group, sample in samples.items() if sample is not None}
+        legs.append(_leg(leg, scope, headings, counts[leg], reached, k))
     return DelayTargets(target=target, contract=contract, k=k, legs=tuple(legs))
 
 

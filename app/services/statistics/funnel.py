@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
 from app.domain.disclosure import protect_value
 from app.models import ReferenceItem
 from app.services.statistics.headings import Metric
-from app.services.statistics.queries import funnel_query, stage_medians_query
+from app.services.statistics.queries import funnel_query
 from app.services.statistics.scope import Scope
-from app.services.statistics.sql import uses_percentile
-from app.services.statistics.tables import CountList, Median, Sample, protected_median
+from app.services.statistics.tables import (
+    CountList,
+    Median,
+    medians_by_group,
+    protected_median,
+)
+from app.services.statistics.trend_queries import (
+    MEDIAN_GROUP_BASE,
+    MEDIAN_TO_EMPLOYMENT,
+    MEDIAN_TO_TRAINING,
+)
 
 # The stages the medians run between; without one of them there is no median to compute.
 ORIENTATION, TRAINING, EMPLOYMENT = "orientation", "training", "employment"
@@ -31,22 +40,18 @@ def stage_funnel(
     )
 
 
-def stage_medians(
-    session: Session, scope: Scope, stages: Sequence[ReferenceItem], k: int
-) -> list[Median]:
-    """Median days from the first orientation to the first training and first employment."""
-    by_code = {stage.code: stage.id for stage in stages}
-    found: dict[str, Sample] = {}
-    if {ORIENTATION, TRAINING, EMPLOYMENT} <= by_code.keys():
-        query = stage_medians_query(
-            scope,
-            by_code[ORIENTATION],
-            by_code[TRAINING],
-            by_code[EMPLOYMENT],
-            percentile=uses_percentile(session),
-        )
-        found = {metric: (value, n) for metric, value, n in session.execute(query)}
+def stage_medians(day_counts: Iterable[tuple[int, float, int]], k: int) -> list[Median]:
+    """Median days from the first orientation to the first training and first employment, of
+    the people who reached them in the period: the days of the quarterly trends' medians
+    (``trends.trend_day_counts``, by quarter) added up over the quarters - the same people,
+    measured alike, so no statement of its own."""
+    bases = {MEDIAN_TO_TRAINING: Metric.TO_TRAINING, MEDIAN_TO_EMPLOYMENT: Metric.TO_EMPLOYMENT}
+    found = medians_by_group(
+        (bases[base], days, n)
+        for group, days, n in day_counts
+        if (base := group - group % MEDIAN_GROUP_BASE) in bases
+    )
     return [
-        protected_median(metric, found.get(metric.value), k)
+        protected_median(metric, found.get(metric), k)
         for metric in (Metric.TO_TRAINING, Metric.TO_EMPLOYMENT)
     ]

@@ -25,7 +25,6 @@ from app.services.statistics.queries import (
     handoffs_query,
 )
 from app.services.statistics.scope import Scope
-from app.services.statistics.sql import uses_percentile
 from app.services.statistics.tables import (
     Counts,
     CountTable,
@@ -33,6 +32,7 @@ from app.services.statistics.tables import (
     Shared,
     TableSpec,
     items_in_use,
+    medians_by_group,
     protected_median,
     protected_tables,
 )
@@ -177,12 +177,7 @@ def receiver_times(
     session: Session, scope: Scope, by_receiver: CountTable, k: int
 ) -> list[ReceiverTimes]:
     """One line per receiving structure (the rows of ``by_receiver``), then all of them."""
-    delays: dict[int, Sample] = {
-        group: (value, n)
-        for group, value, n in session.execute(
-            handoff_delays_query(scope, percentile=uses_percentile(session))
-        )
-    }
+    delays: dict[int, Sample] = medians_by_group(session.execute(handoff_delays_query(scope)))
     return [
         _receiver_times(receiver, delays, by_receiver, k)
         for receiver in (*by_receiver.rows, Heading.ALL_STRUCTURES)

@@ -36,21 +36,14 @@ from app.domain.disclosure import statistic_is_safe
 from app.models import ReferenceItem, ReferenceKind, Structure
 from app.services.statistics import partner_queries as pq
 from app.services.statistics.headings import GROUP_OF_CODE, HandoffGroup, Label, Metric
-from app.services.statistics.queries import (
-    ALL_RECEIVERS,
-    delay_group,
-    handoff_delays_query,
-    handoffs_query,
-)
 from app.services.statistics.scope import Scope
-from app.services.statistics.sql import uses_percentile
 from app.services.statistics.tables import (
     Counts,
     CountTable,
     Median,
-    Sample,
     Shared,
     TableSpec,
+    histogram_median,
     items_in_use,
     protected_median,
     protected_tables,
@@ -153,8 +146,9 @@ def partner_figures(
     """The figures of ``structure`` and of the network over the scope's period, protected
     with the threshold ``k`` (the publication view's: this page leaves the coordination)."""
     reasons = _items(session, ReferenceKind.DECLINE_REASON)
-    received, sent, network_sent = _handoff_counts(session, structure, scope, reasons)
-    in_time = _in_time_counts(session, structure, scope, today)
+    received, sent, network_sent, in_time = _handoff_counts(
+        session, structure, scope, reasons, today
+    )
     reason_rows = (NoReason.NONE, *items_in_use(reasons, network_sent))
     tables = protected_tables(
         [
@@ -179,25 +173,27 @@ def partner_figures(
         (),
         k,
     )
-    delays_query = handoff_delays_query(scope, percentile=uses_percentile(session))
-    delays: dict[int, Sample] = {
-        group: (value, n) for group, value, n in session.execute(delays_query)
-    }
+    days: dict[tuple[int, bool], list[tuple[float, int]]] = defaultdict(list)
+    for metric, here, taken, n in session.execute(pq.delay_days_query(scope, structure.id)):
+        days[(metric, True)].append((taken, n))  # the network's: every receiver
+        if here:
+            days[(metric, False)].append((taken, n))
 
-    def medians(key: int) -> tuple[Median, Median]:
-        answer, contact = Metric.TO_ANSWER, Metric.TO_FIRST_CONTACT
+    def medians(network: bool) -> tuple[Median, Median]:
         return (
-            protected_median(answer, delays.get(delay_group(answer, key)), k),
-            protected_median(contact, delays.get(delay_group(contact, key)), k),
+            protected_median(Metric.TO_ANSWER, histogram_median(days[(pq.TO_ANSWER, network)]), k),
+            protected_median(
+                Metric.TO_FIRST_CONTACT, histogram_median(days[(pq.TO_FIRST_CONTACT, network)]), k
+            ),
         )
 
     mine = _figures(
         k, _row(received_t, 0), _row(in_time_t, 0), _totals(sent_t), _row(followed_t, 0),
-        medians(structure.id), _small(received_t, sent_t, followed_t, 0),
+        medians(False), _small(received_t, sent_t, followed_t, 0),
     )  # fmt: skip
     network = _figures(
         k, _totals(received_t), _totals(in_time_t), _totals(network_sent_t),
-        _totals(followed_t), medians(ALL_RECEIVERS),
+        _totals(followed_t), medians(True),
         _small(received_t, network_sent_t, followed_t, None),
     )  # fmt: skip
     return PartnerFigures(
@@ -226,33 +222,33 @@ def _items(session: Session, kind: ReferenceKind) -> list[ReferenceItem]:
 
 
 def _handoff_counts(
-    session: Session, structure: Structure, scope: Scope, reasons: Sequence[ReferenceItem]
-) -> tuple[Counts, Counts, Counts]:
-    """Raw counts of the hand-offs of the period (the dashboard's grouped query): by receiver
-    side and state; sent by this structure, and by anyone, by decline reason and state."""
+    session: Session,
+    structure: Structure,
+    scope: Scope,
+    reasons: Sequence[ReferenceItem],
+    today: date,
+) -> tuple[Counts, Counts, Counts, Counts]:
+    """Raw counts of the hand-offs of the period, in one pass: by receiver side and state; sent
+    by this structure, and by anyone, by decline reason and state; by receiver side and
+    whether they were answered in time."""
     reason_of = {item.id: item for item in reasons}
     received: Counts = defaultdict(int)
     sent: Counts = defaultdict(int)
     network_sent: Counts = defaultdict(int)
-    for _quarter, from_id, to_id, code, reason_id, count in session.execute(handoffs_query(scope)):
+    in_time: Counts = defaultdict(int)
+    query = pq.handoff_counts_query(scope, structure.id, today)
+    for here, from_here, code, reason_id, found, count in session.execute(query):
         group = GROUP_OF_CODE[code]
-        side = Side.THIS_STRUCTURE if to_id == structure.id else Side.REST_OF_NETWORK
+        side = Side.THIS_STRUCTURE if here else Side.REST_OF_NETWORK
         received[(side, group)] += count
+        in_time[(side, IN_TIME_OF_CLASS[found])] += count
         row: Label = NoReason.NONE
         if group is HandoffGroup.DECLINED and reason_id is not None:
             row = reason_of[reason_id]
         network_sent[(row, group)] += count
-        if from_id == structure.id:
+        if from_here:
             sent[(row, group)] += count
-    return received, sent, network_sent
-
-
-def _in_time_counts(session: Session, structure: Structure, scope: Scope, today: date) -> Counts:
-    counts: Counts = defaultdict(int)
-    for to_id, found, count in session.execute(pq.answers_in_time_query(scope, today)):
-        side = Side.THIS_STRUCTURE if to_id == structure.id else Side.REST_OF_NETWORK
-        counts[(side, IN_TIME_OF_CLASS[found])] += count
-    return counts
+    return received, sent, network_sent, in_time
 
 
 def _followed_counts(session: Session, structure: Structure, scope: Scope) -> Counts:

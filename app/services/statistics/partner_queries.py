@@ -1,16 +1,36 @@
-"""The grouped queries of a partner's own figures (``partner``) that the dashboard has not.
+"""The grouped queries of a partner's own figures (``partner``).
 
-The hand-offs by sender, receiver, state and reason, and the delays to answer, come from the
-dashboard's own queries (``queries.handoffs_query``, ``queries.handoff_delays_query``); here
-are the answers within ten days and the furthest stage the people followed reached. Each
-returns a few groups, never a person.
+Each reads the period once and returns a few groups, never a person: the hand-offs by whether
+this structure received and sent them, state, decline reason and whether they were answered
+within ten days (``handoff_counts_query``: the received, sent and answered-in-time tables in one
+pass); the whole days they took to be answered and to a first contact, by whether this
+structure received them (``delay_days_query``: the medians of this structure and of the
+network, from their histograms); and the furthest stage the people followed reached
+(``furthest_stage_query``).
+
+The network's columns need every hand-off of the period, and this structure's are part of
+them: one pass over the period gives both (reading this structure's hand-offs along its
+inbox and outbox indexes as well would read them twice). See docs/scaling.md, "Dashboards
+and figures at 100,000 people".
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from app.domain.handoffs import HandoffStatus
 from app.models import FollowUp, Handoff, PathwayStep
@@ -20,24 +40,21 @@ from app.services.statistics.sql import days_between, utc_date
 # Days a receiver has to answer a hand-off, from the (UTC) day it was sent.
 ANSWER_DAYS = 10
 
-# The classes of ``answers_in_time_query`` (its second column).
+# The classes of ``in_time_class`` (a column of ``handoff_counts_query``).
 WITHIN, LATE, NOT_DUE = 1, 2, 3
 # The furthest stage of ``furthest_stage_query`` (its second column): 0 neither.
 REACHED_TRAINING, REACHED_EMPLOYMENT = 1, 2
 
 
-def answers_in_time_query(scope: Scope, today: date) -> Select[int, int, int]:
-    """Hand-offs sent in the period by receiver and whether they were answered in time.
-
-    ``WITHIN``: answered (accepted, declined or redirected) by the tenth day after the day of
+def in_time_class(today: date) -> ColumnElement[int]:
+    """``WITHIN``: answered (accepted, declined or redirected) by the tenth day after the day of
     sending; ``NOT_DUE``: not answered, and withdrawn by its sender or sent less than ten days
     before ``today`` (its receiver still has time); ``LATE``: every other one (answered after
-    the tenth day, or never).
-    """
+    the tenth day, or never)."""
     sent_day = utc_date(Handoff.sent_at)
     recent = datetime.combine(today - timedelta(days=ANSWER_DAYS), time.min, tzinfo=UTC)
     answered = Handoff.answered_on.is_not(None)
-    in_time = case(
+    return case(
         (
             and_(answered, days_between(sent_day, Handoff.answered_on) <= ANSWER_DAYS),
             literal(WITHIN),
@@ -51,11 +68,49 @@ def answers_in_time_query(scope: Scope, today: date) -> Select[int, int, int]:
         ),
         else_=literal(LATE),
     )
+
+
+def handoff_counts_query(
+    scope: Scope, structure_id: int, today: date
+) -> Select[int, int, str, int | None, int, int]:
+    """Hand-offs sent in the period by (received by ``structure_id``: 1 or 0, sent by it: 1 or
+    0, state as stored, decline reason, ``in_time_class``), with a count."""
+    received = case((Handoff.to_structure_id == structure_id, 1), else_=0)
+    sent = case((Handoff.from_structure_id == structure_id, 1), else_=0)
+    status = type_coerce(Handoff.status, String)  # its stored text, mapped once per code
+    in_time = in_time_class(today)
     return (
-        select(Handoff.to_structure_id, in_time, func.count())
+        select(received, sent, status, Handoff.decline_reason_id, in_time, func.count())
         .where(*handoffs_in(scope))
-        .group_by(Handoff.to_structure_id, in_time)
+        .group_by(received, sent, status, Handoff.decline_reason_id, in_time)
     )
+
+
+TO_ANSWER, TO_FIRST_CONTACT = 1, 2  # the metrics of ``delay_days_query`` (its first column)
+
+
+def delay_days_query(scope: Scope, structure_id: int) -> Select[int, int, float, int]:
+    """(metric, received by ``structure_id``: 1 or 0, whole days, hand-offs): the answered
+    hand-offs of the period by the days from the (UTC) day of sending to the answer
+    (``TO_ANSWER``) and to the first contact (``TO_FIRST_CONTACT``), their effective days,
+    as ``queries.handoff_delays_query`` measures them."""
+    sent_day = utc_date(Handoff.sent_at)
+    received = case((Handoff.to_structure_id == structure_id, 1), else_=0)
+    answered = [Handoff.answered_on.is_not(None), *handoffs_in(scope)]
+    to_answer = days_between(sent_day, Handoff.answered_on)
+    to_contact = days_between(sent_day, Handoff.first_contact_on)
+    found = union_all(
+        select(
+            literal(TO_ANSWER).label("metric"),
+            received.label("received"),
+            to_answer.label("days"),
+        ).where(*answered),
+        select(literal(TO_FIRST_CONTACT), received, to_contact).where(
+            *answered, Handoff.first_contact_on.is_not(None)
+        ),
+    ).subquery()
+    f = found.c
+    return select(f.metric, f.received, f.days, func.count()).group_by(f.metric, f.received, f.days)
 
 
 def furthest_stage_query(

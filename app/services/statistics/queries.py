@@ -14,8 +14,10 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
+    Subquery,
     case,
     distinct,
+    exists,
     func,
     literal,
     select,
@@ -23,11 +25,12 @@ from sqlalchemy import (
     union,
     union_all,
 )
+from sqlalchemy.orm import aliased
 
 from app.domain.handoffs import HandoffStatus
 from app.models import Barrier, Handoff, PathwayStep
 from app.services.statistics.headings import ChainEnd, Metric
-from app.services.statistics.scope import Scope, barriers_in, handoffs_in, population, steps_in
+from app.services.statistics.scope import Scope, barriers_in, handoffs_in, steps_in
 from app.services.statistics.sql import days_between, utc_date, year_quarter
 
 
@@ -50,82 +53,17 @@ def funnel_query(scope: Scope) -> Select[int, int]:
     )
 
 
-def stage_medians_query(
-    scope: Scope, orientation: int, training: int, employment: int, *, percentile: bool = False
-) -> Select[str, float, int]:
-    """Median days from a person's first orientation to their first training / employment.
+def day_counts(group: ColumnElement[Any], value: ColumnElement[Any]) -> Select[Any, float, int]:
+    """(group, value, how many): the values of each group counted by value, for their medians
+    (``tables.medians_by_group``).
 
-    Counted for the people whose first training (or employment) started in the period, after
-    their first orientation.
+    The values are whole days (between two dates), so a group has a few hundred distinct ones
+    whatever the number of people: grouping them is a hash aggregate, where a median in SQL
+    sorts every value (window functions on SQLite, ``percentile_cont`` on PostgreSQL). The
+    median of the counted values is the same (the middle value, or the mean of the two middle
+    ones); measured in docs/performance.md, "Dashboards and figures at 100,000 people".
     """
-    firsts = (
-        select(
-            PathwayStep.beneficiary_id,
-            func.min(case((PathwayStep.stage_id == orientation, PathwayStep.started_on))).label(
-                "oriented"
-            ),
-            func.min(case((PathwayStep.stage_id == training, PathwayStep.started_on))).label(
-                "trained"
-            ),
-            func.min(case((PathwayStep.stage_id == employment, PathwayStep.started_on))).label(
-                "employed"
-            ),
-        )
-        .where(
-            PathwayStep.stage_id.in_([orientation, training, employment]),
-            *population(scope, PathwayStep.beneficiary_id),
-        )
-        .group_by(PathwayStep.beneficiary_id)
-        .cte("firsts")  # read twice below: a CTE is computed once (a subquery would be twice)
-    )
-    durations = union_all(
-        select(
-            literal(Metric.TO_TRAINING.value).label("metric"),
-            days_between(firsts.c.oriented, firsts.c.trained).label("days"),
-        ).where(
-            firsts.c.trained >= scope.start,
-            firsts.c.trained <= scope.end,
-            firsts.c.oriented <= firsts.c.trained,
-        ),
-        select(
-            literal(Metric.TO_EMPLOYMENT.value).label("metric"),
-            days_between(firsts.c.oriented, firsts.c.employed).label("days"),
-        ).where(
-            firsts.c.employed >= scope.start,
-            firsts.c.employed <= scope.end,
-            firsts.c.oriented <= firsts.c.employed,
-        ),
-    ).subquery()
-    return _medians(durations.c.metric, durations.c.days, percentile=percentile)
-
-
-def _medians(
-    group: ColumnElement[Any], value: ColumnElement[Any], *, percentile: bool = False
-) -> Select[Any, float, int]:
-    """Median of ``value`` per ``group``, and how many values are behind it.
-
-    With ``percentile`` (PostgreSQL: ``uses_percentile``), the ordered-set aggregate
-    ``percentile_cont(0.5)``, which interpolates the two middle values of an even count as the
-    window version does, at a third of its cost; else window functions (SQLite has no
-    percentile aggregate): rank the values of each group, keep the middle one or two.
-    """
-    if percentile:
-        return select(group, func.percentile_cont(0.5).within_group(value), func.count()).group_by(
-            group
-        )
-    ranked = select(
-        group.label("grp"),
-        value.label("value"),
-        func.row_number().over(partition_by=group, order_by=value).label("rank"),
-        func.count().over(partition_by=group).label("n"),
-    ).subquery()
-    return (
-        select(ranked.c.grp, func.avg(ranked.c.value), func.max(ranked.c.n))
-        .where(
-            ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]),
-        )
-        .group_by(ranked.c.grp)
-    )
+    return select(group, value, func.count()).where(value.is_not(None)).group_by(group, value)
 
 
 def barriers_query(scope: Scope) -> Select[int, int | None, str, int]:
@@ -177,8 +115,15 @@ def delay_group(metric: Metric, structure_id: int) -> int:
     return base + structure_id
 
 
-def handoff_delays_query(scope: Scope, *, percentile: bool = False) -> Select[int, float, int]:
-    """Median days from sending to the answer and to the first contact, per receiver and all.
+def handoff_delays_query(scope: Scope) -> Select[int, float, int]:
+    """Days from sending to the answer and to the first contact, counted by (group, days):
+    their medians per receiver and for all (``tables.medians_by_group``)."""
+    durations = handoff_durations(scope)
+    return day_counts(durations.c.grp, durations.c.answer)
+
+
+def handoff_durations(scope: Scope) -> Subquery:
+    """(group, days) from sending to the answer and to the first contact, per receiver and all.
 
     Whole days, from the (UTC) day of sending to the day the answer or the first contact
     happened (their effective dates, ``answered_on`` and ``first_contact_on``, not the day
@@ -198,13 +143,12 @@ def handoff_delays_query(scope: Scope, *, percentile: bool = False) -> Select[in
         .cte("answered")
     )
     contacted = answered.c.contact.is_not(None)
-    durations = union_all(
+    return union_all(
         select((answered.c.receiver + TO_ANSWER_GROUP).label("grp"), answered.c.answer),
         select(literal(TO_ANSWER_GROUP + ALL_RECEIVERS), answered.c.answer),
         select(answered.c.receiver + TO_CONTACT_GROUP, answered.c.contact).where(contacted),
         select(literal(TO_CONTACT_GROUP + ALL_RECEIVERS), answered.c.contact).where(contacted),
     ).subquery()
-    return _medians(durations.c.grp, durations.c.answer, percentile=percentile)
 
 
 # How a chain ended, by the code of its last hand-off in ``chains_query`` (the highest code of
@@ -217,22 +161,23 @@ def chains_query(scope: Scope) -> Select[int, int, int]:
 
     A chain starts with a hand-off that no redirect created; each redirect adds one. Only the
     last hand-off of a chain is not ``redirected``, so its state is the chain's end.
+
+    Most chains are one hand-off: those (no redirect made from them, looked up on the index of
+    ``parent_id``) are counted as they are, and only the chains with a redirect are walked
+    (``WITH RECURSIVE``), from their first hand-off down the same index (the redirects only).
+    Walking from every hand-off of the period, PostgreSQL estimated the walk at ten times the
+    period and joined it by reading the whole table.
     """
-    end_code = case(
-        (
-            Handoff.status.in_(
-                [
-                    HandoffStatus.ACCEPTED,
-                    HandoffStatus.IN_PROGRESS,
-                    HandoffStatus.COMPLETED,
-                    HandoffStatus.NOT_COMPLETED,
-                ]
-            ),
-            3,
-        ),
-        (Handoff.status == HandoffStatus.SENT, 2),
-        (Handoff.status == HandoffStatus.REDIRECTED, 0),
-        else_=1,
+    end_code = _chain_end_code(Handoff)
+    child = aliased(Handoff)
+    # "parent_id IS NOT NULL", implied by each join, lets PostgreSQL read the redirects alone
+    # from ix_handoffs_parent_id (a tenth of the hand-offs) rather than the whole table.
+    redirected = exists().where(child.parent_id.is_not(None), child.parent_id == Handoff.id)
+    first = [Handoff.parent_id.is_(None), *handoffs_in(scope)]
+    alone = (
+        select(literal(1).label("length"), end_code.label("end_code"), func.count().label("n"))
+        .where(*first, ~redirected)
+        .group_by(end_code)
     )
     roots = (
         select(
@@ -241,12 +186,12 @@ def chains_query(scope: Scope) -> Select[int, int, int]:
             literal(1).label("depth"),
             end_code.label("end_code"),
         )
-        .where(Handoff.parent_id.is_(None), *handoffs_in(scope))
+        .where(*first, redirected)
         .cte("chain", recursive=True)
     )
     chain = roots.union_all(
         select(roots.c.root, Handoff.id, roots.c.depth + 1, end_code).where(
-            Handoff.parent_id == roots.c.id
+            Handoff.parent_id.is_not(None), Handoff.parent_id == roots.c.id
         )
     )
     per_chain = (
@@ -258,4 +203,28 @@ def chains_query(scope: Scope) -> Select[int, int, int]:
         .subquery()
     )
     capped = case((per_chain.c.length >= 4, 4), else_=per_chain.c.length)
-    return select(capped, per_chain.c.end_code, func.count()).group_by(capped, per_chain.c.end_code)
+    longer = select(capped, per_chain.c.end_code, func.count()).group_by(
+        capped, per_chain.c.end_code
+    )
+    found = union_all(alone, longer).subquery()
+    return select(found.c.length, found.c.end_code, found.c.n)
+
+
+def _chain_end_code(handoff: type[Handoff]) -> ColumnElement[int]:
+    """The code of a hand-off's state in a chain (``CHAIN_END_OF_CODE``; 0: redirected)."""
+    return case(
+        (
+            handoff.status.in_(
+                [
+                    HandoffStatus.ACCEPTED,
+                    HandoffStatus.IN_PROGRESS,
+                    HandoffStatus.COMPLETED,
+                    HandoffStatus.NOT_COMPLETED,
+                ]
+            ),
+            3,
+        ),
+        (handoff.status == HandoffStatus.SENT, 2),
+        (handoff.status == HandoffStatus.REDIRECTED, 0),
+        else_=1,
+    )

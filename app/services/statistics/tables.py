@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from app.domain.disclosure import ProtectedTable, statistic_is_safe
 from app.domain.disclosure_links import Link, protect_linked
@@ -19,6 +20,40 @@ Counts = dict[tuple[Label, Label], int]
 
 # A median from a query and the number of people or hand-offs behind it.
 Sample = tuple[float, int]
+
+
+def histogram_median(histogram: Iterable[tuple[float, int]]) -> Sample | None:
+    """The median of values given as (value, how many) pairs, and how many values.
+
+    The middle value, or the mean of the two middle ones of an even count: what
+    ``percentile_cont(0.5)`` and the window medians the statistics used before returned. A query
+    grouping whole days by value returns a few hundred such pairs where the values themselves
+    are tens of thousands: no sort of every value, in the database or here.
+    """
+    pairs = sorted((float(value), int(n)) for value, n in histogram if n)
+    total = sum(n for _value, n in pairs)
+    if not total:
+        return None
+    ranks = ((total + 1) // 2, (total + 2) // 2)  # 1-based, as in queries._medians
+    middle: list[float] = []
+    seen = 0
+    for value, n in pairs:
+        seen += n
+        while len(middle) < len(ranks) and seen >= ranks[len(middle)]:
+            middle.append(value)
+        if len(middle) == len(ranks):
+            break
+    return ((middle[0] + middle[1]) / 2, total)
+
+
+def medians_by_group(rows: Iterable[tuple[Any, Any, int]]) -> dict[Any, Sample]:
+    """The median and count of each group of (group, value, how many) rows
+    (``queries.day_counts``)."""
+    found: dict[Any, list[tuple[float, int]]] = {}
+    for group, value, n in rows:
+        found.setdefault(group, []).append((value, n))
+    medians = {group: histogram_median(values) for group, values in found.items()}
+    return {group: sample for group, sample in medians.items() if sample is not None}
 
 
 @dataclass(frozen=True)

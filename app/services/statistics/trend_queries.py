@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     Select,
     SQLColumnExpression,
+    Subquery,
     case,
     distinct,
     func,
@@ -29,7 +30,7 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from app.domain.deadlines import deadline_cutoff
 from app.models import Handoff, PathwayStep
-from app.services.statistics.queries import _medians
+from app.services.statistics.queries import day_counts
 from app.services.statistics.scope import Scope, handoffs_in, population, steps_in
 from app.services.statistics.sql import days_between, utc_date, year_quarter
 
@@ -67,7 +68,12 @@ ANSWER_OF_CODE = {
     WAITING: AnswerTime.WAITING,
 }
 # Metric bases of ``trend_medians_query`` (group key: base + year * 10 + quarter).
-MEDIAN_TO_TRAINING, MEDIAN_TO_EMPLOYMENT, MEDIAN_TO_ANSWER = 1_000_000, 2_000_000, 3_000_000
+MEDIAN_GROUP_BASE = 1_000_000
+MEDIAN_TO_TRAINING, MEDIAN_TO_EMPLOYMENT, MEDIAN_TO_ANSWER = (
+    MEDIAN_GROUP_BASE,
+    2 * MEDIAN_GROUP_BASE,
+    3 * MEDIAN_GROUP_BASE,
+)
 
 
 class date_quarter(FunctionElement[int]):  # noqa: N801 - used like an SQL function
@@ -139,11 +145,18 @@ def answers_by_quarter_query(scope: Scope, now: datetime, days: int) -> Select[i
 
 
 def trend_medians_query(
-    scope: Scope, orientation: int, training: int, employment: int, *, percentile: bool = False
+    scope: Scope, orientation: int, training: int, employment: int
 ) -> Select[int, float, int]:
-    """(group, median, n): median days from a person's first orientation to their first
-    training (employment) step, by the quarter of that first step; and median days to answer
-    a hand-off, by the quarter of its sending (the definitions of the dashboard's medians)."""
+    """(group, days, n): the durations of ``trend_durations`` counted by group and days, for
+    their medians (``tables.medians_by_group``)."""
+    durations = trend_durations(scope, orientation, training, employment)
+    return day_counts(durations.c.grp, durations.c.days)
+
+
+def trend_durations(scope: Scope, orientation: int, training: int, employment: int) -> Subquery:
+    """(group, days): days from a person's first orientation to their first training
+    (employment) step, by the quarter of that first step; and days to answer a hand-off, by
+    the quarter of its sending (the definitions of the dashboard's medians)."""
     firsts = (
         select(
             func.min(case((PathwayStep.stage_id == orientation, PathwayStep.started_on))).label(
@@ -163,7 +176,7 @@ def trend_medians_query(
         .group_by(PathwayStep.beneficiary_id)
         .cte("trend_firsts")
     )
-    durations = union_all(
+    return union_all(
         select(
             (literal(MEDIAN_TO_TRAINING) + date_quarter(firsts.c.trained)).label("grp"),
             days_between(firsts.c.oriented, firsts.c.trained).label("days"),
@@ -185,4 +198,3 @@ def trend_medians_query(
             days_between(utc_date(Handoff.sent_at), Handoff.answered_on),
         ).where(Handoff.answered_on.is_not(None), *handoffs_in(scope)),
     ).subquery()
-    return _medians(durations.c.grp, durations.c.days, percentile=percentile)

@@ -24,11 +24,11 @@ from app.models import ReferenceItem
 from app.services.statistics.funnel import EMPLOYMENT, ORIENTATION, TRAINING
 from app.services.statistics.headings import Metric
 from app.services.statistics.scope import Scope
-from app.services.statistics.sql import uses_percentile
 from app.services.statistics.tables import (
     Counts,
     CountTable,
     Sample,
+    medians_by_group,
     protected_median,
     protected_table,
 )
@@ -80,29 +80,39 @@ def count_answers(session: Session, scope: Scope, now: datetime) -> Counts:
     return counts
 
 
+DayCounts = Sequence[tuple[int, float, int]]  # (group, days, how many): trend_medians_query
+
+
+def trend_day_counts(
+    session: Session, scope: Scope, stages: Sequence[ReferenceItem]
+) -> list[tuple[int, float, int]]:
+    """The days of the trends' medians counted by group (``trend_medians_query``): the quarters'
+    medians, and the stage medians of the whole period (``funnel.stage_medians``), come from
+    them. None without the stages orientation, training and employment."""
+    by_code = {stage.code: stage.id for stage in stages}
+    if not {ORIENTATION, TRAINING, EMPLOYMENT} <= by_code.keys():
+        return []
+    query = trend_medians_query(scope, by_code[ORIENTATION], by_code[TRAINING], by_code[EMPLOYMENT])
+    return [(int(group), float(days), int(n)) for group, days, n in session.execute(query)]
+
+
 def quarterly_trends(
     session: Session,
     scope: Scope,
     stages: Sequence[ReferenceItem],
     answers: Counts,
     k: int,
+    day_counts: DayCounts,
 ) -> Trends:
-    """The trends of the period; ``answers`` are the raw counts of ``count_answers``."""
+    """The trends of the period; ``answers`` are the raw counts of ``count_answers``,
+    ``day_counts`` those of ``trend_day_counts``."""
     by_code = {stage.code: stage.id for stage in stages}
     people: Counts = defaultdict(int)
-    medians: dict[int, Sample] = {}
+    medians: dict[int, Sample] = medians_by_group(day_counts)
     if {ORIENTATION, TRAINING, EMPLOYMENT} <= by_code.keys():
         query = trend_people_query(scope, by_code[TRAINING], by_code[EMPLOYMENT])
         for key, code, count in session.execute(query):
             people[(Quarter.from_key(key), SERIES_OF_CODE[code])] += count
-        found = trend_medians_query(
-            scope,
-            by_code[ORIENTATION],
-            by_code[TRAINING],
-            by_code[EMPLOYMENT],
-            percentile=uses_percentile(session),
-        )
-        medians = {group: (value, n) for group, value, n in session.execute(found)}
     quarters = trend_quarters(scope, people)
     table = protected_table("quarterly-trends", quarters, tuple(TrendSeries), people, k)
     exact = None

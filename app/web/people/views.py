@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from wtforms import SelectChoice
@@ -16,7 +16,7 @@ from app.models import ReferenceKind
 from app.services.errors import InvalidInput, ServiceError
 from app.services.people import access, identity, overview, search
 from app.services.people.duplicates import find_possible_duplicates
-from app.services.people.overview import Sort
+from app.services.people.overview import Filters, Sort
 from app.services.people.registration import (
     ConsentInput,
     NewPerson,
@@ -50,12 +50,31 @@ from app.web.people.blueprint import bp
 from app.web.people.forms import RegisterForm
 
 
+def _caseload_page(sort: Sort, filters: Filters) -> tuple[overview.Page[Any], Sort, bool]:
+    """The caseload's page in ``sort``, the order it is really in, and whether the order by
+    name was refused: past ``NAME_ORDER_LIMIT`` people (after the filters) the list is shown
+    newest first, and the page says why and how to narrow it (never sorted in part)."""
+    session, user = dbs(), actor()
+    if sort is Sort.NAME:
+        by_name = search.caseload_by_name(
+            session, vault(), user, today=today(), filters=filters,
+            limit=current_app.config["NAME_ORDER_LIMIT"], page=page_from_request(),
+        )  # fmt: skip
+        if by_name is not None:
+            return by_name.page, sort, False
+    page = overview.caseload(
+        session, user, today=today(), filters=filters, window=window_from_request(),
+        sort=Sort.RECENT if sort is Sort.NAME else sort,
+    )  # fmt: skip
+    return page, (Sort.RECENT if sort is Sort.NAME else sort), sort is Sort.NAME
+
+
 @bp.get("/")
 @roles_required(Role.CASEWORKER)
 def index() -> ResponseReturnValue:
     session, user = dbs(), actor()
     filters, sort, text = filters_from_request(), sort_from_request(), search_box.recalled()
-    search_error, decrypted = None, None
+    search_error, decrypted, name_order_refused = None, None, False
     try:
         if text:
             result = search.search_caseload(
@@ -63,15 +82,8 @@ def index() -> ResponseReturnValue:
                 page=page_from_request(),
             )  # fmt: skip
             page, decrypted = result.page, result.decrypted
-        elif sort is Sort.NAME:
-            page = search.caseload_by_name(
-                session, vault(), user, today=today(), filters=filters, page=page_from_request()
-            ).page
         else:
-            page = overview.caseload(
-                session, user, today=today(), filters=filters, window=window_from_request(),
-                sort=sort,
-            )  # fmt: skip
+            page, sort, name_order_refused = _caseload_page(sort, filters)
     except InvalidInput as exc:
         refuse_bad_cursor(exc)
         search_error = service_message(exc)
@@ -89,6 +101,8 @@ def index() -> ResponseReturnValue:
         search_text=text,
         search_error=search_error,
         candidates=decrypted,
+        name_order_refused=name_order_refused,
+        name_limit=current_app.config["NAME_ORDER_LIMIT"],
         cohorts=reference_items(session, ReferenceKind.COHORT),
         stages=reference_items(session, ReferenceKind.STAGE),
     )

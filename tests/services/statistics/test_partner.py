@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
 
 import pytest
 from sqlalchemy.orm import Session
 
-from app.services.statistics.headings import HandoffGroup
+from app.models import ReferenceKind
+from app.services.statistics import partner
+from app.services.statistics.headings import HandoffGroup, Metric
 from app.services.statistics.partner import Side, partner_figures
 from app.services.statistics.scope import Scope
 from tests.partner_world import END, MINE, NETWORK, START, TODAY, fill
+from tests.services.statistics import partner_reference
+from tests.services.statistics.delay_reference import random_delays_world
 from tests.world import World
 
 SCOPE = Scope(start=START, end=END)
@@ -74,3 +79,27 @@ def test_a_structure_with_nothing(db_session: Session, world: World) -> None:
     assert figures.mine.received == 0
     assert figures.mine.accepted_share is None
     assert figures.reasons == []
+
+
+@pytest.mark.parametrize("seed", [11, 2026])
+def test_one_pass_gives_what_the_dashboards_queries_gave(
+    db_session: Session, world: World, seed: int
+) -> None:
+    """The hand-off counts in one pass and the medians from the days' histograms equal what
+    the dashboard's queries (every receiver's medians) gave, for each structure."""
+    random_delays_world(world, seed)
+    scope = Scope(start=date(2026, 1, 1), end=date(2026, 11, 30))
+    reasons = partner._items(db_session, ReferenceKind.DECLINE_REASON)
+    for structure in (world.a, world.b, world.c):
+        *old, medians = partner_reference.old_counts(db_session, structure, scope, reasons, TODAY)
+        new = partner._handoff_counts(db_session, structure, scope, reasons, TODAY)
+        assert sum(old[0].values()) > 50  # the world is not empty
+        assert [dict(counts) for counts in new] == old
+        figures = partner_figures(db_session, structure, scope, k=1, today=TODAY)
+        for network, column in ((False, figures.mine), (True, figures.network)):
+            for metric, days in (
+                (Metric.TO_ANSWER, column.to_answer),
+                (Metric.TO_FIRST_CONTACT, column.to_first_contact),
+            ):
+                found = medians.get((metric, network))
+                assert days == (found[0] if found else None), (structure.code, metric, network)
