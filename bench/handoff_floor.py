@@ -41,7 +41,8 @@ from flask.sessions import SecureCookieSessionInterface
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
-from app.services.security.audit import audit_key, row_mac  # noqa: E402
+from app.services.security.audit import audit_key  # noqa: E402
+from app.services.security.audit_mac import row_mac  # noqa: E402
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -1,8 +1,9 @@
 """``flask pathways check-state``: each person's kept pathway state against their events.
 
-The day of each person's latest event and their current stage are kept on their row by every
-write (``app.services.pathways.state``). After a manual restore of some tables, or rows
-written outside Relais, an administrator checks them, and repairs what differs::
+The day and the structure of each person's latest event and their current stage are kept on
+their row by every write (``app.services.pathways.state``). After a manual restore of some
+tables, or rows written outside Relais, an administrator checks them, and repairs what
+differs::
 
     flask --app app pathways check-state [--repair]
 """
@@ -24,8 +25,8 @@ pathways_cli = AppGroup("pathways", help="People's pathway state kept for the li
 @pathways_cli.command("check-state")
 @click.option("--repair", is_flag=True, help="Recompute the state of the people found.")
 def check_state(repair: bool) -> None:
-    """Compare each person's kept state (day of the latest event, current stage) with the
-    state their events give. Exits 1 when some differ, unless ``--repair`` recomputed them
+    """Compare each person's kept state (day and structure of the latest event, current
+    stage) with the state their events give. Exits 1 when some differ, unless ``--repair`` recomputed them
     (in one transaction)."""
     with transaction(commit=repair) as session:
         stale = stale_people(session)

@@ -107,12 +107,14 @@ class Beneficiary(Base):
     # last structure (see ``app/services/rights/retention.py``).
     erasure_due_on: Mapped[date | None] = mapped_column(index=True)
     # The pathway state, kept by every write of an event in its transaction
-    # (``app.services.pathways.state``): the day of the latest step, barrier identified or
-    # closed, or hand-off transition (``NO_EVENT`` while none: ``last_event_day`` reads it),
-    # and the stage of the latest step (by start day, then recording time, then id; NULL: no
-    # step).
-    # A server default only: the bulk inserts (imports, generator) leave it out.
+    # (``app.services.pathways.state``): the day of the latest event as the people lost from
+    # view count them - a step's start, a barrier identified or closed, a hand-off transition
+    # done by a structure, a follow-up's start - (``NO_EVENT`` while none: ``last_event_day``
+    # reads it) and the structure behind it (NULL: none named), and the stage of the latest
+    # step (by start day, then recording time, then id; NULL: no step).
+    # A server default only: the bulk inserts (generator) leave it out.
     last_event_on: Mapped[date] = mapped_column(server_default=text(f"'{NO_EVENT.isoformat()}'"))
+    last_event_structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id"))
     current_stage_id: Mapped[int | None] = mapped_column(ForeignKey("reference_items.id"))
     # That stage's position in the stage list (``NO_STAGE`` without a step), for the order by
     # stage and the stage filter to walk an index. Stage positions are set when a stage is

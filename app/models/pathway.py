@@ -39,6 +39,16 @@ class FollowUp(Base):
             sqlite_where=text("ended_on IS NULL"),
             postgresql_where=text("ended_on IS NULL"),
         ),
+        # A structure's open follow-ups by start day: the work queue's people without consent,
+        # the longest followed first, read in that order (the "lost from view state" revision).
+        Index(
+            "ix_follow_ups_structure_open",
+            "structure_id",
+            "started_on",
+            "beneficiary_id",
+            sqlite_where=text("ended_on IS NULL"),
+            postgresql_where=text("ended_on IS NULL"),
+        ),
         # Whether a structure follows a person (``access.follows``), looked up per row of a list.
         Index("ix_follow_ups_person_structure", "beneficiary_id", "structure_id", "ended_on"),
     )

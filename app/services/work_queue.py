@@ -17,8 +17,10 @@ And a warning when more hand-offs wait for the structure's answer than it declar
 Each list is one query for its shown rows that also counts the whole list (a window count
 over the rows before the ``LIMIT``): a fixed number of queries, whatever the size of the
 caseload, and only the shown rows are loaded. The lists read indexed columns (anti-joins as
-``NOT EXISTS``); the lost-from-view list reads the events of the referent's people only. The
-over-capacity warning reuses the count of the hand-offs waiting for an answer.
+``NOT EXISTS``); the idle and lost-from-view lists read each person's kept pathway state (the
+day and structure of their latest event, their current stage: ``app.services.pathways.state``),
+not their events. The over-capacity warning reuses the count of the hand-offs waiting for an
+answer.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased, joinedload, lazyload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from app.domain.deadlines import deadline_cutoff
 from app.domain.handoffs import HandoffStatus
@@ -39,10 +41,14 @@ from app.models import Beneficiary, Consent, FollowUp, Handoff, User
 from app.services.directory.capacity import OverCapacity, pending_over_capacity
 from app.services.errors import N_, Forbidden
 from app.services.people.access import followed_ids
+from app.services.people.first import first_people
 from app.services.people.lost import LostRow, referent_lost
 
 T = TypeVar("T")
 SHOWN = 10  # rows shown per list; the count says how many there are
+# People a list of people counts exactly: a longer one is "more than 100" (each reads at most
+# this many rows, whatever the size of the caseload).
+COUNT_LIMIT = 100
 RECENT_DAYS = 30  # how long a declined or expired hand-off asks to be re-oriented
 
 
@@ -50,6 +56,7 @@ RECENT_DAYS = 30  # how long a declined or expired hand-off asks to be re-orient
 class Section(Generic[T]):
     items: list[T]
     total: int
+    exact: bool = True  # else the list holds more than ``total`` (``COUNT_LIMIT``)
 
     @property
     def more(self) -> int:
@@ -204,94 +211,91 @@ def _to_reorient(structure: int, now: datetime) -> Select[Handoff]:
         Handoff.status.in_((HandoffStatus.DECLINED, HandoffStatus.EXPIRED)),
         func.coalesce(Handoff.closed_at, Handoff.answered_at, Handoff.sent_at) >= since,
         ~replaced,
-        Handoff.beneficiary_id.in_(_open_follow_ups(structure)),
-    )
-
-
-def _open_follow_ups(structure: int) -> Select[uuid.UUID]:
-    return select(FollowUp.beneficiary_id).where(
-        FollowUp.structure_id == structure, FollowUp.ended_on.is_(None)
-    )
-
-
-def _people(structure: int) -> Select[Beneficiary]:
-    return select(Beneficiary).where(
-        Beneficiary.id.in_(_open_follow_ups(structure)), Beneficiary.erased_at.is_(None)
+        # Probed per hand-off (an ``EXISTS``, not ``IN``): the list is read from the
+        # structure's declined and expired hand-offs (``ix_handoffs_outbox_status``), not from
+        # the hand-offs of every person it follows.
+        exists().where(
+            FollowUp.beneficiary_id == Handoff.beneficiary_id,
+            FollowUp.structure_id == structure,
+            FollowUp.ended_on.is_(None),
+        ),
     )
 
 
 def _idle(session: Session, structure: int, today: date, weeks: int) -> Section[PersonItem]:
-    """People followed with no event for ``weeks`` weeks (counting the start of the follow-up
-    as one), longest silence first."""
-    people = _people(structure)
-    started = (
-        select(FollowUp.beneficiary_id, func.max(FollowUp.started_on).label("started_on"))
-        .where(FollowUp.structure_id == structure, FollowUp.ended_on.is_(None))
-        .group_by(FollowUp.beneficiary_id)
-        .subquery()
+    """People followed with no event for ``weeks`` weeks, longest silence first (then the
+    oldest registration): the day of their latest event is kept on their row
+    (``app.services.pathways.state``; the start of a follow-up counts as one), so the list
+    walks the news index, counted up to ``COUNT_LIMIT`` (``first_people``): one query."""
+    idle: Select[*tuple[Any, ...]] = select(
+        Beneficiary.id.label("person"),
+        Beneficiary.last_event_on.label("last_day"),
+        Beneficiary.created_at.label("created_at"),
+    ).where(
+        exists().where(
+            FollowUp.beneficiary_id == Beneficiary.id,
+            FollowUp.structure_id == structure,
+            FollowUp.ended_on.is_(None),
+        ),
+        Beneficiary.erased_at.is_(None),
+        Beneficiary.last_event_on < today - timedelta(weeks=weeks),
     )
-    # The later of the day of the latest event, kept on the person's row (before every
-    # follow-up when they have none: app.services.pathways.state), and the follow-up's start:
-    # ``greatest`` on PostgreSQL, the two-argument ``max`` on SQLite.
-    later = func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
-    latest_day = later(Beneficiary.last_event_on, started.c.started_on)
-    idle = (
-        people.add_columns(latest_day.label("since"))
-        .join(started, started.c.beneficiary_id == Beneficiary.id)
-        .where(latest_day < today - timedelta(weeks=weeks))
+    first = first_people(
+        session, [idle], ("last_day", "created_at", "person"), shown=SHOWN, limit=COUNT_LIMIT
     )
-    # One query: every idle id in order, counted in Python.
-    found = session.execute(
-        idle.with_only_columns(Beneficiary.id, latest_day).order_by(
-            latest_day.asc(), Beneficiary.pseudonym
-        )
-    ).all()
-    shown = found[:SHOWN]
-    loaded = {
-        person.id: person
-        for person in session.scalars(
-            select(Beneficiary).where(Beneficiary.id.in_([pid for pid, _day in shown]))
-        )
-    }
-    items = [PersonItem(loaded[pid], _as_date(day)) for pid, day in shown if pid in loaded]
-    return Section(items, len(found))
+    items = [PersonItem(person, _as_date(row["last_day"])) for person, _s, row in first.rows]
+    return Section(items, first.total, first.exact)
 
 
 def _lost(
     session: Session, actor: User, today: date, days: int, contact_days: int
 ) -> Section[LostRow]:
-    found, total = referent_lost(
-        session, actor, today=today, days=days, contact_days=contact_days, shown=SHOWN
+    found, total, exact = referent_lost(
+        session,
+        actor,
+        today=today,
+        days=days,
+        contact_days=contact_days,
+        shown=SHOWN,
+        limit=COUNT_LIMIT,
     )
-    return Section(found, total)
+    return Section(found, total, exact)
 
 
 def _without_consent(session: Session, structure: int) -> Section[PersonItem]:
     """People followed without a current consent to share with the network, the longest
-    followed first: one query, counted by a window before its ``LIMIT``. The ``NOT EXISTS``
-    names the follow-up's person, not the person's row: PostgreSQL then anti-joins the
-    follow-ups first and reads the people's rows for those without consent only (at 100,000
-    people, 1,113 rows instead of 18,803: 1.6 s to 0.2 s under load)."""
-    consented = exists().where(
-        Consent.beneficiary_id == FollowUp.beneficiary_id,
-        Consent.scope == ConsentScope.NETWORK_SHARING,
-        Consent.withdrawn_on.is_(None),
+    followed first, counted up to ``COUNT_LIMIT``: one query (``first_people``) that walks
+    the structure's open follow-ups by start day (``ix_follow_ups_structure_open``) and stops
+    once it has found ``COUNT_LIMIT`` + 1. The consent is a correlated lookup on the
+    follow-up's person (a scalar subquery, not ``NOT EXISTS``): PostgreSQL, which estimated
+    almost everyone consented, otherwise hashed every consent of the territory (93,160 rows at
+    100,000 people) to anti-join the whole caseload; this way it probes the consents of the
+    follow-ups walked only."""
+    consent = (
+        select(Consent.id)
+        .where(
+            Consent.beneficiary_id == FollowUp.beneficiary_id,
+            Consent.scope == ConsentScope.NETWORK_SHARING,
+            Consent.withdrawn_on.is_(None),
+        )
+        .limit(1)
+        .scalar_subquery()
     )
-    rows = session.execute(
-        select(Beneficiary, FollowUp.started_on, func.count().over())
-        .join(FollowUp, FollowUp.beneficiary_id == Beneficiary.id)
+    without: Select[*tuple[Any, ...]] = (
+        select(FollowUp.beneficiary_id.label("person"), FollowUp.started_on.label("started_on"))
+        .join(Beneficiary, Beneficiary.id == FollowUp.beneficiary_id)
         .where(
             FollowUp.structure_id == structure,
             FollowUp.ended_on.is_(None),  # one open follow-up a person and structure at most
             Beneficiary.erased_at.is_(None),
-            ~consented,
+            consent.is_(None),
         )
-        .order_by(FollowUp.started_on.asc(), Beneficiary.pseudonym)
-        .limit(SHOWN)
-        .options(lazyload(Beneficiary.cohorts))
-    ).all()
-    items = [PersonItem(person, started) for person, started, _total in rows]
-    return Section(items, int(rows[0][2]) if rows else 0)
+    )
+    first = first_people(
+        session, [without], ("started_on", "person"), shown=SHOWN, limit=COUNT_LIMIT
+    )
+    items = [PersonItem(person, _as_date(row["started_on"])) for person, _s, row in first.rows]
+    return Section(items, first.total, first.exact)
 
 
 def _as_date(value: object) -> date | None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.extensions import db
 from app.models import AuditEvent
-from app.services.security import audit
+from app.services.security import audit, audit_mac
 from tests import factories
 from tests.audit_log import drop_audit_guards
 
@@ -66,7 +66,7 @@ def test_seal_legacy_rows(runner: FlaskCliRunner, db_session: Session) -> None:
     db_session.execute(text("DELETE FROM audit_events"))
     db_session.execute(
         text("UPDATE audit_chain_head SET seq = 2, mac = :g, legacy_until = 2"),
-        {"g": audit.GENESIS_MAC},
+        {"g": audit_mac.GENESIS_MAC},
     )
     for seq in (1, 2):
         db_session.execute(

@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -24,11 +25,12 @@ from app.domain.unmet_needs import UnmetNeedSource
 from app.extensions import db
 from app.models import StructureCard
 from app.services.directory.capacity import capacity_lines
+from app.services.pathways import stale_people
 from app.services.security.vault import Vault
 from app.services.statistics.decisions import DecisionKind, decisions_by_type
 from app.services.statistics.delay_queries import DelayLeg
 from app.services.statistics.delays import delay_targets
-from app.services.statistics.lost import lost_from_view_counts
+from app.services.statistics.lost import lost_from_view_counts, lost_people_query, lost_query
 from app.services.statistics.scope import DashboardFilters, Scope, resolve_scope
 from app.services.statistics.unmet_needs import unmet_needs
 
@@ -106,6 +108,25 @@ def test_people_lost_from_view_for_both_reasons(steered: Steered, k: int) -> Non
     for reason in LostReason:
         assert table.column_total(reason), reason
     assert len(table.rows) > 3  # spread over the last structures
+
+
+def test_lost_from_view_today_from_the_kept_state_equals_the_events(steered: Steered) -> None:
+    """On the generated caseload, the people lost from view today read from the kept pathway
+    state are those the events give: the same people, last days, last structures, reasons."""
+    session = steered.session
+    assert stale_people(session) == []
+
+    def rows(query: Any) -> set[tuple[object, ...]]:
+        return {(person, str(day)[:10], *rest) for person, day, *rest in session.execute(query)}
+
+    for days, contact_days in ((90, 30), (30, 10), (200, 60)):
+        kept = rows(lost_query(TODAY, days, contact_days, today=TODAY))
+        assert kept == rows(lost_people_query(TODAY, days, contact_days))
+        assert {reason for *_rest, reason in kept} == {1, 2}
+        assert len({structure for _p, _d, structure, _r in kept}) > 3
+    table = lost_from_view_counts(session, steered.scope, 1, today=TODAY)
+    assert steered.scope.end >= TODAY  # as of today: the kept state
+    assert table.published.total == len(rows(lost_people_query(TODAY, 90, 30)))
 
 
 def test_capacity_statuses_including_full_and_stale(steered: Steered) -> None:

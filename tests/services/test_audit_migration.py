@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.extensions import make_engine
-from app.services.security import audit, audit_check
+from app.services.security import audit, audit_check, audit_mac
 from tests.test_migrations import _migrate, _scratch_database
 
 BEFORE = "3c5e1f7a9b20"
@@ -45,7 +45,7 @@ def test_existing_rows_are_numbered_then_sealed(app: Flask, db_url: str, tmp_pat
                 ]
                 head = connection.execute(text("SELECT * FROM audit_chain_head")).one()
                 assert (head.id, head.seq, head.legacy_until) == (1, 3, 3)
-                assert bytes(head.mac) == audit.GENESIS_MAC
+                assert bytes(head.mac) == audit_mac.GENESIS_MAC
             # The later revisions keep them (on PostgreSQL, copied into monthly partitions).
             _migrate(app, url, "upgrade", "head")
             with Session(engine) as session:

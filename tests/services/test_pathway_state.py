@@ -1,5 +1,6 @@
-"""Each person's pathway state (day of the latest event, current stage) is kept on their row by
-every write of an event, in its transaction, and equals what their events give."""
+"""Each person's pathway state (day and structure of the latest event, current stage) is kept
+on their row by every write of an event, in its transaction, and equals what their events give
+(the events the people lost from view count: ``app.services.statistics.lost``)."""
 
 from __future__ import annotations
 
@@ -7,27 +8,41 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffEvent
 from app.domain.pathway import BarrierStatus
-from app.models import Beneficiary, Handoff, PathwayStep, ReferenceItem, ReferenceKind, User
+from app.models import (
+    Beneficiary,
+    FollowUp,
+    Handoff,
+    PathwayStep,
+    ReferenceItem,
+    ReferenceKind,
+    Structure,
+    User,
+)
 from app.models.beneficiary import NO_EVENT, NO_STAGE
 from app.services.handoffs import apply_event
 from app.services.pathways import (
     add_barrier,
     add_step,
+    end_follow_up,
     refresh_everyone,
     refresh_state,
     set_barrier_status,
     stale_people,
+    start_follow_up,
 )
 from app.services.security.vault import Vault
 from tests import factories
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 TODAY = NOW.date()
+# The day the fixture's people were registered (their follow-ups' start): before every event
+# of the tests.
+REGISTERED = date(2026, 1, 5)
 
 
 @pytest.fixture
@@ -36,7 +51,12 @@ def people(db_session: Session, vault: Vault) -> dict[str, object]:
     ua, ub = factories.user(db_session, structure_=a), factories.user(db_session, structure_=b)
     person = factories.person(db_session, vault, ua)
     other = factories.person(db_session, vault, ua, last_name="Vautrinot", email="o@exemple.fr")
-    return {"b": b, "ua": ua, "ub": ub, "person": person, "other": other}
+    for follow_up in db_session.scalars(
+        select(FollowUp).where(FollowUp.beneficiary_id.in_([person.id, other.id]))
+    ):
+        follow_up.started_on = REGISTERED  # a change of a follow-up's start: kept too
+    db_session.flush()
+    return {"a": a, "b": b, "ua": ua, "ub": ub, "person": person, "other": other}
 
 
 def _stage(db_session: Session, code: str) -> int:
@@ -53,14 +73,26 @@ def _state(db_session: Session, person: Beneficiary) -> tuple[date | None, int |
     return person.last_event_day, person.current_stage_id
 
 
-def test_a_new_person_has_no_event_and_no_stage(
-    db_session: Session, people: dict[str, object]
+def _structure(db_session: Session, person: Beneficiary) -> int | None:
+    db_session.flush()
+    assert stale_people(db_session) == []
+    return person.last_event_structure_id
+
+
+def test_a_new_person_has_their_registration_as_only_event(
+    db_session: Session, vault: Vault, people: dict[str, object]
 ) -> None:
-    person = people["person"]
+    person, ua = people["person"], people["ua"]
     assert isinstance(person, Beneficiary)
-    assert person.last_event_on == NO_EVENT
+    assert isinstance(ua, User)
     assert person.current_stage_position == NO_STAGE
-    assert _state(db_session, person) == (None, None)
+    assert _state(db_session, person) == (REGISTERED, None)
+    assert _structure(db_session, person) == ua.structure_id
+    newcomer = factories.person(
+        db_session, vault, ua, last_name="Quillebeuf", email="quillebeuf@exemple.fr"
+    )
+    assert _state(db_session, newcomer) == (factories.TODAY, None)
+    assert _structure(db_session, newcomer) == ua.structure_id
 
 
 def test_steps_give_the_day_and_the_stage_of_the_latest_start(
@@ -86,7 +118,7 @@ def test_steps_give_the_day_and_the_stage_of_the_latest_start(
     assert employment is not None
     assert person.current_stage_position == employment.position
     # Nobody else's state moved.
-    assert (other.last_event_day, other.current_stage_id) == (None, None)
+    assert (other.last_event_day, other.current_stage_id) == (REGISTERED, None)
 
 
 def test_barriers_identified_and_closed_are_events(
@@ -155,11 +187,14 @@ def test_a_changed_or_deleted_event_is_recomputed(
     # Bulk deletes (the hand-off's transitions go with it: a cascade in the database).
     db_session.execute(delete(Handoff).where(Handoff.id == handoff.id))
     db_session.execute(delete(PathwayStep).where(PathwayStep.beneficiary_id == person.id))
+    db_session.execute(delete(FollowUp).where(FollowUp.beneficiary_id == person.id))
     db_session.expire_all()
     # A bulk delete bypasses the session's hook: the check finds it, a refresh repairs it.
     assert stale_people(db_session) == [person.id]
     assert refresh_state(db_session, [person.id]) == [person.id]
     assert _state(db_session, person) == (None, None)
+    assert person.last_event_on == NO_EVENT
+    assert _structure(db_session, person) is None
 
 
 def test_a_write_bypassing_the_session_is_found_then_repaired(
@@ -231,3 +266,120 @@ def test_stage_positions_are_unique(db_session: Session) -> None:
     )
     assert len(positions) >= 5
     assert len(set(positions)) == len(positions)
+
+
+def test_a_follow_up_started_ended_or_deleted_keeps_the_state(
+    db_session: Session, people: dict[str, object]
+) -> None:
+    person, ua, ub, a, b = (people[k] for k in ("person", "ua", "ub", "a", "b"))
+    assert isinstance(person, Beneficiary)
+    assert isinstance(ub, User)
+    assert isinstance(a, Structure)
+    assert isinstance(b, Structure)
+    started = TODAY - timedelta(days=3)
+    follow_up = db_session.get(
+        FollowUp, start_follow_up(db_session, ub, person.id, b.id, on=started)
+    )
+    assert follow_up is not None
+    assert _state(db_session, person) == (started, None)
+    assert _structure(db_session, person) == b.id
+
+    # Its end is no event: the state stays.
+    end_follow_up(db_session, ub, person, reason_code="moved", on=TODAY)
+    assert _state(db_session, person) == (started, None)
+    assert _structure(db_session, person) == b.id
+
+    # Its start moved, then the follow-up deleted: back to the registration.
+    follow_up.started_on = started - timedelta(days=1)
+    assert _state(db_session, person) == (started - timedelta(days=1), None)
+    db_session.delete(follow_up)
+    assert _state(db_session, person) == (REGISTERED, None)
+    assert _structure(db_session, person) == a.id
+
+
+def test_only_a_structure_s_hand_off_events_count(
+    db_session: Session, vault: Vault, people: dict[str, object]
+) -> None:
+    """An expiry is done by nobody: it is no news of the person."""
+    person, ua, a, b = (people[k] for k in ("person", "ua", "a", "b"))
+    assert isinstance(person, Beneficiary)
+    assert isinstance(ua, User)
+    assert isinstance(a, Structure)
+    sent = NOW - timedelta(days=40)
+    handoff = factories.handoff(db_session, vault, ua, person, b, now=sent)  # type: ignore[arg-type]
+    assert _state(db_session, person) == (sent.date(), None)
+    apply_event(db_session, vault, None, handoff, HandoffEvent.EXPIRE, now=NOW)
+    assert handoff.events[-1].effective_on == TODAY
+    assert _state(db_session, person) == (sent.date(), None)
+    assert _structure(db_session, person) == a.id
+
+
+def test_on_the_latest_day_the_smallest_structure_is_kept(
+    db_session: Session, vault: Vault, people: dict[str, object]
+) -> None:
+    person, ua, ub, a, b = (people[k] for k in ("person", "ua", "ub", "a", "b"))
+    assert isinstance(person, Beneficiary)
+    assert isinstance(ua, User)
+    assert isinstance(ub, User)
+    assert isinstance(a, Structure)
+    assert isinstance(b, Structure)
+    day = TODAY - timedelta(days=6)
+    start_follow_up(db_session, ub, person.id, b.id, on=day - timedelta(days=1))
+    for actor in (ub, ua) if b.id > a.id else (ua, ub):  # the larger id first
+        add_step(db_session, vault, actor, person, stage_code="training", started_on=day)
+    assert _state(db_session, person) == (day, _stage(db_session, "training"))
+    assert _structure(db_session, person) == min(a.id, b.id)
+
+
+def test_a_barrier_s_recorder_and_closer_are_its_structures(
+    db_session: Session, people: dict[str, object]
+) -> None:
+    person, ua, ub, a, b = (people[k] for k in ("person", "ua", "ub", "a", "b"))
+    assert isinstance(person, Beneficiary)
+    assert isinstance(ua, User)
+    assert isinstance(ub, User)
+    assert isinstance(b, Structure)
+    assert isinstance(a, Structure)
+    start_follow_up(db_session, ub, person.id, b.id, on=TODAY - timedelta(days=30))
+    barrier = add_barrier(
+        db_session, ua, person, category_code="mobility", identified_on=TODAY - timedelta(20)
+    )
+    assert _structure(db_session, person) == a.id
+    set_barrier_status(db_session, ub, barrier, BarrierStatus.LIFTED, on=TODAY - timedelta(2))
+    assert _state(db_session, person) == (TODAY - timedelta(2), None)
+    assert _structure(db_session, person) == b.id
+    # A change of who closed it, written outside the services' rules, is kept too.
+    barrier.closed_by_structure_id = a.id
+    assert _structure(db_session, person) == a.id
+    db_session.execute(
+        update(Beneficiary)
+        .where(Beneficiary.id == person.id)
+        .values(last_event_structure_id=b.id)
+        .execution_options(synchronize_session=False)
+    )
+    assert stale_people(db_session) == [person.id]
+    refresh_state(db_session, [person.id])
+    assert _structure(db_session, person) == a.id
+
+
+def test_a_follow_up_opened_alone_or_by_an_accept_keeps_the_state(
+    db_session: Session, vault: Vault, people: dict[str, object]
+) -> None:
+    """A follow-up opened by Core (not seen by the session hook) is kept: refreshed when
+    opened alone; by an accept, the transition's refresh counts the same day and structure."""
+    person, other, ua, ub, b = (people[k] for k in ("person", "other", "ua", "ub", "b"))
+    assert isinstance(person, Beneficiary)
+    assert isinstance(other, Beneficiary)
+    assert isinstance(ua, User)
+    assert isinstance(ub, User)
+    assert isinstance(b, Structure)
+    day = TODAY - timedelta(days=3)
+    start_follow_up(db_session, ua, person.id, b.id, on=day)
+    assert _state(db_session, person) == (day, None)
+    assert _structure(db_session, person) == b.id
+
+    sent = NOW - timedelta(days=8)
+    handoff = factories.handoff(db_session, vault, ua, other, b, now=sent)  # type: ignore[arg-type]
+    apply_event(db_session, vault, ub, handoff, HandoffEvent.ACCEPT, now=NOW)
+    assert _state(db_session, other) == (TODAY, None)
+    assert _structure(db_session, other) == b.id

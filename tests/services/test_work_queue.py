@@ -12,6 +12,7 @@ from app.domain.handoffs import HandoffEvent
 from app.domain.lost_from_view import LostReason
 from app.domain.roles import Role
 from app.models import Beneficiary, Consent, FollowUp, Structure, User
+from app.services import work_queue as work_queue_module
 from app.services.errors import Forbidden
 from app.services.handoffs import apply_event
 from app.services.pathways import add_step
@@ -183,6 +184,29 @@ def test_the_people_lists_are_cut_with_their_full_count(
         assert (len(section.items), section.total, section.more) == (SHOWN, SHOWN + 2, 2)
     assert {row.person.id for row in queue.lost.items} <= {p.id for p in quiet}
     assert {row.reason for row in queue.lost.items} == {LostReason.NO_NEWS}
+
+
+def test_the_people_lists_count_up_to_their_bound(
+    db_session: Session,
+    vault: Vault,
+    two: tuple[User, User, Structure],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past ``COUNT_LIMIT`` people, a list says "more than" instead of counting on: what it
+    reads stays bounded, whatever the size of the caseload."""
+    worker_a, _, _ = two
+    quiet = _quiet(db_session, vault, worker_a, SHOWN + 2)
+    monkeypatch.setattr(work_queue_module, "COUNT_LIMIT", SHOWN + 1)
+    queue = queue_of(db_session, worker_a)
+    for section in (queue.idle, queue.lost, queue.without_consent):
+        assert (len(section.items), section.total, section.exact) == (SHOWN, SHOWN + 1, False)
+    # The shown rows are the first ones all the same: the earliest registered first.
+    first = [p.id for p in sorted(quiet, key=lambda p: (p.created_at, p.id))][:SHOWN]
+    assert [row.person.id for row in queue.idle.items] == first
+    monkeypatch.setattr(work_queue_module, "COUNT_LIMIT", SHOWN + 2)
+    queue = queue_of(db_session, worker_a)
+    for section in (queue.idle, queue.lost, queue.without_consent):
+        assert (section.total, section.exact) == (SHOWN + 2, True)
 
 
 def test_the_lost_list_is_the_referents_own_followed_people(

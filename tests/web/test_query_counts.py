@@ -187,7 +187,7 @@ def test_the_work_queue(client: FlaskClient, caseload: Callable[[int], None]) ->
     """One query per list (its shown rows and its count), which of their people the structure
     follows, and the reveal of those shown (one key read, one append to the audit chain).
     The over-capacity warning reuses the count of the hand-offs to answer: no query."""
-    check_pages(client, caseload, [Page(PARTNER, "/work/", 18)])
+    check_pages(client, caseload, [Page(PARTNER, "/work/", 17)])
 
 
 HANDOFF_FILTERS = ("", "&status=sent", "&purpose=stage", "&purpose=barrier", "&overdue=1")

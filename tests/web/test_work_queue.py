@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.domain.handoffs import HandoffEvent
 from app.domain.roles import Role
 from app.models import AuditEvent, FollowUp
+from app.services import work_queue as work_queue_module
 from app.services.handoffs import apply_event
 from app.services.security.vault import Vault
 from tests import factories
@@ -145,9 +146,23 @@ def test_the_work_queue_costs_the_same_with_2_rows_as_with_50(
         assert page.count(f"{n} personnes") == 2  # idle and lost from view
         assert f'data-pending="{n}" data-places="1"' in page
     assert many_page.count("et 40 autres") == 6
+    assert many_page.count('data-total="50" data-exact="yes"') == 3  # the lists of people
     pin_flat(few, many)
-    # The user; a query for each of the six lists (two for the idle list and the lost from
-    # view: their first ids with their count, then the shown people); which of their people the structure follows; the names' keys;
+    # The user; a query for each of the six lists (the idle list and the lost from view read
+    # the kept pathway state: their shown people with their count); which of their people
+    # the structure follows; the names' keys;
     # the inbox badge; the card reminder (2); the erasure notices; the audit append (head
     # read - with its row lock on PostgreSQL - and moved, the event, its people).
-    pin(many, sqlite=20)
+    pin(many, sqlite=17)
+
+
+def test_a_list_longer_than_its_bound_says_more_than(
+    client: FlaskClient, busy_queue: Callable[[int], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lists of people count up to ``COUNT_LIMIT``: beyond, the page says "more than"."""
+    monkeypatch.setattr(work_queue_module, "COUNT_LIMIT", 12)
+    busy_queue(15)
+    login(client, "a@relais.example")
+    page = client.get("/work/").get_data(as_text=True)
+    assert page.count('data-total="12" data-exact="no"') == 3
+    assert "15 en attente" in page  # the hand-off lists count in full

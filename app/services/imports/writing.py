@@ -208,6 +208,10 @@ class _Batch:
         person["created_month"] = self.month
         person["created_by_structure_id"] = self.structure_id
         person["created_at"] = self.now
+        # The pathway state (``app.services.pathways.state``) of a person whose only event is
+        # the follow-up started today by the importing structure.
+        person["last_event_on"] = self.today
+        person["last_event_structure_id"] = self.structure_id
         person["index_version"] = person["lookup_version"] = self.vault.indexer.version
         person.update(_NO_INDEXES)
         for value in indexes.values:  # the narrow and wide values of each combination it has

@@ -29,6 +29,7 @@ from app.models.base import utcnow
 from app.services import repeats
 from app.services.effective_dates import effective_day, not_before
 from app.services.errors import N_, Forbidden, InvalidInput, NotFound
+from app.services.pathways.state import refresh_state
 from app.services.people.access import open_follow_up
 from app.services.security import audit
 from app.services.security.vault import Vault
@@ -309,10 +310,15 @@ def start_follow_up(
     *,
     on: date,
     referent_id: int | None = None,
+    keep_state: bool = True,
 ) -> uuid.UUID | None:
     """Open a follow-up of the person by the structure, unless one is open already: looked
     for and opened in one statement (the row is not in the session), audited when opened.
-    The id of the follow-up opened, or None."""
+    The id of the follow-up opened, or None.
+
+    The start is an event of the person's pathway state, which the session hook does not see
+    here: it is refreshed when a follow-up is opened, unless ``keep_state`` is False (the
+    caller then keeps it)."""
     session.flush()  # a follow-up added through the ORM counts (nothing to do otherwise)
     row = {
         "id": uuid.uuid4(),
@@ -327,6 +333,8 @@ def start_follow_up(
     )
     if opened is None:
         return None
+    if keep_state:
+        refresh_state(session, [person_id])
     subject = FollowUp(id=opened)  # what the audit event names: the row's table and id
     audit.record(session, actor, AuditAction.FOLLOW_UP_START, subject, beneficiary_id=person_id)
     return opened

@@ -1,18 +1,29 @@
 """Each person's pathway state, kept on their row by every write of an event, in its transaction.
 
-``Beneficiary.last_event_on`` is the day of the person's latest event - a step's start, a
-barrier identified or closed, a hand-off transition's effective day; ``NO_EVENT`` while they
-have none - and
-``Beneficiary.current_stage_id`` the stage of their latest step (by start day, then recording
-time, then id), with ``current_stage_position`` its position in the stage list. The lists
-order and filter by them through indexes, whatever the number of events in the database.
+``Beneficiary.last_event_on`` is the day of the person's latest event - exactly the events
+the people lost from view count (``app.services.statistics.lost``): a step's start, a barrier
+identified or closed, a hand-off transition done by a structure (not an expiry, nor the
+person's side withdrawing it), a follow-up's start; ``NO_EVENT`` while they have none -,
+``last_event_structure_id`` the structure behind that event (on a day with several, the
+smallest structure id; none when no event of the day names one: the definition's tie-break),
+and ``current_stage_id`` the stage of their latest step (by start day, then recording time,
+then id), with ``current_stage_position`` its position in the stage list. The lists order and
+filter by them through indexes, whatever the number of events in the database, and the people
+lost from view *today* are read from them (``app.services.statistics.lost.lost_query``).
+
+An event may be dated after today (a job signed through a hand-off starts on its first day
+of work, up to six months ahead): the kept state counts it, so a person whose kept day is
+after today is one whose state as of today must be computed from the events.
 
 ``refresh_state`` recomputes them from the events, in one UPDATE, for a set of people. It runs:
 
-- at each flush that adds, changes or deletes a step, a barrier, a hand-off transition or a
-  hand-off through the ORM (the session hook below: every service writes that way);
-- explicitly after the writes that bypass the ORM (the synthetic generator's bulk inserts,
-  a hand-off's transition row: ``app.services.handoffs.history``).
+- at each flush that adds, changes or deletes a step, a barrier, a hand-off transition, a
+  hand-off or a follow-up through the ORM (the session hook below: every service writes that
+  way);
+- explicitly after the writes that bypass the ORM (the synthetic generator's bulk inserts; a
+  hand-off answer's Core writes - its transition row and the follow-up it opens -:
+  ``app.services.handoffs.history``; the import writes the state of its new people in their
+  rows: a follow-up started that day).
 
 ``stale_people`` compares the kept state with the state computed from the events: the tests
 assert it is empty after each kind of write, and ``flask pathways check-state`` runs it (and
@@ -31,6 +42,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     event,
     func,
     inspect,
@@ -44,46 +56,87 @@ from sqlalchemy.orm import Session, UOWTransaction
 from app.models import (
     Barrier,
     Beneficiary,
+    FollowUp,
     Handoff,
     HandoffTransition,
     PathwayStep,
     ReferenceItem,
+    User,
 )
 from app.models.beneficiary import NO_EVENT, NO_STAGE
 
 People = Sequence[uuid.UUID] | Select[Any]
+_KEPT = ["last_event_on", "last_event_structure_id", "current_stage_id", "current_stage_position"]
 CHUNK = 5000  # people per UPDATE when refreshing everyone
 _INFO_KEY = "relais.pathway_state_refreshing"
 
 # The columns of each event table whose change changes the state.
 _WATCHED: dict[type, tuple[str, ...]] = {
-    PathwayStep: ("beneficiary_id", "started_on", "created_at", "stage_id"),
-    Barrier: ("beneficiary_id", "identified_on", "closed_on"),
-    HandoffTransition: ("handoff_id", "effective_on"),
+    PathwayStep: ("beneficiary_id", "started_on", "created_at", "stage_id", "structure_id"),
+    Barrier: (
+        "beneficiary_id",
+        "identified_on",
+        "closed_on",
+        "recorded_by_id",
+        "acting_structure_id",
+        "closed_by_structure_id",
+    ),
+    HandoffTransition: ("handoff_id", "effective_on", "actor_structure_id"),
     Handoff: ("beneficiary_id",),
+    FollowUp: ("beneficiary_id", "started_on", "structure_id"),
 }
 
 
-def _days_of() -> Select[Any]:
-    """The day of the latest event of the enclosing statement's person (``beneficiaries``):
-    four index lookups, whatever the number of events in the database."""
+def _events_of() -> Any:
+    """(day, structure) of every event of the enclosing statement's person
+    (``beneficiaries``), as ``app.services.statistics.lost`` counts them: five index lookups,
+    whatever the number of events in the database."""
     person = Beneficiary.id
-    days = union_all(
-        select(PathwayStep.started_on.label("day"))
+    recorder = select(User.structure_id).where(User.id == Barrier.recorded_by_id).scalar_subquery()
+    return union_all(
+        select(PathwayStep.started_on.label("day"), PathwayStep.structure_id.label("structure"))
         .where(PathwayStep.beneficiary_id == person)
         .correlate(Beneficiary),
-        select(Barrier.identified_on)
+        select(Barrier.identified_on, func.coalesce(recorder, Barrier.acting_structure_id))
         .where(Barrier.beneficiary_id == person)
         .correlate(Beneficiary),
-        select(Barrier.closed_on)
+        select(
+            Barrier.closed_on,
+            func.coalesce(Barrier.closed_by_structure_id, Barrier.acting_structure_id),
+        )
         .where(Barrier.beneficiary_id == person, Barrier.closed_on.is_not(None))
         .correlate(Beneficiary),
-        select(HandoffTransition.effective_on)
+        select(HandoffTransition.effective_on, HandoffTransition.actor_structure_id)
         .join(Handoff, Handoff.id == HandoffTransition.handoff_id)
-        .where(Handoff.beneficiary_id == person)
+        .where(Handoff.beneficiary_id == person, HandoffTransition.actor_structure_id.is_not(None))
+        .correlate(Beneficiary),
+        select(FollowUp.started_on, FollowUp.structure_id)
+        .where(FollowUp.beneficiary_id == person)
         .correlate(Beneficiary),
     ).subquery()
+
+
+def _days_of() -> Select[Any]:
+    """The day of the latest event of the enclosing statement's person (``NO_EVENT``
+    without one)."""
+    days = _events_of()
     return select(func.coalesce(func.max(days.c.day), NO_EVENT))
+
+
+def _structure_of() -> Select[Any]:
+    """The structure behind the latest event of the enclosing statement's person: on the
+    latest day, the smallest structure id, none only when no event of that day names one
+    (the tie-break of ``app.services.statistics.lost``)."""
+    events = _events_of()
+    return (
+        select(events.c.structure)
+        .order_by(
+            events.c.day.desc(),
+            case((events.c.structure.is_(None), 1), else_=0),
+            events.c.structure,
+        )
+        .limit(1)
+    )
 
 
 def _stage_of() -> Select[Any]:
@@ -114,11 +167,13 @@ def _position_of() -> Any:
 
 
 def computed_state(people: People | None = None) -> Select[Any]:
-    """(id, day of the latest event, current stage) of ``people`` (everyone when None),
-    computed from the events: what ``refresh_state`` writes."""
+    """(id, day of the latest event, its structure, current stage, its position) of
+    ``people`` (everyone when None), computed from the events: what ``refresh_state``
+    writes."""
     query: Select[Any] = select(
         Beneficiary.id,
         _days_of().correlate(Beneficiary).scalar_subquery().label("day"),
+        _structure_of().correlate(Beneficiary).scalar_subquery().label("structure_id"),
         _stage_of().correlate(Beneficiary).scalar_subquery().label("stage_id"),
         _position_of().label("position"),
     )
@@ -135,6 +190,7 @@ def _refresh_where(which: ColumnElement[bool]) -> Any:
         .where(which)
         .values(
             last_event_on=_days_of().scalar_subquery(),
+            last_event_structure_id=_structure_of().scalar_subquery(),
             current_stage_id=_stage_of().scalar_subquery(),
             current_stage_position=_position_of(),
         )
@@ -186,6 +242,7 @@ def stale_people(session: Session, people: People | None = None) -> list[uuid.UU
     found = computed_state(people).subquery()
     differs = or_(
         Beneficiary.last_event_on != found.c.day,
+        _differ(Beneficiary.last_event_structure_id, found.c.structure_id),
         _differ(Beneficiary.current_stage_id, found.c.stage_id),
         Beneficiary.current_stage_position != found.c.position,
     )
@@ -207,7 +264,7 @@ def _expire_loaded(session: Session, ids: Iterable[uuid.UUID]) -> None:
             inspect(Beneficiary).identity_key_from_primary_key((pid,))
         )
         if person is not None:
-            session.expire(person, ["last_event_on", "current_stage_id", "current_stage_position"])
+            session.expire(person, _KEPT)
 
 
 def _touched(session: Session) -> tuple[set[uuid.UUID], set[uuid.UUID]]:

@@ -5,7 +5,8 @@
 - a follow-up referent's own (``referent_lost``), for their work queue: its first rows and
   their count.
 
-Each list is one query (plus a count for the coordinators' pages).
+Each list is one query (plus a count for the coordinators' pages), read from each person's
+kept pathway state (``lost_query`` for today).
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import CompoundSelect, Select, exists, func, select
+from sqlalchemy.orm import Session
 
 from app.domain.lost_from_view import LostReason
 from app.domain.roles import Role
 from app.models import Beneficiary, FollowUp, Structure, User
 from app.services.errors import N_, Forbidden
+from app.services.people.first import first_people
 from app.services.people.overview import PER_PAGE, Filters, Page, public_conditions
-from app.services.statistics.lost import REASON_CODES, lost_people_query
+from app.services.statistics.lost import REASON_CODES, kept_lost_branches, lost_query
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ def _as_date(value: object) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def _rows(query: Select[Any]) -> Select[Any]:
+def _rows(query: Select[Any] | CompoundSelect[Any]) -> Select[Any]:
     lost = query.subquery()
     return (
         select(Beneficiary, Structure, lost.c.last_day, lost.c.reason)
@@ -48,10 +50,6 @@ def _rows(query: Select[Any]) -> Select[Any]:
         .outerjoin(Structure, Structure.id == lost.c.structure)
         .order_by(lost.c.last_day.asc(), Beneficiary.pseudonym)
     )
-
-
-def _filtered(query: Select[Any], filters: Filters) -> Select[Any]:
-    return query.where(*public_conditions(filters))
 
 
 def lost_from_view(
@@ -68,7 +66,7 @@ def lost_from_view(
     """A page of the people lost from view today, longest silence first (coordinators)."""
     if actor.role is not Role.COORDINATOR:
         raise Forbidden(N_("Only coordinators see the people lost from view."))
-    query = _filtered(lost_people_query(today, days, contact_days), filters)
+    query = lost_query(today, days, contact_days, today=today, where=public_conditions(filters))
     rows = _rows(query)
     if filters.structure:
         rows = rows.where(Structure.code == filters.structure)
@@ -83,36 +81,42 @@ def lost_from_view(
 
 
 def referent_lost(
-    session: Session, actor: User, *, today: date, days: int, contact_days: int, shown: int
-) -> tuple[list[LostRow], int]:
+    session: Session,
+    actor: User,
+    *,
+    today: date,
+    days: int,
+    contact_days: int,
+    shown: int,
+    limit: int,
+) -> tuple[list[LostRow], int, bool]:
     """The first ``shown`` people lost from view whose open follow-up at the actor's
-    structure has the actor as referent, longest silence first, and how many there are.
+    structure has the actor as referent, longest silence first (then the oldest
+    registration), how many there are up to ``limit``, and whether that count is exact.
 
-    Two queries: the list's first ids and its count (a window before the ``LIMIT``), reading
-    the events of the referent's people only, each person's latest day a grouped maximum;
-    then the shown people with their last structure, ranked among their own events only."""
-    mine = select(FollowUp.beneficiary_id).where(
+    One query: the referent's people read with their kept pathway state (the day and the
+    structure of their latest event, their current stage) in the order of the news index,
+    cut at ``limit`` + 1 (``first_people``)."""
+    mine = exists().where(
+        FollowUp.beneficiary_id == Beneficiary.id,
         FollowUp.referent_id == actor.id,
         FollowUp.structure_id == actor.structure_id,
         FollowUp.ended_on.is_(None),
     )
-    lost = lost_people_query(today, days, contact_days, people=mine, structure=False)
-    first = session.execute(
-        lost.with_only_columns(Beneficiary.id, func.count().over())
-        .order_by(lost.selected_columns.last_day.asc(), Beneficiary.pseudonym)
-        .limit(shown)
-    ).all()
-    if not first:
-        return [], 0
-    ids = [person for person, _total in first]
-    found = session.execute(
-        # The work queue shows no cohort: not loaded (a query more otherwise).
-        _rows(lost_people_query(today, days, contact_days, people=ids)).options(
-            lazyload(Beneficiary.cohorts)
-        )
-    ).all()
+    branches = kept_lost_branches(today, days, contact_days)
+    first = first_people(
+        session,
+        [
+            branch.add_columns(Beneficiary.created_at.label("created_at")).where(mine)
+            for branch in branches
+        ],
+        ("last_day", "created_at", "person"),
+        shown=shown,
+        limit=limit,
+        structures=True,
+    )
     items = [
-        LostRow(person, structure, _as_date(day), REASON_CODES[reason])
-        for person, structure, day, reason in found
+        LostRow(person, structure, _as_date(row["last_day"]), REASON_CODES[row["reason"]])
+        for person, structure, row in first.rows
     ]
-    return items, int(first[0][1])
+    return items, first.total, first.exact

@@ -42,12 +42,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import struct
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, bindparam, event, func, insert, select, text
@@ -58,31 +55,21 @@ from app.domain.audit import AuditAction
 from app.models import AuditChainHead, AuditEvent, User
 from app.models.base import utcnow
 from app.services.security import audit_people, audit_queue
+from app.services.security.audit_mac import (
+    COLUMNS,
+    GENESIS_MAC,
+    _encode,
+    canonical_data,
+)
 
-MAC_CONTEXT = b"relais-audit-v1"
-LEGACY_CONTEXT = b"relais-audit-legacy-v1"
-GENESIS_MAC = bytes(32)
 # pg_advisory_xact_lock key of the audit chain ("RELAISAU" as a big-endian int64): taken only
 # to start a chain in a database without its head row (the head's row lock does the rest).
 ADVISORY_LOCK_KEY = int.from_bytes(b"RELAISAU", "big")
-# The columns a row's MAC covers, in this order, after its seq and the previous MAC.
-COLUMNS = (
-    "at",
-    "actor_id",
-    "actor_structure_id",
-    "action",
-    "subject_type",
-    "subject_id",
-    "beneficiary_id",
-    "purpose",
-    "data",
-)
 VERIFY_BATCH = 2000
 
 _EVENTS = cast(Table, AuditEvent.__table__)
 _INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, _EVENTS.c.seq)
 _HEAD = cast(Table, AuditChainHead.__table__)
-_NULL = b"\xff\xff\xff\xff"
 
 # The audit key, set by ``create_app`` (one application per process): services receive a
 # session, and ``audit.record`` is called from everywhere without the vault.
@@ -102,52 +89,6 @@ def audit_key() -> bytes:
     if not _key:
         raise RuntimeError("no audit key is configured (create_app sets it)")
     return _key[0]
-
-
-# -- canonical encoding ----------------------------------------------------------------------
-
-
-def _text(value: object) -> bytes:
-    if value is None:
-        return _NULL
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime in an audit row")
-        raw = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").encode()
-    elif isinstance(value, uuid.UUID):
-        raw = value.hex.encode()
-    elif isinstance(value, bool):  # before int: bool is an int
-        raise TypeError("a boolean is not an audit column value")
-    elif isinstance(value, int | str):
-        raw = str(value).encode("utf-8")
-    else:
-        raise TypeError(f"cannot encode {type(value).__name__} in an audit row")
-    return struct.pack(">I", len(raw)) + raw
-
-
-def canonical_data(data: Mapping[str, Any] | None) -> str:
-    """The ``data`` column as JSON with sorted keys, the same before and after storage."""
-    return json.dumps(
-        data or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-
-
-def _encode(seq: int, previous: bytes, row: Mapping[str, Any], data_json: str) -> bytes:
-    """The MAC input: context, seq, previous MAC, then each column, length-prefixed."""
-    parts = [MAC_CONTEXT, struct.pack(">Q", seq), struct.pack(">I", len(previous)), previous]
-    for name in COLUMNS[:-1]:
-        value = row.get(name)
-        if name == "beneficiary_id" and isinstance(value, str):
-            value = uuid.UUID(value)
-        parts.append(_text(value))
-    parts.append(_text(data_json))
-    return b"".join(parts)
-
-
-def row_mac(key: bytes, seq: int, previous: bytes, row: Mapping[str, Any]) -> bytes:
-    """The MAC of one row at place ``seq`` after a row whose MAC is ``previous``."""
-    message = _encode(seq, previous, row, canonical_data(row.get("data")))
-    return hmac.new(key, message, hashlib.sha256).digest()
 
 
 # -- appending ---------------------------------------------------------------------------

@@ -18,16 +18,8 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.services.errors import N_, Conflict
 from app.services.security import audit_people
-from app.services.security.audit import (
-    _EVENTS,
-    _HEAD,
-    GENESIS_MAC,
-    VERIFY_BATCH,
-    _encode,
-    append_many,
-    audit_key,
-    canonical_data,
-)
+from app.services.security.audit import _EVENTS, _HEAD, VERIFY_BATCH, append_many, audit_key
+from app.services.security.audit_mac import GENESIS_MAC, _encode, canonical_data
 from app.services.security.audit_seal import (
     Seal,
     broken_seal,

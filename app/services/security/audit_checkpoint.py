@@ -33,7 +33,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.services.security.audit import _EVENTS, _HEAD, GENESIS_MAC, audit_key
+from app.services.security.audit import _EVENTS, _HEAD, audit_key
+from app.services.security.audit_mac import GENESIS_MAC
 
 MARKER = "relais-audit-checkpoint"
 VERSION = "v1"

@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
 from app.models import AuditSeal
-from app.services.security.audit import _EVENTS, GENESIS_MAC, append_many, audit_key
+from app.services.security.audit import _EVENTS, append_many, audit_key
+from app.services.security.audit_mac import GENESIS_MAC
 
 SEALS = cast(Table, AuditSeal.__table__)
 DIGEST_CONTEXT = b"relais-audit-month-v1"

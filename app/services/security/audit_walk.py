@@ -14,9 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
-from app.services.security.audit import (
-    _EVENTS,
-    _HEAD,
+from app.services.security.audit import _EVENTS, _HEAD
+from app.services.security.audit_mac import (
     COLUMNS,
     LEGACY_CONTEXT,
     _encode,

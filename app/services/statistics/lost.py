@@ -17,19 +17,37 @@ Each person counts once, with one reason (no news first). Their **last structure
 structure behind their latest event (the step's, the barrier's recorder's or acting
 structure, the hand-off event's actor, the follow-up's); none when that event names none.
 
-``lost_people_query`` is one SQL query (window functions, no row per person in Python); the
-coordinators' list pages it, the work queue keeps a referent's people, and
-``lost_from_view_counts`` groups it by last structure and reason into a protected table.
+``lost_people_query`` computes it from the events, for any day: one SQL query (window
+functions, no row per person in Python). For **today** ``lost_query`` reads instead the
+pathway state kept on each person's row (``app.services.pathways.state``: the day and the
+structure of the latest event, counted exactly as here, and the current stage) along the
+people's rows - the same people, days, structures and reasons (a test compares them) - and
+computes from the events only the few people with an event dated after today (a job starting
+later), whose kept state is ahead of today. The coordinators' list pages it, the work queue
+keeps a referent's people, the steering index counts it, and ``lost_from_view_counts`` groups
+it by last structure and reason into a protected table.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, exists, func, literal, or_, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffStatus
@@ -151,7 +169,9 @@ def _last_stage(day: date) -> Any:
     return (
         select(PathwayStep.stage_id)
         .where(PathwayStep.beneficiary_id == Beneficiary.id, PathwayStep.started_on <= day)
-        .order_by(PathwayStep.started_on.desc(), PathwayStep.created_at.desc())
+        .order_by(
+            PathwayStep.started_on.desc(), PathwayStep.created_at.desc(), PathwayStep.id.desc()
+        )
         .limit(1)
         .correlate(Beneficiary)
         .scalar_subquery()
@@ -167,21 +187,7 @@ def lost_people_query(
     columns are (person id, last event day, reason code): the latest day is then a grouped
     maximum rather than a ranking of every event."""
     latest = _latest(day, people) if structure else _last_days(day, people)
-    final = select(ReferenceItem.id).where(
-        ReferenceItem.kind == ReferenceKind.STAGE, ReferenceItem.code.in_(FINAL_STAGES)
-    )
-    followed = exists().where(
-        FollowUp.beneficiary_id == Beneficiary.id,
-        FollowUp.started_on <= day,
-        or_(FollowUp.ended_on.is_(None), FollowUp.ended_on > day),
-    )
-    no_contact = exists().where(
-        Handoff.beneficiary_id == Beneficiary.id,
-        Handoff.answered_on <= day - timedelta(days=contact_days),
-        Handoff.status.not_in((HandoffStatus.DECLINED, HandoffStatus.REDIRECTED)),
-        or_(Handoff.first_contact_on.is_(None), Handoff.first_contact_on > day),
-        or_(Handoff.closed_on.is_(None), Handoff.closed_on > day),
-    )
+    no_contact = _no_contact(day, contact_days)
     no_news = latest.c.day < day - timedelta(days=days)
     reason = case((no_news, literal(1)), (no_contact, literal(2)))
     columns = [Beneficiary.id.label("person"), latest.c.day.label("last_day")]
@@ -193,12 +199,100 @@ def lost_people_query(
         .where(
             Beneficiary.erased_at.is_(None),
             _among(Beneficiary.id, people),
-            followed,
+            _followed(day),
             # 0 is no stage's id: a person without a step is not at a final stage.
-            func.coalesce(_last_stage(day), 0).not_in(final),
+            func.coalesce(_last_stage(day), 0).not_in(_final()),
             or_(no_news, no_contact),
         )
     )
+
+
+def _final() -> Select[Any]:
+    """The ids of the final stages (two reference rows)."""
+    return select(ReferenceItem.id).where(
+        ReferenceItem.kind == ReferenceKind.STAGE, ReferenceItem.code.in_(FINAL_STAGES)
+    )
+
+
+def _followed(day: date) -> ColumnElement[bool]:
+    """Whether the person (``beneficiaries``) is followed on ``day``."""
+    return exists().where(
+        FollowUp.beneficiary_id == Beneficiary.id,
+        FollowUp.started_on <= day,
+        or_(FollowUp.ended_on.is_(None), FollowUp.ended_on > day),
+    )
+
+
+def _no_contact(day: date, contact_days: int) -> ColumnElement[bool]:
+    """Whether a hand-off of the person was accepted ``contact_days`` days or more before
+    ``day`` without a first contact, nor closed, by then."""
+    return exists().where(
+        Handoff.beneficiary_id == Beneficiary.id,
+        Handoff.answered_on <= day - timedelta(days=contact_days),
+        Handoff.status.not_in((HandoffStatus.DECLINED, HandoffStatus.REDIRECTED)),
+        or_(Handoff.first_contact_on.is_(None), Handoff.first_contact_on > day),
+        or_(Handoff.closed_on.is_(None), Handoff.closed_on > day),
+    )
+
+
+def lost_query(
+    day: date,
+    days: int,
+    contact_days: int,
+    people: People = None,
+    *,
+    today: date,
+    structure: bool = True,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Select[Any] | CompoundSelect[Any]:
+    """The people lost from view on ``day``, as ``lost_people_query`` (the same columns), kept
+    to ``people`` and to the conditions ``where`` on ``beneficiaries``: read from the kept
+    pathway state when ``day`` is ``today``, computed from the events for an earlier day."""
+    if day != today:
+        return lost_people_query(day, days, contact_days, people, structure=structure).where(*where)
+    return _kept_lost(today, days, contact_days, people, structure, where)
+
+
+def _kept_lost(
+    today: date,
+    days: int,
+    contact_days: int,
+    people: People,
+    structure: bool,
+    where: Sequence[ColumnElement[bool]],
+) -> CompoundSelect[Any]:
+    """The two branches of ``kept_lost_branches`` in a ``UNION ALL``, kept to ``where``."""
+    current, later = kept_lost_branches(today, days, contact_days, people, structure=structure)
+    return union_all(current.where(*where), later.where(*where))
+
+
+def kept_lost_branches(
+    today: date, days: int, contact_days: int, people: People = None, *, structure: bool = True
+) -> tuple[Select[Any], Select[Any]]:
+    """The people lost from view today, read from their kept state, in two queries on
+    ``beneficiaries`` with the columns of ``lost_people_query`` (each person in one of them):
+
+    - the people whose kept day is not after today: followed today, not erased, the kept
+      current stage not final, and the kept last event day older than ``days`` days (or a
+      hand-off without first contact, from the hand-offs);
+    - the people whose kept day is after today (an event dated later, which the kept day
+      counts and today's does not): computed from their events."""
+    kept = Beneficiary.last_event_on
+    no_news = kept < today - timedelta(days=days)
+    columns: list[Any] = [Beneficiary.id.label("person"), kept.label("last_day")]
+    if structure:
+        columns.append(Beneficiary.last_event_structure_id.label("structure"))
+    reason = case((no_news, literal(1)), else_=literal(2))
+    current = select(*columns, reason.label("reason")).where(
+        kept <= today,
+        Beneficiary.erased_at.is_(None),
+        _among(Beneficiary.id, people),
+        _followed(today),
+        func.coalesce(Beneficiary.current_stage_id, 0).not_in(_final()),
+        or_(no_news, _no_contact(today, contact_days)),
+    )
+    ahead = select(Beneficiary.id).where(kept > today, _among(Beneficiary.id, people))
+    return current, lost_people_query(today, days, contact_days, ahead, structure=structure)
 
 
 def lost_from_view_counts(
@@ -213,11 +307,10 @@ def lost_from_view_counts(
     """People lost from view at the end of the scope's period (or today when it ends later),
     in its population, by last structure (rows; ``Heading.NO_STRUCTURE`` when none) and
     reason (columns), protected for ``k``: one grouped query."""
-    lost = (
-        lost_people_query(as_of(scope, today), days, contact_days)
-        .where(*population(scope, Beneficiary.id))
-        .subquery()
-    )
+    day = as_of(scope, today)
+    lost = lost_query(
+        day, days, contact_days, today=today, where=population(scope, Beneficiary.id)
+    ).subquery()
     query = select(lost.c.structure, lost.c.reason, func.count()).group_by(
         lost.c.structure, lost.c.reason
     )

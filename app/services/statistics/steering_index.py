@@ -3,7 +3,7 @@ each one cheap query, for the coordinators' exact view (``protect_value`` with t
 
 - ``decisions``: orientation decisions dated in the period (first ones and changes);
 - ``unmet_needs``: needs that went unmet in the period (``unmet_needs.needs_in``);
-- ``lost``: people lost from view today (``lost.lost_people_query``).
+- ``lost``: people lost from view today (``lost.lost_query``: the kept pathway state).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.disclosure import protect_value
 from app.models import OrientationDecision, UnmetNeed
-from app.services.statistics.lost import lost_people_query
+from app.services.statistics.lost import lost_query
 from app.services.statistics.scope import Scope
 from app.services.statistics.unmet_needs import needs_in
 
@@ -41,8 +41,8 @@ def steering_figures(
         )
     )
     needs = session.scalar(select(func.count()).select_from(UnmetNeed).where(*needs_in(scope)))
-    lost_query = lost_people_query(today, days, contact_days).subquery()
-    lost = session.scalar(select(func.count()).select_from(lost_query))
+    found = lost_query(today, days, contact_days, today=today, structure=False).subquery()
+    lost = session.scalar(select(func.count()).select_from(found))
     return SteeringFigures(
         scope=scope,
         decisions=protect_value(decisions or 0, k),

@@ -70,8 +70,10 @@ def test_a_valid_file_is_imported_as_registration_would(
     assert consents[people["Martin"].id].method is ConsentMethod.SIGNED
     assert consents[people["Martin"].id].given_on == date(2025, 9, 12)
     assert consents[first.id].recorded_by_id == worker.id
-    # No event yet: the pathway state the bulk inserts leave is the events' state.
-    assert (first.last_event_day, first.current_stage_id) == (None, None)
+    # The follow-up's start is their only event: the pathway state the bulk inserts write is
+    # the events' state.
+    assert (first.last_event_day, first.current_stage_id) == (TODAY, None)
+    assert first.last_event_structure_id == worker.structure_id
     assert stale_people(db_session) == []
 
 

@@ -3,7 +3,8 @@ the exclusions (ended pathway, closed follow-up, erased), the coordinators' list
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -14,11 +15,13 @@ from app.domain.pathway import BarrierStatus
 from app.domain.roles import Role
 from app.models import FollowUp, ReferenceKind
 from app.services.errors import Forbidden
+from app.services.pathways import stale_people
 from app.services.people.lost import lost_from_view, referent_lost
 from app.services.people.overview import Filters
 from app.services.statistics.headings import Heading
-from app.services.statistics.lost import lost_from_view_counts, lost_people_query
+from app.services.statistics.lost import lost_from_view_counts, lost_people_query, lost_query
 from app.services.statistics.scope import Scope
+from app.services.statistics.steering_index import steering_figures
 from app.services.statistics.tables import CountTable
 from tests import factories
 from tests.world import END, START, World, at
@@ -187,20 +190,29 @@ def test_a_referent_sees_their_own(world: World, lost_world: dict) -> None:
     for follow_up in follow_ups:
         follow_up.referent_id = worker.id
     world.session.flush()
-    mine, total = referent_lost(world.session, worker, today=DAY, days=90, contact_days=30, shown=5)
+    mine, total, exact = referent_lost(
+        world.session, worker, today=DAY, days=90, contact_days=30, shown=5, limit=100
+    )
     assert [row.person for row in mine] == [lost_world["p1"], lost_world["p4"]]
-    assert total == 2
+    assert (total, exact) == (2, True)
     assert [(row.structure, row.reason) for row in mine] == [
         (world.a, LostReason.NO_NEWS),
         (world.a, LostReason.NO_FIRST_CONTACT),
     ]
     # Cut to the shown rows, the count still says how many there are.
-    first, total = referent_lost(
-        world.session, worker, today=DAY, days=90, contact_days=30, shown=1
+    first, total, exact = referent_lost(
+        world.session, worker, today=DAY, days=90, contact_days=30, shown=1, limit=100
     )
-    assert ([row.person for row in first], total) == ([lost_world["p1"]], 2)
-    none = referent_lost(world.session, other, today=DAY, days=90, contact_days=30, shown=5)
-    assert none == ([], 0)
+    assert ([row.person for row in first], total, exact) == ([lost_world["p1"]], 2, True)
+    # Past its bound, the count says "more than".
+    first, total, exact = referent_lost(
+        world.session, worker, today=DAY, days=90, contact_days=30, shown=1, limit=1
+    )
+    assert ([row.person for row in first], total, exact) == ([lost_world["p1"]], 1, False)
+    none = referent_lost(
+        world.session, other, today=DAY, days=90, contact_days=30, shown=5, limit=100
+    )
+    assert none == ([], 0, True)
 
 
 def test_the_latest_step_up_to_the_day_says_whether_the_pathway_ended(world: World) -> None:
@@ -229,3 +241,78 @@ def test_the_latest_step_up_to_the_day_says_whether_the_pathway_ended(world: Wor
         for person, _day, _structure, reason in w.session.execute(lost_people_query(day, 30, 30))
     }
     assert found == {back.id: 1, later.id: 1, stepless.id: 1}
+
+
+def _rows(session: Session, query: Any) -> set[tuple[object, ...]]:
+    """The rows of a lost-from-view query, days as ISO text (SQLite's unions give text)."""
+    return {(person, str(day)[:10], *rest) for person, day, *rest in session.execute(query)}
+
+
+def test_today_read_from_the_kept_state_is_the_list_computed_from_the_events(
+    world: World, lost_world: dict
+) -> None:
+    """For today, the kept pathway state gives the same people, last days, last structures
+    and reasons as the events - with the events dated after today (a job starting later),
+    which the kept day counts and today's does not, and ties on the latest day."""
+    w = world
+    # p9: orientation in June, a job starting after today: lost today (the job has not begun).
+    p9 = w.person()
+    w.follow(p9, w.a)
+    w.step(p9, "orientation", date(2026, 6, 1), w.a)
+    w.step(p9, "employment", DAY + timedelta(days=20), w.b)
+    # p10: news in December and a job starting after today: not lost.
+    p10 = w.person()
+    w.follow(p10, w.a)
+    w.step(p10, "orientation", date(2026, 12, 1), w.a)
+    w.step(p10, "employment", DAY + timedelta(days=3), w.b)
+    # p11: a step of C and a barrier closed by nobody on its latest day: C is its structure.
+    p11 = w.person()
+    w.follow(p11, w.a)
+    w.step(p11, "orientation", date(2026, 4, 1), w.c)
+    w.barrier(p11, "mobility", BarrierStatus.IDENTIFIED, date(2026, 4, 1), None)
+    # p12: in employment since May, back to training after today: ended today.
+    p12 = w.person()
+    w.follow(p12, w.a)
+    w.step(p12, "employment", date(2026, 5, 1), w.a)
+    w.step(p12, "training", DAY + timedelta(days=1), w.a)
+    w.session.flush()
+    assert stale_people(w.session) == []
+    for days, contact_days in ((90, 30), (300, 30), (90, 61), (20, 5)):
+        computed = _rows(w.session, lost_people_query(DAY, days, contact_days))
+        kept = _rows(w.session, lost_query(DAY, days, contact_days, today=DAY))
+        assert kept == computed
+        assert _rows(
+            w.session, lost_query(DAY, days, contact_days, today=DAY, structure=False)
+        ) == _rows(w.session, lost_people_query(DAY, days, contact_days, structure=False))
+    found = {
+        person: (day, structure, reason)
+        for person, day, structure, reason in _rows(w.session, lost_query(DAY, 90, 30, today=DAY))
+    }
+    assert found[p9.id] == ("2026-06-01", w.a.id, 1)
+    assert found[p11.id] == ("2026-04-01", w.c.id, 1)
+    assert p10.id not in found
+    assert p12.id not in found
+    # Kept to a population or to some people, the same again.
+    some = [lost_world["p1"].id, lost_world["p4"].id, p9.id, p10.id]
+    assert _rows(w.session, lost_query(DAY, 90, 30, some, today=DAY)) == _rows(
+        w.session, lost_people_query(DAY, 90, 30, some)
+    )
+    # An earlier day is computed from the events.
+    june = date(2026, 6, 30)
+    assert _rows(w.session, lost_query(june, 90, 30, today=DAY)) == _rows(
+        w.session, lost_people_query(june, 90, 30)
+    )
+
+
+def test_the_counts_and_the_index_card_for_today(world: World, lost_world: dict) -> None:
+    """A period that ends today reads the kept state: the same table as the events give the
+    day before the kept state is read (a period ending on the same day, asked the day after)."""
+    scope = Scope(start=START, end=DAY)
+    kept = lost_from_view_counts(world.session, scope, 1, 90, today=DAY)
+    computed = lost_from_view_counts(world.session, scope, 1, 90, today=DAY + timedelta(days=1))
+    assert kept.rows == computed.rows == (world.a, world.c)
+    assert [kept.cell(r, c) for r in kept.rows for c in kept.columns] == [
+        computed.cell(r, c) for r in computed.rows for c in computed.columns
+    ]
+    figures = steering_figures(world.session, scope, 1, today=DAY, days=90, contact_days=30)
+    assert figures.lost == 3
