@@ -33,7 +33,7 @@ assert it is empty after each kind of write, and ``flask pathways check-state`` 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from typing import Any
 
@@ -87,33 +87,51 @@ _WATCHED: dict[type, tuple[str, ...]] = {
 }
 
 
-def _events_of() -> Any:
-    """(day, structure) of every event of the enclosing statement's person
-    (``beneficiaries``), as ``app.services.statistics.lost`` counts them: five index lookups,
-    whatever the number of events in the database."""
-    person = Beneficiary.id
+def event_selects(where: Callable[[Any, Any], ColumnElement[bool]]) -> list[Any]:
+    """(person, day, structure) of every event of a pathway, one ``SELECT`` a kind, each kept
+    to the rows ``where(its person column, its day column)`` accepts: the one definition of
+    an event that the kept state and the people lost from view
+    (``app.services.statistics.lost``) share. A step's start, a barrier identified or closed
+    (by its recorder's or its acting structure, its closer's), a hand-off transition done by a
+    structure, a follow-up's start."""
     recorder = select(User.structure_id).where(User.id == Barrier.recorded_by_id).scalar_subquery()
-    return union_all(
-        select(PathwayStep.started_on.label("day"), PathwayStep.structure_id.label("structure"))
-        .where(PathwayStep.beneficiary_id == person)
-        .correlate(Beneficiary),
-        select(Barrier.identified_on, func.coalesce(recorder, Barrier.acting_structure_id))
-        .where(Barrier.beneficiary_id == person)
-        .correlate(Beneficiary),
+    return [
         select(
+            PathwayStep.beneficiary_id.label("person"),
+            PathwayStep.started_on.label("day"),
+            PathwayStep.structure_id.label("structure"),
+        ).where(where(PathwayStep.beneficiary_id, PathwayStep.started_on)),
+        select(
+            Barrier.beneficiary_id,
+            Barrier.identified_on,
+            func.coalesce(recorder, Barrier.acting_structure_id),
+        ).where(where(Barrier.beneficiary_id, Barrier.identified_on)),
+        select(
+            Barrier.beneficiary_id,
             Barrier.closed_on,
             func.coalesce(Barrier.closed_by_structure_id, Barrier.acting_structure_id),
+        ).where(Barrier.closed_on.is_not(None), where(Barrier.beneficiary_id, Barrier.closed_on)),
+        select(
+            Handoff.beneficiary_id,
+            HandoffTransition.effective_on,
+            HandoffTransition.actor_structure_id,
         )
-        .where(Barrier.beneficiary_id == person, Barrier.closed_on.is_not(None))
-        .correlate(Beneficiary),
-        select(HandoffTransition.effective_on, HandoffTransition.actor_structure_id)
-        .join(Handoff, Handoff.id == HandoffTransition.handoff_id)
-        .where(Handoff.beneficiary_id == person, HandoffTransition.actor_structure_id.is_not(None))
-        .correlate(Beneficiary),
-        select(FollowUp.started_on, FollowUp.structure_id)
-        .where(FollowUp.beneficiary_id == person)
-        .correlate(Beneficiary),
-    ).subquery()
+        .join(HandoffTransition, HandoffTransition.handoff_id == Handoff.id)
+        .where(
+            HandoffTransition.actor_structure_id.is_not(None),  # done by a partner
+            where(Handoff.beneficiary_id, HandoffTransition.effective_on),
+        ),
+        select(FollowUp.beneficiary_id, FollowUp.started_on, FollowUp.structure_id).where(
+            where(FollowUp.beneficiary_id, FollowUp.started_on)
+        ),
+    ]
+
+
+def _events_of() -> Any:
+    """(person, day, structure) of every event of the enclosing statement's person
+    (``beneficiaries``): five index lookups, whatever the number of events in the database."""
+    mine = event_selects(lambda person, _day: person == Beneficiary.id)
+    return union_all(*(branch.correlate(Beneficiary) for branch in mine)).subquery()
 
 
 def _days_of() -> Select[Any]:

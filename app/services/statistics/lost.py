@@ -39,6 +39,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Select,
+    and_,
     case,
     exists,
     func,
@@ -53,17 +54,15 @@ from sqlalchemy.orm import Session
 from app.domain.handoffs import HandoffStatus
 from app.domain.lost_from_view import LostReason
 from app.models import (
-    Barrier,
     Beneficiary,
     FollowUp,
     Handoff,
-    HandoffTransition,
     PathwayStep,
     ReferenceItem,
     ReferenceKind,
     Structure,
-    User,
 )
+from app.services.pathways.state import event_selects
 from app.services.statistics.flows import FINAL_STAGES, as_of
 from app.services.statistics.headings import Heading, Label
 from app.services.statistics.scope import Scope, population
@@ -85,43 +84,10 @@ def _among(column: Any, people: People) -> Any:
 
 def _events(day: date, people: People = None) -> Any:
     """(person, day, structure) of every event up to ``day`` (of ``people`` only when given:
-    each branch reads their rows on its person index, not the territory's)."""
-    recorder = select(User.structure_id).where(User.id == Barrier.recorded_by_id).scalar_subquery()
-    return union_all(
-        select(
-            PathwayStep.beneficiary_id.label("person"),
-            PathwayStep.started_on.label("day"),
-            PathwayStep.structure_id.label("structure"),
-        ).where(PathwayStep.started_on <= day, _among(PathwayStep.beneficiary_id, people)),
-        select(
-            Barrier.beneficiary_id,
-            Barrier.identified_on,
-            func.coalesce(recorder, Barrier.acting_structure_id),
-        ).where(Barrier.identified_on <= day, _among(Barrier.beneficiary_id, people)),
-        select(
-            Barrier.beneficiary_id,
-            Barrier.closed_on,
-            func.coalesce(Barrier.closed_by_structure_id, Barrier.acting_structure_id),
-        ).where(
-            Barrier.closed_on.is_not(None),
-            Barrier.closed_on <= day,
-            _among(Barrier.beneficiary_id, people),
-        ),
-        select(
-            Handoff.beneficiary_id,
-            HandoffTransition.effective_on,
-            HandoffTransition.actor_structure_id,
-        )
-        .join(HandoffTransition, HandoffTransition.handoff_id == Handoff.id)
-        .where(
-            HandoffTransition.actor_structure_id.is_not(None),  # done by a partner
-            HandoffTransition.effective_on <= day,
-            _among(Handoff.beneficiary_id, people),
-        ),
-        select(FollowUp.beneficiary_id, FollowUp.started_on, FollowUp.structure_id).where(
-            FollowUp.started_on <= day, _among(FollowUp.beneficiary_id, people)
-        ),
-    ).subquery()
+    each branch reads their rows on its person index, not the territory's), as the kept
+    pathway state counts them (``event_selects``)."""
+    branches = event_selects(lambda person, on: and_(on <= day, _among(person, people)))
+    return union_all(*branches).subquery()
 
 
 def _last_days(day: date, people: People) -> Any:
