@@ -356,7 +356,7 @@ def _drop_committed(engine: object, ids: dict[str, object]) -> None:
     """Remove what this test committed so that other tests see the database they expect."""
     from sqlalchemy import delete, text
 
-    from app.models import Beneficiary, Consent, PersonKey, Structure
+    from app.models import Beneficiary, Consent, PersonKey, Structure, UnmetNeed
 
     with Session(engine) as session:  # type: ignore[call-overload]
         pid = ids["person"]
@@ -368,6 +368,8 @@ def _drop_committed(engine: object, ids: dict[str, object]) -> None:
             select(Handoff.to_structure_id).where(Handoff.id == hid)
         ).all()
         session.execute(delete(HandoffTransition).where(HandoffTransition.handoff_id == hid))
+        # A decline for capacity (when it wins the race) records an unmet need.
+        session.execute(delete(UnmetNeed).where(UnmetNeed.handoff_id == hid))
         session.execute(delete(Handoff).where(Handoff.id == hid))
         session.execute(delete(FollowUp).where(FollowUp.beneficiary_id == pid))
         session.execute(delete(Consent).where(Consent.beneficiary_id == pid))
