@@ -29,6 +29,7 @@ from app.services.pathways import (
     add_barrier,
     add_step,
     end_follow_up,
+    note_event,
     refresh_everyone,
     refresh_state,
     set_barrier_status,
@@ -383,3 +384,63 @@ def test_a_follow_up_opened_alone_or_by_an_accept_keeps_the_state(
     apply_event(db_session, vault, ub, handoff, HandoffEvent.ACCEPT, now=NOW)
     assert _state(db_session, other) == (TODAY, None)
     assert _structure(db_session, other) == b.id
+
+
+@pytest.mark.parametrize(
+    ("kept", "added", "expected"),
+    [
+        ((None, None), (0, "lo"), (0, "lo")),  # a first event
+        ((0, "hi"), (1, None), (1, None)),  # a later day wins, with its structure or none
+        ((0, "hi"), (0, "lo"), (0, "lo")),  # the same day: the smallest structure
+        ((0, "lo"), (0, "hi"), (0, "lo")),
+        ((0, None), (0, "hi"), (0, "hi")),  # none only when no event of the day names one
+        ((0, "hi"), (0, None), (0, "hi")),
+        ((0, "hi"), (-1, "lo"), (0, "hi")),  # an earlier day changes nothing
+    ],
+)
+def test_an_event_added_moves_the_kept_state_as_the_definition_does(
+    db_session: Session,
+    people: dict[str, object],
+    kept: tuple[int | None, str | None],
+    added: tuple[int, str | None],
+    expected: tuple[int, str | None],
+) -> None:
+    person, a, b = (people[k] for k in ("person", "a", "b"))
+    assert isinstance(person, Beneficiary)
+    assert isinstance(a, Structure)
+    assert isinstance(b, Structure)
+    ids = {"lo": min(a.id, b.id), "hi": max(a.id, b.id), None: None}
+    day = TODAY - timedelta(days=10)
+
+    def on(offset: int | None) -> date:
+        return NO_EVENT if offset is None else day + timedelta(days=offset)
+
+    db_session.execute(
+        update(Beneficiary)
+        .where(Beneficiary.id == person.id)
+        .values(last_event_on=on(kept[0]), last_event_structure_id=ids[kept[1]])
+        .execution_options(synchronize_session=False)
+    )
+    note_event(db_session, person.id, on(added[0]), ids[added[1]])
+    assert (person.last_event_on, person.last_event_structure_id) == (
+        on(expected[0]),
+        ids[expected[1]],
+    )
+
+
+def test_a_back_dated_accept_keeps_the_later_news(
+    db_session: Session, vault: Vault, people: dict[str, object]
+) -> None:
+    """An acceptance dated before the person's latest event counts, and changes nothing."""
+    person, ua, ub, a, b = (people[k] for k in ("person", "ua", "ub", "a", "b"))
+    assert isinstance(person, Beneficiary)
+    assert isinstance(ua, User)
+    assert isinstance(ub, User)
+    assert isinstance(a, Structure)
+    handoff = factories.handoff(db_session, vault, ua, person, b, now=NOW - timedelta(days=9))  # type: ignore[arg-type]
+    add_step(db_session, vault, ua, person, stage_code="training", started_on=TODAY)
+    apply_event(
+        db_session, vault, ub, handoff, HandoffEvent.ACCEPT, now=NOW, on=TODAY - timedelta(days=5)
+    )
+    assert _state(db_session, person) == (TODAY, _stage(db_session, "training"))
+    assert _structure(db_session, person) == a.id

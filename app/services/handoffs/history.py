@@ -27,7 +27,7 @@ from app.models import (
     User,
 )
 from app.services.core_writes import expire_loaded
-from app.services.pathways.state import refresh_state
+from app.services.pathways.state import note_event
 from app.services.security.vault import Vault
 
 _TRANSITIONS = cast(Table, HandoffTransition.__table__)
@@ -49,7 +49,7 @@ def record_transition(
 ) -> None:
     """Append the transition ``source`` → ``handoff.status`` by ``event`` (not audited here),
     recorded at ``now``, effective on ``effective_on`` (by default the French day of ``now``),
-    and refresh the person's pathway state."""
+    and count it in the person's pathway state."""
     row: dict[str, Any] = {
         "id": uuid.uuid4(),
         "handoff_id": handoff.id,
@@ -77,4 +77,5 @@ def record_transition(
     session.flush()  # the hand-off's row first, when it is new (nothing to do otherwise)
     session.connection().execute(_INSERT, row)
     expire_loaded(session, handoff, "events")
-    refresh_state(session, [handoff.beneficiary_id])
+    if row["actor_structure_id"] is not None:  # an event of the pathway only when done by one
+        note_event(session, handoff.beneficiary_id, row["effective_on"], row["actor_structure_id"])

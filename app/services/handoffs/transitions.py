@@ -47,7 +47,7 @@ from app.services.handoffs.parties import parties
 from app.services.handoffs.repeats import refuse_repeat
 from app.services.handoffs.sending import send_handoff
 from app.services.mail.queue import notify_handoff
-from app.services.pathways import move_barrier, record_step, refresh_state, start_follow_up
+from app.services.pathways import move_barrier, note_event, record_step, start_follow_up
 from app.services.security import audit
 from app.services.security.vault import Vault
 from app.services.structures import reference_item
@@ -332,10 +332,10 @@ def _side_effects(
             keep_state=False,
         )
         # The follow-up's start is an event of the pathway state, written by Core: the
-        # transition's refresh already counted an event of this day by this structure, so
-        # the state changes only when the transition named no structure or another one.
+        # transition already counted an event of this day by this structure, so the state
+        # changes only when the transition named no structure or another one.
         if opened is not None and (actor is None or actor.structure_id != handoff.to_structure_id):
-            refresh_state(session, [handoff.beneficiary_id])
+            note_event(session, handoff.beneficiary_id, day, handoff.to_structure_id)
     if event is HandoffEvent.COMPLETE:
         _apply_outcome(session, vault, actor, handoff, day, reason_code or "", employment)
     if event is HandoffEvent.REDIRECT and redirect_to is not None and actor is not None:

@@ -27,7 +27,7 @@ from app.services.pathways.recording import (
     set_barrier_status,
     start_follow_up,
 )
-from app.services.pathways.state import refresh_everyone, refresh_state, stale_people
+from app.services.pathways.state import note_event, refresh_everyone, refresh_state, stale_people
 
 __all__ = [
     "Timeline",
@@ -41,6 +41,7 @@ __all__ = [
     "end_follow_up",
     "find_barrier",
     "move_barrier",
+    "note_event",
     "other_open_follow_ups",
     "readable_employers",
     "readable_texts",

@@ -29,7 +29,7 @@ from app.models.base import utcnow
 from app.services import repeats
 from app.services.effective_dates import effective_day, not_before
 from app.services.errors import N_, Forbidden, InvalidInput, NotFound
-from app.services.pathways.state import refresh_state
+from app.services.pathways.state import note_event
 from app.services.people.access import open_follow_up
 from app.services.security import audit
 from app.services.security.vault import Vault
@@ -317,7 +317,7 @@ def start_follow_up(
     The id of the follow-up opened, or None.
 
     The start is an event of the person's pathway state, which the session hook does not see
-    here: it is refreshed when a follow-up is opened, unless ``keep_state`` is False (the
+    here: it is counted when a follow-up is opened, unless ``keep_state`` is False (the
     caller then keeps it)."""
     session.flush()  # a follow-up added through the ORM counts (nothing to do otherwise)
     row = {
@@ -334,7 +334,7 @@ def start_follow_up(
     if opened is None:
         return None
     if keep_state:
-        refresh_state(session, [person_id])
+        note_event(session, person_id, on, structure_id)
     subject = FollowUp(id=opened)  # what the audit event names: the row's table and id
     audit.record(session, actor, AuditAction.FOLLOW_UP_START, subject, beneficiary_id=person_id)
     return opened

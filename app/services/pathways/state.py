@@ -20,10 +20,13 @@ after today is one whose state as of today must be computed from the events.
 - at each flush that adds, changes or deletes a step, a barrier, a hand-off transition, a
   hand-off or a follow-up through the ORM (the session hook below: every service writes that
   way);
-- explicitly after the writes that bypass the ORM (the synthetic generator's bulk inserts; a
-  hand-off answer's Core writes - its transition row and the follow-up it opens -:
-  ``app.services.handoffs.history``; the import writes the state of its new people in their
-  rows: a follow-up started that day).
+- explicitly after the writes that bypass the ORM (the synthetic generator's bulk inserts;
+  the import writes the state of its new people in their rows: a follow-up started that day).
+
+``note_event`` counts one event added by a Core write - a hand-off's transition row
+(``app.services.handoffs.history``), the follow-up an answer opens - into the kept state
+without reading any event: an event added can only move the latest day forward, or change
+the structure of that same day.
 
 ``stale_people`` compares the kept state with the state computed from the events: the tests
 assert it is empty after each kind of write, and ``flask pathways check-state`` runs it (and
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from itertools import chain
 from typing import Any
 
@@ -238,6 +242,47 @@ def refresh_state(session: Session, people: People) -> list[uuid.UUID]:
     updated = list(found.scalars())
     _expire_loaded(session, updated)
     return updated
+
+
+def _note_event() -> Any:
+    """The kept state moved by one event added to a person's pathway: the latest day is the
+    later of the two; on the same day the structure is the definition's tie-break (the
+    smallest id, none only when no event of the day names one). Both right-hand sides read the
+    row as it was before the UPDATE (on both databases), under the row's lock."""
+    day = bindparam("day", type_=Beneficiary.last_event_on.type)
+    structure = bindparam("structure", type_=Beneficiary.last_event_structure_id.type)
+    kept_day, kept = Beneficiary.last_event_on, Beneficiary.last_event_structure_id
+    same_day = case(
+        (structure.is_(None), kept),
+        (kept.is_(None), structure),
+        (structure < kept, structure),
+        else_=kept,
+    )
+    return (
+        update(Beneficiary)
+        .where(Beneficiary.id == bindparam("person", type_=Beneficiary.id.type))
+        .values(
+            last_event_on=case((kept_day < day, day), else_=kept_day),
+            last_event_structure_id=case(
+                (kept_day < day, structure), (kept_day == day, same_day), else_=kept
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+_NOTE_EVENT = _note_event()
+
+
+def note_event(session: Session, person: uuid.UUID, day: date, structure: int | None) -> None:
+    """Count in ``person``'s kept state one event just added to their pathway by a write that
+    bypasses the ORM (``day``, done by ``structure``): one UPDATE of their row, which reads no
+    event. Only for an event added - a change or a removal needs ``refresh_state`` - and that
+    the definition counts (``event_selects``: a transition only when a structure did it)."""
+    session.connection().execute(
+        _NOTE_EVENT, {"person": person, "day": day, "structure": structure}
+    )
+    _expire_loaded(session, [person])
 
 
 def refresh_everyone(session: Session, *, chunk: int = CHUNK) -> int:
