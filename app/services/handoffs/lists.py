@@ -15,7 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
 from app.domain.deadlines import deadline_cutoff
 from app.domain.handoffs import HandoffStatus
@@ -227,6 +227,20 @@ def pending_inbox_count(session: Session, actor: User) -> int:
 _FOR_PAGE = (joinedload(Handoff.beneficiary).lazyload(Beneficiary.cohorts),)
 _FOR_ANSWER = (
     joinedload(Handoff.beneficiary).options(
+        # What an answer reads of the person: the pseudonym, the erasure, the identity fields
+        # the confirmation shows and the check of its message looks for, the QPV a decline's
+        # unmet need counts in (the rest - search indexes, notes, kept state, profile - is
+        # loaded if a refused answer's page reads it).
+        load_only(
+            Beneficiary.pseudonym,
+            Beneficiary.erased_at,
+            Beneficiary.qpv_id,
+            Beneficiary.last_name,
+            Beneficiary.first_name,
+            Beneficiary.birth_date,
+            Beneficiary.phone,
+            Beneficiary.email,
+        ),
         lazyload(Beneficiary.cohorts),
         lazyload(Beneficiary.qpv),
         joinedload(Beneficiary.data_key).load_only(PersonKey.kek_id, PersonKey.wrapped_key),

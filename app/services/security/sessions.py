@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload, defer
 
 from app.domain.audit import AuditAction
-from app.models import User, UserSession
+from app.models import Structure, User, UserSession
 from app.services.errors import N_, NotFound
 from app.services.security import audit
 
@@ -74,13 +74,38 @@ def start(
     return token
 
 
-# Every request of a signed-in account runs it: built once.
+# Every request of a signed-in account runs it: built once. It leaves out what only a few
+# pages read (loaded there when read): the account's secrets (password hash, second factor's
+# keys), its dates and work phone, how the session was opened, the structure's card.
 _SIGNED_IN = (
     select(User, UserSession)
     .join(UserSession, UserSession.user_id == User.id)
     .where(
         UserSession.token_hash == bindparam("token_hash", type_=UserSession.token_hash.type),
         User.id == bindparam("user_id", type_=User.id.type),
+    )
+    .options(
+        defer(User.password_hash),
+        defer(User.work_phone),
+        defer(User.last_login_at),
+        defer(User.created_at),
+        defer(User.reactivated_at),
+        defer(User.second_factor_kek),
+        defer(User.second_factor_key),
+        defer(User.second_factor_seed),
+        defer(User.second_factor_step),
+        defer(UserSession.device),
+        defer(UserSession.method),
+        defer(UserSession.acr),
+        defer(UserSession.amr),
+        defer(UserSession.id_token),
+        defaultload(User.structure).options(
+            defer(Structure.missions),
+            defer(Structure.contact),
+            defer(Structure.city),
+            defer(Structure.created_at),
+            defer(Structure.updated_at),
+        ),
     )
 )
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, select, text
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
 from app.domain.handoffs import HandoffEvent
@@ -94,12 +94,11 @@ def body(event_type: WebhookEvent, event_id: uuid.UUID, at: datetime, data: dict
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-# Every answer asks (most structures have no endpoint): the query is built once, and the
-# endpoints' structures are not read with them (the payload names structures by their
-# hand-off's codes).
+# Every answer asks (most structures have no endpoint): the query is built once, and reads
+# only what picks the endpoints (not their secrets nor their structures: the payload names
+# structures by their hand-off's codes).
 _LISTENING = (
-    select(WebhookEndpoint)
-    .options(lazyload(WebhookEndpoint.structure))
+    select(WebhookEndpoint.id, WebhookEndpoint.events)
     .where(
         WebhookEndpoint.structure_id.in_(bindparam("structures", expanding=True)),
         WebhookEndpoint.active.is_(True),
@@ -110,14 +109,15 @@ _LISTENING = (
 
 def _listeners(
     session: Session, structure_ids: Collection[int], event_type: WebhookEvent
-) -> list[WebhookEndpoint]:
-    endpoints = session.scalars(_LISTENING, {"structures": sorted(structure_ids)})
-    return [e for e in endpoints if event_type in parse_events(e.events)]
+) -> list[uuid.UUID]:
+    """The ids of the active endpoints of ``structure_ids`` that hear ``event_type``."""
+    endpoints = session.execute(_LISTENING, {"structures": sorted(structure_ids)})
+    return [endpoint for endpoint, events in endpoints if event_type in parse_events(events)]
 
 
 def _queue(
     session: Session,
-    endpoints: Sequence[WebhookEndpoint],
+    endpoints: Sequence[uuid.UUID],
     event_type: WebhookEvent,
     payload: str,
     event_id: uuid.UUID,
@@ -127,7 +127,7 @@ def _queue(
     deliveries = [
         WebhookDelivery(
             id=uuid.uuid4(),
-            endpoint_id=endpoint.id,
+            endpoint_id=endpoint,
             handoff_id=handoff_id,
             event_id=event_id,
             event_type=event_type,
@@ -172,7 +172,7 @@ def queue_ping(
     structure = session.get(Structure, endpoint.structure_id)
     data = {"structure": structure.code if structure else None, "webhook_id": str(endpoint.id)}
     payload = body(WebhookEvent.PING, event_id, now, data)
-    (delivery,) = _queue(session, [endpoint], WebhookEvent.PING, payload, event_id, now)
+    (delivery,) = _queue(session, [endpoint.id], WebhookEvent.PING, payload, event_id, now)
     audit.record(
         session, actor, AuditAction.WEBHOOK_PING, endpoint, structure=endpoint.structure_id
     )
