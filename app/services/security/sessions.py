@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session, defaultload, defer
+from sqlalchemy.orm import Session, defaultload, defer, lazyload
 
 from app.domain.audit import AuditAction
 from app.models import Structure, User, UserSession
@@ -76,7 +76,7 @@ def start(
 
 # Every request of a signed-in account runs it: built once. It leaves out what only a few
 # pages read (loaded there when read): the account's secrets (password hash, second factor's
-# keys), its dates and work phone, how the session was opened, the structure's card.
+# keys), its dates and work phone, how the session was opened, the structure's card and type.
 _SIGNED_IN = (
     select(User, UserSession)
     .join(UserSession, UserSession.user_id == User.id)
@@ -100,6 +100,7 @@ _SIGNED_IN = (
         defer(UserSession.amr),
         defer(UserSession.id_token),
         defaultload(User.structure).options(
+            lazyload(Structure.type),
             defer(Structure.missions),
             defer(Structure.contact),
             defer(Structure.city),
