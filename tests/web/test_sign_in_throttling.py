@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import pytest
 from flask import Flask
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.extensions import limiter
 from app.models import LoginThrottle, User
 from app.services.security.throttling import attempt_keys, record_failure
+from app.web.auth import views as auth_views
 from tests import factories
 from tests.web.helpers import csrf_token, login
 
@@ -87,7 +88,19 @@ def test_the_language_switch_is_limited_too(app: Flask, rate_limited: None) -> N
     assert statuses == [302, 302, 302, 429]
 
 
-def test_the_back_off_answers_429_with_when_to_try_again(app: Flask, member: User) -> None:
+def test_the_back_off_answers_429_with_when_to_try_again(
+    app: Flask, member: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sign-in's clock stopped: on a loaded machine a second can pass between the fifth
+    # failure and the next try, and the wait would then be 4 seconds.
+    stopped = datetime.now(UTC)
+
+    class StoppedClock(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> StoppedClock:
+            return cls.fromtimestamp(stopped.timestamp(), tz)
+
+    monkeypatch.setattr(auth_views, "datetime", StoppedClock)
     client = _from(app, STRANGER)
     for _ in range(5):
         assert _post_login(client, "ursule@relais.example", "not the right password") == 200
