@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import text
 
 from app.extensions import Database, make_engine
 
@@ -69,6 +70,23 @@ def test_the_patterns_find_what_they_look_for() -> None:
     assert not SESSION_STATE["a session advisory lock (pg_advisory_lock without _xact)"][0].search(
         xact
     )
+
+
+@pytest.mark.postgres_only
+def test_direct_connections_compile_nothing_just_in_time(db_url: str) -> None:
+    """JIT off on a direct connection (a startup option: no SET left on the session);
+    behind PgBouncer no startup option is sent (it refuses them): the database's own."""
+    for pgbouncer, options in ((False, "-c jit=off"), (True, "")):
+        engine = make_engine(db_url, pgbouncer=pgbouncer)
+        try:
+            with engine.connect() as connection:
+                driver = connection.connection.driver_connection
+                assert driver is not None
+                assert driver.info.options == options
+                if not pgbouncer:
+                    assert connection.execute(text("SHOW jit")).scalar_one() == "off"
+        finally:
+            engine.dispose()
 
 
 @pytest.mark.postgres_only
