@@ -209,11 +209,16 @@ def _to_reorient(structure: int, now: datetime) -> Select[Handoff]:
     return select(Handoff).where(
         Handoff.from_structure_id == structure,
         Handoff.status.in_((HandoffStatus.DECLINED, HandoffStatus.EXPIRED)),
-        func.coalesce(Handoff.closed_at, Handoff.answered_at, Handoff.sent_at) >= since,
+        # Declining and expiring are final: both set ``closed_at`` (``_stamp`` in
+        # ``app.services.handoffs.transitions``; revision 3143533e8839 back-filled any row
+        # without it from ``answered_at``, then ``sent_at``), so this is the moment the list
+        # is about and ``ix_handoffs_outbox_closed`` reads only the recent closings - not
+        # every declined or expired hand-off the structure ever sent, as the former
+        # ``coalesce(closed_at, answered_at, sent_at)``, which no index served, did.
+        Handoff.closed_at >= since,
         ~replaced,
         # Probed per hand-off (an ``EXISTS``, not ``IN``): the list is read from the
-        # structure's declined and expired hand-offs (``ix_handoffs_outbox_status``), not from
-        # the hand-offs of every person it follows.
+        # structure's recent closings, not from the hand-offs of every person it follows.
         exists().where(
             FollowUp.beneficiary_id == Handoff.beneficiary_id,
             FollowUp.structure_id == structure,
