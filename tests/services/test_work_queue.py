@@ -136,6 +136,28 @@ def test_the_list_is_about_the_closing_not_the_sending(
     assert section.total == 2
 
 
+def test_only_the_people_the_structure_still_follows_are_to_reorient(
+    db_session: Session, vault: Vault, two: tuple[User, User, Structure]
+) -> None:
+    worker_a, worker_b, b = two
+    kept, left = (factories.person(db_session, vault, worker_a) for _ in range(2))
+    declined = []
+    for person in (kept, left):
+        handoff = factories.handoff(
+            db_session, vault, worker_a, person, b, now=NOW - timedelta(days=3)
+        )
+        apply_event(
+            db_session, vault, worker_b, handoff, HandoffEvent.DECLINE, now=NOW - timedelta(days=2),
+            reason_code="no_capacity",
+        )  # fmt: skip
+        declined.append(handoff)
+    for follow_up in db_session.scalars(select(FollowUp).where(FollowUp.beneficiary_id == left.id)):
+        follow_up.ended_on = TODAY
+    db_session.flush()
+    section = queue_of(db_session, worker_a).to_reorient
+    assert ([item.handoff.id for item in section.items], section.total) == ([declined[0].id], 1)
+
+
 def test_people_without_news_longest_silence_first(
     db_session: Session, vault: Vault, two: tuple[User, User, Structure]
 ) -> None:
