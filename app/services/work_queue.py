@@ -140,7 +140,16 @@ def work_queue(
         ),
         Handoff.answered_at,
     )
-    closed = _handoffs(session, _to_reorient(structure, now), Handoff.sent_at)
+    # Oldest sent first, but by an expression no index gives in order (``sent_at`` is never
+    # NULL: the same order): PostgreSQL 15 costs a ``LIMIT`` over the window count as if it
+    # could stop early, and walked every hand-off the structure sent along the outbox index
+    # (in ``sent_at`` order) to find the recent closings, instead of reading them along
+    # ``ix_handoffs_outbox_closed`` and sorting them (86 ms against 4 at 100,000 people).
+    closed = _handoffs(
+        session,
+        _to_reorient(structure, now),
+        func.coalesce(Handoff.sent_at, Handoff.closed_at),
+    )
     queue = WorkQueue(
         to_answer=to_answer,
         without_first_contact=Section(
@@ -170,9 +179,18 @@ def work_queue(
 
 def _handoffs(session: Session, query: Select[Handoff], oldest: Any) -> tuple[list[Handoff], int]:
     """The list's first ``SHOWN`` hand-offs, oldest first, loaded with what a row shows, and
-    the list's length (a window count over the rows before the ``LIMIT``): one query."""
+    the list's length (a window count over the rows before the ``LIMIT``): one query. The
+    rows are chosen and counted on the hand-offs alone (a subquery), then only the shown ones
+    are joined to what they show - not every row of the list."""
+    first = (
+        query.with_only_columns(Handoff.id, func.count().over().label("total"))
+        .order_by(oldest.asc(), Handoff.id)
+        .limit(SHOWN)
+        .subquery()
+    )
     found = session.execute(
-        query.add_columns(func.count().over())
+        select(Handoff, first.c.total)
+        .join(first, first.c.id == Handoff.id)
         .options(
             # The page shows no cohort: not loaded (a query more per list otherwise).
             joinedload(Handoff.beneficiary).lazyload(Beneficiary.cohorts),
@@ -181,7 +199,6 @@ def _handoffs(session: Session, query: Select[Handoff], oldest: Any) -> tuple[li
             joinedload(Handoff.purpose_barrier),
         )
         .order_by(oldest.asc(), Handoff.id)
-        .limit(SHOWN)
     ).all()
     return [handoff for handoff, _total in found], int(found[0][1]) if found else 0
 
