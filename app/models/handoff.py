@@ -75,6 +75,9 @@ class Handoff(Base):
         # Their waiting hand-offs (a box lists them first): the "follow-ups by person" revision.
         Index("ix_handoffs_inbox_status", "to_structure_id", "status", "sent_at", "id"),
         Index("ix_handoffs_outbox_status", "from_structure_id", "status", "sent_at", "id"),
+        # Its recently closed ones (the work queue's hand-offs to re-orient): every final
+        # transition sets ``closed_at`` (the "recent closings" revision back-filled the rest).
+        Index("ix_handoffs_outbox_closed", "from_structure_id", "status", "closed_at"),
     )
 
     id: Mapped[uuid_pk]

@@ -100,6 +100,64 @@ def test_old_declines_leave_the_queue(
     assert queue_of(db_session, worker_a).to_reorient.total == 0
 
 
+def test_the_list_is_about_the_closing_not_the_sending(
+    db_session: Session, vault: Vault, two: tuple[User, User, Structure]
+) -> None:
+    """A hand-off sent long ago and declined (or expired) in the last 30 days asks to be
+    re-oriented; one declined 31 days ago no longer does."""
+    worker_a, worker_b, b = two
+    late_decline, expiry, old_decline = (
+        factories.person(db_session, vault, worker_a) for _ in range(3)
+    )
+    declined = factories.handoff(
+        db_session, vault, worker_a, late_decline, b, now=NOW - timedelta(days=50)
+    )
+    apply_event(
+        db_session, vault, worker_b, declined, HandoffEvent.DECLINE, now=NOW - timedelta(days=5),
+        reason_code="no_capacity",
+    )  # fmt: skip
+    expired = factories.handoff(
+        db_session, vault, worker_a, expiry, b, now=NOW - timedelta(days=40)
+    )
+    apply_event(db_session, vault, None, expired, HandoffEvent.EXPIRE, now=NOW - timedelta(days=10))
+    gone = factories.handoff(
+        db_session, vault, worker_a, old_decline, b, now=NOW - timedelta(days=32)
+    )
+    apply_event(
+        db_session, vault, worker_b, gone, HandoffEvent.DECLINE, now=NOW - timedelta(days=31),
+        reason_code="no_capacity",
+    )  # fmt: skip
+    section = queue_of(db_session, worker_a).to_reorient
+    assert [item.handoff.id for item in section.items] == [declined.id, expired.id]  # sent first
+    assert [item.since for item in section.items] == [
+        NOW - timedelta(days=5),
+        NOW - timedelta(days=10),
+    ]
+    assert section.total == 2
+
+
+def test_only_the_people_the_structure_still_follows_are_to_reorient(
+    db_session: Session, vault: Vault, two: tuple[User, User, Structure]
+) -> None:
+    worker_a, worker_b, b = two
+    kept, left = (factories.person(db_session, vault, worker_a) for _ in range(2))
+    declined = []
+    for person in (kept, left):
+        handoff = factories.handoff(
+            db_session, vault, worker_a, person, b, now=NOW - timedelta(days=3)
+        )
+        apply_event(
+            db_session, vault, worker_b, handoff, HandoffEvent.DECLINE, now=NOW - timedelta(days=2),
+            reason_code="no_capacity",
+        )  # fmt: skip
+        declined.append(handoff)
+    for follow_up in db_session.scalars(select(FollowUp).where(FollowUp.beneficiary_id == left.id)):
+        follow_up.ended_on = TODAY
+    db_session.flush()
+    section = queue_of(db_session, worker_a).to_reorient
+    assert ([item.handoff.id for item in section.items], section.total) == ([declined[0].id], 1)
+
+
 def test_people_without_news_longest_silence_first(
     db_session: Session, vault: Vault, two: tuple[User, User, Structure]
 ) -> None:

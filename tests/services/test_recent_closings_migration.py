@@ -1,0 +1,149 @@
+"""Revision 3143533e8839 (the work queue's recent closings): a declined or expired hand-off
+without ``closed_at`` gets the moment the list read for it (``answered_at``, else
+``sent_at``) and the French day of it as ``closed_on``; other rows keep theirs; the index is
+created, and dropped by the downgrade, which keeps the moments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic.script import ScriptDirectory
+from flask import Flask
+from sqlalchemy import Connection, text
+
+from app.extensions import make_engine
+from tests.test_migrations import _alembic_config, _migrate, _scratch_database
+
+CLOSINGS = "3143533e8839"
+HANDOFFS = sa.table(
+    "handoffs",
+    sa.column("id", sa.Uuid()),
+    sa.column("closed_at", sa.DateTime(timezone=True)),
+    sa.column("closed_on", sa.Date()),
+)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _closings(connection: Connection) -> dict[uuid.UUID, tuple[datetime | None, date | None]]:
+    rows = connection.execute(sa.select(HANDOFFS.c.id, HANDOFFS.c.closed_at, HANDOFFS.c.closed_on))
+    return {row_id: (_utc(moment), day) for row_id, moment, day in rows}
+
+
+def _indexes(connection: Connection) -> set[str | None]:
+    return {index["name"] for index in sa.inspect(connection).get_indexes("handoffs")}
+
+
+def test_closings_back_filled_then_indexed(app: Flask, db_url: str, tmp_path: Path) -> None:
+    script = ScriptDirectory.from_config(_alembic_config(app)).get_revision(CLOSINGS)
+    assert script is not None
+    assert isinstance(script.down_revision, str)
+    with _scratch_database(db_url, tmp_path) as url:
+        _migrate(app, url, "upgrade", script.down_revision)
+        engine = make_engine(url)
+        sqlite = engine.dialect.name == "sqlite"
+
+        def key(value: uuid.UUID) -> str:
+            return value.hex if sqlite else str(value)
+
+        def moment(value: str | None) -> str | None:
+            if value is None:
+                return None
+            return f"{value}.000000" if sqlite else f"{value}+00"
+
+        declined, expired, kept, withdrawn = (uuid.uuid4() for _ in range(4))
+        try:
+            with engine.begin() as connection:
+                kind = connection.execute(
+                    text("SELECT id FROM reference_items WHERE kind = 'structure_type' LIMIT 1")
+                ).scalar_one()
+                for n in (1, 2):
+                    connection.execute(
+                        text(
+                            "INSERT INTO structures (id, code, name, type_id, missions, contact,"
+                            " city, active, created_at) VALUES (:id, :code, :code, :kind, '',"
+                            " '', '', true, :at)"
+                        ),
+                        {
+                            "id": n,
+                            "code": f"CLOS{n}",
+                            "kind": kind,
+                            "at": moment("2026-01-01 00:00:00"),
+                        },
+                    )
+                person = key(uuid.uuid4())
+                connection.execute(
+                    text(
+                        "INSERT INTO beneficiaries (id, pseudonym, created_month,"
+                        " created_by_structure_id, created_at)"
+                        " VALUES (:id, 'P-CLOS-ING5', '2026-01-01', 1, :at)"
+                    ),
+                    {"id": person, "at": moment("2026-01-05 10:00:00")},
+                )
+                # (id, status, sent, answered, closed, closed on)
+                for handoff, status, sent, answered, closed, closed_on in (
+                    (
+                        declined,
+                        "declined",
+                        "2026-03-01 09:00:00",
+                        "2026-03-04 16:00:00",
+                        None,
+                        None,
+                    ),
+                    # Sent at 23:30 UTC: 00:30 the next day in Paris.
+                    (expired, "expired", "2026-03-01 23:30:00", None, None, None),
+                    (
+                        kept,
+                        "declined",
+                        "2026-03-02 09:00:00",
+                        "2026-03-10 08:00:00",
+                        "2026-03-10 08:00:00",
+                        "2026-03-09",
+                    ),
+                    (withdrawn, "withdrawn", "2026-03-03 09:00:00", None, None, None),
+                ):
+                    connection.execute(
+                        text(
+                            "INSERT INTO handoffs (id, beneficiary_id, from_structure_id,"
+                            " to_structure_id, purpose_stage_id, consent_confirmed, status,"
+                            " decline_reason_id, sent_at, answered_at, closed_at, closed_on,"
+                            " version) VALUES (:id, :person, 1, 2,"
+                            " (SELECT id FROM reference_items WHERE kind = 'stage'"
+                            " AND code = 'training'), true, :status,"
+                            " (SELECT id FROM reference_items WHERE kind = 'decline_reason'"
+                            " AND code = 'no_capacity'), :sent, :answered, :closed, :closed_on,"
+                            " 1)"
+                        ),
+                        {
+                            "id": key(handoff),
+                            "person": person,
+                            "status": status,
+                            "sent": moment(sent),
+                            "answered": moment(answered),
+                            "closed": moment(closed),
+                            "closed_on": closed_on,
+                        },
+                    )
+            _migrate(app, url, "upgrade", CLOSINGS)
+            expected = {
+                declined: (datetime(2026, 3, 4, 16, 0, tzinfo=UTC), date(2026, 3, 4)),
+                expired: (datetime(2026, 3, 1, 23, 30, tzinfo=UTC), date(2026, 3, 2)),
+                kept: (datetime(2026, 3, 10, 8, 0, tzinfo=UTC), date(2026, 3, 9)),
+                withdrawn: (None, None),  # not a list's concern: left as it was
+            }
+            with engine.connect() as connection:
+                assert _closings(connection) == expected
+                assert "ix_handoffs_outbox_closed" in _indexes(connection)
+            _migrate(app, url, "downgrade", script.down_revision)
+            with engine.connect() as connection:
+                assert "ix_handoffs_outbox_closed" not in _indexes(connection)
+                assert _closings(connection) == expected
+        finally:
+            engine.dispose()
