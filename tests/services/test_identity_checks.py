@@ -17,7 +17,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.services.errors import InvalidInput
-from app.services.people import identity
+from app.services.people import identity, identity_checks
 from app.services.people.identity import Identity, IdentityChecks, clean_identity, normalise_phone
 
 TODAY = date(2026, 11, 25)
@@ -198,6 +198,22 @@ def test_french_national_numbers_get_the_answer_of_phonenumbers_for_every_prefix
             valid += parsed_by_phonenumbers(raw) is not None
     assert checked == 3600
     assert 0 < valid < checked  # both answers were compared
+
+
+def test_the_french_validity_check_is_that_of_phonenumbers_for_every_prefix() -> None:
+    """``_valid_in_france`` tries France's number types in another order than
+    ``phonenumbers.is_valid_number``: the same answer for every three-digit prefix, valid
+    and invalid, each with random endings."""
+    rng = random.Random(2027)
+    answers = set()
+    for prefix in range(100, 1000):
+        for _ in range(8):
+            national = f"{prefix}" + "".join(str(rng.randrange(10)) for _ in range(6))
+            number = phonenumbers.PhoneNumber(country_code=33, national_number=int(national))
+            expected = phonenumbers.is_valid_number(number)
+            assert identity_checks._valid_in_france(national) == expected, national
+            answers.add(expected)
+    assert answers == {True, False}
 
 
 @settings(max_examples=300, deadline=None)

@@ -18,7 +18,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from app.crypto import DataKey
-from app.crypto.blind_index import LOOKUP_NAMES
+from app.crypto.blind_index import LOOKUP_NAMES, BlindIndexer, name_prefix, name_words
 from app.domain.audit import AuditAction
 from app.domain.pathway import ConsentMethod
 from app.domain.people import new_pseudonym
@@ -78,7 +78,7 @@ def write_people(
     pseudonyms = _pseudonyms(session, len(checked.rows))
     inserts = BulkInserts(session)
     events = list(deferred_audit)
-    prefixes: dict[str, set[int]] = {}  # a name's search prefixes, for the whole file
+    prefixes = NamePrefixes(vault.indexer)  # the names' search prefixes, for the whole file
     for start in range(0, len(checked.rows), BATCH_SIZE):
         batch = _Batch(vault, actor, structure_id, import_id, today, prefixes)
         rows = checked.rows[start : start + BATCH_SIZE]
@@ -98,6 +98,37 @@ def write_people(
     )
     audit.append_many(session, events, write=inserts)
     return len(checked.rows)
+
+
+class NamePrefixes:
+    """The name-prefix index values of names (``BlindIndexer.name_prefixes``), for one file.
+
+    ``prefixes(last_name) | prefixes(first_name)`` is ``name_prefixes(last_name,
+    first_name)``. Each distinct name is worked out once (first names repeat), and each
+    distinct prefix's keyed hash once: names share their first letters far more often than
+    they repeat whole (the last names of a caseload), and the prefix is all the hash sees.
+    Names and prefixes in clear: keep one for one import only.
+    """
+
+    def __init__(self, indexer: BlindIndexer) -> None:
+        self.indexer = indexer
+        self._names: dict[str, set[int]] = {}
+        self._values: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        return f"NamePrefixes(names={len(self._names)}, prefixes={len(self._values)})"
+
+    def __call__(self, name: str) -> set[int]:
+        values = self._names.get(name)
+        if values is None:
+            values = self._names[name] = {self._value(name_prefix(w)) for w in name_words(name)}
+        return values
+
+    def _value(self, prefix: str) -> int:
+        value = self._values.get(prefix)
+        if value is None:
+            value = self._values[prefix] = self.indexer.compute("name_prefix", prefix)
+        return value
 
 
 def _pseudonyms(session: Session, count: int) -> list[str]:
@@ -152,11 +183,9 @@ class _Batch:
         structure_id: int,
         import_id: str,
         today: date,
-        prefixes: dict[str, set[int]],
+        prefixes: NamePrefixes,
     ) -> None:
         self.vault = vault
-        # Each name's search prefixes (``BlindIndexer.name_prefixes``), worked out once per
-        # name of the file (first names repeat): names in clear, kept for one import only.
         self.prefixes = prefixes
         self.actor = actor
         self.structure_id = structure_id
@@ -222,8 +251,7 @@ class _Batch:
         identity = row.identity
         self.name_tokens.extend(
             {"beneficiary_id": person_id, "value": value}
-            for value in self._name_prefixes(identity.last_name)
-            | self._name_prefixes(identity.first_name)
+            for value in self.prefixes(identity.last_name) | self.prefixes(identity.first_name)
         )
         self.keys.append(
             {
@@ -234,13 +262,6 @@ class _Batch:
                 "rotation_requested": False,
             }
         )
-
-    def _name_prefixes(self, name: str) -> set[int]:
-        """``name_prefixes(last_name, first_name)`` is the union of each name's."""
-        values = self.prefixes.get(name)
-        if values is None:
-            values = self.prefixes[name] = self.vault.indexer.name_prefixes(name)
-        return values
 
     def _add_consent(self, person_id: uuid.UUID, consent: ConsentInput) -> None:
         consent_id = uuid.uuid4()

@@ -4,6 +4,7 @@ and e-mail domains, remembered (``IdentityChecks``), with ``normalise_phone`` th
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -48,8 +49,7 @@ def normalise_phone(raw: str, region: str = "FR") -> str:
     """
     if region == "FR" and _FRENCH_NATIONAL.fullmatch(raw):
         national = _NOT_DIGITS.sub("", raw)[1:]
-        number = phonenumbers.PhoneNumber(country_code=33, national_number=int(national))
-        if not phonenumbers.is_valid_number(number):
+        if not _valid_in_france(national):
             raise InvalidInput(N_("Enter a valid phone number."), field="phone")
         return f"+33{national}"
     try:
@@ -59,6 +59,65 @@ def normalise_phone(raw: str, region: str = "FR") -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidInput(N_("Enter a valid phone number."), field="phone")
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+# One description of France's numbering plan: its possible lengths (none: any) and pattern.
+_Description = tuple[frozenset[int], re.Pattern[str]]
+
+
+def _valid_in_france(national: str) -> bool:
+    """``phonenumbers.is_valid_number`` of the French number +33 ``national`` (the national
+    number: nine digits, the first from 1 to 9), from the same metadata.
+
+    ``phonenumbers`` finds the number's type: the general description first, then eight rare
+    types, then fixed lines and mobiles - ten patterns tried for a mobile number. A number is
+    valid when the general description and any type match, whatever the type: here mobiles and
+    fixed lines, most numbers of a file, are tried first (three patterns for a mobile).
+    ``tests/services/test_identity_checks.py`` compares the two on every prefix.
+    """
+    general, types = _french_descriptions()
+    return _matches(national, general) and any(_matches(national, kind) for kind in types)
+
+
+@functools.cache
+def _french_descriptions() -> tuple[_Description | None, tuple[_Description, ...]]:
+    """France's general description and those of its number types, mobiles and fixed lines
+    first (``phonenumbers.phonenumberutil._number_type_helper`` tries the same ones)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("FR")
+    if metadata is None:  # pragma: no cover - France is in every version's metadata
+        return None, ()
+    kinds = (
+        metadata.mobile,
+        metadata.fixed_line,
+        metadata.premium_rate,
+        metadata.toll_free,
+        metadata.shared_cost,
+        metadata.voip,
+        metadata.personal_number,
+        metadata.pager,
+        metadata.uan,
+        metadata.voicemail,
+    )
+    types = tuple(found for found in map(_description, kinds) if found is not None)
+    return _description(metadata.general_desc), types
+
+
+def _description(desc: phonenumbers.PhoneNumberDesc | None) -> _Description | None:
+    """None for a description without a pattern (``phonenumbers`` matches nothing with it)."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    return frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern)
+
+
+def _matches(national: str, description: _Description | None) -> bool:
+    """``phonenumbers``' ``_is_number_matching_desc``: a possible length, then the whole
+    number matching the pattern."""
+    if description is None:
+        return False
+    lengths, pattern = description
+    if lengths and len(national) not in lengths:
+        return False
+    return pattern.fullmatch(national) is not None
 
 
 class IdentityChecks:

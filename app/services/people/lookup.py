@@ -22,8 +22,16 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.crypto.blind_index import BlindIndexer, name_birth_key, normalise_email
 from app.models import Beneficiary
-from app.services.in_lists import LOOKUP_CHUNK, in_literals
+from app.services.in_lists import in_literals
 from app.services.people.identity import Identity
+
+# Index values per query of a lookup. An import's thousands of values were three ``IN`` lists
+# of up to 5,000 values in one query (``OR``): PostgreSQL read all of ``beneficiaries`` for
+# them (100 ms a query at 100,000 people, planning 10 ms), where one index's 2,000 values are
+# 2,000 probes of that index (5 to 7 ms) - the plan it picks for such a list from 100,000
+# people on, whatever the file (docs/performance.md, "The import into 100,000 people, fourth
+# pass").
+INDEX_CHUNK = 2000
 
 NARROW: dict[str, InstrumentedAttribute[int | None]] = {
     "name_birth": Beneficiary.name_birth_index,
@@ -112,8 +120,9 @@ def find_candidates(
     values: Iterable[LookupValue],
     exclude: uuid.UUID | None = None,
 ) -> Candidates:
-    """The people who share a duplicate index with ``values`` (one query per ``LOOKUP_CHUNK``
-    values of each index, and as many on the narrow indexes while ``unindexed_left``)."""
+    """The people who share a duplicate index with ``values`` (one query for a few values, else
+    one per ``INDEX_CHUNK`` values of each index; as many on the narrow indexes while
+    ``unindexed_left``)."""
     values = list(values)
     found = Candidates()
     if not values:
@@ -144,17 +153,9 @@ def _collect(
     into: dict[tuple[str, int], set[uuid.UUID]],
     exclude: uuid.UUID | None,
 ) -> None:
-    names = [name for name in columns if wanted.get(name)]
-    if not names:
-        return
-    ordered = {name: sorted(wanted[name]) for name in names}
-    longest = max(len(v) for v in ordered.values())
-    for start in range(0, longest, LOOKUP_CHUNK):
-        tests = [
-            in_literals(columns[name], ordered[name][start : start + LOOKUP_CHUNK])
-            for name in names
-            if start < len(ordered[name])
-        ]
+    for group in _groups(wanted):
+        names = list(group)
+        tests = [in_literals(columns[name], values) for name, values in group.items()]
         filters: list[Any] = [or_(*tests), *conditions, Beneficiary.erased_at.is_(None)]
         if exclude is not None:
             filters.append(Beneficiary.id != exclude)
@@ -163,3 +164,17 @@ def _collect(
             for name, value in zip(names, values, strict=True):
                 if value is not None and value in wanted[name]:
                     into.setdefault((name, value), set()).add(person_id)
+
+
+def _groups(wanted: Mapping[str, set[int]]) -> list[dict[str, list[int]]]:
+    """The values of each query: all of them in one query (one index after the other, ``OR``)
+    when they are ``INDEX_CHUNK`` or fewer (a registration: three), else one index a query, in
+    slices of ``INDEX_CHUNK``."""
+    ordered = {name: sorted(values) for name, values in wanted.items() if values}
+    if sum(len(values) for values in ordered.values()) <= INDEX_CHUNK:
+        return [ordered] if ordered else []
+    return [
+        {name: values[start : start + INDEX_CHUNK]}
+        for name, values in ordered.items()
+        for start in range(0, len(values), INDEX_CHUNK)
+    ]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Beneficiary, User
 from app.services.imports import duplicates
+from app.services.people import lookup
 from app.services.people.identity import Identity
 from app.services.people.lookup import identity_keys, lookup_values, unindexed_left
 from app.services.rights.subject_access import access_log
@@ -282,3 +283,45 @@ def test_the_structures_own_candidates_are_all_named(
     assert [str(w) for w in result.warnings] == [
         f"Possible duplicate of {names}, already followed by your structure."
     ]
+
+
+def test_many_lookup_values_are_asked_one_index_a_query_in_slices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A few values (a registration's three) in one query; past ``INDEX_CHUNK``, each index
+    in its own queries of at most ``INDEX_CHUNK`` values (PostgreSQL probes an index for such
+    a list, where three long lists in one query read the whole table)."""
+    monkeypatch.setattr(lookup, "INDEX_CHUNK", 3)
+    few = {"name_birth": {5}, "email": {2}, "phone": {9}}
+    assert lookup._groups(few) == [{"name_birth": [5], "email": [2], "phone": [9]}]
+    many = {"name_birth": {4, 1, 3, 2}, "email": set(), "phone": {8}}
+    assert lookup._groups(many) == [{"name_birth": [1, 2, 3]}, {"name_birth": [4]}, {"phone": [8]}]
+    assert lookup._groups({"email": set()}) == []
+
+
+def test_a_lookup_in_slices_finds_the_candidates_of_one_query(
+    db_session: Session, vault: Vault, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same candidates, decryptions and warnings, each index asked in slices of one value."""
+    first = factories.person(db_session, vault, worker)  # GOOD's name, birth date, e-mail, phone
+    second = factories.person(
+        db_session, vault, worker, last_name="Autre", first_name="Nom", email=None
+    )  # the same phone
+    _elsewhere(db_session, vault, 1, birth_date=date(2001, 5, 2))
+    data = csv_file(HEADER, GOOD, OTHER)
+    names = ", ".join(sorted((first.pseudonym, second.pseudonym)))
+    expected = [f"Possible duplicate of {names}, already followed by your structure."]
+    whole = run(db_session, vault, worker, data)
+    assert [str(w) for w in whole.warnings] == expected
+    monkeypatch.setattr(lookup, "INDEX_CHUNK", 1)
+    sliced = run(db_session, vault, worker, data)
+    assert [str(w) for w in sliced.warnings] == expected
+    summaries = db_session.scalars(
+        select(AuditEvent.data)
+        .where(AuditEvent.action == "beneficiary:duplicate_check")
+        .where(AuditEvent.subject_type == "import")
+        .order_by(AuditEvent.seq)
+    ).all()
+    assert len(summaries) == 2
+    assert summaries[0] == summaries[1]
+    assert summaries[0]["candidates"] == 2

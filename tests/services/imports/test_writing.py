@@ -269,18 +269,20 @@ def test_the_audit_chain_is_touched_once_at_the_end_of_an_import(
 def test_names_of_several_words_get_the_search_prefixes_of_registration(
     db_session: Session, vault: Vault, worker: User
 ) -> None:
-    """Each name's prefixes are worked out once per file: two people sharing a first name, and
-    names of several words, get what ``name_prefixes(last_name, first_name)`` gives."""
+    """Each name's prefixes are worked out once per file, and each prefix's value once: two
+    people sharing a first name, names sharing their first letters, and names of several words
+    get what ``name_prefixes(last_name, first_name)`` gives."""
     lines = [
         "nom;prenom;public",
         "N'Diaye-Ba;Marie Claire;young_dropout",
         "Quintal;Marie Claire;young_dropout",
         "Le Gall;Quintal;young_dropout",
+        "Quintanilla;Marielle;young_dropout",
     ]
     result = imports.import_caseload(
         db_session, vault, worker, "\r\n".join(lines).encode(), today=TODAY
     )
-    assert result.imported == 3
+    assert result.imported == 4
     people = db_session.scalars(select(Beneficiary)).all()
     for person in people:
         who = open_identity(vault, db_session, person)
