@@ -88,11 +88,10 @@ def test_the_language_switch_is_limited_too(app: Flask, rate_limited: None) -> N
     assert statuses == [302, 302, 302, 429]
 
 
-def test_the_back_off_answers_429_with_when_to_try_again(
-    app: Flask, member: User, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The sign-in's clock stopped: on a loaded machine a second can pass between the fifth
-    # failure and the next try, and the wait would then be 4 seconds.
+@pytest.fixture
+def stopped_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sign-in's clock stopped: on a loaded machine a second can pass between the fifth
+    failure and the next try, and the wait said would then be 4 seconds, not 5."""
     stopped = datetime.now(UTC)
 
     class StoppedClock(datetime):
@@ -101,6 +100,11 @@ def test_the_back_off_answers_429_with_when_to_try_again(
             return cls.fromtimestamp(stopped.timestamp(), tz)
 
     monkeypatch.setattr(auth_views, "datetime", StoppedClock)
+
+
+def test_the_back_off_answers_429_with_when_to_try_again(
+    app: Flask, member: User, stopped_clock: None
+) -> None:
     client = _from(app, STRANGER)
     for _ in range(5):
         assert _post_login(client, "ursule@relais.example", "not the right password") == 200
@@ -121,7 +125,9 @@ def test_the_back_off_answers_429_with_when_to_try_again(
     assert client.get("/people/").status_code == 302  # not signed in
 
 
-def test_the_back_off_does_not_tell_whether_the_account_exists(app: Flask, member: User) -> None:
+def test_the_back_off_does_not_tell_whether_the_account_exists(
+    app: Flask, member: User, stopped_clock: None
+) -> None:
     known, unknown = _from(app, STRANGER), _from(app, "203.0.113.67")
     answers = []
     for client, email in ((known, "ursule@relais.example"), (unknown, "nobody@relais.example")):
