@@ -35,6 +35,7 @@ import itertools
 import multiprocessing
 import os
 import re
+import resource
 import signal
 import statistics
 import subprocess
@@ -87,6 +88,9 @@ class Run:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
+    # CPU seconds the run cost, by whom: "server" (its gunicorn's workers), "postgres" (every
+    # PostgreSQL process of the machine) and "clients" (the client processes).
+    cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def per_second(self) -> float:
@@ -98,6 +102,51 @@ def _libpq(url: str) -> str:
     if not scheme.startswith("postgresql"):
         raise SystemExit("DATABASE_URL must name a PostgreSQL database (postgresql+psycopg://...)")
     return f"postgresql://{rest}"
+
+
+# -- where the CPU goes ----------------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+SERVERS: dict[str, int] = {}  # the gunicorn masters' process ids, by name
+DATABASE: list[str] = []  # the bench database's name
+
+
+def _stat(pid: str) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # gone meanwhile
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def _cpu_of(server_pid: int, database: str) -> dict[str, float]:
+    """CPU seconds used so far by the workers of the gunicorn ``server_pid`` and by PostgreSQL:
+    its server processes and the connections to ``database`` (not another database's: a bench
+    DB being generated beside; user + system time, from /proc)."""
+    used = {"server": 0.0, "postgres": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        fields = _stat(pid)
+        if fields is None:
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / TICK
+        if int(fields[1]) == server_pid:
+            used["server"] += seconds
+        elif _postgres_of(pid, database):
+            used["postgres"] += seconds
+    return used
+
+
+def _postgres_of(pid: str, database: str) -> bool:
+    """A PostgreSQL process, and if a connection ("postgres: 15/main: USER DB HOST ..."), one
+    to ``database``."""
+    try:
+        if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
+            return False
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split()
+    except OSError:
+        return False
+    connection = len(title) >= 5 and ("(" in title[4] or title[4] == "[local]")
+    return not connection or title[3] == database
 
 
 # -- servers ---------------------------------------------------------------------------------
@@ -290,6 +339,9 @@ def run(
     batches: list[list[str]],
     seconds: float,
 ) -> Run:
+    """``clients`` answer their ``batches`` for ``seconds``; the CPU the run cost is counted
+    from the start signal to the last client's exit (the server's workers, PostgreSQL's
+    processes, the clients)."""
     context = multiprocessing.get_context("fork")
     start, results = context.Event(), context.Queue()
     processes = [
@@ -302,6 +354,11 @@ def run(
     for process in processes:
         process.start()
     time.sleep(0.5)  # every client is ready before the first request
+    server_pid = SERVERS["relais" if variant == "relais" else "floor"]
+    before, clients_before = (
+        _cpu_of(server_pid, DATABASE[0]),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     start.set()
     outcome = Run(variant, len(clients))
     for _ in processes:
@@ -314,6 +371,14 @@ def run(
             outcome.accepted += accepted
     for process in processes:
         process.join()
+    after, clients_after = (
+        _cpu_of(server_pid, DATABASE[0]),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    outcome.cpu = {name: after[name] - before[name] for name in after}
+    outcome.cpu["clients"] = (clients_after.ru_utime + clients_after.ru_stime) - (
+        clients_before.ru_utime + clients_before.ru_stime
+    )
     return outcome
 
 
@@ -354,8 +419,14 @@ def _line(outcome: Run) -> str:
     )
     return (
         f"{outcome.variant:>10} {outcome.per_second:7.1f}/s  p50 {cut[9] * 1000:6.1f} ms  "
-        f"p95 {cut[18] * 1000:6.1f} ms  errors {outcome.errors}"
+        f"p95 {cut[18] * 1000:6.1f} ms  errors {outcome.errors}  CPU per answer (ms): "
+        + ", ".join(f"{name} {ms:.1f}" for name, ms in _cpu_per_answer(outcome).items())
     )
+
+
+def _cpu_per_answer(outcome: Run) -> dict[str, float]:
+    done = max(outcome.done, 1)
+    return {name: seconds * 1000 / done for name, seconds in outcome.cpu.items()}
 
 
 def main() -> None:
@@ -377,6 +448,8 @@ def main() -> None:
             "floor", args.port + 1, args.workers, "handoff_floor:create_floor()", ROOT / "bench"
         ),
     ]
+    SERVERS.update(relais=servers[0].pid, floor=servers[1].pid)
+    DATABASE.append(str(db.info.dbname))
     try:
         _wait(f"{base}/login", {400, 200}, servers[0])
         _wait(f"{floor}/floor/one-update/{uuid.uuid4().hex}", {403}, servers[1])
@@ -484,6 +557,15 @@ def _report(
             f"{n} clients, medians of {args.rounds} rounds: relais {per['relais']:.1f}/s, "
             f"floor {per['floor']:.1f}/s, one-update {per['one-update']:.1f}/s; "
             f"relais/floor {min(ratios[n]):.2f}-{max(ratios[n]):.2f}"
+        )
+    for variant in VARIANTS:
+        spent = [_cpu_per_answer(r) for r in runs if r.variant == variant]
+        print(
+            f"{variant} CPU per answer, median of the runs (ms): "
+            + ", ".join(
+                f"{name} {statistics.median(s[name] for s in spent):.2f}"
+                for name in ("server", "postgres", "clients")
+            )
         )
     every_bare = [r for n in args.clients for r in bare[n]]
     print(f"accept throughput vs one-UPDATE endpoint: {statistics.median(every_bare):.2f}")

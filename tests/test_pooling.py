@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
+from app import extensions
 from app.extensions import Database, make_engine
 
 APP = Path(__file__).resolve().parents[1] / "app"
@@ -122,3 +124,74 @@ def test_behind_pgbouncer_the_workers_listen_through_a_direct_url_or_poll(db_url
             database.engine.dispose()
             if database.listen_engine is not None:
                 database.listen_engine.dispose()
+
+
+def _backend(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _terminate(db_url: str, pid: int) -> None:
+    killer = make_engine(db_url)
+    try:
+        with killer.connect() as connection:
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        killer.dispose()
+
+
+@pytest.mark.postgres_only
+def test_a_connection_used_a_moment_ago_is_not_pinged(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection just returned goes back to work without a round trip; one idle
+    for ``PING_AFTER_IDLE_SECONDS`` is checked first."""
+    monkeypatch.setattr(extensions, "PING_AFTER_IDLE_SECONDS", 3600.0)  # a loaded machine
+    engine = make_engine(db_url)
+    pings: list[object] = []
+    ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(c) or ping(c))
+    try:
+        first = _backend(engine)  # a fresh connection: nothing to check
+        assert _backend(engine) == first  # the same one, back a moment ago
+        assert pings == []
+        monkeypatch.setattr(extensions, "PING_AFTER_IDLE_SECONDS", 0.0)
+        assert _backend(engine) == first
+        assert len(pings) == 1
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_an_idle_connection_that_died_is_replaced_without_an_error(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database restart or an idle-connection killer while the pool waited: the check
+    finds the connection dead and the request gets a new one, no error."""
+    engine = make_engine(db_url)
+    try:
+        dead = _backend(engine)
+        _terminate(db_url, dead)
+        monkeypatch.setattr(extensions, "PING_AFTER_IDLE_SECONDS", 0.0)
+        assert _backend(engine) != dead
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_within_the_window_a_dead_connection_fails_one_statement_then_the_pool_renews(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window's price, bounded: the statement that finds its connection dead fails as a
+    disconnection (the 503 page), and the next checkout connects again."""
+    monkeypatch.setattr(extensions, "PING_AFTER_IDLE_SECONDS", 3600.0)  # a loaded machine
+    engine = make_engine(db_url)
+    try:
+        dead = _backend(engine)
+        _terminate(db_url, dead)
+        with pytest.raises(DBAPIError) as failed, engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        assert failed.value.connection_invalidated
+        assert _backend(engine) != dead
+    finally:
+        engine.dispose()

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.domain.effective_dates import field_day
 from app.domain.handoffs import HandoffEvent, HandoffStatus, WithdrawCause
@@ -119,6 +119,13 @@ class Handoff(Base):
         back_populates="handoff",
         order_by="[HandoffTransition.effective_on, HandoffTransition.at]",
     )
+
+    # Read with an answer only (``handoffs.lists.handoff_for_party``), in the same statement:
+    # whether a link of the hand-off is still usable (else no revocation to run) and whether
+    # an active webhook endpoint of either structure may hear it (else no endpoint to look
+    # up). ``None`` when not read: the answer then runs both.
+    has_open_links: Mapped[bool | None] = query_expression()
+    heard_by_webhooks: Mapped[bool | None] = query_expression()
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -1,18 +1,20 @@
 """The SQL of an answer to a hand-off (accept, first contact, decline), pinned: only the
 statements the change needs.
 
-An acceptance needs (12 statements on SQLite, 13 on PostgreSQL):
+An acceptance needs (10 statements on SQLite, 11 on PostgreSQL):
 
 - the signed-in account with its session (1); the hand-off, read for an answer in one
   statement with its person (the erasure check, the pseudonym, the mail's recipients read the
-  same row), the person's wrapped data key (the confirmation's name) and what the mail needs
-  of the sending account (1); not its structures, nor the person's QPV;
+  same row), the person's wrapped data key (the confirmation's name), what the mail needs of
+  the sending account, and whether a link of the hand-off is still usable and an endpoint of
+  either structure active (1); not its structures, nor the person's QPV;
 - the change, written by Core statements built once (``app.services.core_writes``): the
   hand-off's update, checked against its version (1), its transition row (1), the person's
-  pathway state recomputed from their events (``app.services.pathways.state``, 1), the
-  revocation of its answer links in one update (1), the mail's outbox row (1), the
-  structures' webhook endpoints (1), and the receiving structure's follow-up looked for and
-  opened in one ``INSERT ... SELECT ... WHERE NOT EXISTS ... RETURNING`` (1);
+  pathway state moved by the event (``app.services.pathways.state``, 1), the mail's outbox
+  row (1), and the receiving structure's follow-up looked for and opened in one
+  ``INSERT ... SELECT ... WHERE NOT EXISTS ... RETURNING`` (1); the revocation of its links
+  and the look-up of the structures' webhook endpoints only when the read found a usable link
+  or an active endpoint (one statement each, below);
 - three audit events (the transition, the follow-up opened, the name in the confirmation),
   queued and chained once at commit: the chain's head read (on PostgreSQL with its row lock,
   ``FOR UPDATE``) and moved (2) and the events inserted in one multi-row statement (1); on
@@ -30,18 +32,23 @@ A count that goes down after a change is good news: pin the new number.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Handoff
+from app.models import Handoff, HandoffLink, LinkScope, WebhookDelivery
+from app.services.handoffs.link_tokens import new_link, token_digest
 from app.services.security.vault import Vault
 from tests import factories
 from tests.sql_count import Queries, count_queries, pin
 from tests.web.helpers import login
 
 RECEIVER = "receiver@relais.example"
+_NOW = datetime.now(UTC)
+_LATER = _NOW + timedelta(days=10)
 
 
 @pytest.fixture
@@ -78,7 +85,7 @@ def test_accept_then_first_contact(client: FlaskClient, handoff: Handoff) -> Non
     login(client, RECEIVER)
     accepted = _answer(client, handoff, "accept")
     # See the module for each statement; PostgreSQL adds the mail worker's wake-up.
-    pin(accepted, sqlite=12, postgresql=13)
+    pin(accepted, sqlite=10, postgresql=11)
     assert not any(s.startswith("SELECT reference_items") for s in accepted.shapes())
     # The hand-off's statement also reads the person's data key (the confirmation's name) and
     # the sender's address (the mail): neither is read again. After the account (which
@@ -86,6 +93,10 @@ def test_accept_then_first_contact(client: FlaskClient, handoff: Handoff) -> Non
     # two, the follow-up's, the webhook endpoints') and the person comes without their QPV.
     after_account = accepted.shapes()[1:]
     assert not any(s.startswith(("SELECT users.", "SELECT person_keys")) for s in after_account)
+    # No link to revoke, no endpoint to look up: the hand-off's read said so.
+    assert not any(
+        s.startswith(("UPDATE handoff_links", "SELECT webhook_")) for s in accepted.shapes()
+    )
     assert not any("JOIN structures" in s for s in after_account)
     assert not any("JOIN reference_items" in s for s in after_account)
     read = after_account[0]
@@ -111,8 +122,47 @@ def test_decline(client: FlaskClient, handoff: Handoff) -> None:
     # need's category, its row, its cohorts) and the person's pathway state; the confirmation
     # shows the pseudonym (the structure does not follow the person): no data key, no audit.
     # The form's list of reasons is not read (it is only shown, on the page or when the answer
-    # is refused).
-    pin(declined, sqlite=16, postgresql=17)
+    # is refused). No link to revoke.
+    pin(declined, sqlite=14, postgresql=15)
     reference_reads = [s for s in declined.shapes() if s.startswith("SELECT reference_items")]
     assert len(reference_reads) == 2, reference_reads  # the reason, the person's cohorts
-    assert sum(s.startswith("UPDATE handoff_links") for s in declined.shapes()) == 1
+    assert not any(s.startswith("UPDATE handoff_links") for s in declined.shapes())
+
+
+def test_a_usable_link_and_an_active_endpoint_cost_one_statement_each(
+    client: FlaskClient, handoff: Handoff, db_session: Session
+) -> None:
+    """The read found a link still usable and an endpoint listening: the answer revokes the
+    link in one statement, looks the endpoints up in one more and writes the delivery (its
+    payload names the structures and the purpose: two reads; on PostgreSQL the webhook
+    worker's wake-up); a link already used costs nothing."""
+    used = new_link(
+        db_session, handoff, handoff.to_structure_id, LinkScope.ANSWER, now=_NOW, expires_at=_LATER
+    )
+    db_session.execute(
+        update(HandoffLink).where(HandoffLink.token_hash == token_digest(used)).values(used_at=_NOW)
+    )
+    open_token = new_link(
+        db_session, handoff, handoff.to_structure_id, LinkScope.ANSWER, now=_NOW, expires_at=_LATER
+    )
+    factories.webhook(db_session, handoff.to_structure)
+    db_session.commit()
+    login(client, RECEIVER)
+    accepted = _answer(client, handoff, "accept")
+    pin(accepted, sqlite=15, postgresql=17)
+    shapes = accepted.shapes()
+    assert sum(s.startswith("UPDATE handoff_links") for s in shapes) == 1
+    assert sum(s.startswith("SELECT webhook_endpoints") for s in shapes) == 1
+    db_session.expire_all()
+    revoked = db_session.scalar(
+        select(HandoffLink.revoked_at).where(HandoffLink.token_hash == token_digest(open_token))
+    )
+    assert revoked is not None
+    assert (
+        db_session.scalar(
+            select(func.count())
+            .select_from(WebhookDelivery)
+            .where(WebhookDelivery.handoff_id == handoff.id)
+        )
+        == 1
+    )

@@ -86,7 +86,12 @@ def revoke_after_transition(
     session: Session, handoff: Handoff, source: HandoffStatus | None, *, now: datetime
 ) -> None:
     """After a transition from ``source``: answer links die once the hand-off is no longer
-    pending, follow-through links once it is closed."""
+    pending, follow-through links once it is closed. Nothing to run when the hand-off was
+    read with none usable (``Handoff.has_open_links``) and none was added since."""
+    if handoff.has_open_links is False and not any(
+        isinstance(added, HandoffLink) for added in session.new
+    ):
+        return
     scopes: list[LinkScope] = []
     if source is HandoffStatus.SENT and handoff.status is not HandoffStatus.SENT:
         scopes.append(LinkScope.ANSWER)

@@ -14,13 +14,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import Session, joinedload, lazyload, load_only
+from sqlalchemy import Select, and_, bindparam, case, exists, func, select
+from sqlalchemy.orm import Session, joinedload, lazyload, load_only, with_expression
 
 from app.domain.deadlines import deadline_cutoff
 from app.domain.handoffs import HandoffStatus
 from app.domain.roles import Role
-from app.models import Barrier, Beneficiary, FollowUp, Handoff, PersonKey, User
+from app.models import (
+    Barrier,
+    Beneficiary,
+    FollowUp,
+    Handoff,
+    HandoffLink,
+    PersonKey,
+    User,
+    WebhookEndpoint,
+)
 from app.services import keyset
 from app.services.errors import N_, NotFound
 from app.services.handoffs.deadlines import waiting_since
@@ -223,31 +232,60 @@ def pending_inbox_count(session: Session, actor: User) -> int:
 
 
 # Every page of a hand-off and every answer reads its person (pseudonym, erasure): in the
-# same statement. The cohorts are read only where they are shown. Built once.
-_FOR_PAGE = (joinedload(Handoff.beneficiary).lazyload(Beneficiary.cohorts),)
+# same statement. The cohorts are read only where they are shown. Built once (each request
+# reads one hand-off: the statement's cache key is computed once, not at each read).
+_BY_ID = Handoff.id == bindparam("handoff_id", type_=Handoff.id.type)
+_FOR_PAGE = (
+    select(Handoff)
+    .where(_BY_ID)
+    .options(joinedload(Handoff.beneficiary).lazyload(Beneficiary.cohorts))
+)
 _FOR_ANSWER = (
-    joinedload(Handoff.beneficiary).options(
-        # What an answer reads of the person: the pseudonym, the erasure, the identity fields
-        # the confirmation shows and the check of its message looks for, the QPV a decline's
-        # unmet need counts in (the rest - search indexes, notes, kept state, profile - is
-        # loaded if a refused answer's page reads it).
-        load_only(
-            Beneficiary.pseudonym,
-            Beneficiary.erased_at,
-            Beneficiary.qpv_id,
-            Beneficiary.last_name,
-            Beneficiary.first_name,
-            Beneficiary.birth_date,
-            Beneficiary.phone,
-            Beneficiary.email,
+    select(Handoff)
+    .where(_BY_ID)
+    .options(
+        joinedload(Handoff.beneficiary).options(
+            # What an answer reads of the person: the pseudonym, the erasure, the identity
+            # fields the confirmation shows and the check of its message looks for, the QPV a
+            # decline's unmet need counts in (the rest - search indexes, notes, kept state,
+            # profile - is loaded if a refused answer's page reads it).
+            load_only(
+                Beneficiary.pseudonym,
+                Beneficiary.erased_at,
+                Beneficiary.qpv_id,
+                Beneficiary.last_name,
+                Beneficiary.first_name,
+                Beneficiary.birth_date,
+                Beneficiary.phone,
+                Beneficiary.email,
+            ),
+            lazyload(Beneficiary.cohorts),
+            lazyload(Beneficiary.qpv),
+            joinedload(Beneficiary.data_key).load_only(PersonKey.kek_id, PersonKey.wrapped_key),
         ),
-        lazyload(Beneficiary.cohorts),
-        lazyload(Beneficiary.qpv),
-        joinedload(Beneficiary.data_key).load_only(PersonKey.kek_id, PersonKey.wrapped_key),
-    ),
-    joinedload(Handoff.sender).options(*CONTACT_ONLY),
-    lazyload(Handoff.from_structure),
-    lazyload(Handoff.to_structure),
+        joinedload(Handoff.sender).options(*CONTACT_ONLY),
+        lazyload(Handoff.from_structure),
+        lazyload(Handoff.to_structure),
+        # What spares most answers two statements (``Handoff.has_open_links``,
+        # ``Handoff.heard_by_webhooks``): two index probes in the same read.
+        with_expression(
+            Handoff.has_open_links,
+            exists().where(
+                HandoffLink.handoff_id == Handoff.id,
+                HandoffLink.used_at.is_(None),
+                HandoffLink.revoked_at.is_(None),
+            ),
+        ),
+        with_expression(
+            Handoff.heard_by_webhooks,
+            exists().where(
+                WebhookEndpoint.structure_id.in_(
+                    [Handoff.from_structure_id, Handoff.to_structure_id]
+                ),
+                WebhookEndpoint.active.is_(True),
+            ),
+        ),
+    )
 )
 
 
@@ -257,16 +295,18 @@ def handoff_for_party(
     """The hand-off if the actor's structure sent or received it, else ``NotFound``.
 
     ``answering``: read for an answer (accept, decline...), in the same statement as what the
-    answer uses: the person's wrapped data key (the confirmation names the person) and what
-    its mail needs of the sending account (``mail.queue.sender_contacts``), both then found in
-    the session; not the structures (their ids are on the row) nor the person's QPV, read
-    only if a refused answer's page shows them."""
+    answer uses: the person's wrapped data key (the confirmation names the person), what its
+    mail needs of the sending account (``mail.queue.sender_contacts``), both then found in the
+    session, and whether it has a link to revoke or an endpoint to tell; not the structures
+    (their ids are on the row) nor the person's QPV, read only if a refused answer's page
+    shows them."""
     structure_id = _structure_id(actor)
     try:
         ident = uuid.UUID(handoff_id)
     except ValueError:
         raise NotFound(N_("No hand-off here.")) from None
-    handoff = session.get(Handoff, ident, options=_FOR_ANSWER if answering else _FOR_PAGE)
+    read = _FOR_ANSWER if answering else _FOR_PAGE
+    handoff = session.execute(read, {"handoff_id": ident}).scalar_one_or_none()
     if handoff is None or structure_id not in (handoff.from_structure_id, handoff.to_structure_id):
         raise NotFound(N_("No hand-off here."))
     return handoff

@@ -147,10 +147,11 @@ def _queue(
 def notify_webhooks(
     session: Session, handoff: Handoff, event: HandoffEvent, *, now: datetime | None = None
 ) -> list[WebhookDelivery]:
-    """Queue ``event`` on ``handoff`` for the endpoints of the structures that hear it."""
+    """Queue ``event`` on ``handoff`` for the endpoints of the structures that hear it (none
+    to look up when the hand-off was read with none active: ``Handoff.heard_by_webhooks``)."""
     event_type = EVENT_OF_HANDOFF_EVENT.get(event)
-    if event_type is None:
-        return []
+    if event_type is None or handoff.heard_by_webhooks is False:
+        return []  # read with the hand-off: no active endpoint of either structure
     structures = {handoff.to_structure_id}
     if event_type not in RECEIVER_ONLY:
         structures.add(handoff.from_structure_id)
