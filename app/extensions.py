@@ -164,7 +164,8 @@ def make_engine(url: str, *, read_only: bool = False, pgbouncer: bool = False) -
 
 # A pooled connection used less than this long ago is not checked before use (HikariCP's
 # "alive bypass window" is 500 ms): under load every request would otherwise pay a round trip
-# (``pool_pre_ping``: 3 % of an accept's CPU). A connection that has waited longer - after a
+# (``pool_pre_ping``: one more statement for PostgreSQL, a wait for the worker, about 1 % of
+# an accept's instructions). A connection that has waited longer - after a
 # quiet spell, a database restart or an idle-connection killer - is checked, and replaced
 # without a failed request if dead; a restart within the window fails at most the request
 # that finds its connection dead (the 503 page), and the pool is then renewed.
