@@ -188,6 +188,19 @@ def _scratch_database(db_url: str, folder: Path) -> Iterator[str]:
         maintenance.dispose()
 
 
+@contextmanager
+def just_before(app: Flask, db_url: str, folder: Path, revision: str) -> Iterator[tuple[str, str]]:
+    """A scratch database migrated to the revision just before ``revision``: its URL and that
+    previous revision (for the test of one migration's data changes, up and down)."""
+    script = ScriptDirectory.from_config(_alembic_config(app)).get_revision(revision)
+    assert script is not None, revision
+    previous = script.down_revision
+    assert isinstance(previous, str), "a merge revision has several predecessors"
+    with _scratch_database(db_url, folder) as url:
+        _migrate(app, url, "upgrade", previous)
+        yield url, previous
+
+
 def _migrate(app: Flask, url: str, direction: str, revision: str) -> None:
     """Run ``alembic upgrade|downgrade`` on ``url``; env.py uses the connection it is given."""
     config = _alembic_config(app)

@@ -7,12 +7,11 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import text
 
 from app.extensions import make_engine
-from tests.test_migrations import _alembic_config, _migrate, _scratch_database
+from tests.test_migrations import _migrate, just_before
 
 EFFECTIVE = "f2b4d6e8a0c1"
 
@@ -22,12 +21,7 @@ def test_existing_rows_get_the_french_day_of_their_recorded_moment(
 ) -> None:
     # The revision before it, whichever it is (revisions written at the same time get
     # re-chained).
-    script = ScriptDirectory.from_config(_alembic_config(app)).get_revision(EFFECTIVE)
-    assert script is not None
-    assert isinstance(script.down_revision, str)
-    previous = script.down_revision
-    with _scratch_database(db_url, tmp_path) as url:
-        _migrate(app, url, "upgrade", previous)
+    with just_before(app, db_url, tmp_path, EFFECTIVE) as (url, previous):
         engine = make_engine(url)
         sqlite = engine.dialect.name == "sqlite"
 

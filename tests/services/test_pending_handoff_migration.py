@@ -8,13 +8,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import make_engine
-from tests.test_migrations import _alembic_config, _migrate, _scratch_database
+from tests.test_migrations import _migrate, just_before
 
 PENDING = "b5d7f9a1c3e8"
 
@@ -33,11 +32,7 @@ def _handoff(connection: Connection, key: str, person: str, to: int, status: str
 
 
 def test_duplicates_stop_the_upgrade_until_closed(app: Flask, db_url: str, tmp_path: Path) -> None:
-    script = ScriptDirectory.from_config(_alembic_config(app)).get_revision(PENDING)
-    assert script is not None
-    assert isinstance(script.down_revision, str)
-    with _scratch_database(db_url, tmp_path) as url:
-        _migrate(app, url, "upgrade", script.down_revision)
+    with just_before(app, db_url, tmp_path, PENDING) as (url, previous):
         engine = make_engine(url)
         sqlite = engine.dialect.name == "sqlite"
 
@@ -91,7 +86,7 @@ def test_duplicates_stop_the_upgrade_until_closed(app: Flask, db_url: str, tmp_p
             with engine.connect() as connection:
                 assert connection.execute(text("SELECT count(*) FROM handoffs")).scalar_one() == 4
                 current = connection.execute(text("SELECT version_num FROM alembic_version"))
-                assert current.scalar_one() == script.down_revision
+                assert current.scalar_one() == previous
 
             with engine.begin() as connection:  # its sender withdraws the repeat
                 connection.execute(
@@ -112,7 +107,7 @@ def test_duplicates_stop_the_upgrade_until_closed(app: Flask, db_url: str, tmp_p
                     "expired",
                     moment("2026-03-04 09:00:00"),
                 )
-            _migrate(app, url, "downgrade", script.down_revision)
+            _migrate(app, url, "downgrade", previous)
             with engine.begin() as connection:
                 _handoff(
                     connection, key(uuid.uuid4()), person, 2, "sent", moment("2026-03-05 09:00:00")

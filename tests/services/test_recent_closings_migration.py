@@ -10,12 +10,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import Connection, text
 
 from app.extensions import make_engine
-from tests.test_migrations import _alembic_config, _migrate, _scratch_database
+from tests.test_migrations import _migrate, just_before
 
 CLOSINGS = "3143533e8839"
 HANDOFFS = sa.table(
@@ -42,11 +41,7 @@ def _indexes(connection: Connection) -> set[str | None]:
 
 
 def test_closings_back_filled_then_indexed(app: Flask, db_url: str, tmp_path: Path) -> None:
-    script = ScriptDirectory.from_config(_alembic_config(app)).get_revision(CLOSINGS)
-    assert script is not None
-    assert isinstance(script.down_revision, str)
-    with _scratch_database(db_url, tmp_path) as url:
-        _migrate(app, url, "upgrade", script.down_revision)
+    with just_before(app, db_url, tmp_path, CLOSINGS) as (url, previous):
         engine = make_engine(url)
         sqlite = engine.dialect.name == "sqlite"
 
@@ -141,7 +136,7 @@ def test_closings_back_filled_then_indexed(app: Flask, db_url: str, tmp_path: Pa
             with engine.connect() as connection:
                 assert _closings(connection) == expected
                 assert "ix_handoffs_outbox_closed" in _indexes(connection)
-            _migrate(app, url, "downgrade", script.down_revision)
+            _migrate(app, url, "downgrade", previous)
             with engine.connect() as connection:
                 assert "ix_handoffs_outbox_closed" not in _indexes(connection)
                 assert _closings(connection) == expected
