@@ -63,7 +63,8 @@ class BulkInserts:
     audit events...); the statement is compiled once per table and set of columns, for the
     life of the object (one per import or batch loop). The rows then go to the driver:
 
-    - on PostgreSQL (psycopg), with ``COPY ... FROM STDIN`` into the same columns: the rows
+    - on PostgreSQL (psycopg), with ``COPY ... FROM STDIN`` into the same columns (in the
+      binary format when every column's type allows it: ``_BINARY_TYPES``): the rows
       cross in one stream and the server does not run an INSERT per row. Constraints,
       foreign keys and column defaults apply as for an INSERT. A driver error is raised as
       SQLAlchemy raises it (``IntegrityError``...), with the first line of the server's
