@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, cast
 
 import psycopg
-from sqlalchemy import LargeBinary, Table, insert
+from sqlalchemy import LargeBinary, Table, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -32,12 +32,25 @@ _BindProcessor = Callable[[Any], Any]
 # bound parameters would exceed the connection's limit).
 SQLITE_ROWS = 500
 
+# COPY on PostgreSQL in the binary format when every column of the statement has one of these
+# types (``pg_type.typname``): the values cross as psycopg's binary dumpers write them (a UUID
+# as its 16 bytes, a ciphertext as itself, a timestamp as an integer) and the server reads them
+# without parsing text (``uuid_in``, ``byteain`` of the hex form, ``timestamptz_in``...).
+_BINARY_TYPES = frozenset(
+    {"uuid", "bytea", "int2", "int4", "int8", "date", "timestamptz", "bool", "json"}
+)
+# Columns of these types are sent as ``text``, whose binary form (the UTF-8 bytes) is also
+# theirs: the server checks a ``varchar``'s length as for a text COPY.
+_TEXT_TYPES = frozenset({"varchar", "text"})
+_TEXT_OID = 25
+
 
 class _Statement(NamedTuple):
     sql: str
     columns: tuple[str, ...]  # in the order of the statement's parameters
     processors: list[_BindProcessor | None]
     values: str = ""  # SQLite, a table with a trigger: the ``(?, ?, ...)`` of one row
+    types: tuple[int, ...] = ()  # a binary COPY: the type oid given for each column
 
 
 class BulkInserts:
@@ -50,7 +63,8 @@ class BulkInserts:
     audit events...); the statement is compiled once per table and set of columns, for the
     life of the object (one per import or batch loop). The rows then go to the driver:
 
-    - on PostgreSQL (psycopg), with ``COPY ... FROM STDIN`` into the same columns: the rows
+    - on PostgreSQL (psycopg), with ``COPY ... FROM STDIN`` into the same columns (in the
+      binary format when every column's type allows it: ``_BINARY_TYPES``): the rows
       cross in one stream and the server does not run an INSERT per row. Constraints,
       foreign keys and column defaults apply as for an INSERT. A driver error is raised as
       SQLAlchemy raises it (``IntegrityError``...), with the first line of the server's
@@ -97,7 +111,7 @@ class BulkInserts:
             for name, process in zip(statement.columns, statement.processors, strict=True)
         ]
         if self.copy:
-            self._copy(statement.sql, zip(*columns, strict=True))
+            self._copy(statement, zip(*columns, strict=True))
         elif statement.values:
             self._insert_multirow(statement, list(zip(*columns, strict=True)))
         elif self.dialect.positional:
@@ -130,13 +144,43 @@ class BulkInserts:
         values = ""
         if self.sqlite and self._has_insert_trigger(table):
             sql, values = _head_and_values(sql)
+        types: tuple[int, ...] = ()
         if self.copy:
             quote = self.dialect.identifier_preparer
+            types = self._binary_types(quote.format_table(table), order)
             sql = (
                 f"COPY {quote.format_table(table)} "
                 f"({', '.join(quote.quote(name) for name in order)}) FROM STDIN"
+                + (" (FORMAT BINARY)" if types else "")
             )
-        return _Statement(sql, order, processors, values)
+        return _Statement(sql, order, processors, values, types)
+
+    def _binary_types(self, table: str, names: tuple[str, ...]) -> tuple[int, ...]:
+        """The type oids a binary COPY of these columns gives psycopg (``_BINARY_TYPES`` as
+        themselves, ``_TEXT_TYPES`` as ``text``), or ``()`` (a text COPY) when a column has
+        another type."""
+        found = {
+            name: (oid, type_name)
+            for name, oid, type_name in self.connection.execute(
+                text(
+                    "SELECT a.attname, a.atttypid::int, t.typname FROM pg_attribute a "
+                    "JOIN pg_type t ON t.oid = a.atttypid "
+                    "WHERE a.attrelid = CAST(:table AS regclass) AND a.attnum > 0 "
+                    "AND NOT a.attisdropped"
+                ),
+                {"table": table},
+            )
+        }
+        types: list[int] = []
+        for name in names:
+            oid, type_name = found[name]
+            if type_name in _BINARY_TYPES:
+                types.append(oid)
+            elif type_name in _TEXT_TYPES:
+                types.append(_TEXT_OID)
+            else:
+                return ()
+        return tuple(types)
 
     def _has_insert_trigger(self, table: Table) -> bool:
         found = self.connection.exec_driver_sql(
@@ -159,12 +203,15 @@ class BulkInserts:
                 tuple(value for row in chunk for value in row),
             )
 
-    def _copy(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    def _copy(self, statement: _Statement, rows: Iterable[Sequence[Any]]) -> None:
         driver_connection = cast(
             "psycopg.Connection[Any]", self.connection.connection.driver_connection
         )
+        sql = statement.sql
         try:
             with driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+                if statement.types:
+                    copy.set_types(statement.types)
                 for values in rows:
                     copy.write_row(values)
         except psycopg.Error as exc:

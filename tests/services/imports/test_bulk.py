@@ -6,15 +6,32 @@ column with registration's)."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    Uuid,
+    select,
+)
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
-from app.models import AuditEvent, User
+from app.models import AuditEvent, PersonKey, User
+from app.models.base import UTCDateTime
 from app.services.imports import bulk
 from app.services.imports.audit_rows import audit_row
 from app.services.imports.bulk import BulkInserts
@@ -107,3 +124,97 @@ def test_a_held_back_import_writes_its_lookup_events_in_bulk_too(
     else:
         assert sent == []
     assert audit_check.verify_chain(db_session).intact
+
+
+def _probe(name: str, *extra: Column[Any]) -> Table:
+    return Table(
+        name,
+        MetaData(),
+        Column("id", Uuid, primary_key=True),
+        Column("label", String(5)),
+        Column("blob", LargeBinary),
+        Column("day", Date),
+        Column("at", UTCDateTime),
+        Column("flag", Boolean),
+        Column("data", JSON),
+        Column("small", SmallInteger),
+        Column("big", BigInteger),
+        *extra,
+    )
+
+
+def _probe_rows(count: int, **more: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [
+        {
+            "id": uuid.uuid4(),
+            "label": "é" * (n % 6),
+            "blob": bytes(range(n, n + 40)),
+            "day": date(2026, 11, 1 + n),
+            "at": datetime(2026, 11, 25, 8, n, tzinfo=UTC),
+            "flag": n % 2 == 0,
+            "data": {"people": [str(n)], "n": n},
+            "small": -n,
+            "big": 2**40 + n,
+            **more,
+        }
+        for n in range(count)
+    ]
+    rows.append(dict.fromkeys(rows[0]) | {"id": uuid.uuid4()})  # NULLs
+    return rows
+
+
+def _stored(session: Session, table: Table) -> list[dict[str, Any]]:
+    return [dict(row) for row in session.execute(select(table).order_by(table.c.id)).mappings()]
+
+
+def test_copy_is_binary_when_every_column_has_a_binary_form_and_stores_the_same_values(
+    db_session: Session,
+) -> None:
+    table = _probe("bulk_probe")
+    table.create(db_session.connection())
+    rows = _probe_rows(5)
+    inserts = BulkInserts(db_session)
+    inserts(table, rows)
+    assert _stored(db_session, table) == sorted(rows, key=lambda row: row["id"])
+    (statement,) = inserts._statements.values()
+    if db_session.get_bind().dialect.name == "postgresql":
+        assert statement.sql.endswith("FROM STDIN (FORMAT BINARY)")
+        assert len(statement.types) == len(statement.columns)
+    else:
+        assert statement.types == ()
+
+
+def test_copy_is_text_when_a_column_has_another_type_and_stores_the_same_values(
+    db_session: Session,
+) -> None:
+    table = _probe("bulk_probe_numeric", Column("amount", Numeric(8, 2)))
+    table.create(db_session.connection())
+    rows = _probe_rows(3, amount=Decimal("12.50"))
+    inserts = BulkInserts(db_session)
+    inserts(table, rows)
+    assert _stored(db_session, table) == sorted(rows, key=lambda row: row["id"])
+    (statement,) = inserts._statements.values()
+    assert statement.types == ()
+    assert "BINARY" not in statement.sql
+
+
+def test_a_binary_copy_still_checks_lengths_and_foreign_keys(db_session: Session) -> None:
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("a COPY is PostgreSQL's (and SQLite does not check a VARCHAR's length)")
+    table = _probe("bulk_probe_checks")
+    table.create(db_session.connection())
+    too_long = _probe_rows(1)[0] | {"label": "abcdef"}
+    with pytest.raises(DataError, match="too long") as caught:
+        BulkInserts(db_session)(table, [too_long])
+    assert "abcdef" not in str(caught.value)
+    db_session.rollback()
+    key = {
+        "beneficiary_id": uuid.uuid4(),  # no such person
+        "kek_id": "k1",
+        "wrapped_key": b"\1" * 40,
+        "created_at": datetime.now(UTC),
+        "rotation_requested": False,
+    }
+    with pytest.raises(IntegrityError, match="foreign key|FOREIGN KEY"):
+        BulkInserts(db_session)(cast(Table, PersonKey.__table__), [key])
+    db_session.rollback()
