@@ -56,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.demo.data.network import DEMO_PASSWORD  # noqa: E402
+from bench.process_cpu import cpu_of  # noqa: E402
 
 SENDER = "conseil@ml90.demo"
 RECEIVERS = (
@@ -104,49 +105,8 @@ def _libpq(url: str) -> str:
     return f"postgresql://{rest}"
 
 
-# -- where the CPU goes ----------------------------------------------------------------------
-
-TICK = os.sysconf("SC_CLK_TCK")
 SERVERS: dict[str, int] = {}  # the gunicorn masters' process ids, by name
 DATABASE: list[str] = []  # the bench database's name
-
-
-def _stat(pid: str) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:  # gone meanwhile
-        return None
-    return text[text.rindex(")") + 2 :].split()
-
-
-def _cpu_of(server_pid: int, database: str) -> dict[str, float]:
-    """CPU seconds used so far by the workers of the gunicorn ``server_pid`` and by PostgreSQL:
-    its server processes and the connections to ``database`` (not another database's: a bench
-    DB being generated beside; user + system time, from /proc)."""
-    used = {"server": 0.0, "postgres": 0.0}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        fields = _stat(pid)
-        if fields is None:
-            continue
-        seconds = (int(fields[11]) + int(fields[12])) / TICK
-        if int(fields[1]) == server_pid:
-            used["server"] += seconds
-        elif _postgres_of(pid, database):
-            used["postgres"] += seconds
-    return used
-
-
-def _postgres_of(pid: str, database: str) -> bool:
-    """A PostgreSQL process, and if a connection ("postgres: 15/main: USER DB HOST ..."), one
-    to ``database``."""
-    try:
-        if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
-            return False
-        title = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split()
-    except OSError:
-        return False
-    connection = len(title) >= 5 and ("(" in title[4] or title[4] == "[local]")
-    return not connection or title[3] == database
 
 
 # -- servers ---------------------------------------------------------------------------------
@@ -356,7 +316,7 @@ def run(
     time.sleep(0.5)  # every client is ready before the first request
     server_pid = SERVERS["relais" if variant == "relais" else "floor"]
     before, clients_before = (
-        _cpu_of(server_pid, DATABASE[0]),
+        cpu_of(server_pid, DATABASE[0]),
         resource.getrusage(resource.RUSAGE_CHILDREN),
     )
     start.set()
@@ -372,7 +332,7 @@ def run(
     for process in processes:
         process.join()
     after, clients_after = (
-        _cpu_of(server_pid, DATABASE[0]),
+        cpu_of(server_pid, DATABASE[0]),
         resource.getrusage(resource.RUSAGE_CHILDREN),
     )
     outcome.cpu = {name: after[name] - before[name] for name in after}
