@@ -135,7 +135,11 @@ def _terminate(db_url: str, pid: int) -> None:
     killer = make_engine(db_url)
     try:
         with killer.connect() as connection:
-            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            # Waits (up to 5 s) until the backend is gone, not only signalled (PostgreSQL 14+).
+            gone = connection.execute(
+                text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}
+            ).scalar_one()
+            assert gone
     finally:
         killer.dispose()
 
