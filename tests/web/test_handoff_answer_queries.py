@@ -135,7 +135,7 @@ def test_a_usable_link_and_an_active_endpoint_cost_one_statement_each(
     """The read found a link still usable and an endpoint listening: the answer revokes the
     link in one statement, looks the endpoints up in one more and writes the delivery (its
     payload names the structures and the purpose: two reads; on PostgreSQL the webhook
-    worker's wake-up); a link already used costs nothing."""
+    worker's wake-up)."""
     used = new_link(
         db_session, handoff, handoff.to_structure_id, LinkScope.ANSWER, now=_NOW, expires_at=_LATER
     )
@@ -166,3 +166,20 @@ def test_a_usable_link_and_an_active_endpoint_cost_one_statement_each(
         )
         == 1
     )
+
+
+def test_a_link_already_used_costs_no_statement(
+    client: FlaskClient, handoff: Handoff, db_session: Session
+) -> None:
+    """A link used (or revoked) has nothing left to revoke: the read finds no usable link."""
+    used = new_link(
+        db_session, handoff, handoff.to_structure_id, LinkScope.ANSWER, now=_NOW, expires_at=_LATER
+    )
+    db_session.execute(
+        update(HandoffLink).where(HandoffLink.token_hash == token_digest(used)).values(used_at=_NOW)
+    )
+    db_session.commit()
+    login(client, RECEIVER)
+    accepted = _answer(client, handoff, "accept")
+    pin(accepted, sqlite=10, postgresql=11)
+    assert not any(s.startswith("UPDATE handoff_links") for s in accepted.shapes())
