@@ -74,6 +74,31 @@ def _signed_in(app: object, email: str) -> tuple[str, str]:
     return cookie.value, token.group(1)
 
 
+def accepter(variant: str, client: Any, cookie: str, csrf: str) -> Callable[[str], None]:
+    """What accepts a hand-off through ``client`` (a test client without its own cookies) as
+    the load bench's clients do: ``relais`` posts the page's form (its CSRF token), ``floor``
+    the floor's endpoint; both with the sign-in cookie, the redirect not followed. An answer
+    other than the expected one (302 to the hand-off, 204) stops the bench."""
+    name = client.application.config["SESSION_COOKIE_NAME"]
+    headers = {"Cookie": f"{name}={cookie}"}
+
+    def accept(handoff_id: str) -> None:
+        if variant == "relais":
+            answer = client.post(
+                f"/handoffs/{handoff_id}/accept",
+                data={"accept-csrf_token": csrf},
+                headers=headers,
+            )
+            ok = answer.status_code == 302 and handoff_id in answer.location
+        else:
+            answer = client.post(f"/floor/accept/{handoff_id}", headers=headers)
+            ok = answer.status_code == 204
+        if not ok:
+            raise SystemExit(f"a {variant} accept answered HTTP {answer.status_code}")
+
+    return accept
+
+
 def _timed(requests: list[Callable[[], None]]) -> tuple[float, float]:
     """CPU and wall-clock seconds per request, over ``requests`` run in order."""
     cpu, wall = time.process_time(), time.perf_counter()
@@ -100,25 +125,12 @@ def main() -> None:
     email = RECEIVERS[0]
     _user, structure = _account(db, email)
     cookie, csrf = _signed_in(relais, email)
-    name = relais.config["SESSION_COOKIE_NAME"]
-    headers = {"Cookie": f"{name}={cookie}"}
     relais_client = relais.test_client(use_cookies=False)
     floor_client = floor.test_client(use_cookies=False)
     written: list[str] = []
 
-    def accept(handoff_id: str) -> None:
-        answer = relais_client.post(
-            f"/handoffs/{handoff_id}/accept",
-            data={"accept-csrf_token": csrf},
-            headers=headers,
-        )
-        if answer.status_code != 302 or handoff_id not in answer.location:
-            raise SystemExit(f"an accept answered HTTP {answer.status_code}")
-
-    def floor_accept(handoff_id: str) -> None:
-        answer = floor_client.post(f"/floor/accept/{handoff_id}", headers=headers)
-        if answer.status_code != 204:
-            raise SystemExit(f"a floor accept answered HTTP {answer.status_code}")
+    accept = accepter("relais", relais_client, cookie, csrf)
+    floor_accept = accepter("floor", floor_client, cookie, csrf)
 
     def batch(send: Callable[[str], None], count: int) -> list[Callable[[], None]]:
         ids = prepare(db, structure, count)

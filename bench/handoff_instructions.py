@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT.parent))
 
-from handoff_cpu import _signed_in  # noqa: E402
+from handoff_cpu import _signed_in, accepter  # noqa: E402
 from handoff_floor import create_floor  # noqa: E402
 from handoff_load import RECEIVERS, _account, _libpq, forget_pending, prepare  # noqa: E402
 
@@ -61,24 +61,8 @@ def _run_variant(variant: str, count: int, cookie: str, csrf: str) -> None:
     gc.collect()
     gc.freeze()  # as gunicorn.conf.py does before forking the workers
     _user, structure = _account(db, RECEIVERS[0])
-    client = app.test_client(use_cookies=False)
-    headers = {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}
+    accept = accepter(variant, app.test_client(use_cookies=False), cookie, csrf)
     ids = prepare(db, structure, WARM_UP + count)
-
-    def accept(handoff_id: str) -> None:
-        if variant == "relais":
-            answer = client.post(
-                f"/handoffs/{handoff_id}/accept",
-                data={"accept-csrf_token": csrf},
-                headers=headers,
-            )
-            ok = answer.status_code == 302 and handoff_id in answer.location
-        else:
-            answer = client.post(f"/floor/accept/{handoff_id}", headers=headers)
-            ok = answer.status_code == 204
-        if not ok:
-            raise SystemExit(f"a {variant} accept answered HTTP {answer.status_code}")
-
     try:
         for handoff_id in ids[:WARM_UP]:
             accept(handoff_id)

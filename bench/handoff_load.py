@@ -24,8 +24,12 @@ Locale sends people of the caseload to the four receivers, purpose training); th
 leaves pending are deleted after it. Afterwards every hand-off acknowledged by Relais or by the
 floor is checked in the database: accepted, with its transition, the receiver's follow-up and
 the sender's mail. ``--verify-audit`` then runs ``flask audit verify`` (the floor chains its
-audit rows as Relais does). The ratio printed last is the median, over rounds and numbers of
-clients, of Relais's accepts per second divided by the floor's in the same round.
+audit rows as Relais does). Each run's line also gives its CPU per answer, read from ``/proc``
+(``bench/process_cpu.py``): the server's gunicorn workers, PostgreSQL (its server processes and
+the bench database's connections) and the client processes - the three share the machine, so
+throughput follows their sum; the medians by variant are printed at the end. The ratio printed
+last is the median, over rounds and numbers of clients, of Relais's accepts per second divided
+by the floor's in the same round.
 """
 
 from __future__ import annotations
@@ -89,8 +93,8 @@ class Run:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
-    # CPU seconds the run cost, by whom: "server" (its gunicorn's workers), "postgres" (every
-    # PostgreSQL process of the machine) and "clients" (the client processes).
+    # CPU seconds the run cost, by whom: "server" (its gunicorn's workers), "postgres"
+    # (PostgreSQL's server processes and the bench database's connections) and "clients".
     cpu: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -105,8 +109,15 @@ def _libpq(url: str) -> str:
     return f"postgresql://{rest}"
 
 
-SERVERS: dict[str, int] = {}  # the gunicorn masters' process ids, by name
-DATABASE: list[str] = []  # the bench database's name
+@dataclass(frozen=True)
+class Meter:
+    """Whose CPU a run counts: the gunicorn masters' process ids by variant, the database."""
+
+    servers: dict[str, int]
+    database: str
+
+    def read(self, variant: str) -> dict[str, float]:
+        return cpu_of(self.servers["relais" if variant == "relais" else "floor"], self.database)
 
 
 # -- servers ---------------------------------------------------------------------------------
@@ -298,6 +309,7 @@ def run(
     clients: list[Client],
     batches: list[list[str]],
     seconds: float,
+    meter: Meter,
 ) -> Run:
     """``clients`` answer their ``batches`` for ``seconds``; the CPU the run cost is counted
     from the start signal to the last client's exit (the server's workers, PostgreSQL's
@@ -314,11 +326,7 @@ def run(
     for process in processes:
         process.start()
     time.sleep(0.5)  # every client is ready before the first request
-    server_pid = SERVERS["relais" if variant == "relais" else "floor"]
-    before, clients_before = (
-        cpu_of(server_pid, DATABASE[0]),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
-    )
+    before, clients_before = meter.read(variant), resource.getrusage(resource.RUSAGE_CHILDREN)
     start.set()
     outcome = Run(variant, len(clients))
     for _ in processes:
@@ -331,10 +339,7 @@ def run(
             outcome.accepted += accepted
     for process in processes:
         process.join()
-    after, clients_after = (
-        cpu_of(server_pid, DATABASE[0]),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
-    )
+    after, clients_after = meter.read(variant), resource.getrusage(resource.RUSAGE_CHILDREN)
     outcome.cpu = {name: after[name] - before[name] for name in after}
     outcome.cpu["clients"] = (clients_after.ru_utime + clients_after.ru_stime) - (
         clients_before.ru_utime + clients_before.ru_stime
@@ -408,12 +413,11 @@ def main() -> None:
             "floor", args.port + 1, args.workers, "handoff_floor:create_floor()", ROOT / "bench"
         ),
     ]
-    SERVERS.update(relais=servers[0].pid, floor=servers[1].pid)
-    DATABASE.append(str(db.info.dbname))
+    meter = Meter({"relais": servers[0].pid, "floor": servers[1].pid}, str(db.info.dbname))
     try:
         _wait(f"{base}/login", {400, 200}, servers[0])
         _wait(f"{floor}/floor/one-update/{uuid.uuid4().hex}", {403}, servers[1])
-        _bench(args, db, base, floor)
+        _bench(args, db, base, floor, meter)
     finally:
         for server in servers:
             server.send_signal(signal.SIGQUIT)  # a quick shutdown
@@ -424,7 +428,9 @@ def main() -> None:
                 server.kill()  # its workers are gone; the master lingers
 
 
-def _bench(args: argparse.Namespace, db: psycopg.Connection[Any], base: str, floor: str) -> None:
+def _bench(
+    args: argparse.Namespace, db: psycopg.Connection[Any], base: str, floor: str, meter: Meter
+) -> None:
     most = max(args.clients)
     accounts = [_account(db, RECEIVERS[i % len(RECEIVERS)]) for i in range(most)]
     signed = [sign_in(base, RECEIVERS[i % len(RECEIVERS)], accounts[i][1]) for i in range(most)]
@@ -441,7 +447,7 @@ def _bench(args: argparse.Namespace, db: psycopg.Connection[Any], base: str, flo
     # Each worker's first requests load what it keeps afterwards (templates, catalogs, the
     # statements psycopg prepares): a short run of each variant first, not counted.
     warm = [
-        _measure(db, variant, base, floor, signed, 20, pool, min(args.seconds, 3.0))
+        _measure(db, variant, base, floor, signed, 20, pool, min(args.seconds, 3.0), meter)
         for variant in VARIANTS
     ]
     runs: list[Run] = []
@@ -453,7 +459,7 @@ def _bench(args: argparse.Namespace, db: psycopg.Connection[Any], base: str, flo
             seen: dict[str, Run] = {}
             for variant in VARIANTS:
                 seen[variant] = _measure(
-                    db, variant, base, floor, clients, args.per_client, pool, args.seconds
+                    db, variant, base, floor, clients, args.per_client, pool, args.seconds, meter
                 )
                 runs.append(seen[variant])
             print(f"round {round_number}, {n} clients (load {_load()}):")
@@ -473,10 +479,11 @@ def _measure(
     per_client: int,
     pool: dict[int, list[str]],
     seconds: float,
+    meter: Meter,
 ) -> Run:
     """One run of ``variant``: its hand-offs written, answered, the rest deleted."""
     batches = _batches(db, variant, clients, per_client, pool)
-    outcome = run(variant, base, floor, clients, batches, seconds)
+    outcome = run(variant, base, floor, clients, batches, seconds, meter)
     if variant != "one-update":
         forget_pending(db, [i for b in batches for i in b])
     return outcome
