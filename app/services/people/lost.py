@@ -5,17 +5,16 @@
 - a follow-up referent's own (``referent_lost``), for their work queue: its first rows and
   their count.
 
-Each list is one query (plus a count for the coordinators' pages), read from each person's
-kept pathway state (``lost_query`` for today).
+Each list is one query (the coordinators' page then reads its people and their structures by
+key), read from each person's kept pathway state (``lost_query`` for today).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.lost_from_view import LostReason
@@ -42,16 +41,6 @@ def _as_date(value: object) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def _rows(query: Select[Any] | CompoundSelect[Any]) -> Select[Any]:
-    lost = query.subquery()
-    return (
-        select(Beneficiary, Structure, lost.c.last_day, lost.c.reason)
-        .join(lost, lost.c.person == Beneficiary.id)
-        .outerjoin(Structure, Structure.id == lost.c.structure)
-        .order_by(lost.c.last_day.asc(), Beneficiary.pseudonym)
-    )
-
-
 def lost_from_view(
     session: Session,
     actor: User,
@@ -63,19 +52,49 @@ def lost_from_view(
     contact_days: int,
     per_page: int = PER_PAGE,
 ) -> Page[LostRow]:
-    """A page of the people lost from view today, longest silence first (coordinators)."""
+    """A page of the people lost from view today, longest silence first (coordinators).
+
+    The people lost from view are computed once, in one statement that gives the page's rows
+    and their total (``count(*) OVER ()``), ordered and cut on the narrow rows (ids, days,
+    pseudonyms) before the page's people and structures are read by key: at 100,000 people
+    half of them are lost from view, and computing them twice (the count, then the page) and
+    sorting their whole rows was most of the page's time. A page beyond the last is the last
+    (one more statement, only then)."""
     if actor.role is not Role.COORDINATOR:
         raise Forbidden(N_("Only coordinators see the people lost from view."))
-    query = lost_query(today, days, contact_days, today=today, where=public_conditions(filters))
-    rows = _rows(query)
+    lost = lost_query(
+        today, days, contact_days, today=today, where=public_conditions(filters), pseudonym=True
+    ).subquery()
+    narrow = select(
+        lost.c.person, lost.c.last_day, lost.c.structure, lost.c.reason, func.count().over()
+    ).order_by(lost.c.last_day.asc(), lost.c.pseudonym)
     if filters.structure:
-        rows = rows.where(Structure.code == filters.structure)
-    total = session.scalar(select(func.count()).select_from(rows.order_by(None).subquery())) or 0
-    page = max(1, min(page, max(1, -(-total // per_page))))
-    found = session.execute(rows.limit(per_page).offset((page - 1) * per_page)).all()
+        narrow = narrow.join(Structure, Structure.id == lost.c.structure).where(
+            Structure.code == filters.structure
+        )
+    page = max(1, page)
+    found = session.execute(narrow.limit(per_page).offset((page - 1) * per_page)).all()
+    total = int(found[0][4]) if found else 0
+    if not found and page > 1:
+        everyone = select(func.count()).select_from(narrow.order_by(None).subquery())
+        page = max(1, -(-(session.scalar(everyone) or 0) // per_page))
+        found = session.execute(narrow.limit(per_page).offset((page - 1) * per_page)).all()
+        total = int(found[0][4]) if found else 0
+    people = {
+        p.id: p
+        for p in session.scalars(
+            select(Beneficiary).where(Beneficiary.id.in_([row[0] for row in found]))
+        )
+    }
+    wanted = {row[2] for row in found if row[2] is not None}
+    structures = (
+        {s.id: s for s in session.scalars(select(Structure).where(Structure.id.in_(wanted)))}
+        if wanted
+        else {}
+    )
     items = [
-        LostRow(person, structure, _as_date(day), REASON_CODES[reason])
-        for person, structure, day, reason in found
+        LostRow(people[person], structures.get(sid), _as_date(day), REASON_CODES[reason])
+        for person, day, sid, reason, _total in found
     ]
     return Page(items=items, page=page, per_page=per_page, total=total)
 
@@ -103,7 +122,7 @@ def referent_lost(
         FollowUp.structure_id == actor.structure_id,
         FollowUp.ended_on.is_(None),
     )
-    branches = kept_lost_branches(today, days, contact_days)
+    branches = kept_lost_branches(today, days, contact_days, few=True)
     first = first_people(
         session,
         [

@@ -145,22 +145,32 @@ def _last_stage(day: date) -> Any:
 
 
 def lost_people_query(
-    day: date, days: int, contact_days: int, people: People = None, *, structure: bool = True
+    day: date,
+    days: int,
+    contact_days: int,
+    people: People = None,
+    *,
+    structure: bool = True,
+    pseudonym: bool = False,
 ) -> Select[Any]:
     """(person id, last event day, last structure id or None, reason code) of the people
     lost from view on ``day`` (``REASON_CODES``); among ``people`` (a query of person ids, or
     ids) only when given, whose events alone are then read. Without ``structure``, the
     columns are (person id, last event day, reason code): the latest day is then a grouped
-    maximum rather than a ranking of every event."""
+    maximum rather than a ranking of every event. With ``pseudonym``, the person's pseudonym
+    follows (the lists' order)."""
     latest = _latest(day, people) if structure else _last_days(day, people)
-    no_contact = _no_contact(day, contact_days)
+    no_contact = _no_contact(day, contact_days, hashed=people is None)
     no_news = latest.c.day < day - timedelta(days=days)
     reason = case((no_news, literal(1)), (no_contact, literal(2)))
     columns = [Beneficiary.id.label("person"), latest.c.day.label("last_day")]
     if structure:
         columns.append(latest.c.structure.label("structure"))
+    columns.append(reason.label("reason"))
+    if pseudonym:
+        columns.append(Beneficiary.pseudonym.label("pseudonym"))
     return (
-        select(*columns, reason.label("reason"))
+        select(*columns)
         .join(latest, latest.c.person == Beneficiary.id)
         .where(
             Beneficiary.erased_at.is_(None),
@@ -189,16 +199,26 @@ def _followed(day: date) -> ColumnElement[bool]:
     )
 
 
-def _no_contact(day: date, contact_days: int) -> ColumnElement[bool]:
+def _no_contact(day: date, contact_days: int, *, hashed: bool) -> ColumnElement[bool]:
     """Whether a hand-off of the person was accepted ``contact_days`` days or more before
-    ``day`` without a first contact, nor closed, by then."""
-    return exists().where(
-        Handoff.beneficiary_id == Beneficiary.id,
+    ``day`` without a first contact, nor closed, by then.
+
+    ``hashed`` (a query over the whole territory): the person is among the people of such
+    hand-offs, listed once (PostgreSQL hashes the list: one read of ``handoffs``). Otherwise
+    (a few people) each person's hand-offs are looked up on their index. The two say the same;
+    the correlated form inside the lists' ``OR`` is costed per person by PostgreSQL's planner,
+    which then walked 87,616 followed people one by one at 100,000 people: 390 ms where the
+    hashed list and a hash join take 130 (docs/performance.md, "People lost from view in one
+    reading")."""
+    conditions = (
         Handoff.answered_on <= day - timedelta(days=contact_days),
         Handoff.status.not_in((HandoffStatus.DECLINED, HandoffStatus.REDIRECTED)),
         or_(Handoff.first_contact_on.is_(None), Handoff.first_contact_on > day),
         or_(Handoff.closed_on.is_(None), Handoff.closed_on > day),
     )
+    if hashed:
+        return Beneficiary.id.in_(select(Handoff.beneficiary_id).where(*conditions))
+    return exists().where(Handoff.beneficiary_id == Beneficiary.id, *conditions)
 
 
 def lost_query(
@@ -209,31 +229,31 @@ def lost_query(
     *,
     today: date,
     structure: bool = True,
+    pseudonym: bool = False,
     where: Sequence[ColumnElement[bool]] = (),
 ) -> Select[Any] | CompoundSelect[Any]:
     """The people lost from view on ``day``, as ``lost_people_query`` (the same columns), kept
     to ``people`` and to the conditions ``where`` on ``beneficiaries``: read from the kept
     pathway state when ``day`` is ``today``, computed from the events for an earlier day."""
     if day != today:
-        return lost_people_query(day, days, contact_days, people, structure=structure).where(*where)
-    return _kept_lost(today, days, contact_days, people, structure, where)
-
-
-def _kept_lost(
-    today: date,
-    days: int,
-    contact_days: int,
-    people: People,
-    structure: bool,
-    where: Sequence[ColumnElement[bool]],
-) -> CompoundSelect[Any]:
-    """The two branches of ``kept_lost_branches`` in a ``UNION ALL``, kept to ``where``."""
-    current, later = kept_lost_branches(today, days, contact_days, people, structure=structure)
+        return lost_people_query(
+            day, days, contact_days, people, structure=structure, pseudonym=pseudonym
+        ).where(*where)
+    current, later = kept_lost_branches(
+        today, days, contact_days, people, structure=structure, pseudonym=pseudonym
+    )
     return union_all(current.where(*where), later.where(*where))
 
 
 def kept_lost_branches(
-    today: date, days: int, contact_days: int, people: People = None, *, structure: bool = True
+    today: date,
+    days: int,
+    contact_days: int,
+    people: People = None,
+    *,
+    structure: bool = True,
+    pseudonym: bool = False,
+    few: bool = False,
 ) -> tuple[Select[Any], Select[Any]]:
     """The people lost from view today, read from their kept state, in two queries on
     ``beneficiaries`` with the columns of ``lost_people_query`` (each person in one of them):
@@ -248,17 +268,22 @@ def kept_lost_branches(
     columns: list[Any] = [Beneficiary.id.label("person"), kept.label("last_day")]
     if structure:
         columns.append(Beneficiary.last_event_structure_id.label("structure"))
-    reason = case((no_news, literal(1)), else_=literal(2))
-    current = select(*columns, reason.label("reason")).where(
+    columns.append(case((no_news, literal(1)), else_=literal(2)).label("reason"))
+    if pseudonym:
+        columns.append(Beneficiary.pseudonym.label("pseudonym"))
+    current = select(*columns).where(
         kept <= today,
         Beneficiary.erased_at.is_(None),
         _among(Beneficiary.id, people),
         _followed(today),
         func.coalesce(Beneficiary.current_stage_id, 0).not_in(_final()),
-        or_(no_news, _no_contact(today, contact_days)),
+        or_(no_news, _no_contact(today, contact_days, hashed=people is None and not few)),
     )
     ahead = select(Beneficiary.id).where(kept > today, _among(Beneficiary.id, people))
-    return current, lost_people_query(today, days, contact_days, ahead, structure=structure)
+    later = lost_people_query(
+        today, days, contact_days, ahead, structure=structure, pseudonym=pseudonym
+    )
+    return current, later
 
 
 def lost_from_view_counts(

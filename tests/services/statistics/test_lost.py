@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import union_all
 from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffStatus
@@ -19,7 +20,12 @@ from app.services.pathways import stale_people
 from app.services.people.lost import lost_from_view, referent_lost
 from app.services.people.overview import Filters
 from app.services.statistics.headings import Heading
-from app.services.statistics.lost import lost_from_view_counts, lost_people_query, lost_query
+from app.services.statistics.lost import (
+    kept_lost_branches,
+    lost_from_view_counts,
+    lost_people_query,
+    lost_query,
+)
 from app.services.statistics.scope import Scope
 from app.services.statistics.steering_index import steering_figures
 from app.services.statistics.tables import CountTable
@@ -173,6 +179,16 @@ def test_the_coordinators_list(world: World, lost_world: dict) -> None:
         contact_days=30, per_page=2,
     )  # fmt: skip
     assert (small.page, small.pages, len(small.items)) == (2, 2, 1)
+    beyond = lost_from_view(
+        world.session, coordinator, filters=Filters(), page=9, today=DAY, days=90,
+        contact_days=30, per_page=2,
+    )  # fmt: skip
+    assert (beyond.page, beyond.total, beyond.items) == (2, 3, small.items)
+    nobody = lost_from_view(
+        world.session, coordinator, filters=Filters(structure="NOPE"), page=3, today=DAY,
+        days=90, contact_days=30,
+    )  # fmt: skip
+    assert (nobody.page, nobody.total, nobody.items) == (1, 0, [])
     worker = factories.user(world.session, Role.CASEWORKER, world.a)
     with pytest.raises(Forbidden):
         lost_from_view(
@@ -284,6 +300,10 @@ def test_today_read_from_the_kept_state_is_the_list_computed_from_the_events(
         assert _rows(
             w.session, lost_query(DAY, days, contact_days, today=DAY, structure=False)
         ) == _rows(w.session, lost_people_query(DAY, days, contact_days, structure=False))
+        # Each person's hand-offs looked up (a referent's few people) or the territory's
+        # listed once: the same people.
+        looked_up = kept_lost_branches(DAY, days, contact_days, few=True)
+        assert _rows(w.session, union_all(*looked_up)) == kept
     found = {
         person: (day, structure, reason)
         for person, day, structure, reason in _rows(w.session, lost_query(DAY, 90, 30, today=DAY))
