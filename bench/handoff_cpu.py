@@ -40,6 +40,8 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
@@ -218,6 +220,14 @@ def phases(app: Any, requests: list[Callable[[], None]]) -> None:
         ("after_request hooks", app, "process_response"),
         ("  commit (audit chain included)", unit_of_work, "complete"),
         ("    audit chain (lock, head, MACs)", audit, "_chain"),
+        # Across the phases: what the database layers cost (docs/performance.md, session 7).
+        (
+            "SQLAlchemy's execution of the statements (the driver's included)",
+            Connection,
+            "_execute_context",
+        ),
+        ("  psycopg's execute", psycopg.Cursor, "execute"),
+        ("ORM statements (Session.execute, their objects' loading included)", Session, "execute"),
     ]
     saved = [(owner, name, getattr(owner, name)) for _label, owner, name in targets]
     for label, owner, name in targets:
