@@ -5,14 +5,23 @@ blind indexes; cohorts; a follow-up by the actor's structure; the consent; the a
 but reference lists are read once, pseudonyms are drawn and checked for the whole file at
 once, and rows are inserted with one statement per table and batch (``BulkInserts``: an
 executemany, or a COPY on PostgreSQL). Nothing here commits.
+
+On PostgreSQL a batch's rows are made (data keys, sealed identities, prefixes) in a thread of
+their own while the previous batch is written: the server's work on a batch (the rows, their
+index entries, the foreign-key checks at the end of each statement) takes another core while
+this process encrypts the next, the writing thread waiting for the server without holding the
+interpreter. The thread touches neither the session nor the database; it makes one batch ahead
+at most.
 """
 
 from __future__ import annotations
 
+import contextvars
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
@@ -79,13 +88,40 @@ def write_people(
     inserts = BulkInserts(session)
     events = list(deferred_audit)
     prefixes = NamePrefixes(vault.indexer)  # the names' search prefixes, for the whole file
-    for start in range(0, len(checked.rows), BATCH_SIZE):
-        batch = _Batch(vault, actor, structure_id, import_id, today, prefixes)
+    author = _Author(actor.id, structure_id)  # read here: the thread never touches the ORM
+
+    def made(start: int) -> _Batch:
+        batch = _Batch(vault, author, import_id, today, prefixes)
         rows = checked.rows[start : start + BATCH_SIZE]
-        events += _write_batch(
-            inserts, batch, rows, pseudonyms[start : start + BATCH_SIZE], checked.indexes
-        )
-        progress(len(rows))
+        for row, pseudonym in zip(rows, pseudonyms[start : start + BATCH_SIZE], strict=True):
+            batch.add(row, pseudonym, checked.indexes[row.line])
+        return batch
+
+    starts = range(0, len(checked.rows), BATCH_SIZE)
+    # PostgreSQL works in a process of its own: the next batch is made meanwhile. SQLite works
+    # in this one, and a thread there only adds the switching (2.09 -> 2.22 s at 100,000).
+    maker = ThreadPoolExecutor(1, "relais-import") if inserts.copy else None
+
+    def ahead(start: int) -> Future[_Batch]:
+        if maker is not None:
+            return maker.submit(contextvars.copy_context().run, made, start)
+        now: Future[_Batch] = Future()
+        now.set_result(made(start))
+        return now
+
+    try:
+        following = iter(starts)
+        first = next(following, None)
+        upcoming = ahead(first) if first is not None else None
+        while upcoming is not None:
+            batch = upcoming.result()  # its exception, if making it failed
+            start = next(following, None)
+            upcoming = ahead(start) if start is not None else None
+            events += _write_batch(inserts, batch, actor)
+            progress(len(batch.people))
+    finally:
+        if maker is not None:
+            maker.shutdown(cancel_futures=True)
     events.append(
         audit_row(
             actor,
@@ -152,17 +188,17 @@ def _pseudonyms(session: Session, count: int) -> list[str]:
     raise RuntimeError("could not draw free pseudonyms")  # 20 rounds of collisions: never
 
 
-def _write_batch(
-    inserts: BulkInserts,
-    batch: _Batch,
-    rows: Sequence[CheckedRow],
-    pseudonyms: Sequence[str],
-    indexes: Mapping[int, BlindIndexes],
-) -> list[AuditRow]:
-    """Insert the rows of one batch; returns its audit events, for the caller to chain."""
-    for row, pseudonym in zip(rows, pseudonyms, strict=True):
-        batch.add(row, pseudonym, indexes[row.line])
-    return batch.write(inserts)
+def _write_batch(inserts: BulkInserts, batch: _Batch, actor: User) -> list[AuditRow]:
+    """Insert the rows of one batch made ahead; returns its audit events, for the caller to
+    chain."""
+    return batch.write(inserts, actor)
+
+
+class _Author(NamedTuple):
+    """Who writes the rows: the importing caseworker's account and structure ids."""
+
+    user_id: int
+    structure_id: int
 
 
 class _Batch:
@@ -179,16 +215,15 @@ class _Batch:
     def __init__(
         self,
         vault: Vault,
-        actor: User,
-        structure_id: int,
+        author: _Author,
         import_id: str,
         today: date,
         prefixes: NamePrefixes,
     ) -> None:
         self.vault = vault
         self.prefixes = prefixes
-        self.actor = actor
-        self.structure_id = structure_id
+        self.user_id = author.user_id
+        self.structure_id = author.structure_id
         self.today = today
         self.month = today.replace(day=1)
         self.now = utcnow()
@@ -216,7 +251,7 @@ class _Batch:
                 "id": uuid.uuid4(),
                 "beneficiary_id": person_id,
                 "structure_id": self.structure_id,
-                "referent_id": self.actor.id,
+                "referent_id": self.user_id,
                 "started_on": self.today,
                 "created_at": self.now,
             }
@@ -272,15 +307,16 @@ class _Batch:
                 "scope": consent.scope,
                 "method": consent.method,
                 "given_on": consent.given_on,
-                "recorded_by_id": self.actor.id,
+                "recorded_by_id": self.user_id,
                 "recorded_by_structure_id": self.structure_id,
                 "created_at": self.now,
             }
         )
         self.consented.setdefault(consent.method, []).append((person_id, consent_id))
 
-    def write(self, inserts: BulkInserts) -> list[AuditRow]:
-        """Insert the rows, one statement per table; returns the audit events, in order."""
+    def write(self, inserts: BulkInserts, actor: User) -> list[AuditRow]:
+        """Insert the rows, one statement per table; returns the audit events (by ``actor``),
+        in order."""
         # (The ORM's bulk insert would leave out the NULL values and split each batch into many
         # statements.)
         inserts(_TABLES[Beneficiary], self.people)
@@ -289,14 +325,14 @@ class _Batch:
         inserts(beneficiary_cohorts, self.cohorts)
         inserts(_TABLES[FollowUp], self.follow_ups)
         inserts(_TABLES[Consent], self.consents)
-        return self.events()
+        return self.events(actor)
 
-    def events(self) -> list[AuditRow]:
+    def events(self, actor: User) -> list[AuditRow]:
         """The batch's audit events: its registrations, then its consents by method."""
         if not self.people:
             return []
         created = listing_row(
-            self.actor,
+            actor,
             AuditAction.BENEFICIARY_CREATE,
             Beneficiary.__tablename__,
             [person["id"] for person in self.people],
@@ -306,7 +342,7 @@ class _Batch:
         for method, consented in self.consented.items():
             events.append(
                 listing_row(
-                    self.actor,
+                    actor,
                     AuditAction.CONSENT_RECORD,
                     Consent.__tablename__,
                     [person_id for person_id, _ in consented],

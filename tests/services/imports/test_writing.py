@@ -9,13 +9,14 @@ usual SQLAlchemy error without values, and the garbage collector it pauses is re
 from __future__ import annotations
 
 import gc
+import threading
 import uuid
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -291,3 +292,48 @@ def test_names_of_several_words_get_the_search_prefixes_of_registration(
             for row in rows(db_session, table(NameSearchToken), beneficiary_id=person.id)
         }
         assert stored == vault.indexer.name_prefixes(who.last_name, who.first_name)
+
+
+def test_the_next_batch_is_made_in_a_thread_while_one_is_written(
+    db_session: Session, vault: Vault, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL each batch's rows (data keys, sealed identities) are made in the
+    import's thread, one batch ahead; on SQLite in the caller's. The writing stays on the
+    caller's thread and connection. A failure while making a batch stops the import with its
+    own exception, nothing of it written, and the thread is gone."""
+    makers: list[str] = []
+    writers: list[str] = []
+    failing_at: list[int] = []  # the person whose making fails, when set
+    real_columns, real_write = writing.identity_columns, writing._write_batch
+
+    def columns(*args: Any, **kwargs: Any) -> Any:
+        makers.append(threading.current_thread().name)
+        if failing_at and len(makers) == failing_at[0]:
+            raise ValueError("the key ring is gone")
+        return real_columns(*args, **kwargs)
+
+    def write(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        writers.append(threading.current_thread().name)
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(writing, "identity_columns", columns)
+    monkeypatch.setattr(writing, "_write_batch", write)
+    monkeypatch.setattr(writing, "BATCH_SIZE", 1)
+    lines = [f"Quintavalle{n};Ysaline;young_dropout" for n in range(4)]
+    sheet = "\r\n".join(["nom;prenom;public", *lines]).encode()
+    result = imports.import_caseload(db_session, vault, worker, sheet, today=TODAY)
+    assert result.imported == 4
+    here = threading.current_thread().name
+    postgresql = db_session.get_bind().dialect.name == "postgresql"
+    assert len(makers) == 4
+    assert all(name.startswith("relais-import") if postgresql else name == here for name in makers)
+    assert writers == [here] * 4
+
+    makers.clear()
+    failing_at.append(3)
+    before = db_session.scalar(select(func.count()).select_from(Beneficiary))
+    again = sheet.replace(b"Quintavalle", b"Quintavallo")
+    with pytest.raises(ValueError, match="key ring"), db_session.begin_nested():
+        imports.import_caseload(db_session, vault, worker, again, today=TODAY)
+    assert db_session.scalar(select(func.count()).select_from(Beneficiary)) == before
+    assert not [t for t in threading.enumerate() if t.name.startswith("relais-import")]
