@@ -98,18 +98,21 @@ def event_selects(where: Callable[[Any, Any], ColumnElement[bool]]) -> list[Any]
     (``app.services.statistics.lost``) share. A step's start, a barrier identified or closed
     (by its recorder's or its acting structure, its closer's), a hand-off transition done by a
     structure, a follow-up's start."""
-    recorder = select(User.structure_id).where(User.id == Barrier.recorded_by_id).scalar_subquery()
     return [
         select(
             PathwayStep.beneficiary_id.label("person"),
             PathwayStep.started_on.label("day"),
             PathwayStep.structure_id.label("structure"),
         ).where(where(PathwayStep.beneficiary_id, PathwayStep.started_on)),
+        # The recorder's structure by an outer join (one hash join over the accounts), not a
+        # correlated lookup per barrier.
         select(
             Barrier.beneficiary_id,
             Barrier.identified_on,
-            func.coalesce(recorder, Barrier.acting_structure_id),
-        ).where(where(Barrier.beneficiary_id, Barrier.identified_on)),
+            func.coalesce(User.structure_id, Barrier.acting_structure_id),
+        )
+        .outerjoin(User, User.id == Barrier.recorded_by_id)
+        .where(where(Barrier.beneficiary_id, Barrier.identified_on)),
         select(
             Barrier.beneficiary_id,
             Barrier.closed_on,
