@@ -16,7 +16,6 @@ at most.
 
 from __future__ import annotations
 
-import contextvars
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -104,7 +103,9 @@ def write_people(
 
     def ahead(start: int) -> Future[_Batch]:
         if maker is not None:
-            return maker.submit(contextvars.copy_context().run, made, start)
+            # Not in the request's context: the session (scoped to the application context)
+            # cannot be reached from the thread, even by mistake.
+            return maker.submit(made, start)
         now: Future[_Batch] = Future()
         now.set_result(made(start))
         return now

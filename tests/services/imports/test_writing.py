@@ -8,6 +8,7 @@ usual SQLAlchemy error without values, and the garbage collector it pauses is re
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import threading
 import uuid
@@ -294,6 +295,9 @@ def test_names_of_several_words_get_the_search_prefixes_of_registration(
         assert stored == vault.indexer.name_prefixes(who.last_name, who.first_name)
 
 
+_CALLERS: contextvars.ContextVar[str] = contextvars.ContextVar("relais_test_caller")
+
+
 def test_the_next_batch_is_made_in_a_thread_while_one_is_written(
     db_session: Session, vault: Vault, worker: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -304,10 +308,12 @@ def test_the_next_batch_is_made_in_a_thread_while_one_is_written(
     makers: list[str] = []
     writers: list[str] = []
     failing_at: list[int] = []  # the person whose making fails, when set
+    contexts: list[bool] = []  # whether the making saw the caller's context
     real_columns, real_write = writing.identity_columns, writing._write_batch
 
     def columns(*args: Any, **kwargs: Any) -> Any:
         makers.append(threading.current_thread().name)
+        contexts.append(_CALLERS.get(None) is not None)
         if failing_at and len(makers) == failing_at[0]:
             raise ValueError("the key ring is gone")
         return real_columns(*args, **kwargs)
@@ -321,12 +327,19 @@ def test_the_next_batch_is_made_in_a_thread_while_one_is_written(
     monkeypatch.setattr(writing, "BATCH_SIZE", 1)
     lines = [f"Quintavalle{n};Ysaline;young_dropout" for n in range(4)]
     sheet = "\r\n".join(["nom;prenom;public", *lines]).encode()
-    result = imports.import_caseload(db_session, vault, worker, sheet, today=TODAY)
+    # The caller's context (a request's: the application context and the session scoped to it)
+    # is not the thread's.
+    token = _CALLERS.set("the request")
+    try:
+        result = imports.import_caseload(db_session, vault, worker, sheet, today=TODAY)
+    finally:
+        _CALLERS.reset(token)
     assert result.imported == 4
     here = threading.current_thread().name
     postgresql = db_session.get_bind().dialect.name == "postgresql"
     assert len(makers) == 4
     assert all(name.startswith("relais-import") if postgresql else name == here for name in makers)
+    assert contexts == [not postgresql] * 4
     assert writers == [here] * 4
 
     makers.clear()
