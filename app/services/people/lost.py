@@ -95,6 +95,7 @@ def lost_from_view(
     items = [
         LostRow(people[person], structures.get(sid), _as_date(day), REASON_CODES[reason])
         for person, day, sid, reason, _total in found
+        if person in people  # (deleted meanwhile by the retention job: left out)
     ]
     return Page(items=items, page=page, per_page=per_page, total=total)
 
