@@ -7,14 +7,17 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
 from app.models import AuditEvent, Structure, User
+from app.services.people.overview import Page
 from app.services.security.vault import Vault
-from tests.web.helpers import login
+from app.web.steering import lost as steering_lost
+from tests.web.helpers import csrf_token, login
 from tests.web.test_capacity_pages import _lost_person, network
 
 __all__ = ["network"]  # the fixture
@@ -94,3 +97,27 @@ def test_the_lost_export_is_the_publication_view_and_audited(
         select(AuditEvent).where(AuditEvent.action == AuditAction.STATISTICS_EXPORT)
     ).all()
     assert len(events) == 2
+
+
+def test_the_lost_list_writes_its_total_the_french_way(
+    client: FlaskClient,
+    db_session: Session,
+    vault: Vault,
+    network: dict[str, Structure],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A territory's count (tens of thousands) with the thousands separator: 50 616, not
+    50616; the figure in ``data-total`` stays plain."""
+    login(client, "coord@relais.example")
+    monkeypatch.setattr(
+        steering_lost,
+        "lost_from_view",
+        lambda *args, **kwargs: Page(items=[], page=1, per_page=25, total=50616),
+    )
+    html = client.get("/steering/lost").get_data(as_text=True)
+    assert 'data-total="50616">50\u202f616 personnes</p>' in html
+    client.post(
+        "/language", data={"lang": "en", "csrf_token": csrf_token(client, "/steering/lost")}
+    )
+    html = client.get("/steering/lost").get_data(as_text=True)
+    assert 'data-total="50616">50,616 people</p>' in html

@@ -27,7 +27,7 @@ from app.services.statistics.tables import CountTable
 from app.services.structures import list_structures, reference_items
 from app.web.auth.signing_in import reauth_required
 from app.web.context import actor, dbs, reads, roles_required, today
-from app.web.dashboard.views import csv_response, heading, shown_value, table_lines
+from app.web.dashboard.views import csv_response, heading, number, shown_value, table_lines
 from app.web.listing import filters_from_request, page_from_request
 from app.web.steering.views import bp
 
@@ -85,6 +85,7 @@ def lost() -> ResponseReturnValue:
         counts=counts,
         name=heading,
         value=shown_value,
+        number=number,
         export_args={k: v for k, v in (("cohort", filters.cohort), ("qpv", filters.qpv)) if v},
         days=current_app.config["LOST_FROM_VIEW_DAYS"],
         contact_days=current_app.config["LOST_FIRST_CONTACT_DAYS"],
