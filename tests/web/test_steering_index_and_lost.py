@@ -100,11 +100,7 @@ def test_the_lost_export_is_the_publication_view_and_audited(
 
 
 def test_the_lost_list_writes_its_total_the_french_way(
-    client: FlaskClient,
-    db_session: Session,
-    vault: Vault,
-    network: dict[str, Structure],
-    monkeypatch: pytest.MonkeyPatch,
+    client: FlaskClient, network: dict[str, Structure], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A territory's count (tens of thousands) with the thousands separator: 50 616, not
     50616; the figure in ``data-total`` stays plain."""
