@@ -28,6 +28,7 @@ from app.web.auth import contact as account_contact
 from app.web.auth import password_reset, proconnect, second_step, two_factor
 from app.web.auth import views as auth
 from app.web.auth.signing_in import enrolment_gate
+from app.web.confirmations import flash_text
 from app.web.context import load_session_user, template_helpers
 from app.web.dashboard import partner as partner_figures
 from app.web.dashboard import views as dashboard
@@ -112,6 +113,7 @@ def register_web(app: Flask) -> None:
     app.before_request(enrolment_gate)
     app.after_request(_security_headers)
     app.context_processor(template_helpers)
+    app.add_template_global(flash_text)
 
 
 def trust_proxies(app: Flask, count: int) -> None:

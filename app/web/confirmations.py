@@ -1,15 +1,32 @@
 """Confirmations that name the person to those who may see the name ("Hand-off of Aurélie
 ZEPHYRIN sent to the Mission Locale."); the pseudonym to anyone else. Each name shown is an
-audited reveal (purpose ``confirmation``), like every other."""
+audited reveal (purpose ``confirmation``), like every other.
+
+A confirmation flashed before a redirect (``flash_naming``) names the person when it is shown,
+not when it is flashed: the page it is shown on usually reveals that person's name already
+(the hand-off's page, the person's page: ``shown_on_page``), and then the confirmation uses
+that reveal instead of decrypting and auditing the name a second time. Shown anywhere else,
+it reveals the name itself (audited, purpose ``confirmation``), as ``who`` does. The name
+never rides in the session cookie: the flashed message holds the person's id and pseudonym.
+"""
 
 from __future__ import annotations
 
-from app.models import Beneficiary
+import uuid
+
+from flask import flash, g
+from flask_login import current_user
+
+from app.models import Beneficiary, User
 from app.services.handoffs.lists import follows_person
-from app.services.people.identity import reveal_identity
+from app.services.people.identity import Identity, reveal_identity
 from app.web.context import actor, dbs, today, vault
 
 NAME_FIELDS = ("last_name", "first_name")
+# Where the person goes in a translated confirmation given to ``flash_naming``.
+PERSON = "\x00person\x00"
+_SEP = "\x00"
+_SHOWN = "relais_names_shown"  # on ``g``: the names this request revealed, by person id
 
 
 def who(person: Beneficiary, *, follows: bool = False) -> str:
@@ -21,4 +38,54 @@ def who(person: Beneficiary, *, follows: bool = False) -> str:
         return person.pseudonym
     if not follows and not follows_person(session, user, person, today()):
         return person.pseudonym
-    return reveal_identity(vault(), session, user, person, "confirmation", NAME_FIELDS).full_name
+    name = reveal_identity(vault(), session, user, person, "confirmation", NAME_FIELDS).full_name
+    _names().setdefault(person.id, name)
+    return name
+
+
+def shown_on_page(person: Beneficiary, identity: Identity) -> None:
+    """Note that this request's page reveals ``person``'s name (``identity``, read and
+    audited by the page): a confirmation about them shown on it names them from it."""
+    _names().setdefault(person.id, identity.full_name)
+
+
+def flash_naming(person: Beneficiary, message: str, category: str = "success") -> None:
+    """Flash ``message`` (translated, ``PERSON`` where the person goes), naming the person
+    when it is shown (see the module). Flashed as text: the message's two parts, the person's
+    id and pseudonym, separated by NULs (which no translated text holds)."""
+    before, _sep, after = message.partition(PERSON)
+    flash(_SEP.join((before, person.id.hex, person.pseudonym, after)), category)
+
+
+def flash_text(message: str) -> str:
+    """A flashed message as shown: a ``flash_naming`` one names the person as ``who`` names
+    them (from the page's own reveal when it made one)."""
+    parts = message.split(_SEP)
+    if len(parts) != 4:
+        return message
+    before, person_id, pseudonym, after = parts
+    return f"{before}{_name(person_id, pseudonym)}{after}"
+
+
+def _name(person_id: str, pseudonym: str) -> str:
+    if not isinstance(current_user._get_current_object(), User):
+        return pseudonym  # signed out, or the session expired, since it was flashed
+    try:
+        key = uuid.UUID(hex=person_id)
+    except ValueError:
+        return pseudonym
+    names = _names()
+    if key in names:
+        return names[key]
+    person = dbs().get(Beneficiary, key)
+    if person is None:  # erased for good since the confirmation was flashed
+        return pseudonym
+    return who(person)
+
+
+def _names() -> dict[uuid.UUID, str]:
+    names: dict[uuid.UUID, str] | None = g.get(_SHOWN)
+    if names is None:
+        names = {}
+        setattr(g, _SHOWN, names)
+    return names

@@ -5,7 +5,7 @@ An acceptance needs (10 statements on SQLite, 11 on PostgreSQL):
 
 - the signed-in account with its session (1); the hand-off, read for an answer in one
   statement with its person (the erasure check, the pseudonym, the mail's recipients read the
-  same row), the person's wrapped data key (the confirmation's name), what the mail needs of
+  same row), the person's wrapped data key (the check of a typed message), what the mail needs of
   the sending account, and whether a link of the hand-off is still usable and an endpoint of
   either structure active (1); not its structures, nor the person's QPV;
 - the change, written by Core statements built once (``app.services.core_writes``): the
@@ -15,8 +15,9 @@ An acceptance needs (10 statements on SQLite, 11 on PostgreSQL):
   ``INSERT ... SELECT ... WHERE NOT EXISTS ... RETURNING`` (1); the revocation of its links
   and the look-up of the structures' webhook endpoints only when the read found a usable link
   or an active endpoint (one statement each, below);
-- three audit events (the transition, the follow-up opened, the name in the confirmation),
-  queued and chained once at commit: the chain's head read (on PostgreSQL with its row lock,
+- two audit events (the transition, the follow-up opened), queued and chained once at
+  commit (the confirmation names the person when the next page shows it, from that page's
+  reveal: ``app.web.confirmations``): the chain's head read (on PostgreSQL with its row lock,
   ``FOR UPDATE``) and moved (2) and the events inserted in one multi-row statement (1); on
   PostgreSQL the mail worker's wake-up (``NOTIFY``, 1).
 
@@ -87,7 +88,7 @@ def test_accept_then_first_contact(client: FlaskClient, handoff: Handoff) -> Non
     # See the module for each statement; PostgreSQL adds the mail worker's wake-up.
     pin(accepted, sqlite=10, postgresql=11)
     assert not any(s.startswith("SELECT reference_items") for s in accepted.shapes())
-    # The hand-off's statement also reads the person's data key (the confirmation's name) and
+    # The hand-off's statement also reads the person's data key (a message's check) and
     # the sender's address (the mail): neither is read again. After the account (which
     # carries its structure for every page), no statement joins a structure (the hand-off's
     # two, the follow-up's, the webhook endpoints') and the person comes without their QPV.
@@ -110,9 +111,9 @@ def test_accept_then_first_contact(client: FlaskClient, handoff: Handoff) -> Non
     }
     contacted = _answer(client, handoff, "first_contact")
     # No follow-up, mail or webhook: the account, the hand-off (with the data key), its update
-    # and transition, the person's pathway state, the follow-up check of the confirmation, two
-    # audit events chained at commit (head read and moved, one insert).
-    pin(contacted, sqlite=9)
+    # and transition, the person's pathway state, one audit event chained at commit (head read
+    # and moved, one insert). The confirmation asks nothing: it is named on the next page.
+    pin(contacted, sqlite=8)
 
 
 def test_decline(client: FlaskClient, handoff: Handoff) -> None:
@@ -120,10 +121,11 @@ def test_decline(client: FlaskClient, handoff: Handoff) -> None:
     declined = _answer(client, handoff, "decline", {"decline-reason": "no_capacity"})
     # The accept's statements without the follow-up, plus the reason, the unmet need (the
     # need's category, its row, its cohorts) and the person's pathway state; the confirmation
-    # shows the pseudonym (the structure does not follow the person): no data key, no audit.
+    # is named on the next page (the pseudonym: the structure does not follow the person).
     # The form's list of reasons is not read (it is only shown, on the page or when the answer
-    # is refused). No link to revoke.
-    pin(declined, sqlite=14, postgresql=15)
+    # is refused). No link to revoke. Whether the structure may see the name is asked on the
+    # next page, where the confirmation is shown.
+    pin(declined, sqlite=13, postgresql=14)
     reference_reads = [s for s in declined.shapes() if s.startswith("SELECT reference_items")]
     assert len(reference_reads) == 2, reference_reads  # the reason, the person's cohorts
     assert not any(s.startswith("UPDATE handoff_links") for s in declined.shapes())

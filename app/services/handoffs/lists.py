@@ -246,7 +246,7 @@ _FOR_ANSWER = (
     .options(
         joinedload(Handoff.beneficiary).options(
             # What an answer reads of the person: the pseudonym, the erasure, the identity
-            # fields the confirmation shows and the check of its message looks for, the QPV a
+            # fields the check of its message looks for (with the data key), the QPV a
             # decline's unmet need counts in (the rest - search indexes, notes, kept state,
             # profile - is loaded if a refused answer's page reads it).
             load_only(
@@ -295,7 +295,7 @@ def handoff_for_party(
     """The hand-off if the actor's structure sent or received it, else ``NotFound``.
 
     ``answering``: read for an answer (accept, decline...), in the same statement as what the
-    answer uses: the person's wrapped data key (the confirmation names the person), what its
+    answer uses: the person's wrapped data key (the check of its message), what its
     mail needs of the sending account (``mail.queue.sender_contacts``), both then found in the
     session, and whether it has a link to revoke or an endpoint to tell; not the structures
     (their ids are on the row) nor the person's QPV, read only if a refused answer's page

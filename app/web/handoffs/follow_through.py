@@ -24,7 +24,7 @@ from app.services.handoffs.follow_through import ReminderTooSoon, Reorientation
 from app.services.people.access import IDENTITY_GRACE_DAYS
 from app.services.repeats import AlreadyRecorded
 from app.unit_of_work import attempt
-from app.web.confirmations import who
+from app.web.confirmations import PERSON, flash_naming
 from app.web.context import actor, dbs, named, roles_required, today, vault
 from app.web.form_base import RelaisForm
 from app.web.forms_support import service_message
@@ -125,13 +125,13 @@ def remind(handoff_id: str) -> ResponseReturnValue:
     except ServiceError as exc:
         flash(service_message(exc), "error")
         return _back(handoff)
-    flash(
+    flash_naming(
+        handoff.beneficiary,
         _(
             "Reminder about %(person)s sent to %(to_structure)s.",
-            person=who(handoff.beneficiary),
+            person=PERSON,
             to_structure=named(handoff.to_structure).to,
         ),
-        "success",
     )
     return _back(handoff)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from wtforms import SelectChoice
@@ -37,7 +37,7 @@ from app.services.structures import reference_item, structure_by_id
 from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
 from app.web import submissions
-from app.web.confirmations import who
+from app.web.confirmations import PERSON, flash_naming, shown_on_page, who
 from app.web.context import actor, dbs, label, named, roles_required, today, vault
 from app.web.forms_support import attach_error, choices, keeps_typed_values
 from app.web.handoffs import follow_through, partners
@@ -178,10 +178,10 @@ def new(pseudonym: str) -> ResponseReturnValue:
             if handoff is not None:
                 message = _(
                     "Hand-off of %(person)s sent to %(to_structure)s.",
-                    person=who(person),
+                    person=PERSON,
                     to_structure=named(handoff.to_structure).to,
                 )
-                flash(message, "success")
+                flash_naming(person, message)
                 return redirect(url_for("handoffs.detail", handoff_id=handoff.id.hex))
     shown = [s for s in suggestions if s.fit.suggested]
     return render_template(
@@ -264,6 +264,8 @@ def _detail_context(
         if handoff_lists.follows_person(session, user, person, today())
         else None
     )
+    if who is not None:
+        shown_on_page(person, who)
     return {
         "handoff": handoff,
         "person": person,
@@ -337,10 +339,9 @@ def act(handoff_id: str, event_name: str) -> ResponseReturnValue:
             return submissions.shown_once(url_for("handoffs.detail", handoff_id=handoff.id.hex))
         attach_error(form, exc, {"reason": _reason_field(event)})
         return _refused(handoff, event, form)
-    # An acceptance has just opened (or found) the structure's follow-up of the person.
-    person = who(result.beneficiary, follows=event is HandoffEvent.ACCEPT)
-    done = _("Done: %(what)s (%(person)s).", what=_event_done(event), person=person)
-    flash(done, "success")
+    # Named when shown: the hand-off's page reveals the name when the structure may see it.
+    done = _("Done: %(what)s (%(person)s).", what=_event_done(event), person=PERSON)
+    flash_naming(result.beneficiary, done)
     return redirect(url_for("handoffs.detail", handoff_id=result.id.hex))
 
 

@@ -30,7 +30,7 @@ from app.services.rights.consents import last_withdrawn_consent
 from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
 from app.web import submissions
-from app.web.confirmations import who
+from app.web.confirmations import shown_on_page, who
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import (
     attach_error,
@@ -53,6 +53,7 @@ def person_page(person: Beneficiary) -> str:
     session, user = dbs(), actor()
     keys = vault().person_keys(session, [person.id])
     who = identity.reveal_identity(vault(), session, user, person, "person_page", keys=keys)
+    shown_on_page(person, who)
     timeline = pathways.timeline(session, person)
     key = keys[person.id]
     texts = pathways.readable_texts(session, vault(), timeline, user.structure_id or 0, key=key)

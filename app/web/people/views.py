@@ -26,7 +26,7 @@ from app.services.structures import reference_items
 from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
 from app.web import submissions
-from app.web.confirmations import who
+from app.web.confirmations import PERSON, flash_naming
 from app.web.context import actor, dbs, roles_required, today, vault
 from app.web.forms_support import (
     attach_error,
@@ -204,11 +204,9 @@ def register() -> ResponseReturnValue:
             attach_error(form, exc, {"cohort": "cohorts", "qpv": "qpv", "consent_on": "consent_on"})
         else:
             registered = _(
-                "%(name)s is registered (%(pseudonym)s).",
-                name=who(person),
-                pseudonym=person.pseudonym,
+                "%(name)s is registered (%(pseudonym)s).", name=PERSON, pseudonym=person.pseudonym
             )
-            flash(registered, "success")
+            flash_naming(person, registered)
             if person and not new.consent:
                 flash(
                     _("Record the person's consent before handing them off to a partner."), "info"
