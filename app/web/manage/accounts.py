@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -238,7 +239,12 @@ def hand_over(code: str) -> ResponseReturnValue:
                         structure_id=structure.id,
                     )
                     flash(
-                        _("%(num)d people handed over.", num=moved)
+                        ngettext(
+                            "%(people)s person handed over.",
+                            "%(people)s people handed over.",
+                            moved,
+                            people=format_number(moved),
+                        )
                         if moved
                         else _("Nobody to hand over."),
                         "success",

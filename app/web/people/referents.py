@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField
@@ -116,7 +117,12 @@ def hand_over() -> ResponseReturnValue:
                         session, user, form.from_user.data, form.to_user.data
                     )
                     flash(
-                        _("%(num)d people handed over.", num=moved)
+                        ngettext(
+                            "%(people)s person handed over.",
+                            "%(people)s people handed over.",
+                            moved,
+                            people=format_number(moved),
+                        )
                         if moved
                         else _("Nobody to hand over."),
                         "success",
