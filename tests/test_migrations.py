@@ -104,6 +104,8 @@ def test_check_constraints_exist(app: Flask) -> None:
         "ck_handoffs_declined_has_reason",
         "ck_handoffs_closed_has_outcome",
         "ck_handoffs_contact_before_progress",
+        "ck_handoffs_closed_when_final",
+        "ck_handoffs_open_until_final",
     }
     assert expected["users"] == {
         "ck_users_structure_iff_caseworker",

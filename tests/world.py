@@ -124,6 +124,9 @@ class World:
         if status in (HandoffStatus.COMPLETED, HandoffStatus.NOT_COMPLETED):
             handoff.outcome_id = self.ref(ReferenceKind.OUTCOME, "training_entered").id
             handoff.closed_at = sent + timedelta(days=40)
+        elif status.is_final:  # closed when answered (declined, redirected), else when sent
+            handoff.closed_at = handoff.answered_at or sent
+        if handoff.closed_at is not None:
             handoff.closed_on = field_day(handoff.closed_at)
         self.session.add(handoff)
         self.session.flush()

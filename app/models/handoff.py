@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Lar
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.domain.effective_dates import field_day
-from app.domain.handoffs import HandoffEvent, HandoffStatus, WithdrawCause
+from app.domain.handoffs import FINAL_STATUSES, HandoffEvent, HandoffStatus, WithdrawCause
 from app.models.base import Base, created_at, enum_column, uuid_pk
 from app.models.beneficiary import Beneficiary
 from app.models.pathway import Barrier
@@ -22,6 +22,8 @@ PENDING_WITH = {
     "stage": "status = 'sent' AND purpose_stage_id IS NOT NULL",
     "barrier": "status = 'sent' AND purpose_barrier_id IS NOT NULL",
 }
+
+_FINAL = ", ".join(f"'{status.value}'" for status in sorted(FINAL_STATUSES))
 
 
 class Handoff(Base):
@@ -53,6 +55,17 @@ class Handoff(Base):
         CheckConstraint(
             "status NOT IN ('in_progress', 'completed') OR first_contact_at IS NOT NULL",
             name="contact_before_progress",
+        ),
+        # Closed (the moment and the day) exactly when final: the lists of recent closings
+        # read ``closed_at`` alone, the pathway's state and exports ``closed_on`` (the
+        # "closed when final" revision).
+        CheckConstraint(
+            f"status NOT IN ({_FINAL}) OR (closed_at IS NOT NULL AND closed_on IS NOT NULL)",
+            name="closed_when_final",
+        ),
+        CheckConstraint(
+            f"status IN ({_FINAL}) OR (closed_at IS NULL AND closed_on IS NULL)",
+            name="open_until_final",
         ),
         # One hand-off waiting for an answer per person, sender, receiver and purpose (a stage
         # or a barrier): two identical sendings at the same moment record one.

@@ -237,8 +237,8 @@ def _to_reorient(structure: int, now: datetime) -> Select[Handoff]:
         Handoff.from_structure_id == structure,
         Handoff.status.in_((HandoffStatus.DECLINED, HandoffStatus.EXPIRED)),
         # Declining and expiring are final: both set ``closed_at`` (``_stamp`` in
-        # ``app.services.handoffs.transitions``; revision 3143533e8839 back-filled any row
-        # without it from ``answered_at``, then ``sent_at``), so this is the moment the list
+        # ``app.services.handoffs.transitions``; the database refuses a final hand-off without
+        # it: ``ck_handoffs_closed_when_final``), so this is the moment the list
         # is about and ``ix_handoffs_outbox_closed`` reads only the recent closings - not
         # every declined or expired hand-off the structure ever sent, as the former
         # ``coalesce(closed_at, answered_at, sent_at)``, which no index served, did.
