@@ -35,14 +35,14 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from app.domain.deadlines import deadline_cutoff
 from app.domain.handoffs import HandoffStatus
-from app.domain.pathway import ConsentScope
 from app.domain.roles import Role
-from app.models import Beneficiary, Consent, FollowUp, Handoff, User
+from app.models import Beneficiary, FollowUp, Handoff, User
 from app.services.directory.capacity import OverCapacity, pending_over_capacity
 from app.services.errors import N_, Forbidden
 from app.services.people.access import followed_ids
 from app.services.people.first import first_people
 from app.services.people.lost import LostRow, referent_lost
+from app.services.people.overview import consent_missing
 
 T = TypeVar("T")
 SHOWN = 10  # rows shown per list; the count says how many there are
@@ -300,17 +300,7 @@ def _without_consent(session: Session, structure: int) -> Section[PersonItem]:
     follow-up's person (a scalar subquery, not ``NOT EXISTS``): PostgreSQL, which estimated
     almost everyone consented, otherwise hashed every consent of the territory (93,160 rows at
     100,000 people) to anti-join the whole caseload; this way it probes the consents of the
-    follow-ups walked only."""
-    consent = (
-        select(Consent.id)
-        .where(
-            Consent.beneficiary_id == FollowUp.beneficiary_id,
-            Consent.scope == ConsentScope.NETWORK_SHARING,
-            Consent.withdrawn_on.is_(None),
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
+    follow-ups walked only (``consent_missing``)."""
     without: Select[*tuple[Any, ...]] = (
         select(FollowUp.beneficiary_id.label("person"), FollowUp.started_on.label("started_on"))
         .join(Beneficiary, Beneficiary.id == FollowUp.beneficiary_id)
@@ -318,7 +308,7 @@ def _without_consent(session: Session, structure: int) -> Section[PersonItem]:
             FollowUp.structure_id == structure,
             FollowUp.ended_on.is_(None),  # one open follow-up a person and structure at most
             Beneficiary.erased_at.is_(None),
-            consent.is_(None),
+            consent_missing(FollowUp.beneficiary_id, per_row=True),
         )
     )
     first = first_people(

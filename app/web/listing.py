@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import abort, current_app, request
 
 from app.domain.numbers import read_int
 from app.services.errors import InvalidInput
 from app.services.keyset import MAX_CURSOR, Window
-from app.services.people.overview import Filters, Sort
+from app.services.people.overview import Filters, Situation, Sort
 
 CURSOR_FIELDS = ("after", "before")
 
@@ -23,7 +23,18 @@ def filters_from_request() -> Filters:
         qpv=value("qpv"),
         structure=value("structure"),
         mine=value("mine") == "1",
+        # Caseload only (ignored elsewhere); an unknown one is no filter, as an unknown sort.
+        situation=_situation(value("situation")),
+        lost_days=current_app.config["LOST_FROM_VIEW_DAYS"],
+        lost_contact_days=current_app.config["LOST_FIRST_CONTACT_DAYS"],
     )
+
+
+def _situation(raw: str | None) -> Situation | None:
+    try:
+        return Situation(raw) if raw else None
+    except ValueError:
+        return None
 
 
 def page_from_request() -> int:

@@ -16,6 +16,7 @@ from app.services import work_queue as work_queue_module
 from app.services.errors import Forbidden
 from app.services.handoffs import apply_event
 from app.services.pathways import add_step
+from app.services.people.overview import Filters, Situation, caseload
 from app.services.security.vault import Vault
 from app.services.work_queue import SHOWN, WorkQueue, work_queue
 from tests import factories
@@ -242,6 +243,12 @@ def test_the_people_lists_are_cut_with_their_full_count(
         assert (len(section.items), section.total, section.more) == (SHOWN, SHOWN + 2, 2)
     assert {row.person.id for row in queue.lost.items} <= {p.id for p in quiet}
     assert {row.reason for row in queue.lost.items} == {LostReason.NO_NEWS}
+    # What is cut is listed whole by the caseload filtered to it, where "and 2 more" leads.
+    for situation in (Situation.LOST, Situation.NO_CONSENT):
+        wanted = Filters(situation=situation, mine=situation is Situation.LOST)
+        whole = caseload(db_session, worker_a, today=TODAY, filters=wanted, per_page=50)
+        assert {row.person.id for row in whole.items} == {p.id for p in quiet}
+        assert whole.total == SHOWN + 2
 
 
 def test_the_people_lists_count_up_to_their_bound(
@@ -311,6 +318,9 @@ def test_a_withdrawn_consent_is_no_consent_and_the_erased_are_left_out(
     section = queue_of(db_session, worker_a).without_consent
     assert ([row.person.id for row in section.items], section.total) == ([withdrawn.id], 1)
     assert kept.id not in {row.person.id for row in section.items}
+    wanted = Filters(situation=Situation.NO_CONSENT)
+    page = caseload(db_session, worker_a, today=TODAY, filters=wanted)
+    assert ([row.person.id for row in page.items], page.total) == ([withdrawn.id], 1)
 
 
 def test_over_capacity_counts_the_hand_offs_waiting_for_an_answer(

@@ -3,6 +3,7 @@ follows the person, and an audit record for each name shown."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -166,3 +167,33 @@ def test_a_list_longer_than_its_bound_says_more_than(
     page = client.get("/work/").get_data(as_text=True)
     assert page.count('data-total="12" data-exact="no"') == 3
     assert "15 en attente" in page  # the hand-off lists count in full
+
+
+def test_what_the_queue_cuts_is_one_click_away_whole(
+    client: FlaskClient, busy_queue: Callable[[int], None]
+) -> None:
+    """ "And 2 more" under the people lost from view and those without consent opens the
+    caseload filtered to them (the referent's own for the lost), every one of them listed
+    with their name, the filter shown chosen."""
+    busy_queue(12)
+    login(client, "a@relais.example")
+    page = client.get("/work/").get_data(as_text=True)
+    links = {
+        situation: re.search(rf'href="(/people/\?[^"]*situation={situation}[^"]*)"', page)
+        for situation in ("lost", "no_consent")
+    }
+    assert all(links.values()), links
+    for situation, link in links.items():
+        assert link is not None
+        target = link.group(1).replace("&amp;", "&")
+        listed = client.get(target).get_data(as_text=True)
+        assert 'data-total="12" data-exact="yes">12 personnes</p>' in listed
+        assert f'<option value="{situation}" selected>' in listed
+        assert listed.count('class="pseudonym"') >= 12
+    assert "mine=1" in links["lost"].group(1)
+    # An unknown one is no filter, as an unknown sort.
+    total = re.compile(r'data-total="(\d+)"')
+    everyone = total.search(client.get("/people/").get_data(as_text=True))
+    unknown = total.search(client.get("/people/?situation=nope").get_data(as_text=True))
+    assert everyone is not None and unknown is not None
+    assert unknown.group(1) == everyone.group(1) == "36"  # the quiet, accepted and declined

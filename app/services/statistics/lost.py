@@ -264,26 +264,50 @@ def kept_lost_branches(
     - the people whose kept day is after today (an event dated later, which the kept day
       counts and today's does not): computed from their events."""
     kept = Beneficiary.last_event_on
-    no_news = kept < today - timedelta(days=days)
     columns: list[Any] = [Beneficiary.id.label("person"), kept.label("last_day")]
     if structure:
         columns.append(Beneficiary.last_event_structure_id.label("structure"))
-    columns.append(case((no_news, literal(1)), else_=literal(2)).label("reason"))
+    columns.append(case((_no_news(today, days), literal(1)), else_=literal(2)).label("reason"))
     if pseudonym:
         columns.append(Beneficiary.pseudonym.label("pseudonym"))
     current = select(*columns).where(
-        kept <= today,
-        Beneficiary.erased_at.is_(None),
+        _kept_lost(today, days, contact_days, hashed=people is None and not few),
         _among(Beneficiary.id, people),
-        _followed(today),
-        func.coalesce(Beneficiary.current_stage_id, 0).not_in(_final()),
-        or_(no_news, _no_contact(today, contact_days, hashed=people is None and not few)),
     )
     ahead = select(Beneficiary.id).where(kept > today, _among(Beneficiary.id, people))
     later = lost_people_query(
         today, days, contact_days, ahead, structure=structure, pseudonym=pseudonym
     )
     return current, later
+
+
+def lost_today(today: date, days: int, contact_days: int) -> ColumnElement[bool]:
+    """Whether the person (``beneficiaries``) is lost from view today: the two queries of
+    ``kept_lost_branches`` as one condition on the person's own row, for a list that pages
+    some people (a caseworker's caseload filtered to them). Each person's hand-offs are looked
+    up on their index; the few people whose kept day is after today are computed from their
+    events once."""
+    ahead = select(Beneficiary.id).where(Beneficiary.last_event_on > today)
+    later = lost_people_query(today, days, contact_days, ahead, structure=False).subquery()
+    return or_(
+        _kept_lost(today, days, contact_days, hashed=False),
+        Beneficiary.id.in_(select(later.c.person)),
+    )
+
+
+def _no_news(today: date, days: int) -> ColumnElement[bool]:
+    return Beneficiary.last_event_on < today - timedelta(days=days)
+
+
+def _kept_lost(today: date, days: int, contact_days: int, *, hashed: bool) -> ColumnElement[bool]:
+    """Whether the person, whose kept day is not after today, is lost from view today."""
+    return and_(
+        Beneficiary.last_event_on <= today,
+        Beneficiary.erased_at.is_(None),
+        _followed(today),
+        func.coalesce(Beneficiary.current_stage_id, 0).not_in(_final()),
+        or_(_no_news(today, days), _no_contact(today, contact_days, hashed=hashed)),
+    )
 
 
 def lost_from_view_counts(

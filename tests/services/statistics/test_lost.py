@@ -7,24 +7,25 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import union_all
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffStatus
 from app.domain.lost_from_view import LostReason
 from app.domain.pathway import BarrierStatus
 from app.domain.roles import Role
-from app.models import FollowUp, ReferenceKind
+from app.models import Beneficiary, FollowUp, ReferenceKind
 from app.services.errors import Forbidden
 from app.services.pathways import stale_people
 from app.services.people.lost import lost_from_view, referent_lost
-from app.services.people.overview import Filters
+from app.services.people.overview import Filters, Situation, Sort, caseload
 from app.services.statistics.headings import Heading
 from app.services.statistics.lost import (
     kept_lost_branches,
     lost_from_view_counts,
     lost_people_query,
     lost_query,
+    lost_today,
 )
 from app.services.statistics.scope import Scope
 from app.services.statistics.steering_index import steering_figures
@@ -229,6 +230,16 @@ def test_a_referent_sees_their_own(world: World, lost_world: dict) -> None:
         world.session, other, today=DAY, days=90, contact_days=30, shown=5, limit=100
     )
     assert none == ([], 0, True)
+    # The whole list, a page at a time: the caseload filtered to them (``situation``).
+    lost_mine = Filters(mine=True, situation=Situation.LOST)
+    page = caseload(world.session, worker, today=DAY, filters=lost_mine, sort=Sort.IDLE)
+    assert [row.person for row in page.items] == [lost_world["p1"], lost_world["p4"]]
+    assert (page.total, page.exact) == (2, True)
+    everyone = caseload(world.session, worker, today=DAY, filters=Filters(situation=Situation.LOST))
+    assert {row.person.id for row in everyone.items} == {
+        lost_world[name].id for name in ("p1", "p4", "p6")
+    }
+    assert caseload(world.session, other, today=DAY, filters=lost_mine).items == []
 
 
 def test_the_latest_step_up_to_the_day_says_whether_the_pathway_ended(world: World) -> None:
@@ -304,6 +315,9 @@ def test_today_read_from_the_kept_state_is_the_list_computed_from_the_events(
         # listed once: the same people.
         looked_up = kept_lost_branches(DAY, days, contact_days, few=True)
         assert _rows(w.session, union_all(*looked_up)) == kept
+        # And as a condition on each person's row (a caseload's filter): the same people.
+        condition = select(Beneficiary.id).where(lost_today(DAY, days, contact_days))
+        assert set(w.session.scalars(condition)) == {row[0] for row in kept}
     found = {
         person: (day, structure, reason)
         for person, day, structure, reason in _rows(w.session, lost_query(DAY, 90, 30, today=DAY))
