@@ -195,5 +195,6 @@ def test_what_the_queue_cuts_is_one_click_away_whole(
     total = re.compile(r'data-total="(\d+)"')
     everyone = total.search(client.get("/people/").get_data(as_text=True))
     unknown = total.search(client.get("/people/?situation=nope").get_data(as_text=True))
-    assert everyone is not None and unknown is not None
+    assert everyone is not None
+    assert unknown is not None
     assert unknown.group(1) == everyone.group(1) == "36"  # the quiet, accepted and declined
