@@ -12,71 +12,27 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import make_engine
+from tests.migration_rows import closings, raw_rows
 from tests.test_migrations import _migrate, just_before
 
 CLOSED_WHEN_FINAL = "f3b5d7e9a1c2"
-HANDOFFS = sa.table(
-    "handoffs",
-    sa.column("id", sa.Uuid()),
-    sa.column("closed_at", sa.DateTime(timezone=True)),
-    sa.column("closed_on", sa.Date()),
-)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def _closings(connection: Connection) -> dict[uuid.UUID, tuple[datetime | None, date | None]]:
-    rows = connection.execute(sa.select(HANDOFFS.c.id, HANDOFFS.c.closed_at, HANDOFFS.c.closed_on))
-    return {row_id: (_utc(moment), day) for row_id, moment, day in rows}
 
 
 def test_closings_mended_then_constrained(app: Flask, db_url: str, tmp_path: Path) -> None:
     with just_before(app, db_url, tmp_path, CLOSED_WHEN_FINAL) as (url, previous):
         engine = make_engine(url)
-        sqlite = engine.dialect.name == "sqlite"
-
-        def key(value: uuid.UUID) -> str:
-            return value.hex if sqlite else str(value)
-
-        def moment(value: str | None) -> str | None:
-            if value is None:
-                return None
-            return f"{value}.000000" if sqlite else f"{value}+00"
-
+        rows = raw_rows(engine)
+        key, moment = rows.key, rows.moment
         declined, completed, withdrawn, reopened, kept = (uuid.uuid4() for _ in range(5))
         try:
             with engine.begin() as connection:
-                kind = connection.execute(
-                    text("SELECT id FROM reference_items WHERE kind = 'structure_type' LIMIT 1")
-                ).scalar_one()
-                for n in (1, 2):
-                    connection.execute(
-                        text(
-                            "INSERT INTO structures (id, code, name, type_id, missions, contact,"
-                            " city, active, created_at) VALUES (:id, :code, :code, :kind, '',"
-                            " '', '', true, :at)"
-                        ),
-                        {"id": n, "code": f"FIN{n}", "kind": kind, "at": moment("2026-01-01")},
-                    )
-                person = key(uuid.uuid4())
-                connection.execute(
-                    text(
-                        "INSERT INTO beneficiaries (id, pseudonym, created_month,"
-                        " created_by_structure_id, created_at)"
-                        " VALUES (:id, 'P-FINA-LCLO', '2026-01-01', 1, :at)"
-                    ),
-                    {"id": person, "at": moment("2026-01-05 10:00:00")},
-                )
+                rows.structures(connection, "FIN")
+                person = rows.person(connection, "P-FINA-LCLO")
                 # (id, status, sent, answered, first contact, closed, closed on)
                 for handoff, status, sent, answered, contact, closed, closed_on in (
                     # Declined on the 4th, recorded on the 6th (its history says so).
@@ -149,7 +105,7 @@ def test_closings_mended_then_constrained(app: Flask, db_url: str, tmp_path: Pat
                 kept: (datetime(2026, 3, 10, 8, 0, tzinfo=UTC), date(2026, 3, 9)),
             }
             with engine.connect() as connection:
-                assert _closings(connection) == expected
+                assert closings(connection) == expected
             # From now on the database refuses both kinds of row.
             for change, row in (
                 ("closed_at = NULL", kept),
@@ -163,7 +119,7 @@ def test_closings_mended_then_constrained(app: Flask, db_url: str, tmp_path: Pat
                     )
             _migrate(app, url, "downgrade", previous)
             with engine.begin() as connection:
-                assert _closings(connection) == expected
+                assert closings(connection) == expected
                 connection.execute(
                     text("UPDATE handoffs SET closed_on = NULL WHERE id = :id"),
                     {"id": key(declined)},

@@ -14,26 +14,10 @@ from flask import Flask
 from sqlalchemy import Connection, text
 
 from app.extensions import make_engine
+from tests.migration_rows import closings, raw_rows
 from tests.test_migrations import _migrate, just_before
 
 CLOSINGS = "3143533e8839"
-HANDOFFS = sa.table(
-    "handoffs",
-    sa.column("id", sa.Uuid()),
-    sa.column("closed_at", sa.DateTime(timezone=True)),
-    sa.column("closed_on", sa.Date()),
-)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def _closings(connection: Connection) -> dict[uuid.UUID, tuple[datetime | None, date | None]]:
-    rows = connection.execute(sa.select(HANDOFFS.c.id, HANDOFFS.c.closed_at, HANDOFFS.c.closed_on))
-    return {row_id: (_utc(moment), day) for row_id, moment, day in rows}
 
 
 def _indexes(connection: Connection) -> set[str | None]:
@@ -43,45 +27,13 @@ def _indexes(connection: Connection) -> set[str | None]:
 def test_closings_back_filled_then_indexed(app: Flask, db_url: str, tmp_path: Path) -> None:
     with just_before(app, db_url, tmp_path, CLOSINGS) as (url, previous):
         engine = make_engine(url)
-        sqlite = engine.dialect.name == "sqlite"
-
-        def key(value: uuid.UUID) -> str:
-            return value.hex if sqlite else str(value)
-
-        def moment(value: str | None) -> str | None:
-            if value is None:
-                return None
-            return f"{value}.000000" if sqlite else f"{value}+00"
-
+        rows = raw_rows(engine)
+        key, moment = rows.key, rows.moment
         declined, expired, kept, withdrawn = (uuid.uuid4() for _ in range(4))
         try:
             with engine.begin() as connection:
-                kind = connection.execute(
-                    text("SELECT id FROM reference_items WHERE kind = 'structure_type' LIMIT 1")
-                ).scalar_one()
-                for n in (1, 2):
-                    connection.execute(
-                        text(
-                            "INSERT INTO structures (id, code, name, type_id, missions, contact,"
-                            " city, active, created_at) VALUES (:id, :code, :code, :kind, '',"
-                            " '', '', true, :at)"
-                        ),
-                        {
-                            "id": n,
-                            "code": f"CLOS{n}",
-                            "kind": kind,
-                            "at": moment("2026-01-01 00:00:00"),
-                        },
-                    )
-                person = key(uuid.uuid4())
-                connection.execute(
-                    text(
-                        "INSERT INTO beneficiaries (id, pseudonym, created_month,"
-                        " created_by_structure_id, created_at)"
-                        " VALUES (:id, 'P-CLOS-ING5', '2026-01-01', 1, :at)"
-                    ),
-                    {"id": person, "at": moment("2026-01-05 10:00:00")},
-                )
+                rows.structures(connection, "CLOS")
+                person = rows.person(connection, "P-CLOS-ING5")
                 # (id, status, sent, answered, closed, closed on)
                 for handoff, status, sent, answered, closed, closed_on in (
                     (
@@ -134,11 +86,11 @@ def test_closings_back_filled_then_indexed(app: Flask, db_url: str, tmp_path: Pa
                 withdrawn: (None, None),  # not a list's concern: left as it was
             }
             with engine.connect() as connection:
-                assert _closings(connection) == expected
+                assert closings(connection) == expected
                 assert "ix_handoffs_outbox_closed" in _indexes(connection)
             _migrate(app, url, "downgrade", previous)
             with engine.connect() as connection:
                 assert "ix_handoffs_outbox_closed" not in _indexes(connection)
-                assert _closings(connection) == expected
+                assert closings(connection) == expected
         finally:
             engine.dispose()

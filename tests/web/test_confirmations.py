@@ -33,9 +33,8 @@ def partners(db_session: Session) -> dict[str, Structure]:
     return found
 
 
-def _sent(client: FlaskClient, to: Structure) -> tuple[str, str]:
-    """Register Ondine Przybylska as KAE and hand her off to ``to``: (pseudonym, hand-off)."""
-    login(client, "kae@relais.example")
+def _register(client: FlaskClient) -> str:
+    """Register Ondine Przybylska (as the signed-in caseworker): where it redirects to."""
     registered = client.post(
         "/people/new",
         data={
@@ -48,7 +47,14 @@ def _sent(client: FlaskClient, to: Structure) -> tuple[str, str]:
             "consent_on": "2026-11-01",
         },
     )
-    pseudonym = registered.headers["Location"].rsplit("/", 1)[-1]
+    assert registered.status_code == 302, registered.get_data(as_text=True)
+    return str(registered.headers["Location"])
+
+
+def _sent(client: FlaskClient, to: Structure) -> tuple[str, str]:
+    """Register Ondine Przybylska as KAE and hand her off to ``to``: (pseudonym, hand-off)."""
+    login(client, "kae@relais.example")
+    pseudonym = _register(client).rsplit("/", 1)[-1]
     sent = client.post(
         f"/handoffs/new/{pseudonym}",
         data={
@@ -145,20 +151,9 @@ def test_the_sender_and_the_registration_confirmations_use_the_page_they_lead_to
     client: FlaskClient, partners: dict[str, Structure], db_session: Session
 ) -> None:
     login(client, "kae@relais.example")
-    registered = client.post(
-        "/people/new",
-        data={
-            **page_tokens(client, "/people/new"),
-            "last_name": "Przybylska",
-            "first_name": "Ondine",
-            "birth_date": "2002-02-11",
-            "cohorts": "young_graduate",
-            "consent_method": "oral",
-            "consent_on": "2026-11-01",
-        },
-    )
-    pseudonym = registered.headers["Location"].rsplit("/", 1)[-1]
-    person_page = client.get(registered.headers["Location"]).get_data(as_text=True)
+    registered = _register(client)
+    pseudonym = registered.rsplit("/", 1)[-1]
+    person_page = client.get(registered).get_data(as_text=True)
     assert f"Inscription de {NAME} enregistrée ({pseudonym})." in person_page
     assert _reveals(db_session, pseudonym) == ["person_page"]
     tokens = page_tokens(client, f"/handoffs/new/{pseudonym}")
