@@ -88,6 +88,9 @@ PAGES: dict[str, list[str]] = {
         "/handoffs/",
         "/handoffs/?box=out",
         "/people/{person}",
+        "/people/{person}/steps",
+        "/people/{person}/barriers",
+        "/handoffs/new/{person}",
         "/structures/{structure}/figures",
     ],
 }
