@@ -2,12 +2,15 @@
 ZEPHYRIN sent to the Mission Locale."); the pseudonym to anyone else. Each name shown is an
 audited reveal (purpose ``confirmation``), like every other.
 
-A confirmation flashed before a redirect (``flash_naming``) names the person when it is shown,
-not when it is flashed: the page it is shown on usually reveals that person's name already
-(the hand-off's page, the person's page: ``shown_on_page``), and then the confirmation uses
-that reveal instead of decrypting and auditing the name a second time. Shown anywhere else,
-it reveals the name itself (audited, purpose ``confirmation``), as ``who`` does. The name
-never rides in the session cookie: the flashed message holds the person's id and pseudonym.
+A confirmation flashed before a redirect (``flash_naming``) names the person with the reveal
+of the page it is shown on: the page it redirects to reveals that person's name already when
+the structure may see it (the hand-off's page, the person's page: ``shown_on_page``), and the
+confirmation uses that reveal and its audit event instead of decrypting and auditing the name
+a second time. Shown on any other page (the redirect not followed, an error page), it gives
+the pseudonym: showing a name there would need a reveal of its own, and an error page's audit
+events are rolled back with the rest of its request. Showing it reads nothing (an error page
+drawn while the database is down stays drawable). The name never rides in the session
+cookie: the flashed message holds the person's id and pseudonym.
 """
 
 from __future__ import annotations
@@ -15,9 +18,8 @@ from __future__ import annotations
 import uuid
 
 from flask import flash, g
-from flask_login import current_user
 
-from app.models import Beneficiary, User
+from app.models import Beneficiary
 from app.services.handoffs.lists import follows_person
 from app.services.people.identity import Identity, reveal_identity
 from app.web.context import actor, dbs, today, vault
@@ -58,29 +60,17 @@ def flash_naming(person: Beneficiary, message: str, category: str = "success") -
 
 
 def flash_text(message: str) -> str:
-    """A flashed message as shown: a ``flash_naming`` one names the person as ``who`` names
-    them (from the page's own reveal when it made one)."""
+    """A flashed message as shown: a ``flash_naming`` one names the person if this request's
+    page revealed their name, else gives their pseudonym."""
     parts = message.split(_SEP)
     if len(parts) != 4:
         return message
     before, person_id, pseudonym, after = parts
-    return f"{before}{_name(person_id, pseudonym)}{after}"
-
-
-def _name(person_id: str, pseudonym: str) -> str:
-    if not isinstance(current_user._get_current_object(), User):
-        return pseudonym  # signed out, or the session expired, since it was flashed
     try:
-        key = uuid.UUID(hex=person_id)
+        name = _names().get(uuid.UUID(hex=person_id), pseudonym)
     except ValueError:
-        return pseudonym
-    names = _names()
-    if key in names:
-        return names[key]
-    person = dbs().get(Beneficiary, key)
-    if person is None:  # erased for good since the confirmation was flashed
-        return pseudonym
-    return who(person)
+        name = pseudonym
+    return f"{before}{name}{after}"
 
 
 def _names() -> dict[uuid.UUID, str]:

@@ -1,7 +1,6 @@
-"""Confirmations flashed before a redirect name the person when they are shown: from the
-reveal of the page they are shown on when it makes one, with a reveal of their own (audited,
-purpose ``confirmation``) anywhere else, the pseudonym to a structure that may not see the
-name; the name never rides in the session cookie."""
+"""Confirmations flashed before a redirect name the person when they are shown, from the
+reveal of the page they are shown on; anywhere else (and to a structure that may not see the
+name) the pseudonym; the name never rides in the session cookie."""
 
 from __future__ import annotations
 
@@ -123,16 +122,23 @@ def test_an_answer_names_the_person_from_the_page_it_is_shown_on(
     assert "acceptée (" not in client.get(target).get_data(as_text=True)
 
 
-def test_a_confirmation_shown_elsewhere_reveals_the_name_itself(
+def test_a_confirmation_shown_elsewhere_gives_the_pseudonym(
     client: FlaskClient, partners: dict[str, Structure], db_session: Session
 ) -> None:
+    """On a page that does not reveal the person (the redirect not followed) or on an error
+    page (whose audit events would be rolled back with its request), the pseudonym: no
+    name without the page's own audited reveal."""
     pseudonym, handoff = _sent(client, partners["KBE"])
     before = _reveals(db_session, pseudonym)
     _answer(client, handoff, "accept")
-    # Another page than the hand-off's, naming nobody (the redirect not followed).
     page = client.get("/account/contact").get_data(as_text=True)
-    assert f"orientation acceptée ({NAME})." in page
-    assert _reveals(db_session, pseudonym) == [*before, "confirmation"]
+    assert f"orientation acceptée ({pseudonym})." in page
+    _answer(client, handoff, "first_contact")
+    missing = client.get("/people/P-ZZZZ-ZZZZ")
+    assert missing.status_code == 404
+    assert f"premier contact établi ({pseudonym})." in missing.get_data(as_text=True)
+    # The only reveal since: the hand-off's page, opened to answer it.
+    assert _reveals(db_session, pseudonym) == [*before, "handoff_page"]
 
 
 def test_a_structure_that_may_not_see_the_name_is_given_the_pseudonym(
