@@ -10,9 +10,10 @@ request hook that, once the view has produced its response,
   ``keep_writes_on_error`` because its answer is a refusal whose reading must stay recorded
   (the API's "possible duplicate" answer: the identity lookup behind it is audited).
 
-Mails queued by the change are handed to delivery with the commit (``announce_queued_mail``: a
-``NOTIFY`` on PostgreSQL, heard by the mail worker only if the commit succeeds); nothing is
-sent inside the request. Webhook deliveries are announced the same way to their worker.
+Mails queued by the change are handed to delivery with the commit: on PostgreSQL a trigger on
+the outbox notifies the mail worker, which hears of it only if the commit succeeds (the
+"wake-ups by trigger" revision); nothing is sent inside the request. Webhook deliveries wake
+their worker the same way.
 
 A view that catches a ``ServiceError`` to show it on the form runs the use case in ``attempt()``:
 a savepoint, so the failed use case leaves nothing behind while what the request did before it
@@ -33,23 +34,17 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.services.core_writes import holds_changes
-from app.services.mail.queue import announce_queued_mail, forget_queued_mail
 from app.services.security import audit_queue
-from app.services.webhooks.queue import announce_queued_webhooks, forget_queued_webhooks
 
 
 def complete(session: Session) -> None:
-    """Commit the unit of work, announcing the mail it queued."""
-    announce_queued_mail(session)
-    announce_queued_webhooks(session)
+    """Commit the unit of work (the mail it queued wakes its worker with the commit)."""
     session.commit()
 
 
 def abandon(session: Session) -> None:
     """Roll the unit of work back: its writes and its queued mail are gone."""
     session.rollback()
-    forget_queued_mail(session)
-    forget_queued_webhooks(session)
 
 
 def abandon_quietly() -> None:

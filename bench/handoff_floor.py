@@ -15,7 +15,8 @@ audit key, and the database. Each request then does what no accept can do withou
   ``accepted`` if the account's structure receives it, its transition row, the receiving
   structure's follow-up (unless one is open), one audit row chained as Relais chains them
   (the chain's head locked and read in one statement, moved, the row with its MAC: ``audit
-  verify`` accepts it), the sender's mail in the outbox and the mail worker's wake-up (``NOTIFY``);
+  verify`` accepts it), the sender's mail in the outbox (whose trigger wakes the mail worker,
+  as for Relais: the "wake-ups by trigger" revision);
 * ``POST /floor/one-update/<id>``: one UPDATE of the hand-off's row (the reference figure of
   a bare endpoint).
 
@@ -162,7 +163,6 @@ def _accept(
     _audit(db, key, handoff_id, person, user, structure, now)
     if sender is not None:
         db.execute(OUTBOX, {**values, "row": uuid.uuid4(), "sender": sender})
-        db.execute("NOTIFY relais_mail")
 
 
 def _audit(

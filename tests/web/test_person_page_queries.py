@@ -20,7 +20,6 @@ from app.domain.handoffs import HandoffEvent
 from app.domain.pathway import BarrierLevel, BarrierStatus
 from app.models import Beneficiary, User
 from app.services.handoffs import apply_event, send_handoff
-from app.services.mail.queue import announce_queued_mail
 from app.services.pathways import add_barrier, add_step, assess_barrier, set_barrier_status
 from app.services.pathways.orientation import decide_pathway
 from app.services.security.vault import Vault
@@ -100,7 +99,6 @@ def _grow(
                 decided_on=day,
                 today=factories.TODAY,
             )
-    announce_queued_mail(session)  # as the unit of work commits: not left to the next request
     session.commit()
 
 

@@ -71,7 +71,7 @@ def test_a_failed_commit_gives_the_error_page_and_keeps_nothing(
         raise OperationalError("COMMIT", {}, Exception("serialization failure"))
 
     monkeypatch.setitem(app.view_functions, "home.health", _writing_view(200))
-    monkeypatch.setattr(unit_of_work, "announce_queued_mail", refused)
+    monkeypatch.setattr(unit_of_work, "complete", refused)
     response = client.get("/health")
     assert response.status_code == 500
     assert "Une erreur est survenue" in response.get_data(as_text=True)

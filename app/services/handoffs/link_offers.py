@@ -33,7 +33,6 @@ from app.models import (
 from app.services.errors import N_
 from app.services.handoffs.link_tokens import new_link, revoke_links
 from app.services.mail.composing import TRANSLATIONS
-from app.services.mail.queue import mark_queued
 from app.services.mail.texts import DEFAULT_LOCALE, EVENT_LINES, GREETING, SUBJECT_LENGTH
 from app.services.security import audit
 from app.services.structures import structure_article
@@ -219,7 +218,6 @@ def _queue_link_mail(
             attempts=0,
         )
     )
-    mark_queued(session)
 
 
 def _capital(text: str) -> str:

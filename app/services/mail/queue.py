@@ -1,9 +1,9 @@
 """The outbox: messages written in the transaction of the change they announce, read back by
 delivery and by the development outbox page.
 
-``notify_handoff`` marks the session (``session.info``) so that the unit of work that commits it
-can wake the mail worker (``announce_queued_mail``: a PostgreSQL ``NOTIFY``, which the server
-delivers only if the transaction commits; nothing on SQLite, where the worker polls).
+On PostgreSQL, a statement trigger on ``mail_outbox`` wakes the mail worker (a ``NOTIFY`` on
+``MAIL_CHANNEL``, which the server delivers only if the inserting transaction commits: the
+"wake-ups by trigger" revision); on SQLite the worker polls.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from typing import cast
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session, lazyload, load_only
 
 from app.domain.handoffs import HandoffEvent
@@ -23,10 +23,8 @@ from app.services.mail.texts import DEFAULT_LOCALE, KIND_OF_EVENT, LOCALES, TO_R
 
 # After this many failed attempts a message is no longer retried (it stays in the outbox).
 MAX_ATTEMPTS = 5
-# The PostgreSQL channel the mail worker listens on.
+# The PostgreSQL channel the mail worker listens on (the outbox's trigger notifies it).
 MAIL_CHANNEL = "relais_mail"
-_QUEUED = "relais_mail_queued"
-_NOTIFY = text(f"NOTIFY {MAIL_CHANNEL}")
 
 
 _OUTBOX = cast(Table, MailMessage.__table__)
@@ -63,13 +61,7 @@ def notify_handoff(session: Session, handoff: Handoff, event: HandoffEvent) -> i
     if rows:
         session.flush()  # the hand-off's row first, when it is new (nothing to do otherwise)
         session.connection().execute(_INSERT, rows)
-        mark_queued(session)
     return len(rows)
-
-
-def mark_queued(session: Session) -> None:
-    """This transaction queued mail: the unit of work wakes the worker when it commits."""
-    session.info[_QUEUED] = True
 
 
 def active_caseworkers(session: Session, structure_id: int) -> list[User]:
@@ -111,24 +103,6 @@ def sender_contacts(session: Session, handoff: Handoff) -> list[User]:
     ):
         return [sender]
     return active_caseworkers(session, handoff.from_structure_id)
-
-
-def announce_queued_mail(session: Session) -> None:
-    """Call just before committing: wake the mail worker if this transaction queued mail.
-
-    On PostgreSQL a ``NOTIFY`` is sent with the transaction, so the worker hears of it only once
-    the messages are committed (never for a rolled-back change). On SQLite the worker polls.
-    """
-    if not session.info.pop(_QUEUED, False):
-        return
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(_NOTIFY)
-
-
-def forget_queued_mail(session: Session) -> None:
-    """Call after a rollback: the messages queued are gone, there is nothing to announce."""
-    session.info.pop(_QUEUED, None)
 
 
 def pending_messages(

@@ -1,9 +1,9 @@
 """What the mail worker (``flask --app app mail work``) needs besides delivery: waiting for
 new mail without a busy loop.
 
-On PostgreSQL the worker listens on ``MAIL_CHANNEL``: the unit of work that commits a change
-with queued mail sends a ``NOTIFY`` with it (``queue.announce_queued_mail``), so a mail leaves
-within moments of the commit. On SQLite, or when a notification is missed, the worker looks
+On PostgreSQL the worker listens on ``MAIL_CHANNEL``: a trigger on the outbox sends a
+``NOTIFY`` with every transaction that queues mail (delivered when it commits), so a mail
+leaves within moments of the commit. On SQLite, or when a notification is missed, the worker looks
 again after its polling interval.
 """
 

@@ -1,9 +1,9 @@
 """The webhook outbox: deliveries written in the transaction of the hand-off change they
 announce, read back by the worker and by the structure's page.
 
-``notify_webhooks`` is called next to ``notify_handoff``; like it, it marks the session so that
-the unit of work that commits wakes the worker (``announce_queued_webhooks``: a PostgreSQL
-``NOTIFY`` sent with the commit only).
+``notify_webhooks`` is called next to ``notify_handoff``; like the outbox, the deliveries'
+table wakes its worker on PostgreSQL (a trigger's ``NOTIFY`` on ``WEBHOOK_CHANNEL``, delivered
+with the commit only); on SQLite the worker polls.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, select, text
+from sqlalchemy import and_, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
@@ -40,7 +40,6 @@ from app.services.security import audit
 from app.services.security.managers import require_manager
 
 WEBHOOK_CHANNEL = "relais_webhooks"
-_QUEUED = "relais_webhooks_queued"
 
 
 def _code(session: Session, item_id: int | None) -> str | None:
@@ -139,8 +138,6 @@ def _queue(
         for endpoint in endpoints
     ]
     session.add_all(deliveries)
-    if deliveries:
-        session.info[_QUEUED] = True
     return deliveries
 
 
@@ -197,18 +194,6 @@ def forget_handoffs(session: Session, handoff_ids: Any) -> None:
         delete(WebhookDelivery).where(about, ~and_(*pending)),
         execution_options={"synchronize_session": "fetch"},
     )
-
-
-def announce_queued_webhooks(session: Session) -> None:
-    """Call just before committing: wake the webhook worker if this transaction queued any."""
-    if not session.info.pop(_QUEUED, False):
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"NOTIFY {WEBHOOK_CHANNEL}"))
-
-
-def forget_queued_webhooks(session: Session) -> None:
-    session.info.pop(_QUEUED, None)
 
 
 def due_deliveries(
