@@ -190,6 +190,8 @@ def test_what_the_queue_cuts_is_one_click_away_whole(
         assert 'data-total="12" data-exact="yes">12 personnes</p>' in listed
         assert f'<option value="{situation}" selected>' in listed
         assert listed.count('class="pseudonym"') >= 12
+        # Lost from view: why each one is (here, no news since January).
+        assert listed.count('data-reason="no_news"') == (12 if situation == "lost" else 0)
     assert "mine=1" in links["lost"].group(1)
     # An unknown one is no filter, as an unknown sort.
     total = re.compile(r'data-total="(\d+)"')

@@ -295,6 +295,20 @@ def lost_today(today: date, days: int, contact_days: int) -> ColumnElement[bool]
     )
 
 
+def kept_reason(last_event_on: date, today: date, days: int) -> LostReason | None:
+    """Why a person lost from view today is, from their kept day (``Beneficiary.last_event_on``)
+    as the first query of ``kept_lost_branches`` says it: no news when that day is older than
+    ``days`` days, else a hand-off accepted without first contact; None when the day is after
+    today (an event dated later: the reason comes from their events)."""
+    if last_event_on > today:
+        return None
+    return (
+        LostReason.NO_NEWS
+        if last_event_on < today - timedelta(days=days)
+        else (LostReason.NO_FIRST_CONTACT)
+    )
+
+
 def _no_news(today: date, days: int) -> ColumnElement[bool]:
     return Beneficiary.last_event_on < today - timedelta(days=days)
 

@@ -16,12 +16,13 @@ from app.models import ReferenceKind
 from app.services.errors import InvalidInput, ServiceError
 from app.services.people import access, identity, overview, search
 from app.services.people.duplicates import find_possible_duplicates
-from app.services.people.overview import Filters, Sort
+from app.services.people.overview import Filters, Situation, Sort
 from app.services.people.registration import (
     ConsentInput,
     NewPerson,
     register_person,
 )
+from app.services.statistics.lost import kept_reason
 from app.services.structures import reference_items
 from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
@@ -89,6 +90,15 @@ def index() -> ResponseReturnValue:
         search_error = service_message(exc)
         page = overview.Page(items=[], page=1, per_page=overview.PER_PAGE, total=0)
     people = [row.person for row in page.items]
+    # The caseload filtered to the people lost from view says why each one is.
+    reasons = (
+        {
+            person.id: kept_reason(person.last_event_on, today(), filters.lost_days)
+            for person in (row.person for row in page.items)
+        }
+        if filters.situation is Situation.LOST
+        else {}
+    )
     identities = identity.reveal_identities(
         vault(), session, user, people, "caseload", identity.SUMMARY_FIELDS
     )
@@ -101,6 +111,7 @@ def index() -> ResponseReturnValue:
         search_text=text,
         search_error=search_error,
         candidates=decrypted,
+        lost_reasons=reasons,
         name_order_refused=name_order_refused,
         name_limit=current_app.config["NAME_ORDER_LIMIT"],
         cohorts=reference_items(session, ReferenceKind.COHORT),

@@ -22,6 +22,7 @@ from app.services.people.overview import Filters, Situation, Sort, caseload
 from app.services.statistics.headings import Heading
 from app.services.statistics.lost import (
     kept_lost_branches,
+    kept_reason,
     lost_from_view_counts,
     lost_people_query,
     lost_query,
@@ -240,6 +241,10 @@ def test_a_referent_sees_their_own(world: World, lost_world: dict) -> None:
         lost_world[name].id for name in ("p1", "p4", "p6")
     }
     assert caseload(world.session, other, today=DAY, filters=lost_mine).items == []
+    # Why each one is, from their kept day, as the referent's list says it.
+    assert [kept_reason(row.person.last_event_on, DAY, 90) for row in page.items] == [
+        row.reason for row in mine
+    ]
 
 
 def test_the_latest_step_up_to_the_day_says_whether_the_pathway_ended(world: World) -> None:
@@ -322,6 +327,11 @@ def test_today_read_from_the_kept_state_is_the_list_computed_from_the_events(
         person: (day, structure, reason)
         for person, day, structure, reason in _rows(w.session, lost_query(DAY, 90, 30, today=DAY))
     }
+    # From the kept day, the reason is known but for an event dated after today (p9).
+    w.session.refresh(p11)
+    w.session.refresh(p9)
+    assert kept_reason(p11.last_event_on, DAY, 90) is LostReason.NO_NEWS
+    assert kept_reason(p9.last_event_on, DAY, 90) is None
     assert found[p9.id] == ("2026-06-01", w.a.id, 1)
     assert found[p11.id] == ("2026-04-01", w.c.id, 1)
     assert p10.id not in found
