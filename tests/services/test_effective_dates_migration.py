@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from app.extensions import make_engine
+from tests.migration_rows import raw_rows
 from tests.test_migrations import _migrate, just_before
 
 EFFECTIVE = "f2b4d6e8a0c1"
@@ -23,45 +24,16 @@ def test_existing_rows_get_the_french_day_of_their_recorded_moment(
     # re-chained).
     with just_before(app, db_url, tmp_path, EFFECTIVE) as (url, previous):
         engine = make_engine(url)
-        sqlite = engine.dialect.name == "sqlite"
-
-        def key(value: uuid.UUID) -> str:
-            return value.hex if sqlite else str(value)
-
-        def moment(value: str) -> str:  # a UTC moment as each database stores it
-            return f"{value}.000000" if sqlite else f"{value}+00"
-
-        person, handoff, lifted, open_barrier = (uuid.uuid4() for _ in range(4))
+        rows = raw_rows(engine)
+        key, moment = rows.key, rows.moment
+        handoff, lifted, open_barrier = (uuid.uuid4() for _ in range(3))
         try:
             with engine.begin() as connection:
-                kind = connection.execute(
-                    text("SELECT id FROM reference_items WHERE kind = 'structure_type' LIMIT 1")
-                ).scalar_one()
                 category = connection.execute(
                     text("SELECT id FROM reference_items WHERE kind = 'barrier_category' LIMIT 1")
                 ).scalar_one()
-                for n in (1, 2):
-                    connection.execute(
-                        text(
-                            "INSERT INTO structures (id, code, name, type_id, missions, contact,"
-                            " city, active, created_at) VALUES (:id, :code, :code, :kind, '',"
-                            " '', '', true, :at)"
-                        ),
-                        {
-                            "id": n,
-                            "code": f"MIG{n}",
-                            "kind": kind,
-                            "at": moment("2026-01-01 00:00:00"),
-                        },
-                    )
-                connection.execute(
-                    text(
-                        "INSERT INTO beneficiaries (id, pseudonym, created_month,"
-                        " created_by_structure_id, created_at)"
-                        " VALUES (:id, 'P-MIGR-ATE1', '2026-01-01', 1, :at)"
-                    ),
-                    {"id": key(person), "at": moment("2026-01-05 10:00:00")},
-                )
+                rows.structures(connection, "MIG")
+                person = rows.person(connection, "P-MIGR-ATE1")
                 # Answered at 23:30 UTC on 2 March: already 3 March in Belfort (CET).
                 connection.execute(
                     text(
@@ -74,7 +46,7 @@ def test_existing_rows_get_the_french_day_of_their_recorded_moment(
                     ),
                     {
                         "id": key(handoff),
-                        "person": key(person),
+                        "person": person,
                         "sent": moment("2026-03-02 09:00:00"),
                         "answered": moment("2026-03-02 23:30:00"),
                         "contact": moment("2026-03-05 11:00:00"),
@@ -110,7 +82,7 @@ def test_existing_rows_get_the_french_day_of_their_recorded_moment(
                         ),
                         {
                             "id": key(barrier),
-                            "person": key(person),
+                            "person": person,
                             "category": category,
                             "status": status,
                             "closed": closed,

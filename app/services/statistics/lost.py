@@ -302,11 +302,9 @@ def kept_reason(last_event_on: date, today: date, days: int) -> LostReason | Non
     today (an event dated later: the reason comes from their events)."""
     if last_event_on > today:
         return None
-    return (
-        LostReason.NO_NEWS
-        if last_event_on < today - timedelta(days=days)
-        else (LostReason.NO_FIRST_CONTACT)
-    )
+    if last_event_on < today - timedelta(days=days):
+        return LostReason.NO_NEWS
+    return LostReason.NO_FIRST_CONTACT
 
 
 def _no_news(today: date, days: int) -> ColumnElement[bool]:

@@ -94,7 +94,7 @@ def index() -> ResponseReturnValue:
     reasons = (
         {
             person.id: kept_reason(person.last_event_on, today(), filters.lost_days)
-            for person in (row.person for row in page.items)
+            for person in people
         }
         if filters.situation is Situation.LOST
         else {}
