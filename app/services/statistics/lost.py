@@ -307,6 +307,32 @@ def kept_reason(last_event_on: date, today: date, days: int) -> LostReason | Non
     return LostReason.NO_FIRST_CONTACT
 
 
+def lost_reasons(
+    session: Session,
+    people: Sequence[Beneficiary],
+    *,
+    today: date,
+    days: int,
+    contact_days: int,
+) -> dict[uuid.UUID, LostReason]:
+    """Why each of ``people``, lost from view today (a list filtered to them), is: from their
+    kept day, and for the few whose kept day is after today from their events as of today, in
+    one query of their events only (none when there is none of them)."""
+    reasons: dict[uuid.UUID, LostReason] = {}
+    ahead = []
+    for person in people:
+        reason = kept_reason(person.last_event_on, today, days)
+        if reason is None:
+            ahead.append(person.id)
+        else:
+            reasons[person.id] = reason
+    if ahead:
+        query = lost_people_query(today, days, contact_days, ahead, structure=False)
+        for person_id, _day, code in session.execute(query):
+            reasons[person_id] = REASON_CODES[code]
+    return reasons
+
+
 def _no_news(today: date, days: int) -> ColumnElement[bool]:
     return Beneficiary.last_event_on < today - timedelta(days=days)
 

@@ -22,7 +22,7 @@ from app.services.people.registration import (
     NewPerson,
     register_person,
 )
-from app.services.statistics.lost import kept_reason
+from app.services.statistics.lost import lost_reasons
 from app.services.structures import reference_items
 from app.services.submissions import AlreadySubmitted, fulfil
 from app.unit_of_work import attempt
@@ -92,10 +92,13 @@ def index() -> ResponseReturnValue:
     people = [row.person for row in page.items]
     # The caseload filtered to the people lost from view says why each one is.
     reasons = (
-        {
-            person.id: kept_reason(person.last_event_on, today(), filters.lost_days)
-            for person in people
-        }
+        lost_reasons(
+            session,
+            people,
+            today=today(),
+            days=filters.lost_days,
+            contact_days=filters.lost_contact_days,
+        )  # fmt: skip
         if filters.situation is Situation.LOST
         else {}
     )

@@ -26,12 +26,14 @@ from app.services.statistics.lost import (
     lost_from_view_counts,
     lost_people_query,
     lost_query,
+    lost_reasons,
     lost_today,
 )
 from app.services.statistics.scope import Scope
 from app.services.statistics.steering_index import steering_figures
 from app.services.statistics.tables import CountTable
 from tests import factories
+from tests.sql_count import count_queries
 from tests.world import END, START, World, at
 
 DAY = END  # 2026-12-31
@@ -332,6 +334,16 @@ def test_today_read_from_the_kept_state_is_the_list_computed_from_the_events(
     w.session.refresh(p9)
     assert kept_reason(p11.last_event_on, DAY, 90) is LostReason.NO_NEWS
     assert kept_reason(p9.last_event_on, DAY, 90) is None
+    # For a list of them, the reason of p9 is read from its events as of today.
+    with count_queries() as queries:
+        reasons = lost_reasons(w.session, [p11, p9], today=DAY, days=90, contact_days=30)
+    assert reasons == {p11.id: LostReason.NO_NEWS, p9.id: LostReason.NO_NEWS}
+    assert len(queries.statements) == 1
+    with count_queries() as queries:
+        assert lost_reasons(w.session, [p11], today=DAY, days=90, contact_days=30) == {
+            p11.id: LostReason.NO_NEWS
+        }
+    assert queries.statements == []
     assert found[p9.id] == ("2026-06-01", w.a.id, 1)
     assert found[p11.id] == ("2026-04-01", w.c.id, 1)
     assert p10.id not in found
