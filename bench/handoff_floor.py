@@ -12,11 +12,14 @@ audit key, and the database. Each request then does what no accept can do withou
 * the session cookie check: the signed cookie decoded, the account and its open session read
   in one query (as ``app.services.security.sessions.signed_in`` does);
 * ``POST /floor/accept/<id>``: in one transaction, the hand-off moved from ``sent`` to
-  ``accepted`` if the account's structure receives it, its transition row, the receiving
-  structure's follow-up (unless one is open), one audit row chained as Relais chains them
-  (the chain's head locked and read in one statement, moved, the row with its MAC: ``audit
-  verify`` accepts it), the sender's mail in the outbox (whose trigger wakes the mail worker,
-  as for Relais: the "wake-ups by trigger" revision);
+  ``accepted`` if the account's structure receives it, its transition row, the person's
+  pathway state moved by that event (``app.services.pathways.state.note_event``: the day and
+  structure of their latest event, which the lists read), the receiving structure's follow-up
+  (unless one is open), the audit events chained as Relais chains them - the transition, and
+  the follow-up's start when one was opened (the chain's head locked and read in one
+  statement, moved once, the rows with their MACs inserted in one statement: ``audit verify``
+  accepts them) -, the sender's mail in the outbox (whose trigger wakes the mail worker, as
+  for Relais: the "wake-ups by trigger" revision);
 * ``POST /floor/one-update/<id>``: one UPDATE of the hand-off's row (the reference figure of
   a bare endpoint).
 
@@ -68,6 +71,21 @@ INSERT INTO follow_ups (id, beneficiary_id, structure_id, referent_id, started_o
 SELECT %(row)s, %(person)s, %(structure)s, %(user)s, %(day)s, %(now)s
 WHERE NOT EXISTS (SELECT 1 FROM follow_ups WHERE beneficiary_id = %(person)s
     AND structure_id = %(structure)s AND ended_on IS NULL)
+RETURNING id
+"""
+# The person's pathway state (app.services.pathways.state.note_event): the transition is an
+# event of the day done by the receiving structure.
+NOTE_EVENT = """
+UPDATE beneficiaries SET
+    last_event_on = CASE WHEN last_event_on < %(day)s THEN %(day)s ELSE last_event_on END,
+    last_event_structure_id = CASE
+        WHEN last_event_on < %(day)s THEN %(structure)s
+        WHEN last_event_on = %(day)s THEN CASE
+            WHEN last_event_structure_id IS NULL THEN %(structure)s
+            WHEN %(structure)s < last_event_structure_id THEN %(structure)s
+            ELSE last_event_structure_id END
+        ELSE last_event_structure_id END
+WHERE id = %(person)s
 """
 OUTBOX = """
 INSERT INTO mail_outbox (id, created_at, kind, handoff_id, to_address, locale, attempts)
@@ -77,12 +95,11 @@ WHERE id = %(sender)s
 """
 HEAD = "SELECT seq, mac FROM audit_chain_head WHERE id = 1 FOR UPDATE"
 MOVE_HEAD = "UPDATE audit_chain_head SET seq = %s, mac = %s WHERE id = 1 AND seq = %s"
-AUDIT = """
+AUDIT_COLUMNS = """
 INSERT INTO audit_events (seq, mac, at, actor_id, actor_structure_id, action, subject_type,
     subject_id, beneficiary_id, purpose, data)
-VALUES (%(seq)s, %(mac)s, %(at)s, %(actor_id)s, %(actor_structure_id)s, %(action)s,
-    %(subject_type)s, %(subject_id)s, %(beneficiary_id)s, %(purpose)s, %(data)s)
-"""
+VALUES """
+AUDIT_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def _database_url(app_url: str) -> str:
@@ -159,37 +176,46 @@ def _accept(
         abort(409)  # not pending, or not addressed to this structure
     person, sender = moved
     db.execute(TRANSITION, {**values, "row": uuid.uuid4()})
-    db.execute(FOLLOW_UP, {**values, "row": uuid.uuid4(), "person": person})
-    _audit(db, key, handoff_id, person, user, structure, now)
+    db.execute(NOTE_EVENT, {**values, "person": person})
+    opened = db.execute(FOLLOW_UP, {**values, "row": uuid.uuid4(), "person": person}).fetchone()
+    events = [_event(user, structure, "handoff:transition", "handoffs", handoff_id, person)]
+    events[0]["data"] = {"event": "accept", "status": "accepted"}
+    if opened is not None:  # the receiver's follow-up opened: audited, as Relais does
+        events.append(_event(user, structure, "follow_up:start", "follow_ups", opened[0], person))
+    _audit(db, key, events, now)
     if sender is not None:
         db.execute(OUTBOX, {**values, "row": uuid.uuid4(), "sender": sender})
 
 
-def _audit(
-    db: psycopg.Connection[Any],
-    key: bytes,
-    handoff_id: uuid.UUID,
-    person: uuid.UUID,
-    user: int,
-    structure: int,
-    now: datetime,
-) -> None:
-    """One audit row, chained after the head, the way Relais appends to its chain (the
-    head's row locked and read in one statement)."""
-    head = db.execute(HEAD).fetchone()
-    assert head is not None, "the audit chain has no head"
-    seq = int(head[0]) + 1
-    row: dict[str, Any] = {
-        "at": now,
+def _event(
+    user: int, structure: int, action: str, table: str, subject: uuid.UUID, person: uuid.UUID
+) -> dict[str, Any]:
+    return {
         "actor_id": user,
         "actor_structure_id": structure,
-        "action": "handoff:transition",
-        "subject_type": "handoffs",
-        "subject_id": str(handoff_id),
+        "action": action,
+        "subject_type": table,
+        "subject_id": str(subject),
         "beneficiary_id": person,
         "purpose": None,
-        "data": {"event": "accept", "status": "accepted"},
+        "data": {},
     }
-    mac = row_mac(key, seq, bytes(head[1]), row)
+
+
+def _audit(
+    db: psycopg.Connection[Any], key: bytes, events: list[dict[str, Any]], now: datetime
+) -> None:
+    """The events chained after the head, the way Relais appends to its chain: the head's row
+    locked and read in one statement, moved once, the rows inserted in one statement."""
+    head = db.execute(HEAD).fetchone()
+    assert head is not None, "the audit chain has no head"
+    seq, mac, values = int(head[0]), bytes(head[1]), []
+    for event in events:
+        row = {**event, "at": now}
+        seq += 1
+        mac = row_mac(key, seq, mac, row)
+        values += [seq, mac, now, row["actor_id"], row["actor_structure_id"], row["action"]]
+        values += [row["subject_type"], row["subject_id"], row["beneficiary_id"], None]
+        values.append(json.dumps(row["data"]))
     db.execute(MOVE_HEAD, (seq, mac, head[0]))
-    db.execute(AUDIT, {**row, "seq": seq, "mac": mac, "data": json.dumps(row["data"])})
+    db.execute(AUDIT_COLUMNS + ", ".join([AUDIT_ROW] * len(events)), values)

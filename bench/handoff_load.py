@@ -22,8 +22,8 @@ templates and catalogs), each round, for each number of clients, runs in turn (i
 The pending hand-offs are written for the bench before each run (raw SQL: the demo's Mission
 Locale sends people of the caseload to the four receivers, purpose training); those a run
 leaves pending are deleted after it. Afterwards every hand-off acknowledged by Relais or by the
-floor is checked in the database: accepted, with its transition, the receiver's follow-up and
-the sender's mail. ``--verify-audit`` then runs ``flask audit verify`` (the floor chains its
+floor is checked in the database: accepted, with its transition, the receiver's follow-up,
+the sender's mail and the person's pathway state counting the day. ``--verify-audit`` then runs ``flask audit verify`` (the floor chains its
 audit rows as Relais does). Each run's line also gives its CPU per answer, read from ``/proc``
 (``bench/process_cpu.py``): the server's gunicorn workers, PostgreSQL (its server processes and
 the bench database's connections) and the client processes - the three share the machine, so
@@ -207,8 +207,8 @@ def forget_pending(db: psycopg.Connection[Any], ids: list[str]) -> None:
 
 
 def check(db: psycopg.Connection[Any], ids: list[str]) -> int:
-    """How many of ``ids`` are accepted with their transition, their receiver's open follow-up
-    and the sender's mail."""
+    """How many of ``ids`` are accepted with their transition, their receiver's open follow-up,
+    the sender's mail and the person's pathway state counting the day."""
     found = db.execute(
         """
         SELECT count(*) FROM handoffs h
@@ -219,6 +219,8 @@ def check(db: psycopg.Connection[Any], ids: list[str]) -> int:
               AND f.structure_id = h.to_structure_id AND f.ended_on IS NULL)
           AND EXISTS (SELECT 1 FROM mail_outbox m WHERE m.handoff_id = h.id
               AND m.kind = 'handoff_accepted')
+          AND EXISTS (SELECT 1 FROM beneficiaries b WHERE b.id = h.beneficiary_id
+              AND b.last_event_on >= h.answered_on)
         """,
         ([uuid.UUID(i) for i in ids],),
     ).fetchone()

@@ -98,7 +98,7 @@ def index() -> ResponseReturnValue:
             today=today(),
             days=filters.lost_days,
             contact_days=filters.lost_contact_days,
-        )  # fmt: skip
+        )
         if filters.situation is Situation.LOST
         else {}
     )
