@@ -64,6 +64,14 @@ def caseworker_paths(browser: Any, live_server: str) -> Iterator[list[str]]:
             f"/people/{pseudonym}/facts",
             "/people/hand-over",
             "/account/contact",
+            # The structure's own pages (the demo caseworker manages the Mission Locale), the
+            # person's access report, the account's sessions.
+            "/structures/ML90/accounts",
+            "/structures/ML90/api-tokens",
+            "/structures/ML90/webhooks",
+            "/structures/ML90/figures",
+            f"/people/{pseudonym}/access-report",
+            "/account/sessions",
         ]
     finally:
         context.close()
