@@ -3,6 +3,12 @@
 The server runs in its own process, on its own database (a SQLite file, or a PostgreSQL
 database next to ``RELAIS_TEST_DATABASE_URL``), prepared the way the README does it:
 ``db upgrade`` then ``demo load``, and served by gunicorn with two workers.
+
+Every browser context is opened by ``new_context``: Chromium enforces Relais's
+Content-Security-Policy there as any browser does, and each test fails on anything the policy
+blocked in its pages (an inline script or style, which browsers ignore: a dead button, a chart
+at the wrong size). axe-core runs under the policy too (Playwright's evaluation is not a page
+script).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
@@ -35,6 +42,32 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+# What the Content-Security-Policy blocked in the pages of the test running (``new_context``).
+_BLOCKED: list[str] = []
+
+
+def new_context(browser: Any, **options: Any) -> Any:
+    """A browser context (Playwright's ``new_context`` options) whose pages report what the
+    Content-Security-Policy blocks: the test then fails (``_nothing_blocked``)."""
+    context = browser.new_context(**options)
+
+    def watch(page: Any) -> None:
+        def seen(message: Any) -> None:
+            if message.type == "error" and "Content Security Policy" in message.text:
+                _BLOCKED.append(f"{page.url}: {message.text[:200]}")
+
+        page.on("console", seen)
+
+    context.on("page", watch)
+    return context
+
+
+@pytest.fixture(autouse=True)
+def _nothing_blocked() -> Iterator[None]:
+    _BLOCKED.clear()
+    yield
+    assert _BLOCKED == [], "blocked by the Content-Security-Policy"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -238,9 +271,7 @@ def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
 
 @pytest.fixture
 def page(browser: object, live_server: str, viewport: dict[str, int]) -> Iterator[object]:
-    context = browser.new_context(  # type: ignore[attr-defined]
-        base_url=live_server, bypass_csp=True, viewport=viewport
-    )
+    context = new_context(browser, base_url=live_server, viewport=viewport)
     new_page = context.new_page()
     yield new_page
     context.close()

@@ -1,10 +1,9 @@
 """The pages under Relais's Content-Security-Policy as browsers enforce it: nothing blocked.
 
-The other browser tests bypass the policy (axe-core is injected into the pages to check their
-accessibility), so an inline script or style in a template would pass them while browsers
-block it: a print button that does nothing, a chart drawn at the wrong size. Here Chromium
-enforces the policy and reports each blocked inline script, style or resource as a console
-error; every page of each role's tour must report none."""
+Every browser test enforces the policy (``tests.browser.conftest.new_context``); these tours
+visit, for each role, the pages the journeys do not, and check what the policy once broke
+unseen while the tests bypassed it: the report's print button (an inline ``onclick``, which
+did nothing) and the network matrix's drawn width (an inline ``style``)."""
 
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import second_factor_code
+from tests.browser.conftest import new_context, second_factor_code
 from tests.browser.test_journeys import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -31,7 +30,7 @@ DESKTOP = {"width": 1366, "height": 768}
 def enforced(browser: Any, live_server: str, email: str) -> Iterator[tuple[Any, list[str]]]:
     """A page signed in as ``email`` with the policy enforced, and the violations it reports
     (Chromium's console errors naming the policy)."""
-    context = browser.new_context(base_url=live_server, viewport=DESKTOP)
+    context = new_context(browser, base_url=live_server, viewport=DESKTOP)
     try:
         page = context.new_page()
         blocked: list[str] = []

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.browser.conftest import new_context
 from tests.browser.test_journeys import check_accessibility, sign_in
 
 pytestmark = pytest.mark.browser
@@ -114,7 +115,7 @@ def signed_in(
     browser: Any, live_server: str, email: str, viewport: dict[str, int]
 ) -> Iterator[Any]:
     """A fresh browser context (its own cookies) signed in as ``email``, at ``viewport``."""
-    context = browser.new_context(base_url=live_server, bypass_csp=True, viewport=viewport)
+    context = new_context(browser, base_url=live_server, viewport=viewport)
     try:
         page = context.new_page()
         log_in(page, email)

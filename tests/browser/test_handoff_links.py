@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import scratch_database, serve
+from tests.browser.conftest import new_context, scratch_database, serve
 from tests.browser.test_handoff_journeys import (
     ACCEPTED,
     IN_PROGRESS,
@@ -64,7 +64,7 @@ def test_a_structure_without_an_account_answers_from_the_mailed_link(
     with signed_in(browser, link_server, ML, DESKTOP) as sender:
         person = register(sender)
         handoff_path = hand_off(sender, person, MOB_NAME, TRAINING_STAGE, "Permis B à financer.")
-        admin_context = browser.new_context(base_url=link_server, bypass_csp=True, viewport=DESKTOP)
+        admin_context = new_context(browser, base_url=link_server, viewport=DESKTOP)
         try:
             admin = admin_context.new_page()
             sign_in(admin, ADMIN)
@@ -73,7 +73,7 @@ def test_a_structure_without_an_account_answers_from_the_mailed_link(
         finally:
             admin_context.close()
         # The partner: no account, no session, only the link of its mail.
-        context = browser.new_context(base_url=link_server, bypass_csp=True, viewport=DESKTOP)
+        context = new_context(browser, base_url=link_server, viewport=DESKTOP)
         try:
             partner = context.new_page()
             response = partner.goto(link)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import second_factor_code
+from tests.browser.conftest import new_context, second_factor_code
 
 pytestmark = pytest.mark.browser
 
@@ -97,7 +97,7 @@ def test_admin_pages_and_language_switch(page: Any) -> None:
 def test_pages_work_with_the_keyboard_and_without_javascript(
     browser: Any, live_server: str
 ) -> None:
-    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    context = new_context(browser, base_url=live_server, java_script_enabled=False)
     page = context.new_page()
     try:
         page.goto("/login")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import VIEWPORTS, scratch_database, serve
+from tests.browser.conftest import VIEWPORTS, new_context, scratch_database, serve
 from tests.browser.test_dashboard import shoot
 from tests.browser.test_journeys import check_accessibility, sign_in
 
@@ -38,7 +38,7 @@ def _fits(page: Any) -> None:
 def test_the_name_order_past_its_limit_says_so_and_narrowing_sorts(
     browser: Any, limited_server: str, size: str, tmp_path: Path
 ) -> None:
-    context = browser.new_context(base_url=limited_server, viewport=VIEWPORTS[size])
+    context = new_context(browser, base_url=limited_server, viewport=VIEWPORTS[size])
     page = context.new_page()
     try:
         sign_in(page, "conseil@ml90.demo")

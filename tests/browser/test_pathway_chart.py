@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import _FLASK, ROOT, scratch_database, serve
+from tests.browser.conftest import _FLASK, ROOT, new_context, scratch_database, serve
 from tests.browser.test_journeys import check_accessibility, sign_in
 
 pytestmark = pytest.mark.browser
@@ -132,7 +132,7 @@ def test_pathway_chart_on_screen_phone_and_paper(
     browser: Any, chart_server: tuple[str, dict[str, str]]
 ) -> None:
     base, pseudonyms = chart_server
-    context = browser.new_context(base_url=base, bypass_csp=True, viewport=DESKTOP)
+    context = new_context(browser, base_url=base, viewport=DESKTOP)
     page = context.new_page()
     sign_in(page, COORDINATOR)
     page.wait_for_url(f"{base}/pathways/")
@@ -152,7 +152,7 @@ def test_pathway_chart_on_screen_phone_and_paper(
     state = context.storage_state()
     context.close()
 
-    phone = browser.new_context(base_url=base, bypass_csp=True, viewport=PHONE, storage_state=state)
+    phone = new_context(browser, base_url=base, viewport=PHONE, storage_state=state)
     page = phone.new_page()
     for name, key in (("one-day", "one_day"), ("long", "long")):
         page.goto(f"/pathways/{pseudonyms[key]}")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import VIEWPORTS, scratch_database, serve
+from tests.browser.conftest import VIEWPORTS, new_context, scratch_database, serve
 from tests.browser.test_journeys import check_accessibility, sign_in
 
 pytestmark = pytest.mark.browser
@@ -28,7 +28,7 @@ def crowded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_one_search_finds_a_named_person_among_3000(
     browser: Any, crowded_server: str, size: str
 ) -> None:
-    context = browser.new_context(base_url=crowded_server, viewport=VIEWPORTS[size])
+    context = new_context(browser, base_url=crowded_server, viewport=VIEWPORTS[size])
     page = context.new_page()
     try:
         sign_in(page, "conseil@ml90.demo")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import new_context
 from tests.browser.test_journeys import check_accessibility, sign_in
 
 pytestmark = pytest.mark.browser
@@ -21,9 +22,7 @@ HEADER_BLUE = (0x14, 0x50, 0x7A)
 
 
 def _context(browser: Any, live_server: str, width: int, height: int) -> Any:
-    return browser.new_context(
-        base_url=live_server, bypass_csp=True, viewport={"width": width, "height": height}
-    )
+    return new_context(browser, base_url=live_server, viewport={"width": width, "height": height})
 
 
 @pytest.fixture
