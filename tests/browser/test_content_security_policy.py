@@ -1,7 +1,8 @@
 """The pages under Relais's Content-Security-Policy as browsers enforce it: nothing blocked.
 
-Every browser test enforces the policy (``tests.browser.conftest.new_context``); these tours
-visit, for each role, the pages the journeys do not, and check what the policy once broke
+Every browser test enforces the policy (``tests.browser.conftest.new_context``; the
+caseworker's pages are toured by ``test_small_screens``); these tours visit the coordinator's
+and the administrator's pages the journeys do not, and check what the policy once broke
 unseen while the tests bypassed it: the report's print button (an inline ``onclick``, which
 did nothing) and the network matrix's drawn width (an inline ``style``)."""
 
@@ -20,7 +21,6 @@ from tests.browser.test_journeys import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CASEWORKER = "conseil@ml90.demo"
 COORDINATOR = "coordination@relais.demo"
 ADMIN = "admin@relais.demo"
 DESKTOP = {"width": 1366, "height": 768}
@@ -63,40 +63,6 @@ def _tour(page: Any, blocked: list[str], paths: list[str]) -> None:
         assert answer.status == 200, path
         page.wait_for_load_state("load")
     assert blocked == []
-
-
-def test_the_caseworker_pages_need_nothing_the_policy_blocks(
-    browser: Any, live_server: str
-) -> None:
-    with enforced(browser, live_server, CASEWORKER) as (page, blocked):
-        page.goto("/people/")
-        person = page.locator("table.data tbody tr th a").first.get_attribute("href")
-        page.goto("/handoffs/?box=out")
-        handoff = page.locator("table.data tbody tr th a").first.get_attribute("href")
-        assert person
-        assert handoff
-        pseudonym = person.rsplit("/", 1)[-1]
-        _tour(
-            page,
-            blocked,
-            [
-                "/work/",
-                "/people/?situation=lost",
-                person,
-                f"/people/{pseudonym}/steps",
-                f"/handoffs/new/{pseudonym}",
-                "/handoffs/",
-                handoff,
-                "/directory/",
-                "/directory/ML90",
-                "/network-events/",
-                "/import/",
-                "/structures/ML90/accounts",
-                "/structures/ML90/figures",
-                f"/people/{pseudonym}/access-report",
-                "/account/sessions",
-            ],
-        )
 
 
 def test_the_coordinator_pages_need_nothing_the_policy_blocks(
