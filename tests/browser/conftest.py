@@ -7,8 +7,8 @@ database next to ``RELAIS_TEST_DATABASE_URL``), prepared the way the README does
 Every browser context is opened by ``new_context``: Chromium enforces Relais's
 Content-Security-Policy there as any browser does, and each test fails on anything the policy
 blocked in its pages (an inline script or style, which browsers ignore: a dead button, a chart
-at the wrong size). axe-core runs under the policy too (Playwright's evaluation is not a page
-script).
+at the wrong size) and on any file a page loads that does not come (a style sheet or a script
+misnamed). axe-core runs under the policy too (Playwright's evaluation is not a page script).
 """
 
 from __future__ import annotations
@@ -43,13 +43,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-# What the Content-Security-Policy blocked in the pages of the test running (``new_context``).
+# What the pages of the test running could not use (``new_context``): what the
+# Content-Security-Policy blocked, and the files they load (style sheet, script, icon) that
+# did not come.
 _BLOCKED: list[str] = []
 
 
 def new_context(browser: Any, **options: Any) -> Any:
     """A browser context (Playwright's ``new_context`` options) whose pages report what the
-    Content-Security-Policy blocks: the test then fails (``_nothing_blocked``)."""
+    Content-Security-Policy blocks and the files they load that fail: the test then fails
+    (``_nothing_blocked``). The pages themselves may answer 4xx (the tests of refusals)."""
     context = browser.new_context(**options)
 
     def watch(page: Any) -> None:
@@ -57,7 +60,12 @@ def new_context(browser: Any, **options: Any) -> Any:
             if message.type == "error" and "Content Security Policy" in message.text:
                 _BLOCKED.append(f"{page.url}: {message.text[:200]}")
 
+        def loaded(response: Any) -> None:
+            if response.request.resource_type != "document" and response.status >= 400:
+                _BLOCKED.append(f"{page.url}: {response.url} answered {response.status}")
+
         page.on("console", seen)
+        page.on("response", loaded)
 
     context.on("page", watch)
     return context
@@ -67,7 +75,7 @@ def new_context(browser: Any, **options: Any) -> Any:
 def _nothing_blocked() -> Iterator[None]:
     _BLOCKED.clear()
     yield
-    assert _BLOCKED == [], "blocked by the Content-Security-Policy"
+    assert _BLOCKED == [], "blocked by the Content-Security-Policy, or a file that did not load"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
