@@ -361,8 +361,9 @@ def test_the_admin_lists(client: FlaskClient, db_session: Session, accounts: Non
 
     pages = [
         Page(ADMIN, "/admin/structures", 3, row="<td><code>"),
-        # The accounts, and the invitations of the accounts with no structure.
-        Page(ADMIN, "/admin/users", 3, row='<th scope="row">'),
+        # The structures (the filter's choices), the accounts, and the invitations of the
+        # accounts with no structure.
+        Page(ADMIN, "/admin/users", 4, row='<th scope="row">'),
         Page(ADMIN, "/admin/reference", 2, row="<td><code>"),  # every list in one query
     ]
     check_pages(client, add, pages)

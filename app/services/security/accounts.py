@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
+from app.domain.french import fold
 from app.domain.roles import Role
 from app.models import Structure, User
 from app.models.base import utcnow
@@ -197,8 +199,39 @@ def _refuse_while_throttled(
         raise throttling.TooManyAttempts(wait)
 
 
-def list_users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.role, func.lower(User.display_name))))
+@dataclass(frozen=True)
+class AccountFilters:
+    """What the administrator's list of accounts is narrowed to: ``text`` found in the name or
+    the e-mail address (case and accents folded), a role, a structure, active or not."""
+
+    text: str = ""
+    role: Role | None = None
+    structure_id: int | None = None
+    active: bool | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        return self != AccountFilters()
+
+
+def list_users(session: Session, filters: AccountFilters | None = None) -> list[User]:
+    """The accounts by role then name, those of ``filters`` only. The role, structure and
+    status are conditions of the query; the text is matched here, folded as people type it
+    ("lea" finds "Léa"), on both databases alike: the accounts of a territory are a few
+    hundred."""
+    filters = filters or AccountFilters()
+    query = select(User).order_by(User.role, func.lower(User.display_name))
+    if filters.role is not None:
+        query = query.where(User.role == filters.role)
+    if filters.structure_id is not None:
+        query = query.where(User.structure_id == filters.structure_id)
+    if filters.active is not None:
+        query = query.where(User.active.is_(filters.active))
+    users = list(session.scalars(query))
+    wanted = fold(filters.text.strip())
+    if not wanted:
+        return users
+    return [u for u in users if wanted in fold(u.display_name) or wanted in fold(u.email)]
 
 
 # Account ids are 32-bit integers: anything larger is no account (and no database error).

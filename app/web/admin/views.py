@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,7 +17,7 @@ from app.models import Invitation, Structure
 from app.services.errors import ServiceError
 from app.services.people.referents import referent_count
 from app.services.security import invitations, second_factor, staff
-from app.services.security.accounts import get_account, list_users
+from app.services.security.accounts import AccountFilters, get_account, list_users
 from app.services.structures import (
     every_reference_list,
     get_structure,
@@ -39,6 +39,8 @@ from app.web.manage.forms import (
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+SEARCH_LIMIT = 100  # characters of the accounts' search kept (a name or an address)
 
 
 class ArticleForm(RelaisForm):
@@ -94,16 +96,35 @@ def structure_article(code: str) -> ResponseReturnValue:
 @bp.get("/users")
 @roles_required(Role.ADMIN)
 def users() -> ResponseReturnValue:
-    """Every account; the invitations of the accounts with no structure (coordinators,
-    administrators, field workers), which are invited from here."""
+    """Every account, or those the filters keep (a territory has a few hundred); the
+    invitations of the accounts with no structure (coordinators, administrators, field
+    workers), which are invited from here."""
     session = dbs()
+    structures = list_structures(session)
+    filters = _account_filters(structures)
     return render_template(
         "admin/users.html",
-        users=list_users(session),
+        users=list_users(session, filters),
+        filters=filters,
+        roles=list(Role),
+        structures=structures,
         pending=invitations.pending_invitations(session, None, now=datetime.now(UTC)),
         structure=None,
         revoke_endpoint="admin.revoke_invitation",
         resend_endpoint="admin.resend_invitation",
+    )
+
+
+def _account_filters(structures: list[Structure]) -> AccountFilters:
+    """The list's filters from the query string; a value Relais does not know is no filter."""
+    role = request.args.get("role", "")
+    code = request.args.get("structure", "")
+    status = request.args.get("status", "")
+    return AccountFilters(
+        text=request.args.get("q", "").strip()[:SEARCH_LIMIT],
+        role=Role(role) if role in Role._value2member_map_ else None,
+        structure_id=next((s.id for s in structures if s.code == code), None),
+        active={"active": True, "deactivated": False}.get(status),
     )
 
 
