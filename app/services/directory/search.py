@@ -11,7 +11,6 @@ hundred structures.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain.directory import is_stale
+from app.domain.french import fold
 from app.domain.roles import Role
 from app.models import (
     ReferenceItem,
@@ -69,12 +69,6 @@ class DirectoryQuery:
 
 def local_date(moment: datetime | None) -> date | None:
     return moment.astimezone(PARIS).date() if moment else None
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, for matching what people type."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _entry(

@@ -13,13 +13,13 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from app.domain.directory import Fit, age_fits, capacity_rank
+from app.domain.french import fold
 from app.domain.people import age_on
 from app.models import Beneficiary, ReferenceKind, StructureCard
 from app.services.directory.search import (
     EVERYONE,
     DirectoryEntry,
     DirectoryQuery,
-    fold,
     search_directory,
 )
 

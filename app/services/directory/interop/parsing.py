@@ -31,6 +31,7 @@ from app.domain.directory import (
     ZoneType,
     type_from_typologie,
 )
+from app.domain.french import fold
 from app.models import ReferenceItem, ReferenceKind
 from app.services.directory.card_input import CardInput, check_card_input
 from app.services.directory.interop.records import ImportProblem, RecordReader
@@ -47,7 +48,6 @@ from app.services.directory.interop.service_records import (
     merge,
     read_services,
 )
-from app.services.directory.search import fold
 from app.services.structures import REFERENCE_CODE, STRUCTURE_CODE
 
 # Standard text fields of a structure record: card field -> (data·inclusion field, limit).
