@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.roles import Role
 from tests import factories
+from tests.sql_count import count_queries
 from tests.web.helpers import login
 
 ADMIN = "admin-filters@relais.example"
@@ -94,3 +95,15 @@ def test_the_filters_keep_what_was_chosen(client: FlaskClient, accounts: None) -
 def test_only_administrators_list_the_accounts(client: FlaskClient, accounts: None) -> None:
     login(client, "lea.v@afb.example")
     assert client.get("/admin/users?q=lea").status_code == 404
+
+
+def test_the_list_reads_no_secret(client: FlaskClient, accounts: None) -> None:
+    """Neither the password hashes nor the second factors' keys leave the database to list
+    the accounts."""
+    login(client, ADMIN)
+    with count_queries() as queries:
+        assert client.get("/admin/users").status_code == 200
+    assert queries.statements
+    for statement in queries.statements:
+        for column in ("password_hash", "second_factor_kek", "second_factor_key", "seed"):
+            assert column not in statement, statement

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.domain.audit import AuditAction
 from app.domain.french import fold
@@ -199,6 +199,15 @@ def _refuse_while_throttled(
         raise throttling.TooManyAttempts(wait)
 
 
+_SECRETS = (
+    User.password_hash,
+    User.second_factor_kek,
+    User.second_factor_key,
+    User.second_factor_seed,
+    User.second_factor_step,
+)
+
+
 @dataclass(frozen=True)
 class AccountFilters:
     """What the administrator's list of accounts is narrowed to: ``text`` found in the name or
@@ -220,7 +229,12 @@ def list_users(session: Session, filters: AccountFilters | None = None) -> list[
     ("lea" finds "Léa"), on both databases alike: the accounts of a territory are a few
     hundred."""
     filters = filters or AccountFilters()
-    query = select(User).order_by(User.role, func.lower(User.display_name))
+    query = (
+        select(User)
+        # A list never reads the account's secrets: they stay in the database.
+        .options(*(defer(column) for column in _SECRETS))
+        .order_by(User.role, func.lower(User.display_name))
+    )
     if filters.role is not None:
         query = query.where(User.role == filters.role)
     if filters.structure_id is not None:
