@@ -20,6 +20,9 @@ from app.domain.roles import Role
 from app.models.base import Base, UTCDateTime, created_at, enum_column, int_pk
 from app.models.structure import Structure
 
+# The deferred group of the account's secrets (see ``User.password_hash``).
+SECRETS = "secrets"
+
 
 class User(Base):
     """A caseworker (of one structure), a coordinator, an administrator or a field worker.
@@ -49,7 +52,10 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(enum_column(Role, 16))
     structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id"), index=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
+    # The account's secrets (the password hash, the second factor's sealed seed, its key and
+    # last step) are loaded only where they are used, together (``SECRETS``): the sign-in
+    # reads them with the account (``find_user(..., secrets=True)``), no list or page does.
+    password_hash: Mapped[str] = mapped_column(String(200), deferred=True, deferred_group=SECRETS)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     last_login_at: Mapped[datetime | None]
@@ -77,11 +83,19 @@ class User(Base):
     # bound to the account's id; ``second_factor_since`` is set once a first code confirmed it
     # (NULL: enrolment started, not active). ``second_factor_step`` is the last TOTP time step
     # accepted: a code is single use, only a later step is ever accepted.
-    second_factor_kek: Mapped[str | None] = mapped_column(String(32))
-    second_factor_key: Mapped[bytes | None] = mapped_column(LargeBinary)
-    second_factor_seed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    second_factor_kek: Mapped[str | None] = mapped_column(
+        String(32), deferred=True, deferred_group=SECRETS
+    )
+    second_factor_key: Mapped[bytes | None] = mapped_column(
+        LargeBinary, deferred=True, deferred_group=SECRETS
+    )
+    second_factor_seed: Mapped[bytes | None] = mapped_column(
+        LargeBinary, deferred=True, deferred_group=SECRETS
+    )
     second_factor_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    second_factor_step: Mapped[int | None] = mapped_column(BigInteger)
+    second_factor_step: Mapped[int | None] = mapped_column(
+        BigInteger, deferred=True, deferred_group=SECRETS
+    )
 
     structure: Mapped[Structure | None] = relationship(lazy="joined")
 

@@ -97,12 +97,16 @@ def test_only_administrators_list_the_accounts(client: FlaskClient, accounts: No
     assert client.get("/admin/users?q=lea").status_code == 404
 
 
-def test_the_list_reads_no_secret(client: FlaskClient, accounts: None) -> None:
-    """Neither the password hashes nor the second factors' keys leave the database to list
-    the accounts."""
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/users", "/admin/structures", "/structures/AFB/accounts", "/structures/AFB/api-tokens"],
+)
+def test_the_pages_read_no_secret(client: FlaskClient, accounts: None, path: str) -> None:
+    """Neither the password hashes nor the second factors' keys leave the database to show
+    accounts (``User``'s deferred group of secrets: only the sign-in reads them)."""
     login(client, ADMIN)
     with count_queries() as queries:
-        assert client.get("/admin/users").status_code == 200
+        assert client.get(path).status_code == 200
     assert queries.statements
     for statement in queries.statements:
         for column in ("password_hash", "second_factor_kek", "second_factor_key", "seed"):

@@ -7,13 +7,14 @@ from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, undefer_group
 
 from app.domain.audit import AuditAction
 from app.domain.french import fold
 from app.domain.roles import Role
 from app.models import Structure, User
 from app.models.base import utcnow
+from app.models.user import SECRETS
 from app.services.errors import N_, Conflict, InvalidInput, NotFound
 from app.services.security import audit, sessions, throttling
 from app.services.security.passwords import (
@@ -32,8 +33,13 @@ def normalise_login(email: str) -> str:
         raise InvalidInput(N_("Enter a valid e-mail address."), field="email") from exc
 
 
-def find_user(session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(User.email == email.strip().lower()))
+def find_user(session: Session, email: str, *, secrets: bool = False) -> User | None:
+    """The account of ``email``; with ``secrets``, its password hash and second factor read
+    in the same statement (the sign-in), else left in the database until used."""
+    query = select(User).where(User.email == email.strip().lower())
+    if secrets:
+        query = query.options(undefer_group(SECRETS))
+    return session.scalar(query)
 
 
 def create_user(
@@ -147,7 +153,7 @@ def authenticate(
     then calls ``finish_sign_in``.
     """
     _refuse_while_throttled(session, keys, policy, now)
-    user = find_user(session, email)
+    user = find_user(session, email, secrets=True)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok:
         throttling.record_failure(session, keys, now)
@@ -199,15 +205,6 @@ def _refuse_while_throttled(
         raise throttling.TooManyAttempts(wait)
 
 
-_SECRETS = (
-    User.password_hash,
-    User.second_factor_kek,
-    User.second_factor_key,
-    User.second_factor_seed,
-    User.second_factor_step,
-)
-
-
 @dataclass(frozen=True)
 class AccountFilters:
     """What the administrator's list of accounts is narrowed to: ``text`` found in the name or
@@ -229,12 +226,7 @@ def list_users(session: Session, filters: AccountFilters | None = None) -> list[
     ("lea" finds "Léa"), on both databases alike: the accounts of a territory are a few
     hundred."""
     filters = filters or AccountFilters()
-    query = (
-        select(User)
-        # A list never reads the account's secrets: they stay in the database.
-        .options(*(defer(column) for column in _SECRETS))
-        .order_by(User.role, func.lower(User.display_name))
-    )
+    query = select(User).order_by(User.role, func.lower(User.display_name))
     if filters.role is not None:
         query = query.where(User.role == filters.role)
     if filters.structure_id is not None:
