@@ -99,7 +99,13 @@ def test_only_administrators_list_the_accounts(client: FlaskClient, accounts: No
 
 @pytest.mark.parametrize(
     "path",
-    ["/admin/users", "/admin/structures", "/structures/AFB/accounts", "/structures/AFB/api-tokens"],
+    [
+        "/admin/users",
+        "/admin/structures",
+        "/structures/AFB/accounts",
+        "/structures/AFB/api-tokens",
+        "/directory/AFB",
+    ],
 )
 def test_the_pages_read_no_secret(client: FlaskClient, accounts: None, path: str) -> None:
     """Neither the password hashes nor the second factors' keys leave the database to show
