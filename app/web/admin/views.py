@@ -108,6 +108,7 @@ def users() -> ResponseReturnValue:
         filters=filters,
         roles=list(Role),
         structures=structures,
+        structure_code=request.args.get("structure", "") if filters.structure_id else None,
         pending=invitations.pending_invitations(session, None, now=datetime.now(UTC)),
         structure=None,
         revoke_endpoint="admin.revoke_invitation",
