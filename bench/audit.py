@@ -64,8 +64,8 @@ def bench_app() -> Any:
 
         return call
 
-    audit.record = switchable(audit.record)  # type: ignore[method-assign]
-    audit.record_many = switchable(audit.record_many)  # type: ignore[method-assign]
+    audit.record = switchable(audit.record)
+    audit.record_many = switchable(audit.record_many)
     application = create_app()
     print(f"serving {Path(sys.modules['app'].__file__ or '').parent}", file=sys.stderr)
 

@@ -70,7 +70,7 @@ def _fill(session: Session, rows: int, now: datetime) -> None:
         step = (end - start) / per_month
         times = [start + step * i for i in range(per_month)]
         for first in range(0, per_month, BATCH):
-            batch = [
+            batch: list[dict[str, object]] = [
                 {
                     "at": moment,
                     "actor_id": None,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import gc
 import os
 import pstats
@@ -137,7 +138,7 @@ def main() -> None:
     def batch(send: Callable[[str], None], count: int) -> list[Callable[[], None]]:
         ids = prepare(db, structure, count)
         written.extend(ids)
-        return [lambda i=i: send(i) for i in ids]
+        return [functools.partial(send, i) for i in ids]
 
     try:
         for send in (accept, floor_accept):  # warm-up, not counted
@@ -189,6 +190,7 @@ def phases(app: Any, requests: list[Callable[[], None]]) -> None:
     functions that make it (``time.process_time``, no profiler), and print it per request."""
     from app import unit_of_work
     from app.extensions import login_manager
+    from app.services.handoffs import lists as handoff_lists
     from app.services.handoffs import transitions
     from app.services.security import audit
     from app.web.handoffs import views
@@ -209,7 +211,7 @@ def phases(app: Any, requests: list[Callable[[], None]]) -> None:
         ("before_request hooks", app, "preprocess_request"),
         ("  account + session (the user loader)", login_manager, "_user_callback"),
         ("view", app, "dispatch_request"),
-        ("  hand-off read", views.handoff_lists, "handoff_for_party"),
+        ("  hand-off read", handoff_lists, "handoff_for_party"),
         ("  the answer's form read", views, "read_form"),
         ("  service (apply_event)", views, "apply_event"),
         ("    links revoked (and the transition's insert)", transitions, "revoke_after_transition"),

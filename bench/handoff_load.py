@@ -59,8 +59,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from process_cpu import cpu_of  # noqa: E402
+
 from app.demo.data.network import DEMO_PASSWORD  # noqa: E402
-from bench.process_cpu import cpu_of  # noqa: E402
 
 SENDER = "conseil@ml90.demo"
 RECEIVERS = (
@@ -246,7 +247,8 @@ def sign_in(base: str, email: str, structure_id: int) -> Client:
     page = http.get(f"{base}/account/contact", timeout=30).text
     token = TOKEN.search(page)
     assert token, "no CSRF token once signed in"
-    return Client(email, structure_id, http.cookies.get_dict(), token.group(1))
+    cookies = {name: value or "" for name, value in http.cookies.get_dict().items()}
+    return Client(email, structure_id, cookies, token.group(1))
 
 
 def _client(

@@ -61,8 +61,15 @@ HEADER = 1 + 4 + 12  # format version, key id, nonce
 def _aad(key_id: bytes, column: str, person_id: uuid.UUID) -> bytes:
     """The associated data of an identity field, written out from its definition (what
     ``app.crypto.fields.FieldContext.associated_data`` binds a ciphertext to)."""
-    parts = (b"relais-field", b"\x01", key_id, b"beneficiaries", column.encode())
-    parts += (person_id.bytes, person_id.bytes)
+    parts = (
+        b"relais-field",
+        b"\x01",
+        key_id,
+        b"beneficiaries",
+        column.encode(),
+        person_id.bytes,
+        person_id.bytes,
+    )
     return b"".join(struct.pack(">I", len(part)) + part for part in parts)
 
 
@@ -91,7 +98,7 @@ class Floor:
         shown = []
         for pid, stored in people:
             key_id, cipher = keys[pid]
-            values = []
+            values: list[str | None] = []
             for column in FIELDS:
                 sealed = stored[column]
                 if sealed is None:

@@ -136,7 +136,7 @@ def acknowledged(response: Any, what: str, handoff_id: str | None = None) -> str
     return "error"
 
 
-class CaseworkerJourney(SequentialTaskSet):  # type: ignore[misc]
+class CaseworkerJourney(SequentialTaskSet):
     person: str | None = None
 
     @task
@@ -202,7 +202,7 @@ class CaseworkerJourney(SequentialTaskSet):  # type: ignore[misc]
                     return
 
 
-class Caseworker(HttpUser):  # type: ignore[misc]
+class Caseworker(HttpUser):
     weight = 4
     wait_time = between(0.5, 2)
     tasks = [CaseworkerJourney]
@@ -213,7 +213,7 @@ class Caseworker(HttpUser):  # type: ignore[misc]
             self.client.cookies.set(name, value)
 
 
-class Coordinator(HttpUser):  # type: ignore[misc]
+class Coordinator(HttpUser):
     weight = 1
     wait_time = between(0.5, 2)
 
@@ -300,7 +300,7 @@ def sign_in(host: str, email: str, seed: str | None = None) -> None:
         done = client.post(f"{host}/login/code", data={"csrf_token": csrf(page), "code": code})
     if "/login" in done.url:
         raise SystemExit(f"{email} could not sign in")
-    SESSIONS[email] = client.cookies.get_dict()
+    SESSIONS[email] = {name: value or "" for name, value in client.cookies.get_dict().items()}
 
 
 def run(host: str, users: int, duration: int) -> dict[str, Any]:
