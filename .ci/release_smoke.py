@@ -92,6 +92,11 @@ def main() -> int:
         print(page[:2000], file=sys.stderr)
         return 1
     print(f"signed in: GET {target}: 200, a signed-in page")
+    status, _headers, page = browser.request("GET", "/health")
+    if status != 200 or '"keys":"ok"' not in page.replace(" ", ""):
+        print(f"release check: GET /health answered {status}: {page[:500]}", file=sys.stderr)
+        return 1
+    print("GET /health: 200, the keys open the database")
     return 0
 
 

@@ -56,6 +56,9 @@ class Config:
     # Keys may be generated into the instance folder (development only).
     GENERATE_MISSING_KEYS = False
     RAW_SECRETS: dict[str, str | None] = {}
+    # Each process tries its keys on the database before serving (app/web/key_guard.py). Not
+    # an environment setting: only the test suite's application goes without.
+    KEY_CHECK = True
 
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
@@ -236,6 +239,8 @@ class TestingConfig(Config):
     TESTING = True
     READS_ENVIRONMENT = False
     GENERATE_MISSING_KEYS = False
+    # Tests pin the statements of requests; the tests of the key guard switch it on.
+    KEY_CHECK = False
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     # Tests pass their own database and keys; nothing is read from the environment here.

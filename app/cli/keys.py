@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 from app.cli.common import commit_in_batches, transaction, vault
 from app.cli.statistics import signing_key
 from app.crypto.signing import SigningKey
-from app.services.security import data_keys, keys
+from app.services.security import data_keys, key_check, keys
 
 keys_cli = AppGroup("keys", help="Key-encryption keys and blind indexes (counts only).")
 
@@ -66,6 +66,27 @@ def status() -> None:
         raise click.ClickException(
             f"{len(report.unconfigured_keks)} key-encryption key(s) used by data keys are "
             "not in RELAIS_KEKS: those identities cannot be read"
+        )
+
+
+@keys_cli.command("check")
+def check() -> None:
+    """Try each configured key on what it protects in this database (after a restore, a move
+    or a change of the keys' settings): exit 1 when one does not match.
+
+    Each key-encryption key unwraps one data key it wrapped, the index key computes one
+    person's stored blind indexes again, the audit key the MAC of the audit log's last row.
+    The web application runs the same check once per process and refuses every request while
+    it fails. Prints key ids and what was tried, nothing else.
+    """
+    with transaction(commit=False) as session:
+        found = key_check.check_keys(session, vault())
+    for finding in found.findings:
+        click.echo(f"{finding.verdict.value.upper():9} {finding.setting}: {finding.detail}")
+    if not found.ok:
+        raise click.ClickException(
+            f"{len(found.mismatches)} key(s) do not match this database: restore the keys that "
+            'go with it (docs/deployment.md, "Backups and restores"); nothing was changed'
         )
 
 

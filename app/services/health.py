@@ -7,7 +7,9 @@ exports (``RELAIS_READ_DATABASE_URL``), when one is configured, is checked too b
 required: without it the instance still records pathways and hand-offs, so the answer is
 "degraded" (and 200: a load balancer must not take every instance out for the replica they all
 share) while monitoring sees which dependency is down. The answer names each dependency and
-whether it answers, nothing else: no version, no address, no error text.
+whether it answers, nothing else: no version, no address, no error text. Once the process
+has tried its keys on the database (``app/web/key_guard.py``), ``keys`` says whether they
+match: keys that do not are ``mismatch`` and make the instance unavailable.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ OPTIONAL = frozenset({"read_database"})  # down: degraded, not unavailable
 
 @dataclass(frozen=True)
 class Health:
-    """Each dependency's state: ``ok`` or ``down``."""
+    """Each dependency's state: ``ok`` or ``down`` (the keys: ``ok`` or ``mismatch``)."""
 
     checks: dict[str, str]
 
@@ -115,9 +117,14 @@ def storage_answers(storage: object) -> bool:
 
 
 def health(
-    session: Session, rate_limit_storage: object, read_session: Session | None = None
+    session: Session,
+    rate_limit_storage: object,
+    read_session: Session | None = None,
+    keys_match: bool | None = None,
 ) -> Health:
-    """The state of each dependency; ``read_session``: the read replica's, when configured."""
+    """The state of each dependency; ``read_session``: the read replica's, when configured;
+    ``keys_match``: whether the keys open the database (``app/web/key_guard.py``; ``None``:
+    not known, not reported), ``mismatch`` when they do not."""
 
     def state(answers: bool) -> str:
         return "ok" if answers else "down"
@@ -126,6 +133,8 @@ def health(
         "database": state(database_answers(session)),
         "rate_limits": state(storage_answers(rate_limit_storage)),
     }
+    if keys_match is not None:
+        checks["keys"] = "ok" if keys_match else "mismatch"
     if read_session is not None:
         checks["read_database"] = state(database_answers(read_session, "read replica"))
     return Health(checks)

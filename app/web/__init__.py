@@ -4,7 +4,8 @@ One folder per feature (``people``, ``handoffs``, ``pathways``, ``directory``, `
 ``imports``, ``auth``, ``admin``), each a blueprint routed with decorators, with its forms and
 labels beside its views; templates follow the same names under ``templates/``. Shared here:
 ``access`` (the authorisation matrix: every endpoint classified), ``context`` (the acting user, the vault, dates, role guards), ``forms_support``, ``labels``,
-``listing``, ``errors`` (error pages), ``request_guard`` (malformed requests refused first), ``home`` and ``work_queue`` (the caseworker's home page). Views are thin: load or 404, authorise,
+``listing``, ``errors`` (error pages), ``request_guard`` (malformed requests refused first), ``key_guard`` (every request refused
+while the keys do not open the database), ``home`` and ``work_queue`` (the caseworker's home page). Views are thin: load or 404, authorise,
 validate the form, call one service, flash, redirect. They never import SQLAlchemy and never
 commit: ``app.unit_of_work`` commits or rolls back each request.
 """
@@ -17,7 +18,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import babel, login_manager
-from app.web import access, errors, handoff_links, home, request_guard, work_queue
+from app.web import access, errors, handoff_links, home, key_guard, request_guard, work_queue
 from app.web.admin import outbox
 from app.web.admin import views as admin
 from app.web.api import blueprint as api_blueprint
@@ -83,6 +84,7 @@ HSTS = "max-age=63072000; includeSubDomains"
 def register_web(app: Flask) -> None:
     """Register blueprints, login, locale selection, security headers and error pages."""
     request_guard.install(app)
+    key_guard.install(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Sign in to see this page.")

@@ -107,10 +107,16 @@ def _unavailable(exc: Exception) -> ResponseReturnValue:
     """The database cannot be reached: 503, the bare page, and when to try again."""
     abandon_quietly()
     log.error("database unreachable: %s", type(exc).__name__)
+    return unavailable_page(None, _API_DETAILS[503])
+
+
+def unavailable_page(message: str | None, api_detail: str) -> Response:
+    """503 "service momentarily unavailable": the bare page (``message``, or the database's
+    one) or, to the JSON API, a problem document; and when to try again."""
     if problems.wanted():
-        response = problems.problem_response(503, _API_DETAILS[503])
+        response = problems.problem_response(503, api_detail)
     else:
-        response = _bare(503, _("Service momentarily unavailable"))
+        response = _bare(503, _("Service momentarily unavailable"), message)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 

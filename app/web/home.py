@@ -14,7 +14,8 @@ from app.models import User
 from app.services.directory.search import DirectoryEntry, card_reminder
 from app.services.health import health as health_of
 from app.services.rights.retention import ErasureNotice, erasure_notices
-from app.web.context import actor, dbs, replica, today
+from app.web import key_guard
+from app.web.context import actor, dbs, replica, today, vault
 
 bp = Blueprint("home", __name__)
 
@@ -35,9 +36,12 @@ def index() -> ResponseReturnValue:
 def health() -> ResponseReturnValue:
     """For load balancers and monitoring: 200 when every required dependency answers, else 503
     naming the one that is down (``{"status": "unavailable", "checks": {"database": "down",
-    ...}}``); a read replica that is down is named too, with 200 and ``"degraded"``.
+    ...}}``); a read replica that is down is named too, with 200 and ``"degraded"``; keys
+    that do not open the database are ``"keys": "mismatch"`` (``app/web/key_guard.py``).
     Says nothing else."""
-    found = health_of(dbs(), limiter.storage, replica())
+    verdict = key_guard.guard_of(current_app).verdict(dbs(), vault())
+    keys_match = None if verdict is None else verdict.ok
+    found = health_of(dbs(), limiter.storage, replica(), keys_match)
     return {"status": found.status, "checks": found.checks}, 200 if found.ok else 503
 
 

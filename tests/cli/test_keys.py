@@ -3,6 +3,7 @@ with counts only in their output."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import pytest
@@ -80,6 +81,42 @@ def test_status_fails_when_a_used_kek_is_not_configured(
     assert result.exit_code == 1
     assert "  old: 1 (NOT CONFIGURED)" in result.output
     assert "not in RELAIS_KEKS" in result.output
+
+
+def test_check_tries_each_key_and_fails_on_the_one_that_does_not_match(
+    app: Flask,
+    runner: FlaskCliRunner,
+    db_session: Session,
+    vault: Vault,
+    keyring: KeyRing,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    people(db_session, vault, 2)
+    db_session.commit()
+    result = runner.invoke(args=["keys", "check"])
+    assert result.exit_code == 0, result.output
+    assert f"MATCHES   RELAIS_KEKS[{keyring.active_kek_id}]: it unwraps a person's data key" in (
+        result.output
+    )
+    assert "MATCHES   RELAIS_INDEX_KEY" in result.output
+    _clean(result.output, keyring)
+
+    # The same database beside another keys file: its KEK under the same id.
+    restored = KeyRing(
+        secret_key=keyring.secret_key,
+        keks={keyring.active_kek_id: secrets.token_bytes(32)},
+        active_kek_id=keyring.active_kek_id,
+        index_key=keyring.index_key,
+        audit_key=keyring.audit_key,
+    )
+    monkeypatch.setitem(
+        app.extensions, "relais_vault", Vault(restored, app.config["BLIND_INDEX_BITS"])
+    )
+    result = runner.invoke(args=["keys", "check"])
+    assert result.exit_code == 1
+    assert f"MISMATCH  RELAIS_KEKS[{keyring.active_kek_id}]" in result.output
+    assert "1 key(s) do not match this database" in result.output
+    _clean(result.output, keyring, restored)
 
 
 def test_rotate_then_again_then_retire(

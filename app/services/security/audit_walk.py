@@ -17,6 +17,7 @@ from app.domain.audit import AuditAction
 from app.services.security.audit import _EVENTS, _HEAD
 from app.services.security.audit_mac import (
     COLUMNS,
+    GENESIS_MAC,
     LEGACY_CONTEXT,
     _encode,
     canonical_data,
@@ -65,6 +66,29 @@ def read_head(session: Session) -> ChainHead | None:
         select(_HEAD.c.seq, _HEAD.c.mac, _HEAD.c.legacy_until).where(_HEAD.c.id == 1)
     ).first()
     return ChainHead(int(found.seq), bytes(found.mac), int(found.legacy_until)) if found else None
+
+
+def head_matches(session: Session, key: bytes) -> bool | None:
+    """Whether ``key`` computes the MAC of the chain's last row from the row before it (two
+    rows read by place: ``app/services/security/key_check.py``). ``None`` when there is
+    nothing to compute: no chained row yet, or the last row or the one before it not chained
+    or not there (``audit verify`` says why)."""
+    head = read_head(session)
+    # The first chained row after the legacy segment follows no row's MAC.
+    if head is None or (head.seq != 1 and head.seq - 1 <= head.legacy_until):
+        return None
+    places = [head.seq - 1, head.seq]
+    columns = [_EVENTS.c.seq, _EVENTS.c.mac, *(_EVENTS.c[n] for n in COLUMNS)]
+    found = {
+        int(row.seq): row
+        for row in session.execute(select(*columns).where(_EVENTS.c.seq.in_(places)))
+    }
+    last, before = found.get(head.seq), found.get(head.seq - 1)
+    previous = GENESIS_MAC if head.seq == 1 else (before.mac if before is not None else None)
+    if last is None or last.mac is None or previous is None:
+        return None
+    computed = row_mac(key, head.seq, bytes(previous), dict(last._mapping))
+    return hmac.compare_digest(computed, bytes(last.mac))
 
 
 @dataclass

@@ -19,6 +19,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.crypto import DecryptionError
 from app.domain.audit import AuditAction
 from app.models import Beneficiary, NameSearchToken, PersonKey
 from app.services.people.identity import TABLE as IDENTITY_TABLE
@@ -143,6 +144,50 @@ def reindex_batch(session: Session, vault: Vault, *, limit: int = DEFAULT_BATCH_
         ],
     )
     return len(changes)
+
+
+# Stored index columns, by the name ``_reindexed`` gives their computed value.
+_NARROW = {
+    "ix_name_birth": "name_birth_index",
+    "ix_email": "email_index",
+    "ix_phone": "phone_index",
+}
+_WIDE = {
+    "ix_name_birth_lookup": "name_birth_lookup",
+    "ix_email_lookup": "email_lookup",
+    "ix_phone_lookup": "phone_lookup",
+}
+
+
+def sample_matches(session: Session, vault: Vault) -> bool | None:
+    """Whether the indexer computes again the stored blind indexes of one person indexed at
+    its version (``app/services/security/key_check.py``): ``None`` when there is no such
+    person, or when their data key does not open (the key-encryption key's check says so)."""
+    version = vault.indexer.version
+    stored = [*_NARROW.values(), "lookup_version", *_WIDE.values()]
+    row = session.execute(
+        select(
+            _PEOPLE.c.id,
+            _KEYS.c.kek_id,
+            _KEYS.c.wrapped_key,
+            *(_PEOPLE.c[name] for name in _INDEXED_FIELDS),
+            *(_PEOPLE.c[name] for name in stored),
+        )
+        .select_from(_PEOPLE.join(_KEYS, _KEYS.c.beneficiary_id == _PEOPLE.c.id))
+        .where(_PEOPLE.c.index_version == version, _PEOPLE.c.name_birth_index.is_not(None))
+        .order_by(_PEOPLE.c.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    try:
+        computed = _reindexed(vault, row[: 3 + len(_INDEXED_FIELDS)])
+    except DecryptionError:
+        return None
+    pairs = dict(_NARROW)
+    if row.lookup_version == version:
+        pairs.update(_WIDE)
+    return all(computed[mine] == row._mapping[theirs] for mine, theirs in pairs.items())
 
 
 def _reindexed(vault: Vault, row: Sequence[Any]) -> dict[str, Any]:
