@@ -1,6 +1,7 @@
 """``flask audit``: check the audit log's chain (whole, since the last seal, or one month); copy
-its head outside the database; seal the finished months and the rows written before the chain;
-create the monthly partitions and prune sealed months (docs/administration.md)."""
+its head outside the database; record a restore from a backup; seal the finished months and the
+rows written before the chain; create the monthly partitions and prune sealed months
+(docs/administration.md)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,13 @@ from flask.cli import AppGroup
 from app.cli.common import transaction
 from app.services.security import audit_check, audit_checkpoint, audit_retention
 from app.services.security.audit_checkpoint import CheckpointError
-from app.services.security.audit_seal import month_of, parse_month, previous_month
+from app.services.security.audit_seal import load_seals, month_of, parse_month, previous_month
 
 audit_cli = AppGroup("audit", help="The tamper-evident audit log.")
+
+RESTORE_HINT = (
+    "If the database was restored from a backup, record it: flask --app app audit restored."
+)
 
 
 def _configured_target() -> str | None:
@@ -117,6 +122,7 @@ def verify(checkpoint_path: Path | None, month_raw: str | None, since_seal: bool
         )
     elif truncation is not None:
         click.echo(f"TRUNCATED at seq {truncation.seq}: {truncation.reason}.", err=True)
+        click.echo(RESTORE_HINT, err=True)
         sys.exit(1)
     else:
         click.echo(
@@ -160,10 +166,71 @@ def checkpoint() -> None:
             if truncation is not None:
                 click.echo(f"TRUNCATED at seq {truncation.seq}: {truncation.reason}.", err=True)
                 click.echo("No checkpoint written: run flask --app app audit verify.", err=True)
+                click.echo(RESTORE_HINT, err=True)
                 sys.exit(1)
             audit_checkpoint.write_checkpoint(target, head)
         except CheckpointError as exc:
             raise click.ClickException(f"audit checkpoint: {exc}") from exc
+    click.echo(f"Checkpoint written: seq {head.seq} ({head.when}) to {target}.")
+
+
+@audit_cli.command("restored")
+@click.option(
+    "--checkpoint",
+    "checkpoint_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The checkpoints written before the restore (default: RELAIS_AUDIT_CHECKPOINT; "
+    "a copy of the log server's lines when it is syslog:).",
+)
+def restored(checkpoint_path: Path | None) -> None:
+    """Record a restore of the database from a backup, before opening Relais again.
+
+    The audit events written between the backup and the restore are gone, so the chain is
+    behind the last checkpoint, and audit verify and audit checkpoint refuse to go on (a
+    restore looks like a log whose end was cut). This checks the restored chain (since the
+    last seal, or whole), appends an audit:restored event naming the last checkpoint (its
+    place and time) and the place the restore left the chain at, and writes a checkpoint
+    after it: both commands go on from there. The checkpoint lines written before the restore
+    stay where they are, the trace of what was lost. Refused when nothing was lost.
+    """
+    target = _configured_target()
+    if target is None:
+        raise click.ClickException(
+            "RELAIS_AUDIT_CHECKPOINT is not set: the checkpoint after the restore needs it"
+        )
+    path = _checkpoint_file(checkpoint_path)
+    if path is None:  # pragma: no cover - a target is set, so a file or an error
+        raise click.ClickException("no checkpoint file to read")
+    with transaction() as session:
+        try:
+            audit_checkpoint.check_target(target)
+            last = audit_checkpoint.read_last_checkpoint(path)
+        except CheckpointError as exc:
+            raise click.ClickException(f"audit restored: {exc}") from exc
+        sealed = bool(load_seals(session))
+        total = audit_check.rows_to_check(session, month=None, since_seal=sealed)
+        with click.progressbar(length=max(total, 1), label="Verifying", file=sys.stderr) as bar:
+            report = audit_check.verify_chain(session, progress=bar.update, since_seal=sealed)
+        if report.broken is not None:
+            click.echo(f"BROKEN at seq {report.broken.seq}: {report.broken.reason}.", err=True)
+            click.echo("Nothing recorded: the restored log is not intact.", err=True)
+            sys.exit(1)
+        try:
+            head = audit_checkpoint.record_restore(session, last)
+        except CheckpointError as exc:
+            raise click.ClickException(f"audit restored: {exc}") from exc
+    try:
+        audit_checkpoint.write_checkpoint(target, head)
+    except CheckpointError as exc:
+        raise click.ClickException(
+            f"audit restored: the restore is recorded (seq {head.seq}) but {exc}; "
+            "run flask --app app audit checkpoint"
+        ) from exc
+    click.echo(
+        f"Restore recorded at seq {head.seq}: the restored log ended at seq {report.head_seq}, "
+        f"the last checkpoint before the restore was at seq {last.seq} ({last.when}); the "
+        "events written after the backup are lost."
+    )
     click.echo(f"Checkpoint written: seq {head.seq} ({head.when}) to {target}.")
 
 

@@ -79,6 +79,9 @@ class AuditAction(StrEnum):
     # A finished month of the log sealed (``audit_seals``), and sealed months pruned.
     AUDIT_SEAL = "audit:seal"
     AUDIT_PRUNE = "audit:prune"
+    # The database was restored from a backup: the events after it are lost (the last
+    # checkpoint, ahead of the restored chain, says up to where).
+    AUDIT_RESTORED = "audit:restored"
     KEK_ROTATE = "keys:rotate_kek"
     INDEX_REBUILD = "keys:rebuild_index"
     DATA_KEY_ROTATE = "keys:rotate_data_key"

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
+from app.models import AuditEvent
 from app.services.security import audit
 from app.services.security.audit_checkpoint import MARKER
 from tests import factories
@@ -189,3 +190,76 @@ def test_checkpoint_needs_a_target(
     verify = runner.invoke(args=["audit", "verify"])
     assert verify.exit_code == 0, verify.output
     assert "No audit checkpoint to compare with" in verify.stdout
+
+
+# -- a restore from a backup ---------------------------------------------------------------
+
+
+def test_a_restore_is_recorded_and_the_log_goes_on(
+    runner: FlaskCliRunner, db_session: Session, checkpoint_file: Path
+) -> None:
+    seqs = _log(db_session, 6)
+    assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
+    # A backup taken at seqs[1], restored after the checkpoint: the same state as a cut tail.
+    _cut_tail_and_move_head_back(db_session, seqs[1])
+    refused = runner.invoke(args=["audit", "verify"])
+    assert refused.exit_code == 1
+    assert "flask --app app audit restored" in refused.stderr
+
+    result = runner.invoke(args=["audit", "restored"])
+    assert result.exit_code == 0, result.output
+    assert f"Restore recorded at seq {seqs[1] + 1}" in result.stdout
+    assert f"the restored log ended at seq {seqs[1]}" in result.stdout
+    assert f"the last checkpoint before the restore was at seq {seqs[-1]}" in result.stdout
+    event = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == AuditAction.AUDIT_RESTORED.value)
+    ).one()
+    assert event.seq == seqs[1] + 1
+    assert event.data["head_seq"] == seqs[1]
+    assert event.data["checkpoint_seq"] == seqs[-1]
+    lines = checkpoint_file.read_text().splitlines()
+    assert len(lines) == 2  # the one before the restore stays
+    assert lines[1].startswith(f"{MARKER} v1 seq={seqs[1] + 1} mac=")
+
+    verified = runner.invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+    assert "The audit chain is intact." in verified.stdout
+    _log(db_session, 2)
+    assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
+
+
+def test_restored_refuses_when_nothing_was_lost(
+    runner: FlaskCliRunner, db_session: Session, checkpoint_file: Path
+) -> None:
+    _log(db_session, 3)
+    assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
+    result = runner.invoke(args=["audit", "restored"])
+    assert result.exit_code == 1
+    assert "no restore to record" in result.output
+    assert not db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == AuditAction.AUDIT_RESTORED.value)
+    ).first()
+    assert len(checkpoint_file.read_text().splitlines()) == 1
+
+
+def test_restored_refuses_a_restored_log_that_is_not_intact(
+    runner: FlaskCliRunner, db_session: Session, checkpoint_file: Path
+) -> None:
+    seqs = _log(db_session, 5)
+    assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
+    _cut_tail_and_move_head_back(db_session, seqs[2])  # the triggers stay off
+    db_session.execute(
+        text("UPDATE audit_events SET purpose = 'edited' WHERE seq = :s"), {"s": seqs[1]}
+    )
+    db_session.commit()
+    result = runner.invoke(args=["audit", "restored"])
+    assert result.exit_code == 1
+    assert f"BROKEN at seq {seqs[1]}" in result.stderr
+    assert "Nothing recorded" in result.stderr
+    assert len(checkpoint_file.read_text().splitlines()) == 1
+
+
+def test_restored_needs_a_checkpoint_target(runner: FlaskCliRunner, db_session: Session) -> None:
+    result = runner.invoke(args=["audit", "restored"])
+    assert result.exit_code == 1
+    assert "RELAIS_AUDIT_CHECKPOINT is not set" in result.output

@@ -33,7 +33,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.services.security.audit import _EVENTS, _HEAD, audit_key
+from app.domain.audit import AuditAction
+from app.services.security.audit import _EVENTS, _HEAD, append_many, audit_key
 from app.services.security.audit_mac import GENESIS_MAC
 
 MARKER = "relais-audit-checkpoint"
@@ -237,3 +238,37 @@ def compare(session: Session, checkpoint: Checkpoint) -> Truncation | None:
             f"{checkpoint.when} recorded: the end of the log was removed and rewritten",
         )
     return None
+
+
+# -- a restore ------------------------------------------------------------------------------
+
+
+def record_restore(session: Session, checkpoint: Checkpoint) -> Checkpoint:
+    """After a restore of the database from a backup, the chain is behind ``checkpoint`` (the
+    last one written before the restore): append an ``audit:restored`` event saying so - the
+    checkpoint's place and time, and the head the restore left - and return the new head, for
+    a checkpoint written after it (the caller writes it once this commits). Refused
+    (``CheckpointError``) when the chain still holds the checkpoint: nothing was lost."""
+    truncation = compare(session, checkpoint)
+    if truncation is None:
+        raise CheckpointError(
+            f"the chain holds the last checkpoint (seq {checkpoint.seq}, {checkpoint.when}): "
+            "no restore to record"
+        )
+    restored_to = current_head(session).seq
+    append_many(
+        session,
+        [
+            {
+                "action": AuditAction.AUDIT_RESTORED.value,
+                "subject_type": _EVENTS.name,
+                "subject_id": str(checkpoint.seq),
+                "data": {
+                    "head_seq": restored_to,
+                    "checkpoint_seq": checkpoint.seq,
+                    "checkpoint_at": checkpoint.at.astimezone(UTC).isoformat(),
+                },
+            }
+        ],
+    )
+    return current_head(session)
