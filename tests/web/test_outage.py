@@ -71,6 +71,23 @@ def test_a_signed_in_caseworker_gets_the_unavailable_page(
     assert _is_unavailable_page(answer.get_data(as_text=True))
 
 
+def test_the_unavailable_page_has_the_site_s_frame(
+    client: FlaskClient, db_session: scoped_session[Session], request: pytest.FixtureRequest
+) -> None:
+    """The page drawn without the database keeps the margins of every other page (its
+    classes once named no rule of the style sheet: on a phone the text touched the edges)."""
+    user = factories.user(db_session, structure_=factories.structure(db_session))
+    db_session.commit()
+    assert login(client, user.email).status_code == 302
+    framed = client.get("/people/").get_data(as_text=True)
+    request.getfixturevalue("database_down")
+    bare = client.get("/people/").get_data(as_text=True)
+    assert _is_unavailable_page(bare)
+    for frame in ('<div class="wrap header-row">', '<main id="main" class="wrap"', "skip-link"):
+        assert frame in framed
+        assert frame in bare
+
+
 def test_health_names_the_database_when_it_is_down(
     client: FlaskClient, database_down: None
 ) -> None:
