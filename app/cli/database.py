@@ -2,15 +2,30 @@
 
 Added to Flask-Migrate's ``db`` group: it is run by the owner of the tables, right after
 ``flask --app app db upgrade`` (see ``app/services/security/database_role.py``).
+
+Flask-Migrate's ``db upgrade`` is wrapped so that a migration the database refuses ends with
+a sentence and exit 1 instead of a traceback: run as the application's role (which may not
+change the schema), against a database that cannot be reached, or any other refusal - with
+what to do about it.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import click
 from flask_migrate.cli import db as db_group
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app.cli.common import transaction
+from app.services.health import database_unreachable
 from app.services.security import database_role
+
+# SQLSTATE 42501: the role lacks a privilege (PostgreSQL 15 gives no CREATE on ``public`` to
+# roles other than the database's owner).
+INSUFFICIENT_PRIVILEGE = "42501"
 
 
 @click.command("grant-app-role")
@@ -34,6 +49,46 @@ def grant_app_role(role: str, print_only: bool) -> None:
         click.echo(f"Granted the application's rights to {role} ({len(statements)} statements).")
 
 
+def migration_failure(exc: SQLAlchemyError) -> str:
+    """What to say when the database refuses a migration (English, no SQL, no values)."""
+    if database_unreachable(exc):
+        return (
+            "cannot reach the database of DATABASE_URL (refused, lost or timed out): nothing "
+            "was migrated"
+        )
+    original = exc.orig if isinstance(exc, DBAPIError) else None
+    state = getattr(original, "sqlstate", None)
+    if state == INSUFFICIENT_PRIVILEGE:
+        return (
+            "the database role of DATABASE_URL may not change the schema (permission denied): "
+            "run the migrations as the owner of the tables (DATABASE_URL=$OWNER_URL flask "
+            '--app app db upgrade, then db grant-app-role: README, "Running in production"); '
+            "the revision that failed was not applied"
+        )
+    what = type(original or exc).__name__ + (f", SQLSTATE {state}" if state else "")
+    return (
+        f"the database refused the migration ({what}): on PostgreSQL the revision that failed "
+        "was not applied (each runs in its own transaction); flask --app app db current says "
+        "where the schema stands"
+    )
+
+
+def _explained(command: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            raise click.ClickException(migration_failure(exc)) from exc
+
+    run.relais_explained = True  # type: ignore[attr-defined]
+    return run
+
+
 def register(group: click.Group = db_group) -> None:
     if "grant-app-role" not in group.commands:
         group.add_command(grant_app_role)
+    upgrade = group.commands.get("upgrade")
+    callback = upgrade.callback if upgrade is not None else None
+    if upgrade is not None and callback is not None and not hasattr(callback, "relais_explained"):
+        upgrade.callback = _explained(callback)
