@@ -8,11 +8,12 @@ from contextlib import contextmanager
 
 import click
 from flask import current_app
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.services.errors import ServiceError
+from app.services.health import database_unreachable
 from app.services.security.vault import Vault
 from app.unit_of_work import abandon, complete
 
@@ -36,13 +37,45 @@ def transaction(*, commit: bool = True) -> Iterator[Session]:
         raise click.ClickException(f"{exc}{field}") from exc
     except SQLAlchemyError as exc:
         abandon(session)
-        raise click.ClickException(
-            f"database error ({type(exc).__name__}); is the schema up to date? "
-            "Run: flask --app app db upgrade"
-        ) from exc
+        raise click.ClickException(database_failure(exc)) from exc
     except BaseException:
         abandon(session)
         raise
+
+
+# SQLSTATEs named in the messages: a privilege the role lacks; a table or a column that does
+# not exist (a schema behind the release).
+INSUFFICIENT_PRIVILEGE = "42501"
+SCHEMA_BEHIND = frozenset({"42P01", "42703"})
+
+
+def sqlstate(exc: SQLAlchemyError) -> str | None:
+    original = exc.orig if isinstance(exc, DBAPIError) else None
+    found = getattr(original, "sqlstate", None)
+    return found if isinstance(found, str) else None
+
+
+def database_failure(exc: SQLAlchemyError) -> str:
+    """What to say when the database fails a command (English; no SQL, no values): out of
+    reach, a right the role lacks, a schema behind the release, or the error's kind."""
+    if database_unreachable(exc):
+        return (
+            "cannot reach the database of DATABASE_URL (refused, lost or timed out): nothing "
+            "was changed"
+        )
+    state = sqlstate(exc)
+    if state == INSUFFICIENT_PRIVILEGE:
+        return (
+            "the database role of DATABASE_URL lacks a right this command needs (permission "
+            "denied): the owner's commands (db upgrade, audit partitions, audit prune) run with "
+            "DATABASE_URL=$OWNER_URL; the application's role gets its rights from db "
+            "grant-app-role, again after every upgrade"
+        )
+    what = type(exc).__name__ + (f", SQLSTATE {state}" if state else "")
+    original = exc.orig if isinstance(exc, DBAPIError) else None
+    if state in SCHEMA_BEHIND or (state is None and "no such" in str(original or "")):
+        return f"database error ({what}): the schema is behind this release; run: flask --app app db upgrade"
+    return f"database error ({what}): nothing was changed"
 
 
 def commit_in_batches(

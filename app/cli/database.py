@@ -17,15 +17,11 @@ from typing import Any
 
 import click
 from flask_migrate.cli import db as db_group
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
-from app.cli.common import transaction
+from app.cli.common import INSUFFICIENT_PRIVILEGE, sqlstate, transaction
 from app.services.health import database_unreachable
 from app.services.security import database_role
-
-# SQLSTATE 42501: the role lacks a privilege (PostgreSQL 15 gives no CREATE on ``public`` to
-# roles other than the database's owner).
-INSUFFICIENT_PRIVILEGE = "42501"
 
 
 @click.command("grant-app-role")
@@ -56,16 +52,15 @@ def migration_failure(exc: SQLAlchemyError) -> str:
             "cannot reach the database of DATABASE_URL (refused, lost or timed out): nothing "
             "was migrated"
         )
-    original = exc.orig if isinstance(exc, DBAPIError) else None
-    state = getattr(original, "sqlstate", None)
-    if state == INSUFFICIENT_PRIVILEGE:
+    if sqlstate(exc) == INSUFFICIENT_PRIVILEGE:
         return (
             "the database role of DATABASE_URL may not change the schema (permission denied): "
             "run the migrations as the owner of the tables (DATABASE_URL=$OWNER_URL flask "
             '--app app db upgrade, then db grant-app-role: README, "Running in production"); '
             "the revision that failed was not applied"
         )
-    what = type(original or exc).__name__ + (f", SQLSTATE {state}" if state else "")
+    state = sqlstate(exc)
+    what = type(exc).__name__ + (f", SQLSTATE {state}" if state else "")
     return (
         f"the database refused the migration ({what}): on PostgreSQL the revision that failed "
         "was not applied (each runs in its own transaction); flask --app app db current says "

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from click import ClickException
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from app.cli.common import commit_in_batches, transaction
 from app.models import ReferenceKind
 from app.services.errors import InvalidInput
 from app.services.structures import add_reference_item, reference_items
+
+
+def _lost_connection() -> OperationalError:
+    lost = OperationalError("SELECT 1", {}, psycopg.OperationalError("connection refused"))
+    lost.connection_invalidated = True
+    return lost
 
 
 def _add(session: Session, code: str) -> None:
@@ -109,3 +117,35 @@ def test_a_failing_batch_is_rolled_back_and_the_committed_ones_stay(db_session: 
     kept = _qpvs(db_session)
     assert {"QPV-0", "QPV-1"} <= kept
     assert "QPV-2" not in kept
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (
+            _lost_connection(),
+            "cannot reach the database of DATABASE_URL (refused, lost or timed out)",
+        ),
+        (
+            ProgrammingError("ALTER TABLE …", {}, psycopg.errors.InsufficientPrivilege("no")),
+            "lacks a right this command needs (permission denied)",
+        ),
+        (
+            ProgrammingError("SELECT …", {}, psycopg.errors.UndefinedTable("no")),
+            "(ProgrammingError, SQLSTATE 42P01): the schema is behind this release",
+        ),
+        (
+            IntegrityError("INSERT …", {}, psycopg.errors.UniqueViolation("Key (code)=(QPV)")),
+            "database error (IntegrityError, SQLSTATE 23505): nothing was changed",
+        ),
+    ],
+)
+def test_a_database_error_rolls_back_and_says_what_it_means(
+    db_session: Session, error: Exception, said: str
+) -> None:
+    with pytest.raises(ClickException) as raised:
+        _add_then_fail(error)
+    assert said in raised.value.message
+    assert "…" not in raised.value.message  # no SQL
+    assert "Key (code)" not in raised.value.message  # no values
+    assert "QPV-GONE" not in _qpvs(db_session)

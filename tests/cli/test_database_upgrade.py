@@ -61,7 +61,7 @@ def test_any_other_refusal_names_its_kind_only(
     _refused_with(monkeypatch, IntegrityError("INSERT INTO structures …", {}, duplicate))
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 1
-    assert "the database refused the migration (UniqueViolation, SQLSTATE 23505)" in result.output
+    assert "the database refused the migration (IntegrityError, SQLSTATE 23505)" in result.output
     assert "ML90" not in result.output
     assert "flask --app app db current" in result.output
 
