@@ -20,6 +20,8 @@ from app.services.mail.settings import mail_settings
 from app.services.mail.transport import MailConfigError
 from app.services.security import passwords
 from app.services.security.audit_checkpoint import CheckpointError, check_target
+from app.services.security.key_check import EXTENSION as KEY_GUARD
+from app.services.security.key_check import KeyGuard
 from app.services.security.vault import Vault
 from app.settings import Config, ConfigError, as_mapping, config_from_environment
 
@@ -74,6 +76,7 @@ def create_app(
         parallelism=app.config["ARGON2_PARALLELISM"],
     )
     app.extensions["relais_vault"] = vault
+    app.extensions[KEY_GUARD] = KeyGuard(bool(app.config.get("KEY_CHECK", True)))
     _check_mail(app)
     _check_audit_checkpoint(app)
     _check_sign_in(app)

@@ -14,18 +14,27 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.services.errors import ServiceError
 from app.services.health import database_unreachable
+from app.services.security.key_check import EXTENSION as KEY_GUARD
+from app.services.security.key_check import KeyGuard
 from app.services.security.vault import Vault
 from app.unit_of_work import abandon, complete
 
 
 @contextmanager
-def transaction(*, commit: bool = True) -> Iterator[Session]:
+def transaction(
+    *, commit: bool = True, keys: bool = True, tolerate: tuple[str, ...] = ()
+) -> Iterator[Session]:
     """Yield the session; commit at the end, or roll back and exit non-zero with the reason.
 
     ``commit=False`` rolls back at the end instead: a dry run that checks and writes nothing.
+    A transaction that commits first asks whether the keys open this database
+    (``refuse_unmatched_keys``), unless ``keys=False`` (the commands that only diagnose a
+    mismatch); ``tolerate`` names the keys the command mends the database's side of.
     """
     session = db.session()
     try:
+        if commit and keys:
+            refuse_unmatched_keys(session, tolerate)
         yield session
         if commit:
             complete(session)
@@ -41,6 +50,25 @@ def transaction(*, commit: bool = True) -> Iterator[Session]:
     except BaseException:
         abandon(session)
         raise
+
+
+def refuse_unmatched_keys(session: Session, tolerate: tuple[str, ...] = ()) -> None:
+    """Exit non-zero, nothing changed, when the keys do not open this database (the process's
+    ``KeyGuard``, checked once: ``app/services/security/key_check.py``): a command would seal
+    people, second factors or audit events under keys the rest of the data does not use.
+    ``tolerate``: settings whose mismatch the command is there to mend."""
+    guard: KeyGuard = current_app.extensions[KEY_GUARD]
+    found = guard.verdict(session, vault())
+    if found is None:
+        return
+    refused = [f.setting for f in found.mismatches if f.setting not in tolerate]
+    if not refused:
+        return
+    names = ", ".join(refused)
+    raise click.ClickException(
+        f"the keys do not open this database ({names}): nothing was changed. flask --app app "
+        'keys check says more; docs/deployment.md, "Backups and restores"'
+    )
 
 
 # SQLSTATEs named in the messages: a privilege the role lacks; a table or a column that does
@@ -86,6 +114,7 @@ def commit_in_batches(
     label: str,
     stopped: Callable[[str, int], str],
     stop_at_total: bool = False,
+    tolerate: tuple[str, ...] = (),
 ) -> int:
     """Run ``step(session, size)`` and commit, batch after batch; returns what they did in all.
 
@@ -94,9 +123,14 @@ def commit_in_batches(
     batch does nothing, or with ``stop_at_total`` once ``total`` are done. A progress bar of
     ``total`` goes to standard error. On any error, Ctrl-C included, the batch in progress is
     rolled back, the committed ones stay, and the command exits non-zero with the message
-    ``stopped(reason, done)``.
+    ``stopped(reason, done)``. The keys are checked first, as by ``transaction``.
     """
     session = db.session()
+    try:
+        refuse_unmatched_keys(session, tolerate)
+    except SQLAlchemyError as exc:
+        abandon(session)
+        raise click.ClickException(database_failure(exc)) from exc
     done = 0
     with click.progressbar(length=max(total, 1), label=label, file=sys.stderr) as bar:
         while not stop_at_total or done < total:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import psycopg
 import pytest
 from click import ClickException
+from flask import Flask
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -12,6 +15,13 @@ from app.cli.common import commit_in_batches, transaction
 from app.models import ReferenceKind
 from app.services.errors import InvalidInput
 from app.services.structures import add_reference_item, reference_items
+
+
+@pytest.fixture(autouse=True)
+def _in_a_command(app: Flask) -> Iterator[None]:
+    """The application's context, as every command has it (the keys' guard is there)."""
+    with app.app_context():
+        yield
 
 
 def _lost_connection() -> OperationalError:

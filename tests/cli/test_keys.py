@@ -4,6 +4,7 @@ with counts only in their output."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,10 +17,12 @@ from app.crypto import KeyRing
 from app.crypto.blind_index import NORMALISATION_VERSION
 from app.crypto.keyring import encode_key
 from app.extensions import db
-from app.models import Beneficiary, PersonKey, User
+from app.models import AuditEvent, Beneficiary, PersonKey, User
 from app.services.people.duplicates import find_possible_duplicates
 from app.services.people.identity import Identity, clean_identity
 from app.services.security import audit, audit_check, keys
+from app.services.security.key_check import EXTENSION as KEY_GUARD
+from app.services.security.key_check import KeyGuard
 from app.services.security.vault import Vault
 from tests import factories
 from tests.services.test_keys import ciphertexts, identities, index_values, people, two_kek_vault
@@ -288,3 +291,66 @@ def test_rebuild_index_all_after_an_index_key_change(
     assert "Re-indexed 3 people" in result.stdout
     _clean(result.output, keyring, new_ring)
     assert found()
+
+
+@pytest.fixture
+def guarded(app: Flask, monkeypatch: pytest.MonkeyPatch) -> KeyGuard:
+    """The process's key guard switched on (the suite's application runs without it)."""
+    guard = KeyGuard(enabled=True)
+    monkeypatch.setitem(app.extensions, KEY_GUARD, guard)
+    return guard
+
+
+def test_commands_that_write_refuse_keys_that_do_not_open_the_database(
+    app: Flask,
+    runner: FlaskCliRunner,
+    db_session: Session,
+    vault: Vault,
+    keyring: KeyRing,
+    guarded: KeyGuard,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    people(db_session, vault, 2)
+    db_session.commit()
+    restored = replace(keyring, keks={keyring.active_kek_id: secrets.token_bytes(32)})
+    monkeypatch.setitem(
+        app.extensions, "relais_vault", Vault(restored, app.config["BLIND_INDEX_BITS"])
+    )
+    before = db_session.scalar(select(func.count()).select_from(AuditEvent))
+    refused = runner.invoke(args=["handoffs", "expire"])
+    assert refused.exit_code == 1
+    assert f"the keys do not open this database (RELAIS_KEKS[{keyring.active_kek_id}])" in (
+        refused.output
+    )
+    assert "nothing was changed" in refused.output
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent)) == before
+    # What only reads and diagnoses still runs.
+    assert runner.invoke(args=["keys", "status"]).exit_code == 0
+    assert runner.invoke(args=["keys", "check"]).exit_code == 1
+
+
+def test_rebuilding_the_indexes_mends_a_new_index_key(
+    app: Flask,
+    runner: FlaskCliRunner,
+    db_session: Session,
+    vault: Vault,
+    keyring: KeyRing,
+    guarded: KeyGuard,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    people(db_session, vault, 3)
+    db_session.commit()
+    changed = replace(keyring, index_key=secrets.token_bytes(32))
+    monkeypatch.setitem(
+        app.extensions, "relais_vault", Vault(changed, app.config["BLIND_INDEX_BITS"])
+    )
+    refused = runner.invoke(args=["handoffs", "expire"])
+    assert refused.exit_code == 1
+    assert "(RELAIS_INDEX_KEY)" in refused.output
+
+    rebuilt = runner.invoke(args=["keys", "rebuild-index", "--all"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "Re-indexed 3 people" in rebuilt.output
+    guarded.reset()  # a new process: the check again
+    done = runner.invoke(args=["handoffs", "expire"])
+    assert done.exit_code == 0, done.output

@@ -103,7 +103,7 @@ def test_keys_that_do_not_open_the_data_stop_every_request(
     token = token_for(db_session, structure)
     db_session.commit()
 
-    with caplog.at_level(logging.CRITICAL, logger="app.web.key_guard"):
+    with caplog.at_level(logging.CRITICAL, logger="app.services.security.key_check"):
         for path in ("/login", "/people/", "/handoffs/", "/no-such-page"):
             answer = client.get(path)
             assert answer.status_code == 503, path
@@ -112,7 +112,9 @@ def test_keys_that_do_not_open_the_data_stop_every_request(
             assert REFUSED in page, path
             assert "Service momentanément indisponible" in page
     # One record for the key that does not match, whatever the number of requests.
-    records = [r.getMessage() for r in caplog.records if r.name == "app.web.key_guard"]
+    records = [
+        r.getMessage() for r in caplog.records if r.name == "app.services.security.key_check"
+    ]
     assert len(records) == 1
     assert "RELAIS_KEKS[k1]" in records[0]
 
@@ -176,7 +178,7 @@ def test_a_mismatch_is_tried_again_every_minute(
     clock.now += KeyGuard.RECHECK_SECONDS - 1
     assert client.get("/login").status_code == 503
     clock.now += 1
-    with caplog.at_level(logging.WARNING, logger="app.web.key_guard"):
+    with caplog.at_level(logging.WARNING, logger="app.services.security.key_check"):
         assert client.get("/login").status_code == 200
     assert "match this database now" in caplog.text
     # Matching keys are not tried again.

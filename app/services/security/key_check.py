@@ -18,11 +18,18 @@ is reported as such: it cannot be wrong yet. ``RELAIS_SECRET_KEY`` signs cookies
 one signs everyone out and loses nothing. The check reads a handful of rows by index and
 reports key ids and counts only, never a key, a wrapped key, an identity or an index value.
 ``flask keys check`` runs it; the web application runs it once per process
-(``app/web/key_guard.py``) and refuses every request while it fails.
+(``app/web/key_guard.py``) and refuses every request while it fails, and so do the commands
+before they change anything (``app/cli/common.py``): a cron job with keys of its own (a
+restore on a new server, cron's environment file not updated) would chain audit events under
+another audit key, breaking the log for good.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -35,6 +42,11 @@ from app.models import PersonKey, User, WebhookEndpoint
 from app.services.health import database_unreachable
 from app.services.security import audit, audit_walk, index_rebuild
 from app.services.security.vault import Vault
+
+log = logging.getLogger(__name__)
+
+# Where ``create_app`` keeps the process's ``KeyGuard`` (``app.extensions``).
+EXTENSION = "relais_key_guard"
 
 
 class Verdict(StrEnum):
@@ -74,6 +86,60 @@ def check_keys(session: Session, vault: Vault) -> KeyCheck:
     findings.append(_index_key(session, vault))
     findings.append(_audit_key(session))
     return KeyCheck(tuple(findings))
+
+
+class KeyGuard:
+    """The verdict of this process's check (the web application's before each request,
+    ``app/web/key_guard.py``; the commands' before they write, ``app/cli/common.py``): taken
+    once when the keys match; tried again every
+    ``RECHECK_SECONDS`` while they do not (the database's side may be mended meanwhile:
+    ``keys rebuild-index --all`` after a change of the index key made on purpose)."""
+
+    RECHECK_SECONDS = 60.0
+
+    def __init__(self, enabled: bool, clock: Callable[[], float] = time.monotonic) -> None:
+        self.enabled = enabled
+        self._clock = clock
+        self._verdict: KeyCheck | None = None
+        self._taken_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def checked(self) -> bool:
+        """Whether this process has its verdict."""
+        return self._verdict is not None
+
+    def reset(self) -> None:
+        """Forget the verdict: the next request checks again."""
+        with self._lock:
+            self._verdict = None
+
+    def verdict(self, session: Session, vault: Vault) -> KeyCheck | None:
+        """The check's verdict, taken now if not yet (or again, see the class); ``None`` while
+        the database cannot be reached (tried again next time) or when the guard is off."""
+        if not self.enabled:
+            return None
+        with self._lock:
+            stale = self._verdict is not None and (
+                not self._verdict.ok and self._clock() - self._taken_at >= self.RECHECK_SECONDS
+            )
+            if self._verdict is None or stale:
+                found = check_keys_if_reachable(session, vault)
+                if found is None:
+                    return self._verdict
+                if not found.ok and (self._verdict is None or self._verdict.ok):
+                    for finding in found.mismatches:
+                        log.critical(
+                            "keys: %s does not match this database: %s (requests and commands "
+                            "that write are refused until this is mended; flask --app app keys "
+                            "check)",
+                            finding.setting,
+                            finding.detail,
+                        )
+                elif found.ok and self._verdict is not None:
+                    log.warning("keys: they match this database now; requests are served again")
+                self._verdict, self._taken_at = found, self._clock()
+            return self._verdict
 
 
 def check_keys_if_reachable(session: Session, vault: Vault) -> KeyCheck | None:
