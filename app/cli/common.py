@@ -102,7 +102,10 @@ def database_failure(exc: SQLAlchemyError) -> str:
     what = type(exc).__name__ + (f", SQLSTATE {state}" if state else "")
     original = exc.orig if isinstance(exc, DBAPIError) else None
     if state in SCHEMA_BEHIND or (state is None and "no such" in str(original or "")):
-        return f"database error ({what}): the schema is behind this release; run: flask --app app db upgrade"
+        return (
+            f"database error ({what}): the schema is behind this release; run: flask --app app "
+            "db upgrade"
+        )
     return f"database error ({what}): nothing was changed"
 
 

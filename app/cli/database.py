@@ -52,14 +52,14 @@ def migration_failure(exc: SQLAlchemyError) -> str:
             "cannot reach the database of DATABASE_URL (refused, lost or timed out): nothing "
             "was migrated"
         )
-    if sqlstate(exc) == INSUFFICIENT_PRIVILEGE:
+    state = sqlstate(exc)
+    if state == INSUFFICIENT_PRIVILEGE:
         return (
             "the database role of DATABASE_URL may not change the schema (permission denied): "
             "run the migrations as the owner of the tables (DATABASE_URL=$OWNER_URL flask "
             '--app app db upgrade, then db grant-app-role: README, "Running in production"); '
             "the revision that failed was not applied"
         )
-    state = sqlstate(exc)
     what = type(exc).__name__ + (f", SQLSTATE {state}" if state else "")
     return (
         f"the database refused the migration ({what}): on PostgreSQL the revision that failed "

@@ -89,11 +89,11 @@ def check_keys(session: Session, vault: Vault) -> KeyCheck:
 
 
 class KeyGuard:
-    """The verdict of this process's check (the web application's before each request,
-    ``app/web/key_guard.py``; the commands' before they write, ``app/cli/common.py``): taken
-    once when the keys match; tried again every
-    ``RECHECK_SECONDS`` while they do not (the database's side may be mended meanwhile:
-    ``keys rebuild-index --all`` after a change of the index key made on purpose)."""
+    """The verdict of this process's check, asked by the web application before each request
+    (``app/web/key_guard.py``) and by the commands before they write (``app/cli/common.py``):
+    taken once when the keys match; tried again every ``RECHECK_SECONDS`` while they do not
+    (the database's side may be mended meanwhile: ``keys rebuild-index --all`` after a change
+    of the index key made on purpose)."""
 
     RECHECK_SECONDS = 60.0
 
@@ -110,7 +110,7 @@ class KeyGuard:
         return self._verdict is not None
 
     def reset(self) -> None:
-        """Forget the verdict: the next request checks again."""
+        """Forget the verdict: the next request or command checks again."""
         with self._lock:
             self._verdict = None
 
