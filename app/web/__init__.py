@@ -13,7 +13,6 @@ commit: ``app.unit_of_work`` commits or rolls back each request.
 from __future__ import annotations
 
 from flask import Flask, Response, abort, current_app, g, request, session
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -28,7 +27,7 @@ from app.web.auth import active_sessions as account_sessions
 from app.web.auth import contact as account_contact
 from app.web.auth import password_reset, proconnect, second_step, two_factor
 from app.web.auth import views as auth
-from app.web.auth.signing_in import enrolment_gate
+from app.web.auth.signing_in import enrolment_gate, sign_in_again
 from app.web.confirmations import flash_text
 from app.web.context import load_session_user, template_helpers
 from app.web.dashboard import partner as partner_figures
@@ -87,11 +86,9 @@ def register_web(app: Flask) -> None:
     key_guard.install(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = _l("Sign in to see this page.")
-    login_manager.login_message_category = "info"
-    login_manager.localize_callback = str  # render the lazy message in the request's language
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_session_user)
+    login_manager.unauthorized_handler(sign_in_again)
     babel.init_app(app, locale_selector=select_locale)
     for module in (auth, home, people, handoffs, pathways, dashboard, admin, outbox, imports):
         app.register_blueprint(module.bp)

@@ -189,6 +189,7 @@ MATRIX: Mapping[str, Rule] = {
     "auth.change_password": signed_in(),
     "auth.contact": signed_in(),
     "auth.active_sessions": signed_in(),
+    "auth.keep_alive": signed_in(),
     "auth.end_other_sessions": signed_in(),
     "auth.end_session": own_account(),
     "auth.reauthenticate": signed_in(),

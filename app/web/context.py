@@ -168,8 +168,16 @@ def pathway_chart(tl: Timeline) -> Chart:
     return build_chart(tl, today(), label, stages)
 
 
+def keep_alive_seconds() -> int:
+    """How often a page where someone types tells Relais they are there
+    (``app/static/keepalive.js``): every five minutes, or a third of the idle limit when it is
+    shorter, so that a session never ends under someone's hands."""
+    return int(min(300, session_limits().idle.total_seconds() // 3))
+
+
 def template_helpers() -> dict[str, Any]:
     return {
+        "keep_alive_seconds": keep_alive_seconds,
         "pending_handoffs": pending_handoffs,
         "label": label,
         "enum_label": enum_label,

@@ -412,8 +412,9 @@ def _problem(
         if method == "GET" and status != (302 if endpoint in REDIRECTING else 200):
             return f"allowed, answered {status}"
         # A POST of an allowed actor reaches the view, which refuses the empty form (200 or 422
-        # with its errors) or does what it does and redirects.
-        if method == "POST" and status not in (200, 302, 303, 422):
+        # with its errors) or does what it does and redirects (or, for the keep-alive of a page
+        # being typed in, answers nothing: 204).
+        if method == "POST" and status not in (200, 204, 302, 303, 422):
             return f"allowed, answered {status}"
         return None
     if actor.role is None:

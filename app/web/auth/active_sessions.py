@@ -1,4 +1,5 @@
-"""The account's signed-in browsers (/account/sessions): see them and end them."""
+"""The account's signed-in browsers (/account/sessions): see them and end them; and the
+keep-alive of a page where someone is typing (``/account/alive``, ``app/static/keepalive.js``)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,13 @@ def end_other_sessions() -> ResponseReturnValue:
         "success",
     )
     return redirect(url_for("auth.active_sessions"))
+
+
+@bp.post("/account/alive")
+def keep_alive() -> ResponseReturnValue:
+    """Someone is typing in a form of a page (``app/static/keepalive.js``, at most once every
+    few minutes): typing is activity, and the session ending for lack of it would throw away
+    what they typed when they send it. Signing in touched the session already (the account's
+    loader writes when it was last seen); nothing else to do. A session that has ended sends
+    to the sign-in page instead, which the script tells the person before they send."""
+    return "", 204

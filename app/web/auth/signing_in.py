@@ -67,6 +67,51 @@ def safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
+# Flask-Login's key of the signed-in account in the session cookie: still there when the
+# session behind it has ended (idle, too old, ended from another device, password changed).
+_SIGNED_IN_KEY = "_user_id"
+_READING = frozenset({"GET", "HEAD"})
+
+
+def sign_in_again() -> Response:
+    """Flask-Login's handler of a request that needs an account: to the sign-in page, then
+    back. A page asked for comes back as it was; a form sent (whose target may answer only
+    to the form: a button's ``POST``) comes back to the page it was sent from, when that
+    page is Relais's own (else the home page). A cookie whose session has ended says so,
+    and, for a form, that what was sent was not saved - it was not: nothing ran."""
+    ended = session.get(_SIGNED_IN_KEY) is not None
+    if request.method in _READING:
+        target = _local(request.full_path.rstrip("?")) or url_for("home.index")
+    else:
+        target = _local_referrer() or url_for("home.index")
+    if not ended:
+        message = _("Sign in to see this page.")
+    elif request.method in _READING:
+        message = _("Your session has ended. Sign in again to go on.")
+    else:
+        message = _(
+            "Your session has ended: what you just sent was not saved. Sign in again, then "
+            "do it again."
+        )
+    flash(message, "info" if not ended else "error")
+    return redirect(url_for("auth.login", next=target))
+
+
+def _local(path: str) -> str | None:
+    return path if safe_next(path) == path else None
+
+
+def _local_referrer() -> str | None:
+    """The page a form was sent from, when it is one of this host's."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc != request.host or parts.scheme not in ("http", "https"):
+        return None
+    return _local(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
 def start_sign_in(user: User, target: str) -> Response:
     """The password was right: sign in, or ask for the code first when the account has a
     second factor."""
