@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.crypto import DecryptionError
@@ -39,6 +39,22 @@ def _stale(version: int) -> Any:
         _PEOPLE.c.index_version != version,
         _PEOPLE.c.lookup_version.is_(None),
         _PEOPLE.c.lookup_version != version,
+    )
+
+
+def _with_keys(*extra: Any) -> Select[Any]:
+    """People with a data key, in id order: id, KEK id, wrapped key and the sealed indexed
+    fields (what ``_reindexed`` reads), then ``extra`` columns."""
+    return (
+        select(
+            _PEOPLE.c.id,
+            _KEYS.c.kek_id,
+            _KEYS.c.wrapped_key,
+            *(_PEOPLE.c[name] for name in _INDEXED_FIELDS),
+            *extra,
+        )
+        .select_from(_PEOPLE.join(_KEYS, _KEYS.c.beneficiary_id == _PEOPLE.c.id))
+        .order_by(_PEOPLE.c.id)
     )
 
 
@@ -93,17 +109,7 @@ def reindex_batch(session: Session, vault: Vault, *, limit: int = DEFAULT_BATCH_
     """
     version = vault.indexer.version
     rows = session.execute(
-        select(
-            _PEOPLE.c.id,
-            _KEYS.c.kek_id,
-            _KEYS.c.wrapped_key,
-            *(_PEOPLE.c[name] for name in _INDEXED_FIELDS),
-        )
-        .select_from(_PEOPLE.join(_KEYS, _KEYS.c.beneficiary_id == _PEOPLE.c.id))
-        .where(_stale(version))
-        .order_by(_PEOPLE.c.id)
-        .limit(limit)
-        .with_for_update(of=_PEOPLE)
+        _with_keys().where(_stale(version)).limit(limit).with_for_update(of=_PEOPLE)
     ).all()
     if not rows:
         return 0
@@ -166,16 +172,8 @@ def sample_matches(session: Session, vault: Vault) -> bool | None:
     version = vault.indexer.version
     stored = [*_NARROW.values(), "lookup_version", *_WIDE.values()]
     row = session.execute(
-        select(
-            _PEOPLE.c.id,
-            _KEYS.c.kek_id,
-            _KEYS.c.wrapped_key,
-            *(_PEOPLE.c[name] for name in _INDEXED_FIELDS),
-            *(_PEOPLE.c[name] for name in stored),
-        )
-        .select_from(_PEOPLE.join(_KEYS, _KEYS.c.beneficiary_id == _PEOPLE.c.id))
+        _with_keys(*(_PEOPLE.c[name] for name in stored))
         .where(_PEOPLE.c.index_version == version, _PEOPLE.c.name_birth_index.is_not(None))
-        .order_by(_PEOPLE.c.id)
         .limit(1)
     ).first()
     if row is None:
