@@ -22,10 +22,12 @@ if (alive) {
       credentials: "same-origin",
       redirect: "manual",
     }).then((answer) => {
-      if (answer.status !== 204) {
+      // A redirect is to the sign-in page: the session has ended. Anything else (Relais
+      // unavailable for a moment) is tried again at a key after the next interval.
+      if (answer.type === "opaqueredirect") {
         ended = true;
         alive.hidden = false;
       }
-    }, () => {});  // offline for a moment: the next key tries again
+    }, () => {});  // offline for a moment: the same
   }, true);
 }
