@@ -19,6 +19,8 @@ from app.services.security.throttling import attempt_keys
 from tests.factories import PASSWORD
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+# The one script of every signed-in page (app/static/keepalive.js), as the page names it.
+KEEP_ALIVE_SCRIPT = '<script src="/static/keepalive.js" defer>'
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
