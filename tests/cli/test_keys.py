@@ -59,6 +59,11 @@ def _on(kek: str) -> int:
     )
 
 
+def _run_with(app: Flask, monkeypatch: pytest.MonkeyPatch, ring: KeyRing) -> None:
+    """The commands run with ``ring``'s keys (the same database)."""
+    monkeypatch.setitem(app.extensions, "relais_vault", Vault(ring, app.config["BLIND_INDEX_BITS"]))
+
+
 def test_status_shows_counts_only(
     runner: FlaskCliRunner, db_session: Session, vault: Vault, keyring: KeyRing
 ) -> None:
@@ -112,9 +117,7 @@ def test_check_tries_each_key_and_fails_on_the_one_that_does_not_match(
         index_key=keyring.index_key,
         audit_key=keyring.audit_key,
     )
-    monkeypatch.setitem(
-        app.extensions, "relais_vault", Vault(restored, app.config["BLIND_INDEX_BITS"])
-    )
+    _run_with(app, monkeypatch, restored)
     result = runner.invoke(args=["keys", "check"])
     assert result.exit_code == 1
     assert f"MISMATCH  RELAIS_KEKS[{keyring.active_kek_id}]" in result.output
@@ -312,9 +315,8 @@ def test_commands_that_write_refuse_keys_that_do_not_open_the_database(
 ) -> None:
     people(db_session, vault, 2)
     db_session.commit()
-    restored = replace(keyring, keks={keyring.active_kek_id: secrets.token_bytes(32)})
-    monkeypatch.setitem(
-        app.extensions, "relais_vault", Vault(restored, app.config["BLIND_INDEX_BITS"])
+    _run_with(
+        app, monkeypatch, replace(keyring, keks={keyring.active_kek_id: secrets.token_bytes(32)})
     )
     before = db_session.scalar(select(func.count()).select_from(AuditEvent))
     refused = runner.invoke(args=["handoffs", "expire"])
@@ -340,10 +342,7 @@ def test_rebuilding_the_indexes_mends_a_new_index_key(
 ) -> None:
     people(db_session, vault, 3)
     db_session.commit()
-    changed = replace(keyring, index_key=secrets.token_bytes(32))
-    monkeypatch.setitem(
-        app.extensions, "relais_vault", Vault(changed, app.config["BLIND_INDEX_BITS"])
-    )
+    _run_with(app, monkeypatch, replace(keyring, index_key=secrets.token_bytes(32)))
     refused = runner.invoke(args=["handoffs", "expire"])
     assert refused.exit_code == 1
     assert "(RELAIS_INDEX_KEY)" in refused.output
