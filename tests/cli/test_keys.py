@@ -110,13 +110,7 @@ def test_check_tries_each_key_and_fails_on_the_one_that_does_not_match(
     _clean(result.output, keyring)
 
     # The same database beside another keys file: its KEK under the same id.
-    restored = KeyRing(
-        secret_key=keyring.secret_key,
-        keks={keyring.active_kek_id: secrets.token_bytes(32)},
-        active_kek_id=keyring.active_kek_id,
-        index_key=keyring.index_key,
-        audit_key=keyring.audit_key,
-    )
+    restored = replace(keyring, keks={keyring.active_kek_id: secrets.token_bytes(32)})
     _run_with(app, monkeypatch, restored)
     result = runner.invoke(args=["keys", "check"])
     assert result.exit_code == 1

@@ -162,6 +162,9 @@ def test_typing_keeps_the_session_open(
     ended = client.post("/account/alive", headers={"X-CSRFToken": found.group(1)})
     assert ended.status_code == 302
     assert urlsplit(ended.location).path == "/login"
+    # The page's script says so; nothing flashed for the sign-in page to say again.
+    with client.session_transaction() as cookie:
+        assert not cookie.get("_flashes")
 
 
 def test_the_keep_alive_is_for_signed_in_pages_only(client: FlaskClient) -> None:

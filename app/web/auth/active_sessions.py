@@ -74,5 +74,6 @@ def keep_alive() -> ResponseReturnValue:
     few minutes): typing is activity, and the session ending for lack of it would throw away
     what they typed when they send it. Signing in touched the session already (the account's
     loader writes when it was last seen); nothing else to do. A session that has ended sends
-    to the sign-in page instead, which the script tells the person before they send."""
+    to the sign-in page instead (``sign_in_again``, no message flashed), which the script
+    tells the person before they send."""
     return "", 204

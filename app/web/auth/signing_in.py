@@ -93,7 +93,11 @@ def sign_in_again() -> Response:
             "Your session has ended: what you just sent was not saved. Sign in again, then "
             "do it again."
         )
-    flash(message, "info" if not ended else "error")
+    # The keep-alive of a page being typed in (keepalive.js) is not a page: its script shows
+    # its own notice, and a message flashed here would be said twice by the sign-in page the
+    # form then leads to.
+    if request.endpoint != "auth.keep_alive":
+        flash(message, "info" if not ended else "error")
     return redirect(url_for("auth.login", next=target))
 
 
