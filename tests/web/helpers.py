@@ -21,6 +21,8 @@ from tests.factories import PASSWORD
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 # The one script of every signed-in page (app/static/keepalive.js), as the page names it.
 KEEP_ALIVE_SCRIPT = '<script src="/static/keepalive.js" defer>'
+# The CSRF token the keep-alive posts with, as the page gives it to the script.
+KEEP_ALIVE_TOKEN = re.compile(r'data-token="([^"]+)"')
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
