@@ -100,7 +100,7 @@ def import_people(
       telephone, email, adresse, code_qpv
       public                       cohort codes or labels, several separated by | or ,
       consentement                 empty, oral or signé, optionally followed by JJ/MM/AAAA
-    CSV encoding: UTF-8 (with or without BOM) or Windows-1252. At most 5 MB and 20,000 lines.
+    CSV encoding: UTF-8 (with or without BOM), UTF-16 (with BOM) or Windows-1252. At most 5 MB and 20,000 lines.
 
     Every line is checked first: if one is wrong, nothing is imported and each problem is
     listed with its line (the header is line 1) and column. Possible duplicates (in the file

@@ -2,8 +2,8 @@
 ``workbook``), into a ``Sheet`` of cells.
 
 The separator is ``;``, ``,`` or a tab (the most frequent on the header line); the text is
-UTF-8 with or without BOM, or Windows-1252; the French column headers are matched whatever
-their case, accents and spacing. What is wrong with the file as a whole (size, encoding,
+UTF-8 with or without BOM, UTF-16 with BOM (Excel's "Unicode text"), or Windows-1252; the
+French column headers are matched whatever their case, accents and spacing. What is wrong with the file as a whole (size, encoding,
 columns, number of lines) raises ``ImportRejected`` listing every problem found. A spreadsheet
 goes through the same checks, its cells turned into the text a CSV export would hold, its lines
 numbered as the spreadsheet numbers its rows.
@@ -11,6 +11,7 @@ numbered as the spreadsheet numbers its rows.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -198,6 +199,15 @@ def _squash(text: str) -> str:
 
 
 def _decode(data: bytes) -> str:
+    # Excel's "Unicode text" (and some software's exports) is UTF-16 with its byte order mark:
+    # told by the mark, since its ASCII letters hold a NUL byte each.
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            text = "\x00"
+        if "\x00" not in text:
+            return text
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(encoding)

@@ -3,6 +3,8 @@ a whole."""
 
 from __future__ import annotations
 
+import codecs
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +26,24 @@ def test_encodings(db_session: Session, vault: Vault, worker: User, encoding: st
     who = open_identity(vault, db_session, person)
     assert (who.last_name, who.first_name) == ("Lefèvre", "Hélène")
     assert cohort_codes(db_session, person) == ["young_dropout"]
+
+
+@pytest.mark.parametrize(
+    ("mark", "encoding"),
+    [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")],
+)
+def test_unicode_text_as_excel_saves_it(
+    db_session: Session, vault: Vault, worker: User, mark: bytes, encoding: str
+) -> None:
+    """Excel's "Texte Unicode": UTF-16 with its byte order mark, tab separated."""
+    data = mark + csv_file(
+        "Nom\tPrénom\tPublic", "Lefèvre\tHélène\tJeunes décrocheurs", encoding=encoding
+    )
+    result = run(db_session, vault, worker, data)
+    assert result.imported == 1, result.errors
+    person = db_session.scalars(select(Beneficiary)).one()
+    who = open_identity(vault, db_session, person)
+    assert (who.last_name, who.first_name) == ("Lefèvre", "Hélène")
 
 
 @pytest.mark.parametrize("separator", [";", ",", "\t"])
@@ -92,6 +112,10 @@ def test_the_separator_is_read_on_the_header_even_below_blank_lines() -> None:
         (b"nom;prenom;public;\r\nRoy;Leo;other;x\r\n", "Column 4 has no header"),
         (b"nom;prenom;public\r\n\x81\x8d;Leo;other\r\n", "UTF-8 or Windows-1252"),
         (b"nom;prenom;public\r\nRoy\x00;Leo;other\r\n", "UTF-8 or Windows-1252"),
+        # A UTF-16 mark before bytes that are not UTF-16 text (cut in the middle of a letter,
+        # or a NUL character in it).
+        (codecs.BOM_UTF16_LE + "nom;prenom;public\r\n".encode("utf-16-le")[:-1], "UTF-8 or"),
+        (codecs.BOM_UTF16_LE + "nom;prenom\x00;public".encode("utf-16-le"), "UTF-8 or"),
     ],
 )
 def test_problems_with_the_file_as_a_whole(
