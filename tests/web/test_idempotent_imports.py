@@ -13,7 +13,7 @@ from app.models import AuditEvent, Beneficiary, SubmissionToken, User
 from app.services.security.vault import Vault
 from tests import factories
 from tests.web.helpers import login, logout, page_tokens
-from tests.web.test_imports import HEADER, LINES, csv_file, send, worker
+from tests.web.test_imports import HEADER, LINES, checked_file, csv_file, send, worker
 
 __all__ = ["worker"]  # the fixture, shared with the import page's tests
 
@@ -76,11 +76,12 @@ def test_the_confirmation_step_keeps_the_token_and_a_resend_imports_nothing(
     assert SUBMISSION.findall(text) == [token]  # the confirmation carries the same token
     assert _people(db_session) == 1
 
-    confirmed = send(client, data, allow_duplicates=True, submission=token)
+    checked = checked_file(asked)
+    confirmed = send(client, data, allow_duplicates=True, submission=token, checked=checked)
     assert confirmed.status_code == 303
     assert _people(db_session) == 3
     # "Import anyway" sent again (the browser's resend): nothing more, the result shown.
-    again = send(client, data, allow_duplicates=True, submission=token)
+    again = send(client, data, allow_duplicates=True, submission=token, checked=checked)
     assert again.status_code == 302
     assert _people(db_session) == 3
     assert _imports(db_session) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from datetime import date
@@ -56,9 +57,11 @@ def send(
     allow_duplicates: bool = False,
     token: str | None = None,
     submission: str | None = None,
+    checked: str | None = None,
 ) -> TestResponse:
     """Post the file as a browser does (the body encoded in memory, whatever its size), with
-    the tokens of a fresh page unless given (``submission``: the form's one-time token)."""
+    the tokens of a fresh page unless given (``submission``: the form's one-time token;
+    ``checked``: the MAC of the file whose duplicates a confirmation page showed)."""
     tokens = page_tokens(client, "/import/")
     fields: dict[str, object] = {
         "csrf_token": token if token is not None else tokens["csrf_token"],
@@ -67,10 +70,23 @@ def send(
     }
     if allow_duplicates:
         fields["allow_duplicates"] = "y"
+    if checked is not None:
+        fields["checked"] = checked
     boundary, body = encode_multipart(fields)
     return client.post(
         "/import/", data=body, content_type=f"multipart/form-data; boundary={boundary}"
     )
+
+
+TICKED = '<input checked id="allow_duplicates" name="allow_duplicates" type="checkbox"'
+CHECKED = re.compile(r'name="checked" type="hidden" value="([0-9a-f]{64})"')
+
+
+def checked_file(response: TestResponse) -> str:
+    """The MAC of the file whose possible duplicates the confirmation page shows."""
+    found = CHECKED.search(response.get_data(as_text=True))
+    assert found, "no checked file on the page"
+    return found.group(1)
 
 
 def people_count(db_session: Session) -> int:
@@ -195,10 +211,67 @@ def test_duplicates_ask_for_confirmation_then_import(
     )
     assert lookups == 1  # the lookup is recorded even though nothing was imported
 
-    response = send(client, data, allow_duplicates=True)
+    response = send(client, data, allow_duplicates=True, checked=checked_file(response))
     assert response.status_code == 303
     text = client.get("/import/done").get_data(as_text=True)
     assert 'value="2"' in text
+    assert people_count(db_session) == 3
+
+
+def test_the_confirmation_imports_only_the_file_it_was_shown(
+    client: FlaskClient, worker: User, db_session: Session, vault: Vault
+) -> None:
+    """The box ticked on the page of one file's duplicates does not import another file: that
+    one is checked, and its own possible duplicates shown, before anything is imported."""
+    factories.person(db_session, vault, worker)  # Aurélie Zephyrin, same phone
+    db_session.commit()
+    login(client, "w@relais.example")
+    shown = send(client, csv_file(HEADER, LINES[1], LINES[0]))
+    checked = checked_file(shown)
+    other = csv_file(HEADER, LINES[0])  # another file, with its own possible duplicate
+    response = send(client, other, allow_duplicates=True, checked=checked)
+    assert response.status_code == 200
+    text = html.unescape(response.get_data(as_text=True))
+    assert "Ce n'est pas le fichier dont les doublons possibles ont été montrés" in text
+    assert [row[0] for row in table_rows(text, "duplicate-lines")] == ["2"]
+    assert people_count(db_session) == 1  # nothing imported
+    assert 'name="allow_duplicates"' in text
+    assert TICKED not in text
+    # Confirmed with the MAC of this page, the other file is imported.
+    again = send(client, other, allow_duplicates=True, checked=checked_file(response))
+    assert again.status_code == 303
+    assert people_count(db_session) == 2
+    # A forged or missing MAC confirms nothing either.
+    third = csv_file(HEADER, LINES[0].replace("Aurélie", "Aurore"))
+    for forged in ("0" * 64, None):
+        refused = send(client, third, allow_duplicates=True, checked=forged)
+        assert refused.status_code == 200
+        assert 'id="duplicates"' in refused.get_data(as_text=True)
+    assert people_count(db_session) == 2
+
+
+def test_the_confirmation_sent_without_its_file_keeps_the_box(
+    client: FlaskClient, worker: User, db_session: Session, vault: Vault
+) -> None:
+    """The file must be chosen again on the confirmation page: forgotten, the page says so and
+    keeps the ticked box and the file it confirms, so that choosing the file is enough."""
+    factories.person(db_session, vault, worker)
+    db_session.commit()
+    login(client, "w@relais.example")
+    data = csv_file(HEADER, LINES[1], LINES[0])
+    checked = checked_file(send(client, data))
+    tokens = page_tokens(client, "/import/")
+    response = client.post(
+        "/import/",
+        data={**tokens, "allow_duplicates": "y", "checked": checked},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert 'id="file-error"' in text
+    assert checked_file(response) == checked
+    assert TICKED in text
+    assert send(client, data, allow_duplicates=True, checked=checked).status_code == 303
     assert people_count(db_session) == 3
 
 

@@ -7,6 +7,11 @@ duplicates are found, nothing is imported and the page asks to send the file aga
 "import anyway" box ticked. The upload is kept in memory (never in a temporary file) and
 limited in size before it is read; a larger one gets a clear message, not an error page.
 
+The confirmation is bound to the file whose duplicates were shown: the page carries a MAC of
+that file's bytes (keyed with the application's secret key, so it tells nothing about the
+file), and "import anyway" applies only to a file with the same MAC. Another file sent with
+the box ticked is checked as a new one, its own duplicates shown before anything is imported.
+
 The form carries a one-time token (``app/web/submissions.py``), kept through the
 confirmation step: the same form sent again after its file was imported (a double click, the
 browser's resend of "import anyway") imports nothing and shows the first import's result, read
@@ -15,11 +20,13 @@ back from its audit event (``imports.past_import``).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from io import BytesIO
 from typing import IO, Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import session as web_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -28,7 +35,7 @@ from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
-from wtforms import BooleanField
+from wtforms import BooleanField, HiddenField
 
 from app.domain.roles import Role
 from app.services import imports
@@ -58,6 +65,8 @@ class ImportForm(RelaisForm):
     allow_duplicates = BooleanField(
         _l("I have checked the possible duplicates: import the file anyway.")
     )
+    # The MAC of the file whose duplicates were shown (``_file_mac``): what the box confirms.
+    checked = HiddenField()
     # Kept through the confirmation step: the form sent twice imports the file once.
     submission = SubmissionField()
 
@@ -83,6 +92,25 @@ def _limit_upload(_endpoint: str | None, _values: dict[str, Any] | None) -> None
         request.form_data_parser_class = _InMemoryFormDataParser
 
 
+def _file_mac(data: bytes) -> str:
+    key = str(current_app.secret_key).encode()
+    return hmac.new(key, b"relais-import-checked\x00" + data, hashlib.sha256).hexdigest()
+
+
+def _confirmed(form: ImportForm, data: bytes) -> bool:
+    """The box is ticked for this very file (the one whose duplicates the page showed)."""
+    checked = form.checked.data or ""
+    return bool(form.allow_duplicates.data) and hmac.compare_digest(checked, _file_mac(data))
+
+
+def _confirming(form: ImportForm, result: ImportResult | None) -> bool:
+    """The page asks to confirm: duplicates were just found, or the confirming form came back
+    without its file (chosen again in the browser only)."""
+    if result is not None:
+        return result.needs_confirmation
+    return form.is_submitted() and bool(form.allow_duplicates.data and form.checked.data)
+
+
 def _translated(problem: Problem) -> str:
     return str(_(problem.message, **problem.params))
 
@@ -102,6 +130,7 @@ def _page(
             "imports/upload.html",
             form=form,
             result=result,
+            confirming=_confirming(form, result),
             error_count=len(errors),
             file_errors=_rows([p for p in errors if p.line is None]),
             line_errors=_rows(line_errors[:SHOWN_PROBLEMS]),
@@ -133,6 +162,8 @@ def upload() -> ResponseReturnValue:
         return _page(form, status=422 if form.is_submitted() else 200)
     session, user = dbs(), actor()
     data = form.file.data.read(imports.MAX_FILE_BYTES + 1)
+    confirmed = _confirmed(form, data)
+    other_file = bool(form.allow_duplicates.data) and not confirmed
     try:
         with attempt():
             submissions.ensure_unused(form)  # sent again: the first import, not a new check
@@ -142,7 +173,7 @@ def upload() -> ResponseReturnValue:
                 user,
                 data,
                 today=today(),
-                allow_duplicates=bool(form.allow_duplicates.data),
+                allow_duplicates=confirmed,
             )
             if result.import_id is not None:
                 claimed = submissions.claim(form, "import")
@@ -159,7 +190,13 @@ def upload() -> ResponseReturnValue:
     if result.errors:
         return _page(form, result, 422)
     if result.needs_confirmation:
+        if other_file:
+            flash(
+                _("This is not the file whose possible duplicates were shown: here are its own."),
+                "error",
+            )
         form.allow_duplicates.data = False
+        form.checked.data = _file_mac(data)
         return _page(form, result)
     web_session[RESULT_KEY] = {
         "imported": result.imported,
