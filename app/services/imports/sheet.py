@@ -14,9 +14,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from app.services.errors import N_
@@ -57,6 +58,12 @@ _ALIASES = {
 _HEADER_TO_COLUMN = {alias: column for column, aliases in _ALIASES.items() for alias in aliases}
 
 _SEPARATORS = (";", ",", "\t")
+_MARKUP = re.compile(r"\s*<(!doctype html|html|\?xml|table)\b", re.IGNORECASE)
+UNREADABLE_NEAR = N_("The file cannot be read as CSV near line %(line)d.")
+UNCLOSED_QUOTE = N_(
+    'Line %(line)d opens quotation marks (") that are never closed: the rest of the file '
+    "would be read as one cell. Close them or remove them, and send the file again."
+)
 
 Record = tuple[int, tuple[str, ...]]  # a line's number (as the spreadsheet shows it), its cells
 
@@ -102,21 +109,39 @@ def read_sheet(data: bytes, *, sheet_name: str | None = None) -> Sheet:
     if kind is not Kind.CSV:
         return _spreadsheet(read_workbook(data, kind, sheet_name=sheet_name, max_rows=MAX_ROWS))
     text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text))
-    try:
-        header_line, headers, records = _header_and_records(enumerate(reader, start=1))
-    except csv.Error as exc:
-        raise ImportRejected(
-            [
-                Problem(
-                    reader.line_num,
-                    None,
-                    N_("The file cannot be read as CSV near line %(line)d."),
-                    {"line": reader.line_num},
-                )
-            ]
-        ) from exc
+    if _MARKUP.match(text):
+        # A web page or an XML file saved with a spreadsheet's name (the "Excel" export of
+        # some software): its first line would be read as unknown columns.
+        raise ImportRejected([Problem(None, None, workbook.NOT_A_SPREADSHEET)])
+    rows = _csv_rows(text, _separator(text))
+    header_line, headers, records = _header_and_records(enumerate(rows, start=1))
     return _sheet(header_line, headers, records)
+
+
+def _csv_rows(text: str, separator: str) -> Iterator[list[str]]:
+    """The rows of a CSV text. A quotation mark opening a cell and never closed is refused
+    with its row: read on, it would swallow the rest of the file into one cell. A quotation
+    mark inside a cell (``a"b``, ``"a"b``) is read as spreadsheets read it."""
+    strict = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    done = 0
+    try:
+        for cells in strict:
+            done += 1
+            yield cells
+    except csv.Error as exc:
+        if "end of data" in str(exc):
+            raise ImportRejected([_problem(done + 1, UNCLOSED_QUOTE)]) from exc
+    else:
+        return
+    tolerant = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    try:
+        yield from itertools.islice(tolerant, done, None)
+    except csv.Error as exc:
+        raise ImportRejected([_problem(tolerant.line_num, UNREADABLE_NEAR)]) from exc
+
+
+def _problem(line: int, message: str) -> Problem:
+    return Problem(line, None, message, {"line": line})
 
 
 def _sheet(header_line: int, headers: tuple[str, ...] | None, records: list[Record]) -> Sheet:

@@ -46,6 +46,18 @@ def test_unicode_text_as_excel_saves_it(
     assert (who.last_name, who.first_name) == ("Lefèvre", "Hélène")
 
 
+def test_quotation_marks_inside_cells_are_read_as_spreadsheets_read_them() -> None:
+    sheet = imports.read_sheet(
+        b'nom;prenom;public\r\nRoy;"Le"o;other\r\nMartin;Jean "Jo";other\r\n"A;B";C;other\r\n'
+    )
+    assert [cells[:2] for _, cells in sheet.lines] == [
+        ("Roy", "Leo"),
+        ("Martin", 'Jean "Jo"'),
+        ("A;B", "C"),
+    ]
+    assert [number for number, _ in sheet.lines] == [2, 3, 4]
+
+
 @pytest.mark.parametrize("separator", [";", ",", "\t"])
 def test_separators_are_sniffed(
     db_session: Session, vault: Vault, worker: User, separator: str
@@ -112,6 +124,17 @@ def test_the_separator_is_read_on_the_header_even_below_blank_lines() -> None:
         (b"nom;prenom;public;\r\nRoy;Leo;other;x\r\n", "Column 4 has no header"),
         (b"nom;prenom;public\r\n\x81\x8d;Leo;other\r\n", "UTF-8 or Windows-1252"),
         (b"nom;prenom;public\r\nRoy\x00;Leo;other\r\n", "UTF-8 or Windows-1252"),
+        # A quotation mark never closed: refused with its row (multi-line cells are one row).
+        (b'nom;prenom;public\r\n"Quote;Open;rsa\r\nRoy;Leo;other\r\n', "Line 2 opens quotation"),
+        (
+            b'nom;prenom;public\r\n"Multi\r\nline";Leo;other\r\nRoy;"Leo;other\r\n',
+            "Line 3 opens quotation",
+        ),
+        # A cell beyond the csv module's limit (131,072 characters).
+        (b"nom;prenom;public\r\nRoy;" + b"x" * 140_000 + b";other\r\n", "CSV near line 2."),
+        # A web page saved with a spreadsheet's name.
+        (b"\r\n<!DOCTYPE html><html><body><table><tr><td>nom</td></tr></table>", "neither"),
+        (b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com">', "neither"),
         # A UTF-16 mark before bytes that are not UTF-16 text (cut in the middle of a letter,
         # or a NUL character in it).
         (codecs.BOM_UTF16_LE + "nom;prenom;public\r\n".encode("utf-16-le")[:-1], "UTF-8 or"),
