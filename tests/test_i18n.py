@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import tokenize
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -88,6 +89,24 @@ def test_extraction_finds_messages_of_code_and_templates(extracted: Catalog) -> 
     assert "E-mail address" in ids  # a lazy form label in app/web
     assert "This password is too common; choose another." in ids  # N_() in app/services
     assert any(message.pluralizable for message in _translated(extracted))  # ngettext
+
+
+# A call of a translation function, as the extraction looks for them.
+TRANSLATION_CALL = re.compile(r"\b(_|_l|N_|gettext|ngettext|lazy_gettext|pgettext)\(")
+
+
+def test_no_translation_call_hides_in_an_f_string() -> None:
+    """The extraction reads an f-string as one string token: a ``_("...")`` inside one is never
+    extracted, and its text shows in English on French pages ("(days)" in a French export)."""
+    hidden = []
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        with path.open("rb") as source:
+            for token in tokenize.tokenize(source.readline):
+                prefix = token.string[: len(token.string) - len(token.string.lstrip("rRbBuUfF"))]
+                f_string = token.type == tokenize.STRING and "f" in prefix.lower()
+                if f_string and TRANSLATION_CALL.search(token.string):
+                    hidden.append(f"{path.relative_to(ROOT)}:{token.start[0]}")
+    assert not hidden, f"translation calls inside f-strings (not extracted): {hidden}"
 
 
 def test_french_catalog_is_complete(extracted: Catalog, french: Catalog) -> None:

@@ -134,7 +134,8 @@ def test_a_valid_file_is_imported_for_the_signed_in_caseworker(
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert '<progress id="import-progress" max="2" value="2">' in text
-    assert '<label for="import-progress">' in text
+    assert '<label for="import-progress">Personnes importées : 2 sur 2</label>' in text
+    assert "Elles sont suivies par votre structure" in text
     assert people_count(db_session) == 2
     referents = db_session.scalars(select(FollowUp.referent_id)).all()
     assert referents == [worker.id, worker.id]
@@ -216,6 +217,16 @@ def test_duplicates_ask_for_confirmation_then_import(
     text = client.get("/import/done").get_data(as_text=True)
     assert 'value="2"' in text
     assert people_count(db_session) == 3
+
+
+def test_one_person_imported_is_said_in_the_singular(
+    client: FlaskClient, worker: User, db_session: Session
+) -> None:
+    login(client, "w@relais.example")
+    assert send(client, csv_file(HEADER, LINES[0])).status_code == 303
+    text = html.unescape(client.get("/import/done").get_data(as_text=True))
+    assert "Personnes importées : 1 sur 1" in text
+    assert "Elle est suivie par votre structure à partir d'aujourd'hui" in text
 
 
 def test_the_confirmation_imports_only_the_file_it_was_shown(

@@ -114,6 +114,8 @@ def test_the_page_and_export_protect_small_counts(
     lines = csv_rows(response.data)
     assert lines[0][0] == "code"
     assert lines[-1][0] == "view"
+    delays = [line[1] for line in lines if line[0] in ("to_answer", "to_first_contact")]
+    assert all(label.endswith(" (jours)") for label in delays), delays
     assert " 10 " in lines[-1][1]  # the last hidden count (the text is translated later)
     by_code = {line[0]: line[2:] for line in lines[1:-1]}
     assert by_code["received"] == ["", ""]

@@ -7,6 +7,7 @@ import io
 import zipfile
 
 import pytest
+from flask import Flask, session
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Session
 from app.domain.audit import AuditAction
 from app.domain.roles import Role
 from app.models import AuditEvent
+from app.services.statistics.delays import DelayLine
+from app.web.steering import report
 from tests import factories
 from tests.web.helpers import login
 
@@ -95,3 +98,15 @@ def test_a_caseworker_cannot_open_the_report(client: FlaskClient, db_session: Se
     login(client, "a@relais.example")
     assert client.get("/steering/report").status_code == 404
     assert client.get("/steering/report/2026-2.zip").status_code == 404
+
+
+@pytest.mark.parametrize(("lang", "written"), [("fr", "3,5"), ("en", "3.5")])
+def test_a_median_is_written_as_the_reader_s_spreadsheet_reads_it(
+    app: Flask, lang: str, written: str
+) -> None:
+    """A ";" file opened by a French spreadsheet reads "3.5" as a date or a text."""
+    line = DelayLine(heading=1, within_target=0.5, within_contract=None, median=3.5, settled=9)
+    with app.test_request_context("/"):
+        session["lang"] = lang
+        row = report._delay_row("answer", "ML90", "Mission Locale", line)
+    assert row[3:] == [50, None, written]

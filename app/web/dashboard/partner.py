@@ -210,7 +210,7 @@ def csv_lines(figures: PartnerFigures) -> Iterator[list[Cell]]:
         if kind == SHARE:
             text = f"{text} (%)"
         elif kind == DAYS:
-            text = f"{text} ({_('days')})"
+            text = _("%(indicator)s (days)", indicator=text)
         yield [
             code,
             text,

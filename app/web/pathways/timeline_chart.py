@@ -303,7 +303,8 @@ class _Drawing:
                     following = min(following, self.axis.until(step.ended_on))
                 left = self.xs[n]
                 right = min(following, ends.get(name, self.now_x))
-                what = f"{_('Stage: %(stage)s', stage=self.label(step.stage))} ({name})"
+                stage = _("Stage: %(stage)s", stage=self.label(step.stage))
+                what = f"{stage} ({name})"
                 self.chart.spans.append(
                     Span(
                         left,

@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from flask import Response, abort, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
@@ -157,7 +158,9 @@ def _percent(value: float | None) -> Cell:
 
 
 def _delay_row(leg: str, structure: str, name: str, line: DelayLine) -> list[Cell]:
-    median = None if line.median is None else round(line.median, 1)
+    # In the reader's locale, as the structure figures export writes it ("3,5" in French: a
+    # "3.5" in a ";" file is a date or a text to a French spreadsheet).
+    median = None if line.median is None else str(format_decimal(round(line.median, 1), "0.#"))
     return [
         leg,
         structure,
