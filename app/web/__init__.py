@@ -27,7 +27,7 @@ from app.web.auth import active_sessions as account_sessions
 from app.web.auth import contact as account_contact
 from app.web.auth import password_reset, proconnect, second_step, two_factor
 from app.web.auth import views as auth
-from app.web.auth.signing_in import enrolment_gate, sign_in_again
+from app.web.auth.signing_in import enrolment_gate, return_path, sign_in_again
 from app.web.confirmations import flash_text
 from app.web.context import load_session_user, template_helpers
 from app.web.dashboard import partner as partner_figures
@@ -113,6 +113,7 @@ def register_web(app: Flask) -> None:
     app.after_request(_security_headers)
     app.context_processor(template_helpers)
     app.add_template_global(flash_text)
+    app.add_template_global(return_path)
 
 
 def trust_proxies(app: Flask, count: int) -> None:

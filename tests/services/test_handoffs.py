@@ -215,6 +215,20 @@ def test_decline_needs_a_coded_reason(
     assert handoff.decline_reason_id is not None
 
 
+def test_closing_without_an_outcome_asks_for_the_outcome(
+    db_session: Session, vault: Vault, setup: dict[str, object]
+) -> None:
+    users = setup["users"]
+    assert isinstance(users, dict)
+    handoff = _send(db_session, vault, setup)
+    apply_event(db_session, vault, users["b"], handoff, HandoffEvent.ACCEPT, now=NOW)
+    apply_event(db_session, vault, users["b"], handoff, HandoffEvent.FIRST_CONTACT, now=NOW)
+    for event in (HandoffEvent.COMPLETE, HandoffEvent.NOT_COMPLETE):
+        with pytest.raises(InvalidInput, match="Choose the outcome") as caught:
+            apply_event(db_session, vault, users["b"], handoff, event, now=NOW)
+        assert caught.value.field == "reason"
+
+
 def test_sender_cannot_answer_and_receiver_cannot_withdraw(
     db_session: Session, vault: Vault, setup: dict[str, object]
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -173,3 +175,27 @@ def test_roles_do_not_reach_each_others_pages(client: FlaskClient, db_session: S
     assert client.get("/pathways/").status_code == 200
     assert client.get("/people/").status_code == 404
     assert client.get("/admin/users").status_code == 404
+
+
+LANGUAGE_NEXT = re.compile(r'name="next" value="([^"]*)"')
+
+
+def test_the_language_switch_of_a_page_answering_a_form_comes_back_to_the_form_s_page(
+    client: FlaskClient, caseworker: User
+) -> None:
+    """A form's answer shown at its POST address (a hand-off's ``.../complete`` with its error)
+    cannot be asked for again: the switch comes back to the page the form was sent from."""
+    login(client, "camille@relais.example")
+    page = client.get("/people/?sort=name").get_data(as_text=True)
+    assert LANGUAGE_NEXT.findall(page) == ["/people/?sort=name"]
+    token = csrf_token(client, "/people/new")
+    sent = {"csrf_token": token, "last_name": ""}
+    for referrer, expected in (
+        ("http://localhost/people/new?from=search", "/people/new?from=search"),
+        ("https://elsewhere.example/people/", "/"),
+        (None, "/"),
+    ):
+        headers = {"Referer": referrer} if referrer else {}
+        answer = client.post("/people/new", data=sent, headers=headers)
+        assert answer.status_code in (200, 422)  # the form again, with its errors
+        assert LANGUAGE_NEXT.findall(answer.get_data(as_text=True)) == [expected]

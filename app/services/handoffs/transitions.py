@@ -239,7 +239,9 @@ def _reason_id(session: Session, event: HandoffEvent, reason_code: str | None) -
     if event not in EVENTS_NEEDING_REASON:
         return None
     if not reason_code:
-        raise InvalidInput(N_("Choose a reason."), field="reason")
+        if event is HandoffEvent.DECLINE:
+            raise InvalidInput(N_("Choose a reason."), field="reason")
+        raise InvalidInput(N_("Choose the outcome."), field="reason")
     if event is HandoffEvent.DECLINE:
         return reference_item(session, ReferenceKind.DECLINE_REASON, reason_code).id
     if not outcome_fits(event, reason_code):

@@ -80,10 +80,7 @@ def sign_in_again() -> Response:
     page is Relais's own (else the home page). A cookie whose session has ended says so,
     and, for a form, that what was sent was not saved - it was not: nothing ran."""
     ended = session.get(_SIGNED_IN_KEY) is not None
-    if request.method in _READING:
-        target = _local(request.full_path.rstrip("?")) or url_for("home.index")
-    else:
-        target = _local_referrer() or url_for("home.index")
+    target = return_path()
     if not ended:
         message = _("Sign in to see this page.")
     elif request.method in _READING:
@@ -99,6 +96,16 @@ def sign_in_again() -> Response:
     if request.endpoint != "auth.keep_alive":
         flash(message, "info" if not ended else "error")
     return redirect(url_for("auth.login", next=target))
+
+
+def return_path() -> str:
+    """The page to come back to after a detour (signing in, the language switch): the page
+    asked for, or, for a form sent (whose address may answer only to the form: a hand-off's
+    ``POST .../complete`` shown again with its error), the page it was sent from when that
+    page is Relais's own; else the home page."""
+    if request.method in _READING:
+        return _local(request.full_path.rstrip("?")) or url_for("home.index")
+    return _local_referrer() or url_for("home.index")
 
 
 def _local(path: str) -> str | None:
