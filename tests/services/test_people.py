@@ -15,6 +15,7 @@ from app.domain.roles import Role
 from app.models import AuditEvent, Beneficiary, FollowUp, PersonKey
 from app.services.errors import Forbidden, InvalidInput, NotFound
 from app.services.people import access
+from app.services.people.duplicates import find_possible_duplicates
 from app.services.people.identity import Identity, open_identity
 from app.services.people.registration import NewPerson, register_person
 from app.services.security.vault import IdentityErased, Vault
@@ -147,6 +148,31 @@ def test_same_person_gets_the_same_blind_index(db_session: Session, vault: Vault
     assert first.name_birth_index == second.name_birth_index
     assert first.name_birth_index is not None
     assert 0 <= first.name_birth_index < 2**14
+
+
+@pytest.mark.parametrize(
+    ("typed", "again"),
+    [
+        (("N'Diaye-Lefèvre", "Éloïse-Maëlle"), ("NDIAYE LEFEVRE", "ELOISE MAELLE")),
+        (("Le Gall", "Jean Pierre"), ("LEGALL", "Jean-Pierre")),
+    ],
+)
+def test_a_name_typed_without_its_apostrophe_hyphen_or_spaces_is_a_possible_duplicate(
+    db_session: Session, vault: Vault, typed: tuple[str, str], again: tuple[str, str]
+) -> None:
+    worker = factories.user(db_session)
+    born = date(2004, 2, 29)
+    known = factories.person(
+        db_session, vault, worker, last_name=typed[0], first_name=typed[1], birth_date=born
+    )
+    found = find_possible_duplicates(
+        db_session,
+        vault,
+        worker,
+        Identity(last_name=again[0], first_name=again[1], birth_date=born),
+        today=factories.TODAY,
+    )
+    assert [person.id for person in found.followed] == [known.id]
 
 
 def test_a_ciphertext_moved_to_another_person_does_not_decrypt(

@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.crypto.blind_index import normalise_email, normalise_name
+from app.crypto.blind_index import normalise_email, squash_name
 from app.domain.audit import AuditAction
 from app.models import Beneficiary, User
 from app.services.people.access import followed_ids
@@ -41,9 +41,9 @@ class DuplicateCheck:
 
 def same_person(a: Identity, b: Identity) -> bool:
     """Whether two decrypted identities describe the same person (the duplicate rule)."""
-    same_names = normalise_name(a.last_name) == normalise_name(b.last_name) and normalise_name(
+    same_names = squash_name(a.last_name) == squash_name(b.last_name) and squash_name(
         a.first_name
-    ) == normalise_name(b.first_name)
+    ) == squash_name(b.first_name)
     if same_names and a.birth_date is not None and a.birth_date == b.birth_date:
         return True
     if a.email and b.email and normalise_email(a.email) == normalise_email(b.email):

@@ -91,7 +91,11 @@ def parse_query(text: str) -> SearchTerms:
         elif (day := _date(token)) is not None:
             found["birth_date"] = day
         else:
-            words.extend(normalise_name(token).split())
+            # A word typed with its apostrophe or hyphen (n'diaye, jean-pierre) is searched
+            # joined: the stored names give every name's words joined too, so it finds the
+            # name typed with or without them (N'Diaye and NDIAYE).
+            if joined := normalise_name(token).replace(" ", ""):
+                words.append(joined)
     terms = SearchTerms(words=tuple(words), pseudonym=pseudonym, **found)
     if not (terms.name_words or terms.birth_date or terms.email or terms.pseudonym):
         raise InvalidInput(N_("Type at least two letters of a name."), field="q")
