@@ -12,9 +12,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.domain.capacity import CapacityStatus
 from app.domain.directory import Fee, ReceptionMode, ReferralMode, ServiceType, ZoneType
 from app.domain.roles import Role
-from app.models import Handoff, ReferenceItem, ReferenceKind, Structure, User
+from app.models import Handoff, ReferenceItem, ReferenceKind, Structure, StructureCard, User
 from app.services.directory.editors import set_card_editor
 from app.services.pathways import add_barrier
 from app.services.security.vault import Vault
@@ -261,6 +262,17 @@ def test_the_handoff_form_suggests_matching_partners_first(
              "purpose": f"barrier:{barrier.id.hex}"}  # fmt: skip
     assert client.post(url, data=data).status_code == 302
     assert db_session.scalar(select(func.count()).select_from(Handoff)) == 1
+
+    # A partner whose card says it is full is said full, whatever places it declared: the
+    # send to it is held on that status.
+    card = db_session.scalars(
+        select(StructureCard).where(StructureCard.structure_id == network["GARDE90"].id)
+    ).one()
+    card.capacity_status = CapacityStatus.FULL
+    db_session.commit()
+    page = client.get(f"{url}?purpose=barrier:{barrier.id.hex}").get_data(as_text=True)
+    (first,) = re.findall(r"<option [^>]*>(Les Petits Pas[^<]*)</option>", page)
+    assert first.endswith("— complet"), first
 
 
 # -- labels -------------------------------------------------------------------------------------

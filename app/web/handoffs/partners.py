@@ -11,6 +11,7 @@ from flask_babel import format_decimal, format_percent, ngettext
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
+from app.domain.capacity import is_full
 from app.models import Structure
 from app.services.directory.capacity import partner_is_full
 from app.services.directory.partner_details import PartnerDetails, partner_details
@@ -25,16 +26,19 @@ SHOWN = 6  # suggested partners shown with their details
 def suggested_choices(
     suggestions: list[PartnerSuggestion], purpose_chosen: bool
 ) -> list[SelectChoice]:
-    """Partners best fitting the person (and purpose) first, each with its free places."""
+    """Partners best fitting the person (and purpose) first, each with its free places - or
+    "full" when its card says so (the status the send is held on), whatever places it
+    declared before."""
     first = _("Suggested for this purpose") if purpose_chosen else _("Suggested for this person")
     groups = (first, _("Other partners"))
     options = [SelectChoice("", _("Choose a partner"))]
     for item in suggestions:
-        structure = item.entry.structure
-        if structure.capacity is None:
-            text = structure.name
-        elif structure.capacity == 0:
+        structure, card = item.entry.structure, item.entry.card
+        says_full = is_full(card.capacity_status, [s.capacity_status for s in card.services])
+        if says_full or structure.capacity == 0:
             text = _("%(name)s — full", name=structure.name)
+        elif structure.capacity is None:
+            text = structure.name
         else:
             text = ngettext(
                 "%(name)s — %(num)d free place",
