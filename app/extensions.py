@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -247,9 +247,23 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# The methods of a request that changes nothing (RFC 9110's safe methods).
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def _sqlite_begin(connection: Any) -> None:
-    if not connection.connection.dbapi_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN")
+    """Begin a transaction; ``BEGIN IMMEDIATE`` in a request that sends a form.
+
+    SQLite takes one writer at a time, and a transaction that has read cannot write once
+    another one has committed since (``SQLITE_BUSY_SNAPSHOT``: "database is locked" at once,
+    whatever ``busy_timeout``). The same form sent twice at once (a double click) read "not
+    sent yet" in both requests, and the second failed with an error page. A request that
+    sends a form takes the write lock before its first read: the second waits for the first
+    to commit (``busy_timeout``), then reads that the form was sent."""
+    if connection.connection.dbapi_connection.in_transaction:
+        return
+    immediate = has_request_context() and request.method not in _SAFE_METHODS
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 db = Database()
