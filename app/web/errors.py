@@ -124,6 +124,7 @@ def unavailable_page(message: str | None, api_detail: str) -> Response:
 _API_DETAILS = {
     404: "No such resource, or not one your token may see.",
     405: "This method is not allowed on this resource.",
+    413: "The request's body is too large (64 KB at most).",
     429: "Too many requests with this token: wait and try again (Retry-After).",
     500: "Relais failed to answer: the request was not applied.",
     503: "Relais cannot reach its database: try again later (Retry-After).",

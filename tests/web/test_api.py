@@ -4,6 +4,7 @@ idempotency keys, problem details, the rate limit, and the session cookie refuse
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -508,3 +509,74 @@ def test_the_change_feed_runs_the_same_statements_for_few_and_many_hand_offs(
         found = get(client, token_b, "/api/v1/handoffs", box="inbox").get_json()
     assert len(found["items"]) == 6
     pin_flat(few, many)
+
+
+# -- bodies ------------------------------------------------------------------------------------
+
+
+def test_a_body_that_is_not_json_is_refused_not_read_as_empty(
+    client: FlaskClient, net: dict[str, object], db_session: scoped_session[Session]
+) -> None:
+    """An answer sent as text, or cut short, was read as an empty body and applied: accepted
+    today, without its message. Every such body is a 400 and changes nothing."""
+    token_b, path = str(net["token_b"]), f"/api/v1/handoffs/{net['handoff_ab']}/accept"
+    text = json.dumps({"on": "2026-12-01", "message": "Rappel mardi"})
+    for body, kind in (
+        (text, "text/plain"),
+        ('{"on": "2026-12-0', "application/json"),
+        ("[" * 20_000 + "]" * 20_000, "application/json"),  # deeper than the parser goes
+        (b"\xff\xfe{}", "application/json"),
+    ):
+        answer = client.post(path, data=body, content_type=kind, headers=auth(token_b))
+        detail = _problem(answer, 400)["detail"]
+        assert detail in (
+            "Send a JSON body (Content-Type: application/json).",
+            "The body is not valid JSON.",
+        )
+    handoff = db_session().get(Handoff, uuid.UUID(str(net["handoff_ab"])))
+    assert handoff is not None
+    assert handoff.status is HandoffStatus.SENT
+    # A body larger than the largest request is refused before it is read.
+    big = json.dumps({"message": "x" * (70 * 1024)})
+    _problem(
+        client.post(path, data=big, content_type="application/json", headers=auth(token_b)), 413
+    )
+    # No body at all: an accept needs none.
+    empty = client.post(path, headers=auth(token_b, uuid.uuid4().hex))
+    assert empty.status_code == 200, empty.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/people", {**NEW_PERSON, "register_anyway": "yes"}),
+        (
+            "/api/v1/people",
+            {**NEW_PERSON, "identity": {**NEW_PERSON["identity"], "birth_date": 1043000000}},
+        ),  # type: ignore[dict-item]
+        (
+            "/api/v1/people",
+            {**NEW_PERSON, "consent": {"method": "oral", "given_on": "2026-11-02T10:00:00"}},
+        ),
+        (
+            "/api/v1/handoffs",
+            {
+                "pseudonym": "P-AAAA-AAAA",
+                "to_structure": "X",
+                "purpose_stage": "employment",
+                "consent_confirmed": "true",
+            },
+        ),
+        ("/api/v1/handoffs/{id}/outcome", {"completed": "no", "outcome": "person_stopped"}),
+        ("/api/v1/handoffs/{id}/accept", {"on": 1764547200}),
+    ],
+)
+def test_values_are_taken_as_sent_not_converted(
+    client: FlaskClient, net: dict[str, object], path: str, body: dict[str, object]
+) -> None:
+    """A yes/no is JSON true or false, a day ISO text: "yes", "true", "no", a number of
+    seconds or a date and time are 400s naming the field, not values read another way."""
+    token = str(net["token_a"] if "{id}" not in path else net["token_b"])
+    answer = post(client, token, path.replace("{id}", str(net["handoff_ab"])), body)
+    problem = _problem(answer, 400)
+    assert problem["errors"], problem

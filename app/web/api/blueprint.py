@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, g, request
 from flask_limiter.util import get_remote_address
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
+from werkzeug.exceptions import BadRequest
 
 from app.domain.api import Scope
 from app.extensions import csrf, db, limiter
@@ -147,6 +148,36 @@ def _authenticate() -> None:
     g.api_token = token
     g.user = token.user
     return None
+
+
+# A request's body at most: the largest one (a person with notes of 4,000 characters) is a few
+# kilobytes; a larger body is refused before it is read (413).
+MAX_BODY_BYTES = 64 * 1024
+
+
+@bp.url_value_preprocessor
+def _limit_body(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """Before anything reads the body (the check of control characters opens its stream)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        request.max_content_length = MAX_BODY_BYTES
+
+
+@bp.before_request
+def _json_body() -> None:
+    """A request's body is JSON, of a bounded size, read once here: the schema's check then
+    reads it again from Flask's cache. A body in another type, or that is not JSON, is a 400
+    rather than an empty body (an answer applied without its date and message); JSON nested
+    deeper than the parser goes (``RecursionError``) is a 400, not a 500."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if not request.get_data(cache=True):
+        return  # no body: the operations whose body is optional take none
+    if not request.is_json:
+        raise ApiProblem(400, "Send a JSON body (Content-Type: application/json).")
+    try:
+        request.get_json()
+    except (BadRequest, RecursionError):
+        raise ApiProblem(400, "The body is not valid JSON.") from None
 
 
 @bp.errorhandler(ApiProblem)

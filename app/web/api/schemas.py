@@ -3,10 +3,11 @@ give the OpenAPI 3.1 document its schemas (``app.web.api.spec``)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
 from app.domain.pathway import ConsentMethod
 from app.domain.people import EducationLevel, Sex
@@ -16,6 +17,22 @@ _TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 Text = Annotated[str, StringConstraints(pattern=_TEXT)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Pseudonym = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{1,16}$")]
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: object) -> object:
+    """A day of a request is ISO text ("2026-12-01"): not a number of seconds, nor a date
+    and time (which pydantic would read as a day)."""
+    if isinstance(value, str) and not _ISO_DAY.match(value):
+        raise ValueError("a day as YYYY-MM-DD")
+    if not isinstance(value, str | date):
+        raise ValueError("a day as YYYY-MM-DD text")
+    return value
+
+
+# Request values are taken as sent: a day as ISO text, a yes/no as JSON true or false (not
+# "yes", "no", "true" or 1, which pydantic reads as booleans by default).
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 
 class Strict(BaseModel):
@@ -63,7 +80,7 @@ class IdempotencyHeaders(BaseModel):
 class IdentityIn(Strict):
     last_name: Annotated[Text, Field(min_length=1, max_length=100)]
     first_name: Annotated[Text, Field(min_length=1, max_length=100)]
-    birth_date: date | None = None
+    birth_date: Day | None = None
     phone: Annotated[Text, Field(max_length=32)] | None = None
     email: Annotated[Text, Field(max_length=254)] | None = None
     address: Annotated[Text, Field(max_length=300)] | None = None
@@ -86,7 +103,7 @@ class Identity(BaseModel):
 
 class ConsentIn(Strict):
     method: ConsentMethod
-    given_on: date
+    given_on: Day
 
 
 class PersonIn(Strict):
@@ -96,7 +113,7 @@ class PersonIn(Strict):
     sex: Sex | None = None
     education_level: EducationLevel | None = None
     consent: ConsentIn | None = None
-    register_anyway: bool = Field(
+    register_anyway: StrictBool = Field(
         False, description="Register even though a possible duplicate was found (409)."
     )
 
@@ -144,7 +161,7 @@ class HandoffIn(Strict):
         None
     )
     note: Annotated[Text, Field(max_length=4000)] | None = None
-    consent_confirmed: bool = Field(description="The person agrees to this hand-off.")
+    consent_confirmed: StrictBool = Field(description="The person agrees to this hand-off.")
 
 
 class Handoff(BaseModel):
@@ -182,7 +199,7 @@ class Message(Strict):
 
 
 class AcceptIn(Message):
-    on: date | None = Field(None, description="The day it happened (today if not given).")
+    on: Day | None = Field(None, description="The day it happened (today if not given).")
 
 
 class DeclineIn(Message):
@@ -194,13 +211,13 @@ class RedirectIn(Message):
 
 
 class FirstContactIn(Message):
-    on: date | None = None
+    on: Day | None = None
 
 
 class OutcomeIn(Message):
-    completed: bool = Field(description="The hand-off reached its purpose.")
+    completed: StrictBool = Field(description="The hand-off reached its purpose.")
     outcome: Code
-    on: date | None = None
+    on: Day | None = None
 
 
 # -- directory -------------------------------------------------------------------------------
