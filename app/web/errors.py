@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 
 def register(app: Flask) -> None:
-    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(MalformedRequest, _malformed)
     app.register_error_handler(NotFound, lambda _exc: _page(404))
     app.register_error_handler(Forbidden, lambda _exc: _page(404))
@@ -131,7 +131,7 @@ _API_DETAILS = {
 }
 
 
-def _csrf_error(_exc: CSRFError) -> ResponseReturnValue:
+def csrf_error(_exc: CSRFError) -> ResponseReturnValue:
     return _page(
         400,
         _(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -66,7 +67,11 @@ def test_post_without_csrf_token_is_refused(client: FlaskClient, caseworker: Use
     )
     assert response.status_code == 400
     login(client, "camille@relais.example")
-    assert client.post("/logout").status_code == 400
+    # A sign-out without its token signs nobody out: back to the page (the home page here).
+    refused = client.post("/logout")
+    assert refused.status_code == 302
+    assert refused.headers["Location"] == "/"
+    assert client.get("/people/").status_code == 200
 
 
 def test_logout_ends_the_session_on_the_server(
@@ -199,3 +204,39 @@ def test_the_language_switch_of_a_page_answering_a_form_comes_back_to_the_form_s
         answer = client.post("/people/new", data=sent, headers=headers)
         assert answer.status_code in (200, 422)  # the form again, with its errors
         assert LANGUAGE_NEXT.findall(answer.get_data(as_text=True)) == [expected]
+
+
+def test_an_expired_sign_in_page_is_shown_again_with_the_address_typed(
+    client: FlaskClient, caseworker: User
+) -> None:
+    """Left open past its form's lifetime, the sign-in page answered a bare error page and
+    lost what was typed: it is shown again, with the address and a fresh form."""
+    client.get("/login")
+    answer = client.post(
+        "/login",
+        data={"csrf_token": "expired", "email": "camille@relais.example", "password": "x"},
+    )
+    assert answer.status_code == 400
+    page = html.unescape(answer.get_data(as_text=True))
+    assert "La page de connexion avait expiré : connectez-vous de nouveau." in page
+    assert 'value="camille@relais.example"' in page
+    assert 'name="password"' in page
+    assert 'value="x"' not in page
+    login(client, "camille@relais.example")  # the fresh form works
+    assert client.get("/people/").status_code == 200
+
+
+def test_an_expired_sign_out_button_comes_back_to_its_page(
+    client: FlaskClient, caseworker: User
+) -> None:
+    login(client, "camille@relais.example")
+    answer = client.post(
+        "/logout",
+        data={"csrf_token": "expired"},
+        headers={"Referer": "http://localhost/people/?sort=name"},
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/people/?sort=name"
+    page = html.unescape(client.get(answer.headers["Location"]).get_data(as_text=True))
+    assert "La page avait expiré : choisissez de nouveau Se déconnecter." in page
+    assert client.get("/people/").status_code == 200  # still signed in, as nothing was sent

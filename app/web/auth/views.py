@@ -20,6 +20,7 @@ from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
+from flask_wtf.csrf import CSRFError
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -30,10 +31,11 @@ from app.services.security.passwords import verify_password
 from app.services.security.throttling import TooManyAttempts, attempt_keys
 from app.unit_of_work import attempt
 from app.web.auth.provider import logout_redirect, proconnect_enabled, to_provider
-from app.web.auth.signing_in import reauth_required, start_sign_in
+from app.web.auth.signing_in import reauth_required, return_path, start_sign_in
 from app.web.auth.signing_in import safe_next as _safe_next
 from app.web.auth.throttle import limit_anonymous_posts, throttle_policy
 from app.web.context import SESSION_TOKEN, actor, dbs
+from app.web.errors import csrf_error
 from app.web.form_base import RelaisForm
 
 bp = Blueprint("auth", __name__)
@@ -76,6 +78,23 @@ def login() -> ResponseReturnValue:
         # One message for every failure: unknown account, wrong password, closed account.
         flash(_("Wrong e-mail address or password, or account locked for a while."), "error")
     return _login_page(form)
+
+
+@bp.errorhandler(CSRFError)
+def _expired_form(exc: CSRFError) -> ResponseReturnValue:
+    """A sign-in page left open past its form's lifetime (or a new browser session since):
+    the page again with the address typed and a fresh form, not an error page that loses
+    it. A sign-out button of an expired page: back to that page, whose button now works.
+    Any other form of these pages: the error page every expired form gets."""
+    if request.endpoint == "auth.login":
+        typed = str(request.form.get("email", ""))[:254]
+        form = LoginForm(formdata=None, email=typed, next=str(request.form.get("next", "")))
+        flash(_("The sign-in page had expired: sign in again."), "error")
+        return _login_page(form), 400
+    if request.endpoint == "auth.logout":
+        flash(_("The page had expired: choose Sign out again."), "error")
+        return redirect(return_path())
+    return csrf_error(exc)
 
 
 def _login_page(form: LoginForm) -> str:
