@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+
 from flask import abort, current_app, request
 
 from app.domain.numbers import read_int
@@ -28,6 +31,24 @@ def filters_from_request() -> Filters:
         lost_days=current_app.config["LOST_FROM_VIEW_DAYS"],
         lost_contact_days=current_app.config["LOST_FIRST_CONTACT_DAYS"],
     )
+
+
+class Coded(Protocol):
+    """An item of a filter's list: a reference item, a structure."""
+
+    @property
+    def code(self) -> str: ...
+
+
+def unknown_filters(filters: Filters, lists: Mapping[str, Iterable[Coded]]) -> list[str]:
+    """The filters of ``lists`` (by name: ``cohort``, ``stage``...) whose value is not the
+    code of an item of their list."""
+    unknown = []
+    for name, items in lists.items():
+        value = getattr(filters, name)
+        if value and value not in {item.code for item in items}:
+            unknown.append(name)
+    return unknown
 
 
 def _situation(raw: str | None) -> Situation | None:

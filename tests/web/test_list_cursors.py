@@ -70,6 +70,20 @@ def test_the_coordinators_list_pages_follow_cursors(client: FlaskClient, busy: N
     assert "Page 2 sur 2" in second
 
 
+@pytest.mark.parametrize("name", ["structure", "cohort", "stage", "qpv"])
+def test_a_filter_value_not_in_its_list_is_said_not_answered_with_nobody(
+    client: FlaskClient, busy: None, name: str
+) -> None:
+    """The list of the filter would show "All" beside "no pathway matches these filters"."""
+    login(client, "coord2@relais.example")
+    answer = client.get(f"/pathways/?{name}=zzz")
+    assert answer.status_code == 400
+    page = html.unescape(answer.get_data(as_text=True))
+    assert 'id="filter-error"' in page
+    assert "Aucun parcours ne correspond" not in page
+    assert client.get("/pathways/?cohort=young_dropout").status_code == 200
+
+
 MOMENT, ID = "2026-11-02T08:00:00+00:00", "0" * 32
 PEOPLE_CURSOR = encode_cursor({"s": "recent", "n": "0", "k0": MOMENT, "k1": ID})
 BOX_CURSOR = encode_cursor({"s": "box", "n": "0", "k0": "0", "k1": MOMENT, "k2": ID})

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from app.domain.people import canonical_pseudonym
 from app.domain.roles import Role
@@ -16,7 +18,13 @@ from app.services.people import access, overview
 from app.services.structures import list_structures, reference_items
 from app.web.context import actor, dbs, roles_required, today
 from app.web.forms_support import service_message
-from app.web.listing import filters_from_request, refuse_bad_cursor, window_from_request
+from app.web.listing import (
+    Coded,
+    filters_from_request,
+    refuse_bad_cursor,
+    unknown_filters,
+    window_from_request,
+)
 from app.web.pathways.timeline_text import timeline_words
 
 bp = Blueprint("pathways", __name__, url_prefix="/pathways")
@@ -28,25 +36,41 @@ def index() -> ResponseReturnValue:
     session, user = dbs(), actor()
     search_text = request.args.get("q", "").strip()[:64]
     filters = replace(filters_from_request(), pseudonym=search_text or None)
-    search_error = None
-    try:
-        page = overview.all_pathways(session, user, filters=filters, window=window_from_request())
-    except InvalidInput as exc:
-        refuse_bad_cursor(exc)
-        search_error = service_message(exc)
-        page = overview.Page(items=[], page=1, per_page=overview.PER_PAGE, total=0)
-    return render_template(
+    lists: dict[str, Sequence[Coded]] = {
+        "cohort": reference_items(session, ReferenceKind.COHORT),
+        "stage": reference_items(session, ReferenceKind.STAGE),
+        "qpv": reference_items(session, ReferenceKind.QPV),
+        "structure": list_structures(session, include_inactive=False),
+    }
+    search_error = filter_error = None
+    page: overview.Page[overview.PathwayRow]
+    page = overview.Page(items=[], page=1, per_page=overview.PER_PAGE, total=0)
+    if unknown_filters(filters, lists):
+        # A value not in its list (an address typed or kept from before) matches nobody,
+        # while its list would show "All": said, not answered with an empty list.
+        filter_error = _("A filter holds a value that is not in its list: choose it again.")
+    else:
+        try:
+            page = overview.all_pathways(
+                session, user, filters=filters, window=window_from_request()
+            )
+        except InvalidInput as exc:
+            refuse_bad_cursor(exc)
+            search_error = service_message(exc)
+    page_html = render_template(
         "pathways/index.html",
         page=page,
         filters=filters,
         search_text=search_text,
         search_error=search_error,
+        filter_error=filter_error,
         today=today(),
-        cohorts=reference_items(session, ReferenceKind.COHORT),
-        stages=reference_items(session, ReferenceKind.STAGE),
-        qpvs=reference_items(session, ReferenceKind.QPV),
-        structures=list_structures(session, include_inactive=False),
+        cohorts=lists["cohort"],
+        stages=lists["stage"],
+        qpvs=lists["qpv"],
+        structures=lists["structure"],
     )
+    return page_html, 400 if filter_error else 200
 
 
 @bp.get("/<pseudonym>")
