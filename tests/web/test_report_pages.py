@@ -3,6 +3,7 @@ quarter is a form error (400), each generation is audited."""
 
 from __future__ import annotations
 
+import html
 import io
 import zipfile
 
@@ -49,13 +50,15 @@ def test_the_report_page_defaults_to_the_last_full_quarter_and_is_audited(
         assert f'id="report-{section}"' in page
     assert 'data-view="publication"' in page
     assert "/steering/report/2026-Q3.zip" in page
+    assert 'id="next-quarter"' in page  # 2026-Q4 has begun
+    assert 'id="quarter-in-progress"' not in page
     (event,) = _audits(db_session)
     assert event.data["table"] == "cde-report"
     assert event.data["start"] == "2026-07-01"
 
 
 @pytest.mark.usefixtures("coordinator")
-@pytest.mark.parametrize("quarter", ["2026-5", "nonsense", "2026-Q", "<script>"])
+@pytest.mark.parametrize("quarter", ["2026-5", "nonsense", "2026-Q", "<script>", "2027-Q1"])
 def test_a_wrong_quarter_is_a_form_error(
     client: FlaskClient, db_session: Session, quarter: str
 ) -> None:
@@ -65,6 +68,22 @@ def test_a_wrong_quarter_is_a_form_error(
     assert 'class="field has-error"' in response.get_data(as_text=True)
     assert not _audits(db_session)
     assert client.get(f"/steering/report/{quarter}.zip").status_code in (400, 404)
+
+
+@pytest.mark.usefixtures("coordinator")
+def test_the_quarter_in_progress_says_so_and_none_to_come_is_reported(
+    client: FlaskClient, db_session: Session
+) -> None:
+    """A quarter to come reported today's people lost from view as its own."""
+    login(client, "coord@relais.example")
+    page = html.unescape(client.get("/steering/report?quarter=2026-Q4").get_data(as_text=True))
+    assert 'id="quarter-in-progress"' in page
+    assert "Trimestre en cours" in page
+    assert 'id="next-quarter"' not in page  # 2027-Q1 has not begun
+    assert client.get("/steering/report/2027-Q1.zip").status_code == 400
+    refused = html.unescape(client.get("/steering/report?quarter=2027-Q1").get_data(as_text=True))
+    assert "Ce trimestre n'a pas commencé" in refused
+    assert len(_audits(db_session)) == 1  # the quarter in progress only
 
 
 @pytest.mark.usefixtures("coordinator")

@@ -21,7 +21,7 @@ from wtforms.validators import Optional
 from app.domain.audit import AuditAction
 from app.domain.periods import Quarter
 from app.domain.roles import Role
-from app.services.errors import ServiceError
+from app.services.errors import N_, InvalidInput, ServiceError
 from app.services.safe_csv import Cell, csv_chunks
 from app.services.statistics import exports
 from app.services.statistics.dashboard import View
@@ -89,7 +89,7 @@ def report() -> ResponseReturnValue:
     quarter = last_full_quarter(today())
     if form.quarter.data:
         try:
-            quarter = parse_quarter(form.quarter.data)
+            quarter = _reported(parse_quarter(form.quarter.data))
         except ServiceError as exc:
             attach_error(form, exc)
             return render_template("steering/report.html", form=form, report=None), 400
@@ -113,7 +113,9 @@ def report() -> ResponseReturnValue:
         generated=datetime.now(UTC),
         version=_version(),
         previous=_shift(quarter, -1),
-        following=_shift(quarter, 1),
+        following=_shift(quarter, 1) if quarter.ends_on < today() else None,
+        in_progress=quarter.ends_on >= today(),
+        today=today(),
         decision_chart=charts.stacked_chart(found.decisions.criteria, heading),
         unmet_chart=charts.stacked_chart(found.unmet.by_source, heading),
         outcome_chart=charts.stacked_chart(found.outcomes, heading),
@@ -125,7 +127,7 @@ def report() -> ResponseReturnValue:
 @reauth_required()
 def report_bundle(quarter: str) -> ResponseReturnValue:
     try:
-        asked = parse_quarter(quarter)
+        asked = _reported(parse_quarter(quarter))
     except ServiceError:
         abort(400)
     found = cde_report(reads(), asked, _settings(), today=today())
@@ -142,6 +144,17 @@ def report_bundle(quarter: str) -> ResponseReturnValue:
     filename = f"relais-cde-report-publication-{asked}.zip"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def _reported(quarter: Quarter) -> Quarter:
+    """``quarter``, if it has begun: a quarter to come has nothing to report (its report read
+    today's people lost from view as its own)."""
+    if quarter.starts_on > today():
+        raise InvalidInput(
+            N_("This quarter has not begun: choose one up to the current quarter."),
+            field="quarter",
+        )
+    return quarter
 
 
 def _shift(quarter: Quarter, step: int) -> str:
