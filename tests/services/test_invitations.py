@@ -124,10 +124,29 @@ def test_expired_and_revoked_invitations_do_nothing(db_session: Session) -> None
 
 def test_an_address_in_use_is_refused(db_session: Session) -> None:
     user = factories.user(db_session)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match="An active account already uses"):
         _invite(db_session, None, user.structure, user.email.upper())
     with pytest.raises(InvalidInput):
         _invite(db_session, None, user.structure, "pas une adresse")
+
+
+def test_an_address_in_use_is_said_as_the_inviter_can_act_on_it(db_session: Session) -> None:
+    """Reactivate a deactivated account, if it is yours to reactivate; another structure's
+    account is only said to exist (not whether it is active)."""
+    a, b = factories.structure(db_session), factories.structure(db_session)
+    manager = factories.user(db_session, structure_=a)
+    set_manager(db_session, None, manager, True)
+    admin = factories.user(db_session, Role.ADMIN)
+    gone = factories.user(db_session, structure_=a, email="parti@relais.example")
+    gone.active = False
+    elsewhere = factories.user(db_session, structure_=b, email="ailleurs@relais.example")
+    for actor in (manager, admin):
+        with pytest.raises(Conflict, match="A deactivated account uses"):
+            _invite(db_session, actor, a, gone.email)
+    with pytest.raises(Conflict, match="already has an account in Relais"):
+        _invite(db_session, manager, a, elsewhere.email)
+    with pytest.raises(Conflict, match="An active account already uses"):
+        _invite(db_session, admin, a, elsewhere.email)
 
 
 def test_who_may_invite(db_session: Session) -> None:

@@ -122,14 +122,9 @@ def invite(
     if structure is not None and not structure.active:
         raise InvalidInput(N_("This structure is closed."), field="structure")
     hint = (name_hint or "").strip()[:200] or None
-    if accounts.find_user(session, login) is not None:
-        raise Conflict(
-            N_(
-                "An account already uses this e-mail address: reactivate it, or invite "
-                "another address."
-            ),
-            field="email",
-        )
+    taken = accounts.find_user(session, login)
+    if taken is not None:
+        raise Conflict(_taken(actor, taken), field="email")
     token = secrets.token_urlsafe(TOKEN_BYTES)
     for previous in _pending_for(session, login, now):
         previous.revoked_at = now
@@ -157,6 +152,28 @@ def invite(
         manager=int(manager), channel=channel,
     )  # fmt: skip
     return invitation
+
+
+def _taken(actor: User | None, taken: User) -> str:
+    """Why an address in use cannot be invited: said as the inviter can act on it. To a
+    manager, an account of another structure is only "has an account" (not whether it is
+    active: that is the administrators' business)."""
+    may_act = (
+        actor is None
+        or actor.role is Role.ADMIN
+        or (actor.manages_structure and actor.structure_id == taken.structure_id)
+    )
+    if not may_act:
+        return N_(
+            "This e-mail address already has an account in Relais: invite another address, "
+            "or ask an administrator."
+        )
+    if taken.active:
+        return N_("An active account already uses this e-mail address: invite another address.")
+    return N_(
+        "A deactivated account uses this e-mail address: reactivate it from the accounts "
+        "page, or invite another address."
+    )
 
 
 def _pending_for(session: Session, email: str, now: datetime) -> list[Invitation]:
