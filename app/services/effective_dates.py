@@ -21,11 +21,22 @@ BOUND_MESSAGES = {
 
 
 def effective_day(
-    on: date | None, *, today: date, floor: Floor | None = None, field: str = "on"
+    on: date | None,
+    *,
+    today: date,
+    floor: Floor | None = None,
+    field: str = "on",
+    born_in: int | None = None,
 ) -> date:
-    """``on`` (or ``today`` when not given) if it lies within its bounds; otherwise an
-    ``InvalidInput`` on ``field`` naming the bound."""
+    """``on`` (or ``today`` when not given) if it lies within its bounds - and, for a fact of
+    a person's pathway, not in a year before the one they were born in (``born_in``: a step
+    dated 2000 for someone born in 2004 is a typing error, and drew their pathway over 26
+    years); otherwise an ``InvalidInput`` on ``field`` naming the bound."""
     day = on or today
+    if born_in is not None and day.year < born_in:
+        raise InvalidInput(
+            N_("Not before the person was born, in %(year)s."), field=field, year=born_in
+        )
     try:
         return check_effective(day, today=today, floor=floor)
     except InTheFuture:

@@ -16,11 +16,20 @@ from sqlalchemy.orm import Session
 from app.domain.effective_dates import Bound
 from app.domain.handoffs import HandoffEvent, HandoffStatus
 from app.domain.pathway import BarrierStatus
-from app.models import Barrier, FollowUp, Handoff, HandoffTransition, PathwayStep, User
+from app.models import (
+    Barrier,
+    Beneficiary,
+    FollowUp,
+    Handoff,
+    HandoffTransition,
+    PathwayStep,
+    User,
+)
 from app.services.effective_dates import BOUND_MESSAGES
 from app.services.errors import InvalidInput
 from app.services.handoffs import apply_event, send_handoff
 from app.services.pathways import add_barrier, add_step, set_barrier_status, timeline
+from app.services.pathways.orientation import decide_pathway
 from app.services.security.vault import Vault
 from tests import factories
 
@@ -307,6 +316,32 @@ def test_a_step_is_not_dated_in_the_future(
         today=WED,
     )
     assert (step.started_on, step.ended_on) == (date(2025, 9, 1), WED)
+
+
+def test_a_pathway_fact_is_not_dated_before_the_person_was_born(
+    db_session: Session, vault: Vault, net: dict[str, object]
+) -> None:
+    """A step dated 2000 for someone born in 2004 (factories: 14 March 2004) is a typing error:
+    refused on its field, as a barrier and a decision are; the year of birth is allowed."""
+    sender, person = net["sender"], net["person"]
+    assert isinstance(sender, User)
+    assert isinstance(person, Beneficiary)
+    early = date(2003, 12, 31)
+    attempts = (
+        ("started_on", lambda: add_step(db_session, vault, sender, person, stage_code="training", started_on=early, today=WED)),
+        ("ended_on", lambda: add_step(db_session, vault, sender, person, stage_code="training", started_on=MON, ended_on=early, today=WED)),
+        ("identified_on", lambda: add_barrier(db_session, sender, person, category_code="mobility", identified_on=early, today=WED)),
+        ("decided_on", lambda: decide_pathway(db_session, sender, person, pathway_type_code="social", decided_on=early, today=WED)),
+    )  # fmt: skip
+    for field, attempt in attempts:
+        with pytest.raises(InvalidInput, match="Not before the person was born") as refused:
+            attempt()
+        assert refused.value.field == field
+    step = add_step(
+        db_session, vault, sender, person, stage_code="training",
+        started_on=date(2004, 1, 1), today=WED,
+    )  # fmt: skip
+    assert step.started_on == date(2004, 1, 1)
 
 
 def test_the_timeline_orders_by_the_day_things_happened(

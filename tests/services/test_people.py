@@ -11,13 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.crypto import DecryptionError
+from app.domain.pathway import ConsentMethod
 from app.domain.roles import Role
 from app.models import AuditEvent, Beneficiary, FollowUp, PersonKey
 from app.services.errors import Forbidden, InvalidInput, NotFound
 from app.services.people import access
 from app.services.people.duplicates import find_possible_duplicates
 from app.services.people.identity import Identity, open_identity
-from app.services.people.registration import NewPerson, register_person
+from app.services.people.registration import ConsentInput, NewPerson, register_person
 from app.services.security.vault import IdentityErased, Vault
 from tests import factories
 
@@ -109,6 +110,21 @@ def test_bad_identity_values_are_refused_with_the_field(
         )
     assert caught.value.field == field
     assert db_session.scalar(select(Beneficiary.id)) is None  # nothing half-written
+
+
+def test_consent_is_not_dated_before_the_birth_date(db_session: Session, vault: Vault) -> None:
+    worker = factories.user(db_session)
+    identity = Identity(last_name="Martin", first_name="Jules", birth_date=date(2000, 1, 1))
+    for given_on in (date(1999, 12, 31), date(1, 1, 1)):
+        new = NewPerson(
+            identity=identity,
+            cohort_codes=["other"],
+            consent=ConsentInput(method=ConsentMethod.ORAL, given_on=given_on),
+        )
+        with pytest.raises(InvalidInput, match="before the birth date") as caught:
+            register_person(db_session, vault, worker, new, today=factories.TODAY)
+        assert caught.value.field == "consent_on"
+    assert db_session.scalar(select(Beneficiary.id)) is None
 
 
 def test_international_phone_is_accepted(db_session: Session, vault: Vault) -> None:

@@ -53,7 +53,12 @@ def decide_pathway(
     if open_follow_up(session, person.id, actor.structure_id) is None:
         raise Forbidden(N_("Your structure does not follow this person."))
     pathway_type = reference_item(session, ReferenceKind.PATHWAY_TYPE, pathway_type_code)
-    effective_day(decided_on, today=today or field_day(utcnow()), field="decided_on")
+    effective_day(
+        decided_on,
+        today=today or field_day(utcnow()),
+        field="decided_on",
+        born_in=person.birth_year,
+    )
     decision = OrientationDecision(
         id=uuid.uuid4(),
         beneficiary_id=person.id,

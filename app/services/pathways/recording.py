@@ -64,15 +64,15 @@ def add_step(
 
     Its days are effective dates: neither its start nor its end after ``today`` (the day in
     France now, if not given); a structure may record a step from before it followed the
-    person, so nothing earlier bounds the start.
+    person, so nothing but the year of their birth bounds the start.
     """
     structure_id = _acting_structure(actor, person, session)
     stage = reference_item(session, ReferenceKind.STAGE, stage_code)
     repeats.refuse_same_step(session, person.id, structure_id, stage.id, started_on)
     today = today or field_day(utcnow())
-    effective_day(started_on, today=today, field="started_on")
+    effective_day(started_on, today=today, field="started_on", born_in=person.birth_year)
     if ended_on is not None:
-        effective_day(ended_on, today=today, field="ended_on")
+        effective_day(ended_on, today=today, field="ended_on", born_in=person.birth_year)
     return record_step(
         session,
         vault,
@@ -150,7 +150,12 @@ def add_barrier(
     """Record a barrier identified for ``person``; it starts as ``identified``. Its ``level``
     (``None``: not assessed) and its ``detail``, sealed with ``vault``, are optional."""
     _acting_structure(actor, person, session)
-    effective_day(identified_on, today=today or field_day(utcnow()), field="identified_on")
+    effective_day(
+        identified_on,
+        today=today or field_day(utcnow()),
+        field="identified_on",
+        born_in=person.birth_year,
+    )
     detail = (detail or "").strip()
     if detail and vault is None:  # pragma: no cover - a programming error
         raise ValueError("a barrier's detail is sealed with the vault")

@@ -67,6 +67,9 @@ def register_person(
     qpv = reference_item(session, ReferenceKind.QPV, new.qpv_code) if new.qpv_code else None
     if new.consent and new.consent.given_on > today:
         raise InvalidInput(N_("Consent cannot be dated in the future."), field="consent_on")
+    born = identity.birth_date
+    if new.consent and born is not None and new.consent.given_on < born:
+        raise InvalidInput(N_("Consent cannot be dated before the birth date."), field="consent_on")
     person = Beneficiary(
         id=uuid.uuid4(),
         pseudonym=_unique_pseudonym(session),
