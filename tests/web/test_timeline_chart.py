@@ -181,6 +181,21 @@ def test_axis_fits_the_data() -> None:
     assert axis.right - axis.left >= 100 * GAP
 
 
+def test_a_pathway_over_years_fits_its_room() -> None:
+    """A unit a day drew 3.5 years at 60 % of the letters' size, 26 years as a strip."""
+    first = date(2000, 1, 1)
+    for years in (3.5, 10, 26):
+        last = first + timedelta(days=round(365.25 * years))
+        axis = fit({first: 2, last: 3}, first, last, 0, 800)
+        assert axis.right - axis.left <= 800 - 24 + 0.01, years
+        assert axis.until(first) - axis.at(first) >= 2 * GAP  # the busy days keep their room
+    # Busy days needing more than the room: the axis grows by them, the quiet years a quarter.
+    crowded = {first + timedelta(days=n): 5 for n in range(0, 40)}
+    last = first + timedelta(days=9000)
+    axis = fit(crowded, first, last, 0, 800)
+    assert 40 * 5 * GAP <= axis.right - axis.left <= 40 * 5 * GAP + 800 / 4 + 1
+
+
 @pytest.mark.parametrize(
     ("days", "unit"),
     [(1, DAY), (3, DAY), (28, DAY), (60, WEEK), (120, WEEK), (200, MONTH), (900, QUARTER)],
