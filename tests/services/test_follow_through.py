@@ -256,7 +256,13 @@ def test_the_question_waits_for_the_receiver_s_other_open_hand_offs(
     _complete(db_session, vault, receiver, handoff)
     assert not asks_about_follow_up(db_session, receiver, handoff)
     apply_event(
-        db_session, vault, receiver, other, HandoffEvent.DECLINE, now=NOW, reason_code="other"
+        db_session,
+        vault,
+        receiver,
+        other,
+        HandoffEvent.DECLINE,
+        now=NOW,
+        reason_code="not_interested",
     )
     assert asks_about_follow_up(db_session, receiver, handoff)
 
@@ -344,7 +350,7 @@ def test_a_closed_barrier_is_not_copied(db_session: Session, vault: Vault, pair:
         handoff,
         HandoffEvent.DECLINE,
         now=NOW,
-        reason_code="other",
+        reason_code="not_interested",
     )
     barrier = db_session.get(Barrier, handoff.purpose_barrier_id)
     assert barrier is not None

@@ -261,7 +261,9 @@ def test_refused_links_change_nothing(
     if case == "wrong":
         token, expected = token[:-2] + ("AA" if token[-2:] != "AA" else "BB"), LinkState.WRONG
     elif case == "used":
-        act_by_link(db_session, vault, token, HandoffEvent.DECLINE, now=LATER, reason_code="other")
+        act_by_link(
+            db_session, vault, token, HandoffEvent.DECLINE, now=LATER, reason_code="not_interested"
+        )
     elif case == "expired":
         now = handoff.sent_at + timedelta(days=30, seconds=1)
     elif case == "other_structure":
@@ -283,7 +285,7 @@ def test_refused_links_change_nothing(
     assert check_link(db_session, token, now=now).state is expected
     for event in (HandoffEvent.ACCEPT, HandoffEvent.DECLINE, HandoffEvent.REDIRECT):
         with pytest.raises(LinkNotValid) as refused:
-            act_by_link(db_session, vault, token, event, now=now, reason_code="other")
+            act_by_link(db_session, vault, token, event, now=now, reason_code="not_interested")
         assert refused.value.state is expected
     assert _state(db_session, handoff) == before
 

@@ -215,6 +215,27 @@ def test_decline_needs_a_coded_reason(
     assert handoff.decline_reason_id is not None
 
 
+def test_declining_for_another_reason_says_why(
+    db_session: Session, vault: Vault, setup: dict[str, object]
+) -> None:
+    """ "Other reason" alone tells the sender nothing to act on: its message is needed."""
+    users = setup["users"]
+    assert isinstance(users, dict)
+    handoff = _send(db_session, vault, setup)
+    for message in (None, "  "):
+        with pytest.raises(InvalidInput, match="Say why") as caught:
+            apply_event(
+                db_session, vault, users["b"], handoff, HandoffEvent.DECLINE, now=NOW,
+                reason_code="other", message=message,
+            )  # fmt: skip
+        assert caught.value.field == "message"
+    apply_event(
+        db_session, vault, users["b"], handoff, HandoffEvent.DECLINE, now=NOW,
+        reason_code="other", message="Accompagnement réservé aux bénéficiaires du RSA",
+    )  # fmt: skip
+    assert handoff.status is HandoffStatus.DECLINED
+
+
 def test_closing_without_an_outcome_asks_for_the_outcome(
     db_session: Session, vault: Vault, setup: dict[str, object]
 ) -> None:

@@ -146,7 +146,13 @@ def test_open_handoffs_for_a_stage(db_session: Session, vault: Vault, net: dict)
     assert others_for_same_purpose(db_session, second) == [first]
     assert others_for_same_purpose(db_session, first) == [second]
     apply_event(
-        db_session, vault, net["u"][2], second, HandoffEvent.DECLINE, now=NOW, reason_code="other"
+        db_session,
+        vault,
+        net["u"][2],
+        second,
+        HandoffEvent.DECLINE,
+        now=NOW,
+        reason_code="not_interested",
     )
     assert open_for_purpose(db_session, person.id, stage=training) == [first]
     assert others_for_same_purpose(db_session, first) == []

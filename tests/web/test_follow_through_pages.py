@@ -155,7 +155,7 @@ def test_the_receiver_is_not_offered_to_reorient(
         handoff,
         HandoffEvent.DECLINE,
         now=datetime.now(UTC),
-        reason_code="other",
+        reason_code="not_interested",
     )
     db_session.commit()
     login(client, RECEIVER)

@@ -276,7 +276,7 @@ def test_refused_links_get_one_page_and_change_nothing(
         path = f"/answer/{token}"
         client.post(
             f"{path}/decline",
-            data={"csrf_token": _csrf(client, path), "decline-reason": "other"},
+            data={"csrf_token": _csrf(client, path), "decline-reason": "not_interested"},
         )
     elif case == "expired":
         db_session.execute(
@@ -306,7 +306,7 @@ def test_refused_links_get_one_page_and_change_nothing(
     csrf = _csrf(client, "/login")
     for event in ("accept", "decline", "redirect", "first_contact"):
         answer = client.post(
-            f"{path}/{event}", data={"csrf_token": csrf, "decline-reason": "other"}
+            f"{path}/{event}", data={"csrf_token": csrf, "decline-reason": "not_interested"}
         )
         assert answer.status_code == status
         assert 'data-testid="link-invalid"' in answer.get_data(as_text=True)

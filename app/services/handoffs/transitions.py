@@ -168,6 +168,9 @@ def apply_transition(
     target = _target(source, event, acting)
     if event is HandoffEvent.WITHDRAW and cause is None and not (message and message.strip()):
         raise InvalidInput(N_("Say why the hand-off is withdrawn."), field="message")
+    if event is HandoffEvent.DECLINE and reason_code == OTHER and not (message and message.strip()):
+        # "Other reason" alone tells the sender nothing to act on.
+        raise InvalidInput(N_("Say why in the message: the sender reads it."), field="message")
     reason_id = _reason_id(session, event, reason_code)
     _check_employment(handoff, event, reason_code, employment, now)
     day = event_day(handoff, event, on, now)
@@ -233,6 +236,9 @@ def _target(source: HandoffStatus, event: HandoffEvent, acting: frozenset[Party]
         except InvalidTransition:
             continue
     raise InvalidInput(N_("This action is not possible on this hand-off now."))
+
+
+OTHER = "other"  # the decline reason that needs its message
 
 
 def _reason_id(session: Session, event: HandoffEvent, reason_code: str | None) -> int | None:
