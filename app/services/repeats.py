@@ -9,8 +9,10 @@ case raises ``AlreadyRecorded`` with the record already there, for the page to s
 "The same record" is, for a step: the same person, structure, stage and start day; for a
 barrier: the same person and category, still open; for a network event: the same day and theme
 (any case, spaces folded). Anything else is a new record, as are these same records once the
-window has passed (a second step of one stage the same day, a barrier of a category again
-after the first one was lifted: closed barriers are never "the same").
+window has passed (a second step of one stage the same day); a barrier of a category still
+open for the person, recorded earlier or by another structure, is refused on its category
+(to be updated where it is), while a barrier of a category again after the first one was
+lifted is a new one: closed barriers are never "the same".
 
 A change sent twice is recognised where it is made (a barrier's status, by
 ``pathways.set_barrier_status``; an answer to a hand-off, by ``handoffs.repeats``); the end
@@ -29,7 +31,7 @@ from app.domain.audit import AuditAction
 from app.domain.pathway import BarrierStatus
 from app.models import AuditEvent, Barrier, Beneficiary, FollowUp, NetworkEvent, PathwayStep, User
 from app.models.base import utcnow
-from app.services.errors import N_, Conflict
+from app.services.errors import N_, Conflict, InvalidInput
 
 # How long an identical record counts as the same one typed twice (two tabs): long enough for a
 # caseworker who opened the form twice and sent both, short enough not to stop a real repeat.
@@ -61,6 +63,14 @@ def _recorded_by_same(
         return column == actor.id
     colleagues = select(User.id).where(User.structure_id == actor.structure_id)
     return column.in_(colleagues.scalar_subquery())
+
+
+def _same_structure(session: Session, actor: User, barrier: Barrier) -> bool:
+    """The barrier was recorded by a colleague of ``actor``'s structure."""
+    if actor.structure_id is None or barrier.recorded_by_id is None:
+        return False
+    author = session.get(User, barrier.recorded_by_id)
+    return author is not None and author.structure_id == actor.structure_id
 
 
 def refuse_same_step(
@@ -95,24 +105,36 @@ def refuse_same_barrier(
     person_id: object,
     category_id: int,
     *,
+    identified_on: date,
     now: datetime | None = None,
 ) -> None:
-    """``AlreadyRecorded`` if the actor's structure recorded an open barrier of this category
-    for the person a moment ago."""
+    """``AlreadyRecorded`` if the actor's structure recorded an open barrier of this category,
+    identified the same day, for the person a moment ago (the form sent from two tabs);
+    ``InvalidInput`` on ``category`` if any other barrier of this category is open for them:
+    a barrier is a fact about the person, updated where it is, not typed again."""
     found = session.scalar(
         select(Barrier)
         .where(
             Barrier.beneficiary_id == person_id,
             Barrier.category_id == category_id,
             Barrier.status.in_(_OPEN),
-            Barrier.created_at >= _since(now),
-            _recorded_by_same(actor, Barrier.recorded_by_id),
         )
         .order_by(Barrier.created_at)
         .limit(1)
     )
-    if found is not None:
+    if found is None:
+        return
+    moment = found.created_at >= _since(now) and found.identified_on == identified_on
+    if moment and (found.recorded_by_id == actor.id or _same_structure(session, actor, found)):
         raise AlreadyRecorded(found)
+    raise InvalidInput(
+        N_(
+            "A barrier of this category is already open for this person, identified on "
+            "%(date)s: update that one rather than adding another."
+        ),
+        field="category",
+        date=found.identified_on,
+    )
 
 
 def _folded(theme: str) -> str:

@@ -98,25 +98,33 @@ def test_the_same_open_barrier_is_recorded_once_but_may_come_back_once_lifted(
     with pytest.raises(AlreadyRecorded):
         add_barrier(db_session, colleague, person, category_code="housing", identified_on=DAY)
     assert _count(db_session, Barrier) == 1
-    # Another category, another structure: new barriers.
+    # Another category: a new barrier. Another structure, or another day: the barrier of that
+    # category is open, to be updated where it is, not typed again (any structure following
+    # the person may move it).
     add_barrier(db_session, first, person, category_code="mobility", identified_on=DAY)
-    add_barrier(db_session, second, person, category_code="housing", identified_on=DAY)
-    assert _count(db_session, Barrier) == 3
+    for who, day in ((second, DAY), (first, DAY - timedelta(days=3))):
+        with pytest.raises(InvalidInput, match="already open") as refused:
+            add_barrier(db_session, who, person, category_code="housing", identified_on=day)
+        assert refused.value.field == "category"
+    assert _count(db_session, Barrier) == 2
     # Lifted, the barrier of that category may be recorded again at once.
     set_barrier_status(db_session, first, barrier, BarrierStatus.LIFTED, on=DAY)
-    again = add_barrier(db_session, first, person, category_code="housing", identified_on=DAY)
+    again = add_barrier(db_session, second, person, category_code="housing", identified_on=DAY)
     assert again.id != barrier.id
-    assert _count(db_session, Barrier) == 4
+    assert _count(db_session, Barrier) == 3
 
 
-def test_an_open_barrier_recorded_long_ago_does_not_stop_a_new_one(
+def test_an_open_barrier_recorded_long_ago_is_updated_not_typed_again(
     db_session: Session, two: tuple[User, User, Beneficiary]
 ) -> None:
+    """Past the moment of a form sent twice, the same barrier is not "already recorded" (that
+    said it came from another tab): the category's open barrier is named, with its day."""
     first, _second, person = two
     add_barrier(db_session, first, person, category_code="housing", identified_on=DAY)
     _age(db_session, Barrier)
-    add_barrier(db_session, first, person, category_code="housing", identified_on=DAY)
-    assert _count(db_session, Barrier) == 2  # no rule forbids two open barriers of a category
+    with pytest.raises(InvalidInput, match="already open"):
+        add_barrier(db_session, first, person, category_code="housing", identified_on=DAY)
+    assert _count(db_session, Barrier) == 1
 
 
 def test_the_same_network_event_is_recorded_once(db_session: Session) -> None:

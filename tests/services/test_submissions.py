@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,15 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffEvent
-from app.domain.pathway import ConsentMethod
-from app.models import ReferenceKind, SubmissionToken, User
+from app.domain.pathway import BarrierStatus, ConsentMethod
+from app.models import Barrier, ReferenceKind, SubmissionToken, User
 from app.services import submissions
 from app.services.errors import Conflict, InvalidInput
 from app.services.handoffs import apply_event, send_handoff
 from app.services.handoffs.same_purpose import open_for_purpose, others_for_same_purpose
 from app.services.pathways import add_barrier
 from app.services.people.registration import ConsentInput, record_consent
-from app.services.repeats import REPEAT_WINDOW
 from app.services.security.vault import Vault
 from app.services.structures import reference_item
 from tests import factories
@@ -167,13 +167,19 @@ def test_a_barrier_purpose_follows_the_redirect_chain(
     mobility = add_barrier(
         db_session, sender, person, category_code="mobility", identified_on=NOW.date()
     )
-    # A second barrier of the category, recorded later (a moment after the first would be
-    # the same one recorded twice: app/services/repeats.py).
-    mobility.created_at -= REPEAT_WINDOW + timedelta(minutes=1)
-    db_session.flush()
-    again = add_barrier(
-        db_session, sender, person, category_code="mobility", identified_on=NOW.date()
+    # A second open barrier of the category, as recorded before Relais refused them (a
+    # barrier is now updated where it is: app/services/repeats.py), written directly.
+    again = Barrier(
+        id=uuid.uuid4(),
+        beneficiary_id=person.id,
+        category_id=mobility.category_id,
+        status=BarrierStatus.IDENTIFIED,
+        identified_on=NOW.date(),
+        status_on=NOW.date(),
+        recorded_by_id=sender.id,
     )
+    db_session.add(again)
+    db_session.flush()
     housing = add_barrier(
         db_session, sender, person, category_code="housing", identified_on=NOW.date()
     )

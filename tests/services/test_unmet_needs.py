@@ -100,6 +100,7 @@ def test_a_decline_makes_an_unmet_need_for_capacity_eligibility_or_no_such_servi
         HandoffEvent.DECLINE,
         now=SENT + timedelta(days=2),
         reason_code=code,
+        message="Public hors de notre champ",  # "other" needs one
     )
     needs = net.needs()
     if code not in UNMET_DECLINE_REASONS:

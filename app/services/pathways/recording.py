@@ -160,7 +160,7 @@ def add_barrier(
     if detail and vault is None:  # pragma: no cover - a programming error
         raise ValueError("a barrier's detail is sealed with the vault")
     category = reference_item(session, ReferenceKind.BARRIER_CATEGORY, category_code)
-    repeats.refuse_same_barrier(session, actor, person.id, category.id)
+    repeats.refuse_same_barrier(session, actor, person.id, category.id, identified_on=identified_on)
     barrier = Barrier(
         id=uuid.uuid4(),
         beneficiary_id=person.id,
