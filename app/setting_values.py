@@ -9,6 +9,9 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 # The blind-index widths ``app.crypto.blind_index.BlindIndexer`` accepts.
 MIN_INDEX_BITS = 4
 MAX_INDEX_BITS = 32
@@ -86,4 +89,25 @@ def parse_flag(name: str, raw: str) -> bool:
 
 
 def parse_text(_name: str, raw: str) -> str:
+    return raw
+
+
+# The databases Relais runs on, and the drivers it ships (SQLAlchemy's default for both).
+DATABASE_DRIVERS = {"sqlite": ("", "pysqlite"), "postgresql": ("", "psycopg")}
+
+
+def parse_database_url(name: str, raw: str) -> str:
+    """A SQLAlchemy URL of a SQLite or PostgreSQL database (``postgresql+psycopg://...``,
+    ``sqlite:///path``). The error never shows the URL: it may hold the database password."""
+    example = "e.g. postgresql+psycopg://relais@db-host/relais or sqlite:////path/relais.sqlite3"
+    try:
+        url = make_url(raw)
+    except (ArgumentError, ValueError) as exc:  # no scheme; a port that is not a number
+        raise ConfigError(f"{name} is not a database URL ({example})") from exc
+    backend, _, driver = url.drivername.partition("+")
+    if driver not in DATABASE_DRIVERS.get(backend, ()):
+        raise ConfigError(
+            f"{name} must name a SQLite or PostgreSQL database ({example}); it names "
+            f"{url.drivername!r}, which Relais does not support"
+        )
     return raw

@@ -241,6 +241,23 @@ def test_production_accepts_a_syslog_audit_checkpoint(tmp_path: Path) -> None:
         ("RELAIS_HANDOFF_EXPIRY_DAYS", "-1", "RELAIS_HANDOFF_EXPIRY_DAYS must be one day or more"),
         ("RELAIS_IDLE_WEEKS", "0", "RELAIS_IDLE_WEEKS must be one week or more"),
         ("RELAIS_ENV", "staging", "RELAIS_ENV must be one of"),
+        ("DATABASE_URL", "garbage", "DATABASE_URL is not a database URL"),
+        ("DATABASE_URL", "postgresql+psycopg://db:port/x", "DATABASE_URL is not a database URL"),
+        (
+            "DATABASE_URL",
+            "mysql://x/y",
+            "DATABASE_URL must name a SQLite or PostgreSQL database",
+        ),
+        (
+            "RELAIS_READ_DATABASE_URL",
+            "postgres://replica/relais",
+            "RELAIS_READ_DATABASE_URL must name a SQLite or PostgreSQL database",
+        ),
+        (
+            "RELAIS_LISTEN_DATABASE_URL",
+            "postgresql+psycopg2://db/relais",
+            "RELAIS_LISTEN_DATABASE_URL must name a SQLite or PostgreSQL database",
+        ),
     ],
 )
 def test_a_bad_variable_is_refused_cleanly_by_any_command(
@@ -260,6 +277,33 @@ def test_a_bad_variable_is_refused_cleanly_by_any_command(
     )
     assert result.returncode == 1
     assert f"Relais cannot start: {reason}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_database_url_of_another_database_is_refused_without_showing_it(
+    tmp_path: Path,
+) -> None:
+    """An unsupported dialect stops a development command too, before its driver is imported,
+    and the message never shows the URL (it may hold the password)."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "RELAIS_ENV": "development",
+        "RELAIS_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": "mysql://relais:s3cret-pw@db/relais",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "structures", "list"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Relais cannot start: DATABASE_URL must name a SQLite or PostgreSQL" in result.stderr
+    assert "'mysql'" in result.stderr
+    assert "s3cret-pw" not in result.stderr
     assert "Traceback" not in result.stderr
 
 

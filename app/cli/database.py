@@ -3,10 +3,11 @@
 Added to Flask-Migrate's ``db`` group: it is run by the owner of the tables, right after
 ``flask --app app db upgrade`` (see ``app/services/security/database_role.py``).
 
-Flask-Migrate's ``db upgrade`` is wrapped so that a migration the database refuses ends with
-a sentence and exit 1 instead of a traceback: run as the application's role (which may not
-change the schema), against a database that cannot be reached, or any other refusal - with
-what to do about it.
+Flask-Migrate's commands are wrapped so that a database that refuses them ends with a
+sentence and exit 1 instead of a traceback: ``db upgrade`` (and ``downgrade``) run as the
+application's role (which may not change the schema), against a database that cannot be
+reached, or any other refusal - with what to do about it; ``db current``, ``check``,
+``stamp``... against a database out of reach, as any other command.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import click
 from flask_migrate.cli import db as db_group
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.cli.common import INSUFFICIENT_PRIVILEGE, sqlstate, transaction
+from app.cli.common import INSUFFICIENT_PRIVILEGE, database_failure, sqlstate, transaction
 from app.services.health import database_unreachable
 from app.services.security import database_role
 
@@ -68,22 +69,33 @@ def migration_failure(exc: SQLAlchemyError) -> str:
     )
 
 
-def _explained(command: Callable[..., Any]) -> Callable[..., Any]:
+# The commands that run migrations; the others (current, check, stamp...) read or mark the
+# schema's revision, and a refusal is told as any command's (``database_failure``).
+MIGRATING = frozenset({"upgrade", "downgrade"})
+
+
+def _explained(command: Callable[..., Any], explain: Callable[[SQLAlchemyError], str]) -> Any:
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except SQLAlchemyError as exc:
-            raise click.ClickException(migration_failure(exc)) from exc
+            raise click.ClickException(explain(exc)) from exc
 
     run.relais_explained = True  # type: ignore[attr-defined]
     return run
 
 
 def register(group: click.Group = db_group) -> None:
+    """Add ``grant-app-role``, and wrap every Flask-Migrate command of ``group`` so that a
+    database that refuses it (or cannot be reached) ends with a sentence and exit 1."""
     if "grant-app-role" not in group.commands:
         group.add_command(grant_app_role)
-    upgrade = group.commands.get("upgrade")
-    callback = upgrade.callback if upgrade is not None else None
-    if upgrade is not None and callback is not None and not hasattr(callback, "relais_explained"):
-        upgrade.callback = _explained(callback)
+    for name, command in group.commands.items():
+        callback = command.callback
+        if command is grant_app_role or callback is None:
+            continue
+        if hasattr(callback, "relais_explained"):
+            continue
+        explain = migration_failure if name in MIGRATING else database_failure
+        command.callback = _explained(callback, explain)

@@ -98,3 +98,38 @@ def test_upgrading_as_the_application_s_role_on_postgresql(
     assert done.returncode == 1, done.stderr
     assert "may not change the schema (permission denied)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["current"], "nothing was changed"),
+        (["check"], "nothing was changed"),
+        (["stamp", "head"], "nothing was changed"),
+        (["downgrade"], "nothing was migrated"),
+    ],
+)
+def test_the_other_db_commands_say_the_database_is_out_of_reach(
+    tmp_path: Path, command: list[str], said: str
+) -> None:
+    """Not only ``db upgrade``: every Flask-Migrate command against a database that cannot be
+    reached ends with the sentence and exit 1 (nothing listens on port 9)."""
+    environment = {
+        **os.environ,
+        "RELAIS_ENV": "development",
+        "RELAIS_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": "postgresql+psycopg://relais@127.0.0.1:9/relais",
+    }
+    done = subprocess.run(  # noqa: S603 - this interpreter's flask, fixed arguments
+        [sys.executable, "-m", "flask", "--app", "app", "db", *command],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "cannot reach the database of DATABASE_URL" in done.stderr
+    assert said in done.stderr
+    assert "Traceback" not in done.stderr
