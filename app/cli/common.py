@@ -47,6 +47,13 @@ def transaction(
     except SQLAlchemyError as exc:
         abandon(session)
         raise click.ClickException(database_failure(exc)) from exc
+    except (OverflowError, ValueError) as exc:
+        # A value the driver cannot send (a number too large for SQLite, text with lone
+        # surrogates) that no check caught: a message, not a traceback.
+        abandon(session)
+        raise click.ClickException(
+            f"a value cannot be stored ({failure_reason(exc)}): nothing was changed"
+        ) from exc
     except BaseException:
         abandon(session)
         raise

@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from app.cli.common import transaction
+from app.domain.capacity import MAX_FREE_PLACES
 from app.domain.french import Article
 from app.services import structures
 
@@ -36,7 +37,12 @@ def list_structures(show_all: bool) -> None:
 @click.option("--city", default="", help="Town or city.")
 @click.option("--missions", default="", help="What the structure does, in plain words.")
 @click.option("--contact", default="", help="How partners reach it (phone, e-mail, address).")
-@click.option("--capacity", type=click.IntRange(min=0), default=None, help="Free places, if known.")
+@click.option(
+    "--capacity",
+    type=click.IntRange(0, MAX_FREE_PLACES),
+    default=None,
+    help=f"Free places, if known (0 to {MAX_FREE_PLACES}).",
+)
 @click.option(
     "--article",
     type=click.Choice(ARTICLES),

@@ -11,6 +11,10 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from enum import StrEnum
 
+# The most free places a structure may declare (card form, import, command line): more is a
+# typing slip, and would not fit the database's integer.
+MAX_FREE_PLACES = 100_000
+
 
 class CapacityStatus(StrEnum):
     AVAILABLE = "available"  # places available

@@ -8,14 +8,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
+from app.domain.capacity import MAX_FREE_PLACES
 from app.domain.french import Article, StructurePhrases, guess_article, name_sort_key, phrases
 from app.domain.numbers import read_id
 from app.models import ReferenceItem, ReferenceKind, Structure, User
 from app.services.errors import N_, Conflict, InvalidInput, NotFound
 from app.services.security import audit
+from app.services.text_limits import column_length, within
 
 STRUCTURE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 REFERENCE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# The longest missions text (a ``Text`` column), as the directory card allows it.
+MISSIONS_LENGTH = 4000
 # The names of the reference lists, as the command line and data exchange write them.
 REFERENCE_KINDS: tuple[str, ...] = tuple(kind.value for kind in ReferenceKind)
 
@@ -67,10 +71,13 @@ def add_reference_item(
     label_en: str,
 ) -> ReferenceItem:
     """Append an entry to a reference list (entries are never deleted, only deactivated)."""
+    within(code, column_length(ReferenceItem.code), "code")
     if not REFERENCE_CODE.match(code):
         raise InvalidInput(N_("A code is made of letters, digits, - and _."), field="code")
     if not label_fr.strip() or not label_en.strip():
         raise InvalidInput(N_("Give a French and an English label."), field="label")
+    label_fr = within(label_fr, column_length(ReferenceItem.label_fr), "label_fr")
+    label_en = within(label_en, column_length(ReferenceItem.label_en), "label_en")
     exists = session.scalar(
         select(ReferenceItem.id).where(ReferenceItem.kind == kind, ReferenceItem.code == code)
     )
@@ -84,8 +91,8 @@ def add_reference_item(
     item = ReferenceItem(
         kind=kind,
         code=code,
-        label_fr=label_fr.strip(),
-        label_en=label_en.strip(),
+        label_fr=label_fr,
+        label_en=label_en,
         position=(last or 0) + 10,
         active=True,
     )
@@ -177,18 +184,29 @@ def create_structure(
         )
     if not name.strip():
         raise InvalidInput(N_("Enter the structure's name."), field="name")
+    name = within(name, column_length(Structure.name), "name")
+    city = within(city, column_length(Structure.city), "city")
+    contact = within(contact, column_length(Structure.contact), "contact")
+    missions = within(missions, MISSIONS_LENGTH, "missions")
     if capacity is not None and capacity < 0:
         raise InvalidInput(N_("Capacity cannot be negative."), field="capacity")
+    if capacity is not None and capacity > MAX_FREE_PLACES:
+        raise InvalidInput(
+            N_("Enter a number from %(low)d to %(high)d."),
+            field="capacity",
+            low=0,
+            high=MAX_FREE_PLACES,
+        )
     if session.scalar(select(Structure.id).where(Structure.code == code)) is not None:
         raise Conflict(N_("The code %(code)s is already used."), field="code", code=code)
     structure_type = reference_item(session, ReferenceKind.STRUCTURE_TYPE, type_code)
     structure = Structure(
         code=code,
-        name=name.strip(),
+        name=name,
         type_id=structure_type.id,
-        missions=missions.strip(),
-        contact=contact.strip(),
-        city=city.strip(),
+        missions=missions,
+        contact=contact,
+        city=city,
         capacity=capacity,
         article=_article(article),
     )

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
+from app.domain.capacity import MAX_FREE_PLACES
 from app.domain.directory import Fee, ReceptionMode, ReferralMode, ServiceType, ZoneType
 from app.domain.opening_hours import HoursProblem, OpeningHoursError, normalise_opening_hours
 from app.models import ReferenceKind
@@ -128,7 +129,7 @@ def _number(value: int | None, low: int, high: int, name: str) -> int | None:
 
 def clean_capacity(places: int | None) -> int | None:
     """A number of free places (None: not counted), or ``InvalidInput``."""
-    return _number(places, 0, 100_000, "capacity")
+    return _number(places, 0, MAX_FREE_PLACES, "capacity")
 
 
 def _pattern(value: str, pattern: re.Pattern[str], message: str, name: str) -> str:

@@ -23,6 +23,7 @@ from app.services.security.passwords import (
     needs_rehash,
     verify_password,
 )
+from app.services.text_limits import column_length, within
 
 
 def normalise_login(email: str) -> str:
@@ -62,6 +63,7 @@ def create_user(
     login = normalise_login(email)
     if not display_name.strip():
         raise InvalidInput(N_("Enter the person's name."), field="display_name")
+    display_name = within(display_name, column_length(User.display_name), "display_name")
     if role.needs_structure and structure is None:
         raise InvalidInput(N_("A caseworker belongs to a structure."), field="structure")
     if not role.needs_structure and structure is not None:
@@ -72,7 +74,7 @@ def create_user(
         check_password_policy(password, min_length, email=login, names=[display_name])
     user = User(
         email=login,
-        display_name=display_name.strip(),
+        display_name=display_name,
         role=role,
         structure_id=structure.id if structure else None,
         password_hash=hash_password(password),
