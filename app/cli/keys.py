@@ -124,17 +124,24 @@ def rotate_kek(to_kek: str, batch_size: int) -> None:
 def retire_kek(kek: str) -> None:
     """Check that no data key uses the key-encryption key KEK any more.
 
-    Refuses while a data key still uses it, or while it is the active one. Then KEK can be
-    removed from RELAIS_KEKS; keep it (offline) until no backup needs it.
+    Refuses while a data key still uses it, or while it is the active one, and a KEK that is
+    not in RELAIS_KEKS (a mistyped id, or one already removed). Then KEK can be removed from
+    RELAIS_KEKS; keep it (offline) until no backup needs it.
     """
+    configured = vault().keys.keks
     with transaction() as session:
         keys.retire_kek(session, vault(), kek)
+        if kek not in configured:  # checked, nothing written: the command's answer
+            known = ", ".join(sorted(configured))
+            raise click.ClickException(
+                f"{kek} is not a key-encryption key of RELAIS_KEKS (its ids: {known}); no "
+                "data key uses it: nothing to retire"
+            )
     click.echo(f"No data key uses {kek}: it is retired.")
-    if kek in vault().keys.keks:
-        click.echo(
-            f"Remove {kek} from RELAIS_KEKS and restart; destroy it only after the backups "
-            "taken before the rotation have expired."
-        )
+    click.echo(
+        f"Remove {kek} from RELAIS_KEKS and restart; destroy it only after the backups "
+        "taken before the rotation have expired."
+    )
 
 
 @keys_cli.command("rebuild-index")

@@ -106,6 +106,34 @@ def test_a_bad_file_is_refused_with_each_problem_and_nothing_imported(
     assert missing.exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.csv", "", "is empty: nothing to import"),
+        ("header.csv", "id,nom,source\n", "has no structure below its header line"),
+        ("object.csv", '{"a":1}\n', "has no structure below its header line"),
+        ("empty.json", "[]", "lists no structure: nothing to import"),
+        ("none.json", '{"structures": [], "services": []}', "lists no structure"),
+        ("folder/structures.csv", "", "is empty: nothing to import"),
+    ],
+)
+def test_a_file_without_structures_is_refused(
+    runner: FlaskCliRunner, tmp_path: Path, name: str, content: str, reason: str
+) -> None:
+    """Importing nothing is a mistake (the wrong file, an export cut short): exit 1, not
+    "Imported 0 structures"; with --dry-run too."""
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(content, encoding="utf-8")
+    given = path.parent if name.startswith("folder/") else path
+    for dry_run in ([], ["--dry-run"]):
+        result = runner.invoke(args=["directory", "import", str(given), *dry_run])
+        assert result.exit_code == 1, result.output
+        assert "nothing was imported: 1 problem(s)" in result.output
+        assert f"{path}: file: {reason}" in result.output
+        assert "Imported" not in result.output
+
+
 def test_editors_and_stale_cards(runner: FlaskCliRunner, db_session: Session) -> None:
     structures = build_demo_directory(db_session)
     caseworker = factories.user(db_session, Role.CASEWORKER, structures["CAPE90"])

@@ -158,6 +158,18 @@ def test_rotate_then_again_then_retire(
     assert audit_check.verify_chain(db.session()).intact
 
 
+def test_retiring_a_kek_that_is_not_configured_is_refused(
+    runner: FlaskCliRunner, keyring: KeyRing, rotated: Vault
+) -> None:
+    """A mistyped id is not "retired": the command exits 1 and lists the configured ids."""
+    result = runner.invoke(args=["keys", "retire-kek", "nope"])
+    assert result.exit_code == 1
+    assert "nope is not a key-encryption key of RELAIS_KEKS" in result.output
+    assert f"its ids: {', '.join(sorted(rotated.keys.keks))})" in result.output
+    assert "it is retired" not in result.output
+    _clean(result.output, keyring, rotated.keys)
+
+
 def test_an_interrupted_rotation_keeps_its_committed_batches_and_resumes(
     runner: FlaskCliRunner,
     db_session: Session,

@@ -102,15 +102,27 @@ def _from_json(path: Path, document: Any) -> DirectoryFile:
 
 def read_directory_file(path: Path) -> DirectoryFile:
     """A JSON file, a folder holding ``structures.csv`` (and ``services.csv``), or one CSV file
-    of structures. Raises ``DirectoryImportError`` when it cannot be read."""
+    of structures. Raises ``DirectoryImportError`` when it cannot be read, or lists no
+    structure (an empty file, a CSV header alone, ``[]``): an import of nothing is a mistake."""
     try:
         if path.is_dir():
-            return _read_folder(path)
-        if path.suffix.lower() == ".csv":
-            return DirectoryFile(_read_csv(path), [])
-        document = json.loads(path.read_text(encoding="utf-8-sig"))
+            data, where = _read_folder(path), path / FILES[0]
+        elif path.suffix.lower() == ".csv":
+            data, where = DirectoryFile(_read_csv(path), []), path
+        else:
+            data, where = _from_json(path, json.loads(path.read_text(encoding="utf-8-sig"))), path
+        if not data.structures:
+            raise _file_problem(where, f"{_no_structure(where)}: nothing to import")
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise _file_problem(path, f"cannot be read ({type(exc).__name__})") from exc
     except json.JSONDecodeError as exc:
         raise _file_problem(path, f"is not valid JSON (line {exc.lineno})") from exc
-    return _from_json(path, document)
+    return data
+
+
+def _no_structure(where: Path) -> str:
+    if where.suffix.lower() != ".csv":
+        return "lists no structure"
+    if not where.read_text(encoding="utf-8-sig").strip():
+        return "is empty"
+    return "has no structure below its header line (one line per structure)"
