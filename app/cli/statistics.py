@@ -26,6 +26,7 @@ from flask.cli import AppGroup
 from app.cli.common import transaction, vault
 from app.crypto import KeyConfigError
 from app.crypto.signing import SigningKey, canonical, parse_trusted_keys
+from app.domain.periods import Quarter
 from app.extensions import db
 from app.services.safe_csv import csv_text
 from app.services.statistics import national
@@ -35,7 +36,7 @@ from app.services.statistics.publication import (
     publish,
     signed,
 )
-from app.services.statistics.report import last_full_quarter, parse_quarter
+from app.services.statistics.report import QUARTER_YEARS, last_full_quarter, read_quarter
 from app.services.statistics.scope import DashboardFilters, resolve_scope
 from app.setting_values import read_secret
 from app.settings import PUBLICATION_KEY
@@ -114,13 +115,18 @@ def publish_command(
 ) -> None:
     """Write this territory's protected tables of a period as a signed file.
 
-    The period is --quarter, or --start and --end; by default the last full quarter. The
-    tables are the publication view's that add up across territories (docs/scaling.md).
+    The period is --quarter, or --start and --end; by default the last full quarter. A period
+    that has not begun is refused; one not over yet (the current quarter) is published as it
+    stands today. The tables are the publication view's that add up across territories
+    (docs/scaling.md).
     """
     if quarter and (start or end):
         raise click.UsageError("give --quarter, or --start and --end, not both")
     if (start is None) != (end is None):
         raise click.UsageError("give both --start and --end")
+    now = datetime.now(UTC)
+    today = now.date()
+    first, last = _period(quarter, start, end, today)
     config = current_app.config
     settings = PublicationSettings(
         territory=_territory(),
@@ -129,10 +135,7 @@ def publish_command(
         version=_version(),
     )
     key = signing_key()
-    now = datetime.now(UTC)
-    today = now.date()
     with transaction() as session:
-        first, last = _period(quarter, start, end, today)
         scope = resolve_scope(session, DashboardFilters(start=first, end=last), today=today)
         found = publish(session, scope, settings, key, today=today, now=now, reading=db.reading())
         _write(output, canonical(found))
@@ -147,10 +150,39 @@ def publish_command(
 def _period(
     quarter: str | None, start: datetime | None, end: datetime | None, today: date
 ) -> tuple[date, date]:
+    """The first and last days to publish: a usage error for a quarter that is not one, out
+    of ``QUARTER_YEARS``, or a period that has not begun (it would count nothing yet)."""
     if start is not None and end is not None:
-        return start.date(), end.date()
-    found = parse_quarter(quarter) if quarter else last_full_quarter(today)
-    return found.starts_on, found.ends_on
+        first, last = start.date(), end.date()
+        if first.year < QUARTER_YEARS[0]:
+            raise click.BadParameter(
+                f"{first} is out of range: a period starts in {QUARTER_YEARS[0]} or later",
+                param_hint="--start",
+            )
+    else:
+        found = _quarter(quarter) if quarter else last_full_quarter(today)
+        first, last = found.starts_on, found.ends_on
+    if first > today:
+        raise click.UsageError(
+            f"the period {first} to {last} has not begun (today is {today}): publish a period "
+            f"once it has begun; by default the last full quarter, {last_full_quarter(today)}"
+        )
+    return first, last
+
+
+def _quarter(text: str) -> Quarter:
+    found = read_quarter(text)
+    if found is None:
+        raise click.BadParameter(
+            f"Give a quarter as 2026-Q3 (a year, -Q, then 1 to 4): {text!r} is not one",
+            param_hint="--quarter",
+        )
+    if found.year not in QUARTER_YEARS:
+        raise click.BadParameter(
+            f"{found} is out of range: give a quarter of {QUARTER_YEARS[0]} to {QUARTER_YEARS[-1]}",
+            param_hint="--quarter",
+        )
+    return found
 
 
 @statistics_cli.command("gather")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ from tests.services.statistics.test_national import add_people
 from tests.world import World
 
 K = 11
+# A year none of whose quarters has begun (the command reads the clock in UTC).
+NEXT_YEAR = datetime.now(UTC).year + 1
 
 
 @pytest.fixture
@@ -117,6 +120,37 @@ def test_bad_arguments_are_refused(
     result = runner.invoke(args=["statistics", *(a.format(tmp=tmp_path) for a in args)])
     assert result.exit_code != 0
     assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--quarter", f"{NEXT_YEAR}-Q1"], "has not begun (today is"),
+        (["--start", f"{NEXT_YEAR}-01-01", "--end", f"{NEXT_YEAR}-03-31"], "has not begun"),
+        (["--quarter", "1900-Q1"], "1900-Q1 is out of range: give a quarter of 2000 to 2100"),
+        (["--quarter", "2101-Q1"], "2101-Q1 is out of range"),
+        (["--start", "1900-01-01", "--end", "1900-03-31"],
+         "1900-01-01 is out of range: a period starts in 2000 or later"),
+        (["--quarter", "2026-Q9"], "Give a quarter as 2026-Q3 (a year, -Q, then 1 to 4)"),
+    ],
+)  # fmt: skip
+def test_a_period_that_has_not_begun_or_is_out_of_range_is_refused(
+    runner: FlaskCliRunner,
+    territory: SigningKey,
+    tmp_path: Path,
+    db_session: Session,
+    args: list[str],
+    message: str,
+) -> None:
+    """A publication of a quarter to come would count nothing yet, and be gathered as if it
+    were the territory's figures: refused, as is a year Relais holds no data of; no file."""
+    result = runner.invoke(args=["statistics", "publish", "-o", str(tmp_path / "x.json"), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "x.json").exists()
+    published = select(AuditEvent).where(AuditEvent.action == AuditAction.STATISTICS_PUBLISH.value)
+    assert db_session.scalars(published).first() is None
 
 
 def test_keys_are_required_and_checked(

@@ -48,14 +48,23 @@ HANDOFF_LEGS = (
     DelayLeg.SENT_TO_FIRST_CONTACT,
 )
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-\s*[Qq]?([1-4])\s*$")
+# The years a quarter may be of (the report, the publications).
+QUARTER_YEARS = range(2000, 2101)
+
+
+def read_quarter(text: str) -> Quarter | None:
+    """The quarter ``text`` writes (``2026-3``, ``2026-Q3``), whatever its year, or None."""
+    found = _QUARTER.match(text or "")
+    return Quarter(int(found.group(1)), int(found.group(2))) if found else None
 
 
 def parse_quarter(text: str) -> Quarter:
-    """``2026-3`` or ``2026-Q3``; anything else is ``InvalidInput`` (a form error)."""
-    found = _QUARTER.match(text or "")
-    if found is None or not 2000 <= int(found.group(1)) <= 2100:
+    """``2026-3`` or ``2026-Q3`` of a year in ``QUARTER_YEARS``; anything else is
+    ``InvalidInput`` (a form error)."""
+    found = read_quarter(text)
+    if found is None or found.year not in QUARTER_YEARS:
         raise InvalidInput(N_("Give a quarter as 2026-Q3."), field="quarter")
-    return Quarter(int(found.group(1)), int(found.group(2)))
+    return found
 
 
 def last_full_quarter(today: date) -> Quarter:

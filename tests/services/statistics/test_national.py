@@ -5,6 +5,7 @@ published; a value hidden in a territory is hidden nationally)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -197,11 +198,50 @@ def test_a_bad_file_is_refused_with_its_reason(world: World, change: Any, messag
     assert str(refused.value).startswith("75.json: ")
 
 
+def _table(name: str, axis: str, heading: str) -> Any:
+    """A change of a publication: the first heading of ``axis`` of the table ``name``."""
+
+    def change(document: dict[str, Any]) -> None:
+        table = next(t for t in document["tables"] if t["name"] == name)
+        table[axis][0] = heading
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["period"].__setitem__("start", "2026-13-01"), "is not two days"),
+        (lambda d: d["period"].__setitem__("end", "x"), "'2026-01-01' to 'x' is not two days"),
+        (lambda d: d["period"].__setitem__("start", "2027-01-01"), "the first before the last"),
+        (lambda d: d["period"].__setitem__("start", "20260101"), "is not two days"),
+        (_table("handoffs-by-quarter", "rows", "2026-Q9"), "'2026-Q9' is not a quarter of"),
+        (_table("quarterly-trends", "rows", "2031-Q1"), "'2031-Q1' is not a quarter of"),
+        (_table("decisions-by-quarter", "rows", "Q1"), "decisions-by-quarter: 'Q1' is not"),
+        (_table("unmet-needs-quarters", "columns", "2025-Q4"), "'2025-Q4' is not a quarter"),
+        (lambda d: d.__setitem__("generated_at", None), "generated_at is not a date and time"),
+        (lambda d: d.__setitem__("generated_at", "soon"), "generated_at is not"),
+        (lambda d: d.__setitem__("threshold", "x"), "threshold is not a whole number of 1"),
+        (lambda d: d.__setitem__("threshold", True), "threshold is not a whole number"),
+        (lambda d: d["parameters"].__setitem__("flows_read_on", None), "flows_read_on is not"),
+        (lambda d: d["parameters"].__setitem__("lost_from_view_days", "90"), "lost_from_view"),
+    ],
+)
+def test_a_signed_file_with_bad_content_is_refused(world: World, change: Any, message: str) -> None:
+    """Signed by a trusted key is not enough: the period, the quarter headings, the time of
+    generation, the threshold and the parameters are what Relais writes, or the file is
+    refused with the field."""
+    raw = _tamper(territory_file(world.session, "75"), _resign("75", change))
+    with pytest.raises(national.PublicationRefused, match=re.escape(message)) as refused:
+        read(raw, "75.json")
+    assert str(refused.value).startswith("75.json: ")
+
+
 def test_files_that_do_not_go_together_are_refused(world: World) -> None:
     first, second = two_files(world)
     with pytest.raises(national.PublicationRefused, match="is in 75.json already"):
         national.gather([read(first, "75.json"), read(first, "again.json")], K)
-    other = _tamper(second, _resign("93", lambda d: d["period"].__setitem__("end", "2026-06-30")))
+    other = _tamper(second, _resign("93", lambda d: d["period"].__setitem__("end", "2026-12-30")))
     with pytest.raises(national.PublicationRefused, match="same period"):
         national.gather([read(first, "75.json"), read(other, "93.json")], K)
     other = _tamper(second, _resign("93", lambda d: d["parameters"].__setitem__("x", 1)))
