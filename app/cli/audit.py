@@ -256,7 +256,10 @@ def seal() -> None:
     with transaction() as session:
         sealed = audit_check.seal_months(session, datetime.now(UTC))
     if not sealed:
-        click.echo("No finished month to seal.")
+        click.echo(
+            "No finished month to seal. (A month is sealed once it is over, from the audit "
+            "log's first month on: the months before it hold nothing to seal or prune.)"
+        )
     for item in sealed:
         click.echo(
             f"Sealed {item.month}: seq {item.first_seq} to {item.last_seq} ({item.rows} rows)."
@@ -291,7 +294,8 @@ def prune(before_raw: str | None) -> None:
     """Remove the audit rows of sealed months, keeping their seals, as the owner of the tables.
 
     Without --before, keeps RELAIS_AUDIT_RETENTION_MONTHS whole months before the current one.
-    Refuses (status 1) when the last month to remove is not sealed.
+    Refuses (status 1) when the last month to remove is not sealed; months before the audit
+    log's first month (a young instance) are nothing to prune (status 0).
     """
     before = _month_option(before_raw)
     if before is None:
@@ -301,7 +305,10 @@ def prune(before_raw: str | None) -> None:
     with transaction() as session:
         pruned = audit_retention.prune_before(session, before)
     if pruned is None:
-        click.echo(f"Nothing to prune before {before}: those rows are gone already.")
+        click.echo(
+            f"Nothing to prune before {before}: those rows are gone already, or the audit log "
+            "begins later."
+        )
         return
     click.echo(
         f"Pruned {pruned.rows} audit rows before {before} (seq {pruned.first_seq} to "

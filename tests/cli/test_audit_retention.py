@@ -143,3 +143,38 @@ def test_partitions(runner: FlaskCliRunner, db_session: Session) -> None:
     again = runner.invoke(args=["audit", "partitions", "--ahead", "1"])
     assert "Every partition exists already." in again.stdout
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_a_young_instance_has_nothing_to_prune(runner: FlaskCliRunner, db_session: Session) -> None:
+    """The months before the audit log's first row are never sealed: prune (from cron) finds
+    nothing to remove there, instead of asking for a seal that seal will never write."""
+    audit.append_many(
+        db_session,
+        [{"action": "user:login", "subject_type": "users", "subject_id": "1"}],
+    )
+    db_session.commit()
+    sealed = runner.invoke(args=["audit", "seal"])
+    assert sealed.exit_code == 0, sealed.output
+    assert "No finished month to seal." in sealed.stdout
+    assert "the months before it hold nothing to seal or prune" in sealed.stdout
+    pruned = runner.invoke(args=["audit", "prune"])
+    assert pruned.exit_code == 0, pruned.output
+    assert "Nothing to prune before" in pruned.stdout
+    assert "the audit log begins later" in pruned.stdout
+    count = db_session.execute(text("SELECT count(*) FROM audit_events")).scalar_one()
+    assert count == 1
+
+
+def test_months_before_the_first_seal_are_nothing_to_prune(
+    runner: FlaskCliRunner, db_session: Session
+) -> None:
+    _log(db_session)
+    assert runner.invoke(args=["audit", "seal"]).exit_code == 0
+    before = runner.invoke(args=["audit", "prune", "--before", "2024-06"])
+    assert before.exit_code == 0, before.output
+    assert "Nothing to prune before 2024-06" in before.stdout
+    at_start = runner.invoke(args=["audit", "prune", "--before", "2025-01"])
+    assert at_start.exit_code == 0, at_start.output
+    assert "Nothing to prune before 2025-01" in at_start.stdout
+    assert db_session.execute(text("SELECT min(seq) FROM audit_events")).scalar_one() == 1
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0

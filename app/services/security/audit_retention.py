@@ -32,6 +32,7 @@ from app.services.errors import N_, Conflict
 from app.services.security.audit import _EVENTS, append_many
 from app.services.security.audit_people import PEOPLE
 from app.services.security.audit_seal import (
+    Seal,
     load_seals,
     month_of,
     month_start,
@@ -160,11 +161,16 @@ class Pruned:
 
 def prune_before(session: Session, before: str) -> Pruned | None:
     """Remove the rows of every month before ``before``, all sealed; ``None`` when they are
-    gone already. ``Conflict`` when the month before ``before`` is not sealed."""
+    gone already, or when the audit log begins after them (a young instance: the months
+    before its first row are never sealed, and hold nothing to prune). ``Conflict`` when the
+    month before ``before`` is not sealed though the log holds it."""
     connection = session.connection()
     last_month = previous_month(before)
-    seals = {seal.month: seal for seal in load_seals(session)}
+    ordered = load_seals(session)
+    seals = {seal.month: seal for seal in ordered}
     cut = seals.get(last_month)
+    if cut is None and _begins_later(session, ordered, before):
+        return None
     if cut is None:
         raise Conflict(
             N_(
@@ -228,3 +234,13 @@ def prune_before(session: Session, before: str) -> Pruned | None:
         ],
     )
     return Pruned(before, first, cut.last_seq, dropped)
+
+
+def _begins_later(session: Session, seals: list[Seal], before: str) -> bool:
+    """Whether the audit log begins in ``before`` or later: its first seal (kept by every
+    prune: the month of its first row) is not before ``before``, or, nothing sealed yet, no
+    row is stamped before ``before``."""
+    if seals:
+        return seals[0].month >= before
+    first = session.execute(select(func.min(_EVENTS.c.at))).scalar()
+    return first is None or month_of(first) >= before
