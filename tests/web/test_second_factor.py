@@ -377,7 +377,15 @@ def test_an_administrator_resets_a_colleague_s_second_factor_from_the_accounts_p
     page = client.get("/admin/users").get_data(as_text=True)
     action = f"/admin/users/{colleague.id}/second-factor/reset"
     assert action in page
-    answer = client.post(action, data={"csrf_token": csrf_token(client, "/admin/users")})
+    # A confirmation page first: the button of the list only leads there.
+    confirm = client.get(action)
+    assert confirm.status_code == 200
+    assert 'id="reset-second-factor-form"' in confirm.get_data(as_text=True)
+    token = csrf_token(client, action)
+    unconfirmed = client.post(action, data={"csrf_token": token})
+    assert unconfirmed.status_code == 200  # the page again: nothing done
+    assert _user(db_session, colleague.email).has_second_factor
+    answer = client.post(action, data={"csrf_token": token, "confirmed": "y"})
     assert answer.status_code == 302
     account = _user(db_session, colleague.email)
     assert not account.has_second_factor

@@ -233,22 +233,22 @@ def resend_invitation(invitation_id: int) -> ResponseReturnValue:
     return redirect(url_for("admin.users") + "#invitations")
 
 
-class ResetForm(RelaisForm):
-    """Only the CSRF token: the account is in the address."""
-
-
-@bp.post("/users/<int:user_id>/second-factor/reset")
+@bp.route("/users/<int:user_id>/second-factor/reset", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 @reauth_required("admin.users", with_args=False)
 def reset_second_factor(user_id: int) -> ResponseReturnValue:
-    """Remove an account's second factor (a lost phone): its sessions end; a coordinator or
-    an administrator sets up a new one at the next sign-in. Audited."""
+    """Remove an account's second factor (a lost phone), after a confirmation page: its
+    sessions end; a coordinator or an administrator sets up a new one at the next sign-in.
+    Audited."""
     account = get_account(dbs(), user_id)
     if account is None:
         abort(404)
-    if not ResetForm().validate_on_submit():
-        flash(_("The form had expired; try again."), "error")
-    elif second_factor.reset(dbs(), actor(), account, end_sessions=True):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "admin/reset_second_factor.html", user=account, form=form, cancel=url_for("admin.users")
+        )
+    if second_factor.reset(dbs(), actor(), account, end_sessions=True):
         flash(_("The second factor of %(name)s is removed.", name=account.display_name), "success")
     else:
         flash(_("%(name)s had no second factor.", name=account.display_name), "info")
