@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.services.errors import ServiceError
-from app.services.health import database_unreachable
+from app.services.health import database_unreachable, schema_behind
 from app.services.security.key_check import EXTENSION as KEY_GUARD
 from app.services.security.key_check import KeyGuard
 from app.services.security.vault import Vault
@@ -81,7 +81,6 @@ def refuse_unmatched_keys(session: Session, tolerate: tuple[str, ...] = ()) -> N
 # SQLSTATEs named in the messages: a privilege the role lacks; a table or a column that does
 # not exist (a schema behind the release).
 INSUFFICIENT_PRIVILEGE = "42501"
-SCHEMA_BEHIND = frozenset({"42P01", "42703"})
 
 
 def sqlstate(exc: SQLAlchemyError) -> str | None:
@@ -107,8 +106,7 @@ def database_failure(exc: SQLAlchemyError) -> str:
             "grant-app-role, again after every upgrade"
         )
     what = type(exc).__name__ + (f", SQLSTATE {state}" if state else "")
-    original = exc.orig if isinstance(exc, DBAPIError) else None
-    if state in SCHEMA_BEHIND or (state is None and "no such" in str(original or "")):
+    if schema_behind(exc):
         return (
             f"database error ({what}): the schema is behind this release; run: flask --app app "
             "db upgrade"

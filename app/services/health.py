@@ -53,6 +53,21 @@ def database_unreachable(exc: BaseException | None) -> bool:
     return False
 
 
+# SQLSTATEs of a table or a column that does not exist: a schema behind the release.
+SCHEMA_BEHIND = frozenset({"42P01", "42703"})
+
+
+def schema_behind(exc: BaseException | None) -> bool:
+    """Whether ``exc`` says a table or column is missing: the schema is behind the code
+    (``flask db upgrade`` not run after an install or an upgrade)."""
+    if not isinstance(exc, sa.DBAPIError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None)
+    if isinstance(state, str):
+        return state in SCHEMA_BEHIND
+    return "no such table" in str(exc.orig) or "no such column" in str(exc.orig)
+
+
 def _no_connection(error: BaseException | None) -> bool:
     """Whether the driver's error is a failure to connect or a lost connection."""
     if error is None:

@@ -21,7 +21,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.services.errors import Forbidden, NotFound
-from app.services.health import UNREACHABLE, database_unreachable
+from app.services.health import UNREACHABLE, database_unreachable, schema_behind
 from app.unit_of_work import CommitFailed, abandon_quietly
 from app.web.api import problems
 from app.web.request_guard import MalformedRequest
@@ -96,11 +96,18 @@ _BARE_MESSAGES = {
 
 
 def _database_error(exc: Exception) -> ResponseReturnValue:
-    """A database that cannot be reached is a 503; any other error of the database (a
-    serialization failure, a lock) is the request's own failure."""
+    """A database that cannot be reached is a 503, and so is one whose schema is behind this
+    release (an upgrade installed, ``db upgrade`` not run yet: every page would fail); any
+    other error of the database (a serialization failure, a lock) is the request's own."""
     if database_unreachable(exc):
         return _unavailable(exc)
     return _unexpected(exc)
+
+
+def _schema_behind(exc: Exception) -> ResponseReturnValue:
+    abandon_quietly()
+    log.error("the database schema is behind this release: run flask --app app db upgrade")
+    return unavailable_page(None, _API_DETAILS[503])
 
 
 def _unavailable(exc: Exception) -> ResponseReturnValue:
@@ -161,8 +168,11 @@ def _unexpected(exc: Exception) -> ResponseReturnValue:
     # Log the exception type and where it happened; never its message or locals, which may
     # hold personal values (an input echoed by a parser, for instance). The unit of work is
     # abandoned first, so that the error page can still read the database.
-    if database_unreachable(exc.__cause__ if isinstance(exc, CommitFailed) else exc):
+    cause = exc.__cause__ if isinstance(exc, CommitFailed) else exc
+    if database_unreachable(cause):
         return _unavailable(exc)
+    if schema_behind(cause):  # an upgrade installed, its migrations not run: every page fails
+        return _schema_behind(exc)
     abandon_quietly()
     frames = " <- ".join(
         f"{Path(frame.filename).name}:{frame.lineno} {frame.name}"

@@ -6,6 +6,7 @@ dependency that is down."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -18,7 +19,7 @@ from app import unit_of_work
 from app.extensions import db
 from tests import factories
 from tests.web.api_helpers import auth, token_for
-from tests.web.helpers import login
+from tests.web.helpers import csrf_token, login
 
 UNAVAILABLE = "Service momentanément indisponible"
 
@@ -180,3 +181,32 @@ def test_an_error_page_whose_frame_fails_is_drawn_bare(
     assert "Une erreur est survenue" in page
     assert "the account cannot be read" not in page
     assert "Traceback" not in page
+
+
+@pytest.fixture
+def schema_behind(db_session: scoped_session[Session], tmp_path: Path) -> Iterator[None]:
+    """Bind the application's sessions to a database without its tables: a release installed,
+    its ``db upgrade`` not run yet."""
+    bind = db._factory.kw["bind"]
+    empty = create_engine(f"sqlite:///{tmp_path / 'not-upgraded.sqlite3'}")
+    db.bind_to(empty)
+    try:
+        yield
+    finally:
+        db.bind_to(bind)
+        empty.dispose()
+
+
+def test_a_schema_behind_the_release_is_unavailable_and_says_why_in_the_log(
+    client: FlaskClient, schema_behind: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every page failed with a 500 and "unexpected OperationalError" in the log."""
+    token = csrf_token(client, "/login")
+    answer = client.post(
+        "/login", data={"csrf_token": token, "email": "a@relais.example", "password": "x" * 12}
+    )
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"]
+    assert _is_unavailable_page(answer.get_data(as_text=True))
+    assert "run flask --app app db upgrade" in caplog.text
+    assert "unexpected" not in caplog.text
