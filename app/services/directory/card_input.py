@@ -22,6 +22,7 @@ from app.domain.opening_hours import HoursProblem, OpeningHoursError, normalise_
 from app.models import ReferenceKind
 from app.services.errors import N_, InvalidInput
 from app.services.people.identity import normalise_phone
+from app.services.text_limits import within
 
 # Reference lists a card names, by the field that holds them.
 ITEM_FIELDS: dict[str, ReferenceKind] = {
@@ -105,18 +106,11 @@ class CardInput:
 # -- checking -------------------------------------------------------------------------------
 
 
-def _text(value: str, limit: int, name: str) -> str:
-    value = value.strip()
-    if len(value) > limit:
-        raise InvalidInput(
-            N_("This text is too long (%(limit)d characters at most)."), field=name, limit=limit
-        )
-    return value
-
-
 def _lines(value: str, name: str) -> str:
     """Free text kept one item a line (published as a list): blank lines removed."""
-    return _text("\n".join(line.strip() for line in value.splitlines() if line.strip()), 4000, name)
+    return within(
+        "\n".join(line.strip() for line in value.splitlines() if line.strip()), 4000, name
+    )
 
 
 def _number(value: int | None, low: int, high: int, name: str) -> int | None:
@@ -187,10 +181,10 @@ def _service(data: ServiceInput) -> ServiceInput:
         )
     return ServiceInput(
         name=name,
-        summary=_text(data.summary, 280, "services"),
+        summary=within(data.summary, 280, "services"),
         types=_codes(data.types, ServiceType, "services"),
         fees=_codes(data.fees, Fee, "services"),
-        fees_detail=_text(data.fees_detail, 200, "services"),
+        fees_detail=within(data.fees_detail, 200, "services"),
     )
 
 
@@ -219,13 +213,13 @@ _ZONE_MESSAGE = N_("Enter an official geographic code (commune, EPCI or départe
 CLEANERS: dict[str, Callable[[CardInput], Any]] = {
     "name": lambda d: _name(d.name),
     "type_code": lambda d: d.type_code,
-    "missions": lambda d: _text(d.missions, 4000, "missions"),
-    "contact": lambda d: _text(d.contact, 300, "contact"),
-    "city": lambda d: _text(d.city, 100, "city"),
+    "missions": lambda d: within(d.missions, 4000, "missions"),
+    "contact": lambda d: within(d.contact, 300, "contact"),
+    "city": lambda d: within(d.city, 100, "city"),
     "capacity": lambda d: clean_capacity(d.capacity),
     "siret": lambda d: _pattern(d.siret, _SIRET, N_("A SIRET number has 14 digits."), "siret"),
-    "address": lambda d: _text(d.address, 200, "address"),
-    "address_extra": lambda d: _text(d.address_extra, 200, "address_extra"),
+    "address": lambda d: within(d.address, 200, "address"),
+    "address_extra": lambda d: within(d.address_extra, 200, "address_extra"),
     "postcode": lambda d: _pattern(
         d.postcode, _POSTCODE, N_("A postcode has 5 digits."), "postcode"
     ),
@@ -239,10 +233,10 @@ CLEANERS: dict[str, Callable[[CardInput], Any]] = {
     "cohorts": lambda d: d.cohorts,
     "age_min": lambda d: _number(d.age_min, 0, 120, "age_min"),
     "age_max": lambda d: _number(d.age_max, 0, 120, "age_max"),
-    "public_notes": lambda d: _text(d.public_notes, 2000, "public_notes"),
+    "public_notes": lambda d: within(d.public_notes, 2000, "public_notes"),
     "barrier_categories": lambda d: d.barrier_categories,
     "stages": lambda d: d.stages,
-    "territory": lambda d: _text(d.territory, 200, "territory"),
+    "territory": lambda d: within(d.territory, 200, "territory"),
     "zone_type": lambda d: _zone_type(d.zone_type),
     "zone_code": lambda d: _pattern(d.zone_code, _ZONE_CODE, _ZONE_MESSAGE, "zone_code"),
     "qpvs": lambda d: d.qpvs,
