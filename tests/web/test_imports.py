@@ -254,7 +254,7 @@ def test_the_confirmation_imports_only_the_file_it_was_shown(
     assert people_count(db_session) == 2
     # A forged or missing MAC confirms nothing either.
     third = csv_file(HEADER, LINES[0].replace("Aurélie", "Aurore"))
-    for forged in ("0" * 64, None):
+    for forged in ("0" * 64, None, "é" * 64):
         refused = send(client, third, allow_duplicates=True, checked=forged)
         assert refused.status_code == 200
         assert 'id="duplicates"' in refused.get_data(as_text=True)

@@ -99,8 +99,10 @@ def _file_mac(data: bytes) -> str:
 
 def _confirmed(form: ImportForm, data: bytes) -> bool:
     """The box is ticked for this very file (the one whose duplicates the page showed)."""
-    checked = form.checked.data or ""
-    return bool(form.allow_duplicates.data) and hmac.compare_digest(checked, _file_mac(data))
+    checked = str(form.checked.data or "").encode()  # bytes: any text sent compares, no error
+    return bool(form.allow_duplicates.data) and hmac.compare_digest(
+        checked, _file_mac(data).encode()
+    )
 
 
 def _confirming(form: ImportForm, result: ImportResult | None) -> bool:
