@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.domain.capacity import MAX_FREE_PLACES
 from app.domain.directory import Fee, ReceptionMode, ReferralMode, ServiceType, ZoneType
 from app.domain.numbers import read_id
 from app.models import NetworkEvent, ReferenceKind
@@ -124,14 +125,14 @@ class CardForm(RelaisForm):
     siret = StringField(_l("SIRET number"), validators=[Optional(), Length(max=20)])
     capacity = WholeNumberField(
         _l("Free places"),
-        validators=[Optional(), NumberRange(0, 100_000)],
+        validators=[Optional(), NumberRange(0, MAX_FREE_PLACES)],
         description=_l("Leave empty when the structure does not count places."),
     )
 
 
 class CapacityForm(RelaisForm):
     capacity = WholeNumberField(
-        _l("Free places today"), validators=[Optional(), NumberRange(0, 100_000)]
+        _l("Free places today"), validators=[Optional(), NumberRange(0, MAX_FREE_PLACES)]
     )
 
 
