@@ -65,14 +65,6 @@ def _recorded_by_same(
     return column.in_(colleagues.scalar_subquery())
 
 
-def _same_structure(session: Session, actor: User, barrier: Barrier) -> bool:
-    """The barrier was recorded by a colleague of ``actor``'s structure."""
-    if actor.structure_id is None or barrier.recorded_by_id is None:
-        return False
-    author = session.get(User, barrier.recorded_by_id)
-    return author is not None and author.structure_id == actor.structure_id
-
-
 def refuse_same_step(
     session: Session,
     person_id: object,
@@ -124,8 +116,15 @@ def refuse_same_barrier(
     )
     if found is None:
         return
-    moment = found.created_at >= _since(now) and found.identified_on == identified_on
-    if moment and (found.recorded_by_id == actor.id or _same_structure(session, actor, found)):
+    same_moment = session.scalar(
+        select(Barrier.id).where(
+            Barrier.id == found.id,
+            Barrier.identified_on == identified_on,
+            Barrier.created_at >= _since(now),
+            _recorded_by_same(actor, Barrier.recorded_by_id),
+        )
+    )
+    if same_moment is not None:
         raise AlreadyRecorded(found)
     raise InvalidInput(
         N_(

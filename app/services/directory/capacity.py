@@ -147,8 +147,11 @@ def partner_is_full(session: Session, structure: Structure) -> bool:
     """Whether a hand-off to ``structure`` goes to a partner that says it is full (for the
     whole structure, or for every service that gives a status)."""
     card = card_for(session, structure)
-    if card is None:
-        return False
+    return card is not None and card_says_full(card)
+
+
+def card_says_full(card: StructureCard) -> bool:
+    """Whether ``card`` says its structure is full (for a hand-off naming no service)."""
     return is_full(card.capacity_status, [s.capacity_status for s in card.services])
 
 

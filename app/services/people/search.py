@@ -19,7 +19,13 @@ from typing import Any
 from sqlalchemy import ScalarSelect, Select, func, select
 from sqlalchemy.orm import Session
 
-from app.crypto.blind_index import name_prefix, name_words, normalise_email, normalise_name
+from app.crypto.blind_index import (
+    name_prefix,
+    name_words,
+    normalise_email,
+    normalise_name,
+    squash_name,
+)
 from app.domain.people import canonical_pseudonym
 from app.models import Beneficiary, NameSearchToken, PersonKey, User
 from app.services.errors import N_, InvalidInput
@@ -94,7 +100,7 @@ def parse_query(text: str) -> SearchTerms:
             # A word typed with its apostrophe or hyphen (n'diaye, jean-pierre) is searched
             # joined: the stored names give every name's words joined too, so it finds the
             # name typed with or without them (N'Diaye and NDIAYE).
-            if joined := normalise_name(token).replace(" ", ""):
+            if joined := squash_name(token):
                 words.append(joined)
     terms = SearchTerms(words=tuple(words), pseudonym=pseudonym, **found)
     if not (terms.name_words or terms.birth_date or terms.email or terms.pseudonym):

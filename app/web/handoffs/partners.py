@@ -11,9 +11,8 @@ from flask_babel import format_decimal, format_percent, ngettext
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
-from app.domain.capacity import is_full
 from app.models import Structure
-from app.services.directory.capacity import partner_is_full
+from app.services.directory.capacity import card_says_full, partner_is_full
 from app.services.directory.partner_details import PartnerDetails, partner_details
 from app.services.directory.suggestions import PartnerSuggestion
 from app.services.structures import structure_by_id
@@ -33,9 +32,8 @@ def suggested_choices(
     groups = (first, _("Other partners"))
     options = [SelectChoice("", _("Choose a partner"))]
     for item in suggestions:
-        structure, card = item.entry.structure, item.entry.card
-        says_full = is_full(card.capacity_status, [s.capacity_status for s in card.services])
-        if says_full or structure.capacity == 0:
+        structure = item.entry.structure
+        if card_says_full(item.entry.card) or structure.capacity == 0:
             text = _("%(name)s — full", name=structure.name)
         elif structure.capacity is None:
             text = structure.name
