@@ -141,8 +141,12 @@ def _public_url(inspection: Inspection) -> str | None:
 
 
 def _mail(inspection: Inspection) -> str | None:
+    settings = inspection.settings
+    if _public_url(inspection) is not None:
+        # The address is public-url's to report (once): check the rest of the mail settings.
+        settings = {**settings, "PUBLIC_BASE_URL": "https://relais.invalid"}
     try:
-        mail_settings(inspection.settings)
+        mail_settings(settings)
     except MailConfigError as exc:
         return str(exc)
     return None

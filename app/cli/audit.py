@@ -75,7 +75,8 @@ def verify(checkpoint_path: Path | None, month_raw: str | None, since_seal: bool
     edited, deleted, inserted, moved, or rows were removed from the end - with the head moved
     back too, when the chain is behind the last checkpoint written outside the database - or
     a seal was edited or removed, or rows were removed that were not sealed. The seals are
-    always checked; --month and --since-seal read only the rows of that period.
+    always checked; --month and --since-seal read only the rows of that period (--since-seal
+    reads the whole chain while no month is sealed).
     """
     month = _month_option(month_raw)
     if month is not None and since_seal:
@@ -99,8 +100,10 @@ def verify(checkpoint_path: Path | None, month_raw: str | None, since_seal: bool
         truncation = None if checkpoint is None else audit_checkpoint.compare(session, checkpoint)
     if month is not None:
         click.echo(f"Month {month}: seq {report.start} to {report.stop}.")
-    elif report.start > 1:
-        label = "after the last seal" if since_seal else "after the pruned months"
+    elif since_seal and not report.seals:
+        click.echo("No month of the audit log is sealed yet: the whole chain was checked.")
+    if month is None and report.start > 1:
+        label = "after the last seal" if since_seal and report.seals else "after the pruned months"
         click.echo(f"Checked from seq {report.start} ({label}).")
     click.echo(f"Rows checked: {report.rows} (chain head: seq {report.head_seq}).")
     if report.legacy_rows:

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.services.security import audit, audit_checkpoint
+from app.services.security.audit_seal import month_of
 from tests.audit_log import drop_audit_guards
 
 
@@ -87,12 +88,35 @@ def test_bad_periods_are_usage_errors(
 
 def test_periods_without_a_seal_say_so(runner: FlaskCliRunner, db_session: Session) -> None:
     _log(db_session)
+    # A young instance (or one whose cron checks since the last seal before the first month
+    # is sealed): the whole chain is what follows a seal that does not exist yet.
     since = runner.invoke(args=["audit", "verify", "--since-seal"])
-    assert since.exit_code == 1
-    assert "No month of the audit log is sealed yet" in since.output
+    assert since.exit_code == 0, since.output
+    assert "No month of the audit log is sealed yet: the whole chain was checked." in since.stdout
+    assert "Rows checked: 4" in since.stdout
+    assert "The audit chain is intact." in since.stdout
     month = runner.invoke(args=["audit", "verify", "--month", "2025-01"])
     assert month.exit_code == 1
-    assert "The month 2025-01 is not sealed" in month.output
+    assert "The month 2025-01 is not sealed: run flask --app app audit seal." in month.output
+    before = runner.invoke(args=["audit", "verify", "--month", "2024-12"])
+    assert before.exit_code == 1
+    assert "The audit log holds nothing for 2024-12: its first row is later." in before.output
+    this_month = month_of(datetime.now(UTC))
+    current = runner.invoke(args=["audit", "verify", "--month", this_month])
+    assert current.exit_code == 1
+    assert f"The month {this_month} is not over yet" in current.output
+
+
+def test_since_seal_without_a_seal_still_finds_a_broken_row(
+    runner: FlaskCliRunner, db_session: Session
+) -> None:
+    _log(db_session)
+    drop_audit_guards(db_session)
+    db_session.execute(text("UPDATE audit_events SET subject_id = 'x' WHERE seq = 2"))
+    db_session.commit()
+    since = runner.invoke(args=["audit", "verify", "--since-seal"])
+    assert since.exit_code == 1
+    assert "BROKEN at seq 2" in since.stderr
 
 
 def test_prune_keeps_the_seals_and_refuses_unsealed_months(

@@ -111,6 +111,21 @@ def test_a_bad_production_configuration_lists_every_failure_at_once(tmp_path: Pa
     assert "smtp-secret-value" not in result.output
 
 
+def test_a_missing_public_address_is_reported_once(tmp_path: Path) -> None:
+    env: dict[str, str | None] = {**_good_production(tmp_path)}
+    env.pop("RELAIS_PUBLIC_BASE_URL")
+    result = _run(env, "--deploy")
+    assert result.exit_code == 1
+    lines = _lines(result)
+    assert lines["public-url"] == "FAIL"
+    assert lines["mail"] == "ok"  # the mail's own settings are right
+    assert result.output.count("RELAIS_PUBLIC_BASE_URL") == 2  # its line: the reason and the fix
+    env.pop("RELAIS_SMTP_HOST")
+    lines = _lines(_run(env, "--deploy"))
+    assert lines["mail"] == "FAIL"
+    assert "RELAIS_SMTP_HOST must name the SMTP server" in _run(env, "--deploy").output
+
+
 def test_deploy_checks_a_development_environment_as_production(tmp_path: Path) -> None:
     result = _run({"RELAIS_ENV": "development"}, "--deploy")
     assert result.exit_code == 1

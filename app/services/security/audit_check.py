@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,10 +21,12 @@ from app.services.security import audit_people
 from app.services.security.audit import _EVENTS, _HEAD, VERIFY_BATCH, append_many, audit_key
 from app.services.security.audit_mac import GENESIS_MAC, _encode, canonical_data
 from app.services.security.audit_seal import (
+    SEAL_MARGIN,
     Seal,
     broken_seal,
     last_seq_before,
     load_seals,
+    month_of,
     month_start,
     next_month,
     sealable_months,
@@ -73,7 +75,8 @@ def verify_chain(
 ) -> ChainReport:
     """Check the rows against their MACs, the seals and the chain's head; report the first
     broken row. The whole log (after the pruned months), or with ``since_seal`` only what
-    follows the last seal, from the MAC it keeps."""
+    follows the last seal, from the MAC it keeps - the whole log while no month is sealed
+    (the report's ``seals`` is then 0)."""
     key = audit_key()
     head = read_head(session)
     head_seq = head.seq if head else 0
@@ -95,11 +98,7 @@ def verify_chain(
     problem = _seal_problem(key, seals)
     if problem is not None:
         return report(None, problem)
-    if since_seal:
-        if not seals:
-            raise Conflict(
-                N_("No month of the audit log is sealed yet: run flask --app app audit seal.")
-            )
+    if since_seal and seals:
         walk = Walk(key, head, seals, seals[-1].last_seq + 1, seals[-1].last_mac)
         walk.legacy_sealed = legacy_until == 0 or _legacy_seal_before(session, walk.start)
     else:
@@ -135,7 +134,7 @@ def verify_chain(
         return report(
             walk, BrokenRow(end, None, "the last row is not the one the chain head recorded")
         )
-    if not since_seal and walk.start > 1 and walk.start - 1 not in walk.prunes:
+    if not (since_seal and seals) and walk.start > 1 and walk.start - 1 not in walk.prunes:
         return report(
             walk,
             BrokenRow(
@@ -179,20 +178,17 @@ def verify_month(
     *,
     batch: int = VERIFY_BATCH,
     progress: Callable[[int], None] | None = None,
+    now: datetime | None = None,
 ) -> ChainReport:
     """Check one sealed month: its seal, the seals before it, and its rows against their
-    MACs from the previous seal's MAC to its own. Reads that month's rows only."""
+    MACs from the previous seal's MAC to its own. Reads that month's rows only. A month not
+    sealed is a ``Conflict`` saying why: not over yet, before the log began, or not sealed."""
     key = audit_key()
     head = read_head(session)
     seals = load_seals(session)
     found = [i for i, s in enumerate(seals) if s.month == month]
     if not found:
-        raise Conflict(
-            N_(
-                "The month %(month)s is not sealed: run flask --app app audit seal once it is over."
-            ),
-            month=month,
-        )
+        raise _not_sealed(session, month, now or datetime.now(UTC))
     index = found[0]
     seal = seals[index]
     head_seq = head.seq if head else 0
@@ -227,6 +223,30 @@ def verify_month(
     return report(broken)
 
 
+def _not_sealed(session: Session, month: str, now: datetime) -> Conflict:
+    if month_start(next_month(month)) + SEAL_MARGIN > now:
+        return Conflict(
+            N_(
+                "The month %(month)s is not over yet: it can be sealed (flask --app app audit "
+                "seal) once it is, then checked on its own."
+            ),
+            month=month,
+        )
+    first = session.execute(select(func.min(_EVENTS.c.at))).scalar()
+    if first is None or month < month_of(first):
+        return Conflict(
+            N_(
+                "The audit log holds nothing for %(month)s: its first row is later. Check "
+                "the whole chain with flask --app app audit verify."
+            ),
+            month=month,
+        )
+    return Conflict(
+        N_("The month %(month)s is not sealed: run flask --app app audit seal."),
+        month=month,
+    )
+
+
 def rows_to_check(session: Session, *, month: str | None, since_seal: bool) -> int:
     """How many rows ``verify_month`` or ``verify_chain`` will read (for a progress bar)."""
     if month is None and not since_seal:
@@ -234,7 +254,7 @@ def rows_to_check(session: Session, *, month: str | None, since_seal: bool) -> i
     seals = load_seals(session)
     if month is not None:
         return next((s.rows for s in seals if s.month == month), 0)
-    return chain_length(session, seals[-1].last_seq + 1) if seals else 0
+    return chain_length(session, seals[-1].last_seq + 1 if seals else 1)
 
 
 def chain_length(session: Session, start: int = 1, stop: int | None = None) -> int:
