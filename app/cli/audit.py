@@ -98,14 +98,7 @@ def verify(checkpoint_path: Path | None, month_raw: str | None, since_seal: bool
                     session, progress=bar.update, since_seal=since_seal
                 )
         truncation = None if checkpoint is None else audit_checkpoint.compare(session, checkpoint)
-    if month is not None:
-        click.echo(f"Month {month}: seq {report.start} to {report.stop}.")
-    elif since_seal and not report.seals:
-        click.echo("No month of the audit log is sealed yet: the whole chain was checked.")
-    if month is None and report.start > 1:
-        label = "after the last seal" if since_seal and report.seals else "after the pruned months"
-        click.echo(f"Checked from seq {report.start} ({label}).")
-    click.echo(f"Rows checked: {report.rows} (chain head: seq {report.head_seq}).")
+    _say_what_was_read(report, month, since_seal)
     if report.legacy_rows:
         state = "sealed" if report.legacy_sealed else "NOT sealed"
         click.echo(f"Legacy rows before the chain: {report.legacy_rows} ({state}).")
@@ -134,6 +127,19 @@ def verify(checkpoint_path: Path | None, month_raw: str | None, since_seal: bool
     click.echo("The audit chain is intact.")
     if report.legacy_rows and not report.legacy_sealed:
         click.echo("The legacy rows are not protected yet: run flask --app app audit seal-legacy.")
+
+
+def _say_what_was_read(
+    report: audit_check.ChainReport, month: str | None, since_seal: bool
+) -> None:
+    if month is not None:
+        click.echo(f"Month {month}: seq {report.start} to {report.stop}.")
+    elif since_seal and not report.seals:
+        click.echo("No month of the audit log is sealed yet: the whole chain was checked.")
+    if month is None and report.start > 1:
+        label = "after the last seal" if since_seal and report.seals else "after the pruned months"
+        click.echo(f"Checked from seq {report.start} ({label}).")
+    click.echo(f"Rows checked: {report.rows} (chain head: seq {report.head_seq}).")
 
 
 def _has_content(path: Path) -> bool:

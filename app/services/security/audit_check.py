@@ -34,6 +34,7 @@ from app.services.security.audit_seal import (
 )
 from app.services.security.audit_walk import (
     BrokenRow,
+    ChainHead,
     Walk,
     legacy_digest_start,
     read_head,
@@ -98,24 +99,10 @@ def verify_chain(
     problem = _seal_problem(key, seals)
     if problem is not None:
         return report(None, problem)
-    if since_seal and seals:
-        walk = Walk(key, head, seals, seals[-1].last_seq + 1, seals[-1].last_mac)
-        walk.legacy_sealed = legacy_until == 0 or _legacy_seal_before(session, walk.start)
-    else:
-        first = session.execute(select(func.min(_EVENTS.c.seq))).scalar()
-        start = int(first) if first is not None else 1
-        before = [s for s in seals if s.last_seq == start - 1]
-        if start > 1 and not before:
-            return report(
-                None,
-                BrokenRow(
-                    start,
-                    None,
-                    f"the rows before seq {start} are missing and no seal ends at seq "
-                    f"{start - 1}: rows were removed that were not sealed",
-                ),
-            )
-        walk = Walk(key, head, seals, start, before[-1].last_mac if before else GENESIS_MAC)
+    since_seal = since_seal and bool(seals)
+    walk = _first_walk(session, key, head, seals, since_seal=since_seal)
+    if isinstance(walk, BrokenRow):
+        return report(None, walk)
     broken = walk.run(session, batch, None, progress)
     if broken is not None:
         return report(walk, broken)
@@ -134,7 +121,7 @@ def verify_chain(
         return report(
             walk, BrokenRow(end, None, "the last row is not the one the chain head recorded")
         )
-    if not (since_seal and seals) and walk.start > 1 and walk.start - 1 not in walk.prunes:
+    if not since_seal and walk.start > 1 and walk.start - 1 not in walk.prunes:
         return report(
             walk,
             BrokenRow(
@@ -145,6 +132,29 @@ def verify_chain(
             ),
         )
     return report(walk, _people_mismatch(session, batch, walk.start))
+
+
+def _first_walk(
+    session: Session, key: bytes, head: ChainHead | None, seals: list[Seal], *, since_seal: bool
+) -> Walk | BrokenRow:
+    """The walk of ``verify_chain``: from the last seal, or from the first row kept (after
+    the pruned months, whose last seal must end just before it)."""
+    if since_seal:
+        walk = Walk(key, head, seals, seals[-1].last_seq + 1, seals[-1].last_mac)
+        legacy_until = head.legacy_until if head else 0
+        walk.legacy_sealed = legacy_until == 0 or _legacy_seal_before(session, walk.start)
+        return walk
+    first = session.execute(select(func.min(_EVENTS.c.seq))).scalar()
+    start = int(first) if first is not None else 1
+    before = [s for s in seals if s.last_seq == start - 1]
+    if start > 1 and not before:
+        return BrokenRow(
+            start,
+            None,
+            f"the rows before seq {start} are missing and no seal ends at seq "
+            f"{start - 1}: rows were removed that were not sealed",
+        )
+    return Walk(key, head, seals, start, before[-1].last_mac if before else GENESIS_MAC)
 
 
 def _people_mismatch(
