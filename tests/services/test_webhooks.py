@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from app.services.webhooks.delivery import deliver_due
 from app.services.webhooks.settings import WebhookSettings
 from app.services.webhooks.transport import post
 from tests import factories
-from tests.services.webhook_receiver import Receiver, closed_port, receiver
+from tests.services.webhook_receiver import Receiver, closed_port, dripping_receiver, receiver
 
 LOCAL = WebhookSettings(allow_http=True, allow_private=True, max_attempts=4, timeout=2)
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -461,6 +462,18 @@ def test_an_address_is_checked_again_when_sent_to(db_session: Session, vault: Va
         answer = post(received.url("/r"), b"{}", {}, LOCAL)
         assert (answer.status, answer.error) == (302, "http-302")
         assert len(received.requests) == 1
+
+
+def test_an_attempt_lasts_the_timeout_in_all_even_when_the_answer_drips() -> None:
+    """A receiver sending its answer a line at a time (each line within the socket's timeout)
+    held the worker, and every other structure's deliveries, for as long as it liked."""
+    settings = dataclasses.replace(LOCAL, timeout=1)
+    with dripping_receiver(pause=0.4, lines=20) as port:  # 8 s in all
+        started = time.monotonic()
+        answer = post(f"http://127.0.0.1:{port}/hook", b"{}", {}, settings)
+        elapsed = time.monotonic() - started
+    assert (answer.status, answer.error) == (None, "timeout")
+    assert elapsed < 3
 
 
 def test_an_erasure_deletes_what_was_sent_and_strips_the_pseudonym_of_what_waits(

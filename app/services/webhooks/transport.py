@@ -5,14 +5,17 @@ at a private address is refused like the address itself); the connection is then
 checked address, with the host name for TLS (SNI and certificate) and the ``Host`` header, so
 that a second resolution cannot lead elsewhere (DNS rebinding). ``http.client`` follows no
 redirect: a 3xx answer is a failure. The answer's body is read only up to a few hundred bytes,
-and nothing of it is kept.
+and nothing of it is kept. An attempt lasts ``timeout`` seconds in all: the socket's own timeout
+bounds each read, and a watchdog cuts the connection of a receiver that answers a byte at a time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -74,6 +77,27 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
 
 
+def _failure(exc: Exception) -> str:
+    """The short code of a failed attempt."""
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, ssl.SSLError):
+        return "tls"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection-refused"
+    # ValueError: what http.client refuses to write (a path it cannot encode...).
+    return type(exc).__name__[:60]
+
+
+def _cut(connection: http.client.HTTPConnection, expired: threading.Event) -> None:
+    """The attempt's time is up: shut its socket, so that the read waiting on it ends."""
+    expired.set()
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 def post(
     url: str,
     body: bytes,
@@ -88,6 +112,10 @@ def post(
         return Answer(None, f"refused-{exc.reason}")
     connection_class = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
     connection = connection_class(target.host, target.port, address, settings.timeout)
+    expired = threading.Event()
+    watchdog = threading.Timer(settings.timeout, _cut, (connection, expired))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request(
             "POST",
@@ -102,17 +130,13 @@ def post(
         response = connection.getresponse()
         response.read(READ_AT_MOST)
         status = response.status
-    except TimeoutError:
-        return Answer(None, "timeout")
-    except ssl.SSLError:
-        return Answer(None, "tls")
-    except ConnectionRefusedError:
-        return Answer(None, "connection-refused")
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        # ValueError: what http.client refuses to write (a path it cannot encode...).
-        return Answer(None, type(exc).__name__[:60])
+        return Answer(None, "timeout" if expired.is_set() else _failure(exc))
     finally:
+        watchdog.cancel()
         connection.close()
+    if expired.is_set():  # cut short: what was read of the answer may be a part of it
+        return Answer(None, "timeout")
     if 200 <= status < 300:
         return Answer(status, None)
     return Answer(status, f"http-{status}")
