@@ -440,6 +440,13 @@ def test_allowed_addresses() -> None:
     assert address_refused("fd00::1")
     assert address_refused("224.0.0.1")
     assert not address_refused("2001:4860:4860::8888")
+    # An IPv4 address carried by an IPv6 one is judged as itself.
+    for inside in ("64:ff9b::a9fe:a9fe", "64:ff9b::a00:7", "2002:7f00:1::1", "2002:c0a8:101::"):
+        assert address_refused(inside), inside
+    for never_public in ("::7f00:1", "::a00:7", "64:ff9b:1::a00:7", "fec0::1"):
+        assert address_refused(never_public), never_public
+    assert not address_refused("64:ff9b::5db8:d822")  # 93.184.216.34 through NAT64
+    assert not address_refused("2002:5db8:d822::1")  # and 6to4
 
 
 def test_an_address_is_checked_again_when_sent_to(db_session: Session, vault: Vault) -> None:
