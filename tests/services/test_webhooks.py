@@ -318,6 +318,9 @@ def test_a_disabled_or_deleted_endpoint_is_sent_nothing_and_hears_nothing_new(
         queue.queue_ping(db_session, None, endpoint, now=NOW)
         assert _deliver(db_session, vault.keys) == 1
         assert [json.loads(r.body)["type"] for r in received.requests] == ["ping"]
+        # As docs/webhooks.md says: the structure and the address, no hand-off.
+        ping = json.loads(received.requests[0].body)["data"]
+        assert ping == {"structure": b.code, "webhook_id": str(endpoint.id)}
         endpoints.set_active(db_session, None, endpoint, True, now=NOW)
         assert _deliver(db_session, vault.keys) == 1
         endpoints.delete_endpoint(db_session, None, endpoint)
