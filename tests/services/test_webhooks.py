@@ -474,6 +474,30 @@ def test_an_address_is_checked_again_when_sent_to(db_session: Session, vault: Va
         assert len(received.requests) == 1
 
 
+def test_each_checked_address_of_the_host_is_tried_in_turn() -> None:
+    """Only the first address was tried: a receiver with an IPv6 and an IPv4 address failed
+    every delivery from a machine without IPv6."""
+    with receiver() as received:
+        down = "127.0.0.2"  # checked, but nothing listens there on the receiver's port
+
+        def resolver(host: str, port: int) -> list[str]:
+            return [down, "127.0.0.1"]
+
+        answer = post(f"http://receiver.example:{received.port}/h", b"{}", {}, LOCAL, resolver)
+        assert (answer.status, answer.error) == (200, None)
+        assert received.requests[0].headers["host"] == f"receiver.example:{received.port}"
+        # Every address is still checked before any is tried.
+        refused = post(
+            f"http://receiver.example:{received.port}/h",
+            b"{}",
+            {},
+            dataclasses.replace(LOCAL, allow_private=False),
+            lambda host, port: ["93.184.216.34", "127.0.0.1"],
+        )
+        assert refused.error == "refused-address"
+        assert len(received.requests) == 1
+
+
 def test_an_attempt_lasts_the_timeout_in_all_even_when_the_answer_drips() -> None:
     """A receiver sending its answer a line at a time (each line within the socket's timeout)
     held the worker, and every other structure's deliveries, for as long as it liked."""
