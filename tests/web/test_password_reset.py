@@ -135,6 +135,15 @@ def test_the_mail_says_the_lifetime_in_the_right_number(
     assert said in (mail.body_text or "")
 
 
+@pytest.mark.parametrize(("minutes", "said"), [(1, "for 1 minute."), (1440, "for 1440 minutes.")])
+def test_the_page_says_the_lifetime_as_the_mail_does(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch, minutes: int, said: str
+) -> None:
+    """The page read ``timedelta.seconds``: a day's lifetime was "for 0 minutes"."""
+    monkeypatch.setitem(app.config, "PASSWORD_RESET_MINUTES", minutes)
+    assert said in _ask(client, "personne@relais.example")
+
+
 def test_the_token_is_stored_hashed_only(
     client: FlaskClient, yvonne: User, db_session: Session
 ) -> None:
