@@ -171,10 +171,27 @@ def parse_url(url: str, *, allow_http: bool) -> Target:
     return Target(parts.scheme, parts.hostname, port or default, path)
 
 
+# The IPv6 addresses that carry an IPv4 address (checked as that one): well-known NAT64.
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# IPv6 addresses never on the public Internet that ``is_global`` lets through: IPv4-compatible
+# (deprecated, ::/96), local-use NAT64 (64:ff9b:1::/48), site-local (deprecated, fec0::/10).
+NOT_PUBLIC_V6 = tuple(ipaddress.IPv6Network(n) for n in ("::/96", "64:ff9b:1::/48", "fec0::/10"))
+
+
 def address_refused(address: str) -> bool:
     """Whether an IP address is not on the public Internet: loopback, private, link-local
-    (cloud metadata at 169.254.169.254), multicast, reserved, unspecified, shared (CGNAT)."""
+    (cloud metadata at 169.254.169.254), multicast, reserved, unspecified, shared (CGNAT).
+    An IPv4 address within an IPv6 one (mapped, 6to4, NAT64) is judged as itself: a NAT64
+    gateway would connect to 64:ff9b::a9fe:a9fe as to 169.254.169.254."""
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None:
+            ip = ip.sixtofour
+        elif ip in NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        elif any(ip in network for network in NOT_PUBLIC_V6):
+            return True
     return not ip.is_global or ip.is_multicast

@@ -105,6 +105,25 @@ def test_an_invitation_is_a_hashed_single_use_link_in_a_mail(db_session: Session
     assert "nouvelle" not in str(send.data)  # ids only
 
 
+@pytest.mark.parametrize(
+    ("days", "french"), [(1, "dans un délai de 1 jour ("), (7, "dans un délai de 7 jours (")]
+)
+def test_the_mail_says_the_lifetime_in_the_right_number(
+    db_session: Session, days: int, french: str
+) -> None:
+    """RELAIS_INVITATION_DAYS=1 made "dans les 1 jours" ("within 1 days")."""
+    structure = factories.structure(db_session)
+    invitations.invite(
+        db_session, None, email="nouvelle@relais.example", role=Role.CASEWORKER,
+        structure=structure, manager=False, now=NOW, base_url=BASE,
+        lifetime=timedelta(days=days),
+    )  # fmt: skip
+    mail = db_session.scalars(select(MailMessage)).one()
+    assert mail.locale == "fr"
+    assert french in (mail.body_text or "")
+    assert "%(" not in (mail.body_text or "")
+
+
 def test_expired_and_revoked_invitations_do_nothing(db_session: Session) -> None:
     structure = factories.structure(db_session)
     _old, first = _invite(db_session, None, structure)

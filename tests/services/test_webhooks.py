@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from app.services.webhooks.delivery import deliver_due
 from app.services.webhooks.settings import WebhookSettings
 from app.services.webhooks.transport import post
 from tests import factories
-from tests.services.webhook_receiver import Receiver, closed_port, receiver
+from tests.services.webhook_receiver import Receiver, closed_port, dripping_receiver, receiver
 
 LOCAL = WebhookSettings(allow_http=True, allow_private=True, max_attempts=4, timeout=2)
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -317,6 +318,9 @@ def test_a_disabled_or_deleted_endpoint_is_sent_nothing_and_hears_nothing_new(
         queue.queue_ping(db_session, None, endpoint, now=NOW)
         assert _deliver(db_session, vault.keys) == 1
         assert [json.loads(r.body)["type"] for r in received.requests] == ["ping"]
+        # As docs/webhooks.md says: the structure and the address, no hand-off.
+        ping = json.loads(received.requests[0].body)["data"]
+        assert ping == {"structure": b.code, "webhook_id": str(endpoint.id)}
         endpoints.set_active(db_session, None, endpoint, True, now=NOW)
         assert _deliver(db_session, vault.keys) == 1
         endpoints.delete_endpoint(db_session, None, endpoint)
@@ -439,6 +443,13 @@ def test_allowed_addresses() -> None:
     assert address_refused("fd00::1")
     assert address_refused("224.0.0.1")
     assert not address_refused("2001:4860:4860::8888")
+    # An IPv4 address carried by an IPv6 one is judged as itself.
+    for inside in ("64:ff9b::a9fe:a9fe", "64:ff9b::a00:7", "2002:7f00:1::1", "2002:c0a8:101::"):
+        assert address_refused(inside), inside
+    for never_public in ("::7f00:1", "::a00:7", "64:ff9b:1::a00:7", "fec0::1"):
+        assert address_refused(never_public), never_public
+    assert not address_refused("64:ff9b::5db8:d822")  # 93.184.216.34 through NAT64
+    assert not address_refused("2002:5db8:d822::1")  # and 6to4
 
 
 def test_an_address_is_checked_again_when_sent_to(db_session: Session, vault: Vault) -> None:
@@ -461,6 +472,42 @@ def test_an_address_is_checked_again_when_sent_to(db_session: Session, vault: Va
         answer = post(received.url("/r"), b"{}", {}, LOCAL)
         assert (answer.status, answer.error) == (302, "http-302")
         assert len(received.requests) == 1
+
+
+def test_each_checked_address_of_the_host_is_tried_in_turn() -> None:
+    """Only the first address was tried: a receiver with an IPv6 and an IPv4 address failed
+    every delivery from a machine without IPv6."""
+    with receiver() as received:
+        down = "127.0.0.2"  # checked, but nothing listens there on the receiver's port
+
+        def resolver(host: str, port: int) -> list[str]:
+            return [down, "127.0.0.1"]
+
+        answer = post(f"http://receiver.example:{received.port}/h", b"{}", {}, LOCAL, resolver)
+        assert (answer.status, answer.error) == (200, None)
+        assert received.requests[0].headers["host"] == f"receiver.example:{received.port}"
+        # Every address is still checked before any is tried.
+        refused = post(
+            f"http://receiver.example:{received.port}/h",
+            b"{}",
+            {},
+            dataclasses.replace(LOCAL, allow_private=False),
+            lambda host, port: ["93.184.216.34", "127.0.0.1"],
+        )
+        assert refused.error == "refused-address"
+        assert len(received.requests) == 1
+
+
+def test_an_attempt_lasts_the_timeout_in_all_even_when_the_answer_drips() -> None:
+    """A receiver sending its answer a line at a time (each line within the socket's timeout)
+    held the worker, and every other structure's deliveries, for as long as it liked."""
+    settings = dataclasses.replace(LOCAL, timeout=1)
+    with dripping_receiver(pause=0.4, lines=20) as port:  # 8 s in all
+        started = time.monotonic()
+        answer = post(f"http://127.0.0.1:{port}/hook", b"{}", {}, settings)
+        elapsed = time.monotonic() - started
+    assert (answer.status, answer.error) == (None, "timeout")
+    assert elapsed < 3
 
 
 def test_an_erasure_deletes_what_was_sent_and_strips_the_pseudonym_of_what_waits(

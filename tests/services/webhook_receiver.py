@@ -67,3 +67,39 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def dripping_receiver(pause: float, lines: int) -> Iterator[int]:
+    """A receiver that answers ``200`` then one header line every ``pause`` seconds, ``lines``
+    times (each read is quick: only the whole answer is slow); yields its port."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                for _ in range(lines):
+                    if stop.wait(pause):
+                        return
+                    conn.sendall(b"X-Slow: 1\r\n")
+                conn.sendall(b"Content-Length: 0\r\n\r\n")
+            except OSError:
+                return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        listener.close()
+        thread.join()

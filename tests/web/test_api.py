@@ -173,6 +173,28 @@ def test_each_endpoint_needs_its_scope(
 # -- people ------------------------------------------------------------------------------------
 
 
+def test_the_list_gives_name_and_birth_date_only_as_documented(
+    client: FlaskClient, net: dict[str, object]
+) -> None:
+    """docs/api.md: the list's other identity fields are null whatever the record holds."""
+    token = str(net["token_a"])
+    identity = {"last_name": "Quintal", "first_name": "Zoé", "birth_date": "1999-04-17"}
+    with_phone = {
+        **NEW_PERSON,
+        "identity": {**identity, "phone": "06 12 34 56 78"},
+        "register_anyway": True,
+    }
+    created = post(client, token, "/api/v1/people", with_phone)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    pseudonym = created.get_json()["pseudonym"]
+    one = get(client, token, f"/api/v1/people/{pseudonym}").get_json()["identity"]
+    assert one["phone"] == "+33612345678"
+    items = get(client, token, "/api/v1/people", limit=200).get_json()["items"]
+    (listed,) = [item["identity"] for item in items if item["pseudonym"] == pseudonym]
+    assert (listed["last_name"], listed["birth_date"]) == ("Quintal", "1999-04-17")
+    assert listed["phone"] is None
+
+
 def test_register_read_and_list_people(
     client: FlaskClient, net: dict[str, object], db_session: scoped_session[Session]
 ) -> None:

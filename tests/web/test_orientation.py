@@ -4,6 +4,7 @@ publication-view exports (issue 15, items 1 and 2)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -17,6 +18,8 @@ from app.domain.roles import Role
 from app.models import AuditEvent, Barrier, Beneficiary, OrientationDecision
 from app.services.pathways import add_barrier
 from app.services.security.vault import Vault
+from app.services.statistics.delays import TABLE_NAMES
+from app.web.steering.views import DECISION_TABLES
 from tests import factories
 from tests.web.helpers import action_tokens, csrf_token, login
 from tests.web.test_dashboard import PERIOD, rows
@@ -148,6 +151,11 @@ def test_the_steering_page_and_its_publication_exports(
     assert 'id="summary-registration_to_decision"' in text
     assert client.get(f"/steering/delays?{PERIOD}&view=publication").status_code == 200
     assert client.get("/steering/delays?start=2026-12-31&end=2026-01-01").status_code == 400
+    # Each table links its export (the links were lost when the tables became a shared macro).
+    links = set(re.findall(r'href="(/steering/delays/export/[^"]+)"', text))
+    names = {link.split("/")[-1].split(".csv")[0] for link in links}
+    assert names == set(TABLE_NAMES) | DECISION_TABLES
+    assert all(link.endswith(".csv?" + PERIOD.replace("&", "&amp;")) for link in links)
     export = client.get(
         f"/steering/delays/export/delays-registration-to-decision-by-quarter.csv?{PERIOD}"
     )

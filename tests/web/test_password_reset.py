@@ -115,6 +115,35 @@ def test_the_same_answer_whether_or_not_the_account_exists(
     assert len(_mails(db_session)) == 1
 
 
+@pytest.mark.parametrize(
+    ("minutes", "said"), [(1, "dans un délai de 1 minute ("), (30, "dans un délai de 30 minutes (")]
+)
+def test_the_mail_says_the_lifetime_in_the_right_number(
+    app: Flask,
+    client: FlaskClient,
+    yvonne: User,
+    db_session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    minutes: int,
+    said: str,
+) -> None:
+    """RELAIS_PASSWORD_RESET_MINUTES=1 made "dans les 1 minutes" ("within 1 minutes")."""
+    monkeypatch.setitem(app.config, "PASSWORD_RESET_MINUTES", minutes)
+    _ask(client, "yvonne@relais.example")
+    (mail,) = _mails(db_session)
+    assert mail.locale == "fr"
+    assert said in (mail.body_text or "")
+
+
+@pytest.mark.parametrize(("minutes", "said"), [(1, "for 1 minute."), (1440, "for 1440 minutes.")])
+def test_the_page_says_the_lifetime_as_the_mail_does(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch, minutes: int, said: str
+) -> None:
+    """The page read ``timedelta.seconds``: a day's lifetime was "for 0 minutes"."""
+    monkeypatch.setitem(app.config, "PASSWORD_RESET_MINUTES", minutes)
+    assert said in _ask(client, "personne@relais.example")
+
+
 def test_the_token_is_stored_hashed_only(
     client: FlaskClient, yvonne: User, db_session: Session
 ) -> None:

@@ -51,7 +51,7 @@ SUBJECT = N_("Relais: an invitation to create your account")
 BODY = N_(
     "Hello,\n\n"
     "You are invited to create your Relais account as %(role)s. To create it, open this "
-    "link within %(days)s days (it works once):\n\n"
+    "link within %(delay)s (it works once):\n\n"
     "%(link)s\n\n"
     "If you did not expect this invitation, ignore this mail: no account is created."
 )
@@ -199,14 +199,16 @@ def _queue_mail(
     lifetime: timedelta,
 ) -> None:
     locale = DEFAULT_LOCALE  # no account yet: the language of Relais
-    t = _translations(locale).gettext
+    catalog = _translations(locale)
+    t = catalog.gettext
     if structure is None:
         role = t(ROLE_PHRASES[invitation.role])
     else:
         phrase = MANAGER_PHRASE if invitation.manages_structure else CASEWORKER_PHRASE
         role = t(phrase) % {"of_structure": structure_phrases(structure, locale).of}
     days = max(1, int(lifetime.total_seconds() // 86400))
-    body = t(BODY) % {"role": role, "days": days, "link": invitation_link(base_url, token)}
+    delay = catalog.ngettext("%(num)d day", "%(num)d days", days) % {"num": days}
+    body = t(BODY) % {"role": role, "delay": delay, "link": invitation_link(base_url, token)}
     session.add(
         MailMessage(
             id=uuid.uuid4(),

@@ -43,7 +43,7 @@ SUBJECT = N_("Relais: choose a new password")
 BODY = N_(
     "Hello,\n\n"
     "Someone asked to choose a new password for the Relais account of this address. To "
-    "choose one, open this link within %(minutes)s minutes (it works once):\n\n"
+    "choose one, open this link within %(delay)s (it works once):\n\n"
     "%(link)s\n\n"
     "If you did not ask for it, ignore this mail: your password does not change."
 )
@@ -108,9 +108,11 @@ def request_reset(
         )
     )
     locale = user.locale if user.locale in LOCALES else DEFAULT_LOCALE
-    t = _translations(locale).gettext
+    catalog = _translations(locale)
+    t = catalog.gettext
     minutes = int(policy.lifetime.total_seconds() // 60)
-    body = t(BODY) % {"minutes": minutes, "link": reset_link(base_url, token)}
+    delay = catalog.ngettext("%(num)d minute", "%(num)d minutes", minutes) % {"num": minutes}
+    body = t(BODY) % {"delay": delay, "link": reset_link(base_url, token)}
     session.add(
         MailMessage(
             id=uuid.uuid4(),

@@ -9,6 +9,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -64,11 +65,15 @@ def forgotten_password() -> ResponseReturnValue:
             password_reset.request_reset(
                 dbs(), form.email.data, base_url=base_url, policy=_policy(), now=datetime.now(UTC)
             )
+        # The lifetime in minutes as the mail says it (``timedelta.seconds`` drops the days).
+        minutes = int(_policy().lifetime.total_seconds() // 60)
         flash(
-            _(
+            ngettext(
                 "If an account uses this address, a mail was sent to it with a link to choose "
-                "a new password. The link works once, for %(minutes)s minutes.",
-                minutes=_policy().lifetime.seconds // 60,
+                "a new password. The link works once, for %(num)d minute.",
+                "If an account uses this address, a mail was sent to it with a link to choose "
+                "a new password. The link works once, for %(num)d minutes.",
+                minutes,
             ),
             "info",
         )
