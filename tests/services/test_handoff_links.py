@@ -123,6 +123,9 @@ def test_a_structure_without_accounts_gets_an_answer_link_at_its_contact_address
     assert link.scope is LinkScope.ANSWER
     assert (link.handoff_id, link.structure_id) == (handoff.id, handoff.to_structure_id)
     assert link.expires_at == handoff.sent_at + timedelta(days=30)
+    # The link dies at the hour it was sent, thirty days on: the mail says when, in France
+    # (NOW is 09:30 UTC, 10:30 in Paris in winter), not a day the link does not last through.
+    assert "jusqu'au 20/12/2026 à 10:30" in str(mail.body_text)
     # The mail says nothing of the identity.
     for value in IDENTITY:
         assert value not in f"{mail.subject}\n{mail.body_text}"

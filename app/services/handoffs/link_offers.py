@@ -17,7 +17,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
-from app.domain.effective_dates import field_day
+from app.domain.effective_dates import FIELD_ZONE
 from app.domain.french import phrases
 from app.domain.handoffs import HandoffStatus
 from app.domain.roles import Role
@@ -48,6 +48,8 @@ FOLLOW_THROUGH_BODY = N_(
     "gives the person your contact details. When you have met the person, then when the "
     "hand-off ends, say so from this link (until %(deadline)s):"
 )
+# The link dies at the moment of the day it was sent, not at the day's end: the time is said.
+DEADLINE = N_("%(day)s at %(time)s")
 LINK_PRIVACY = N_(
     "The link shows what you need to answer (pseudonym, cohort, age band, neighbourhood, "
     "purpose, the sender's note), never the person's identity. Do not forward this mail: "
@@ -187,12 +189,13 @@ def _queue_link_mail(
     pseudonym = session.scalar(
         select(Beneficiary.pseudonym).where(Beneficiary.id == handoff.beneficiary_id)
     )
+    deadline = expires_at.astimezone(FIELD_ZONE)
     values = {
         "pseudonym": pseudonym or "",
         "sender": sender.the,
         "receiver": receiver.the,
         "of_structure": receiver.of,
-        "deadline": field_day(expires_at).strftime("%d/%m/%Y"),
+        "deadline": t(DEADLINE) % {"day": f"{deadline:%d/%m/%Y}", "time": f"{deadline:%H:%M}"},
     }
     if scope is LinkScope.ANSWER:
         kind, subject = MailKind.HANDOFF_ANSWER_LINK, ANSWER_SUBJECT
