@@ -454,6 +454,39 @@ def test_the_rate_limit_is_per_token(
         limiter.reset()
 
 
+def test_failed_authentications_are_limited_per_address_never_a_valid_token(
+    app: Flask, client: FlaskClient, net: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random tokens each had a counter of their own: guessing was never slowed down. Now the
+    requests without a valid token are counted per client address; a valid token still
+    passes from that address."""
+    from app.extensions import limiter
+
+    monkeypatch.setitem(app.config, "API_AUTH_FAILURE_LIMIT", "3 per minute")
+    limiter.reset()
+    try:
+        for attempt in range(3):
+            _problem(get(client, f"relais_0000000{attempt}_guess", "/api/v1/directory"), 401)
+        _problem(client.get("/api/v1/directory"), 429)  # no token at all counts too
+        refused = get(client, "relais_00000009_guess", "/api/v1/directory")
+        body = _problem(refused, 429)
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert "valid API token" in str(body["detail"])
+        # A valid token is never turned away by the failures of its address, and is not
+        # counted among them.
+        for _ in range(3):
+            assert get(client, str(net["token_a"]), "/api/v1/directory").status_code == 200
+        # Another address has its own count.
+        other = client.get(
+            "/api/v1/directory",
+            headers=auth("relais_0000000a_guess"),
+            environ_base={"REMOTE_ADDR": "192.0.2.7"},
+        )
+        _problem(other, 401)
+    finally:
+        limiter.reset()
+
+
 def test_the_openapi_document_and_its_page(client: FlaskClient) -> None:
     document = client.get("/api/v1/openapi.json")
     assert document.status_code == 200
