@@ -289,6 +289,39 @@ def test_deactivation_reactivation_and_the_last_manager(
     assert {AuditAction.USER_DEACTIVATE, AuditAction.USER_REACTIVATE} <= actions
 
 
+def test_the_invitations_of_a_deactivated_account_stop_working(
+    client: FlaskClient, db_session: Session, team: dict[str, User]
+) -> None:
+    """A manager who leaves invited an address of their own beforehand: once their account is
+    closed, the link created nothing before; it had made them a new account of the
+    structure."""
+    manager, colleague = team["manager"], team["colleague"]
+    set_manager(db_session, None, colleague, True)
+    db_session.commit()
+    login(client, "manager@relais.example")
+    _post(client, "/structures/ACC/accounts/invite", {"email": NEW_EMAIL, "name_hint": ""})
+    token = _invitation_token(db_session, NEW_EMAIL)
+    other_manager = client.application.test_client()
+    login(other_manager, "colleague@relais.example")
+    path = f"/structures/ACC/accounts/{manager.id}/deactivate"
+    assert _post(other_manager, path, {"confirmed": "y"}).status_code == 302  # type: ignore[attr-defined]
+
+    visitor = client.application.test_client()
+    assert 'data-testid="invitation-invalid"' in visitor.get(f"/invitation/{token}").get_data(True)
+    _accept(visitor, token)
+    assert _count(db_session, User, User.email == NEW_EMAIL) == 0
+    invitation = db_session.scalars(select(Invitation).where(Invitation.email == NEW_EMAIL)).one()
+    assert invitation.revoked_at is not None
+    revoked = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == AuditAction.INVITATION_REVOKE)
+    ).one()
+    assert revoked.actor_id == colleague.id
+    assert revoked.data == {"reason": "inviter_deactivated"}
+    # Nothing waits on the accounts page any more.
+    page = other_manager.get("/structures/ACC/accounts").get_data(as_text=True)
+    assert 'data-testid="invitation-row"' not in page
+
+
 def test_giving_the_manager_role_asks_for_the_password_again(
     client: FlaskClient, db_session: Session, team: dict[str, User]
 ) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, undefer_group
 from app.domain.audit import AuditAction
 from app.domain.french import fold
 from app.domain.roles import Role
-from app.models import Structure, User
+from app.models import Invitation, Structure, User
 from app.models.base import utcnow
 from app.models.user import SECRETS
 from app.services.errors import N_, Conflict, InvalidInput, NotFound
@@ -99,19 +99,42 @@ def set_password(
 def deactivate_user(
     session: Session, actor: User | None, user: User, *, reason: str | None = None
 ) -> bool:
-    """Close an account: it can no longer sign in and its sessions end now. Returns whether
-    it was open (closing a closed account changes nothing). ``reason``: a short code kept in
-    the audit event ("idle" for ``flask users deactivate-idle``)."""
+    """Close an account: it can no longer sign in, its sessions end now and the invitations it
+    sent that wait for an answer are revoked. Returns whether it was open (closing a closed
+    account changes nothing). ``reason``: a short code kept in the audit event ("idle" for
+    ``flask users deactivate-idle``)."""
     if not user.active:
         return False
+    now = utcnow()
     user.active = False
     user.session_version += 1
-    sessions.end_all(session, user, now=utcnow())
+    sessions.end_all(session, user, now=now)
     if reason is None:
         audit.record(session, actor, AuditAction.USER_DEACTIVATE, user)
     else:
         audit.record(session, actor, AuditAction.USER_DEACTIVATE, user, reason=reason)
+    _revoke_invitations_sent(session, actor, user, now)
     return True
+
+
+def _revoke_invitations_sent(
+    session: Session, actor: User | None, user: User, now: datetime
+) -> None:
+    """The invitations a closed account sent that wait for an answer stop working: someone who
+    leaves cannot come back through a link they sent themself before leaving."""
+    waiting = session.scalars(
+        select(Invitation).where(
+            Invitation.invited_by_id == user.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+    )
+    for invitation in waiting:
+        invitation.revoked_at = now
+        audit.record(
+            session, actor, AuditAction.INVITATION_REVOKE, invitation, reason="inviter_deactivated"
+        )
 
 
 def idle_accounts(session: Session, *, since: datetime) -> list[User]:
