@@ -115,6 +115,22 @@ def test_the_same_answer_whether_or_not_the_account_exists(
     assert len(_mails(db_session)) == 1
 
 
+def test_the_answer_names_the_link_s_lifetime_even_beyond_a_day(
+    app: Flask,
+    client: FlaskClient,
+    yvonne: User,
+    db_session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page read the timedelta's ``seconds`` (its part below a day): a lifetime of a day and
+    an hour was announced as "60 minutes", a day as "0 minutes"."""
+    monkeypatch.setitem(app.config, "PASSWORD_RESET_MINUTES", 1500)
+    answer = _ask(client, "yvonne@relais.example")
+    assert "for 1500 minutes" in answer or "for 1,500 minutes" in answer
+    (mail,) = _mails(db_session)
+    assert "1500 minutes" in str(mail.body_text)
+
+
 def test_the_token_is_stored_hashed_only(
     client: FlaskClient, yvonne: User, db_session: Session
 ) -> None:
@@ -212,6 +228,12 @@ def test_an_account_with_a_second_factor_needs_a_code(
     assert 'name="code"' in client.get(f"/password/reset/{token}").get_data(as_text=True)
     refused = _reset(client, token, code="000000")
     assert "This code is not valid" in refused
+    # Audited as a wrong code of the sign-in is (it was counted, but left no trace).
+    db_session.expire_all()
+    failed = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == AuditAction.SECOND_FACTOR_FAILED)
+    ).all()
+    assert len(failed) == 1
     db_session.expire_all()
     assert db_session.scalar(select(PasswordResetToken.used_at)) is None
     assert CHANGED in _reset(client, token, code=fresh_code(app, "solange@relais.example"))

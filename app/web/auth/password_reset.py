@@ -12,9 +12,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from app.domain.audit import AuditAction
 from app.models import User
 from app.services.errors import ServiceError
-from app.services.security import password_reset, throttling
+from app.services.security import audit, password_reset, throttling
 from app.services.security.throttling import attempt_keys
 from app.unit_of_work import attempt
 from app.web.auth.second_step import CODE_DESCRIPTION
@@ -68,7 +69,7 @@ def forgotten_password() -> ResponseReturnValue:
             _(
                 "If an account uses this address, a mail was sent to it with a link to choose "
                 "a new password. The link works once, for %(minutes)s minutes.",
-                minutes=_policy().lifetime.seconds // 60,
+                minutes=int(_policy().lifetime.total_seconds() // 60),
             ),
             "info",
         )
@@ -109,7 +110,9 @@ def reset_password(token: str) -> ResponseReturnValue:
         except password_reset.LinkNotValid:
             return render_template("auth/reset_invalid.html")
         except password_reset.WrongCode as exc:
+            # Counted and audited as a wrong code of the second step is.
             throttling.record_failure(dbs(), _keys(user), now)
+            audit.record(dbs(), None, AuditAction.SECOND_FACTOR_FAILED, user)
             form.code.errors.append(_(exc.message))
         except ServiceError as exc:
             target = form.code if exc.field == "code" else form.password
