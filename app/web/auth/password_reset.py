@@ -90,7 +90,7 @@ def reset_password(token: str) -> ResponseReturnValue:
     form = ResetForm()
     if form.validate_on_submit():
         # Wrong codes count in the sign-in back-off of the account, as on the sign-in page.
-        wait = throttling.wait_before(dbs(), _keys(user), throttle_policy(), now)
+        wait = throttling.wait_before(dbs(), _keys(user), throttle_policy(), now, code=True)
         if wait is not None:
             form.code.errors.append(
                 _("Too many wrong codes: wait a few minutes before trying again.")
@@ -111,7 +111,7 @@ def reset_password(token: str) -> ResponseReturnValue:
             return render_template("auth/reset_invalid.html")
         except password_reset.WrongCode as exc:
             # Counted and audited as a wrong code of the second step is.
-            throttling.record_failure(dbs(), _keys(user), now)
+            throttling.record_code_failure(dbs(), _keys(user), now)
             audit.record(dbs(), None, AuditAction.SECOND_FACTOR_FAILED, user)
             form.code.errors.append(_(exc.message))
         except ServiceError as exc:
