@@ -125,6 +125,13 @@ def deactivate_idle(dry_run: bool) -> None:
     since = datetime.now(UTC) - timedelta(days=days)
     with transaction(commit=not dry_run) as session:
         idle = accounts.idle_accounts(session, since=since)
+        kept = accounts.spare_last_administrator(session, idle)
+        if kept is not None:
+            idle.remove(kept)
+            click.echo(
+                f"Kept {kept.email} open: the last active administrator. Sign in with it, or "
+                "make another administrator (users create), then close it."
+            )
         for user in idle:
             if not dry_run:
                 accounts.deactivate_user(session, None, user, reason="idle")

@@ -156,6 +156,24 @@ def idle_accounts(session: Session, *, since: datetime) -> list[User]:
     )
 
 
+def spare_last_administrator(session: Session, idle: list[User]) -> User | None:
+    """The administrator among ``idle`` to keep open when closing them all would leave no
+    active administrator (nobody could then reactivate an account, reset a second factor or
+    invite from the web): the one signed in (or created, or reactivated) last. ``None`` when an
+    active administrator remains anyway."""
+    idle_ids = {user.id for user in idle}
+    active = session.scalars(select(User).where(User.role == Role.ADMIN, User.active.is_(True)))
+    admins = list(active)
+    if not admins or any(admin.id not in idle_ids for admin in admins):
+        return None
+
+    def last_seen(admin: User) -> datetime:
+        moments = [admin.last_login_at, admin.reactivated_at, admin.created_at]
+        return max(moment for moment in moments if moment is not None)
+
+    return max(admins, key=last_seen)
+
+
 def authenticate(
     session: Session,
     email: str,
