@@ -174,6 +174,32 @@ def test_a_newer_invitation_replaces_the_pending_one_and_resend_gives_a_new_link
     assert _count(db_session, User, User.email == NEW_EMAIL) == 1
 
 
+def test_a_manager_s_invitation_never_revokes_another_structure_s(
+    client: FlaskClient, db_session: Session, team: dict[str, User]
+) -> None:
+    """Structure B's manager invited the address structure A had just invited: A's link
+    stopped working ("replaced", with B's manager as the actor), a manager acting on another
+    structure's invitation."""
+    login(client, "manager@relais.example")
+    _post(client, "/structures/ACC/accounts/invite", {"email": NEW_EMAIL, "name_hint": ""})
+    token_a = _invitation_token(db_session, NEW_EMAIL)
+    other = client.application.test_client()
+    login(other, "other@relais.example")
+    answer = _post(other, "/structures/BCC/accounts/invite", {"email": NEW_EMAIL, "name_hint": ""})
+    assert answer.status_code == 302  # type: ignore[attr-defined]
+    token_b = _invitation_token(db_session, NEW_EMAIL)
+    assert token_b != token_a
+    assert _count(db_session, Invitation, Invitation.revoked_at.is_not(None)) == 0
+    assert 'data-testid="invitation-row"' in client.get("/structures/ACC/accounts").get_data(True)
+    # The first link used creates the account; the other then creates nothing.
+    visitor = client.application.test_client()
+    assert _accept(visitor, token_a).status_code == 302  # type: ignore[attr-defined]
+    late = client.application.test_client()
+    _accept(late, token_b)
+    accounts = db_session.scalars(select(User).where(User.email == NEW_EMAIL)).all()
+    assert [u.structure.code for u in accounts] == ["ACC"]
+
+
 def test_an_address_in_use_is_refused_on_the_form(
     client: FlaskClient, db_session: Session, team: dict[str, User]
 ) -> None:
