@@ -114,3 +114,24 @@ def test_the_last_active_administrator_is_kept_open(
     db_session.commit()
     again = runner.invoke(args=["users", "deactivate-idle"])
     assert "Deactivated admin@relais.example" in again.output
+
+
+def test_a_structure_left_without_an_active_manager_is_named(
+    runner: FlaskCliRunner, db_session: Session
+) -> None:
+    """The idle command closed a structure's only manager while a colleague stayed active,
+    without a word: nobody there could invite or close an account any more, against "a
+    structure always keeps one active manager" (docs/administration.md)."""
+    from app.services.security.managers import set_manager
+
+    structure = factories.structure(db_session, "IDL")
+    manager = factories.user(db_session, structure_=structure, email="gerante@relais.example")
+    set_manager(db_session, None, manager, True)
+    factories.user(db_session, structure_=structure, email="collegue@relais.example")
+    _age(db_session, manager, created=900, last_login=400)
+    db_session.commit()
+    for args in (["--dry-run"], []):
+        result = runner.invoke(args=["users", "deactivate-idle", *args])
+        assert result.exit_code == 0, result.output
+        assert "Structure IDL has no active manager any more" in result.output
+        assert "collegue@relais.example" in result.output

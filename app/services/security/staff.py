@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
 from app.domain.roles import Role
-from app.models import FollowUp, User
+from app.models import FollowUp, Structure, User
 from app.services.errors import N_, Forbidden, InvalidInput
 from app.services.security import accounts, audit, managers
 
@@ -141,3 +141,29 @@ def change_manager(session: Session, actor: User | None, user: User, allowed: bo
             name=user.display_name,
         )
     return managers.set_manager(session, actor, user, allowed)
+
+
+def left_without_manager(session: Session, closed: list[User]) -> list[tuple[str, list[str]]]:
+    """The structures (code, e-mail addresses of the accounts staying active) whose last active
+    managers are among ``closed`` while colleagues stay active (``users deactivate-idle``
+    names them: the command line closes a last manager, the pages never do)."""
+    leaving = {user.id for user in closed}
+    found = []
+    ids = {u.structure_id for u in closed if u.manages_structure and u.structure_id is not None}
+    for structure_id in sorted(i for i in ids if i is not None):
+        if any(m.id not in leaving for m in managers.managers_of(session, structure_id)):
+            continue
+        staying = session.scalars(
+            select(User.email)
+            .where(
+                User.structure_id == structure_id,
+                User.active.is_(True),
+                User.api_client.is_(False),
+                User.id.not_in(leaving),
+            )
+            .order_by(User.email)
+        ).all()
+        structure = session.get(Structure, structure_id)
+        if staying and structure is not None:
+            found.append((structure.code, list(staying)))
+    return found
