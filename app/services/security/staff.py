@@ -92,9 +92,24 @@ def _is_last_manager(session: Session, user: User) -> bool:
     return [m.id for m in managers.managers_of(session, user.structure_id)] == [user.id]
 
 
+def _refuse_token_account(user: User) -> None:
+    if user.api_client:
+        raise InvalidInput(
+            N_(
+                "This account belongs to an API token: revoke the token (or create another) "
+                "on its structure's API tokens page."
+            ),
+            field="user",
+        )
+
+
 def deactivate(session: Session, actor: User | None, user: User) -> bool:
-    """Close ``user``'s account (its sessions end). Returns whether it was open."""
+    """Close ``user``'s account (its sessions end). Returns whether it was open. An API
+    token's account ends with its token (``app.services.api.tokens.revoke_token``): closed
+    here, the token stopped working while its page still showed it in force, and reopened,
+    a revoked token's account became active again."""
     require_account_manager(actor, user)
+    _refuse_token_account(user)
     if actor is not None and actor.id == user.id:
         raise InvalidInput(N_("You cannot deactivate your own account."), field="user")
     if actor is not None and _is_last_manager(session, user):
@@ -113,6 +128,7 @@ def reactivate(session: Session, actor: User | None, user: User, *, now: datetim
     """Open a closed account again. Returns whether it was closed. The account's idle time
     starts again now (``users deactivate-idle`` would close it at once otherwise)."""
     require_account_manager(actor, user)
+    _refuse_token_account(user)
     if user.active:
         return False
     if user.structure is not None and not user.structure.active:
