@@ -150,7 +150,7 @@ def _check_sign_in(app: Flask) -> None:
             "RELAIS_LOGIN_FRESH_CLIENT_DELAY_SECONDS must be 0 or more, "
             f"got {config['LOGIN_FRESH_CLIENT_DELAY_SECONDS']}"
         )
-    for name in ("ANONYMOUS_POST_LIMIT", "API_RATE_LIMIT"):
+    for name in ("ANONYMOUS_POST_LIMIT", "API_RATE_LIMIT", "API_AUTH_FAILURE_LIMIT"):
         limit = str(config[name])
         try:
             parse_many(limit) if limit else None

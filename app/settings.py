@@ -91,6 +91,10 @@ class Config:
     # Requests per API token to /api/v1 (docs/api.md), in Flask-Limiter's notation, counted
     # in RATELIMIT_STORAGE_URI; empty switches it off.
     API_RATE_LIMIT = "120 per minute; 5000 per hour"
+    # Requests to /api/v1 without a valid token (none, unknown, revoked, expired) per client
+    # address, in Flask-Limiter's notation; beyond it they get a 429 with Retry-After. A valid
+    # token is never refused by it. Empty switches it off.
+    API_AUTH_FAILURE_LIMIT = "10 per minute; 100 per hour"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "relais"
     # Sessions end after this many minutes without a request, and after
@@ -256,6 +260,7 @@ class TestingConfig(Config):
     # Every test signs in from 127.0.0.1: the request-rate limit is switched on by the tests
     # of the limit only.
     ANONYMOUS_POST_LIMIT = ""
+    API_AUTH_FAILURE_LIMIT = ""
 
     @classmethod
     def load_secrets(cls, environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
@@ -289,6 +294,7 @@ ENVIRONMENT: tuple[tuple[str, str, Callable[[str, str], object]], ...] = (
     ("ANONYMOUS_POST_LIMIT", "RELAIS_ANONYMOUS_POST_LIMIT", parse_text),
     ("RATELIMIT_STORAGE_URI", "RELAIS_RATELIMIT_STORAGE_URI", parse_text),
     ("API_RATE_LIMIT", "RELAIS_API_RATE_LIMIT", parse_text),
+    ("API_AUTH_FAILURE_LIMIT", "RELAIS_API_AUTH_FAILURE_LIMIT", parse_text),
     ("BLIND_INDEX_BITS", "RELAIS_BLIND_INDEX_BITS", parse_bits),
     ("HANDOFF_OVERDUE_DAYS", "RELAIS_HANDOFF_OVERDUE_DAYS", parse_days),
     ("HANDOFF_EXPIRY_DAYS", "RELAIS_HANDOFF_EXPIRY_DAYS", parse_days),

@@ -25,6 +25,7 @@ from tests.test_startup import ROOT, _production_env, _start
             "RELAIS_LOGIN_FRESH_CLIENT_DELAY_SECONDS must be 0 or more",
         ),
         ("ANONYMOUS_POST_LIMIT", "often", "RELAIS_ANONYMOUS_POST_LIMIT is not a rate limit"),
+        ("API_AUTH_FAILURE_LIMIT", "10/sec", "RELAIS_API_AUTH_FAILURE_LIMIT is not a rate limit"),
     ],
 )
 def test_a_bad_sign_in_setting_stops_the_start(setting: str, value: object, reason: str) -> None:

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
 from app.cli.common import read_password, transaction
 from app.domain.roles import Role
+from app.models import User
 from app.services.people import referents
-from app.services.security import accounts, managers, proconnect, second_factor
+from app.services.security import accounts, managers, proconnect, second_factor, staff
 from app.services.structures import get_structure
 
 users_cli = AppGroup("users", help="Create accounts, set passwords, deactivate accounts.")
@@ -125,6 +127,13 @@ def deactivate_idle(dry_run: bool) -> None:
     since = datetime.now(UTC) - timedelta(days=days)
     with transaction(commit=not dry_run) as session:
         idle = accounts.idle_accounts(session, since=since)
+        kept = accounts.spare_last_administrator(session, idle)
+        if kept is not None:
+            idle.remove(kept)
+            click.echo(
+                f"Kept {kept.email} open: the last active administrator. Sign in with it, or "
+                "make another administrator (users create), then close it."
+            )
         for user in idle:
             if not dry_run:
                 accounts.deactivate_user(session, None, user, reason="idle")
@@ -138,6 +147,16 @@ def deactivate_idle(dry_run: bool) -> None:
                 )
         verb = "would be deactivated" if dry_run else "deactivated"
         click.echo(f"{len(idle)} account(s) not signed in for {days} days {verb}.")
+        _name_structures_left_without_manager(session, idle)
+
+
+def _name_structures_left_without_manager(session: Session, closed: list[User]) -> None:
+    """Nobody in these structures can invite or close an account until someone is named."""
+    for code, staying in staff.left_without_manager(session, closed):
+        click.echo(
+            f"Structure {code} has no active manager any more: name one of its accounts "
+            f"({', '.join(staying)}) with users set-manager EMAIL, or from its accounts page."
+        )
 
 
 @users_cli.command("set-phone")

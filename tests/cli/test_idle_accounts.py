@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
+from app.domain.roles import Role
 from app.models import AuditEvent, User
 from app.services.security.vault import Vault
 from tests import factories
@@ -86,3 +87,51 @@ def test_the_idle_time_is_a_setting(
         app.config["ACCOUNT_IDLE_DAYS"] = old
     assert "ludovic@relais.example" in result.output
     assert "not signed in for 30 days" in result.output
+
+
+def test_the_last_active_administrator_is_kept_open(
+    runner: FlaskCliRunner, db_session: Session
+) -> None:
+    """An administrator who runs Relais from the command line never signs in: after 180 days
+    the idle command closed the last administrator account, and nobody could reactivate an
+    account, reset a second factor or invite from the web any more (no command reopens one)."""
+    older = factories.user(db_session, Role.ADMIN, email="admin.ancien@relais.example")
+    last = factories.user(db_session, Role.ADMIN, email="admin@relais.example")
+    _age(db_session, older, created=900, last_login=400)
+    _age(db_session, last, created=900, last_login=200)
+    db_session.commit()
+    done = runner.invoke(args=["users", "deactivate-idle"])
+    assert done.exit_code == 0, done.output
+    assert "Deactivated admin.ancien@relais.example" in done.output
+    assert "Kept admin@relais.example open" in done.output
+    assert "1 account(s)" in done.output
+    db_session.expire_all()
+    assert {u.email for u in db_session.scalars(select(User)) if u.active} == {
+        "admin@relais.example"
+    }
+    # Once another administrator is active, the idle one is closed as any other.
+    factories.user(db_session, Role.ADMIN, email="admin.nouveau@relais.example")
+    db_session.commit()
+    again = runner.invoke(args=["users", "deactivate-idle"])
+    assert "Deactivated admin@relais.example" in again.output
+
+
+def test_a_structure_left_without_an_active_manager_is_named(
+    runner: FlaskCliRunner, db_session: Session
+) -> None:
+    """The idle command closed a structure's only manager while a colleague stayed active,
+    without a word: nobody there could invite or close an account any more, against "a
+    structure always keeps one active manager" (docs/administration.md)."""
+    from app.services.security.managers import set_manager
+
+    structure = factories.structure(db_session, "IDL")
+    manager = factories.user(db_session, structure_=structure, email="gerante@relais.example")
+    set_manager(db_session, None, manager, True)
+    factories.user(db_session, structure_=structure, email="collegue@relais.example")
+    _age(db_session, manager, created=900, last_login=400)
+    db_session.commit()
+    for args in (["--dry-run"], []):
+        result = runner.invoke(args=["users", "deactivate-idle", *args])
+        assert result.exit_code == 0, result.output
+        assert "Structure IDL has no active manager any more" in result.output
+        assert "collegue@relais.example" in result.output

@@ -129,6 +129,28 @@ def test_a_stranger_cannot_lock_the_owner_out_for_long(db_session: Session, memb
     assert counters == {attempt_keys(SECRET, "", STRANGER).client: 12}
 
 
+def test_wrong_codes_wait_in_full_but_a_stranger_s_passwords_never_hold_the_code_back(
+    db_session: Session, member: User
+) -> None:
+    """The login's wrong codes (only someone with the password makes them) wait the full
+    delay from any address; a stranger's wrong passwords leave the owner's code step free."""
+    _fail(db_session, 12, client=STRANGER)
+    owner = attempt_keys(SECRET, "quentin@relais.example", OWNER)
+    later = NOW + timedelta(seconds=61)
+    assert throttling.wait_before(db_session, owner, POLICY, later, code=True) is None
+    for attempt in range(12):
+        address = attempt_keys(SECRET, "quentin@relais.example", f"198.51.100.{attempt}")
+        throttling.record_code_failure(db_session, address, NOW)
+    fresh = attempt_keys(SECRET, "quentin@relais.example", "192.0.2.1")
+    assert throttling.wait_before(db_session, fresh, POLICY, later) is None  # the password step
+    wait = throttling.wait_before(db_session, fresh, POLICY, later, code=True)
+    assert wait is not None
+    assert wait > timedelta(minutes=5)
+    # A complete sign-in clears both of the login's counters.
+    throttling.clear_account(db_session, fresh)
+    assert throttling.wait_before(db_session, fresh, POLICY, later, code=True) is None
+
+
 def test_one_address_cannot_try_many_logins(db_session: Session, member: User) -> None:
     policy = ThrottlePolicy(3, 3, timedelta(minutes=15), timedelta(seconds=60))
     for n in range(3):

@@ -32,7 +32,7 @@ from app.web.access import MATRIX
 from tests import factories
 from tests.sql_count import count_queries, pin_flat
 from tests.web.api_helpers import auth, get, post, token_for
-from tests.web.helpers import login
+from tests.web.helpers import csrf_token, login
 
 PROBLEM = "application/problem+json"
 NEW_PERSON = {
@@ -474,6 +474,69 @@ def test_the_rate_limit_is_per_token(
     finally:
         app.config["API_RATE_LIMIT"] = previous
         limiter.reset()
+
+
+def test_failed_authentications_are_limited_per_address_never_a_valid_token(
+    app: Flask, client: FlaskClient, net: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random tokens each had a counter of their own: guessing was never slowed down. Now the
+    requests without a valid token are counted per client address; a valid token still
+    passes from that address."""
+    from app.extensions import limiter
+
+    monkeypatch.setitem(app.config, "API_AUTH_FAILURE_LIMIT", "3 per minute")
+    limiter.reset()
+    try:
+        for attempt in range(3):
+            _problem(get(client, f"relais_0000000{attempt}_guess", "/api/v1/directory"), 401)
+        _problem(client.get("/api/v1/directory"), 429)  # no token at all counts too
+        refused = get(client, "relais_00000009_guess", "/api/v1/directory")
+        body = _problem(refused, 429)
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert "valid API token" in str(body["detail"])
+        # A valid token is never turned away by the failures of its address, and is not
+        # counted among them.
+        for _ in range(3):
+            assert get(client, str(net["token_a"]), "/api/v1/directory").status_code == 200
+        # Another address has its own count.
+        other = client.get(
+            "/api/v1/directory",
+            headers=auth("relais_0000000a_guess"),
+            environ_base={"REMOTE_ADDR": "192.0.2.7"},
+        )
+        _problem(other, 401)
+    finally:
+        limiter.reset()
+
+
+def test_an_administrator_neither_closes_nor_reopens_a_token_s_account(
+    app: Flask, client: FlaskClient, net: dict[str, object], db_session: scoped_session[Session]
+) -> None:
+    """The administrators' list offered "Deactivate" on a token's account ("API: name"): the
+    token stopped working while its structure's page still showed it in force; and
+    "Reactivate" on a revoked token's account made it active again."""
+    session = db_session()
+    factories.user(session, Role.ADMIN, email="admin.api@relais.example")
+    token = session.scalars(select(ApiToken).where(ApiToken.structure_id == net["a"])).one()
+    account_id = token.user_id
+    session.commit()
+    login(client, "admin.api@relais.example")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert f"/admin/users/{account_id}/deactivate" not in page
+    path = f"/admin/users/{account_id}/deactivate"
+    client.post(path, data={"confirmed": "y", "csrf_token": csrf_token(client, path)})
+    assert get(app.test_client(), str(net["token_a"]), "/api/v1/directory").status_code == 200
+
+    session = db_session()  # each request ended the session the objects were loaded in
+    token = session.scalars(select(ApiToken).where(ApiToken.structure_id == net["a"])).one()
+    revoke_token(session, None, token, now=datetime.now(UTC))
+    session.commit()
+    again = f"/admin/users/{account_id}/reactivate"
+    client.post(again, data={"confirm": "y", "csrf_token": csrf_token(client, path)})
+    session = db_session()
+    account = session.get(User, account_id)
+    assert account is not None
+    assert not account.active
 
 
 def test_the_openapi_document_and_its_page(client: FlaskClient) -> None:

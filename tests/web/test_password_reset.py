@@ -241,6 +241,12 @@ def test_an_account_with_a_second_factor_needs_a_code(
     assert 'name="code"' in client.get(f"/password/reset/{token}").get_data(as_text=True)
     refused = _reset(client, token, code="000000")
     assert "This code is not valid" in refused
+    # Audited as a wrong code of the sign-in is (it was counted, but left no trace).
+    db_session.expire_all()
+    failed = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == AuditAction.SECOND_FACTOR_FAILED)
+    ).all()
+    assert len(failed) == 1
     db_session.expire_all()
     assert db_session.scalar(select(PasswordResetToken.used_at)) is None
     assert CHANGED in _reset(client, token, code=fresh_code(app, "solange@relais.example"))

@@ -183,6 +183,23 @@ def test_signing_out_ends_this_session_only(app: Flask, member: User) -> None:
     assert laptop.get("/people/").status_code == 302
 
 
+def test_signing_in_as_someone_else_ends_the_session_it_replaces(
+    app: Flask, member: User, db_session: Session
+) -> None:
+    """Odette's browser, still signed in, is used to sign in as Gaspard (or to accept an
+    invitation): her session's cookie is gone, and its row stayed open and listed on her
+    sessions page until its idle limit."""
+    shared = _browser(app, FIREFOX)
+    login(shared, "odette@relais.example")
+    login(shared, "gaspard@relais.example")
+    assert shared.get("/people/").status_code == 200
+    db_session.expire_all()
+    (odette,) = _rows(db_session, "odette@relais.example")
+    assert odette.ended_at is not None
+    (gaspard,) = _rows(db_session, "gaspard@relais.example")
+    assert gaspard.ended_at is None
+
+
 def test_a_password_change_ends_every_session(
     app: Flask, member: User, db_session: Session
 ) -> None:

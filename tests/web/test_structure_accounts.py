@@ -174,6 +174,32 @@ def test_a_newer_invitation_replaces_the_pending_one_and_resend_gives_a_new_link
     assert _count(db_session, User, User.email == NEW_EMAIL) == 1
 
 
+def test_a_manager_s_invitation_never_revokes_another_structure_s(
+    client: FlaskClient, db_session: Session, team: dict[str, User]
+) -> None:
+    """Structure B's manager invited the address structure A had just invited: A's link
+    stopped working ("replaced", with B's manager as the actor), a manager acting on another
+    structure's invitation."""
+    login(client, "manager@relais.example")
+    _post(client, "/structures/ACC/accounts/invite", {"email": NEW_EMAIL, "name_hint": ""})
+    token_a = _invitation_token(db_session, NEW_EMAIL)
+    other = client.application.test_client()
+    login(other, "other@relais.example")
+    answer = _post(other, "/structures/BCC/accounts/invite", {"email": NEW_EMAIL, "name_hint": ""})
+    assert answer.status_code == 302  # type: ignore[attr-defined]
+    token_b = _invitation_token(db_session, NEW_EMAIL)
+    assert token_b != token_a
+    assert _count(db_session, Invitation, Invitation.revoked_at.is_not(None)) == 0
+    assert 'data-testid="invitation-row"' in client.get("/structures/ACC/accounts").get_data(True)
+    # The first link used creates the account; the other then creates nothing.
+    visitor = client.application.test_client()
+    assert _accept(visitor, token_a).status_code == 302  # type: ignore[attr-defined]
+    late = client.application.test_client()
+    _accept(late, token_b)
+    accounts = db_session.scalars(select(User).where(User.email == NEW_EMAIL)).all()
+    assert [u.structure.code for u in accounts] == ["ACC"]
+
+
 def test_an_address_in_use_is_refused_on_the_form(
     client: FlaskClient, db_session: Session, team: dict[str, User]
 ) -> None:
@@ -287,6 +313,39 @@ def test_deactivation_reactivation_and_the_last_manager(
     assert not db_session.get(User, manager.id).active  # type: ignore[union-attr]
     actions = set(db_session.scalars(select(AuditEvent.action)))
     assert {AuditAction.USER_DEACTIVATE, AuditAction.USER_REACTIVATE} <= actions
+
+
+def test_the_invitations_of_a_deactivated_account_stop_working(
+    client: FlaskClient, db_session: Session, team: dict[str, User]
+) -> None:
+    """A manager who leaves invited an address of their own beforehand: once their account is
+    closed, the link created nothing before; it had made them a new account of the
+    structure."""
+    manager, colleague = team["manager"], team["colleague"]
+    set_manager(db_session, None, colleague, True)
+    db_session.commit()
+    login(client, "manager@relais.example")
+    _post(client, "/structures/ACC/accounts/invite", {"email": NEW_EMAIL, "name_hint": ""})
+    token = _invitation_token(db_session, NEW_EMAIL)
+    other_manager = client.application.test_client()
+    login(other_manager, "colleague@relais.example")
+    path = f"/structures/ACC/accounts/{manager.id}/deactivate"
+    assert _post(other_manager, path, {"confirmed": "y"}).status_code == 302  # type: ignore[attr-defined]
+
+    visitor = client.application.test_client()
+    assert 'data-testid="invitation-invalid"' in visitor.get(f"/invitation/{token}").get_data(True)
+    _accept(visitor, token)
+    assert _count(db_session, User, User.email == NEW_EMAIL) == 0
+    invitation = db_session.scalars(select(Invitation).where(Invitation.email == NEW_EMAIL)).one()
+    assert invitation.revoked_at is not None
+    revoked = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == AuditAction.INVITATION_REVOKE)
+    ).one()
+    assert revoked.actor_id == colleague.id
+    assert revoked.data == {"reason": "inviter_deactivated"}
+    # Nothing waits on the accounts page any more.
+    page = other_manager.get("/structures/ACC/accounts").get_data(as_text=True)
+    assert 'data-testid="invitation-row"' not in page
 
 
 def test_giving_the_manager_role_asks_for_the_password_again(

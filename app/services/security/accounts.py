@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, undefer_group
 from app.domain.audit import AuditAction
 from app.domain.french import fold
 from app.domain.roles import Role
-from app.models import Structure, User
+from app.models import Invitation, Structure, User
 from app.models.base import utcnow
 from app.models.user import SECRETS
 from app.services.errors import N_, Conflict, InvalidInput, NotFound
@@ -99,19 +99,42 @@ def set_password(
 def deactivate_user(
     session: Session, actor: User | None, user: User, *, reason: str | None = None
 ) -> bool:
-    """Close an account: it can no longer sign in and its sessions end now. Returns whether
-    it was open (closing a closed account changes nothing). ``reason``: a short code kept in
-    the audit event ("idle" for ``flask users deactivate-idle``)."""
+    """Close an account: it can no longer sign in, its sessions end now and the invitations it
+    sent that wait for an answer are revoked. Returns whether it was open (closing a closed
+    account changes nothing). ``reason``: a short code kept in the audit event ("idle" for
+    ``flask users deactivate-idle``)."""
     if not user.active:
         return False
+    now = utcnow()
     user.active = False
     user.session_version += 1
-    sessions.end_all(session, user, now=utcnow())
+    sessions.end_all(session, user, now=now)
     if reason is None:
         audit.record(session, actor, AuditAction.USER_DEACTIVATE, user)
     else:
         audit.record(session, actor, AuditAction.USER_DEACTIVATE, user, reason=reason)
+    _revoke_invitations_sent(session, actor, user, now)
     return True
+
+
+def _revoke_invitations_sent(
+    session: Session, actor: User | None, user: User, now: datetime
+) -> None:
+    """The invitations a closed account sent that wait for an answer stop working: someone who
+    leaves cannot come back through a link they sent themself before leaving."""
+    waiting = session.scalars(
+        select(Invitation).where(
+            Invitation.invited_by_id == user.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+    )
+    for invitation in waiting:
+        invitation.revoked_at = now
+        audit.record(
+            session, actor, AuditAction.INVITATION_REVOKE, invitation, reason="inviter_deactivated"
+        )
 
 
 def idle_accounts(session: Session, *, since: datetime) -> list[User]:
@@ -131,6 +154,24 @@ def idle_accounts(session: Session, *, since: datetime) -> list[User]:
             .order_by(User.id)
         )
     )
+
+
+def spare_last_administrator(session: Session, idle: list[User]) -> User | None:
+    """The administrator among ``idle`` to keep open when closing them all would leave no
+    active administrator (nobody could then reactivate an account, reset a second factor or
+    invite from the web): the one signed in (or created, or reactivated) last. ``None`` when an
+    active administrator remains anyway."""
+    idle_ids = {user.id for user in idle}
+    active = session.scalars(select(User).where(User.role == Role.ADMIN, User.active.is_(True)))
+    admins = list(active)
+    if not admins or any(admin.id not in idle_ids for admin in admins):
+        return None
+
+    def last_seen(admin: User) -> datetime:
+        moments = [admin.last_login_at, admin.reactivated_at, admin.created_at]
+        return max(moment for moment in moments if moment is not None)
+
+    return max(admins, key=last_seen)
 
 
 def authenticate(

@@ -127,6 +127,10 @@ def invite(
         raise Conflict(_taken(actor, taken), field="email")
     token = secrets.token_urlsafe(TOKEN_BYTES)
     for previous in _pending_for(session, login, now):
+        if not _may_revoke(actor, previous):
+            # Another structure's invitation to the same address: not this inviter's to end.
+            # Both links work until one of them creates the account; the other then fails.
+            continue
         previous.revoked_at = now
         audit.record(
             session, actor, AuditAction.INVITATION_REVOKE, previous,
@@ -174,6 +178,14 @@ def _taken(actor: User | None, taken: User) -> str:
         "A deactivated account uses this e-mail address: reactivate it from the accounts "
         "page, or invite another address."
     )
+
+
+def _may_revoke(actor: User | None, invitation: Invitation) -> bool:
+    try:
+        require_inviter(actor, invitation.role, invitation.structure_id)
+    except Forbidden:
+        return False
+    return True
 
 
 def _pending_for(session: Session, email: str, now: datetime) -> list[Invitation]:

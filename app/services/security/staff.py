@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditAction
 from app.domain.roles import Role
-from app.models import FollowUp, User
+from app.models import FollowUp, Structure, User
 from app.services.errors import N_, Forbidden, InvalidInput
 from app.services.security import accounts, audit, managers
 
@@ -92,9 +92,24 @@ def _is_last_manager(session: Session, user: User) -> bool:
     return [m.id for m in managers.managers_of(session, user.structure_id)] == [user.id]
 
 
+def _refuse_token_account(user: User) -> None:
+    if user.api_client:
+        raise InvalidInput(
+            N_(
+                "This account belongs to an API token: revoke the token (or create another) "
+                "on its structure's API tokens page."
+            ),
+            field="user",
+        )
+
+
 def deactivate(session: Session, actor: User | None, user: User) -> bool:
-    """Close ``user``'s account (its sessions end). Returns whether it was open."""
+    """Close ``user``'s account (its sessions end). Returns whether it was open. An API
+    token's account ends with its token (``app.services.api.tokens.revoke_token``): closed
+    here, the token stopped working while its page still showed it in force, and reopened,
+    a revoked token's account became active again."""
     require_account_manager(actor, user)
+    _refuse_token_account(user)
     if actor is not None and actor.id == user.id:
         raise InvalidInput(N_("You cannot deactivate your own account."), field="user")
     if actor is not None and _is_last_manager(session, user):
@@ -113,6 +128,7 @@ def reactivate(session: Session, actor: User | None, user: User, *, now: datetim
     """Open a closed account again. Returns whether it was closed. The account's idle time
     starts again now (``users deactivate-idle`` would close it at once otherwise)."""
     require_account_manager(actor, user)
+    _refuse_token_account(user)
     if user.active:
         return False
     if user.structure is not None and not user.structure.active:
@@ -141,3 +157,29 @@ def change_manager(session: Session, actor: User | None, user: User, allowed: bo
             name=user.display_name,
         )
     return managers.set_manager(session, actor, user, allowed)
+
+
+def left_without_manager(session: Session, closed: list[User]) -> list[tuple[str, list[str]]]:
+    """The structures (code, e-mail addresses of the accounts staying active) whose last active
+    managers are among ``closed`` while colleagues stay active (``users deactivate-idle``
+    names them: the command line closes a last manager, the pages never do)."""
+    leaving = {user.id for user in closed}
+    found = []
+    ids = {u.structure_id for u in closed if u.manages_structure and u.structure_id is not None}
+    for structure_id in sorted(i for i in ids if i is not None):
+        if any(m.id not in leaving for m in managers.managers_of(session, structure_id)):
+            continue
+        staying = session.scalars(
+            select(User.email)
+            .where(
+                User.structure_id == structure_id,
+                User.active.is_(True),
+                User.api_client.is_(False),
+                User.id.not_in(leaving),
+            )
+            .order_by(User.email)
+        ).all()
+        structure = session.get(Structure, structure_id)
+        if staying and structure is not None:
+            found.append((structure.code, list(staying)))
+    return found

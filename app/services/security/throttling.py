@@ -14,8 +14,13 @@ The model:
   fewer than ``policy.account_free`` failures of its own: a stranger guessing a colleague's
   password from elsewhere slows the colleague down for a minute at most, while the stranger's
   own address soon waits the full delay;
+* a wrong second-factor code is also counted under a third key, the login's codes, whose delay
+  is never shortened: only someone with the password reaches the code, and with the shortened
+  delay they could try one code a minute from many addresses (about 0.4 % a day of finding
+  one of the three 6-digit codes accepted), while the owner cannot be slowed down there by a
+  stranger without the password;
 * attempts refused by the back-off are not counted (and cost no Argon2 run), and a counter is
-  forgotten a day after its last failure; a successful sign-in clears its login's counter,
+  forgotten a day after its last failure; a successful sign-in clears its login's counters,
   never its address's.
 """
 
@@ -59,10 +64,12 @@ class ThrottlePolicy:
 
 @dataclass(frozen=True)
 class AttemptKeys:
-    """The two counters one sign-in attempt is checked against and counted in."""
+    """The counters one sign-in attempt is checked against and counted in: the login, the
+    client address, and the login's wrong second-factor codes."""
 
     account: str
     client: str
+    code: str
 
 
 def attempt_keys(secret: bytes, login: str, client_address: str) -> AttemptKeys:
@@ -73,8 +80,11 @@ def attempt_keys(secret: bytes, login: str, client_address: str) -> AttemptKeys:
         digest = hmac.new(key, f"{kind}\0{value}".encode(), hashlib.sha256).hexdigest()
         return f"{kind}:{digest}"
 
+    login = login.strip().lower()
     return AttemptKeys(
-        account=mac("account", login.strip().lower()), client=mac("client", client_address)
+        account=mac("account", login),
+        client=mac("client", client_address),
+        code=mac("code", login),
     )
 
 
@@ -88,16 +98,23 @@ def backoff(failures: int, free: int, longest: timedelta) -> timedelta:
 
 
 def wait_before(
-    session: Session, keys: AttemptKeys, policy: ThrottlePolicy, now: datetime
+    session: Session,
+    keys: AttemptKeys,
+    policy: ThrottlePolicy,
+    now: datetime,
+    *,
+    code: bool = False,
 ) -> timedelta | None:
-    """How long this attempt must still wait, or ``None`` when it may go ahead.
+    """How long this attempt must still wait, or ``None`` when it may go ahead; with ``code``,
+    an attempt at the second factor (the login's wrong codes count too, in full).
 
     Reads the counters as committed now (plain columns, not cached objects), so that a check
     made after the password hashing sees the failures other requests counted meanwhile.
     """
+    wanted = (keys.account, keys.client, keys.code) if code else (keys.account, keys.client)
     rows = session.execute(
         select(LoginThrottle.key, LoginThrottle.failures, LoginThrottle.last_failure_at).where(
-            LoginThrottle.key.in_((keys.account, keys.client)),
+            LoginThrottle.key.in_(wanted),
             LoginThrottle.last_failure_at > now - FORGET_AFTER,
         )
     ).all()
@@ -113,6 +130,11 @@ def wait_before(
         if client_failures < policy.account_free:
             delay = min(delay, policy.fresh_client_delay)
         waits.append(account_last + delay - now)
+    if code and keys.code in found:
+        code_failures, code_last = found[keys.code]
+        waits.append(
+            code_last + backoff(code_failures, policy.account_free, policy.longest_delay) - now
+        )
     wait = max(waits)
     return wait if wait > timedelta(0) else None
 
@@ -145,6 +167,12 @@ def record_failure(session: Session, keys: AttemptKeys, now: datetime) -> int:
     Returns the login's failure count after this one.
     """
     return _count(session, (keys.account, keys.client), now)[keys.account]
+
+
+def record_code_failure(session: Session, keys: AttemptKeys, now: datetime) -> int:
+    """Count one wrong second-factor code: for the login and the address as a wrong password,
+    and for the login's codes. Returns the login's failure count after this one."""
+    return _count(session, (keys.account, keys.client, keys.code), now)[keys.account]
 
 
 def _count(session: Session, keys: tuple[str, ...], now: datetime) -> dict[str, int]:
@@ -180,5 +208,5 @@ def _count(session: Session, keys: tuple[str, ...], now: datetime) -> dict[str, 
 
 
 def clear_account(session: Session, keys: AttemptKeys) -> None:
-    """A successful sign-in: the login's counter starts again (the address's does not)."""
-    session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys.account))
+    """A successful sign-in: the login's counters start again (the address's does not)."""
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_((keys.account, keys.code))))

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse_many
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 from werkzeug.exceptions import BadRequest
@@ -127,6 +130,36 @@ limiter.limit(_rate_limit, key_func=rate_key, exempt_when=lambda: not _rate_limi
 )
 
 
+# The namespace of the failed authentications' counters (per client address).
+FAILURE_NAMESPACE = "relais-api-auth-failure"
+
+
+def _failure_limits() -> list[RateLimitItem]:
+    text = str(current_app.config.get("API_AUTH_FAILURE_LIMIT") or "")
+    return list(parse_many(text)) if text else []
+
+
+def _count_failed_authentication() -> None:
+    """Count a request without a valid token against its client address
+    (``API_AUTH_FAILURE_LIMIT``, counted in ``RATELIMIT_STORAGE_URI``); beyond the limit, a 429
+    with ``Retry-After`` instead of the 401. Only failures are counted and only failures are
+    refused: a valid token from the same address is never turned away."""
+    limits = _failure_limits()
+    if not limits or not limiter.enabled:
+        return
+    strategy, address = limiter.limiter, get_remote_address()
+    over = [item for item in limits if not strategy.hit(item, FAILURE_NAMESPACE, address)]
+    if not over:
+        return
+    reset = max(strategy.get_window_stats(i, FAILURE_NAMESPACE, address).reset_time for i in over)
+    wait = max(1, math.ceil(reset - time.time()))
+    raise ApiProblem(
+        429,
+        f"Too many requests without a valid API token from this address: retry in {wait} seconds.",
+        headers={"Retry-After": str(wait)},
+    )
+
+
 @bp.before_request
 def _authenticate() -> None:
     rule = access.rule_of(request.endpoint)
@@ -138,6 +171,7 @@ def _authenticate() -> None:
     presented = _bearer()
     token = tokens.authenticate_token(db.session(), presented, now=now()) if presented else None
     if token is None:
+        _count_failed_authentication()
         raise ApiProblem(
             401,
             "Give a valid API token: Authorization: Bearer <token>.",

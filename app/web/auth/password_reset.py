@@ -13,9 +13,10 @@ from flask_babel import ngettext
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from app.domain.audit import AuditAction
 from app.models import User
 from app.services.errors import ServiceError
-from app.services.security import password_reset, throttling
+from app.services.security import audit, password_reset, throttling
 from app.services.security.throttling import attempt_keys
 from app.unit_of_work import attempt
 from app.web.auth.second_step import CODE_DESCRIPTION
@@ -94,7 +95,7 @@ def reset_password(token: str) -> ResponseReturnValue:
     form = ResetForm()
     if form.validate_on_submit():
         # Wrong codes count in the sign-in back-off of the account, as on the sign-in page.
-        wait = throttling.wait_before(dbs(), _keys(user), throttle_policy(), now)
+        wait = throttling.wait_before(dbs(), _keys(user), throttle_policy(), now, code=True)
         if wait is not None:
             form.code.errors.append(
                 _("Too many wrong codes: wait a few minutes before trying again.")
@@ -114,7 +115,9 @@ def reset_password(token: str) -> ResponseReturnValue:
         except password_reset.LinkNotValid:
             return render_template("auth/reset_invalid.html")
         except password_reset.WrongCode as exc:
-            throttling.record_failure(dbs(), _keys(user), now)
+            # Counted and audited as a wrong code of the second step is.
+            throttling.record_code_failure(dbs(), _keys(user), now)
+            audit.record(dbs(), None, AuditAction.SECOND_FACTOR_FAILED, user)
             form.code.errors.append(_(exc.message))
         except ServiceError as exc:
             target = form.code if exc.field == "code" else form.password

@@ -64,13 +64,17 @@ def _keys(user: User) -> throttling.AttemptKeys:
 
 def _waiting(user: User) -> bool:
     """Whether the account's login (or this address) is in back-off after failures."""
-    return throttling.wait_before(dbs(), _keys(user), throttle_policy(), _now()) is not None
+    wait = throttling.wait_before(dbs(), _keys(user), throttle_policy(), _now(), code=True)
+    return wait is not None
 
 
 def _failed(user: User, *, action: AuditAction = AuditAction.SECOND_FACTOR_FAILED) -> bool:
     """Count a wrong code (or password) as a failed sign-in of ``user``, in the same back-off
     as wrong passwords; whether the login must now wait."""
-    throttling.record_failure(dbs(), _keys(user), _now())
+    if action is AuditAction.SECOND_FACTOR_FAILED:
+        throttling.record_code_failure(dbs(), _keys(user), _now())
+    else:
+        throttling.record_failure(dbs(), _keys(user), _now())
     audit.record(dbs(), None, action, user)
     return _waiting(user)
 

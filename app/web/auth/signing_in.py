@@ -131,9 +131,20 @@ def start_sign_in(user: User, target: str) -> Response:
     return ask_second_step(user, target)
 
 
+def _leave_previous_session() -> None:
+    """A sign-in in a browser signed in to another session (an invitation opened there, the
+    sign-in page again) ends that session: its cookie is replaced, and its row stayed open,
+    listed and valid until its idle limit."""
+    token = session.get(SESSION_TOKEN)
+    if token and current_user.is_authenticated:
+        previous: User = current_user._get_current_object()
+        sessions.sign_out(dbs(), previous, str(token), now=datetime.now(UTC))
+
+
 def ask_second_step(user: User, target: str, *, oidc_attempt: str | None = None) -> Response:
     """Ask for the code before signing in. ``oidc_attempt``: the ProConnect sign-in whose
     ACR, AMR and ID token the session will carry once the code is right."""
+    _leave_previous_session()
     session.clear()
     pending: dict[str, object] = {
         "user": user.id,
@@ -158,6 +169,7 @@ def complete_sign_in(user: User, target: str, *, origin: sessions.Origin | None 
     """Open the session: a new cookie (nothing of the visitor's session is kept, no fixation)
     holding a new server-side session token (app/services/security/sessions.py); ``origin``
     says how it was opened when not by password (ProConnect)."""
+    _leave_previous_session()
     session.clear()
     token = sessions.start(
         dbs(),
