@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 from limits import parse_many
 from limits.errors import ConfigurationError
 
@@ -191,10 +191,20 @@ def _register_extensions(app: Flask) -> None:
     )
     migrate.init_app(app, db, directory=str(paths.shipped("migrations")), render_as_batch=True)
     csrf.init_app(app)
+    # Registered before the limiter's, so run after it (Flask runs them last registered first).
+    app.after_request(_retry_after_only_when_refused)
     try:
         limiter.init_app(app)
     except ConfigurationError as exc:
         raise StartupError(f"RELAIS_RATELIMIT_STORAGE_URI cannot be used: {exc}") from exc
+
+
+def _retry_after_only_when_refused(response: Response) -> Response:
+    """Flask-Limiter writes ``Retry-After`` beside its ``X-RateLimit-*`` counters on every
+    answer of a limited route; it means "try again later" only on a 429 or a 503."""
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 def _register_web(app: Flask) -> None:

@@ -465,8 +465,12 @@ def test_the_rate_limit_is_per_token(
     app.config["API_RATE_LIMIT"] = "3 per minute"
     limiter.reset()
     try:
-        for _ in range(3):
-            assert get(client, str(net["token_a"]), "/api/v1/directory").status_code == 200
+        for left in (2, 1, 0):
+            answered = get(client, str(net["token_a"]), "/api/v1/directory")
+            assert answered.status_code == 200
+            # The counters are told; Retry-After only when there is something to retry.
+            assert answered.headers["X-RateLimit-Remaining"] == str(left)
+            assert "Retry-After" not in answered.headers
         refused = get(client, str(net["token_a"]), "/api/v1/directory")
         _problem(refused, 429)
         assert "Retry-After" in refused.headers
