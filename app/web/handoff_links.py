@@ -56,10 +56,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _refusal(state: LinkState) -> ResponseReturnValue:
-    """One page for every link that cannot act: 404 for a wrong one, 410 for a dead one."""
+def _refusal(state: LinkState, *, used: bool = False) -> ResponseReturnValue:
+    """One page for every link that cannot act: 404 for a wrong one, 410 for a dead one. A link
+    its holder has used (the back button after answering) says so: its answer is recorded."""
     status = 410 if state is LinkState.GONE else 404
-    return render_template("handoff_links/invalid.html", gone=state is LinkState.GONE), status
+    page = render_template("handoff_links/invalid.html", gone=state is LinkState.GONE, used=used)
+    return page, status
 
 
 def _live_link(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
@@ -69,7 +71,8 @@ def _live_link(view: Callable[..., ResponseReturnValue]) -> Callable[..., Respon
     def checked(token: str, **kwargs: Any) -> ResponseReturnValue:
         check = links.check_link(dbs(), token, now=_now())
         if check.state is not LinkState.LIVE:
-            return _refusal(check.state)
+            used = check.link is not None and check.link.used_at is not None
+            return _refusal(check.state, used=used)
         return view(token, check=check, **kwargs)
 
     return checked

@@ -301,6 +301,10 @@ def test_refused_links_get_one_page_and_change_nothing(
     assert page.status_code == status
     html = page.get_data(as_text=True)
     assert 'data-testid="link-invalid"' in html
+    # The back button after answering: the holder is told the answer is recorded, not that
+    # the link is wrong; any other dead or wrong link says only that it does not work.
+    used = "Ce lien a servi" in html and "La réponse envoyée depuis ce lien est enregistrée" in html
+    assert used is (case == "used")
     assert handoff.pseudonym not in html
     _no_identity(html)
     csrf = _csrf(client, "/login")
