@@ -18,7 +18,7 @@ from app.domain.numbers import read_id, read_int
 from app.domain.people import age_band
 from app.domain.roles import Role
 from app.extensions import db
-from app.models import ReferenceItem, ReferenceKind, Structure, User
+from app.models import ReferenceItem, ReferenceKind, Structure, User, UserSession
 from app.services.handoffs.lists import pending_inbox_count
 from app.services.security import sessions
 from app.services.security.vault import Vault
@@ -62,6 +62,14 @@ def load_session_user(session_id: str) -> User | None:
         return None  # an API token's service account never has a web session
     user, g.user_session = found
     return user
+
+
+def this_session() -> UserSession:
+    """The signed-in request's open session (kept by ``load_session_user``)."""
+    found = g.get("user_session")
+    if not isinstance(found, UserSession):
+        abort(401)
+    return found
 
 
 def session_limits() -> sessions.SessionLimits:

@@ -3,6 +3,7 @@ recovery codes, mandatory enrolment of coordinators and administrators."""
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -137,6 +138,30 @@ def test_enrolment_shows_an_svg_qr_code_and_the_key_and_needs_a_first_code(
     assert account.has_second_factor
     assert account.second_factor_step == step
     assert "user:second_factor_enable" in _actions(db_session, account)
+
+
+def test_turning_the_second_factor_on_ends_the_sessions_opened_without_it(
+    app: Flask, client: FlaskClient, db_session: Session, worker: User
+) -> None:
+    elsewhere = app.test_client()
+    login(elsewhere, worker.email)
+    assert elsewhere.get("/account/contact").status_code == 200
+    login(client, worker.email)
+    _start(client)
+    seed = _seed(app, db_session, worker.email)
+    right = client.post(
+        "/account/two-factor",
+        data={
+            "code": second_factor.code_at(seed, second_factor.time_step(datetime.now(UTC))),
+            "csrf_token": csrf_token(client, "/account/two-factor"),
+        },
+    )
+    assert right.status_code == 200
+    assert "Votre autre session a été fermée" in html.unescape(right.get_data(as_text=True))
+    # The browser signed in with the password alone is signed out; this one goes on.
+    assert elsewhere.get("/account/contact").status_code == 302
+    assert client.get("/account/contact").status_code == 200
+    assert "user:session_end" in _actions(db_session, _user(db_session, worker.email))
 
 
 def test_the_seed_and_the_recovery_codes_are_not_in_clear_in_the_database(

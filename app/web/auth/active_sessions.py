@@ -5,35 +5,27 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from app.models import UserSession
 from app.services.errors import NotFound
 from app.services.security import sessions
 from app.web.auth.views import EmptyForm, bp
-from app.web.context import actor, dbs, session_limits
-
-
-def _this_session() -> UserSession:
-    found = g.get("user_session")
-    if not isinstance(found, UserSession):
-        abort(401)
-    return found
+from app.web.context import actor, dbs, session_limits, this_session
 
 
 @bp.get("/account/sessions")
 def active_sessions() -> ResponseReturnValue:
     now = datetime.now(UTC)
-    this_session = _this_session()
+    current = this_session()
     rows = sessions.open_sessions(dbs(), actor(), limits=session_limits(), now=now)
-    rows.sort(key=lambda row: row.id != this_session.id)  # this one first, then the others
+    rows.sort(key=lambda row: row.id != current.id)  # this one first, then the others
     return render_template(
         "auth/sessions.html",
         sessions=rows,
-        this_session=this_session,
+        this_session=current,
         idle_minutes=session_limits().idle.total_seconds() // 60,
         form=EmptyForm(),
     )
@@ -45,7 +37,7 @@ def end_session(public_id: str) -> ResponseReturnValue:
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    if public_id == _this_session().public_id:
+    if public_id == this_session().public_id:
         return redirect(url_for("auth.active_sessions"))  # signing out is the button for that
     try:
         sessions.end(dbs(), actor(), public_id, now=datetime.now(UTC))
@@ -60,7 +52,7 @@ def end_other_sessions() -> ResponseReturnValue:
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    ended = sessions.end_others(dbs(), actor(), _this_session(), now=datetime.now(UTC))
+    ended = sessions.end_others(dbs(), actor(), this_session(), now=datetime.now(UTC))
     flash(
         ngettext("%(num)d other session ended.", "%(num)d other sessions ended.", ended),
         "success",

@@ -13,16 +13,17 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from markupsafe import Markup
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from app.services.errors import ServiceError
-from app.services.security import second_factor
+from app.services.security import second_factor, sessions
 from app.unit_of_work import attempt
 from app.web.auth.signing_in import reauth_required
 from app.web.auth.views import EmptyForm, bp
-from app.web.context import actor, dbs, vault
+from app.web.context import actor, dbs, this_session, vault
 from app.web.form_base import RelaisForm
 from app.web.forms_support import service_message
 
@@ -66,15 +67,27 @@ def two_factor() -> ResponseReturnValue:
         return render_template("auth/two_factor_start.html", user=user, form=EmptyForm())
     form = ConfirmCodeForm()
     if form.validate_on_submit():
+        now = datetime.now(UTC)
         try:
             with attempt():
                 codes = second_factor.confirm_enrolment(
-                    dbs(), keys, user, user, form.code.data, now=datetime.now(UTC)
+                    dbs(), keys, user, user, form.code.data, now=now
                 )
+                # The account's other sessions were opened without the second factor.
+                ended = sessions.end_others(dbs(), user, this_session(), now=now)
         except ServiceError as exc:
             form.code.errors.append(service_message(exc))
         else:
             flash(_("Your second factor is active."), "success")
+            if ended:
+                flash(
+                    ngettext(
+                        "Your other session was ended: sign in there again, with a code.",
+                        "Your %(num)d other sessions were ended: sign in there again, with a code.",
+                        ended,
+                    ),
+                    "info",
+                )
             return render_template("auth/recovery_codes.html", codes=codes)
     return render_template(
         "auth/two_factor_enrol.html",
