@@ -8,6 +8,7 @@ strings this feature added (the French catalogue is completed at merge)."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -277,9 +278,14 @@ def test_deactivation_reactivation_and_the_last_manager(
     assert _post(client, path, {"confirmed": "y"}).status_code == 302  # type: ignore[attr-defined]
     db_session.expire_all()
     assert not db_session.get(User, colleague.id).active  # type: ignore[union-attr]
-    # Oneself: refused.
+    # Oneself: refused, and said before the confirmation asks for it.
     own = f"/structures/ACC/accounts/{manager.id}/deactivate"
-    _post(client, own, {"confirmed": "y"})
+    asked = client.get(own, follow_redirects=True)
+    assert "Vous ne pouvez pas désactiver votre propre compte" in html.unescape(
+        asked.get_data(as_text=True)
+    )
+    assert 'id="deactivate-form"' not in asked.get_data(as_text=True)
+    _post(client, own, {"confirmed": "y"}, "/structures/ACC/accounts")
     db_session.expire_all()
     assert db_session.get(User, manager.id).active  # type: ignore[union-attr]
     answer = _post(
@@ -295,8 +301,14 @@ def test_deactivation_reactivation_and_the_last_manager(
     # The administrator cannot deactivate the last active manager either.
     admin = client.application.test_client()
     login(admin, "admin@relais.example")
-    _post(admin, f"/structures/ACC/accounts/{manager.id}/deactivate", {"confirmed": "y"})
-    _post(admin, f"/admin/users/{manager.id}/deactivate", {"confirmed": "y"})
+    for page in (
+        f"/structures/ACC/accounts/{manager.id}/deactivate",
+        f"/admin/users/{manager.id}/deactivate",
+    ):
+        asked = admin.get(page, follow_redirects=True).get_data(as_text=True)
+        assert "dernier·ère gestionnaire actif·ve" in html.unescape(asked)
+        assert 'id="deactivate-form"' not in asked
+        _post(admin, page, {"confirmed": "y"}, "/admin/users")
     db_session.expire_all()
     assert db_session.get(User, manager.id).active  # type: ignore[union-attr]
     # Give the role to the colleague (a fresh sign-in: no password asked), then it can.
@@ -454,7 +466,9 @@ def test_the_administrator_deactivates_and_reactivates_a_coordinator(
     db_session.expire_all()
     assert db_session.get(User, coordinator.id).active  # type: ignore[union-attr]
     admin = team["admin"]
-    _post(client, f"/admin/users/{admin.id}/deactivate", {"confirmed": "y"})
+    own = f"/admin/users/{admin.id}/deactivate"
+    assert client.get(own).headers["Location"] == "/admin/users"  # refused before asking
+    _post(client, own, {"confirmed": "y"}, "/admin/users")
     db_session.expire_all()
     assert db_session.get(User, admin.id).active  # type: ignore[union-attr]
 

@@ -108,6 +108,13 @@ def deactivate(session: Session, actor: User | None, user: User) -> bool:
     token's account ends with its token (``app.services.api.tokens.revoke_token``): closed
     here, the token stopped working while its page still showed it in force, and reopened,
     a revoked token's account became active again."""
+    check_deactivation(session, actor, user)
+    return accounts.deactivate_user(session, actor, user)
+
+
+def check_deactivation(session: Session, actor: User | None, user: User) -> None:
+    """Why ``actor`` may not close ``user``'s account, raised (``Forbidden``, ``InvalidInput``):
+    the confirmation page asks for nothing that would then be refused."""
     require_account_manager(actor, user)
     _refuse_token_account(user)
     if actor is not None and actor.id == user.id:
@@ -121,7 +128,6 @@ def deactivate(session: Session, actor: User | None, user: User) -> bool:
             field="user",
             name=user.display_name,
         )
-    return accounts.deactivate_user(session, actor, user)
 
 
 def reactivate(session: Session, actor: User | None, user: User, *, now: datetime) -> bool:

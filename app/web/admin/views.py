@@ -182,6 +182,10 @@ def deactivate_user(user_id: int) -> ResponseReturnValue:
                 _("The account of %(name)s is deactivated.", name=account.display_name), "success"
             )
         return redirect(url_for("admin.users"))
+    refusal = structure_accounts.deactivation_refused(account)
+    if refusal is not None:
+        flash(refusal, "error")
+        return redirect(url_for("admin.users"))
     return render_template(
         "manage/deactivate.html",
         user=account,

@@ -140,6 +140,10 @@ def deactivate(code: str, account_id: int) -> ResponseReturnValue:
             target = url_for("accounts.hand_over", code=structure.code)
             return redirect(f"{target}?from={user.id}")
         return _back(structure)
+    refusal = deactivation_refused(user)
+    if refusal is not None:
+        flash(refusal, "error")
+        return _back(structure)
     return render_template(
         "manage/deactivate.html",
         structure=structure,
@@ -148,6 +152,18 @@ def deactivate(code: str, account_id: int) -> ResponseReturnValue:
         caseload=referents.referent_count(session, user),
         cancel=url_for("accounts.index", code=structure.code),
     )
+
+
+def deactivation_refused(user: User) -> str | None:
+    """Why closing ``user``'s open account would be refused (one's own, the last manager, an
+    API token's), said before the confirmation page asks for it; ``None`` when it would not."""
+    if not user.active:
+        return None
+    try:
+        staff.check_deactivation(dbs(), actor(), user)
+    except ServiceError as exc:
+        return service_message(exc)
+    return None
 
 
 @bp.post("/structures/<code>/accounts/<int:account_id>/reactivate")
