@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from app.domain.audit import AuditAction
 from app.domain.handoffs import HandoffStatus
+from app.domain.pathway import BarrierStatus
 from app.domain.roles import Role
 from app.models import (
     ApiIdempotencyKey,
@@ -27,6 +28,7 @@ from app.models import (
 )
 from app.services.api import idempotency
 from app.services.api.tokens import authenticate_token, revoke_token
+from app.services.pathways.recording import add_barrier
 from app.services.security.vault import Vault
 from app.web.access import MATRIX
 from tests import factories
@@ -309,6 +311,39 @@ def test_send_poll_and_answer_a_handoff(
     )
 
 
+def test_a_person_s_open_barriers_are_read_and_a_hand_off_sent_for_one(
+    client: FlaskClient, net: dict[str, object], db_session: scoped_session[Session]
+) -> None:
+    session = db_session()
+    person = session.scalar(select(Beneficiary).where(Beneficiary.pseudonym == net["person_a"]))
+    worker = session.scalar(select(User).where(User.email == net["worker_a"]))
+    assert person is not None
+    assert worker is not None
+    day = date(2026, 11, 3)
+    mobility = add_barrier(session, worker, person, category_code="mobility", identified_on=day)
+    lifted = add_barrier(session, worker, person, category_code="housing", identified_on=day)
+    lifted.status, lifted.closed_on = BarrierStatus.LIFTED, day
+    session.commit()
+    token_a = str(net["token_a"])
+    read = get(client, token_a, f"/api/v1/people/{net['person_a']}").get_json()
+    assert read["open_barriers"] == [
+        {"id": str(mobility.id), "category": "mobility", "status": "identified", "level": None,
+         "identified_on": "2026-11-03"}
+    ]  # fmt: skip
+    sent = post(
+        client,
+        token_a,
+        "/api/v1/handoffs",
+        {"pseudonym": net["person_a"], "to_structure": net["c_code"],
+         "purpose_barrier": read["open_barriers"][0]["id"], "consent_confirmed": True},
+    )  # fmt: skip
+    assert sent.status_code == 201, sent.get_data(as_text=True)
+    assert sent.get_json()["purpose_barrier"] == str(mobility.id)
+    # The list gives none (a person's barriers are read one person at a time).
+    listed = get(client, token_a, "/api/v1/people").get_json()["items"]
+    assert all(item.get("open_barriers") is None for item in listed)
+
+
 def test_decline_and_redirect(client: FlaskClient, net: dict[str, object]) -> None:
     token_b = str(net["token_b"])
     handoff_id = str(net["handoff_ab"])  # type: ignore[attr-defined]
@@ -528,7 +563,8 @@ def test_an_administrator_neither_closes_nor_reopens_a_token_s_account(
     page = client.get("/admin/users").get_data(as_text=True)
     assert f"/admin/users/{account_id}/deactivate" not in page
     path = f"/admin/users/{account_id}/deactivate"
-    client.post(path, data={"confirmed": "y", "csrf_token": csrf_token(client, path)})
+    assert client.get(path).headers["Location"] == "/admin/users"  # refused before asking
+    client.post(path, data={"confirmed": "y", "csrf_token": csrf_token(client, "/admin/users")})
     assert get(app.test_client(), str(net["token_a"]), "/api/v1/directory").status_code == 200
 
     session = db_session()  # each request ended the session the objects were loaded in
@@ -536,7 +572,7 @@ def test_an_administrator_neither_closes_nor_reopens_a_token_s_account(
     revoke_token(session, None, token, now=datetime.now(UTC))
     session.commit()
     again = f"/admin/users/{account_id}/reactivate"
-    client.post(again, data={"confirm": "y", "csrf_token": csrf_token(client, path)})
+    client.post(again, data={"confirm": "y", "csrf_token": csrf_token(client, "/admin/users")})
     session = db_session()
     account = session.get(User, account_id)
     assert account is not None

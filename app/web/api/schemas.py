@@ -123,6 +123,14 @@ class FollowUp(BaseModel):
     ended_on: date | None = None
 
 
+class OpenBarrier(BaseModel):
+    id: str = Field(description="Give it as a hand-off's `purpose_barrier`.")
+    category: str
+    status: str
+    level: str | None = None
+    identified_on: date
+
+
 class Person(BaseModel):
     pseudonym: str
     cohorts: list[str]
@@ -137,6 +145,11 @@ class Person(BaseModel):
         None,
         description="Given when reading a person (each reading is audited), never in "
         "the answer to a registration.",
+    )
+    open_barriers: list[OpenBarrier] | None = Field(
+        None,
+        description="Given when reading a person: the barriers not closed yet, oldest first "
+        "(the purposes a hand-off may have besides a stage); their details stay on the web.",
     )
 
 

@@ -66,7 +66,10 @@ def _query(model: type[Any]) -> Any:
 
 
 def _person(
-    person: Beneficiary, follow_up: FollowUp | None, shown: IdentityValues | None = None
+    person: Beneficiary,
+    follow_up: FollowUp | None,
+    shown: IdentityValues | None = None,
+    barriers: list[schemas.OpenBarrier] | None = None,
 ) -> schemas.Person:
     return schemas.Person(
         pseudonym=person.pseudonym,
@@ -91,6 +94,7 @@ def _person(
         )
         if shown is not None
         else None,
+        open_barriers=barriers,
     )
 
 
@@ -183,7 +187,18 @@ def get_person(pseudonym: str) -> Response:
     person = access.followed_person(session, user, pseudonym, today())
     shown = identity.reveal_identity(vault(), session, user, person, "api")
     follow_up = reading.follow_ups_of(session, user, [person]).get(person.id)
-    return _json(_person(person, follow_up, shown))
+    barriers = [
+        schemas.OpenBarrier(
+            id=str(barrier.id),
+            category=barrier.category.code,
+            status=barrier.status.value,
+            level=barrier.level.value if barrier.level else None,
+            identified_on=barrier.identified_on,
+        )
+        for barrier in handoff_lists.person_barriers(session, person.id)
+        if not barrier.status.is_closed
+    ]
+    return _json(_person(person, follow_up, shown, barriers))
 
 
 # -- hand-offs -------------------------------------------------------------------------------
