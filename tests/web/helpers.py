@@ -99,6 +99,13 @@ def reauthenticate(
     return client.post("/account/confirm", data=data)
 
 
+def duplicate_ids(html: str) -> list[str]:
+    """The ids given to more than one element of a page (a label or a link to such an id
+    reaches the first element only)."""
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    return sorted({i for i in ids if ids.count(i) > 1})
+
+
 def logout(client: FlaskClient) -> TestResponse:
     token = csrf_token(client, "/account/confirm")
     return client.post("/logout", data={"csrf_token": token})
