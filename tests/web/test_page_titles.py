@@ -135,3 +135,17 @@ def test_every_table_scrolls_in_a_focusable_named_region() -> None:
                 unwrapped.setdefault(name, 0)
                 unwrapped[name] += 1
     assert unwrapped == {}
+
+
+def test_the_inbox_and_the_outbox_have_their_own_titles(
+    client: FlaskClient, followed: dict[str, str]
+) -> None:
+    # Two pages, two titles: a screen reader's user knows which box the tab shows (RGAA 8.6).
+    login(client, "a@relais.example")
+    assert _title(client.get("/handoffs/?box=in").get_data(as_text=True)).startswith(
+        "Orientations reçues"
+    )
+    assert _title(client.get("/handoffs/?box=out").get_data(as_text=True)).startswith(
+        "Orientations envoyées"
+    )
+    assert _title(client.get("/handoffs/").get_data(as_text=True)).startswith("Orientations reçues")
