@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffEvent
+from app.domain.roles import Role
 from app.services.handoffs import apply_event
 from app.services.security.vault import Vault
 from tests import factories
@@ -149,3 +150,18 @@ def test_the_inbox_and_the_outbox_have_their_own_titles(
         "Orientations envoyées"
     )
     assert _title(client.get("/handoffs/").get_data(as_text=True)).startswith("Orientations reçues")
+
+
+def test_a_pathway_search_refused_says_so_in_the_title(
+    client: FlaskClient, db_session: Session
+) -> None:
+    factories.user(db_session, Role.COORDINATOR, email="coord@relais.example")
+    db_session.commit()
+    login(client, "coord@relais.example")
+    assert _title(client.get("/pathways/").get_data(as_text=True)).startswith("Parcours")
+    refused = client.get("/pathways/?q=zz").get_data(as_text=True)
+    assert 'aria-invalid="true"' in refused
+    assert _title(refused).startswith("Erreur : Parcours")
+    unknown = client.get("/pathways/?cohort=nothing-like-it").get_data(as_text=True)
+    assert 'id="filter-error"' in unknown
+    assert _title(unknown).startswith("Erreur : Parcours")
