@@ -22,7 +22,7 @@ from app.domain.roles import Role
 from app.services.handoffs import apply_event
 from app.services.security.vault import Vault
 from tests import factories
-from tests.web.helpers import login
+from tests.web.helpers import login, logout, region_names
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
@@ -165,3 +165,22 @@ def test_a_pathway_search_refused_says_so_in_the_title(
     unknown = client.get("/pathways/?cohort=nothing-like-it").get_data(as_text=True)
     assert 'id="filter-error"' in unknown
     assert _title(unknown).startswith("Erreur : Parcours")
+
+
+def test_no_region_is_named_twice(
+    client: FlaskClient, db_session: Session, followed: dict[str, str]
+) -> None:
+    # A table's scrolling region inside a section of the same name is heard twice in the
+    # list of regions of a screen reader, saying nothing more.
+    factories.user(db_session, Role.ADMIN, email="admin@relais.example")
+    db_session.commit()
+    for email, paths in (
+        ("a@relais.example", ("/import/", "/structures/AAA/figures")),
+        ("admin@relais.example", ("/admin/reference",)),
+    ):
+        login(client, email)
+        for path in paths:
+            names = region_names(client.get(path).get_data(as_text=True))
+            assert names, path
+            assert sorted(n for n in set(names) if names.count(n) > 1) == [], path
+        logout(client)
