@@ -173,10 +173,12 @@ def test_no_region_is_named_twice(
     # A table's scrolling region inside a section of the same name is heard twice in the
     # list of regions of a screen reader, saying nothing more.
     factories.user(db_session, Role.ADMIN, email="admin@relais.example")
+    factories.user(db_session, Role.COORDINATOR, email="coord@relais.example")
     db_session.commit()
     for email, paths in (
         ("a@relais.example", ("/import/", "/structures/AAA/figures")),
         ("admin@relais.example", ("/admin/reference",)),
+        ("coord@relais.example", ("/steering/delays",)),
     ):
         login(client, email)
         for path in paths:
