@@ -29,7 +29,7 @@ from app.web.auth import password_reset, proconnect, second_step, two_factor
 from app.web.auth import views as auth
 from app.web.auth.signing_in import enrolment_gate, return_path, sign_in_again
 from app.web.confirmations import flash_text
-from app.web.context import load_session_user, template_helpers
+from app.web.context import LANGUAGE, load_session_user, template_helpers
 from app.web.dashboard import partner as partner_figures
 from app.web.dashboard import views as dashboard
 from app.web.directory import capacity as directory_capacity  # noqa: F401 - routes
@@ -135,7 +135,7 @@ def select_locale() -> str:
     The browser's preference is not followed: Relais is a French public-service tool, and
     pages must read the same for every partner unless someone asks otherwise.
     """
-    return "en" if session.get("lang") == "en" else "fr"
+    return "en" if session.get(LANGUAGE) == "en" else "fr"
 
 
 def _require_login() -> Response | None:

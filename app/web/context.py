@@ -39,6 +39,8 @@ PARIS = ZoneInfo("Europe/Paris")
 
 # The key of the server-side session token in the signed cookie (app/services/security/sessions).
 SESSION_TOKEN = "sid"  # noqa: S105 - a key name, not a secret
+# The language chosen with the switch (``select_locale``); kept when the session is emptied.
+LANGUAGE = "lang"
 
 
 def load_session_user(session_id: str) -> User | None:

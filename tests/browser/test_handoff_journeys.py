@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.browser.conftest import new_context
-from tests.browser.test_journeys import check_accessibility, sign_in
+from tests.browser.test_journeys import DUPLICATE_IDS, check_accessibility, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -425,11 +425,6 @@ def test_history_lists_the_first_contact_after_the_acceptance(
         assert order == ["sent", "accepted", "first_contact"], texts
 
 
-DUPLICATE_IDS = """() => {
-  const seen = {};
-  document.querySelectorAll("[id]").forEach((e) => { seen[e.id] = (seen[e.id] || 0) + 1; });
-  return Object.keys(seen).filter((id) => seen[id] > 1);
-}"""
 UNLABELLED = """() => Array.from(document.querySelectorAll(
     "input:not([type=hidden]), select, textarea"))
   .filter((e) => e.labels.length === 0 && !e.hasAttribute("aria-label")

@@ -110,7 +110,8 @@ def test_coordinator_pages_reflow_without_horizontal_scrolling(
         sign_in(page, COORDINATOR)
         page.wait_for_url(re.compile(r"/pathways/$"))
         pathway = page.locator("table.data tbody tr th a").first.get_attribute("href")
-        for path in ("/pathways/", pathway, "/dashboard/", "/directory/", "/network-events/"):
+        paths = ("/pathways/", pathway, "/dashboard/", "/directory/", "/network-events/")
+        for path in (*paths, "/account/two-factor"):
             page.goto(path)
             _page_fits(page)
             check_accessibility(page)

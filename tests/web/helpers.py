@@ -99,6 +99,31 @@ def reauthenticate(
     return client.post("/account/confirm", data=data)
 
 
+def duplicate_ids(html: str) -> list[str]:
+    """The ids given to more than one element of a page (a label or a link to such an id
+    reaches the first element only)."""
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    return sorted({i for i in ids if ids.count(i) > 1})
+
+
+def region_names(html: str) -> list[str]:
+    """The names of a page's regions (a named ``section``, a ``role="region"``), as assistive
+    technologies list them."""
+    names = []
+    for tag in re.findall(r'<(?:section\b[^>]*|[^>]*role="region"[^>]*)>', html):
+        label = re.search(r'aria-label="([^"]*)"', tag)
+        ids = re.search(r'aria-labelledby="([^"]*)"', tag)
+        if label:
+            names.append(label.group(1))
+        elif ids:
+            texts = []
+            for one in ids.group(1).split():
+                found = re.search(rf'<(\w+)[^>]*\sid="{one}"[^>]*>(.*?)</\1>', html, re.S)
+                texts.append(re.sub(r"<[^>]+>", "", found.group(2)).strip() if found else one)
+            names.append(" ".join(texts))
+    return names
+
+
 def logout(client: FlaskClient) -> TestResponse:
     token = csrf_token(client, "/account/confirm")
     return client.post("/logout", data={"csrf_token": token})

@@ -151,6 +151,49 @@ def test_language_switch(client: FlaskClient, caseworker: User) -> None:
     assert "Sign in to Relais" in page
 
 
+def _locale(session: Session, email: str) -> str | None:
+    session.expire_all()
+    return session.scalar(select(User.locale).where(User.email == email))
+
+
+def _choose(client: FlaskClient, lang: str, page: str = "/login") -> None:
+    token = csrf_token(client, page)
+    client.post("/language", data={"csrf_token": token, "lang": lang, "next": page})
+
+
+def test_the_language_chosen_before_signing_in_is_kept(
+    client: FlaskClient, caseworker: User, db_session: Session
+) -> None:
+    _choose(client, "en")
+    login(client, "camille@relais.example")
+    page = client.get("/work/").get_data(as_text=True)
+    assert 'lang="en"' in page
+    assert "To do" in page
+    # Kept with the account, whose mails are written in it.
+    assert _locale(db_session, "camille@relais.example") == "en"
+    # Signing out keeps it too: the message and the sign-in page are in English.
+    logout(client)
+    page = client.get("/login").get_data(as_text=True)
+    assert 'lang="en"' in page
+    assert "You are signed out." in page
+
+
+def test_the_account_remembers_its_language(
+    client: FlaskClient, caseworker: User, db_session: Session
+) -> None:
+    login(client, "camille@relais.example")
+    _choose(client, "en", "/work/")
+    assert _locale(db_session, "camille@relais.example") == "en"
+    # Another browser, another day: the session opens in the account's language.
+    other = client.application.test_client()
+    login(other, "camille@relais.example")
+    assert 'lang="en"' in other.get("/work/").get_data(as_text=True)
+    # Back to French, from the switch.
+    _choose(other, "fr", "/work/")
+    assert _locale(db_session, "camille@relais.example") == "fr"
+    assert 'lang="fr"' in other.get("/work/").get_data(as_text=True)
+
+
 def test_security_headers(client: FlaskClient) -> None:
     response = client.get("/login")
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]

@@ -103,6 +103,44 @@ def test_required_fields_are_marked(client: FlaskClient, person: str) -> None:
     assert re.search(r"<legend>Publics <span class=\"required-mark\">\(obligatoire\)", page)
 
 
+REQUIRED = re.compile(r"<(?:input|select|textarea)\b[^>]*\srequired[^>]*>")
+
+
+def _unmarked_required(html: str) -> list[str]:
+    """The required fields whose label (or, for a group, legend) does not say so in words."""
+    unmarked = []
+    for found in REQUIRED.finditer(html):
+        field_id = re.search(r'\sid="([^"]+)"', found.group(0))
+        assert field_id, found.group(0)
+        label = re.search(rf'<label for="{field_id.group(1)}">(.*?)</label>', html, re.S)
+        legend = re.findall(r"<legend>(.*?)</legend>", html[: found.start()], re.S)
+        group = html.rfind("<fieldset", 0, found.start()) > html.rfind(
+            "</fieldset>", 0, found.start()
+        )
+        marked = (label and "required-mark" in label.group(1)) or (
+            group and legend and "required-mark" in legend[-1]
+        )
+        if not marked:
+            unmarked.append(field_id.group(1))
+    return unmarked
+
+
+def test_every_required_field_says_so_in_its_label(
+    client: FlaskClient, person: str, db_session: Session
+) -> None:
+    login(client, "frm@relais.example")
+    for path in ("/people/new", f"/people/{person}/edit", f"/handoffs/new/{person}", "/import/"):
+        page = client.get(path).get_data(as_text=True)
+        assert REQUIRED.search(page), path
+        assert _unmarked_required(page) == [], path
+    # The hand-off's consent box, refused, says it is invalid as the other fields do.
+    data = {**page_tokens(client, f"/handoffs/new/{person}"), "purpose": "stage:orientation"}
+    refused = client.post(f"/handoffs/new/{person}", data=data).get_data(as_text=True)
+    box = re.search(r'<input [^>]*id="consent_confirmed"[^>]*>', refused)
+    assert box
+    assert 'aria-invalid="true"' in box.group(0)
+
+
 def test_nothing_destructive_is_chosen_in_advance(
     client: FlaskClient, person: str, db_session: Session
 ) -> None:

@@ -84,7 +84,7 @@ def test_an_administrator_chooses_the_article(client: FlaskClient, db_session: S
     page = _page(client, "/admin/structures")
     # Each choice shows how sentences read; the name alone suggests no article.
     assert "D'après le nom : à Jardins du Lion" in page
-    assert ">aux Jardins du Lion</option>" in page
+    assert re.search(r'<option [^>]*lang="fr"[^>]*>aux Jardins du Lion</option>', page)
     token = re.search(rf'name="a{lion.id}-csrf_token"[^>]*value="([^"]+)"', page)
     assert token
     posted = client.post(

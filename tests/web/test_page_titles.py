@@ -18,10 +18,11 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.domain.handoffs import HandoffEvent
+from app.domain.roles import Role
 from app.services.handoffs import apply_event
 from app.services.security.vault import Vault
 from tests import factories
-from tests.web.helpers import login
+from tests.web.helpers import login, logout, region_names
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
@@ -135,3 +136,53 @@ def test_every_table_scrolls_in_a_focusable_named_region() -> None:
                 unwrapped.setdefault(name, 0)
                 unwrapped[name] += 1
     assert unwrapped == {}
+
+
+def test_the_inbox_and_the_outbox_have_their_own_titles(
+    client: FlaskClient, followed: dict[str, str]
+) -> None:
+    # Two pages, two titles: a screen reader's user knows which box the tab shows (RGAA 8.6).
+    login(client, "a@relais.example")
+    assert _title(client.get("/handoffs/?box=in").get_data(as_text=True)).startswith(
+        "Orientations reçues"
+    )
+    assert _title(client.get("/handoffs/?box=out").get_data(as_text=True)).startswith(
+        "Orientations envoyées"
+    )
+    assert _title(client.get("/handoffs/").get_data(as_text=True)).startswith("Orientations reçues")
+
+
+def test_a_pathway_search_refused_says_so_in_the_title(
+    client: FlaskClient, db_session: Session
+) -> None:
+    factories.user(db_session, Role.COORDINATOR, email="coord@relais.example")
+    db_session.commit()
+    login(client, "coord@relais.example")
+    assert _title(client.get("/pathways/").get_data(as_text=True)).startswith("Parcours")
+    refused = client.get("/pathways/?q=zz").get_data(as_text=True)
+    assert 'aria-invalid="true"' in refused
+    assert _title(refused).startswith("Erreur : Parcours")
+    unknown = client.get("/pathways/?cohort=nothing-like-it").get_data(as_text=True)
+    assert 'id="filter-error"' in unknown
+    assert _title(unknown).startswith("Erreur : Parcours")
+
+
+def test_no_region_is_named_twice(
+    client: FlaskClient, db_session: Session, followed: dict[str, str]
+) -> None:
+    # A table's scrolling region inside a section of the same name is heard twice in the
+    # list of regions of a screen reader, saying nothing more.
+    factories.user(db_session, Role.ADMIN, email="admin@relais.example")
+    factories.user(db_session, Role.COORDINATOR, email="coord@relais.example")
+    db_session.commit()
+    for email, paths in (
+        ("a@relais.example", ("/import/", "/structures/AAA/figures")),
+        ("admin@relais.example", ("/admin/reference",)),
+        ("coord@relais.example", ("/steering/delays",)),
+    ):
+        login(client, email)
+        for path in paths:
+            names = region_names(client.get(path).get_data(as_text=True))
+            assert names, path
+            assert sorted(n for n in set(names) if names.count(n) > 1) == [], path
+        logout(client)

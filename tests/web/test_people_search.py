@@ -71,6 +71,8 @@ def test_a_search_shows_the_person_and_audits_only_them(
     assert "1 personne correspond à votre recherche." in page
     assert "Marie DUPONT" not in page
     assert 'value="lefevre eloise"' in page  # what was typed stays in the box
+    # The results page says it is one in its title (never what was typed: it goes to history).
+    assert "<title>Personnes suivies : résultats de la recherche · Relais</title>" in page
     shown = reveals(db_session)[before:]
     assert [event.beneficiary_id for event in shown] == [caseload["Lefèvre"].id]
 
@@ -98,6 +100,7 @@ def test_a_search_that_cannot_run_says_why(
     page = search(client, "31/02/2004")
     assert "31/02/2004 n&#39;est pas une date." in page
     assert 'aria-invalid="true"' in page
+    assert "<title>Erreur : Personnes suivies : résultats de la recherche · Relais</title>" in page
 
 
 def test_a_search_with_nothing_found_says_so(

@@ -23,6 +23,7 @@ from tests import factories
 from tests.web.helpers import (
     KEEP_ALIVE_SCRIPT,
     csrf_token,
+    duplicate_ids,
     enter_code,
     fresh_code,
     login,
@@ -157,7 +158,7 @@ def test_turning_the_second_factor_on_ends_the_sessions_opened_without_it(
         },
     )
     assert right.status_code == 200
-    assert "Votre autre session a été fermée" in html.unescape(right.get_data(as_text=True))
+    assert "1 autre session a été fermée" in html.unescape(right.get_data(as_text=True))
     # The browser signed in with the password alone is signed out; this one goes on.
     assert elsewhere.get("/account/contact").status_code == 302
     assert client.get("/account/contact").status_code == 200
@@ -423,6 +424,14 @@ def test_one_s_own_recovery_codes_and_reset_from_the_account_page(
     # The next sign-in needs the password only.
     other = client.application.test_client()
     assert _password_step(other, enrolled.email) == "/"
+
+
+def test_the_second_factor_page_has_unique_ids(client: FlaskClient, enrolled: User) -> None:
+    # Its two forms each carry the CSRF token: a label or a link to a duplicated id reaches
+    # the first element only (RGAA 8.2).
+    login(client, enrolled.email)
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    assert duplicate_ids(page) == []
 
 
 def test_an_administrator_resets_a_colleague_s_second_factor_from_the_accounts_page(

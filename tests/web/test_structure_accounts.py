@@ -23,7 +23,7 @@ from app.models import AuditEvent, FollowUp, Invitation, MailKind, MailMessage, 
 from app.services.security.managers import set_manager
 from app.services.security.vault import Vault
 from tests import factories
-from tests.web.helpers import csrf_token, login
+from tests.web.helpers import csrf_token, login, logout, region_names
 
 PASSWORD = "Une phrase de passe assez longue pour Relais"
 LINK = re.compile(r"/invitation/([A-Za-z0-9_-]+)")
@@ -73,6 +73,22 @@ def _accept(client: FlaskClient, token: str, password: str = PASSWORD) -> object
 def _count(db_session: Session, model: type, *where: object) -> int:
     db_session.expire_all()
     return int(db_session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def test_the_account_pages_name_each_region_once(
+    client: FlaskClient, team: dict[str, User]
+) -> None:
+    # A screen reader lists the regions of a page: the same name twice is a region within a
+    # region saying nothing more (the accounts' table and its section, the invitations').
+    for email, path in (
+        ("manager@relais.example", "/structures/ACC/accounts"),
+        ("admin@relais.example", "/admin/users"),
+    ):
+        login(client, email)
+        names = region_names(client.get(path).get_data(as_text=True))
+        assert "Invitations en attente de réponse" in names, path
+        assert sorted(n for n in set(names) if names.count(n) > 1) == [], path
+        logout(client)
 
 
 def test_a_manager_invites_and_the_colleague_is_signed_in(

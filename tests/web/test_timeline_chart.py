@@ -238,3 +238,21 @@ def test_chart_of_an_empty_pathway(
     assert chart.spans == []
     assert chart.arrows == []
     assert chart.ticks
+
+
+def test_a_wrapped_lane_name_reads_with_its_spaces(
+    client: FlaskClient, db_session: Session, vault: Vault
+) -> None:
+    # The chart is a group whose texts assistive technologies read: the lines of a wrapped
+    # name must not run together ("du Territoirede Belfort").
+    people = pathway_scenes.cast(db_session, "SPC")
+    person = pathway_scenes.one_busy_day(db_session, vault, people, factories.TODAY)
+    db_session.commit()
+    login(client, people.first_worker.email, pathway_scenes.PASSWORD)
+    page = client.get(f"/people/{person.pseudonym}").get_data(as_text=True)
+    labels = re.findall(r'<text class="lane-label"[^>]*>(.*?)</text>', page, re.S)
+    read = [re.sub(r"<title>.*?</title>|<[^>]+>", "", label) for label in labels]
+    wrapped = next(text for text in read if "Territoire" in text)
+    words = pathway_scenes.LONG_NAME.split()
+    assert " ".join(wrapped.replace("…", "").split())[:40] == " ".join(words)[:40]
+    assert wrapped.split()[: len(words) - 3] == words[: len(words) - 3]

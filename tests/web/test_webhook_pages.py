@@ -20,7 +20,8 @@ from app.services.security.managers import set_manager
 from app.services.webhooks import endpoints
 from app.web.auth.signing_in import AUTH_AT_KEY
 from tests import factories
-from tests.web.helpers import csrf_token, login, reauthenticate
+from tests.web.api_helpers import token_for
+from tests.web.helpers import csrf_token, duplicate_ids, login, reauthenticate
 
 SECRET = r'data-testid="webhook-secret">(whsec_[A-Za-z0-9+/=]+)<'
 
@@ -91,6 +92,23 @@ def test_a_manager_registers_an_address_and_sees_its_secret_once(
         select(AuditEvent).where(AuditEvent.action == AuditAction.WEBHOOK_CREATE)
     ).one()
     assert event.actor_id == manager.id
+
+
+def test_the_pages_with_rows_of_forms_have_unique_ids(
+    client: FlaskClient,
+    db_session: Session,
+    structure: Structure,
+    manager: User,
+    local_addresses: None,
+) -> None:
+    # Each row's buttons are forms carrying the CSRF token: it must not repeat an id.
+    token_for(db_session, structure)
+    login(client, manager.email)
+    _register(client, structure, "http://127.0.0.1:9/hook")
+    for page in (_page(structure), f"/structures/{structure.code}/api-tokens"):
+        html = client.get(page).get_data(as_text=True)
+        assert "<form" in html
+        assert duplicate_ids(html) == [], page
 
 
 def test_registering_asks_for_the_password_again_when_the_proof_is_old(

@@ -16,6 +16,7 @@ from app.models import Invitation, Structure, User
 from app.models.base import utcnow
 from app.models.user import SECRETS
 from app.services.errors import N_, Conflict, InvalidInput, NotFound
+from app.services.mail.texts import LOCALES
 from app.services.security import audit, sessions, throttling
 from app.services.security.passwords import (
     check_password_policy,
@@ -94,6 +95,14 @@ def set_password(
     user.session_version += 1
     sessions.end_all(session, user, now=utcnow())
     audit.record(session, actor, AuditAction.USER_SET_PASSWORD, user)
+
+
+def set_language(user: User, locale: str) -> None:
+    """The language ``user`` chose for Relais, kept with the account: the mails sent to them
+    are written in it, and their next sign-in opens in it."""
+    if locale not in LOCALES:
+        raise InvalidInput(N_("Unknown language."))
+    user.locale = locale
 
 
 def deactivate_user(

@@ -53,11 +53,12 @@ def _article_form(structure: Structure, **options: object) -> ArticleForm:
     form = ArticleForm(prefix=f"a{structure.id}", **options)
     form.article.id = f"article-{structure.id}"
     # Each choice shows how French sentences read with it ("à la Mission Locale"), whatever
-    # the page's language: the article is French.
+    # the page's language: the article is French, and said so to screen readers (lang).
     guessed = phrases(structure.name, guess_article(structure.name), "fr").to
+    french = {"lang": "fr"}
     form.article.choices = [
         SelectChoice("", _("From the name: %(example)s", example=guessed)),
-        *[SelectChoice(a.value, phrases(structure.name, a, "fr").to) for a in Article],
+        *[SelectChoice(a.value, phrases(structure.name, a, "fr").to, french) for a in Article],
     ]
     return form
 

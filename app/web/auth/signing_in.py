@@ -27,10 +27,10 @@ from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
 from app.models import User
-from app.services.security import sessions
+from app.services.security import accounts, sessions
 from app.web import access
 from app.web.auth.devices import device_summary
-from app.web.context import SESSION_TOKEN, dbs
+from app.web.context import LANGUAGE, SESSION_TOKEN, dbs
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -145,7 +145,7 @@ def ask_second_step(user: User, target: str, *, oidc_attempt: str | None = None)
     """Ask for the code before signing in. ``oidc_attempt``: the ProConnect sign-in whose
     ACR, AMR and ID token the session will carry once the code is right."""
     _leave_previous_session()
-    session.clear()
+    clear_session()
     pending: dict[str, object] = {
         "user": user.id,
         "version": user.session_version,
@@ -168,9 +168,17 @@ def pending_oidc_attempt() -> str | None:
 def complete_sign_in(user: User, target: str, *, origin: sessions.Origin | None = None) -> Response:
     """Open the session: a new cookie (nothing of the visitor's session is kept, no fixation)
     holding a new server-side session token (app/services/security/sessions.py); ``origin``
-    says how it was opened when not by password (ProConnect)."""
+    says how it was opened when not by password (ProConnect).
+
+    The language chosen before signing in (on the sign-in page) is kept, and recorded on the
+    account; without one, the session opens in the account's language."""
     _leave_previous_session()
-    session.clear()
+    clear_session()
+    chosen = session.get(LANGUAGE)
+    if isinstance(chosen, str) and chosen in current_app.config["LANGUAGES"]:
+        accounts.set_language(user, chosen)
+    elif user.locale in current_app.config["LANGUAGES"]:
+        session[LANGUAGE] = user.locale
     token = sessions.start(
         dbs(),
         user,
@@ -182,6 +190,15 @@ def complete_sign_in(user: User, target: str, *, origin: sessions.Origin | None 
     login_user(user)
     mark_fresh()
     return redirect(safe_next(target))
+
+
+def clear_session() -> None:
+    """Empty the session (signing in or out): nothing of the visitor's session is kept but the
+    language chosen, which says nothing about anyone."""
+    language = session.get(LANGUAGE)
+    session.clear()
+    if language is not None:
+        session[LANGUAGE] = language
 
 
 def pending_sign_in() -> tuple[int, int, str] | None:

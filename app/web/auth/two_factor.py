@@ -82,8 +82,8 @@ def two_factor() -> ResponseReturnValue:
             if ended:
                 flash(
                     ngettext(
-                        "Your other session was ended: sign in there again, with a code.",
-                        "Your %(num)d other sessions were ended: sign in there again, with a code.",
+                        "%(num)d other session was ended: sign in there again, with a code.",
+                        "%(num)d other sessions were ended: sign in there again, with a code.",
                         ended,
                     ),
                     "info",

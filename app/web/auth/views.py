@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import logout_user
+from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -31,10 +31,10 @@ from app.services.security.passwords import verify_password
 from app.services.security.throttling import TooManyAttempts, attempt_keys
 from app.unit_of_work import attempt
 from app.web.auth.provider import logout_redirect, proconnect_enabled, to_provider
-from app.web.auth.signing_in import reauth_required, return_path, start_sign_in
+from app.web.auth.signing_in import clear_session, reauth_required, return_path, start_sign_in
 from app.web.auth.signing_in import safe_next as _safe_next
 from app.web.auth.throttle import limit_anonymous_posts, throttle_policy
-from app.web.context import SESSION_TOKEN, actor, dbs
+from app.web.context import LANGUAGE, SESSION_TOKEN, actor, dbs
 from app.web.errors import csrf_error
 from app.web.form_base import RelaisForm
 
@@ -129,7 +129,7 @@ def logout() -> ResponseReturnValue:
         token = session.get(SESSION_TOKEN)
         ended = sessions.sign_out(dbs(), actor(), str(token or ""), now=datetime.now(UTC))
         logout_user()
-        session.clear()
+        clear_session()
         flash(_("You are signed out."), "info")
         # A session opened with ProConnect also ends at the provider, which comes back here.
         provider_logout = logout_redirect(ended)
@@ -160,7 +160,7 @@ def change_password() -> ResponseReturnValue:
                 form.password.errors.append(_(exc.message, **exc.params))
             else:
                 logout_user()
-                session.clear()
+                clear_session()
                 flash(_("Password changed. Sign in again with the new one."), "info")
                 return redirect(url_for("auth.login"))
     return render_template("auth/password.html", form=form)
@@ -172,5 +172,7 @@ def set_language() -> ResponseReturnValue:
     form = EmptyForm()
     choice = request.form.get("lang", "")
     if form.validate_on_submit() and choice in current_app.config["LANGUAGES"]:
-        session["lang"] = choice
+        session[LANGUAGE] = choice
+        if current_user.is_authenticated:  # kept with the account: its mails, its next sign-in
+            accounts.set_language(actor(), choice)
     return redirect(_safe_next(request.form.get("next")))
