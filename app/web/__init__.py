@@ -133,9 +133,12 @@ def select_locale() -> str:
     """French, unless English was chosen with the language switch in this session.
 
     The browser's preference is not followed: Relais is a French public-service tool, and
-    pages must read the same for every partner unless someone asks otherwise.
+    pages must read the same for every partner unless someone asks otherwise. English is
+    British English's formats (``en_GB``: the day before the month, a 24-hour clock, as
+    everything else in France): in US order "12/8/26, 1:20 AM" read as the 12th of August
+    to a European reader. The texts are the catalogue's msgids either way.
     """
-    return "en" if session.get(LANGUAGE) == "en" else "fr"
+    return "en_GB" if session.get(LANGUAGE) == "en" else "fr"
 
 
 def _require_login() -> Response | None:

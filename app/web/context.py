@@ -116,7 +116,8 @@ def today() -> date:
 
 
 def locale() -> str:
-    return str(get_locale() or "fr")
+    found = get_locale()
+    return found.language if found is not None else "fr"  # "en" for en_GB (select_locale)
 
 
 def roles_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:

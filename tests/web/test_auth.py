@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -15,6 +17,8 @@ from app.models import AuditEvent, User
 from app.services.security.accounts import deactivate_user, set_password
 from tests import factories
 from tests.web.helpers import csrf_token, login, logout
+
+PARIS = ZoneInfo("Europe/Paris")
 
 WRONG = "Wrong e-mail address or password"
 
@@ -176,6 +180,21 @@ def test_the_language_chosen_before_signing_in_is_kept(
     page = client.get("/login").get_data(as_text=True)
     assert 'lang="en"' in page
     assert "You are signed out." in page
+
+
+def test_english_dates_put_the_day_first_and_use_a_24_hour_clock(
+    client: FlaskClient, caseworker: User
+) -> None:
+    """In US order the sessions page read "12/8/26, 1:20 AM": the 12th of August to a European."""
+    before = datetime.now(PARIS)
+    login(client, "camille@relais.example")
+    _choose(client, "en", "/account/sessions")
+    page = client.get("/account/sessions").get_data(as_text=True)
+    after = datetime.now(PARIS)  # the two sides of a midnight, should the test cross one
+    assert 'lang="en"' in page
+    assert f"{before:%d/%m/%Y}" in page or f"{after:%d/%m/%Y}" in page
+    assert " AM" not in page
+    assert " PM" not in page
 
 
 def test_the_account_remembers_its_language(

@@ -290,8 +290,8 @@ def test_the_work_queue_lists_the_people_due_for_erasure(
     page = client.get("/work/").get_data(as_text=True)
     assert "People due for erasure" in page
     assert person.pseudonym in page
-    assert "Dec 20, 2026" in page
-    assert "May 2, 2024" in page
+    assert "20 Dec 2026" in page  # English in British order: the day first
+    assert "2 May 2024" in page
     _as(client, worker_b)
     assert "People due for erasure" not in client.get("/work/").get_data(as_text=True)
 
